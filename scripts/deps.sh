@@ -1,0 +1,26 @@
+#!/bin/sh
+# Install what pxed needs to build and test, from Debian's archive, when
+# missing.  Safe to run again: it installs nothing when all is present.
+set -eu
+
+BUILD="build-essential pkg-config clang libclang-rt-14-dev libuv1-dev
+libmicrohttpd-dev libjansson-dev libcurl4-openssl-dev libcmocka-dev"
+TEST="curl atftp tftp-hpa nftables iproute2 procps psmisc"
+PKGS="$BUILD $TEST ${EXTRA_PKGS:-}"
+
+missing=""
+for p in $PKGS; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
+		missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "deps: missing packages:$missing (run as root, or install them)" >&2
+	exit 1
+fi
+echo "deps: installing$missing"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends $missing >/dev/null

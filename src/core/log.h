@@ -1,0 +1,45 @@
+/* Logging with levels: stderr in the foreground, syslog otherwise.
+ *
+ * Every call site goes through the log_* macros, which test the level
+ * before any argument is formatted.  Safe to call from several threads
+ * (the HTTP server runs in its own): each line is written with one call. */
+#ifndef PXED_CORE_LOG_H
+#define PXED_CORE_LOG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/socket.h>
+
+enum log_level {
+	LOG_LEVEL_ERROR = 0,
+	LOG_LEVEL_WARN,
+	LOG_LEVEL_INFO,
+	LOG_LEVEL_DEBUG,
+};
+
+void log_init(const char *ident, bool to_stderr, enum log_level level);
+void log_set_level(enum log_level level);
+bool log_enabled(enum log_level level);
+void log_write(enum log_level level, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* Parse "error|warn|info|debug"; returns 0 or -EINVAL. */
+int log_level_parse(const char *name, enum log_level *out);
+const char *log_level_name(enum log_level level);
+
+/* "192.0.2.5:1234" or "[2001:db8::1]:69" into buf; returns buf. */
+#define LOG_ADDR_MAX 64
+const char *log_addr(const struct sockaddr *sa, char *buf, size_t size);
+
+/* Copy at most in_len bytes of untrusted text into out as printable ASCII
+ * (other bytes become \xNN), always NUL-terminated; returns out. */
+const char *log_printable(const void *in, size_t in_len, char *out, size_t size);
+
+#define log_at(lvl, ...) \
+	do { if (log_enabled(lvl)) log_write(lvl, __VA_ARGS__); } while (0)
+#define log_error(...) log_at(LOG_LEVEL_ERROR, __VA_ARGS__)
+#define log_warn(...)  log_at(LOG_LEVEL_WARN, __VA_ARGS__)
+#define log_info(...)  log_at(LOG_LEVEL_INFO, __VA_ARGS__)
+#define log_debug(...) log_at(LOG_LEVEL_DEBUG, __VA_ARGS__)
+
+#endif

@@ -1,0 +1,3 @@
+#include "core/stats.h"
+
+struct stats stats;

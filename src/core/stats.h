@@ -1,0 +1,31 @@
+/* Process-wide counters, updated by the event loop and by the HTTP threads
+ * with relaxed atomics and read by /metrics and /api/v1/status. */
+#ifndef PXED_CORE_STATS_H
+#define PXED_CORE_STATS_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+
+struct stats {
+	atomic_uint_fast64_t tftp_requests;       /* RRQ + WRQ received */
+	atomic_uint_fast64_t tftp_transfers_ok;
+	atomic_uint_fast64_t tftp_transfers_failed;
+	atomic_uint_fast64_t tftp_sessions_active;
+	atomic_uint_fast64_t tftp_bytes_sent;
+	atomic_uint_fast64_t tftp_bytes_received;
+	atomic_uint_fast64_t tftp_retransmits;     /* blocks sent again */
+	atomic_uint_fast64_t tftp_bad_packets;
+	atomic_uint_fast64_t tftp_refused;         /* over a session cap */
+	atomic_uint_fast64_t http_requests;
+	atomic_uint_fast64_t http_bytes_sent;
+	atomic_uint_fast64_t http_errors;          /* 4xx/5xx answers */
+	atomic_uint_fast64_t http_connections_active;
+};
+
+extern struct stats stats;
+
+#define STATS_ADD(field, n) atomic_fetch_add_explicit(&stats.field, (n), memory_order_relaxed)
+#define STATS_SUB(field, n) atomic_fetch_sub_explicit(&stats.field, (n), memory_order_relaxed)
+#define STATS_GET(field) atomic_load_explicit(&stats.field, memory_order_relaxed)
+
+#endif

@@ -1,0 +1,23 @@
+/* The daemon's listening sockets, opened as root before privileges go. */
+#ifndef PXED_PXED_LISTEN_H
+#define PXED_PXED_LISTEN_H
+
+#include <stddef.h>
+
+#include "core/config.h"
+
+#define LISTENERS_MAX 16
+
+struct listeners {
+	int udp[LISTENERS_MAX];         /* TFTP */
+	size_t udp_count;
+	int tcp[LISTENERS_MAX];         /* HTTP */
+	size_t tcp_count;
+};
+
+/* One socket per (listen address x interface); every address of both
+ * families when none is given.  Returns 0 or a negative errno (logged). */
+int listeners_open(struct listeners *l, const struct config *cfg);
+void listeners_close(struct listeners *l);
+
+#endif

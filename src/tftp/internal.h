@@ -1,0 +1,117 @@
+/* TFTP server internals shared by server.c, session.c, send.c, upload.c. */
+#ifndef PXED_TFTP_INTERNAL_H
+#define PXED_TFTP_INTERNAL_H
+
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <uv.h>
+
+#include "core/config.h"
+#include "files/files.h"
+#include "tftp/codec.h"
+#include "tftp/netascii.h"
+#include "tftp/server.h"
+#include "tftp/transfer.h"
+
+#define TFTP_BATCH_BLOCKS 64           /* blocks read + sent per syscall pair */
+#define TFTP_SCRATCH_SIZE (TFTP_BATCH_BLOCKS * (TFTP_BLKSIZE_MAX + TFTP_HEADER_SIZE))
+#define TFTP_RECV_BATCH 32             /* datagrams read per readable event */
+#define TFTP_PACKET_MAX (TFTP_BLKSIZE_MAX + TFTP_HEADER_SIZE)
+
+enum session_kind { SESSION_READ, SESSION_WRITE };
+
+struct tftp_session {
+	struct tftp_server *server;
+	struct tftp_session *next, *prev;   /* server's list */
+	enum session_kind kind;
+	int sock;                           /* our TID: fresh ephemeral port */
+	uv_poll_t poll;
+	uv_timer_t timer;
+	int handles_open;                   /* closes outstanding before free */
+	bool closing;
+	struct sockaddr_storage peer;
+	socklen_t peer_len;
+	char peer_text[LOG_ADDR_MAX];
+	char path[FILES_PATH_MAX];
+	uint64_t started_us;
+	/* read side */
+	int fd;
+	enum tftp_mode mode;
+	struct tftp_transfer xfer;
+	struct tftp_oack oack;
+	bool use_oack;
+	/* a SEND action being carried out, possibly over several events */
+	uint64_t send_next;                 /* next block index to send */
+	uint64_t send_end;                  /* one past the last block */
+	bool want_writable;                 /* socket buffer full: wait */
+	bool read_pending;                  /* async read into page cache */
+	unsigned read_retries;
+	bool gso_off;                       /* kernel refused UDP GSO */
+	/* netascii */
+	struct netascii_encoder enc, enc_next;
+	uint64_t in_off, in_off_next;       /* input offset of current / next block */
+	uint8_t *ascii_block;               /* last block sent (for resending) */
+	size_t ascii_len;
+	uint64_t ascii_index;
+	/* write side */
+	struct files_upload upload;
+	bool upload_open;
+	uint64_t received;                  /* highest in-order block written */
+	uint64_t acked_upto;                /* last block we ACKed */
+	uint64_t bytes;
+	uint32_t blksize, windowsize;
+	uint64_t max_bytes;
+	bool lingering;                     /* final ACK sent, waiting for repeats */
+	uint64_t last_rx_us;
+};
+
+struct tftp_server {
+	uv_loop_t *loop;
+	struct tftp_server_config tcfg;
+	struct config cfg;
+	uv_poll_t listen_poll[TFTP_LISTEN_MAX];
+	size_t listen_count;
+	struct tftp_session *sessions;
+	size_t session_count;
+	bool stopping;
+	uint8_t *scratch;                   /* TFTP_SCRATCH_SIZE, shared by sessions */
+	uint8_t rxbuf[TFTP_RECV_BATCH][TFTP_PACKET_MAX + 1];
+};
+
+/* session.c */
+int tftp_session_start_read(struct tftp_server *srv, const struct tftp_request *req,
+    const struct sockaddr_storage *peer, socklen_t peer_len,
+    const struct sockaddr_storage *local, unsigned mtu);
+void tftp_session_close(struct tftp_session *s, bool ok, const char *why);
+void tftp_session_send_error(struct tftp_session *s, enum tftp_error_code code, const char *msg);
+void tftp_session_arm_timer(struct tftp_session *s, uint64_t deadline_us);
+int tftp_session_socket(const struct sockaddr_storage *local);
+struct tftp_session *tftp_session_new(struct tftp_server *srv, int sock,
+    const struct sockaddr_storage *peer, socklen_t peer_len, enum session_kind kind);
+void tftp_session_poll(struct tftp_session *s);
+void tftp_session_do(struct tftp_session *s, const struct tftp_action *act);
+
+/* send.c: carry out the SEND in progress (s->send_next..send_end) */
+void tftp_send_continue(struct tftp_session *s);
+int tftp_send_oack(struct tftp_session *s);
+
+/* upload.c */
+int tftp_session_start_write(struct tftp_server *srv, const struct tftp_request *req,
+    const struct sockaddr_storage *peer, socklen_t peer_len,
+    const struct sockaddr_storage *local, unsigned mtu);
+void tftp_upload_on_packet(struct tftp_session *s, const uint8_t *buf, size_t len, uint64_t now);
+void tftp_upload_on_timer(struct tftp_session *s, uint64_t now);
+
+/* read.c */
+struct tftp_limits;
+void tftp_limits_from_config(const struct config *cfg, unsigned mtu, int family,
+    struct tftp_limits *lim);
+
+/* server.c */
+void tftp_server_session_gone(struct tftp_server *srv, struct tftp_session *s);
+void tftp_send_error_to(int sock, const struct sockaddr_storage *peer, socklen_t peer_len,
+    enum tftp_error_code code, const char *msg);
+
+#endif
