@@ -22,7 +22,7 @@
 #include "pxed/listen.h"
 #include "tftp/server.h"
 
-#define PXED_VERSION "0.1.0"
+#include "core/version.h"
 
 struct daemon {
 	uv_loop_t *loop;

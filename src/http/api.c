@@ -1,0 +1,121 @@
+/* /metrics and /api/v1/status bodies from the counters of core/stats.h. */
+#include "http/internal.h"
+
+#include <inttypes.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/stats.h"
+#include "core/util.h"
+
+#define PXED_VERSION "0.1.0"
+
+struct counter_def {
+	const char *group;      /* "tftp" or "http": JSON object, metric prefix */
+	const char *key;
+	size_t offset;          /* in struct stats */
+	bool gauge;             /* else a counter ("_total") */
+	const char *help;
+};
+
+#define COUNTER(g, k, gauge, help) { #g, #k, offsetof(struct stats, g##_##k), gauge, help }
+
+static const struct counter_def counters[] = {
+	COUNTER(tftp, requests, false, "TFTP read and write requests received."),
+	COUNTER(tftp, transfers_ok, false, "TFTP transfers completed."),
+	COUNTER(tftp, transfers_failed, false, "TFTP transfers that failed."),
+	COUNTER(tftp, sessions_active, true, "TFTP sessions in progress."),
+	COUNTER(tftp, bytes_sent, false, "TFTP payload bytes sent."),
+	COUNTER(tftp, bytes_received, false, "TFTP payload bytes received."),
+	COUNTER(tftp, retransmits, false, "TFTP blocks sent again."),
+	COUNTER(tftp, bad_packets, false, "TFTP packets that could not be parsed."),
+	COUNTER(tftp, refused, false, "TFTP requests refused over a session cap."),
+	COUNTER(http, requests, false, "HTTP requests received."),
+	COUNTER(http, bytes_sent, false, "HTTP body bytes sent."),
+	COUNTER(http, errors, false, "HTTP requests answered with 4xx or 5xx."),
+	COUNTER(http, connections_active, true, "HTTP connections open."),
+};
+
+static uint64_t
+counter_value(const struct counter_def *def)
+{
+	atomic_uint_fast64_t *p = (atomic_uint_fast64_t *)(void *)
+	    ((char *)&stats + def->offset);
+
+	return (uint64_t)atomic_load_explicit(p, memory_order_relaxed);
+}
+
+char *
+http_metrics_text(size_t *len)
+{
+	char *buf = NULL;
+	size_t size = 0;
+	FILE *f = open_memstream(&buf, &size);
+
+	if (f == NULL)
+		return NULL;
+	for (size_t i = 0; i < ARRAY_SIZE(counters); i++) {
+		const struct counter_def *d = &counters[i];
+		const char *suffix = d->gauge ? "" : "_total";
+		fprintf(f, "# HELP pxed_%s_%s%s %s\n", d->group, d->key, suffix, d->help);
+		fprintf(f, "# TYPE pxed_%s_%s%s %s\n", d->group, d->key, suffix,
+		    d->gauge ? "gauge" : "counter");
+		fprintf(f, "pxed_%s_%s%s %" PRIu64 "\n", d->group, d->key, suffix,
+		    counter_value(d));
+	}
+	if (ferror(f)) {
+		fclose(f);
+		free(buf);
+		return NULL;
+	}
+	if (fclose(f) != 0) {
+		free(buf);
+		return NULL;
+	}
+	if (len != NULL)
+		*len = size;
+	return buf;
+}
+
+/* {"requests": N, ...} for one group; NULL when out of memory. */
+static json_t *
+group_json(const char *group)
+{
+	json_t *obj = json_object();
+
+	if (obj == NULL)
+		return NULL;
+	for (size_t i = 0; i < ARRAY_SIZE(counters); i++) {
+		if (strcmp(counters[i].group, group) != 0)
+			continue;
+		json_int_t v = (json_int_t)MIN(counter_value(&counters[i]),
+		    (uint64_t)INT64_MAX);
+		if (json_object_set_new(obj, counters[i].key, json_integer(v)) < 0) {
+			json_decref(obj);
+			return NULL;
+		}
+	}
+	return obj;
+}
+
+char *
+http_status_json(uint64_t uptime_s, size_t *len)
+{
+	json_t *root = json_object();
+	char *text = NULL;
+
+	if (root == NULL)
+		return NULL;
+	if (json_object_set_new(root, "version", json_string(PXED_VERSION)) == 0 &&
+	    json_object_set_new(root, "uptime_s",
+	    json_integer((json_int_t)MIN(uptime_s, (uint64_t)INT64_MAX))) == 0 &&
+	    json_object_set_new(root, "tftp", group_json("tftp")) == 0 &&
+	    json_object_set_new(root, "http", group_json("http")) == 0)
+		text = json_dumps(root, JSON_COMPACT);
+	json_decref(root);
+	if (text != NULL && len != NULL)
+		*len = strlen(text);
+	return text;
+}

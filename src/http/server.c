@@ -1,0 +1,557 @@
+/* HTTP boot file server on libmicrohttpd: one daemon per listening socket,
+ * each with its own epoll worker threads.
+ *
+ * Notes on libmicrohttpd (0.9.75) that shape this file:
+ *  - The URL handed to the access handler has already been through the
+ *    unescape callback (and the query is cut off).  The default callback
+ *    percent-decodes, which would turn %00 into a NUL we could not see and
+ *    decode a second time in http_path_resolve; so unescape_none() leaves
+ *    the text alone and http_path_resolve() decodes exactly once.
+ *  - MHD_stop_daemon() shuts down (shutdown(SHUT_RDWR)) and closes the
+ *    listen socket it was given, which would kill the caller's socket too,
+ *    and some start failures close it.  So MHD gets a dup, and stop first
+ *    takes it back with MHD_quiesce_daemon() (needs MHD_USE_ITC) and closes
+ *    only the dup: the fds in http_config stay the caller's, still
+ *    listening, e.g. to start again after a reload.
+ *  - MHD_OPTION_CONNECTION_LIMIT is per daemon (and split between its
+ *    worker threads); the total across sockets is enforced in on_accept()
+ *    from the count kept by on_connection().  Workers accept in parallel,
+ *    so the total may be passed by at most one connection per worker.
+ *  - A response queued on the first call of the access handler (headers
+ *    just parsed) makes MHD close the connection after it, since it cannot
+ *    know what follows; so GET and HEAD are answered on the second call,
+ *    which keeps the connection alive.  Other methods get their 405 at once.
+ *  - 0.9.75 always adds "Content-Length: 0" to a 304 (a second one if the
+ *    application sets its own); clients end a 304 at the blank line anyway
+ *    (RFC 7230 3.3.3), so it is left as is.
+ *  - HEAD is answered by MHD from the same response without the body,
+ *    Content-Length included; responses from an fd go out with sendfile()
+ *    (MHD blocks SIGPIPE in its own threads). */
+#include "http/server.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <microhttpd.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/log.h"
+#include "core/stats.h"
+#include "core/util.h"
+#include "http/internal.h"
+
+#define HTTP_DEFAULT_CONNECTIONS 1024
+#define HTTP_LOG_PATH_MAX 256
+
+struct http_server {
+	struct MHD_Daemon *daemons[HTTP_LISTEN_MAX];
+	size_t count;
+	const struct files_root *root;
+	unsigned max_connections;
+	atomic_uint active;             /* connections across all daemons */
+};
+
+/* One request, from the first call of the access handler to the
+ * completion callback, where it is logged and freed. */
+struct request {
+	char peer[LOG_ADDR_MAX];
+	char method[16];
+	char path[HTTP_LOG_PATH_MAX];
+	unsigned status;                /* 0 until answered */
+	uint64_t bytes;                 /* body bytes of the answer */
+};
+
+static atomic_uint_fast64_t start_us;  /* first http_server_start() */
+
+/* ---- answering ---- */
+
+static const char *
+header(struct MHD_Connection *conn, const char *name)
+{
+	return MHD_lookup_connection_value(conn, MHD_HEADER_KIND, name);
+}
+
+static enum MHD_Result
+queue(struct MHD_Connection *conn, struct request *req, unsigned status,
+    struct MHD_Response *resp, uint64_t body)
+{
+	enum MHD_Result ret;
+
+	if (resp == NULL) {
+		req->status = 500;
+		STATS_ADD(http_errors, 1);
+		return MHD_NO;              /* MHD closes the connection */
+	}
+	req->status = status;
+	req->bytes = strcmp(req->method, MHD_HTTP_METHOD_HEAD) == 0 ? 0 : body;
+	if (status >= 400)
+		STATS_ADD(http_errors, 1);
+	ret = MHD_queue_response(conn, status, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
+/* A constant body; never freed by MHD. */
+static struct MHD_Response *
+static_response(const char *body, const char *type)
+{
+	size_t len = strlen(body);
+	struct MHD_Response *resp = MHD_create_response_from_buffer(len,
+	    (void *)(uintptr_t)body, MHD_RESPMEM_PERSISTENT);
+
+	if (resp != NULL)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+	return resp;
+}
+
+static const char *
+status_text(unsigned status)
+{
+	switch (status) {
+	case 400: return "400 Bad Request\n";
+	case 403: return "403 Forbidden\n";
+	case 404: return "404 Not Found\n";
+	case 405: return "405 Method Not Allowed\n";
+	case 414: return "414 URI Too Long\n";
+	case 416: return "416 Range Not Satisfiable\n";
+	case 503: return "503 Service Unavailable\n";
+	default: return "500 Internal Server Error\n";
+	}
+}
+
+static enum MHD_Result
+answer_error(struct MHD_Connection *conn, struct request *req, unsigned status)
+{
+	const char *body = status_text(status);
+	struct MHD_Response *resp = static_response(body, "text/plain");
+
+	if (resp != NULL && status == 405)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
+	return queue(conn, req, status, resp, strlen(body));
+}
+
+/* A body in malloc'd memory that MHD frees. */
+static enum MHD_Result
+answer_owned(struct MHD_Connection *conn, struct request *req, unsigned status,
+    char *body, size_t len, const char *type)
+{
+	struct MHD_Response *resp;
+
+	if (body == NULL)
+		return answer_error(conn, req, 503);
+	resp = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+	if (resp == NULL) {
+		free(body);
+		return queue(conn, req, 500, NULL, 0);
+	}
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	return queue(conn, req, status, resp, len);
+}
+
+/* ---- /metrics and /api/ ---- */
+
+static enum MHD_Result
+answer_api(struct MHD_Connection *conn, struct request *req, const char *path)
+{
+	static const char not_found[] = "{\"error\":\"not found\"}\n";
+	size_t len = 0;
+	char *body;
+
+	if (strcmp(path, "metrics") == 0) {
+		body = http_metrics_text(&len);
+		return answer_owned(conn, req, 200, body, len,
+		    "text/plain; version=0.0.4; charset=utf-8");
+	}
+	if (strcmp(path, "api/v1/status") == 0) {
+		uint64_t up = (clock_now_us() - atomic_load(&start_us)) / 1000000u;
+		body = http_status_json(up, &len);
+		return answer_owned(conn, req, 200, body, len, "application/json");
+	}
+	return queue(conn, req, 404, static_response(not_found, "application/json"),
+	    sizeof not_found - 1);
+}
+
+static bool
+is_reserved(const char *path)
+{
+	return strcmp(path, "metrics") == 0 || strcmp(path, "api") == 0 ||
+	    strncmp(path, "api/", 4) == 0;
+}
+
+/* ---- files ---- */
+
+/* If-None-Match, else If-Modified-Since (RFC 7232 section 6). */
+static bool
+not_modified(struct MHD_Connection *conn, const struct stat *st, const char *etag)
+{
+	const char *inm = header(conn, MHD_HTTP_HEADER_IF_NONE_MATCH);
+	const char *ims;
+	time_t t;
+
+	if (inm != NULL)
+		return http_etag_list_match(inm, strlen(inm), etag);
+	ims = header(conn, MHD_HTTP_HEADER_IF_MODIFIED_SINCE);
+	if (ims == NULL || http_date_parse(ims, strlen(ims), &t) < 0 || t > time(NULL))
+		return false;               /* none, invalid, or in the future */
+	return st->st_mtime <= t;
+}
+
+/* 200 (whole file), 206 (*start, *count) or 416. */
+static unsigned
+pick_range(struct MHD_Connection *conn, uint64_t size, const char *etag,
+    uint64_t *start, uint64_t *count)
+{
+	const char *range = header(conn, MHD_HTTP_HEADER_RANGE);
+	const char *if_range = header(conn, MHD_HTTP_HEADER_IF_RANGE);
+	int rc;
+
+	*start = 0;
+	*count = size;
+	if (range == NULL || (if_range != NULL && strcmp(if_range, etag) != 0))
+		return 200;
+	rc = http_range_parse(range, strlen(range), size, start, count);
+	if (rc == -ERANGE)
+		return 416;
+	if (rc < 0) {
+		*start = 0;
+		*count = size;
+		return 200;
+	}
+	return 206;
+}
+
+static void
+add_validators(struct MHD_Response *resp, const struct stat *st, const char *etag)
+{
+	char date[HTTP_DATE_SIZE];
+
+	if (http_date_format(st->st_mtime, date, sizeof date) == 0)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_LAST_MODIFIED, date);
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, etag);
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_ACCEPT_RANGES, "bytes");
+}
+
+/* 304 or 416: no body, the file is closed here. */
+static enum MHD_Result
+answer_bodyless(struct MHD_Connection *conn, struct request *req, unsigned status,
+    const struct stat *st, const char *etag)
+{
+	struct MHD_Response *resp;
+	char range[64];
+
+	if (status == 416) {
+		resp = static_response(status_text(416), "text/plain");
+		snprintf(range, sizeof range, "bytes */%" PRIu64, (uint64_t)st->st_size);
+		if (resp != NULL)
+			MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_RANGE, range);
+		return queue(conn, req, status, resp, strlen(status_text(416)));
+	}
+	resp = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
+	if (resp != NULL)
+		add_validators(resp, st, etag);
+	return queue(conn, req, status, resp, 0);
+}
+
+static enum MHD_Result
+answer_file(struct MHD_Connection *conn, struct request *req,
+    const struct files_root *root, const char *path)
+{
+	struct MHD_Response *resp;
+	char etag[HTTP_ETAG_SIZE], range[96];
+	uint64_t start, count, size;
+	struct stat st;
+	unsigned status;
+	int fd;
+
+	fd = files_open_read(root, path, &st, NULL);
+	if (fd < 0)
+		return answer_error(conn, req, http_status_for_error(fd, false));
+	size = (uint64_t)st.st_size;
+	http_etag_format(&st, etag, sizeof etag);
+	status = not_modified(conn, &st, etag) ? 304 : pick_range(conn, size, etag,
+	    &start, &count);
+	if (status == 304 || status == 416) {
+		close(fd);
+		return answer_bodyless(conn, req, status, &st, etag);
+	}
+	resp = MHD_create_response_from_fd_at_offset64(count, fd, start);
+	if (resp == NULL) {
+		close(fd);
+		return queue(conn, req, 500, NULL, 0);
+	}
+	add_validators(resp, &st, etag);
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+	    http_content_type(path));
+	if (status == 206) {
+		snprintf(range, sizeof range, "bytes %" PRIu64 "-%" PRIu64 "/%" PRIu64,
+		    start, start + count - 1, size);
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_RANGE, range);
+	}
+	return queue(conn, req, status, resp, count);
+}
+
+/* ---- MHD callbacks ---- */
+
+static void
+log_headers(struct MHD_Connection *conn)
+{
+	static const char *const names[] = {
+		MHD_HTTP_HEADER_HOST, MHD_HTTP_HEADER_USER_AGENT,
+		MHD_HTTP_HEADER_RANGE, MHD_HTTP_HEADER_IF_RANGE,
+		MHD_HTTP_HEADER_IF_NONE_MATCH, MHD_HTTP_HEADER_IF_MODIFIED_SINCE,
+	};
+	char text[HTTP_LOG_PATH_MAX];
+
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
+		const char *v = header(conn, names[i]);
+		if (v != NULL)
+			log_debug("http   %s: %s", names[i],
+			    log_printable(v, strlen(v), text, sizeof text));
+	}
+}
+
+static struct request *
+request_new(struct MHD_Connection *conn, const char *url, const char *method)
+{
+	const union MHD_ConnectionInfo *ci;
+	struct request *req = calloc(1, sizeof *req);
+
+	if (req == NULL)
+		return NULL;
+	ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	log_addr(ci != NULL ? ci->client_addr : NULL, req->peer, sizeof req->peer);
+	log_printable(method, strlen(method), req->method, sizeof req->method);
+	log_printable(url, strlen(url), req->path, sizeof req->path);
+	STATS_ADD(http_requests, 1);
+	if (log_enabled(LOG_LEVEL_DEBUG))
+		log_headers(conn);
+	return req;
+}
+
+static enum MHD_Result
+on_request(void *cls, struct MHD_Connection *conn, const char *url,
+    const char *method, const char *version, const char *upload_data,
+    size_t *upload_data_size, void **con_cls)
+{
+	const struct http_server *srv = cls;
+	struct request *req = *con_cls;
+	char path[FILES_PATH_MAX];
+	int rc;
+
+	(void)version;
+	(void)upload_data;
+	if (req == NULL) {
+		req = request_new(conn, url, method);
+		if (req == NULL)
+			return MHD_NO;
+		*con_cls = req;
+		if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 &&
+		    strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
+			return answer_error(conn, req, 405);
+		return MHD_YES;             /* answering now would close the connection */
+	}
+	if (req->status != 0 || *upload_data_size != 0) {
+		*upload_data_size = 0;      /* answered already, or a body: drop it */
+		return MHD_YES;
+	}
+	rc = http_path_resolve(url, strlen(url), srv->root->path, path, sizeof path);
+	if (rc < 0)
+		return answer_error(conn, req, http_status_for_error(rc, true));
+	if (is_reserved(path))
+		return answer_api(conn, req, path);
+	return answer_file(conn, req, srv->root, path);
+}
+
+static void
+on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+    enum MHD_RequestTerminationCode toe)
+{
+	struct request *req = *con_cls;
+	bool ok = toe == MHD_REQUEST_TERMINATED_COMPLETED_OK;
+
+	(void)cls;
+	(void)conn;
+	if (req == NULL)
+		return;
+	*con_cls = NULL;
+	if (ok)
+		STATS_ADD(http_bytes_sent, req->bytes);
+	log_info("http %s %s %s %u %" PRIu64 "%s", req->peer, req->method, req->path,
+	    req->status, ok ? req->bytes : 0, ok ? "" : " (aborted)");
+	free(req);
+}
+
+static void
+on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+    enum MHD_ConnectionNotificationCode toe)
+{
+	struct http_server *srv = cls;
+
+	(void)conn;
+	(void)socket_context;
+	if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+		atomic_fetch_add(&srv->active, 1);
+		STATS_ADD(http_connections_active, 1);
+	} else if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
+		atomic_fetch_sub(&srv->active, 1);
+		STATS_SUB(http_connections_active, 1);
+	}
+}
+
+static enum MHD_Result
+on_accept(void *cls, const struct sockaddr *addr, socklen_t addrlen)
+{
+	struct http_server *srv = cls;
+	char peer[LOG_ADDR_MAX];
+
+	(void)addrlen;
+	if (atomic_load(&srv->active) < srv->max_connections)
+		return MHD_YES;
+	log_debug("http %s refused: %u connections open", log_addr(addr, peer,
+	    sizeof peer), srv->max_connections);
+	return MHD_NO;
+}
+
+/* Leave %XY alone: http_path_resolve() decodes, once. */
+static size_t
+unescape_none(void *cls, struct MHD_Connection *conn, char *s)
+{
+	(void)cls;
+	(void)conn;
+	return strlen(s);
+}
+
+__attribute__((format(printf, 2, 0)))
+static void
+on_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	char line[512];
+	size_t len;
+
+	(void)cls;
+	vsnprintf(line, sizeof line, fmt, ap);
+	len = strlen(line);
+	while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+		line[--len] = '\0';
+	log_warn("http: %s", line);
+}
+
+/* ---- start and stop ---- */
+
+/* fd is our dup of a listening socket; see the notes at the top. */
+static struct MHD_Daemon *
+daemon_start(struct http_server *srv, const struct http_config *cfg, int fd)
+{
+	unsigned threads = MAX(cfg->threads, 1u);
+	unsigned limit = MAX(srv->max_connections, threads);
+	struct MHD_OptionItem pool[] = {
+		{ threads > 1 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END, threads, NULL },
+		{ MHD_OPTION_END, 0, NULL },
+	};
+
+	return MHD_start_daemon(MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_TURBO |
+	    MHD_USE_ITC | MHD_USE_ERROR_LOG, 0, on_accept, srv, on_request, srv,
+	    MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
+	    MHD_OPTION_LISTEN_SOCKET, fd,
+	    MHD_OPTION_CONNECTION_LIMIT, limit,
+	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, cfg->max_per_ip,
+	    MHD_OPTION_CONNECTION_TIMEOUT, cfg->idle_timeout_s,
+	    MHD_OPTION_UNESCAPE_CALLBACK, unescape_none, NULL,
+	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+	    MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv,
+	    MHD_OPTION_ARRAY, pool,
+	    MHD_OPTION_END);
+}
+
+/* Close our duplicate after a failed start, if it is still the socket. */
+static void
+close_if_same(int dup_fd, int orig_fd)
+{
+	struct stat a, b;
+
+	if (fstat(dup_fd, &a) == 0 && fstat(orig_fd, &b) == 0 &&
+	    a.st_dev == b.st_dev && a.st_ino == b.st_ino)
+		close(dup_fd);
+}
+
+static int
+listener_add(struct http_server *srv, const struct http_config *cfg, int fd)
+{
+	int dup_fd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+	int flags;
+
+	if (dup_fd < 0)
+		return -errno;
+	flags = fcntl(dup_fd, F_GETFL);
+	if (flags < 0 || fcntl(dup_fd, F_SETFL, flags | O_NONBLOCK) < 0) {
+		int rc = -errno;
+		close(dup_fd);
+		return rc;
+	}
+	srv->daemons[srv->count] = daemon_start(srv, cfg, dup_fd);
+	if (srv->daemons[srv->count] == NULL) {
+		close_if_same(dup_fd, fd);
+		return -EINVAL;
+	}
+	srv->count++;
+	return 0;
+}
+
+int
+http_server_start(struct http_server **out, const struct http_config *cfg)
+{
+	struct http_server *srv;
+	uint_fast64_t zero = 0;
+	int rc = 0;
+
+	*out = NULL;
+	if (cfg == NULL || cfg->root == NULL || cfg->listen_count == 0 ||
+	    cfg->listen_count > HTTP_LISTEN_MAX) {
+		log_error("http: no listening socket or no root");
+		return -EINVAL;
+	}
+	srv = calloc(1, sizeof *srv);
+	if (srv == NULL)
+		return -ENOMEM;
+	srv->root = cfg->root;
+	srv->max_connections = cfg->max_connections > 0 ? cfg->max_connections :
+	    HTTP_DEFAULT_CONNECTIONS;
+	atomic_init(&srv->active, 0);
+	atomic_compare_exchange_strong(&start_us, &zero, clock_now_us());
+	for (size_t i = 0; i < cfg->listen_count && rc == 0; i++) {
+		rc = listener_add(srv, cfg, cfg->listen_fds[i]);
+		if (rc < 0)
+			log_error("http: cannot start on socket %d: %s",
+			    cfg->listen_fds[i], strerror(-rc));
+	}
+	if (rc < 0) {
+		http_server_stop(srv);
+		return rc;
+	}
+	log_info("http: serving %s on %zu socket(s), %u thread(s) each",
+	    cfg->root->path, srv->count, MAX(cfg->threads, 1u));
+	*out = srv;
+	return 0;
+}
+
+void
+http_server_stop(struct http_server *server)
+{
+	if (server == NULL)
+		return;
+	for (size_t i = 0; i < server->count; i++) {
+		MHD_socket fd = MHD_quiesce_daemon(server->daemons[i]);
+		MHD_stop_daemon(server->daemons[i]);
+		if (fd != MHD_INVALID_SOCKET)
+			close(fd);
+	}
+	free(server);
+}

@@ -1,0 +1,123 @@
+# Shared helpers for integration tests (bash, sourced).
+#
+# A lab is two network namespaces joined by a veth pair:
+#   server namespace $LAB_SRV: 192.0.2.1/24 on veth "s0"
+#   client namespace $LAB_CLI: 192.0.2.2/24 on veth "c0"
+# Everything is removed on exit (trap).  Only documentation ranges are used.
+# Checks print "ok - what" or "not ok - what"; lab_finish exits 1 if any failed.
+
+set -u
+PXED=${PXED:-build/asan/pxed}
+LAB_ID=${LAB_ID:-$$}
+LAB_SRV=pxs-$LAB_ID
+LAB_CLI=pxc-$LAB_ID
+LAB_SRV_IP=192.0.2.1
+LAB_CLI_IP=192.0.2.2
+LAB_DIR=$(mktemp -d /tmp/pxed-lab.XXXXXX)
+LAB_ROOT=$LAB_DIR/root
+LAB_PIDS=()
+LAB_FAILED=0
+LAB_CLEANUPS=()
+mkdir -p "$LAB_ROOT"
+chmod 755 "$LAB_DIR" "$LAB_ROOT"
+
+ok() { echo "ok - $*"; }
+not_ok() { echo "not ok - $*"; LAB_FAILED=1; }
+# check "description" command...: ok when the command succeeds
+check() {
+	local what=$1
+	shift
+	if "$@"; then ok "$what"; else not_ok "$what"; fi
+}
+
+lab_cleanup() {
+	local pid
+	for pid in "${LAB_PIDS[@]}"; do
+		kill "$pid" 2>/dev/null
+	done
+	for pid in "${LAB_PIDS[@]}"; do
+		timeout 5 tail --pid="$pid" -f /dev/null 2>/dev/null
+		kill -9 "$pid" 2>/dev/null
+	done
+	local c
+	for c in "${LAB_CLEANUPS[@]}"; do
+		eval "$c" 2>/dev/null
+	done
+	ip netns del "$LAB_SRV" 2>/dev/null
+	ip netns del "$LAB_CLI" 2>/dev/null
+	rm -rf "$LAB_DIR"
+}
+trap lab_cleanup EXIT
+
+# lab_up [mtu]: create the two namespaces and the link.
+lab_up() {
+	local mtu=${1:-1500}
+	ip netns add "$LAB_SRV" || return 1
+	ip netns add "$LAB_CLI" || return 1
+	ip -n "$LAB_SRV" link set lo up
+	ip -n "$LAB_CLI" link set lo up
+	ip link add s0-$LAB_ID type veth peer name c0-$LAB_ID || return 1
+	ip link set s0-$LAB_ID netns "$LAB_SRV" name s0
+	ip link set c0-$LAB_ID netns "$LAB_CLI" name c0
+	ip -n "$LAB_SRV" link set s0 mtu "$mtu" up
+	ip -n "$LAB_CLI" link set c0 mtu "$mtu" up
+	ip -n "$LAB_SRV" addr add $LAB_SRV_IP/24 dev s0
+	ip -n "$LAB_CLI" addr add $LAB_CLI_IP/24 dev c0
+}
+
+in_srv() { ip netns exec "$LAB_SRV" "$@"; }
+in_cli() { ip netns exec "$LAB_CLI" "$@"; }
+
+# pxed_start [args...]: start pxed in the server namespace serving
+# $LAB_ROOT on 192.0.2.1 (TFTP 69, HTTP 80) and wait until it answers.
+# The log is $LAB_DIR/pxed.log; the pid is $PXED_PID.
+pxed_start() {
+	mkdir -p "$LAB_DIR/state"
+	ip netns exec "$LAB_SRV" "$PXED" --foreground --root "$LAB_ROOT" --listen $LAB_SRV_IP \
+		--state-dir "$LAB_DIR/state" --log-level debug "$@" \
+		>>"$LAB_DIR/pxed.log" 2>&1 &
+	PXED_PID=$!
+	LAB_PIDS+=("$PXED_PID")
+	local i
+	for i in $(seq 1 100); do
+		if grep -q "serving" "$LAB_DIR/pxed.log" 2>/dev/null; then
+			return 0
+		fi
+		kill -0 "$PXED_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	echo "pxed did not start:"
+	cat "$LAB_DIR/pxed.log"
+	return 1
+}
+
+# pxed_stop: SIGTERM and wait (bounded); returns pxed's exit status.
+pxed_stop() {
+	kill -TERM "$PXED_PID" 2>/dev/null
+	local rc
+	timeout 20 bash -c "while kill -0 $PXED_PID 2>/dev/null; do sleep 0.1; done"
+	wait "$PXED_PID"
+	rc=$?
+	return $rc
+}
+
+# make_file NAME SIZE_BYTES: random content in the root.
+make_file() {
+	mkdir -p "$(dirname "$LAB_ROOT/$1")"
+	head -c "$2" /dev/urandom >"$LAB_ROOT/$1"
+	chmod 644 "$LAB_ROOT/$1"
+}
+
+# The sanitizer log must be free of reports when pxed stops.
+pxed_log_clean() {
+	! grep -qE "ERROR: (Address|Leak)Sanitizer|runtime error:" "$LAB_DIR/pxed.log"
+}
+
+lab_finish() {
+	if [ "$LAB_FAILED" -ne 0 ]; then
+		echo "--- pxed log (tail) ---"
+		tail -60 "$LAB_DIR/pxed.log" 2>/dev/null
+		exit 1
+	fi
+	exit 0
+}
