@@ -31,6 +31,7 @@ check() {
 }
 
 lab_cleanup() {
+	set +e
 	local pid
 	for pid in "${LAB_PIDS[@]}"; do
 		kill "$pid" 2>/dev/null
