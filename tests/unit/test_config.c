@@ -1,0 +1,226 @@
+/* Configuration: layers, errors with file:line, and docs that cover every
+ * setting (the example config and the man page).  Run from the top of the
+ * tree (tests/run-all.sh does). */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "core/config.h"
+
+static char tmpfile_path[64];
+
+static const char *
+write_file(const char *text)
+{
+	snprintf(tmpfile_path, sizeof tmpfile_path, "/tmp/pxed-test-config.XXXXXX");
+	int fd = mkstemp(tmpfile_path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+	return tmpfile_path;
+}
+
+static int
+load(struct config *cfg, char *err, size_t err_size, int argc, const char **argv)
+{
+	struct config_args args;
+	char *copy[32];
+
+	for (int i = 0; i < argc; i++)
+		copy[i] = strdup(argv[i]);
+	int rc = config_args_parse(argc, copy, &args);
+	if (rc == 0)
+		rc = config_load(cfg, &args, err, err_size);
+	/* args point into copy: done with them now */
+	for (int i = 0; i < argc; i++)
+		free(copy[i]);
+	return rc;
+}
+
+static void
+test_defaults(void **state)
+{
+	const char *argv[] = { "pxed" };
+	struct config cfg;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(load(&cfg, err, sizeof err, 1, argv), 0);
+	assert_int_equal(cfg.tftp_port, 69);
+	assert_int_equal(cfg.http_port, 80);
+	assert_int_equal(cfg.tftp_window_max, 64);
+	assert_int_equal(cfg.log_level, LOG_LEVEL_INFO);
+	assert_false(cfg.foreground);
+	assert_true(cfg.tftp_case_fallback);
+	assert_int_equal(cfg.listen.count, 0);
+}
+
+static void
+test_file_then_flags(void **state)
+{
+	const char *path = write_file("# comment\nroot = /srv/a\ntftp-port 1069\n"
+	    "listen = 192.0.2.1\nlisten = 192.0.2.9\nforeground\nlog-level=debug # trailing\n");
+	const char *argv[] = { "pxed", "--config", path, "--tftp-port", "2069",
+		"--listen=198.51.100.1", "--http-port=0" };
+	struct config cfg;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(load(&cfg, err, sizeof err, 7, argv), 0);
+	assert_string_equal(cfg.root, "/srv/a");
+	assert_int_equal(cfg.tftp_port, 2069);          /* flag wins */
+	assert_int_equal(cfg.http_port, 0);
+	assert_true(cfg.foreground);
+	assert_int_equal(cfg.log_level, LOG_LEVEL_DEBUG);
+	assert_int_equal(cfg.listen.count, 1);          /* flag list replaces */
+	assert_string_equal(cfg.listen.item[0], "198.51.100.1");
+	unlink(path);
+}
+
+struct bad_case {
+	const char *text;
+	const char *expect;             /* substring of the error after "file:" */
+};
+
+static void
+test_file_errors_name_the_line(void **state)
+{
+	static const struct bad_case cases[] = {
+		{ "root = /a\nbogus = 1\n", ":2: unknown setting 'bogus'" },
+		{ "\n\ntftp-port = 70000\n", ":3: tftp-port: '70000' is not a number" },
+		{ "foreground = maybe\n", ":1: foreground: 'maybe' is not yes or no" },
+		{ "root = relative/dir\n", ":1: root: 'relative/dir' is not an absolute path" },
+		{ "log-level = loud\n", ":1: log-level: 'loud'" },
+		{ "tftp-window-max = 0\n", ":1: tftp-window-max" },
+		{ "tftp-port = -1\n", ":1: tftp-port" },
+	};
+	struct config cfg;
+	char err[512];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		const char *path = write_file(cases[i].text);
+		const char *argv[] = { "pxed", "--config", path };
+		assert_int_equal(load(&cfg, err, sizeof err, 3, argv), -EINVAL);
+		print_message("%s\n", err);
+		assert_non_null(strstr(err, path));
+		assert_non_null(strstr(err, cases[i].expect));
+		unlink(path);
+	}
+}
+
+static void
+test_bad_flags(void **state)
+{
+	const char *a1[] = { "pxed", "--no-such-thing", "1" };
+	const char *a2[] = { "pxed", "--tftp-port" };
+	const char *a3[] = { "pxed", "positional" };
+	const char *a4[] = { "pxed", "--tftp-port", "x" };
+	const char *a5[] = { "pxed", "--config", "/nonexistent/pxed.conf" };
+	struct config cfg;
+	char err[256];
+
+	(void)state;
+	assert_int_not_equal(load(&cfg, err, sizeof err, 3, a1), 0);
+	assert_int_not_equal(load(&cfg, err, sizeof err, 2, a2), 0);
+	assert_int_not_equal(load(&cfg, err, sizeof err, 2, a3), 0);
+	assert_int_equal(load(&cfg, err, sizeof err, 3, a4), -EINVAL);
+	assert_non_null(strstr(err, "--tftp-port"));
+	assert_int_equal(load(&cfg, err, sizeof err, 3, a5), -EINVAL);
+	assert_non_null(strstr(err, "/nonexistent/pxed.conf"));
+}
+
+static void
+test_print_roundtrip(void **state)
+{
+	const char *argv[] = { "pxed", "--root", "/srv/x", "--listen", "192.0.2.1",
+		"--tftp-window-max", "16" };
+	struct config a, b;
+	char err[256], text[8192];
+
+	(void)state;
+	assert_int_equal(load(&a, err, sizeof err, 7, argv), 0);
+	FILE *f = fmemopen(text, sizeof text, "w");
+	config_print(&a, f);
+	fclose(f);
+	const char *path = write_file(text);
+	const char *argv2[] = { "pxed", "--config", path };
+	assert_int_equal(load(&b, err, sizeof err, 3, argv2), 0);
+	memset(b.config_file, 0, sizeof b.config_file);
+	memset(a.config_file, 0, sizeof a.config_file);
+	assert_memory_equal(&a, &b, sizeof a);
+	unlink(path);
+}
+
+static char *
+slurp(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	static char buf[1 << 17];
+	size_t n;
+
+	assert_non_null(f);
+	n = fread(buf, 1, sizeof buf - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	return buf;
+}
+
+static void
+test_docs_cover_every_setting(void **state)
+{
+	const char *const *names = config_setting_names();
+	char needle[192], man_name[128];
+
+	(void)state;
+	for (size_t i = 0; names[i] != NULL; i++) {
+		char *conf = slurp("etc/pxed.conf");
+		snprintf(needle, sizeof needle, "%s = ", names[i]);
+		print_message("etc/pxed.conf: %s\n", names[i]);
+		assert_non_null(strstr(conf, needle));
+		char *man = slurp("man/pxed.conf.5");
+		size_t o = 0;
+		for (const char *p = names[i]; *p && o + 2 < sizeof man_name; p++) {
+			if (*p == '-')
+				man_name[o++] = '\\';
+			man_name[o++] = *p;
+		}
+		man_name[o] = '\0';
+		snprintf(needle, sizeof needle, ".B %s = ", man_name);
+		print_message("man/pxed.conf.5: %s\n", needle);
+		assert_non_null(strstr(man, needle));
+	}
+}
+
+static void
+test_example_config_is_valid(void **state)
+{
+	const char *argv[] = { "pxed", "--config", "etc/pxed.conf" };
+	struct config cfg;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(load(&cfg, err, sizeof err, 3, argv), 0);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_file_then_flags),
+		cmocka_unit_test(test_file_errors_name_the_line),
+		cmocka_unit_test(test_bad_flags),
+		cmocka_unit_test(test_print_roundtrip),
+		cmocka_unit_test(test_docs_cover_every_setting),
+		cmocka_unit_test(test_example_config_is_valid),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
