@@ -29,7 +29,7 @@ BENCH_SRC := $(sort $(wildcard bench/*.c))
 FUZZ_SRC  := $(sort $(wildcard fuzz/fuzz_*.c))
 HDRS      := $(wildcard src/*/*.h)
 
-.PHONY: all asan check demo fuzz deps clean unit man
+.PHONY: all asan check demo fuzz fuzz-run deps clean unit man
 all: build/pxed build/pxectl $(TOOL_SRC:tests/tools/%.c=build/tools/%) \
 	$(BENCH_SRC:bench/%.c=build/bench/%) $(UNIT_SRC:tests/unit/%.c=build/tests/%)
 asan: build/asan/pxed build/asan/pxectl $(UNIT_SRC:tests/unit/%.c=build/asan/tests/%)
@@ -76,6 +76,18 @@ fuzz: $(FUZZ_SRC:fuzz/%.c=build/fuzz/%)
 build/fuzz/%: fuzz/%.c $(LIB_SRC) $(HDRS)
 	@mkdir -p $(dir $@)
 	$(CLANG) $(FUZZ_CFLAGS) -o $@ $< $(LIB_SRC) $(LDLIBS)
+
+# make fuzz-run [FUZZ_SECONDS=60]: run every harness for a while on a copy
+# of its corpus; new interesting inputs are left in build/fuzz/corpus-NAME.
+FUZZ_SECONDS ?= 60
+fuzz-run: fuzz
+	@for f in $(FUZZ_SRC:fuzz/%.c=%); do \
+		mkdir -p build/fuzz/corpus-$$f; \
+		cp -n fuzz/corpus/$$f/* build/fuzz/corpus-$$f/ 2>/dev/null; \
+		echo "== $$f ($(FUZZ_SECONDS) s)"; \
+		build/fuzz/$$f -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
+			build/fuzz/corpus-$$f || exit 1; \
+	done
 
 build:
 	@mkdir -p build

@@ -85,6 +85,8 @@ handle_closed(uv_handle_t *h)
 {
 	struct tftp_session *s = h->data;
 
+	if (h == (uv_handle_t *)&s->poll)
+		close(s->sock);         /* the fd outlives its poll handle */
 	s->handles_open--;
 	session_free_if_done(s);
 }
@@ -108,7 +110,6 @@ tftp_session_close(struct tftp_session *s, bool ok, const char *why)
 	uv_timer_stop(&s->timer);
 	if (s->fd >= 0)
 		close(s->fd);
-	close(s->sock);
 	s->fd = -1;
 	uv_close((uv_handle_t *)&s->poll, handle_closed);
 	uv_close((uv_handle_t *)&s->timer, handle_closed);
