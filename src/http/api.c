@@ -10,7 +10,7 @@
 #include "core/stats.h"
 #include "core/util.h"
 
-#define PXED_VERSION "0.1.0"
+#include "core/version.h"
 
 struct counter_def {
 	const char *group;      /* "tftp" or "http": JSON object, metric prefix */

@@ -14,7 +14,9 @@
 #define HTTP_LISTEN_MAX 16
 
 struct http_config {
-	int listen_fds[HTTP_LISTEN_MAX];   /* bound, listening TCP sockets */
+	/* bound, listening TCP sockets; they stay the caller's: the server
+	 * serves a dup of each and closes only its dup on stop */
+	int listen_fds[HTTP_LISTEN_MAX];
 	size_t listen_count;
 	const struct files_root *root;     /* lives as long as the server */
 	unsigned max_connections;          /* total, across all sockets */
