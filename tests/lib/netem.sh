@@ -20,6 +20,7 @@
 # build/tools/netem-relay below the repository), NETEM_TMPDIR (where ready
 # files and logs go, default a mktemp -d directory removed by netem_stop).
 
+# shellcheck disable=SC2034  # NETEM_IF_* are for the caller
 NETEM_PIDS=()
 NETEM_LOGS=()
 NETEM_SEQ=0
@@ -94,7 +95,9 @@ netem_link() {
 	fi
 	_netem_attach "$tap_a" "$ns_a" "$addr_a" || return 1
 	_netem_attach "$tap_b" "$ns_b" "$addr_b" || return 1
+	# shellcheck disable=SC2034
 	NETEM_IF_A=$tap_a
+	# shellcheck disable=SC2034
 	NETEM_IF_B=$tap_b
 }
 

@@ -1,0 +1,199 @@
+#!/bin/bash
+# Self-test for build/tools/netem-relay and tests/lib/netem.sh: two network
+# namespaces linked through the relay; checks connectivity, delay, loss and
+# a byte-exact TCP transfer through reordering and duplication.  Prints one
+# "ok - ..." / "not ok - ..." line per check; exits 1 if any failed.
+# Needs root, ip(8), python3, and ping (iputils or busybox).
+set -u
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=${HERE%/tests/integration}
+# shellcheck source=tests/lib/netem.sh
+. "$ROOT/tests/lib/netem.sh"
+
+NS_A=pxt-$$-a
+NS_B=pxt-$$-b
+ADDR_A=192.0.2.1
+ADDR_B=192.0.2.2
+PORT=5001
+FAILED=0
+N=0
+WORK=
+
+# shellcheck disable=SC2317  # called from the EXIT trap
+cleanup() {
+	netem_stop
+	ip netns del "$NS_A" 2>/dev/null
+	ip netns del "$NS_B" 2>/dev/null
+	[ -n "$WORK" ] && rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+result() {
+	N=$((N + 1))
+	if [ "$1" -eq 0 ]; then
+		echo "ok $N - $2"
+	else
+		echo "not ok $N - $2"
+		FAILED=1
+	fi
+}
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "1..0 # SKIP needs root"
+	exit 0
+fi
+if command -v ping >/dev/null 2>&1; then
+	PING=(ping)
+else
+	PING=(busybox ping)
+fi
+if [ ! -x "${NETEM_RELAY:-$ROOT/build/tools/netem-relay}" ]; then
+	echo "Bail out! build/tools/netem-relay not built"
+	exit 1
+fi
+
+WORK=$(mktemp -d /tmp/netem-test.XXXXXX) || exit 1
+NETEM_TMPDIR=$WORK/relay
+mkdir -p "$NETEM_TMPDIR"
+ip netns add "$NS_A" || exit 1
+ip netns add "$NS_B" || exit 1
+
+link() {
+	netem_link "$NS_A" "$NS_B" "$ADDR_A/24" "$ADDR_B/24" "$@"
+}
+
+# ping_a ARGS...: ping from A to B, bounded.
+ping_a() {
+	timeout 30 ip netns exec "$NS_A" "${PING[@]}" "$@" "$ADDR_B" 2>&1
+}
+
+# "rtt min/avg/max/mdev = 1/2/3/4 ms" or "round-trip min/avg/max = 1/2/3 ms"
+rtt_field() {
+	sed -n 's|.*min/avg/max[^=]*= *\([0-9./]*\).*|\1|p' | cut -d/ -f"$1"
+}
+
+received() {
+	sed -n 's/.* \([0-9][0-9]*\) \(packets \)\{0,1\}received.*/\1/p'
+}
+
+cat >"$WORK/xfer.py" <<'EOF'
+import socket, sys, time
+mode, host, port, path = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
+if mode == "recv":
+    srv = socket.socket()
+    srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    srv.bind((host, port))
+    srv.listen(1)
+    srv.settimeout(30)
+    conn, _ = srv.accept()
+    conn.settimeout(30)
+    with open(path, "wb") as f:
+        while True:
+            buf = conn.recv(1 << 16)
+            if not buf:
+                break
+            f.write(buf)
+    conn.close()
+else:
+    deadline = time.monotonic() + 5
+    while True:
+        try:
+            s = socket.create_connection((host, port), timeout=5)
+            break
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+    s.settimeout(30)
+    with open(path, "rb") as f:
+        s.sendfile(f)
+    s.shutdown(socket.SHUT_WR)
+    while s.recv(1 << 16):
+        pass
+    s.close()
+EOF
+
+# transfer MIB: sends MIB MiB of random data A -> B over TCP; sets XFER_MS.
+transfer() {
+	local src=$WORK/src.bin dst=$WORK/dst.bin rpid t0 t1 rc
+	head -c "$(($1 * 1024 * 1024))" /dev/urandom >"$src"
+	rm -f "$dst"
+	timeout 60 ip netns exec "$NS_B" python3 "$WORK/xfer.py" recv \
+		"$ADDR_B" "$PORT" "$dst" &
+	rpid=$!
+	t0=$(date +%s%N)
+	timeout 60 ip netns exec "$NS_A" python3 "$WORK/xfer.py" send \
+		"$ADDR_B" "$PORT" "$src"
+	rc=$?
+	t1=$(date +%s%N)
+	wait "$rpid" || rc=1
+	XFER_MS=$(((t1 - t0) / 1000000))
+	[ "$rc" -eq 0 ] && cmp -s "$src" "$dst"
+}
+
+# (a) plain connectivity
+if link; then
+	out=$(ping_a -c 3 -W 2)
+	[ "$(received <<<"$out")" = 3 ]
+	result $? "ping through the relay"
+else
+	result 1 "ping through the relay (link setup failed)"
+fi
+netem_stop
+
+# (b) 10 ms one-way delay gives 20..60 ms RTT (first ping warms ARP)
+if link --delay-ms 10; then
+	ping_a -c 1 -W 2 >/dev/null
+	out=$(ping_a -c 5 -i 0.2 -W 2)
+	min=$(rtt_field 1 <<<"$out")
+	max=$(rtt_field 3 <<<"$out")
+	echo "# delay 10 ms: rtt min/max = ${min:-?}/${max:-?} ms"
+	[ -n "$min" ] && [ -n "$max" ] &&
+		awk -v a="$min" -v b="$max" 'BEGIN { exit !(a >= 20 && b < 60) }'
+	result $? "--delay-ms 10 gives 20 ms <= RTT < 60 ms"
+else
+	result 1 "--delay-ms 10 (link setup failed)"
+fi
+netem_stop
+
+# (c) 30 % loss: some but not all of 50 pings lost
+if link --loss 30 --seed 42; then
+	# warm ARP without loss noise deciding the result
+	ping_a -c 5 -i 0.05 -W 1 >/dev/null
+	out=$(ping_a -i 0.01 -c 50 -W 1)
+	got=$(received <<<"$out")
+	echo "# loss 30 %: ${got:-?} of 50 replies"
+	[ -n "$got" ] && [ "$got" -gt 0 ] && [ "$got" -lt 50 ]
+	result $? "--loss 30 loses some but not all of 50 pings"
+else
+	result 1 "--loss 30 (link setup failed)"
+fi
+netem_stop
+
+# (d) 20 MiB byte-identical through reordering and duplication
+if link --delay-ms 2 --reorder 5 --duplicate 5; then
+	transfer 20
+	rc=$?
+	echo "# 20 MiB with reorder 5 %, duplicate 5 %, delay 2 ms: ${XFER_MS} ms"
+	result $rc "20 MiB TCP transfer intact with --reorder 5 --duplicate 5"
+else
+	result 1 "20 MiB transfer (link setup failed)"
+fi
+netem_stop
+
+# (e) throughput at 1 ms one-way delay (informational rate, checks integrity)
+if link --delay-ms 1; then
+	transfer 50
+	rc=$?
+	echo "# 50 MiB at --delay-ms 1: ${XFER_MS} ms" \
+		"($((50 * 1000 / (XFER_MS > 0 ? XFER_MS : 1))) MiB/s)"
+	result $rc "50 MiB TCP transfer intact with --delay-ms 1"
+else
+	result 1 "50 MiB transfer (link setup failed)"
+fi
+netem_stop
+
+echo "1..$N"
+exit "$FAILED"

@@ -1,0 +1,679 @@
+/*
+ * netem-relay: userspace link impairment for tests on kernels without the
+ * netem qdisc.  Creates two TAP devices and relays Ethernet frames between
+ * them, applying per-direction delay, jitter, loss, reordering and
+ * duplication.  The test moves each TAP into its own network namespace
+ * after the relay reports that the devices exist; the file descriptors stay
+ * valid across the move.
+ *
+ * Each direction has two FIFO lanes of fixed-size slots: the main lane and
+ * a "held" lane for frames picked for reordering, which are released a gap
+ * (--reorder-gap-ms, default 1 ms) after they would have been, so frames
+ * behind them overtake.  Jitter never reorders on its own: release times in
+ * the main lane are kept monotonic, as on a real link with variable queueing.
+ * Waits use ppoll() with a nanosecond timeout and a 1 us timer slack.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <linux/if.h>
+#include <linux/if_tun.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <time.h>
+#include <unistd.h>
+
+#define SLOT_SIZE 2048
+#define FRAME_MAX (SLOT_SIZE - 16)
+#define BATCH 64
+#define NS_PER_MS 1000000LL
+#define NS_PER_S 1000000000LL
+
+struct slot {
+	int64_t due;
+	uint32_t len;
+	unsigned char data[FRAME_MAX];
+};
+
+struct lane {
+	struct slot *slots;
+	size_t cap;
+	size_t head;
+	size_t count;
+};
+
+struct counters {
+	unsigned long long rx;
+	unsigned long long tx;
+	unsigned long long lost;
+	unsigned long long duplicated;
+	unsigned long long reordered;
+	unsigned long long queue_full;
+	unsigned long long tx_errors;
+	unsigned long long oversize;
+};
+
+struct direction {
+	const char *name;
+	int in_fd;
+	int out_fd;
+	double loss;
+	struct lane main;
+	struct lane held;
+	int64_t last_due;
+	struct counters c;
+};
+
+struct options {
+	const char *tap_a;
+	const char *tap_b;
+	const char *ready_file;
+	double delay_ms;
+	double jitter_ms;
+	double loss;
+	double loss_ab;
+	double loss_ba;
+	double reorder;
+	double duplicate;
+	double reorder_gap_ms;
+	uint64_t seed;
+	long duration_s;
+	long queue;
+};
+
+static volatile sig_atomic_t stop_requested;
+static uint64_t rng_state;
+
+static void
+on_signal(int sig)
+{
+	(void)sig;
+	stop_requested = 1;
+}
+
+static int64_t
+now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * NS_PER_S + ts.tv_nsec;
+}
+
+/* splitmix64: small, seedable, good enough for test impairment. */
+static uint64_t
+rng_next(void)
+{
+	uint64_t z = (rng_state += 0x9e3779b97f4a7c15ULL);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+static double
+rng_unit(void)
+{
+	return (double)(rng_next() >> 11) / (double)(1ULL << 53);
+}
+
+static bool
+chance(double pct)
+{
+	return pct > 0 && rng_unit() * 100.0 < pct;
+}
+
+static void
+usage(FILE *out)
+{
+	fprintf(out,
+		"usage: netem-relay --tap-a NAME --tap-b NAME [--delay-ms D]\n"
+		"       [--jitter-ms J] [--loss PCT] [--loss-a-to-b PCT]\n"
+		"       [--loss-b-to-a PCT] [--reorder PCT] [--duplicate PCT]\n"
+		"       [--reorder-gap-ms G] [--queue FRAMES] [--seed N]\n"
+		"       [--ready-file PATH] [--duration-s N]\n");
+}
+
+static bool
+parse_double(const char *s, double lo, double hi, double *out)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno != 0 || end == s || *end != '\0' || !(v >= lo && v <= hi))
+		return false;
+	*out = v;
+	return true;
+}
+
+static bool
+parse_long(const char *s, long lo, long hi, long *out)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0' || v < lo || v > hi)
+		return false;
+	*out = v;
+	return true;
+}
+
+static bool
+parse_u64(const char *s, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+
+	if (s[0] == '-')
+		return false;
+	errno = 0;
+	v = strtoull(s, &end, 0);
+	if (errno != 0 || end == s || *end != '\0')
+		return false;
+	*out = v;
+	return true;
+}
+
+enum opt_id {
+	OPT_TAP_A = 256, OPT_TAP_B, OPT_DELAY, OPT_JITTER, OPT_LOSS,
+	OPT_LOSS_AB, OPT_LOSS_BA, OPT_REORDER, OPT_DUP, OPT_GAP, OPT_SEED,
+	OPT_READY, OPT_DURATION, OPT_QUEUE, OPT_HELP,
+};
+
+static const struct option long_opts[] = {
+	{ "tap-a", required_argument, NULL, OPT_TAP_A },
+	{ "tap-b", required_argument, NULL, OPT_TAP_B },
+	{ "delay-ms", required_argument, NULL, OPT_DELAY },
+	{ "jitter-ms", required_argument, NULL, OPT_JITTER },
+	{ "loss", required_argument, NULL, OPT_LOSS },
+	{ "loss-a-to-b", required_argument, NULL, OPT_LOSS_AB },
+	{ "loss-b-to-a", required_argument, NULL, OPT_LOSS_BA },
+	{ "reorder", required_argument, NULL, OPT_REORDER },
+	{ "duplicate", required_argument, NULL, OPT_DUP },
+	{ "reorder-gap-ms", required_argument, NULL, OPT_GAP },
+	{ "seed", required_argument, NULL, OPT_SEED },
+	{ "ready-file", required_argument, NULL, OPT_READY },
+	{ "duration-s", required_argument, NULL, OPT_DURATION },
+	{ "queue", required_argument, NULL, OPT_QUEUE },
+	{ "help", no_argument, NULL, OPT_HELP },
+	{ NULL, 0, NULL, 0 },
+};
+
+static bool
+apply_pct_opt(struct options *o, int id, const char *arg)
+{
+	double *dst = id == OPT_LOSS ? &o->loss :
+		id == OPT_LOSS_AB ? &o->loss_ab :
+		id == OPT_LOSS_BA ? &o->loss_ba :
+		id == OPT_REORDER ? &o->reorder : &o->duplicate;
+
+	return parse_double(arg, 0.0, 100.0, dst);
+}
+
+static bool
+apply_opt(struct options *o, int id, const char *arg)
+{
+	switch (id) {
+	case OPT_TAP_A:
+		o->tap_a = arg;
+		return strlen(arg) > 0 && strlen(arg) < IFNAMSIZ;
+	case OPT_TAP_B:
+		o->tap_b = arg;
+		return strlen(arg) > 0 && strlen(arg) < IFNAMSIZ;
+	case OPT_DELAY:
+		return parse_double(arg, 0.0, 60000.0, &o->delay_ms);
+	case OPT_JITTER:
+		return parse_double(arg, 0.0, 60000.0, &o->jitter_ms);
+	case OPT_GAP:
+		return parse_double(arg, 0.0, 60000.0, &o->reorder_gap_ms);
+	case OPT_LOSS:
+	case OPT_LOSS_AB:
+	case OPT_LOSS_BA:
+	case OPT_REORDER:
+	case OPT_DUP:
+		return apply_pct_opt(o, id, arg);
+	case OPT_SEED:
+		return parse_u64(arg, &o->seed);
+	case OPT_READY:
+		o->ready_file = arg;
+		return strlen(arg) > 0;
+	case OPT_DURATION:
+		return parse_long(arg, 1, 100L * 24 * 3600, &o->duration_s);
+	case OPT_QUEUE:
+		return parse_long(arg, 16, 1L << 20, &o->queue);
+	default:
+		return false;
+	}
+}
+
+static void
+default_options(struct options *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->loss_ab = -1;
+	o->loss_ba = -1;
+	o->reorder_gap_ms = 1.0;
+	o->duration_s = 3600;
+	o->queue = 16384;
+	o->seed = (uint64_t)now_ns() ^ ((uint64_t)getpid() << 32);
+}
+
+static int
+parse_args(int argc, char **argv, struct options *o)
+{
+	int id;
+
+	default_options(o);
+	while ((id = getopt_long(argc, argv, "h", long_opts, NULL)) != -1) {
+		if (id == 'h' || id == OPT_HELP) {
+			usage(stdout);
+			exit(0);
+		}
+		if (id == '?' || !apply_opt(o, id, optarg)) {
+			if (id != '?')
+				fprintf(stderr, "netem-relay: bad value '%s'\n", optarg);
+			usage(stderr);
+			return -1;
+		}
+	}
+	if (optind != argc || o->tap_a == NULL || o->tap_b == NULL) {
+		usage(stderr);
+		return -1;
+	}
+	if (o->loss_ab < 0)
+		o->loss_ab = o->loss;
+	if (o->loss_ba < 0)
+		o->loss_ba = o->loss;
+	return 0;
+}
+
+static int
+tap_open(const char *name)
+{
+	struct ifreq ifr;
+	int fd;
+
+	fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0) {
+		fprintf(stderr, "netem-relay: open /dev/net/tun: %s\n",
+			strerror(errno));
+		return -1;
+	}
+	memset(&ifr, 0, sizeof(ifr));
+	ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
+	if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
+		fprintf(stderr, "netem-relay: cannot create TAP '%s': %s\n",
+			name, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static int
+lane_init(struct lane *l, size_t cap)
+{
+	l->slots = calloc(cap, sizeof(*l->slots));
+	l->cap = cap;
+	l->head = 0;
+	l->count = 0;
+	return l->slots == NULL ? -1 : 0;
+}
+
+static struct slot *
+lane_push(struct lane *l)
+{
+	struct slot *s;
+
+	if (l->count == l->cap)
+		return NULL;
+	s = &l->slots[(l->head + l->count) % l->cap];
+	l->count++;
+	return s;
+}
+
+static struct slot *
+lane_peek(struct lane *l)
+{
+	return l->count == 0 ? NULL : &l->slots[l->head];
+}
+
+static void
+lane_pop(struct lane *l)
+{
+	l->head = (l->head + 1) % l->cap;
+	l->count--;
+}
+
+static int64_t
+ms_to_ns(double ms)
+{
+	return (int64_t)(ms * (double)NS_PER_MS);
+}
+
+/* Release time for a main-lane frame: delay +- jitter, never earlier than
+ * a frame queued before it. */
+static int64_t
+main_due(struct direction *d, const struct options *o, int64_t now)
+{
+	int64_t due = now + ms_to_ns(o->delay_ms);
+
+	if (o->jitter_ms > 0)
+		due += ms_to_ns(o->jitter_ms * (2.0 * rng_unit() - 1.0));
+	if (due < now)
+		due = now;
+	if (due < d->last_due)
+		due = d->last_due;
+	d->last_due = due;
+	return due;
+}
+
+static void
+enqueue(struct direction *d, struct lane *l, const unsigned char *buf,
+	size_t len, int64_t due)
+{
+	struct slot *s = lane_push(l);
+
+	if (s == NULL) {
+		d->c.queue_full++;
+		return;
+	}
+	s->due = due;
+	s->len = (uint32_t)len;
+	memcpy(s->data, buf, len);
+}
+
+static void
+admit_frame(struct direction *d, const struct options *o,
+	const unsigned char *buf, size_t len, int64_t now)
+{
+	int64_t due;
+
+	d->c.rx++;
+	if (len > FRAME_MAX) {
+		d->c.oversize++;
+		return;
+	}
+	if (chance(d->loss)) {
+		d->c.lost++;
+		return;
+	}
+	due = main_due(d, o, now);
+	if (chance(o->reorder)) {
+		d->c.reordered++;
+		enqueue(d, &d->held, buf, len, due + ms_to_ns(o->reorder_gap_ms));
+	} else {
+		enqueue(d, &d->main, buf, len, due);
+	}
+	if (chance(o->duplicate)) {
+		d->c.duplicated++;
+		enqueue(d, &d->main, buf, len, due);
+	}
+}
+
+/* Returns 1 if the batch limit was hit, 0 on EAGAIN, -1 on a fatal error. */
+static int
+read_side(struct direction *d, const struct options *o)
+{
+	static unsigned char buf[65536];
+	int64_t now = now_ns();
+
+	for (int i = 0; i < BATCH; i++) {
+		ssize_t n = read(d->in_fd, buf, sizeof(buf));
+
+		if (n < 0) {
+			if (errno == EAGAIN || errno == EINTR)
+				return 0;
+			fprintf(stderr, "netem-relay: %s read: %s\n", d->name,
+				strerror(errno));
+			return -1;
+		}
+		if (n == 0)
+			return 0;
+		admit_frame(d, o, buf, (size_t)n, now);
+	}
+	return 1;
+}
+
+static void
+transmit(struct direction *d, const struct slot *s)
+{
+	ssize_t n = write(d->out_fd, s->data, s->len);
+
+	if (n == (ssize_t)s->len)
+		d->c.tx++;
+	else
+		d->c.tx_errors++;
+}
+
+/* Sends due frames of one lane; returns true if the batch limit was hit. */
+static bool
+flush_lane(struct direction *d, struct lane *l, int64_t now)
+{
+	struct slot *s;
+	int sent = 0;
+
+	while ((s = lane_peek(l)) != NULL && s->due <= now) {
+		if (sent++ == 4 * BATCH)
+			return true;
+		transmit(d, s);
+		lane_pop(l);
+	}
+	return false;
+}
+
+static int64_t
+lane_next_due(struct lane *l, int64_t best)
+{
+	struct slot *s = lane_peek(l);
+
+	return s != NULL && s->due < best ? s->due : best;
+}
+
+static void
+print_counters(const struct direction *d)
+{
+	const struct counters *c = &d->c;
+
+	fprintf(stderr,
+		"netem-relay: %s rx=%llu tx=%llu lost=%llu duplicated=%llu "
+		"reordered=%llu queue_full=%llu tx_errors=%llu oversize=%llu "
+		"queued=%zu\n",
+		d->name, c->rx, c->tx, c->lost, c->duplicated, c->reordered,
+		c->queue_full, c->tx_errors, c->oversize,
+		d->main.count + d->held.count);
+}
+
+static int
+write_ready(const char *path)
+{
+	char tmp[PATH_MAX];
+	FILE *f;
+
+	if (path == NULL) {
+		printf("ready\n");
+		fflush(stdout);
+		return 0;
+	}
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
+		return -1;
+	f = fopen(tmp, "w");
+	if (f == NULL)
+		return -1;
+	fprintf(f, "ready %ld\n", (long)getpid());
+	if (fclose(f) != 0 || rename(tmp, path) != 0) {
+		unlink(tmp);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+install_signals(sigset_t *wait_mask)
+{
+	struct sigaction sa;
+	sigset_t block;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&block);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGINT);
+	sigprocmask(SIG_BLOCK, &block, wait_mask);
+	sigdelset(wait_mask, SIGTERM);
+	sigdelset(wait_mask, SIGINT);
+}
+
+struct relay {
+	struct options opt;
+	struct direction dir[2];
+	int64_t deadline;
+	sigset_t wait_mask;
+};
+
+static int
+setup_dirs(struct relay *r, int fd_a, int fd_b)
+{
+	size_t cap = (size_t)r->opt.queue;
+	size_t held_cap = cap / 4;
+
+	r->dir[0] = (struct direction){ .name = "a->b", .in_fd = fd_a,
+		.out_fd = fd_b, .loss = r->opt.loss_ab };
+	r->dir[1] = (struct direction){ .name = "b->a", .in_fd = fd_b,
+		.out_fd = fd_a, .loss = r->opt.loss_ba };
+	for (int i = 0; i < 2; i++) {
+		if (lane_init(&r->dir[i].main, cap) < 0 ||
+			lane_init(&r->dir[i].held, held_cap) < 0) {
+			fprintf(stderr, "netem-relay: out of memory\n");
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* One turn: read, then send what is due.  Returns true if work remains. */
+static bool
+turn(struct relay *r, struct pollfd *pfd, int *fatal)
+{
+	bool busy = false;
+	int64_t now;
+
+	for (int i = 0; i < 2; i++) {
+		int rc;
+
+		if (pfd[i].revents & (POLLERR | POLLHUP | POLLNVAL)) {
+			fprintf(stderr, "netem-relay: %s: TAP went away\n",
+				i == 0 ? r->opt.tap_a : r->opt.tap_b);
+			*fatal = 1;
+			return false;
+		}
+		if (!(pfd[i].revents & POLLIN))
+			continue;
+		rc = read_side(&r->dir[i], &r->opt);
+		if (rc < 0) {
+			*fatal = 1;
+			return false;
+		}
+		busy |= rc > 0;
+	}
+	now = now_ns();
+	for (int i = 0; i < 2; i++) {
+		busy |= flush_lane(&r->dir[i], &r->dir[i].main, now);
+		busy |= flush_lane(&r->dir[i], &r->dir[i].held, now);
+	}
+	return busy;
+}
+
+static struct timespec
+wait_time(struct relay *r, bool busy)
+{
+	int64_t next = r->deadline;
+	int64_t wait;
+
+	for (int i = 0; i < 2; i++) {
+		next = lane_next_due(&r->dir[i].main, next);
+		next = lane_next_due(&r->dir[i].held, next);
+	}
+	wait = busy ? 0 : next - now_ns();
+	if (wait < 0)
+		wait = 0;
+	return (struct timespec){ .tv_sec = wait / NS_PER_S,
+		.tv_nsec = wait % NS_PER_S };
+}
+
+static int
+run(struct relay *r)
+{
+	struct pollfd pfd[2] = {
+		{ .fd = r->dir[0].in_fd, .events = POLLIN },
+		{ .fd = r->dir[1].in_fd, .events = POLLIN },
+	};
+	bool busy = false;
+	int fatal = 0;
+
+	while (!stop_requested && now_ns() < r->deadline) {
+		struct timespec ts = wait_time(r, busy);
+		int n = ppoll(pfd, 2, &ts, &r->wait_mask);
+
+		if (n < 0 && errno != EINTR) {
+			fprintf(stderr, "netem-relay: ppoll: %s\n", strerror(errno));
+			return 1;
+		}
+		if (n < 0)
+			continue;
+		if (n == 0)
+			pfd[0].revents = pfd[1].revents = 0;
+		busy = turn(r, pfd, &fatal);
+		if (fatal)
+			return 1;
+	}
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	static struct relay r;
+	int fd_a, fd_b, rc;
+
+	if (parse_args(argc, argv, &r.opt) < 0)
+		return 2;
+	rng_state = r.opt.seed;
+	install_signals(&r.wait_mask);
+	prctl(PR_SET_TIMERSLACK, 1000UL, 0, 0, 0);
+	fd_a = tap_open(r.opt.tap_a);
+	if (fd_a < 0)
+		return 1;
+	fd_b = tap_open(r.opt.tap_b);
+	if (fd_b < 0)
+		return 1;
+	if (setup_dirs(&r, fd_a, fd_b) < 0)
+		return 1;
+	if (write_ready(r.opt.ready_file) < 0) {
+		fprintf(stderr, "netem-relay: cannot write ready file '%s': %s\n",
+			r.opt.ready_file, strerror(errno));
+		return 1;
+	}
+	r.deadline = now_ns() + r.opt.duration_s * NS_PER_S;
+	rc = run(&r);
+	print_counters(&r.dir[0]);
+	print_counters(&r.dir[1]);
+	return rc;
+}
