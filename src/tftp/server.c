@@ -49,18 +49,25 @@ sockaddr_parse(int family, const char *addr, unsigned port, struct sockaddr_stor
 	return 0;
 }
 
+/* A boot storm (a room of machines powered on at once) sends hundreds of
+ * requests in a burst: give port 69 a deep queue.  Called as root, so the
+ * FORCE variant may exceed net.core.rmem_max. */
+#define LISTEN_RCVBUF (4 << 20)
+
 int
 tftp_listen_socket(int family, const char *addr, unsigned port, const char *ifname)
 {
 	struct sockaddr_storage ss;
 	socklen_t len;
-	int fd, err, on = 1;
+	int fd, err, on = 1, rcvbuf = LISTEN_RCVBUF;
 
 	if (sockaddr_parse(family, addr, port, &ss, &len) != 0)
 		return -EINVAL;
 	fd = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof rcvbuf) != 0)
+		(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
 	if (set_pktinfo(fd, family) != 0 ||
 	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on) != 0 ||
 	    (ifname != NULL && setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, ifname,
@@ -188,9 +195,8 @@ handle_request(struct tftp_server *srv, int lfd, const uint8_t *buf, size_t len,
 	if (rc != 0) {
 		STATS_ADD(tftp_bad_packets, 1);
 		log_debug("tftp %s: bad request (%zu bytes): %s", who, len, why);
-		if (rc != -EPROTO)
-			tftp_send_error_to(lfd, peer, peer_len,
-			    rc == -EINVAL ? TFTP_ERR_ILLEGAL_OP : TFTP_ERR_ILLEGAL_OP, why);
+		if (rc != -EPROTO)      /* DATA/ACK/... on port 69: silence */
+			tftp_send_error_to(lfd, peer, peer_len, TFTP_ERR_ILLEGAL_OP, why);
 		return;
 	}
 	log_printable(req.filename, req.filename_len, name, sizeof name);

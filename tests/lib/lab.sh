@@ -74,6 +74,9 @@ in_cli() { ip netns exec "$LAB_CLI" "$@"; }
 # The log is $LAB_DIR/pxed.log; the pid is $PXED_PID.
 pxed_start() {
 	mkdir -p "$LAB_DIR/state"
+	# Only lines this start adds count: the log is appended across restarts.
+	local from=1
+	[ -f "$LAB_DIR/pxed.log" ] && from=$(($(wc -l <"$LAB_DIR/pxed.log") + 1))
 	ip netns exec "$LAB_SRV" "$PXED" --foreground --root "$LAB_ROOT" --listen $LAB_SRV_IP \
 		--state-dir "$LAB_DIR/state" --log-level debug "$@" \
 		>>"$LAB_DIR/pxed.log" 2>&1 &
@@ -81,14 +84,14 @@ pxed_start() {
 	LAB_PIDS+=("$PXED_PID")
 	local i
 	for i in $(seq 1 100); do
-		if grep -q "serving" "$LAB_DIR/pxed.log" 2>/dev/null; then
+		if tail -n +$from "$LAB_DIR/pxed.log" 2>/dev/null | grep -q "serving"; then
 			return 0
 		fi
 		kill -0 "$PXED_PID" 2>/dev/null || break
 		sleep 0.1
 	done
 	echo "pxed did not start:"
-	cat "$LAB_DIR/pxed.log"
+	tail -n +$from "$LAB_DIR/pxed.log"
 	return 1
 }
 
@@ -121,4 +124,78 @@ lab_finish() {
 		exit 1
 	fi
 	exit 0
+}
+
+# --- Helpers added for tests/integration/daemon.sh and bad_input.sh ---
+
+UDP_PROBE=${UDP_PROBE:-build/tools/udp-probe}
+
+# pxed_start_nolevel [args...]: pxed_start without the forced
+# "--log-level debug" (for tests whose config file sets the level).
+pxed_start_nolevel() {
+	mkdir -p "$LAB_DIR/state"
+	# Only lines this start adds count: the log is appended across restarts.
+	local from
+	from=$(($(wc -l <"$LAB_DIR/pxed.log" 2>/dev/null || echo 0) + 1))
+	ip netns exec "$LAB_SRV" "$PXED" --foreground --root "$LAB_ROOT" --listen $LAB_SRV_IP \
+		--state-dir "$LAB_DIR/state" "$@" >>"$LAB_DIR/pxed.log" 2>&1 &
+	PXED_PID=$!
+	LAB_PIDS+=("$PXED_PID")
+	wait_log "serving" 10 && return 0
+	echo "pxed did not start:"
+	tail -n +$from "$LAB_DIR/pxed.log"
+	return 1
+}
+
+# pxed_log_rotate: after pxed_stop, move the log aside (to pxed.log.all) so
+# that the next pxed_start waits for its own "serving" line.
+pxed_log_rotate() {
+	cat "$LAB_DIR/pxed.log" >>"$LAB_DIR/pxed.log.all" 2>/dev/null
+	: >"$LAB_DIR/pxed.log"
+}
+
+# log_mark: print the current size of the log; log_since MARK: the log
+# written after the mark.
+log_mark() { stat -c %s "$LAB_DIR/pxed.log" 2>/dev/null || echo 0; }
+log_since() { tail -c +"$(($1 + 1))" "$LAB_DIR/pxed.log"; }
+
+# wait_log REGEX SECONDS [MARK]: wait until the log (after MARK) matches.
+wait_log() {
+	local i
+	for i in $(seq 1 $(($2 * 10))); do
+		log_since "${3:-0}" | grep -qE -- "$1" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# hexstr TEXT: the bytes of TEXT in hex (no NUL added; "00" is a NUL).
+hexstr() { printf '%s' "$1" | od -An -v -tx1 | tr -d ' \n'; }
+
+# pxed_status: the /api/v1/status JSON, fetched from the client side.
+pxed_status() { in_cli timeout 5 curl -s "http://$LAB_SRV_IP/api/v1/status"; }
+
+# pxed_status_field GROUP KEY: one number of the status JSON (no jq needed).
+pxed_status_field() {
+	pxed_status | sed -n "s/.*\"$1\":{[^}]*\"$2\":\([0-9][0-9]*\).*/\1/p"
+}
+
+# pxed_rss_kb: pxed's resident set size in KiB.
+pxed_rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$PXED_PID/status"; }
+
+# lab_daemon_user: the user pxed drops to when run as root without --user.
+lab_daemon_user() {
+	if getent passwd pxed >/dev/null; then echo pxed; else echo nobody; fi
+}
+
+# lab_add_client_ip IP: a second address on the client side (for tests of
+# per-address limits); use it with udp-probe --bind IP:0.
+lab_add_client_ip() { ip -n "$LAB_CLI" addr add "$1/24" dev c0; }
+
+# cli_bg CMD...: run CMD in the client namespace in the background; its pid
+# (the command itself, not a subshell) is $BG_PID and is killed on exit.
+cli_bg() {
+	ip netns exec "$LAB_CLI" "$@" &
+	BG_PID=$!
+	LAB_PIDS+=("$BG_PID")
 }
