@@ -7,7 +7,7 @@
 
 CC      ?= cc
 CLANG   ?= clang
-PKGS    := libuv libmicrohttpd jansson
+PKGS    := libuv libmicrohttpd jansson sqlite3
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
@@ -18,9 +18,10 @@ BASE_CFLAGS := -std=c17 -D_GNU_SOURCE -Isrc -g -fno-common $(WARN) $(PKG_CFLAGS)
 REL_CFLAGS  := $(BASE_CFLAGS) -O2 -D_FORTIFY_SOURCE=2 -fstack-protector-strong
 ASAN_CFLAGS := $(BASE_CFLAGS) -O1 -fno-omit-frame-pointer \
 	-fsanitize=address,undefined -fno-sanitize-recover=all
-LDLIBS := $(PKG_LIBS) -lpthread
+LDLIBS := $(PKG_LIBS) -lsqlite3 -lpthread
 
-LIB_SRC   := $(sort $(wildcard src/core/*.c src/files/*.c src/tftp/*.c src/http/*.c src/config/*.c))
+LIB_SRC   := $(sort $(wildcard src/core/*.c src/files/*.c src/tftp/*.c src/http/*.c \
+	src/dhcp/*.c src/boot/*.c src/store/*.c))
 PXED_SRC  := $(sort $(wildcard src/pxed/*.c))
 CTL_SRC   := $(sort $(wildcard src/ctl/*.c))
 UNIT_SRC  := $(sort $(wildcard tests/unit/test_*.c))
@@ -71,7 +72,8 @@ build/asan/tests/%: build/asan/obj/tests/unit/%.o build/asan/libpxed.a
 	$(CC) $(ASAN_CFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
 
 # --- fuzzers (clang + libFuzzer); the harness links the library sources ---
-FUZZ_CFLAGS := $(BASE_CFLAGS) -O1 -fsanitize=fuzzer,address,undefined -fno-omit-frame-pointer
+FUZZ_CFLAGS := $(BASE_CFLAGS) -O1 -fsanitize=fuzzer,address,undefined \
+	-fno-sanitize-recover=all -fno-omit-frame-pointer
 fuzz: $(FUZZ_SRC:fuzz/%.c=build/fuzz/%)
 build/fuzz/%: fuzz/%.c $(LIB_SRC) $(HDRS)
 	@mkdir -p $(dir $@)

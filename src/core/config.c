@@ -7,9 +7,14 @@
 #include <string.h>
 #include <strings.h>
 
+#include <arpa/inet.h>
+
 #include "core/util.h"
 
-enum setting_type { T_STRING, T_PATH, T_UINT, T_BOOL, T_LOGLEVEL, T_LIST };
+enum setting_type {
+	T_STRING, T_PATH, T_UINT, T_BOOL, T_LOGLEVEL, T_LIST, T_SHORT_LIST, T_ADDR,
+	T_DURATION,
+};
 
 struct setting {
 	const char *name;
@@ -21,8 +26,11 @@ struct setting {
 	const char *help;
 };
 
-#define S(n, t, field, mn, mx, d, h) \
-	{ n, t, offsetof(struct config, field), sizeof(((struct config *)0)->field), mn, mx, d, h }
+#define SETTING(type_, n, t, field, mn, mx, d, h) \
+	{ n, t, offsetof(type_, field), sizeof(((type_ *)0)->field), mn, mx, d, h }
+#define S(...) SETTING(struct config, __VA_ARGS__)
+#define SN(...) SETTING(struct config_subnet, __VA_ARGS__)
+#define HO(...) SETTING(struct config_host, __VA_ARGS__)
 
 static const struct setting settings[] = {
 	S("root", T_PATH, root, 0, 0, "/srv/pxed",
@@ -69,7 +77,85 @@ static const struct setting settings[] = {
 	    "concurrent HTTP connections from one address (0: no limit)"),
 	S("http-timeout", T_UINT, http_timeout, 1, 3600, "60", "HTTP idle timeout, seconds"),
 	S("http-threads", T_UINT, http_threads, 1, 64, "2", "HTTP worker threads"),
+	S("dhcp-port", T_UINT, dhcp_port, 1, 65535, "67", "DHCP server port"),
+	S("pxe-port", T_UINT, pxe_port, 0, 65535, "4011",
+	    "PXE boot server port (0 disables it)"),
+	S("proxy", T_BOOL, proxy, 0, 0, "no",
+	    "proxyDHCP: answer PXE clients only, give no addresses (another server does)"),
+	S("boot", T_LIST, boot, 0, 0, "",
+	    "boot rule 'CLASS TARGET' or CLASS=TARGET, e.g. bios=undionly.kpxe (repeatable)"),
+	S("dhcp-range", T_LIST, dhcp_range, 0, 0, "",
+	    "serve addresses FIRST,LAST[,NETMASK][,LEASETIME] (repeatable; turns DHCP on)"),
+	S("dhcp-router", T_ADDR, dhcp_router, 0, 0, "",
+	    "default router for subnets that do not name one"),
+	S("dhcp-dns", T_SHORT_LIST, dhcp_dns, 0, 0, "",
+	    "DNS server for subnets that do not name one (repeatable)"),
+	S("dhcp-domain", T_STRING, dhcp_domain, 0, 0, "",
+	    "domain name for subnets that do not name one"),
+	S("dhcp-lease-time", T_DURATION, dhcp_lease_time, 60, CONFIG_INFINITE, "12h",
+	    "lease time for subnets that do not set one (s, m, h, d or infinite)"),
+	S("dhcp-host", T_LIST, dhcp_host, 0, 0, "",
+	    "reservation MAC,ADDRESS[,NAME] (repeatable)"),
 };
+
+/* [subnet CIDR] */
+static const struct setting subnet_settings[] = {
+	SN("range", T_SHORT_LIST, range, 0, 0, "", "addresses to lease: FIRST LAST (repeatable)"),
+	SN("router", T_ADDR, router, 0, 0, "", "router (option 3)"),
+	SN("dns", T_SHORT_LIST, dns, 0, 0, "", "DNS server (option 6, repeatable)"),
+	SN("domain", T_STRING, domain, 0, 0, "", "domain name (option 15)"),
+	SN("lease-time", T_DURATION, lease_time, 60, CONFIG_INFINITE, "",
+	    "lease time (default: dhcp-lease-time)"),
+	SN("pxe", T_BOOL, pxe, 0, 0, "yes", "answer network-boot clients on this subnet"),
+	SN("proxy", T_BOOL, proxy, 0, 0, "no", "proxyDHCP on this subnet: no addresses"),
+	SN("boot", T_LIST, boot, 0, 0, "", "boot rule for this subnet (repeatable)"),
+	SN("exclude", T_LIST, exclude, 0, 0, "", "address or FIRST-LAST never leased"),
+	SN("next-server", T_ADDR, next_server, 0, 0, "",
+	    "boot server address (default: pxed's address on the subnet)"),
+};
+
+/* [host MAC] */
+static const struct setting host_settings[] = {
+	HO("address", T_ADDR, address, 0, 0, "", "reserved address"),
+	HO("hostname", T_STRING, hostname, 0, 0, "", "host name (option 12)"),
+	HO("boot", T_SHORT_LIST, boot, 0, 0, "", "boot rule for this host (repeatable)"),
+};
+
+struct section_def {
+	const char *name;               /* NULL for the main section */
+	const struct setting *settings;
+	size_t count;
+};
+
+static const struct section_def section_main = { NULL, settings, ARRAY_SIZE(settings) };
+static const struct section_def section_subnet = {
+	"subnet", subnet_settings, ARRAY_SIZE(subnet_settings) };
+static const struct section_def section_host = {
+	"host", host_settings, ARRAY_SIZE(host_settings) };
+
+#define VALIDATORS_MAX 8
+static struct { const char *name; config_validator fn; } validators[VALIDATORS_MAX];
+
+void
+config_validator_register(const char *setting, config_validator fn)
+{
+	for (size_t i = 0; i < VALIDATORS_MAX; i++) {
+		if (validators[i].name == NULL || strcmp(validators[i].name, setting) == 0) {
+			validators[i].name = setting;
+			validators[i].fn = fn;
+			return;
+		}
+	}
+}
+
+static config_validator
+validator_find(const char *setting)
+{
+	for (size_t i = 0; i < VALIDATORS_MAX && validators[i].name != NULL; i++)
+		if (strcmp(validators[i].name, setting) == 0)
+			return validators[i].fn;
+	return NULL;
+}
 
 const char *const *
 config_setting_names(void)
@@ -81,13 +167,91 @@ config_setting_names(void)
 	return names;
 }
 
+const char *const *
+config_section_setting_names(const char *section)
+{
+	static const char *names[16];
+	const struct section_def *sec = strcmp(section, "host") == 0 ? &section_host
+	    : &section_subnet;
+	size_t n = MIN(sec->count, ARRAY_SIZE(names) - 1);
+
+	for (size_t i = 0; i < n; i++)
+		names[i] = sec->settings[i].name;
+	names[n] = NULL;
+	return names;
+}
+
+static const struct setting *
+section_find(const struct section_def *sec, const char *name)
+{
+	for (size_t i = 0; i < sec->count; i++)
+		if (strcmp(sec->settings[i].name, name) == 0)
+			return &sec->settings[i];
+	return NULL;
+}
+
 static const struct setting *
 setting_find(const char *name)
 {
-	for (size_t i = 0; i < ARRAY_SIZE(settings); i++)
-		if (strcmp(settings[i].name, name) == 0)
-			return &settings[i];
-	return NULL;
+	return section_find(&section_main, name);
+}
+
+int
+config_parse_cidr(const char *text, struct in_addr *network, struct in_addr *mask)
+{
+	char addr[INET_ADDRSTRLEN];
+	const char *slash = strchr(text, '/');
+	uint64_t bits;
+
+	if (slash == NULL || (size_t)(slash - text) >= sizeof addr)
+		return -EINVAL;
+	memcpy(addr, text, (size_t)(slash - text));
+	addr[slash - text] = '\0';
+	if (inet_pton(AF_INET, addr, network) != 1 ||
+	    parse_u64(slash + 1, strlen(slash + 1), 0, 32, &bits) != 0)
+		return -EINVAL;
+	mask->s_addr = bits == 0 ? 0 : htonl(0xffffffffu << (32 - bits));
+	network->s_addr &= mask->s_addr;
+	return 0;
+}
+
+int
+config_parse_mac(const char *text, uint8_t mac[6])
+{
+	unsigned v[6];
+	char tail;
+
+	if (strlen(text) != 17 || sscanf(text, "%2x%*[:-]%2x%*[:-]%2x%*[:-]%2x%*[:-]%2x%*[:-]%2x%c",
+	    &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &tail) != 6)
+		return -EINVAL;
+	for (int i = 0; i < 6; i++)
+		mac[i] = (uint8_t)v[i];
+	return 0;
+}
+
+int
+config_parse_duration(const char *text, unsigned *out)
+{
+	static const struct { char suffix; uint64_t mul; } units[] = {
+		{ 's', 1 }, { 'm', 60 }, { 'h', 3600 }, { 'd', 86400 },
+	};
+	size_t len = strlen(text);
+	uint64_t n, mul = 1;
+
+	if (strcasecmp(text, "infinite") == 0) {
+		*out = CONFIG_INFINITE;
+		return 0;
+	}
+	for (size_t i = 0; len > 1 && i < ARRAY_SIZE(units); i++) {
+		if (text[len - 1] == units[i].suffix) {
+			mul = units[i].mul;
+			len--;
+		}
+	}
+	if (parse_u64(text, len, 0, UINT32_MAX, &n) != 0 || n * mul >= CONFIG_INFINITE)
+		return -EINVAL;
+	*out = (unsigned)(n * mul);
+	return 0;
 }
 
 static int
@@ -109,15 +273,77 @@ parse_bool(const char *v, bool *out)
 	return -EINVAL;
 }
 
-/* Store value into cfg; on error describe it in err. */
 static int
-setting_apply(struct config *cfg, const struct setting *s, const char *value,
+list_append(char (*items)[CONFIG_ITEM_MAX], size_t *count, size_t max,
+    const struct setting *s, const char *value, char *err, size_t err_size)
+{
+	if (value[0] == '\0')
+		return 0;
+	if (*count >= max) {
+		snprintf(err, err_size, "%s: more than %zu values", s->name, max);
+		return -EINVAL;
+	}
+	if (str_copy(items[*count], value, CONFIG_ITEM_MAX) >= CONFIG_ITEM_MAX) {
+		snprintf(err, err_size, "%s: value too long", s->name);
+		return -EINVAL;
+	}
+	(*count)++;
+	return 0;
+}
+
+static int setting_store(void *base, const struct setting *s, const char *value,
+    char *err, size_t err_size);
+
+/* Check value with the owner's validator, then store it into base. */
+static int
+setting_apply(void *base, const struct setting *s, const char *value,
     char *err, size_t err_size)
 {
-	char *field = (char *)cfg + s->offset;
+	config_validator check = validator_find(s->name);
+	char msg[256];
+
+	if (check != NULL && value[0] != '\0' && check(value, msg, sizeof msg) != 0) {
+		snprintf(err, err_size, "%s: %s", s->name, msg);
+		return -EINVAL;
+	}
+	return setting_store(base, s, value, err, err_size);
+}
+
+/* Store value into the field s describes; on error describe it in err. */
+static int
+setting_store(void *base, const struct setting *s, const char *value,
+    char *err, size_t err_size)
+{
+	char *field = (char *)base + s->offset;
 	uint64_t n;
 
 	switch (s->type) {
+	case T_ADDR:
+		if (value[0] == '\0') {
+			((struct in_addr *)(void *)field)->s_addr = 0;
+			return 0;
+		}
+		if (inet_pton(AF_INET, value, field) != 1) {
+			snprintf(err, err_size, "%s: '%s' is not an IPv4 address", s->name, value);
+			return -EINVAL;
+		}
+		return 0;
+	case T_DURATION:
+		if (value[0] == '\0') {
+			*(unsigned *)(void *)field = 0;
+			return 0;
+		}
+		if (config_parse_duration(value, (unsigned *)(void *)field) != 0 ||
+		    *(unsigned *)(void *)field < s->min) {
+			snprintf(err, err_size, "%s: '%s' is not a duration of at least %u s "
+			    "(N, Ns, Nm, Nh, Nd or infinite)", s->name, value, s->min);
+			return -EINVAL;
+		}
+		return 0;
+	case T_SHORT_LIST: {
+		struct config_short_list *l = (struct config_short_list *)(void *)field;
+		return list_append(l->item, &l->count, CONFIG_SHORT_LIST_MAX, s, value, err, err_size);
+	}
 	case T_STRING:
 	case T_PATH:
 		if (str_copy(field, value, s->size) >= s->size) {
@@ -152,31 +378,26 @@ setting_apply(struct config *cfg, const struct setting *s, const char *value,
 		return 0;
 	case T_LIST: {
 		struct config_list *l = (struct config_list *)(void *)field;
-		if (value[0] == '\0')
-			return 0;
-		if (l->count >= CONFIG_LIST_MAX) {
-			snprintf(err, err_size, "%s: more than %d values", s->name, CONFIG_LIST_MAX);
-			return -EINVAL;
-		}
-		if (str_copy(l->item[l->count], value, CONFIG_ITEM_MAX) >= CONFIG_ITEM_MAX) {
-			snprintf(err, err_size, "%s: value too long", s->name);
-			return -EINVAL;
-		}
-		l->count++;
-		return 0;
+		return list_append(l->item, &l->count, CONFIG_LIST_MAX, s, value, err, err_size);
 	}
 	}
 	return -EINVAL;
 }
 
 static void
-config_defaults(struct config *cfg)
+section_defaults(void *base, const struct section_def *sec)
 {
 	char err[256];
 
+	for (size_t i = 0; i < sec->count; i++)
+		(void)setting_store(base, &sec->settings[i], sec->settings[i].def, err, sizeof err);
+}
+
+static void
+config_defaults(struct config *cfg)
+{
 	memset(cfg, 0, sizeof *cfg);
-	for (size_t i = 0; i < ARRAY_SIZE(settings); i++)
-		(void)setting_apply(cfg, &settings[i], settings[i].def, err, sizeof err);
+	section_defaults(cfg, &section_main);
 }
 
 static char *
@@ -192,9 +413,106 @@ trim(char *s)
 	return s;
 }
 
+/* Where the lines of the file go: the main settings or a section. */
+struct parse_state {
+	struct config *cfg;
+	const struct section_def *sec;
+	void *base;
+};
+
+static int
+section_subnet_open(struct parse_state *st, const char *arg, char *err, size_t err_size)
+{
+	struct config *cfg = st->cfg;
+	struct config_subnet *sn;
+
+	if (cfg->subnet_count >= CONFIG_SUBNETS_MAX) {
+		snprintf(err, err_size, "more than %d subnets", CONFIG_SUBNETS_MAX);
+		return -EINVAL;
+	}
+	sn = &cfg->subnet[cfg->subnet_count];
+	memset(sn, 0, sizeof *sn);
+	section_defaults(sn, &section_subnet);
+	if (config_parse_cidr(arg, &sn->network, &sn->netmask) != 0) {
+		snprintf(err, err_size, "[subnet %s]: not a subnet like 192.0.2.0/24", arg);
+		return -EINVAL;
+	}
+	for (size_t i = 0; i < cfg->subnet_count; i++) {
+		if (cfg->subnet[i].network.s_addr == sn->network.s_addr &&
+		    cfg->subnet[i].netmask.s_addr == sn->netmask.s_addr) {
+			snprintf(err, err_size, "[subnet %s]: defined twice", arg);
+			return -EINVAL;
+		}
+	}
+	str_copy(sn->name, arg, sizeof sn->name);
+	cfg->subnet_count++;
+	st->sec = &section_subnet;
+	st->base = sn;
+	return 0;
+}
+
+static int
+section_host_open(struct parse_state *st, const char *arg, char *err, size_t err_size)
+{
+	struct config *cfg = st->cfg;
+	struct config_host *h;
+
+	if (cfg->host_count >= CONFIG_HOSTS_MAX) {
+		snprintf(err, err_size, "more than %d hosts", CONFIG_HOSTS_MAX);
+		return -EINVAL;
+	}
+	h = &cfg->host[cfg->host_count];
+	memset(h, 0, sizeof *h);
+	if (config_parse_mac(arg, h->mac) != 0) {
+		snprintf(err, err_size, "[host %s]: not a MAC address like 52:54:00:12:34:56", arg);
+		return -EINVAL;
+	}
+	for (size_t i = 0; i < cfg->host_count; i++) {
+		if (memcmp(cfg->host[i].mac, h->mac, 6) == 0) {
+			snprintf(err, err_size, "[host %s]: defined twice", arg);
+			return -EINVAL;
+		}
+	}
+	str_copy(h->name, arg, sizeof h->name);
+	cfg->host_count++;
+	st->sec = &section_host;
+	st->base = h;
+	return 0;
+}
+
+/* "[subnet CIDR]", "[host MAC]" or "[global]". */
+static int
+section_open(struct parse_state *st, char *header, char *err, size_t err_size)
+{
+	size_t len = strlen(header);
+	char *kind, *arg;
+
+	if (len < 2 || header[len - 1] != ']') {
+		snprintf(err, err_size, "section header without ']'");
+		return -EINVAL;
+	}
+	header[len - 1] = '\0';
+	kind = trim(header + 1);
+	arg = kind + strcspn(kind, " \t");
+	if (*arg != '\0')
+		*arg++ = '\0';
+	arg = trim(arg);
+	if (strcmp(kind, "global") == 0 && *arg == '\0') {
+		st->sec = &section_main;
+		st->base = st->cfg;
+		return 0;
+	}
+	if (strcmp(kind, "subnet") == 0)
+		return section_subnet_open(st, arg, err, err_size);
+	if (strcmp(kind, "host") == 0)
+		return section_host_open(st, arg, err, err_size);
+	snprintf(err, err_size, "unknown section [%s] (subnet, host or global)", kind);
+	return -EINVAL;
+}
+
 /* One line of the file: "name = value", "name value" or "name" (bool). */
 static int
-config_line(struct config *cfg, char *line, char *err, size_t err_size)
+config_line(struct parse_state *st, char *line, char *err, size_t err_size)
 {
 	char *hash = strchr(line, '#');
 	char *name, *value;
@@ -205,6 +523,8 @@ config_line(struct config *cfg, char *line, char *err, size_t err_size)
 	name = trim(line);
 	if (*name == '\0')
 		return 0;
+	if (*name == '[')
+		return section_open(st, name, err, err_size);
 	len = strcspn(name, " \t=");
 	value = name + len;
 	if (*value != '\0') {
@@ -213,14 +533,18 @@ config_line(struct config *cfg, char *line, char *err, size_t err_size)
 		if (*value == '=')
 			value = trim(value + 1);
 	}
-	const struct setting *s = setting_find(name);
+	const struct setting *s = section_find(st->sec, name);
 	if (s == NULL) {
-		snprintf(err, err_size, "unknown setting '%s'", name);
+		if (st->sec->name != NULL)
+			snprintf(err, err_size, "unknown setting '%s' in a [%s] section", name,
+			    st->sec->name);
+		else
+			snprintf(err, err_size, "unknown setting '%s'", name);
 		return -EINVAL;
 	}
 	if (*value == '\0' && s->type == T_BOOL)
 		value = "yes";
-	return setting_apply(cfg, s, value, err, err_size);
+	return setting_apply(st->base, s, value, err, err_size);
 }
 
 static int
@@ -230,6 +554,7 @@ config_file(struct config *cfg, const char *path, char *err, size_t err_size)
 	unsigned lineno = 0;
 	int rc = 0;
 	FILE *f = fopen(path, "re");
+	struct parse_state st = { cfg, &section_main, cfg };
 
 	if (f == NULL) {
 		snprintf(err, err_size, "%s: %s", path, strerror(errno));
@@ -242,7 +567,7 @@ config_file(struct config *cfg, const char *path, char *err, size_t err_size)
 			rc = -EINVAL;
 			break;
 		}
-		rc = config_line(cfg, line, msg, sizeof msg);
+		rc = config_line(&st, line, msg, sizeof msg);
 		if (rc != 0)
 			snprintf(err, err_size, "%s:%u: %s", path, lineno, msg);
 	}
@@ -255,10 +580,13 @@ list_clear_once(struct config *cfg, const struct setting *s, bool *cleared)
 {
 	size_t idx = (size_t)(s - settings);
 
-	if (s->type == T_LIST && !cleared[idx]) {
+	if (cleared[idx])
+		return;
+	if (s->type == T_LIST)
 		((struct config_list *)(void *)((char *)cfg + s->offset))->count = 0;
-		cleared[idx] = true;
-	}
+	if (s->type == T_SHORT_LIST)
+		((struct config_short_list *)(void *)((char *)cfg + s->offset))->count = 0;
+	cleared[idx] = true;
 }
 
 int
@@ -332,8 +660,14 @@ args_one(int argc, char **argv, int *i, struct config_args *args)
 		fprintf(stderr, "unknown option --%s (try --help)\n", arg);
 		return -EINVAL;
 	}
-	if (value == NULL && s != NULL && s->type == T_BOOL)
-		value = "yes";
+	if (value == NULL && s != NULL && s->type == T_BOOL) {
+		bool ignored;
+		/* "--flag", or "--flag no" when the next word is a boolean */
+		if (*i + 1 < argc && parse_bool(argv[*i + 1], &ignored) == 0)
+			value = argv[++*i];
+		else
+			value = "yes";
+	}
 	if (value == NULL) {
 		if (*i + 1 >= argc) {
 			fprintf(stderr, "--%s needs a value\n", arg);
@@ -360,17 +694,38 @@ config_args_parse(int argc, char **argv, struct config_args *args)
 }
 
 static void
-setting_print(const struct config *cfg, const struct setting *s, FILE *out)
+list_print(const char *name, const char (*items)[CONFIG_ITEM_MAX], size_t count, FILE *out)
 {
-	const char *field = (const char *)cfg + s->offset;
+	if (count == 0)
+		fprintf(out, "# %s (none)\n", name);
+	for (size_t i = 0; i < count; i++)
+		fprintf(out, "%s = %s\n", name, items[i]);
+}
 
+static void
+setting_print(const void *base, const struct setting *s, FILE *out)
+{
+	const char *field = (const char *)base + s->offset;
+	char addr[INET_ADDRSTRLEN];
+	unsigned u = 0;
+
+	if (s->type == T_UINT || s->type == T_DURATION)
+		u = *(const unsigned *)(const void *)field;
 	switch (s->type) {
 	case T_STRING:
 	case T_PATH:
 		fprintf(out, "%s = %s\n", s->name, field);
 		break;
 	case T_UINT:
-		fprintf(out, "%s = %u\n", s->name, *(const unsigned *)(const void *)field);
+		fprintf(out, "%s = %u\n", s->name, u);
+		break;
+	case T_DURATION:
+		if (u == CONFIG_INFINITE)
+			fprintf(out, "%s = infinite\n", s->name);
+		else if (u == 0)
+			fprintf(out, "# %s (default)\n", s->name);
+		else
+			fprintf(out, "%s = %u\n", s->name, u);
 		break;
 	case T_BOOL:
 		fprintf(out, "%s = %s\n", s->name,
@@ -380,15 +735,32 @@ setting_print(const struct config *cfg, const struct setting *s, FILE *out)
 		fprintf(out, "%s = %s\n", s->name,
 		    log_level_name(*(const enum log_level *)(const void *)field));
 		break;
+	case T_ADDR:
+		if (((const struct in_addr *)(const void *)field)->s_addr == 0)
+			fprintf(out, "# %s (none)\n", s->name);
+		else
+			fprintf(out, "%s = %s\n", s->name,
+			    inet_ntop(AF_INET, field, addr, sizeof addr));
+		break;
 	case T_LIST: {
 		const struct config_list *l = (const struct config_list *)(const void *)field;
-		if (l->count == 0)
-			fprintf(out, "# %s (none: all)\n", s->name);
-		for (size_t i = 0; i < l->count; i++)
-			fprintf(out, "%s = %s\n", s->name, l->item[i]);
+		list_print(s->name, l->item, l->count, out);
+		break;
+	}
+	case T_SHORT_LIST: {
+		const struct config_short_list *l =
+		    (const struct config_short_list *)(const void *)field;
+		list_print(s->name, l->item, l->count, out);
 		break;
 	}
 	}
+}
+
+static void
+section_print(const void *base, const struct section_def *sec, FILE *out)
+{
+	for (size_t i = 0; i < sec->count; i++)
+		setting_print(base, &sec->settings[i], out);
 }
 
 void
@@ -398,8 +770,15 @@ config_print(const struct config *cfg, FILE *out)
 		fprintf(out, "# effective configuration (file %s, then flags)\n", cfg->config_file);
 	else
 		fprintf(out, "# effective configuration (defaults, then flags)\n");
-	for (size_t i = 0; i < ARRAY_SIZE(settings); i++)
-		setting_print(cfg, &settings[i], out);
+	section_print(cfg, &section_main, out);
+	for (size_t i = 0; i < cfg->subnet_count; i++) {
+		fprintf(out, "\n[subnet %s]\n", cfg->subnet[i].name);
+		section_print(&cfg->subnet[i], &section_subnet, out);
+	}
+	for (size_t i = 0; i < cfg->host_count; i++) {
+		fprintf(out, "\n[host %s]\n", cfg->host[i].name);
+		section_print(&cfg->host[i], &section_host, out);
+	}
 }
 
 void

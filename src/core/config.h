@@ -7,8 +7,10 @@
 #ifndef PXED_CORE_CONFIG_H
 #define PXED_CORE_CONFIG_H
 
+#include <netinet/in.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "core/log.h"
@@ -20,6 +22,41 @@
 struct config_list {
 	char item[CONFIG_LIST_MAX][CONFIG_ITEM_MAX];
 	size_t count;
+};
+
+#define CONFIG_SHORT_LIST_MAX 4
+struct config_short_list {
+	char item[CONFIG_SHORT_LIST_MAX][CONFIG_ITEM_MAX];
+	size_t count;
+};
+
+#define CONFIG_SUBNETS_MAX 32
+#define CONFIG_HOSTS_MAX 256
+#define CONFIG_INFINITE 0xffffffffu     /* a duration of "infinite" */
+
+/* [subnet CIDR] */
+struct config_subnet {
+	char name[48];                  /* the CIDR as written */
+	struct in_addr network, netmask;
+	struct config_short_list range; /* "FIRST LAST" (or FIRST,LAST) */
+	struct in_addr router;
+	struct config_short_list dns;
+	char domain[128];
+	unsigned lease_time;            /* seconds; 0 = the global dhcp-lease-time */
+	bool pxe;                       /* answer PXE clients on this subnet */
+	bool proxy;                     /* proxyDHCP here: no addresses */
+	struct config_list boot;        /* "CLASS TARGET" */
+	struct config_list exclude;     /* "ADDR" or "FIRST-LAST" */
+	struct in_addr next_server;     /* 0: the server's address on the subnet */
+};
+
+/* [host MAC] */
+struct config_host {
+	char name[32];                  /* the MAC as written */
+	uint8_t mac[6];
+	struct in_addr address;         /* reservation; 0 = none */
+	char hostname[64];
+	struct config_short_list boot;
 };
 
 struct config {
@@ -49,7 +86,35 @@ struct config {
 	unsigned http_max_per_ip;
 	unsigned http_timeout;
 	unsigned http_threads;
+	/* DHCP and PXE (off unless a subnet, a dhcp-range or proxy is set) */
+	unsigned dhcp_port;
+	unsigned pxe_port;
+	bool proxy;
+	struct config_list boot;        /* global rules "CLASS TARGET" */
+	struct config_list dhcp_range;  /* quick start: "FIRST,LAST[,MASK][,LEASE]" */
+	struct in_addr dhcp_router;
+	struct config_short_list dhcp_dns;
+	char dhcp_domain[128];
+	unsigned dhcp_lease_time;
+	struct config_list dhcp_host;   /* quick start: "MAC,ADDR[,NAME]" */
+	struct config_subnet subnet[CONFIG_SUBNETS_MAX];
+	size_t subnet_count;
+	struct config_host host[CONFIG_HOSTS_MAX];
+	size_t host_count;
 };
+
+/* A module that owns a value's syntax registers a check for a setting name
+ * (in any section), e.g. the boot policy for "boot".  Returns 0, or -EINVAL
+ * with a message in err. */
+typedef int (*config_validator)(const char *value, char *err, size_t err_size);
+void config_validator_register(const char *setting, config_validator fn);
+
+/* Parse "192.0.2.0/24" into network and mask (network bits only). */
+int config_parse_cidr(const char *text, struct in_addr *network, struct in_addr *mask);
+/* Parse "52:54:00:12:34:56" (or with '-'). */
+int config_parse_mac(const char *text, uint8_t mac[6]);
+/* Parse a duration: seconds, or N with s/m/h/d, or "infinite". */
+int config_parse_duration(const char *text, unsigned *out);
 
 /* A flag given on the command line, kept so that a reload (SIGHUP) can
  * apply the same overrides on top of the re-read file. */
@@ -84,5 +149,7 @@ void config_usage(FILE *out, const char *prog);
 
 /* Names of every setting, NULL-terminated (tests check docs cover them). */
 const char *const *config_setting_names(void);
+/* The same for the settings of a "subnet" or "host" section. */
+const char *const *config_section_setting_names(const char *section);
 
 #endif

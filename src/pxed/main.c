@@ -15,11 +15,14 @@
 #include <unistd.h>
 #include <uv.h>
 
+#include "boot/policy.h"
 #include "core/config.h"
 #include "core/log.h"
+#include "dhcp/server.h"
 #include "files/files.h"
 #include "http/server.h"
 #include "pxed/listen.h"
+#include "store/store.h"
 #include "tftp/server.h"
 
 #include "core/version.h"
@@ -31,6 +34,9 @@ struct daemon {
 	struct files_root root;
 	int write_dirfd;
 	struct listeners listeners;
+	struct dhcp_sockets dhcp_socks;
+	struct store *store;
+	struct dhcp_server *dhcp;
 	struct tftp_server *tftp;
 	struct http_server *http;
 	uv_signal_t sig_term, sig_int, sig_hup;
@@ -145,6 +151,13 @@ start_services(struct daemon *d)
 		if (rc != 0)
 			return rc;
 	}
+	if (dhcp_enabled(&d->cfg)) {
+		rc = store_open(&d->store, d->cfg.state_dir);
+		if (rc == 0)
+			rc = dhcp_server_start(&d->dhcp, d->loop, &d->cfg, &d->dhcp_socks, d->store);
+		if (rc != 0)
+			return rc;
+	}
 	log_info("pxed %s serving %s: tftp port %u, http port %u", PXED_VERSION, d->cfg.root,
 	    d->cfg.tftp_port, d->cfg.http_port);
 	return 0;
@@ -156,6 +169,8 @@ on_stop_signal(uv_signal_t *h, int signum)
 	struct daemon *d = h->data;
 
 	log_info("signal %d: shutting down", signum);
+	dhcp_server_stop(d->dhcp);
+	d->dhcp = NULL;
 	http_server_stop(d->http);
 	d->http = NULL;
 	tftp_server_stop(d->tftp);
@@ -208,11 +223,22 @@ watch_signals(struct daemon *d)
 	uv_signal_start(&d->sig_hup, on_reload_signal, SIGHUP);
 }
 
+/* "boot" values are checked by the policy that will read them. */
+static int
+boot_spec_check(const char *value, char *err, size_t err_size)
+{
+	static struct boot_rules scratch;
+
+	scratch.count = 0;
+	return boot_rules_add(&scratch, value, err, err_size);
+}
+
 static int
 load_config(struct daemon *d, int argc, char **argv)
 {
 	char err[512];
 
+	config_validator_register("boot", boot_spec_check);
 	if (config_args_parse(argc, argv, &d->args) != 0)
 		return 2;
 	if (d->args.help) {
@@ -224,6 +250,10 @@ load_config(struct daemon *d, int argc, char **argv)
 		return 0;
 	}
 	if (config_load(&d->cfg, &d->args, err, sizeof err) != 0) {
+		fprintf(stderr, "pxed: %s\n", err);
+		return 1;
+	}
+	if (dhcp_enabled(&d->cfg) && dhcp_config_check(&d->cfg, err, sizeof err) != 0) {
 		fprintf(stderr, "pxed: %s\n", err);
 		return 1;
 	}
@@ -244,13 +274,16 @@ serve(struct daemon *d)
 	log_init("pxed", d->cfg.foreground, d->cfg.log_level);
 	raise_fd_limit();
 	if (open_files(d) != 0 || prepare_state_dir(&d->cfg) != 0 ||
-	    listeners_open(&d->listeners, &d->cfg) != 0 || drop_privileges(&d->cfg) != 0)
+	    listeners_open(&d->listeners, &d->cfg) != 0 ||
+	    dhcp_sockets_open(&d->dhcp_socks, &d->cfg) != 0 || drop_privileges(&d->cfg) != 0)
 		return 1;
 	d->loop = uv_default_loop();
 	watch_signals(d);
 	if (start_services(d) != 0)
 		return 1;
 	uv_run(d->loop, UV_RUN_DEFAULT);
+	store_close(d->store);
+	dhcp_sockets_close(&d->dhcp_socks);
 	listeners_close(&d->listeners);
 	files_root_close(&d->root);
 	if (d->write_dirfd >= 0)

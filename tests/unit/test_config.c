@@ -199,6 +199,75 @@ test_docs_cover_every_setting(void **state)
 	}
 }
 
+/* Section settings appear (commented) in the example and in the man page. */
+static void
+test_docs_cover_section_settings(void **state)
+{
+	static const char *const sections[] = { "subnet", "host" };
+	char needle[192], man_name[128];
+
+	(void)state;
+	for (size_t k = 0; k < 2; k++) {
+		const char *const *names = config_section_setting_names(sections[k]);
+		for (size_t i = 0; names[i] != NULL; i++) {
+			char *conf = slurp("etc/pxed.conf");
+			snprintf(needle, sizeof needle, "#%s = ", names[i]);
+			print_message("etc/pxed.conf [%s]: %s\n", sections[k], names[i]);
+			assert_non_null(strstr(conf, needle));
+			char *man = slurp("man/pxed.conf.5");
+			size_t o = 0;
+			for (const char *p = names[i]; *p && o + 2 < sizeof man_name; p++) {
+				if (*p == '-')
+					man_name[o++] = '\\';
+				man_name[o++] = *p;
+			}
+			man_name[o] = '\0';
+			snprintf(needle, sizeof needle, ".B %s = ", man_name);
+			assert_non_null(strstr(man, needle));
+		}
+	}
+}
+
+static void
+test_sections(void **state)
+{
+	const char *path = write_file("root = /srv\n[subnet 192.0.2.0/24]\nrange = 192.0.2.10 "
+	    "192.0.2.20\nrouter = 192.0.2.1\nlease-time = 2h\nboot = bios x.kpxe\n"
+	    "[host 52:54:00:12:34:56]\naddress = 192.0.2.5\n[global]\ntftp-port = 6969\n");
+	const char *argv[] = { "pxed", "--config", path };
+	struct config cfg;
+	char err[512];
+
+	(void)state;
+	assert_int_equal(load(&cfg, err, sizeof err, 3, argv), 0);
+	assert_int_equal(cfg.subnet_count, 1);
+	assert_int_equal(cfg.subnet[0].lease_time, 7200);
+	assert_int_equal(cfg.subnet[0].range.count, 1);
+	assert_true(cfg.subnet[0].pxe);                 /* section default */
+	assert_int_equal(cfg.host_count, 1);
+	assert_int_equal(cfg.host[0].mac[5], 0x56);
+	assert_int_equal(cfg.tftp_port, 6969);          /* after [global] */
+	unlink(path);
+	static const struct bad_case bad[] = {
+		{ "[subnet 192.0.2.0]\n", ":1: [subnet 192.0.2.0]: not a subnet" },
+		{ "[host 52:54:00]\n", ":1: [host 52:54:00]: not a MAC" },
+		{ "[subnet 192.0.2.0/24]\nroot = /x\n", ":2: unknown setting 'root' in a [subnet]" },
+		{ "[subnet 192.0.2.0/24]\n[subnet 192.0.2.0/24]\n", ":2: [subnet 192.0.2.0/24]: "
+		    "defined twice" },
+		{ "[pool x]\n", ":1: unknown section [pool]" },
+		{ "[subnet 192.0.2.0/24]\nlease-time = 5\n", ":2: lease-time" },
+		{ "[subnet 192.0.2.0/24]\nrouter = 300.1.1.1\n", ":2: router: '300.1.1.1'" },
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		path = write_file(bad[i].text);
+		const char *argv2[] = { "pxed", "--config", path };
+		assert_int_equal(load(&cfg, err, sizeof err, 3, argv2), -EINVAL);
+		print_message("%s\n", err);
+		assert_non_null(strstr(err, bad[i].expect));
+		unlink(path);
+	}
+}
+
 static void
 test_example_config_is_valid(void **state)
 {
@@ -221,6 +290,8 @@ main(void)
 		cmocka_unit_test(test_print_roundtrip),
 		cmocka_unit_test(test_docs_cover_every_setting),
 		cmocka_unit_test(test_example_config_is_valid),
+		cmocka_unit_test(test_docs_cover_section_settings),
+		cmocka_unit_test(test_sections),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,446 @@
+/* What the server does with each request (RFC 2131 4.3, PXE 2.1):
+ * full mode with pools and leases, proxyDHCP, and the boot server on 4011. */
+#include "dhcp/internal.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/log.h"
+#include "core/util.h"
+#include "dhcp/reply.h"
+#include "store/store.h"
+
+/* Everything one request needs while it is handled. */
+struct request {
+	struct dhcp_server *srv;
+	const struct dhcp_origin *o;
+	const struct dhcp_message *m;
+	struct dhcp_subnet *sn;           /* NULL: no subnet here */
+	const struct dhcp_host *host;
+	struct boot_client client;
+	struct boot_decision boot;
+	const uint8_t *key;               /* 61, else chaddr */
+	size_t key_len;
+	char mac[24];                     /* printable, for logs */
+	char who[LOG_ADDR_MAX];
+	int64_t now;
+};
+
+static const char *const type_names[] = {
+	"BOOTP", "DISCOVER", "OFFER", "REQUEST", "DECLINE", "ACK", "NAK", "RELEASE", "INFORM",
+};
+
+static const char *
+type_name(enum dhcp_type t)
+{
+	return (unsigned)t < ARRAY_SIZE(type_names) ? type_names[t] : "?";
+}
+
+static void
+event(struct request *r, const char *kind, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+event(struct request *r, const char *kind, const char *fmt, ...)
+{
+	char detail[256];
+	va_list ap;
+	struct timespec ts;
+
+	if (r->srv->store == NULL || r->m->hlen == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(detail, sizeof detail, fmt, ap);
+	va_end(ap);
+	clock_gettime(CLOCK_REALTIME, &ts);
+	(void)store_event_add(r->srv->store, r->m->chaddr, r->m->hlen, kind, detail,
+	    (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+}
+
+static struct in_addr
+addr_of(uint32_t host_order)
+{
+	struct in_addr a = { htonl(host_order) };
+	return a;
+}
+
+static const char *
+ntoa(struct in_addr a, char *buf)
+{
+	return inet_ntop(AF_INET, &a, buf, INET_ADDRSTRLEN);
+}
+
+/* The server's address toward this client: the receiving interface's, or
+ * the one the relay sent to. */
+static struct in_addr
+server_id(const struct request *r)
+{
+	return r->o->local;
+}
+
+static struct in_addr
+next_server(const struct request *r)
+{
+	if (r->sn != NULL && r->sn->next_server.s_addr != 0)
+		return r->sn->next_server;
+	return server_id(r);
+}
+
+static void
+decide_boot(struct request *r)
+{
+	const struct boot_rules *subnet_rules = r->sn != NULL ? &r->sn->boot : NULL;
+	const struct boot_rules *host_rules = r->host != NULL ? &r->host->boot : NULL;
+
+	memset(&r->boot, 0, sizeof r->boot);
+	r->boot.kind = BOOT_NOTHING;
+	if (r->client.cls == BOOT_CLASS_NONE || (r->sn != NULL && !r->sn->pxe))
+		return;
+	boot_decide(&r->srv->boot, subnet_rules, host_rules, &r->client, next_server(r), &r->boot);
+}
+
+static void
+params_base(struct request *r, struct reply_params *rp, enum dhcp_type type)
+{
+	memset(rp, 0, sizeof *rp);
+	rp->type = type;
+	rp->server_id = server_id(r);
+	rp->boot = &r->boot;
+	rp->next_server = next_server(r);
+	rp->pxe_direct = true;
+}
+
+static void
+params_config(struct request *r, struct reply_params *rp, bool lease)
+{
+	const struct dhcp_subnet *sn = r->sn;
+
+	rp->with_config = true;
+	rp->with_lease = lease;
+	rp->lease_time = sn->lease_time;
+	rp->netmask = sn->netmask;
+	rp->router = sn->router;
+	memcpy(rp->dns, sn->dns, sizeof rp->dns);
+	rp->dns_count = sn->dns_count;
+	rp->domain = sn->domain;
+	rp->hostname = r->host != NULL ? r->host->hostname : NULL;
+}
+
+static void
+send_reply(struct request *r, const struct reply_params *rp, bool after_commit)
+{
+	struct dhcp_pending *p = dhcp_queue_reply(r->srv, r->o);
+	struct dhcp_builder b;
+	char a[INET_ADDRSTRLEN];
+
+	if (p == NULL)
+		return;
+	size_t n = dhcp_reply_build(&b, r->m, rp);
+	if (n == 0) {
+		log_warn("dhcp %s %s: %s does not fit the client's maximum size", r->who, r->mac,
+		    type_name(rp->type));
+		r->srv->queued--;
+		return;
+	}
+	memcpy(p->buf, b.buf, n);
+	p->len = n;
+	p->needs_commit = after_commit;
+	dhcp_reply_address(r->m, r->o, rp->type, p);
+	log_info("dhcp %s %s: %s %s%s%s%s", r->who, r->mac, type_name(rp->type),
+	    ntoa(rp->yiaddr, a), r->boot.kind != BOOT_NOTHING ? " boot " : "",
+	    r->boot.kind != BOOT_NOTHING ? r->boot.file : "",
+	    r->boot.kind == BOOT_LOCAL ? "(local)" : "");
+}
+
+static void
+send_nak(struct request *r, const char *why)
+{
+	struct reply_params rp;
+
+	params_base(r, &rp, DHCPNAK);
+	rp.boot = NULL;
+	rp.message = why;
+	log_info("dhcp %s %s: NAK: %s", r->who, r->mac, why);
+	event(r, "dhcp-nak", "%s", why);
+	send_reply(r, &rp, false);
+}
+
+static uint32_t
+lease_expiry(const struct dhcp_subnet *sn, int64_t now, int64_t *expires)
+{
+	*expires = sn->lease_time == CONFIG_INFINITE ? POOL_INFINITE : now + sn->lease_time;
+	return sn->lease_time;
+}
+
+static void
+persist(struct request *r, struct in_addr addr, enum lease_state state, int64_t expires)
+{
+	struct store_lease l;
+	size_t id_len;
+	const uint8_t *id = dhcp_option(r->m, DHCP_OPT_CLIENT_ID, &id_len);
+
+	if (r->srv->store == NULL)
+		return;
+	memset(&l, 0, sizeof l);
+	l.address = addr;
+	memcpy(l.mac, r->m->chaddr, MIN((size_t)r->m->hlen, sizeof l.mac));
+	l.mac_len = (uint8_t)MIN((size_t)r->m->hlen, sizeof l.mac);
+	if (id != NULL && id_len <= STORE_CLIENT_ID_MAX) {
+		memcpy(l.client_id, id, id_len);
+		l.client_id_len = (uint8_t)id_len;
+	}
+	l.state = state;
+	l.starts = r->now;
+	l.expires = expires;
+	if (r->host != NULL)
+		str_copy(l.hostname, r->host->hostname, sizeof l.hostname);
+	if (store_lease_put(r->srv->store, &l) != 0)
+		log_error("dhcp %s %s: lease not stored", r->who, r->mac);
+}
+
+/* ---- full mode ---- */
+
+static void
+on_discover(struct request *r)
+{
+	struct reply_params rp;
+	struct in_addr requested = { 0 };
+	uint32_t reserved = r->host != NULL && r->host->address.s_addr != 0 &&
+	    dhcp_subnet_for(r->srv, r->host->address) == r->sn ? ntohl(r->host->address.s_addr) : 0;
+
+	(void)dhcp_option_addr(r->m, DHCP_OPT_REQUESTED_IP, &requested);
+	struct pool_slot *s = pool_offer(&r->sn->pool, r->key, r->key_len, r->m->chaddr,
+	    r->m->hlen, reserved, ntohl(requested.s_addr), r->now);
+	if (s == NULL) {
+		log_warn("dhcp %s %s: no free address in %s", r->who, r->mac, r->sn->name);
+		event(r, "dhcp-no-address", "subnet %s full", r->sn->name);
+		return;
+	}
+	params_base(r, &rp, DHCPOFFER);
+	params_config(r, &rp, true);
+	rp.yiaddr = addr_of(pool_slot_addr(&r->sn->pool, s));
+	char a[INET_ADDRSTRLEN];
+	event(r, "dhcp-offer", "%s%s%s", ntoa(rp.yiaddr, a),
+	    r->boot.kind != BOOT_NOTHING ? " boot " : "", r->boot.file);
+	send_reply(r, &rp, false);
+}
+
+/* ACK addr to the client, binding it first. */
+static void
+ack_lease(struct request *r, struct in_addr addr)
+{
+	struct reply_params rp;
+	int64_t expires;
+	bool reserved = r->host != NULL && r->host->address.s_addr == addr.s_addr;
+	char a[INET_ADDRSTRLEN];
+
+	lease_expiry(r->sn, r->now, &expires);
+	int rc = pool_bind(&r->sn->pool, ntohl(addr.s_addr), r->key, r->key_len, r->m->chaddr,
+	    r->m->hlen, reserved, r->now, expires);
+	if (rc != 0) {
+		send_nak(r, rc == -EBUSY ? "address in use" : "address not available");
+		return;
+	}
+	persist(r, addr, LEASE_BOUND, expires);
+	params_base(r, &rp, DHCPACK);
+	params_config(r, &rp, true);
+	rp.yiaddr = addr;
+	rp.ciaddr = r->m->ciaddr;
+	event(r, "dhcp-ack", "%s%s%s", ntoa(addr, a), r->boot.kind != BOOT_NOTHING ? " boot " : "",
+	    r->boot.file);
+	send_reply(r, &rp, true);
+}
+
+static bool
+in_subnet(const struct dhcp_subnet *sn, struct in_addr a)
+{
+	return (a.s_addr & sn->netmask.s_addr) == sn->network.s_addr;
+}
+
+static void
+on_request(struct request *r)
+{
+	struct in_addr sid = { 0 }, requested = { 0 };
+	bool has_sid = dhcp_option_addr(r->m, DHCP_OPT_SERVER_ID, &sid);
+	bool has_req = dhcp_option_addr(r->m, DHCP_OPT_REQUESTED_IP, &requested);
+	struct pool_slot *mine = pool_find_client(&r->sn->pool, r->key, r->key_len, r->now);
+	struct in_addr mine_addr = mine ? addr_of(pool_slot_addr(&r->sn->pool, mine)) : sid;
+
+	if (has_sid && sid.s_addr != server_id(r).s_addr) {
+		/* SELECTING another server's offer: drop ours */
+		if (mine != NULL && mine->state == SLOT_OFFERED)
+			pool_release(&r->sn->pool, mine_addr.s_addr ? ntohl(mine_addr.s_addr) : 0,
+			    r->key, r->key_len, r->now);
+		log_debug("dhcp %s %s: chose server %s", r->who, r->mac, inet_ntoa(sid));
+		return;
+	}
+	struct in_addr want = has_req ? requested : r->m->ciaddr;
+	if (want.s_addr == 0)
+		return;
+	if (!in_subnet(r->sn, want)) {
+		send_nak(r, "wrong network");
+		return;
+	}
+	if (mine == NULL && !has_sid) {
+		/* INIT-REBOOT or RENEW/REBIND of a lease we do not know */
+		if (pool_taken_by_other(&r->sn->pool, ntohl(want.s_addr), r->key, r->key_len, r->now))
+			send_nak(r, "address belongs to another client");
+		else if (!pool_contains(&r->sn->pool, ntohl(want.s_addr)) && r->host == NULL)
+			send_nak(r, "address not from this server");
+		else if (r->m->ciaddr.s_addr != 0 || r->host != NULL)
+			ack_lease(r, want);     /* renewing: we are authoritative here */
+		return;
+	}
+	if (mine != NULL && mine_addr.s_addr != want.s_addr) {
+		send_nak(r, "not the address offered");
+		return;
+	}
+	ack_lease(r, want);
+}
+
+static void
+on_release(struct request *r, bool decline)
+{
+	struct in_addr addr = r->m->ciaddr;
+	char a[INET_ADDRSTRLEN];
+
+	if (decline)
+		(void)dhcp_option_addr(r->m, DHCP_OPT_REQUESTED_IP, &addr);
+	int rc = decline ? pool_decline(&r->sn->pool, ntohl(addr.s_addr), r->key, r->key_len, r->now)
+	    : pool_release(&r->sn->pool, ntohl(addr.s_addr), r->key, r->key_len, r->now);
+	if (rc != 0)
+		return;
+	if (decline) {
+		persist(r, addr, LEASE_DECLINED, r->now + POOL_DECLINE_HOLD_S);
+		log_warn("dhcp %s %s: DECLINE %s: address in use on the network, quarantined",
+		    r->who, r->mac, ntoa(addr, a));
+	} else if (r->srv->store != NULL) {
+		(void)store_lease_delete(r->srv->store, addr);
+		log_info("dhcp %s %s: RELEASE %s", r->who, r->mac, ntoa(addr, a));
+	}
+	event(r, decline ? "dhcp-decline" : "dhcp-release", "%s", ntoa(addr, a));
+}
+
+static void
+on_inform(struct request *r)
+{
+	struct reply_params rp;
+
+	params_base(r, &rp, DHCPACK);
+	params_config(r, &rp, false);
+	rp.ciaddr = r->m->ciaddr;
+	send_reply(r, &rp, false);
+}
+
+static void
+full_mode(struct request *r)
+{
+	switch (r->m->type) {
+	case DHCPDISCOVER: on_discover(r); break;
+	case DHCPREQUEST: on_request(r); break;
+	case DHCPDECLINE: on_release(r, true); break;
+	case DHCPRELEASE: on_release(r, false); break;
+	case DHCPINFORM: on_inform(r); break;
+	default: break;
+	}
+}
+
+/* ---- proxyDHCP (port 67) and the boot server (port 4011) ---- */
+
+static void
+proxy_offer(struct request *r)
+{
+	struct reply_params rp;
+
+	if (r->m->type != DHCPDISCOVER || r->boot.kind == BOOT_NOTHING ||
+	    r->boot.kind == BOOT_LOCAL)
+		return;
+	params_base(r, &rp, DHCPOFFER);
+	event(r, "proxy-offer", "%s", r->boot.file);
+	send_reply(r, &rp, false);
+}
+
+static void
+pxe_port(struct request *r)
+{
+	struct reply_params rp;
+	struct pxe_vendor item;
+	size_t len;
+	const uint8_t *v43 = dhcp_option(r->m, DHCP_OPT_VENDOR, &len);
+
+	if ((r->m->type != DHCPREQUEST && r->m->type != DHCPINFORM) ||
+	    r->boot.kind == BOOT_NOTHING || r->boot.kind == BOOT_LOCAL)
+		return;
+	params_base(r, &rp, DHCPACK);
+	rp.yiaddr = r->m->ciaddr;       /* as dnsmasq: the client's address */
+	memset(&item, 0, sizeof item);
+	if (v43 != NULL && pxe_vendor_parse(v43, len, &item) == 0 && item.has_boot_item) {
+		struct pxe_vendor echo = { .has_boot_item = true,
+			.item_type = item.item_type, .item_layer = item.item_layer };
+		item = echo;
+		rp.pxe = &item;         /* 71 echoed with the same type */
+	}
+	event(r, "pxe-ack", "%s", r->boot.file);
+	send_reply(r, &rp, false);
+}
+
+static void
+request_init(struct request *r, struct dhcp_server *srv, const struct dhcp_origin *o,
+    const struct dhcp_message *m)
+{
+	size_t id_len;
+	const uint8_t *id = dhcp_option(m, DHCP_OPT_CLIENT_ID, &id_len);
+
+	memset(r, 0, sizeof *r);
+	r->srv = srv;
+	r->o = o;
+	r->m = m;
+	r->now = (int64_t)time(NULL);
+	r->key = id != NULL && id_len > 0 && id_len <= POOL_KEY_MAX ? id : m->chaddr;
+	r->key_len = id != NULL && id_len > 0 && id_len <= POOL_KEY_MAX ? id_len : m->hlen;
+	log_addr((const struct sockaddr *)&o->peer, r->who, sizeof r->who);
+	for (size_t i = 0, n = 0; i < m->hlen && n + 3 < sizeof r->mac; i++)
+		n += (size_t)snprintf(r->mac + n, sizeof r->mac - n, i ? ":%02x" : "%02x",
+		    m->chaddr[i]);
+	struct in_addr where = m->giaddr.s_addr != 0 ? m->giaddr
+	    : m->ciaddr.s_addr != 0 && o->pxe_port ? m->ciaddr : o->local;
+	r->sn = dhcp_subnet_for(srv, where);
+	r->host = dhcp_host_for(srv, m->chaddr, m->hlen);
+	boot_classify(m, &r->client);
+}
+
+void
+dhcp_handle(struct dhcp_server *srv, const struct dhcp_origin *o, const struct dhcp_message *m)
+{
+	static struct request r;
+
+	if (m->op != DHCP_BOOTREQUEST || m->type == DHCP_NONE)
+		return;
+	request_init(&r, srv, o, m);
+	decide_boot(&r);
+	log_debug("dhcp %s %s: %s via %s, class %s, vendor '%s'", r.who, r.mac, type_name(m->type),
+	    m->giaddr.s_addr ? "relay" : "link", boot_class_name(r.client.cls),
+	    r.client.vendor_class);
+	if (m->type == DHCPDISCOVER)
+		event(&r, "dhcp-discover", "%s", r.client.vendor_class);
+	if (o->pxe_port) {
+		pxe_port(&r);
+		return;
+	}
+	if (r.sn == NULL) {
+		if (srv->cfg.proxy)
+			proxy_offer(&r);
+		else
+			log_debug("dhcp %s %s: no subnet configured here: ignored", r.who, r.mac);
+		return;
+	}
+	if (r.sn->proxy || !r.sn->has_pool)
+		proxy_offer(&r);
+	else
+		full_mode(&r);
+}

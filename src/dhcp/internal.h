@@ -1,0 +1,95 @@
+/* DHCP server internals shared by server.c, handle.c and subnets.c. */
+#ifndef PXED_DHCP_INTERNAL_H
+#define PXED_DHCP_INTERNAL_H
+
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "boot/policy.h"
+#include "core/config.h"
+#include "dhcp/codec.h"
+#include "dhcp/pool.h"
+#include "dhcp/server.h"
+
+struct dhcp_subnet {
+	char name[48];
+	struct in_addr network, netmask;
+	struct in_addr next_server;       /* 0: our address on the subnet */
+	uint32_t lease_time;
+	struct in_addr router;
+	struct in_addr dns[4];
+	unsigned dns_count;
+	char domain[128];
+	bool has_pool;                    /* ranges given: full mode here */
+	bool proxy;
+	bool pxe;
+	struct pool pool;
+	struct boot_rules boot;
+};
+
+struct dhcp_host {
+	uint8_t mac[6];
+	struct in_addr address;           /* 0: no reservation */
+	char hostname[64];
+	struct boot_rules boot;
+};
+
+#define DHCP_QUEUE_MAX 64
+
+struct dhcp_pending {
+	uint8_t buf[DHCP_PACKET_MAX];
+	size_t len;
+	int fd;
+	struct sockaddr_in to;
+	unsigned ifindex;                 /* for broadcasts: the interface */
+	struct in_addr from;              /* source address */
+	bool needs_commit;                /* an ACK that must wait for the store */
+};
+
+/* Where a request came from and arrived. */
+struct dhcp_origin {
+	int fd;
+	bool pxe_port;
+	struct sockaddr_in peer;
+	struct in_addr local;             /* our address on the receiving interface */
+	unsigned ifindex;
+};
+
+struct dhcp_server {
+	uv_loop_t *loop;
+	struct config cfg;
+	struct dhcp_sockets socks;
+	uv_poll_t poll[DHCP_SOCKETS_MAX];
+	size_t poll_count;
+	struct store *store;
+	struct dhcp_subnet subnet[CONFIG_SUBNETS_MAX];
+	size_t subnet_count;
+	struct dhcp_host host[CONFIG_HOSTS_MAX];
+	size_t host_count;
+	struct boot_rules boot;           /* global */
+	struct dhcp_pending queue[DHCP_QUEUE_MAX];
+	size_t queued;
+	uint8_t rx[DHCP_PACKET_MAX + 1];
+	struct dhcp_message msg;
+};
+
+/* subnets.c */
+int dhcp_subnets_build(struct dhcp_server *srv, char *err, size_t err_size);
+void dhcp_subnets_free(struct dhcp_server *srv);
+void dhcp_leases_load(struct dhcp_server *srv);
+struct dhcp_subnet *dhcp_subnet_for(struct dhcp_server *srv, struct in_addr addr);
+const struct dhcp_host *dhcp_host_for(const struct dhcp_server *srv, const uint8_t *mac,
+    size_t mac_len);
+
+/* handle.c */
+void dhcp_handle(struct dhcp_server *srv, const struct dhcp_origin *o,
+    const struct dhcp_message *m);
+
+/* server.c */
+struct dhcp_pending *dhcp_queue_reply(struct dhcp_server *srv, const struct dhcp_origin *o);
+void dhcp_reply_address(const struct dhcp_message *req, const struct dhcp_origin *o,
+    enum dhcp_type type, struct dhcp_pending *p);
+
+#endif

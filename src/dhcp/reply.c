@@ -1,0 +1,157 @@
+#include "dhcp/reply.h"
+
+#include <arpa/inet.h>
+#include <string.h>
+
+#include "core/util.h"
+
+#define IP_UDP_HEADERS 28
+
+size_t
+dhcp_client_max_size(const struct dhcp_message *req)
+{
+	uint16_t max57;
+
+	if (dhcp_option_u16(req, DHCP_OPT_MAX_SIZE, &max57) && max57 >= DHCP_DEFAULT_MAX)
+		return MIN((size_t)max57 - IP_UDP_HEADERS, (size_t)DHCP_PACKET_MAX);
+	return DHCP_DEFAULT_MAX - IP_UDP_HEADERS;
+}
+
+/* Candidate options, emitted in the client's parameter request list order
+ * first, then the rest in code order. */
+struct candidates {
+	const uint8_t *data[256];
+	uint16_t len[256];
+	bool set[256];
+	uint8_t scratch[1024];
+	size_t used;
+};
+
+static void
+cand_put(struct candidates *c, uint8_t code, const void *data, size_t len)
+{
+	if (c->used + len > sizeof c->scratch || len > 255 * 4)
+		return;
+	memcpy(c->scratch + c->used, data, len);
+	c->data[code] = c->scratch + c->used;
+	c->len[code] = (uint16_t)len;
+	c->set[code] = true;
+	c->used += len;
+}
+
+static void
+cand_u32(struct candidates *c, uint8_t code, uint32_t v)
+{
+	uint32_t n = htonl(v);
+	cand_put(c, code, &n, 4);
+}
+
+static void
+cand_config(struct candidates *c, const struct reply_params *rp)
+{
+	if (rp->with_lease) {
+		uint32_t lt = rp->lease_time;
+		cand_u32(c, DHCP_OPT_LEASE_TIME, lt);
+		if (lt != 0xffffffffu) {
+			cand_u32(c, DHCP_OPT_T1, lt / 2);
+			cand_u32(c, DHCP_OPT_T2, (uint32_t)((uint64_t)lt * 7 / 8));
+		}
+	}
+	if (rp->netmask.s_addr != 0)
+		cand_put(c, DHCP_OPT_SUBNET_MASK, &rp->netmask, 4);
+	if (rp->router.s_addr != 0)
+		cand_put(c, DHCP_OPT_ROUTER, &rp->router, 4);
+	if (rp->dns_count > 0)
+		cand_put(c, DHCP_OPT_DNS, rp->dns, 4 * (size_t)rp->dns_count);
+	if (rp->domain != NULL && rp->domain[0] != '\0')
+		cand_put(c, DHCP_OPT_DOMAIN, rp->domain, strlen(rp->domain));
+	if (rp->hostname != NULL && rp->hostname[0] != '\0')
+		cand_put(c, DHCP_OPT_HOSTNAME, rp->hostname, strlen(rp->hostname));
+}
+
+/* Boot options.  Firmware quirk (legacy PXE ROMs read only the BOOTP
+ * header): the file and siaddr header fields are always filled too, see
+ * boot/quirks.h. */
+static void
+cand_boot(struct candidates *c, struct dhcp_builder *b, const struct dhcp_message *req,
+    const struct reply_params *rp)
+{
+	const struct boot_decision *d = rp->boot;
+	size_t uuid_len;
+	const uint8_t *uuid = dhcp_option(req, DHCP_OPT_UUID, &uuid_len);
+	char server[INET_ADDRSTRLEN];
+	uint8_t vendor[512];
+
+	/* "local" (until PXE menus offer type 0): no boot fields at all */
+	if (d == NULL || d->kind == BOOT_NOTHING || d->kind == BOOT_LOCAL)
+		return;
+	if (d->vendor_http_client)
+		cand_put(c, DHCP_OPT_VENDOR_CLASS, "HTTPClient", 10);
+	else if (d->vendor_pxe_client)
+		cand_put(c, DHCP_OPT_VENDOR_CLASS, "PXEClient", 9);
+	if (uuid != NULL)
+		cand_put(c, DHCP_OPT_UUID, uuid, uuid_len);     /* echoed, as PXE asks */
+	cand_put(c, DHCP_OPT_BOOTFILE, d->file, strlen(d->file));
+	dhcp_set_file(b, d->file);
+	if (d->kind == BOOT_TFTP) {
+		inet_ntop(AF_INET, &rp->next_server, server, sizeof server);
+		cand_put(c, DHCP_OPT_TFTP_SERVER, server, strlen(server));
+	}
+	if (d->vendor_pxe_client) {
+		struct pxe_vendor direct = { .discovery_control = 0x08 };
+		const struct pxe_vendor *v = rp->pxe != NULL ? rp->pxe
+		    : rp->pxe_direct ? &direct : NULL;
+		size_t n = v != NULL ? pxe_vendor_build(v, vendor, sizeof vendor) : 0;
+		if (n > 0)
+			cand_put(c, DHCP_OPT_VENDOR, vendor, n);
+	}
+}
+
+/* Emit: the client's list first (in its order), then the rest. */
+static void
+emit(struct dhcp_builder *b, const struct dhcp_message *req, struct candidates *c)
+{
+	size_t prl_len = 0;
+	const uint8_t *prl = dhcp_option(req, DHCP_OPT_PARAM_LIST, &prl_len);
+
+	for (size_t i = 0; prl != NULL && i < prl_len; i++) {
+		uint8_t code = prl[i];
+		if (c->set[code]) {
+			dhcp_add_option(b, code, c->data[code], c->len[code]);
+			c->set[code] = false;
+		}
+	}
+	for (unsigned code = 1; code < 255; code++)
+		if (c->set[code])
+			dhcp_add_option(b, (uint8_t)code, c->data[code], c->len[code]);
+}
+
+size_t
+dhcp_reply_build(struct dhcp_builder *b, const struct dhcp_message *req,
+    const struct reply_params *rp)
+{
+	static struct candidates c;     /* large: not on the stack */
+	size_t id_len;
+	const uint8_t *client_id = dhcp_option(req, DHCP_OPT_CLIENT_ID, &id_len);
+
+	memset(&c, 0, sizeof c);
+	dhcp_reply_start(b, req, rp->type, dhcp_client_max_size(req));
+	if (rp->type == DHCPNAK && req->giaddr.s_addr != 0)
+		dhcp_set_flags(b, (uint16_t)(req->flags | 0x8000));     /* via a relay */
+	dhcp_add_addr(b, DHCP_OPT_SERVER_ID, rp->server_id);
+	if (client_id != NULL)
+		cand_put(&c, DHCP_OPT_CLIENT_ID, client_id, id_len);   /* RFC 6842 */
+	if (rp->message != NULL)
+		cand_put(&c, DHCP_OPT_MESSAGE, rp->message, strlen(rp->message));
+	if (rp->type != DHCPNAK) {
+		struct in_addr none = { 0 };
+		dhcp_set_addrs(b, rp->ciaddr, rp->yiaddr,
+		    rp->boot != NULL && rp->boot->kind == BOOT_TFTP ? rp->next_server : none,
+		    req->giaddr);
+		if (rp->with_config)
+			cand_config(&c, rp);
+		cand_boot(&c, b, req, rp);
+	}
+	emit(b, req, &c);
+	return dhcp_finish(b);
+}

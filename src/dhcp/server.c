@@ -1,0 +1,333 @@
+/* DHCP I/O: sockets on 67 and 4011, receiving with IP_PKTINFO, replies
+ * addressed per RFC 2131 4.1, and the group commit: replies that
+ * acknowledge a lease leave only after the store has committed the batch
+ * they were decided in. */
+#include "dhcp/internal.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/log.h"
+#include "core/util.h"
+#include "store/store.h"
+
+#define DHCP_RECV_BATCH 64
+#define DHCP_RCVBUF (4 << 20)
+
+bool
+dhcp_enabled(const struct config *cfg)
+{
+	return cfg->proxy || cfg->subnet_count > 0 || cfg->dhcp_range.count > 0;
+}
+
+static int
+dhcp_socket(unsigned port, const char *ifname)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+	int fd, on = 1, rcvbuf = DHCP_RCVBUF, err;
+
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof rcvbuf) != 0)
+		(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on) != 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_BROADCAST, &on, sizeof on) != 0 ||
+	    setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &on, sizeof on) != 0 ||
+	    (ifname != NULL && setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, ifname,
+	    (socklen_t)strlen(ifname)) != 0) ||
+	    bind(fd, (struct sockaddr *)&sin, sizeof sin) != 0) {
+		err = -errno;
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+static int
+sockets_add(struct dhcp_sockets *socks, unsigned port, bool pxe, const char *ifname)
+{
+	int fd;
+
+	if (port == 0 || socks->count >= DHCP_SOCKETS_MAX)
+		return 0;
+	fd = dhcp_socket(port, ifname);
+	if (fd < 0) {
+		log_error("dhcp: cannot listen on port %u%s%s: %s", port, ifname ? " on " : "",
+		    ifname ? ifname : "", strerror(-fd));
+		return fd;
+	}
+	socks->is_pxe_port[socks->count] = pxe;
+	socks->fd[socks->count++] = fd;
+	return 0;
+}
+
+int
+dhcp_sockets_open(struct dhcp_sockets *socks, const struct config *cfg)
+{
+	int rc = 0;
+
+	memset(socks, 0, sizeof *socks);
+	if (!dhcp_enabled(cfg))
+		return 0;
+	if (cfg->interface.count == 0) {
+		rc = sockets_add(socks, cfg->dhcp_port, false, NULL);
+		if (rc == 0)
+			rc = sockets_add(socks, cfg->pxe_port, true, NULL);
+	}
+	for (size_t i = 0; i < cfg->interface.count && rc == 0; i++) {
+		rc = sockets_add(socks, cfg->dhcp_port, false, cfg->interface.item[i]);
+		if (rc == 0)
+			rc = sockets_add(socks, cfg->pxe_port, true, cfg->interface.item[i]);
+	}
+	if (rc != 0)
+		dhcp_sockets_close(socks);
+	return rc;
+}
+
+void
+dhcp_sockets_close(struct dhcp_sockets *socks)
+{
+	for (size_t i = 0; i < socks->count; i++)
+		close(socks->fd[i]);
+	socks->count = 0;
+}
+
+/* RFC 2131 4.1: relay, then ciaddr, then broadcast (the client cannot
+ * answer ARP yet; unicast to yiaddr would need an ARP entry we cannot add
+ * without CAP_NET_ADMIN, and broadcast is what the RFC allows instead).
+ * 4011: back to the request's source address and port. */
+void
+dhcp_reply_address(const struct dhcp_message *req, const struct dhcp_origin *o,
+    enum dhcp_type type, struct dhcp_pending *p)
+{
+	memset(&p->to, 0, sizeof p->to);
+	p->to.sin_family = AF_INET;
+	p->ifindex = 0;
+	p->from = o->local;
+	if (o->pxe_port) {
+		p->to = o->peer;
+	} else if (req->giaddr.s_addr != 0) {
+		p->to.sin_addr = req->giaddr;
+		p->to.sin_port = htons(67);
+	} else if (req->ciaddr.s_addr != 0 && type != DHCPNAK) {
+		p->to.sin_addr = req->ciaddr;
+		p->to.sin_port = htons(68);
+	} else {
+		p->to.sin_addr.s_addr = htonl(INADDR_BROADCAST);
+		p->to.sin_port = htons(68);
+		p->ifindex = o->ifindex;
+	}
+}
+
+struct dhcp_pending *
+dhcp_queue_reply(struct dhcp_server *srv, const struct dhcp_origin *o)
+{
+	if (srv->queued >= DHCP_QUEUE_MAX)
+		return NULL;
+	struct dhcp_pending *p = &srv->queue[srv->queued++];
+	p->fd = o->fd;
+	return p;
+}
+
+static void
+send_pending(const struct dhcp_pending *p)
+{
+	union { char buf[CMSG_SPACE(sizeof(struct in_pktinfo))]; struct cmsghdr align; } ctl;
+	struct iovec iov = { (void *)(uintptr_t)p->buf, p->len };
+	struct msghdr msg = {
+		.msg_name = (void *)(uintptr_t)&p->to, .msg_namelen = sizeof p->to,
+		.msg_iov = &iov, .msg_iovlen = 1,
+	};
+	struct in_pktinfo pi = { .ipi_ifindex = (int)p->ifindex, .ipi_spec_dst = p->from };
+
+	memset(&ctl, 0, sizeof ctl);
+	msg.msg_control = ctl.buf;
+	msg.msg_controllen = sizeof ctl.buf;
+	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+	c->cmsg_level = IPPROTO_IP;
+	c->cmsg_type = IP_PKTINFO;
+	c->cmsg_len = CMSG_LEN(sizeof pi);
+	memcpy(CMSG_DATA(c), &pi, sizeof pi);
+	if (sendmsg(p->fd, &msg, MSG_DONTWAIT) < 0) {
+		char who[LOG_ADDR_MAX];
+		log_warn("dhcp: send to %s failed: %s",
+		    log_addr((const struct sockaddr *)&p->to, who, sizeof who), strerror(errno));
+	}
+}
+
+/* End of a batch: commit the store, then send.  If the commit failed,
+ * the ACKs that depended on it are not sent (the clients retry). */
+static void
+flush(struct dhcp_server *srv)
+{
+	bool committed = true;
+
+	if (srv->store != NULL && store_pending(srv->store))
+		committed = store_commit(srv->store) == 0;
+	if (!committed)
+		log_error("dhcp: lease store commit failed: %zu replies held back", srv->queued);
+	for (size_t i = 0; i < srv->queued; i++)
+		if (committed || !srv->queue[i].needs_commit)
+			send_pending(&srv->queue[i]);
+	srv->queued = 0;
+}
+
+static void
+origin_from_cmsg(struct msghdr *msg, struct dhcp_origin *o)
+{
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(msg); c != NULL; c = CMSG_NXTHDR(msg, c)) {
+		if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
+			struct in_pktinfo pi;
+			memcpy(&pi, CMSG_DATA(c), sizeof pi);
+			o->local = pi.ipi_spec_dst;
+			o->ifindex = (unsigned)pi.ipi_ifindex;
+		}
+	}
+}
+
+static bool
+listen_allowed(const struct dhcp_server *srv, struct in_addr local)
+{
+	char a[INET_ADDRSTRLEN];
+
+	if (srv->cfg.listen.count == 0)
+		return true;
+	inet_ntop(AF_INET, &local, a, sizeof a);
+	for (size_t i = 0; i < srv->cfg.listen.count; i++)
+		if (strcmp(srv->cfg.listen.item[i], a) == 0)
+			return true;
+	return false;
+}
+
+static void
+receive_one(struct dhcp_server *srv, int fd, bool pxe_port, bool *more)
+{
+	struct dhcp_origin o = { .fd = fd, .pxe_port = pxe_port };
+	union { char buf[256]; struct cmsghdr align; } ctl;
+	struct iovec iov = { srv->rx, sizeof srv->rx };
+	struct msghdr msg = {
+		.msg_name = &o.peer, .msg_namelen = sizeof o.peer,
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = ctl.buf, .msg_controllen = sizeof ctl.buf,
+	};
+	const char *why;
+	char who[LOG_ADDR_MAX];
+
+	ssize_t n = recvmsg(fd, &msg, MSG_DONTWAIT);
+	*more = n >= 0;
+	if (n < 0 || (msg.msg_flags & MSG_TRUNC))
+		return;
+	origin_from_cmsg(&msg, &o);
+	if (!listen_allowed(srv, o.local))
+		return;
+	if (dhcp_parse(srv->rx, (size_t)n, &srv->msg, &why) != 0) {
+		log_debug("dhcp %s: bad message (%zd bytes): %s",
+		    log_addr((const struct sockaddr *)&o.peer, who, sizeof who), n, why);
+		return;
+	}
+	dhcp_handle(srv, &o, &srv->msg);
+}
+
+static void
+readable(uv_poll_t *poll, int status, int events)
+{
+	struct dhcp_server *srv = poll->data;
+	size_t idx = (size_t)(poll - srv->poll);
+	bool more = true;
+
+	if (status < 0 || !(events & UV_READABLE))
+		return;
+	for (int i = 0; i < DHCP_RECV_BATCH && more && srv->queued < DHCP_QUEUE_MAX; i++)
+		receive_one(srv, srv->socks.fd[idx], srv->socks.is_pxe_port[idx], &more);
+	flush(srv);
+}
+
+int
+dhcp_config_check(const struct config *cfg, char *err, size_t err_size)
+{
+	struct dhcp_server *srv = calloc(1, sizeof *srv);
+
+	if (srv == NULL)
+		return -ENOMEM;
+	srv->cfg = *cfg;
+	int rc = dhcp_subnets_build(srv, err, err_size);
+	dhcp_subnets_free(srv);
+	free(srv);
+	return rc;
+}
+
+int
+dhcp_server_start(struct dhcp_server **out, uv_loop_t *loop, const struct config *cfg,
+    const struct dhcp_sockets *socks, struct store *store)
+{
+	struct dhcp_server *srv = calloc(1, sizeof *srv);
+	char err[512];
+
+	if (srv == NULL)
+		return -ENOMEM;
+	srv->loop = loop;
+	srv->cfg = *cfg;
+	srv->socks = *socks;
+	srv->store = store;
+	if (dhcp_subnets_build(srv, err, sizeof err) != 0) {
+		log_error("dhcp: %s", err);
+		dhcp_subnets_free(srv);
+		free(srv);
+		return -EINVAL;
+	}
+	dhcp_leases_load(srv);
+	for (size_t i = 0; i < socks->count; i++) {
+		uv_poll_init(loop, &srv->poll[i], socks->fd[i]);
+		srv->poll[i].data = srv;
+		uv_poll_start(&srv->poll[i], UV_READABLE, readable);
+	}
+	srv->poll_count = socks->count;
+	log_info("dhcp: %zu subnet(s)%s, %zu host(s), ports %u and %u", srv->subnet_count,
+	    cfg->proxy ? " + proxy" : "", srv->host_count, cfg->dhcp_port, cfg->pxe_port);
+	*out = srv;
+	return 0;
+}
+
+static void
+poll_closed(uv_handle_t *h)
+{
+	struct dhcp_server *srv = h->data;
+
+	if (--srv->poll_count == 0) {
+		dhcp_subnets_free(srv);
+		free(srv);
+	}
+}
+
+void
+dhcp_server_stop(struct dhcp_server *srv)
+{
+	if (srv == NULL)
+		return;
+	if (srv->poll_count == 0) {
+		dhcp_subnets_free(srv);
+		free(srv);
+		return;
+	}
+	size_t n = srv->poll_count;
+	for (size_t i = 0; i < n; i++) {
+		uv_poll_stop(&srv->poll[i]);
+		uv_close((uv_handle_t *)&srv->poll[i], poll_closed);
+	}
+}
+
+size_t
+dhcp_server_mac_of(struct dhcp_server *srv, struct in_addr addr, uint8_t mac[16])
+{
+	struct dhcp_subnet *sn = srv != NULL ? dhcp_subnet_for(srv, addr) : NULL;
+	struct pool_slot *s = sn != NULL ? pool_slot(&sn->pool, ntohl(addr.s_addr)) : NULL;
+
+	if (s == NULL || s->state != SLOT_BOUND)
+		return 0;
+	memcpy(mac, s->mac, s->mac_len);
+	return s->mac_len;
+}

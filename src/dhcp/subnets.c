@@ -1,0 +1,362 @@
+/* Runtime subnets, pools and hosts, built from the configuration. */
+#include "dhcp/internal.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <ifaddrs.h>
+#include <inttypes.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/log.h"
+#include "core/util.h"
+#include "store/store.h"
+
+static int
+parse_addr(const char *text, size_t len, uint32_t *out)
+{
+	char buf[INET_ADDRSTRLEN];
+	struct in_addr a;
+
+	if (len == 0 || len >= sizeof buf)
+		return -EINVAL;
+	memcpy(buf, text, len);
+	buf[len] = '\0';
+	if (inet_pton(AF_INET, buf, &a) != 1)
+		return -EINVAL;
+	*out = ntohl(a.s_addr);
+	return 0;
+}
+
+/* "FIRST LAST", "FIRST,LAST" or "FIRST-LAST" (or one address). */
+static int
+parse_pair(const char *text, uint32_t *first, uint32_t *last)
+{
+	size_t a = strcspn(text, " \t,-");
+	const char *rest = text + a;
+
+	while (*rest == ' ' || *rest == '\t' || *rest == ',' || *rest == '-')
+		rest++;
+	if (parse_addr(text, a, first) != 0)
+		return -EINVAL;
+	if (*rest == '\0') {
+		*last = *first;
+		return 0;
+	}
+	if (parse_addr(rest, strcspn(rest, " \t,"), last) != 0 || *last < *first)
+		return -EINVAL;
+	return 0;
+}
+
+/* The netmask of a local interface address inside the same network as
+ * addr, from getifaddrs; 0 when none. */
+static uint32_t
+local_netmask_for(uint32_t addr)
+{
+	struct ifaddrs *list, *ifa;
+	uint32_t mask = 0;
+
+	if (getifaddrs(&list) != 0)
+		return 0;
+	for (ifa = list; ifa != NULL && mask == 0; ifa = ifa->ifa_next) {
+		if (ifa->ifa_addr == NULL || ifa->ifa_netmask == NULL ||
+		    ifa->ifa_addr->sa_family != AF_INET)
+			continue;
+		uint32_t a = ntohl(((struct sockaddr_in *)(void *)ifa->ifa_addr)->sin_addr.s_addr);
+		uint32_t m = ntohl(((struct sockaddr_in *)(void *)ifa->ifa_netmask)->sin_addr.s_addr);
+		if ((a & m) == (addr & m))
+			mask = m;
+	}
+	freeifaddrs(list);
+	return mask;
+}
+
+static int
+subnet_pool(struct dhcp_subnet *sn, char *err, size_t err_size)
+{
+	uint32_t net = ntohl(sn->network.s_addr), mask = ntohl(sn->netmask.s_addr);
+	uint32_t bcast = net | ~mask;
+
+	if (mask == 0xffffffffu || bcast - net < 2) {
+		snprintf(err, err_size, "subnet %s: too small", sn->name);
+		return -EINVAL;
+	}
+	int rc = pool_init(&sn->pool, net + 1, bcast - 1);
+	if (rc != 0)
+		snprintf(err, err_size, "subnet %s: %s", sn->name,
+		    rc == -ERANGE ? "larger than a /16 (65536 addresses)" : "out of memory");
+	return rc;
+}
+
+static int
+subnet_range(struct dhcp_subnet *sn, const char *spec, bool exclude, char *err, size_t err_size)
+{
+	uint32_t first, last, net = ntohl(sn->network.s_addr), mask = ntohl(sn->netmask.s_addr);
+
+	if (parse_pair(spec, &first, &last) != 0) {
+		snprintf(err, err_size, "subnet %s: '%s' is not an address range", sn->name, spec);
+		return -EINVAL;
+	}
+	if ((first & mask) != net || (last & mask) != net) {
+		snprintf(err, err_size, "subnet %s: %s is outside the subnet", sn->name, spec);
+		return -EINVAL;
+	}
+	if (exclude) {
+		pool_exclude(&sn->pool, first, last);
+	} else {
+		pool_add_range(&sn->pool, first, last);
+		sn->has_pool = true;
+	}
+	return 0;
+}
+
+static void
+subnet_defaults(struct dhcp_subnet *sn, const struct config *cfg)
+{
+	sn->lease_time = cfg->dhcp_lease_time;
+	sn->router = cfg->dhcp_router;
+	for (size_t i = 0; i < cfg->dhcp_dns.count && sn->dns_count < 4; i++)
+		if (inet_pton(AF_INET, cfg->dhcp_dns.item[i], &sn->dns[sn->dns_count]) == 1)
+			sn->dns_count++;
+	str_copy(sn->domain, cfg->dhcp_domain, sizeof sn->domain);
+	sn->pxe = true;
+}
+
+static int
+rules_add_all(struct boot_rules *r, const char (*items)[CONFIG_ITEM_MAX], size_t n,
+    const char *where, char *err, size_t err_size)
+{
+	char msg[256];
+
+	for (size_t i = 0; i < n; i++) {
+		if (boot_rules_add(r, items[i], msg, sizeof msg) != 0) {
+			snprintf(err, err_size, "%s: boot %s: %s", where, items[i], msg);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+/* One [subnet] section. */
+static int
+subnet_from_section(struct dhcp_server *srv, const struct config_subnet *c, char *err,
+    size_t err_size)
+{
+	struct dhcp_subnet *sn = &srv->subnet[srv->subnet_count];
+	const struct config *cfg = &srv->cfg;
+
+	memset(sn, 0, sizeof *sn);
+	subnet_defaults(sn, cfg);
+	str_copy(sn->name, c->name, sizeof sn->name);
+	sn->network = c->network;
+	sn->netmask = c->netmask;
+	sn->next_server = c->next_server;
+	if (c->lease_time != 0)
+		sn->lease_time = c->lease_time;
+	if (c->router.s_addr != 0)
+		sn->router = c->router;
+	if (c->dns.count > 0)
+		sn->dns_count = 0;
+	for (size_t i = 0; i < c->dns.count && sn->dns_count < 4; i++)
+		if (inet_pton(AF_INET, c->dns.item[i], &sn->dns[sn->dns_count]) == 1)
+			sn->dns_count++;
+	if (c->domain[0] != '\0')
+		str_copy(sn->domain, c->domain, sizeof sn->domain);
+	sn->pxe = c->pxe;
+	if (subnet_pool(sn, err, err_size) != 0)
+		return -EINVAL;
+	srv->subnet_count++;            /* from here on dhcp_subnets_free frees it */
+	for (size_t i = 0; i < c->range.count; i++)
+		if (subnet_range(sn, c->range.item[i], false, err, err_size) != 0)
+			return -EINVAL;
+	for (size_t i = 0; i < c->exclude.count; i++)
+		if (subnet_range(sn, c->exclude.item[i], true, err, err_size) != 0)
+			return -EINVAL;
+	sn->proxy = c->proxy || (cfg->proxy && !sn->has_pool);
+	return rules_add_all(&sn->boot, c->boot.item, c->boot.count, sn->name, err, err_size);
+}
+
+/* --dhcp-range FIRST,LAST[,NETMASK][,LEASETIME] */
+static int
+subnet_from_range_flag(struct dhcp_server *srv, const char *spec, char *err, size_t err_size)
+{
+	char buf[CONFIG_ITEM_MAX], *field[4] = { NULL };
+	size_t n = 0;
+	uint32_t first, last, mask = 0;
+	struct in_addr m;
+
+	str_copy(buf, spec, sizeof buf);
+	for (char *save = NULL, *t = strtok_r(buf, ",", &save); t != NULL && n < 4;
+	    t = strtok_r(NULL, ",", &save))
+		field[n++] = t;
+	if (n < 2 || parse_addr(field[0], strlen(field[0]), &first) != 0 ||
+	    parse_addr(field[1], strlen(field[1]), &last) != 0 || last < first) {
+		snprintf(err, err_size, "dhcp-range %s: expected FIRST,LAST[,NETMASK][,LEASETIME]", spec);
+		return -EINVAL;
+	}
+	struct config_subnet c;
+	memset(&c, 0, sizeof c);
+	c.pxe = true;
+	for (size_t i = 2; i < n; i++) {
+		if (inet_pton(AF_INET, field[i], &m) == 1)
+			mask = ntohl(m.s_addr);
+		else if (config_parse_duration(field[i], &c.lease_time) != 0) {
+			snprintf(err, err_size, "dhcp-range %s: '%s' is neither a netmask nor a "
+			    "lease time", spec, field[i]);
+			return -EINVAL;
+		}
+	}
+	if (mask == 0 && (mask = local_netmask_for(first)) == 0) {
+		snprintf(err, err_size, "dhcp-range %s: no local interface is on that subnet; "
+		    "add the netmask (FIRST,LAST,NETMASK)", spec);
+		return -EINVAL;
+	}
+	c.network.s_addr = htonl(first & mask);
+	c.netmask.s_addr = htonl(mask);
+	struct in_addr fa = { htonl(first & mask) };
+	char net[INET_ADDRSTRLEN];
+	snprintf(c.name, sizeof c.name, "%s/%d", inet_ntop(AF_INET, &fa, net, sizeof net),
+	    __builtin_popcount(mask));
+	snprintf(c.range.item[0], CONFIG_ITEM_MAX, "%s %s", field[0], field[1]);
+	c.range.count = 1;
+	return subnet_from_section(srv, &c, err, err_size);
+}
+
+/* [host] sections and --dhcp-host MAC,ADDR[,NAME] */
+static int
+hosts_build(struct dhcp_server *srv, char *err, size_t err_size)
+{
+	const struct config *cfg = &srv->cfg;
+
+	for (size_t i = 0; i < cfg->host_count; i++) {
+		const struct config_host *c = &cfg->host[i];
+		struct dhcp_host *h = &srv->host[srv->host_count++];
+		memcpy(h->mac, c->mac, 6);
+		h->address = c->address;
+		str_copy(h->hostname, c->hostname, sizeof h->hostname);
+		if (rules_add_all(&h->boot, c->boot.item, c->boot.count, c->name, err, err_size))
+			return -EINVAL;
+	}
+	for (size_t i = 0; i < cfg->dhcp_host.count && srv->host_count < CONFIG_HOSTS_MAX; i++) {
+		char buf[CONFIG_ITEM_MAX], *save = NULL;
+		str_copy(buf, cfg->dhcp_host.item[i], sizeof buf);
+		char *mac = strtok_r(buf, ",", &save), *addr = strtok_r(NULL, ",", &save);
+		char *name = strtok_r(NULL, ",", &save);
+		struct dhcp_host *h = &srv->host[srv->host_count];
+		memset(h, 0, sizeof *h);
+		if (mac == NULL || addr == NULL || config_parse_mac(mac, h->mac) != 0 ||
+		    inet_pton(AF_INET, addr, &h->address) != 1) {
+			snprintf(err, err_size, "dhcp-host %s: expected MAC,ADDRESS[,NAME]",
+			    cfg->dhcp_host.item[i]);
+			return -EINVAL;
+		}
+		if (name != NULL)
+			str_copy(h->hostname, name, sizeof h->hostname);
+		srv->host_count++;
+	}
+	return 0;
+}
+
+/* Reserved addresses are never handed to anyone else. */
+static void
+reservations_apply(struct dhcp_server *srv)
+{
+	for (size_t i = 0; i < srv->host_count; i++) {
+		struct in_addr a = srv->host[i].address;
+		struct dhcp_subnet *sn = a.s_addr ? dhcp_subnet_for(srv, a) : NULL;
+		if (sn != NULL)
+			pool_exclude(&sn->pool, ntohl(a.s_addr), ntohl(a.s_addr));
+	}
+}
+
+int
+dhcp_subnets_build(struct dhcp_server *srv, char *err, size_t err_size)
+{
+	const struct config *cfg = &srv->cfg;
+	char msg[256];
+
+	for (size_t i = 0; i < cfg->boot.count; i++) {
+		if (boot_rules_add(&srv->boot, cfg->boot.item[i], msg, sizeof msg) != 0) {
+			snprintf(err, err_size, "boot %s: %s", cfg->boot.item[i], msg);
+			return -EINVAL;
+		}
+	}
+	for (size_t i = 0; i < cfg->subnet_count; i++)
+		if (subnet_from_section(srv, &cfg->subnet[i], err, err_size) != 0)
+			return -EINVAL;
+	for (size_t i = 0; i < cfg->dhcp_range.count; i++) {
+		if (srv->subnet_count >= CONFIG_SUBNETS_MAX) {
+			snprintf(err, err_size, "more than %d subnets", CONFIG_SUBNETS_MAX);
+			return -EINVAL;
+		}
+		if (subnet_from_range_flag(srv, cfg->dhcp_range.item[i], err, err_size) != 0)
+			return -EINVAL;
+	}
+	if (hosts_build(srv, err, err_size) != 0)
+		return -EINVAL;
+	reservations_apply(srv);
+	return 0;
+}
+
+void
+dhcp_subnets_free(struct dhcp_server *srv)
+{
+	for (size_t i = 0; i < srv->subnet_count; i++)
+		pool_free(&srv->subnet[i].pool);
+	srv->subnet_count = 0;
+}
+
+struct dhcp_subnet *
+dhcp_subnet_for(struct dhcp_server *srv, struct in_addr addr)
+{
+	struct dhcp_subnet *best = NULL;
+
+	for (size_t i = 0; i < srv->subnet_count; i++) {
+		struct dhcp_subnet *sn = &srv->subnet[i];
+		if ((addr.s_addr & sn->netmask.s_addr) == sn->network.s_addr &&
+		    (best == NULL || ntohl(sn->netmask.s_addr) > ntohl(best->netmask.s_addr)))
+			best = sn;
+	}
+	return best;
+}
+
+const struct dhcp_host *
+dhcp_host_for(const struct dhcp_server *srv, const uint8_t *mac, size_t mac_len)
+{
+	if (mac_len != 6)
+		return NULL;
+	for (size_t i = 0; i < srv->host_count; i++)
+		if (memcmp(srv->host[i].mac, mac, 6) == 0)
+			return &srv->host[i];
+	return NULL;
+}
+
+static void
+lease_loaded(const struct store_lease *l, void *arg)
+{
+	struct dhcp_server *srv = arg;
+	struct dhcp_subnet *sn = dhcp_subnet_for(srv, l->address);
+	int64_t now = (int64_t)time(NULL);
+	const uint8_t *key = l->client_id_len ? l->client_id : l->mac;
+	size_t key_len = l->client_id_len ? l->client_id_len : l->mac_len;
+
+	if (sn == NULL || l->state != LEASE_BOUND || l->expires <= now)
+		return;
+	bool reserved = dhcp_host_for(srv, l->mac, l->mac_len) != NULL;
+	if (pool_bind(&sn->pool, ntohl(l->address.s_addr), key, key_len, l->mac, l->mac_len,
+	    reserved, now, l->expires) != 0) {
+		char a[INET_ADDRSTRLEN];
+		log_warn("dhcp: stored lease for %s does not fit the configuration: skipped",
+		    inet_ntop(AF_INET, &l->address, a, sizeof a));
+	}
+}
+
+void
+dhcp_leases_load(struct dhcp_server *srv)
+{
+	if (srv->store != NULL && store_lease_foreach(srv->store, lease_loaded, srv) != 0)
+		log_error("dhcp: cannot read the stored leases");
+}

@@ -1,0 +1,530 @@
+/* The state store on SQLite: one connection, WAL, statements prepared once.
+ *
+ * Writes are grouped: the first write after a commit runs BEGIN IMMEDIATE
+ * and store_commit() runs COMMIT.  If SQLite rolls the open transaction
+ * back by itself (an I/O error, a full disk), the batch is marked lost:
+ * later writes fail and store_commit() returns -EIO, so the caller never
+ * acknowledges what was not kept. */
+#include "store/store.h"
+
+#include "core/log.h"
+#include "core/util.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <limits.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define STORE_DB_NAME "pxed.db"
+#define STORE_BUSY_TIMEOUT_MS "2000"
+#define FIELD_SIZE(type, field) sizeof(((type *)NULL)->field)
+
+enum stmt_id {
+	STMT_BEGIN,
+	STMT_COMMIT,
+	STMT_ROLLBACK,
+	STMT_LEASE_PUT,
+	STMT_LEASE_DELETE,
+	STMT_LEASE_ALL,
+	STMT_EVENT_ADD,
+	STMT_EVENT_PRUNE,
+	STMT_EVENT_LIST,
+	STMT_CLIENT_LIST,
+	STMT_COUNT
+};
+
+static const char *const stmt_sql[STMT_COUNT] = {
+	[STMT_BEGIN] = "BEGIN IMMEDIATE",
+	[STMT_COMMIT] = "COMMIT",
+	[STMT_ROLLBACK] = "ROLLBACK",
+	[STMT_LEASE_PUT] =
+		"INSERT OR REPLACE INTO leases"
+		" (address, mac, client_id, state, starts, expires, hostname)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+	[STMT_LEASE_DELETE] = "DELETE FROM leases WHERE address = ?1",
+	[STMT_LEASE_ALL] =
+		"SELECT address, mac, client_id, state, starts, expires, hostname"
+		" FROM leases ORDER BY address",
+	[STMT_EVENT_ADD] =
+		"INSERT INTO events (mac, when_ms, kind, detail)"
+		" VALUES (?1, ?2, ?3, ?4)",
+	/* Everything of this MAC at or below its (N+1)-th newest id: walks
+	 * N entries of the (mac, id) index, then deletes a range of it. */
+	[STMT_EVENT_PRUNE] =
+		"DELETE FROM events WHERE mac = ?1 AND id <= ("
+		"SELECT id FROM events WHERE mac = ?1"
+		" ORDER BY id DESC LIMIT 1 OFFSET ?2)",
+	[STMT_EVENT_LIST] =
+		"SELECT when_ms, kind, detail FROM ("
+		"SELECT id, when_ms, kind, detail FROM events WHERE mac = ?1"
+		" ORDER BY id DESC LIMIT ?2) ORDER BY id",
+	[STMT_CLIENT_LIST] =
+		"SELECT mac, when_ms, kind, detail FROM events"
+		" WHERE id IN (SELECT max(id) FROM events GROUP BY mac)"
+		" ORDER BY id DESC LIMIT ?1",
+};
+
+/* Migration i brings the schema to version i + 1.  Append only. */
+static const char *const migrations[] = {
+	"CREATE TABLE leases ("
+	" address INTEGER PRIMARY KEY,"         /* IPv4, host order */
+	" mac BLOB NOT NULL,"
+	" client_id BLOB,"                      /* NULL: none */
+	" state INTEGER NOT NULL,"
+	" starts INTEGER NOT NULL,"
+	" expires INTEGER NOT NULL,"
+	" hostname TEXT NOT NULL);"
+	"CREATE TABLE events ("
+	" id INTEGER PRIMARY KEY,"
+	" mac BLOB NOT NULL,"
+	" when_ms INTEGER NOT NULL,"
+	" kind TEXT NOT NULL,"
+	" detail TEXT NOT NULL);"
+	"CREATE INDEX events_mac_id ON events (mac, id);",
+};
+
+struct store {
+	sqlite3 *db;
+	sqlite3_stmt *stmt[STMT_COUNT];
+	bool in_tx;             /* BEGIN ran, COMMIT not yet */
+	bool tx_lost;           /* SQLite rolled the batch back on its own */
+};
+
+static int
+db_fail(struct store *st, const char *what)
+{
+	log_error("store: %s: %s (%d)", what, sqlite3_errmsg(st->db),
+	    sqlite3_extended_errcode(st->db));
+	return -EIO;
+}
+
+/* Step a statement that returns no rows, then reset it and drop its
+ * bindings (blobs and text are bound SQLITE_STATIC). */
+static int
+step_done(struct store *st, enum stmt_id id, const char *what)
+{
+	sqlite3_stmt *s = st->stmt[id];
+	int rc = sqlite3_step(s);
+
+	if (rc != SQLITE_DONE)
+		rc = db_fail(st, what);
+	else
+		rc = 0;
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	return rc;
+}
+
+/* Run a write of the batch: BEGIN IMMEDIATE first if none is open. */
+static int
+batch_write(struct store *st, enum stmt_id id, const char *what)
+{
+	int rc;
+
+	if (st->tx_lost)
+		goto out_clear;
+	if (!st->in_tx) {
+		rc = step_done(st, STMT_BEGIN, "begin");
+		if (rc < 0)
+			goto out_clear;
+		st->in_tx = true;
+	}
+	rc = step_done(st, id, what);
+	if (rc < 0 && sqlite3_get_autocommit(st->db)) {
+		log_error("store: the batch was rolled back");
+		st->tx_lost = true;
+	}
+	return rc;
+out_clear:
+	sqlite3_clear_bindings(st->stmt[id]);
+	return -EIO;
+}
+
+/* ---- open, configure, migrate ---- */
+
+static int
+db_open(struct store *st, const char *state_dir)
+{
+	char path[PATH_MAX];
+	int n, rc, err;
+
+	n = snprintf(path, sizeof path, "%s/%s", state_dir, STORE_DB_NAME);
+	if (n < 0 || (size_t)n >= sizeof path)
+		return -ENAMETOOLONG;
+	rc = sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOFOLLOW, NULL);
+	if (rc != SQLITE_OK) {
+		err = sqlite3_system_errno(st->db);
+		log_error("store: open %s: %s (%s)", path,
+		    sqlite3_errmsg(st->db), err > 0 ? strerror(err) : "?");
+		return err > 0 ? -err : -EIO;
+	}
+	if (sqlite3_db_readonly(st->db, "main") != 0) {
+		log_error("store: %s is read-only", path);
+		return -EACCES;
+	}
+	return 0;
+}
+
+static int
+db_configure(struct store *st)
+{
+	sqlite3_stmt *s = NULL;
+	const unsigned char *mode;
+	int rc = 0;
+
+	if (sqlite3_prepare_v2(st->db, "PRAGMA journal_mode=WAL", -1, &s,
+	    NULL) != SQLITE_OK || sqlite3_step(s) != SQLITE_ROW) {
+		rc = db_fail(st, "journal_mode");
+		goto out;
+	}
+	mode = sqlite3_column_text(s, 0);
+	if (mode == NULL || strcasecmp((const char *)mode, "wal") != 0) {
+		log_error("store: journal_mode is %s, not wal",
+		    mode != NULL ? (const char *)mode : "?");
+		rc = -EIO;
+		goto out;
+	}
+	if (sqlite3_exec(st->db, "PRAGMA synchronous=NORMAL;"
+	    "PRAGMA busy_timeout=" STORE_BUSY_TIMEOUT_MS ";"
+	    "PRAGMA foreign_keys=ON;", NULL, NULL, NULL) != SQLITE_OK)
+		rc = db_fail(st, "pragmas");
+out:
+	sqlite3_finalize(s);
+	return rc;
+}
+
+/* The current schema version, 0 for a new database. */
+static int
+schema_version(struct store *st, int *version)
+{
+	sqlite3_stmt *s = NULL;
+	int rc = 0;
+
+	if (sqlite3_exec(st->db, "CREATE TABLE IF NOT EXISTS schema_version"
+	    " (version INTEGER PRIMARY KEY)", NULL, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(st->db, "SELECT coalesce(max(version), 0)"
+	    " FROM schema_version", -1, &s, NULL) != SQLITE_OK ||
+	    sqlite3_step(s) != SQLITE_ROW)
+		rc = db_fail(st, "schema version");
+	else
+		*version = sqlite3_column_int(s, 0);
+	sqlite3_finalize(s);
+	return rc;
+}
+
+static int
+migrate_one(struct store *st, int to)
+{
+	sqlite3_stmt *s = NULL;
+	int rc = 0;
+
+	if (sqlite3_exec(st->db, migrations[to - 1], NULL, NULL, NULL)
+	    != SQLITE_OK ||
+	    sqlite3_prepare_v2(st->db, "INSERT INTO schema_version (version)"
+	    " VALUES (?1)", -1, &s, NULL) != SQLITE_OK ||
+	    sqlite3_bind_int(s, 1, to) != SQLITE_OK ||
+	    sqlite3_step(s) != SQLITE_DONE)
+		rc = db_fail(st, "migration");
+	else
+		log_info("store: schema migrated to version %d", to);
+	sqlite3_finalize(s);
+	return rc;
+}
+
+/* Bring the schema up to date in one transaction. */
+static int
+db_migrate(struct store *st)
+{
+	const int latest = (int)ARRAY_SIZE(migrations);
+	int version = 0, rc;
+
+	if (sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL)
+	    != SQLITE_OK)
+		return db_fail(st, "begin migration");
+	rc = schema_version(st, &version);
+	if (rc == 0 && version > latest) {
+		log_error("store: schema version %d is newer than this pxed's"
+		    " (%d)", version, latest);
+		rc = -EPROTO;
+	}
+	for (int v = version + 1; rc == 0 && v <= latest; v++)
+		rc = migrate_one(st, v);
+	if (rc == 0 && sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL)
+	    != SQLITE_OK)
+		rc = db_fail(st, "commit migration");
+	if (rc < 0 && !sqlite3_get_autocommit(st->db))
+		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	return rc;
+}
+
+static int
+prepare_all(struct store *st)
+{
+	for (size_t i = 0; i < STMT_COUNT; i++) {
+		if (sqlite3_prepare_v3(st->db, stmt_sql[i], -1,
+		    SQLITE_PREPARE_PERSISTENT, &st->stmt[i], NULL) != SQLITE_OK)
+			return db_fail(st, stmt_sql[i]);
+	}
+	return 0;
+}
+
+static void
+db_free(struct store *st)
+{
+	for (size_t i = 0; i < STMT_COUNT; i++)
+		sqlite3_finalize(st->stmt[i]);
+	if (sqlite3_close(st->db) != SQLITE_OK)
+		db_fail(st, "close");
+	free(st);
+}
+
+int
+store_open(struct store **out, const char *state_dir)
+{
+	struct store *st;
+	int rc;
+
+	*out = NULL;
+	if (state_dir == NULL || state_dir[0] == '\0')
+		return -EINVAL;
+	st = calloc(1, sizeof *st);
+	if (st == NULL)
+		return -ENOMEM;
+	rc = db_open(st, state_dir);
+	if (rc == 0)
+		rc = db_configure(st);
+	if (rc == 0)
+		rc = db_migrate(st);
+	if (rc == 0)
+		rc = prepare_all(st);
+	if (rc < 0) {
+		db_free(st);
+		return rc;
+	}
+	*out = st;
+	return 0;
+}
+
+void
+store_close(struct store *st)
+{
+	if (st == NULL)
+		return;
+	store_commit(st);
+	sqlite3_exec(st->db, "PRAGMA optimize", NULL, NULL, NULL);
+	db_free(st);
+}
+
+/* ---- batches ---- */
+
+int
+store_commit(struct store *st)
+{
+	int rc;
+
+	if (!st->in_tx)
+		return 0;
+	st->in_tx = false;
+	if (st->tx_lost) {
+		st->tx_lost = false;
+		return -EIO;
+	}
+	rc = step_done(st, STMT_COMMIT, "commit");
+	if (rc < 0 && !sqlite3_get_autocommit(st->db))
+		step_done(st, STMT_ROLLBACK, "rollback");
+	return rc;
+}
+
+bool
+store_pending(const struct store *st)
+{
+	return st->in_tx;
+}
+
+/* ---- leases ---- */
+
+int
+store_lease_put(struct store *st, const struct store_lease *lease)
+{
+	sqlite3_stmt *s = st->stmt[STMT_LEASE_PUT];
+	size_t host_len = strnlen(lease->hostname, sizeof lease->hostname);
+
+	if (lease->mac_len > sizeof lease->mac ||
+	    lease->client_id_len > sizeof lease->client_id)
+		return -EINVAL;
+	sqlite3_bind_int64(s, 1, ntohl(lease->address.s_addr));
+	sqlite3_bind_blob(s, 2, lease->mac, lease->mac_len, SQLITE_STATIC);
+	if (lease->client_id_len > 0)
+		sqlite3_bind_blob(s, 3, lease->client_id, lease->client_id_len,
+		    SQLITE_STATIC);
+	sqlite3_bind_int(s, 4, (int)lease->state);
+	sqlite3_bind_int64(s, 5, lease->starts);
+	sqlite3_bind_int64(s, 6, lease->expires);
+	sqlite3_bind_text(s, 7, lease->hostname, (int)host_len, SQLITE_STATIC);
+	return batch_write(st, STMT_LEASE_PUT, "lease put");
+}
+
+int
+store_lease_delete(struct store *st, struct in_addr address)
+{
+	sqlite3_bind_int64(st->stmt[STMT_LEASE_DELETE], 1,
+	    ntohl(address.s_addr));
+	return batch_write(st, STMT_LEASE_DELETE, "lease delete");
+}
+
+/* Copy column col (a blob of at most max bytes) into out. */
+static int
+column_blob(sqlite3_stmt *s, int col, uint8_t *out, size_t max,
+    uint8_t *out_len)
+{
+	const void *p = sqlite3_column_blob(s, col);
+	int n = sqlite3_column_bytes(s, col);
+
+	if (n < 0 || (size_t)n > max)
+		return -EINVAL;
+	if (n > 0)
+		memcpy(out, p, (size_t)n);
+	*out_len = (uint8_t)n;
+	return 0;
+}
+
+static int
+row_to_lease(sqlite3_stmt *s, struct store_lease *l)
+{
+	sqlite3_int64 addr = sqlite3_column_int64(s, 0);
+	const unsigned char *host;
+
+	memset(l, 0, sizeof *l);
+	if (addr < 0 || addr > UINT32_MAX)
+		return -EINVAL;
+	l->address.s_addr = htonl((uint32_t)addr);
+	if (column_blob(s, 1, l->mac, sizeof l->mac, &l->mac_len) < 0 ||
+	    column_blob(s, 2, l->client_id, sizeof l->client_id,
+	    &l->client_id_len) < 0)
+		return -EINVAL;
+	l->state = (enum lease_state)sqlite3_column_int(s, 3);
+	l->starts = sqlite3_column_int64(s, 4);
+	l->expires = sqlite3_column_int64(s, 5);
+	host = sqlite3_column_text(s, 6);
+	str_copy(l->hostname, host != NULL ? (const char *)host : "",
+	    sizeof l->hostname);
+	return 0;
+}
+
+/* fn must not call store_lease_foreach (the statement is shared); it may
+ * put or delete leases. */
+int
+store_lease_foreach(struct store *st,
+    void (*fn)(const struct store_lease *lease, void *arg), void *arg)
+{
+	sqlite3_stmt *s = st->stmt[STMT_LEASE_ALL];
+	struct store_lease lease;
+	int rc;
+
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (row_to_lease(s, &lease) < 0) {
+			log_warn("store: skipping a malformed lease (address"
+			    " %lld)", (long long)sqlite3_column_int64(s, 0));
+			continue;
+		}
+		fn(&lease, arg);
+	}
+	rc = rc == SQLITE_DONE ? 0 : db_fail(st, "lease list");
+	sqlite3_reset(s);
+	return rc;
+}
+
+/* ---- events ---- */
+
+int
+store_event_add(struct store *st, const uint8_t *mac, size_t mac_len,
+    const char *kind, const char *detail, int64_t when_ms)
+{
+	sqlite3_stmt *s = st->stmt[STMT_EVENT_ADD];
+	int rc;
+
+	if (mac == NULL || mac_len > 16 || kind == NULL)
+		return -EINVAL;
+	if (detail == NULL)
+		detail = "";
+	sqlite3_bind_blob(s, 1, mac, (int)mac_len, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, when_ms);
+	sqlite3_bind_text(s, 3, kind,
+	    (int)strnlen(kind, FIELD_SIZE(struct store_event, kind) - 1), SQLITE_STATIC);
+	sqlite3_bind_text(s, 4, detail,
+	    (int)strnlen(detail, FIELD_SIZE(struct store_event, detail) - 1), SQLITE_STATIC);
+	rc = batch_write(st, STMT_EVENT_ADD, "event add");
+	if (rc < 0)
+		return rc;
+	s = st->stmt[STMT_EVENT_PRUNE];
+	sqlite3_bind_blob(s, 1, mac, (int)mac_len, SQLITE_STATIC);
+	sqlite3_bind_int(s, 2, STORE_EVENTS_PER_MAC);
+	return batch_write(st, STMT_EVENT_PRUNE, "event prune");
+}
+
+static void
+column_str(sqlite3_stmt *s, int col, char *out, size_t size)
+{
+	const unsigned char *t = sqlite3_column_text(s, col);
+
+	str_copy(out, t != NULL ? (const char *)t : "", size);
+}
+
+int
+store_event_list(struct store *st, const uint8_t *mac, size_t mac_len,
+    struct store_event *out, size_t max)
+{
+	sqlite3_stmt *s = st->stmt[STMT_EVENT_LIST];
+	size_t n = 0;
+	int rc = SQLITE_DONE;
+
+	if (mac == NULL || mac_len > 16)
+		return -EINVAL;
+	max = MIN(max, (size_t)INT_MAX);
+	sqlite3_bind_blob(s, 1, mac, (int)mac_len, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, (sqlite3_int64)max);
+	while (n < max && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		out[n].when_ms = sqlite3_column_int64(s, 0);
+		column_str(s, 1, out[n].kind, sizeof out[n].kind);
+		column_str(s, 2, out[n].detail, sizeof out[n].detail);
+		n++;
+	}
+	if (n < max && rc != SQLITE_DONE)
+		rc = db_fail(st, "event list");
+	else
+		rc = (int)n;
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	return rc;
+}
+
+int
+store_client_list(struct store *st, struct store_client *out, size_t max)
+{
+	sqlite3_stmt *s = st->stmt[STMT_CLIENT_LIST];
+	size_t n = 0;
+	int rc = SQLITE_DONE;
+
+	max = MIN(max, (size_t)INT_MAX);
+	sqlite3_bind_int64(s, 1, (sqlite3_int64)max);
+	while (n < max && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct store_client *c = &out[n];
+		if (column_blob(s, 0, c->mac, sizeof c->mac, &c->mac_len) < 0)
+			continue;
+		c->last_ms = sqlite3_column_int64(s, 1);
+		column_str(s, 2, c->last_kind, sizeof c->last_kind);
+		column_str(s, 3, c->last_detail, sizeof c->last_detail);
+		n++;
+	}
+	if (n < max && rc != SQLITE_DONE)
+		rc = db_fail(st, "client list");
+	else
+		rc = (int)n;
+	sqlite3_reset(s);
+	return rc;
+}

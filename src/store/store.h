@@ -1,0 +1,87 @@
+/* The state store: leases and boot events, in SQLite (WAL) under
+ * state-dir.  The only part that includes sqlite3.h.
+ *
+ * Writes are grouped: store_* calls made during one turn of the event loop
+ * join one transaction, and store_commit() ends it; the DHCP server sends
+ * its ACKs only after the commit returned, so an acknowledged lease
+ * survives kill -9 of pxed (WAL, synchronous=NORMAL: the commit has reached
+ * the kernel).  Single-threaded: called from the loop only. */
+#ifndef PXED_STORE_STORE_H
+#define PXED_STORE_STORE_H
+
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct store;
+
+#define STORE_CLIENT_ID_MAX 64
+
+enum lease_state {
+	LEASE_OFFERED = 1,              /* not persisted: an offer is volatile */
+	LEASE_BOUND = 2,
+	LEASE_RELEASED = 3,
+	LEASE_DECLINED = 4,             /* address quarantined until expires */
+};
+
+struct store_lease {
+	struct in_addr address;
+	uint8_t mac[16];
+	uint8_t mac_len;
+	uint8_t client_id[STORE_CLIENT_ID_MAX]; /* option 61, or empty */
+	uint8_t client_id_len;
+	enum lease_state state;
+	int64_t starts;                 /* unix seconds */
+	int64_t expires;                /* unix seconds; INT64_MAX = infinite */
+	char hostname[64];
+};
+
+/* Open (create) state-dir/pxed.db.  Returns 0 or a negative errno; logs. */
+int store_open(struct store **out, const char *state_dir);
+void store_close(struct store *st);
+
+/* Insert or replace the lease for lease->address (part of the current
+ * batch).  Returns 0 or -EIO. */
+int store_lease_put(struct store *st, const struct store_lease *lease);
+/* Forget the lease on address. */
+int store_lease_delete(struct store *st, struct in_addr address);
+/* Call fn for every stored lease (at start-up). Returns 0 or -EIO. */
+int store_lease_foreach(struct store *st,
+    void (*fn)(const struct store_lease *lease, void *arg), void *arg);
+
+/* A boot timeline entry for a MAC: kind is e.g. "dhcp-discover",
+ * "dhcp-offer", "dhcp-ack", "pxe-ack", "tftp-start", "tftp-done",
+ * "tftp-failed", "http-done"; detail is free text (file, address, bytes,
+ * error).  Old events are pruned: at most STORE_EVENTS_PER_MAC per MAC. */
+#define STORE_EVENTS_PER_MAC 200
+int store_event_add(struct store *st, const uint8_t *mac, size_t mac_len,
+    const char *kind, const char *detail, int64_t when_ms);
+
+struct store_event {
+	int64_t when_ms;
+	char kind[32];
+	char detail[256];
+};
+/* The newest max events of a MAC, oldest first; returns the count or -EIO. */
+int store_event_list(struct store *st, const uint8_t *mac, size_t mac_len,
+    struct store_event *out, size_t max);
+
+/* MACs seen, newest first, with their last event: for "pxectl status". */
+struct store_client {
+	uint8_t mac[16];
+	uint8_t mac_len;
+	int64_t last_ms;
+	char last_kind[32];
+	char last_detail[256];
+};
+int store_client_list(struct store *st, struct store_client *out, size_t max);
+
+/* End the current batch: COMMIT if a transaction is open.  Returns 0 or
+ * -EIO (then the batch is rolled back and the caller must not send the
+ * replies that depended on it). */
+int store_commit(struct store *st);
+/* True if writes are waiting for store_commit(). */
+bool store_pending(const struct store *st);
+
+#endif

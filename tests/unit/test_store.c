@@ -1,0 +1,501 @@
+/* The state store: leases, batches, crash safety, events, schema.  Each
+ * test gets a fresh directory from mkdtemp.  The test reads the database
+ * directly with SQLite for what the API does not show (schema version,
+ * address encoding); pxed itself includes sqlite3.h in store.c only. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <cmocka.h>
+#include <sqlite3.h>
+
+#include "core/log.h"
+#include "core/util.h"
+#include "store/store.h"
+
+struct fixture {
+	char dir[64];
+	struct store *st;
+};
+
+static int
+setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof *f);
+
+	assert_non_null(f);
+	log_init("test_store", true, LOG_LEVEL_WARN);
+	str_copy(f->dir, "/tmp/pxed-test-store.XXXXXX", sizeof f->dir);
+	assert_non_null(mkdtemp(f->dir));
+	assert_int_equal(store_open(&f->st, f->dir), 0);
+	*state = f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fixture *f = *state;
+	static const char *const names[] = {
+		"pxed.db", "pxed.db-wal", "pxed.db-shm", "file",
+	};
+	char path[128];
+
+	store_close(f->st);
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
+		snprintf(path, sizeof path, "%s/%s", f->dir, names[i]);
+		unlink(path);
+	}
+	assert_int_equal(rmdir(f->dir), 0);
+	free(f);
+	return 0;
+}
+
+static void
+reopen(struct fixture *f)
+{
+	store_close(f->st);
+	f->st = NULL;
+	assert_int_equal(store_open(&f->st, f->dir), 0);
+}
+
+static struct store_lease
+make_lease(const char *addr, uint8_t last, int64_t expires)
+{
+	struct store_lease l;
+
+	memset(&l, 0, sizeof l);
+	assert_int_equal(inet_pton(AF_INET, addr, &l.address), 1);
+	l.mac_len = 6;
+	memcpy(l.mac, (const uint8_t[]){ 0x52, 0x54, 0x00, 0x12, 0x34, last }, 6);
+	l.state = LEASE_BOUND;
+	l.starts = 1700000000 + last;
+	l.expires = expires;
+	snprintf(l.hostname, sizeof l.hostname, "node-%u", last);
+	return l;
+}
+
+#define LEASES_MAX 16
+
+struct collected {
+	struct store_lease leases[LEASES_MAX];
+	size_t n;
+};
+
+static void
+collect(const struct store_lease *lease, void *arg)
+{
+	struct collected *c = arg;
+
+	assert_true(c->n < LEASES_MAX);
+	c->leases[c->n++] = *lease;
+}
+
+static size_t
+load_all(struct store *st, struct collected *c)
+{
+	memset(c, 0, sizeof *c);
+	assert_int_equal(store_lease_foreach(st, collect, c), 0);
+	return c->n;
+}
+
+static void
+assert_lease_equal(const struct store_lease *a, const struct store_lease *b)
+{
+	assert_int_equal(a->address.s_addr, b->address.s_addr);
+	assert_int_equal(a->mac_len, b->mac_len);
+	assert_memory_equal(a->mac, b->mac, a->mac_len);
+	assert_int_equal(a->client_id_len, b->client_id_len);
+	if (a->client_id_len > 0)
+		assert_memory_equal(a->client_id, b->client_id, a->client_id_len);
+	assert_int_equal(a->state, b->state);
+	assert_true(a->starts == b->starts);
+	assert_true(a->expires == b->expires);
+	assert_string_equal(a->hostname, b->hostname);
+}
+
+/* Run one query returning an integer, straight on the file. */
+static int64_t
+query_int(const char *dir, const char *sql)
+{
+	char path[128];
+	sqlite3 *db = NULL;
+	sqlite3_stmt *s = NULL;
+	int64_t v;
+
+	snprintf(path, sizeof path, "%s/pxed.db", dir);
+	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL),
+	    SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+	v = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+	return v;
+}
+
+static void
+test_open_creates_db(void **state)
+{
+	struct fixture *f = *state;
+	char path[128];
+	struct stat sb;
+
+	snprintf(path, sizeof path, "%s/pxed.db", f->dir);
+	assert_int_equal(stat(path, &sb), 0);
+	assert_true(S_ISREG(sb.st_mode));
+	assert_false(store_pending(f->st));
+	assert_int_equal(query_int(f->dir,
+	    "SELECT journal_mode = 'wal' FROM pragma_journal_mode"), 1);
+}
+
+static void
+test_schema_version(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_int_equal(query_int(f->dir,
+	    "SELECT count(*) FROM sqlite_schema WHERE type = 'table'"
+	    " AND name = 'schema_version'"), 1);
+	assert_int_equal(query_int(f->dir,
+	    "SELECT max(version) FROM schema_version"), 1);
+	assert_int_equal(query_int(f->dir,
+	    "SELECT count(*) FROM sqlite_schema WHERE type = 'index'"
+	    " AND name = 'events_mac_id'"), 1);
+	/* Reopening does not migrate again. */
+	reopen(f);
+	assert_int_equal(query_int(f->dir,
+	    "SELECT count(*) FROM schema_version"), 1);
+}
+
+static void
+test_lease_roundtrip(void **state)
+{
+	struct fixture *f = *state;
+	struct store_lease in[4];
+	struct collected c;
+
+	in[0] = make_lease("10.0.0.20", 1, 1700003600);
+	in[1] = make_lease("10.0.0.3", 2, INT64_MAX);
+	in[2] = make_lease("192.168.1.250", 3, 1700007200);
+	in[3] = make_lease("10.0.0.100", 4, 0);
+	in[0].client_id_len = 7;
+	memcpy(in[0].client_id, "\x01\x52\x54\x00\x12\x34\x01", 7);
+	in[1].client_id_len = STORE_CLIENT_ID_MAX;
+	memset(in[1].client_id, 0xab, STORE_CLIENT_ID_MAX);
+	in[2].state = LEASE_DECLINED;
+	in[2].hostname[0] = '\0';
+	in[3].state = LEASE_RELEASED;
+	memset(in[3].hostname, 'h', sizeof in[3].hostname - 1);
+	for (size_t i = 0; i < ARRAY_SIZE(in); i++)
+		assert_int_equal(store_lease_put(f->st, &in[i]), 0);
+	assert_int_equal(store_commit(f->st), 0);
+	assert_int_equal(load_all(f->st, &c), 4);
+	/* ordered by address as a number: 10.0.0.3 < .20 < .100 < 192... */
+	assert_lease_equal(&c.leases[0], &in[1]);
+	assert_lease_equal(&c.leases[1], &in[0]);
+	assert_lease_equal(&c.leases[2], &in[3]);
+	assert_lease_equal(&c.leases[3], &in[2]);
+	/* host order on disk: 10.0.0.3 is 0x0a000003 */
+	assert_int_equal(query_int(f->dir, "SELECT min(address) FROM leases"),
+	    0x0a000003);
+}
+
+static void
+test_lease_put_replaces(void **state)
+{
+	struct fixture *f = *state;
+	struct store_lease a = make_lease("10.0.0.5", 5, 100);
+	struct collected c;
+
+	assert_int_equal(store_lease_put(f->st, &a), 0);
+	assert_int_equal(store_commit(f->st), 0);
+	a.mac[5] = 9;
+	a.expires = INT64_MAX;
+	a.client_id_len = 2;
+	memcpy(a.client_id, "\xff\x00", 2);
+	str_copy(a.hostname, "renamed", sizeof a.hostname);
+	assert_int_equal(store_lease_put(f->st, &a), 0);
+	assert_int_equal(store_commit(f->st), 0);
+	assert_int_equal(load_all(f->st, &c), 1);
+	assert_lease_equal(&c.leases[0], &a);
+}
+
+static void
+test_lease_delete(void **state)
+{
+	struct fixture *f = *state;
+	struct store_lease a = make_lease("10.0.0.5", 5, 100);
+	struct store_lease b = make_lease("10.0.0.6", 6, 100);
+	struct collected c;
+
+	assert_int_equal(store_lease_put(f->st, &a), 0);
+	assert_int_equal(store_lease_put(f->st, &b), 0);
+	assert_int_equal(store_commit(f->st), 0);
+	assert_int_equal(store_lease_delete(f->st, a.address), 0);
+	/* deleting what is not there is fine */
+	assert_int_equal(store_lease_delete(f->st, a.address), 0);
+	assert_int_equal(store_commit(f->st), 0);
+	assert_int_equal(load_all(f->st, &c), 1);
+	assert_lease_equal(&c.leases[0], &b);
+}
+
+static void
+test_leases_survive_reopen(void **state)
+{
+	struct fixture *f = *state;
+	struct store_lease a = make_lease("10.0.0.7", 7, INT64_MAX);
+	struct store_lease b = make_lease("10.0.0.8", 8, 1700009999);
+	struct collected c;
+
+	assert_int_equal(store_lease_put(f->st, &a), 0);
+	assert_int_equal(store_commit(f->st), 0);
+	assert_int_equal(store_lease_put(f->st, &b), 0);
+	/* not committed: store_close commits it */
+	reopen(f);
+	assert_int_equal(load_all(f->st, &c), 2);
+	assert_lease_equal(&c.leases[0], &a);
+	assert_lease_equal(&c.leases[1], &b);
+}
+
+/* The child dies like kill -9: no store_close, no atexit. */
+static void
+crash_child(const char *dir)
+{
+	struct store *st;
+	struct store_lease a = make_lease("10.0.0.10", 10, 1000);
+	struct store_lease b = make_lease("10.0.0.11", 11, 1000);
+
+	if (store_open(&st, dir) != 0 || store_lease_put(st, &a) != 0 ||
+	    store_commit(st) != 0 || store_lease_put(st, &b) != 0 ||
+	    !store_pending(st))
+		_exit(1);
+	_exit(0);
+}
+
+static void
+test_crash_loses_only_uncommitted(void **state)
+{
+	struct fixture *f = *state;
+	struct store_lease a = make_lease("10.0.0.10", 10, 1000);
+	struct collected c;
+	int status;
+	pid_t pid;
+
+	/* No connection may cross fork(): close ours first. */
+	store_close(f->st);
+	f->st = NULL;
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0)
+		crash_child(f->dir);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	assert_int_equal(store_open(&f->st, f->dir), 0);
+	assert_int_equal(load_all(f->st, &c), 1);
+	assert_lease_equal(&c.leases[0], &a);
+}
+
+static void
+test_pending(void **state)
+{
+	struct fixture *f = *state;
+	struct store_lease a = make_lease("10.0.0.12", 12, 1000);
+	const uint8_t mac[6] = { 1, 2, 3, 4, 5, 6 };
+
+	assert_false(store_pending(f->st));
+	assert_int_equal(store_commit(f->st), 0);       /* nothing to do */
+	assert_int_equal(store_lease_put(f->st, &a), 0);
+	assert_true(store_pending(f->st));
+	assert_int_equal(store_commit(f->st), 0);
+	assert_false(store_pending(f->st));
+	assert_int_equal(store_event_add(f->st, mac, sizeof mac, "dhcp-ack",
+	    "10.0.0.12", 1), 0);
+	assert_true(store_pending(f->st));
+	assert_int_equal(store_commit(f->st), 0);
+	assert_false(store_pending(f->st));
+	assert_int_equal(store_lease_delete(f->st, a.address), 0);
+	assert_true(store_pending(f->st));
+	assert_int_equal(store_commit(f->st), 0);
+	assert_false(store_pending(f->st));
+}
+
+#define EVENTS_A 250
+
+static void
+test_events_pruned(void **state)
+{
+	struct fixture *f = *state;
+	const uint8_t mac_a[6] = { 0x52, 0x54, 0, 0, 0, 0xa };
+	const uint8_t mac_b[6] = { 0x52, 0x54, 0, 0, 0, 0xb };
+	struct store_event ev[STORE_EVENTS_PER_MAC + 10];
+	char detail[32];
+
+	for (int i = 0; i < EVENTS_A; i++) {
+		snprintf(detail, sizeof detail, "a%d", i);
+		assert_int_equal(store_event_add(f->st, mac_a, sizeof mac_a,
+		    "tftp-start", detail, 1000 + i), 0);
+		if (i % 100 == 0)
+			assert_int_equal(store_commit(f->st), 0);
+		if (i < 3)
+			assert_int_equal(store_event_add(f->st, mac_b,
+			    sizeof mac_b, "dhcp-discover", "", 5000 + i), 0);
+	}
+	assert_int_equal(store_commit(f->st), 0);
+	assert_int_equal(query_int(f->dir, "SELECT count(*) FROM events"),
+	    STORE_EVENTS_PER_MAC + 3);
+	assert_int_equal(store_event_list(f->st, mac_a, sizeof mac_a, ev,
+	    ARRAY_SIZE(ev)), STORE_EVENTS_PER_MAC);
+	for (int i = 0; i < STORE_EVENTS_PER_MAC; i++) {
+		int k = EVENTS_A - STORE_EVENTS_PER_MAC + i;
+		snprintf(detail, sizeof detail, "a%d", k);
+		assert_true(ev[i].when_ms == 1000 + k);
+		assert_string_equal(ev[i].kind, "tftp-start");
+		assert_string_equal(ev[i].detail, detail);
+	}
+	/* a smaller max gives the newest ones, still oldest first */
+	assert_int_equal(store_event_list(f->st, mac_a, sizeof mac_a, ev, 2), 2);
+	assert_string_equal(ev[0].detail, "a248");
+	assert_string_equal(ev[1].detail, "a249");
+	assert_int_equal(store_event_list(f->st, mac_b, sizeof mac_b, ev,
+	    ARRAY_SIZE(ev)), 3);
+	for (int i = 0; i < 3; i++) {
+		assert_true(ev[i].when_ms == 5000 + i);
+		assert_string_equal(ev[i].kind, "dhcp-discover");
+		assert_string_equal(ev[i].detail, "");
+	}
+	/* a MAC with no events, and a MAC that is a prefix of another */
+	assert_int_equal(store_event_list(f->st, mac_a, 5, ev, 10), 0);
+	assert_int_equal(store_event_list(f->st, mac_a, sizeof mac_a, ev, 0), 0);
+}
+
+static void
+test_event_text_limits(void **state)
+{
+	struct fixture *f = *state;
+	const uint8_t mac[6] = { 9, 9, 9, 9, 9, 9 };
+	char kind[100], detail[1000];
+	struct store_event ev[1];
+
+	memset(kind, 'k', sizeof kind - 1);
+	kind[sizeof kind - 1] = '\0';
+	memset(detail, 'd', sizeof detail - 1);
+	detail[sizeof detail - 1] = '\0';
+	assert_int_equal(store_event_add(f->st, mac, sizeof mac, kind, detail,
+	    1), 0);
+	assert_int_equal(store_event_add(f->st, mac, 17, kind, NULL, 1),
+	    -EINVAL);
+	assert_int_equal(store_commit(f->st), 0);
+	assert_int_equal(store_event_list(f->st, mac, sizeof mac, ev, 1), 1);
+	assert_int_equal(strlen(ev[0].kind), sizeof ev[0].kind - 1);
+	assert_int_equal(strlen(ev[0].detail), sizeof ev[0].detail - 1);
+}
+
+static void
+test_client_list(void **state)
+{
+	struct fixture *f = *state;
+	const uint8_t mac_a[6] = { 0x52, 0x54, 0, 0, 0, 0xa };
+	const uint8_t mac_b[6] = { 0x52, 0x54, 0, 0, 0, 0xb };
+	const uint8_t mac_c[20] = { 0xc };
+	struct store_client cl[8];
+
+	for (int i = 0; i < 250; i++)
+		assert_int_equal(store_event_add(f->st, mac_a, sizeof mac_a,
+		    "tftp-start", "x", 1000 + i), 0);
+	assert_int_equal(store_event_add(f->st, mac_b, sizeof mac_b,
+	    "dhcp-discover", "", 2000), 0);
+	assert_int_equal(store_event_add(f->st, mac_a, sizeof mac_a,
+	    "http-done", "vmlinuz 12345 bytes", 3000), 0);
+	assert_int_equal(store_event_add(f->st, mac_c, 16, "pxe-ack", "ib",
+	    2500), 0);
+	assert_int_equal(store_commit(f->st), 0);
+	/* the events: a (old) ..., b, a, c: newest first is c, a, b */
+	assert_int_equal(store_client_list(f->st, cl, ARRAY_SIZE(cl)), 3);
+	assert_int_equal(cl[0].mac_len, 16);
+	assert_memory_equal(cl[0].mac, mac_c, 16);
+	assert_int_equal(cl[1].mac_len, 6);
+	assert_memory_equal(cl[1].mac, mac_a, 6);
+	assert_true(cl[1].last_ms == 3000);
+	assert_string_equal(cl[1].last_kind, "http-done");
+	assert_string_equal(cl[1].last_detail, "vmlinuz 12345 bytes");
+	assert_memory_equal(cl[2].mac, mac_b, 6);
+	assert_true(cl[2].last_ms == 2000);
+	assert_string_equal(cl[2].last_kind, "dhcp-discover");
+	assert_int_equal(store_client_list(f->st, cl, 1), 1);
+	assert_memory_equal(cl[0].mac, mac_c, 16);
+	assert_int_equal(store_client_list(f->st, cl, 0), 0);
+}
+
+static void
+test_bad_lease(void **state)
+{
+	struct fixture *f = *state;
+	struct store_lease a = make_lease("10.0.0.13", 13, 1000);
+
+	a.mac_len = 17;
+	assert_int_equal(store_lease_put(f->st, &a), -EINVAL);
+	a.mac_len = 6;
+	a.client_id_len = STORE_CLIENT_ID_MAX + 1;
+	assert_int_equal(store_lease_put(f->st, &a), -EINVAL);
+	assert_false(store_pending(f->st));
+}
+
+static void
+test_open_fails(void **state)
+{
+	struct fixture *f = *state;
+	struct store *st = NULL;
+	char path[128];
+	FILE *fp;
+	int rc;
+
+	snprintf(path, sizeof path, "%s/missing/dir", f->dir);
+	rc = store_open(&st, path);
+	assert_int_equal(rc, -ENOENT);
+	assert_null(st);
+	/* a regular file where the directory should be */
+	snprintf(path, sizeof path, "%s/file", f->dir);
+	fp = fopen(path, "w");
+	assert_non_null(fp);
+	fclose(fp);
+	rc = store_open(&st, path);
+	assert_int_equal(rc, -ENOTDIR);
+	assert_null(st);
+	/* even root cannot create files in /proc */
+	rc = store_open(&st, "/proc");
+	assert_true(rc < 0);
+	assert_null(st);
+	assert_int_equal(store_open(&st, ""), -EINVAL);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_open_creates_db, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_schema_version, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lease_roundtrip, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lease_put_replaces, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lease_delete, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_leases_survive_reopen, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_crash_loses_only_uncommitted, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pending, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_events_pruned, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_event_text_limits, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_client_list, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bad_lease, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_open_fails, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
