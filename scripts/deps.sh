@@ -5,7 +5,8 @@ set -eu
 
 BUILD="build-essential pkg-config clang libclang-rt-14-dev libuv1-dev
 libmicrohttpd-dev libjansson-dev libcurl4-openssl-dev libcmocka-dev libsqlite3-dev"
-TEST="curl atftp tftp-hpa nftables iproute2 procps psmisc iputils-ping python3 bc"
+TEST="curl atftp tftp-hpa nftables iproute2 procps psmisc iputils-ping python3 bc
+isc-dhcp-client dhcpcd-base busybox-static"
 PKGS="$BUILD $TEST ${EXTRA_PKGS:-}"
 
 missing=""
