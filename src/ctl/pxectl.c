@@ -1,6 +1,8 @@
 /* pxectl: talk to a running pxed over its HTTP API.
  *
  *   pxectl [--server URL] [--json] status
+ *   pxectl [--server URL] [--json] clients
+ *   pxectl [--server URL] [--json] client MAC
  *   pxectl [--server URL] metrics
  *
  * Speaks only the REST API (docs/API.md), never pxed's files. */
@@ -9,7 +11,9 @@
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdbool.h>
 #include <string.h>
+#include <time.h>
 
 #include "core/version.h"
 
@@ -38,9 +42,10 @@ collect(char *ptr, size_t size, size_t nmemb, void *userdata)
 	return n;
 }
 
-/* GET server + path; returns 0 with the body in *r, or prints why. */
+/* GET server + path; returns 0 with the body in *r, or prints why.
+ * With quiet_404 a 404 returns 1 without a message. */
 static int
-api_get(const char *server, const char *path, struct response *r)
+api_get_status(const char *server, const char *path, struct response *r, bool quiet_404)
 {
 	char url[1024], err[CURL_ERROR_SIZE] = "";
 	long status = 0;
@@ -62,10 +67,107 @@ api_get(const char *server, const char *path, struct response *r)
 		fprintf(stderr, "pxectl: %s: %s\n", url, err[0] ? err : curl_easy_strerror(rc));
 		return -1;
 	}
+	if (status == 404 && quiet_404)
+		return 1;
 	if (status != 200) {
-		fprintf(stderr, "pxectl: %s: HTTP %ld\n", url, status);
+		fprintf(stderr, "pxectl: %s: HTTP %ld%s\n", url, status,
+		    status == 404 ? " (not found)" : "");
 		return -1;
 	}
+	return 0;
+}
+
+static int
+api_get(const char *server, const char *path, struct response *r)
+{
+	return api_get_status(server, path, r, false);
+}
+
+static json_t *
+api_get_json(const char *server, const char *path, bool quiet_404, int *rc)
+{
+	struct response r = { NULL, 0 };
+	json_error_t jerr;
+	json_t *root = NULL;
+
+	*rc = api_get_status(server, path, &r, quiet_404);
+	if (*rc == 0) {
+		root = json_loadb(r.data, r.len, 0, &jerr);
+		if (root == NULL) {
+			fprintf(stderr, "pxectl: bad answer from server: %s\n", jerr.text);
+			*rc = -1;
+		}
+	}
+	free(r.data);
+	return root;
+}
+
+static void
+print_event(json_t *e, bool with_mac)
+{
+	char when[32];
+	time_t t = (time_t)(json_integer_value(json_object_get(e, "time_ms")) / 1000);
+	struct tm tm;
+
+	localtime_r(&t, &tm);
+	strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S", &tm);
+	if (with_mac)
+		printf("  %-17s  %s  %-16s %s\n", json_string_value(json_object_get(e, "mac")), when,
+		    json_string_value(json_object_get(e, "kind")),
+		    json_string_value(json_object_get(e, "detail")));
+	else
+		printf("  %s  %-16s %s\n", when, json_string_value(json_object_get(e, "kind")),
+		    json_string_value(json_object_get(e, "detail")));
+}
+
+/* The clients seen, newest first, with their last event. */
+static int
+cmd_clients(const char *server, int as_json, bool quiet_404)
+{
+	int rc;
+	json_t *root = api_get_json(server, "/api/v1/clients", quiet_404, &rc);
+	size_t i;
+	json_t *e;
+
+	if (root == NULL)
+		return rc > 0 ? 0 : 1;
+	if (as_json) {
+		char *text = json_dumps(root, JSON_COMPACT);
+		printf("%s\n", text != NULL ? text : "");
+		free(text);
+	} else {
+		json_t *arr = json_object_get(root, "clients");
+		printf("clients (%zu), newest first:\n", json_array_size(arr));
+		json_array_foreach(arr, i, e)
+			print_event(e, true);
+	}
+	json_decref(root);
+	return 0;
+}
+
+/* One machine's boot timeline. */
+static int
+cmd_client(const char *server, const char *mac, int as_json)
+{
+	char path[128];
+	int rc;
+	size_t i;
+	json_t *e;
+
+	snprintf(path, sizeof path, "/api/v1/clients/%s", mac);
+	json_t *root = api_get_json(server, path, false, &rc);
+	if (root == NULL)
+		return 1;
+	if (as_json) {
+		char *text = json_dumps(root, JSON_COMPACT);
+		printf("%s\n", text != NULL ? text : "");
+		free(text);
+	} else {
+		printf("boot timeline of %s:\n", mac);
+		json_array_foreach(json_object_get(root, "events"), i, e)
+			print_event(e, false);
+	}
+	json_decref(root);
 	return 0;
 }
 
@@ -110,7 +212,7 @@ cmd_status(const char *server, int as_json)
 	printf("http:\n");
 	print_group(root, "http");
 	json_decref(root);
-	return 0;
+	return cmd_clients(server, 0, true);     /* when DHCP is on */
 }
 
 static int
@@ -130,6 +232,8 @@ usage(FILE *out)
 {
 	fprintf(out,
 	    "usage: pxectl [--server URL] [--json] status\n"
+	    "       pxectl [--server URL] [--json] clients\n"
+	    "       pxectl [--server URL] [--json] client MAC\n"
 	    "       pxectl [--server URL] metrics\n"
 	    "       pxectl --version\n\n"
 	    "  --server URL   pxed's HTTP address (default $PXED_SERVER or http://127.0.0.1)\n"
@@ -140,7 +244,7 @@ int
 main(int argc, char **argv)
 {
 	const char *server = getenv("PXED_SERVER");
-	const char *cmd = NULL;
+	const char *cmd = NULL, *arg = NULL;
 	int as_json = 0, rc = 2;
 
 	if (server == NULL)
@@ -158,6 +262,8 @@ main(int argc, char **argv)
 			return 0;
 		} else if (cmd == NULL && argv[i][0] != '-') {
 			cmd = argv[i];
+		} else if (arg == NULL && argv[i][0] != '-') {
+			arg = argv[i];
 		} else {
 			usage(stderr);
 			return 2;
@@ -168,6 +274,10 @@ main(int argc, char **argv)
 		rc = cmd_status(server, as_json);
 	else if (cmd != NULL && strcmp(cmd, "metrics") == 0)
 		rc = cmd_metrics(server);
+	else if (cmd != NULL && strcmp(cmd, "clients") == 0)
+		rc = cmd_clients(server, as_json, false);
+	else if (cmd != NULL && strcmp(cmd, "client") == 0 && arg != NULL)
+		rc = cmd_client(server, arg, as_json);
 	else
 		usage(stderr);
 	curl_global_cleanup();

@@ -153,5 +153,10 @@ dhcp_reply_build(struct dhcp_builder *b, const struct dhcp_message *req,
 		cand_boot(&c, b, req, rp);
 	}
 	emit(b, req, &c);
+	/* RFC 3046: the relay's option 82 goes back to it unchanged, last */
+	size_t len82;
+	const uint8_t *o82 = dhcp_option(req, DHCP_OPT_RELAY_AGENT, &len82);
+	if (o82 != NULL && req->giaddr.s_addr != 0)
+		dhcp_add_option(b, DHCP_OPT_RELAY_AGENT, o82, len82);
 	return dhcp_finish(b);
 }

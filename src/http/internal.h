@@ -52,5 +52,9 @@ unsigned http_status_for_error(int err, bool resolving);
  * (free it) and its length, or NULL when out of memory. */
 char *http_metrics_text(size_t *len);
 char *http_status_json(uint64_t uptime_s, size_t *len);
+/* clients.c: the boot timeline from the store in state_dir; *status is the
+ * HTTP status to answer (200, 404, 500); NULL when there is no body. */
+char *http_clients_json(const char *state_dir, size_t *len, unsigned *status);
+char *http_client_json(const char *state_dir, const char *mac, size_t *len, unsigned *status);
 
 #endif

@@ -58,6 +58,8 @@ struct http_server {
 	atomic_uint active;             /* connections across all daemons */
 };
 
+static char timeline_dir[1024];     /* state dir of the running server */
+
 /* One request, from the first call of the access handler to the
  * completion callback, where it is logged and freed. */
 struct request {
@@ -174,6 +176,16 @@ answer_api(struct MHD_Connection *conn, struct request *req, const char *path)
 		uint64_t up = (clock_now_us() - atomic_load(&start_us)) / 1000000u;
 		body = http_status_json(up, &len);
 		return answer_owned(conn, req, 200, body, len, "application/json");
+	}
+	if (timeline_dir[0] != '\0' && (strcmp(path, "api/v1/clients") == 0 ||
+	    strncmp(path, "api/v1/clients/", 15) == 0)) {
+		unsigned status;
+		body = path[14] == '\0' ? http_clients_json(timeline_dir, &len, &status)
+		    : http_client_json(timeline_dir, path + 15, &len, &status);
+		if (body != NULL)
+			return answer_owned(conn, req, status, body, len, "application/json");
+		return queue(conn, req, status, static_response(not_found, "application/json"),
+		    sizeof not_found - 1);
 	}
 	return queue(conn, req, 404, static_response(not_found, "application/json"),
 	    sizeof not_found - 1);
@@ -522,6 +534,7 @@ http_server_start(struct http_server **out, const struct http_config *cfg)
 	if (srv == NULL)
 		return -ENOMEM;
 	srv->root = cfg->root;
+	str_copy(timeline_dir, cfg->state_dir != NULL ? cfg->state_dir : "", sizeof timeline_dir);
 	srv->max_connections = cfg->max_connections > 0 ? cfg->max_connections :
 	    HTTP_DEFAULT_CONNECTIONS;
 	atomic_init(&srv->active, 0);

@@ -23,6 +23,7 @@ struct http_config {
 	unsigned max_per_ip;               /* 0 = no per-address cap */
 	unsigned idle_timeout_s;           /* keep-alive idle timeout */
 	unsigned threads;                  /* libmicrohttpd worker threads */
+	const char *state_dir;             /* for the boot timeline (NULL: none) */
 };
 
 struct http_server;

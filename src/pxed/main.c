@@ -12,6 +12,7 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <uv.h>
 
@@ -40,6 +41,7 @@ struct daemon {
 	struct tftp_server *tftp;
 	struct http_server *http;
 	uv_signal_t sig_term, sig_int, sig_hup;
+	uv_prepare_t commit;                /* ends each loop turn's store batch */
 };
 
 static void
@@ -124,16 +126,39 @@ open_files(struct daemon *d)
 	return 0;
 }
 
+/* A TFTP transfer's event goes into the boot timeline of the MAC that
+ * holds the client's address. */
+static void
+observe_transfer(void *arg, const struct sockaddr_storage *peer, const char *kind,
+    const char *detail)
+{
+	struct daemon *d = arg;
+	uint8_t mac[16];
+	struct timespec ts;
+
+	if (d->store == NULL || d->dhcp == NULL || peer->ss_family != AF_INET)
+		return;
+	size_t n = dhcp_server_mac_of(d->dhcp,
+	    ((const struct sockaddr_in *)(const void *)peer)->sin_addr, mac);
+	if (n == 0)
+		return;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	(void)store_event_add(d->store, mac, n, kind, detail,
+	    (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+}
+
 static int
 start_services(struct daemon *d)
 {
-	struct tftp_server_config tcfg = { .root = &d->root, .write_dirfd = d->write_dirfd };
+	struct tftp_server_config tcfg = { .root = &d->root, .write_dirfd = d->write_dirfd,
+		.observe = observe_transfer, .observe_arg = d };
 	struct http_config hcfg = {
 		.root = &d->root,
 		.max_connections = d->cfg.http_max_connections,
 		.max_per_ip = d->cfg.http_max_per_ip,
 		.idle_timeout_s = d->cfg.http_timeout,
 		.threads = d->cfg.http_threads,
+		.state_dir = dhcp_enabled(&d->cfg) ? d->cfg.state_dir : NULL,
 	};
 	int rc;
 
@@ -178,6 +203,7 @@ on_stop_signal(uv_signal_t *h, int signum)
 	uv_close((uv_handle_t *)&d->sig_term, NULL);
 	uv_close((uv_handle_t *)&d->sig_int, NULL);
 	uv_close((uv_handle_t *)&d->sig_hup, NULL);
+	uv_close((uv_handle_t *)&d->commit, NULL);
 }
 
 /* SIGHUP: re-read the file, apply what can change while running. */
@@ -211,6 +237,17 @@ on_reload_signal(uv_signal_t *h, int signum)
 	log_info("configuration reloaded");
 }
 
+/* Writes made during a loop turn (boot events) are committed before the
+ * loop waits again; DHCP commits its own batches before sending ACKs. */
+static void
+commit_turn(uv_prepare_t *h)
+{
+	struct daemon *d = h->data;
+
+	if (d->store != NULL && store_pending(d->store) && store_commit(d->store) != 0)
+		log_error("store: commit failed");
+}
+
 static void
 watch_signals(struct daemon *d)
 {
@@ -221,6 +258,9 @@ watch_signals(struct daemon *d)
 	uv_signal_start(&d->sig_term, on_stop_signal, SIGTERM);
 	uv_signal_start(&d->sig_int, on_stop_signal, SIGINT);
 	uv_signal_start(&d->sig_hup, on_reload_signal, SIGHUP);
+	uv_prepare_init(d->loop, &d->commit);
+	d->commit.data = d;
+	uv_prepare_start(&d->commit, commit_turn);
 }
 
 /* "boot" values are checked by the policy that will read them. */

@@ -110,6 +110,8 @@ void tftp_limits_from_config(const struct config *cfg, unsigned mtu, int family,
     struct tftp_limits *lim);
 
 /* server.c */
+void tftp_observe(struct tftp_session *s, const char *kind, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 void tftp_server_session_gone(struct tftp_server *srv, struct tftp_session *s);
 void tftp_send_error_to(int sock, const struct sockaddr_storage *peer, socklen_t peer_len,
     enum tftp_error_code code, const char *msg);

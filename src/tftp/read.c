@@ -74,6 +74,7 @@ open_file(struct tftp_session *s, const struct tftp_request *req, struct stat *s
 		else
 			log_info("tftp %s: RRQ %s: %s", s->peer_text, name, msg);
 		tftp_session_send_error(s, code, msg);
+		tftp_observe(s, "tftp-failed", "%s: %s", name, msg);
 		return fd;
 	}
 	str_copy(s->path, resolved, sizeof s->path);
@@ -118,6 +119,8 @@ tftp_session_start_read(struct tftp_server *srv, const struct tftp_request *req,
 	    s->peer_text, s->path, req->mode == TFTP_MODE_OCTET ? "octet" : "netascii",
 	    (uint64_t)st.st_size, params.blksize, params.windowsize,
 	    (req->present & TFTP_OPT_TSIZE) ? " tsize" : "");
+	tftp_observe(s, "tftp-start", "%s %" PRIu64 " bytes, blksize %u, window %u", s->path,
+	    (uint64_t)st.st_size, params.blksize, params.windowsize);
 	if (req->mode == TFTP_MODE_NETASCII) {
 		s->ascii_block = malloc(params.blksize);
 		if (s->ascii_block == NULL) {

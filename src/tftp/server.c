@@ -5,6 +5,8 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <net/if.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -250,6 +252,21 @@ listener_readable(uv_poll_t *poll, int status, int events)
 		}
 		handle_request(srv, lfd, srv->rxbuf[0], (size_t)n, &peer, msg.msg_namelen, &msg);
 	}
+}
+
+void
+tftp_observe(struct tftp_session *s, const char *kind, const char *fmt, ...)
+{
+	const struct tftp_server_config *t = &s->server->tcfg;
+	char detail[256];
+	va_list ap;
+
+	if (t->observe == NULL)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(detail, sizeof detail, fmt, ap);
+	va_end(ap);
+	t->observe(t->observe_arg, &s->peer, kind, detail);
 }
 
 void

@@ -18,6 +18,11 @@ struct tftp_server_config {
 	size_t listen_count;
 	const struct files_root *root;
 	int write_dirfd;                  /* -1: uploads refused */
+	/* Told of each transfer's start, end and failure (kind "tftp-start",
+	 * "tftp-done", "tftp-failed"), for the boot timeline.  May be NULL. */
+	void (*observe)(void *arg, const struct sockaddr_storage *peer, const char *kind,
+	    const char *detail);
+	void *observe_arg;
 };
 
 /* Create a UDP socket bound to addr:port (NULL addr: the wildcard of

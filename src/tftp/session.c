@@ -140,6 +140,7 @@ read_done(struct tftp_session *s)
 	log_info("tftp %s: sent %s (%" PRIu64 " bytes, blksize %u, window %u) in %" PRIu64
 	    " ms, %" PRIu64 " blocks resent", s->peer_text, s->path, bytes,
 	    s->xfer.p.blksize, s->xfer.p.windowsize, ms, s->xfer.retransmitted_blocks);
+	tftp_observe(s, "tftp-done", "%s %" PRIu64 " bytes in %" PRIu64 " ms", s->path, bytes, ms);
 	tftp_session_close(s, true, NULL);
 }
 
@@ -165,6 +166,8 @@ tftp_session_do(struct tftp_session *s, const struct tftp_action *act)
 	case TFTP_ACTION_GIVE_UP:
 		log_info("tftp %s: %s: no answer for %u s, transfer abandoned at block %" PRIu64,
 		    s->peer_text, s->path, s->server->cfg.tftp_session_timeout, s->xfer.acked);
+		tftp_observe(s, "tftp-failed", "%s: no answer at block %" PRIu64, s->path,
+		    s->xfer.acked);
 		tftp_session_send_error(s, TFTP_ERR_UNDEFINED, "timeout");
 		tftp_session_close(s, false, "timeout");
 		return;
@@ -205,6 +208,7 @@ peer_error(struct tftp_session *s, const uint8_t *buf, size_t len, uint16_t code
 		tftp_session_close(s, true, NULL);
 	} else {
 		log_info("tftp %s: %s: client aborted: error %u %s", s->peer_text, s->path, code, msg);
+		tftp_observe(s, "tftp-failed", "%s: client aborted: %s", s->path, msg);
 		tftp_session_close(s, false, NULL);
 	}
 }

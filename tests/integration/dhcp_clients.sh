@@ -60,6 +60,16 @@ udhcpc_run "$LAB_DIR/u3" -V PXEClient:Arch:00000:UNDI:002001 -x 0x5d:0000
 check "PXE client gets boot file undionly.kpxe" [ "$(field "$LAB_DIR/u3" boot_file)" = undionly.kpxe ]
 check "PXE client gets next-server 192.0.2.1" [ "$(field "$LAB_DIR/u3" siaddr)" = 192.0.2.1 ]
 check "PXE client's address differs from the other MAC's" [ "$(field "$LAB_DIR/u3" ip)" != "$u1" ]
+in_cli timeout 20 curl -s -o "$LAB_DIR/nbp" "tftp://192.0.2.1/undionly.kpxe"
+check "the PXE client downloads its boot file" cmp -s "$LAB_DIR/nbp" "$LAB_ROOT/undionly.kpxe"
+in_cli timeout 10 build/pxectl --server http://192.0.2.1 client 52:54:00:00:00:31 \
+	>"$LAB_DIR/timeline" 2>&1
+for kind in dhcp-discover dhcp-offer dhcp-ack tftp-start tftp-done; do
+	check "pxectl client shows $kind in the boot timeline" grep -q " $kind " "$LAB_DIR/timeline"
+done
+check "the timeline names the boot file" grep -q "tftp-done *undionly.kpxe 70000 bytes" "$LAB_DIR/timeline"
+in_cli timeout 10 build/pxectl --server http://192.0.2.1 clients >"$LAB_DIR/clients" 2>&1
+check "pxectl clients lists the PXE client" grep -q "52:54:00:00:00:31" "$LAB_DIR/clients"
 ip -n "$LAB_CLI" addr flush dev c0
 
 # --- dhclient: lease, then INIT-REBOOT with its lease file, then release ---
