@@ -96,6 +96,12 @@ static const struct setting settings[] = {
 	    "lease time for subnets that do not set one (s, m, h, d or infinite)"),
 	S("dhcp-host", T_LIST, dhcp_host, 0, 0, "",
 	    "reservation MAC,ADDRESS[,NAME] (repeatable)"),
+	S("pxe-menu", T_LIST, pxe_menu, 0, 0, "",
+	    "PXE boot menu item 'TEXT | TARGET' (repeatable; TARGET a file or local)"),
+	S("pxe-prompt", T_STRING, pxe_prompt, 0, 0, "Press F8 for the boot menu",
+	    "prompt shown by PXE firmware before the menu"),
+	S("pxe-menu-timeout", T_UINT, pxe_menu_timeout, 0, 255, "10",
+	    "seconds before the first menu item boots (0: at once, 255: wait)"),
 };
 
 /* [subnet CIDR] */

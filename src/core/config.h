@@ -97,6 +97,9 @@ struct config {
 	char dhcp_domain[128];
 	unsigned dhcp_lease_time;
 	struct config_list dhcp_host;   /* quick start: "MAC,ADDR[,NAME]" */
+	struct config_list pxe_menu;    /* "TEXT | TARGET" */
+	char pxe_prompt[64];
+	unsigned pxe_menu_timeout;
 	struct config_subnet subnet[CONFIG_SUBNETS_MAX];
 	size_t subnet_count;
 	struct config_host host[CONFIG_HOSTS_MAX];

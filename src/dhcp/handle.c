@@ -104,15 +104,31 @@ decide_boot(struct request *r)
 	boot_decide(&r->srv->boot, subnet_rules, host_rules, &r->client, next_server(r), &r->boot);
 }
 
+/* A PXE menu goes to firmware PXE clients (not iPXE, not HTTP boot). */
+static bool
+menu_applies(const struct request *r)
+{
+	return r->srv->menu.count > 0 && r->client.pxe_client && !r->client.http_client &&
+	    r->client.cls != BOOT_CLASS_IPXE && r->client.cls != BOOT_CLASS_NONE &&
+	    (r->sn == NULL || r->sn->pxe);
+}
+
 static void
 params_base(struct request *r, struct reply_params *rp, enum dhcp_type type)
 {
+	static struct pxe_vendor menu;
+
 	memset(rp, 0, sizeof *rp);
 	rp->type = type;
 	rp->server_id = server_id(r);
 	rp->boot = &r->boot;
 	rp->next_server = next_server(r);
 	rp->pxe_direct = true;
+	if (type == DHCPOFFER && menu_applies(r)) {
+		pxe_menu_vendor(&r->srv->menu, next_server(r), &menu);
+		rp->pxe = &menu;
+		r->boot.vendor_pxe_client = true;
+	}
 }
 
 static void
@@ -357,12 +373,28 @@ proxy_offer(struct request *r)
 {
 	struct reply_params rp;
 
-	if (r->m->type != DHCPDISCOVER || r->boot.kind == BOOT_NOTHING ||
-	    r->boot.kind == BOOT_LOCAL)
+	if (r->m->type != DHCPDISCOVER || (!menu_applies(r) && (r->boot.kind == BOOT_NOTHING ||
+	    r->boot.kind == BOOT_LOCAL)))
 		return;
 	params_base(r, &rp, DHCPOFFER);
 	event(r, "proxy-offer", "%s", r->boot.file);
 	send_reply(r, &rp, false);
+}
+
+/* A discovery for a menu item (43.71 type) gets that item's file. */
+static bool
+menu_choice(struct request *r, const struct pxe_vendor *item)
+{
+	const char *target = pxe_menu_target(&r->srv->menu, item->item_type);
+
+	if (target == NULL)
+		return false;
+	memset(&r->boot, 0, sizeof r->boot);
+	r->boot.kind = strncmp(target, "http://", 7) == 0 ? BOOT_HTTP : BOOT_TFTP;
+	str_copy(r->boot.file, target, sizeof r->boot.file);
+	r->boot.vendor_pxe_client = true;
+	r->boot.matched = "menu";
+	return true;
 }
 
 static void
@@ -372,20 +404,27 @@ pxe_port(struct request *r)
 	struct pxe_vendor item;
 	size_t len;
 	const uint8_t *v43 = dhcp_option(r->m, DHCP_OPT_VENDOR, &len);
+	bool has_item = v43 != NULL && pxe_vendor_parse(v43, len, &item) == 0 && item.has_boot_item;
 
-	if ((r->m->type != DHCPREQUEST && r->m->type != DHCPINFORM) ||
-	    r->boot.kind == BOOT_NOTHING || r->boot.kind == BOOT_LOCAL)
+	if (r->m->type != DHCPREQUEST && r->m->type != DHCPINFORM)
+		return;
+	if (has_item && item.item_type != 0 && !menu_choice(r, &item) &&
+	    r->srv->menu.count > 0) {
+		log_info("dhcp %s %s: boot server type %u is not on the menu", r->who, r->mac,
+		    item.item_type);
+		return;
+	}
+	if (r->boot.kind == BOOT_NOTHING || r->boot.kind == BOOT_LOCAL)
 		return;
 	params_base(r, &rp, DHCPACK);
 	rp.yiaddr = r->m->ciaddr;       /* as dnsmasq: the client's address */
-	memset(&item, 0, sizeof item);
-	if (v43 != NULL && pxe_vendor_parse(v43, len, &item) == 0 && item.has_boot_item) {
+	if (has_item) {
 		struct pxe_vendor echo = { .has_boot_item = true,
 			.item_type = item.item_type, .item_layer = item.item_layer };
 		item = echo;
 		rp.pxe = &item;         /* 71 echoed with the same type */
 	}
-	event(r, "pxe-ack", "%s", r->boot.file);
+	event(r, "pxe-ack", "%s%s", r->boot.file, has_item ? " (menu item)" : "");
 	send_reply(r, &rp, false);
 }
 

@@ -29,6 +29,19 @@ struct dhcp_subnet {
 	struct boot_rules boot;
 };
 
+/* The PXE boot menu: item i is boot server type PXE_MENU_TYPE_BASE + i
+ * (or type 0 for "local"); its target is served when a client discovers
+ * that type on port 4011. */
+#define PXE_MENU_TYPE_BASE 0x8000
+struct pxe_menu {
+	size_t count;
+	char text[PXE_MENU_MAX][64];
+	char target[PXE_MENU_MAX][BOOT_TARGET_MAX];
+	uint16_t type[PXE_MENU_MAX];
+	char prompt[64];
+	uint8_t timeout;
+};
+
 struct dhcp_host {
 	uint8_t mac[6];
 	struct in_addr address;           /* 0: no reservation */
@@ -69,6 +82,7 @@ struct dhcp_server {
 	struct dhcp_host host[CONFIG_HOSTS_MAX];
 	size_t host_count;
 	struct boot_rules boot;           /* global */
+	struct pxe_menu menu;
 	struct dhcp_pending queue[DHCP_QUEUE_MAX];
 	size_t queued;
 	uint8_t rx[DHCP_PACKET_MAX + 1];
@@ -82,6 +96,13 @@ void dhcp_leases_load(struct dhcp_server *srv);
 struct dhcp_subnet *dhcp_subnet_for(struct dhcp_server *srv, struct in_addr addr);
 const struct dhcp_host *dhcp_host_for(const struct dhcp_server *srv, const uint8_t *mac,
     size_t mac_len);
+
+/* menu.c */
+int pxe_menu_build(struct pxe_menu *menu, const struct config *cfg, char *err, size_t err_size);
+/* Fill v (option 43) with the menu for a client of the server at addr. */
+void pxe_menu_vendor(const struct pxe_menu *menu, struct in_addr server, struct pxe_vendor *v);
+/* The target of boot server type, or NULL. */
+const char *pxe_menu_target(const struct pxe_menu *menu, uint16_t type);
 
 /* handle.c */
 void dhcp_handle(struct dhcp_server *srv, const struct dhcp_origin *o,

@@ -82,8 +82,8 @@ cand_boot(struct candidates *c, struct dhcp_builder *b, const struct dhcp_messag
 	char server[INET_ADDRSTRLEN];
 	uint8_t vendor[512];
 
-	/* "local" (until PXE menus offer type 0): no boot fields at all */
-	if (d == NULL || d->kind == BOOT_NOTHING || d->kind == BOOT_LOCAL)
+	/* "local" or no rule: no boot fields at all, unless a PXE menu is sent */
+	if (d == NULL || ((d->kind == BOOT_NOTHING || d->kind == BOOT_LOCAL) && rp->pxe == NULL))
 		return;
 	if (d->vendor_http_client)
 		cand_put(c, DHCP_OPT_VENDOR_CLASS, "HTTPClient", 10);
@@ -91,8 +91,10 @@ cand_boot(struct candidates *c, struct dhcp_builder *b, const struct dhcp_messag
 		cand_put(c, DHCP_OPT_VENDOR_CLASS, "PXEClient", 9);
 	if (uuid != NULL)
 		cand_put(c, DHCP_OPT_UUID, uuid, uuid_len);     /* echoed, as PXE asks */
-	cand_put(c, DHCP_OPT_BOOTFILE, d->file, strlen(d->file));
-	dhcp_set_file(b, d->file);
+	if (d->kind == BOOT_TFTP || d->kind == BOOT_HTTP) {
+		cand_put(c, DHCP_OPT_BOOTFILE, d->file, strlen(d->file));
+		dhcp_set_file(b, d->file);
+	}
 	if (d->kind == BOOT_TFTP) {
 		inet_ntop(AF_INET, &rp->next_server, server, sizeof server);
 		cand_put(c, DHCP_OPT_TFTP_SERVER, server, strlen(server));
@@ -145,9 +147,8 @@ dhcp_reply_build(struct dhcp_builder *b, const struct dhcp_message *req,
 		cand_put(&c, DHCP_OPT_MESSAGE, rp->message, strlen(rp->message));
 	if (rp->type != DHCPNAK) {
 		struct in_addr none = { 0 };
-		dhcp_set_addrs(b, rp->ciaddr, rp->yiaddr,
-		    rp->boot != NULL && rp->boot->kind == BOOT_TFTP ? rp->next_server : none,
-		    req->giaddr);
+		bool tftp = rp->boot != NULL && (rp->boot->kind == BOOT_TFTP || rp->pxe != NULL);
+		dhcp_set_addrs(b, rp->ciaddr, rp->yiaddr, tftp ? rp->next_server : none, req->giaddr);
 		if (rp->with_config)
 			cand_config(&c, rp);
 		cand_boot(&c, b, req, rp);

@@ -298,7 +298,7 @@ dhcp_subnets_build(struct dhcp_server *srv, char *err, size_t err_size)
 	if (hosts_build(srv, err, err_size) != 0)
 		return -EINVAL;
 	reservations_apply(srv);
-	return 0;
+	return pxe_menu_build(&srv->menu, cfg, err, err_size);
 }
 
 void
