@@ -273,10 +273,17 @@ session_receive(struct tftp_session *s)
 			continue;
 		}
 		uint64_t now = clock_now_us();
-		if (s->kind == SESSION_READ)
-			read_session_packet(s, buf, (size_t)n, now);
-		else
+		if (s->kind == SESSION_WRITE) {
 			tftp_upload_on_packet(s, buf, (size_t)n, now);
+			continue;
+		}
+		uint64_t sent_before = s->xfer.sent;
+		read_session_packet(s, buf, (size_t)n, now);
+		/* A window just left: its ACK is a round trip away, so another read
+		 * now would only say EAGAIN.  Level-triggered polling brings us
+		 * back if more is queued. */
+		if (s->xfer.sent != sent_before || s->closing)
+			return;
 	}
 }
 
