@@ -428,6 +428,23 @@ pxe_port(struct request *r)
 	send_reply(r, &rp, false);
 }
 
+/* Which subnet a request belongs to: the relay's (giaddr); else, for a
+ * client that already has an address and sent from it (a renewal, INFORM
+ * or RELEASE unicast to us, possibly routed from a relayed subnet, or a
+ * 4011 request), that address's; else the receiving interface's. */
+static struct in_addr
+request_where(struct dhcp_server *srv, const struct dhcp_origin *o,
+    const struct dhcp_message *m)
+{
+	if (m->giaddr.s_addr != 0)
+		return m->giaddr;
+	if (m->ciaddr.s_addr != 0 && (o->pxe_port ||
+	    (o->peer.sin_addr.s_addr == m->ciaddr.s_addr &&
+	    dhcp_subnet_for(srv, m->ciaddr) != NULL)))
+		return m->ciaddr;
+	return o->local;
+}
+
 static void
 request_init(struct request *r, struct dhcp_server *srv, const struct dhcp_origin *o,
     const struct dhcp_message *m)
@@ -446,9 +463,7 @@ request_init(struct request *r, struct dhcp_server *srv, const struct dhcp_origi
 	for (size_t i = 0, n = 0; i < m->hlen && n + 3 < sizeof r->mac; i++)
 		n += (size_t)snprintf(r->mac + n, sizeof r->mac - n, i ? ":%02x" : "%02x",
 		    m->chaddr[i]);
-	struct in_addr where = m->giaddr.s_addr != 0 ? m->giaddr
-	    : m->ciaddr.s_addr != 0 && o->pxe_port ? m->ciaddr : o->local;
-	r->sn = dhcp_subnet_for(srv, where);
+	r->sn = dhcp_subnet_for(srv, request_where(srv, o, m));
 	r->host = dhcp_host_for(srv, m->chaddr, m->hlen);
 	boot_classify(m, &r->client);
 }

@@ -109,23 +109,59 @@ cand_boot(struct candidates *c, struct dhcp_builder *b, const struct dhcp_messag
 	}
 }
 
-/* Emit: the client's list first (in its order), then the rest. */
-static void
-emit(struct dhcp_builder *b, const struct dhcp_message *req, struct candidates *c)
+/* Options a reply keeps even when the client's size limit forces others
+ * out: the lease times and the echoed client id (RFC 2131 table 3, RFC
+ * 6842).  53 and 54 are already in, 82 is added last. */
+static bool
+must_keep(uint8_t code)
 {
-	size_t prl_len = 0;
+	return code == DHCP_OPT_LEASE_TIME || code == DHCP_OPT_T1 || code == DHCP_OPT_T2 ||
+	    code == DHCP_OPT_CLIENT_ID;
+}
+
+/* Bytes an option takes on the wire (split per RFC 3396). */
+static size_t
+wire_size(size_t len)
+{
+	size_t pieces = len == 0 ? 1 : (len + 254) / 255;
+	return len + 2 * pieces;
+}
+
+static void
+emit_one(struct dhcp_builder *b, struct candidates *c, uint8_t code, size_t *reserve)
+{
+	size_t need = wire_size(c->len[code]);
+	size_t limit = MIN(b->max, sizeof b->buf);
+
+	if (must_keep(code)) {
+		*reserve -= need;
+	} else if (b->len + need + *reserve + 1 > limit) {
+		c->set[code] = false;   /* does not fit the client's limit: left out */
+		return;
+	}
+	dhcp_add_option(b, code, c->data[code], c->len[code]);
+	c->set[code] = false;
+}
+
+/* Emit: the client's list first (in its order), then the rest.  When
+ * everything does not fit the client's maximum size, optional options are
+ * left out and the ones that must be there keep their place. */
+static void
+emit(struct dhcp_builder *b, const struct dhcp_message *req, struct candidates *c,
+    size_t extra_reserve)
+{
+	size_t prl_len = 0, reserve = extra_reserve;
 	const uint8_t *prl = dhcp_option(req, DHCP_OPT_PARAM_LIST, &prl_len);
 
-	for (size_t i = 0; prl != NULL && i < prl_len; i++) {
-		uint8_t code = prl[i];
-		if (c->set[code]) {
-			dhcp_add_option(b, code, c->data[code], c->len[code]);
-			c->set[code] = false;
-		}
-	}
+	for (unsigned code = 1; code < 255; code++)
+		if (c->set[code] && must_keep((uint8_t)code))
+			reserve += wire_size(c->len[code]);
+	for (size_t i = 0; prl != NULL && i < prl_len; i++)
+		if (c->set[prl[i]])
+			emit_one(b, c, prl[i], &reserve);
 	for (unsigned code = 1; code < 255; code++)
 		if (c->set[code])
-			dhcp_add_option(b, (uint8_t)code, c->data[code], c->len[code]);
+			emit_one(b, c, (uint8_t)code, &reserve);
 }
 
 size_t
@@ -153,11 +189,12 @@ dhcp_reply_build(struct dhcp_builder *b, const struct dhcp_message *req,
 			cand_config(&c, rp);
 		cand_boot(&c, b, req, rp);
 	}
-	emit(b, req, &c);
 	/* RFC 3046: the relay's option 82 goes back to it unchanged, last */
 	size_t len82;
 	const uint8_t *o82 = dhcp_option(req, DHCP_OPT_RELAY_AGENT, &len82);
-	if (o82 != NULL && req->giaddr.s_addr != 0)
+	bool echo82 = o82 != NULL && req->giaddr.s_addr != 0;
+	emit(b, req, &c, echo82 ? wire_size(len82) : 0);
+	if (echo82)
 		dhcp_add_option(b, DHCP_OPT_RELAY_AGENT, o82, len82);
 	return dhcp_finish(b);
 }

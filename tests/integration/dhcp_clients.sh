@@ -2,8 +2,8 @@
 # DHCP with real clients: dhclient, busybox udhcpc, dhcpcd.  Leases,
 # renew (INIT-REBOOT), release, decline (udhcpc's ARP check against a host
 # that already uses the address), restart after kill -9 (same addresses),
-# a relayed second subnet (busybox dhcprelay, giaddr), and boot fields for
-# a PXE client.  Client scripts never touch the host's /etc.
+# boot fields and the boot timeline for a PXE client.  Relays are in
+# dhcp_relay.sh.  Client scripts never touch the host's /etc.
 LAB_ID=dc$$
 source "$(dirname "$0")/../lib/lab.sh"
 lab_up || exit 1

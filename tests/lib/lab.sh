@@ -199,3 +199,72 @@ cli_bg() {
 	BG_PID=$!
 	LAB_PIDS+=("$BG_PID")
 }
+
+# --- Helpers added for the DHCP tests (dhcp_proxy, dhcp_relay, dhcp_bad_input) ---
+
+DHCP_PROBE=${DHCP_PROBE:-build/tools/dhcp-probe}
+
+# lab_netns NAME: one more namespace (lo up), removed on exit.
+lab_netns() {
+	ip netns add "$1" || return 1
+	LAB_CLEANUPS+=("ip netns del $1")
+	ip -n "$1" link set lo up
+}
+
+# lab_bridge: put the server's s0 into a bridge br0 that holds 192.0.2.1
+# (once), so that lab_attach can add more hosts to the segment.
+lab_bridge() {
+	ip -n "$LAB_SRV" link show br0 >/dev/null 2>&1 && return 0
+	ip -n "$LAB_SRV" link add br0 type bridge || return 1
+	ip -n "$LAB_SRV" link set br0 type bridge forward_delay 0 stp_state 0
+	ip -n "$LAB_SRV" addr del $LAB_SRV_IP/24 dev s0
+	ip -n "$LAB_SRV" link set s0 master br0
+	ip -n "$LAB_SRV" addr add $LAB_SRV_IP/24 dev br0
+	ip -n "$LAB_SRV" link set br0 up
+}
+
+# lab_attach NS IFNAME [IP/LEN]: a new namespace NS on the server's segment
+# (bridge br0), with interface IFNAME and, if given, an address.
+LAB_ATTACHED=0
+lab_attach() {
+	local ns=$1 ifn=$2
+	LAB_ATTACHED=$((LAB_ATTACHED + 1))
+	local tag=$LAB_ATTACHED${LAB_ID: -10}
+	lab_bridge || return 1
+	lab_netns "$ns" || return 1
+	ip link add "b$tag" type veth peer name "n$tag" || return 1
+	ip link set "b$tag" netns "$LAB_SRV"
+	ip link set "n$tag" netns "$ns" name "$ifn"
+	ip -n "$LAB_SRV" link set "b$tag" master br0 up
+	ip -n "$ns" link set "$ifn" up
+	[ -z "${3:-}" ] || ip -n "$ns" addr add "$3" dev "$ifn"
+}
+
+# dprobe ARGS...: dhcp-probe from the client namespace; output in $OUT
+# (also echoed as "# " comments), exit status in $PROBE_RC.
+dprobe() {
+	OUT=$(in_cli timeout 30 "$DHCP_PROBE" "$@" 2>&1)
+	PROBE_RC=$?
+	echo "$OUT" | head -6 | cut -c1-400 | sed 's/^/# /'
+	return $PROBE_RC
+}
+
+# dprobe_in NS ARGS...: the same from namespace NS.
+dprobe_in() {
+	local ns=$1
+	shift
+	OUT=$(ip netns exec "$ns" timeout 30 "$DHCP_PROBE" "$@" 2>&1)
+	PROBE_RC=$?
+	echo "$OUT" | head -6 | cut -c1-400 | sed 's/^/# /'
+	return $PROBE_RC
+}
+
+# reply_from IP: the reply lines of $OUT sent by IP (any port).
+reply_from() { grep "^reply from=$1:" <<<"$OUT"; }
+# rfield LINE KEY: the value of KEY= in a dhcp-probe reply line.
+rfield() { sed -n "s/.* $2=\([^ ]*\).*/\1/p" <<<"$1" | head -1; }
+# rhas LINE KEY: the reply line has KEY= (e.g. o51).
+rhas() { grep -q " $2=" <<<"$1"; }
+rlacks() { ! rhas "$@"; }
+# log_lacks MARK REGEX: the log after MARK does not match.
+log_lacks() { ! log_since "$1" | grep -qE -- "$2"; }

@@ -275,6 +275,48 @@ test_max_size_and_relay(void **state)
 	assert_memory_equal(dhcp_option(&rep, DHCP_OPT_MESSAGE, &len), "wrong network", 13);
 }
 
+/* More than fits in 576 bytes: optional options go, 51/54/61 stay. */
+static void
+test_trim_to_client_limit(void **state)
+{
+	static struct dhcp_message req, rep;
+	static uint8_t prl[60];
+	struct boot_decision d = { .kind = BOOT_TFTP, .vendor_pxe_client = true };
+	struct reply_params rp;
+	struct dhcp_builder b;
+	char host[64], domain[128];
+	size_t len;
+	uint32_t lt;
+
+	(void)state;
+	memset(d.file, 'f', 127);
+	memset(host, 'h', 63);
+	host[63] = '\0';
+	memset(domain, 'd', 127);
+	domain[127] = '\0';
+	for (size_t i = 0; i < sizeof prl; i++)
+		prl[i] = (uint8_t)(i + 1);
+	make_request(&req, DHCPDISCOVER, "PXEClient:Arch:00000:UNDI:002001", 0, prl, sizeof prl,
+	    576, false);
+	base_params(&rp, DHCPOFFER, &d);
+	rp.with_config = rp.with_lease = true;
+	rp.lease_time = 600;
+	rp.hostname = host;
+	rp.domain = domain;
+	rp.dns_count = 4;
+	size_t n = dhcp_reply_build(&b, &req, &rp);
+	assert_true(n > 0 && n <= 576 - 28);
+	reparse(&b, n, &rep);
+	assert_true(dhcp_option_u32(&rep, DHCP_OPT_LEASE_TIME, &lt) && lt == 600);
+	assert_non_null(dhcp_option(&rep, DHCP_OPT_SERVER_ID, &len));
+	assert_non_null(dhcp_option(&rep, DHCP_OPT_CLIENT_ID, &len));
+	/* something optional had to go, and the file is still in the header */
+	assert_true(dhcp_option(&rep, DHCP_OPT_DOMAIN, &len) == NULL ||
+	    dhcp_option(&rep, DHCP_OPT_HOSTNAME, &len) == NULL ||
+	    dhcp_option(&rep, DHCP_OPT_BOOTFILE, &len) == NULL);
+	assert_int_equal(strlen(rep.file), 127);
+}
+
 int
 main(void)
 {
@@ -284,6 +326,7 @@ main(void)
 		cmocka_unit_test(test_http_boot_offer),
 		cmocka_unit_test(test_menu_in_offer),
 		cmocka_unit_test(test_max_size_and_relay),
+		cmocka_unit_test(test_trim_to_client_limit),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
