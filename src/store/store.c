@@ -32,6 +32,7 @@ enum stmt_id {
 	STMT_LEASE_ALL,
 	STMT_EVENT_ADD,
 	STMT_EVENT_PRUNE,
+	STMT_EVENT_CAP,
 	STMT_EVENT_LIST,
 	STMT_CLIENT_LIST,
 	STMT_COUNT
@@ -58,6 +59,9 @@ static const char *const stmt_sql[STMT_COUNT] = {
 		"DELETE FROM events WHERE mac = ?1 AND id <= ("
 		"SELECT id FROM events WHERE mac = ?1"
 		" ORDER BY id DESC LIMIT 1 OFFSET ?2)",
+	/* The whole table bounded: a flood of new MACs cannot grow it. */
+	[STMT_EVENT_CAP] =
+		"DELETE FROM events WHERE id <= (SELECT max(id) FROM events) - ?1",
 	[STMT_EVENT_LIST] =
 		"SELECT when_ms, kind, detail FROM ("
 		"SELECT id, when_ms, kind, detail FROM events WHERE mac = ?1"
@@ -190,6 +194,7 @@ db_configure(struct store *st)
 		goto out;
 	}
 	if (sqlite3_exec(st->db, "PRAGMA synchronous=NORMAL;"
+	    "PRAGMA wal_autocheckpoint=4000;"
 	    "PRAGMA busy_timeout=" STORE_BUSY_TIMEOUT_MS ";"
 	    "PRAGMA foreign_keys=ON;", NULL, NULL, NULL) != SQLITE_OK)
 		rc = db_fail(st, "pragmas");
@@ -461,6 +466,19 @@ store_event_add(struct store *st, const uint8_t *mac, size_t mac_len,
 	rc = batch_write(st, STMT_EVENT_ADD, "event add");
 	if (rc < 0)
 		return rc;
+	/* Trimming costs a DELETE: do it on every 16th event only (lists
+	 * return at most STORE_EVENTS_PER_MAC anyway), and bound the table as
+	 * a whole every 1024th. */
+	sqlite3_int64 id = sqlite3_last_insert_rowid(st->db);
+	if (id % 1024 == 0) {
+		s = st->stmt[STMT_EVENT_CAP];
+		sqlite3_bind_int(s, 1, STORE_EVENTS_MAX);
+		rc = batch_write(st, STMT_EVENT_CAP, "event cap");
+		if (rc < 0)
+			return rc;
+	}
+	if (id % 16 != 0)
+		return 0;
 	s = st->stmt[STMT_EVENT_PRUNE];
 	sqlite3_bind_blob(s, 1, mac, (int)mac_len, SQLITE_STATIC);
 	sqlite3_bind_int(s, 2, STORE_EVENTS_PER_MAC);
@@ -485,7 +503,7 @@ store_event_list(struct store *st, const uint8_t *mac, size_t mac_len,
 
 	if (mac == NULL || mac_len > 16)
 		return -EINVAL;
-	max = MIN(max, (size_t)INT_MAX);
+	max = MIN(max, (size_t)STORE_EVENTS_PER_MAC);   /* a few more may wait to be trimmed */
 	sqlite3_bind_blob(s, 1, mac, (int)mac_len, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 2, (sqlite3_int64)max);
 	while (n < max && (rc = sqlite3_step(s)) == SQLITE_ROW) {

@@ -53,8 +53,11 @@ int store_lease_foreach(struct store *st,
 /* A boot timeline entry for a MAC: kind is e.g. "dhcp-discover",
  * "dhcp-offer", "dhcp-ack", "pxe-ack", "tftp-start", "tftp-done",
  * "tftp-failed", "http-done"; detail is free text (file, address, bytes,
- * error).  Old events are pruned: at most STORE_EVENTS_PER_MAC per MAC. */
+ * error).  Old events are pruned: a MAC keeps its newest
+ * STORE_EVENTS_PER_MAC (trimmed every 16th event, so a few more may wait on
+ * disk), and the table its newest STORE_EVENTS_MAX. */
 #define STORE_EVENTS_PER_MAC 200
+#define STORE_EVENTS_MAX 100000         /* in the whole table */
 int store_event_add(struct store *st, const uint8_t *mac, size_t mac_len,
     const char *kind, const char *detail, int64_t when_ms);
 

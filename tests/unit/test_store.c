@@ -351,8 +351,9 @@ test_events_pruned(void **state)
 			    sizeof mac_b, "dhcp-discover", "", 5000 + i), 0);
 	}
 	assert_int_equal(store_commit(f->st), 0);
-	assert_int_equal(query_int(f->dir, "SELECT count(*) FROM events"),
-	    STORE_EVENTS_PER_MAC + 3);
+	/* trimmed every 16th event: at most 15 more wait on disk */
+	int rows = query_int(f->dir, "SELECT count(*) FROM events");
+	assert_true(rows >= STORE_EVENTS_PER_MAC + 3 && rows <= STORE_EVENTS_PER_MAC + 3 + 15);
 	assert_int_equal(store_event_list(f->st, mac_a, sizeof mac_a, ev,
 	    ARRAY_SIZE(ev)), STORE_EVENTS_PER_MAC);
 	for (int i = 0; i < STORE_EVENTS_PER_MAC; i++) {
