@@ -6,8 +6,16 @@ set -eu
 BUILD="build-essential pkg-config clang libclang-rt-14-dev libuv1-dev
 libmicrohttpd-dev libjansson-dev libcurl4-openssl-dev libcmocka-dev libsqlite3-dev"
 TEST="curl atftp tftp-hpa nftables iproute2 procps psmisc iputils-ping python3 bc
-isc-dhcp-client dhcpcd-base busybox-static"
+isc-dhcp-client dhcpcd-base busybox-static dnsmasq-base
+qemu-system-x86 qemu-system-arm ipxe-qemu ipxe ovmf qemu-efi-aarch64"
 PKGS="$BUILD $TEST ${EXTRA_PKGS:-}"
+
+# The ARM64 boot test fetches Debian's signed arm64 GRUB with apt-get
+# download, which needs the arm64 architecture known to dpkg.
+if [ "$(id -u)" -eq 0 ] && ! dpkg --print-foreign-architectures | grep -qx arm64; then
+	dpkg --add-architecture arm64
+	apt-get update -qq
+fi
 
 missing=""
 for p in $PKGS; do

@@ -206,7 +206,8 @@ persist(struct request *r, struct in_addr addr, enum lease_state state, int64_t 
 	l.address = addr;
 	memcpy(l.mac, r->m->chaddr, MIN((size_t)r->m->hlen, sizeof l.mac));
 	l.mac_len = (uint8_t)MIN((size_t)r->m->hlen, sizeof l.mac);
-	if (id != NULL && id_len <= STORE_CLIENT_ID_MAX) {
+	if (id != NULL && id_len <= STORE_CLIENT_ID_MAX &&
+	    !dhcp_client_id_is_mac(id, id_len, r->m->htype, r->m->chaddr, r->m->hlen)) {
 		memcpy(l.client_id, id, id_len);
 		l.client_id_len = (uint8_t)id_len;
 	}
@@ -368,6 +369,17 @@ full_mode(struct request *r)
 
 /* ---- proxyDHCP (port 67) and the boot server (port 4011) ---- */
 
+/* In proxy replies (port 67 and 4011) an http:// target for a PXE client
+ * (an iPXE script URL) needs 60 "PXEClient" and siaddr too: iPXE takes a
+ * yiaddr-0 offer as proxyDHCP only with 60 "PXEClient", and uses it (or a
+ * 4011 ACK at all) only with siaddr and a file (dhcp_has_pxeopts). */
+static void
+proxy_vendor(struct request *r)
+{
+	if (r->client.pxe_client && r->boot.kind == BOOT_HTTP && !r->boot.vendor_http_client)
+		r->boot.vendor_pxe_client = true;
+}
+
 static void
 proxy_offer(struct request *r)
 {
@@ -376,6 +388,7 @@ proxy_offer(struct request *r)
 	if (r->m->type != DHCPDISCOVER || (!menu_applies(r) && (r->boot.kind == BOOT_NOTHING ||
 	    r->boot.kind == BOOT_LOCAL)))
 		return;
+	proxy_vendor(r);
 	params_base(r, &rp, DHCPOFFER);
 	event(r, "proxy-offer", "%s", r->boot.file);
 	send_reply(r, &rp, false);
@@ -416,6 +429,7 @@ pxe_port(struct request *r)
 	}
 	if (r->boot.kind == BOOT_NOTHING || r->boot.kind == BOOT_LOCAL)
 		return;
+	proxy_vendor(r);
 	params_base(r, &rp, DHCPACK);
 	rp.yiaddr = r->m->ciaddr;       /* as dnsmasq: the client's address */
 	if (has_item) {
@@ -457,6 +471,8 @@ request_init(struct request *r, struct dhcp_server *srv, const struct dhcp_origi
 	r->o = o;
 	r->m = m;
 	r->now = (int64_t)time(NULL);
+	if (dhcp_client_id_is_mac(id, id_len, m->htype, m->chaddr, m->hlen))
+		id = NULL;      /* 61 = htype + MAC (iPXE, Linux): the MAC is the key */
 	r->key = id != NULL && id_len > 0 && id_len <= POOL_KEY_MAX ? id : m->chaddr;
 	r->key_len = id != NULL && id_len > 0 && id_len <= POOL_KEY_MAX ? id_len : m->hlen;
 	log_addr((const struct sockaddr *)&o->peer, r->who, sizeof r->who);

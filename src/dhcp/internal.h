@@ -5,6 +5,7 @@
 #include <netinet/in.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 #include <uv.h>
 
 #include "boot/policy.h"
@@ -103,6 +104,17 @@ int pxe_menu_build(struct pxe_menu *menu, const struct config *cfg, char *err, s
 void pxe_menu_vendor(const struct pxe_menu *menu, struct in_addr server, struct pxe_vendor *v);
 /* The target of boot server type, or NULL. */
 const char *pxe_menu_target(const struct pxe_menu *menu, uint16_t type);
+
+/* Is option 61 just the hardware type and address?  Then the MAC keys the
+ * lease, so a machine keeps one address from firmware (no 61) to iPXE or
+ * the OS (61 = 01 + MAC), as dnsmasq does. */
+static inline bool
+dhcp_client_id_is_mac(const uint8_t *id, size_t id_len, uint8_t htype, const uint8_t *chaddr,
+    uint8_t hlen)
+{
+	return id != NULL && hlen > 0 && id_len == (size_t)hlen + 1 && id[0] == htype &&
+	    memcmp(id + 1, chaddr, hlen) == 0;
+}
 
 /* handle.c */
 void dhcp_handle(struct dhcp_server *srv, const struct dhcp_origin *o,

@@ -183,7 +183,8 @@ dhcp_reply_build(struct dhcp_builder *b, const struct dhcp_message *req,
 		cand_put(&c, DHCP_OPT_MESSAGE, rp->message, strlen(rp->message));
 	if (rp->type != DHCPNAK) {
 		struct in_addr none = { 0 };
-		bool tftp = rp->boot != NULL && (rp->boot->kind == BOOT_TFTP || rp->pxe != NULL);
+		bool tftp = rp->boot != NULL && (rp->boot->kind == BOOT_TFTP || rp->pxe != NULL ||
+		    (rp->boot->kind == BOOT_HTTP && rp->boot->vendor_pxe_client));
 		dhcp_set_addrs(b, rp->ciaddr, rp->yiaddr, tftp ? rp->next_server : none, req->giaddr);
 		if (rp->with_config)
 			cand_config(&c, rp);

@@ -42,7 +42,10 @@ struct daemon {
 	struct http_server *http;
 	uv_signal_t sig_term, sig_int, sig_hup;
 	uv_prepare_t commit;                /* ends each loop turn's store batch */
+	uv_timer_t events;                  /* writes queued boot events */
 };
+
+#define EVENTS_FLUSH_MS 500
 
 static void
 raise_fd_limit(void)
@@ -204,6 +207,7 @@ on_stop_signal(uv_signal_t *h, int signum)
 	uv_close((uv_handle_t *)&d->sig_int, NULL);
 	uv_close((uv_handle_t *)&d->sig_hup, NULL);
 	uv_close((uv_handle_t *)&d->commit, NULL);
+	uv_close((uv_handle_t *)&d->events, NULL);
 }
 
 /* SIGHUP: re-read the file, apply what can change while running. */
@@ -249,6 +253,16 @@ commit_turn(uv_prepare_t *h)
 }
 
 static void
+flush_events(uv_timer_t *h)
+{
+	struct daemon *d = h->data;
+
+	if (d->store != NULL && store_events_queued(d->store) > 0 &&
+	    store_events_flush(d->store) != 0)
+		log_error("store: boot events not written");
+}
+
+static void
 watch_signals(struct daemon *d)
 {
 	uv_signal_init(d->loop, &d->sig_term);
@@ -261,6 +275,9 @@ watch_signals(struct daemon *d)
 	uv_prepare_init(d->loop, &d->commit);
 	d->commit.data = d;
 	uv_prepare_start(&d->commit, commit_turn);
+	uv_timer_init(d->loop, &d->events);
+	d->events.data = d;
+	uv_timer_start(&d->events, flush_events, EVENTS_FLUSH_MS, EVENTS_FLUSH_MS);
 }
 
 /* "boot" values are checked by the policy that will read them. */

@@ -91,11 +91,21 @@ static const char *const migrations[] = {
 	"CREATE INDEX events_mac_id ON events (mac, id);",
 };
 
+struct queued_event {
+	uint8_t mac[16];
+	uint8_t mac_len;
+	int64_t when_ms;
+	char kind[32];
+	char detail[256];
+};
+
 struct store {
 	sqlite3 *db;
 	sqlite3_stmt *stmt[STMT_COUNT];
 	bool in_tx;             /* BEGIN ran, COMMIT not yet */
 	bool tx_lost;           /* SQLite rolled the batch back on its own */
+	struct queued_event *queue;     /* events not yet written */
+	size_t queued;
 };
 
 static int
@@ -320,7 +330,9 @@ store_close(struct store *st)
 {
 	if (st == NULL)
 		return;
+	(void)store_events_flush(st);
 	store_commit(st);
+	free(st->queue);
 	sqlite3_exec(st->db, "PRAGMA optimize", NULL, NULL, NULL);
 	db_free(st);
 }
@@ -446,8 +458,8 @@ store_lease_foreach(struct store *st,
 
 /* ---- events ---- */
 
-int
-store_event_add(struct store *st, const uint8_t *mac, size_t mac_len,
+static int
+event_insert(struct store *st, const uint8_t *mac, size_t mac_len,
     const char *kind, const char *detail, int64_t when_ms)
 {
 	sqlite3_stmt *s = st->stmt[STMT_EVENT_ADD];
@@ -485,6 +497,54 @@ store_event_add(struct store *st, const uint8_t *mac, size_t mac_len,
 	return batch_write(st, STMT_EVENT_PRUNE, "event prune");
 }
 
+/* Events are kept in memory and written together by store_events_flush():
+ * a boot timeline may lag by a flush interval, but DHCP's hot path does
+ * not pay for a B-tree insert per event inside every lease commit. */
+int
+store_event_add(struct store *st, const uint8_t *mac, size_t mac_len,
+    const char *kind, const char *detail, int64_t when_ms)
+{
+	struct queued_event *e;
+
+	if (mac == NULL || mac_len > 16 || kind == NULL)
+		return -EINVAL;
+	if (st->queue == NULL && (st->queue = calloc(STORE_EVENT_QUEUE, sizeof *st->queue)) == NULL)
+		return event_insert(st, mac, mac_len, kind, detail, when_ms);
+	if (st->queued == STORE_EVENT_QUEUE) {
+		int rc = store_events_flush(st);
+		if (rc < 0)
+			return rc;
+	}
+	e = &st->queue[st->queued++];
+	memcpy(e->mac, mac, mac_len);
+	e->mac_len = (uint8_t)mac_len;
+	e->when_ms = when_ms;
+	str_copy(e->kind, kind, sizeof e->kind);
+	str_copy(e->detail, detail != NULL ? detail : "", sizeof e->detail);
+	return 0;
+}
+
+int
+store_events_flush(struct store *st)
+{
+	int rc = 0;
+
+	for (size_t i = 0; i < st->queued && rc == 0; i++) {
+		const struct queued_event *e = &st->queue[i];
+		rc = event_insert(st, e->mac, e->mac_len, e->kind, e->detail, e->when_ms);
+	}
+	st->queued = 0;
+	if (rc == 0)
+		rc = store_commit(st);
+	return rc;
+}
+
+size_t
+store_events_queued(const struct store *st)
+{
+	return st->queued;
+}
+
 static void
 column_str(sqlite3_stmt *s, int col, char *out, size_t size)
 {
@@ -504,6 +564,8 @@ store_event_list(struct store *st, const uint8_t *mac, size_t mac_len,
 	if (mac == NULL || mac_len > 16)
 		return -EINVAL;
 	max = MIN(max, (size_t)STORE_EVENTS_PER_MAC);   /* a few more may wait to be trimmed */
+	if (st->queued > 0 && store_events_flush(st) < 0)
+		return -EIO;
 	sqlite3_bind_blob(s, 1, mac, (int)mac_len, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 2, (sqlite3_int64)max);
 	while (n < max && (rc = sqlite3_step(s)) == SQLITE_ROW) {
@@ -529,6 +591,8 @@ store_client_list(struct store *st, struct store_client *out, size_t max)
 	int rc = SQLITE_DONE;
 
 	max = MIN(max, (size_t)INT_MAX);
+	if (st->queued > 0 && store_events_flush(st) < 0)
+		return -EIO;
 	sqlite3_bind_int64(s, 1, (sqlite3_int64)max);
 	while (n < max && (rc = sqlite3_step(s)) == SQLITE_ROW) {
 		struct store_client *c = &out[n];

@@ -50,7 +50,8 @@ int store_lease_delete(struct store *st, struct in_addr address);
 int store_lease_foreach(struct store *st,
     void (*fn)(const struct store_lease *lease, void *arg), void *arg);
 
-/* A boot timeline entry for a MAC: kind is e.g. "dhcp-discover",
+/* A boot timeline entry for a MAC (queued in memory until the next
+ * store_events_flush): kind is e.g. "dhcp-discover",
  * "dhcp-offer", "dhcp-ack", "pxe-ack", "tftp-start", "tftp-done",
  * "tftp-failed", "http-done"; detail is free text (file, address, bytes,
  * error).  Old events are pruned: a MAC keeps its newest
@@ -60,6 +61,12 @@ int store_lease_foreach(struct store *st,
 #define STORE_EVENTS_MAX 100000         /* in the whole table */
 int store_event_add(struct store *st, const uint8_t *mac, size_t mac_len,
     const char *kind, const char *detail, int64_t when_ms);
+
+/* Write the queued events (one transaction).  The daemon calls it from a
+ * timer; store_close and the list functions call it too.  0 or -EIO. */
+#define STORE_EVENT_QUEUE 4096
+int store_events_flush(struct store *st);
+size_t store_events_queued(const struct store *st);
 
 struct store_event {
 	int64_t when_ms;

@@ -320,9 +320,14 @@ test_pending(void **state)
 	assert_false(store_pending(f->st));
 	assert_int_equal(store_event_add(f->st, mac, sizeof mac, "dhcp-ack",
 	    "10.0.0.12", 1), 0);
-	assert_true(store_pending(f->st));
-	assert_int_equal(store_commit(f->st), 0);
+	/* events wait in memory, outside the lease batch, until a flush */
 	assert_false(store_pending(f->st));
+	assert_int_equal(store_events_queued(f->st), 1);
+	assert_int_equal(query_int(f->dir, "SELECT count(*) FROM events"), 0);
+	assert_int_equal(store_events_flush(f->st), 0);
+	assert_int_equal(store_events_queued(f->st), 0);
+	assert_false(store_pending(f->st));
+	assert_int_equal(query_int(f->dir, "SELECT count(*) FROM events"), 1);
 	assert_int_equal(store_lease_delete(f->st, a.address), 0);
 	assert_true(store_pending(f->st));
 	assert_int_equal(store_commit(f->st), 0);
@@ -350,7 +355,7 @@ test_events_pruned(void **state)
 			assert_int_equal(store_event_add(f->st, mac_b,
 			    sizeof mac_b, "dhcp-discover", "", 5000 + i), 0);
 	}
-	assert_int_equal(store_commit(f->st), 0);
+	assert_int_equal(store_events_flush(f->st), 0);
 	/* trimmed every 16th event: at most 15 more wait on disk */
 	int rows = query_int(f->dir, "SELECT count(*) FROM events");
 	assert_true(rows >= STORE_EVENTS_PER_MAC + 3 && rows <= STORE_EVENTS_PER_MAC + 3 + 15);
