@@ -124,6 +124,8 @@ static const struct setting subnet_settings[] = {
 static const struct setting host_settings[] = {
 	HO("address", T_ADDR, address, 0, 0, "", "reserved address"),
 	HO("hostname", T_STRING, hostname, 0, 0, "", "host name (option 12)"),
+	HO("client-id", T_STRING, client_id, 0, 0, "",
+	    "also match a client sending this option 61 (hex bytes, e.g. 01:52:54:00:12:34:56)"),
 	HO("boot", T_SHORT_LIST, boot, 0, 0, "", "boot rule for this host (repeatable)"),
 };
 

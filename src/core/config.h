@@ -56,6 +56,7 @@ struct config_host {
 	uint8_t mac[6];
 	struct in_addr address;         /* reservation; 0 = none */
 	char hostname[64];
+	char client_id[200];            /* "01:52:54:..." (option 61), or "" */
 	struct config_short_list boot;
 };
 

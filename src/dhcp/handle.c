@@ -480,7 +480,7 @@ request_init(struct request *r, struct dhcp_server *srv, const struct dhcp_origi
 		n += (size_t)snprintf(r->mac + n, sizeof r->mac - n, i ? ":%02x" : "%02x",
 		    m->chaddr[i]);
 	r->sn = dhcp_subnet_for(srv, request_where(srv, o, m));
-	r->host = dhcp_host_for(srv, m->chaddr, m->hlen);
+	r->host = dhcp_host_for(srv, m);
 	boot_classify(m, &r->client);
 }
 

@@ -45,6 +45,9 @@ struct pxe_menu {
 
 struct dhcp_host {
 	uint8_t mac[6];
+	bool has_mac;                     /* false: matched by client id only */
+	uint8_t client_id[POOL_KEY_MAX];  /* option 61 to match, or none */
+	uint8_t client_id_len;
 	struct in_addr address;           /* 0: no reservation */
 	char hostname[64];
 	struct boot_rules boot;
@@ -95,8 +98,12 @@ int dhcp_subnets_build(struct dhcp_server *srv, char *err, size_t err_size);
 void dhcp_subnets_free(struct dhcp_server *srv);
 void dhcp_leases_load(struct dhcp_server *srv);
 struct dhcp_subnet *dhcp_subnet_for(struct dhcp_server *srv, struct in_addr addr);
-const struct dhcp_host *dhcp_host_for(const struct dhcp_server *srv, const uint8_t *mac,
+/* The host entry for a request: by client id (61) first, then by MAC. */
+const struct dhcp_host *dhcp_host_for(const struct dhcp_server *srv, const struct dhcp_message *m);
+const struct dhcp_host *dhcp_host_for_mac(const struct dhcp_server *srv, const uint8_t *mac,
     size_t mac_len);
+/* "01:52:54:00:12:34:56" (or without colons) into bytes; length or -EINVAL. */
+int dhcp_hex_parse(const char *text, uint8_t *out, size_t size);
 
 /* menu.c */
 int pxe_menu_build(struct pxe_menu *menu, const struct config *cfg, char *err, size_t err_size);

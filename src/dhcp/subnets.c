@@ -2,6 +2,7 @@
 #include "dhcp/internal.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <ifaddrs.h>
 #include <inttypes.h>
@@ -235,7 +236,17 @@ hosts_build(struct dhcp_server *srv, char *err, size_t err_size)
 		const struct config_host *c = &cfg->host[i];
 		struct dhcp_host *h = &srv->host[srv->host_count++];
 		memcpy(h->mac, c->mac, 6);
+		h->has_mac = true;
 		h->address = c->address;
+		if (c->client_id[0] != '\0') {
+			int n = dhcp_hex_parse(c->client_id, h->client_id, sizeof h->client_id);
+			if (n < 0) {
+				snprintf(err, err_size, "[host %s]: client-id %s: expected hex bytes",
+				    c->name, c->client_id);
+				return -EINVAL;
+			}
+			h->client_id_len = (uint8_t)n;
+		}
 		str_copy(h->hostname, c->hostname, sizeof h->hostname);
 		if (rules_add_all(&h->boot, c->boot.item, c->boot.count, c->name, err, err_size))
 			return -EINVAL;
@@ -247,12 +258,16 @@ hosts_build(struct dhcp_server *srv, char *err, size_t err_size)
 		char *name = strtok_r(NULL, ",", &save);
 		struct dhcp_host *h = &srv->host[srv->host_count];
 		memset(h, 0, sizeof *h);
-		if (mac == NULL || addr == NULL || config_parse_mac(mac, h->mac) != 0 ||
+		int id_len = mac != NULL && strncmp(mac, "id:", 3) == 0 ?
+		    dhcp_hex_parse(mac + 3, h->client_id, sizeof h->client_id) : 0;
+		h->has_mac = id_len == 0 && mac != NULL && config_parse_mac(mac, h->mac) == 0;
+		if ((!h->has_mac && id_len <= 0) || addr == NULL ||
 		    inet_pton(AF_INET, addr, &h->address) != 1) {
-			snprintf(err, err_size, "dhcp-host %s: expected MAC,ADDRESS[,NAME]",
-			    cfg->dhcp_host.item[i]);
+			snprintf(err, err_size, "dhcp-host %s: expected MAC,ADDRESS[,NAME] or "
+			    "id:CLIENTID,ADDRESS[,NAME]", cfg->dhcp_host.item[i]);
 			return -EINVAL;
 		}
+		h->client_id_len = (uint8_t)(id_len > 0 ? id_len : 0);
 		if (name != NULL)
 			str_copy(h->hostname, name, sizeof h->hostname);
 		srv->host_count++;
@@ -324,14 +339,49 @@ dhcp_subnet_for(struct dhcp_server *srv, struct in_addr addr)
 }
 
 const struct dhcp_host *
-dhcp_host_for(const struct dhcp_server *srv, const uint8_t *mac, size_t mac_len)
+dhcp_host_for_mac(const struct dhcp_server *srv, const uint8_t *mac, size_t mac_len)
 {
 	if (mac_len != 6)
 		return NULL;
 	for (size_t i = 0; i < srv->host_count; i++)
-		if (memcmp(srv->host[i].mac, mac, 6) == 0)
+		if (srv->host[i].has_mac && memcmp(srv->host[i].mac, mac, 6) == 0)
 			return &srv->host[i];
 	return NULL;
+}
+
+const struct dhcp_host *
+dhcp_host_for(const struct dhcp_server *srv, const struct dhcp_message *m)
+{
+	size_t id_len;
+	const uint8_t *id = dhcp_option(m, DHCP_OPT_CLIENT_ID, &id_len);
+
+	for (size_t i = 0; id != NULL && i < srv->host_count; i++) {
+		const struct dhcp_host *h = &srv->host[i];
+		if (h->client_id_len > 0 && h->client_id_len == id_len &&
+		    memcmp(h->client_id, id, id_len) == 0)
+			return h;
+	}
+	return dhcp_host_for_mac(srv, m->chaddr, m->hlen);
+}
+
+int
+dhcp_hex_parse(const char *text, uint8_t *out, size_t size)
+{
+	size_t n = 0;
+
+	while (*text != '\0') {
+		unsigned v;
+		if (*text == ':' || *text == '-') {
+			text++;
+			continue;
+		}
+		if (n >= size || sscanf(text, "%2x", &v) != 1 ||
+		    !isxdigit((unsigned char)text[0]) || !isxdigit((unsigned char)text[1]))
+			return -EINVAL;
+		out[n++] = (uint8_t)v;
+		text += 2;
+	}
+	return n > 0 ? (int)n : -EINVAL;
 }
 
 static void
@@ -345,7 +395,11 @@ lease_loaded(const struct store_lease *l, void *arg)
 
 	if (sn == NULL || l->state != LEASE_BOUND || l->expires <= now)
 		return;
-	bool reserved = dhcp_host_for(srv, l->mac, l->mac_len) != NULL;
+	bool reserved = dhcp_host_for_mac(srv, l->mac, l->mac_len) != NULL;
+	for (size_t i = 0; i < srv->host_count && !reserved; i++)
+		reserved = srv->host[i].client_id_len > 0 &&
+		    srv->host[i].client_id_len == l->client_id_len &&
+		    memcmp(srv->host[i].client_id, l->client_id, l->client_id_len) == 0;
 	if (pool_bind(&sn->pool, ntohl(l->address.s_addr), key, key_len, l->mac, l->mac_len,
 	    reserved, now, l->expires) != 0) {
 		char a[INET_ADDRSTRLEN];

@@ -24,6 +24,7 @@ boot = bios $LONG
 EOF
 pxed_start --config "$LAB_DIR/pxed.conf" --dhcp-range 192.0.2.100,192.0.2.199,1h \
 	--dhcp-router 192.0.2.1 --dhcp-dns 192.0.2.53 --dhcp-domain lab.example \
+	--dhcp-host id:ff:aa:bb:cc:dd:ee:01,192.0.2.77,by-id \
 	--boot bios=undionly.kpxe --boot efi64=snponly.efi || exit 1
 CLI=$LAB_CLI_IP
 PXE=(--vendor PXEClient:Arch:00000:UNDI:002001 --arch 0)
@@ -223,6 +224,18 @@ for prl in 15,6,3,1,59,58,51 51,1,3,6,15,58,59 67,66,60,43,3,1; do
 	on67 --mac 52:54:00:00:03:50 --prl $prl "${args[@]}" >/dev/null
 	check "PRL $prl: options in that order" in_prl_order $prl "$(rfield "$(reply_from $LAB_SRV_IP)" order)"
 done
+
+# --- a reservation by client identifier: whatever the MAC ---
+on67 --mac 52:54:00:00:03:70 --xid 0d000040 --client-id ffaabbccddee01 >/dev/null
+A=$(reply_from $LAB_SRV_IP)
+check "reservation by client id: 192.0.2.77 ($(rfield "$A" yiaddr))" [ "$(rfield "$A" yiaddr)" = 192.0.2.77 ]
+check "reservation by client id: its host name" [ "$(rfield "$A" o12)" = "$(hexstr by-id)" ]
+on67 --mac 52:54:00:00:03:71 --xid 0d000041 --client-id ffaabbccddee01 >/dev/null
+check "the same client id from another MAC: the same reservation" \
+	[ "$(rfield "$(reply_from $LAB_SRV_IP)" yiaddr)" = 192.0.2.77 ]
+on67 --mac 52:54:00:00:03:72 --xid 0d000042 >/dev/null
+check "another client never gets the reserved address" \
+	[ "$(rfield "$(reply_from $LAB_SRV_IP)" yiaddr)" != 192.0.2.77 ]
 
 # --- client identifier (61): the lease key, echoed (RFC 6842) ---
 MAC61=52:54:00:00:03:60
