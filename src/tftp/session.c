@@ -205,6 +205,7 @@ peer_error(struct tftp_session *s, const uint8_t *buf, size_t len, uint16_t code
 	if (size_query) {
 		log_info("tftp %s: %s: client ended after the OACK (size query): %u %s",
 		    s->peer_text, s->path, code, msg);
+		tftp_observe(s, "tftp-size-query", "%s %" PRIu64 " bytes", s->path, s->oack.tsize);
 		tftp_session_close(s, true, NULL);
 	} else {
 		log_info("tftp %s: %s: client aborted: error %u %s", s->peer_text, s->path, code, msg);
