@@ -57,8 +57,8 @@ run_integration() {  # script
 	PXED=${PXED:-build/asan/pxed} timeout 900 bash "$script" >"$log" 2>&1
 	local rc=$?
 	local p f
-	p=$(grep -c '^ok - ' "$log")
-	f=$(grep -c '^not ok - ' "$log")
+	p=$(grep -cE '^ok( [0-9]+)? - ' "$log")
+	f=$(grep -cE '^not ok( [0-9]+)? - ' "$log")
 	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
 		f=1
 		echo "not ok - $name exited with $rc" >>"$log"
