@@ -173,11 +173,27 @@ slurp(const char *path)
 	return buf;
 }
 
+/* A setting as the man page writes it: ".B tftp\-port = ". */
+static void
+man_needle(const char *name, char *out, size_t size)
+{
+	char escaped[128];
+	size_t o = 0;
+
+	for (const char *p = name; *p && o + 2 < sizeof escaped; p++) {
+		if (*p == '-')
+			escaped[o++] = '\\';
+		escaped[o++] = *p;
+	}
+	escaped[o] = '\0';
+	snprintf(out, size, ".B %s = ", escaped);
+}
+
 static void
 test_docs_cover_every_setting(void **state)
 {
 	const char *const *names = config_setting_names();
-	char needle[192], man_name[128];
+	char needle[192];
 
 	(void)state;
 	for (size_t i = 0; names[i] != NULL; i++) {
@@ -186,14 +202,7 @@ test_docs_cover_every_setting(void **state)
 		print_message("etc/pxed.conf: %s\n", names[i]);
 		assert_non_null(strstr(conf, needle));
 		char *man = slurp("man/pxed.conf.5");
-		size_t o = 0;
-		for (const char *p = names[i]; *p && o + 2 < sizeof man_name; p++) {
-			if (*p == '-')
-				man_name[o++] = '\\';
-			man_name[o++] = *p;
-		}
-		man_name[o] = '\0';
-		snprintf(needle, sizeof needle, ".B %s = ", man_name);
+		man_needle(names[i], needle, sizeof needle);
 		print_message("man/pxed.conf.5: %s\n", needle);
 		assert_non_null(strstr(man, needle));
 	}
@@ -204,7 +213,7 @@ static void
 test_docs_cover_section_settings(void **state)
 {
 	static const char *const sections[] = { "subnet", "host" };
-	char needle[192], man_name[128];
+	char needle[192];
 
 	(void)state;
 	for (size_t k = 0; k < 2; k++) {
@@ -215,14 +224,7 @@ test_docs_cover_section_settings(void **state)
 			print_message("etc/pxed.conf [%s]: %s\n", sections[k], names[i]);
 			assert_non_null(strstr(conf, needle));
 			char *man = slurp("man/pxed.conf.5");
-			size_t o = 0;
-			for (const char *p = names[i]; *p && o + 2 < sizeof man_name; p++) {
-				if (*p == '-')
-					man_name[o++] = '\\';
-				man_name[o++] = *p;
-			}
-			man_name[o] = '\0';
-			snprintf(needle, sizeof needle, ".B %s = ", man_name);
+			man_needle(names[i], needle, sizeof needle);
 			assert_non_null(strstr(man, needle));
 		}
 	}
