@@ -141,7 +141,7 @@ table inet pxtest {
 	}
 }
 EOF
-in_rly dnsmasq -k --conf-file=/dev/null --port=0 --no-resolv --no-hosts --user=root \
+ip netns exec "$RLY" dnsmasq -k --conf-file=/dev/null --port=0 --no-resolv --no-hosts --user=root \
 	--dhcp-relay=$GIADDR,$LAB_SRV_IP --log-dhcp --log-facility="$LAB_DIR/dnsmasq.log" \
 	--pid-file="$LAB_DIR/dnsmasq.pid" &
 LAB_PIDS+=("$!")

@@ -44,7 +44,9 @@ vm_start_sb() {
 	ip netns exec "$LAB_SRV" timeout -s KILL "$secs" "${cmd[@]}" -nographic \
 		-serial "file:$serial" -monitor none -display none -no-reboot \
 		>"$LAB_DIR/$name.qemu" 2>&1 &
+	# shellcheck disable=SC2034  # tables of qemu.sh
 	VM_PID[$name]=$!
+	# shellcheck disable=SC2034
 	VM_T0[$name]=$(date +%s)
 	LAB_PIDS+=("$!")
 }
