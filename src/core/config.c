@@ -31,6 +31,7 @@ struct setting {
 #define S(...) SETTING(struct config, __VA_ARGS__)
 #define SN(...) SETTING(struct config_subnet, __VA_ARGS__)
 #define HO(...) SETTING(struct config_host, __VA_ARGS__)
+#define RE(...) SETTING(struct config_relay, __VA_ARGS__)
 
 static const struct setting settings[] = {
 	S("root", T_PATH, root, 0, 0, "/srv/pxed",
@@ -129,6 +130,13 @@ static const struct setting host_settings[] = {
 	HO("boot", T_SHORT_LIST, boot, 0, 0, "", "boot rule for this host (repeatable)"),
 };
 
+/* [relay ID] */
+static const struct setting relay_settings[] = {
+	RE("match", T_STRING, match, 0, 0, "circuit-id",
+	    "which option 82 sub-option ID is: circuit-id or remote-id"),
+	RE("boot", T_SHORT_LIST, boot, 0, 0, "", "boot rule for clients behind it (repeatable)"),
+};
+
 struct section_def {
 	const char *name;               /* NULL for the main section */
 	const struct setting *settings;
@@ -140,6 +148,8 @@ static const struct section_def section_subnet = {
 	"subnet", subnet_settings, ARRAY_SIZE(subnet_settings) };
 static const struct section_def section_host = {
 	"host", host_settings, ARRAY_SIZE(host_settings) };
+static const struct section_def section_relay = {
+	"relay", relay_settings, ARRAY_SIZE(relay_settings) };
 
 #define VALIDATORS_MAX 8
 static struct { const char *name; config_validator fn; } validators[VALIDATORS_MAX];
@@ -180,7 +190,7 @@ config_section_setting_names(const char *section)
 {
 	static const char *names[16];
 	const struct section_def *sec = strcmp(section, "host") == 0 ? &section_host
-	    : &section_subnet;
+	    : strcmp(section, "relay") == 0 ? &section_relay : &section_subnet;
 	size_t n = MIN(sec->count, ARRAY_SIZE(names) - 1);
 
 	for (size_t i = 0; i < n; i++)
@@ -488,7 +498,28 @@ section_host_open(struct parse_state *st, const char *arg, char *err, size_t err
 	return 0;
 }
 
-/* "[subnet CIDR]", "[host MAC]" or "[global]". */
+static int
+section_relay_open(struct parse_state *st, const char *arg, char *err, size_t err_size)
+{
+	struct config *cfg = st->cfg;
+	struct config_relay *r;
+
+	if (cfg->relay_count >= CONFIG_RELAYS_MAX || *arg == '\0' ||
+	    strlen(arg) >= sizeof r->name) {
+		snprintf(err, err_size, "[relay %s]: %s", arg, *arg == '\0' ? "needs an ID" :
+		    "too many relay sections or ID too long");
+		return -EINVAL;
+	}
+	r = &cfg->relay[cfg->relay_count++];
+	memset(r, 0, sizeof *r);
+	section_defaults(r, &section_relay);
+	str_copy(r->name, arg, sizeof r->name);
+	st->sec = &section_relay;
+	st->base = r;
+	return 0;
+}
+
+/* "[subnet CIDR]", "[host MAC]", "[relay ID]" or "[global]". */
 static int
 section_open(struct parse_state *st, char *header, char *err, size_t err_size)
 {
@@ -514,7 +545,9 @@ section_open(struct parse_state *st, char *header, char *err, size_t err_size)
 		return section_subnet_open(st, arg, err, err_size);
 	if (strcmp(kind, "host") == 0)
 		return section_host_open(st, arg, err, err_size);
-	snprintf(err, err_size, "unknown section [%s] (subnet, host or global)", kind);
+	if (strcmp(kind, "relay") == 0)
+		return section_relay_open(st, arg, err, err_size);
+	snprintf(err, err_size, "unknown section [%s] (subnet, host, relay or global)", kind);
 	return -EINVAL;
 }
 
@@ -786,6 +819,10 @@ config_print(const struct config *cfg, FILE *out)
 	for (size_t i = 0; i < cfg->host_count; i++) {
 		fprintf(out, "\n[host %s]\n", cfg->host[i].name);
 		section_print(&cfg->host[i], &section_host, out);
+	}
+	for (size_t i = 0; i < cfg->relay_count; i++) {
+		fprintf(out, "\n[relay %s]\n", cfg->relay[i].name);
+		section_print(&cfg->relay[i], &section_relay, out);
 	}
 }
 

@@ -50,6 +50,16 @@ struct config_subnet {
 	struct in_addr next_server;     /* 0: the server's address on the subnet */
 };
 
+/* [relay ID]: requests relayed with option 82 whose circuit id (or, with
+ * "match = remote-id", remote id) equals ID use these boot rules instead of
+ * their subnet's. */
+#define CONFIG_RELAYS_MAX 32
+struct config_relay {
+	char name[64];                  /* the ID as written (text) */
+	char match[16];                 /* "circuit-id" or "remote-id" */
+	struct config_short_list boot;
+};
+
 /* [host MAC] */
 struct config_host {
 	char name[32];                  /* the MAC as written */
@@ -105,6 +115,8 @@ struct config {
 	size_t subnet_count;
 	struct config_host host[CONFIG_HOSTS_MAX];
 	size_t host_count;
+	struct config_relay relay[CONFIG_RELAYS_MAX];
+	size_t relay_count;
 };
 
 /* A module that owns a value's syntax registers a check for a setting name
@@ -153,7 +165,7 @@ void config_usage(FILE *out, const char *prog);
 
 /* Names of every setting, NULL-terminated (tests check docs cover them). */
 const char *const *config_setting_names(void);
-/* The same for the settings of a "subnet" or "host" section. */
+/* The same for the settings of a "subnet", "host" or "relay" section. */
 const char *const *config_section_setting_names(const char *section);
 
 #endif

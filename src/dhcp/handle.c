@@ -94,7 +94,10 @@ next_server(const struct request *r)
 static void
 decide_boot(struct request *r)
 {
-	const struct boot_rules *subnet_rules = r->sn != NULL ? &r->sn->boot : NULL;
+	const struct dhcp_relay_rules *relay = dhcp_relay_for(r->srv, r->m);
+	/* a [relay] matched by option 82 replaces the subnet's rules */
+	const struct boot_rules *subnet_rules = relay != NULL ? &relay->boot
+	    : r->sn != NULL ? &r->sn->boot : NULL;
 	const struct boot_rules *host_rules = r->host != NULL ? &r->host->boot : NULL;
 
 	memset(&r->boot, 0, sizeof r->boot);

@@ -43,6 +43,12 @@ struct pxe_menu {
 	uint8_t timeout;
 };
 
+struct dhcp_relay_rules {
+	char id[64];
+	bool remote_id;                   /* match 82.2 (else 82.1) */
+	struct boot_rules boot;
+};
+
 struct dhcp_host {
 	uint8_t mac[6];
 	bool has_mac;                     /* false: matched by client id only */
@@ -87,6 +93,8 @@ struct dhcp_server {
 	size_t host_count;
 	struct boot_rules boot;           /* global */
 	struct pxe_menu menu;
+	struct dhcp_relay_rules relay[CONFIG_RELAYS_MAX];
+	size_t relay_count;
 	struct dhcp_pending queue[DHCP_QUEUE_MAX];
 	size_t queued;
 	uint8_t rx[DHCP_PACKET_MAX + 1];
@@ -100,6 +108,9 @@ void dhcp_leases_load(struct dhcp_server *srv);
 struct dhcp_subnet *dhcp_subnet_for(struct dhcp_server *srv, struct in_addr addr);
 /* The host entry for a request: by client id (61) first, then by MAC. */
 const struct dhcp_host *dhcp_host_for(const struct dhcp_server *srv, const struct dhcp_message *m);
+/* The [relay] rules for a request's option 82, or NULL. */
+const struct dhcp_relay_rules *dhcp_relay_for(const struct dhcp_server *srv,
+    const struct dhcp_message *m);
 const struct dhcp_host *dhcp_host_for_mac(const struct dhcp_server *srv, const uint8_t *mac,
     size_t mac_len);
 /* "01:52:54:00:12:34:56" (or without colons) into bytes; length or -EINVAL. */

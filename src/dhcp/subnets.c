@@ -313,6 +313,19 @@ dhcp_subnets_build(struct dhcp_server *srv, char *err, size_t err_size)
 	if (hosts_build(srv, err, err_size) != 0)
 		return -EINVAL;
 	reservations_apply(srv);
+	for (size_t i = 0; i < cfg->relay_count; i++) {
+		const struct config_relay *c = &cfg->relay[i];
+		struct dhcp_relay_rules *r = &srv->relay[srv->relay_count++];
+		if (strcmp(c->match, "circuit-id") != 0 && strcmp(c->match, "remote-id") != 0) {
+			snprintf(err, err_size, "[relay %s]: match must be circuit-id or remote-id",
+			    c->name);
+			return -EINVAL;
+		}
+		str_copy(r->id, c->name, sizeof r->id);
+		r->remote_id = strcmp(c->match, "remote-id") == 0;
+		if (rules_add_all(&r->boot, c->boot.item, c->boot.count, c->name, err, err_size))
+			return -EINVAL;
+	}
 	return pxe_menu_build(&srv->menu, cfg, err, err_size);
 }
 
@@ -362,6 +375,25 @@ dhcp_host_for(const struct dhcp_server *srv, const struct dhcp_message *m)
 			return h;
 	}
 	return dhcp_host_for_mac(srv, m->chaddr, m->hlen);
+}
+
+const struct dhcp_relay_rules *
+dhcp_relay_for(const struct dhcp_server *srv, const struct dhcp_message *m)
+{
+	struct dhcp_relay_info info;
+	size_t len;
+	const uint8_t *o82 = dhcp_option(m, DHCP_OPT_RELAY_AGENT, &len);
+
+	if (o82 == NULL || m->giaddr.s_addr == 0 || dhcp_relay_parse(o82, len, &info) != 0)
+		return NULL;
+	for (size_t i = 0; i < srv->relay_count; i++) {
+		const struct dhcp_relay_rules *r = &srv->relay[i];
+		const uint8_t *id = r->remote_id ? info.remote_id : info.circuit_id;
+		size_t id_len = r->remote_id ? info.remote_id_len : info.circuit_id_len;
+		if (id != NULL && id_len == strlen(r->id) && memcmp(id, r->id, id_len) == 0)
+			return r;
+	}
+	return NULL;
 }
 
 int

@@ -44,6 +44,13 @@ router = 198.51.100.1
 dns = 198.51.100.53
 domain = remote.example
 lease-time = 30m
+
+[relay port-9]
+boot = bios lab-port9.kpxe
+
+[relay sw-lab-2]
+match = remote-id
+boot = bios lab-switch2.kpxe
 EOF
 pxed_start --config "$LAB_DIR/pxed.conf" --boot bios=undionly.kpxe || exit 1
 in_remote() { case "$1" in 198.51.100.1[0-4][0-9]|198.51.100.150) return 0 ;; esac; return 1; }
@@ -107,6 +114,18 @@ check "INIT-REBOOT of an unknown client for a free address: silence" [ -z "$R" ]
 relay --mac 52:54:00:00:02:06 --xid 0c000007 --vendor PXEClient:Arch:00000:UNDI:002001 --arch 0
 check "relayed PXE DISCOVER: file undionly.kpxe, siaddr 192.0.2.1" \
 	[ "$(rfield "$R" file) $(rfield "$R" siaddr)" = "undionly.kpxe $LAB_SRV_IP" ]
+
+# --- option 82 selects rules: [relay ID] by circuit id or remote id ---
+PXEB=(--vendor PXEClient:Arch:00000:UNDI:002001 --arch 0)
+relay --mac 52:54:00:00:02:07 --xid 0c000008 "${PXEB[@]}" --opt 82=0106$(hexstr port-9)
+check "circuit id port-9 selects its [relay] rule: lab-port9.kpxe" \
+	[ "$(rfield "$R" file)" = lab-port9.kpxe ]
+relay --mac 52:54:00:00:02:08 --xid 0c000009 "${PXEB[@]}" \
+	--opt 82=0106$(hexstr port-7)0208$(hexstr sw-lab-2)
+check "remote id sw-lab-2 selects its [relay] rule: lab-switch2.kpxe" \
+	[ "$(rfield "$R" file)" = lab-switch2.kpxe ]
+relay --mac 52:54:00:00:02:09 --xid 0c00000a "${PXEB[@]}" --opt 82=$O82
+check "another circuit keeps the global rule: undionly.kpxe" [ "$(rfield "$R" file)" = undionly.kpxe ]
 
 # --- the client of addr1 talks to the server directly (RFC 2131 4.3.2/4.4.5) ---
 ip -n "$LAB_CLI" link set c0 address $MAC1

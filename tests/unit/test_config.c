@@ -212,11 +212,11 @@ test_docs_cover_every_setting(void **state)
 static void
 test_docs_cover_section_settings(void **state)
 {
-	static const char *const sections[] = { "subnet", "host" };
+	static const char *const sections[] = { "subnet", "host", "relay" };
 	char needle[192];
 
 	(void)state;
-	for (size_t k = 0; k < 2; k++) {
+	for (size_t k = 0; k < 3; k++) {
 		const char *const *names = config_section_setting_names(sections[k]);
 		for (size_t i = 0; names[i] != NULL; i++) {
 			char *conf = slurp("etc/pxed.conf");
