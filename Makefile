@@ -18,7 +18,7 @@ BASE_CFLAGS := -std=c17 -D_GNU_SOURCE -Isrc -g -fno-common $(WARN) $(PKG_CFLAGS)
 REL_CFLAGS  := $(BASE_CFLAGS) -O2 -D_FORTIFY_SOURCE=2 -fstack-protector-strong
 ASAN_CFLAGS := $(BASE_CFLAGS) -O1 -fno-omit-frame-pointer \
 	-fsanitize=address,undefined -fno-sanitize-recover=all
-LDLIBS := $(PKG_LIBS) -lsqlite3 -lpthread
+LDLIBS := $(PKG_LIBS) -lpthread
 
 LIB_SRC   := $(sort $(wildcard src/core/*.c src/files/*.c src/tftp/*.c src/http/*.c \
 	src/dhcp/*.c src/boot/*.c src/store/*.c))
