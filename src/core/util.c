@@ -38,6 +38,18 @@ parse_u64(const char *s, size_t len, uint64_t min, uint64_t max, uint64_t *out)
 	return 0;
 }
 
+int
+hex_digit(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
 uint64_t
 clock_now_us(void)
 {

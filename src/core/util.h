@@ -23,6 +23,9 @@ size_t str_copy(char *dst, const char *src, size_t size);
  * -ERANGE (outside [min, max]). */
 int parse_u64(const char *s, size_t len, uint64_t min, uint64_t max, uint64_t *out);
 
+/* The value of a hexadecimal digit, or -1. */
+int hex_digit(int c);
+
 /* Monotonic clock in microseconds. */
 uint64_t clock_now_us(void);
 

@@ -2,7 +2,6 @@
 #include "dhcp/internal.h"
 
 #include <arpa/inet.h>
-#include <ctype.h>
 #include <errno.h>
 #include <ifaddrs.h>
 #include <inttypes.h>
@@ -402,15 +401,14 @@ dhcp_hex_parse(const char *text, uint8_t *out, size_t size)
 	size_t n = 0;
 
 	while (*text != '\0') {
-		unsigned v;
 		if (*text == ':' || *text == '-') {
 			text++;
 			continue;
 		}
-		if (n >= size || sscanf(text, "%2x", &v) != 1 ||
-		    !isxdigit((unsigned char)text[0]) || !isxdigit((unsigned char)text[1]))
+		int hi = hex_digit(text[0]), lo = hi < 0 ? -1 : hex_digit(text[1]);
+		if (n >= size || lo < 0)
 			return -EINVAL;
-		out[n++] = (uint8_t)v;
+		out[n++] = (uint8_t)(hi << 4 | lo);
 		text += 2;
 	}
 	return n > 0 ? (int)n : -EINVAL;

@@ -9,17 +9,7 @@
 #include "core/cursor.h"
 #include "http/internal.h"
 
-static int
-hex_value(uint8_t c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
+#include "core/util.h"
 
 static bool
 is_control(uint8_t c)
@@ -61,7 +51,7 @@ percent_decode(struct cursor *c, char *out, size_t cap)
 			const uint8_t *hex;
 			if (!cursor_bytes(c, 2, &hex))
 				return -EINVAL;
-			int hi = hex_value(hex[0]), lo = hex_value(hex[1]);
+			int hi = hex_digit(hex[0]), lo = hex_digit(hex[1]);
 			if (hi < 0 || lo < 0)
 				return -EINVAL;
 			ch = (uint8_t)(hi << 4 | lo);
