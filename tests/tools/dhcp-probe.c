@@ -112,18 +112,6 @@ number(const char *s, size_t len, unsigned long max, unsigned long *out)
 	return 0;
 }
 
-static int
-hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Hex digits (':' allowed between bytes) into out; returns the length or -1. */
 static long
 hex_bytes(const char *text, uint8_t *out, size_t size)
@@ -135,7 +123,7 @@ hex_bytes(const char *text, uint8_t *out, size_t size)
 			text++;
 			continue;
 		}
-		int hi = hex_value(text[0]), lo = hi < 0 ? -1 : hex_value(text[1]);
+		int hi = hex_digit(text[0]), lo = hi < 0 ? -1 : hex_digit(text[1]);
 		if (hi < 0 || lo < 0 || n >= size) {
 			fprintf(stderr, "dhcp-probe: bad hex '%s'\n", text);
 			return -1;

@@ -137,18 +137,6 @@ parse_endpoint(const char *text, struct sockaddr_in *sin)
 }
 
 static int
-hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-static int
 parse_hex(const char *text, struct blob *out)
 {
 	size_t len = strlen(text);
@@ -158,7 +146,7 @@ parse_hex(const char *text, struct blob *out)
 		return -EINVAL;
 	}
 	for (size_t i = 0; i < len; i += 2) {
-		int hi = hex_value(text[i]), lo = hex_value(text[i + 1]);
+		int hi = hex_digit(text[i]), lo = hex_digit(text[i + 1]);
 		if (hi < 0 || lo < 0) {
 			fprintf(stderr, "udp-probe: bad hex '%s'\n", text);
 			return -EINVAL;
