@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "boot/quirks.h"
 #include "core/log.h"
 #include "core/util.h"
 #include "dhcp/reply.h"
@@ -127,6 +128,7 @@ params_base(struct request *r, struct reply_params *rp, enum dhcp_type type)
 	rp->boot = &r->boot;
 	rp->next_server = next_server(r);
 	rp->pxe_direct = true;
+	rp->omit_header_boot = !boot_file_needs_header(&r->client);
 	if (type == DHCPOFFER && menu_applies(r)) {
 		pxe_menu_vendor(&r->srv->menu, next_server(r), &menu);
 		rp->pxe = &menu;

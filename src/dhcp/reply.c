@@ -69,9 +69,9 @@ cand_config(struct candidates *c, const struct reply_params *rp)
 		cand_put(c, DHCP_OPT_HOSTNAME, rp->hostname, strlen(rp->hostname));
 }
 
-/* Boot options.  Firmware quirk (legacy PXE ROMs read only the BOOTP
- * header): the file and siaddr header fields are always filled too, see
- * boot/quirks.h. */
+/* Boot options.  The BOOTP header's file and siaddr are filled too unless
+ * rp->omit_header_boot (firmware quirk (d) in boot/quirks.c: legacy ROMs
+ * read only the header). */
 static void
 cand_boot(struct candidates *c, struct dhcp_builder *b, const struct dhcp_message *req,
     const struct reply_params *rp)
@@ -93,7 +93,8 @@ cand_boot(struct candidates *c, struct dhcp_builder *b, const struct dhcp_messag
 		cand_put(c, DHCP_OPT_UUID, uuid, uuid_len);     /* echoed, as PXE asks */
 	if (d->kind == BOOT_TFTP || d->kind == BOOT_HTTP) {
 		cand_put(c, DHCP_OPT_BOOTFILE, d->file, strlen(d->file));
-		dhcp_set_file(b, d->file);
+		if (!rp->omit_header_boot)
+			dhcp_set_file(b, d->file);
 	}
 	if (d->kind == BOOT_TFTP) {
 		inet_ntop(AF_INET, &rp->next_server, server, sizeof server);
@@ -183,7 +184,8 @@ dhcp_reply_build(struct dhcp_builder *b, const struct dhcp_message *req,
 		cand_put(&c, DHCP_OPT_MESSAGE, rp->message, strlen(rp->message));
 	if (rp->type != DHCPNAK) {
 		struct in_addr none = { 0 };
-		bool tftp = rp->boot != NULL && (rp->boot->kind == BOOT_TFTP || rp->pxe != NULL ||
+		bool tftp = rp->boot != NULL && !rp->omit_header_boot &&
+		    (rp->boot->kind == BOOT_TFTP || rp->pxe != NULL ||
 		    (rp->boot->kind == BOOT_HTTP && rp->boot->vendor_pxe_client));
 		dhcp_set_addrs(b, rp->ciaddr, rp->yiaddr, tftp ? rp->next_server : none, req->giaddr);
 		if (rp->with_config)

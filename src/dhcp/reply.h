@@ -28,6 +28,9 @@ struct reply_params {
 	const struct boot_decision *boot; /* NULL or BOOT_NOTHING: no boot fields */
 	struct in_addr next_server;     /* siaddr for TFTP boots */
 	bool pxe_direct;                /* 43 with discovery control 0x08: boot the file */
+	/* leave the BOOTP header's siaddr/file empty (only if the firmware
+	 * quirks say the client does not need them: boot_file_needs_header) */
+	bool omit_header_boot;
 	const struct pxe_vendor *pxe;   /* full option 43 (menus, 4011 boot item), or NULL */
 	const char *message;            /* option 56, or NULL */
 };

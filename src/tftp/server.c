@@ -314,12 +314,6 @@ tftp_server_reconfigure(struct tftp_server *srv, const struct config *cfg)
 	srv->cfg = *cfg;
 }
 
-size_t
-tftp_server_session_count(const struct tftp_server *srv)
-{
-	return srv->session_count;
-}
-
 static void
 listener_closed(uv_handle_t *h)
 {

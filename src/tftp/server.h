@@ -36,6 +36,5 @@ int tftp_server_start(struct tftp_server **out, uv_loop_t *loop,
 void tftp_server_reconfigure(struct tftp_server *server, const struct config *cfg);
 /* Abort every transfer, close every handle; the loop then drains. */
 void tftp_server_stop(struct tftp_server *server);
-size_t tftp_server_session_count(const struct tftp_server *server);
 
 #endif
