@@ -7,23 +7,30 @@
 
 CC      ?= cc
 CLANG   ?= clang
-PKGS    := libuv libmicrohttpd jansson sqlite3
+PKGS    := libuv libmicrohttpd jansson sqlite3 libzstd libcrypto
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+# Filesystem readers (used-block maps) are needed by pxe-agent, the unit
+# tests and the fuzzers, not by the daemon.
+FS_PKGS := ext2fs libntfs-3g
+FS_CFLAGS := $(patsubst -I%,-isystem %,$(shell pkg-config --cflags $(FS_PKGS) 2>/dev/null))
+FS_LIBS   := $(shell pkg-config --libs $(FS_PKGS) 2>/dev/null)
 
 WARN := -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wstrict-prototypes \
 	-Wmissing-prototypes -Wformat=2 -Wvla -Wundef -Wcast-qual \
 	-Wimplicit-fallthrough -Wno-missing-field-initializers
-BASE_CFLAGS := -std=c17 -D_GNU_SOURCE -Isrc -g -fno-common $(WARN) $(PKG_CFLAGS)
+BASE_CFLAGS := -std=c17 -D_GNU_SOURCE -Isrc -g -fno-common $(WARN) $(PKG_CFLAGS) \
+	$(FS_CFLAGS)
 REL_CFLAGS  := $(BASE_CFLAGS) -O2 -D_FORTIFY_SOURCE=2 -fstack-protector-strong
 ASAN_CFLAGS := $(BASE_CFLAGS) -O1 -fno-omit-frame-pointer \
 	-fsanitize=address,undefined -fno-sanitize-recover=all
 LDLIBS := $(PKG_LIBS) -lpthread
 
 LIB_SRC   := $(sort $(wildcard src/core/*.c src/files/*.c src/tftp/*.c src/http/*.c \
-	src/dhcp/*.c src/boot/*.c src/store/*.c))
+	src/dhcp/*.c src/boot/*.c src/store/*.c src/image/*.c))
 PXED_SRC  := $(sort $(wildcard src/pxed/*.c))
 CTL_SRC   := $(sort $(wildcard src/ctl/*.c))
+AGENT_SRC := $(sort $(wildcard src/agent/*.c))
 UNIT_SRC  := $(sort $(wildcard tests/unit/test_*.c))
 TOOL_SRC  := $(sort $(wildcard tests/tools/*.c))
 BENCH_SRC := $(sort $(wildcard bench/*.c))
@@ -31,9 +38,9 @@ FUZZ_SRC  := $(sort $(wildcard fuzz/fuzz_*.c))
 HDRS      := $(wildcard src/*/*.h)
 
 .PHONY: all asan check demo fuzz fuzz-run deps clean unit man
-all: build/pxed build/pxectl $(TOOL_SRC:tests/tools/%.c=build/tools/%) \
+all: build/pxed build/pxectl build/pxe-agent $(TOOL_SRC:tests/tools/%.c=build/tools/%) \
 	$(BENCH_SRC:bench/%.c=build/bench/%) $(UNIT_SRC:tests/unit/%.c=build/tests/%)
-asan: build/asan/pxed build/asan/pxectl $(UNIT_SRC:tests/unit/%.c=build/asan/tests/%)
+asan: build/asan/pxed build/asan/pxectl build/asan/pxe-agent $(UNIT_SRC:tests/unit/%.c=build/asan/tests/%)
 
 # --- optimised tree ---
 build/obj/%.o: %.c $(HDRS) | build
@@ -46,15 +53,17 @@ build/pxed: $(PXED_SRC:%.c=build/obj/%.o) build/libpxed.a
 	$(CC) $(REL_CFLAGS) -o $@ $^ $(LDLIBS)
 build/pxectl: $(CTL_SRC:%.c=build/obj/%.o) build/libpxed.a
 	$(CC) $(REL_CFLAGS) -o $@ $^ $(LDLIBS) -lcurl
+build/pxe-agent: $(AGENT_SRC:%.c=build/obj/%.o) build/libpxed.a
+	$(CC) $(REL_CFLAGS) -o $@ $^ $(LDLIBS) $(FS_LIBS) -lcurl
 build/tests/%: build/obj/tests/unit/%.o build/libpxed.a
 	@mkdir -p $(dir $@)
-	$(CC) $(REL_CFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
+	$(CC) $(REL_CFLAGS) -o $@ $^ $(LDLIBS) $(FS_LIBS) -lcmocka
 build/tools/%: build/obj/tests/tools/%.o build/libpxed.a
 	@mkdir -p $(dir $@)
-	$(CC) $(REL_CFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(REL_CFLAGS) -o $@ $^ $(LDLIBS) $(FS_LIBS)
 build/bench/%: build/obj/bench/%.o build/libpxed.a
 	@mkdir -p $(dir $@)
-	$(CC) $(REL_CFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(REL_CFLAGS) -o $@ $^ $(LDLIBS) $(FS_LIBS) -lcurl
 
 # --- sanitizer tree ---
 build/asan/obj/%.o: %.c $(HDRS) | build
@@ -67,9 +76,11 @@ build/asan/pxed: $(PXED_SRC:%.c=build/asan/obj/%.o) build/asan/libpxed.a
 	$(CC) $(ASAN_CFLAGS) -o $@ $^ $(LDLIBS)
 build/asan/pxectl: $(CTL_SRC:%.c=build/asan/obj/%.o) build/asan/libpxed.a
 	$(CC) $(ASAN_CFLAGS) -o $@ $^ $(LDLIBS) -lcurl
+build/asan/pxe-agent: $(AGENT_SRC:%.c=build/asan/obj/%.o) build/asan/libpxed.a
+	$(CC) $(ASAN_CFLAGS) -o $@ $^ $(LDLIBS) $(FS_LIBS) -lcurl
 build/asan/tests/%: build/asan/obj/tests/unit/%.o build/asan/libpxed.a
 	@mkdir -p $(dir $@)
-	$(CC) $(ASAN_CFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
+	$(CC) $(ASAN_CFLAGS) -o $@ $^ $(LDLIBS) $(FS_LIBS) -lcmocka
 
 # --- fuzzers (clang + libFuzzer); the harness links the library sources ---
 FUZZ_CFLAGS := $(BASE_CFLAGS) -O1 -fsanitize=fuzzer,address,undefined \
@@ -77,7 +88,7 @@ FUZZ_CFLAGS := $(BASE_CFLAGS) -O1 -fsanitize=fuzzer,address,undefined \
 fuzz: $(FUZZ_SRC:fuzz/%.c=build/fuzz/%)
 build/fuzz/%: fuzz/%.c $(LIB_SRC) $(HDRS)
 	@mkdir -p $(dir $@)
-	$(CLANG) $(FUZZ_CFLAGS) -o $@ $< $(LIB_SRC) $(LDLIBS)
+	$(CLANG) $(FUZZ_CFLAGS) -o $@ $< $(LIB_SRC) $(LDLIBS) $(FS_LIBS)
 
 # make fuzz-run [FUZZ_SECONDS=60]: run every harness for a while on a copy
 # of its corpus; new interesting inputs are left in build/fuzz/corpus-NAME.

@@ -1,0 +1,82 @@
+/* What is on a disk: its partition table and, per partition, which bytes a
+ * filesystem uses.  Capture reads only those bytes; deploy writes them.
+ *
+ * The partition-table parser is pure (a buffer in, a description out) so it
+ * can be fuzzed; the used-block readers take a file descriptor and a byte
+ * range (a partition inside a whole-disk device or image file) and never
+ * need the filesystem mounted. */
+#ifndef PXED_IMAGE_DISK_H
+#define PXED_IMAGE_DISK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* A byte range, absolute on the disk. */
+struct extent {
+	uint64_t offset;
+	uint64_t length;
+};
+
+/* A growable, sorted list of non-overlapping extents. */
+struct extent_list {
+	struct extent *v;
+	size_t n;
+	size_t cap;
+};
+
+void extent_list_free(struct extent_list *l);
+/* Append [offset, offset+length); merges with the last extent when they
+ * touch.  Extents must be appended in ascending order.  0 or -ENOMEM. */
+int extent_list_add(struct extent_list *l, uint64_t offset, uint64_t length);
+uint64_t extent_list_bytes(const struct extent_list *l);
+
+enum ptable_kind { PTABLE_NONE, PTABLE_MBR, PTABLE_GPT };
+
+enum fs_kind { FS_UNKNOWN, FS_EXT, FS_NTFS, FS_FAT, FS_SWAP };
+
+#define DISK_MAX_PARTS 128
+
+struct partition {
+	unsigned index;         /* 1-based, as the OS numbers it */
+	uint64_t offset;        /* bytes from the start of the disk */
+	uint64_t length;        /* bytes */
+	uint8_t mbr_type;       /* MBR: the type byte; GPT: 0 */
+	uint8_t gpt_type[16];   /* GPT: the type GUID as stored; MBR: zero */
+};
+
+struct disk_layout {
+	enum ptable_kind kind;
+	uint32_t sector_size;
+	uint64_t disk_size;
+	/* The bytes that hold the table, copied whole by capture and written
+	 * first by deploy: MBR sector (+ GPT header and entries), and for GPT
+	 * the backup entries and header at the end of the disk. */
+	struct extent table[4];
+	size_t ntable;
+	struct partition part[DISK_MAX_PARTS];
+	size_t nparts;
+};
+
+/* Parses a partition table.  head: the first bytes of the disk (at least
+ * 34 sectors when available), tail: the last 33 sectors (may be NULL for
+ * MBR).  Returns 0, or -EINVAL with a message in err when the table is
+ * damaged (bad GPT CRC, partition past the end, overlapping entries...). */
+int disk_parse_layout(const uint8_t *head, size_t head_len, const uint8_t *tail,
+    size_t tail_len, uint64_t disk_size, uint32_t sector_size,
+    struct disk_layout *out, char *err, size_t errlen);
+
+/* Reads the table of an open disk (device or image file). */
+int disk_read_layout(int fd, struct disk_layout *out, char *err, size_t errlen);
+
+const char *fs_kind_name(enum fs_kind kind);
+
+/* Probes the filesystem in [offset, offset+length) of fd and appends the
+ * bytes it uses (absolute offsets) to out, in ascending order: ext2/3/4 from
+ * libext2fs block bitmaps, NTFS from libntfs-3g's cluster bitmap, FAT12/16/32
+ * from the allocation table (plus reserved sectors, FATs and root dir),
+ * swap as its header page only, anything else as every non-zero 64 KiB
+ * block.  Returns 0 or a negative errno with a message in err. */
+int fs_used_extents(int fd, uint64_t offset, uint64_t length,
+    enum fs_kind *kind, struct extent_list *out, char *err, size_t errlen);
+
+#endif
