@@ -1,0 +1,90 @@
+/* The image repository on the server: a directory of immutable chunk
+ * files and published manifests.
+ *
+ *   DIR/chunks/ab/<sha256>.zst     one zstd frame per chunk, named by the
+ *                                  SHA-256 of its uncompressed bytes
+ *   DIR/manifests/<name>.json      a published image
+ *
+ * Chunks are verified (decompressed and hashed) before they get their
+ * name, and a manifest is published only when every chunk it names is
+ * present, by an atomic rename: a reader sees a whole image or none.
+ * Files are plain and immutable, so any HTTP server or cache can serve
+ * chunks.  Safe to use from several threads (no shared state but the
+ * directory fd). */
+#ifndef PXED_IMAGE_REPO_H
+#define PXED_IMAGE_REPO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "image/manifest.h"
+
+struct image_repo {
+	int dirfd;
+	char path[1024];
+};
+
+struct image_info {
+	char name[IMAGE_NAME_MAX + 1];
+	int64_t created;
+	uint64_t disk_size;
+	uint64_t used;                  /* uncompressed bytes of its chunks */
+	uint64_t stored;                /* compressed bytes of its chunks */
+	size_t nchunks;
+	size_t nparts;
+};
+
+/* Open (create) the repository directory.  0 or a negative errno. */
+int repo_open(struct image_repo *r, const char *path);
+void repo_close(struct image_repo *r);
+
+/* "chunks/ab/<hex>.zst" relative to the repository. */
+void repo_chunk_relpath(const uint8_t sha[SHA256_LEN], char *out, size_t size);
+
+bool repo_has_chunk(const struct image_repo *r, const uint8_t sha[SHA256_LEN]);
+/* Compressed size of a stored chunk, or a negative errno. */
+int64_t repo_chunk_size(const struct image_repo *r, const uint8_t sha[SHA256_LEN]);
+
+/* Verify frame z against sha and store it.  Returns 1 when stored, 0 when
+ * it was present already, -EBADMSG (not a valid frame), -EILSEQ (hash
+ * mismatch), -ENOSPC / -EDQUOT (disk full), or another negative errno.
+ * Nothing is left behind on error. */
+int repo_put_chunk(const struct image_repo *r, const uint8_t sha[SHA256_LEN],
+    const void *z, size_t zlen);
+
+/* Check a frame of a stored chunk: 0, -ENOENT, -EBADMSG, -EILSEQ. */
+int repo_check_chunk(const struct image_repo *r, const uint8_t sha[SHA256_LEN]);
+
+/* Publish manifest text as image name (which must match its "name").
+ * Refuses with -ENOENT (err names the first missing chunk) when a chunk is
+ * missing, -EINVAL for a bad manifest.  Replaces an older image of the
+ * same name atomically. */
+int repo_publish(const struct image_repo *r, const char *text, size_t len,
+    char *err, size_t errlen);
+
+/* Read a published manifest: malloc'd text (NUL-terminated) or NULL with
+ * errno set (ENOENT). */
+char *repo_manifest_text(const struct image_repo *r, const char *name, size_t *len);
+int repo_load(const struct image_repo *r, const char *name, struct manifest *m,
+    char *err, size_t errlen);
+int repo_info(const struct image_repo *r, const char *name, struct image_info *out);
+
+/* Names of the published images, sorted; *names is malloc'd (free it).
+ * Returns the count or a negative errno. */
+int repo_list(const struct image_repo *r, char (**names)[IMAGE_NAME_MAX + 1]);
+
+/* Remove a published image (its chunks stay until repo_gc). */
+int repo_remove(const struct image_repo *r, const char *name);
+
+/* Delete chunks no published manifest names and older than min_age_s
+ * (a capture in progress has uploaded chunks that no manifest names yet).
+ * Returns the number of chunks removed or a negative errno; *freed gets
+ * their compressed bytes. */
+int repo_gc(const struct image_repo *r, unsigned min_age_s, uint64_t *freed);
+
+/* Re-hash every chunk of an image: 0 when all are good, else the number
+ * of bad or missing chunks (err names the first). */
+int repo_verify(const struct image_repo *r, const char *name, char *err, size_t errlen);
+
+#endif
