@@ -103,6 +103,20 @@ static const struct setting settings[] = {
 	    "prompt shown by PXE firmware before the menu"),
 	S("pxe-menu-timeout", T_UINT, pxe_menu_timeout, 0, 255, "10",
 	    "seconds before the first menu item boots (0: at once, 255: wait)"),
+	S("image-dir", T_PATH, image_dir, 0, 0, "",
+	    "image repository: chunks and manifests (default: state-dir/images)"),
+	S("api-token-file", T_PATH, api_token_file, 0, 0, "",
+	    "file with the REST API's token, created if missing (default: state-dir/api-token)"),
+	S("host-approval", T_BOOL, host_approval, 0, 0, "no",
+	    "new hosts boot their local disk until an administrator approves them"),
+	S("bootenv-url", T_STRING, bootenv_url, 0, 0, "bootenv",
+	    "where vmlinuz and initrd of the imaging environment are: a path under root, or a URL"),
+	S("bootenv-args", T_STRING, bootenv_args, 0, 0, "quiet",
+	    "extra kernel command line for the imaging environment"),
+	S("image-chunk-mb", T_UINT, image_chunk_mb, 1, 16, "4",
+	    "chunk size of new captures, MiB"),
+	S("image-level", T_UINT, image_level, 1, 19, "3",
+	    "zstd level of new captures (1 fastest .. 19 smallest)"),
 };
 
 /* [subnet CIDR] */

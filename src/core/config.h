@@ -111,6 +111,14 @@ struct config {
 	struct config_list pxe_menu;    /* "TEXT | TARGET" */
 	char pxe_prompt[64];
 	unsigned pxe_menu_timeout;
+	/* imaging */
+	char image_dir[CONFIG_PATH_MAX];
+	char api_token_file[CONFIG_PATH_MAX];
+	bool host_approval;
+	char bootenv_url[256];
+	char bootenv_args[256];
+	unsigned image_chunk_mb;
+	unsigned image_level;
 	struct config_subnet subnet[CONFIG_SUBNETS_MAX];
 	size_t subnet_count;
 	struct config_host host[CONFIG_HOSTS_MAX];

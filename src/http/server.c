@@ -46,6 +46,7 @@
 #include "core/stats.h"
 #include "core/util.h"
 #include "http/internal.h"
+#include "http/mgmt.h"
 
 #define HTTP_DEFAULT_CONNECTIONS 1024
 #define HTTP_LOG_PATH_MAX 256
@@ -54,6 +55,8 @@ struct http_server {
 	struct MHD_Daemon *daemons[HTTP_LISTEN_MAX];
 	size_t count;
 	const struct files_root *root;
+	struct mgmt *mgmt;              /* REST API; NULL: none */
+	struct files_root images;       /* the image repository, for images/chunks/ */
 	unsigned max_connections;
 	atomic_uint active;             /* connections across all daemons */
 };
@@ -68,6 +71,9 @@ struct request {
 	char path[HTTP_LOG_PATH_MAX];
 	unsigned status;                /* 0 until answered */
 	uint64_t bytes;                 /* body bytes of the answer */
+	char *body;                     /* request body (API writes) */
+	size_t body_len, body_cap, body_limit;
+	bool body_too_large;
 };
 
 static atomic_uint_fast64_t start_us;  /* first http_server_start() */
@@ -121,6 +127,8 @@ status_text(unsigned status)
 	case 403: return "403 Forbidden\n";
 	case 404: return "404 Not Found\n";
 	case 405: return "405 Method Not Allowed\n";
+	case 411: return "411 Length Required\n";
+	case 413: return "413 Content Too Large\n";
 	case 414: return "414 URI Too Long\n";
 	case 416: return "416 Range Not Satisfiable\n";
 	case 503: return "503 Service Unavailable\n";
@@ -310,6 +318,85 @@ answer_file(struct MHD_Connection *conn, struct request *req,
 	return queue(conn, req, status, resp, count);
 }
 
+/* ---- the management API (http/mgmt.c) ---- */
+
+static enum MHD_Result
+answer_mgmt(struct MHD_Connection *conn, struct request *req, const struct http_server *srv,
+    const char *method, const char *path)
+{
+	struct mgmt_request rq = {
+		.method = method, .path = path, .peer = req->peer,
+		.authorization = header(conn, MHD_HTTP_HEADER_AUTHORIZATION),
+		.host = header(conn, MHD_HTTP_HEADER_HOST),
+		.body = req->body, .body_len = req->body_len,
+	};
+	struct mgmt_response rs;
+	struct MHD_Response *resp;
+
+	if (req->body_too_large)
+		return answer_error(conn, req, 413);
+	mgmt_answer(srv->mgmt, &rq, &rs);
+	if (rs.status == 204 || rs.body == NULL) {
+		free(rs.body);
+		resp = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
+		return queue(conn, req, rs.status ? rs.status : 500, resp, 0);
+	}
+	resp = MHD_create_response_from_buffer(rs.len, rs.body, MHD_RESPMEM_MUST_FREE);
+	if (resp == NULL) {
+		free(rs.body);
+		return queue(conn, req, 500, NULL, 0);
+	}
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, rs.type);
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	return queue(conn, req, rs.status, resp, rs.len);
+}
+
+/* Append upload data to the request body, bounded by its limit; what is
+ * over the limit is dropped and the request answered 413. */
+static void
+body_append(struct request *req, const char *data, size_t len)
+{
+	if (req->body_too_large || len > req->body_limit - req->body_len) {
+		req->body_too_large = true;
+		return;
+	}
+	if (req->body_len + len > req->body_cap) {
+		size_t cap = MAX(req->body_cap * 2, req->body_len + len);
+		char *nb = realloc(req->body, MIN(cap, req->body_limit));
+		if (nb == NULL) {
+			req->body_too_large = true;
+			return;
+		}
+		req->body = nb;
+		req->body_cap = MIN(cap, req->body_limit);
+	}
+	memcpy(req->body + req->body_len, data, len);
+	req->body_len += len;
+}
+
+/* First call for a method with a body: only the API takes one. */
+static enum MHD_Result
+begin_upload(struct MHD_Connection *conn, struct request *req,
+    const struct http_server *srv, const char *url, const char *method)
+{
+	char path[FILES_PATH_MAX];
+	const char *length = header(conn, MHD_HTTP_HEADER_CONTENT_LENGTH);
+	uint64_t declared = 0;
+
+	if (srv->mgmt == NULL || http_path_resolve(url, strlen(url), srv->root->path, path,
+	    sizeof path) < 0 || !mgmt_owns(path))
+		return answer_error(conn, req, 405);
+	req->body_limit = mgmt_body_limit(method, path);
+	if (length != NULL && (parse_u64(length, strlen(length), 0, UINT64_MAX, &declared) < 0 ||
+	    declared > req->body_limit))
+		return answer_error(conn, req, 413);
+	if (declared > 0) {
+		req->body = malloc((size_t)declared);
+		req->body_cap = req->body != NULL ? (size_t)declared : 0;
+	}
+	return MHD_YES;
+}
+
 /* ---- MHD callbacks ---- */
 
 static void
@@ -359,7 +446,6 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 	int rc;
 
 	(void)version;
-	(void)upload_data;
 	if (req == NULL) {
 		req = request_new(conn, url, method);
 		if (req == NULL)
@@ -367,18 +453,26 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 		*con_cls = req;
 		if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 &&
 		    strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
-			return answer_error(conn, req, 405);
+			return begin_upload(conn, req, srv, url, method);
 		return MHD_YES;             /* answering now would close the connection */
 	}
 	if (req->status != 0 || *upload_data_size != 0) {
-		*upload_data_size = 0;      /* answered already, or a body: drop it */
+		if (req->status == 0 && req->body_limit > 0)
+			body_append(req, upload_data, *upload_data_size);
+		*upload_data_size = 0;      /* consumed, or answered already: dropped */
 		return MHD_YES;
 	}
 	rc = http_path_resolve(url, strlen(url), srv->root->path, path, sizeof path);
 	if (rc < 0)
 		return answer_error(conn, req, http_status_for_error(rc, true));
+	if (srv->mgmt != NULL && mgmt_owns(path))
+		return answer_mgmt(conn, req, srv, method, path);
+	if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 && strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
+		return answer_error(conn, req, 405);
 	if (is_reserved(path))
 		return answer_api(conn, req, path);
+	if (srv->mgmt != NULL && strncmp(path, "images/chunks/", 14) == 0)
+		return answer_file(conn, req, &srv->images, path + 7);
 	return answer_file(conn, req, srv->root, path);
 }
 
@@ -398,6 +492,7 @@ on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 		STATS_ADD(http_bytes_sent, req->bytes);
 	log_info("http %s %s %s %u %" PRIu64 "%s", req->peer, req->method, req->path,
 	    req->status, ok ? req->bytes : 0, ok ? "" : " (aborted)");
+	free(req->body);
 	free(req);
 }
 
@@ -534,6 +629,12 @@ http_server_start(struct http_server **out, const struct http_config *cfg)
 	if (srv == NULL)
 		return -ENOMEM;
 	srv->root = cfg->root;
+	srv->mgmt = cfg->mgmt;
+	srv->images.dirfd = -1;
+	if (srv->mgmt != NULL) {
+		srv->images.dirfd = mgmt_image_dirfd(srv->mgmt);
+		srv->images.case_fallback = false;
+	}
 	str_copy(timeline_dir, cfg->state_dir != NULL ? cfg->state_dir : "", sizeof timeline_dir);
 	srv->max_connections = cfg->max_connections > 0 ? cfg->max_connections :
 	    HTTP_DEFAULT_CONNECTIONS;

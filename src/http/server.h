@@ -11,6 +11,8 @@
 
 #include "files/files.h"
 
+struct mgmt;
+
 #define HTTP_LISTEN_MAX 16
 
 struct http_config {
@@ -24,6 +26,7 @@ struct http_config {
 	unsigned idle_timeout_s;           /* keep-alive idle timeout */
 	unsigned threads;                  /* libmicrohttpd worker threads */
 	const char *state_dir;             /* for the boot timeline (NULL: none) */
+	struct mgmt *mgmt;                 /* REST API for imaging (NULL: none) */
 };
 
 struct http_server;

@@ -25,6 +25,12 @@ ptable_kind_name(enum ptable_kind kind)
 	return (size_t)kind < ARRAY_SIZE(ptable_names) ? ptable_names[kind] : "?";
 }
 
+const char *
+image_fs_name(enum fs_kind kind)
+{
+	return (size_t)kind < ARRAY_SIZE(fs_names) ? fs_names[kind] : "raw";
+}
+
 static int
 name_lookup(const char *const *names, size_t n, const char *s)
 {

@@ -73,5 +73,7 @@ void sha256_hex(const uint8_t sha[SHA256_LEN], char out[SHA256_HEX_LEN + 1]);
 int sha256_parse(const char *hex, size_t len, uint8_t out[SHA256_LEN]);
 
 const char *ptable_kind_name(enum ptable_kind kind);
+/* The manifest's name of a filesystem kind: raw, ext, ntfs, fat, swap. */
+const char *image_fs_name(enum fs_kind kind);
 
 #endif

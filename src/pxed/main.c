@@ -21,6 +21,7 @@
 #include "core/log.h"
 #include "dhcp/server.h"
 #include "files/files.h"
+#include "http/mgmt.h"
 #include "http/server.h"
 #include "pxed/listen.h"
 #include "store/store.h"
@@ -40,6 +41,7 @@ struct daemon {
 	struct dhcp_server *dhcp;
 	struct tftp_server *tftp;
 	struct http_server *http;
+	struct mgmt *mgmt;
 	uv_signal_t sig_term, sig_int, sig_hup;
 	uv_prepare_t commit;                /* ends each loop turn's store batch */
 	uv_timer_t events;                  /* writes queued boot events */
@@ -163,6 +165,12 @@ start_services(struct daemon *d)
 		.threads = d->cfg.http_threads,
 		.state_dir = dhcp_enabled(&d->cfg) ? d->cfg.state_dir : NULL,
 	};
+	struct mgmt_config mcfg = {
+		.state_dir = d->cfg.state_dir, .image_dir = d->cfg.image_dir,
+		.token_file = d->cfg.api_token_file, .host_approval = d->cfg.host_approval,
+		.bootenv_url = d->cfg.bootenv_url, .bootenv_args = d->cfg.bootenv_args,
+		.chunk_mb = d->cfg.image_chunk_mb, .level = d->cfg.image_level,
+	};
 	int rc;
 
 	memcpy(tcfg.listen_fds, d->listeners.udp, sizeof(int) * d->listeners.udp_count);
@@ -175,6 +183,10 @@ start_services(struct daemon *d)
 			return rc;
 	}
 	if (hcfg.listen_count > 0) {
+		rc = mgmt_open(&d->mgmt, &mcfg);
+		if (rc != 0)
+			return rc;
+		hcfg.mgmt = d->mgmt;
 		rc = http_server_start(&d->http, &hcfg);
 		if (rc != 0)
 			return rc;
@@ -201,6 +213,8 @@ on_stop_signal(uv_signal_t *h, int signum)
 	d->dhcp = NULL;
 	http_server_stop(d->http);
 	d->http = NULL;
+	mgmt_close(d->mgmt);
+	d->mgmt = NULL;
 	tftp_server_stop(d->tftp);
 	d->tftp = NULL;
 	uv_close((uv_handle_t *)&d->sig_term, NULL);

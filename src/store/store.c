@@ -6,6 +6,7 @@
  * later writes fail and store_commit() returns -EIO, so the caller never
  * acknowledges what was not kept. */
 #include "store/store.h"
+#include "store/internal.h"
 
 #include "core/log.h"
 #include "core/util.h"
@@ -89,6 +90,36 @@ static const char *const migrations[] = {
 	" kind TEXT NOT NULL,"
 	" detail TEXT NOT NULL);"
 	"CREATE INDEX events_mac_id ON events (mac, id);",
+	/* 2: imaging -- hosts and their tasks (store/mgmt.c) */
+	"CREATE TABLE hosts ("
+	" mac TEXT PRIMARY KEY,"                /* aa:bb:cc:dd:ee:ff */
+	" name TEXT NOT NULL DEFAULT '',"
+	" arch TEXT NOT NULL DEFAULT '',"
+	" uuid TEXT NOT NULL DEFAULT '',"
+	" first_seen INTEGER NOT NULL,"
+	" last_seen INTEGER NOT NULL,"
+	" approved INTEGER NOT NULL DEFAULT 0,"
+	" inventory TEXT);"
+	"CREATE TABLE tasks ("
+	" id INTEGER PRIMARY KEY,"
+	" mac TEXT NOT NULL REFERENCES hosts (mac) ON DELETE CASCADE,"
+	" type TEXT NOT NULL,"
+	" image TEXT NOT NULL DEFAULT '',"
+	" state TEXT NOT NULL,"
+	" verify INTEGER NOT NULL DEFAULT 1,"
+	" token_hash BLOB,"
+	" created INTEGER NOT NULL,"
+	" started INTEGER NOT NULL DEFAULT 0,"
+	" finished INTEGER NOT NULL DEFAULT 0,"
+	" phase TEXT NOT NULL DEFAULT '',"
+	" bytes INTEGER NOT NULL DEFAULT 0,"
+	" total INTEGER NOT NULL DEFAULT 0,"
+	" rate INTEGER NOT NULL DEFAULT 0,"
+	" resume_offset INTEGER NOT NULL DEFAULT 0,"
+	" message TEXT NOT NULL DEFAULT '',"
+	" log_tail TEXT NOT NULL DEFAULT '');"
+	"CREATE INDEX tasks_mac ON tasks (mac, id);"
+	"CREATE UNIQUE INDEX tasks_token ON tasks (token_hash);",
 };
 
 struct queued_event {
@@ -107,6 +138,12 @@ struct store {
 	struct queued_event *queue;     /* events not yet written */
 	size_t queued;
 };
+
+sqlite3 *
+store_db(struct store *st)
+{
+	return st->db;
+}
 
 static int
 db_fail(struct store *st, const char *what)

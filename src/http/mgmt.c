@@ -1,0 +1,727 @@
+/* REST API for hosts, images and tasks (docs/API.md).
+ *
+ * Reads are open; writes need the administrator's token
+ * ("Authorization: Bearer TOKEN", the token in api-token-file).  The
+ * agent's endpoints (agent.c) take a task token instead. */
+#include "http/mgmt_internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <openssl/crypto.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/log.h"
+#include "core/util.h"
+#include "image/chunk.h"
+
+#define LIST_MAX 2000
+
+int64_t
+mgmt_now(void)
+{
+	return (int64_t)time(NULL);
+}
+
+/* ---- responses ---- */
+
+void
+mgmt_reply_text(struct mgmt_response *rs, unsigned status, const char *type, char *text,
+    size_t len)
+{
+	rs->status = text != NULL || status == 204 ? status : 500;
+	rs->body = text;
+	rs->len = text != NULL ? len : 0;
+	rs->type = type;
+}
+
+void
+mgmt_reply_json(struct mgmt_response *rs, unsigned status, json_t *body)
+{
+	char *text = NULL;
+
+	if (body != NULL) {
+		text = json_dumps(body, JSON_COMPACT);
+		json_decref(body);
+	}
+	if (text == NULL && status != 204) {
+		mgmt_reply_text(rs, 500, "application/json", NULL, 0);
+		return;
+	}
+	mgmt_reply_text(rs, status, "application/json", text, text != NULL ? strlen(text) : 0);
+}
+
+void
+mgmt_reply_error(struct mgmt_response *rs, unsigned status, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	mgmt_reply_json(rs, status, json_pack("{s:s}", "error", msg));
+}
+
+json_t *
+mgmt_body_json(const struct mgmt_request *rq, struct mgmt_response *rs)
+{
+	json_error_t err;
+	json_t *v = json_loadb(rq->body != NULL ? rq->body : "", rq->body_len,
+	    JSON_REJECT_DUPLICATES, &err);
+
+	if (v == NULL)
+		mgmt_reply_error(rs, 400, "body is not JSON: %s", err.text);
+	return v;
+}
+
+struct store *
+mgmt_store(const struct mgmt *m, struct mgmt_response *rs)
+{
+	struct store *st = NULL;
+
+	if (store_open(&st, m->state_dir) < 0) {
+		mgmt_reply_error(rs, 503, "state store unavailable");
+		return NULL;
+	}
+	return st;
+}
+
+/* ---- tokens ---- */
+
+bool
+mgmt_bearer_hash(const struct mgmt_request *rq, uint8_t hash[32])
+{
+	const char *a = rq->authorization;
+	size_t n;
+
+	if (a == NULL || strncasecmp(a, "Bearer ", 7) != 0)
+		return false;
+	a += 7;
+	while (*a == ' ')
+		a++;
+	n = strcspn(a, " \t");
+	if (n < 16 || n > 256)
+		return false;
+	chunk_sha256(a, n, hash);
+	return true;
+}
+
+static bool
+is_admin(const struct mgmt *m, const struct mgmt_request *rq)
+{
+	uint8_t h[32];
+
+	return mgmt_bearer_hash(rq, h) && CRYPTO_memcmp(h, m->admin_hash, 32) == 0;
+}
+
+/* Read the token file, or create it with a new random token (0600). */
+static int
+load_token(struct mgmt *m, const char *path)
+{
+	char text[TOKEN_HEX + 2];
+	uint8_t raw[TOKEN_BYTES];
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+
+	if (fd < 0 && errno == ENOENT) {
+		if (getrandom(raw, sizeof raw, 0) != (ssize_t)sizeof raw)
+			return -EIO;
+		sha256_hex(raw, text);
+		fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		if (fd < 0 || write(fd, text, TOKEN_HEX) != TOKEN_HEX || write(fd, "\n", 1) != 1) {
+			int err = errno;
+			if (fd >= 0)
+				close(fd);
+			return -err;
+		}
+		close(fd);
+		log_info("api: created a new API token in %s", path);
+		fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	}
+	if (fd < 0)
+		return -errno;
+	n = read(fd, text, sizeof text - 1);
+	close(fd);
+	if (n < 0)
+		return -errno;
+	while (n > 0 && (text[n - 1] == '\n' || text[n - 1] == '\r' || text[n - 1] == ' '))
+		n--;
+	if (n < 16) {
+		log_error("api: %s holds no token (16 characters at least)", path);
+		return -EINVAL;
+	}
+	chunk_sha256(text, (size_t)n, m->admin_hash);
+	return 0;
+}
+
+int
+mgmt_open(struct mgmt **out, const struct mgmt_config *cfg)
+{
+	struct mgmt *m = calloc(1, sizeof *m);
+	char path[1100];
+	int rc;
+
+	*out = NULL;
+	if (m == NULL)
+		return -ENOMEM;
+	m->cfg = *cfg;
+	str_copy(m->state_dir, cfg->state_dir, sizeof m->state_dir);
+	str_copy(m->bootenv_url, cfg->bootenv_url != NULL ? cfg->bootenv_url : "",
+	    sizeof m->bootenv_url);
+	str_copy(m->bootenv_args, cfg->bootenv_args != NULL ? cfg->bootenv_args : "",
+	    sizeof m->bootenv_args);
+	if (cfg->image_dir != NULL && cfg->image_dir[0] != '\0')
+		str_copy(path, cfg->image_dir, sizeof path);
+	else
+		snprintf(path, sizeof path, "%s/images", cfg->state_dir);
+	rc = repo_open(&m->repo, path);
+	if (rc < 0) {
+		log_error("api: image-dir %s: %s", path, strerror(-rc));
+		free(m);
+		return rc;
+	}
+	if (cfg->token_file != NULL && cfg->token_file[0] != '\0')
+		str_copy(path, cfg->token_file, sizeof path);
+	else
+		snprintf(path, sizeof path, "%s/api-token", cfg->state_dir);
+	rc = load_token(m, path);
+	if (rc < 0) {
+		log_error("api: token file %s: %s", path, strerror(-rc));
+		mgmt_close(m);
+		return rc;
+	}
+	*out = m;
+	return 0;
+}
+
+void
+mgmt_close(struct mgmt *m)
+{
+	if (m == NULL)
+		return;
+	repo_close(&m->repo);
+	free(m);
+}
+
+int
+mgmt_image_dirfd(const struct mgmt *m)
+{
+	return m->repo.dirfd;
+}
+
+bool
+mgmt_owns(const char *path)
+{
+	static const char *const prefixes[] = {
+		"api/v1/hosts", "api/v1/images", "api/v1/tasks", "api/v1/agent/",
+		"api/v1/boot/",
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(prefixes); i++) {
+		size_t n = strlen(prefixes[i]);
+		if (strncmp(path, prefixes[i], n) == 0 &&
+		    (path[n] == '\0' || path[n] == '/' || prefixes[i][n - 1] == '/'))
+			return true;
+	}
+	return false;
+}
+
+size_t
+mgmt_body_limit(const char *method, const char *path)
+{
+	if (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0 ||
+	    strcmp(method, "DELETE") == 0)
+		return 0;
+	if (strncmp(path, "api/v1/agent/chunks/", 20) == 0 && strcmp(method, "PUT") == 0)
+		return MGMT_CHUNK_BODY_MAX;
+	if (strcmp(path, "api/v1/agent/manifest") == 0)
+		return MGMT_MANIFEST_BODY_MAX;
+	return MGMT_JSON_BODY_MAX;
+}
+
+/* ---- JSON of rows ---- */
+
+static json_t *
+host_json(const struct store_host *h)
+{
+	json_t *o = json_pack("{s:s,s:s,s:s,s:s,s:I,s:I,s:b}", "mac", h->mac, "name", h->name,
+	    "arch", h->arch, "uuid", h->uuid, "first_seen", (json_int_t)h->first_seen,
+	    "last_seen", (json_int_t)h->last_seen, "approved", h->approved);
+	json_t *inv = h->inventory != NULL ? json_loads(h->inventory, 0, NULL) : NULL;
+
+	if (o != NULL)
+		json_object_set_new(o, "inventory", inv != NULL ? inv : json_null());
+	else
+		json_decref(inv);
+	return o;
+}
+
+json_t *
+mgmt_task_json(const struct store_task *t)
+{
+	return json_pack("{s:I,s:s,s:s,s:s,s:s,s:b,s:I,s:I,s:I,s:s,s:I,s:I,s:I,s:I,s:s,s:s}",
+	    "id", (json_int_t)t->id, "host", t->mac, "type", task_type_name(t->type),
+	    "image", t->image, "state", task_state_name(t->state), "verify", t->verify,
+	    "created", (json_int_t)t->created, "started", (json_int_t)t->started,
+	    "finished", (json_int_t)t->finished, "phase", t->phase,
+	    "bytes", (json_int_t)t->bytes, "total", (json_int_t)t->total,
+	    "rate", (json_int_t)t->rate, "resume_offset", (json_int_t)t->resume_offset,
+	    "message", t->message, "log", t->log_tail);
+}
+
+static json_t *
+image_json(const struct image_info *i)
+{
+	return json_pack("{s:s,s:I,s:I,s:I,s:I,s:I,s:I}", "name", i->name,
+	    "created", (json_int_t)i->created, "disk_size", (json_int_t)i->disk_size,
+	    "used", (json_int_t)i->used, "stored", (json_int_t)i->stored,
+	    "chunks", (json_int_t)i->nchunks, "partitions", (json_int_t)i->nparts);
+}
+
+/* ---- hosts ---- */
+
+/* A host argument: a MAC, or the name of a known host. */
+static int
+resolve_host(struct store *st, const char *arg, char mac[STORE_MAC_TEXT])
+{
+	struct store_host *list;
+	int n, rc = -ENOENT;
+
+	if (mac_text_canon(arg, mac) == 0)
+		return 0;
+	list = calloc(LIST_MAX, sizeof *list);
+	if (list == NULL)
+		return -ENOMEM;
+	n = store_host_list(st, list, LIST_MAX);
+	for (int i = 0; i < n; i++) {
+		if (rc != 0 && strcmp(list[i].name, arg) == 0) {
+			str_copy(mac, list[i].mac, STORE_MAC_TEXT);
+			rc = 0;
+		}
+		store_host_free(&list[i]);
+	}
+	free(list);
+	return rc;
+}
+
+static void
+hosts_list(struct store *st, struct mgmt_response *rs)
+{
+	struct store_host *list = calloc(LIST_MAX, sizeof *list);
+	json_t *arr = json_array();
+	int n = list != NULL ? store_host_list(st, list, LIST_MAX) : -ENOMEM;
+
+	for (int i = 0; i < n; i++) {
+		json_array_append_new(arr, host_json(&list[i]));
+		store_host_free(&list[i]);
+	}
+	free(list);
+	if (n < 0) {
+		json_decref(arr);
+		mgmt_reply_error(rs, 500, "cannot list hosts");
+		return;
+	}
+	mgmt_reply_json(rs, 200, json_pack("{s:o}", "hosts", arr));
+}
+
+static void
+host_show(struct store *st, const char *arg, struct mgmt_response *rs)
+{
+	char mac[STORE_MAC_TEXT];
+	struct store_host h;
+	struct store_task t;
+	json_t *o;
+
+	if (resolve_host(st, arg, mac) < 0 || store_host_get(st, mac, &h) < 0) {
+		mgmt_reply_error(rs, 404, "no host %s", arg);
+		return;
+	}
+	o = host_json(&h);
+	store_host_free(&h);
+	json_object_set_new(o, "task", store_task_active(st, mac, &t) == 0 ?
+	    mgmt_task_json(&t) : json_null());
+	mgmt_reply_json(rs, 200, o);
+}
+
+static void
+host_add(struct store *st, const struct mgmt_request *rq, struct mgmt_response *rs)
+{
+	json_t *body = mgmt_body_json(rq, rs);
+	const char *mac_arg = NULL, *name = "";
+	char mac[STORE_MAC_TEXT];
+	int rc;
+
+	if (body == NULL)
+		return;
+	if (json_unpack(body, "{s:s,s?s}", "mac", &mac_arg, "name", &name) < 0 ||
+	    mac_text_canon(mac_arg, mac) < 0 || strlen(name) > 63) {
+		json_decref(body);
+		mgmt_reply_error(rs, 400, "expected {\"mac\": \"aa:bb:cc:dd:ee:ff\", \"name\": \"...\"}");
+		return;
+	}
+	rc = store_host_add(st, mac, name, mgmt_now());
+	json_decref(body);
+	if (rc < 0 && rc != -EEXIST) {
+		mgmt_reply_error(rs, 500, "cannot add the host");
+		return;
+	}
+	log_info("api: host %s %s", mac, rc == -EEXIST ? "updated" : "added");
+	host_show(st, mac, rs);
+	if (rs->status == 200 && rc == 0)
+		rs->status = 201;
+}
+
+static void
+route_hosts(struct mgmt *m, struct store *st, const struct mgmt_request *rq,
+    const char *rest, struct mgmt_response *rs)
+{
+	bool get = strcmp(rq->method, "GET") == 0 || strcmp(rq->method, "HEAD") == 0;
+	char mac[STORE_MAC_TEXT];
+	const char *slash;
+
+	if (*rest == '\0') {
+		if (get)
+			hosts_list(st, rs);
+		else if (strcmp(rq->method, "POST") != 0)
+			mgmt_reply_error(rs, 405, "not allowed");
+		else if (!is_admin(m, rq))
+			mgmt_reply_error(rs, 401, "a valid API token is required");
+		else
+			host_add(st, rq, rs);
+		return;
+	}
+	if (get) {
+		host_show(st, rest, rs);
+		return;
+	}
+	if (!is_admin(m, rq)) {
+		mgmt_reply_error(rs, 401, "a valid API token is required");
+		return;
+	}
+	slash = strchr(rest, '/');
+	char arg[128];
+	str_copy(arg, rest, MIN(sizeof arg, slash != NULL ? (size_t)(slash - rest) + 1 : sizeof arg));
+	if (resolve_host(st, arg, mac) < 0) {
+		mgmt_reply_error(rs, 404, "no host %s", arg);
+		return;
+	}
+	if (slash == NULL && strcmp(rq->method, "DELETE") == 0) {
+		if (store_host_remove(st, mac) < 0)
+			mgmt_reply_error(rs, 404, "no host %s", arg);
+		else
+			mgmt_reply_json(rs, 204, NULL);
+		return;
+	}
+	if (slash != NULL && strcmp(rq->method, "POST") == 0 &&
+	    (strcmp(slash, "/approve") == 0 || strcmp(slash, "/deny") == 0)) {
+		if (store_host_approve(st, mac, slash[1] == 'a') < 0)
+			mgmt_reply_error(rs, 404, "no host %s", arg);
+		else
+			host_show(st, mac, rs);
+		return;
+	}
+	mgmt_reply_error(rs, 405, "not allowed");
+}
+
+/* ---- images ---- */
+
+static void
+images_list(struct mgmt *m, struct mgmt_response *rs)
+{
+	char (*names)[IMAGE_NAME_MAX + 1];
+	int n = repo_list(&m->repo, &names);
+	json_t *arr = json_array();
+	struct image_info info;
+
+	for (int i = 0; i < n; i++)
+		if (repo_info(&m->repo, names[i], &info) == 0)
+			json_array_append_new(arr, image_json(&info));
+	if (n >= 0)
+		free(names);
+	mgmt_reply_json(rs, 200, json_pack("{s:o}", "images", arr));
+}
+
+static void
+image_show(struct mgmt *m, const char *name, struct mgmt_response *rs)
+{
+	struct image_info info;
+	struct manifest man;
+	char err[256];
+	json_t *o, *parts;
+
+	if (repo_info(&m->repo, name, &info) < 0 ||
+	    repo_load(&m->repo, name, &man, err, sizeof err) < 0) {
+		mgmt_reply_error(rs, 404, "no image %s", name);
+		return;
+	}
+	o = image_json(&info);
+	parts = json_array();
+	for (size_t i = 0; i < man.nparts; i++) {
+		const struct image_part *p = &man.part[i];
+		json_array_append_new(parts, json_pack("{s:I,s:I,s:I,s:I,s:s}",
+		    "index", (json_int_t)p->index, "offset", (json_int_t)p->offset,
+		    "length", (json_int_t)p->length, "used", (json_int_t)p->used,
+		    "fs", image_fs_name(p->fs)));
+	}
+	json_object_set_new(o, "table", json_string(ptable_kind_name(man.table)));
+	json_object_set_new(o, "partition_list", parts);
+	manifest_free(&man);
+	mgmt_reply_json(rs, 200, o);
+}
+
+static bool
+capture_running(const struct mgmt *m)
+{
+	struct store *st = NULL;
+	struct store_task *list = calloc(LIST_MAX, sizeof *list);
+	bool busy = list == NULL;
+	int n;
+
+	if (list == NULL || store_open(&st, m->state_dir) < 0) {
+		free(list);
+		return true;
+	}
+	n = store_task_list(st, list, LIST_MAX);
+	for (int i = 0; i < n; i++)
+		if (list[i].type == TASK_CAPTURE && task_state_active(list[i].state))
+			busy = true;
+	store_close(st);
+	free(list);
+	return busy;
+}
+
+static void
+image_remove(struct mgmt *m, const char *name, struct mgmt_response *rs)
+{
+	uint64_t freed = 0;
+	int removed = 0;
+
+	if (repo_remove(&m->repo, name) < 0) {
+		mgmt_reply_error(rs, 404, "no image %s", name);
+		return;
+	}
+	/* chunks of a capture in progress are named by no manifest yet */
+	if (!capture_running(m))
+		removed = repo_gc(&m->repo, 0, &freed);
+	log_info("api: image %s removed; %d unused chunks (%llu bytes) deleted", name,
+	    removed, (unsigned long long)freed);
+	mgmt_reply_json(rs, 200, json_pack("{s:s,s:i,s:I}", "removed", name,
+	    "chunks_deleted", removed, "bytes_freed", (json_int_t)freed));
+}
+
+static void
+image_verify(struct mgmt *m, const char *name, struct mgmt_response *rs)
+{
+	char err[512] = "";
+	int bad = repo_verify(&m->repo, name, err, sizeof err);
+
+	if (bad < 0) {
+		mgmt_reply_error(rs, 404, "no image %s", name);
+		return;
+	}
+	log_info("api: image %s verified: %d bad chunk(s)%s%s", name, bad, bad ? ": " : "", err);
+	mgmt_reply_json(rs, 200, json_pack("{s:s,s:b,s:i,s:s}", "name", name, "ok", bad == 0,
+	    "bad_chunks", bad, "error", err));
+}
+
+static void
+route_images(struct mgmt *m, const struct mgmt_request *rq, const char *rest,
+    struct mgmt_response *rs)
+{
+	bool get = strcmp(rq->method, "GET") == 0 || strcmp(rq->method, "HEAD") == 0;
+	char name[IMAGE_NAME_MAX + 1];
+	const char *slash = strchr(rest, '/');
+
+	if (*rest == '\0') {
+		if (get)
+			images_list(m, rs);
+		else
+			mgmt_reply_error(rs, 405, "not allowed");
+		return;
+	}
+	str_copy(name, rest, MIN(sizeof name, slash != NULL ? (size_t)(slash - rest) + 1 : sizeof name));
+	if (get && slash == NULL) {
+		image_show(m, name, rs);
+		return;
+	}
+	if (!is_admin(m, rq)) {
+		mgmt_reply_error(rs, 401, "a valid API token is required");
+		return;
+	}
+	if (get && strcmp(slash, "/manifest") == 0) {
+		size_t len = 0;
+		char *text = repo_manifest_text(&m->repo, name, &len);
+		if (text == NULL)
+			mgmt_reply_error(rs, 404, "no image %s", name);
+		else
+			mgmt_reply_text(rs, 200, "application/json", text, len);
+	} else if (slash == NULL && strcmp(rq->method, "DELETE") == 0) {
+		image_remove(m, name, rs);
+	} else if (slash != NULL && strcmp(slash, "/verify") == 0 &&
+	    strcmp(rq->method, "POST") == 0) {
+		image_verify(m, name, rs);
+	} else {
+		mgmt_reply_error(rs, 405, "not allowed");
+	}
+}
+
+/* ---- tasks ---- */
+
+static void
+tasks_list(struct store *st, struct mgmt_response *rs)
+{
+	struct store_task *list = calloc(LIST_MAX, sizeof *list);
+	json_t *arr = json_array();
+	int n = list != NULL ? store_task_list(st, list, LIST_MAX) : -ENOMEM;
+
+	for (int i = 0; i < n; i++)
+		json_array_append_new(arr, mgmt_task_json(&list[i]));
+	free(list);
+	mgmt_reply_json(rs, 200, json_pack("{s:o}", "tasks", arr));
+}
+
+static void
+task_add(struct mgmt *m, struct store *st, const struct mgmt_request *rq,
+    struct mgmt_response *rs)
+{
+	json_t *body = mgmt_body_json(rq, rs);
+	const char *host = NULL, *type_text = NULL, *image = "";
+	char mac[STORE_MAC_TEXT];
+	int verify = 1, type;
+	struct store_task t;
+	int64_t id;
+
+	if (body == NULL)
+		return;
+	if (json_unpack(body, "{s:s,s:s,s?s,s?b}", "host", &host, "type", &type_text,
+	    "image", &image, "verify", &verify) < 0 ||
+	    (type = task_type_parse(type_text)) < 0) {
+		mgmt_reply_error(rs, 400, "expected {\"host\", \"type\": deploy|capture|shell|wipe,"
+		    " \"image\", \"verify\"}");
+		goto out;
+	}
+	if ((type == TASK_DEPLOY || type == TASK_CAPTURE) && !image_name_valid(image)) {
+		mgmt_reply_error(rs, 400, "a %s task needs a valid image name", type_text);
+		goto out;
+	}
+	if (type == TASK_DEPLOY && repo_info(&m->repo, image, &(struct image_info){ 0 }) < 0) {
+		mgmt_reply_error(rs, 404, "no image %s", image);
+		goto out;
+	}
+	if (resolve_host(st, host, mac) < 0) {
+		mgmt_reply_error(rs, 404, "no host %s", host);
+		goto out;
+	}
+	if (type != TASK_DEPLOY && type != TASK_CAPTURE)
+		image = "";
+	id = store_task_add(st, mac, (enum task_type)type, image, verify, mgmt_now());
+	if (id == -ENOENT) {
+		mgmt_reply_error(rs, 404, "no host %s (add it first)", host);
+	} else if (id == -EBUSY) {
+		mgmt_reply_error(rs, 409, "host %s has a task already (cancel it first)", mac);
+	} else if (id < 0 || store_task_get(st, id, &t) < 0) {
+		mgmt_reply_error(rs, 500, "cannot create the task");
+	} else {
+		log_info("api: task %lld: %s %s %s", (long long)id, type_text, mac, image);
+		mgmt_reply_json(rs, 201, mgmt_task_json(&t));
+	}
+out:
+	json_decref(body);
+}
+
+static void
+route_tasks(struct mgmt *m, struct store *st, const struct mgmt_request *rq,
+    const char *rest, struct mgmt_response *rs)
+{
+	bool get = strcmp(rq->method, "GET") == 0 || strcmp(rq->method, "HEAD") == 0;
+	struct store_task t;
+	uint64_t id;
+	const char *slash = strchr(rest, '/');
+	size_t idlen = slash != NULL ? (size_t)(slash - rest) : strlen(rest);
+
+	if (*rest == '\0') {
+		if (get)
+			tasks_list(st, rs);
+		else if (strcmp(rq->method, "POST") != 0)
+			mgmt_reply_error(rs, 405, "not allowed");
+		else if (!is_admin(m, rq))
+			mgmt_reply_error(rs, 401, "a valid API token is required");
+		else
+			task_add(m, st, rq, rs);
+		return;
+	}
+	if (parse_u64(rest, idlen, 1, INT64_MAX, &id) < 0 || store_task_get(st, (int64_t)id, &t) < 0) {
+		mgmt_reply_error(rs, 404, "no task %.*s", (int)MIN(idlen, 32u), rest);
+		return;
+	}
+	if (get && slash == NULL) {
+		mgmt_reply_json(rs, 200, mgmt_task_json(&t));
+	} else if (!is_admin(m, rq)) {
+		mgmt_reply_error(rs, 401, "a valid API token is required");
+	} else if ((slash != NULL && strcmp(slash, "/cancel") == 0 &&
+	    strcmp(rq->method, "POST") == 0) || (slash == NULL &&
+	    strcmp(rq->method, "DELETE") == 0)) {
+		if (store_task_finish(st, t.id, TASK_CANCELLED, "cancelled by the administrator",
+		    t.log_tail, mgmt_now()) < 0) {
+			mgmt_reply_error(rs, 409, "task %lld has ended already", (long long)t.id);
+			return;
+		}
+		log_info("api: task %lld cancelled", (long long)t.id);
+		store_task_get(st, t.id, &t);
+		mgmt_reply_json(rs, 200, mgmt_task_json(&t));
+	} else {
+		mgmt_reply_error(rs, 405, "not allowed");
+	}
+}
+
+/* ---- routing ---- */
+
+static const char *
+after(const char *path, const char *prefix)
+{
+	size_t n = strlen(prefix);
+
+	if (strncmp(path, prefix, n) != 0)
+		return NULL;
+	if (path[n] == '\0')
+		return path + n;
+	return path[n] == '/' ? path + n + 1 : NULL;
+}
+
+void
+mgmt_answer(struct mgmt *m, const struct mgmt_request *rq, struct mgmt_response *rs)
+{
+	struct store *st;
+	const char *rest;
+
+	memset(rs, 0, sizeof *rs);
+	if ((rest = after(rq->path, "api/v1/boot")) != NULL) {
+		mgmt_boot_script(m, rq, rest, rs);
+		return;
+	}
+	if ((rest = after(rq->path, "api/v1/agent")) != NULL) {
+		mgmt_agent(m, rq, rest, rs);
+		return;
+	}
+	if ((rest = after(rq->path, "api/v1/images")) != NULL) {
+		route_images(m, rq, rest, rs);
+		return;
+	}
+	st = mgmt_store(m, rs);
+	if (st == NULL)
+		return;
+	if ((rest = after(rq->path, "api/v1/hosts")) != NULL)
+		route_hosts(m, st, rq, rest, rs);
+	else if ((rest = after(rq->path, "api/v1/tasks")) != NULL)
+		route_tasks(m, st, rq, rest, rs);
+	else
+		mgmt_reply_error(rs, 404, "not found");
+	store_close(st);
+}

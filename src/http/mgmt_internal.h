@@ -1,0 +1,42 @@
+/* Shared by the management API's files (mgmt.c, agent.c). */
+#ifndef PXED_HTTP_MGMT_INTERNAL_H
+#define PXED_HTTP_MGMT_INTERNAL_H
+
+#include <jansson.h>
+#include <stdint.h>
+
+#include "http/mgmt.h"
+#include "store/mgmt.h"
+#include "store/store.h"
+
+#define TOKEN_BYTES 32
+#define TOKEN_HEX (2 * TOKEN_BYTES)
+
+struct mgmt {
+	struct mgmt_config cfg;
+	struct image_repo repo;
+	uint8_t admin_hash[32];         /* SHA-256 of the API token */
+	char state_dir[1024];
+	char bootenv_url[512];
+	char bootenv_args[512];
+};
+
+void mgmt_reply_json(struct mgmt_response *rs, unsigned status, json_t *body);
+void mgmt_reply_error(struct mgmt_response *rs, unsigned status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+void mgmt_reply_text(struct mgmt_response *rs, unsigned status, const char *type,
+    char *text, size_t len);
+/* The bearer token of the request hashed, or false when absent/malformed. */
+bool mgmt_bearer_hash(const struct mgmt_request *rq, uint8_t hash[32]);
+struct store *mgmt_store(const struct mgmt *m, struct mgmt_response *rs);
+json_t *mgmt_task_json(const struct store_task *t);
+json_t *mgmt_body_json(const struct mgmt_request *rq, struct mgmt_response *rs);
+int64_t mgmt_now(void);
+
+/* agent.c */
+void mgmt_agent(struct mgmt *m, const struct mgmt_request *rq, const char *sub,
+    struct mgmt_response *rs);
+void mgmt_boot_script(struct mgmt *m, const struct mgmt_request *rq, const char *file,
+    struct mgmt_response *rs);
+
+#endif

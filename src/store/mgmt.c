@@ -1,0 +1,486 @@
+/* Hosts and tasks in SQLite.  See mgmt.h. */
+#include "store/mgmt.h"
+#include "store/internal.h"
+#include "store/store.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/log.h"
+#include "core/util.h"
+
+static const char *const type_names[TASK_TYPE_COUNT] = {
+	[TASK_DEPLOY] = "deploy", [TASK_CAPTURE] = "capture",
+	[TASK_SHELL] = "shell", [TASK_WIPE] = "wipe",
+};
+
+static const char *const state_names[TASK_STATE_COUNT] = {
+	[TASK_PENDING] = "pending", [TASK_BOOTING] = "booting",
+	[TASK_RUNNING] = "running", [TASK_DONE] = "done",
+	[TASK_FAILED] = "failed", [TASK_CANCELLED] = "cancelled",
+};
+
+const char *
+task_type_name(enum task_type t)
+{
+	return (unsigned)t < TASK_TYPE_COUNT ? type_names[t] : "?";
+}
+
+int
+task_type_parse(const char *s)
+{
+	for (int i = 0; i < TASK_TYPE_COUNT; i++)
+		if (strcmp(s, type_names[i]) == 0)
+			return i;
+	return -EINVAL;
+}
+
+const char *
+task_state_name(enum task_state s)
+{
+	return (unsigned)s < TASK_STATE_COUNT ? state_names[s] : "?";
+}
+
+static int
+task_state_parse(const char *s)
+{
+	for (int i = 0; i < TASK_STATE_COUNT; i++)
+		if (strcmp(s, state_names[i]) == 0)
+			return i;
+	return TASK_FAILED;
+}
+
+bool
+task_state_active(enum task_state s)
+{
+	return s == TASK_PENDING || s == TASK_BOOTING || s == TASK_RUNNING;
+}
+
+int
+mac_text_canon(const char *in, char out[STORE_MAC_TEXT])
+{
+	size_t o = 0, digits = 0;
+
+	for (const char *p = in; *p != '\0'; p++) {
+		int v = hex_digit((unsigned char)*p);
+		if (v < 0) {
+			if ((*p == ':' || *p == '-' || *p == '.') && digits % 2 == 0)
+				continue;
+			return -EINVAL;
+		}
+		if (digits == 12)
+			return -EINVAL;
+		if (digits > 0 && digits % 2 == 0)
+			out[o++] = ':';
+		out[o++] = "0123456789abcdef"[v];
+		digits++;
+	}
+	out[o] = '\0';
+	return digits == 12 ? 0 : -EINVAL;
+}
+
+/* ---- statement helpers: one statement per call ---- */
+
+static sqlite3_stmt *
+prep(struct store *st, const char *sql)
+{
+	sqlite3_stmt *s = NULL;
+
+	if (sqlite3_prepare_v2(store_db(st), sql, -1, &s, NULL) != SQLITE_OK) {
+		log_error("store: %s: %s", sql, sqlite3_errmsg(store_db(st)));
+		return NULL;
+	}
+	return s;
+}
+
+static void
+bind_text(sqlite3_stmt *s, int i, const char *v)
+{
+	sqlite3_bind_text(s, i, v != NULL ? v : "", -1, SQLITE_TRANSIENT);
+}
+
+/* Step a statement that returns no rows and finalize it.  Returns the
+ * number of rows changed, or -EIO (-EEXIST for a constraint). */
+static int
+run(struct store *st, sqlite3_stmt *s)
+{
+	int rc;
+
+	if (s == NULL)
+		return -EIO;
+	rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	if (rc == SQLITE_CONSTRAINT)
+		return -EEXIST;
+	if (rc != SQLITE_DONE) {
+		log_error("store: %s", sqlite3_errmsg(store_db(st)));
+		return -EIO;
+	}
+	return sqlite3_changes(store_db(st));
+}
+
+static void
+col_text(sqlite3_stmt *s, int i, char *out, size_t size)
+{
+	const unsigned char *v = sqlite3_column_text(s, i);
+
+	str_copy(out, v != NULL ? (const char *)v : "", size);
+}
+
+/* ---- hosts ---- */
+
+#define HOST_COLS "mac, name, arch, uuid, first_seen, last_seen, approved, inventory"
+
+static void
+row_host(sqlite3_stmt *s, struct store_host *h)
+{
+	const unsigned char *inv = sqlite3_column_text(s, 7);
+
+	memset(h, 0, sizeof *h);
+	col_text(s, 0, h->mac, sizeof h->mac);
+	col_text(s, 1, h->name, sizeof h->name);
+	col_text(s, 2, h->arch, sizeof h->arch);
+	col_text(s, 3, h->uuid, sizeof h->uuid);
+	h->first_seen = sqlite3_column_int64(s, 4);
+	h->last_seen = sqlite3_column_int64(s, 5);
+	h->approved = sqlite3_column_int(s, 6) != 0;
+	h->inventory = inv != NULL ? strdup((const char *)inv) : NULL;
+}
+
+void
+store_host_free(struct store_host *h)
+{
+	free(h->inventory);
+	h->inventory = NULL;
+}
+
+int
+store_host_seen(struct store *st, const char *mac, const char *arch, const char *uuid,
+    bool auto_approve, int64_t now)
+{
+	sqlite3_stmt *s = prep(st, "INSERT INTO hosts (mac, arch, uuid, first_seen,"
+	    " last_seen, approved) VALUES (?1, ?2, ?3, ?4, ?4, ?5)"
+	    " ON CONFLICT (mac) DO NOTHING");
+	int rc;
+
+	if (s == NULL)
+		return -EIO;
+	bind_text(s, 1, mac);
+	bind_text(s, 2, arch);
+	bind_text(s, 3, uuid);
+	sqlite3_bind_int64(s, 4, now);
+	sqlite3_bind_int(s, 5, auto_approve);
+	rc = run(st, s);
+	if (rc != 0)
+		return rc < 0 ? rc : 1;
+	s = prep(st, "UPDATE hosts SET last_seen = ?2,"
+	    " arch = CASE WHEN ?3 = '' THEN arch ELSE ?3 END,"
+	    " uuid = CASE WHEN ?4 = '' THEN uuid ELSE ?4 END WHERE mac = ?1");
+	if (s == NULL)
+		return -EIO;
+	bind_text(s, 1, mac);
+	sqlite3_bind_int64(s, 2, now);
+	bind_text(s, 3, arch);
+	bind_text(s, 4, uuid);
+	rc = run(st, s);
+	return rc < 0 ? rc : 0;
+}
+
+int
+store_host_add(struct store *st, const char *mac, const char *name, int64_t now)
+{
+	sqlite3_stmt *s = prep(st, "INSERT INTO hosts (mac, name, first_seen, last_seen,"
+	    " approved) VALUES (?1, ?2, ?3, 0, 1)");
+	int rc;
+
+	if (s == NULL)
+		return -EIO;
+	bind_text(s, 1, mac);
+	bind_text(s, 2, name);
+	sqlite3_bind_int64(s, 3, now);
+	rc = run(st, s);
+	if (rc != -EEXIST)
+		return rc < 0 ? rc : 0;
+	s = prep(st, "UPDATE hosts SET approved = 1,"
+	    " name = CASE WHEN ?2 = '' THEN name ELSE ?2 END WHERE mac = ?1");
+	if (s == NULL)
+		return -EIO;
+	bind_text(s, 1, mac);
+	bind_text(s, 2, name);
+	rc = run(st, s);
+	return rc < 0 ? rc : -EEXIST;
+}
+
+int
+store_host_approve(struct store *st, const char *mac, bool approved)
+{
+	sqlite3_stmt *s = prep(st, "UPDATE hosts SET approved = ?2 WHERE mac = ?1");
+	int rc;
+
+	if (s == NULL)
+		return -EIO;
+	bind_text(s, 1, mac);
+	sqlite3_bind_int(s, 2, approved);
+	rc = run(st, s);
+	return rc < 0 ? rc : rc == 0 ? -ENOENT : 0;
+}
+
+int
+store_host_get(struct store *st, const char *mac, struct store_host *out)
+{
+	sqlite3_stmt *s = prep(st, "SELECT " HOST_COLS " FROM hosts WHERE mac = ?1");
+	int rc;
+
+	if (s == NULL)
+		return -EIO;
+	bind_text(s, 1, mac);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		row_host(s, out);
+	sqlite3_finalize(s);
+	return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? -ENOENT : -EIO;
+}
+
+int
+store_host_list(struct store *st, struct store_host *out, size_t max)
+{
+	sqlite3_stmt *s = prep(st, "SELECT " HOST_COLS " FROM hosts ORDER BY mac LIMIT ?1");
+	size_t n = 0;
+	int rc;
+
+	if (s == NULL)
+		return -EIO;
+	sqlite3_bind_int64(s, 1, (sqlite3_int64)max);
+	while (n < max && (rc = sqlite3_step(s)) == SQLITE_ROW)
+		row_host(s, &out[n++]);
+	sqlite3_finalize(s);
+	return (int)n;
+}
+
+int
+store_host_remove(struct store *st, const char *mac)
+{
+	sqlite3_stmt *s = prep(st, "DELETE FROM hosts WHERE mac = ?1");
+	int rc;
+
+	if (s == NULL)
+		return -EIO;
+	bind_text(s, 1, mac);
+	rc = run(st, s);
+	return rc < 0 ? rc : rc == 0 ? -ENOENT : 0;
+}
+
+int
+store_host_set_inventory(struct store *st, const char *mac, const char *json)
+{
+	sqlite3_stmt *s = prep(st, "UPDATE hosts SET inventory = ?2 WHERE mac = ?1");
+	int rc;
+
+	if (s == NULL)
+		return -EIO;
+	bind_text(s, 1, mac);
+	bind_text(s, 2, json);
+	rc = run(st, s);
+	return rc < 0 ? rc : rc == 0 ? -ENOENT : 0;
+}
+
+/* ---- tasks ---- */
+
+#define TASK_COLS "id, mac, type, image, state, verify, created, started, finished," \
+	" phase, bytes, total, rate, resume_offset, message, log_tail"
+
+static void
+row_task(sqlite3_stmt *s, struct store_task *t)
+{
+	char text[32];
+	int type;
+
+	memset(t, 0, sizeof *t);
+	t->id = sqlite3_column_int64(s, 0);
+	col_text(s, 1, t->mac, sizeof t->mac);
+	col_text(s, 2, text, sizeof text);
+	type = task_type_parse(text);
+	t->type = type < 0 ? TASK_SHELL : (enum task_type)type;
+	col_text(s, 3, t->image, sizeof t->image);
+	col_text(s, 4, text, sizeof text);
+	t->state = (enum task_state)task_state_parse(text);
+	t->verify = sqlite3_column_int(s, 5) != 0;
+	t->created = sqlite3_column_int64(s, 6);
+	t->started = sqlite3_column_int64(s, 7);
+	t->finished = sqlite3_column_int64(s, 8);
+	col_text(s, 9, t->phase, sizeof t->phase);
+	t->bytes = (uint64_t)sqlite3_column_int64(s, 10);
+	t->total = (uint64_t)sqlite3_column_int64(s, 11);
+	t->rate = (uint64_t)sqlite3_column_int64(s, 12);
+	t->resume_offset = (uint64_t)sqlite3_column_int64(s, 13);
+	col_text(s, 14, t->message, sizeof t->message);
+	col_text(s, 15, t->log_tail, sizeof t->log_tail);
+}
+
+static int
+task_one(struct store *st, sqlite3_stmt *s, struct store_task *out)
+{
+	int rc;
+
+	if (s == NULL)
+		return -EIO;
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		row_task(s, out);
+	sqlite3_finalize(s);
+	(void)st;
+	return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? -ENOENT : -EIO;
+}
+
+#define ACTIVE "state IN ('pending', 'booting', 'running')"
+
+int64_t
+store_task_add(struct store *st, const char *mac, enum task_type type, const char *image,
+    bool verify, int64_t now)
+{
+	struct store_task cur;
+	struct store_host h;
+	sqlite3_stmt *s;
+	int rc;
+
+	if (store_host_get(st, mac, &h) < 0)
+		return -ENOENT;
+	store_host_free(&h);
+	if (store_task_active(st, mac, &cur) == 0)
+		return -EBUSY;
+	s = prep(st, "INSERT INTO tasks (mac, type, image, state, verify, created)"
+	    " VALUES (?1, ?2, ?3, 'pending', ?4, ?5)");
+	if (s == NULL)
+		return -EIO;
+	bind_text(s, 1, mac);
+	bind_text(s, 2, task_type_name(type));
+	bind_text(s, 3, image);
+	sqlite3_bind_int(s, 4, verify);
+	sqlite3_bind_int64(s, 5, now);
+	rc = run(st, s);
+	if (rc < 0)
+		return rc;
+	return sqlite3_last_insert_rowid(store_db(st));
+}
+
+int
+store_task_get(struct store *st, int64_t id, struct store_task *out)
+{
+	sqlite3_stmt *s = prep(st, "SELECT " TASK_COLS " FROM tasks WHERE id = ?1");
+
+	if (s != NULL)
+		sqlite3_bind_int64(s, 1, id);
+	return task_one(st, s, out);
+}
+
+int
+store_task_active(struct store *st, const char *mac, struct store_task *out)
+{
+	sqlite3_stmt *s = prep(st, "SELECT " TASK_COLS " FROM tasks WHERE mac = ?1"
+	    " AND " ACTIVE " ORDER BY id DESC LIMIT 1");
+
+	if (s != NULL)
+		bind_text(s, 1, mac);
+	return task_one(st, s, out);
+}
+
+int
+store_task_by_token(struct store *st, const uint8_t hash[32], struct store_task *out)
+{
+	sqlite3_stmt *s = prep(st, "SELECT " TASK_COLS " FROM tasks WHERE token_hash = ?1");
+
+	if (s != NULL)
+		sqlite3_bind_blob(s, 1, hash, 32, SQLITE_TRANSIENT);
+	return task_one(st, s, out);
+}
+
+int
+store_task_list(struct store *st, struct store_task *out, size_t max)
+{
+	sqlite3_stmt *s = prep(st, "SELECT " TASK_COLS " FROM tasks ORDER BY id DESC LIMIT ?1");
+	size_t n = 0;
+
+	if (s == NULL)
+		return -EIO;
+	sqlite3_bind_int64(s, 1, (sqlite3_int64)max);
+	while (n < max && sqlite3_step(s) == SQLITE_ROW)
+		row_task(s, &out[n++]);
+	sqlite3_finalize(s);
+	return (int)n;
+}
+
+int
+store_task_boot(struct store *st, int64_t id, const uint8_t hash[32])
+{
+	sqlite3_stmt *s = prep(st, "UPDATE tasks SET token_hash = ?2,"
+	    " state = CASE WHEN state = 'running' THEN 'running' ELSE 'booting' END"
+	    " WHERE id = ?1 AND " ACTIVE);
+	int rc;
+
+	if (s == NULL)
+		return -EIO;
+	sqlite3_bind_int64(s, 1, id);
+	sqlite3_bind_blob(s, 2, hash, 32, SQLITE_TRANSIENT);
+	rc = run(st, s);
+	return rc < 0 ? rc : rc == 0 ? -ESRCH : 0;
+}
+
+int
+store_task_start(struct store *st, int64_t id, int64_t now)
+{
+	sqlite3_stmt *s = prep(st, "UPDATE tasks SET state = 'running',"
+	    " started = CASE WHEN started = 0 THEN ?2 ELSE started END"
+	    " WHERE id = ?1 AND state IN ('booting', 'running')");
+	int rc;
+
+	if (s == NULL)
+		return -EIO;
+	sqlite3_bind_int64(s, 1, id);
+	sqlite3_bind_int64(s, 2, now);
+	rc = run(st, s);
+	return rc < 0 ? rc : rc == 0 ? -ESRCH : 0;
+}
+
+int
+store_task_progress(struct store *st, int64_t id, const char *phase, uint64_t bytes,
+    uint64_t total, uint64_t rate, uint64_t resume_offset)
+{
+	sqlite3_stmt *s = prep(st, "UPDATE tasks SET phase = ?2, bytes = ?3, total = ?4,"
+	    " rate = ?5, resume_offset = max(resume_offset, ?6)"
+	    " WHERE id = ?1 AND state = 'running'");
+	int rc;
+
+	if (s == NULL)
+		return -EIO;
+	sqlite3_bind_int64(s, 1, id);
+	bind_text(s, 2, phase);
+	sqlite3_bind_int64(s, 3, (sqlite3_int64)bytes);
+	sqlite3_bind_int64(s, 4, (sqlite3_int64)total);
+	sqlite3_bind_int64(s, 5, (sqlite3_int64)rate);
+	sqlite3_bind_int64(s, 6, (sqlite3_int64)resume_offset);
+	rc = run(st, s);
+	return rc < 0 ? rc : rc == 0 ? -ESRCH : 0;
+}
+
+int
+store_task_finish(struct store *st, int64_t id, enum task_state state, const char *message,
+    const char *log_tail, int64_t now)
+{
+	sqlite3_stmt *s = prep(st, state == TASK_CANCELLED ?
+	    "UPDATE tasks SET state = ?2, message = ?3, log_tail = ?4, finished = ?5,"
+	    " token_hash = NULL WHERE id = ?1 AND " ACTIVE :
+	    "UPDATE tasks SET state = ?2, message = ?3, log_tail = ?4, finished = ?5,"
+	    " token_hash = NULL WHERE id = ?1 AND state IN ('booting', 'running')");
+	int rc;
+
+	if (s == NULL)
+		return -EIO;
+	sqlite3_bind_int64(s, 1, id);
+	bind_text(s, 2, task_state_name(state));
+	bind_text(s, 3, message);
+	bind_text(s, 4, log_tail);
+	sqlite3_bind_int64(s, 5, now);
+	rc = run(st, s);
+	return rc < 0 ? rc : rc == 0 ? -ESRCH : 0;
+}

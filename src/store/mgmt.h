@@ -1,0 +1,98 @@
+/* Hosts and their tasks: what the imaging side keeps in the store.
+ *
+ * Used by the REST API from libmicrohttpd's threads, each through a store
+ * connection of its own; every call is one statement (SQLite's own
+ * transaction), so nothing here joins the DHCP server's batches.  Task
+ * tokens are kept only as SHA-256 hashes. */
+#ifndef PXED_STORE_MGMT_H
+#define PXED_STORE_MGMT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct store;
+
+#define STORE_MAC_TEXT 18               /* "aa:bb:cc:dd:ee:ff" + NUL */
+#define STORE_TASK_LOG_MAX 4096
+
+struct store_host {
+	char mac[STORE_MAC_TEXT];
+	char name[64];
+	char arch[24];
+	char uuid[40];
+	int64_t first_seen;
+	int64_t last_seen;
+	bool approved;
+	char *inventory;                /* JSON text or NULL; malloc'd */
+};
+
+enum task_type { TASK_DEPLOY, TASK_CAPTURE, TASK_SHELL, TASK_WIPE, TASK_TYPE_COUNT };
+enum task_state {
+	TASK_PENDING,                   /* waiting for the host to boot */
+	TASK_BOOTING,                   /* boot script served, token issued */
+	TASK_RUNNING,                   /* the agent fetched it */
+	TASK_DONE, TASK_FAILED, TASK_CANCELLED, TASK_STATE_COUNT
+};
+
+struct store_task {
+	int64_t id;
+	char mac[STORE_MAC_TEXT];
+	enum task_type type;
+	char image[72];
+	enum task_state state;
+	bool verify;
+	int64_t created, started, finished;
+	char phase[16];
+	uint64_t bytes, total, rate, resume_offset;
+	char message[256];
+	char log_tail[STORE_TASK_LOG_MAX];
+};
+
+const char *task_type_name(enum task_type t);
+int task_type_parse(const char *s);
+const char *task_state_name(enum task_state s);
+bool task_state_active(enum task_state s);
+
+/* Canonical MAC text (lower case, colons) from "AA-BB-..", "aabb.." or
+ * "aa:bb:..".  0 or -EINVAL. */
+int mac_text_canon(const char *in, char out[STORE_MAC_TEXT]);
+
+/* A host seen booting: created (approved = auto_approve) or its last_seen,
+ * arch and uuid updated.  Returns 1 when created, 0 when updated. */
+int store_host_seen(struct store *st, const char *mac, const char *arch,
+    const char *uuid, bool auto_approve, int64_t now);
+/* Added by an administrator (approved).  -EEXIST when present: then the
+ * name is updated and the host approved. */
+int store_host_add(struct store *st, const char *mac, const char *name, int64_t now);
+int store_host_approve(struct store *st, const char *mac, bool approved);
+int store_host_get(struct store *st, const char *mac, struct store_host *out);
+/* Up to max hosts ordered by MAC; returns the count or a negative errno. */
+int store_host_list(struct store *st, struct store_host *out, size_t max);
+int store_host_remove(struct store *st, const char *mac);
+int store_host_set_inventory(struct store *st, const char *mac, const char *json);
+void store_host_free(struct store_host *h);
+
+/* New pending task; -EBUSY when the host has an active one, -ENOENT when
+ * the host is unknown.  Returns the id (> 0). */
+int64_t store_task_add(struct store *st, const char *mac, enum task_type type,
+    const char *image, bool verify, int64_t now);
+int store_task_get(struct store *st, int64_t id, struct store_task *out);
+/* The host's pending, booting or running task: 0, or -ENOENT. */
+int store_task_active(struct store *st, const char *mac, struct store_task *out);
+/* The active task whose token hashes to hash. */
+int store_task_by_token(struct store *st, const uint8_t hash[32], struct store_task *out);
+int store_task_list(struct store *st, struct store_task *out, size_t max);
+/* Issue a token (its hash) for the boot of an active task: -> booting. */
+int store_task_boot(struct store *st, int64_t id, const uint8_t hash[32]);
+/* booting -> running (the agent asked for its task). */
+int store_task_start(struct store *st, int64_t id, int64_t now);
+/* Progress of a running task; -ESRCH when it is no longer running. */
+int store_task_progress(struct store *st, int64_t id, const char *phase, uint64_t bytes,
+    uint64_t total, uint64_t rate, uint64_t resume_offset);
+/* End: done or failed (from running/booting), cancelled (from any active
+ * state); -ESRCH when the task had ended already. */
+int store_task_finish(struct store *st, int64_t id, enum task_state state,
+    const char *message, const char *log_tail, int64_t now);
+
+#endif
