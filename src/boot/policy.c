@@ -15,6 +15,7 @@
 #define TARGET_LOCAL "local"
 #define URL_SCHEME "http://"
 #define NEXT_SERVER_VAR "${next-server}"
+#define MAC_VAR "${mac}"
 #define CLASS_NAME_MAX 16               /* longest class name + NUL, rounded */
 
 static bool
@@ -169,38 +170,67 @@ append(char *out, size_t size, size_t *used, const char *s, size_t len)
 	return 0;
 }
 
-/* Copy url to out with every ${next-server} replaced by the dotted
- * address.  -ENAMETOOLONG when the result does not fit. */
-static int
-expand_url(const char *url, struct in_addr next_server, char *out, size_t size)
+/* The value of the variable at the start of s ("${next-server}" or
+ * "${mac}") and its length, or 0 when none starts there. */
+static size_t
+url_var(const char *s, struct in_addr next_server, const struct boot_client *c,
+    char *value, size_t size)
 {
-	const size_t var_len = strlen(NEXT_SERVER_VAR);
-	char addr[INET_ADDRSTRLEN];
+	if (strncmp(s, NEXT_SERVER_VAR, strlen(NEXT_SERVER_VAR)) == 0) {
+		if (!inet_ntop(AF_INET, &next_server, value, (socklen_t)size))
+			return 0;
+		return strlen(NEXT_SERVER_VAR);
+	}
+	if (strncmp(s, MAC_VAR, strlen(MAC_VAR)) == 0 && c->mac_len > 0 &&
+	    size >= (size_t)c->mac_len * 3) {
+		size_t o = 0;
+		for (size_t i = 0; i < c->mac_len; i++)
+			o += (size_t)snprintf(value + o, size - o, "%s%02x", i ? "-" : "",
+			    c->mac[i]);
+		return strlen(MAC_VAR);
+	}
+	return 0;
+}
 
-	if (!inet_ntop(AF_INET, &next_server, addr, sizeof addr))
-		return -EINVAL;
+/* Copy url to out with ${next-server} replaced by the dotted address and
+ * ${mac} by the client's MAC (aa-bb-cc-dd-ee-ff).  -ENAMETOOLONG when the
+ * result does not fit. */
+static int
+expand_url(const char *url, struct in_addr next_server, const struct boot_client *c,
+    char *out, size_t size)
+{
+	char value[64];
 	size_t used = 0;
+
 	out[0] = '\0';
 	for (;;) {
-		const char *hit = strstr(url, NEXT_SERVER_VAR);
-		size_t lit = hit ? (size_t)(hit - url) : strlen(url);
+		const char *hit = strstr(url, "${");
+		size_t lit = hit ? (size_t)(hit - url) : strlen(url), var;
 		if (append(out, size, &used, url, lit) < 0)
 			return -ENAMETOOLONG;
 		if (!hit)
 			return 0;
-		if (append(out, size, &used, addr, strlen(addr)) < 0)
+		var = url_var(hit, next_server, c, value, sizeof value);
+		if (var == 0) {         /* not ours (iPXE expands its own) */
+			if (append(out, size, &used, hit, 2) < 0)
+				return -ENAMETOOLONG;
+			url = hit + 2;
+			continue;
+		}
+		if (append(out, size, &used, value, strlen(value)) < 0)
 			return -ENAMETOOLONG;
-		url = hit + var_len;
+		url = hit + var;
 	}
 }
 
 static void
-apply_target(const char *target, struct in_addr next_server, struct boot_decision *d)
+apply_target(const char *target, struct in_addr next_server, const struct boot_client *c,
+    struct boot_decision *d)
 {
 	if (strcmp(target, TARGET_LOCAL) == 0) {
 		d->kind = BOOT_LOCAL;
 	} else if (is_http_url(target)) {
-		if (expand_url(target, next_server, d->file, sizeof d->file) == 0) {
+		if (expand_url(target, next_server, c, d->file, sizeof d->file) == 0) {
 			d->kind = BOOT_HTTP;
 		} else {
 			d->kind = BOOT_NOTHING;
@@ -236,7 +266,7 @@ boot_decide(const struct boot_rules *global, const struct boot_rules *subnet,
 	if (!rule)
 		return;
 	d->cls = rule->cls;
-	apply_target(rule->target, next_server, d);
+	apply_target(rule->target, next_server, c, d);
 	if (d->kind == BOOT_NOTHING)
 		return;
 	d->vendor_http_client = is_http_class(d->cls);

@@ -24,7 +24,9 @@
  * ipxe a URL is the script iPXE fetches).  The literal TARGET "local"
  * means: no boot file (PXE clients fall through to the next boot device).
  * "${next-server}" in a URL is replaced by the server's address on the
- * client's subnet. */
+ * client's subnet, "${mac}" by the client's MAC as aa-bb-cc-dd-ee-ff
+ * (e.g. http://${next-server}/api/v1/boot/${mac}.ipxe); other ${...} are
+ * left for iPXE to expand. */
 #ifndef PXED_BOOT_POLICY_H
 #define PXED_BOOT_POLICY_H
 

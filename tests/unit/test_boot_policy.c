@@ -519,6 +519,26 @@ client(struct boot_client *c, const char *vc, uint16_t arch, bool ipxe)
 	boot_classify(&m, c);
 }
 
+/* ${mac} is the client's MAC with dashes; an unknown ${...} stays for
+ * iPXE to expand; a result that does not fit boots nothing. */
+static void
+test_decide_mac_variable(void **state)
+{
+	static const char *const g[] = {
+		"ipxe http://${next-server}:8080/api/v1/boot/${mac}.ipxe?b=${buildarch}", NULL };
+	struct boot_rules global;
+	struct boot_client c;
+	struct boot_decision d;
+
+	(void)state;
+	add_rules(&global, g);
+	client(&c, VC_IPXE_BIOS, 0, true);
+	boot_decide(&global, NULL, NULL, &c, addr("192.0.2.1"), &d);
+	assert_int_equal(d.kind, BOOT_HTTP);
+	assert_string_equal(d.file,
+	    "http://192.0.2.1:8080/api/v1/boot/52-54-00-12-34-56.ipxe?b=${buildarch}");
+}
+
 static void
 test_decide_precedence(void **state)
 {
@@ -729,6 +749,7 @@ main(void)
 		cmocka_unit_test(test_rules_replace),
 		cmocka_unit_test(test_decide_precedence),
 		cmocka_unit_test(test_decide_ipxe),
+		cmocka_unit_test(test_decide_mac_variable),
 		cmocka_unit_test(test_decide_local_and_http),
 		cmocka_unit_test(test_decide_overlong),
 	};
