@@ -4,6 +4,7 @@
  *   pxectl [--server URL] [--json] clients
  *   pxectl [--server URL] [--json] client MAC
  *   pxectl [--server URL] metrics
+ *   pxectl [--server URL] [--token T] [--json] host|image|task ...  (imaging.c)
  *
  * Speaks only the REST API (docs/API.md), never pxed's files. */
 #include <curl/curl.h>
@@ -16,6 +17,7 @@
 #include <time.h>
 
 #include "core/version.h"
+#include "ctl/ctl.h"
 
 #define RESPONSE_MAX (4u << 20)
 
@@ -100,6 +102,95 @@ api_get_json(const char *server, const char *path, bool quiet_404, int *rc)
 	}
 	free(r.data);
 	return root;
+}
+
+static size_t
+read_request_body(char *dst, size_t size, size_t nitems, void *userdata)
+{
+	struct response *r = userdata;      /* data + len = what is left */
+	size_t n = size * nitems < r->len ? size * nitems : r->len;
+
+	memcpy(dst, r->data, n);
+	r->data += n;
+	r->len -= n;
+	return n;
+}
+
+long
+ctl_request(const struct ctl *c, const char *method, const char *path, json_t *body,
+    json_t **out)
+{
+	char url[1024], auth[600], err[CURL_ERROR_SIZE] = "";
+	struct response r = { NULL, 0 }, up = { NULL, 0 };
+	struct curl_slist *hdrs = NULL;
+	char *text = body != NULL ? json_dumps(body, JSON_COMPACT) : NULL;
+	CURL *curl = curl_easy_init();
+	long status = 0;
+	CURLcode rc;
+
+	*out = NULL;
+	if (curl == NULL) {
+		free(text);
+		return 0;
+	}
+	snprintf(url, sizeof url, "%s%s", c->server, path);
+	curl_easy_setopt(curl, CURLOPT_URL, url);
+	curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method);
+	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, collect);
+	curl_easy_setopt(curl, CURLOPT_WRITEDATA, &r);
+	curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, err);
+	curl_easy_setopt(curl, CURLOPT_TIMEOUT, 600L);
+	curl_easy_setopt(curl, CURLOPT_USERAGENT, "pxectl/" PXED_VERSION);
+	if (c->token != NULL) {
+		snprintf(auth, sizeof auth, "Authorization: Bearer %s", c->token);
+		hdrs = curl_slist_append(hdrs, auth);
+	}
+	if (text != NULL) {
+		up.data = text;
+		up.len = strlen(text);
+		hdrs = curl_slist_append(hdrs, "Content-Type: application/json");
+		curl_easy_setopt(curl, CURLOPT_UPLOAD, 1L);
+		curl_easy_setopt(curl, CURLOPT_READFUNCTION, read_request_body);
+		curl_easy_setopt(curl, CURLOPT_READDATA, &up);
+		curl_easy_setopt(curl, CURLOPT_INFILESIZE_LARGE, (curl_off_t)up.len);
+		curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method);
+	}
+	curl_easy_setopt(curl, CURLOPT_HTTPHEADER, hdrs);
+	rc = curl_easy_perform(curl);
+	curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+	curl_easy_cleanup(curl);
+	curl_slist_free_all(hdrs);
+	free(text);
+	if (rc != CURLE_OK) {
+		fprintf(stderr, "pxectl: %s: %s\n", url, err[0] ? err : curl_easy_strerror(rc));
+		free(r.data);
+		return 0;
+	}
+	if (r.len > 0)
+		*out = json_loadb(r.data, r.len, 0, NULL);
+	free(r.data);
+	return status;
+}
+
+void
+ctl_print_error(const char *what, long status, json_t *answer)
+{
+	const char *msg = json_string_value(json_object_get(answer, "error"));
+
+	if (status == 0)
+		return;                 /* ctl_request said why */
+	fprintf(stderr, "pxectl: %s: %s (HTTP %ld)\n", what, msg != NULL ? msg :
+	    status == 401 ? "a valid API token is required (--token or $PXED_TOKEN)" :
+	    "failed", status);
+}
+
+void
+ctl_print_json(json_t *v)
+{
+	char *text = json_dumps(v, JSON_COMPACT);
+
+	printf("%s\n", text != NULL ? text : "null");
+	free(text);
 }
 
 static void
@@ -235,51 +326,104 @@ usage(FILE *out)
 	    "       pxectl [--server URL] [--json] clients\n"
 	    "       pxectl [--server URL] [--json] client MAC\n"
 	    "       pxectl [--server URL] metrics\n"
+	    "       pxectl [options] host list | add MAC [NAME] | show HOST | rm HOST\n"
+	    "                             | approve HOST | deny HOST\n"
+	    "       pxectl [options] image list | show NAME | rm NAME | verify NAME\n"
+	    "       pxectl [options] task list | show ID | cancel ID\n"
+	    "                             | deploy HOST IMAGE [--no-verify] | capture HOST IMAGE\n"
+	    "                             | shell HOST | wipe HOST\n"
 	    "       pxectl --version\n\n"
-	    "  --server URL   pxed's HTTP address (default $PXED_SERVER or http://127.0.0.1)\n"
-	    "  --json         print the server's JSON as it is\n");
+	    "  --server URL       pxed's HTTP address (default $PXED_SERVER or http://127.0.0.1)\n"
+	    "  --token TOKEN      API token for changes (default $PXED_TOKEN, else read\n"
+	    "                     from --token-file)\n"
+	    "  --token-file PATH  file holding the token (default /var/lib/pxed/api-token)\n"
+	    "  --json             print the server's JSON as it is\n"
+	    "HOST is a MAC address or a host's name.\n");
+}
+
+/* The token: --token, $PXED_TOKEN, or the first line of the token file. */
+static const char *
+load_token(const char *given, const char *file, char *buf, size_t size)
+{
+	FILE *f;
+
+	if (given != NULL)
+		return given;
+	if (getenv("PXED_TOKEN") != NULL)
+		return getenv("PXED_TOKEN");
+	f = fopen(file, "r");
+	if (f == NULL)
+		return NULL;
+	if (fgets(buf, (int)size, f) == NULL)
+		buf[0] = '\0';
+	fclose(f);
+	buf[strcspn(buf, "\r\n")] = '\0';
+	return buf[0] != '\0' ? buf : NULL;
+}
+
+static int
+dispatch(const struct ctl *c, int n, char **pos)
+{
+	const char *cmd = pos[0];
+
+	if (strcmp(cmd, "status") == 0 && n == 1)
+		return cmd_status(c->server, c->json);
+	if (strcmp(cmd, "metrics") == 0 && n == 1)
+		return cmd_metrics(c->server);
+	if (strcmp(cmd, "clients") == 0 && n == 1)
+		return cmd_clients(c->server, c->json, false);
+	if (strcmp(cmd, "client") == 0 && n == 2)
+		return cmd_client(c->server, pos[1], c->json);
+	if (strcmp(cmd, "host") == 0 || strcmp(cmd, "hosts") == 0)
+		return ctl_host(c, n - 1, pos + 1);
+	if (strcmp(cmd, "image") == 0 || strcmp(cmd, "images") == 0)
+		return ctl_image(c, n - 1, pos + 1);
+	if (strcmp(cmd, "task") == 0 || strcmp(cmd, "tasks") == 0)
+		return ctl_task(c, n - 1, pos + 1);
+	usage(stderr);
+	return 2;
 }
 
 int
 main(int argc, char **argv)
 {
-	const char *server = getenv("PXED_SERVER");
-	const char *cmd = NULL, *arg = NULL;
-	int as_json = 0, rc = 2;
+	struct ctl c = { .server = getenv("PXED_SERVER") };
+	const char *token = NULL, *token_file = "/var/lib/pxed/api-token";
+	char token_buf[512], *pos[16];
+	int n = 0, rc;
 
-	if (server == NULL)
-		server = "http://127.0.0.1";
+	if (c.server == NULL)
+		c.server = "http://127.0.0.1";
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--server") == 0 && i + 1 < argc) {
-			server = argv[++i];
+			c.server = argv[++i];
+		} else if (strcmp(argv[i], "--token") == 0 && i + 1 < argc) {
+			token = argv[++i];
+		} else if (strcmp(argv[i], "--token-file") == 0 && i + 1 < argc) {
+			token_file = argv[++i];
 		} else if (strcmp(argv[i], "--json") == 0) {
-			as_json = 1;
+			c.json = true;
 		} else if (strcmp(argv[i], "--version") == 0) {
 			printf("pxectl %s\n", PXED_VERSION);
 			return 0;
 		} else if (strcmp(argv[i], "--help") == 0) {
 			usage(stdout);
 			return 0;
-		} else if (cmd == NULL && argv[i][0] != '-') {
-			cmd = argv[i];
-		} else if (arg == NULL && argv[i][0] != '-') {
-			arg = argv[i];
+		} else if ((argv[i][0] != '-' || strcmp(argv[i], "--no-verify") == 0) &&
+		    n < (int)(sizeof pos / sizeof pos[0])) {
+			pos[n++] = argv[i];
 		} else {
 			usage(stderr);
 			return 2;
 		}
 	}
-	curl_global_init(CURL_GLOBAL_DEFAULT);
-	if (cmd != NULL && strcmp(cmd, "status") == 0)
-		rc = cmd_status(server, as_json);
-	else if (cmd != NULL && strcmp(cmd, "metrics") == 0)
-		rc = cmd_metrics(server);
-	else if (cmd != NULL && strcmp(cmd, "clients") == 0)
-		rc = cmd_clients(server, as_json, false);
-	else if (cmd != NULL && strcmp(cmd, "client") == 0 && arg != NULL)
-		rc = cmd_client(server, arg, as_json);
-	else
+	if (n == 0) {
 		usage(stderr);
+		return 2;
+	}
+	c.token = load_token(token, token_file, token_buf, sizeof token_buf);
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	rc = dispatch(&c, n, pos);
 	curl_global_cleanup();
 	return rc;
 }

@@ -1,0 +1,28 @@
+/* pxectl's parts: the HTTP client (pxectl.c) and the commands. */
+#ifndef PXED_CTL_CTL_H
+#define PXED_CTL_CTL_H
+
+#include <jansson.h>
+#include <stdbool.h>
+
+struct ctl {
+	const char *server;             /* "http://127.0.0.1" */
+	const char *token;              /* API token or NULL */
+	bool json;                      /* print the server's JSON */
+};
+
+/* method server+path with an optional JSON body and the token.  Returns
+ * the HTTP status (0 when the server could not be reached; printed) and
+ * the parsed answer in *out (NULL when none or not JSON). */
+long ctl_request(const struct ctl *c, const char *method, const char *path, json_t *body,
+    json_t **out);
+/* Print the server's {"error": ...} (or the status) for a failed call. */
+void ctl_print_error(const char *what, long status, json_t *answer);
+void ctl_print_json(json_t *v);
+
+/* imaging.c: "host ...", "image ...", "task ..."; argv after the noun. */
+int ctl_host(const struct ctl *c, int argc, char **argv);
+int ctl_image(const struct ctl *c, int argc, char **argv);
+int ctl_task(const struct ctl *c, int argc, char **argv);
+
+#endif

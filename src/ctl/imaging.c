@@ -1,0 +1,342 @@
+/* pxectl host|image|task: the imaging side of the REST API. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "ctl/ctl.h"
+
+/* ---- formatting ---- */
+
+static const char *
+str(json_t *o, const char *key)
+{
+	const char *v = json_string_value(json_object_get(o, key));
+
+	return v != NULL ? v : "";
+}
+
+static json_int_t
+num(json_t *o, const char *key)
+{
+	return json_integer_value(json_object_get(o, key));
+}
+
+static void
+when(json_int_t t, char *out, size_t size)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (t <= 0) {
+		snprintf(out, size, "-");
+		return;
+	}
+	localtime_r(&tt, &tm);
+	strftime(out, size, "%Y-%m-%d %H:%M:%S", &tm);
+}
+
+static void
+size_text(json_int_t bytes, char *out, size_t size)
+{
+	static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB" };
+	double v = (double)bytes;
+	size_t u = 0;
+
+	while (v >= 1024 && u + 1 < sizeof units / sizeof units[0]) {
+		v /= 1024;
+		u++;
+	}
+	snprintf(out, size, u == 0 ? "%.0f %s" : "%.1f %s", v, units[u]);
+}
+
+/* Run a call; on success print JSON (--json) or hand the answer to show. */
+static int
+call(const struct ctl *c, const char *method, const char *path, json_t *body,
+    const char *what, void (*show)(json_t *))
+{
+	json_t *answer = NULL;
+	long status = ctl_request(c, method, path, body, &answer);
+	int rc = 0;
+
+	json_decref(body);
+	if (status < 200 || status > 299) {
+		ctl_print_error(what, status, answer);
+		rc = 1;
+	} else if (c->json) {
+		if (answer != NULL)
+			ctl_print_json(answer);
+	} else if (show != NULL) {
+		show(answer);
+	}
+	json_decref(answer);
+	return rc;
+}
+
+/* ---- hosts ---- */
+
+static void
+show_host_row(json_t *h)
+{
+	char seen[32];
+
+	when(num(h, "last_seen"), seen, sizeof seen);
+	printf("%-17s  %-16s  %-8s  %-19s  %s\n", str(h, "mac"), str(h, "name"),
+	    json_is_true(json_object_get(h, "approved")) ? "yes" : "no", seen, str(h, "arch"));
+}
+
+static void
+show_hosts(json_t *a)
+{
+	size_t i;
+	json_t *h;
+
+	printf("%-17s  %-16s  %-8s  %-19s  %s\n", "MAC", "NAME", "APPROVED", "LAST SEEN", "ARCH");
+	json_array_foreach(json_object_get(a, "hosts"), i, h)
+		show_host_row(h);
+}
+
+static void
+show_task_line(json_t *t)
+{
+	char done[32], total[32];
+
+	size_text(num(t, "bytes"), done, sizeof done);
+	size_text(num(t, "total"), total, sizeof total);
+	printf("%-6" JSON_INTEGER_FORMAT " %-17s  %-8s %-16s %-10s %-8s %s / %s  %s\n",
+	    num(t, "id"), str(t, "host"), str(t, "type"), str(t, "image"), str(t, "state"),
+	    str(t, "phase"), done, total, str(t, "message"));
+}
+
+static void
+show_host(json_t *h)
+{
+	json_t *task = json_object_get(h, "task"), *inv = json_object_get(h, "inventory");
+	char first[32], last[32];
+
+	when(num(h, "first_seen"), first, sizeof first);
+	when(num(h, "last_seen"), last, sizeof last);
+	printf("host %s\n  name      %s\n  approved  %s\n  arch      %s\n  uuid      %s\n"
+	    "  first     %s\n  last      %s\n", str(h, "mac"), str(h, "name"),
+	    json_is_true(json_object_get(h, "approved")) ? "yes" : "no", str(h, "arch"),
+	    str(h, "uuid"), first, last);
+	if (json_is_object(inv)) {
+		char ram[32];
+		size_text(num(inv, "ram"), ram, sizeof ram);
+		printf("  cpu       %s (%" JSON_INTEGER_FORMAT " cores), %s RAM\n", str(inv, "cpu"),
+		    num(inv, "cores"), ram);
+	}
+	if (json_is_object(task)) {
+		printf("  task      ");
+		show_task_line(task);
+	} else {
+		printf("  task      none (boots its local disk)\n");
+	}
+}
+
+/* prefix + the escaped argument + suffix, e.g. /api/v1/hosts/ lab1 /approve */
+static char *
+path3(const char *prefix, const char *arg, const char *suffix)
+{
+	static char path[512];
+	char enc[256];
+	size_t o = 0;
+
+	/* names and MACs are [A-Za-z0-9._:-]; anything else is escaped */
+	for (const char *p = arg; *p != '\0' && o + 4 < sizeof enc; p++) {
+		unsigned char ch = (unsigned char)*p;
+		if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		    (ch >= '0' && ch <= '9') || strchr("._:-", ch) != NULL)
+			enc[o++] = (char)ch;
+		else
+			o += (size_t)snprintf(enc + o, sizeof enc - o, "%%%02X", ch);
+	}
+	enc[o] = '\0';
+	snprintf(path, sizeof path, "%s%s%s", prefix, enc, suffix);
+	return path;
+}
+
+int
+ctl_host(const struct ctl *c, int argc, char **argv)
+{
+	const char *verb = argc > 0 ? argv[0] : "list";
+
+	if (strcmp(verb, "list") == 0 && argc <= 1)
+		return call(c, "GET", "/api/v1/hosts", NULL, "host list", show_hosts);
+	if (strcmp(verb, "add") == 0 && (argc == 2 || argc == 3))
+		return call(c, "POST", "/api/v1/hosts", json_pack("{s:s,s:s}", "mac", argv[1],
+		    "name", argc == 3 ? argv[2] : ""), "host add", show_host);
+	if (strcmp(verb, "show") == 0 && argc == 2)
+		return call(c, "GET", path3("/api/v1/hosts/", argv[1], ""), NULL, "host show",
+		    show_host);
+	if (strcmp(verb, "rm") == 0 && argc == 2)
+		return call(c, "DELETE", path3("/api/v1/hosts/", argv[1], ""), NULL, "host rm",
+		    NULL);
+	if ((strcmp(verb, "approve") == 0 || strcmp(verb, "deny") == 0) && argc == 2)
+		return call(c, "POST", path3("/api/v1/hosts/", argv[1],
+		    strcmp(verb, "approve") == 0 ? "/approve" : "/deny"), NULL,
+		    verb, show_host);
+	fprintf(stderr, "pxectl: host list | add MAC [NAME] | show HOST | rm HOST |"
+	    " approve HOST | deny HOST\n");
+	return 2;
+}
+
+/* ---- images ---- */
+
+static void
+show_images(json_t *a)
+{
+	size_t i;
+	json_t *im;
+
+	printf("%-24s  %10s  %10s  %10s  %7s  %s\n", "NAME", "DISK", "USED", "STORED",
+	    "CHUNKS", "CREATED");
+	json_array_foreach(json_object_get(a, "images"), i, im) {
+		char disk[32], used[32], stored[32], created[32];
+		size_text(num(im, "disk_size"), disk, sizeof disk);
+		size_text(num(im, "used"), used, sizeof used);
+		size_text(num(im, "stored"), stored, sizeof stored);
+		when(num(im, "created"), created, sizeof created);
+		printf("%-24s  %10s  %10s  %10s  %7" JSON_INTEGER_FORMAT "  %s\n", str(im, "name"),
+		    disk, used, stored, num(im, "chunks"), created);
+	}
+}
+
+static void
+show_image(json_t *im)
+{
+	char disk[32], used[32], stored[32], created[32];
+	size_t i;
+	json_t *p;
+
+	size_text(num(im, "disk_size"), disk, sizeof disk);
+	size_text(num(im, "used"), used, sizeof used);
+	size_text(num(im, "stored"), stored, sizeof stored);
+	when(num(im, "created"), created, sizeof created);
+	printf("image %s\n  created   %s\n  disk      %s, %s partition table\n"
+	    "  used      %s in %" JSON_INTEGER_FORMAT " chunks, %s stored\n", str(im, "name"),
+	    created, disk, str(im, "table"), used, num(im, "chunks"), stored);
+	json_array_foreach(json_object_get(im, "partition_list"), i, p) {
+		char len[32], pused[32];
+		size_text(num(p, "length"), len, sizeof len);
+		size_text(num(p, "used"), pused, sizeof pused);
+		printf("  part %-3" JSON_INTEGER_FORMAT " %-5s %10s, %10s used\n", num(p, "index"),
+		    str(p, "fs"), len, pused);
+	}
+}
+
+static void
+show_verify(json_t *v)
+{
+	if (json_is_true(json_object_get(v, "ok")))
+		printf("image %s: every chunk verified\n", str(v, "name"));
+	else
+		printf("image %s: %" JSON_INTEGER_FORMAT " bad chunk(s): %s\n", str(v, "name"),
+		    num(v, "bad_chunks"), str(v, "error"));
+}
+
+static void
+show_removed(json_t *v)
+{
+	char freed[32];
+
+	size_text(num(v, "bytes_freed"), freed, sizeof freed);
+	printf("image %s removed; %" JSON_INTEGER_FORMAT " unused chunks deleted (%s)\n",
+	    str(v, "removed"), num(v, "chunks_deleted"), freed);
+}
+
+int
+ctl_image(const struct ctl *c, int argc, char **argv)
+{
+	const char *verb = argc > 0 ? argv[0] : "list";
+
+	if (strcmp(verb, "list") == 0 && argc <= 1)
+		return call(c, "GET", "/api/v1/images", NULL, "image list", show_images);
+	if (strcmp(verb, "show") == 0 && argc == 2)
+		return call(c, "GET", path3("/api/v1/images/", argv[1], ""), NULL, "image show",
+		    show_image);
+	if (strcmp(verb, "rm") == 0 && argc == 2)
+		return call(c, "DELETE", path3("/api/v1/images/", argv[1], ""), NULL,
+		    "image rm", show_removed);
+	if (strcmp(verb, "verify") == 0 && argc == 2) {
+		json_t *answer = NULL;
+		long status = ctl_request(c, "POST", path3("/api/v1/images/", argv[1],
+		    "/verify"), NULL, &answer);
+		int ok = status == 200 && json_is_true(json_object_get(answer, "ok"));
+		if (status != 200)
+			ctl_print_error("image verify", status, answer);
+		else if (c->json)
+			ctl_print_json(answer);
+		else
+			show_verify(answer);
+		json_decref(answer);
+		return ok ? 0 : 1;
+	}
+	fprintf(stderr, "pxectl: image list | show NAME | rm NAME | verify NAME\n");
+	return 2;
+}
+
+/* ---- tasks ---- */
+
+static void
+show_tasks(json_t *a)
+{
+	size_t i;
+	json_t *t;
+
+	printf("%-6s %-17s  %-8s %-16s %-10s %-8s %s\n", "ID", "HOST", "TYPE", "IMAGE", "STATE",
+	    "PHASE", "PROGRESS");
+	json_array_foreach(json_object_get(a, "tasks"), i, t)
+		show_task_line(t);
+}
+
+static void
+show_task(json_t *t)
+{
+	char created[32], started[32], finished[32];
+
+	when(num(t, "created"), created, sizeof created);
+	when(num(t, "started"), started, sizeof started);
+	when(num(t, "finished"), finished, sizeof finished);
+	show_task_line(t);
+	printf("  created %s, started %s, finished %s\n", created, started, finished);
+	if (str(t, "log")[0] != '\0')
+		printf("  log:\n%s\n", str(t, "log"));
+}
+
+static int
+task_new(const struct ctl *c, const char *type, const char *host, const char *image,
+    bool verify)
+{
+	return call(c, "POST", "/api/v1/tasks", json_pack("{s:s,s:s,s:s,s:b}", "host", host,
+	    "type", type, "image", image != NULL ? image : "", "verify", verify), type,
+	    show_task);
+}
+
+int
+ctl_task(const struct ctl *c, int argc, char **argv)
+{
+	const char *verb = argc > 0 ? argv[0] : "list";
+	bool verify = true;
+
+	if (argc > 0 && strcmp(argv[argc - 1], "--no-verify") == 0) {
+		verify = false;
+		argc--;
+	}
+	if (strcmp(verb, "list") == 0 && argc <= 1)
+		return call(c, "GET", "/api/v1/tasks", NULL, "task list", show_tasks);
+	if (strcmp(verb, "show") == 0 && argc == 2)
+		return call(c, "GET", path3("/api/v1/tasks/", argv[1], ""), NULL, "task show",
+		    show_task);
+	if (strcmp(verb, "cancel") == 0 && argc == 2)
+		return call(c, "POST", path3("/api/v1/tasks/", argv[1], "/cancel"), NULL,
+		    "task cancel", show_task);
+	if ((strcmp(verb, "deploy") == 0 || strcmp(verb, "capture") == 0) && argc == 3)
+		return task_new(c, verb, argv[1], argv[2], verify);
+	if ((strcmp(verb, "shell") == 0 || strcmp(verb, "wipe") == 0) && argc == 2)
+		return task_new(c, verb, argv[1], NULL, verify);
+	fprintf(stderr, "pxectl: task list | show ID | cancel ID | deploy HOST IMAGE [--no-verify]"
+	    " | capture HOST IMAGE | shell HOST | wipe HOST\n");
+	return 2;
+}
