@@ -435,7 +435,7 @@ static int
 gc_dir(const struct image_repo *r, const char *sub, const struct sha_set *keep,
     time_t cutoff, uint64_t *freed)
 {
-	char rel[64], path[160];
+	char rel[64];
 	int fd, removed = 0;
 	struct dirent *e;
 	DIR *d;
@@ -457,10 +457,9 @@ gc_dir(const struct image_repo *r, const char *sub, const struct sha_set *keep,
 			continue;
 		if (keep->n > 0 && bsearch(sha, keep->v, keep->n, SHA256_LEN, sha_cmp) != NULL)
 			continue;
-		snprintf(path, sizeof path, "%s/%s", rel, e->d_name);
-		if (fstatat(r->dirfd, path, &st, 0) < 0 || st.st_mtime > cutoff)
+		if (fstatat(dirfd(d), e->d_name, &st, 0) < 0 || st.st_mtime > cutoff)
 			continue;
-		if (unlinkat(r->dirfd, path, 0) == 0) {
+		if (unlinkat(dirfd(d), e->d_name, 0) == 0) {
 			*freed += (uint64_t)st.st_size;
 			removed++;
 		}

@@ -1,0 +1,244 @@
+/* Hosts and tasks in the store: registration, approval, the task life
+ * cycle and its guards (one active task per host, tokens, cancel), and the
+ * upgrade of a database made by the first schema. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+#include <sqlite3.h>
+
+#include "core/log.h"
+#include "core/util.h"
+#include "store/mgmt.h"
+#include "store/store.h"
+
+struct fixture {
+	char dir[64];
+	struct store *st;
+};
+
+static int
+setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof *f);
+
+	assert_non_null(f);
+	log_init("test_store_mgmt", true, LOG_LEVEL_WARN);
+	str_copy(f->dir, "/tmp/pxed-test-mgmt.XXXXXX", sizeof f->dir);
+	assert_non_null(mkdtemp(f->dir));
+	assert_int_equal(store_open(&f->st, f->dir), 0);
+	*state = f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fixture *f = *state;
+	static const char *const names[] = { "pxed.db", "pxed.db-wal", "pxed.db-shm" };
+	char path[128];
+
+	store_close(f->st);
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
+		snprintf(path, sizeof path, "%s/%s", f->dir, names[i]);
+		unlink(path);
+	}
+	assert_int_equal(rmdir(f->dir), 0);
+	free(f);
+	return 0;
+}
+
+static void
+test_mac_canon(void **state)
+{
+	static const struct { const char *in; const char *out; } ok[] = {
+		{ "52:54:00:12:34:56", "52:54:00:12:34:56" },
+		{ "52-54-00-AB-CD-EF", "52:54:00:ab:cd:ef" },
+		{ "525400abcdef", "52:54:00:ab:cd:ef" },
+		{ "5254.00ab.cdef", "52:54:00:ab:cd:ef" },
+	};
+	static const char *const bad[] = {
+		"", "52:54:00:12:34", "52:54:00:12:34:56:78", "52:54:00:12:34:5g",
+		"5:254:00:12:34:56", "lab1", "52:54:00:12:34:56 ",
+	};
+	char out[STORE_MAC_TEXT];
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(ok); i++) {
+		assert_int_equal(mac_text_canon(ok[i].in, out), 0);
+		assert_string_equal(out, ok[i].out);
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++)
+		assert_int_equal(mac_text_canon(bad[i], out), -EINVAL);
+}
+
+static void
+test_hosts(void **state)
+{
+	struct fixture *f = *state;
+	struct store_host h, list[4];
+
+	/* seen first: registered, approval as the server says */
+	assert_int_equal(store_host_seen(f->st, "52:54:00:00:00:01", "efi64", "", false, 100), 1);
+	assert_int_equal(store_host_seen(f->st, "52:54:00:00:00:01", "", "uuid-1", false, 200), 0);
+	assert_int_equal(store_host_get(f->st, "52:54:00:00:00:01", &h), 0);
+	assert_false(h.approved);
+	assert_string_equal(h.arch, "efi64");       /* an empty arch keeps the old one */
+	assert_string_equal(h.uuid, "uuid-1");
+	assert_int_equal(h.first_seen, 100);
+	assert_int_equal(h.last_seen, 200);
+	store_host_free(&h);
+	/* an administrator adds it: approved and named */
+	assert_int_equal(store_host_add(f->st, "52:54:00:00:00:01", "lab1", 300), -EEXIST);
+	assert_int_equal(store_host_add(f->st, "52:54:00:00:00:02", "lab2", 300), 0);
+	assert_int_equal(store_host_get(f->st, "52:54:00:00:00:01", &h), 0);
+	assert_true(h.approved);
+	assert_string_equal(h.name, "lab1");
+	store_host_free(&h);
+	assert_int_equal(store_host_approve(f->st, "52:54:00:00:00:02", false), 0);
+	assert_int_equal(store_host_approve(f->st, "52:54:00:00:00:09", true), -ENOENT);
+	assert_int_equal(store_host_set_inventory(f->st, "52:54:00:00:00:02", "{\"ram\":1}"), 0);
+	assert_int_equal(store_host_list(f->st, list, 4), 2);
+	assert_string_equal(list[0].mac, "52:54:00:00:00:01");
+	assert_string_equal(list[1].inventory, "{\"ram\":1}");
+	assert_false(list[1].approved);
+	for (int i = 0; i < 2; i++)
+		store_host_free(&list[i]);
+	assert_int_equal(store_host_remove(f->st, "52:54:00:00:00:02"), 0);
+	assert_int_equal(store_host_remove(f->st, "52:54:00:00:00:02"), -ENOENT);
+	assert_int_equal(store_host_get(f->st, "52:54:00:00:00:02", &h), -ENOENT);
+}
+
+static void
+test_task_life(void **state)
+{
+	struct fixture *f = *state;
+	const char *mac = "52:54:00:00:00:01";
+	uint8_t tok1[32], tok2[32];
+	struct store_task t;
+	int64_t id;
+
+	memset(tok1, 1, sizeof tok1);
+	memset(tok2, 2, sizeof tok2);
+	assert_int_equal(store_task_add(f->st, mac, TASK_DEPLOY, "img", true, 10), -ENOENT);
+	assert_int_equal(store_host_add(f->st, mac, "lab1", 1), 0);
+	id = store_task_add(f->st, mac, TASK_DEPLOY, "img", true, 10);
+	assert_true(id > 0);
+	/* one active task per host */
+	assert_int_equal(store_task_add(f->st, mac, TASK_WIPE, "", true, 11), -EBUSY);
+	/* not running: no progress, no start before the boot */
+	assert_int_equal(store_task_progress(f->st, id, "deploy", 1, 2, 3, 0), -ESRCH);
+	assert_int_equal(store_task_start(f->st, id, 12), -ESRCH);
+	/* the boot issues a token; a second boot replaces it */
+	assert_int_equal(store_task_boot(f->st, id, tok1), 0);
+	assert_int_equal(store_task_boot(f->st, id, tok2), 0);
+	assert_int_equal(store_task_by_token(f->st, tok1, &t), -ENOENT);
+	assert_int_equal(store_task_by_token(f->st, tok2, &t), 0);
+	assert_int_equal(t.state, TASK_BOOTING);
+	assert_int_equal(store_task_start(f->st, id, 13), 0);
+	assert_int_equal(store_task_progress(f->st, id, "deploy", 100, 1000, 50, 64), 0);
+	/* resume_offset never goes back */
+	assert_int_equal(store_task_progress(f->st, id, "deploy", 200, 1000, 50, 32), 0);
+	assert_int_equal(store_task_active(f->st, mac, &t), 0);
+	assert_int_equal(t.id, id);
+	assert_int_equal(t.state, TASK_RUNNING);
+	assert_int_equal(t.started, 13);
+	assert_int_equal(t.bytes, 200);
+	assert_int_equal(t.resume_offset, 64);
+	assert_string_equal(t.phase, "deploy");
+	/* a reboot mid-task: booting again keeps it running, token renewed */
+	assert_int_equal(store_task_boot(f->st, id, tok1), 0);
+	assert_int_equal(store_task_get(f->st, id, &t), 0);
+	assert_int_equal(t.state, TASK_RUNNING);
+	assert_int_equal(store_task_finish(f->st, id, TASK_DONE, "ok", "log", 20), 0);
+	assert_int_equal(store_task_finish(f->st, id, TASK_FAILED, "late", "", 21), -ESRCH);
+	assert_int_equal(store_task_by_token(f->st, tok1, &t), -ENOENT);    /* token gone */
+	assert_int_equal(store_task_get(f->st, id, &t), 0);
+	assert_int_equal(t.state, TASK_DONE);
+	assert_string_equal(t.message, "ok");
+	assert_int_equal(t.finished, 20);
+	assert_int_equal(store_task_active(f->st, mac, &t), -ENOENT);
+	/* a new task once the last ended; cancel works from pending */
+	id = store_task_add(f->st, mac, TASK_CAPTURE, "new", false, 30);
+	assert_true(id > 0);
+	assert_int_equal(store_task_finish(f->st, id, TASK_DONE, "", "", 31), -ESRCH);
+	assert_int_equal(store_task_finish(f->st, id, TASK_CANCELLED, "by admin", "", 31), 0);
+	assert_int_equal(store_task_get(f->st, id, &t), 0);
+	assert_int_equal(t.state, TASK_CANCELLED);
+	assert_false(t.verify);
+	/* removing the host removes its tasks */
+	assert_int_equal(store_host_remove(f->st, mac), 0);
+	assert_int_equal(store_task_get(f->st, id, &t), -ENOENT);
+}
+
+static void
+test_task_names(void **state)
+{
+	(void)state;
+	for (int i = 0; i < TASK_TYPE_COUNT; i++)
+		assert_int_equal(task_type_parse(task_type_name((enum task_type)i)), i);
+	assert_int_equal(task_type_parse("format-c"), -EINVAL);
+	assert_true(task_state_active(TASK_PENDING));
+	assert_true(task_state_active(TASK_RUNNING));
+	assert_false(task_state_active(TASK_DONE));
+	assert_false(task_state_active(TASK_CANCELLED));
+}
+
+/* A database made by schema 1 (leases and events only) is upgraded in
+ * place and keeps its leases. */
+static void
+test_upgrade_from_v1(void **state)
+{
+	struct fixture *f = *state;
+	char path[128];
+	sqlite3 *db;
+
+	store_close(f->st);
+	f->st = NULL;
+	snprintf(path, sizeof path, "%s/pxed.db", f->dir);
+	unlink(path);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "PRAGMA journal_mode=WAL;"
+	    "CREATE TABLE schema_version (version INTEGER PRIMARY KEY);"
+	    "INSERT INTO schema_version VALUES (1);"
+	    "CREATE TABLE leases (address INTEGER PRIMARY KEY, mac BLOB NOT NULL,"
+	    " client_id BLOB, state INTEGER NOT NULL, starts INTEGER NOT NULL,"
+	    " expires INTEGER NOT NULL, hostname TEXT NOT NULL);"
+	    "CREATE TABLE events (id INTEGER PRIMARY KEY, mac BLOB NOT NULL,"
+	    " when_ms INTEGER NOT NULL, kind TEXT NOT NULL, detail TEXT NOT NULL);"
+	    "CREATE INDEX events_mac_id ON events (mac, id);"
+	    "INSERT INTO leases VALUES (3221225994, x'525400000001', NULL, 2, 1, 9e9, 'a');",
+	    NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	assert_int_equal(store_open(&f->st, f->dir), 0);
+	assert_int_equal(store_host_add(f->st, "52:54:00:00:00:01", "after-upgrade", 1), 0);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	sqlite3_stmt *s;
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT (SELECT count(*) FROM leases),"
+	    " (SELECT max(version) FROM schema_version)", -1, &s, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+	assert_int_equal(sqlite3_column_int(s, 0), 1);
+	assert_int_equal(sqlite3_column_int(s, 1), 2);
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_mac_canon),
+		cmocka_unit_test(test_task_names),
+		cmocka_unit_test_setup_teardown(test_hosts, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_task_life, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_upgrade_from_v1, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
