@@ -1,0 +1,213 @@
+#!/bin/bash
+# The imaging API with curl and pxectl against pxed in a two-namespace lab:
+# the API token, hosts (registration by boot script, approval), tasks and
+# their guards, the boot script and its task token, the agent's endpoints
+# (403 for a wrong token), chunk uploads verified by hash, manifests
+# published only whole, chunks served as files, a full disk (507) that
+# leaves nothing behind, persistence across a restart.
+LAB_ID=${LAB_ID:-ia$$}
+source "$(dirname "$0")/../lib/lab.sh"
+
+PXECTL=${PXECTL:-build/asan/pxectl}
+lab_up || { echo "not ok - lab_up"; exit 1; }
+OUT=$LAB_DIR/out
+mkdir -p "$OUT"
+URL=http://$LAB_SRV_IP
+MAC=52:54:00:aa:00:01
+MAC2=52:54:00:aa:00:02
+eq() { [ "$1" = "$2" ] || { echo "# got '$1', expected '$2'"; return 1; }; }
+has() { grep -q -- "$2" <<<"$1" || { echo "# '$2' not in: $1"; return 1; }; }
+
+# api METHOD PATH [TOKEN] [curl args...]: prints "STATUS BODY"
+api() {
+	local method=$1 path=$2 token=${3:-} auth=()
+	shift 3 2>/dev/null || shift $#
+	[ -n "$token" ] && auth=(-H "Authorization: Bearer $token")
+	in_cli timeout 30 curl -sS -X "$method" "${auth[@]}" -o "$OUT/body" \
+		-w '%{http_code}' "$@" "$URL$path"
+	echo " $(cat "$OUT/body" 2>/dev/null)"
+}
+code() { echo "${1%% *}"; }
+body() { echo "${1#* }"; }
+jget() { python3 -c 'import json,sys; v=json.loads(sys.argv[1]); print(eval("v"+sys.argv[2]))' "$(body "$1")" "$2"; }
+ctl() { in_cli timeout 30 "$PXECTL" --server "$URL" --token-file "$LAB_DIR/state/api-token" "$@"; }
+
+pxed_start || { echo "not ok - pxed_start"; exit 1; }
+
+# --- the token --------------------------------------------------------------
+TOKEN=$(cat "$LAB_DIR/state/api-token")
+check "api token created, 64 hex digits" [ "${#TOKEN}" -eq 64 ]
+check "api token file is mode 600" eq "$(stat -c %a "$LAB_DIR/state/api-token")" 600
+
+# --- hosts ------------------------------------------------------------------
+r=$(api POST /api/v1/hosts "" -d "{\"mac\":\"$MAC\",\"name\":\"lab1\"}")
+check "host add without a token: 401" eq "$(code "$r")" 401
+r=$(api POST /api/v1/hosts "wrong-token-0123456789" -d "{\"mac\":\"$MAC\",\"name\":\"lab1\"}")
+check "host add with a wrong token: 401" eq "$(code "$r")" 401
+r=$(api POST /api/v1/hosts "$TOKEN" -d '{"mac":"nonsense"}')
+check "host add with a bad MAC: 400" eq "$(code "$r")" 400
+r=$(api POST /api/v1/hosts "$TOKEN" -d '{"mac":')
+check "host add with broken JSON: 400" eq "$(code "$r")" 400
+out=$(ctl host add "$MAC" lab1)
+check "pxectl host add" has "$out" "approved  yes"
+r=$(api GET /api/v1/boot/52-54-00-aa-00-09.ipxe)
+check "boot script of an unknown host: 200" eq "$(code "$r")" 200
+check "boot script of an unknown host: local boot (exit)" has "$(body "$r")" "^exit"
+out=$(ctl host list)
+check "an unknown host that booted is registered" has "$out" "52:54:00:aa:00:09"
+r=$(api GET /api/v1/boot/not-a-mac.ipxe)
+check "boot script for a non-MAC: 404" eq "$(code "$r")" 404
+
+# --- tasks --------------------------------------------------------------------
+r=$(api POST /api/v1/tasks "$TOKEN" -d "{\"host\":\"lab1\",\"type\":\"deploy\",\"image\":\"none\"}")
+check "deploy of a missing image: 404" eq "$(code "$r")" 404
+r=$(api POST /api/v1/tasks "$TOKEN" -d "{\"host\":\"lab1\",\"type\":\"explode\"}")
+check "unknown task type: 400" eq "$(code "$r")" 400
+r=$(api POST /api/v1/tasks "$TOKEN" -d "{\"host\":\"nobody\",\"type\":\"wipe\"}")
+check "task for an unknown host: 404" eq "$(code "$r")" 404
+out=$(ctl task capture lab1 golden)
+check "pxectl task capture" has "$out" "capture  golden"
+r=$(api POST /api/v1/tasks "$TOKEN" -d "{\"host\":\"$MAC\",\"type\":\"wipe\"}")
+check "a second task for a busy host: 409" eq "$(code "$r")" 409
+
+# --- the boot script and the task token ---------------------------------------
+r=$(api GET /api/v1/boot/52-54-00-AA-00-01.ipxe)
+script=$(body "$r")
+check "boot script with a task: kernel line" has "$script" "kernel http://$LAB_SRV_IP/bootenv/vmlinuz"
+check "boot script with a task: initrd line" has "$script" "initrd --name initrd http://$LAB_SRV_IP/bootenv/initrd"
+check "boot script with a task: server and task on the command line" \
+	has "$script" "pxed.server=http://$LAB_SRV_IP pxed.task=1 "
+TT=$(sed -n 's/.*pxed\.token=\([0-9a-f]*\).*/\1/p' <<<"$script")
+check "boot script with a task: a 64-digit task token" [ "${#TT}" -eq 64 ]
+check "the task token is not stored in clear" \
+	bash -c "! grep -qa '$TT' '$LAB_DIR'/state/pxed.db*"
+r=$(api GET /api/v1/agent/task "")
+check "agent without a token: 401" eq "$(code "$r")" 401
+r=$(api GET /api/v1/agent/task "$TOKEN")
+check "agent with the admin token: 403" eq "$(code "$r")" 403
+r=$(api GET /api/v1/agent/task "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef")
+check "agent with a wrong task token: 403" eq "$(code "$r")" 403
+r=$(api POST /api/v1/agent/progress "$TT" -d '{"phase":"capture","bytes":1,"total":2}')
+check "progress before the task was fetched: 409" eq "$(code "$r")" 409
+r=$(api GET /api/v1/agent/task "$TT")
+check "agent fetches its task: 200" eq "$(code "$r")" 200
+check "the task is a capture of golden" eq "$(jget "$r" '["type"]')/$(jget "$r" '["image"]')" capture/golden
+check "the task names the chunk URL" eq "$(jget "$r" '["chunk_url"]')" "$URL/images/chunks/"
+r=$(api POST /api/v1/agent/inventory "$TT" -d '{"cpu":"Test CPU","cores":2,"ram":1073741824}')
+check "inventory: 204" eq "$(code "$r")" 204
+out=$(ctl host show lab1)
+check "pxectl host show: inventory and running task" has "$out" "Test CPU (2 cores)"
+check "pxectl host show: the task runs" has "$out" "running"
+
+# --- chunks -------------------------------------------------------------------
+head -c 3000000 /dev/urandom >"$OUT/c1"
+yes pxed | head -c 2000000 >"$OUT/c2"
+for c in c1 c2; do zstd -q -f "$OUT/$c" -o "$OUT/$c.zst"; done
+S1=$(sha256sum <"$OUT/c1" | cut -c1-64)
+S2=$(sha256sum <"$OUT/c2" | cut -c1-64)
+r=$(api POST /api/v1/agent/chunks/missing "$TT" -d "[\"$S1\",\"$S2\"]")
+check "chunks/missing: both missing" eq "$(jget "$r" '.__len__()')" 2
+r=$(api PUT "/api/v1/agent/chunks/$S1" "$TT" --data-binary "@$OUT/c1.zst")
+check "chunk upload: 201" eq "$(code "$r")" 201
+r=$(api PUT "/api/v1/agent/chunks/$S1" "$TT" --data-binary "@$OUT/c1.zst")
+check "the same chunk again: 200" eq "$(code "$r")" 200
+r=$(api PUT "/api/v1/agent/chunks/$S2" "$TT" --data-binary "@$OUT/c1.zst")
+check "a chunk under a wrong hash: 422" eq "$(code "$r")" 422
+head -c 5000 "$OUT/c1.zst" >"$OUT/cut.zst"
+r=$(api PUT "/api/v1/agent/chunks/$S2" "$TT" --data-binary "@$OUT/cut.zst")
+check "a cut chunk: 400" eq "$(code "$r")" 400
+head -c 20000000 /dev/zero >"$OUT/big"
+r=$(api PUT "/api/v1/agent/chunks/$S2" "$TT" --data-binary "@$OUT/big")
+check "a chunk body over the limit: 413" eq "$(code "$r")" 413
+r=$(api POST /api/v1/agent/chunks/missing "$TT" -d "[\"$S1\",\"$S2\"]")
+check "chunks/missing: only the second is missing" eq "$(jget "$r" '[0]')" "$S2"
+r=$(api POST /api/v1/agent/chunks/missing "$TT" -d '["xyz"]')
+check "chunks/missing with a bad hash: 400" eq "$(code "$r")" 400
+man() {
+	printf '{"format":1,"name":"%s","created":1700000000,"disk":{"size":%s,"sector_size":512,"table":"none"},"chunk_size":4194304,"partitions":[],"table_chunks":[],"chunks":[[0,3000000,"%s"],[4194304,2000000,"%s"]]}' \
+		"$1" 67108864 "$S1" "$S2" >"$OUT/manifest"
+}
+man golden
+r=$(api PUT /api/v1/agent/manifest "$TT" --data-binary "@$OUT/manifest")
+check "manifest with a missing chunk: 409" eq "$(code "$r")" 409
+check "manifest with a missing chunk: names it" has "$(body "$r")" "$S2"
+out=$(ctl image list)
+check "no half image is listed" bash -c "! grep -q golden <<<'$out'"
+r=$(api PUT "/api/v1/agent/chunks/$S2" "$TT" --data-binary "@$OUT/c2.zst")
+check "second chunk upload: 201" eq "$(code "$r")" 201
+man other
+r=$(api PUT /api/v1/agent/manifest "$TT" --data-binary "@$OUT/manifest")
+check "manifest for another image than the task's: 403" eq "$(code "$r")" 403
+man golden
+r=$(api PUT /api/v1/agent/manifest "$TT" --data-binary "@$OUT/manifest")
+check "manifest published: 201" eq "$(code "$r")" 201
+out=$(ctl image list)
+check "pxectl image list shows golden" has "$out" "golden"
+r=$(api GET /api/v1/images/golden)
+check "image info: 2 chunks, 5000000 bytes used" eq "$(jget "$r" '["chunks"]')/$(jget "$r" '["used"]')" 2/5000000
+in_cli timeout 30 curl -sS -o "$OUT/got.zst" "$URL/images/chunks/${S1:0:2}/$S1.zst"
+check "chunks are served as files" cmp "$OUT/got.zst" "$OUT/c1.zst"
+r=$(api GET /api/v1/images/golden/manifest)
+check "the manifest needs the token: 401" eq "$(code "$r")" 401
+r=$(api GET /api/v1/images/golden/manifest "$TOKEN")
+check "the manifest with the token: 200" eq "$(code "$r")" 200
+r=$(api GET /images/manifests/golden.json)
+check "manifests are not served as files" eq "$(code "$r")" 404
+r=$(api POST /api/v1/agent/progress "$TT" -d '{"phase":"capture","bytes":5000000,"total":5000000,"rate":100}')
+check "progress: 204" eq "$(code "$r")" 204
+r=$(api POST /api/v1/agent/result "$TT" -d '{"ok":true,"message":"captured","log":"all good"}')
+check "result: 204" eq "$(code "$r")" 204
+out=$(ctl task show 1)
+check "pxectl task show: done, captured" has "$out" "done"
+r=$(api GET /api/v1/agent/task "$TT")
+check "the token of an ended task: 403" eq "$(code "$r")" 403
+out=$(ctl image verify golden)
+check "pxectl image verify: every chunk verified" has "$out" "every chunk verified"
+
+# --- deploy, cancel -------------------------------------------------------------
+out=$(ctl task deploy lab1 golden)
+check "pxectl task deploy" has "$out" "deploy   golden"
+r=$(api GET /api/v1/boot/$MAC.ipxe)
+TT=$(sed -n 's/.*pxed\.token=\([0-9a-f]*\).*/\1/p' <<<"$(body "$r")")
+r=$(api GET /api/v1/agent/task "$TT")
+check "deploy task carries the manifest" eq "$(jget "$r" '["manifest"]["chunks"][1][2]')" "$S2"
+r=$(api PUT "/api/v1/agent/chunks/$S1" "$TT" --data-binary "@$OUT/c1.zst")
+check "a deploy task cannot upload chunks: 403" eq "$(code "$r")" 403
+out=$(ctl task cancel 2)
+check "pxectl task cancel" has "$out" "cancelled"
+r=$(api POST /api/v1/agent/progress "$TT" -d '{"phase":"deploy","bytes":1,"total":2}')
+check "progress of a cancelled task: 403 (token revoked)" eq "$(code "$r")" 403
+
+# --- approval, restart ------------------------------------------------------------
+pxed_stop
+pxed_start --host-approval yes || { echo "not ok - pxed restart"; exit 1; }
+out=$(ctl task list)
+check "tasks survive a restart" has "$out" "cancelled"
+r=$(api GET /api/v1/boot/$MAC2.ipxe)
+check "with host-approval, a new host boots locally" has "$(body "$r")" "not approved"
+out=$(ctl task wipe "$MAC2")
+r=$(api GET /api/v1/boot/$MAC2.ipxe)
+check "... even with a task, until approved" has "$(body "$r")" "not approved"
+ctl host approve "$MAC2" >/dev/null
+r=$(api GET /api/v1/boot/$MAC2.ipxe)
+check "approved: it boots its task" has "$(body "$r")" "pxed.task=3 "
+ctl task cancel 3 >/dev/null
+
+# --- a full disk ----------------------------------------------------------------------
+SMALL=$LAB_DIR/small
+mkdir -p "$SMALL"
+mount -t tmpfs -o size=1m tmpfs "$SMALL" && LAB_CLEANUPS+=("umount -l '$SMALL'")
+pxed_stop
+pxed_start --image-dir "$SMALL" || { echo "not ok - pxed restart"; exit 1; }
+ctl task capture lab1 big >/dev/null
+r=$(api GET /api/v1/boot/$MAC.ipxe)
+TT=$(sed -n 's/.*pxed\.token=\([0-9a-f]*\).*/\1/p' <<<"$(body "$r")")
+api GET /api/v1/agent/task "$TT" >/dev/null
+r=$(api PUT "/api/v1/agent/chunks/$S1" "$TT" --data-binary "@$OUT/c1.zst")
+check "a chunk on a full disk: 507" eq "$(code "$r")" 507
+check "a full disk leaves no file behind" eq "$(find "$SMALL/chunks" -type f | wc -l)" 0
+check "the server answers after a full disk" has "$(pxed_status)" '"version"'
+pxed_stop
+check "pxed stopped cleanly" [ $? -eq 0 ]
+check "no sanitizer report" pxed_log_clean
+lab_finish
