@@ -76,6 +76,22 @@ call(const struct ctl *c, const char *method, const char *path, json_t *body,
 
 /* ---- hosts ---- */
 
+/* The host's architecture (IANA number from its PXE vendor class) named. */
+static const char *
+arch_name(const char *arch)
+{
+	static const struct { const char *num, *name; } names[] = {
+		{ "0", "bios" }, { "6", "efi32" }, { "7", "efi64" }, { "9", "efi64" },
+		{ "10", "arm32" }, { "11", "arm64" }, { "15", "efi32-http" },
+		{ "16", "efi64-http" }, { "18", "arm32-http" }, { "19", "arm64-http" },
+	};
+
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+		if (strcmp(arch, names[i].num) == 0)
+			return names[i].name;
+	return arch;
+}
+
 static void
 show_host_row(json_t *h)
 {
@@ -83,7 +99,8 @@ show_host_row(json_t *h)
 
 	when(num(h, "last_seen"), seen, sizeof seen);
 	printf("%-17s  %-16s  %-8s  %-19s  %s\n", str(h, "mac"), str(h, "name"),
-	    json_is_true(json_object_get(h, "approved")) ? "yes" : "no", seen, str(h, "arch"));
+	    json_is_true(json_object_get(h, "approved")) ? "yes" : "no", seen,
+	    arch_name(str(h, "arch")));
 }
 
 static void
@@ -119,8 +136,8 @@ show_host(json_t *h)
 	when(num(h, "last_seen"), last, sizeof last);
 	printf("host %s\n  name      %s\n  approved  %s\n  arch      %s\n  uuid      %s\n"
 	    "  first     %s\n  last      %s\n", str(h, "mac"), str(h, "name"),
-	    json_is_true(json_object_get(h, "approved")) ? "yes" : "no", str(h, "arch"),
-	    str(h, "uuid"), first, last);
+	    json_is_true(json_object_get(h, "approved")) ? "yes" : "no",
+	    arch_name(str(h, "arch")), str(h, "uuid"), first, last);
 	if (json_is_object(inv)) {
 		char ram[32];
 		size_text(num(inv, "ram"), ram, sizeof ram);

@@ -194,6 +194,8 @@ start_services(struct daemon *d)
 	if (dhcp_enabled(&d->cfg)) {
 		rc = store_open(&d->store, d->cfg.state_dir);
 		if (rc == 0)
+			store_set_host_approval(d->store, d->cfg.host_approval);
+		if (rc == 0)
 			rc = dhcp_server_start(&d->dhcp, d->loop, &d->cfg, &d->dhcp_socks, d->store);
 		if (rc != 0)
 			return rc;

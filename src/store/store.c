@@ -36,6 +36,7 @@ enum stmt_id {
 	STMT_EVENT_CAP,
 	STMT_EVENT_LIST,
 	STMT_CLIENT_LIST,
+	STMT_HOST_SEEN,
 	STMT_COUNT
 };
 
@@ -71,6 +72,12 @@ static const char *const stmt_sql[STMT_COUNT] = {
 		"SELECT mac, when_ms, kind, detail FROM events"
 		" WHERE id IN (SELECT max(id) FROM events GROUP BY mac)"
 		" ORDER BY id DESC LIMIT ?1",
+	/* a PXE or HTTP boot client seen by DHCP: registered (store/mgmt.c) */
+	[STMT_HOST_SEEN] =
+		"INSERT INTO hosts (mac, arch, first_seen, last_seen, approved)"
+		" VALUES (?1, ?2, ?3, ?3, ?4) ON CONFLICT (mac) DO UPDATE"
+		" SET last_seen = max(last_seen, ?3),"
+		" arch = CASE WHEN ?2 = '' THEN arch ELSE ?2 END",
 };
 
 /* Migration i brings the schema to version i + 1.  Append only. */
@@ -137,6 +144,7 @@ struct store {
 	bool tx_lost;           /* SQLite rolled the batch back on its own */
 	struct queued_event *queue;     /* events not yet written */
 	size_t queued;
+	bool host_approval;             /* hosts registered from DHCP wait for approval */
 };
 
 sqlite3 *
@@ -561,6 +569,52 @@ store_event_add(struct store *st, const uint8_t *mac, size_t mac_len,
 	return 0;
 }
 
+/* The IANA architecture number in a PXE vendor class
+ * ("PXEClient:Arch:00007:UNDI:003016"), as text ("7"), or "". */
+static void
+vendor_arch(const char *vc, char *out, size_t size)
+{
+	const char *p = strstr(vc, ":Arch:");
+	unsigned long v;
+	char *end;
+
+	out[0] = '\0';
+	if (p == NULL)
+		return;
+	v = strtoul(p + 6, &end, 10);
+	if (end != p + 6 && v <= 0xffff)
+		snprintf(out, size, "%lu", v);
+}
+
+/* A DHCPDISCOVER of a PXE or HTTP boot client registers the machine as a
+ * host (approved unless host approval is on), so machines that PXE boot
+ * appear in the host list before anything was configured for them. */
+static int
+host_seen(struct store *st, const struct queued_event *e)
+{
+	sqlite3_stmt *s = st->stmt[STMT_HOST_SEEN];
+	char mac[3 * 16], arch[8];
+	size_t o = 0;
+
+	if (strcmp(e->kind, "dhcp-discover") != 0 || e->mac_len != 6 ||
+	    (strncmp(e->detail, "PXEClient", 9) != 0 && strncmp(e->detail, "HTTPClient", 10) != 0))
+		return 0;
+	for (size_t i = 0; i < e->mac_len; i++)
+		o += (size_t)snprintf(mac + o, sizeof mac - o, i ? ":%02x" : "%02x", e->mac[i]);
+	vendor_arch(e->detail, arch, sizeof arch);
+	sqlite3_bind_text(s, 1, mac, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(s, 2, arch, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(s, 3, e->when_ms / 1000);
+	sqlite3_bind_int(s, 4, !st->host_approval);
+	return batch_write(st, STMT_HOST_SEEN, "host seen");
+}
+
+void
+store_set_host_approval(struct store *st, bool required)
+{
+	st->host_approval = required;
+}
+
 int
 store_events_flush(struct store *st)
 {
@@ -569,6 +623,8 @@ store_events_flush(struct store *st)
 	for (size_t i = 0; i < st->queued && rc == 0; i++) {
 		const struct queued_event *e = &st->queue[i];
 		rc = event_insert(st, e->mac, e->mac_len, e->kind, e->detail, e->when_ms);
+		if (rc == 0)
+			rc = host_seen(st, e);
 	}
 	st->queued = 0;
 	if (rc == 0)

@@ -66,6 +66,9 @@ int store_event_add(struct store *st, const uint8_t *mac, size_t mac_len,
  * timer; store_close and the list functions call it too.  0 or -EIO. */
 #define STORE_EVENT_QUEUE 4096
 int store_events_flush(struct store *st);
+/* DHCP-registered hosts (PXE/HTTP boot clients' DISCOVERs, at flush time)
+ * wait for an administrator's approval (host-approval). */
+void store_set_host_approval(struct store *st, bool required);
 size_t store_events_queued(const struct store *st);
 
 struct store_event {

@@ -177,6 +177,46 @@ test_task_life(void **state)
 	assert_int_equal(store_task_get(f->st, id, &t), -ENOENT);
 }
 
+/* A PXE client's DISCOVER in the boot timeline registers the machine;
+ * a plain DHCP client's does not. */
+static void
+test_hosts_from_dhcp(void **state)
+{
+	struct fixture *f = *state;
+	static const uint8_t pxe[6] = { 0x52, 0x54, 0, 0, 0, 0x31 };
+	static const uint8_t plain[6] = { 0x52, 0x54, 0, 0, 0, 0x32 };
+	static const uint8_t http[6] = { 0x52, 0x54, 0, 0, 0, 0x33 };
+	struct store_host h;
+
+	assert_int_equal(store_event_add(f->st, pxe, 6, "dhcp-discover",
+	    "PXEClient:Arch:00007:UNDI:003016", 5000), 0);
+	assert_int_equal(store_event_add(f->st, plain, 6, "dhcp-discover", "udhcp 1.35.0", 5000), 0);
+	store_set_host_approval(f->st, true);
+	assert_int_equal(store_event_add(f->st, http, 6, "dhcp-discover",
+	    "HTTPClient:Arch:00019:UNDI:003000", 6000), 0);
+	assert_int_equal(store_host_get(f->st, "52:54:00:00:00:31", &h), -ENOENT); /* queued */
+	assert_int_equal(store_events_flush(f->st), 0);
+	assert_int_equal(store_host_get(f->st, "52:54:00:00:00:31", &h), 0);
+	assert_string_equal(h.arch, "7");
+	assert_int_equal(h.first_seen, 5);
+	assert_false(h.approved);       /* approval was required at flush time */
+	store_host_free(&h);
+	assert_int_equal(store_host_get(f->st, "52:54:00:00:00:33", &h), 0);
+	assert_string_equal(h.arch, "19");
+	store_host_free(&h);
+	assert_int_equal(store_host_get(f->st, "52:54:00:00:00:32", &h), -ENOENT);
+	/* seen again: last_seen moves, the name an admin gave stays */
+	assert_int_equal(store_host_add(f->st, "52:54:00:00:00:31", "lab31", 7), -EEXIST);
+	assert_int_equal(store_event_add(f->st, pxe, 6, "dhcp-discover", "PXEClient", 9000), 0);
+	assert_int_equal(store_events_flush(f->st), 0);
+	assert_int_equal(store_host_get(f->st, "52:54:00:00:00:31", &h), 0);
+	assert_string_equal(h.name, "lab31");
+	assert_string_equal(h.arch, "7");
+	assert_int_equal(h.last_seen, 9);
+	assert_true(h.approved);
+	store_host_free(&h);
+}
+
 static void
 test_task_names(void **state)
 {
@@ -236,6 +276,7 @@ main(void)
 		cmocka_unit_test(test_mac_canon),
 		cmocka_unit_test(test_task_names),
 		cmocka_unit_test_setup_teardown(test_hosts, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_hosts_from_dhcp, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_task_life, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_upgrade_from_v1, setup, teardown),
 	};
