@@ -84,6 +84,7 @@ struct options {
 	double reorder;
 	double duplicate;
 	double reorder_gap_ms;
+	double rate_mbit;               /* 0: unlimited */
 	uint64_t seed;
 	long duration_s;
 	long queue;
@@ -139,7 +140,7 @@ usage(FILE *out)
 		"       [--jitter-ms J] [--loss PCT] [--loss-a-to-b PCT]\n"
 		"       [--loss-b-to-a PCT] [--reorder PCT] [--duplicate PCT]\n"
 		"       [--reorder-gap-ms G] [--queue FRAMES] [--seed N]\n"
-		"       [--ready-file PATH] [--duration-s N]\n");
+		"       [--ready-file PATH] [--duration-s N] [--rate-mbit R]\n");
 }
 
 static bool
@@ -189,7 +190,7 @@ parse_u64(const char *s, uint64_t *out)
 enum opt_id {
 	OPT_TAP_A = 256, OPT_TAP_B, OPT_DELAY, OPT_JITTER, OPT_LOSS,
 	OPT_LOSS_AB, OPT_LOSS_BA, OPT_REORDER, OPT_DUP, OPT_GAP, OPT_SEED,
-	OPT_READY, OPT_DURATION, OPT_QUEUE, OPT_HELP,
+	OPT_READY, OPT_DURATION, OPT_QUEUE, OPT_RATE, OPT_HELP,
 };
 
 static const struct option long_opts[] = {
@@ -207,6 +208,7 @@ static const struct option long_opts[] = {
 	{ "ready-file", required_argument, NULL, OPT_READY },
 	{ "duration-s", required_argument, NULL, OPT_DURATION },
 	{ "queue", required_argument, NULL, OPT_QUEUE },
+	{ "rate-mbit", required_argument, NULL, OPT_RATE },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
 };
@@ -253,6 +255,8 @@ apply_opt(struct options *o, int id, const char *arg)
 		return parse_long(arg, 1, 100L * 24 * 3600, &o->duration_s);
 	case OPT_QUEUE:
 		return parse_long(arg, 16, 1L << 20, &o->queue);
+	case OPT_RATE:
+		return parse_double(arg, 0.0, 100000.0, &o->rate_mbit);
 	default:
 		return false;
 	}
@@ -365,11 +369,18 @@ ms_to_ns(double ms)
 }
 
 /* Release time for a main-lane frame: delay +- jitter, never earlier than
- * a frame queued before it. */
+ * a frame queued before it; with a rate, never before the previous frame
+ * has been "on the wire" for len * 8 / rate. */
 static int64_t
-main_due(struct direction *d, const struct options *o, int64_t now)
+main_due(struct direction *d, const struct options *o, int64_t now, size_t len)
 {
 	int64_t due = now + ms_to_ns(o->delay_ms);
+
+	if (o->rate_mbit > 0) {
+		int64_t wire = (int64_t)((double)len * 8.0 * 1000.0 / o->rate_mbit);
+		if (due < d->last_due + wire)
+			due = d->last_due + wire;
+	}
 
 	if (o->jitter_ms > 0)
 		due += ms_to_ns(o->jitter_ms * (2.0 * rng_unit() - 1.0));
@@ -411,7 +422,7 @@ admit_frame(struct direction *d, const struct options *o,
 		d->c.lost++;
 		return;
 	}
-	due = main_due(d, o, now);
+	due = main_due(d, o, now, len);
 	if (chance(o->reorder)) {
 		d->c.reordered++;
 		enqueue(d, &d->held, buf, len, due + ms_to_ns(o->reorder_gap_ms));

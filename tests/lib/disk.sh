@@ -1,0 +1,75 @@
+# Disk images for the imaging tests, built without mounting anything
+# (bash, sourced).  Needs sgdisk (gdisk), mkfs.ext4 -d and debugfs
+# (e2fsprogs), mkntfs/ntfscp/ntfscat (ntfs-3g).
+export PATH=$PATH:/usr/sbin:/sbin
+
+# disk_make SRCDIR DISK SIZE_MB: a GPT disk with an ext4 partition holding
+# SRCDIR's tree (first half) and an NTFS partition holding SRCDIR's
+# top-level regular files (the rest).
+disk_make() {
+	local src=$1 disk=$2 mb=$3 half p2 n2 tmp
+	half=$((mb / 2))
+	rm -f "$disk"
+	truncate -s "${mb}M" "$disk" || return 1
+	sgdisk -o -n "1:2048:+${half}M" -t 1:8300 -c 1:linux -n 2:0:0 -t 2:0700 -c 2:data \
+		"$disk" >/dev/null || return 1
+	mkfs.ext4 -q -F -d "$src" -E offset=$((2048 * 512)) "$disk" "${half}M" || return 1
+	p2=$(sgdisk -i 2 "$disk" | awk '/^First sector/ {print $3}')
+	n2=$(sgdisk -i 2 "$disk" | awk '/^Partition size/ {print $3}')
+	tmp=$disk.ntfs
+	rm -f "$tmp"
+	truncate -s $((n2 * 512)) "$tmp"
+	mkntfs -q -F -Q -s 512 -p "$p2" -H 16 -S 63 "$tmp" "$n2" 2>/dev/null || return 1
+	local f
+	for f in "$src"/*; do
+		[ -f "$f" ] || continue
+		ntfscp -q "$tmp" "$f" "$(basename "$f")" || return 1
+	done
+	dd if="$tmp" of="$disk" bs=1M seek=$((p2 * 512)) oflag=seek_bytes conv=notrunc \
+		status=none || return 1
+	rm -f "$tmp"
+}
+
+# disk_part_offset DISK N: byte offset of partition N.
+disk_part_offset() {
+	echo $(($(sgdisk -i "$2" "$1" | awk '/^First sector/ {print $3}') * 512))
+}
+
+# disk_tables_equal A B: the GPT (first 34 and last 33 sectors) is the same.
+disk_tables_equal() {
+	cmp -s <(head -c $((34 * 512)) "$1") <(head -c $((34 * 512)) "$2") &&
+		cmp -s <(tail -c $((33 * 512)) "$1") <(tail -c $((33 * 512)) "$2")
+}
+
+# disk_ext_dump DISK DIR: the ext4 partition's tree into DIR (debugfs).
+disk_ext_dump() {
+	mkdir -p "$2"
+	debugfs -R "rdump / $2" "$1?offset=$(disk_part_offset "$1" 1)" >/dev/null 2>&1
+}
+
+# disk_ntfs_file DISK NAME: a file of the NTFS partition on stdout.
+disk_ntfs_file() {
+	local off len
+	off=$(disk_part_offset "$1" 2)
+	len=$(($(sgdisk -i 2 "$1" | awk '/^Partition size/ {print $3}') * 512))
+	dd if="$1" bs=1M skip="$off" count="$len" iflag=skip_bytes,count_bytes status=none \
+		>"$1.p2" && ntfscat "$1.p2" "$2" 2>/dev/null
+	local rc=$?
+	rm -f "$1.p2"
+	return $rc
+}
+
+# disk_same_files SRCDIR DISK: every file of SRCDIR reads back identical
+# from the ext4 partition, and its top-level files from the NTFS one.
+disk_same_files() {
+	local src=$1 disk=$2 tmp f
+	tmp=$(mktemp -d)
+	disk_ext_dump "$disk" "$tmp/ext" || { rm -rf "$tmp"; return 1; }
+	diff -r -q "$src" "$tmp/ext" -x lost+found >/dev/null || { rm -rf "$tmp"; return 1; }
+	for f in "$src"/*; do
+		[ -f "$f" ] || continue
+		disk_ntfs_file "$disk" "$(basename "$f")" >"$tmp/n" || { rm -rf "$tmp"; return 1; }
+		cmp -s "$f" "$tmp/n" || { rm -rf "$tmp"; return 1; }
+	done
+	rm -rf "$tmp"
+}
