@@ -2,13 +2,15 @@
  *
  * A reader holds a pointer and the number of bytes left; every read checks
  * the remaining length first and fails (returns false) without moving when
- * the bytes are not there.  Multi-byte fields are read with memcpy + ntoh,
- * never by casting the buffer.  A writer works the same way and remembers an
+ * the bytes are not there.  Multi-byte fields are read with memcpy + ntoh
+ * (network order) or memcpy + le*toh (little-endian on-disk formats: MBR,
+ * GPT, FAT), never by casting the buffer.  A writer works the same way and remembers an
  * overflow so a builder can check once at the end. */
 #ifndef PXED_CORE_CURSOR_H
 #define PXED_CORE_CURSOR_H
 
 #include <arpa/inet.h>
+#include <endian.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -62,6 +64,60 @@ cursor_u32(struct cursor *c, uint32_t *out)
 	*out = ntohl(v);
 	c->p += 4;
 	c->left -= 4;
+	return true;
+}
+
+/* Little-endian fields, as disk formats (MBR, GPT, FAT) store them. */
+static inline bool
+cursor_le16(struct cursor *c, uint16_t *out)
+{
+	uint16_t v;
+
+	if (c->left < 2)
+		return false;
+	memcpy(&v, c->p, 2);
+	*out = le16toh(v);
+	c->p += 2;
+	c->left -= 2;
+	return true;
+}
+
+static inline bool
+cursor_le32(struct cursor *c, uint32_t *out)
+{
+	uint32_t v;
+
+	if (c->left < 4)
+		return false;
+	memcpy(&v, c->p, 4);
+	*out = le32toh(v);
+	c->p += 4;
+	c->left -= 4;
+	return true;
+}
+
+static inline bool
+cursor_le64(struct cursor *c, uint64_t *out)
+{
+	uint64_t v;
+
+	if (c->left < 8)
+		return false;
+	memcpy(&v, c->p, 8);
+	*out = le64toh(v);
+	c->p += 8;
+	c->left -= 8;
+	return true;
+}
+
+/* Skip n bytes. */
+static inline bool
+cursor_skip(struct cursor *c, size_t n)
+{
+	if (c->left < n)
+		return false;
+	c->p += n;
+	c->left -= n;
 	return true;
 }
 

@@ -26,7 +26,9 @@ struct extent_list {
 
 void extent_list_free(struct extent_list *l);
 /* Append [offset, offset+length); merges with the last extent when they
- * touch.  Extents must be appended in ascending order.  0 or -ENOMEM. */
+ * touch or overlap.  Extents must be appended in ascending order of offset:
+ * one starting before the last is refused.  0, -EINVAL (out of order or
+ * wrapping past 2^64) or -ENOMEM. */
 int extent_list_add(struct extent_list *l, uint64_t offset, uint64_t length);
 uint64_t extent_list_bytes(const struct extent_list *l);
 
@@ -35,6 +37,9 @@ enum ptable_kind { PTABLE_NONE, PTABLE_MBR, PTABLE_GPT };
 enum fs_kind { FS_UNKNOWN, FS_EXT, FS_NTFS, FS_FAT, FS_SWAP };
 
 #define DISK_MAX_PARTS 128
+/* Table extents: the MBR or GPT head, the GPT tail, or the MBR and one
+ * EBR sector per logical partition. */
+#define DISK_MAX_TABLE (DISK_MAX_PARTS + 2)
 
 struct partition {
 	unsigned index;         /* 1-based, as the OS numbers it */
@@ -49,23 +54,40 @@ struct disk_layout {
 	uint32_t sector_size;
 	uint64_t disk_size;
 	/* The bytes that hold the table, copied whole by capture and written
-	 * first by deploy: MBR sector (+ GPT header and entries), and for GPT
-	 * the backup entries and header at the end of the disk. */
-	struct extent table[4];
+	 * first by deploy, sorted: MBR sector (+ GPT header and entries), for
+	 * GPT the backup entries and header at the end of the disk, for MBR
+	 * the EBR sector of each logical partition. */
+	struct extent table[DISK_MAX_TABLE];
 	size_t ntable;
+	/* MBR: the extended partition (the container of the logical ones),
+	 * 0 and 0 when there is none.  It is not in part[]: it overlaps its
+	 * logical partitions.  disk_parse_layout only sees the MBR sector and
+	 * leaves the logical partitions to disk_read_layout, which follows the
+	 * EBR chain (at most DISK_MAX_PARTS links, loops refused). */
+	uint64_t extended_offset;
+	uint64_t extended_length;
 	struct partition part[DISK_MAX_PARTS];
 	size_t nparts;
 };
 
 /* Parses a partition table.  head: the first bytes of the disk (at least
  * 34 sectors when available), tail: the last 33 sectors (may be NULL for
- * MBR).  Returns 0, or -EINVAL with a message in err when the table is
- * damaged (bad GPT CRC, partition past the end, overlapping entries...). */
+ * MBR; for GPT the backup header is checked when it lies in the tail).
+ * part[] is in table order (GPT: entry order, MBR: primaries).  A disk
+ * without an MBR signature, or whose four entries are all empty, is
+ * PTABLE_NONE with no partitions (a filesystem on the whole disk).
+ * Returns 0, or -EINVAL with a message in err when the table is damaged
+ * (bad GPT CRC, partition past the end, overlapping entries, truncated
+ * buffers...). */
 int disk_parse_layout(const uint8_t *head, size_t head_len, const uint8_t *tail,
     size_t tail_len, uint64_t disk_size, uint32_t sector_size,
     struct disk_layout *out, char *err, size_t errlen);
 
-/* Reads the table of an open disk (device or image file). */
+/* Reads the table of an open disk (device or image file): the size and
+ * sector size (BLKGETSIZE64, BLKSSZGET) of a block device, the size and
+ * 512-byte sectors of a regular file; then the head and tail, and for MBR
+ * the EBR chain of an extended partition.  0, or a negative errno with a
+ * message in err. */
 int disk_read_layout(int fd, struct disk_layout *out, char *err, size_t errlen);
 
 const char *fs_kind_name(enum fs_kind kind);
@@ -75,7 +97,9 @@ const char *fs_kind_name(enum fs_kind kind);
  * libext2fs block bitmaps, NTFS from libntfs-3g's cluster bitmap, FAT12/16/32
  * from the allocation table (plus reserved sectors, FATs and root dir),
  * swap as its header page only, anything else as every non-zero 64 KiB
- * block.  Returns 0 or a negative errno with a message in err. */
+ * block.  *kind is set as soon as the probe knows it, also on error (a
+ * damaged ext or NTFS is an error, not a fallback to the block scan).
+ * Returns 0 or a negative errno with a message in err. */
 int fs_used_extents(int fd, uint64_t offset, uint64_t length,
     enum fs_kind *kind, struct extent_list *out, char *err, size_t errlen);
 

@@ -17,10 +17,17 @@ extent_list_add(struct extent_list *l, uint64_t offset, uint64_t length)
 {
 	if (length == 0)
 		return 0;
+	if (offset + length < offset)
+		return -EINVAL;
 	if (l->n > 0) {
 		struct extent *last = &l->v[l->n - 1];
-		if (last->offset + last->length == offset) {
-			last->length += length;
+		uint64_t end = last->offset + last->length;
+
+		if (offset < last->offset)
+			return -EINVAL;
+		if (offset <= end) {
+			if (offset + length > end)
+				last->length = offset + length - last->offset;
 			return 0;
 		}
 	}

@@ -1,0 +1,45 @@
+/* Inside src/image: the filesystem readers behind fs_used_extents and the
+ * helpers they share.  Not for other parts: they call image/disk.h. */
+#ifndef PXED_IMAGE_FS_H
+#define PXED_IMAGE_FS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "image/disk.h"
+
+/* snprintf into err (when errlen > 0). */
+void image_error(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Read exactly len bytes at offset, retrying short reads and EINTR.
+ * 0, -EIO at the end of the file, or a negative errno. */
+int image_pread(int fd, void *buf, size_t len, uint64_t offset);
+
+/* Each appends the used bytes of the filesystem in [offset, offset+length)
+ * of fd to out, in ascending order, and returns 0 or a negative errno with
+ * a message in err. */
+int fs_ext_used(int fd, uint64_t offset, uint64_t length,
+    struct extent_list *out, char *err, size_t errlen);
+int fs_ntfs_used(int fd, uint64_t offset, uint64_t length,
+    struct extent_list *out, char *err, size_t errlen);
+int fs_fat_used(int fd, uint64_t offset, uint64_t length,
+    struct extent_list *out, char *err, size_t errlen);
+
+/* FAT is parsed here, without a library, over a reader so that it can be
+ * fuzzed from memory.  The reader fills buf with len bytes found at offset
+ * bytes from the start of the filesystem: 0 or a negative errno. */
+typedef int fat_read_fn(void *ctx, uint64_t offset, void *buf, size_t len);
+
+/* Whether sector (the first bytes of a filesystem) is a FAT boot sector
+ * with a sane BIOS parameter block. */
+bool fat_boot_sector_valid(const uint8_t *sector, size_t len);
+
+/* The FAT reader proper: reads through read(ctx, ...) and appends
+ * [base + x, ...) for each used byte range x of a FAT filesystem that is
+ * length bytes long. */
+int fat_used_extents(fat_read_fn *read, void *ctx, uint64_t base,
+    uint64_t length, struct extent_list *out, char *err, size_t errlen);
+
+#endif

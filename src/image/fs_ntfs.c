@@ -1,0 +1,339 @@
+/* NTFS used bytes from libntfs-3g's cluster bitmap ($Bitmap).
+ *
+ * The volume is mounted read-only on a device of our own: its operations
+ * read [offset, offset+length) of the caller's descriptor with pread and
+ * refuse every write, so a partition inside a disk image or device is read
+ * in place.  libntfs-3g's messages go to a handler that keeps the first
+ * error for err instead of stderr.  The boot sector is cluster 0 (in the
+ * bitmap); its backup, the sector just past the volume (normally the
+ * partition's last sector), is added, and so is the partition's last sector. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <ntfs-3g/types.h>
+#include <ntfs-3g/attrib.h>
+#include <ntfs-3g/device.h>
+#include <ntfs-3g/logging.h>
+#include <ntfs-3g/volume.h>
+
+#include "core/cursor.h"
+#include "core/util.h"
+#include "image/disk.h"
+#include "image/fs.h"
+
+#define NTFS_BITMAP_CHUNK       65536
+#define NTFS_TOTAL_SECTORS_AT   0x28
+
+/* ---- the device: a byte range of a descriptor, read-only ---- */
+
+struct ntfs_span {
+	int fd;
+	uint64_t offset;
+	uint64_t length;
+	s64 pos;                        /* for seek + read */
+};
+
+static int
+span_open(struct ntfs_device *dev, int flags)
+{
+	if ((flags & O_ACCMODE) != O_RDONLY) {
+		errno = EROFS;
+		return -1;
+	}
+	NDevSetOpen(dev);
+	NDevSetReadOnly(dev);
+	return 0;
+}
+
+static int
+span_close(struct ntfs_device *dev)
+{
+	NDevClearOpen(dev);
+	return 0;
+}
+
+static s64
+span_pread(struct ntfs_device *dev, void *buf, s64 count, s64 offset)
+{
+	const struct ntfs_span *s = dev->d_private;
+	uint64_t n;
+	int rc;
+
+	if (count < 0 || offset < 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	if ((uint64_t)offset >= s->length)
+		return 0;
+	n = MIN((uint64_t)count, s->length - (uint64_t)offset);
+	rc = image_pread(s->fd, buf, (size_t)n, s->offset + (uint64_t)offset);
+	if (rc < 0) {
+		errno = -rc;
+		return -1;
+	}
+	return (s64)n;
+}
+
+static s64
+span_seek(struct ntfs_device *dev, s64 offset, int whence)
+{
+	struct ntfs_span *s = dev->d_private;
+	s64 to;
+
+	switch (whence) {
+	case SEEK_SET:
+		to = offset;
+		break;
+	case SEEK_CUR:
+		to = s->pos + offset;
+		break;
+	case SEEK_END:
+		to = (s64)s->length + offset;
+		break;
+	default:
+		to = -1;
+		break;
+	}
+	if (to < 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	s->pos = to;
+	return to;
+}
+
+static s64
+span_read(struct ntfs_device *dev, void *buf, s64 count)
+{
+	struct ntfs_span *s = dev->d_private;
+	s64 n = span_pread(dev, buf, count, s->pos);
+
+	if (n > 0)
+		s->pos += n;
+	return n;
+}
+
+static s64
+span_write(struct ntfs_device *dev, const void *buf, s64 count)
+{
+	(void)dev;
+	(void)buf;
+	(void)count;
+	errno = EROFS;
+	return -1;
+}
+
+static s64
+span_pwrite(struct ntfs_device *dev, const void *buf, s64 count, s64 offset)
+{
+	(void)offset;
+	return span_write(dev, buf, count);
+}
+
+static int
+span_sync(struct ntfs_device *dev)
+{
+	(void)dev;
+	return 0;
+}
+
+static int
+span_stat(struct ntfs_device *dev, struct stat *st)
+{
+	const struct ntfs_span *s = dev->d_private;
+
+	memset(st, 0, sizeof(*st));
+	st->st_mode = S_IFREG | 0400;
+	st->st_size = (off_t)s->length;
+	return 0;
+}
+
+static int
+span_ioctl(struct ntfs_device *dev, unsigned long request, void *argp)
+{
+	(void)dev;
+	(void)request;
+	(void)argp;
+	errno = ENOTTY;
+	return -1;
+}
+
+static struct ntfs_device_operations span_ops = {
+	.open = span_open,
+	.close = span_close,
+	.seek = span_seek,
+	.read = span_read,
+	.write = span_write,
+	.pread = span_pread,
+	.pwrite = span_pwrite,
+	.sync = span_sync,
+	.stat = span_stat,
+	.ioctl = span_ioctl,
+};
+
+/* ---- libntfs-3g's messages: keep the first error ---- */
+
+static _Thread_local char ntfs_first_error[160];
+
+__attribute__((format(printf, 6, 0)))
+static int
+ntfs_log_keep(const char *function, const char *file, int line, u32 level,
+    void *data, const char *format, va_list args)
+{
+	size_t n;
+
+	(void)function;
+	(void)file;
+	(void)line;
+	(void)data;
+	if (!(level & (NTFS_LOG_LEVEL_ERROR | NTFS_LOG_LEVEL_PERROR |
+	    NTFS_LOG_LEVEL_CRITICAL)) || ntfs_first_error[0] != '\0')
+		return 0;
+	vsnprintf(ntfs_first_error, sizeof(ntfs_first_error), format, args);
+	n = strcspn(ntfs_first_error, "\n");
+	ntfs_first_error[n] = '\0';
+	return 0;
+}
+
+/* ---- the bitmap ---- */
+
+/* Adds the runs of set bits in bits[0..nbits) (cluster first + i for bit
+ * i), carrying an open run across chunks in *run (-1: none). */
+static int
+ntfs_add_runs(const uint8_t *bits, uint64_t nbits, uint64_t first,
+    int64_t *run, uint64_t cluster_bytes, uint64_t offset,
+    struct extent_list *out)
+{
+	for (uint64_t i = 0; i < nbits; i++) {
+		bool set = (bits[i / 8] >> (i % 8)) & 1;
+		uint64_t cluster = first + i;
+		int rc;
+
+		if (set && *run < 0)
+			*run = (int64_t)cluster;
+		if (set || *run < 0)
+			continue;
+		rc = extent_list_add(out, offset + (uint64_t)*run * cluster_bytes,
+		    (cluster - (uint64_t)*run) * cluster_bytes);
+		if (rc < 0)
+			return rc;
+		*run = -1;
+	}
+	return 0;
+}
+
+static int
+ntfs_walk_bitmap(ntfs_volume *vol, uint64_t offset, struct extent_list *out,
+    char *err, size_t errlen)
+{
+	uint64_t clusters = (uint64_t)vol->nr_clusters;
+	uint64_t cluster_bytes = vol->cluster_size;
+	uint8_t *buf = malloc(NTFS_BITMAP_CHUNK);
+	int64_t run = -1;
+	int rc = 0;
+
+	if (buf == NULL)
+		return -ENOMEM;
+	for (uint64_t first = 0; first < clusters && rc == 0;
+	    first += NTFS_BITMAP_CHUNK * 8) {
+		uint64_t nbits = MIN(clusters - first, NTFS_BITMAP_CHUNK * 8ull);
+		s64 want = (s64)((nbits + 7) / 8);
+
+		if (ntfs_attr_pread(vol->lcnbmp_na, (s64)(first / 8), want, buf)
+		    != want) {
+			image_error(err, errlen, "ntfs: reading $Bitmap failed");
+			rc = -EIO;
+			break;
+		}
+		rc = ntfs_add_runs(buf, nbits, first, &run, cluster_bytes, offset,
+		    out);
+	}
+	if (rc == 0 && run >= 0)
+		rc = extent_list_add(out, offset + (uint64_t)run * cluster_bytes,
+		    (clusters - (uint64_t)run) * cluster_bytes);
+	free(buf);
+	return rc;
+}
+
+/* The backup boot sector: the sector after the volume's last one. */
+static int
+ntfs_add_backup_boot(const struct ntfs_span *s, uint32_t sector_size,
+    struct extent_list *out, char *err, size_t errlen)
+{
+	uint8_t boot[512];
+	struct cursor c = cursor_make(boot, sizeof(boot));
+	uint64_t total, at;
+	int rc;
+
+	rc = image_pread(s->fd, boot, sizeof(boot), s->offset);
+	if (rc < 0 || !cursor_skip(&c, NTFS_TOTAL_SECTORS_AT) ||
+	    !cursor_le64(&c, &total)) {
+		image_error(err, errlen, "ntfs: reading the boot sector failed");
+		return rc < 0 ? rc : -EIO;
+	}
+	if (total >= s->length / sector_size) {
+		image_error(err, errlen, "ntfs: volume (%llu sectors) does not "
+		    "leave room for its backup boot sector in the partition",
+		    (unsigned long long)total);
+		return -EINVAL;
+	}
+	at = total * sector_size;
+	rc = extent_list_add(out, s->offset + at, sector_size);
+	if (rc == 0)
+		rc = extent_list_add(out, s->offset + s->length - sector_size,
+		    sector_size);
+	return rc;
+}
+
+static ntfs_volume *
+ntfs_mount_span(struct ntfs_span *s, struct ntfs_device **dev, char *err,
+    size_t errlen)
+{
+	ntfs_volume *vol;
+
+	ntfs_first_error[0] = '\0';
+	ntfs_log_set_handler(ntfs_log_keep);
+	*dev = ntfs_device_alloc("pxed-partition", 0, &span_ops, s);
+	if (*dev == NULL) {
+		image_error(err, errlen, "ntfs: out of memory");
+		return NULL;
+	}
+	vol = ntfs_device_mount(*dev, NTFS_MNT_RDONLY);
+	if (vol == NULL) {
+		image_error(err, errlen, "ntfs: mount failed: %s",
+		    ntfs_first_error[0] ? ntfs_first_error : strerror(errno));
+		ntfs_device_free(*dev);
+		*dev = NULL;
+	}
+	return vol;
+}
+
+int
+fs_ntfs_used(int fd, uint64_t offset, uint64_t length, struct extent_list *out,
+    char *err, size_t errlen)
+{
+	struct ntfs_span s = { fd, offset, length, 0 };
+	struct ntfs_device *dev;
+	ntfs_volume *vol;
+	int rc;
+
+	vol = ntfs_mount_span(&s, &dev, err, errlen);
+	if (vol == NULL)
+		return -EINVAL;
+	if ((uint64_t)vol->nr_clusters * vol->cluster_size > length) {
+		image_error(err, errlen, "ntfs: volume larger than its partition");
+		rc = -EINVAL;
+	} else {
+		rc = ntfs_walk_bitmap(vol, offset, out, err, errlen);
+	}
+	if (rc == 0)
+		rc = ntfs_add_backup_boot(&s, vol->sector_size, out, err, errlen);
+	ntfs_umount(vol, FALSE);        /* frees dev too */
+	return rc;
+}
