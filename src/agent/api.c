@@ -211,16 +211,18 @@ with_retries(struct api_conn *c, const char *method, const char *url, const void
 	long rc;
 
 	while ((rc = attempt(c, method, url, body, body_len, headers, resp, err, errlen)) == -EAGAIN) {
+		uint64_t elapsed = clock_now_us() - start;
 		if (c->api->stop != NULL && atomic_load(c->api->stop))
 			return -ECANCELED;
-		if (clock_now_us() - start + delay * 1000u > limit) {
+		if (elapsed >= limit) {
 			size_t n = strlen(err);
 			snprintf(err + n, errlen - n, " (gave up after %u s)", c->api->retry_for);
 			return -ETIMEDOUT;
 		}
 		if (tries++ % 10 == 0)
 			journal_info("%s (retrying)", err);
-		sleep_ms(delay);
+		/* the last wait ends at the limit: one more try there */
+		sleep_ms((unsigned)MIN((uint64_t)delay, (limit - elapsed + 999) / 1000));
 		delay = MIN(delay * 2, BACKOFF_MAX_MS);
 	}
 	if (tries > 0 && rc >= 0)

@@ -187,11 +187,12 @@ fetch_task(struct agent *ag, const char *want_id)
 
 	rc = api_request(&ag->conn, "GET", "/api/v1/agent/task", NULL, 0, NULL, &resp,
 	    err, sizeof err);
-	if (rc == 200 && (rc = task_parse(resp.data, resp.len, &ag->task, err, sizeof err)) < 0)
-		rc = agent_fail(ag, "%s", err);
+	if (rc == 200)
+		rc = task_parse(resp.data, resp.len, &ag->task, err, sizeof err) < 0 ?
+		    agent_fail(ag, "%s", err) : 0;
 	else if (rc == 409)
 		rc = agent_fail(ag, "task %s is not runnable: %s", want_id, err);
-	else if (rc != 200)
+	else
 		rc = agent_fail(ag, "task %s: %s", want_id, err);
 	api_buf_free(&resp);
 	if (rc < 0)
