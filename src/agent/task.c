@@ -23,7 +23,7 @@ task_type_name(enum task_type type)
 }
 
 static int
-fail(char *err, size_t errlen, const char *fmt, ...)
+task_error(char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -43,9 +43,9 @@ get_text(json_t *root, const char *key, char *out, size_t size, char *err, size_
 	if (v == NULL || json_is_null(v))
 		return 0;
 	if (!json_is_string(v) || json_string_length(v) != strlen(json_string_value(v)))
-		return fail(err, errlen, "task \"%s\" is not a string", key);
+		return task_error(err, errlen, "task \"%s\" is not a string", key);
 	if (json_string_length(v) >= size)
-		return fail(err, errlen, "task \"%s\" too long", key);
+		return task_error(err, errlen, "task \"%s\" too long", key);
 	str_copy(out, json_string_value(v), size);
 	return 0;
 }
@@ -60,7 +60,7 @@ get_int(json_t *root, const char *key, int64_t min, int64_t max, int64_t *out,
 	if (v == NULL || json_is_null(v))
 		return 0;
 	if (!json_is_integer(v) || json_integer_value(v) < min || json_integer_value(v) > max)
-		return fail(err, errlen, "task \"%s\" is not an integer in range", key);
+		return task_error(err, errlen, "task \"%s\" is not an integer in range", key);
 	*out = json_integer_value(v);
 	return 0;
 }
@@ -77,7 +77,7 @@ parse_type(json_t *root, struct agent_task *t, char *err, size_t errlen)
 			t->type = (enum task_type)i;
 			return 0;
 		}
-	return fail(err, errlen, "task type \"%s\" unknown", type);
+	return task_error(err, errlen, "task type \"%s\" unknown", type);
 }
 
 static int
@@ -92,7 +92,7 @@ parse_numbers(json_t *root, struct agent_task *t, char *err, size_t errlen)
 	    get_int(root, "level", 1, 19, &level, err, errlen) < 0)
 		return -EINVAL;
 	if (verify != NULL && !json_is_null(verify) && !json_is_boolean(verify))
-		return fail(err, errlen, "task \"verify\" is not a boolean");
+		return task_error(err, errlen, "task \"verify\" is not a boolean");
 	t->verify = json_is_true(verify);
 	t->resume_offset = (uint64_t)resume;
 	t->chunk_size = (uint64_t)chunk;
@@ -114,13 +114,13 @@ parse_manifest(json_t *root, struct agent_task *t, char *err, size_t errlen)
 	else if (json_is_object(v))
 		text = json_dumps(v, JSON_COMPACT);
 	else
-		return fail(err, errlen, "deploy task without a manifest");
+		return task_error(err, errlen, "deploy task without a manifest");
 	if (text == NULL)
 		return -ENOMEM;
 	rc = manifest_parse(text, strlen(text), &t->manifest, reason, sizeof reason);
 	free(text);
 	if (rc == -EINVAL)
-		return fail(err, errlen, "manifest: %s", reason);
+		return task_error(err, errlen, "manifest: %s", reason);
 	return rc;
 }
 
@@ -130,7 +130,7 @@ parse_members(json_t *root, struct agent_task *t, char *err, size_t errlen)
 	size_t n;
 
 	if (!json_is_object(root))
-		return fail(err, errlen, "task is not a JSON object");
+		return task_error(err, errlen, "task is not a JSON object");
 	if (parse_type(root, t, err, errlen) < 0 || parse_numbers(root, t, err, errlen) < 0 ||
 	    get_text(root, "image", t->image, sizeof t->image, err, errlen) < 0 ||
 	    get_text(root, "disk", t->disk, sizeof t->disk, err, errlen) < 0 ||
@@ -140,11 +140,11 @@ parse_members(json_t *root, struct agent_task *t, char *err, size_t errlen)
 	if (n > 0 && t->chunk_url[n - 1] != '/')
 		memcpy(t->chunk_url + n, "/", 2);
 	if (t->type == TASK_CAPTURE && !image_name_valid(t->image))
-		return fail(err, errlen, "capture task: image name \"%s\" invalid", t->image);
+		return task_error(err, errlen, "capture task: image name \"%s\" invalid", t->image);
 	if (t->type != TASK_DEPLOY)
 		return 0;
 	if (t->chunk_url[0] == '\0')
-		return fail(err, errlen, "deploy task without chunk_url");
+		return task_error(err, errlen, "deploy task without chunk_url");
 	return parse_manifest(root, t, err, errlen);
 }
 
@@ -160,7 +160,7 @@ task_parse(const char *text, size_t len, struct agent_task *t, char *err, size_t
 		err[0] = '\0';
 	root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (root == NULL)
-		return fail(err, errlen, "task is not JSON: %s", jerr.text);
+		return task_error(err, errlen, "task is not JSON: %s", jerr.text);
 	rc = parse_members(root, t, err, errlen);
 	json_decref(root);
 	if (rc < 0)
