@@ -22,6 +22,8 @@ extents_normalize(struct extent *v, size_t n)
 {
 	size_t out = 0;
 
+	if (n == 0)
+		return 0;
 	qsort(v, n, sizeof *v, extent_cmp);
 	for (size_t i = 0; i < n; i++) {
 		if (v[i].length == 0)
