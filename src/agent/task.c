@@ -22,6 +22,7 @@ task_type_name(enum task_type type)
 	return (size_t)type < ARRAY_SIZE(type_names) ? type_names[type] : "?";
 }
 
+__attribute__((format(printf, 3, 4)))
 static int
 task_error(char *err, size_t errlen, const char *fmt, ...)
 {

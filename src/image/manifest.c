@@ -102,6 +102,7 @@ struct parse {
 	size_t errlen;
 };
 
+__attribute__((format(printf, 2, 3)))
 static int
 fail(struct parse *p, const char *fmt, ...)
 {
