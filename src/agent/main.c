@@ -1,6 +1,6 @@
 /* pxe-agent: runs in the imaging environment, carries out the task the
  * server assigned to this machine (deploy, capture, wipe, shell) and
- * reports progress and the result.  See docs/IMAGING.md.
+ * reports progress and the result.  See docs/ARCHITECTURE.md.
  *
  * Exit status: 0 done, 1 the task failed (or was cancelled), 2 usage. */
 #include <curl/curl.h>
