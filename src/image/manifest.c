@@ -108,6 +108,7 @@ struct parse {
 	size_t errlen;
 };
 
+__attribute__((format(printf, 2, 3)))
 static int
 fail(struct parse *p, const char *fmt, ...)
 {
@@ -298,6 +299,8 @@ parse_root(struct parse *p, json_t *root, struct manifest *m)
 	if (get_u64(p, root, "created", INT64_MAX, &created) < 0 ||
 	    get_u64(p, root, "chunk_size", IMAGE_CHUNK_MAX, &m->chunk_size) < 0)
 		return -EINVAL;
+	if (m->chunk_size == 0)
+		return fail(p, "\"chunk_size\" out of range");
 	m->created = (int64_t)created;
 	if (parse_disk(p, root, m) < 0 || parse_parts(p, root, m) < 0)
 		return -EINVAL;

@@ -1,0 +1,73 @@
+/* pxe-agent's shared state and the parts main.c orchestrates: the worker
+ * pool, progress reports, disk helpers, and the task types. */
+#ifndef PXED_AGENT_AGENT_H
+#define PXED_AGENT_AGENT_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "agent/api.h"
+#include "agent/task.h"
+
+#define AGENT_PARALLEL_MAX 64
+#define AGENT_ERR_MAX 512
+
+struct agent {
+	struct api api;
+	struct api_conn conn;                   /* the main thread's */
+	struct api_conn worker[AGENT_PARALLEL_MAX];
+	unsigned parallel;
+	struct agent_task task;
+	char disk[TASK_DISK_MAX];
+	int fd;
+	uint64_t disk_size;
+	atomic_bool stop;                       /* a failure or a cancel: workers end */
+	bool cancelled;                         /* the server answered 409 */
+	pthread_mutex_t lock;                   /* guards err */
+	char err[AGENT_ERR_MAX];                /* the first failure */
+};
+
+/* Records the first failure (later ones are only logged) and stops the
+ * workers.  Returns -EIO for convenience. */
+int agent_fail(struct agent *ag, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* ---- the worker pool (pool.c) ---- */
+
+/* work runs in ag->parallel threads, each with its own connection; it
+ * takes its items from a shared counter in arg until none are left or
+ * ag->stop is set.  tick runs on the calling thread about once a second
+ * until they all return. */
+typedef void pool_work_fn(void *arg, struct api_conn *conn);
+typedef void pool_tick_fn(void *arg);
+int pool_run(struct agent *ag, pool_work_fn *work, pool_tick_fn *tick, void *arg);
+
+/* ---- progress reports (progress.c) ---- */
+
+struct progress {
+	const char *phase;
+	uint64_t total;
+	uint64_t start_us;
+	uint64_t start_bytes;
+	uint64_t last_us;                       /* of the last report */
+};
+
+void progress_start(struct progress *p, const char *phase, uint64_t total, uint64_t bytes);
+/* POST progress unless one went out less than a second ago (final: always).
+ * A 409 answer cancels the task (ag->cancelled, ag->stop). */
+void progress_report(struct agent *ag, struct progress *p, uint64_t bytes,
+    uint64_t resume_offset, bool final);
+
+/* ---- disk helpers (diskio.c) ---- */
+
+int disk_open(struct agent *ag, int flags);
+int pread_full(int fd, void *buf, size_t len, uint64_t offset);
+int pwrite_full(int fd, const void *buf, size_t len, uint64_t offset);
+
+/* ---- the tasks ---- */
+int deploy_run(struct agent *ag);
+int capture_run(struct agent *ag);
+int wipe_run(struct agent *ag);
+
+#endif

@@ -1,0 +1,60 @@
+/* Progress reports: at most one a second, and one at the end of a phase. */
+#include <errno.h>
+
+#include "agent/agent.h"
+#include "agent/journal.h"
+#include "core/util.h"
+
+#define PROGRESS_INTERVAL_US 1000000u
+
+void
+progress_start(struct progress *p, const char *phase, uint64_t total, uint64_t bytes)
+{
+	p->phase = phase;
+	p->total = total;
+	p->start_us = clock_now_us();
+	p->start_bytes = bytes;
+	p->last_us = 0;
+}
+
+static uint64_t
+progress_rate(const struct progress *p, uint64_t bytes, uint64_t now)
+{
+	uint64_t elapsed = now - p->start_us;
+
+	if (elapsed == 0 || bytes < p->start_bytes)
+		return 0;
+	return (uint64_t)((double)(bytes - p->start_bytes) * 1e6 / (double)elapsed);
+}
+
+void
+progress_report(struct agent *ag, struct progress *p, uint64_t bytes,
+    uint64_t resume_offset, bool final)
+{
+	uint64_t now = clock_now_us();
+	char err[API_ERR_MAX];
+	json_t *body;
+	int rc;
+
+	if (!final && p->last_us != 0 && now - p->last_us < PROGRESS_INTERVAL_US)
+		return;
+	p->last_us = now;
+	body = json_pack("{s:s,s:I,s:I,s:I,s:I}", "phase", p->phase,
+	    "bytes", (json_int_t)bytes, "total", (json_int_t)p->total,
+	    "rate", (json_int_t)progress_rate(p, bytes, now),
+	    "resume_offset", (json_int_t)resume_offset);
+	if (body == NULL)
+		return;
+	rc = api_send_json(&ag->conn, "POST", "/api/v1/agent/progress", body, NULL,
+	    err, sizeof err);
+	json_decref(body);
+	if (rc == 409) {
+		ag->cancelled = true;
+		agent_fail(ag, "cancelled");
+	} else if (rc != 204 && rc != 200 && rc != -ECANCELED) {
+		journal_error("progress report failed: %s", err);
+	}
+	if (final || ag->task.type != TASK_DEPLOY)
+		journal_info("%s: %llu of %llu bytes", p->phase, (unsigned long long)bytes,
+		    (unsigned long long)p->total);
+}

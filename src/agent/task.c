@@ -1,0 +1,176 @@
+/* The task JSON: checked member by member; a deploy's manifest goes
+ * through manifest_parse like any other untrusted manifest. */
+#include "agent/task.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/util.h"
+
+static const char *const type_names[] = {
+	[TASK_DEPLOY] = "deploy", [TASK_CAPTURE] = "capture",
+	[TASK_WIPE] = "wipe", [TASK_SHELL] = "shell",
+};
+
+const char *
+task_type_name(enum task_type type)
+{
+	return (size_t)type < ARRAY_SIZE(type_names) ? type_names[type] : "?";
+}
+
+__attribute__((format(printf, 3, 4)))
+static int
+task_error(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return -EINVAL;
+}
+
+/* An optional string member into out; absent or null leaves "". */
+static int
+get_text(json_t *root, const char *key, char *out, size_t size, char *err, size_t errlen)
+{
+	json_t *v = json_object_get(root, key);
+
+	out[0] = '\0';
+	if (v == NULL || json_is_null(v))
+		return 0;
+	if (!json_is_string(v) || json_string_length(v) != strlen(json_string_value(v)))
+		return task_error(err, errlen, "task \"%s\" is not a string", key);
+	if (json_string_length(v) >= size)
+		return task_error(err, errlen, "task \"%s\" too long", key);
+	str_copy(out, json_string_value(v), size);
+	return 0;
+}
+
+/* An optional integer member in [min, max]; absent keeps *out. */
+static int
+get_int(json_t *root, const char *key, int64_t min, int64_t max, int64_t *out,
+    char *err, size_t errlen)
+{
+	json_t *v = json_object_get(root, key);
+
+	if (v == NULL || json_is_null(v))
+		return 0;
+	if (!json_is_integer(v) || json_integer_value(v) < min || json_integer_value(v) > max)
+		return task_error(err, errlen, "task \"%s\" is not an integer in range", key);
+	*out = json_integer_value(v);
+	return 0;
+}
+
+static int
+parse_type(json_t *root, struct agent_task *t, char *err, size_t errlen)
+{
+	char type[16];
+
+	if (get_text(root, "type", type, sizeof type, err, errlen) < 0)
+		return -EINVAL;
+	for (size_t i = 0; i < ARRAY_SIZE(type_names); i++)
+		if (strcmp(type, type_names[i]) == 0) {
+			t->type = (enum task_type)i;
+			return 0;
+		}
+	return task_error(err, errlen, "task type \"%s\" unknown", type);
+}
+
+static int
+parse_numbers(json_t *root, struct agent_task *t, char *err, size_t errlen)
+{
+	int64_t resume = 0, chunk = TASK_CHUNK_SIZE_DEFAULT, level = TASK_LEVEL_DEFAULT;
+	json_t *verify = json_object_get(root, "verify");
+
+	if (get_int(root, "id", 0, INT64_MAX, &t->id, err, errlen) < 0 ||
+	    get_int(root, "resume_offset", 0, INT64_MAX, &resume, err, errlen) < 0 ||
+	    get_int(root, "chunk_size", 4096, IMAGE_CHUNK_MAX, &chunk, err, errlen) < 0 ||
+	    get_int(root, "level", 1, 19, &level, err, errlen) < 0)
+		return -EINVAL;
+	if (verify != NULL && !json_is_null(verify) && !json_is_boolean(verify))
+		return task_error(err, errlen, "task \"verify\" is not a boolean");
+	t->verify = json_is_true(verify);
+	t->resume_offset = (uint64_t)resume;
+	t->chunk_size = (uint64_t)chunk;
+	t->level = (int)level;
+	return 0;
+}
+
+/* The manifest, as an object (or a string holding its JSON). */
+static int
+parse_manifest(json_t *root, struct agent_task *t, char *err, size_t errlen)
+{
+	json_t *v = json_object_get(root, "manifest");
+	char reason[256];
+	char *text;
+	int rc;
+
+	if (json_is_string(v))
+		text = strndup(json_string_value(v), json_string_length(v));
+	else if (json_is_object(v))
+		text = json_dumps(v, JSON_COMPACT);
+	else
+		return task_error(err, errlen, "deploy task without a manifest");
+	if (text == NULL)
+		return -ENOMEM;
+	rc = manifest_parse(text, strlen(text), &t->manifest, reason, sizeof reason);
+	free(text);
+	if (rc == -EINVAL)
+		return task_error(err, errlen, "manifest: %s", reason);
+	return rc;
+}
+
+static int
+parse_members(json_t *root, struct agent_task *t, char *err, size_t errlen)
+{
+	size_t n;
+
+	if (!json_is_object(root))
+		return task_error(err, errlen, "task is not a JSON object");
+	if (parse_type(root, t, err, errlen) < 0 || parse_numbers(root, t, err, errlen) < 0 ||
+	    get_text(root, "image", t->image, sizeof t->image, err, errlen) < 0 ||
+	    get_text(root, "disk", t->disk, sizeof t->disk, err, errlen) < 0 ||
+	    get_text(root, "chunk_url", t->chunk_url, sizeof t->chunk_url - 1, err, errlen) < 0)
+		return -EINVAL;
+	n = strlen(t->chunk_url);
+	if (n > 0 && t->chunk_url[n - 1] != '/')
+		memcpy(t->chunk_url + n, "/", 2);
+	if (t->type == TASK_CAPTURE && !image_name_valid(t->image))
+		return task_error(err, errlen, "capture task: image name \"%s\" invalid", t->image);
+	if (t->type != TASK_DEPLOY)
+		return 0;
+	if (t->chunk_url[0] == '\0')
+		return task_error(err, errlen, "deploy task without chunk_url");
+	return parse_manifest(root, t, err, errlen);
+}
+
+int
+task_parse(const char *text, size_t len, struct agent_task *t, char *err, size_t errlen)
+{
+	json_error_t jerr;
+	json_t *root;
+	int rc;
+
+	memset(t, 0, sizeof *t);
+	if (errlen > 0)
+		err[0] = '\0';
+	root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (root == NULL)
+		return task_error(err, errlen, "task is not JSON: %s", jerr.text);
+	rc = parse_members(root, t, err, errlen);
+	json_decref(root);
+	if (rc < 0)
+		task_free(t);
+	return rc;
+}
+
+void
+task_free(struct agent_task *t)
+{
+	manifest_free(&t->manifest);
+}
