@@ -191,8 +191,8 @@ install -m 755 bootenv/udhcpc.script "$ROOT/etc/udhcpc/default.script"
 mknod -m 600 "$ROOT/dev/console" c 5 1 2>/dev/null || true
 
 declare -A libs=()
-add_elf() {             # add_elf SRC DEST: a program and the libraries it needs
-	install -m 755 "$1" "$ROOT$2"
+add_file() {            # add_file SRC DEST: a file; a program brings its libraries
+	cp "$1" "$ROOT$2"
 	is_elf "$1" || return 0
 	if command -v strip >/dev/null; then
 		strip --strip-debug "$ROOT$2"
@@ -208,7 +208,8 @@ add_elf() {             # add_elf SRC DEST: a program and the libraries it needs
 		libs[$lib]=1
 	done < <(ldd "$1" 2>/dev/null || true)
 }
-add_elf "$AGENT" /usr/bin/pxe-agent
+add_file "$AGENT" /usr/bin/pxe-agent
+chmod 755 "$ROOT/usr/bin/pxe-agent"
 for f in ${BOOTENV_FILES:-}; do
 	src=${f%%:*}
 	dst=${f#*:}
@@ -216,7 +217,7 @@ for f in ${BOOTENV_FILES:-}; do
 		die "BOOTENV_FILES: bad entry $f (SRC:/DEST)"
 	fi
 	mkdir -p "$ROOT$(dirname "$dst")"
-	add_elf "$src" "$dst"
+	add_file "$src" "$dst"
 done
 for lib in "${!libs[@]}"; do
 	mkdir -p "$ROOT$(dirname "$lib")"
@@ -283,6 +284,12 @@ owner() {               # the Debian package that ships a file
 		echo "module $(basename "$rel" .ko) $(size "$ROOT/lib/modules/$KVER/$rel") $rel"
 	done
 	echo "load ${LOAD[*]}"
+	# firmware files the drivers may ask for (not shipped: Debian main has
+	# none of them; see docs/IMAGING.md)
+	for rel in $(printf '%s\n' "${MOD_FILES[@]}" | sort); do
+		fw=$(modinfo -F firmware "$ROOT/lib/modules/$KVER/$rel" 2>/dev/null | sort | tr '\n' ' ')
+		[ -z "$fw" ] || echo "firmware-wanted $(basename "$rel" .ko) ${fw% }"
+	done
 	[ "${#BUILTIN[@]}" -eq 0 ] || echo "builtin $(printf '%s\n' "${BUILTIN[@]}" | sort -u | tr '\n' ' ' | sed 's/ *$//')"
 	[ "${#MISSING[@]}" -eq 0 ] || echo "missing ${MISSING[*]}"
 } >"$OUT/manifest"
