@@ -11,8 +11,9 @@
 #              the disk, the VM powers off by itself;
 #        fail  the agent exits 3: "pxe-agent failed (exit 3)", its last
 #              lines, a console shell for pxed.failwait=5 s, power off;
-#        e1000 an e1000 NIC chosen by pxed.mac (hyphens, upper case):
-#              the driver comes from the initrd's modules.
+#        e1000 an e1000 NIC chosen by pxed.mac (hyphens, upper case), a
+#              static address (pxed.ip=ADDR/PREFIX:GW): the driver comes
+#              from the initrd's modules.
 #      The three VMs boot in parallel.  Each is killed after VM_SECS.
 # Downloads Debian's kernel package once (apt-get download, cached in
 # build/bootenv/debs).  Needs qemu-system-x86, busybox-static, kmod, zstd.
@@ -152,7 +153,7 @@ MAC_FAIL=52:54:00:be:00:02
 MAC_E1000=52:54:00:be:00:03
 be_vm ok virtio-net-pci "$MAC_OK" "" || exit 1
 be_vm fail virtio-net-pci "$MAC_FAIL" "standin.exit=3 pxed.failwait=5" || exit 1
-be_vm e1000 e1000 "$MAC_E1000" "pxed.mac=52-54-00-BE-00-03" || exit 1
+be_vm e1000 e1000 "$MAC_E1000" "pxed.mac=52-54-00-BE-00-03 pxed.ip=192.0.2.60/24:192.0.2.1" || exit 1
 # Wait (bounded) until every VM has exited: T[VM] its seconds, RC[VM] its
 # exit status (0: the guest powered off; 137: killed at VM_SECS).
 declare -A RC=() T=()
@@ -211,7 +212,8 @@ check "fail: the disk is untouched" bash -c "! grep -aq PXED-BOOTENV-MARKER '$LA
 if ! serial_has e1000 'pxed-init: poweroff'; then dump e1000; fi
 check "e1000: the e1000 module drove the NIC chosen by pxed.mac" \
 	serial_has e1000 "interface eth0 \\($MAC_E1000, driver e1000\\)"
-check "e1000: DHCP address" serial_has e1000 'eth0 address 192\.0\.2\.1[0-5][0-9]/24 .*\(dhcp\)'
+check "e1000: the static address" serial_has e1000 'eth0 address 192\.0\.2\.60/24 gateway 192\.0\.2\.1 \(static\)'
+check "e1000: the agent reached pxed over HTTP" serial_has e1000 'GET http://192\.0\.2\.1:8080/api/v1/status ok'
 check "e1000: the agent wrote the marker" \
 	bash -c "head -c 512 '$LAB_DIR/e1000.disk' | grep -aq 'PXED-BOOTENV-MARKER task=7'"
 check "e1000: the VM powered off by itself (qemu exit ${RC[e1000]} after ${T[e1000]}s)" \
