@@ -37,7 +37,7 @@ BENCH_SRC := $(sort $(wildcard bench/*.c))
 FUZZ_SRC  := $(sort $(wildcard fuzz/fuzz_*.c))
 HDRS      := $(wildcard src/*/*.h)
 
-.PHONY: all asan check demo fuzz fuzz-run deps clean unit man
+.PHONY: all asan check demo bootenv fuzz fuzz-run deps clean unit man
 all: build/pxed build/pxectl build/pxe-agent $(TOOL_SRC:tests/tools/%.c=build/tools/%) \
 	$(BENCH_SRC:bench/%.c=build/bench/%) $(UNIT_SRC:tests/unit/%.c=build/tests/%)
 asan: build/asan/pxed build/asan/pxectl build/asan/pxe-agent $(UNIT_SRC:tests/unit/%.c=build/asan/tests/%)
@@ -116,6 +116,11 @@ check: deps
 demo: deps
 	$(MAKE) all
 	@scripts/demo.sh
+
+# make bootenv: the imaging environment, build/bootenv/{vmlinuz,initrd,manifest}
+# (docs/IMAGING.md).  Downloads Debian's kernel package once (apt-get download).
+bootenv: build/pxe-agent
+	scripts/bootenv.sh
 
 clean:
 	rm -rf build
