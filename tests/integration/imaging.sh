@@ -1,0 +1,166 @@
+#!/bin/bash
+# Capture and deploy end to end, pxe-agent run directly on disk files (no
+# VM) in a client namespace, pxed in a server namespace: a GPT disk with an
+# ext4 and an NTFS partition (built without mounting) is captured, captured
+# again (dedup: nothing new uploaded), deployed to a blank disk (partition
+# tables and every file identical); the faults: a disk too small, a
+# corrupted chunk on the server, a wrong task token, pxed killed mid-deploy
+# and restarted (the agent resumes), and a wipe.
+LAB_ID=${LAB_ID:-im$$}
+source "$(dirname "$0")/../lib/lab.sh"
+source "$(dirname "$0")/../lib/disk.sh"
+
+PXECTL=${PXECTL:-build/asan/pxectl}
+AGENT=${PXE_AGENT:-build/asan/pxe-agent}
+lab_up || { echo "not ok - lab_up"; exit 1; }
+W=$LAB_DIR/work
+mkdir -p "$W"
+URL=http://$LAB_SRV_IP
+MAC=52:54:00:bb:00:01
+eq() { [ "$1" = "$2" ] || { echo "# got '$1', expected '$2'"; return 1; }; }
+has() { grep -q -- "$2" <<<"$1" || { echo "# '$2' not in: $1"; return 1; }; }
+ctl() { in_cli timeout 30 "$PXECTL" --server "$URL" --token-file "$LAB_DIR/state/api-token" "$@"; }
+json() { in_cli timeout 10 curl -sS "$URL$1" | python3 -c "import json,sys; v=json.load(sys.stdin); print(v$2)"; }
+# task TYPE ARGS...: create a task for $MAC and print the task token its
+# boot script carries.
+task() {
+	ctl task "$@" >/dev/null || return 1
+	in_cli timeout 10 curl -sS "$URL/api/v1/boot/$MAC.ipxe" |
+		sed -n 's/.*pxed\.token=\([0-9a-f]*\).*/\1/p'
+}
+# agent TOKEN TASK DISK [args]: run pxe-agent in the client namespace.
+agent() {
+	local tok=$1 id=$2 disk=$3
+	shift 3
+	in_cli timeout 300 "$AGENT" --server "$URL" --token "$tok" --task "$id" --disk "$disk" \
+		--retry-for 60 "$@" >>"$W/agent.log" 2>&1
+}
+zeros() { cmp -s -n "$(stat -c %s "$1")" "$1" /dev/zero; }
+
+# --- the source disk ---------------------------------------------------------
+SRC=$W/src
+mkdir -p "$SRC/etc/deep/er" "$SRC/licenses"
+head -c 8000000 /dev/urandom >"$SRC/blob.bin"
+cp /usr/share/common-licenses/* "$SRC/licenses/" 2>/dev/null
+seq 1 200000 >"$SRC/numbers.txt"
+echo "pxed imaging test" >"$SRC/etc/deep/er/motd"
+: >"$SRC/empty"
+check "source disk built (GPT, ext4 + NTFS, no mounts)" disk_make "$SRC" "$W/source.img" 256
+
+pxed_start || { echo "not ok - pxed_start"; exit 1; }
+ctl host add "$MAC" lab1 >/dev/null
+
+# --- capture ---------------------------------------------------------------
+TT=$(task capture lab1 golden)
+agent "$TT" 1 "$W/source.img"
+check "capture: pxe-agent exits 0" [ $? -eq 0 ]
+check "capture: the task is done" eq "$(json /api/v1/tasks/1 '["state"]')" done
+check "capture: image listed" has "$(ctl image list)" golden
+USED=$(json /api/v1/images/golden '["used"]')
+STORED=$(json /api/v1/images/golden '["stored"]')
+echo "# captured: disk 256 MiB, used $USED bytes, stored $STORED bytes"
+check "capture: stores far less than the disk (< 1/8)" [ "$STORED" -lt $((256 * 1024 * 1024 / 8)) ]
+check "capture: both filesystems recognised" \
+	eq "$(json /api/v1/images/golden '["partition_list"][0]["fs"]')/$(json /api/v1/images/golden '["partition_list"][1]["fs"]')" ext/ntfs
+BEFORE=$(du -sb "$LAB_DIR/state/images/chunks" | cut -f1)
+TT=$(task capture lab1 golden2)
+agent "$TT" 2 "$W/source.img"
+check "second capture: exits 0" [ $? -eq 0 ]
+check "second capture: no new chunk uploaded (dedup)" has "$(tail -5 "$W/agent.log")" " 0 new chunks"
+check "second capture: the repository did not grow" \
+	eq "$(du -sb "$LAB_DIR/state/images/chunks" | cut -f1)" "$BEFORE"
+
+# --- deploy ------------------------------------------------------------------
+truncate -s 256M "$W/blank.img"
+TT=$(task deploy lab1 golden)
+agent "$TT" 3 "$W/blank.img"
+check "deploy: exits 0" [ $? -eq 0 ]
+check "deploy: the task is done" eq "$(json /api/v1/tasks/3 '["state"]')" done
+check "deploy: partition tables identical (primary and backup GPT)" \
+	disk_tables_equal "$W/source.img" "$W/blank.img"
+check "deploy: every file reads back identical (debugfs, ntfscat)" \
+	disk_same_files "$SRC" "$W/blank.img"
+
+# --- faults --------------------------------------------------------------------
+truncate -s 64M "$W/small.img"
+TT=$(task deploy lab1 golden)
+agent "$TT" 4 "$W/small.img"
+check "disk too small: pxe-agent fails" [ $? -ne 0 ]
+check "disk too small: the task failed, saying so" \
+	has "$(json /api/v1/tasks/4 '["message"]')" "too small"
+check "disk too small: nothing written" zeros "$W/small.img"
+
+truncate -s 256M "$W/bad-token.img"
+in_cli timeout 60 "$AGENT" --server "$URL" --token "$(printf '%064d' 7)" --task 4 \
+	--disk "$W/bad-token.img" --retry-for 5 >>"$W/agent.log" 2>&1
+check "wrong task token: pxe-agent fails" [ $? -ne 0 ]
+check "wrong task token: the server said 403" has "$(tail -3 "$W/agent.log")" "403"
+check "wrong task token: nothing written" zeros "$W/bad-token.img"
+
+# one chunk of the image damaged on the server's disk
+VICTIM=$(find "$LAB_DIR/state/images/chunks" -name '*.zst' -size +100k | sort | head -1)
+VHEX=$(basename "$VICTIM" .zst)
+cp "$VICTIM" "$W/victim.bak"
+printf '\x00\x01\x02\x03\x04\x05\x06\x07' | dd of="$VICTIM" bs=1 seek=200 conv=notrunc status=none
+truncate -s 256M "$W/blank2.img"
+TT=$(task deploy lab1 golden)
+agent "$TT" 5 "$W/blank2.img"
+check "corrupted chunk: pxe-agent fails" [ $? -ne 0 ]
+check "corrupted chunk: the task failed" eq "$(json /api/v1/tasks/5 '["state"]')" failed
+check "corrupted chunk: the error names the chunk" has "$(json /api/v1/tasks/5 '["message"]')" "$VHEX"
+check "corrupted chunk: image verify finds it" has "$(ctl image verify golden)" "$VHEX"
+cp "$W/victim.bak" "$VICTIM"
+check "image verify is clean again" has "$(ctl image verify golden)" "every chunk verified"
+
+# --- pxed killed mid-deploy: the agent resumes -----------------------------------
+NETEM_SH=$(dirname "$0")/../lib/netem.sh
+export NETEM_RELAY=${NETEM_RELAY:-build/tools/netem-relay}
+source "$NETEM_SH"
+LAB_CLEANUPS+=(netem_stop)
+pxed_stop
+ip -n "$LAB_SRV" link del s0
+if netem_link "$LAB_SRV" "$LAB_CLI" $LAB_SRV_IP/24 $LAB_CLI_IP/24 --rate-mbit 20; then
+	ok "rate-limited link (20 Mbit/s) up"
+else
+	not_ok "rate-limited link up"
+fi
+pxed_start || { echo "not ok - pxed_start"; exit 1; }
+truncate -s 256M "$W/resume.img"
+TT=$(task deploy lab1 golden)
+in_cli timeout 300 "$AGENT" --server "$URL" --token "$TT" --task 6 --disk "$W/resume.img" \
+	--retry-for 120 >"$W/resume.log" 2>&1 &
+APID=$!
+LAB_PIDS+=("$APID")
+for _ in $(seq 1 200); do
+	b=$(json /api/v1/tasks/6 '["bytes"]' 2>/dev/null || echo 0)
+	[ "${b:-0}" -gt 0 ] && break
+	sleep 0.1
+done
+check "resume: the deploy was under way when pxed was killed ($b bytes)" [ "${b:-0}" -gt 0 ]
+kill -9 "$PXED_PID"
+sleep 2
+pxed_start || { echo "not ok - pxed restart"; exit 1; }
+wait "$APID"
+rc=$?
+check "resume: pxe-agent finished with 0 after the restart (exit $rc)" [ $rc -eq 0 ]
+check "resume: the agent saw the server go away and retried" \
+	grep -qiE "retry|refused|unreachable|failed" "$W/resume.log"
+check "resume: the task is done" eq "$(json /api/v1/tasks/6 '["state"]')" done
+check "resume: partition tables identical" disk_tables_equal "$W/source.img" "$W/resume.img"
+check "resume: every file identical" disk_same_files "$SRC" "$W/resume.img"
+
+# --- wipe --------------------------------------------------------------------------
+TT=$(task wipe lab1)
+agent "$TT" 7 "$W/resume.img"
+check "wipe: exits 0" [ $? -eq 0 ]
+check "wipe: no partition table is left" \
+	bash -c "! sgdisk -p '$W/resume.img' 2>/dev/null | grep -q '^ *1 '"
+check "wipe: first and last MiB are zero" \
+	bash -c "head -c 1048576 '$W/resume.img' | cmp -s - <(head -c 1048576 /dev/zero) &&
+		tail -c 1048576 '$W/resume.img' | cmp -s - <(head -c 1048576 /dev/zero)"
+
+pxed_stop
+check "pxed stopped cleanly" [ $? -eq 0 ]
+check "no sanitizer report" pxed_log_clean
+[ "$LAB_FAILED" -ne 0 ] && { echo "--- agent log ---"; tail -40 "$W/agent.log"; tail -20 "$W/resume.log"; }
+lab_finish
