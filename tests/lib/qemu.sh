@@ -9,9 +9,10 @@
 #   dnsmasq_dhcp_start IP FIRST,LAST: dnsmasq as the site's plain DHCP
 #       server (no DNS/TFTP/PXE) on a host IP of its own on br0 (namespace
 #       pxd-ID, via lab_attach).  Log $LAB_DIR/dnsmasq.log.
-#   vm_start NAME KIND MAC SECONDS
+#   vm_start NAME KIND MAC SECONDS [DISK]
 #       Starts a VM in the server namespace on a new tap "tNAME" (a port of
-#       br0), bounded by `timeout SECONDS`.  KIND:
+#       br0), bounded by `timeout SECONDS`, with DISK (a raw file) as its
+#       virtio disk when given (and 512 MiB of memory then).  KIND:
 #         bios   SeaBIOS + QEMU's iPXE ROM, e1000 (iPXE does the PXE boot)
 #         uefi   OVMF x64, virtio-net-pci with romfile= (EDK2's own PXE)
 #         arm64  AAVMF, virtio-net-pci with romfile= (EDK2 PXE, then HTTP boot)
@@ -47,15 +48,19 @@ qemu_have() {
 vm_serial() { echo "$LAB_DIR/$1.serial"; }
 
 vm_start() {
-	local name=$1 kind=$2 mac=$3 secs=$4 tap=t$1
+	local name=$1 kind=$2 mac=$3 secs=$4 disk=${5:-} tap=t$1 mem=256
 	local serial=$LAB_DIR/$name.serial
-	local -a cmd
+	local -a cmd extra=()
 	lab_tap_add "$tap" || return 1
 	: >"$serial"
 	local net=(-netdev "tap,id=n0,ifname=$tap,script=no,downscript=no")
+	if [ -n "$disk" ]; then
+		extra=(-drive "file=$disk,format=raw,if=virtio,cache=writeback")
+		mem=512
+	fi
 	case $kind in
 	bios)
-		cmd=(qemu-system-x86_64 -machine accel=tcg -m 256 -boot n "${net[@]}"
+		cmd=(qemu-system-x86_64 -machine accel=tcg -m $mem -boot n "${net[@]}"
 			-device "e1000,netdev=n0,mac=$mac") ;;
 	uefi)
 		cp "$QEMU_OVMF_VARS" "$LAB_DIR/$name.vars"
@@ -72,7 +77,7 @@ vm_start() {
 			"${net[@]}" -device "virtio-net-pci,netdev=n0,mac=$mac,romfile=") ;;
 	*) echo "vm_start: unknown kind $kind" >&2; return 1 ;;
 	esac
-	ip netns exec "$LAB_SRV" timeout -s KILL "$secs" "${cmd[@]}" -nographic \
+	ip netns exec "$LAB_SRV" timeout -s KILL "$secs" "${cmd[@]}" "${extra[@]}" -nographic \
 		-serial "file:$serial" -monitor none -display none -no-reboot \
 		>"$LAB_DIR/$name.qemu" 2>&1 &
 	VM_PID[$name]=$!

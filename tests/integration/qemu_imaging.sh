@@ -1,0 +1,123 @@
+#!/bin/bash
+# Imaging end to end with real firmware under QEMU (TCG): a BIOS machine
+# (SeaBIOS + iPXE ROM, e1000) whose virtio disk holds a GPT with an ext4 and
+# an NTFS partition (built on the host without mounting) PXE boots from pxed,
+# gets its per-host iPXE script, boots the imaging environment (make
+# bootenv) and pxe-agent captures the disk; then a UEFI machine (OVMF: EDK2
+# PXE -> snponly.efi -> iPXE) with a blank disk deploys the image.  The host
+# checks that both disks' partition tables are identical, every file reads
+# back identical (debugfs, ntfscat), and the capture stored far less than the
+# disk.  Each VM reboots when its task is done (-no-reboot ends QEMU).
+cd "$(dirname "$0")/../.." || exit 1
+LAB_ID=qi$$
+source tests/lib/lab.sh
+source tests/lib/qemu.sh
+source tests/lib/disk.sh
+PXECTL=${PXECTL:-build/asan/pxectl}
+VM_SECS=${VM_SECS:-420}
+eq() { [ "$1" = "$2" ] || { echo "# got '$1', expected '$2'"; return 1; }; }
+
+for k in bios uefi; do
+	qemu_have "$k" || { not_ok "QEMU for $k is installed"; lab_finish; }
+done
+if [ ! -f build/bootenv/vmlinuz ] || [ ! -f build/bootenv/initrd ]; then
+	scripts/bootenv.sh build/pxe-agent >"$LAB_DIR/bootenv.log" 2>&1 ||
+		{ not_ok "make bootenv"; tail -20 "$LAB_DIR/bootenv.log"; lab_finish; }
+fi
+vm_lab_up || exit 1
+mkdir -p "$LAB_ROOT/bootenv"
+cp build/bootenv/vmlinuz build/bootenv/initrd "$LAB_ROOT/bootenv/"
+cp /usr/lib/ipxe/snponly.efi "$LAB_ROOT/"
+chmod -R a+rX "$LAB_ROOT"
+
+W=$LAB_DIR/work
+SRC=$W/src
+mkdir -p "$SRC/etc/deep" "$SRC/docs"
+head -c 6000000 /dev/urandom >"$SRC/blob.bin"
+cp /usr/share/common-licenses/GPL-3 /usr/share/common-licenses/Apache-2.0 "$SRC/docs/"
+seq 1 100000 >"$SRC/numbers.txt"
+echo "captured by a BIOS machine, deployed to a UEFI one" >"$SRC/etc/deep/motd"
+check "source disk built (GPT: ext4 + NTFS, no mounts)" disk_make "$SRC" "$W/source.img" 256
+cp --sparse=always "$W/source.img" "$W/source.orig"
+truncate -s 256M "$W/blank.img"
+
+B=52:54:00:de:00:01
+U=52:54:00:de:00:02
+ctl() { in_cli timeout 30 "$PXECTL" --server "http://$LAB_SRV_IP" \
+	--token-file "$LAB_DIR/state/api-token" "$@"; }
+json() { in_cli timeout 10 curl -sS "http://$LAB_SRV_IP$1" |
+	python3 -c "import json,sys; v=json.load(sys.stdin); print(v$2)"; }
+# wait_task ID SECONDS: until the task has ended (or the VM is gone)
+wait_task() {
+	local s
+	for _ in $(seq 1 "$2"); do
+		s=$(json "/api/v1/tasks/$1" '["state"]' 2>/dev/null)
+		case $s in done|failed|cancelled) echo "$s"; return 0 ;; esac
+		sleep 1
+	done
+	echo "${s:-unknown}"
+}
+# wait_vm NAME SECONDS: until QEMU exited (the machine rebooted)
+wait_vm() {
+	for _ in $(seq 1 "$2"); do
+		kill -0 "${VM_PID[$1]}" 2>/dev/null || return 0
+		sleep 1
+	done
+	return 1
+}
+
+pxed_start --interface br0 --dhcp-range 192.0.2.100,192.0.2.150 \
+	--boot efi64=snponly.efi --boot 'ipxe=http://${next-server}/api/v1/boot/${mac}.ipxe' ||
+	exit 1
+ctl host add $B source >/dev/null
+ctl host add $U target >/dev/null
+
+# --- capture on a BIOS machine ------------------------------------------------
+ctl task capture source golden >/dev/null
+vm_start cap bios $B "$VM_SECS" "$W/source.img" || exit 1
+state=$(wait_task 1 "$VM_SECS")
+check "BIOS capture: the task is done ($state, $(vm_elapsed cap)s)" eq "$state" done
+check "BIOS capture: the machine rebooted when done" wait_vm cap 60
+vm_stop cap
+check "BIOS capture: iPXE fetched the per-host script" \
+	grep -qE "GET /api/v1/boot/52-54-00-de-00-01.ipxe 200" "$LAB_DIR/pxed.log"
+check "BIOS capture: the imaging environment came over HTTP" \
+	grep -qE "GET /bootenv/initrd 200" "$LAB_DIR/pxed.log"
+check "BIOS capture: the kernel ran pxe-agent (serial log)" \
+	grep -aq "pxe-agent: capture" "$(vm_serial cap)"
+check "BIOS capture: the disk was not changed" cmp -s "$W/source.img" "$W/source.orig"
+STORED=$(json /api/v1/images/golden '["stored"]' 2>/dev/null || echo 0)
+echo "# capture stored $STORED bytes for a 256 MiB disk"
+check "BIOS capture: stored far less than the disk (< 1/8)" \
+	[ "${STORED:-0}" -gt 0 -a "${STORED:-0}" -lt $((256 * 1048576 / 8)) ]
+out=$(ctl host show source)
+check "BIOS capture: the agent's inventory reached the host record" grep -q "cores" <<<"$out"
+
+# --- deploy on a UEFI machine ---------------------------------------------------
+ctl task deploy target golden >/dev/null
+vm_start dep uefi $U "$VM_SECS" "$W/blank.img" || exit 1
+state=$(wait_task 2 "$VM_SECS")
+check "UEFI deploy: the task is done ($state, $(vm_elapsed dep)s)" eq "$state" done
+check "UEFI deploy: the machine rebooted when done" wait_vm dep 60
+vm_stop dep
+check "UEFI deploy: EDK2 PXE loaded snponly.efi, iPXE the per-host script" \
+	grep -qE "GET /api/v1/boot/52-54-00-de-00-02.ipxe 200" "$LAB_DIR/pxed.log"
+check "UEFI deploy: partition tables identical (primary and backup GPT)" \
+	disk_tables_equal "$W/source.img" "$W/blank.img"
+check "UEFI deploy: every file reads back identical (debugfs, ntfscat)" \
+	disk_same_files "$SRC" "$W/blank.img"
+check "UEFI deploy: the verify pass ran" grep -aq "every chunk reads back" "$(vm_serial dep)"
+
+# --- no task: local boot ------------------------------------------------------
+r=$(in_cli timeout 10 curl -sS "http://$LAB_SRV_IP/api/v1/boot/52-54-00-de-00-02.ipxe")
+check "with no task left, the script boots the local disk" grep -q '^exit' <<<"$r"
+
+check "pxed stops cleanly" pxed_stop
+check "sanitizer clean" pxed_log_clean
+if [ "$LAB_FAILED" -ne 0 ]; then
+	for v in cap dep; do
+		echo "--- serial $v (tail) ---"
+		vm_serial_text "$v" | grep -v '^ *$' | tail -25
+	done
+fi
+lab_finish
