@@ -111,10 +111,11 @@ deps:
 # make check: dependencies, both trees, every test; ends with "N passed, N failed".
 check: deps
 	$(MAKE) all asan fuzz
+	$(MAKE) bootenv
 	@tests/run-all.sh
 
 demo: deps
-	$(MAKE) all
+	$(MAKE) all bootenv
 	@scripts/demo.sh
 
 # make bootenv: the imaging environment, build/bootenv/{vmlinuz,initrd,manifest}

@@ -1,10 +1,13 @@
 #!/bin/bash
 # make demo: start pxed in a throw-away lab network (namespaces on a
-# bridge), fetch boot files with real clients over TFTP and HTTP, then
-# network-boot a UEFI virtual machine (QEMU + OVMF) from pxed: DHCP, the
-# iPXE boot program over TFTP with windowsize, iPXE's script over HTTP.
-# Shows the machine's boot timeline and pxed's log.  Needs root (network
-# namespaces); leaves nothing behind.  DEMO_VM=no skips the VM.
+# bridge), fetch boot files with real clients over TFTP and HTTP, then the
+# whole imaging story with two virtual machines (QEMU, software emulation):
+# a BIOS machine network-boots the imaging environment (make bootenv) and
+# captures its disk (GPT, ext4 + NTFS) into an image; a blank UEFI machine
+# network-boots (EDK2 PXE -> iPXE over TFTP with windowsize -> its per-host
+# script over HTTP) and deploys the image; the disks are compared file by
+# file.  Shows the boot timeline, tasks, images and pxed's log.  Needs root
+# (network namespaces); leaves nothing behind.  DEMO_VM=no skips the VMs.
 set -u
 cd "$(dirname "$0")/.."
 
@@ -16,8 +19,10 @@ PXED=build/pxed
 LAB_ID=demo$$
 source tests/lib/lab.sh
 source tests/lib/qemu.sh
+source tests/lib/disk.sh
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
-VM_MAC=52:54:00:de:00:01
+SRC_MAC=52:54:00:de:00:01
+DST_MAC=52:54:00:de:00:02
 
 step "lab network: namespace $LAB_SRV (server, $LAB_SRV_IP on bridge br0) and $LAB_CLI (client, $LAB_CLI_IP)"
 vm_lab_up
@@ -34,6 +39,10 @@ echo ====== this machine is ${net0/mac}, address ${net0/ip} ======
 poweroff
 IPXE
 head -c $((16 << 20)) /dev/urandom >"$LAB_ROOT/boot.img"
+if [ -f build/bootenv/vmlinuz ]; then
+	mkdir -p "$LAB_ROOT/bootenv"
+	cp build/bootenv/vmlinuz build/bootenv/initrd "$LAB_ROOT/bootenv/"
+fi
 mkdir -p "$LAB_ROOT/Boot"
 head -c 16384 /dev/urandom >"$LAB_ROOT/Boot/BCD"
 chmod -R a+rX "$LAB_ROOT"
@@ -41,9 +50,12 @@ ls -l "$LAB_ROOT"
 
 step "start pxed as the lab's DHCP server and boot server"
 echo "  $PXED --root $LAB_ROOT --listen $LAB_SRV_IP --dhcp-range 192.0.2.100,192.0.2.150"
-echo "       --boot bios=undionly.kpxe --boot efi64=snponly.efi --boot ipxe=http://\${next-server}/boot.ipxe"
-pxed_start --log-level info --dhcp-range 192.0.2.100,192.0.2.150 --boot bios=undionly.kpxe \
-	--boot efi64=snponly.efi --boot 'ipxe=http://${next-server}/boot.ipxe'
+echo "       --boot bios=undionly.kpxe --boot efi64=snponly.efi"
+echo "       --boot 'ipxe=http://\${next-server}/api/v1/boot/\${mac}.ipxe'"
+pxed_start --log-level info --interface br0 --dhcp-range 192.0.2.100,192.0.2.150 \
+	--boot bios=undionly.kpxe --boot efi64=snponly.efi \
+	--boot 'ipxe=http://${next-server}/api/v1/boot/${mac}.ipxe'
+ctl() { in_cli build/pxectl --server "http://$LAB_SRV_IP" --token-file "$LAB_DIR/state/api-token" "$@"; }
 
 fetch() {  # label command...
 	local label=$1 t0 t1
@@ -78,21 +90,61 @@ step "refused: a path that leaves the root"
 in_cli timeout 10 curl -s --path-as-is -o /dev/null "tftp://$LAB_SRV_IP/../../etc/passwd" ||
 	echo "  curl: refused (exit $?)"
 
-if [ "${DEMO_VM:-yes}" != no ] && qemu_have uefi && [ -f "$LAB_ROOT/snponly.efi" ]; then
-	step "network-boot a UEFI machine (QEMU + OVMF, software emulation: about a minute)"
-	vm_start demo uefi $VM_MAC 240
-	if vm_wait_serial demo "pxed demo: iPXE fetched" 230; then
-		echo "  booted in $(vm_elapsed demo) s; what the machine printed:"
-		vm_serial_text demo | grep -aE "Start PXE|NBP file|iPXE initialising|pxed demo" |
-			sed 's/^/    /' | head -12
-	else
-		echo "  the machine did not finish booting within the time allowed; its console:"
-		vm_serial_text demo | tail -15 | sed 's/^/    /'
-	fi
-	vm_stop demo
+# task_state ID: the task's state
+task_state() { in_cli curl -s "http://$LAB_SRV_IP/api/v1/tasks/$1" |
+	python3 -c 'import json,sys; print(json.load(sys.stdin)["state"])' 2>/dev/null; }
+# run_vm NAME KIND MAC DISK TASK: boot it and wait for its task to end
+run_vm() {
+	local s
+	vm_start "$1" "$2" "$3" 600 "$4"
+	for _ in $(seq 1 600); do
+		s=$(task_state "$5")
+		case $s in done|failed|cancelled) break ;; esac
+		sleep 1
+	done
+	echo "  task $5: $s after $(vm_elapsed "$1") s; what the machine printed:"
+	vm_serial_text "$1" | grep -aE "iPXE initialising|NBP file|pxed task|pxe-agent:" |
+		sed 's/^/    /' | head -14
+	for _ in $(seq 1 30); do kill -0 "${VM_PID[$1]}" 2>/dev/null || break; sleep 1; done
+	vm_stop "$1"
+}
+
+if [ "${DEMO_VM:-yes}" != no ] && qemu_have bios && qemu_have uefi &&
+	[ -f "$LAB_ROOT/snponly.efi" ] && [ -f "$LAB_ROOT/bootenv/initrd" ]; then
+	step "a machine's disk: GPT with ext4 and NTFS, built without mounting"
+	SRC=$LAB_DIR/src
+	mkdir -p "$SRC/etc" "$SRC/docs"
+	cp /usr/share/common-licenses/GPL-3 "$SRC/docs/"
+	head -c 4000000 /dev/urandom >"$SRC/data.bin"
+	echo "hello from the source machine" >"$SRC/etc/motd"
+	disk_make "$SRC" "$LAB_DIR/source.img" 256
+	truncate -s 256M "$LAB_DIR/blank.img"
+	sgdisk -p "$LAB_DIR/source.img" | tail -3 | sed 's/^/  /'
+
+	step "register the machines and give the first a task: pxectl host add, task capture"
+	ctl host add $SRC_MAC source | head -1
+	ctl host add $DST_MAC target | head -1
+	ctl task capture source golden
+
+	step "BIOS machine: PXE boot -> iPXE -> imaging environment -> pxe-agent captures its disk"
+	run_vm src bios $SRC_MAC "$LAB_DIR/source.img" 1
+	ctl image show golden
+
+	step "blank UEFI machine: pxectl task deploy target golden, then it PXE boots"
+	ctl task deploy target golden
+	run_vm dst uefi $DST_MAC "$LAB_DIR/blank.img" 2
+
+	step "compare the two disks on the host"
+	disk_tables_equal "$LAB_DIR/source.img" "$LAB_DIR/blank.img" &&
+		echo "  partition tables (primary and backup GPT): identical"
+	disk_same_files "$SRC" "$LAB_DIR/blank.img" &&
+		echo "  every file of the ext4 and NTFS partitions: identical"
+
+	step "pxectl task list"
+	ctl task list
 	sleep 1         # boot events reach the store within half a second
-	step "the machine's boot timeline: pxectl client $VM_MAC"
-	in_cli build/pxectl --server "http://$LAB_SRV_IP" client $VM_MAC
+	step "the deployed machine's boot timeline: pxectl client $DST_MAC"
+	ctl client $DST_MAC
 fi
 
 step "pxectl status (over the HTTP API)"
@@ -100,5 +152,5 @@ in_cli build/pxectl --server "http://$LAB_SRV_IP" status
 
 step "pxed's log"
 pxed_stop || true
-sed 's/^/  /' "$LAB_DIR/pxed.log"
+grep -v 'GET /api/v1/tasks/' "$LAB_DIR/pxed.log" | sed 's/^/  /'
 step "done: the lab is removed on exit"
