@@ -116,10 +116,11 @@ mgmt_boot_script(struct mgmt *m, const struct mgmt_request *rq, const char *file
 	} else {
 		log_info("api: host %s boots for task %" PRId64 " (%s)", mac, t.id,
 		    task_type_name(t.type));
+		mgmt_event(st, mac, "boot-script", "task %" PRId64 ": %s %s", t.id,
+		    task_type_name(t.type), t.image);
 		script_task(m, rq, &t, token, rs);
 	}
 	store_host_free(&h);
-	store_close(st);
 }
 
 /* ---- agent endpoints ---- */
@@ -158,6 +159,8 @@ agent_task(struct mgmt *m, struct store *st, const struct mgmt_request *rq,
 	else
 		json_decref(man);
 	log_info("api: task %" PRId64 " started by the agent on %s", t->id, t->mac);
+	mgmt_event(st, t->mac, "task-start", "task %" PRId64 ": %s %s", t->id,
+	    task_type_name(t->type), t->image);
 	mgmt_reply_json(rs, 200, o);
 }
 
@@ -236,6 +239,8 @@ agent_result(struct store *st, const struct mgmt_request *rq, const struct store
 	} else {
 		log_info("api: task %" PRId64 " on %s %s: %s", t->id, t->mac,
 		    ok ? "done" : "failed", message);
+		mgmt_event(st, t->mac, ok ? "task-done" : "task-failed", "task %" PRId64 ": %s",
+		    t->id, message);
 		mgmt_reply_json(rs, 204, NULL);
 	}
 	json_decref(body);
@@ -350,7 +355,7 @@ mgmt_agent(struct mgmt *m, const struct mgmt_request *rq, const char *sub,
 	if (store_task_by_token(st, hash, &t) < 0 || !task_state_active(t.state)) {
 		log_warn("api: %s: agent request with an unknown task token", rq->peer);
 		mgmt_reply_error(rs, 403, "unknown or expired task token");
-		goto out;
+		return;
 	}
 	capture = t.type == TASK_CAPTURE;
 	if (get && strcmp(sub, "task") == 0)
@@ -372,6 +377,4 @@ mgmt_agent(struct mgmt *m, const struct mgmt_request *rq, const char *sub,
 	else
 		mgmt_reply_error(rs, capture || !(put || post) ? 404 : 403,
 		    "not an agent endpoint for a %s task", task_type_name(t.type));
-out:
-	store_close(st);
 }

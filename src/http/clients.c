@@ -61,12 +61,11 @@ http_clients_json(const char *state_dir, size_t *len, unsigned *status)
 	int n;
 
 	*status = 500;
-	if (list == NULL || root == NULL || arr == NULL || store_open(&st, state_dir) != 0 ||
+	if (list == NULL || root == NULL || arr == NULL || (st = http_store(state_dir)) == NULL ||
 	    (n = store_client_list(st, list, CLIENTS_MAX)) < 0) {
 		free(list);
 		json_decref(arr);
 		json_decref(root);
-		store_close(st);
 		return NULL;
 	}
 	for (int i = 0; i < n; i++) {
@@ -79,7 +78,6 @@ http_clients_json(const char *state_dir, size_t *len, unsigned *status)
 	}
 	json_object_set_new(root, "clients", arr);
 	free(list);
-	store_close(st);
 	*status = 200;
 	return dump(root, len);
 }
@@ -100,12 +98,11 @@ http_client_json(const char *state_dir, const char *mac_arg, size_t *len, unsign
 	ev = calloc(EVENTS_MAX, sizeof *ev);
 	root = json_object();
 	arr = json_array();
-	if (ev == NULL || root == NULL || arr == NULL || store_open(&st, state_dir) != 0 ||
+	if (ev == NULL || root == NULL || arr == NULL || (st = http_store(state_dir)) == NULL ||
 	    (n = store_event_list(st, mac, 6, ev, EVENTS_MAX)) < 0) {
 		free(ev);
 		json_decref(arr);
 		json_decref(root);
-		store_close(st);
 		return NULL;
 	}
 	for (int i = 0; i < n; i++)
@@ -113,7 +110,6 @@ http_client_json(const char *state_dir, const char *mac_arg, size_t *len, unsign
 	json_object_set_new(root, "mac", json_string(mac_arg));
 	json_object_set_new(root, "events", arr);
 	free(ev);
-	store_close(st);
 	*status = n > 0 ? 200 : 404;
 	return dump(root, len);
 }

@@ -57,4 +57,9 @@ char *http_status_json(uint64_t uptime_s, size_t *len);
 char *http_clients_json(const char *state_dir, size_t *len, unsigned *status);
 char *http_client_json(const char *state_dir, const char *mac, size_t *len, unsigned *status);
 
+/* store_cache.c: this thread's store connection (opened on first use,
+ * closed when the thread ends; never close it), or NULL. */
+struct store;
+struct store *http_store(const char *state_dir);
+
 #endif

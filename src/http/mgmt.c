@@ -4,6 +4,7 @@
  * ("Authorization: Bearer TOKEN", the token in api-token-file).  The
  * agent's endpoints (agent.c) take a task token instead. */
 #include "http/mgmt_internal.h"
+#include "http/internal.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -17,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/config.h"
 #include "core/log.h"
 #include "core/util.h"
 #include "image/chunk.h"
@@ -84,13 +86,32 @@ mgmt_body_json(const struct mgmt_request *rq, struct mgmt_response *rs)
 struct store *
 mgmt_store(const struct mgmt *m, struct mgmt_response *rs)
 {
-	struct store *st = NULL;
+	struct store *st = http_store(m->state_dir);
 
-	if (store_open(&st, m->state_dir) < 0) {
+	if (st == NULL)
 		mgmt_reply_error(rs, 503, "state store unavailable");
-		return NULL;
-	}
 	return st;
+}
+
+/* An event in the boot timeline of the host with MAC text mac, written at
+ * once (the loop's store batches its own; this connection is the thread's). */
+void
+mgmt_event(struct store *st, const char *mac, const char *kind, const char *fmt, ...)
+{
+	uint8_t raw[6];
+	char detail[256];
+	struct timespec ts;
+	va_list ap;
+
+	if (config_parse_mac(mac, raw) != 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(detail, sizeof detail, fmt, ap);
+	va_end(ap);
+	clock_gettime(CLOCK_REALTIME, &ts);
+	if (store_event_add(st, raw, sizeof raw, kind, detail,
+	    (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000) == 0)
+		(void)store_events_flush(st);
 }
 
 /* ---- tokens ---- */
@@ -484,7 +505,7 @@ capture_running(const struct mgmt *m)
 	bool busy = list == NULL;
 	int n;
 
-	if (list == NULL || store_open(&st, m->state_dir) < 0) {
+	if (list == NULL || (st = http_store(m->state_dir)) == NULL) {
 		free(list);
 		return true;
 	}
@@ -492,7 +513,6 @@ capture_running(const struct mgmt *m)
 	for (int i = 0; i < n; i++)
 		if (list[i].type == TASK_CAPTURE && task_state_active(list[i].state))
 			busy = true;
-	store_close(st);
 	free(list);
 	return busy;
 }
@@ -723,5 +743,4 @@ mgmt_answer(struct mgmt *m, const struct mgmt_request *rq, struct mgmt_response 
 		route_tasks(m, st, rq, rest, rs);
 	else
 		mgmt_reply_error(rs, 404, "not found");
-	store_close(st);
 }

@@ -32,6 +32,8 @@ struct store *mgmt_store(const struct mgmt *m, struct mgmt_response *rs);
 json_t *mgmt_task_json(const struct store_task *t);
 json_t *mgmt_body_json(const struct mgmt_request *rq, struct mgmt_response *rs);
 int64_t mgmt_now(void);
+void mgmt_event(struct store *st, const char *mac, const char *kind, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
 /* agent.c */
 void mgmt_agent(struct mgmt *m, const struct mgmt_request *rq, const char *sub,

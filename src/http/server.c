@@ -33,6 +33,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <microhttpd.h>
+#include <netinet/in.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -40,6 +41,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core/log.h"
@@ -47,6 +49,7 @@
 #include "core/util.h"
 #include "http/internal.h"
 #include "http/mgmt.h"
+#include "store/store.h"
 
 #define HTTP_DEFAULT_CONNECTIONS 1024
 #define HTTP_LOG_PATH_MAX 256
@@ -71,6 +74,9 @@ struct request {
 	char path[HTTP_LOG_PATH_MAX];
 	unsigned status;                /* 0 until answered */
 	uint64_t bytes;                 /* body bytes of the answer */
+	bool timeline;                  /* a boot file: goes into the client's timeline */
+	struct in_addr peer4;           /* IPv4 peer, for the lease lookup */
+	uint64_t t0_us;
 	char *body;                     /* request body (API writes) */
 	size_t body_len, body_cap, body_limit;
 	bool body_too_large;
@@ -427,6 +433,9 @@ request_new(struct MHD_Connection *conn, const char *url, const char *method)
 		return NULL;
 	ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
 	log_addr(ci != NULL ? ci->client_addr : NULL, req->peer, sizeof req->peer);
+	if (ci != NULL && ci->client_addr != NULL && ci->client_addr->sa_family == AF_INET)
+		req->peer4 = ((const struct sockaddr_in *)(const void *)ci->client_addr)->sin_addr;
+	req->t0_us = clock_now_us();
 	log_printable(method, strlen(method), req->method, sizeof req->method);
 	log_printable(url, strlen(url), req->path, sizeof req->path);
 	STATS_ADD(http_requests, 1);
@@ -473,7 +482,28 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 		return answer_api(conn, req, path);
 	if (srv->mgmt != NULL && strncmp(path, "images/chunks/", 14) == 0)
 		return answer_file(conn, req, &srv->images, path + 7);
+	req->timeline = timeline_dir[0] != '\0' && req->peer4.s_addr != 0;
 	return answer_file(conn, req, srv->root, path);
+}
+
+/* A boot file sent over HTTP goes into the timeline of the MAC that holds
+ * the client's address (its lease), like a TFTP transfer. */
+static void
+timeline_event(const struct request *req, bool ok)
+{
+	struct store *st = http_store(timeline_dir);
+	struct store_lease lease;
+	char detail[HTTP_LOG_PATH_MAX + 64];
+
+	if (st == NULL || store_lease_get(st, req->peer4, &lease) != 0 || lease.mac_len == 0)
+		return;
+	snprintf(detail, sizeof detail, "%s %" PRIu64 " bytes in %" PRIu64 " ms", req->path,
+	    ok ? req->bytes : 0, (clock_now_us() - req->t0_us) / 1000);
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	if (store_event_add(st, lease.mac, lease.mac_len, ok ? "http-done" : "http-aborted",
+	    detail, (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000) == 0)
+		(void)store_events_flush(st);
 }
 
 static void
@@ -492,6 +522,8 @@ on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 		STATS_ADD(http_bytes_sent, req->bytes);
 	log_info("http %s %s %s %u %" PRIu64 "%s", req->peer, req->method, req->path,
 	    req->status, ok ? req->bytes : 0, ok ? "" : " (aborted)");
+	if (req->timeline && (req->status == 200 || req->status == 206))
+		timeline_event(req, ok);
 	free(req->body);
 	free(req);
 }

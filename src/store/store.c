@@ -31,6 +31,7 @@ enum stmt_id {
 	STMT_LEASE_PUT,
 	STMT_LEASE_DELETE,
 	STMT_LEASE_ALL,
+	STMT_LEASE_GET,
 	STMT_EVENT_ADD,
 	STMT_EVENT_PRUNE,
 	STMT_EVENT_CAP,
@@ -52,6 +53,9 @@ static const char *const stmt_sql[STMT_COUNT] = {
 	[STMT_LEASE_ALL] =
 		"SELECT address, mac, client_id, state, starts, expires, hostname"
 		" FROM leases ORDER BY address",
+	[STMT_LEASE_GET] =
+		"SELECT address, mac, client_id, state, starts, expires, hostname"
+		" FROM leases WHERE address = ?1",
 	[STMT_EVENT_ADD] =
 		"INSERT INTO events (mac, when_ms, kind, detail)"
 		" VALUES (?1, ?2, ?3, ?4)",
@@ -476,6 +480,22 @@ row_to_lease(sqlite3_stmt *s, struct store_lease *l)
 	str_copy(l->hostname, host != NULL ? (const char *)host : "",
 	    sizeof l->hostname);
 	return 0;
+}
+
+int
+store_lease_get(struct store *st, struct in_addr address, struct store_lease *out)
+{
+	sqlite3_stmt *s = st->stmt[STMT_LEASE_GET];
+	int rc;
+
+	sqlite3_bind_int64(s, 1, (sqlite3_int64)ntohl(address.s_addr));
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		rc = row_to_lease(s, out) < 0 ? -EINVAL : 0;
+	else
+		rc = rc == SQLITE_DONE ? -ENOENT : db_fail(st, "lease get");
+	sqlite3_reset(s);
+	return rc;
 }
 
 /* fn must not call store_lease_foreach (the statement is shared); it may

@@ -47,6 +47,8 @@ int store_lease_put(struct store *st, const struct store_lease *lease);
 /* Forget the lease on address. */
 int store_lease_delete(struct store *st, struct in_addr address);
 /* Call fn for every stored lease (at start-up). Returns 0 or -EIO. */
+/* The lease of an address (any state): 0, -ENOENT or -EIO. */
+int store_lease_get(struct store *st, struct in_addr address, struct store_lease *out);
 int store_lease_foreach(struct store *st,
     void (*fn)(const struct store_lease *lease, void *arg), void *arg);
 

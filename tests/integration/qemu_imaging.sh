@@ -108,6 +108,13 @@ check "UEFI deploy: every file reads back identical (debugfs, ntfscat)" \
 	disk_same_files "$SRC" "$W/blank.img"
 check "UEFI deploy: the verify pass ran" grep -aq "every chunk reads back" "$(vm_serial dep)"
 
+sleep 1         # boot events reach the store within half a second
+TL=$(in_cli timeout 10 curl -sS "http://$LAB_SRV_IP/api/v1/clients/$U")
+for ev in '"tftp-done"' '"boot-script"' '"http-done".*bootenv/vmlinuz' '"http-done".*bootenv/initrd' \
+	'"task-start"' '"task-done"'; do
+	check "UEFI deploy: the boot timeline has $ev" grep -qE -- "$ev" <<<"$TL"
+done
+
 # --- no task: local boot ------------------------------------------------------
 r=$(in_cli timeout 10 curl -sS "http://$LAB_SRV_IP/api/v1/boot/52-54-00-de-00-02.ipxe")
 check "with no task left, the script boots the local disk" grep -q '^exit' <<<"$r"
