@@ -1,8 +1,9 @@
-/* Capture: plan the chunks, then batch by batch read and hash them (the
- * worker pool), ask the server which it lacks, compress and upload those
- * (the pool again: compression is the expensive part), and finally upload
- * the manifest.  A batch holds at most CAPTURE_BATCH_MAX chunks and a
- * memory budget's worth of bytes; each byte of the disk is read once. */
+/* Capture: plan the chunks, then let the worker pool carry each chunk
+ * through the whole pipeline -- read, hash, ask the server whether it has
+ * it, and if not compress and upload it -- so that reading the disk,
+ * compressing (the expensive part) and the network overlap across the
+ * workers; finally upload the manifest.  Each byte of the disk is read
+ * once; a worker holds one chunk at a time. */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -18,52 +19,67 @@
 #include "core/util.h"
 #include "image/chunk.h"
 
-#define CAPTURE_BATCH_MAX 1024
-#define CAPTURE_BUDGET_MIN (64ull << 20)
-#define CAPTURE_BUDGET_MAX (1ull << 30)
-
 struct capture {
 	struct agent *ag;
 	struct capture_plan plan;
-	size_t first, count;            /* the batch: plan.chunk[first..first+count) */
-	uint8_t *data[CAPTURE_BATCH_MAX];
-	bool missing[CAPTURE_BATCH_MAX];
-	bool upload;                    /* this pass compresses and uploads */
 	atomic_size_t next;
 	atomic_uint_fast64_t bytes_read;
 	atomic_uint_fast64_t sent_chunks, sent_bytes;
-	uint64_t budget;
 	struct progress progress;
 };
 
 static int
-capture_read_one(struct capture *c, size_t i)
+capture_read(struct capture *c, struct image_chunk *ch, uint8_t *buf)
 {
-	struct image_chunk *ch = &c->plan.chunk[c->first + i];
-	int rc;
+	int rc = pread_full(c->ag->fd, buf, ch->length, ch->offset);
 
-	c->data[i] = malloc(ch->length);
-	if (c->data[i] == NULL)
-		return agent_fail(c->ag, "out of memory for chunk at %" PRIu64, ch->offset);
-	if ((rc = pread_full(c->ag->fd, c->data[i], ch->length, ch->offset)) < 0)
+	if (rc < 0)
 		return agent_fail(c->ag, "%s: read at %" PRIu64 ": %s", c->ag->disk,
 		    ch->offset, strerror(-rc));
-	chunk_sha256(c->data[i], ch->length, ch->sha256);
+	chunk_sha256(buf, ch->length, ch->sha256);
 	atomic_fetch_add(&c->bytes_read, ch->length);
 	return 0;
 }
 
+/* Does the server lack this chunk?  1 yes, 0 no, < 0 failed. */
 static int
-capture_upload_one(struct capture *c, struct api_conn *conn, size_t i)
+capture_missing(struct capture *c, struct api_conn *conn, const char *hex)
 {
-	const struct image_chunk *ch = &c->plan.chunk[c->first + i];
-	char hex[SHA256_HEX_LEN + 1], path[128], err[API_ERR_MAX];
+	struct api_buf resp = { .max = API_JSON_MAX };
+	char err[API_ERR_MAX];
+	json_t *arr = json_pack("[s]", hex), *answer;
+	int rc;
+
+	if (arr == NULL)
+		return agent_fail(c->ag, "out of memory");
+	rc = api_send_json(conn, "POST", "/api/v1/agent/chunks/missing", arr, &resp, err,
+	    sizeof err);
+	json_decref(arr);
+	if (rc != 200) {
+		api_buf_free(&resp);
+		return agent_fail(c->ag, "chunks/missing: %s", rc == -ECANCELED ? "stopped" : err);
+	}
+	answer = json_loadb(resp.data, resp.len, 0, NULL);
+	api_buf_free(&resp);
+	if (!json_is_array(answer) || json_array_size(answer) > 1) {
+		json_decref(answer);
+		return agent_fail(c->ag, "chunks/missing: the answer is not a JSON array");
+	}
+	rc = json_array_size(answer) == 1;
+	json_decref(answer);
+	return rc;
+}
+
+static int
+capture_upload(struct capture *c, struct api_conn *conn, const struct image_chunk *ch,
+    const uint8_t *buf, const char *hex)
+{
+	char path[128], err[API_ERR_MAX];
 	void *z = NULL;
 	size_t zlen = 0;
 	int rc;
 
-	sha256_hex(ch->sha256, hex);
-	if (chunk_compress(c->data[i], ch->length, c->ag->task.level, &z, &zlen) < 0)
+	if (chunk_compress(buf, ch->length, c->ag->task.level, &z, &zlen) < 0)
 		return agent_fail(c->ag, "chunk %s: compression failed", hex);
 	snprintf(path, sizeof path, "/api/v1/agent/chunks/%s", hex);
 	rc = api_request(conn, "PUT", path, z, zlen, "application/zstd", NULL, err, sizeof err);
@@ -76,18 +92,38 @@ capture_upload_one(struct capture *c, struct api_conn *conn, size_t i)
 	return 0;
 }
 
+/* One chunk through the pipeline. */
+static int
+capture_one(struct capture *c, struct api_conn *conn, size_t i, uint8_t *buf)
+{
+	struct image_chunk *ch = &c->plan.chunk[i];
+	char hex[SHA256_HEX_LEN + 1];
+	int rc = capture_read(c, ch, buf);
+
+	if (rc < 0)
+		return rc;
+	sha256_hex(ch->sha256, hex);
+	rc = capture_missing(c, conn, hex);
+	if (rc <= 0)
+		return rc;
+	return capture_upload(c, conn, ch, buf, hex);
+}
+
 static void
 capture_worker(void *arg, struct api_conn *conn)
 {
 	struct capture *c = arg;
+	uint8_t *buf = malloc(IMAGE_CHUNK_MAX);
 	size_t i;
 
-	while (!atomic_load(&c->ag->stop) && (i = atomic_fetch_add(&c->next, 1)) < c->count) {
-		if (c->upload && !c->missing[i])
-			continue;
-		if ((c->upload ? capture_upload_one(c, conn, i) : capture_read_one(c, i)) < 0)
-			break;
+	if (buf == NULL) {
+		agent_fail(c->ag, "out of memory for a chunk buffer");
+		return;
 	}
+	while (!atomic_load(&c->ag->stop) && (i = atomic_fetch_add(&c->next, 1)) < c->plan.nchunks)
+		if (capture_one(c, conn, i, buf) < 0)
+			break;
+	free(buf);
 }
 
 static void
@@ -96,111 +132,6 @@ capture_tick(void *arg)
 	struct capture *c = arg;
 
 	progress_report(c->ag, &c->progress, atomic_load(&c->bytes_read), 0, false);
-}
-
-/* Marks the first chunk of the batch with this hash (later ones with the
- * same hash are the same bytes: sent once). */
-static void
-mark_missing(struct capture *c, const uint8_t sha[SHA256_LEN])
-{
-	for (size_t i = 0; i < c->count; i++)
-		if (memcmp(c->plan.chunk[c->first + i].sha256, sha, SHA256_LEN) == 0) {
-			c->missing[i] = true;
-			return;
-		}
-}
-
-static int
-parse_missing(struct capture *c, const struct api_buf *b)
-{
-	json_t *arr = json_loadb(b->data, b->len, 0, NULL);
-	uint8_t sha[SHA256_LEN];
-	int rc = 0;
-
-	if (!json_is_array(arr))
-		rc = agent_fail(c->ag, "chunks/missing: the answer is not a JSON array");
-	for (size_t i = 0; rc == 0 && i < json_array_size(arr); i++) {
-		json_t *v = json_array_get(arr, i);
-		if (!json_is_string(v) || sha256_parse(json_string_value(v),
-		    json_string_length(v), sha) < 0)
-			rc = agent_fail(c->ag, "chunks/missing: bad hash in the answer");
-		else
-			mark_missing(c, sha);
-	}
-	json_decref(arr);
-	return rc;
-}
-
-/* Which chunks of the batch the server lacks. */
-static int
-capture_query(struct capture *c)
-{
-	struct api_buf resp = { .max = API_JSON_MAX };
-	char hex[SHA256_HEX_LEN + 1], err[API_ERR_MAX];
-	json_t *arr = json_array();
-	int rc;
-
-	memset(c->missing, 0, sizeof c->missing);
-	for (size_t i = 0; arr != NULL && i < c->count; i++) {
-		sha256_hex(c->plan.chunk[c->first + i].sha256, hex);
-		json_array_append_new(arr, json_string(hex));
-	}
-	if (arr == NULL)
-		return agent_fail(c->ag, "out of memory");
-	rc = api_send_json(&c->ag->conn, "POST", "/api/v1/agent/chunks/missing", arr, &resp,
-	    err, sizeof err);
-	json_decref(arr);
-	if (rc == 200)
-		rc = parse_missing(c, &resp);
-	else
-		rc = agent_fail(c->ag, "chunks/missing: %s", rc == -ECANCELED ? "stopped" : err);
-	api_buf_free(&resp);
-	return rc;
-}
-
-/* The next batch from first: chunks up to the count and memory limits. */
-static void
-batch_pick(struct capture *c, size_t first)
-{
-	uint64_t bytes = 0;
-
-	c->first = first;
-	c->count = 0;
-	while (first + c->count < c->plan.nchunks && c->count < CAPTURE_BATCH_MAX) {
-		uint64_t len = c->plan.chunk[first + c->count].length;
-		if (c->count > 0 && bytes + len > c->budget)
-			break;
-		bytes += len;
-		c->count++;
-	}
-}
-
-static void
-batch_free(struct capture *c)
-{
-	for (size_t i = 0; i < c->count; i++) {
-		free(c->data[i]);
-		c->data[i] = NULL;
-	}
-}
-
-static int
-capture_batch(struct capture *c)
-{
-	int rc;
-
-	c->upload = false;
-	atomic_store(&c->next, 0);
-	rc = pool_run(c->ag, capture_worker, capture_tick, c);
-	if (rc == 0)
-		rc = capture_query(c);
-	if (rc == 0) {
-		c->upload = true;
-		atomic_store(&c->next, 0);
-		rc = pool_run(c->ag, capture_worker, capture_tick, c);
-	}
-	batch_free(c);
-	return rc;
 }
 
 static int
@@ -246,23 +177,12 @@ capture_log_plan(const struct capture *c)
 		    p->part[i].length);
 }
 
-static uint64_t
-capture_budget(void)
-{
-	uint64_t avail = sysinfo_mem_available("") / 4;
-
-	return avail < CAPTURE_BUDGET_MIN ? CAPTURE_BUDGET_MIN :
-	    avail > CAPTURE_BUDGET_MAX ? CAPTURE_BUDGET_MAX : avail;
-}
-
 static int
 capture_chunks(struct capture *c)
 {
-	for (size_t first = 0; first < c->plan.nchunks; first += c->count) {
-		batch_pick(c, first);
-		if (capture_batch(c) < 0)
-			return -EIO;
-	}
+	atomic_store(&c->next, 0);
+	if (pool_run(c->ag, capture_worker, capture_tick, c) < 0)
+		return -EIO;
 	progress_report(c->ag, &c->progress, atomic_load(&c->bytes_read), 0, true);
 	if (atomic_load(&c->ag->stop))
 		return -EIO;
@@ -281,7 +201,6 @@ capture_run(struct agent *ag)
 	if (c == NULL)
 		return agent_fail(ag, "out of memory");
 	c->ag = ag;
-	c->budget = capture_budget();
 	rc = disk_open(ag, O_RDONLY);
 	if (rc == 0 && capture_plan_build(ag->fd, ag->task.chunk_size, &c->plan, err,
 	    sizeof err) < 0)
