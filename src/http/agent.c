@@ -21,11 +21,28 @@
 
 /* ---- the boot script ---- */
 
+/* What fetched the script: iPXE (MAC.ipxe), GRUB (MAC.grub, via
+ * "configfile (http,SERVER)/api/v1/boot/${net_default_mac}.grub") or
+ * PXELINUX with HTTP (lpxelinux.0: MAC.pxelinux or, with path prefix
+ * http://SERVER/api/v1/boot/, pxelinux.cfg/01-MAC). */
+enum script_kind { SCRIPT_IPXE, SCRIPT_GRUB, SCRIPT_PXELINUX };
+
+static const struct {
+	const char *suffix;
+	const char *head;       /* first line */
+	const char *local;      /* boot the local disk */
+} script_kinds[] = {
+	[SCRIPT_IPXE] = { ".ipxe", "#!ipxe\n", "exit\n" },
+	[SCRIPT_GRUB] = { ".grub", "", "exit\n" },
+	[SCRIPT_PXELINUX] = { ".pxelinux", "", "DEFAULT local\nLABEL local\n  LOCALBOOT 0\n" },
+};
+
 static void
-script_local(struct mgmt_response *rs, const char *why)
+script_local(struct mgmt_response *rs, enum script_kind kind, const char *why)
 {
 	char *text = NULL;
-	int n = asprintf(&text, "#!ipxe\n# %s: boot from the local disk\nexit\n", why);
+	int n = asprintf(&text, "%s# %s: boot from the local disk\n%s", script_kinds[kind].head,
+	    why, script_kinds[kind].local);
 
 	mgmt_reply_text(rs, 200, "text/plain", n < 0 ? NULL : text, n < 0 ? 0 : (size_t)n);
 }
@@ -54,9 +71,9 @@ new_token(char hex[TOKEN_HEX + 1], uint8_t hash[32])
 
 static void
 script_task(struct mgmt *m, const struct mgmt_request *rq, const struct store_task *t,
-    const char *token, struct mgmt_response *rs)
+    const char *token, enum script_kind kind, struct mgmt_response *rs)
 {
-	char base[256], env[768];
+	char base[256], env[768], args[1400];
 	char *text = NULL;
 	int n;
 
@@ -66,15 +83,46 @@ script_task(struct mgmt *m, const struct mgmt_request *rq, const struct store_ta
 		str_copy(env, m->bootenv_url, sizeof env);
 	else
 		snprintf(env, sizeof env, "%s/%s", base, m->bootenv_url);
-	n = asprintf(&text, "#!ipxe\n"
-	    "# pxed task %" PRId64 ": %s %s\n"
-	    "kernel %s/vmlinuz initrd=initrd console=tty0 console=ttyS0"
-	    " pxed.server=%s pxed.task=%" PRId64 " pxed.token=%s pxed.mac=%s pxed.after=%s %s\n"
-	    "initrd --name initrd %s/initrd\n"
-	    "boot\n",
-	    t->id, task_type_name(t->type), t->image, env, base, t->id, token, t->mac,
-	    t->type == TASK_SHELL ? "shell" : "reboot", m->bootenv_args, env);
+	snprintf(args, sizeof args, "console=tty0 console=ttyS0 pxed.server=%s"
+	    " pxed.task=%" PRId64 " pxed.token=%s pxed.mac=%s pxed.after=%s %s", base, t->id,
+	    token, t->mac, t->type == TASK_SHELL ? "shell" : "reboot", m->bootenv_args);
+	if (kind == SCRIPT_GRUB) {
+		/* GRUB takes (http,HOST)/path; the base is http://HOST */
+		n = asprintf(&text, "# pxed task %" PRId64 ": %s %s\n"
+		    "linux (http,%s)/%s/vmlinuz %s\ninitrd (http,%s)/%s/initrd\nboot\n",
+		    t->id, task_type_name(t->type), t->image, base + 7, m->bootenv_url, args,
+		    base + 7, m->bootenv_url);
+	} else if (kind == SCRIPT_PXELINUX) {
+		n = asprintf(&text, "# pxed task %" PRId64 ": %s %s\nDEFAULT pxed\nLABEL pxed\n"
+		    "  KERNEL %s/vmlinuz\n  INITRD %s/initrd\n  APPEND %s\n", t->id,
+		    task_type_name(t->type), t->image, env, env, args);
+	} else {
+		n = asprintf(&text, "#!ipxe\n# pxed task %" PRId64 ": %s %s\n"
+		    "kernel %s/vmlinuz initrd=initrd %s\ninitrd --name initrd %s/initrd\nboot\n",
+		    t->id, task_type_name(t->type), t->image, env, args, env);
+	}
 	mgmt_reply_text(rs, 200, "text/plain", n < 0 ? NULL : text, n < 0 ? 0 : (size_t)n);
+}
+
+/* "MAC.ipxe", "MAC.grub", "MAC.pxelinux" or "pxelinux.cfg/01-MAC": the MAC
+ * text in arg and the kind; -1 when the name is none of these. */
+static int
+script_name(const char *file, char *arg, size_t size)
+{
+	size_t len = strlen(file);
+
+	if (strncmp(file, "pxelinux.cfg/01-", 16) == 0 && len - 16 < size) {
+		str_copy(arg, file + 16, size);
+		return SCRIPT_PXELINUX;
+	}
+	for (size_t k = 0; k < ARRAY_SIZE(script_kinds); k++) {
+		size_t sl = strlen(script_kinds[k].suffix);
+		if (len > sl && len - sl < size && strcmp(file + len - sl, script_kinds[k].suffix) == 0) {
+			str_copy(arg, file, len - sl + 1);
+			return (int)k;
+		}
+	}
+	return -1;
 }
 
 void
@@ -82,18 +130,18 @@ mgmt_boot_script(struct mgmt *m, const struct mgmt_request *rq, const char *file
     struct mgmt_response *rs)
 {
 	char mac[STORE_MAC_TEXT], arg[64], token[TOKEN_HEX + 1];
-	size_t len = strlen(file);
+	int kind = script_name(file, arg, sizeof arg);
 	uint8_t hash[32];
 	struct store_host h;
 	struct store_task t;
 	struct store *st;
 	int created;
 
-	if (len < 6 || len >= sizeof arg || strcmp(file + len - 5, ".ipxe") != 0) {
-		mgmt_reply_error(rs, 404, "expected api/v1/boot/MAC.ipxe");
+	if (kind < 0) {
+		mgmt_reply_error(rs, 404, "expected api/v1/boot/MAC.ipxe, MAC.grub, MAC.pxelinux"
+		    " or pxelinux.cfg/01-MAC");
 		return;
 	}
-	str_copy(arg, file, len - 4);
 	if (mac_text_canon(arg, mac) < 0) {
 		mgmt_reply_error(rs, 404, "%s is not a MAC address", arg);
 		return;
@@ -108,9 +156,9 @@ mgmt_boot_script(struct mgmt *m, const struct mgmt_request *rq, const char *file
 	if (store_host_get(st, mac, &h) < 0) {
 		mgmt_reply_error(rs, 503, "state store unavailable");
 	} else if (!h.approved) {
-		script_local(rs, "host not approved");
+		script_local(rs, (enum script_kind)kind, "host not approved");
 	} else if (store_task_active(st, mac, &t) < 0) {
-		script_local(rs, "no task");
+		script_local(rs, (enum script_kind)kind, "no task");
 	} else if (new_token(token, hash) < 0 || store_task_boot(st, t.id, hash) < 0) {
 		mgmt_reply_error(rs, 503, "cannot issue a task token");
 	} else {
@@ -118,7 +166,7 @@ mgmt_boot_script(struct mgmt *m, const struct mgmt_request *rq, const char *file
 		    task_type_name(t.type));
 		mgmt_event(st, mac, "boot-script", "task %" PRId64 ": %s %s", t.id,
 		    task_type_name(t.type), t.image);
-		script_task(m, rq, &t, token, rs);
+		script_task(m, rq, &t, token, (enum script_kind)kind, rs);
 	}
 	store_host_free(&h);
 }

@@ -71,6 +71,19 @@ r=$(api POST /api/v1/tasks "$TOKEN" -d "{\"host\":\"$MAC\",\"type\":\"wipe\"}")
 check "a second task for a busy host: 409" eq "$(code "$r")" 409
 
 # --- the boot script and the task token ---------------------------------------
+r=$(api GET /api/v1/boot/52:54:00:aa:00:01.grub)
+g=$(body "$r")
+check "GRUB script: linux line over (http,server)" \
+	has "$g" "^linux (http,$LAB_SRV_IP)/bootenv/vmlinuz console=tty0 console=ttyS0 pxed.server=http://$LAB_SRV_IP pxed.task=1 "
+check "GRUB script: initrd line" has "$g" "^initrd (http,$LAB_SRV_IP)/bootenv/initrd"
+r=$(api GET /api/v1/boot/pxelinux.cfg/01-52-54-00-aa-00-01)
+p=$(body "$r")
+check "PXELINUX config (pxelinux.cfg/01-MAC): KERNEL, INITRD, APPEND" \
+	bash -c "grep -q '^  KERNEL http://$LAB_SRV_IP/bootenv/vmlinuz' <<<'$p' &&
+		grep -q '^  INITRD http://$LAB_SRV_IP/bootenv/initrd' <<<'$p' &&
+		grep -q '^  APPEND .*pxed.token=[0-9a-f]\{64\}' <<<'$p'"
+r=$(api GET /api/v1/boot/52-54-00-aa-00-09.pxelinux)
+check "PXELINUX config without a task: LOCALBOOT" has "$(body "$r")" "LOCALBOOT 0"
 r=$(api GET /api/v1/boot/52-54-00-AA-00-01.ipxe)
 script=$(body "$r")
 check "boot script with a task: kernel line" has "$script" "kernel http://$LAB_SRV_IP/bootenv/vmlinuz"
