@@ -27,7 +27,7 @@ ASAN_CFLAGS := $(BASE_CFLAGS) -O1 -fno-omit-frame-pointer \
 LDLIBS := $(PKG_LIBS) -lpthread
 
 LIB_SRC   := $(sort $(wildcard src/core/*.c src/files/*.c src/tftp/*.c src/http/*.c \
-	src/dhcp/*.c src/boot/*.c src/store/*.c src/image/*.c))
+	src/dhcp/*.c src/boot/*.c src/store/*.c src/image/*.c src/mcast/*.c))
 PXED_SRC  := $(sort $(wildcard src/pxed/*.c))
 CTL_SRC   := $(sort $(wildcard src/ctl/*.c))
 AGENT_SRC := $(sort $(wildcard src/agent/*.c))

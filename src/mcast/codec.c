@@ -1,0 +1,162 @@
+/* The multicast deploy protocol's packets: parse and build. */
+#include "mcast/codec.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "core/cursor.h"
+
+static bool
+cursor_u64(struct cursor *c, uint64_t *out)
+{
+	uint32_t hi, lo;
+
+	if (!cursor_u32(c, &hi) || !cursor_u32(c, &lo))
+		return false;
+	*out = (uint64_t)hi << 32 | lo;
+	return true;
+}
+
+static void
+writer_u64(struct writer *w, uint64_t v)
+{
+	writer_u32(w, (uint32_t)(v >> 32));
+	writer_u32(w, (uint32_t)v);
+}
+
+static int
+parse_data(struct cursor *c, struct mcast_packet *p)
+{
+	uint16_t len;
+
+	if (!cursor_u32(c, &p->u.data.chunk) || !cursor_u32(c, &p->u.data.frame_len) ||
+	    !cursor_u32(c, &p->u.data.offset) || !cursor_u16(c, &p->u.data.pass) ||
+	    !cursor_u32(c, &p->u.data.total))
+		return -EINVAL;
+	if (c->left == 0 || c->left > MCAST_PACKET_MAX)
+		return -EINVAL;
+	len = (uint16_t)c->left;
+	if (p->u.data.total == 0 || p->u.data.total > MCAST_CHUNKS_MAX ||
+	    p->u.data.chunk >= p->u.data.total || p->u.data.frame_len == 0 ||
+	    p->u.data.frame_len > MCAST_FRAME_MAX ||
+	    p->u.data.offset > p->u.data.frame_len ||
+	    len > p->u.data.frame_len - p->u.data.offset)
+		return -EINVAL;
+	p->u.data.len = len;
+	return cursor_bytes(c, len, &p->u.data.payload) ? 0 : -EINVAL;
+}
+
+static int
+parse_status(struct cursor *c, struct mcast_packet *p)
+{
+	uint8_t state;
+
+	if (!cursor_u32(c, &p->u.status.done) || !cursor_u32(c, &p->u.status.total) ||
+	    !cursor_u32(c, &p->u.status.received) || !cursor_u32(c, &p->u.status.lost) ||
+	    !cursor_u8(c, &state) || !cursor_u32(c, &p->u.status.seen) ||
+	    !cursor_u16(c, &p->u.status.nranges))
+		return -EINVAL;
+	if (state > MCAST_LEAVING || p->u.status.nranges > MCAST_RANGES_MAX ||
+	    p->u.status.total > MCAST_CHUNKS_MAX || p->u.status.done > p->u.status.total)
+		return -EINVAL;
+	p->u.status.state = (enum mcast_rstate)state;
+	for (uint16_t i = 0; i < p->u.status.nranges; i++) {
+		struct mcast_range *r = &p->u.status.range[i];
+		if (!cursor_u32(c, &r->first) || !cursor_u32(c, &r->count) || r->count == 0 ||
+		    r->first >= MCAST_CHUNKS_MAX || r->count > MCAST_CHUNKS_MAX - r->first)
+			return -EINVAL;
+	}
+	return c->left == 0 ? 0 : -EINVAL;
+}
+
+static int
+parse_end(struct cursor *c, struct mcast_packet *p)
+{
+	uint8_t final;
+
+	if (!cursor_u16(c, &p->u.end.pass) || !cursor_u8(c, &final) ||
+	    !cursor_u32(c, &p->u.end.next) || final > 1 || c->left != 0)
+		return -EINVAL;
+	p->u.end.final = final == 1;
+	return 0;
+}
+
+int
+mcast_parse(const uint8_t *buf, size_t len, struct mcast_packet *out)
+{
+	struct cursor c = cursor_make(buf, len);
+	const uint8_t *magic;
+	uint8_t version, type;
+	uint16_t body;
+
+	if (!cursor_bytes(&c, 4, &magic) || memcmp(magic, MCAST_MAGIC, 4) != 0 ||
+	    !cursor_u8(&c, &version) || version != MCAST_VERSION || !cursor_u8(&c, &type) ||
+	    !cursor_u16(&c, &body) || !cursor_u64(&c, &out->session) ||
+	    !cursor_u64(&c, &out->sender) || body != c.left)
+		return -EINVAL;
+	out->type = (enum mcast_type)type;
+	switch (type) {
+	case MCAST_DATA:
+		return parse_data(&c, out);
+	case MCAST_STATUS:
+		return parse_status(&c, out);
+	case MCAST_END:
+		return parse_end(&c, out);
+	default:
+		return -EINVAL;
+	}
+}
+
+static void
+build_body(struct writer *w, const struct mcast_packet *p)
+{
+	switch (p->type) {
+	case MCAST_DATA:
+		writer_u32(w, p->u.data.chunk);
+		writer_u32(w, p->u.data.frame_len);
+		writer_u32(w, p->u.data.offset);
+		writer_u16(w, p->u.data.pass);
+		writer_u32(w, p->u.data.total);
+		writer_bytes(w, p->u.data.payload, p->u.data.len);
+		break;
+	case MCAST_STATUS:
+		writer_u32(w, p->u.status.done);
+		writer_u32(w, p->u.status.total);
+		writer_u32(w, p->u.status.received);
+		writer_u32(w, p->u.status.lost);
+		writer_u8(w, (uint8_t)p->u.status.state);
+		writer_u32(w, p->u.status.seen);
+		writer_u16(w, p->u.status.nranges);
+		for (uint16_t i = 0; i < p->u.status.nranges && i < MCAST_RANGES_MAX; i++) {
+			writer_u32(w, p->u.status.range[i].first);
+			writer_u32(w, p->u.status.range[i].count);
+		}
+		break;
+	case MCAST_END:
+		writer_u16(w, p->u.end.pass);
+		writer_u8(w, p->u.end.final ? 1 : 0);
+		writer_u32(w, p->u.end.next);
+		break;
+	}
+}
+
+size_t
+mcast_build(const struct mcast_packet *p, uint8_t *buf, size_t size)
+{
+	struct writer w = writer_make(buf, size);
+	size_t body;
+
+	writer_bytes(&w, MCAST_MAGIC, 4);
+	writer_u8(&w, MCAST_VERSION);
+	writer_u8(&w, (uint8_t)p->type);
+	writer_u16(&w, 0);              /* body length, filled in below */
+	writer_u64(&w, p->session);
+	writer_u64(&w, p->sender);
+	build_body(&w, p);
+	if (w.overflow || w.used > MCAST_PACKET_MAX)
+		return 0;
+	body = w.used - MCAST_HEADER_LEN;
+	buf[6] = (uint8_t)(body >> 8);
+	buf[7] = (uint8_t)body;
+	return w.used;
+}

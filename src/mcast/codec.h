@@ -1,0 +1,80 @@
+/* The multicast deploy protocol's packets (docs/MULTICAST.md).  Pure: a
+ * buffer in, a struct out, and back; no sockets, no clock.
+ *
+ * Every packet starts with the same 24-byte header:
+ *   0  4  magic "PXMC"
+ *   4  1  version (1)
+ *   5  1  type (DATA, STATUS, END)
+ *   6  2  length of what follows the header
+ *   8  8  session id (random, from the server; receivers drop other ids)
+ *  16  8  sender: 0 for the server; a receiver's id (from the server)
+ * DATA (server -> group): chunk u32, frame_len u32, offset u32, pass u16,
+ *   total_chunks u32, then the payload: bytes [offset, offset+len) of the
+ *   chunk's zstd frame.  A receiver checks chunk < total it knows,
+ *   frame_len against the chunk's limits and offset + len <= frame_len,
+ *   and only ever writes a chunk after its SHA-256 matched the manifest.
+ * STATUS (receiver -> server, unicast): done u32, total u32, received u32
+ *   and lost u32 packets since its last status, state u8 (RECEIVING,
+ *   COMPLETE, LEAVING), seen u32 (highest chunk heard in this pass), nranges
+ *   u16, then nranges x (first u32, count u32): chunks it still needs.
+ * END (server -> group): pass u16, final u8 (1: the session is over, fetch
+ *   what is missing over HTTP), next u32 (chunks the next pass will carry). */
+#ifndef PXED_MCAST_CODEC_H
+#define PXED_MCAST_CODEC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define MCAST_MAGIC "PXMC"
+#define MCAST_VERSION 1
+#define MCAST_HEADER_LEN 24
+#define MCAST_DATA_FIXED 18             /* DATA fields before the payload */
+#define MCAST_PACKET_MAX 9000           /* jumbo frames at most */
+#define MCAST_RANGES_MAX 128            /* ranges in one STATUS */
+#define MCAST_FRAME_MAX (17u << 20)     /* a chunk's zstd frame */
+#define MCAST_CHUNKS_MAX (4u << 20)
+
+enum mcast_type { MCAST_DATA = 1, MCAST_STATUS = 2, MCAST_END = 3 };
+enum mcast_rstate { MCAST_RECEIVING = 0, MCAST_COMPLETE = 1, MCAST_LEAVING = 2 };
+
+struct mcast_range {
+	uint32_t first;
+	uint32_t count;
+};
+
+struct mcast_packet {
+	enum mcast_type type;
+	uint64_t session;
+	uint64_t sender;
+	union {
+		struct {
+			uint32_t chunk, frame_len, offset, total;
+			uint16_t pass;
+			const uint8_t *payload;     /* points into the buffer */
+			uint16_t len;
+		} data;
+		struct {
+			uint32_t done, total, received, lost, seen;
+			enum mcast_rstate state;
+			uint16_t nranges;
+			struct mcast_range range[MCAST_RANGES_MAX];
+		} status;
+		struct {
+			uint16_t pass;
+			bool final;
+			uint32_t next;
+		} end;
+	} u;
+};
+
+/* Parse one datagram.  0, or -EINVAL (not ours: wrong magic or version,
+ * unknown type, lengths that do not add up, a range past MCAST_CHUNKS_MAX,
+ * an offset past the frame).  Never reads past len. */
+int mcast_parse(const uint8_t *buf, size_t len, struct mcast_packet *out);
+
+/* Build a packet into buf.  Returns its length, or 0 when it does not fit
+ * (or DATA's payload would exceed MCAST_PACKET_MAX). */
+size_t mcast_build(const struct mcast_packet *p, uint8_t *buf, size_t size);
+
+#endif
