@@ -2,6 +2,7 @@
  * through manifest_parse like any other untrusted manifest. */
 #include "agent/task.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <jansson.h>
 #include <stdarg.h>
@@ -126,6 +127,56 @@ parse_manifest(json_t *root, struct agent_task *t, char *err, size_t errlen)
 }
 
 static int
+parse_hex64(json_t *o, const char *key, uint64_t *out, char *err, size_t errlen)
+{
+	const char *v = json_string_value(json_object_get(o, key));
+	uint64_t x = 0;
+
+	if (v == NULL || strlen(v) != 16)
+		return task_error(err, errlen, "multicast: \"%s\" is not 16 hex digits", key);
+	for (size_t i = 0; i < 16; i++) {
+		int d = hex_digit((unsigned char)v[i]);
+		if (d < 0)
+			return task_error(err, errlen, "multicast: bad \"%s\"", key);
+		x = x << 4 | (uint64_t)d;
+	}
+	*out = x;
+	return 0;
+}
+
+/* The optional multicast session of a deploy. */
+static int
+parse_mcast(json_t *root, struct agent_task *t, char *err, size_t errlen)
+{
+	json_t *o = json_object_get(root, "multicast");
+	struct agent_mcast *mc = &t->mcast;
+	int64_t port, cport, chunks;
+	struct in_addr a;
+
+	if (o == NULL || json_is_null(o))
+		return 0;
+	if (!json_is_object(o))
+		return task_error(err, errlen, "multicast is not an object");
+	if (get_text(o, "name", mc->name, sizeof mc->name, err, errlen) < 0 ||
+	    get_text(o, "group", mc->group, sizeof mc->group, err, errlen) < 0 ||
+	    get_text(o, "control", mc->control, sizeof mc->control, err, errlen) < 0 ||
+	    get_int(o, "port", 1, 65535, &port, err, errlen) < 0 ||
+	    get_int(o, "control_port", 1, 65535, &cport, err, errlen) < 0 ||
+	    get_int(o, "chunks", 0, INT32_MAX, &chunks, err, errlen) < 0 ||
+	    parse_hex64(o, "session", &mc->session, err, errlen) < 0 ||
+	    parse_hex64(o, "receiver", &mc->receiver, err, errlen) < 0)
+		return -EINVAL;
+	if (inet_pton(AF_INET, mc->group, &a) != 1 || !IN_MULTICAST(ntohl(a.s_addr)) ||
+	    inet_pton(AF_INET, mc->control, &a) != 1)
+		return task_error(err, errlen, "multicast: bad group or control address");
+	mc->port = (uint16_t)port;
+	mc->control_port = (uint16_t)cport;
+	mc->chunks = (uint32_t)chunks;
+	mc->on = true;
+	return 0;
+}
+
+static int
 parse_members(json_t *root, struct agent_task *t, char *err, size_t errlen)
 {
 	size_t n;
@@ -146,6 +197,8 @@ parse_members(json_t *root, struct agent_task *t, char *err, size_t errlen)
 		return 0;
 	if (t->chunk_url[0] == '\0')
 		return task_error(err, errlen, "deploy task without chunk_url");
+	if (parse_mcast(root, t, err, errlen) < 0)
+		return -EINVAL;
 	return parse_manifest(root, t, err, errlen);
 }
 

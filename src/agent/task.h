@@ -15,6 +15,19 @@
 
 enum task_type { TASK_DEPLOY, TASK_CAPTURE, TASK_WIPE, TASK_SHELL };
 
+/* A deploy's multicast session (docs/MULTICAST.md); on = false: none. */
+struct agent_mcast {
+	bool on;
+	char name[72];
+	char group[16];                         /* dotted IPv4 */
+	uint16_t port;
+	uint64_t session;
+	uint64_t receiver;
+	char control[16];                       /* the server's address */
+	uint16_t control_port;
+	uint32_t chunks;
+};
+
 struct agent_task {
 	int64_t id;
 	enum task_type type;
@@ -26,6 +39,7 @@ struct agent_task {
 	uint64_t chunk_size;
 	int level;
 	struct manifest manifest;               /* deploy only */
+	struct agent_mcast mcast;               /* deploy only, optional */
 };
 
 /* Parse and check the task JSON (the manifest too, for a deploy).

@@ -117,6 +117,20 @@ static const struct setting settings[] = {
 	    "chunk size of new captures, MiB"),
 	S("image-level", T_UINT, image_level, 1, 19, "3",
 	    "zstd level of new captures (1 fastest .. 19 smallest)"),
+	S("mcast-group", T_ADDR, mcast_group, 0, 0, "239.255.42.1",
+	    "first multicast group for deploy sessions (sessions take the next ones)"),
+	S("mcast-port", T_UINT, mcast_port, 1024, 65535, "9000",
+	    "UDP port of multicast deploy sessions' data on their group"),
+	S("mcast-ttl", T_UINT, mcast_ttl, 1, 255, "1",
+	    "multicast TTL (1: the server's own segment; raise it to cross routers)"),
+	S("mcast-rate-mbit", T_UINT, mcast_rate_mbit, 1, 100000, "900",
+	    "highest multicast send rate, Mbit/s of payload"),
+	S("mcast-min-rate-mbit", T_UINT, mcast_min_rate_mbit, 1, 100000, "40",
+	    "floor: slower receivers leave the session and finish over HTTP"),
+	S("mcast-slice", T_UINT, mcast_slice, 512, 8900, "1400",
+	    "payload bytes per multicast datagram (8900 with jumbo frames)"),
+	S("mcast-start-after", T_UINT, mcast_start_after, 0, 86400, "300",
+	    "seconds after a session's first receiver joined before it starts anyway"),
 };
 
 /* [subnet CIDR] */

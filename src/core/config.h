@@ -119,6 +119,14 @@ struct config {
 	char bootenv_args[256];
 	unsigned image_chunk_mb;
 	unsigned image_level;
+	/* multicast deploy */
+	struct in_addr mcast_group;
+	unsigned mcast_port;
+	unsigned mcast_ttl;
+	unsigned mcast_rate_mbit;
+	unsigned mcast_min_rate_mbit;
+	unsigned mcast_slice;
+	unsigned mcast_start_after;
 	struct config_subnet subnet[CONFIG_SUBNETS_MAX];
 	size_t subnet_count;
 	struct config_host host[CONFIG_HOSTS_MAX];

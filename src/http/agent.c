@@ -206,6 +206,14 @@ agent_task(struct mgmt *m, struct store *st, const struct mgmt_request *rq,
 		json_object_set_new(o, "manifest", man);
 	else
 		json_decref(man);
+	if (o != NULL && t->type == TASK_DEPLOY && t->mcast[0] != '\0') {
+		json_t *mc = mgmt_mcast_join(m, rq, t->mcast);
+		if (mc != NULL)
+			json_object_set_new(o, "multicast", mc);
+		else
+			log_info("api: task %" PRId64 ": session %s is over: unicast deploy", t->id,
+			    t->mcast);
+	}
 	log_info("api: task %" PRId64 " started by the agent on %s", t->id, t->mac);
 	mgmt_event(st, t->mac, "task-start", "task %" PRId64 ": %s %s", t->id,
 	    task_type_name(t->type), t->image);

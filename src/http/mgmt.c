@@ -134,8 +134,8 @@ mgmt_bearer_hash(const struct mgmt_request *rq, uint8_t hash[32])
 	return true;
 }
 
-static bool
-is_admin(const struct mgmt *m, const struct mgmt_request *rq)
+bool
+mgmt_is_admin(const struct mgmt *m, const struct mgmt_request *rq)
 {
 	uint8_t h[32];
 
@@ -193,6 +193,7 @@ mgmt_open(struct mgmt **out, const struct mgmt_config *cfg)
 	if (m == NULL)
 		return -ENOMEM;
 	m->cfg = *cfg;
+	pthread_mutex_init(&m->mcast_lock, NULL);
 	str_copy(m->state_dir, cfg->state_dir, sizeof m->state_dir);
 	str_copy(m->bootenv_url, cfg->bootenv_url != NULL ? cfg->bootenv_url : "",
 	    sizeof m->bootenv_url);
@@ -227,6 +228,8 @@ mgmt_close(struct mgmt *m)
 {
 	if (m == NULL)
 		return;
+	mgmt_mcast_close(m);
+	pthread_mutex_destroy(&m->mcast_lock);
 	repo_close(&m->repo);
 	free(m);
 }
@@ -242,7 +245,7 @@ mgmt_owns(const char *path)
 {
 	static const char *const prefixes[] = {
 		"api/v1/hosts", "api/v1/images", "api/v1/tasks", "api/v1/agent/",
-		"api/v1/boot/",
+		"api/v1/boot/", "api/v1/mcast",
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(prefixes); i++) {
@@ -309,8 +312,8 @@ image_json(const struct image_info *i)
 /* ---- hosts ---- */
 
 /* A host argument: a MAC, or the name of a known host. */
-static int
-resolve_host(struct store *st, const char *arg, char mac[STORE_MAC_TEXT])
+int
+mgmt_resolve_host(struct store *st, const char *arg, char mac[STORE_MAC_TEXT])
 {
 	struct store_host *list;
 	int n, rc = -ENOENT;
@@ -360,7 +363,7 @@ host_show(struct store *st, const char *arg, struct mgmt_response *rs)
 	struct store_task t;
 	json_t *o;
 
-	if (resolve_host(st, arg, mac) < 0 || store_host_get(st, mac, &h) < 0) {
+	if (mgmt_resolve_host(st, arg, mac) < 0 || store_host_get(st, mac, &h) < 0) {
 		mgmt_reply_error(rs, 404, "no host %s", arg);
 		return;
 	}
@@ -412,7 +415,7 @@ route_hosts(struct mgmt *m, struct store *st, const struct mgmt_request *rq,
 			hosts_list(st, rs);
 		else if (strcmp(rq->method, "POST") != 0)
 			mgmt_reply_error(rs, 405, "not allowed");
-		else if (!is_admin(m, rq))
+		else if (!mgmt_is_admin(m, rq))
 			mgmt_reply_error(rs, 401, "a valid API token is required");
 		else
 			host_add(st, rq, rs);
@@ -422,14 +425,14 @@ route_hosts(struct mgmt *m, struct store *st, const struct mgmt_request *rq,
 		host_show(st, rest, rs);
 		return;
 	}
-	if (!is_admin(m, rq)) {
+	if (!mgmt_is_admin(m, rq)) {
 		mgmt_reply_error(rs, 401, "a valid API token is required");
 		return;
 	}
 	slash = strchr(rest, '/');
 	char arg[128];
 	str_copy(arg, rest, MIN(sizeof arg, slash != NULL ? (size_t)(slash - rest) + 1 : sizeof arg));
-	if (resolve_host(st, arg, mac) < 0) {
+	if (mgmt_resolve_host(st, arg, mac) < 0) {
 		mgmt_reply_error(rs, 404, "no host %s", arg);
 		return;
 	}
@@ -571,7 +574,7 @@ route_images(struct mgmt *m, const struct mgmt_request *rq, const char *rest,
 		image_show(m, name, rs);
 		return;
 	}
-	if (!is_admin(m, rq)) {
+	if (!mgmt_is_admin(m, rq)) {
 		mgmt_reply_error(rs, 401, "a valid API token is required");
 		return;
 	}
@@ -635,13 +638,13 @@ task_add(struct mgmt *m, struct store *st, const struct mgmt_request *rq,
 		mgmt_reply_error(rs, 404, "no image %s", image);
 		goto out;
 	}
-	if (resolve_host(st, host, mac) < 0) {
+	if (mgmt_resolve_host(st, host, mac) < 0) {
 		mgmt_reply_error(rs, 404, "no host %s", host);
 		goto out;
 	}
 	if (type != TASK_DEPLOY && type != TASK_CAPTURE)
 		image = "";
-	id = store_task_add(st, mac, (enum task_type)type, image, verify, mgmt_now());
+	id = store_task_add(st, mac, (enum task_type)type, image, verify, "", mgmt_now());
 	if (id == -ENOENT) {
 		mgmt_reply_error(rs, 404, "no host %s (add it first)", host);
 	} else if (id == -EBUSY) {
@@ -671,7 +674,7 @@ route_tasks(struct mgmt *m, struct store *st, const struct mgmt_request *rq,
 			tasks_list(st, rs);
 		else if (strcmp(rq->method, "POST") != 0)
 			mgmt_reply_error(rs, 405, "not allowed");
-		else if (!is_admin(m, rq))
+		else if (!mgmt_is_admin(m, rq))
 			mgmt_reply_error(rs, 401, "a valid API token is required");
 		else
 			task_add(m, st, rq, rs);
@@ -683,7 +686,7 @@ route_tasks(struct mgmt *m, struct store *st, const struct mgmt_request *rq,
 	}
 	if (get && slash == NULL) {
 		mgmt_reply_json(rs, 200, mgmt_task_json(&t));
-	} else if (!is_admin(m, rq)) {
+	} else if (!mgmt_is_admin(m, rq)) {
 		mgmt_reply_error(rs, 401, "a valid API token is required");
 	} else if ((slash != NULL && strcmp(slash, "/cancel") == 0 &&
 	    strcmp(rq->method, "POST") == 0) || (slash == NULL &&
@@ -741,6 +744,8 @@ mgmt_answer(struct mgmt *m, const struct mgmt_request *rq, struct mgmt_response 
 		route_hosts(m, st, rq, rest, rs);
 	else if ((rest = after(rq->path, "api/v1/tasks")) != NULL)
 		route_tasks(m, st, rq, rest, rs);
+	else if ((rest = after(rq->path, "api/v1/mcast")) != NULL)
+		mgmt_mcast(m, st, rq, rest, rs);
 	else
 		mgmt_reply_error(rs, 404, "not found");
 }

@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <netinet/in.h>
 
 #include "image/repo.h"
 
@@ -27,6 +28,9 @@ struct mgmt_config {
 	const char *bootenv_args;       /* extra kernel command line */
 	unsigned chunk_mb;              /* capture chunk size */
 	unsigned level;                 /* capture zstd level */
+	struct in_addr mcast_group;     /* multicast deploy sessions */
+	unsigned mcast_port, mcast_ttl, mcast_slice, mcast_start_after;
+	unsigned mcast_rate_mbit, mcast_min_rate_mbit;
 };
 
 struct mgmt;
@@ -36,6 +40,7 @@ struct mgmt_request {
 	const char *path;               /* normalized, no leading slash: "api/v1/hosts" */
 	const char *authorization;      /* header value or NULL */
 	const char *host;               /* Host header or NULL */
+	struct in_addr local4;          /* the server address the client reached */
 	const char *peer;               /* client address, for the log */
 	const char *body;
 	size_t body_len;

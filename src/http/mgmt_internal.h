@@ -6,11 +6,14 @@
 #include <stdint.h>
 
 #include "http/mgmt.h"
+#include "mcast/session.h"
+#include <pthread.h>
 #include "store/mgmt.h"
 #include "store/store.h"
 
 #define TOKEN_BYTES 32
 #define TOKEN_HEX (2 * TOKEN_BYTES)
+#define MGMT_MCAST_MAX 32            /* sessions kept (finished ones too) */
 
 struct mgmt {
 	struct mgmt_config cfg;
@@ -19,6 +22,9 @@ struct mgmt {
 	char state_dir[1024];
 	char bootenv_url[512];
 	char bootenv_args[512];
+	pthread_mutex_t mcast_lock;     /* guards the sessions table */
+	struct mcast_session *mcast[MGMT_MCAST_MAX];
+	unsigned mcast_seq;             /* sessions created: picks the group */
 };
 
 void mgmt_reply_json(struct mgmt_response *rs, unsigned status, json_t *body);
@@ -32,8 +38,19 @@ struct store *mgmt_store(const struct mgmt *m, struct mgmt_response *rs);
 json_t *mgmt_task_json(const struct store_task *t);
 json_t *mgmt_body_json(const struct mgmt_request *rq, struct mgmt_response *rs);
 int64_t mgmt_now(void);
+bool mgmt_is_admin(const struct mgmt *m, const struct mgmt_request *rq);
+/* A MAC, or the name of a known host. */
+int mgmt_resolve_host(struct store *st, const char *arg, char mac[STORE_MAC_TEXT]);
 void mgmt_event(struct store *st, const char *mac, const char *kind, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+
+/* mcast_api.c */
+void mgmt_mcast(struct mgmt *m, struct store *st, const struct mgmt_request *rq,
+    const char *rest, struct mgmt_response *rs);
+/* The multicast part of a deploy task's answer (NULL: unicast), after
+ * joining the task's session. */
+json_t *mgmt_mcast_join(struct mgmt *m, const struct mgmt_request *rq, const char *name);
+void mgmt_mcast_close(struct mgmt *m);
 
 /* agent.c */
 void mgmt_agent(struct mgmt *m, const struct mgmt_request *rq, const char *sub,

@@ -338,7 +338,14 @@ answer_mgmt(struct MHD_Connection *conn, struct request *req, const struct http_
 	};
 	struct mgmt_response rs;
 	struct MHD_Response *resp;
+	const union MHD_ConnectionInfo *ci =
+	    MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+	struct sockaddr_in local;
+	socklen_t llen = sizeof local;
 
+	if (ci != NULL && getsockname(ci->connect_fd, (struct sockaddr *)&local, &llen) == 0 &&
+	    local.sin_family == AF_INET)
+		rq.local4 = local.sin_addr;
 	if (req->body_too_large)
 		return answer_error(conn, req, 413);
 	mgmt_answer(srv->mgmt, &rq, &rs);

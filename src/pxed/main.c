@@ -170,6 +170,11 @@ start_services(struct daemon *d)
 		.token_file = d->cfg.api_token_file, .host_approval = d->cfg.host_approval,
 		.bootenv_url = d->cfg.bootenv_url, .bootenv_args = d->cfg.bootenv_args,
 		.chunk_mb = d->cfg.image_chunk_mb, .level = d->cfg.image_level,
+		.mcast_group = d->cfg.mcast_group, .mcast_port = d->cfg.mcast_port,
+		.mcast_ttl = d->cfg.mcast_ttl, .mcast_slice = d->cfg.mcast_slice,
+		.mcast_start_after = d->cfg.mcast_start_after,
+		.mcast_rate_mbit = d->cfg.mcast_rate_mbit,
+		.mcast_min_rate_mbit = d->cfg.mcast_min_rate_mbit,
 	};
 	int rc;
 

@@ -288,7 +288,7 @@ store_host_set_inventory(struct store *st, const char *mac, const char *json)
 /* ---- tasks ---- */
 
 #define TASK_COLS "id, mac, type, image, state, verify, created, started, finished," \
-	" phase, bytes, total, rate, resume_offset, message, log_tail"
+	" phase, bytes, total, rate, resume_offset, message, log_tail, mcast"
 
 static void
 row_task(sqlite3_stmt *s, struct store_task *t)
@@ -316,6 +316,7 @@ row_task(sqlite3_stmt *s, struct store_task *t)
 	t->resume_offset = (uint64_t)sqlite3_column_int64(s, 13);
 	col_text(s, 14, t->message, sizeof t->message);
 	col_text(s, 15, t->log_tail, sizeof t->log_tail);
+	col_text(s, 16, t->mcast, sizeof t->mcast);
 }
 
 static int
@@ -337,7 +338,7 @@ task_one(struct store *st, sqlite3_stmt *s, struct store_task *out)
 
 int64_t
 store_task_add(struct store *st, const char *mac, enum task_type type, const char *image,
-    bool verify, int64_t now)
+    bool verify, const char *mcast, int64_t now)
 {
 	struct store_task cur;
 	struct store_host h;
@@ -349,8 +350,8 @@ store_task_add(struct store *st, const char *mac, enum task_type type, const cha
 	store_host_free(&h);
 	if (store_task_active(st, mac, &cur) == 0)
 		return -EBUSY;
-	s = prep(st, "INSERT INTO tasks (mac, type, image, state, verify, created)"
-	    " VALUES (?1, ?2, ?3, 'pending', ?4, ?5)");
+	s = prep(st, "INSERT INTO tasks (mac, type, image, state, verify, created, mcast)"
+	    " VALUES (?1, ?2, ?3, 'pending', ?4, ?5, ?6)");
 	if (s == NULL)
 		return -EIO;
 	bind_text(s, 1, mac);
@@ -358,6 +359,7 @@ store_task_add(struct store *st, const char *mac, enum task_type type, const cha
 	bind_text(s, 3, image);
 	sqlite3_bind_int(s, 4, verify);
 	sqlite3_bind_int64(s, 5, now);
+	bind_text(s, 6, mcast);
 	rc = run(st, s);
 	if (rc < 0)
 		return rc;

@@ -47,6 +47,7 @@ struct store_task {
 	uint64_t bytes, total, rate, resume_offset;
 	char message[256];
 	char log_tail[STORE_TASK_LOG_MAX];
+	char mcast[72];                 /* multicast session name, or "" */
 };
 
 const char *task_type_name(enum task_type t);
@@ -76,7 +77,7 @@ void store_host_free(struct store_host *h);
 /* New pending task; -EBUSY when the host has an active one, -ENOENT when
  * the host is unknown.  Returns the id (> 0). */
 int64_t store_task_add(struct store *st, const char *mac, enum task_type type,
-    const char *image, bool verify, int64_t now);
+    const char *image, bool verify, const char *mcast, int64_t now);
 int store_task_get(struct store *st, int64_t id, struct store_task *out);
 /* The host's pending, booting or running task: 0, or -ENOENT. */
 int store_task_active(struct store *st, const char *mac, struct store_task *out);

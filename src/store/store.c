@@ -131,6 +131,8 @@ static const char *const migrations[] = {
 	" log_tail TEXT NOT NULL DEFAULT '');"
 	"CREATE INDEX tasks_mac ON tasks (mac, id);"
 	"CREATE UNIQUE INDEX tasks_token ON tasks (token_hash);",
+	/* 3: a deploy task may belong to a multicast session */
+	"ALTER TABLE tasks ADD COLUMN mcast TEXT NOT NULL DEFAULT '';",
 };
 
 struct queued_event {

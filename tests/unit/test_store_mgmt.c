@@ -126,12 +126,12 @@ test_task_life(void **state)
 
 	memset(tok1, 1, sizeof tok1);
 	memset(tok2, 2, sizeof tok2);
-	assert_int_equal(store_task_add(f->st, mac, TASK_DEPLOY, "img", true, 10), -ENOENT);
+	assert_int_equal(store_task_add(f->st, mac, TASK_DEPLOY, "img", true, "", 10), -ENOENT);
 	assert_int_equal(store_host_add(f->st, mac, "lab1", 1), 0);
-	id = store_task_add(f->st, mac, TASK_DEPLOY, "img", true, 10);
+	id = store_task_add(f->st, mac, TASK_DEPLOY, "img", true, "", 10);
 	assert_true(id > 0);
 	/* one active task per host */
-	assert_int_equal(store_task_add(f->st, mac, TASK_WIPE, "", true, 11), -EBUSY);
+	assert_int_equal(store_task_add(f->st, mac, TASK_WIPE, "", true, "", 11), -EBUSY);
 	/* not running: no progress, no start before the boot */
 	assert_int_equal(store_task_progress(f->st, id, "deploy", 1, 2, 3, 0), -ESRCH);
 	assert_int_equal(store_task_start(f->st, id, 12), -ESRCH);
@@ -165,7 +165,7 @@ test_task_life(void **state)
 	assert_int_equal(t.finished, 20);
 	assert_int_equal(store_task_active(f->st, mac, &t), -ENOENT);
 	/* a new task once the last ended; cancel works from pending */
-	id = store_task_add(f->st, mac, TASK_CAPTURE, "new", false, 30);
+	id = store_task_add(f->st, mac, TASK_CAPTURE, "new", false, "", 30);
 	assert_true(id > 0);
 	assert_int_equal(store_task_finish(f->st, id, TASK_DONE, "", "", 31), -ESRCH);
 	assert_int_equal(store_task_finish(f->st, id, TASK_CANCELLED, "by admin", "", 31), 0);
@@ -264,7 +264,7 @@ test_upgrade_from_v1(void **state)
 	    " (SELECT max(version) FROM schema_version)", -1, &s, NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
 	assert_int_equal(sqlite3_column_int(s, 0), 1);
-	assert_int_equal(sqlite3_column_int(s, 1), 2);
+	assert_int_equal(sqlite3_column_int(s, 1), 3);
 	sqlite3_finalize(s);
 	sqlite3_close(db);
 }

@@ -1,0 +1,313 @@
+/* /api/v1/mcast: multicast deploy sessions (docs/API.md).
+ *
+ * POST creates a session and a deploy task for each of its hosts; a host's
+ * agent joins the session when it fetches its task and gets the group,
+ * port, session id and its receiver id with it.  Sessions live in memory:
+ * after a restart of pxed their tasks deploy over HTTP. */
+#include "http/mgmt_internal.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/log.h"
+#include "core/util.h"
+
+#define HOSTS_MAX 256
+
+static bool
+name_valid(const char *name)
+{
+	return image_name_valid(name) && strlen(name) <= MCAST_NAME_MAX;
+}
+
+/* The session called name (the lock is held). */
+static struct mcast_session *
+find(struct mgmt *m, const char *name, size_t *slot)
+{
+	for (size_t i = 0; i < MGMT_MCAST_MAX; i++)
+		if (m->mcast[i] != NULL && strcmp(mcast_session_config(m->mcast[i])->name, name) == 0) {
+			if (slot != NULL)
+				*slot = i;
+			return m->mcast[i];
+		}
+	return NULL;
+}
+
+static json_t *
+session_json(struct mcast_session *s)
+{
+	const struct mcast_session_config *c = mcast_session_config(s);
+	struct mcast_session_info *in = malloc(sizeof *in);
+	char group[INET_ADDRSTRLEN];
+	json_t *o, *rx = json_array();
+
+	if (in == NULL)
+		return NULL;
+	mcast_session_info(s, in);
+	inet_ntop(AF_INET, &c->group, group, sizeof group);
+	for (size_t i = 0; i < in->nrx; i++)
+		json_array_append_new(rx, json_pack("{s:s,s:I,s:I,s:s}", "id", "",
+		    "done", (json_int_t)in->rx[i].done, "total", (json_int_t)in->rx[i].total,
+		    "state", in->rx[i].state));
+	o = json_pack("{s:s,s:s,s:s,s:s,s:i,s:i,s:I,s:I,s:I,s:I,s:i,s:I,s:I,s:I,s:o}",
+	    "name", c->name, "image", c->image, "state", mcast_session_state_name(in->state),
+	    "group", group, "port", (int)c->port, "pass", (int)in->pass,
+	    "rate", (json_int_t)in->rate, "bytes_sent", (json_int_t)in->bytes_sent,
+	    "image_bytes", (json_int_t)in->image_bytes, "chunks", (json_int_t)in->chunks,
+	    "min_receivers", (int)c->min_receivers, "created", (json_int_t)in->created,
+	    "started", (json_int_t)in->started, "finished", (json_int_t)in->finished,
+	    "receivers", rx);
+	if (o != NULL && in->error[0] != '\0')
+		json_object_set_new(o, "error", json_string(in->error));
+	free(in);
+	return o;
+}
+
+/* A free slot, dropping the oldest ended session when full (lock held). */
+static int
+free_slot(struct mgmt *m)
+{
+	int oldest = -1;
+	struct mcast_session_info in;
+
+	for (int i = 0; i < MGMT_MCAST_MAX; i++) {
+		if (m->mcast[i] == NULL)
+			return i;
+		mcast_session_info(m->mcast[i], &in);
+		if (in.state != MCAST_WAITING && in.state != MCAST_SENDING && oldest < 0)
+			oldest = i;
+	}
+	if (oldest >= 0) {
+		mcast_session_destroy(m->mcast[oldest]);
+		m->mcast[oldest] = NULL;
+	}
+	return oldest;
+}
+
+struct create_args {
+	const char *name, *image;
+	json_t *hosts;
+	json_int_t min_receivers, start_after, rate_mbit;
+	int verify;
+};
+
+static int
+create_session(struct mgmt *m, const struct create_args *a, char *err, size_t errlen)
+{
+	struct mcast_session_config c = {
+		.repo = &m->repo, .port = (uint16_t)m->cfg.mcast_port, .ttl = m->cfg.mcast_ttl,
+		.slice = m->cfg.mcast_slice,
+		.rate_max = (uint64_t)(a->rate_mbit > 0 ? (unsigned)a->rate_mbit :
+		    m->cfg.mcast_rate_mbit) * 125000u,
+		.rate_min = (uint64_t)m->cfg.mcast_min_rate_mbit * 125000u,
+		.min_receivers = a->min_receivers > 0 ? (unsigned)a->min_receivers :
+		    (unsigned)json_array_size(a->hosts),
+		.start_after_s = a->start_after >= 0 ? (unsigned)a->start_after :
+		    m->cfg.mcast_start_after,
+	};
+	struct mcast_session *s;
+	size_t old;
+	int slot, rc;
+
+	str_copy(c.name, a->name, sizeof c.name);
+	str_copy(c.image, a->image, sizeof c.image);
+	if (c.rate_min > c.rate_max)
+		c.rate_min = c.rate_max;
+	pthread_mutex_lock(&m->mcast_lock);
+	if (find(m, a->name, &old) != NULL) {
+		struct mcast_session_info in;
+		mcast_session_info(m->mcast[old], &in);
+		if (in.state == MCAST_WAITING || in.state == MCAST_SENDING) {
+			pthread_mutex_unlock(&m->mcast_lock);
+			snprintf(err, errlen, "session %s is running", a->name);
+			return -EEXIST;
+		}
+		mcast_session_destroy(m->mcast[old]);
+		m->mcast[old] = NULL;
+	}
+	slot = free_slot(m);
+	c.group.s_addr = htonl(ntohl(m->cfg.mcast_group.s_addr) + m->mcast_seq % 64);
+	rc = slot < 0 ? -ENOSPC : mcast_session_create(&s, &c, err, errlen);
+	if (slot < 0)
+		snprintf(err, errlen, "%d sessions are running", MGMT_MCAST_MAX);
+	if (rc == 0) {
+		m->mcast[slot] = s;
+		m->mcast_seq++;
+	}
+	pthread_mutex_unlock(&m->mcast_lock);
+	return rc;
+}
+
+/* A deploy task for each host; all hosts are checked before any is made. */
+static int
+create_tasks(struct store *st, const struct create_args *a, struct mgmt_response *rs)
+{
+	char macs[HOSTS_MAX][STORE_MAC_TEXT];
+	struct store_task t;
+	size_t n = json_array_size(a->hosts);
+
+	for (size_t i = 0; i < n; i++) {
+		const char *h = json_string_value(json_array_get(a->hosts, i));
+		if (h == NULL || mgmt_resolve_host(st, h, macs[i]) < 0) {
+			mgmt_reply_error(rs, 404, "no host %s", h != NULL ? h : "(not a string)");
+			return -ENOENT;
+		}
+		if (store_task_active(st, macs[i], &t) == 0) {
+			mgmt_reply_error(rs, 409, "host %s has a task already", macs[i]);
+			return -EBUSY;
+		}
+	}
+	for (size_t i = 0; i < n; i++)
+		if (store_task_add(st, macs[i], TASK_DEPLOY, a->image, a->verify, a->name,
+		    mgmt_now()) < 0) {
+			mgmt_reply_error(rs, 500, "cannot create the task of %s", macs[i]);
+			return -EIO;
+		}
+	return 0;
+}
+
+static void
+session_add(struct mgmt *m, struct store *st, const struct mgmt_request *rq,
+    struct mgmt_response *rs)
+{
+	json_t *body = mgmt_body_json(rq, rs);
+	struct create_args a = { .start_after = -1, .verify = 1 };
+	char err[256];
+	size_t slot;
+	int rc;
+
+	if (body == NULL)
+		return;
+	if (json_unpack(body, "{s:s,s:s,s:o,s?I,s?I,s?I,s?b}", "name", &a.name, "image",
+	    &a.image, "hosts", &a.hosts, "min_receivers", &a.min_receivers, "start_after",
+	    &a.start_after, "rate_mbit", &a.rate_mbit, "verify", &a.verify) < 0 ||
+	    !json_is_array(a.hosts) || json_array_size(a.hosts) == 0 ||
+	    json_array_size(a.hosts) > HOSTS_MAX || !name_valid(a.name)) {
+		mgmt_reply_error(rs, 400, "expected {\"name\", \"image\", \"hosts\": [...],"
+		    " \"min_receivers\", \"start_after\", \"rate_mbit\", \"verify\"}");
+	} else if (!image_name_valid(a.image) ||
+	    repo_info(&m->repo, a.image, &(struct image_info){ 0 }) < 0) {
+		mgmt_reply_error(rs, 404, "no image %s", a.image);
+	} else if ((rc = create_session(m, &a, err, sizeof err)) < 0) {
+		mgmt_reply_error(rs, rc == -EEXIST ? 409 : 500, "%s", err);
+	} else if (create_tasks(st, &a, rs) < 0) {
+		pthread_mutex_lock(&m->mcast_lock);
+		if (find(m, a.name, &slot) != NULL) {
+			mcast_session_destroy(m->mcast[slot]);
+			m->mcast[slot] = NULL;
+		}
+		pthread_mutex_unlock(&m->mcast_lock);
+	} else {
+		log_info("api: multicast session %s: image %s to %zu hosts", a.name, a.image,
+		    json_array_size(a.hosts));
+		pthread_mutex_lock(&m->mcast_lock);
+		mgmt_reply_json(rs, 201, session_json(find(m, a.name, NULL)));
+		pthread_mutex_unlock(&m->mcast_lock);
+	}
+	json_decref(body);
+}
+
+static void
+sessions_list(struct mgmt *m, struct mgmt_response *rs)
+{
+	json_t *arr = json_array();
+
+	pthread_mutex_lock(&m->mcast_lock);
+	for (size_t i = 0; i < MGMT_MCAST_MAX; i++)
+		if (m->mcast[i] != NULL)
+			json_array_append_new(arr, session_json(m->mcast[i]));
+	pthread_mutex_unlock(&m->mcast_lock);
+	mgmt_reply_json(rs, 200, json_pack("{s:o}", "sessions", arr));
+}
+
+void
+mgmt_mcast(struct mgmt *m, struct store *st, const struct mgmt_request *rq, const char *rest,
+    struct mgmt_response *rs)
+{
+	bool get = strcmp(rq->method, "GET") == 0 || strcmp(rq->method, "HEAD") == 0;
+	char name[MCAST_NAME_MAX + 1];
+	const char *slash = strchr(rest, '/');
+	struct mcast_session *s;
+
+	if (*rest == '\0' && get) {
+		sessions_list(m, rs);
+		return;
+	}
+	if (!mgmt_is_admin(m, rq)) {
+		mgmt_reply_error(rs, get ? 404 : 401, get ? "not found" :
+		    "a valid API token is required");
+		if (!get || *rest == '\0')
+			return;
+	}
+	if (*rest == '\0') {
+		if (strcmp(rq->method, "POST") == 0)
+			session_add(m, st, rq, rs);
+		else
+			mgmt_reply_error(rs, 405, "not allowed");
+		return;
+	}
+	str_copy(name, rest, MIN(sizeof name, slash != NULL ? (size_t)(slash - rest) + 1 :
+	    sizeof name));
+	pthread_mutex_lock(&m->mcast_lock);
+	s = find(m, name, NULL);
+	if (s == NULL)
+		mgmt_reply_error(rs, 404, "no multicast session %s", name);
+	else if (get && slash == NULL)
+		mgmt_reply_json(rs, 200, session_json(s));
+	else if (!mgmt_is_admin(m, rq))
+		mgmt_reply_error(rs, 401, "a valid API token is required");
+	else if (slash != NULL && strcmp(slash, "/start") == 0 && strcmp(rq->method, "POST") == 0)
+		mcast_session_start_now(s), mgmt_reply_json(rs, 200, session_json(s));
+	else if ((slash != NULL && strcmp(slash, "/cancel") == 0 &&
+	    strcmp(rq->method, "POST") == 0) || (slash == NULL && strcmp(rq->method, "DELETE") == 0))
+		mcast_session_cancel(s), mgmt_reply_json(rs, 200, session_json(s));
+	else
+		mgmt_reply_error(rs, 405, "not allowed");
+	pthread_mutex_unlock(&m->mcast_lock);
+}
+
+json_t *
+mgmt_mcast_join(struct mgmt *m, const struct mgmt_request *rq, const char *name)
+{
+	struct mcast_session_info *in;
+	struct mcast_session *s;
+	char group[INET_ADDRSTRLEN], local[INET_ADDRSTRLEN], sid[17], rid[17];
+	json_t *o = NULL;
+	uint64_t id;
+
+	if (name[0] == '\0' || (in = malloc(sizeof *in)) == NULL)
+		return NULL;
+	pthread_mutex_lock(&m->mcast_lock);
+	s = find(m, name, NULL);
+	id = s != NULL ? mcast_session_join(s, rq->local4) : 0;
+	if (id != 0) {
+		const struct mcast_session_config *c = mcast_session_config(s);
+		mcast_session_info(s, in);
+		inet_ntop(AF_INET, &c->group, group, sizeof group);
+		inet_ntop(AF_INET, &rq->local4, local, sizeof local);
+		snprintf(sid, sizeof sid, "%016" PRIx64, in->session_id);
+		snprintf(rid, sizeof rid, "%016" PRIx64, id);
+		o = json_pack("{s:s,s:s,s:i,s:s,s:s,s:s,s:i,s:I}", "name", c->name,
+		    "group", group, "port", (int)c->port, "session", sid, "receiver", rid,
+		    "control", local, "control_port", (int)in->control_port,
+		    "chunks", (json_int_t)in->chunks);
+	}
+	pthread_mutex_unlock(&m->mcast_lock);
+	free(in);
+	return o;
+}
+
+void
+mgmt_mcast_close(struct mgmt *m)
+{
+	pthread_mutex_lock(&m->mcast_lock);
+	for (size_t i = 0; i < MGMT_MCAST_MAX; i++) {
+		mcast_session_destroy(m->mcast[i]);
+		m->mcast[i] = NULL;
+	}
+	pthread_mutex_unlock(&m->mcast_lock);
+}

@@ -1,0 +1,295 @@
+/* The multicast sender's engine.  See engine.h. */
+#include "mcast/engine.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define LOSS_CUT_PERMILLE 20            /* 2% */
+#define LOSS_OK_PERMILLE 5              /* 0.5% */
+#define RATE_STEP_US 1000000            /* raise at most once a second */
+#define CUT_STEP_US 200000              /* cut at most every 200 ms */
+#define END_EVERY_US 500000             /* END repeated while waiting */
+#define FINAL_ENDS 3
+
+int
+mcast_engine_init(struct mcast_engine *e, const struct mcast_engine_config *cfg,
+    uint64_t now_us)
+{
+	memset(e, 0, sizeof *e);
+	if (cfg->nchunks == 0 || cfg->nchunks > MCAST_CHUNKS_MAX || cfg->slice == 0 ||
+	    cfg->slice > MCAST_PACKET_MAX || cfg->rate_max == 0 || cfg->rate_min == 0 ||
+	    cfg->rate_min > cfg->rate_max)
+		return -EINVAL;
+	e->cfg = *cfg;
+	if (e->cfg.burst == 0)
+		e->cfg.burst = 1;
+	if (e->cfg.max_passes == 0)
+		e->cfg.max_passes = 64;
+	e->queue = calloc(cfg->nchunks, sizeof *e->queue);
+	e->pass_of = calloc(cfg->nchunks, sizeof *e->pass_of);
+	e->needed = calloc(cfg->nchunks, sizeof *e->needed);
+	if (e->queue == NULL || e->pass_of == NULL || e->needed == NULL) {
+		mcast_engine_free(e);
+		return -ENOMEM;
+	}
+	for (uint32_t i = 0; i < cfg->nchunks; i++)
+		e->queue[i] = i;
+	e->nqueue = cfg->nchunks;
+	e->pass = 1;
+	e->rate = cfg->rate_max;
+	e->next_us = now_us;
+	e->last_need_us = now_us;
+	e->last_raise_us = now_us;
+	return 0;
+}
+
+void
+mcast_engine_free(struct mcast_engine *e)
+{
+	free(e->queue);
+	free(e->pass_of);
+	free(e->needed);
+	e->queue = e->pass_of = NULL;
+	e->needed = NULL;
+}
+
+int
+mcast_engine_add_receiver(struct mcast_engine *e, uint64_t id, uint64_t now_us)
+{
+	for (size_t i = 0; i < e->nrx; i++)
+		if (e->rx[i].id == id)
+			return 0;
+	if (e->nrx == MCAST_RECEIVERS_MAX)
+		return -ENOSPC;
+	e->rx[e->nrx] = (struct mcast_receiver_info){ .id = id, .total = e->cfg.nchunks,
+		.last_us = now_us };
+	e->nrx++;
+	return 0;
+}
+
+static struct mcast_receiver_info *
+find_rx(struct mcast_engine *e, uint64_t id)
+{
+	for (size_t i = 0; i < e->nrx; i++)
+		if (e->rx[i].id == id)
+			return &e->rx[i];
+	return NULL;
+}
+
+size_t
+mcast_engine_active(const struct mcast_engine *e)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < e->nrx; i++)
+		if (!e->rx[i].gone && e->rx[i].state == MCAST_RECEIVING)
+			n++;
+	return n;
+}
+
+/* Has this pass already gone past chunk c (or does it not carry it)? */
+static bool
+passed(const struct mcast_engine *e, uint32_t c)
+{
+	if (e->idle || e->pass_of[c] != e->pass)
+		return true;
+	/* sent in this pass: past it unless it is the chunk in flight */
+	return !(e->pos < e->nqueue && e->queue[e->pos] == c);
+}
+
+static void
+note_needs(struct mcast_engine *e, const struct mcast_packet *p, uint64_t now_us)
+{
+	uint32_t n = e->cfg.nchunks;
+
+	for (uint16_t i = 0; i < p->u.status.nranges; i++) {
+		const struct mcast_range *r = &p->u.status.range[i];
+		for (uint32_t c = r->first; c < n && c - r->first < r->count; c++) {
+			if (e->needed[c] || !passed(e, c))
+				continue;
+			e->needed[c] = true;
+			e->nneeded++;
+		}
+	}
+	if (p->u.status.nranges > 0)
+		e->last_need_us = now_us;
+}
+
+/* Loss in a report: cut fast, raise slowly, never below the floor. */
+static void
+adapt_rate(struct mcast_engine *e, const struct mcast_packet *p, uint64_t now_us)
+{
+	uint64_t got = (uint64_t)p->u.status.received + p->u.status.lost;
+	uint64_t permille = got ? (uint64_t)p->u.status.lost * 1000 / got : 0;
+
+	if (permille > LOSS_CUT_PERMILLE && now_us - e->last_cut_us >= CUT_STEP_US) {
+		e->rate = e->rate * 4 / 5;
+		if (e->rate < e->cfg.rate_min)
+			e->rate = e->cfg.rate_min;
+		e->last_cut_us = now_us;
+		e->last_raise_us = now_us;
+	} else if (permille > LOSS_OK_PERMILLE) {
+		e->last_raise_us = now_us;      /* not clean: no raise yet */
+	}
+}
+
+int
+mcast_engine_status(struct mcast_engine *e, const struct mcast_packet *p, uint64_t now_us)
+{
+	struct mcast_receiver_info *rx;
+
+	if (p->type != MCAST_STATUS || (rx = find_rx(e, p->sender)) == NULL)
+		return -ENOENT;
+	rx->last_us = now_us;
+	rx->gone = false;
+	rx->done = p->u.status.done;
+	rx->state = p->u.status.state;
+	if (rx->state != MCAST_RECEIVING)
+		return 0;
+	note_needs(e, p, now_us);
+	adapt_rate(e, p, now_us);
+	return 0;
+}
+
+static void
+expire_receivers(struct mcast_engine *e, uint64_t now_us)
+{
+	for (size_t i = 0; i < e->nrx; i++)
+		if (!e->rx[i].gone && e->rx[i].state == MCAST_RECEIVING &&
+		    now_us - e->rx[i].last_us > e->cfg.receiver_timeout_us)
+			e->rx[i].gone = true;
+}
+
+static void
+maybe_raise(struct mcast_engine *e, uint64_t now_us)
+{
+	if (now_us - e->last_raise_us < RATE_STEP_US)
+		return;
+	e->last_raise_us = now_us;
+	e->rate += e->rate / 10;
+	if (e->rate > e->cfg.rate_max)
+		e->rate = e->cfg.rate_max;
+}
+
+/* The needs collected become the next pass. */
+static void
+start_pass(struct mcast_engine *e)
+{
+	e->nqueue = 0;
+	for (uint32_t c = 0; c < e->cfg.nchunks; c++)
+		if (e->needed[c]) {
+			e->queue[e->nqueue++] = c;
+			e->needed[c] = false;
+		}
+	e->nneeded = 0;
+	e->pos = e->offset = 0;
+	e->pass++;
+	e->idle = false;
+}
+
+static bool
+finished(const struct mcast_engine *e, uint64_t now_us)
+{
+	bool anyone = e->nrx > 0;
+
+	if (e->pass > e->cfg.max_passes)
+		return true;
+	if (anyone && mcast_engine_active(e) == 0)
+		return true;
+	return now_us - e->last_need_us >= e->cfg.idle_end_us;
+}
+
+static void
+act_end(struct mcast_engine *e, uint64_t now_us, bool final, struct mcast_action *a)
+{
+	a->kind = MCAST_ACT_END;
+	a->pass = e->pass;
+	a->final = final;
+	a->next = e->nneeded;
+	e->last_end_us = now_us;
+	if (final)
+		e->ends_final++;
+}
+
+/* Between passes: start the next one, announce, or finish. */
+static void
+next_idle(struct mcast_engine *e, uint64_t now_us, struct mcast_action *a)
+{
+	if (e->ends_final > 0 || (e->nneeded == 0 && finished(e, now_us))) {
+		if (e->ends_final >= FINAL_ENDS) {
+			a->kind = MCAST_ACT_DONE;
+			return;
+		}
+		if (e->ends_final > 0 && now_us - e->last_end_us < 100000) {
+			a->kind = MCAST_ACT_WAIT;
+			a->at_us = e->last_end_us + 100000;
+			return;
+		}
+		act_end(e, now_us, true, a);
+		return;
+	}
+	if (e->nneeded > 0) {
+		start_pass(e);
+		act_end(e, now_us, false, a);   /* tell the next pass's size */
+		return;
+	}
+	if (now_us - e->last_end_us >= END_EVERY_US) {
+		act_end(e, now_us, false, a);
+		return;
+	}
+	a->kind = MCAST_ACT_WAIT;
+	a->at_us = e->last_end_us + END_EVERY_US;
+}
+
+/* The next slice of this pass, paced by the rate. */
+static void
+next_slice(struct mcast_engine *e, uint64_t now_us, struct mcast_action *a)
+{
+	uint32_t c = e->queue[e->pos], len = e->cfg.frame_len[c] - e->offset;
+
+	if (now_us < e->next_us && e->credit == 0) {
+		a->kind = MCAST_ACT_WAIT;
+		a->at_us = e->next_us;
+		return;
+	}
+	if (now_us >= e->next_us)
+		e->credit = e->cfg.burst;       /* a new burst may start */
+	e->credit--;
+	if (len > e->cfg.slice)
+		len = e->cfg.slice;
+	a->kind = MCAST_ACT_DATA;
+	a->chunk = c;
+	a->offset = e->offset;
+	a->len = len;
+	a->pass = e->pass;
+	e->pass_of[c] = e->pass;
+	if (e->next_us < now_us)
+		e->next_us = now_us;
+	e->next_us += (uint64_t)len * 1000000 / e->rate;
+	e->bytes_sent += len;
+	e->offset += len;
+	if (e->offset >= e->cfg.frame_len[c]) {
+		e->offset = 0;
+		e->pos++;
+	}
+}
+
+void
+mcast_engine_next(struct mcast_engine *e, uint64_t now_us, struct mcast_action *a)
+{
+	memset(a, 0, sizeof *a);
+	expire_receivers(e, now_us);
+	if (!e->idle && e->pos >= e->nqueue) {
+		e->idle = true;
+		e->last_need_us = now_us;       /* give receivers time to answer */
+		act_end(e, now_us, false, a);
+		return;
+	}
+	if (e->idle) {
+		next_idle(e, now_us, a);
+		return;
+	}
+	maybe_raise(e, now_us);
+	next_slice(e, now_us, a);
+}

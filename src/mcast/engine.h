@@ -1,0 +1,106 @@
+/* The multicast sender's engine: what to send next and when.  Pure: the
+ * caller passes the time and the receivers' STATUS packets and carries out
+ * the actions (tests drive it with fake time).
+ *
+ * A session sends an image's chunks (their zstd frames, cut into slices)
+ * in passes.  Pass 1 carries every chunk in order.  Receivers report, in
+ * STATUS packets, the chunks they still need; needs for chunks this pass
+ * has already gone past (or does not carry) are collected into the next
+ * pass, which carries only those -- a late joiner gets what it missed
+ * there, a receiver that lost packets gets its repairs.  When a pass ends
+ * with nothing asked for, the engine announces END and waits; it finishes
+ * when every receiver is complete (or gone), when nobody asked for
+ * anything for idle_end_us, or after max_passes.
+ *
+ * The rate follows the receivers: loss above 2% in a report cuts it by a
+ * fifth (not below rate_min); a second with every receiver under 0.5%
+ * raises it by a tenth (up to rate_max).  A receiver that cannot keep up
+ * at the floor leaves (it says LEAVING and fetches the rest over HTTP) and
+ * no longer counts. */
+#ifndef PXED_MCAST_ENGINE_H
+#define PXED_MCAST_ENGINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "mcast/codec.h"
+
+#define MCAST_RECEIVERS_MAX 256
+
+struct mcast_engine_config {
+	uint32_t nchunks;
+	const uint32_t *frame_len;      /* per chunk; not owned */
+	uint32_t slice;                 /* payload bytes per DATA */
+	uint64_t rate_max;              /* payload bytes per second */
+	uint64_t rate_min;
+	uint64_t receiver_timeout_us;   /* a silent receiver is dropped */
+	uint64_t idle_end_us;           /* nobody needs anything: end */
+	unsigned max_passes;
+	unsigned burst;                 /* slices that may leave back to back */
+};
+
+enum mcast_action_kind {
+	MCAST_ACT_DATA,                 /* send one slice */
+	MCAST_ACT_END,                  /* send END (final: the session is over) */
+	MCAST_ACT_WAIT,                 /* nothing before at_us */
+	MCAST_ACT_DONE,                 /* finished */
+};
+
+struct mcast_action {
+	enum mcast_action_kind kind;
+	uint64_t at_us;                 /* WAIT */
+	uint32_t chunk, offset, len;    /* DATA */
+	uint16_t pass;
+	bool final;                     /* END */
+	uint32_t next;                  /* END: chunks of the next pass */
+};
+
+struct mcast_receiver_info {
+	uint64_t id;
+	uint32_t done, total;
+	enum mcast_rstate state;
+	bool gone;                      /* timed out */
+	uint64_t last_us;
+};
+
+struct mcast_engine {
+	struct mcast_engine_config cfg;
+	uint16_t pass;
+	uint32_t *queue;                /* chunks of this pass, ascending */
+	uint32_t nqueue, pos, offset;   /* next slice: queue[pos] at offset */
+	uint32_t *pass_of;              /* pass in which a chunk was last sent */
+	bool *needed;                   /* for the next pass */
+	uint32_t nneeded;
+	uint64_t rate;
+	uint64_t next_us;               /* pacing: the next slice's time */
+	uint64_t credit;                /* slices allowed back to back */
+	uint64_t last_need_us;          /* last time somebody needed something */
+	uint64_t last_raise_us, last_cut_us, last_end_us;
+	unsigned ends_final;            /* final ENDs sent */
+	bool idle;                      /* between passes, waiting for needs */
+	bool started;
+	struct mcast_receiver_info rx[MCAST_RECEIVERS_MAX];
+	size_t nrx;
+	uint64_t bytes_sent;
+};
+
+/* 0, -EINVAL (no chunks, a zero slice or rate) or -ENOMEM. */
+int mcast_engine_init(struct mcast_engine *e, const struct mcast_engine_config *cfg,
+    uint64_t now_us);
+void mcast_engine_free(struct mcast_engine *e);
+
+/* A receiver the server admitted (its id from the API).  -ENOSPC when full. */
+int mcast_engine_add_receiver(struct mcast_engine *e, uint64_t id, uint64_t now_us);
+
+/* A STATUS from a receiver; unknown ids are ignored (returns -ENOENT). */
+int mcast_engine_status(struct mcast_engine *e, const struct mcast_packet *p, uint64_t now_us);
+
+/* What to do now.  After a DATA or END action the caller sends it; the
+ * engine has already accounted for it. */
+void mcast_engine_next(struct mcast_engine *e, uint64_t now_us, struct mcast_action *a);
+
+/* Receivers still taking part (not complete, not gone, not leaving). */
+size_t mcast_engine_active(const struct mcast_engine *e);
+
+#endif

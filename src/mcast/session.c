@@ -1,0 +1,529 @@
+/* A multicast deploy session: the sender thread.  See session.h. */
+#include "mcast/session.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/log.h"
+#include "core/util.h"
+
+#define BATCH 32                        /* datagrams per sendmmsg */
+#define JOINS_MAX MCAST_RECEIVERS_MAX
+#define RECEIVER_TIMEOUT_US (15 * 1000000ull)
+#define IDLE_END_US (3 * 1000000ull)
+
+struct mcast_session {
+	struct mcast_session_config cfg;
+	uint64_t id;
+	int fd;                         /* control socket; also sends the data */
+	uint16_t control_port;
+	uint32_t nchunks;
+	uint32_t *frame_len;
+	uint8_t (*sha)[SHA256_LEN];
+	uint64_t image_bytes;
+	pthread_t thread;
+	bool thread_started;
+	pthread_mutex_t lock;           /* guards everything below */
+	pthread_cond_t wake;
+	enum mcast_session_state state;
+	char error[128];
+	bool start_now;
+	atomic_bool cancel;
+	struct in_addr iface;           /* 0 until the first join */
+	uint64_t joined[JOINS_MAX];
+	size_t njoined, nadmitted;      /* admitted: handed to the engine */
+	int64_t created, first_join, started, finished;
+	struct mcast_engine eng;        /* read under the lock for info */
+	bool eng_ready;
+};
+
+static const char *const state_names[] = {
+	[MCAST_WAITING] = "waiting", [MCAST_SENDING] = "sending",
+	[MCAST_FINISHED] = "finished", [MCAST_CANCELLED] = "cancelled",
+	[MCAST_FAILED] = "failed",
+};
+
+const char *
+mcast_session_state_name(enum mcast_session_state st)
+{
+	return (size_t)st < ARRAY_SIZE(state_names) ? state_names[st] : "?";
+}
+
+const struct mcast_session_config *
+mcast_session_config(const struct mcast_session *s)
+{
+	return &s->cfg;
+}
+
+static int64_t
+wall_now(void)
+{
+	return (int64_t)time(NULL);
+}
+
+/* ---- set-up ---- */
+
+static int
+load_frames(struct mcast_session *s, char *err, size_t errlen)
+{
+	struct manifest m;
+	int rc = repo_load(s->cfg.repo, s->cfg.image, &m, err, errlen);
+
+	if (rc < 0)
+		return rc;
+	s->nchunks = (uint32_t)m.nchunks;
+	s->frame_len = calloc(m.nchunks ? m.nchunks : 1, sizeof *s->frame_len);
+	s->sha = calloc(m.nchunks ? m.nchunks : 1, sizeof *s->sha);
+	if (s->frame_len == NULL || s->sha == NULL) {
+		manifest_free(&m);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < m.nchunks && rc == 0; i++) {
+		int64_t z = repo_chunk_size(s->cfg.repo, m.chunk[i].sha256);
+		memcpy(s->sha[i], m.chunk[i].sha256, SHA256_LEN);
+		if (z <= 0 || z > MCAST_FRAME_MAX) {
+			snprintf(err, errlen, "image %s: chunk %zu missing or too large", s->cfg.image, i);
+			rc = -ENOENT;
+		} else {
+			s->frame_len[i] = (uint32_t)z;
+			s->image_bytes += (uint64_t)z;
+		}
+	}
+	manifest_free(&m);
+	if (rc == 0 && s->nchunks == 0) {
+		snprintf(err, errlen, "image %s has no chunks", s->cfg.image);
+		rc = -EINVAL;
+	}
+	return rc;
+}
+
+static int
+open_socket(struct mcast_session *s, char *err, size_t errlen)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	socklen_t alen = sizeof a;
+	unsigned char ttl = (unsigned char)MAX(1u, MIN(s->cfg.ttl, 255u)), loop = 0;
+	int sndbuf = 8 << 20;
+
+	s->fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (s->fd < 0 || bind(s->fd, (struct sockaddr *)&a, sizeof a) < 0 ||
+	    getsockname(s->fd, (struct sockaddr *)&a, &alen) < 0 ||
+	    setsockopt(s->fd, IPPROTO_IP, IP_MULTICAST_TTL, &ttl, sizeof ttl) < 0 ||
+	    setsockopt(s->fd, IPPROTO_IP, IP_MULTICAST_LOOP, &loop, sizeof loop) < 0) {
+		snprintf(err, errlen, "multicast socket: %s", strerror(errno));
+		return -errno;
+	}
+	(void)setsockopt(s->fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
+	s->control_port = ntohs(a.sin_port);
+	return 0;
+}
+
+/* ---- the thread ---- */
+
+static uint64_t
+now_us(void)
+{
+	return clock_now_us();
+}
+
+/* Waits for the start conditions; false when cancelled. */
+static bool
+wait_start(struct mcast_session *s)
+{
+	pthread_mutex_lock(&s->lock);
+	for (;;) {
+		int64_t now = wall_now();
+		bool enough = s->njoined >= MAX(s->cfg.min_receivers, 1u);
+		bool late = s->njoined > 0 && now >= s->first_join + (int64_t)s->cfg.start_after_s;
+		if (s->cancel)
+			break;
+		if ((s->start_now && s->njoined > 0) || enough || late)
+			break;
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_sec += 1;
+		pthread_cond_timedwait(&s->wake, &s->lock, &ts);
+	}
+	bool go = !s->cancel;
+	if (go) {
+		s->state = MCAST_SENDING;
+		s->started = wall_now();
+	}
+	pthread_mutex_unlock(&s->lock);
+	return go;
+}
+
+/* Hand the engine the receivers that joined since last time. */
+static void
+admit_joined(struct mcast_session *s, uint64_t now)
+{
+	pthread_mutex_lock(&s->lock);
+	while (s->nadmitted < s->njoined)
+		(void)mcast_engine_add_receiver(&s->eng, s->joined[s->nadmitted++], now);
+	pthread_mutex_unlock(&s->lock);
+}
+
+static void
+read_status(struct mcast_session *s)
+{
+	uint8_t buf[2048];
+	struct mcast_packet p;
+
+	for (int i = 0; i < 256; i++) {
+		ssize_t n = recv(s->fd, buf, sizeof buf, MSG_DONTWAIT);
+		if (n < 0)
+			return;
+		if (mcast_parse(buf, (size_t)n, &p) < 0 || p.type != MCAST_STATUS ||
+		    p.session != s->id)
+			continue;               /* not ours: ignored */
+		pthread_mutex_lock(&s->lock);
+		(void)mcast_engine_status(&s->eng, &p, now_us());
+		pthread_mutex_unlock(&s->lock);
+	}
+}
+
+/* The frame of chunk c, kept while its slices go out. */
+struct frame_cache {
+	uint32_t chunk;
+	bool valid;
+	uint8_t *data;
+};
+
+static const uint8_t *
+frame_get(struct mcast_session *s, struct frame_cache *fc, uint32_t c)
+{
+	char rel[128];
+	size_t off = 0;
+	int fd;
+
+	if (fc->valid && fc->chunk == c)
+		return fc->data;
+	fc->valid = false;
+	repo_chunk_relpath(s->sha[c], rel, sizeof rel);
+	fd = openat(s->cfg.repo->dirfd, rel, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	while (off < s->frame_len[c]) {
+		ssize_t n = pread(fd, fc->data + off, s->frame_len[c] - off, (off_t)off);
+		if (n <= 0)
+			break;
+		off += (size_t)n;
+	}
+	close(fd);
+	if (off != s->frame_len[c])
+		return NULL;
+	fc->chunk = c;
+	fc->valid = true;
+	return fc->data;
+}
+
+struct batch {
+	struct mmsghdr msg[BATCH];
+	struct iovec iov[BATCH];
+	uint8_t buf[BATCH][MCAST_PACKET_MAX];
+	size_t n;
+	struct sockaddr_in to;
+};
+
+static void
+batch_flush(struct mcast_session *s, struct batch *b)
+{
+	size_t sent = 0;
+
+	for (int tries = 0; sent < b->n && tries < 1000; tries++) {
+		int r = sendmmsg(s->fd, b->msg + sent, (unsigned)(b->n - sent), 0);
+		if (r > 0) {
+			sent += (size_t)r;
+		} else if (errno == EAGAIN || errno == ENOBUFS) {
+			struct pollfd pfd = { .fd = s->fd, .events = POLLOUT };
+			(void)poll(&pfd, 1, 10);
+		} else {
+			log_warn("mcast %s: send: %s", s->cfg.name, strerror(errno));
+			break;
+		}
+	}
+	b->n = 0;
+}
+
+static bool
+batch_add(struct mcast_session *s, struct batch *b, const struct mcast_packet *p)
+{
+	size_t len = mcast_build(p, b->buf[b->n], sizeof b->buf[b->n]);
+
+	if (len == 0)
+		return false;
+	b->iov[b->n] = (struct iovec){ b->buf[b->n], len };
+	b->msg[b->n] = (struct mmsghdr){ .msg_hdr = { .msg_name = &b->to,
+		.msg_namelen = sizeof b->to, .msg_iov = &b->iov[b->n], .msg_iovlen = 1 } };
+	if (++b->n == BATCH)
+		batch_flush(s, b);
+	return true;
+}
+
+/* One action of the engine: false when the session is over. */
+static bool
+step(struct mcast_session *s, struct frame_cache *fc, struct batch *b)
+{
+	struct mcast_action a;
+	struct mcast_packet p = { .session = s->id };
+	const uint8_t *frame;
+
+	pthread_mutex_lock(&s->lock);
+	mcast_engine_next(&s->eng, now_us(), &a);
+	pthread_mutex_unlock(&s->lock);
+	switch (a.kind) {
+	case MCAST_ACT_DATA:
+		if ((frame = frame_get(s, fc, a.chunk)) == NULL) {
+			snprintf(s->error, sizeof s->error, "chunk %u unreadable", a.chunk);
+			return false;
+		}
+		p.type = MCAST_DATA;
+		p.u.data.chunk = a.chunk;
+		p.u.data.frame_len = s->frame_len[a.chunk];
+		p.u.data.offset = a.offset;
+		p.u.data.total = s->nchunks;
+		p.u.data.pass = a.pass;
+		p.u.data.payload = frame + a.offset;
+		p.u.data.len = (uint16_t)a.len;
+		return batch_add(s, b, &p);
+	case MCAST_ACT_END:
+		p.type = MCAST_END;
+		p.u.end.pass = a.pass;
+		p.u.end.final = a.final;
+		p.u.end.next = a.next;
+		batch_add(s, b, &p);
+		batch_flush(s, b);
+		if (!a.final)
+			log_info("mcast %s: pass %u ended; next pass %u chunks", s->cfg.name,
+			    a.pass, a.next);
+		return true;
+	case MCAST_ACT_WAIT: {
+		batch_flush(s, b);
+		uint64_t now = now_us();
+		struct pollfd pfd = { .fd = s->fd, .events = POLLIN };
+		int ms = a.at_us > now ? (int)MIN((a.at_us - now + 999) / 1000, 200u) : 0;
+		if (ms > 0)
+			(void)poll(&pfd, 1, ms);
+		return true;
+	}
+	case MCAST_ACT_DONE:
+		batch_flush(s, b);
+		return false;
+	}
+	return false;
+}
+
+static void
+run(struct mcast_session *s)
+{
+	struct frame_cache fc = { .data = malloc(MCAST_FRAME_MAX) };
+	struct batch *b = calloc(1, sizeof *b);
+	unsigned n = 0;
+
+	if (fc.data == NULL || b == NULL) {
+		snprintf(s->error, sizeof s->error, "out of memory");
+		goto out;
+	}
+	b->to = (struct sockaddr_in){ .sin_family = AF_INET, .sin_addr = s->cfg.group,
+		.sin_port = htons(s->cfg.port) };
+	pthread_mutex_lock(&s->lock);
+	if (s->iface.s_addr != 0)
+		(void)setsockopt(s->fd, IPPROTO_IP, IP_MULTICAST_IF, &s->iface, sizeof s->iface);
+	pthread_mutex_unlock(&s->lock);
+	while (!s->cancel) {
+		admit_joined(s, now_us());
+		if ((++n & 15) == 0 || b->n == 0)
+			read_status(s);
+		if (!step(s, &fc, b))
+			break;
+	}
+out:
+	free(fc.data);
+	free(b);
+}
+
+static void *
+session_main(void *arg)
+{
+	struct mcast_session *s = arg;
+	struct mcast_engine_config ec = {
+		.nchunks = s->nchunks, .frame_len = s->frame_len, .slice = s->cfg.slice,
+		.rate_max = s->cfg.rate_max, .rate_min = s->cfg.rate_min,
+		.receiver_timeout_us = RECEIVER_TIMEOUT_US, .idle_end_us = IDLE_END_US,
+		.max_passes = 64, .burst = 16,
+	};
+
+	if (!wait_start(s))
+		return NULL;
+	pthread_mutex_lock(&s->lock);
+	s->eng_ready = mcast_engine_init(&s->eng, &ec, now_us()) == 0;
+	pthread_mutex_unlock(&s->lock);
+	if (!s->eng_ready) {
+		snprintf(s->error, sizeof s->error, "engine: bad parameters or out of memory");
+	} else {
+		log_info("mcast %s: sending image %s (%u chunks, %llu bytes) to %s:%u",
+		    s->cfg.name, s->cfg.image, s->nchunks, (unsigned long long)s->image_bytes,
+		    inet_ntoa(s->cfg.group), s->cfg.port);
+		run(s);
+	}
+	pthread_mutex_lock(&s->lock);
+	s->state = s->cancel ? MCAST_CANCELLED : s->error[0] ? MCAST_FAILED : MCAST_FINISHED;
+	s->finished = wall_now();
+	pthread_mutex_unlock(&s->lock);
+	log_info("mcast %s: %s after %u passes, %llu bytes sent%s%s", s->cfg.name,
+	    mcast_session_state_name(s->state), s->eng_ready ? s->eng.pass : 0,
+	    (unsigned long long)(s->eng_ready ? s->eng.bytes_sent : 0),
+	    s->error[0] ? ": " : "", s->error);
+	return NULL;
+}
+
+/* ---- the API's side ---- */
+
+int
+mcast_session_create(struct mcast_session **out, const struct mcast_session_config *cfg,
+    char *err, size_t errlen)
+{
+	struct mcast_session *s = calloc(1, sizeof *s);
+	int rc;
+
+	*out = NULL;
+	if (s == NULL)
+		return -ENOMEM;
+	s->cfg = *cfg;
+	s->fd = -1;
+	s->state = MCAST_WAITING;
+	s->created = wall_now();
+	pthread_mutex_init(&s->lock, NULL);
+	pthread_cond_init(&s->wake, NULL);
+	do {
+		if (getrandom(&s->id, sizeof s->id, 0) != (ssize_t)sizeof s->id) {
+			mcast_session_destroy(s);
+			return -EIO;
+		}
+	} while (s->id == 0);
+	rc = load_frames(s, err, errlen);
+	if (rc == 0)
+		rc = open_socket(s, err, errlen);
+	if (rc == 0 && pthread_create(&s->thread, NULL, session_main, s) != 0) {
+		snprintf(err, errlen, "cannot start the session's thread");
+		rc = -EAGAIN;
+	}
+	if (rc < 0) {
+		mcast_session_destroy(s);
+		return rc;
+	}
+	s->thread_started = true;
+	*out = s;
+	return 0;
+}
+
+uint64_t
+mcast_session_join(struct mcast_session *s, struct in_addr local)
+{
+	uint64_t id = 0;
+
+	pthread_mutex_lock(&s->lock);
+	if ((s->state == MCAST_WAITING || s->state == MCAST_SENDING) && s->njoined < JOINS_MAX) {
+		while (id == 0)
+			if (getrandom(&id, sizeof id, 0) != (ssize_t)sizeof id)
+				break;
+		if (id != 0) {
+			s->joined[s->njoined++] = id;
+			if (s->njoined == 1)
+				s->first_join = wall_now();
+			if (s->iface.s_addr == 0)
+				s->iface = local;
+			pthread_cond_signal(&s->wake);
+		}
+	}
+	pthread_mutex_unlock(&s->lock);
+	return id;
+}
+
+void
+mcast_session_start_now(struct mcast_session *s)
+{
+	pthread_mutex_lock(&s->lock);
+	s->start_now = true;
+	pthread_cond_signal(&s->wake);
+	pthread_mutex_unlock(&s->lock);
+}
+
+void
+mcast_session_cancel(struct mcast_session *s)
+{
+	pthread_mutex_lock(&s->lock);
+	s->cancel = true;
+	pthread_cond_signal(&s->wake);
+	pthread_mutex_unlock(&s->lock);
+}
+
+void
+mcast_session_destroy(struct mcast_session *s)
+{
+	if (s == NULL)
+		return;
+	if (s->thread_started) {
+		mcast_session_cancel(s);
+		pthread_join(s->thread, NULL);
+	}
+	if (s->eng_ready)
+		mcast_engine_free(&s->eng);
+	if (s->fd >= 0)
+		close(s->fd);
+	free(s->frame_len);
+	free(s->sha);
+	pthread_cond_destroy(&s->wake);
+	pthread_mutex_destroy(&s->lock);
+	free(s);
+}
+
+static const char *
+rx_state(const struct mcast_receiver_info *r)
+{
+	if (r->gone)
+		return "gone";
+	return r->state == MCAST_COMPLETE ? "complete" : r->state == MCAST_LEAVING ?
+	    "leaving" : "receiving";
+}
+
+void
+mcast_session_info(struct mcast_session *s, struct mcast_session_info *out)
+{
+	memset(out, 0, sizeof *out);
+	pthread_mutex_lock(&s->lock);
+	out->state = s->state;
+	str_copy(out->error, s->error, sizeof out->error);
+	out->session_id = s->id;
+	out->control_port = s->control_port;
+	out->chunks = s->nchunks;
+	out->image_bytes = s->image_bytes;
+	out->created = s->created;
+	out->started = s->started;
+	out->finished = s->finished;
+	if (s->eng_ready) {
+		out->pass = s->eng.pass;
+		out->rate = s->eng.rate;
+		out->bytes_sent = s->eng.bytes_sent;
+		for (size_t i = 0; i < s->eng.nrx; i++)
+			out->rx[out->nrx++] = (struct mcast_rx_public){ s->eng.rx[i].id,
+				s->eng.rx[i].done, s->eng.rx[i].total, rx_state(&s->eng.rx[i]) };
+	}
+	for (size_t i = s->eng_ready ? s->nadmitted : 0; i < s->njoined &&
+	    out->nrx < MCAST_RECEIVERS_MAX; i++)
+		out->rx[out->nrx++] = (struct mcast_rx_public){ s->joined[i], 0, s->nchunks,
+			"waiting" };
+	pthread_mutex_unlock(&s->lock);
+}
