@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <uv.h>
 
 #include "boot/policy.h"
@@ -60,6 +61,12 @@ struct dhcp_host {
 };
 
 #define DHCP_QUEUE_MAX 64
+/* Requests read (one recvmmsg) and handled per commit.  Under light load a
+ * batch is the one or two datagrams waiting; under heavy load up to 32 share
+ * one transaction and leave with one sendmmsg.  32 replies (~2 KiB of
+ * receive buffer each on the far side) still fit a default 208 KiB buffer of
+ * a relay or load generator. */
+#define DHCP_RECV_BATCH 32
 
 struct dhcp_pending {
 	uint8_t buf[DHCP_PACKET_MAX];
@@ -97,7 +104,8 @@ struct dhcp_server {
 	size_t relay_count;
 	struct dhcp_pending queue[DHCP_QUEUE_MAX];
 	size_t queued;
-	uint8_t rx[DHCP_PACKET_MAX + 1];
+	uint8_t rx[DHCP_RECV_BATCH][DHCP_PACKET_MAX + 1];      /* one recvmmsg batch */
+	union { char buf[256]; struct cmsghdr align; } rx_ctl[DHCP_RECV_BATCH];
 	struct dhcp_message msg;
 };
 
