@@ -87,6 +87,15 @@ struct dhcp_origin {
 	unsigned ifindex;
 };
 
+/* Boot events recently recorded (see event() in handle.c): a hash of MAC,
+ * kind and detail, and when.  Direct-mapped; a collision only means an
+ * event is recorded again. */
+#define DHCP_EVENT_SEEN 4096
+struct dhcp_event_seen {
+	uint64_t hash;
+	int64_t when_ms;
+};
+
 struct dhcp_server {
 	uv_loop_t *loop;
 	struct config cfg;
@@ -107,6 +116,7 @@ struct dhcp_server {
 	uint8_t rx[DHCP_RECV_BATCH][DHCP_PACKET_MAX + 1];      /* one recvmmsg batch */
 	union { char buf[256]; struct cmsghdr align; } rx_ctl[DHCP_RECV_BATCH];
 	struct dhcp_message msg;
+	struct dhcp_event_seen event_seen[DHCP_EVENT_SEEN];
 };
 
 /* subnets.c */
