@@ -27,10 +27,38 @@ struct request {
 	struct boot_decision boot;
 	const uint8_t *key;               /* 61, else chaddr */
 	size_t key_len;
-	char mac[24];                     /* printable, for logs */
-	char who[LOG_ADDR_MAX];
+	char mac[24];                     /* printable, for logs: see req_mac */
+	char who[LOG_ADDR_MAX];           /* see req_who */
 	int64_t now;
 };
+
+/* The client's address and MAC, printable: formatted on first use, so a
+ * request that logs nothing (the usual case under load) formats nothing. */
+static const char *
+req_who(struct request *r)
+{
+	if (r->who[0] == '\0')
+		log_addr((const struct sockaddr *)&r->o->peer, r->who, sizeof r->who);
+	return r->who;
+}
+
+static const char *
+req_mac(struct request *r)
+{
+	static const char hex[] = "0123456789abcdef";
+
+	if (r->mac[0] == '\0') {
+		size_t n = 0;
+		for (size_t i = 0; i < r->m->hlen && n + 3 < sizeof r->mac; i++) {
+			if (i > 0)
+				r->mac[n++] = ':';
+			r->mac[n++] = hex[r->m->chaddr[i] >> 4];
+			r->mac[n++] = hex[r->m->chaddr[i] & 15];
+		}
+		r->mac[n] = '\0';
+	}
+	return r->mac;
+}
 
 static const char *const type_names[] = {
 	"BOOTP", "DISCOVER", "OFFER", "REQUEST", "DECLINE", "ACK", "NAK", "RELEASE", "INFORM",
@@ -46,6 +74,23 @@ static void
 event(struct request *r, const char *kind, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+static uint64_t
+fnv1a64(uint64_t h, const void *data, size_t len)
+{
+	const uint8_t *p = data;
+
+	for (size_t i = 0; i < len; i++) {
+		h ^= p[i];
+		h *= 1099511628211u;
+	}
+	return h;
+}
+
+/* Record a boot event for the client's MAC.  The same event (MAC, kind and
+ * detail) again within a second is not recorded: a client or a load
+ * generator repeating itself many times a second would otherwise turn every
+ * exchange into three rows, and push the client's earlier, distinct events
+ * out of its 200.  Retries of real clients are seconds apart and show. */
 static void
 event(struct request *r, const char *kind, const char *fmt, ...)
 {
@@ -59,8 +104,16 @@ event(struct request *r, const char *kind, const char *fmt, ...)
 	vsnprintf(detail, sizeof detail, fmt, ap);
 	va_end(ap);
 	clock_gettime(CLOCK_REALTIME, &ts);
-	(void)store_event_add(r->srv->store, r->m->chaddr, r->m->hlen, kind, detail,
-	    (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+	int64_t now_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	uint64_t h = fnv1a64(14695981039346656037u, r->m->chaddr, r->m->hlen);
+	h = fnv1a64(h, kind, strlen(kind) + 1);
+	h = fnv1a64(h, detail, strlen(detail));
+	struct dhcp_event_seen *seen = &r->srv->event_seen[(h ^ (h >> 32)) % DHCP_EVENT_SEEN];
+	if (seen->hash == h && now_ms >= seen->when_ms && now_ms - seen->when_ms < 1000)
+		return;
+	seen->hash = h;
+	seen->when_ms = now_ms;
+	(void)store_event_add(r->srv->store, r->m->chaddr, r->m->hlen, kind, detail, now_ms);
 }
 
 static struct in_addr
@@ -163,7 +216,7 @@ send_reply(struct request *r, const struct reply_params *rp, bool after_commit)
 		return;
 	size_t n = dhcp_reply_build(&b, r->m, rp);
 	if (n == 0) {
-		log_warn("dhcp %s %s: %s does not fit the client's maximum size", r->who, r->mac,
+		log_warn("dhcp %s %s: %s does not fit the client's maximum size", req_who(r), req_mac(r),
 		    type_name(rp->type));
 		r->srv->queued--;
 		return;
@@ -172,7 +225,7 @@ send_reply(struct request *r, const struct reply_params *rp, bool after_commit)
 	p->len = n;
 	p->needs_commit = after_commit;
 	dhcp_reply_address(r->m, r->o, rp->type, p);
-	log_info("dhcp %s %s: %s %s%s%s%s", r->who, r->mac, type_name(rp->type),
+	log_info("dhcp %s %s: %s %s%s%s%s", req_who(r), req_mac(r), type_name(rp->type),
 	    ntoa(rp->yiaddr, a), r->boot.kind != BOOT_NOTHING ? " boot " : "",
 	    r->boot.kind != BOOT_NOTHING ? r->boot.file : "",
 	    r->boot.kind == BOOT_LOCAL ? "(local)" : "");
@@ -186,7 +239,7 @@ send_nak(struct request *r, const char *why)
 	params_base(r, &rp, DHCPNAK);
 	rp.boot = NULL;
 	rp.message = why;
-	log_info("dhcp %s %s: NAK: %s", r->who, r->mac, why);
+	log_info("dhcp %s %s: NAK: %s", req_who(r), req_mac(r), why);
 	event(r, "dhcp-nak", "%s", why);
 	send_reply(r, &rp, false);
 }
@@ -222,7 +275,7 @@ persist(struct request *r, struct in_addr addr, enum lease_state state, int64_t 
 	if (r->host != NULL)
 		str_copy(l.hostname, r->host->hostname, sizeof l.hostname);
 	if (store_lease_put(r->srv->store, &l) != 0)
-		log_error("dhcp %s %s: lease not stored", r->who, r->mac);
+		log_error("dhcp %s %s: lease not stored", req_who(r), req_mac(r));
 }
 
 /* ---- full mode ---- */
@@ -239,7 +292,7 @@ on_discover(struct request *r)
 	struct pool_slot *s = pool_offer(&r->sn->pool, r->key, r->key_len, r->m->chaddr,
 	    r->m->hlen, reserved, ntohl(requested.s_addr), r->now);
 	if (s == NULL) {
-		log_warn("dhcp %s %s: no free address in %s", r->who, r->mac, r->sn->name);
+		log_warn("dhcp %s %s: no free address in %s", req_who(r), req_mac(r), r->sn->name);
 		event(r, "dhcp-no-address", "subnet %s full", r->sn->name);
 		return;
 	}
@@ -298,7 +351,7 @@ on_request(struct request *r)
 		if (mine != NULL && mine->state == SLOT_OFFERED)
 			pool_release(&r->sn->pool, mine_addr.s_addr ? ntohl(mine_addr.s_addr) : 0,
 			    r->key, r->key_len, r->now);
-		log_debug("dhcp %s %s: chose server %s", r->who, r->mac, inet_ntoa(sid));
+		log_debug("dhcp %s %s: chose server %s", req_who(r), req_mac(r), inet_ntoa(sid));
 		return;
 	}
 	struct in_addr want = has_req ? requested : r->m->ciaddr;
@@ -340,10 +393,10 @@ on_release(struct request *r, bool decline)
 	if (decline) {
 		persist(r, addr, LEASE_DECLINED, r->now + POOL_DECLINE_HOLD_S);
 		log_warn("dhcp %s %s: DECLINE %s: address in use on the network, quarantined",
-		    r->who, r->mac, ntoa(addr, a));
+		    req_who(r), req_mac(r), ntoa(addr, a));
 	} else if (r->srv->store != NULL) {
 		(void)store_lease_delete(r->srv->store, addr);
-		log_info("dhcp %s %s: RELEASE %s", r->who, r->mac, ntoa(addr, a));
+		log_info("dhcp %s %s: RELEASE %s", req_who(r), req_mac(r), ntoa(addr, a));
 	}
 	event(r, decline ? "dhcp-decline" : "dhcp-release", "%s", ntoa(addr, a));
 }
@@ -428,7 +481,7 @@ pxe_port(struct request *r)
 		return;
 	if (has_item && item.item_type != 0 && !menu_choice(r, &item) &&
 	    r->srv->menu.count > 0) {
-		log_info("dhcp %s %s: boot server type %u is not on the menu", r->who, r->mac,
+		log_info("dhcp %s %s: boot server type %u is not on the menu", req_who(r), req_mac(r),
 		    item.item_type);
 		return;
 	}
@@ -480,10 +533,6 @@ request_init(struct request *r, struct dhcp_server *srv, const struct dhcp_origi
 		id = NULL;      /* 61 = htype + MAC (iPXE, Linux): the MAC is the key */
 	r->key = id != NULL && id_len > 0 && id_len <= POOL_KEY_MAX ? id : m->chaddr;
 	r->key_len = id != NULL && id_len > 0 && id_len <= POOL_KEY_MAX ? id_len : m->hlen;
-	log_addr((const struct sockaddr *)&o->peer, r->who, sizeof r->who);
-	for (size_t i = 0, n = 0; i < m->hlen && n + 3 < sizeof r->mac; i++)
-		n += (size_t)snprintf(r->mac + n, sizeof r->mac - n, i ? ":%02x" : "%02x",
-		    m->chaddr[i]);
 	r->sn = dhcp_subnet_for(srv, request_where(srv, o, m));
 	r->host = dhcp_host_for(srv, m);
 	boot_classify(m, &r->client);
@@ -498,7 +547,7 @@ dhcp_handle(struct dhcp_server *srv, const struct dhcp_origin *o, const struct d
 		return;
 	request_init(&r, srv, o, m);
 	decide_boot(&r);
-	log_debug("dhcp %s %s: %s via %s, class %s, vendor '%s'", r.who, r.mac, type_name(m->type),
+	log_debug("dhcp %s %s: %s via %s, class %s, vendor '%s'", req_who(&r), req_mac(&r), type_name(m->type),
 	    m->giaddr.s_addr ? "relay" : "link", boot_class_name(r.client.cls),
 	    r.client.vendor_class);
 	if (m->type == DHCPDISCOVER)
@@ -511,7 +560,7 @@ dhcp_handle(struct dhcp_server *srv, const struct dhcp_origin *o, const struct d
 		if (srv->cfg.proxy)
 			proxy_offer(&r);
 		else
-			log_debug("dhcp %s %s: no subnet configured here: ignored", r.who, r.mac);
+			log_debug("dhcp %s %s: no subnet configured here: ignored", req_who(&r), req_mac(&r));
 		return;
 	}
 	if (r.sn->proxy || !r.sn->has_pool)

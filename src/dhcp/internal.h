@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <uv.h>
 
 #include "boot/policy.h"
@@ -60,6 +61,12 @@ struct dhcp_host {
 };
 
 #define DHCP_QUEUE_MAX 64
+/* Requests read (one recvmmsg) and handled per commit.  Under light load a
+ * batch is the one or two datagrams waiting; under heavy load up to 32 share
+ * one transaction and leave with one sendmmsg.  32 replies (~2 KiB of
+ * receive buffer each on the far side) still fit a default 208 KiB buffer of
+ * a relay or load generator. */
+#define DHCP_RECV_BATCH 32
 
 struct dhcp_pending {
 	uint8_t buf[DHCP_PACKET_MAX];
@@ -80,6 +87,15 @@ struct dhcp_origin {
 	unsigned ifindex;
 };
 
+/* Boot events recently recorded (see event() in handle.c): a hash of MAC,
+ * kind and detail, and when.  Direct-mapped; a collision only means an
+ * event is recorded again. */
+#define DHCP_EVENT_SEEN 4096
+struct dhcp_event_seen {
+	uint64_t hash;
+	int64_t when_ms;
+};
+
 struct dhcp_server {
 	uv_loop_t *loop;
 	struct config cfg;
@@ -97,8 +113,10 @@ struct dhcp_server {
 	size_t relay_count;
 	struct dhcp_pending queue[DHCP_QUEUE_MAX];
 	size_t queued;
-	uint8_t rx[DHCP_PACKET_MAX + 1];
+	uint8_t rx[DHCP_RECV_BATCH][DHCP_PACKET_MAX + 1];      /* one recvmmsg batch */
+	union { char buf[256]; struct cmsghdr align; } rx_ctl[DHCP_RECV_BATCH];
 	struct dhcp_message msg;
+	struct dhcp_event_seen event_seen[DHCP_EVENT_SEEN];
 };
 
 /* subnets.c */

@@ -14,10 +14,6 @@
 #include "core/util.h"
 #include "store/store.h"
 
-/* Requests handled per commit: small batches keep reply bursts short (a
- * relay or a load generator with a default receive buffer loses the tail of
- * a long burst); commits cost little (WAL, no fsync). */
-#define DHCP_RECV_BATCH 8
 #define DHCP_RCVBUF (4 << 20)
 
 bool
@@ -137,28 +133,52 @@ dhcp_queue_reply(struct dhcp_server *srv, const struct dhcp_origin *o)
 }
 
 static void
-send_pending(const struct dhcp_pending *p)
+send_failed(const struct dhcp_pending *p, int err)
 {
-	union { char buf[CMSG_SPACE(sizeof(struct in_pktinfo))]; struct cmsghdr align; } ctl;
-	struct iovec iov = { (void *)(uintptr_t)p->buf, p->len };
-	struct msghdr msg = {
-		.msg_name = (void *)(uintptr_t)&p->to, .msg_namelen = sizeof p->to,
-		.msg_iov = &iov, .msg_iovlen = 1,
-	};
-	struct in_pktinfo pi = { .ipi_ifindex = (int)p->ifindex, .ipi_spec_dst = p->from };
+	char who[LOG_ADDR_MAX];
 
-	memset(&ctl, 0, sizeof ctl);
-	msg.msg_control = ctl.buf;
-	msg.msg_controllen = sizeof ctl.buf;
-	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-	c->cmsg_level = IPPROTO_IP;
-	c->cmsg_type = IP_PKTINFO;
-	c->cmsg_len = CMSG_LEN(sizeof pi);
-	memcpy(CMSG_DATA(c), &pi, sizeof pi);
-	if (sendmsg(p->fd, &msg, MSG_DONTWAIT) < 0) {
-		char who[LOG_ADDR_MAX];
-		log_warn("dhcp: send to %s failed: %s",
-		    log_addr((const struct sockaddr *)&p->to, who, sizeof who), strerror(errno));
+	log_warn("dhcp: send to %s failed: %s",
+	    log_addr((const struct sockaddr *)&p->to, who, sizeof who), strerror(err));
+}
+
+/* Send the replies queued for one socket with sendmmsg, each with its own
+ * source address and, for broadcasts, interface (IP_PKTINFO). */
+static void
+send_batch(struct dhcp_pending *const *p, size_t n)
+{
+	struct mmsghdr mm[DHCP_QUEUE_MAX];
+	struct iovec iov[DHCP_QUEUE_MAX];
+	union { char buf[CMSG_SPACE(sizeof(struct in_pktinfo))]; struct cmsghdr align; }
+	    ctl[DHCP_QUEUE_MAX];
+
+	memset(ctl, 0, n * sizeof ctl[0]);
+	for (size_t i = 0; i < n; i++) {
+		struct in_pktinfo pi = { .ipi_ifindex = (int)p[i]->ifindex,
+			.ipi_spec_dst = p[i]->from };
+		iov[i] = (struct iovec){ p[i]->buf, p[i]->len };
+		mm[i].msg_len = 0;
+		mm[i].msg_hdr = (struct msghdr){
+			.msg_name = &p[i]->to, .msg_namelen = sizeof p[i]->to,
+			.msg_iov = &iov[i], .msg_iovlen = 1,
+			.msg_control = ctl[i].buf, .msg_controllen = sizeof ctl[i].buf,
+		};
+		struct cmsghdr *c = CMSG_FIRSTHDR(&mm[i].msg_hdr);
+		c->cmsg_level = IPPROTO_IP;
+		c->cmsg_type = IP_PKTINFO;
+		c->cmsg_len = CMSG_LEN(sizeof pi);
+		memcpy(CMSG_DATA(c), &pi, sizeof pi);
+	}
+	/* sendmmsg stops at the first message that fails: report it and go
+	 * on with the next one */
+	for (size_t done = 0; done < n;) {
+		int k = sendmmsg(p[done]->fd, mm + done, (unsigned)(n - done), MSG_DONTWAIT);
+		if (k < 0) {
+			if (errno == EINTR)
+				continue;
+			send_failed(p[done], errno);
+			k = 1;
+		}
+		done += (size_t)k;
 	}
 }
 
@@ -173,9 +193,21 @@ flush(struct dhcp_server *srv)
 		committed = store_commit(srv->store) == 0;
 	if (!committed)
 		log_error("dhcp: lease store commit failed: %zu replies held back", srv->queued);
-	for (size_t i = 0; i < srv->queued; i++)
-		if (committed || !srv->queue[i].needs_commit)
-			send_pending(&srv->queue[i]);
+	/* in queue order, one sendmmsg per run of replies on the same socket */
+	struct dhcp_pending *run[DHCP_QUEUE_MAX];
+	size_t n = 0;
+	for (size_t i = 0; i < srv->queued; i++) {
+		struct dhcp_pending *p = &srv->queue[i];
+		if (!committed && p->needs_commit)
+			continue;
+		if (n > 0 && run[0]->fd != p->fd) {
+			send_batch(run, n);
+			n = 0;
+		}
+		run[n++] = p;
+	}
+	if (n > 0)
+		send_batch(run, n);
 	srv->queued = 0;
 }
 
@@ -207,28 +239,20 @@ listen_allowed(const struct dhcp_server *srv, struct in_addr local)
 }
 
 static void
-receive_one(struct dhcp_server *srv, int fd, bool pxe_port, bool *more)
+handle_one(struct dhcp_server *srv, int fd, bool pxe_port, struct msghdr *msg, size_t n)
 {
 	struct dhcp_origin o = { .fd = fd, .pxe_port = pxe_port };
-	union { char buf[256]; struct cmsghdr align; } ctl;
-	struct iovec iov = { srv->rx, sizeof srv->rx };
-	struct msghdr msg = {
-		.msg_name = &o.peer, .msg_namelen = sizeof o.peer,
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = ctl.buf, .msg_controllen = sizeof ctl.buf,
-	};
 	const char *why;
 	char who[LOG_ADDR_MAX];
 
-	ssize_t n = recvmsg(fd, &msg, MSG_DONTWAIT);
-	*more = n >= 0;
-	if (n < 0 || (msg.msg_flags & MSG_TRUNC))
+	if (msg->msg_flags & MSG_TRUNC)
 		return;
-	origin_from_cmsg(&msg, &o);
+	memcpy(&o.peer, msg->msg_name, sizeof o.peer);
+	origin_from_cmsg(msg, &o);
 	if (!listen_allowed(srv, o.local))
 		return;
-	if (dhcp_parse(srv->rx, (size_t)n, &srv->msg, &why) != 0) {
-		log_debug("dhcp %s: bad message (%zd bytes): %s",
+	if (dhcp_parse(msg->msg_iov[0].iov_base, n, &srv->msg, &why) != 0) {
+		log_debug("dhcp %s: bad message (%zu bytes): %s",
 		    log_addr((const struct sockaddr *)&o.peer, who, sizeof who), n, why);
 		return;
 	}
@@ -240,12 +264,26 @@ readable(uv_poll_t *poll, int status, int events)
 {
 	struct dhcp_server *srv = poll->data;
 	size_t idx = (size_t)(poll - srv->poll);
-	bool more = true;
+	int fd = srv->socks.fd[idx];
+	struct mmsghdr mm[DHCP_RECV_BATCH];
+	struct iovec iov[DHCP_RECV_BATCH];
+	struct sockaddr_in peer[DHCP_RECV_BATCH];
+	size_t want = MIN((size_t)DHCP_RECV_BATCH, DHCP_QUEUE_MAX - srv->queued);
 
 	if (status < 0 || !(events & UV_READABLE))
 		return;
-	for (int i = 0; i < DHCP_RECV_BATCH && more && srv->queued < DHCP_QUEUE_MAX; i++)
-		receive_one(srv, srv->socks.fd[idx], srv->socks.is_pxe_port[idx], &more);
+	for (size_t i = 0; i < want; i++) {
+		iov[i] = (struct iovec){ srv->rx[i], sizeof srv->rx[i] };
+		mm[i].msg_len = 0;
+		mm[i].msg_hdr = (struct msghdr){
+			.msg_name = &peer[i], .msg_namelen = sizeof peer[i],
+			.msg_iov = &iov[i], .msg_iovlen = 1,
+			.msg_control = srv->rx_ctl[i].buf, .msg_controllen = sizeof srv->rx_ctl[i].buf,
+		};
+	}
+	int n = recvmmsg(fd, mm, (unsigned)want, MSG_DONTWAIT, NULL);
+	for (int i = 0; i < n; i++)
+		handle_one(srv, fd, srv->socks.is_pxe_port[idx], &mm[i].msg_hdr, mm[i].msg_len);
 	flush(srv);
 }
 
