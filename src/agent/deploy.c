@@ -14,6 +14,7 @@
 
 #include "agent/agent.h"
 #include "agent/journal.h"
+#include "agent/mcast.h"
 #include "agent/resume.h"
 #include "image/chunk.h"
 
@@ -262,6 +263,9 @@ deploy_chunks(struct deploy *d)
 	    d->m->name, ag->disk, d->m->nchunks, manifest_bytes(d->m),
 	    ag->task.resume_offset ? " (resuming)" : "");
 	progress_start(&d->progress, "deploy", manifest_bytes(d->m), d->resume.bytes_done);
+	/* multicast first; whatever it did not bring comes over HTTP */
+	if (ag->task.mcast.on && mcast_receive(ag, d->m, &d->resume, &d->lock, &d->progress) < 0)
+		return -EIO;
 	if (deploy_pass(d, true) < 0 || deploy_pass(d, false) < 0)
 		return -EIO;
 	deploy_tick_report(d, true);

@@ -12,6 +12,8 @@
 
 #include "core/util.h"
 
+#define MCAST_FRAME_LIMIT (17 << 20)     /* mcast/codec.h MCAST_FRAME_MAX */
+
 static const char *const type_names[] = {
 	[TASK_DEPLOY] = "deploy", [TASK_CAPTURE] = "capture",
 	[TASK_WIPE] = "wipe", [TASK_SHELL] = "shell",
@@ -144,13 +146,35 @@ parse_hex64(json_t *o, const char *key, uint64_t *out, char *err, size_t errlen)
 	return 0;
 }
 
+/* "frames": each chunk's compressed size, as many as "chunks". */
+static int
+parse_frames(json_t *arr, struct agent_mcast *mc, char *err, size_t errlen)
+{
+	size_t i;
+	json_t *v;
+
+	if (!json_is_array(arr) || json_array_size(arr) != mc->chunks)
+		return task_error(err, errlen, "multicast: \"frames\" must list every chunk");
+	mc->frames = calloc(mc->chunks ? mc->chunks : 1, sizeof *mc->frames);
+	if (mc->frames == NULL)
+		return -ENOMEM;
+	json_array_foreach(arr, i, v) {
+		if (!json_is_integer(v) || json_integer_value(v) <= 0 ||
+		    json_integer_value(v) > MCAST_FRAME_LIMIT)
+			return task_error(err, errlen, "multicast: frame %zu out of range", i);
+		mc->frames[i] = (uint32_t)json_integer_value(v);
+	}
+	mc->on = true;
+	return 0;
+}
+
 /* The optional multicast session of a deploy. */
 static int
 parse_mcast(json_t *root, struct agent_task *t, char *err, size_t errlen)
 {
 	json_t *o = json_object_get(root, "multicast");
 	struct agent_mcast *mc = &t->mcast;
-	int64_t port, cport, chunks;
+	int64_t port = 0, cport = 0, chunks = 0, slice = 0;
 	struct in_addr a;
 
 	if (o == NULL || json_is_null(o))
@@ -163,17 +187,20 @@ parse_mcast(json_t *root, struct agent_task *t, char *err, size_t errlen)
 	    get_int(o, "port", 1, 65535, &port, err, errlen) < 0 ||
 	    get_int(o, "control_port", 1, 65535, &cport, err, errlen) < 0 ||
 	    get_int(o, "chunks", 0, INT32_MAX, &chunks, err, errlen) < 0 ||
+	    get_int(o, "slice", 512, 8900, &slice, err, errlen) < 0 ||
 	    parse_hex64(o, "session", &mc->session, err, errlen) < 0 ||
 	    parse_hex64(o, "receiver", &mc->receiver, err, errlen) < 0)
 		return -EINVAL;
+	if (port == 0 || cport == 0 || slice == 0)
+		return task_error(err, errlen, "multicast: port, control_port and slice are needed");
 	if (inet_pton(AF_INET, mc->group, &a) != 1 || !IN_MULTICAST(ntohl(a.s_addr)) ||
 	    inet_pton(AF_INET, mc->control, &a) != 1)
 		return task_error(err, errlen, "multicast: bad group or control address");
 	mc->port = (uint16_t)port;
 	mc->control_port = (uint16_t)cport;
 	mc->chunks = (uint32_t)chunks;
-	mc->on = true;
-	return 0;
+	mc->slice = (uint32_t)slice;
+	return parse_frames(json_object_get(o, "frames"), mc, err, errlen);
 }
 
 static int
@@ -226,4 +253,6 @@ void
 task_free(struct agent_task *t)
 {
 	manifest_free(&t->manifest);
+	free(t->mcast.frames);
+	t->mcast.frames = NULL;
 }

@@ -26,6 +26,8 @@ struct agent_mcast {
 	char control[16];                       /* the server's address */
 	uint16_t control_port;
 	uint32_t chunks;
+	uint32_t slice;                         /* payload bytes per datagram */
+	uint32_t *frames;                       /* each chunk's frame size; malloc'd */
 };
 
 struct agent_task {

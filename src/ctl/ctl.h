@@ -9,6 +9,8 @@ struct ctl {
 	const char *server;             /* "http://127.0.0.1" */
 	const char *token;              /* API token or NULL */
 	bool json;                      /* print the server's JSON */
+	const char *mcast;              /* task deploy --multicast NAME */
+	long min_receivers, start_after, rate_mbit;     /* -1: the server's default */
 };
 
 /* method server+path with an optional JSON body and the token.  Returns
@@ -24,5 +26,6 @@ void ctl_print_json(json_t *v);
 int ctl_host(const struct ctl *c, int argc, char **argv);
 int ctl_image(const struct ctl *c, int argc, char **argv);
 int ctl_task(const struct ctl *c, int argc, char **argv);
+int ctl_mcast(const struct ctl *c, int argc, char **argv);
 
 #endif

@@ -331,6 +331,78 @@ task_new(const struct ctl *c, const char *type, const char *host, const char *im
 	    show_task);
 }
 
+/* ---- multicast sessions ---- */
+
+static void
+show_session(json_t *s)
+{
+	char sent[32], img[32];
+	size_t i;
+	json_t *r;
+
+	size_text(num(s, "bytes_sent"), sent, sizeof sent);
+	size_text(num(s, "image_bytes"), img, sizeof img);
+	printf("session %s: image %s, %s, group %s:%" JSON_INTEGER_FORMAT ", pass %"
+	    JSON_INTEGER_FORMAT ", %.1f Mbit/s, %s sent (image %s)%s%s\n", str(s, "name"),
+	    str(s, "image"), str(s, "state"), str(s, "group"), num(s, "port"), num(s, "pass"),
+	    (double)num(s, "rate") * 8 / 1e6, sent, img,
+	    str(s, "error")[0] ? ": " : "", str(s, "error"));
+	json_array_foreach(json_object_get(s, "receivers"), i, r)
+		printf("  receiver %zu: %-9s %" JSON_INTEGER_FORMAT "/%" JSON_INTEGER_FORMAT
+		    " chunks\n", i + 1, str(r, "state"), num(r, "done"), num(r, "total"));
+}
+
+static void
+show_sessions(json_t *a)
+{
+	size_t i;
+	json_t *s;
+
+	json_array_foreach(json_object_get(a, "sessions"), i, s)
+		show_session(s);
+}
+
+int
+ctl_mcast(const struct ctl *c, int argc, char **argv)
+{
+	const char *verb = argc > 0 ? argv[0] : "list";
+
+	if (strcmp(verb, "list") == 0 && argc <= 1)
+		return call(c, "GET", "/api/v1/mcast", NULL, "mcast list", show_sessions);
+	if (strcmp(verb, "show") == 0 && argc == 2)
+		return call(c, "GET", path3("/api/v1/mcast/", argv[1], ""), NULL, "mcast show",
+		    show_session);
+	if ((strcmp(verb, "start") == 0 || strcmp(verb, "cancel") == 0) && argc == 2)
+		return call(c, "POST", path3("/api/v1/mcast/", argv[1], verb[0] == 's' ?
+		    "/start" : "/cancel"), NULL, verb, show_session);
+	fprintf(stderr, "pxectl: mcast list | show NAME | start NAME | cancel NAME\n");
+	return 2;
+}
+
+/* task deploy --multicast NAME IMAGE HOST...: a session and its tasks. */
+static int
+task_mcast(const struct ctl *c, int argc, char **argv, bool verify)
+{
+	json_t *hosts = json_array(), *body;
+
+	if (argc < 3) {
+		fprintf(stderr, "pxectl: task deploy --multicast NAME IMAGE HOST...\n");
+		json_decref(hosts);
+		return 2;
+	}
+	for (int i = 2; i < argc; i++)
+		json_array_append_new(hosts, json_string(argv[i]));
+	body = json_pack("{s:s,s:s,s:o,s:b}", "name", c->mcast, "image", argv[1], "hosts", hosts,
+	    "verify", verify);
+	if (c->min_receivers >= 0)
+		json_object_set_new(body, "min_receivers", json_integer(c->min_receivers));
+	if (c->start_after >= 0)
+		json_object_set_new(body, "start_after", json_integer(c->start_after));
+	if (c->rate_mbit >= 0)
+		json_object_set_new(body, "rate_mbit", json_integer(c->rate_mbit));
+	return call(c, "POST", "/api/v1/mcast", body, "task deploy --multicast", show_session);
+}
+
 int
 ctl_task(const struct ctl *c, int argc, char **argv)
 {
@@ -341,6 +413,8 @@ ctl_task(const struct ctl *c, int argc, char **argv)
 		verify = false;
 		argc--;
 	}
+	if (c->mcast != NULL && strcmp(verb, "deploy") == 0)
+		return task_mcast(c, argc, argv, verify);
 	if (strcmp(verb, "list") == 0 && argc <= 1)
 		return call(c, "GET", "/api/v1/tasks", NULL, "task list", show_tasks);
 	if (strcmp(verb, "show") == 0 && argc == 2)

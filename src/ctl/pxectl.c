@@ -332,6 +332,9 @@ usage(FILE *out)
 	    "       pxectl [options] task list | show ID | cancel ID\n"
 	    "                             | deploy HOST IMAGE [--no-verify] | capture HOST IMAGE\n"
 	    "                             | shell HOST | wipe HOST\n"
+	    "       pxectl [options] task deploy --multicast NAME [--min-receivers N]\n"
+	    "                             [--start-after S] [--rate-mbit R] IMAGE HOST...\n"
+	    "       pxectl [options] mcast list | show NAME | start NAME | cancel NAME\n"
 	    "       pxectl --version\n\n"
 	    "  --server URL       pxed's HTTP address (default $PXED_SERVER or http://127.0.0.1)\n"
 	    "  --token TOKEN      API token for changes (default $PXED_TOKEN, else read\n"
@@ -380,6 +383,8 @@ dispatch(const struct ctl *c, int n, char **pos)
 		return ctl_image(c, n - 1, pos + 1);
 	if (strcmp(cmd, "task") == 0 || strcmp(cmd, "tasks") == 0)
 		return ctl_task(c, n - 1, pos + 1);
+	if (strcmp(cmd, "mcast") == 0)
+		return ctl_mcast(c, n - 1, pos + 1);
 	usage(stderr);
 	return 2;
 }
@@ -387,9 +392,10 @@ dispatch(const struct ctl *c, int n, char **pos)
 int
 main(int argc, char **argv)
 {
-	struct ctl c = { .server = getenv("PXED_SERVER") };
+	struct ctl c = { .server = getenv("PXED_SERVER"), .min_receivers = -1,
+		.start_after = -1, .rate_mbit = -1 };
 	const char *token = NULL, *token_file = "/var/lib/pxed/api-token";
-	char token_buf[512], *pos[16];
+	char token_buf[512], *pos[300];
 	int n = 0, rc;
 
 	if (c.server == NULL)
@@ -403,6 +409,24 @@ main(int argc, char **argv)
 			token_file = argv[++i];
 		} else if (strcmp(argv[i], "--json") == 0) {
 			c.json = true;
+		} else if (strcmp(argv[i], "--multicast") == 0 && i + 1 < argc) {
+			c.mcast = argv[++i];
+		} else if ((strcmp(argv[i], "--min-receivers") == 0 ||
+		    strcmp(argv[i], "--start-after") == 0 || strcmp(argv[i], "--rate-mbit") == 0) &&
+		    i + 1 < argc) {
+			char *end;
+			long v = strtol(argv[i + 1], &end, 10);
+			if (*end != '\0' || v < 0 || v > 1000000) {
+				usage(stderr);
+				return 2;
+			}
+			if (argv[i][2] == 'm')
+				c.min_receivers = v;
+			else if (argv[i][2] == 's')
+				c.start_after = v;
+			else
+				c.rate_mbit = v;
+			i++;
 		} else if (strcmp(argv[i], "--version") == 0) {
 			printf("pxectl %s\n", PXED_VERSION);
 			return 0;

@@ -291,10 +291,16 @@ mgmt_mcast_join(struct mgmt *m, const struct mgmt_request *rq, const char *name)
 		inet_ntop(AF_INET, &rq->local4, local, sizeof local);
 		snprintf(sid, sizeof sid, "%016" PRIx64, in->session_id);
 		snprintf(rid, sizeof rid, "%016" PRIx64, id);
-		o = json_pack("{s:s,s:s,s:i,s:s,s:s,s:s,s:i,s:I}", "name", c->name,
+		o = json_pack("{s:s,s:s,s:i,s:s,s:s,s:s,s:i,s:I,s:i}", "name", c->name,
 		    "group", group, "port", (int)c->port, "session", sid, "receiver", rid,
 		    "control", local, "control_port", (int)in->control_port,
-		    "chunks", (json_int_t)in->chunks);
+		    "chunks", (json_int_t)in->chunks, "slice", (int)c->slice);
+		uint32_t nf;
+		const uint32_t *frames = mcast_session_frames(s, &nf);
+		json_t *arr = json_array();
+		for (uint32_t i = 0; i < nf; i++)
+			json_array_append_new(arr, json_integer(frames[i]));
+		json_object_set_new(o, "frames", arr);
 	}
 	pthread_mutex_unlock(&m->mcast_lock);
 	free(in);

@@ -280,6 +280,11 @@ mcast_engine_next(struct mcast_engine *e, uint64_t now_us, struct mcast_action *
 {
 	memset(a, 0, sizeof *a);
 	expire_receivers(e, now_us);
+	if (!e->idle && e->nrx > 0 && mcast_engine_active(e) == 0) {
+		e->pos = e->nqueue;     /* everyone is complete: no point going on */
+		e->nneeded = 0;
+		memset(e->needed, 0, e->cfg.nchunks * sizeof *e->needed);
+	}
 	if (!e->idle && e->pos >= e->nqueue) {
 		e->idle = true;
 		e->last_need_us = now_us;       /* give receivers time to answer */

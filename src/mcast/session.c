@@ -67,6 +67,13 @@ mcast_session_config(const struct mcast_session *s)
 	return &s->cfg;
 }
 
+const uint32_t *
+mcast_session_frames(const struct mcast_session *s, uint32_t *n)
+{
+	*n = s->nchunks;
+	return s->frame_len;
+}
+
 static int64_t
 wall_now(void)
 {

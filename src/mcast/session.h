@@ -76,5 +76,8 @@ void mcast_session_destroy(struct mcast_session *s);
 void mcast_session_info(struct mcast_session *s, struct mcast_session_info *out);
 const char *mcast_session_state_name(enum mcast_session_state st);
 const struct mcast_session_config *mcast_session_config(const struct mcast_session *s);
+/* The compressed size of each chunk's frame (receivers check DATA against
+ * them); *n gets the count.  Valid as long as the session. */
+const uint32_t *mcast_session_frames(const struct mcast_session *s, uint32_t *n);
 
 #endif

@@ -1,0 +1,514 @@
+/* Multicast deploy, the receiver: join the group, reassemble each chunk's
+ * zstd frame from its slices, verify and write it (two writer threads),
+ * and tell the sender every 200 ms what is still missing and how much was
+ * lost.  Only DATA of this session, for a chunk of this image, with an
+ * offset and length that fit the slice grid, is taken; a chunk is written
+ * only after its SHA-256 matched the manifest. */
+#include "agent/mcast.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "agent/journal.h"
+#include "core/util.h"
+#include "image/chunk.h"
+#include "mcast/codec.h"
+
+#define SLOTS 16                        /* chunks being reassembled at once */
+#define QUEUE 8                         /* complete frames waiting to be written */
+#define WRITERS 2
+#define STATUS_EVERY_US 200000
+#define SILENCE_US (10 * 1000000ull)    /* the sender is gone */
+#define SLOW_WINDOW_US (5 * 1000000ull)
+#define SLOW_PERMILLE 500               /* lost half of it: too slow, leave */
+
+struct slot {
+	bool used;
+	uint32_t chunk, frame_len, nslices, got;
+	uint8_t *frame;
+	uint8_t *have;                  /* one byte per slice */
+	uint64_t touched_us;
+};
+
+struct rx {
+	struct agent *ag;
+	const struct manifest *m;
+	const struct agent_mcast *mc;
+	struct resume *r;
+	pthread_mutex_t *lock;          /* the caller's: guards r */
+	int fd;
+	struct sockaddr_in control;
+	struct slot slot[SLOTS];
+	/* the write queue */
+	pthread_mutex_t qlock;
+	pthread_cond_t qcond;
+	struct slot queue[QUEUE];
+	size_t qhead, qlen;
+	bool qclose;
+	/* accounting */
+	uint16_t pass;
+	uint32_t seen;                  /* highest chunk heard this pass */
+	bool pass_ended;
+	uint32_t received, lost;        /* since the last STATUS */
+	uint64_t win_received, win_lost, win_start_us;
+	uint64_t last_data_us, last_status_us;
+	uint32_t from_mcast;
+	uint64_t bytes_mcast;
+};
+
+static uint64_t
+now_us(void)
+{
+	return clock_now_us();
+}
+
+/* ---- the socket ---- */
+
+/* The local address toward the server: the interface to join on. */
+static int
+local_toward(const struct sockaddr_in *server, struct in_addr *out)
+{
+	struct sockaddr_in a;
+	socklen_t len = sizeof a;
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), rc = -1;
+
+	if (fd >= 0 && connect(fd, (const struct sockaddr *)server, sizeof *server) == 0 &&
+	    getsockname(fd, (struct sockaddr *)&a, &len) == 0) {
+		*out = a.sin_addr;
+		rc = 0;
+	}
+	if (fd >= 0)
+		close(fd);
+	return rc;
+}
+
+static int
+rx_open(struct rx *x)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(x->mc->port) };
+	struct ip_mreq mreq = { 0 };
+	int one = 1, buf = 32 << 20;
+
+	x->control = (struct sockaddr_in){ .sin_family = AF_INET,
+		.sin_port = htons(x->mc->control_port) };
+	if (inet_pton(AF_INET, x->mc->control, &x->control.sin_addr) != 1 ||
+	    inet_pton(AF_INET, x->mc->group, &mreq.imr_multiaddr) != 1 ||
+	    local_toward(&x->control, &mreq.imr_interface) < 0)
+		return agent_fail(x->ag, "multicast: bad addresses or no route to %s", x->mc->control);
+	x->fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	a.sin_addr = mreq.imr_multiaddr;
+	if (x->fd < 0 || setsockopt(x->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0 ||
+	    bind(x->fd, (struct sockaddr *)&a, sizeof a) < 0 ||
+	    setsockopt(x->fd, IPPROTO_IP, IP_ADD_MEMBERSHIP, &mreq, sizeof mreq) < 0)
+		return agent_fail(x->ag, "multicast: join %s:%u: %s", x->mc->group, x->mc->port,
+		    strerror(errno));
+	if (setsockopt(x->fd, SOL_SOCKET, SO_RCVBUFFORCE, &buf, sizeof buf) < 0)
+		(void)setsockopt(x->fd, SOL_SOCKET, SO_RCVBUF, &buf, sizeof buf);
+	return 0;
+}
+
+/* ---- writers ---- */
+
+static void
+write_frame(struct rx *x, struct slot *s, uint8_t *plain)
+{
+	const struct image_chunk *c = &x->m->chunk[s->chunk];
+	char hex[SHA256_HEX_LEN + 1];
+	long n = chunk_decompress_verify(s->frame, s->frame_len, plain, c->length, c->sha256);
+	int rc;
+
+	if (n != (long)c->length) {
+		sha256_hex(c->sha256, hex);
+		journal_info("multicast: chunk %s failed its check: asked again", hex);
+		return;
+	}
+	rc = pwrite_full(x->ag->fd, plain, c->length, c->offset);
+	if (rc < 0) {
+		agent_fail(x->ag, "%s: write at %" PRIu64 ": %s", x->ag->disk, c->offset,
+		    strerror(-rc));
+		return;
+	}
+	pthread_mutex_lock(x->lock);
+	if (!resume_is_done(x->r, s->chunk)) {
+		resume_mark(x->r, s->chunk);
+		x->from_mcast++;
+		x->bytes_mcast += c->length;
+	}
+	pthread_mutex_unlock(x->lock);
+}
+
+static void *
+writer_main(void *arg)
+{
+	struct rx *x = arg;
+	uint8_t *plain = malloc(IMAGE_CHUNK_MAX);
+	struct slot s;
+
+	for (;;) {
+		pthread_mutex_lock(&x->qlock);
+		while (x->qlen == 0 && !x->qclose)
+			pthread_cond_wait(&x->qcond, &x->qlock);
+		if (x->qlen == 0) {
+			pthread_mutex_unlock(&x->qlock);
+			break;
+		}
+		s = x->queue[x->qhead];
+		x->qhead = (x->qhead + 1) % QUEUE;
+		x->qlen--;
+		pthread_cond_broadcast(&x->qcond);
+		pthread_mutex_unlock(&x->qlock);
+		if (plain != NULL && !atomic_load(&x->ag->stop))
+			write_frame(x, &s, plain);
+		free(s.frame);
+		free(s.have);
+	}
+	free(plain);
+	return NULL;
+}
+
+/* Hand a complete frame to the writers (waits when the queue is full). */
+static void
+queue_frame(struct rx *x, struct slot *s)
+{
+	pthread_mutex_lock(&x->qlock);
+	while (x->qlen == QUEUE)
+		pthread_cond_wait(&x->qcond, &x->qlock);
+	x->queue[(x->qhead + x->qlen) % QUEUE] = *s;
+	x->qlen++;
+	pthread_cond_broadcast(&x->qcond);
+	pthread_mutex_unlock(&x->qlock);
+	memset(s, 0, sizeof *s);
+}
+
+/* ---- reassembly ---- */
+
+static void
+slot_free(struct slot *s)
+{
+	free(s->frame);
+	free(s->have);
+	memset(s, 0, sizeof *s);
+}
+
+static struct slot *
+slot_for(struct rx *x, uint32_t chunk, uint32_t frame_len)
+{
+	struct slot *free_slot = NULL, *oldest = NULL;
+
+	for (size_t i = 0; i < SLOTS; i++) {
+		struct slot *s = &x->slot[i];
+		if (s->used && s->chunk == chunk)
+			return s->frame_len == frame_len ? s : NULL;
+		if (!s->used && free_slot == NULL)
+			free_slot = s;
+		if (s->used && (oldest == NULL || s->touched_us < oldest->touched_us))
+			oldest = s;
+	}
+	if (free_slot == NULL) {
+		slot_free(oldest);      /* it will be asked for again */
+		free_slot = oldest;
+	}
+	free_slot->nslices = (frame_len + x->mc->slice - 1) / x->mc->slice;
+	free_slot->frame = malloc(frame_len);
+	free_slot->have = calloc(free_slot->nslices, 1);
+	if (free_slot->frame == NULL || free_slot->have == NULL) {
+		slot_free(free_slot);
+		return NULL;
+	}
+	free_slot->used = true;
+	free_slot->chunk = chunk;
+	free_slot->frame_len = frame_len;
+	return free_slot;
+}
+
+static bool
+chunk_done(struct rx *x, uint32_t c)
+{
+	bool done;
+
+	pthread_mutex_lock(x->lock);
+	done = resume_is_done(x->r, c);
+	pthread_mutex_unlock(x->lock);
+	return done;
+}
+
+/* A DATA packet: checks, then into its chunk's frame. */
+static void
+on_data(struct rx *x, const struct mcast_packet *p, uint64_t now)
+{
+	uint32_t c = p->u.data.chunk, slice = x->mc->slice, idx;
+	struct slot *s;
+
+	if (p->u.data.total != x->m->nchunks || c >= x->m->nchunks ||
+	    x->mc->chunks != x->m->nchunks || p->u.data.frame_len != x->mc->frames[c] ||
+	    p->u.data.offset % slice != 0 ||
+	    p->u.data.len != MIN(slice, p->u.data.frame_len - p->u.data.offset))
+		return;                 /* not this image's stream */
+	x->last_data_us = now;
+	x->received++;
+	x->win_received++;
+	if (p->u.data.pass != x->pass) {
+		x->pass = p->u.data.pass;
+		x->seen = 0;
+		x->pass_ended = false;
+	}
+	if (c > x->seen)
+		x->seen = c;
+	if (chunk_done(x, c) || (s = slot_for(x, c, p->u.data.frame_len)) == NULL)
+		return;
+	idx = p->u.data.offset / slice;
+	s->touched_us = now;
+	if (s->have[idx])
+		return;
+	memcpy(s->frame + p->u.data.offset, p->u.data.payload, p->u.data.len);
+	s->have[idx] = 1;
+	if (++s->got == s->nslices)
+		queue_frame(x, s);
+}
+
+/* Slots of chunks the stream has gone past count their holes as lost. */
+static void
+count_losses(struct rx *x)
+{
+	for (size_t i = 0; i < SLOTS; i++) {
+		struct slot *s = &x->slot[i];
+		if (!s->used || s->chunk >= x->seen)
+			continue;
+		x->lost += s->nslices - s->got;
+		x->win_lost += s->nslices - s->got;
+		slot_free(s);
+	}
+}
+
+/* ---- status ---- */
+
+static bool
+in_slot(const struct rx *x, uint32_t c)
+{
+	for (size_t i = 0; i < SLOTS; i++)
+		if (x->slot[i].used && x->slot[i].chunk == c)
+			return true;
+	return false;
+}
+
+/* The chunks still needed, as ranges: up to what this pass has shown, or
+ * all of them once the pass ended. */
+static uint32_t
+needed_ranges(struct rx *x, struct mcast_packet *p)
+{
+	uint32_t limit = x->pass_ended ? (uint32_t)x->m->nchunks : x->seen, done = 0;
+	struct mcast_range *cur = NULL;
+
+	pthread_mutex_lock(x->lock);
+	for (uint32_t c = 0; c < x->m->nchunks; c++) {
+		if (resume_is_done(x->r, c)) {
+			done++;
+			continue;
+		}
+		if (c >= limit || in_slot(x, c))
+			continue;
+		if (cur != NULL && cur->first + cur->count == c) {
+			cur->count++;
+		} else if (p->u.status.nranges < MCAST_RANGES_MAX) {
+			cur = &p->u.status.range[p->u.status.nranges++];
+			cur->first = c;
+			cur->count = 1;
+		} else {
+			cur = NULL;
+		}
+	}
+	pthread_mutex_unlock(x->lock);
+	return done;
+}
+
+static void
+send_status(struct rx *x, enum mcast_rstate state)
+{
+	struct mcast_packet *p = calloc(1, sizeof *p);
+	uint8_t buf[MCAST_HEADER_LEN + 32 + 8 * MCAST_RANGES_MAX];
+	size_t len;
+
+	if (p == NULL)
+		return;
+	p->type = MCAST_STATUS;
+	p->session = x->mc->session;
+	p->sender = x->mc->receiver;
+	p->u.status.state = state;
+	p->u.status.total = (uint32_t)x->m->nchunks;
+	p->u.status.seen = x->seen;
+	p->u.status.received = x->received;
+	p->u.status.lost = x->lost;
+	if (state == MCAST_RECEIVING)
+		p->u.status.done = needed_ranges(x, p);
+	else
+		p->u.status.done = state == MCAST_COMPLETE ? p->u.status.total : 0;
+	len = mcast_build(p, buf, sizeof buf);
+	if (len > 0)
+		(void)sendto(x->fd, buf, len, 0, (struct sockaddr *)&x->control, sizeof x->control);
+	x->received = x->lost = 0;
+	x->last_status_us = now_us();
+	free(p);
+}
+
+static bool
+all_done(struct rx *x)
+{
+	bool done;
+
+	pthread_mutex_lock(x->lock);
+	done = x->r->first_open >= x->r->n;
+	pthread_mutex_unlock(x->lock);
+	return done;
+}
+
+/* Lost half of what came for SLOW_WINDOW_US: the session is too fast for
+ * this machine. */
+static bool
+too_slow(struct rx *x, uint64_t now)
+{
+	uint64_t total = x->win_received + x->win_lost;
+	bool slow = false;
+
+	if (now - x->win_start_us < SLOW_WINDOW_US)
+		return false;
+	if (total > 100 && x->win_lost * 1000 / total > SLOW_PERMILLE)
+		slow = true;
+	x->win_received = x->win_lost = 0;
+	x->win_start_us = now;
+	return slow;
+}
+
+/* ---- the loop ---- */
+
+enum rx_end { RX_GOING, RX_COMPLETE, RX_OVER, RX_SILENT, RX_SLOW, RX_STOPPED };
+
+static enum rx_end
+on_packet(struct rx *x, const uint8_t *buf, size_t n, uint64_t now)
+{
+	struct mcast_packet p;
+
+	if (mcast_parse(buf, n, &p) < 0 || p.session != x->mc->session || p.sender != 0)
+		return RX_GOING;        /* not ours: dropped */
+	if (p.type == MCAST_DATA) {
+		on_data(x, &p, now);
+	} else if (p.type == MCAST_END) {
+		x->last_data_us = now;
+		x->pass_ended = true;
+		count_losses(x);
+		if (p.u.end.final)
+			return RX_OVER;
+		send_status(x, MCAST_RECEIVING);
+	}
+	return RX_GOING;
+}
+
+static enum rx_end
+rx_loop(struct rx *x, struct progress *prog)
+{
+	uint8_t buf[MCAST_PACKET_MAX + 64];
+	enum rx_end end = RX_GOING;
+
+	x->last_data_us = x->win_start_us = now_us();
+	while (end == RX_GOING) {
+		struct pollfd pfd = { .fd = x->fd, .events = POLLIN };
+		uint64_t now;
+		if (poll(&pfd, 1, 50) > 0) {
+			for (int i = 0; i < 512 && end == RX_GOING; i++) {
+				ssize_t n = recv(x->fd, buf, sizeof buf, MSG_DONTWAIT);
+				if (n <= 0)
+					break;
+				end = on_packet(x, buf, (size_t)n, now_us());
+			}
+		}
+		now = now_us();
+		if (atomic_load(&x->ag->stop))
+			end = RX_STOPPED;
+		else if (all_done(x))
+			end = RX_COMPLETE;
+		else if (now - x->last_data_us > SILENCE_US)
+			end = RX_SILENT;
+		else if (too_slow(x, now))
+			end = RX_SLOW;
+		if (end == RX_GOING && now - x->last_status_us >= STATUS_EVERY_US) {
+			count_losses(x);
+			send_status(x, MCAST_RECEIVING);
+			pthread_mutex_lock(x->lock);
+			uint64_t bytes = x->r->bytes_done;
+			pthread_mutex_unlock(x->lock);
+			progress_report(x->ag, prog, bytes, 0, false);
+		}
+	}
+	return end;
+}
+
+static void
+rx_close(struct rx *x, pthread_t *writers, size_t nwriters)
+{
+	pthread_mutex_lock(&x->qlock);
+	x->qclose = true;
+	pthread_cond_broadcast(&x->qcond);
+	pthread_mutex_unlock(&x->qlock);
+	for (size_t i = 0; i < nwriters; i++)
+		pthread_join(writers[i], NULL);
+	for (size_t i = 0; i < SLOTS; i++)
+		slot_free(&x->slot[i]);
+	if (x->fd >= 0)
+		close(x->fd);
+	pthread_cond_destroy(&x->qcond);
+	pthread_mutex_destroy(&x->qlock);
+}
+
+static const char *const end_text[] = {
+	[RX_GOING] = "?", [RX_COMPLETE] = "every chunk received",
+	[RX_OVER] = "the session is over", [RX_SILENT] = "the sender went silent",
+	[RX_SLOW] = "too slow for the session: leaving it", [RX_STOPPED] = "stopped",
+};
+
+int
+mcast_receive(struct agent *ag, const struct manifest *m, struct resume *r,
+    pthread_mutex_t *lock, struct progress *p)
+{
+	struct rx *x = calloc(1, sizeof *x);
+	pthread_t writers[WRITERS];
+	size_t nwriters = 0;
+	enum rx_end end;
+
+	if (x == NULL)
+		return agent_fail(ag, "out of memory");
+	*x = (struct rx){ .ag = ag, .m = m, .mc = &ag->task.mcast, .r = r, .lock = lock,
+		.fd = -1 };
+	pthread_mutex_init(&x->qlock, NULL);
+	pthread_cond_init(&x->qcond, NULL);
+	if (rx_open(x) < 0) {
+		rx_close(x, writers, 0);
+		free(x);
+		return -EIO;
+	}
+	for (; nwriters < WRITERS; nwriters++)
+		if (pthread_create(&writers[nwriters], NULL, writer_main, x) != 0)
+			break;
+	journal_info("multicast: joined session %s on %s:%u", x->mc->name, x->mc->group,
+	    x->mc->port);
+	send_status(x, MCAST_RECEIVING);        /* the sender learns our address */
+	end = rx_loop(x, p);
+	rx_close(x, writers, nwriters);         /* every queued frame written */
+	x->fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (x->fd >= 0) {
+		enum mcast_rstate st = all_done(x) ? MCAST_COMPLETE : MCAST_LEAVING;
+		for (int i = 0; i < 3; i++)
+			send_status(x, st);
+		close(x->fd);
+	}
+	journal_info("multicast: %s; %u chunks (%" PRIu64 " bytes) came by multicast",
+	    end_text[end], x->from_mcast, x->bytes_mcast);
+	free(x);
+	return atomic_load(&ag->stop) ? -EIO : 0;
+}

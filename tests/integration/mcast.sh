@@ -1,0 +1,154 @@
+#!/bin/bash
+# Multicast deploy, pxe-agent on disk files (no VM) in receiver namespaces
+# on one bridge with pxed: three receivers get byte-identical disks, one of
+# them joining late, one behind a link that drops 5% of the multicast, one
+# killed halfway and started again; a second session on another group at
+# the same time does not mix; forged packets (another session's id, and
+# this session's id with garbage) are ignored or caught by the chunk
+# hashes.  The session is slowed to 40 Mbit/s so that it lasts a few
+# seconds per pass.
+LAB_ID=${LAB_ID:-mc$$}
+source "$(dirname "$0")/../lib/lab.sh"
+source "$(dirname "$0")/../lib/disk.sh"
+
+PXECTL=${PXECTL:-build/asan/pxectl}
+AGENT=${PXE_AGENT:-build/asan/pxe-agent}
+lab_up || { echo "not ok - lab_up"; exit 1; }
+W=$LAB_DIR/work
+mkdir -p "$W"
+URL=http://$LAB_SRV_IP
+eq() { [ "$1" = "$2" ] || { echo "# got '$1', expected '$2'"; return 1; }; }
+has() { grep -q -- "$2" <<<"$1" || { echo "# '$2' not in: $1"; return 1; }; }
+ctl() { in_cli timeout 30 "$PXECTL" --server "$URL" --token-file "$LAB_DIR/state/api-token" "$@"; }
+json() { in_cli timeout 10 curl -sS "$URL$1" | python3 -c "import json,sys; v=json.load(sys.stdin); print(v$2)"; }
+token_of() {    # MAC: the task token from the host's boot script
+	in_cli timeout 10 curl -sS "$URL/api/v1/boot/$1.ipxe" |
+		sed -n 's/.*pxed\.token=\([0-9a-f]*\).*/\1/p'
+}
+task_of() {     # MAC: the id of the host's task
+	json "/api/v1/hosts/$1" '["task"]["id"]'
+}
+# agent NS TOKEN TASK DISK LOG: pxe-agent in namespace NS, in the background
+agent_bg() {
+	ip netns exec "$1" timeout 300 "$AGENT" --server "$URL" --token "$2" --task "$3" \
+		--disk "$4" --retry-for 60 >"$5" 2>&1 &
+	LAB_PIDS+=("$!")
+}
+
+# --- two images: capture two source disks over HTTP ------------------------
+for n in 1 2; do
+	mkdir -p "$W/src$n/etc"
+	head -c $((12000000 + n * 1000000)) /dev/urandom >"$W/src$n/blob.bin"
+	seq 1 $((50000 * n)) >"$W/src$n/numbers.txt"
+	echo "image $n" >"$W/src$n/etc/motd"
+	disk_make "$W/src$n" "$W/source$n.img" 128 || { not_ok "source disk $n"; lab_finish; }
+done
+lab_bridge || { not_ok "bridge"; lab_finish; }
+pxed_start --mcast-rate-mbit 40 --mcast-min-rate-mbit 8 || exit 1
+ctl host add 52:54:00:cc:00:01 capturer >/dev/null
+for n in 1 2; do
+	ctl task capture capturer "image$n" >/dev/null
+	tok=$(token_of 52:54:00:cc:00:01)
+	in_cli timeout 120 "$AGENT" --server "$URL" --token "$tok" --task "$(task_of 52:54:00:cc:00:01)" \
+		--disk "$W/source$n.img" >"$W/capture$n.log" 2>&1
+	check "image$n captured" [ $? -eq 0 ]
+done
+
+# --- receivers on the segment ---------------------------------------------------
+for i in 1 2 3 4; do
+	lab_attach "pxr$i-$LAB_ID" r0 "192.0.2.1$i/24" || { not_ok "receiver namespace $i"; lab_finish; }
+	ctl host add "52:54:00:cc:01:0$i" "rx$i" >/dev/null
+	truncate -s 128M "$W/rx$i.img"
+done
+# receiver 2 loses 5% of the multicast on the way in
+ip netns exec "pxr2-$LAB_ID" nft -f - <<'NFT' || not_ok "nftables loss rule"
+table inet loss {
+	chain input_loss {
+		type filter hook input priority 0;
+		udp dport 9000 numgen random mod 100 < 5 drop
+	}
+}
+NFT
+
+out=$(ctl task deploy --multicast room1 --min-receivers 2 --start-after 20 image1 rx1 rx2 rx3)
+check "pxectl task deploy --multicast: session room1 waiting" has "$out" "session room1: image image1, waiting"
+out=$(ctl task deploy --multicast room2 --min-receivers 1 image2 rx4)
+check "a second session (room2) on another group" has "$out" "group 239.255.42.2"
+
+for i in 1 2 4; do
+	agent_bg "pxr$i-$LAB_ID" "$(token_of 52:54:00:cc:01:0$i)" "$(task_of 52:54:00:cc:01:0$i)" \
+		"$W/rx$i.img" "$W/rx$i.log"
+	eval "A$i=\$!"
+done
+
+sleep 2
+check "room1 started with two receivers" has "$(ctl mcast show room1)" "sending"
+
+# --- forged packets while room1 runs: learn the session id from the group,
+# then send DATA with another id and garbage DATA with the right one
+ip netns exec "pxr4-$LAB_ID" python3 - >"$W/forge.log" 2>&1 <<'PY' &
+import socket, struct, time
+g, port = "239.255.42.1", 9000
+r = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+r.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+r.bind((g, port))
+r.setsockopt(socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP,
+             socket.inet_aton(g) + socket.inet_aton("192.0.2.14"))
+r.settimeout(10)
+pkt = r.recv(10000)
+sid = pkt[8:16]
+chunk, flen, off, pss, total = struct.unpack(">IIIHI", pkt[24:42])
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_IF, socket.inet_aton("192.0.2.14"))
+sent = 0
+for i in range(400):
+    c = i % total
+    for session in (b"\x01" * 8, sid):
+        body = struct.pack(">IIIHI", c, 1400 * 4, 1400 * (i % 4), pss, total) + b"\xee" * 1400
+        hdr = b"PXMC" + bytes([1, 1]) + struct.pack(">H", len(body)) + session + b"\0" * 8
+        s.sendto(hdr + body, (g, port))
+        sent += 1
+    time.sleep(0.005)
+print("forged", sent, "packets; session id", sid.hex())
+PY
+FORGER=$!
+LAB_PIDS+=("$FORGER")
+
+# --- receiver 1 killed halfway and started again -----------------------------------
+sleep 1
+kill -9 "$A1" 2>/dev/null
+pkill -9 -f "pxe-agent .*rx1.img" 2>/dev/null
+sleep 1
+agent_bg "pxr1-$LAB_ID" "$(token_of 52:54:00:cc:01:01)" "$(task_of 52:54:00:cc:01:01)" \
+	"$W/rx1.img" "$W/rx1.log"
+A1=$!
+# the late joiner
+agent_bg "pxr3-$LAB_ID" "$(token_of 52:54:00:cc:01:03)" "$(task_of 52:54:00:cc:01:03)" \
+	"$W/rx3.img" "$W/rx3.log"
+A3=$!
+wait "$FORGER"
+check "forged packets were sent ($(tail -1 "$W/forge.log"))" grep -q "^forged" "$W/forge.log"
+for i in 1 2 3 4; do
+	eval "wait \$A$i"
+	rc=$?
+	check "receiver $i: pxe-agent exit 0 ($rc)" [ $rc -eq 0 ]
+done
+for i in 1 2 3; do
+	check "receiver $i: partition tables identical" disk_tables_equal "$W/source1.img" "$W/rx$i.img"
+	check "receiver $i: every file identical" disk_same_files "$W/src1" "$W/rx$i.img"
+	n=$(sed -n 's/.* \([0-9]*\) chunks (.*came by multicast/\1/p' "$W/rx$i.log" | tail -1)
+	check "receiver $i: chunks came by multicast (${n:-0})" [ "${n:-0}" -gt 0 ]
+done
+check "room2's receiver got image2, not image1" disk_same_files "$W/src2" "$W/rx4.img"
+for _ in $(seq 1 50); do
+	out=$(ctl mcast show room1)
+	grep -q finished <<<"$out" && break
+	sleep 0.1
+done
+echo "$out" | sed 's/^/# /'
+check "room1 finished" has "$out" "finished"
+pxed_stop
+check "pxed stopped cleanly" [ $? -eq 0 ]
+check "no sanitizer report" pxed_log_clean
+for i in 1 2 3 4; do grep -h "multicast:" "$W/rx$i.log" | sed "s/^/# rx$i: /"; done
+lab_finish
