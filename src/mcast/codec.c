@@ -33,7 +33,8 @@ parse_data(struct cursor *c, struct mcast_packet *p)
 	    !cursor_u32(c, &p->u.data.offset) || !cursor_u16(c, &p->u.data.pass) ||
 	    !cursor_u32(c, &p->u.data.total))
 		return -EINVAL;
-	if (c->left == 0 || c->left > MCAST_PACKET_MAX)
+	/* the payload, within a datagram mcast_build would make */
+	if (c->left == 0 || c->left > MCAST_PACKET_MAX - MCAST_HEADER_LEN - MCAST_DATA_FIXED)
 		return -EINVAL;
 	len = (uint16_t)c->left;
 	if (p->u.data.total == 0 || p->u.data.total > MCAST_CHUNKS_MAX ||
@@ -107,7 +108,9 @@ mcast_parse(const uint8_t *buf, size_t len, struct mcast_packet *out)
 	}
 }
 
-static void
+/* False for what no parser would take back: an unknown type, more ranges
+ * than a STATUS carries. */
+static bool
 build_body(struct writer *w, const struct mcast_packet *p)
 {
 	switch (p->type) {
@@ -118,8 +121,10 @@ build_body(struct writer *w, const struct mcast_packet *p)
 		writer_u16(w, p->u.data.pass);
 		writer_u32(w, p->u.data.total);
 		writer_bytes(w, p->u.data.payload, p->u.data.len);
-		break;
+		return true;
 	case MCAST_STATUS:
+		if (p->u.status.nranges > MCAST_RANGES_MAX)
+			return false;
 		writer_u32(w, p->u.status.done);
 		writer_u32(w, p->u.status.total);
 		writer_u32(w, p->u.status.received);
@@ -127,17 +132,18 @@ build_body(struct writer *w, const struct mcast_packet *p)
 		writer_u8(w, (uint8_t)p->u.status.state);
 		writer_u32(w, p->u.status.seen);
 		writer_u16(w, p->u.status.nranges);
-		for (uint16_t i = 0; i < p->u.status.nranges && i < MCAST_RANGES_MAX; i++) {
+		for (uint16_t i = 0; i < p->u.status.nranges; i++) {
 			writer_u32(w, p->u.status.range[i].first);
 			writer_u32(w, p->u.status.range[i].count);
 		}
-		break;
+		return true;
 	case MCAST_END:
 		writer_u16(w, p->u.end.pass);
 		writer_u8(w, p->u.end.final ? 1 : 0);
 		writer_u32(w, p->u.end.next);
-		break;
+		return true;
 	}
+	return false;
 }
 
 size_t
@@ -152,8 +158,7 @@ mcast_build(const struct mcast_packet *p, uint8_t *buf, size_t size)
 	writer_u16(&w, 0);              /* body length, filled in below */
 	writer_u64(&w, p->session);
 	writer_u64(&w, p->sender);
-	build_body(&w, p);
-	if (w.overflow || w.used > MCAST_PACKET_MAX)
+	if (!build_body(&w, p) || w.overflow || w.used > MCAST_PACKET_MAX)
 		return 0;
 	body = w.used - MCAST_HEADER_LEN;
 	buf[6] = (uint8_t)(body >> 8);
