@@ -42,6 +42,16 @@ check_limits(const struct mcast_packet *p, const uint8_t *buf, size_t size)
 		break;
 	case MCAST_END:
 		break;
+	case MCAST_NACK:
+		assert(p->u.nack.chunk < MCAST_CHUNKS_MAX);
+		assert(p->u.nack.frame_len > 0 && p->u.nack.frame_len <= MCAST_FRAME_MAX);
+		assert(p->u.nack.nranges > 0 && p->u.nack.nranges <= MCAST_RANGES_MAX);
+		for (uint16_t i = 0; i < p->u.nack.nranges; i++) {
+			const struct mcast_range *r = &p->u.nack.range[i];
+			assert(r->count > 0);
+			assert((uint64_t)r->first + r->count <= MCAST_SLICES_MAX);
+		}
+		break;
 	default:
 		assert(!"parsed an unknown type");
 	}
@@ -78,6 +88,15 @@ check_equal(const struct mcast_packet *a, const struct mcast_packet *b)
 		assert(a->u.end.pass == b->u.end.pass);
 		assert(a->u.end.final == b->u.end.final);
 		assert(a->u.end.next == b->u.end.next);
+		break;
+	case MCAST_NACK:
+		assert(a->u.nack.chunk == b->u.nack.chunk);
+		assert(a->u.nack.frame_len == b->u.nack.frame_len);
+		assert(a->u.nack.nranges == b->u.nack.nranges);
+		for (uint16_t i = 0; i < a->u.nack.nranges; i++) {
+			assert(a->u.nack.range[i].first == b->u.nack.range[i].first);
+			assert(a->u.nack.range[i].count == b->u.nack.range[i].count);
+		}
 		break;
 	}
 }

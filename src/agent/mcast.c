@@ -22,7 +22,8 @@
 #include "image/chunk.h"
 #include "mcast/codec.h"
 
-#define SLOTS 16                        /* chunks being reassembled at once */
+#define SLOTS 128                       /* chunks being reassembled at once */
+#define NACKS_PER_STATUS 64
 #define QUEUE 8                         /* complete frames waiting to be written */
 #define WRITERS 2
 #define STATUS_EVERY_US 200000
@@ -33,6 +34,7 @@
 struct slot {
 	bool used;
 	uint32_t chunk, frame_len, nslices, got;
+	bool counted;                   /* its holes were counted as lost */
 	uint8_t *frame;
 	uint8_t *have;                  /* one byte per slice */
 	uint64_t touched_us;
@@ -198,10 +200,12 @@ slot_free(struct slot *s)
 	memset(s, 0, sizeof *s);
 }
 
+/* The slot reassembling chunk, or a new one; when all are taken, the
+ * least complete is given up (its chunk will be asked for whole). */
 static struct slot *
 slot_for(struct rx *x, uint32_t chunk, uint32_t frame_len)
 {
-	struct slot *free_slot = NULL, *oldest = NULL;
+	struct slot *free_slot = NULL, *least = NULL;
 
 	for (size_t i = 0; i < SLOTS; i++) {
 		struct slot *s = &x->slot[i];
@@ -209,12 +213,12 @@ slot_for(struct rx *x, uint32_t chunk, uint32_t frame_len)
 			return s->frame_len == frame_len ? s : NULL;
 		if (!s->used && free_slot == NULL)
 			free_slot = s;
-		if (s->used && (oldest == NULL || s->touched_us < oldest->touched_us))
-			oldest = s;
+		if (s->used && (least == NULL || s->got < least->got))
+			least = s;
 	}
 	if (free_slot == NULL) {
-		slot_free(oldest);      /* it will be asked for again */
-		free_slot = oldest;
+		slot_free(least);
+		free_slot = least;
 	}
 	free_slot->nslices = (frame_len + x->mc->slice - 1) / x->mc->slice;
 	free_slot->frame = malloc(frame_len);
@@ -274,17 +278,26 @@ on_data(struct rx *x, const struct mcast_packet *p, uint64_t now)
 		queue_frame(x, s);
 }
 
-/* Slots of chunks the stream has gone past count their holes as lost. */
+/* Has the stream gone past chunk c in this pass? */
+static bool
+passed_by(const struct rx *x, uint32_t c)
+{
+	return x->pass_ended || c < x->seen;
+}
+
+/* The holes of slots the stream has gone past count as lost, the first
+ * time only (what a repair pass misses again is not news); the slots
+ * stay: the next pass fills the holes. */
 static void
 count_losses(struct rx *x)
 {
 	for (size_t i = 0; i < SLOTS; i++) {
 		struct slot *s = &x->slot[i];
-		if (!s->used || s->chunk >= x->seen)
+		if (!s->used || !passed_by(x, s->chunk) || s->counted)
 			continue;
+		s->counted = true;
 		x->lost += s->nslices - s->got;
 		x->win_lost += s->nslices - s->got;
-		slot_free(s);
 	}
 }
 
@@ -305,6 +318,7 @@ static uint32_t
 needed_ranges(struct rx *x, struct mcast_packet *p)
 {
 	uint32_t limit = x->pass_ended ? (uint32_t)x->m->nchunks : x->seen, done = 0;
+	/* chunks held in part are asked for slice by slice (send_nacks) */
 	struct mcast_range *cur = NULL;
 
 	pthread_mutex_lock(x->lock);
@@ -327,6 +341,44 @@ needed_ranges(struct rx *x, struct mcast_packet *p)
 	}
 	pthread_mutex_unlock(x->lock);
 	return done;
+}
+
+/* One NACK per partly received chunk the stream has gone past: the runs
+ * of slices it lacks. */
+static void
+send_nacks(struct rx *x)
+{
+	struct mcast_packet *p = calloc(1, sizeof *p);
+	uint8_t buf[MCAST_HEADER_LEN + 16 + 8 * MCAST_RANGES_MAX];
+	unsigned sent = 0;
+
+	if (p == NULL)
+		return;
+	for (size_t i = 0; i < SLOTS && sent < NACKS_PER_STATUS; i++) {
+		const struct slot *s = &x->slot[i];
+		struct mcast_range *cur = NULL;
+		size_t len;
+		if (!s->used || s->got == s->nslices || !passed_by(x, s->chunk))
+			continue;
+		*p = (struct mcast_packet){ .type = MCAST_NACK, .session = x->mc->session,
+			.sender = x->mc->receiver };
+		p->u.nack.chunk = s->chunk;
+		p->u.nack.frame_len = s->frame_len;
+		for (uint32_t k = 0; k < s->nslices; k++) {
+			if (s->have[k])
+				cur = NULL;
+			else if (cur != NULL)
+				cur->count++;
+			else if (p->u.nack.nranges < MCAST_RANGES_MAX)
+				cur = &p->u.nack.range[p->u.nack.nranges++],
+				*cur = (struct mcast_range){ k, 1 };
+		}
+		len = mcast_build(p, buf, sizeof buf);
+		if (len > 0 && sendto(x->fd, buf, len, 0, (struct sockaddr *)&x->control,
+		    sizeof x->control) > 0)
+			sent++;
+	}
+	free(p);
 }
 
 static void
@@ -353,6 +405,8 @@ send_status(struct rx *x, enum mcast_rstate state)
 	len = mcast_build(p, buf, sizeof buf);
 	if (len > 0)
 		(void)sendto(x->fd, buf, len, 0, (struct sockaddr *)&x->control, sizeof x->control);
+	if (state == MCAST_RECEIVING)
+		send_nacks(x);
 	x->received = x->lost = 0;
 	x->last_status_us = now_us();
 	free(p);

@@ -82,6 +82,25 @@ parse_end(struct cursor *c, struct mcast_packet *p)
 	return 0;
 }
 
+static int
+parse_nack(struct cursor *c, struct mcast_packet *p)
+{
+	if (!cursor_u32(c, &p->u.nack.chunk) || !cursor_u32(c, &p->u.nack.frame_len) ||
+	    !cursor_u16(c, &p->u.nack.nranges))
+		return -EINVAL;
+	if (p->u.nack.chunk >= MCAST_CHUNKS_MAX || p->u.nack.frame_len == 0 ||
+	    p->u.nack.frame_len > MCAST_FRAME_MAX || p->u.nack.nranges == 0 ||
+	    p->u.nack.nranges > MCAST_RANGES_MAX)
+		return -EINVAL;
+	for (uint16_t i = 0; i < p->u.nack.nranges; i++) {
+		struct mcast_range *r = &p->u.nack.range[i];
+		if (!cursor_u32(c, &r->first) || !cursor_u32(c, &r->count) || r->count == 0 ||
+		    r->first >= MCAST_SLICES_MAX || r->count > MCAST_SLICES_MAX - r->first)
+			return -EINVAL;
+	}
+	return c->left == 0 ? 0 : -EINVAL;
+}
+
 int
 mcast_parse(const uint8_t *buf, size_t len, struct mcast_packet *out)
 {
@@ -103,6 +122,8 @@ mcast_parse(const uint8_t *buf, size_t len, struct mcast_packet *out)
 		return parse_status(&c, out);
 	case MCAST_END:
 		return parse_end(&c, out);
+	case MCAST_NACK:
+		return parse_nack(&c, out);
 	default:
 		return -EINVAL;
 	}
@@ -141,6 +162,17 @@ build_body(struct writer *w, const struct mcast_packet *p)
 		writer_u16(w, p->u.end.pass);
 		writer_u8(w, p->u.end.final ? 1 : 0);
 		writer_u32(w, p->u.end.next);
+		return true;
+	case MCAST_NACK:
+		if (p->u.nack.nranges == 0 || p->u.nack.nranges > MCAST_RANGES_MAX)
+			return false;
+		writer_u32(w, p->u.nack.chunk);
+		writer_u32(w, p->u.nack.frame_len);
+		writer_u16(w, p->u.nack.nranges);
+		for (uint16_t i = 0; i < p->u.nack.nranges; i++) {
+			writer_u32(w, p->u.nack.range[i].first);
+			writer_u32(w, p->u.nack.range[i].count);
+		}
 		return true;
 	}
 	return false;

@@ -18,7 +18,11 @@
  *   COMPLETE, LEAVING), seen u32 (highest chunk heard in this pass), nranges
  *   u16, then nranges x (first u32, count u32): chunks it still needs.
  * END (server -> group): pass u16, final u8 (1: the session is over, fetch
- *   what is missing over HTTP), next u32 (chunks the next pass will carry). */
+ *   what is missing over HTTP), next u32 (chunks the next pass will carry).
+ * NACK (receiver -> server, unicast): chunk u32, frame_len u32, nranges u16,
+ *   then nranges x (first u32, count u32): the slices of a chunk it holds in
+ *   part that it still needs (slice i covers bytes [i*slice, (i+1)*slice) of
+ *   the frame), so a repair sends only those. */
 #ifndef PXED_MCAST_CODEC_H
 #define PXED_MCAST_CODEC_H
 
@@ -34,8 +38,9 @@
 #define MCAST_RANGES_MAX 128            /* ranges in one STATUS */
 #define MCAST_FRAME_MAX (17u << 20)     /* a chunk's zstd frame */
 #define MCAST_CHUNKS_MAX (4u << 20)
+#define MCAST_SLICES_MAX (MCAST_FRAME_MAX / 512)     /* slices in one frame */
 
-enum mcast_type { MCAST_DATA = 1, MCAST_STATUS = 2, MCAST_END = 3 };
+enum mcast_type { MCAST_DATA = 1, MCAST_STATUS = 2, MCAST_END = 3, MCAST_NACK = 4 };
 enum mcast_rstate { MCAST_RECEIVING = 0, MCAST_COMPLETE = 1, MCAST_LEAVING = 2 };
 
 struct mcast_range {
@@ -65,6 +70,11 @@ struct mcast_packet {
 			bool final;
 			uint32_t next;
 		} end;
+		struct {
+			uint32_t chunk, frame_len;
+			uint16_t nranges;
+			struct mcast_range range[MCAST_RANGES_MAX];
+		} nack;
 	} u;
 };
 

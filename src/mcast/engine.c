@@ -6,7 +6,6 @@
 #include <string.h>
 
 #define LOSS_CUT_PERMILLE 20            /* 2% */
-#define LOSS_OK_PERMILLE 5              /* 0.5% */
 #define RATE_STEP_US 1000000            /* raise at most once a second */
 #define CUT_STEP_US 200000              /* cut at most every 200 ms */
 #define END_EVERY_US 500000             /* END repeated while waiting */
@@ -28,8 +27,11 @@ mcast_engine_init(struct mcast_engine *e, const struct mcast_engine_config *cfg,
 		e->cfg.max_passes = 64;
 	e->queue = calloc(cfg->nchunks, sizeof *e->queue);
 	e->pass_of = calloc(cfg->nchunks, sizeof *e->pass_of);
-	e->needed = calloc(cfg->nchunks, sizeof *e->needed);
-	if (e->queue == NULL || e->pass_of == NULL || e->needed == NULL) {
+	e->need = calloc(cfg->nchunks, sizeof *e->need);
+	e->need_mask = calloc(cfg->nchunks, sizeof *e->need_mask);
+	e->cur_mask = calloc(cfg->nchunks, sizeof *e->cur_mask);
+	if (e->queue == NULL || e->pass_of == NULL || e->need == NULL || e->need_mask == NULL ||
+	    e->cur_mask == NULL) {
 		mcast_engine_free(e);
 		return -ENOMEM;
 	}
@@ -47,11 +49,37 @@ mcast_engine_init(struct mcast_engine *e, const struct mcast_engine_config *cfg,
 void
 mcast_engine_free(struct mcast_engine *e)
 {
+	for (uint32_t c = 0; c < e->cfg.nchunks; c++) {
+		if (e->need_mask != NULL)
+			free(e->need_mask[c]);
+		if (e->cur_mask != NULL)
+			free(e->cur_mask[c]);
+	}
 	free(e->queue);
 	free(e->pass_of);
-	free(e->needed);
+	free(e->need);
+	free(e->need_mask);
+	free(e->cur_mask);
 	e->queue = e->pass_of = NULL;
-	e->needed = NULL;
+	e->need = NULL;
+	e->need_mask = e->cur_mask = NULL;
+}
+
+static uint32_t
+nslices(const struct mcast_engine *e, uint32_t c)
+{
+	return (e->cfg.frame_len[c] + e->cfg.slice - 1) / e->cfg.slice;
+}
+
+/* Chunk c is needed whole in the next pass. */
+static void
+need_whole(struct mcast_engine *e, uint32_t c)
+{
+	if (e->need[c] == 0)
+		e->nneeded++;
+	e->need[c] = 1;
+	free(e->need_mask[c]);
+	e->need_mask[c] = NULL;
 }
 
 int
@@ -106,30 +134,47 @@ note_needs(struct mcast_engine *e, const struct mcast_packet *p, uint64_t now_us
 	for (uint16_t i = 0; i < p->u.status.nranges; i++) {
 		const struct mcast_range *r = &p->u.status.range[i];
 		for (uint32_t c = r->first; c < n && c - r->first < r->count; c++) {
-			if (e->needed[c] || !passed(e, c))
+			if (e->need[c] == 1 || !passed(e, c))
 				continue;
-			e->needed[c] = true;
-			e->nneeded++;
+			need_whole(e, c);
 		}
 	}
 	if (p->u.status.nranges > 0)
 		e->last_need_us = now_us;
 }
 
-/* Loss in a report: cut fast, raise slowly, never below the floor. */
+/* Congestion: most receivers still in the session (or the only one)
+ * lost more than LOSS_CUT_PERMILLE in their last report. */
+static bool
+congested(const struct mcast_engine *e)
+{
+	size_t active = 0, lossy = 0;
+
+	for (size_t i = 0; i < e->nrx; i++) {
+		if (e->rx[i].gone || e->rx[i].state != MCAST_RECEIVING)
+			continue;
+		active++;
+		if (e->rx[i].loss_permille > LOSS_CUT_PERMILLE)
+			lossy++;
+	}
+	return lossy > 0 && 2 * lossy > active;
+}
+
+/* Cut fast on congestion, raise slowly, never below the floor. */
 static void
-adapt_rate(struct mcast_engine *e, const struct mcast_packet *p, uint64_t now_us)
+adapt_rate(struct mcast_engine *e, struct mcast_receiver_info *rx,
+    const struct mcast_packet *p, uint64_t now_us)
 {
 	uint64_t got = (uint64_t)p->u.status.received + p->u.status.lost;
-	uint64_t permille = got ? (uint64_t)p->u.status.lost * 1000 / got : 0;
 
-	if (permille > LOSS_CUT_PERMILLE && now_us - e->last_cut_us >= CUT_STEP_US) {
+	rx->loss_permille = got ? (uint32_t)((uint64_t)p->u.status.lost * 1000 / got) : 0;
+	if (congested(e) && now_us - e->last_cut_us >= CUT_STEP_US) {
 		e->rate = e->rate * 4 / 5;
 		if (e->rate < e->cfg.rate_min)
 			e->rate = e->cfg.rate_min;
 		e->last_cut_us = now_us;
 		e->last_raise_us = now_us;
-	} else if (permille > LOSS_OK_PERMILLE) {
+	} else if (congested(e)) {
 		e->last_raise_us = now_us;      /* not clean: no raise yet */
 	}
 }
@@ -148,7 +193,37 @@ mcast_engine_status(struct mcast_engine *e, const struct mcast_packet *p, uint64
 	if (rx->state != MCAST_RECEIVING)
 		return 0;
 	note_needs(e, p, now_us);
-	adapt_rate(e, p, now_us);
+	adapt_rate(e, rx, p, now_us);
+	return 0;
+}
+
+int
+mcast_engine_nack(struct mcast_engine *e, const struct mcast_packet *p, uint64_t now_us)
+{
+	struct mcast_receiver_info *rx;
+	uint32_t c = p->u.nack.chunk, n;
+
+	if (p->type != MCAST_NACK || (rx = find_rx(e, p->sender)) == NULL)
+		return -ENOENT;
+	if (c >= e->cfg.nchunks || p->u.nack.frame_len != e->cfg.frame_len[c])
+		return -EINVAL;
+	rx->last_us = now_us;
+	if (e->need[c] == 1 || !passed(e, c))
+		return 0;
+	n = nslices(e, c);
+	if (e->need_mask[c] == NULL && (e->need_mask[c] = calloc(n, 1)) == NULL) {
+		need_whole(e, c);       /* no memory for a mask: send it all */
+		return 0;
+	}
+	for (uint16_t i = 0; i < p->u.nack.nranges; i++) {
+		const struct mcast_range *r = &p->u.nack.range[i];
+		for (uint32_t k = r->first; k < n && k - r->first < r->count; k++)
+			e->need_mask[c][k] = 1;
+	}
+	if (e->need[c] == 0)
+		e->nneeded++;
+	e->need[c] = 2;
+	e->last_need_us = now_us;
 	return 0;
 }
 
@@ -177,11 +252,16 @@ static void
 start_pass(struct mcast_engine *e)
 {
 	e->nqueue = 0;
-	for (uint32_t c = 0; c < e->cfg.nchunks; c++)
-		if (e->needed[c]) {
-			e->queue[e->nqueue++] = c;
-			e->needed[c] = false;
-		}
+	for (uint32_t c = 0; c < e->cfg.nchunks; c++) {
+		free(e->cur_mask[c]);
+		e->cur_mask[c] = NULL;
+		if (e->need[c] == 0)
+			continue;
+		e->queue[e->nqueue++] = c;
+		e->cur_mask[c] = e->need_mask[c];       /* NULL when needed whole */
+		e->need_mask[c] = NULL;
+		e->need[c] = 0;
+	}
 	e->nneeded = 0;
 	e->pos = e->offset = 0;
 	e->pass++;
@@ -242,6 +322,24 @@ next_idle(struct mcast_engine *e, uint64_t now_us, struct mcast_action *a)
 	a->at_us = e->last_end_us + END_EVERY_US;
 }
 
+/* Move to the next slice this pass carries (a repair pass carries only
+ * the slices asked for); pos == nqueue when the pass is through. */
+static void
+skip_unwanted(struct mcast_engine *e)
+{
+	while (e->pos < e->nqueue) {
+		uint32_t c = e->queue[e->pos];
+		const uint8_t *mask = e->cur_mask[c];
+		while (mask != NULL && e->offset < e->cfg.frame_len[c] &&
+		    !mask[e->offset / e->cfg.slice])
+			e->offset += e->cfg.slice;
+		if (e->offset < e->cfg.frame_len[c])
+			return;
+		e->offset = 0;
+		e->pos++;
+	}
+}
+
 /* The next slice of this pass, paced by the rate. */
 static void
 next_slice(struct mcast_engine *e, uint64_t now_us, struct mcast_action *a)
@@ -282,9 +380,13 @@ mcast_engine_next(struct mcast_engine *e, uint64_t now_us, struct mcast_action *
 	expire_receivers(e, now_us);
 	if (!e->idle && e->nrx > 0 && mcast_engine_active(e) == 0) {
 		e->pos = e->nqueue;     /* everyone is complete: no point going on */
+		for (uint32_t c = 0; c < e->cfg.nchunks; c++)
+			if (e->need[c] != 0)
+				need_whole(e, c), e->need[c] = 0;
 		e->nneeded = 0;
-		memset(e->needed, 0, e->cfg.nchunks * sizeof *e->needed);
 	}
+	if (!e->idle)
+		skip_unwanted(e);
 	if (!e->idle && e->pos >= e->nqueue) {
 		e->idle = true;
 		e->last_need_us = now_us;       /* give receivers time to answer */

@@ -4,17 +4,20 @@
  *
  * A session sends an image's chunks (their zstd frames, cut into slices)
  * in passes.  Pass 1 carries every chunk in order.  Receivers report, in
- * STATUS packets, the chunks they still need; needs for chunks this pass
+ * STATUS packets, the whole chunks they still need and, in NACKs, the
+ * slices missing from chunks they hold in part; needs for chunks this pass
  * has already gone past (or does not carry) are collected into the next
- * pass, which carries only those -- a late joiner gets what it missed
- * there, a receiver that lost packets gets its repairs.  When a pass ends
+ * pass, which carries only those slices -- a late joiner gets what it
+ * missed there, a receiver that lost packets gets just its repairs.  When a pass ends
  * with nothing asked for, the engine announces END and waits; it finishes
  * when every receiver is complete (or gone), when nobody asked for
  * anything for idle_end_us, or after max_passes.
  *
- * The rate follows the receivers: loss above 2% in a report cuts it by a
- * fifth (not below rate_min); a second with every receiver under 0.5%
- * raises it by a tenth (up to rate_max).  A receiver that cannot keep up
+ * The rate follows the receivers: when most of them (or the only one)
+ * report loss above 2%, it is congestion and the rate drops by a fifth
+ * (not below rate_min); one lossy link among several is not, and is served
+ * by repairs alone.  A second without such a cut raises it by a tenth (up
+ * to rate_max).  A receiver that cannot keep up
  * at the floor leaves (it says LEAVING and fetches the rest over HTTP) and
  * no longer counts. */
 #ifndef PXED_MCAST_ENGINE_H
@@ -62,6 +65,7 @@ struct mcast_receiver_info {
 	enum mcast_rstate state;
 	bool gone;                      /* timed out */
 	uint64_t last_us;
+	uint32_t loss_permille;         /* in its last report */
 };
 
 struct mcast_engine {
@@ -70,7 +74,9 @@ struct mcast_engine {
 	uint32_t *queue;                /* chunks of this pass, ascending */
 	uint32_t nqueue, pos, offset;   /* next slice: queue[pos] at offset */
 	uint32_t *pass_of;              /* pass in which a chunk was last sent */
-	bool *needed;                   /* for the next pass */
+	uint8_t *need;                  /* for the next pass: 0 no, 1 whole, 2 slices */
+	uint8_t **need_mask;            /* need 2: one byte per slice */
+	uint8_t **cur_mask;             /* this pass: the slices it carries (NULL: all) */
 	uint32_t nneeded;
 	uint64_t rate;
 	uint64_t next_us;               /* pacing: the next slice's time */
@@ -95,6 +101,10 @@ int mcast_engine_add_receiver(struct mcast_engine *e, uint64_t id, uint64_t now_
 
 /* A STATUS from a receiver; unknown ids are ignored (returns -ENOENT). */
 int mcast_engine_status(struct mcast_engine *e, const struct mcast_packet *p, uint64_t now_us);
+/* A NACK: slices of one chunk a receiver holds in part and still needs.
+ * -ENOENT for an unknown receiver, -EINVAL for a chunk or frame size that
+ * is not this image's. */
+int mcast_engine_nack(struct mcast_engine *e, const struct mcast_packet *p, uint64_t now_us);
 
 /* What to do now.  After a DATA or END action the caller sends it; the
  * engine has already accounted for it. */

@@ -186,17 +186,20 @@ static void
 read_status(struct mcast_session *s)
 {
 	uint8_t buf[2048];
-	struct mcast_packet p;
+	static struct mcast_packet p;   /* one sender thread per session: see below */
 
 	for (int i = 0; i < 256; i++) {
 		ssize_t n = recv(s->fd, buf, sizeof buf, MSG_DONTWAIT);
 		if (n < 0)
 			return;
-		if (mcast_parse(buf, (size_t)n, &p) < 0 || p.type != MCAST_STATUS ||
-		    p.session != s->id)
+		if (mcast_parse(buf, (size_t)n, &p) < 0 || p.session != s->id ||
+		    (p.type != MCAST_STATUS && p.type != MCAST_NACK))
 			continue;               /* not ours: ignored */
 		pthread_mutex_lock(&s->lock);
-		(void)mcast_engine_status(&s->eng, &p, now_us());
+		if (p.type == MCAST_STATUS)
+			(void)mcast_engine_status(&s->eng, &p, now_us());
+		else
+			(void)mcast_engine_nack(&s->eng, &p, now_us());
 		pthread_mutex_unlock(&s->lock);
 	}
 }

@@ -57,7 +57,8 @@ done
 # --- receivers on the segment ---------------------------------------------------
 for i in 1 2 3 4; do
 	lab_attach "pxr$i-$LAB_ID" r0 "192.0.2.1$i/24" || { not_ok "receiver namespace $i"; lab_finish; }
-	ctl host add "52:54:00:cc:01:0$i" "rx$i" >/dev/null
+	out=$(ctl host add "52:54:00:cc:01:0$i" "rx$i")
+	check "host rx$i added" has "$out" "name      rx$i"
 	truncate -s 128M "$W/rx$i.img"
 done
 # receiver 2 loses 5% of the multicast on the way in
@@ -139,6 +140,10 @@ for i in 1 2 3; do
 	n=$(sed -n 's/.* \([0-9]*\) chunks (.*came by multicast/\1/p' "$W/rx$i.log" | tail -1)
 	check "receiver $i: chunks came by multicast (${n:-0})" [ "${n:-0}" -gt 0 ]
 done
+check "receiver 2 (5% loss) got every chunk by multicast (repairs)" \
+	grep -q "every chunk received; 19 chunks" "$W/rx2.log"
+check "receiver 3 (late) got every chunk by multicast" \
+	grep -q "every chunk received; 19 chunks" "$W/rx3.log"
 check "room2's receiver got image2, not image1" disk_same_files "$W/src2" "$W/rx4.img"
 for _ in $(seq 1 50); do
 	out=$(ctl mcast show room1)

@@ -97,6 +97,9 @@ layout(const struct mcast_packet *p, uint8_t *out)
 		put32(out + AT_E_NEXT, p->u.end.next);
 		n = AT_E_NEXT + 4;
 		break;
+	case MCAST_NACK:
+		fail_msg("layout: NACK has its own test");
+		break;
 	}
 	put16(out + AT_BODY, (uint16_t)(n - MCAST_HEADER_LEN));
 	return n;
@@ -162,6 +165,9 @@ assert_packet_equal(const struct mcast_packet *a, const struct mcast_packet *b)
 		assert_int_equal(a->u.end.pass, b->u.end.pass);
 		assert_int_equal(a->u.end.final, b->u.end.final);
 		assert_int_equal(a->u.end.next, b->u.end.next);
+		break;
+	case MCAST_NACK:
+		fail_msg("compare: NACK has its own test");
 		break;
 	}
 }
@@ -366,7 +372,7 @@ static const struct bad_case bad_cases[] = {
 	{ "version 2", BASE_DATA, { { AT_VERSION, 1, 2 } } },
 	{ "version 255", BASE_END, { { AT_VERSION, 1, 255 } } },
 	{ "type 0", BASE_DATA, { { AT_TYPE, 1, 0 } } },
-	{ "type 4", BASE_END, { { AT_TYPE, 1, 4 } } },
+	{ "type 5", BASE_END, { { AT_TYPE, 1, 5 } } },
 	{ "type 255", BASE_STATUS, { { AT_TYPE, 1, 255 } } },
 	{ "type 0, header only", BASE_END, { { AT_TYPE, 1, 0 } }, .cut = MCAST_HEADER_LEN },
 	{ "DATA body length + 1", BASE_DATA, .body_delta = 1 },
@@ -578,7 +584,7 @@ test_build_refuses(void **state)
 
 	p = (struct mcast_packet){ .type = (enum mcast_type)0, .session = SESSION };
 	assert_int_equal(mcast_build(&p, buf, sizeof buf), 0);
-	p.type = (enum mcast_type)4;
+	p.type = (enum mcast_type)5;
 	assert_int_equal(mcast_build(&p, buf, sizeof buf), 0);
 }
 
@@ -602,6 +608,59 @@ test_build_unchecked_values(void **state)
 	assert_int_equal(parse_exact(buf, n), -EINVAL);
 }
 
+/* NACK: a round trip, every truncation, and what is refused. */
+static void
+test_nack(void **state)
+{
+	static struct mcast_packet p, back;
+	uint8_t buf[2048];
+	size_t len;
+
+	(void)state;
+	p = (struct mcast_packet){ .type = MCAST_NACK, .session = SESSION, .sender = 9 };
+	p.u.nack.chunk = 12;
+	p.u.nack.frame_len = 1400 * 10 + 7;
+	p.u.nack.nranges = 2;
+	p.u.nack.range[0] = (struct mcast_range){ 0, 3 };
+	p.u.nack.range[1] = (struct mcast_range){ 7, 4 };
+	len = mcast_build(&p, buf, sizeof buf);
+	assert_int_equal(len, MCAST_HEADER_LEN + 10 + 2 * 8);
+	assert_int_equal(mcast_parse(buf, len, &back), 0);
+	assert_int_equal(back.type, MCAST_NACK);
+	assert_int_equal(back.sender, 9);
+	assert_int_equal(back.u.nack.chunk, 12);
+	assert_int_equal(back.u.nack.frame_len, 1400 * 10 + 7);
+	assert_int_equal(back.u.nack.nranges, 2);
+	assert_int_equal(back.u.nack.range[1].first, 7);
+	assert_int_equal(back.u.nack.range[1].count, 4);
+	for (size_t cut = 0; cut < len; cut++)
+		assert_int_equal(mcast_parse(buf, cut, &back), -EINVAL);
+	/* the limits */
+	p.u.nack.range[1] = (struct mcast_range){ MCAST_SLICES_MAX - 1, 2 };
+	len = mcast_build(&p, buf, sizeof buf);
+	assert_int_equal(mcast_parse(buf, len, &back), -EINVAL);
+	p.u.nack.range[1] = (struct mcast_range){ 7, 0 };
+	len = mcast_build(&p, buf, sizeof buf);
+	assert_int_equal(mcast_parse(buf, len, &back), -EINVAL);
+	p.u.nack.range[1] = (struct mcast_range){ 7, 4 };
+	p.u.nack.frame_len = 0;
+	len = mcast_build(&p, buf, sizeof buf);
+	assert_int_equal(mcast_parse(buf, len, &back), -EINVAL);
+	p.u.nack.frame_len = MCAST_FRAME_MAX + 1;
+	len = mcast_build(&p, buf, sizeof buf);
+	assert_int_equal(mcast_parse(buf, len, &back), -EINVAL);
+	p.u.nack.frame_len = 5000;
+	p.u.nack.chunk = MCAST_CHUNKS_MAX;
+	len = mcast_build(&p, buf, sizeof buf);
+	assert_int_equal(mcast_parse(buf, len, &back), -EINVAL);
+	/* no ranges, too many ranges: not built */
+	p.u.nack.chunk = 1;
+	p.u.nack.nranges = 0;
+	assert_int_equal(mcast_build(&p, buf, sizeof buf), 0);
+	p.u.nack.nranges = MCAST_RANGES_MAX + 1;
+	assert_int_equal(mcast_build(&p, buf, sizeof buf), 0);
+}
+
 int
 main(void)
 {
@@ -614,6 +673,7 @@ main(void)
 		cmocka_unit_test(test_data_size_limit),
 		cmocka_unit_test(test_build_refuses),
 		cmocka_unit_test(test_build_unchecked_values),
+		cmocka_unit_test(test_nack),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
