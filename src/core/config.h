@@ -94,15 +94,12 @@ struct config {
 	unsigned tftp_max_rto_ms;
 	unsigned tftp_session_timeout;
 	bool tftp_case_fallback;
-	/* multicast TFTP: PXE MTFTP (43.1-5, port mtftp-port), RFC 2090 */
+	/* PXE MTFTP (43.1-5, port mtftp-port) */
 	struct config_list mtftp_file;  /* "FILE GROUP CPORT" */
 	unsigned mtftp_port;
 	unsigned mtftp_timeout;         /* 43.4: seconds to listen before opening */
 	unsigned mtftp_delay;           /* 43.5: seconds to listen before reopening */
 	bool mtftp;                     /* advertise 43.1-5 on every subnet */
-	bool tftp_multicast;            /* RFC 2090 option for every file */
-	char tftp_multicast_group[48];  /* "239.255.2.0/24" */
-	unsigned tftp_multicast_port;
 	unsigned http_max_connections;
 	unsigned http_max_per_ip;
 	unsigned http_timeout;

@@ -1,12 +1,9 @@
 #!/bin/bash
-# Multicast TFTP.  Several client namespaces share one segment (a bridge)
-# with pxed.
-#  PXE MTFTP (PXE 2.1, port 1759) with Debian's atftp --mget: three clients
-#  at once and one joining mid-pass; all files byte-identical; unicast TFTP
-#  of the same file; option 43.1-5 on the wire when mtftp is on for the
-#  subnet (BIOS PXE ROM only), absent when off.
-#  RFC 2090 (port 69, "multicast" option) with a small python3 client:
-#  master, silent and late clients, master rotation, byte-identical files.
+# PXE MTFTP (PXE 2.1, port 1759).  Five client namespaces share one segment
+# (a bridge) with pxed.  Debian's atftp --mget: three clients at once and
+# one joining mid-pass; all files byte-identical; an open during a pass is
+# not answered; unicast TFTP of the same file; option 43.1-5 on the wire
+# when mtftp is on for the subnet (BIOS PXE ROM only), absent when off.
 cd "$(dirname "$0")/../.." || exit 1
 LAB_ID=${LAB_ID:-mt$$}
 source tests/lib/lab.sh
