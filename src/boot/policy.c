@@ -242,6 +242,19 @@ apply_target(const char *target, struct in_addr next_server, const struct boot_c
 	}
 }
 
+/* PXE MTFTP only for BIOS PXE ROMs: EDK2 discards offers carrying 43.1-5
+ * (it has no MTFTP), and iPXE is given scripts. */
+static void
+decide_mtftp(const struct boot_rules *scope, const struct boot_client *c,
+    struct boot_decision *d)
+{
+	if (scope == NULL || scope->mtftp == NULL || d->kind != BOOT_TFTP ||
+	    !d->vendor_pxe_client || c->cls != BOOT_CLASS_BIOS)
+		return;
+	d->mtftp = mtftp_files_find(scope->mtftp, d->file);
+	d->mtftp_table = d->mtftp != NULL ? scope->mtftp : NULL;
+}
+
 void
 boot_decide(const struct boot_rules *global, const struct boot_rules *subnet,
     const struct boot_rules *host, const struct boot_client *c,
@@ -271,4 +284,5 @@ boot_decide(const struct boot_rules *global, const struct boot_rules *subnet,
 		return;
 	d->vendor_http_client = is_http_class(d->cls);
 	d->vendor_pxe_client = c->pxe_client && (d->kind == BOOT_TFTP || d->kind == BOOT_LOCAL);
+	decide_mtftp(subnet != NULL ? subnet : global, c, d);
 }

@@ -36,6 +36,7 @@
 #include <stdint.h>
 
 #include "dhcp/codec.h"
+#include "tftp/mtftp_files.h"
 
 enum boot_class {
 	BOOT_CLASS_NONE = -1,           /* not a network-boot client */
@@ -88,6 +89,9 @@ struct boot_rule {
 struct boot_rules {
 	struct boot_rule rule[BOOT_RULES_MAX];
 	size_t count;
+	/* Global and subnet rules: PXE MTFTP is advertised to clients of this
+	 * scope (the subnet's, else the global rules') when not NULL. */
+	const struct mtftp_files *mtftp;
 };
 
 /* Parse "CLASS TARGET" (also "CLASS=TARGET", the --boot flag form) and add
@@ -110,9 +114,14 @@ struct boot_decision {
 	bool vendor_pxe_client;         /* reply must carry 60 "PXEClient" */
 	const char *matched;            /* "host", "subnet", "global": for logs */
 	enum boot_class cls;
+	/* the TFTP file is also served by PXE MTFTP (43.1-5): a BIOS PXE ROM
+	 * in a scope with MTFTP on; both NULL otherwise */
+	const struct mtftp_files *mtftp_table;
+	const struct mtftp_file *mtftp;
 };
 
-/* Decide for client c.  host and subnet may be NULL.  next_server is the
+/* Decide for client c.  host and subnet may be NULL (subnet's mtftp, else
+ * global's, says whether MTFTP is advertised).  next_server is the
  * server's address on the client's subnet (for ${next-server}).  Pure. */
 void boot_decide(const struct boot_rules *global, const struct boot_rules *subnet,
     const struct boot_rules *host, const struct boot_client *c,

@@ -72,6 +72,17 @@ static const struct setting settings[] = {
 	    "abort a TFTP transfer after this many seconds without progress"),
 	S("tftp-case-fallback", T_BOOL, tftp_case_fallback, 0, 0, "yes",
 	    "try a case-insensitive match when a file is missing (Windows clients)"),
+	S("mtftp-file", T_LIST, mtftp_file, 0, 0, "",
+	    "PXE MTFTP for a boot file: 'FILE GROUP CPORT', e.g. undionly.kpxe 239.255.1.2 3001 "
+	    "(repeatable)"),
+	S("mtftp-port", T_UINT, mtftp_port, 0, 65535, "1759",
+	    "PXE MTFTP server port, where clients open (43.3; 0 disables MTFTP)"),
+	S("mtftp-timeout", T_UINT, mtftp_timeout, 0, 255, "1",
+	    "seconds a PXE client listens before opening an MTFTP transfer (43.4)"),
+	S("mtftp-delay", T_UINT, mtftp_delay, 0, 255, "1",
+	    "seconds a PXE client listens before reopening an MTFTP transfer (43.5)"),
+	S("mtftp", T_BOOL, mtftp, 0, 0, "no",
+	    "advertise MTFTP (option 43.1-5) to BIOS PXE clients on every subnet"),
 	S("http-max-connections", T_UINT, http_max_connections, 1, 65536, "512",
 	    "concurrent HTTP connections"),
 	S("http-max-per-ip", T_UINT, http_max_per_ip, 0, 65536, "64",
@@ -147,6 +158,8 @@ static const struct setting subnet_settings[] = {
 	SN("exclude", T_LIST, exclude, 0, 0, "", "address or FIRST-LAST never leased"),
 	SN("next-server", T_ADDR, next_server, 0, 0, "",
 	    "boot server address (default: pxed's address on the subnet)"),
+	SN("mtftp", T_BOOL, mtftp, 0, 0, "no",
+	    "advertise MTFTP (option 43.1-5) to BIOS PXE clients on this subnet"),
 };
 
 /* [host MAC] */

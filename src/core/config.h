@@ -48,6 +48,7 @@ struct config_subnet {
 	struct config_list boot;        /* "CLASS TARGET" */
 	struct config_list exclude;     /* "ADDR" or "FIRST-LAST" */
 	struct in_addr next_server;     /* 0: the server's address on the subnet */
+	bool mtftp;                     /* advertise PXE MTFTP (43.1-5) here */
 };
 
 /* [relay ID]: requests relayed with option 82 whose circuit id (or, with
@@ -93,6 +94,12 @@ struct config {
 	unsigned tftp_max_rto_ms;
 	unsigned tftp_session_timeout;
 	bool tftp_case_fallback;
+	/* PXE MTFTP (43.1-5, port mtftp-port) */
+	struct config_list mtftp_file;  /* "FILE GROUP CPORT" */
+	unsigned mtftp_port;
+	unsigned mtftp_timeout;         /* 43.4: seconds to listen before opening */
+	unsigned mtftp_delay;           /* 43.5: seconds to listen before reopening */
+	bool mtftp;                     /* advertise 43.1-5 on every subnet */
 	unsigned http_max_connections;
 	unsigned http_max_per_ip;
 	unsigned http_timeout;

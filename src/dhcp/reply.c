@@ -69,6 +69,19 @@ cand_config(struct candidates *c, const struct reply_params *rp)
 		cand_put(c, DHCP_OPT_HOSTNAME, rp->hostname, strlen(rp->hostname));
 }
 
+/* PXE MTFTP (43.1-5) when the decision says the file is served so. */
+static void
+vendor_mtftp(const struct boot_decision *d, struct pxe_vendor *v)
+{
+	if (d->mtftp == NULL || d->mtftp_table == NULL)
+		return;
+	v->mtftp_ip = d->mtftp->group;
+	v->mtftp_cport = d->mtftp->cport;
+	v->mtftp_sport = d->mtftp_table->sport;
+	v->mtftp_timeout = d->mtftp_table->timeout;
+	v->mtftp_delay = d->mtftp_table->delay;
+}
+
 /* Boot options.  The BOOTP header's file and siaddr are filled too unless
  * rp->omit_header_boot (firmware quirk (d) in boot/quirks.c: legacy ROMs
  * read only the header). */
@@ -101,10 +114,13 @@ cand_boot(struct candidates *c, struct dhcp_builder *b, const struct dhcp_messag
 		cand_put(c, DHCP_OPT_TFTP_SERVER, server, strlen(server));
 	}
 	if (d->vendor_pxe_client) {
-		struct pxe_vendor direct = { .discovery_control = 0x08 };
-		const struct pxe_vendor *v = rp->pxe != NULL ? rp->pxe
-		    : rp->pxe_direct ? &direct : NULL;
-		size_t n = v != NULL ? pxe_vendor_build(v, vendor, sizeof vendor) : 0;
+		struct pxe_vendor v = { .discovery_control = 0x08 };
+		if (rp->pxe != NULL)
+			v = *rp->pxe;
+		if (rp->pxe == NULL && !rp->pxe_direct)
+			return;
+		vendor_mtftp(d, &v);
+		size_t n = pxe_vendor_build(&v, vendor, sizeof vendor);
 		if (n > 0)
 			cand_put(c, DHCP_OPT_VENDOR, vendor, n);
 	}

@@ -14,6 +14,11 @@
 #include "core/log.h"
 #include "core/util.h"
 #include "store/store.h"
+#include "tftp/mtftp_files.h"
+
+/* The PXE MTFTP files (mtftp-file), for option 43.1-5: built once with the
+ * subnets; boot rules of scopes with MTFTP on point here. */
+static struct mtftp_files mtftp_table;
 
 static int
 parse_addr(const char *text, size_t len, uint32_t *out)
@@ -176,6 +181,7 @@ subnet_from_section(struct dhcp_server *srv, const struct config_subnet *c, char
 		if (subnet_range(sn, c->exclude.item[i], true, err, err_size) != 0)
 			return -EINVAL;
 	sn->proxy = c->proxy || (cfg->proxy && !sn->has_pool);
+	sn->boot.mtftp = (c->mtftp || cfg->mtftp) && cfg->mtftp_port != 0 ? &mtftp_table : NULL;
 	return rules_add_all(&sn->boot, c->boot.item, c->boot.count, sn->name, err, err_size);
 }
 
@@ -292,6 +298,9 @@ dhcp_subnets_build(struct dhcp_server *srv, char *err, size_t err_size)
 	const struct config *cfg = &srv->cfg;
 	char msg[256];
 
+	if (mtftp_files_build(cfg, &mtftp_table, err, err_size) != 0)
+		return -EINVAL;
+	srv->boot.mtftp = cfg->mtftp && cfg->mtftp_port != 0 ? &mtftp_table : NULL;
 	for (size_t i = 0; i < cfg->boot.count; i++) {
 		if (boot_rules_add(&srv->boot, cfg->boot.item[i], msg, sizeof msg) != 0) {
 			snprintf(err, err_size, "boot %s: %s", cfg->boot.item[i], msg);
@@ -321,6 +330,7 @@ dhcp_subnets_build(struct dhcp_server *srv, char *err, size_t err_size)
 			return -EINVAL;
 		}
 		str_copy(r->id, c->name, sizeof r->id);
+		r->boot.mtftp = srv->boot.mtftp;
 		r->remote_id = strcmp(c->match, "remote-id") == 0;
 		if (rules_add_all(&r->boot, c->boot.item, c->boot.count, c->name, err, err_size))
 			return -EINVAL;

@@ -81,6 +81,16 @@ open_one(struct listeners *l, const struct config *cfg, int family, const char *
 		else
 			log_warn("tftp: no IPv6 listener: %s", strerror(-fd));
 	}
+	if (family == AF_INET && cfg->mtftp_port != 0 && cfg->mtftp_file.count > 0 &&
+	    l->mtftp_count < LISTENERS_MAX) {
+		fd = tftp_listen_socket(family, addr, cfg->mtftp_port, ifname);
+		if (fd < 0) {
+			log_error("mtftp: cannot listen on %s port %u: %s", shown, cfg->mtftp_port,
+			    strerror(-fd));
+			return fd;
+		}
+		l->mtftp[l->mtftp_count++] = fd;
+	}
 	if (cfg->http_port != 0 && l->tcp_count < LISTENERS_MAX) {
 		fd = tcp_listen_socket(family, addr, cfg->http_port, ifname);
 		if (fd < 0 && !optional) {
@@ -134,5 +144,7 @@ listeners_close(struct listeners *l)
 		close(l->udp[i]);
 	for (size_t i = 0; i < l->tcp_count; i++)
 		close(l->tcp[i]);
-	l->udp_count = l->tcp_count = 0;
+	for (size_t i = 0; i < l->mtftp_count; i++)
+		close(l->mtftp[i]);
+	l->udp_count = l->tcp_count = l->mtftp_count = 0;
 }

@@ -11,6 +11,8 @@
 struct listeners {
 	int udp[LISTENERS_MAX];         /* TFTP */
 	size_t udp_count;
+	int mtftp[LISTENERS_MAX];       /* PXE MTFTP opens (IPv4) */
+	size_t mtftp_count;
 	int tcp[LISTENERS_MAX];         /* HTTP */
 	size_t tcp_count;
 };

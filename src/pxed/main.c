@@ -25,6 +25,7 @@
 #include "http/server.h"
 #include "pxed/listen.h"
 #include "store/store.h"
+#include "tftp/mtftp_files.h"
 #include "tftp/server.h"
 
 #include "core/version.h"
@@ -180,9 +181,11 @@ start_services(struct daemon *d)
 
 	memcpy(tcfg.listen_fds, d->listeners.udp, sizeof(int) * d->listeners.udp_count);
 	tcfg.listen_count = d->listeners.udp_count;
+	memcpy(tcfg.mtftp_fds, d->listeners.mtftp, sizeof(int) * d->listeners.mtftp_count);
+	tcfg.mtftp_count = d->listeners.mtftp_count;
 	memcpy(hcfg.listen_fds, d->listeners.tcp, sizeof(int) * d->listeners.tcp_count);
 	hcfg.listen_count = d->listeners.tcp_count;
-	if (tcfg.listen_count > 0) {
+	if (tcfg.listen_count > 0 || tcfg.mtftp_count > 0) {
 		rc = tftp_server_start(&d->tftp, d->loop, &tcfg, &d->cfg);
 		if (rc != 0)
 			return rc;
@@ -328,6 +331,11 @@ load_config(struct daemon *d, int argc, char **argv)
 		return 0;
 	}
 	if (config_load(&d->cfg, &d->args, err, sizeof err) != 0) {
+		fprintf(stderr, "pxed: %s\n", err);
+		return 1;
+	}
+	static struct mtftp_files mtftp;
+	if (mtftp_files_build(&d->cfg, &mtftp, err, sizeof err) != 0) {
 		fprintf(stderr, "pxed: %s\n", err);
 		return 1;
 	}

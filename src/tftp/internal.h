@@ -76,6 +76,7 @@ struct tftp_server {
 	struct tftp_session *sessions;
 	size_t session_count;
 	bool stopping;
+	struct mtftp_server *mtftp;         /* PXE MTFTP (mtftp.c), or NULL */
 	uint8_t *scratch;                   /* TFTP_SCRATCH_SIZE, shared by sessions */
 	uint8_t rxbuf[TFTP_RECV_BATCH][TFTP_PACKET_MAX + 1];
 };
@@ -109,7 +110,15 @@ struct tftp_limits;
 void tftp_limits_from_config(const struct config *cfg, unsigned mtu, int family,
     struct tftp_limits *lim);
 
+/* mtftp.c: PXE MTFTP on the mtftp-port sockets (tcfg.mtftp_fds) */
+struct mtftp_server;
+int tftp_mtftp_start(struct tftp_server *srv);
+void tftp_mtftp_stop(struct tftp_server *srv);
+
 /* server.c */
+/* Local address and interface a datagram was sent to, from IP_PKTINFO. */
+void tftp_local_from_cmsg(struct msghdr *msg, int family, struct sockaddr_storage *local,
+    unsigned *ifindex);
 void tftp_observe(struct tftp_session *s, const char *kind, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 void tftp_server_session_gone(struct tftp_server *srv, struct tftp_session *s);

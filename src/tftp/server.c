@@ -107,9 +107,8 @@ interface_mtu(int sock, unsigned ifindex)
 	return (unsigned)ifr.ifr_mtu;
 }
 
-/* Local address and interface the datagram was sent to, from IP_PKTINFO. */
-static void
-local_from_cmsg(struct msghdr *msg, int family, struct sockaddr_storage *local,
+void
+tftp_local_from_cmsg(struct msghdr *msg, int family, struct sockaddr_storage *local,
     unsigned *ifindex)
 {
 	memset(local, 0, sizeof *local);
@@ -213,7 +212,7 @@ handle_request(struct tftp_server *srv, int lfd, const uint8_t *buf, size_t len,
 		tftp_send_error_to(lfd, peer, peer_len, TFTP_ERR_UNDEFINED, refusal);
 		return;
 	}
-	local_from_cmsg(msg, peer->ss_family, &local, &ifindex);
+	tftp_local_from_cmsg(msg, peer->ss_family, &local, &ifindex);
 	unsigned mtu = interface_mtu(lfd, ifindex);
 	if (req.op == TFTP_RRQ)
 		rc = tftp_session_start_read(srv, &req, peer, peer_len, &local, mtu);
@@ -304,6 +303,11 @@ tftp_server_start(struct tftp_server **out, uv_loop_t *loop,
 		uv_poll_start(&srv->listen_poll[i], UV_READABLE, listener_readable);
 	}
 	srv->listen_count = tcfg->listen_count;
+	int rc = tftp_mtftp_start(srv);
+	if (rc != 0) {
+		tftp_server_stop(srv);
+		return rc;
+	}
 	*out = srv;
 	return 0;
 }
@@ -331,6 +335,7 @@ tftp_server_stop(struct tftp_server *srv)
 	if (srv == NULL)
 		return;
 	srv->stopping = true;
+	tftp_mtftp_stop(srv);
 	while (srv->sessions != NULL)
 		tftp_session_close(srv->sessions, false, "server shutting down");
 	size_t n = srv->listen_count;

@@ -16,6 +16,8 @@ struct tftp_server;
 struct tftp_server_config {
 	int listen_fds[TFTP_LISTEN_MAX];  /* bound UDP sockets (IP_PKTINFO on) */
 	size_t listen_count;
+	int mtftp_fds[TFTP_LISTEN_MAX];   /* PXE MTFTP opens (mtftp-port), IPv4 */
+	size_t mtftp_count;
 	const struct files_root *root;
 	int write_dirfd;                  /* -1: uploads refused */
 	/* Told of each transfer's start, end and failure (kind "tftp-start",
