@@ -26,11 +26,10 @@ mcast_engine_init(struct mcast_engine *e, const struct mcast_engine_config *cfg,
 	if (e->cfg.max_passes == 0)
 		e->cfg.max_passes = 64;
 	e->queue = calloc(cfg->nchunks, sizeof *e->queue);
-	e->pass_of = calloc(cfg->nchunks, sizeof *e->pass_of);
 	e->need = calloc(cfg->nchunks, sizeof *e->need);
 	e->need_mask = calloc(cfg->nchunks, sizeof *e->need_mask);
 	e->cur_mask = calloc(cfg->nchunks, sizeof *e->cur_mask);
-	if (e->queue == NULL || e->pass_of == NULL || e->need == NULL || e->need_mask == NULL ||
+	if (e->queue == NULL || e->need == NULL || e->need_mask == NULL ||
 	    e->cur_mask == NULL) {
 		mcast_engine_free(e);
 		return -ENOMEM;
@@ -56,11 +55,10 @@ mcast_engine_free(struct mcast_engine *e)
 			free(e->cur_mask[c]);
 	}
 	free(e->queue);
-	free(e->pass_of);
 	free(e->need);
 	free(e->need_mask);
 	free(e->cur_mask);
-	e->queue = e->pass_of = NULL;
+	e->queue = NULL;
 	e->need = NULL;
 	e->need_mask = e->cur_mask = NULL;
 }
@@ -116,14 +114,22 @@ mcast_engine_active(const struct mcast_engine *e)
 	return n;
 }
 
-/* Has this pass already gone past chunk c (or does it not carry it)? */
+static int
+u32_cmp(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Has this pass already gone past chunk c (or does it not carry it)?  The
+ * chunk in flight and the ones still ahead in the queue are not past. */
 static bool
 passed(const struct mcast_engine *e, uint32_t c)
 {
-	if (e->idle || e->pass_of[c] != e->pass)
+	if (e->idle || e->pos >= e->nqueue)
 		return true;
-	/* sent in this pass: past it unless it is the chunk in flight */
-	return !(e->pos < e->nqueue && e->queue[e->pos] == c);
+	return bsearch(&c, e->queue + e->pos, e->nqueue - e->pos, sizeof c, u32_cmp) == NULL;
 }
 
 static void
@@ -311,7 +317,8 @@ next_idle(struct mcast_engine *e, uint64_t now_us, struct mcast_action *a)
 	}
 	if (e->nneeded > 0) {
 		start_pass(e);
-		act_end(e, now_us, false, a);   /* tell the next pass's size */
+		act_end(e, now_us, false, a);
+		a->next = e->nqueue;            /* tell the next pass's size */
 		return;
 	}
 	if (now_us - e->last_end_us >= END_EVERY_US) {
@@ -361,7 +368,6 @@ next_slice(struct mcast_engine *e, uint64_t now_us, struct mcast_action *a)
 	a->offset = e->offset;
 	a->len = len;
 	a->pass = e->pass;
-	e->pass_of[c] = e->pass;
 	if (e->next_us < now_us)
 		e->next_us = now_us;
 	e->next_us += (uint64_t)len * 1000000 / e->rate;

@@ -73,7 +73,6 @@ struct mcast_engine {
 	uint16_t pass;
 	uint32_t *queue;                /* chunks of this pass, ascending */
 	uint32_t nqueue, pos, offset;   /* next slice: queue[pos] at offset */
-	uint32_t *pass_of;              /* pass in which a chunk was last sent */
 	uint8_t *need;                  /* for the next pass: 0 no, 1 whole, 2 slices */
 	uint8_t **need_mask;            /* need 2: one byte per slice */
 	uint8_t **cur_mask;             /* this pass: the slices it carries (NULL: all) */
