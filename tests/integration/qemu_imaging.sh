@@ -115,6 +115,37 @@ for ev in '"tftp-done"' '"boot-script"' '"http-done".*bootenv/vmlinuz' '"http-do
 	check "UEFI deploy: the boot timeline has $ev" grep -qE -- "$ev" <<<"$TL"
 done
 
+# --- multicast: two machines (BIOS and UEFI) deploy the image at once -----------
+M1=52:54:00:de:00:11
+M2=52:54:00:de:00:12
+ctl host add $M1 room-a >/dev/null
+ctl host add $M2 room-b >/dev/null
+truncate -s 256M "$W/blank-a.img"
+truncate -s 256M "$W/blank-b.img"
+out=$(ctl task deploy --multicast lab --min-receivers 2 --start-after 120 --rate-mbit 200 \
+	golden room-a room-b)
+check "multicast session created for two machines" grep -q "session lab: image golden, waiting" <<<"$out"
+vm_start ma bios $M1 "$VM_SECS" "$W/blank-a.img" || exit 1
+vm_start mb uefi $M2 "$VM_SECS" "$W/blank-b.img" || exit 1
+sa=$(wait_task 4 "$VM_SECS")
+sb=$(wait_task 5 "$VM_SECS")
+check "multicast: the BIOS machine's task is done ($sa, $(vm_elapsed ma)s)" eq "$sa" done
+check "multicast: the UEFI machine's task is done ($sb, $(vm_elapsed mb)s)" eq "$sb" done
+wait_vm ma 60
+wait_vm mb 60
+vm_stop ma
+vm_stop mb
+out=$(ctl mcast show lab)
+echo "$out" | sed 's/^/# /'
+check "multicast: the session finished with both receivers complete" \
+	bash -c "grep -q finished <<<'$out' && [ \$(grep -c complete <<<'$out') -eq 2 ]"
+for v in a b; do
+	check "multicast: machine $v's tables identical" disk_tables_equal "$W/source.img" "$W/blank-$v.img"
+	check "multicast: machine $v's files identical" disk_same_files "$SRC" "$W/blank-$v.img"
+done
+check "multicast: the chunks came by multicast (serial logs)" \
+	bash -c "grep -aq 'every chunk received' '$(vm_serial ma)' && grep -aq 'every chunk received' '$(vm_serial mb)'"
+
 # --- no task: local boot ------------------------------------------------------
 r=$(in_cli timeout 10 curl -sS "http://$LAB_SRV_IP/api/v1/boot/52-54-00-de-00-02.ipxe")
 check "with no task left, the script boots the local disk" grep -q '^exit' <<<"$r"
@@ -122,7 +153,7 @@ check "with no task left, the script boots the local disk" grep -q '^exit' <<<"$
 check "pxed stops cleanly" pxed_stop
 check "sanitizer clean" pxed_log_clean
 if [ "$LAB_FAILED" -ne 0 ]; then
-	for v in cap dep; do
+	for v in cap dep ma mb; do
 		echo "--- serial $v (tail) ---"
 		vm_serial_text "$v" | grep -v '^ *$' | tail -25
 	done
