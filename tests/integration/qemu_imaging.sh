@@ -127,8 +127,8 @@ out=$(ctl task deploy --multicast lab --min-receivers 2 --start-after 120 --rate
 check "multicast session created for two machines" grep -q "session lab: image golden, waiting" <<<"$out"
 vm_start ma bios $M1 "$VM_SECS" "$W/blank-a.img" || exit 1
 vm_start mb uefi $M2 "$VM_SECS" "$W/blank-b.img" || exit 1
-sa=$(wait_task 4 "$VM_SECS")
-sb=$(wait_task 5 "$VM_SECS")
+sa=$(wait_task 3 "$VM_SECS")
+sb=$(wait_task 4 "$VM_SECS")
 check "multicast: the BIOS machine's task is done ($sa, $(vm_elapsed ma)s)" eq "$sa" done
 check "multicast: the UEFI machine's task is done ($sb, $(vm_elapsed mb)s)" eq "$sb" done
 wait_vm ma 60
