@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "agent/agent.h"
+#include "image/disk.h"
 
 static int
 disk_size_get(int fd, uint64_t *size)
@@ -40,21 +41,7 @@ disk_open(struct agent *ag, int flags)
 int
 pread_full(int fd, void *buf, size_t len, uint64_t offset)
 {
-	char *p = buf;
-
-	while (len > 0) {
-		ssize_t n = pread(fd, p, len, (off_t)offset);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			return -ENODATA;
-		p += n;
-		len -= (size_t)n;
-		offset += (uint64_t)n;
-	}
-	return 0;
+	return image_pread(fd, buf, len, offset);
 }
 
 int

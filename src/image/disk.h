@@ -92,6 +92,10 @@ int disk_read_layout(int fd, struct disk_layout *out, char *err, size_t errlen);
 
 const char *fs_kind_name(enum fs_kind kind);
 
+/* Read exactly len bytes at offset, retrying short reads and EINTR.
+ * 0, -EIO at the end of the file, or a negative errno. */
+int image_pread(int fd, void *buf, size_t len, uint64_t offset);
+
 /* Probes the filesystem in [offset, offset+length) of fd and appends the
  * bytes it uses (absolute offsets) to out, in ascending order: ext2/3/4 from
  * libext2fs block bitmaps, NTFS from libntfs-3g's cluster bitmap, FAT12/16/32

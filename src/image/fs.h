@@ -13,10 +13,6 @@
 void image_error(char *err, size_t errlen, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-/* Read exactly len bytes at offset, retrying short reads and EINTR.
- * 0, -EIO at the end of the file, or a negative errno. */
-int image_pread(int fd, void *buf, size_t len, uint64_t offset);
-
 /* Each appends the used bytes of the filesystem in [offset, offset+length)
  * of fd to out, in ascending order, and returns 0 or a negative errno with
  * a message in err. */

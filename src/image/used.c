@@ -32,26 +32,6 @@ image_error(char *err, size_t errlen, const char *fmt, ...)
 	va_end(ap);
 }
 
-int
-image_pread(int fd, void *buf, size_t len, uint64_t offset)
-{
-	uint8_t *p = buf;
-
-	while (len > 0) {
-		ssize_t n = pread(fd, p, len, (off_t)offset);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			return -EIO;
-		p += n;
-		len -= (size_t)n;
-		offset += (uint64_t)n;
-	}
-	return 0;
-}
-
 const char *
 fs_kind_name(enum fs_kind kind)
 {

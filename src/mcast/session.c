@@ -215,8 +215,7 @@ static const uint8_t *
 frame_get(struct mcast_session *s, struct frame_cache *fc, uint32_t c)
 {
 	char rel[128];
-	size_t off = 0;
-	int fd;
+	int fd, rc;
 
 	if (fc->valid && fc->chunk == c)
 		return fc->data;
@@ -225,14 +224,9 @@ frame_get(struct mcast_session *s, struct frame_cache *fc, uint32_t c)
 	fd = openat(s->cfg.repo->dirfd, rel, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return NULL;
-	while (off < s->frame_len[c]) {
-		ssize_t n = pread(fd, fc->data + off, s->frame_len[c] - off, (off_t)off);
-		if (n <= 0)
-			break;
-		off += (size_t)n;
-	}
+	rc = image_pread(fd, fc->data, s->frame_len[c], 0);
 	close(fd);
-	if (off != s->frame_len[c])
+	if (rc < 0)
 		return NULL;
 	fc->chunk = c;
 	fc->valid = true;

@@ -9,6 +9,7 @@
 LAB_ID=${LAB_ID:-im$$}
 source "$(dirname "$0")/../lib/lab.sh"
 source "$(dirname "$0")/../lib/disk.sh"
+source "$(dirname "$0")/../lib/api.sh"
 
 PXECTL=${PXECTL:-build/asan/pxectl}
 AGENT=${PXE_AGENT:-build/asan/pxe-agent}
@@ -17,10 +18,6 @@ W=$LAB_DIR/work
 mkdir -p "$W"
 URL=http://$LAB_SRV_IP
 MAC=52:54:00:bb:00:01
-eq() { [ "$1" = "$2" ] || { echo "# got '$1', expected '$2'"; return 1; }; }
-has() { grep -q -- "$2" <<<"$1" || { echo "# '$2' not in: $1"; return 1; }; }
-ctl() { in_cli timeout 30 "$PXECTL" --server "$URL" --token-file "$LAB_DIR/state/api-token" "$@"; }
-json() { in_cli timeout 10 curl -sS "$URL$1" | python3 -c "import json,sys; v=json.load(sys.stdin); print(v$2)"; }
 # task TYPE ARGS...: create a task for $MAC and print the task token its
 # boot script carries.
 task() {

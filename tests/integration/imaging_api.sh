@@ -7,6 +7,7 @@
 # leaves nothing behind, persistence across a restart.
 LAB_ID=${LAB_ID:-ia$$}
 source "$(dirname "$0")/../lib/lab.sh"
+source "$(dirname "$0")/../lib/api.sh"
 
 PXECTL=${PXECTL:-build/asan/pxectl}
 lab_up || { echo "not ok - lab_up"; exit 1; }
@@ -15,8 +16,6 @@ mkdir -p "$OUT"
 URL=http://$LAB_SRV_IP
 MAC=52:54:00:aa:00:01
 MAC2=52:54:00:aa:00:02
-eq() { [ "$1" = "$2" ] || { echo "# got '$1', expected '$2'"; return 1; }; }
-has() { grep -q -- "$2" <<<"$1" || { echo "# '$2' not in: $1"; return 1; }; }
 
 # api METHOD PATH [TOKEN] [curl args...]: prints "STATUS BODY"
 api() {
@@ -30,7 +29,6 @@ api() {
 code() { echo "${1%% *}"; }
 body() { echo "${1#* }"; }
 jget() { python3 -c 'import json,sys; v=json.loads(sys.argv[1]); print(eval("v"+sys.argv[2]))' "$(body "$1")" "$2"; }
-ctl() { in_cli timeout 30 "$PXECTL" --server "$URL" --token-file "$LAB_DIR/state/api-token" "$@"; }
 
 pxed_start || { echo "not ok - pxed_start"; exit 1; }
 

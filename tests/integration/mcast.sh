@@ -10,6 +10,7 @@
 LAB_ID=${LAB_ID:-mc$$}
 source "$(dirname "$0")/../lib/lab.sh"
 source "$(dirname "$0")/../lib/disk.sh"
+source "$(dirname "$0")/../lib/api.sh"
 
 PXECTL=${PXECTL:-build/asan/pxectl}
 AGENT=${PXE_AGENT:-build/asan/pxe-agent}
@@ -17,17 +18,6 @@ lab_up || { echo "not ok - lab_up"; exit 1; }
 W=$LAB_DIR/work
 mkdir -p "$W"
 URL=http://$LAB_SRV_IP
-eq() { [ "$1" = "$2" ] || { echo "# got '$1', expected '$2'"; return 1; }; }
-has() { grep -q -- "$2" <<<"$1" || { echo "# '$2' not in: $1"; return 1; }; }
-ctl() { in_cli timeout 30 "$PXECTL" --server "$URL" --token-file "$LAB_DIR/state/api-token" "$@"; }
-json() { in_cli timeout 10 curl -sS "$URL$1" | python3 -c "import json,sys; v=json.load(sys.stdin); print(v$2)"; }
-token_of() {    # MAC: the task token from the host's boot script
-	in_cli timeout 10 curl -sS "$URL/api/v1/boot/$1.ipxe" |
-		sed -n 's/.*pxed\.token=\([0-9a-f]*\).*/\1/p'
-}
-task_of() {     # MAC: the id of the host's task
-	json "/api/v1/hosts/$1" '["task"]["id"]'
-}
 # agent NS TOKEN TASK DISK LOG: pxe-agent in namespace NS, in the background
 agent_bg() {
 	ip netns exec "$1" timeout 300 "$AGENT" --server "$URL" --token "$2" --task "$3" \

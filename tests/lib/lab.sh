@@ -212,10 +212,13 @@ lab_netns() {
 }
 
 # lab_bridge: put the server's s0 into a bridge br0 that holds 192.0.2.1
-# (once), so that lab_attach can add more hosts to the segment.
+# (once), so that lab_attach can add more hosts to the segment.  br0 gets a
+# fixed MAC: a bridge takes the lowest MAC of its ports otherwise, and
+# changes it as ports come and go, and neighbours that cached the old one
+# lose 192.0.2.1 until their ARP entry expires (tens of seconds).
 lab_bridge() {
 	ip -n "$LAB_SRV" link show br0 >/dev/null 2>&1 && return 0
-	ip -n "$LAB_SRV" link add br0 type bridge || return 1
+	ip -n "$LAB_SRV" link add br0 address 02:00:00:00:02:01 type bridge || return 1
 	ip -n "$LAB_SRV" link set br0 type bridge forward_delay 0 stp_state 0
 	ip -n "$LAB_SRV" addr del $LAB_SRV_IP/24 dev s0
 	ip -n "$LAB_SRV" link set s0 master br0

@@ -1,0 +1,18 @@
+# Helpers for tests that drive pxed's REST API from the client namespace
+# (bash, sourced after lab.sh).  URL defaults to http://$LAB_SRV_IP.
+PXECTL=${PXECTL:-build/asan/pxectl}
+URL=${URL:-http://$LAB_SRV_IP}
+
+eq() { [ "$1" = "$2" ] || { echo "# got '$1', expected '$2'"; return 1; }; }
+has() { grep -q -- "$2" <<<"$1" || { echo "# '$2' not in: $1"; return 1; }; }
+# ctl ARGS...: pxectl with the server's API token
+ctl() { in_cli timeout 30 "$PXECTL" --server "$URL" --token-file "$LAB_DIR/state/api-token" "$@"; }
+# json PATH EXPR: a field of a GET answer, e.g. json /api/v1/tasks/1 '["state"]'
+json() { in_cli timeout 10 curl -sS "$URL$1" | python3 -c "import json,sys; v=json.load(sys.stdin); print(v$2)"; }
+# token_of MAC: the task token the host's boot script carries
+token_of() {
+	in_cli timeout 10 curl -sS "$URL/api/v1/boot/$1.ipxe" |
+		sed -n 's/.*pxed\.token=\([0-9a-f]*\).*/\1/p'
+}
+# task_of MAC: the id of the host's active task
+task_of() { json "/api/v1/hosts/$1" '["task"]["id"]'; }
