@@ -49,6 +49,8 @@ struct rx {
 	int fd;
 	struct sockaddr_in control;
 	struct slot slot[SLOTS];
+	uint8_t *queued;                /* per chunk: whole, waiting for its check and
+	                                 * write (guarded by lock) */
 	/* the write queue */
 	pthread_mutex_t qlock;
 	pthread_cond_t qcond;
@@ -130,15 +132,22 @@ write_frame(struct rx *x, struct slot *s, uint8_t *plain)
 	if (n != (long)c->length) {
 		sha256_hex(c->sha256, hex);
 		journal_info("multicast: chunk %s failed its check: asked again", hex);
+		pthread_mutex_lock(x->lock);
+		x->queued[s->chunk] = 0;
+		pthread_mutex_unlock(x->lock);
 		return;
 	}
 	rc = pwrite_full(x->ag->fd, plain, c->length, c->offset);
 	if (rc < 0) {
 		agent_fail(x->ag, "%s: write at %" PRIu64 ": %s", x->ag->disk, c->offset,
 		    strerror(-rc));
+		pthread_mutex_lock(x->lock);
+		x->queued[s->chunk] = 0;
+		pthread_mutex_unlock(x->lock);
 		return;
 	}
 	pthread_mutex_lock(x->lock);
+	x->queued[s->chunk] = 0;
 	if (!resume_is_done(x->r, s->chunk)) {
 		resume_mark(x->r, s->chunk);
 		x->from_mcast++;
@@ -180,6 +189,9 @@ writer_main(void *arg)
 static void
 queue_frame(struct rx *x, struct slot *s)
 {
+	pthread_mutex_lock(x->lock);
+	x->queued[s->chunk] = 1;        /* not needed any more, unless its check fails */
+	pthread_mutex_unlock(x->lock);
 	pthread_mutex_lock(&x->qlock);
 	while (x->qlen == QUEUE)
 		pthread_cond_wait(&x->qcond, &x->qlock);
@@ -200,12 +212,16 @@ slot_free(struct slot *s)
 	memset(s, 0, sizeof *s);
 }
 
-/* The slot reassembling chunk, or a new one; when all are taken, the
- * least complete is given up (its chunk will be asked for whole). */
+/* The slot reassembling chunk, or a new one.  When all are taken, the
+ * new chunk is the least complete (nothing of it yet): it is not taken and
+ * will be asked for whole.  Giving up a partly received chunk for it
+ * instead would throw its slices away -- and with more partly received
+ * chunks than slots (a lossy link, an image of more than SLOTS chunks) every
+ * chunk from then on would be asked for whole, pass after pass. */
 static struct slot *
 slot_for(struct rx *x, uint32_t chunk, uint32_t frame_len)
 {
-	struct slot *free_slot = NULL, *least = NULL;
+	struct slot *free_slot = NULL;
 
 	for (size_t i = 0; i < SLOTS; i++) {
 		struct slot *s = &x->slot[i];
@@ -213,13 +229,9 @@ slot_for(struct rx *x, uint32_t chunk, uint32_t frame_len)
 			return s->frame_len == frame_len ? s : NULL;
 		if (!s->used && free_slot == NULL)
 			free_slot = s;
-		if (s->used && (least == NULL || s->got < least->got))
-			least = s;
 	}
-	if (free_slot == NULL) {
-		slot_free(least);
-		free_slot = least;
-	}
+	if (free_slot == NULL)
+		return NULL;
 	free_slot->nslices = (frame_len + x->mc->slice - 1) / x->mc->slice;
 	free_slot->frame = malloc(frame_len);
 	free_slot->have = calloc(free_slot->nslices, 1);
@@ -239,7 +251,7 @@ chunk_done(struct rx *x, uint32_t c)
 	bool done;
 
 	pthread_mutex_lock(x->lock);
-	done = resume_is_done(x->r, c);
+	done = resume_is_done(x->r, c) || x->queued[c];
 	pthread_mutex_unlock(x->lock);
 	return done;
 }
@@ -327,7 +339,7 @@ needed_ranges(struct rx *x, struct mcast_packet *p)
 			done++;
 			continue;
 		}
-		if (c >= limit || in_slot(x, c))
+		if (c >= limit || in_slot(x, c) || x->queued[c])
 			continue;
 		if (cur != NULL && cur->first + cur->count == c) {
 			cur->count++;
@@ -541,10 +553,13 @@ mcast_receive(struct agent *ag, const struct manifest *m, struct resume *r,
 		.fd = -1 };
 	pthread_mutex_init(&x->qlock, NULL);
 	pthread_cond_init(&x->qcond, NULL);
-	if (rx_open(x) < 0) {
+	x->queued = calloc(m->nchunks ? m->nchunks : 1, 1);
+	if (x->queued == NULL || rx_open(x) < 0) {
+		int rc = x->queued == NULL ? agent_fail(ag, "out of memory") : -EIO;
 		rx_close(x, writers, 0);
+		free(x->queued);
 		free(x);
-		return -EIO;
+		return rc;
 	}
 	for (; nwriters < WRITERS; nwriters++)
 		if (pthread_create(&writers[nwriters], NULL, writer_main, x) != 0)
@@ -563,6 +578,7 @@ mcast_receive(struct agent *ag, const struct manifest *m, struct resume *r,
 	}
 	journal_info("multicast: %s; %u chunks (%" PRIu64 " bytes) came by multicast",
 	    end_text[end], x->from_mcast, x->bytes_mcast);
+	free(x->queued);
 	free(x);
 	return atomic_load(&ag->stop) ? -EIO : 0;
 }
