@@ -48,6 +48,8 @@ mcast_engine_init(struct mcast_engine *e, const struct mcast_engine_config *cfg,
 void
 mcast_engine_free(struct mcast_engine *e)
 {
+	free(e->r_mask);
+	e->r_mask = NULL;
 	for (uint32_t c = 0; c < e->cfg.nchunks; c++) {
 		if (e->need_mask != NULL)
 			free(e->need_mask[c]);
@@ -347,16 +349,18 @@ skip_unwanted(struct mcast_engine *e)
 	}
 }
 
-/* The next slice of this pass, paced by the rate. */
-static void
-next_slice(struct mcast_engine *e, uint64_t now_us, struct mcast_action *a)
+/* Slice [off, off + slice) of chunk c, paced by the rate: true with a DATA
+ * action, false with a WAIT (nothing may leave yet). */
+static bool
+emit_slice(struct mcast_engine *e, uint64_t now_us, uint32_t c, uint32_t off,
+    struct mcast_action *a)
 {
-	uint32_t c = e->queue[e->pos], len = e->cfg.frame_len[c] - e->offset;
+	uint32_t len = e->cfg.frame_len[c] - off;
 
 	if (now_us < e->next_us && e->credit == 0) {
 		a->kind = MCAST_ACT_WAIT;
 		a->at_us = e->next_us;
-		return;
+		return false;
 	}
 	if (now_us >= e->next_us)
 		e->credit = e->cfg.burst;       /* a new burst may start */
@@ -365,18 +369,73 @@ next_slice(struct mcast_engine *e, uint64_t now_us, struct mcast_action *a)
 		len = e->cfg.slice;
 	a->kind = MCAST_ACT_DATA;
 	a->chunk = c;
-	a->offset = e->offset;
+	a->offset = off;
 	a->len = len;
 	a->pass = e->pass;
 	if (e->next_us < now_us)
 		e->next_us = now_us;
 	e->next_us += (uint64_t)len * 1000000 / e->rate;
 	e->bytes_sent += len;
-	e->offset += len;
+	return true;
+}
+
+/* The next slice of this pass. */
+static void
+next_slice(struct mcast_engine *e, uint64_t now_us, struct mcast_action *a)
+{
+	uint32_t c = e->queue[e->pos];
+
+	if (!emit_slice(e, now_us, c, e->offset, a))
+		return;
+	e->offset += a->len;
 	if (e->offset >= e->cfg.frame_len[c]) {
 		e->offset = 0;
 		e->pos++;
 	}
+}
+
+/* Between two chunks of the pass: take up a chunk with NACKed slices that
+ * the pass has gone past (whole chunks wait for the next pass). */
+static void
+start_repair(struct mcast_engine *e)
+{
+	uint32_t n = e->cfg.nchunks;
+
+	if (e->repairing || e->offset != 0 || e->nneeded == 0)
+		return;
+	for (uint32_t k = 0; k < n; k++) {
+		uint32_t c = (e->r_scan + k) % n;
+		if (e->need[c] != 2)
+			continue;
+		e->r_chunk = c;
+		e->r_offset = 0;
+		e->r_mask = e->need_mask[c];
+		e->need_mask[c] = NULL;
+		e->need[c] = 0;
+		e->nneeded--;
+		e->r_scan = c + 1;
+		e->repairing = true;
+		return;
+	}
+}
+
+/* The repair's next slice: true with an action, false when it is done. */
+static bool
+next_repair(struct mcast_engine *e, uint64_t now_us, struct mcast_action *a)
+{
+	uint32_t c = e->r_chunk;
+
+	while (e->r_offset < e->cfg.frame_len[c] && !e->r_mask[e->r_offset / e->cfg.slice])
+		e->r_offset += e->cfg.slice;
+	if (e->r_offset >= e->cfg.frame_len[c]) {
+		free(e->r_mask);
+		e->r_mask = NULL;
+		e->repairing = false;
+		return false;
+	}
+	if (emit_slice(e, now_us, c, e->r_offset, a))
+		e->r_offset += a->len;
+	return true;
 }
 
 void
@@ -386,13 +445,20 @@ mcast_engine_next(struct mcast_engine *e, uint64_t now_us, struct mcast_action *
 	expire_receivers(e, now_us);
 	if (!e->idle && e->nrx > 0 && mcast_engine_active(e) == 0) {
 		e->pos = e->nqueue;     /* everyone is complete: no point going on */
+		free(e->r_mask);
+		e->r_mask = NULL;
+		e->repairing = false;
 		for (uint32_t c = 0; c < e->cfg.nchunks; c++)
 			if (e->need[c] != 0)
 				need_whole(e, c), e->need[c] = 0;
 		e->nneeded = 0;
 	}
-	if (!e->idle)
+	if (!e->idle) {
+		start_repair(e);
+		if (e->repairing && next_repair(e, now_us, a))
+			return;
 		skip_unwanted(e);
+	}
 	if (!e->idle && e->pos >= e->nqueue) {
 		e->idle = true;
 		e->last_need_us = now_us;       /* give receivers time to answer */

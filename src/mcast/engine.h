@@ -7,8 +7,10 @@
  * STATUS packets, the whole chunks they still need and, in NACKs, the
  * slices missing from chunks they hold in part; needs for chunks this pass
  * has already gone past (or does not carry) are collected into the next
- * pass, which carries only those slices -- a late joiner gets what it
- * missed there, a receiver that lost packets gets just its repairs.  When a pass ends
+ * pass, which carries only those -- a late joiner gets what it missed
+ * there.  Slices NACKed for chunks the pass has gone past are not left for
+ * the next pass: they are sent between the pass's chunks, so a lossy
+ * receiver completes its chunks as the pass goes and keeps few in part.  When a pass ends
  * with nothing asked for, the engine announces END and waits; it finishes
  * when every receiver is complete (or gone), when nobody asked for
  * anything for idle_end_us, or after max_passes.
@@ -77,6 +79,9 @@ struct mcast_engine {
 	uint8_t **need_mask;            /* need 2: one byte per slice */
 	uint8_t **cur_mask;             /* this pass: the slices it carries (NULL: all) */
 	uint32_t nneeded;
+	bool repairing;                 /* serving a NACKed chunk inside the pass */
+	uint32_t r_chunk, r_offset, r_scan;
+	uint8_t *r_mask;
 	uint64_t rate;
 	uint64_t next_us;               /* pacing: the next slice's time */
 	uint64_t credit;                /* slices allowed back to back */

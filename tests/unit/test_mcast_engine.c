@@ -125,6 +125,52 @@ test_repairs(void **state)
 	mcast_engine_free(&e);
 }
 
+/* A NACK for a chunk the pass has gone past is served between the next
+ * two chunks, not in a pass of its own. */
+static void
+test_repair_inside_pass(void **state)
+{
+	struct mcast_engine e;
+	struct mcast_action a, end;
+	struct mcast_packet nack = { .type = MCAST_NACK, .session = 1, .sender = 7 };
+	uint64_t now = 1000;
+	char got[256] = "";
+	size_t used = 0;
+
+	(void)state;
+	init(&e, FAST, now);
+	mcast_engine_add_receiver(&e, 7, now);
+	for (int sent = 0; sent < 4;) {         /* chunk 0 and the start of chunk 1 */
+		mcast_engine_next(&e, now, &a);
+		if (a.kind == MCAST_ACT_WAIT)
+			now = a.at_us;
+		else
+			assert_int_equal(a.kind, MCAST_ACT_DATA), sent++;
+	}
+	nack.u.nack.chunk = 0;
+	nack.u.nack.frame_len = 3000;
+	nack.u.nack.nranges = 1;
+	nack.u.nack.range[0] = (struct mcast_range){ 1, 1 };
+	assert_int_equal(mcast_engine_nack(&e, &nack, now), 0);
+	for (int i = 0; i < 20; i++) {
+		mcast_engine_next(&e, now, &a);
+		if (a.kind == MCAST_ACT_WAIT) {
+			now = a.at_us;
+			continue;
+		}
+		if (a.kind != MCAST_ACT_DATA)
+			break;
+		used += (size_t)snprintf(got + used, sizeof got - used, "%s%u:%u+%u",
+		    used ? " " : "", a.chunk, a.offset, a.len);
+	}
+	assert_string_equal(got, "0:1400+1400 2:0+10");
+	assert_int_equal(a.kind, MCAST_ACT_END);
+	assert_int_equal(a.pass, 1);
+	assert_int_equal(e.nneeded, 0);         /* nothing left for a pass 2 */
+	(void)end;
+	mcast_engine_free(&e);
+}
+
 static void
 test_not_yet_sent(void **state)
 {
@@ -248,6 +294,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_first_pass),
 		cmocka_unit_test(test_repairs),
+		cmocka_unit_test(test_repair_inside_pass),
 		cmocka_unit_test(test_not_yet_sent),
 		cmocka_unit_test(test_pacing),
 		cmocka_unit_test(test_congestion_rule),
