@@ -294,20 +294,21 @@ xfer_packet(struct rfc2090_io *t, const uint8_t *buf, size_t len,
 	struct rfc2090_peer peer = { from->sin_addr.s_addr, from->sin_port };
 	struct rfc2090_action act = { .kind = RFC2090_ACTION_NONE };
 	uint16_t op, num;
-	int rc = -ENOENT;
 
 	if (tftp_packet_header(buf, len, &op, &num) != 0)
 		return;
-	if (op == TFTP_ACK)
-		rc = rfc2090_xfer_on_ack(&t->engine, peer, num, clock_now_us(), &act);
-	else if (op == TFTP_ERROR)
-		rc = rfc2090_xfer_on_error(&t->engine, peer, clock_now_us(), &act);
-	if (rc == -ENOENT && op != TFTP_ERROR) {
+	if (rfc2090_xfer_find(&t->engine, peer) < 0) {
 		/* not one of ours (or one we skipped): RFC 1350's answer */
-		tftp_send_error_to(t->sock, (const struct sockaddr_storage *)(const void *)from,
-		    sizeof *from, TFTP_ERR_UNKNOWN_TID, "unknown transfer ID");
+		if (op != TFTP_ERROR)
+			tftp_send_error_to(t->sock,
+			    (const struct sockaddr_storage *)(const void *)from, sizeof *from,
+			    TFTP_ERR_UNKNOWN_TID, "unknown transfer ID");
 		return;
 	}
+	if (op == TFTP_ACK)
+		(void)rfc2090_xfer_on_ack(&t->engine, peer, num, clock_now_us(), &act);
+	else if (op == TFTP_ERROR)
+		(void)rfc2090_xfer_on_error(&t->engine, peer, clock_now_us(), &act);
 	xfer_do(t, &act);
 }
 

@@ -233,9 +233,8 @@ handle_request(struct tftp_server *srv, int lfd, const uint8_t *buf, size_t len,
 	}
 	log_printable(req.filename, req.filename_len, name, sizeof name);
 	tftp_local_from_cmsg(msg, peer->ss_family, &local, &ifindex);
-	unsigned mtu = interface_mtu(lfd, ifindex);
-	if ((req.present & TFTP_OPT_MULTICAST) &&
-	    tftp_rfc2090_request(srv, &req, peer, &local, ifindex, mtu))
+	if ((req.present & TFTP_OPT_MULTICAST) && srv->cfg.tftp_multicast &&
+	    tftp_rfc2090_request(srv, &req, peer, &local, ifindex, interface_mtu(lfd, ifindex)))
 		return;
 	const char *refusal = admission(srv, peer, &dup);
 	if (dup) {
@@ -248,6 +247,7 @@ handle_request(struct tftp_server *srv, int lfd, const uint8_t *buf, size_t len,
 		tftp_send_error_to(lfd, peer, peer_len, TFTP_ERR_UNDEFINED, refusal);
 		return;
 	}
+	unsigned mtu = interface_mtu(lfd, ifindex);
 	if (req.op == TFTP_RRQ)
 		rc = tftp_session_start_read(srv, &req, peer, peer_len, &local, mtu);
 	else
