@@ -83,6 +83,12 @@ static const struct setting settings[] = {
 	    "seconds a PXE client listens before reopening an MTFTP transfer (43.5)"),
 	S("mtftp", T_BOOL, mtftp, 0, 0, "no",
 	    "advertise MTFTP (option 43.1-5) to BIOS PXE clients on every subnet"),
+	S("tftp-multicast", T_BOOL, tftp_multicast, 0, 0, "no",
+	    "grant the RFC 2090 multicast option to octet read requests (experimental)"),
+	S("tftp-multicast-group", T_ADDR, tftp_multicast_group, 0, 0, "239.255.69.1",
+	    "first RFC 2090 multicast group (each file being multicast takes the next of 64)"),
+	S("tftp-multicast-port", T_UINT, tftp_multicast_port, 1, 65535, "1758",
+	    "UDP port of RFC 2090 multicast data on its group"),
 	S("http-max-connections", T_UINT, http_max_connections, 1, 65536, "512",
 	    "concurrent HTTP connections"),
 	S("http-max-per-ip", T_UINT, http_max_per_ip, 0, 65536, "64",
@@ -671,6 +677,21 @@ list_clear_once(struct config *cfg, const struct setting *s, bool *cleared)
 	cleared[idx] = true;
 }
 
+/* Rules between settings, once everything is read. */
+static int
+config_check(const struct config *cfg, char *err, size_t err_size)
+{
+	uint32_t first = ntohl(cfg->tftp_multicast_group.s_addr);
+
+	/* 64 groups from the first, all in 224.0.0.0/4 */
+	if (cfg->tftp_multicast && ((first >> 28) != 0xe || ((first + 63) >> 28) != 0xe)) {
+		snprintf(err, err_size, "tftp-multicast-group: not a multicast address "
+		    "(224.0.0.0 - 239.255.255.192)");
+		return -EINVAL;
+	}
+	return 0;
+}
+
 int
 config_load(struct config *cfg, const struct config_args *args, char *err, size_t err_size)
 {
@@ -702,7 +723,7 @@ config_load(struct config *cfg, const struct config_args *args, char *err, size_
 			return -EINVAL;
 		}
 	}
-	return 0;
+	return config_check(cfg, err, err_size);
 }
 
 static int

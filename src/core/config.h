@@ -100,6 +100,10 @@ struct config {
 	unsigned mtftp_timeout;         /* 43.4: seconds to listen before opening */
 	unsigned mtftp_delay;           /* 43.5: seconds to listen before reopening */
 	bool mtftp;                     /* advertise 43.1-5 on every subnet */
+	/* RFC 2090 multicast option on port 69 */
+	bool tftp_multicast;
+	struct in_addr tftp_multicast_group;    /* first of 64 groups */
+	unsigned tftp_multicast_port;
 	unsigned http_max_connections;
 	unsigned http_max_per_ip;
 	unsigned http_timeout;

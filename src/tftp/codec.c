@@ -8,6 +8,8 @@
 #include "core/cursor.h"
 #include "core/util.h"
 
+_Static_assert(sizeof(struct tftp_multicast) == 8, "compared with memcmp: no padding");
+
 /* How one option's value is judged.  Values below min refuse the whole
  * negotiation (error 8: the server may lower a value, never raise it);
  * values above max are clamped; a value that is not a number is ignored
@@ -56,6 +58,15 @@ request_option(struct tftp_request *req, const char *name, const char *value,
 			rule = &option_rules[i];
 			break;
 		}
+	}
+	if (rule == NULL && strcasecmp(name, "multicast") == 0) {
+		/* RFC 2090: the request's value is empty; anything else is
+		 * not an option we can take, so it is ignored (RFC 2347) */
+		if (value_len == 0)
+			req->present |= TFTP_OPT_MULTICAST;
+		else
+			req->ignored_options++;
+		return;
 	}
 	if (rule == NULL) {
 		req->unknown_options++;
@@ -189,8 +200,110 @@ write_option(struct writer *w, const char *name, uint64_t value)
 	writer_cstring(w, text);
 }
 
+size_t
+tftp_multicast_format(const struct tftp_multicast *m, char *out, size_t size)
+{
+	int n;
+
+	if (m->has_group)
+		n = snprintf(out, size, "%u.%u.%u.%u,%u,%u", m->addr[0], m->addr[1], m->addr[2],
+		    m->addr[3], m->port, m->master ? 1u : 0u);
+	else
+		n = snprintf(out, size, ",,%u", m->master ? 1u : 0u);
+	return n > 0 && (size_t)n < size ? (size_t)n : 0;
+}
+
+/* One field of the value, up to the next comma (or the end if last). */
+static bool
+multicast_field(struct cursor *c, bool last, const char **field, size_t *len)
+{
+	const uint8_t *comma = memchr(c->p, ',', c->left);
+
+	*field = (const char *)c->p;
+	if (last) {
+		if (comma != NULL)
+			return false;
+		*len = c->left;
+		c->p += c->left;
+		c->left = 0;
+		return true;
+	}
+	if (comma == NULL)
+		return false;
+	*len = (size_t)(comma - c->p);
+	c->p += *len + 1;
+	c->left -= *len + 1;
+	return true;
+}
+
+static int
+multicast_addr(const char *text, size_t len, uint8_t addr[4])
+{
+	struct cursor c = cursor_make(text, len);
+	const char *part;
+	size_t part_len;
+	uint64_t v;
+
+	for (int i = 0; i < 4; i++) {
+		const uint8_t *dot = memchr(c.p, '.', c.left);
+		if ((i < 3) != (dot != NULL))
+			return -EBADMSG;
+		part = (const char *)c.p;
+		part_len = i < 3 ? (size_t)(dot - c.p) : c.left;
+		if (part_len > 3 || parse_u64(part, part_len, 0, 255, &v) != 0)
+			return -EBADMSG;
+		addr[i] = (uint8_t)v;
+		c.p += part_len;
+		c.left -= part_len;
+		if (i < 3) {
+			c.p++;
+			c.left--;
+		}
+	}
+	return 0;
+}
+
+int
+tftp_multicast_parse(const char *value, size_t len, struct tftp_multicast *m)
+{
+	struct cursor c = cursor_make(value, len);
+	const char *addr, *port, *mc;
+	size_t addr_len, port_len, mc_len;
+	uint64_t v;
+
+	memset(m, 0, sizeof *m);
+	if (!multicast_field(&c, false, &addr, &addr_len) ||
+	    !multicast_field(&c, false, &port, &port_len) ||
+	    !multicast_field(&c, true, &mc, &mc_len))
+		return -EBADMSG;
+	if ((addr_len == 0) != (port_len == 0))
+		return -EBADMSG;
+	if (parse_u64(mc, mc_len, 0, 1, &v) != 0)
+		return -EBADMSG;
+	m->master = v == 1;
+	if (addr_len == 0)
+		return 0;
+	if (multicast_addr(addr, addr_len, m->addr) != 0 ||
+	    parse_u64(port, port_len, 1, 65535, &v) != 0)
+		return -EBADMSG;
+	m->port = (uint16_t)v;
+	m->has_group = true;
+	return 0;
+}
+
 static void
-write_options(struct writer *w, const struct tftp_oack *o)
+write_multicast(struct writer *w, const struct tftp_multicast *m, bool request)
+{
+	char text[TFTP_MULTICAST_TEXT_MAX];
+
+	writer_cstring(w, "multicast");
+	if (request || tftp_multicast_format(m, text, sizeof text) == 0)
+		text[0] = '\0';
+	writer_cstring(w, text);
+}
+
+static void
+write_options(struct writer *w, const struct tftp_oack *o, bool request)
 {
 	if (o->present & TFTP_OPT_BLKSIZE)
 		write_option(w, "blksize", o->blksize);
@@ -204,6 +317,8 @@ write_options(struct writer *w, const struct tftp_oack *o)
 		write_option(w, "rollover", o->rollover);
 	if (o->present & TFTP_OPT_UTIMEOUT)
 		write_option(w, "utimeout", o->utimeout);
+	if (o->present & TFTP_OPT_MULTICAST)
+		write_multicast(w, &o->multicast, request);
 }
 
 size_t
@@ -212,7 +327,7 @@ tftp_build_oack(uint8_t *buf, size_t size, const struct tftp_oack *oack)
 	struct writer w = writer_make(buf, size);
 
 	writer_u16(&w, TFTP_OACK);
-	write_options(&w, oack);
+	write_options(&w, oack, false);
 	return w.overflow ? 0 : w.used;
 }
 
@@ -252,6 +367,11 @@ oack_option(struct tftp_oack *o, const char *name, const char *value, size_t val
 {
 	uint64_t v;
 
+	if (strcasecmp(name, "multicast") == 0) {
+		if (tftp_multicast_parse(value, value_len, &o->multicast) == 0)
+			o->present |= TFTP_OPT_MULTICAST;
+		return;
+	}
 	if (parse_u64(value, value_len, 0, UINT64_MAX / 2, &v) != 0)
 		return;
 	if (strcasecmp(name, "blksize") == 0 && v <= UINT32_MAX) {
@@ -302,6 +422,6 @@ tftp_build_request(uint8_t *buf, size_t size, enum tftp_opcode op,
 	writer_cstring(&w, filename);
 	writer_cstring(&w, mode);
 	if (opts != NULL)
-		write_options(&w, opts);
+		write_options(&w, opts, true);
 	return w.overflow ? 0 : w.used;
 }

@@ -1,4 +1,4 @@
-/* TFTP packet codec (RFC 1350, 2347, 2348, 2349, 7440): bytes in, structs
+/* TFTP packet codec (RFC 1350, 2347, 2348, 2349, 2090, 7440): bytes in, structs
  * out and back.  No sockets, no clock, no allocation: strings returned by
  * the parser point into the caller's buffer. */
 #ifndef PXED_TFTP_CODEC_H
@@ -53,7 +53,20 @@ enum tftp_option_bit {
 	TFTP_OPT_ROLLOVER = 1u << 4,    /* tftp-hpa extension: 0 or 1 */
 	TFTP_OPT_UTIMEOUT = 1u << 5,    /* tftp-hpa: microseconds */
 	TFTP_OPT_MSFTWINDOW = 1u << 6,  /* Windows bootmgr; never granted */
+	TFTP_OPT_MULTICAST = 1u << 7,   /* RFC 2090: empty value in a request */
 };
+
+/* The value of RFC 2090's multicast option in an OACK: "addr,port,mc".
+ * A later OACK that only makes a client master may leave addr and port
+ * empty (",,1"); has_group says whether they are there. */
+struct tftp_multicast {              /* no padding: compared with memcmp */
+	uint8_t addr[4];                /* IPv4 group, network order */
+	uint16_t port;
+	bool has_group;
+	bool master;                    /* mc: 1 = master client, 0 = listen */
+};
+
+#define TFTP_MULTICAST_TEXT_MAX 24      /* "255.255.255.255,65535,1" + NUL */
 
 struct tftp_request {
 	enum tftp_opcode op;            /* TFTP_RRQ or TFTP_WRQ */
@@ -94,7 +107,9 @@ int tftp_packet_header(const uint8_t *buf, size_t len, uint16_t *opcode,
 
 /* The values an OACK carries.  present selects which are written, in the
  * order the client asked for them is not required by RFC 2347; we write
- * blksize, tsize, timeout, windowsize, rollover, utimeout. */
+ * blksize, tsize, timeout, windowsize, rollover, utimeout, multicast.  In
+ * a request (tftp_build_request) multicast is written with an empty
+ * value, as RFC 2090 asks. */
 struct tftp_oack {
 	uint32_t present;
 	uint32_t blksize;
@@ -103,6 +118,7 @@ struct tftp_oack {
 	uint32_t rollover;
 	uint32_t utimeout;
 	uint64_t tsize;
+	struct tftp_multicast multicast;
 };
 
 /* Builders return the packet length, or 0 if it does not fit in size. */
@@ -111,6 +127,13 @@ size_t tftp_build_error(uint8_t *buf, size_t size, enum tftp_error_code code,
     const char *msg);
 size_t tftp_build_ack(uint8_t *buf, size_t size, uint16_t block);
 size_t tftp_build_data_header(uint8_t *buf, size_t size, uint16_t block);
+
+/* The multicast option's OACK value: "a.b.c.d,port,mc" or ",,mc".
+ * Returns the text length (without NUL), 0 if it does not fit. */
+size_t tftp_multicast_format(const struct tftp_multicast *m, char *out, size_t size);
+/* Parse that value (client side).  Returns 0 or -EBADMSG: addr and port
+ * must be both present or both empty, mc 0 or 1. */
+int tftp_multicast_parse(const char *value, size_t len, struct tftp_multicast *m);
 
 /* Parse an OACK (client side: tests and the bench client).  Returns 0 or
  * -EBADMSG; unknown options are skipped. */

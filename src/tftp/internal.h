@@ -77,6 +77,7 @@ struct tftp_server {
 	size_t session_count;
 	bool stopping;
 	struct mtftp_server *mtftp;         /* PXE MTFTP (mtftp.c), or NULL */
+	struct rfc2090_server *rfc2090;     /* RFC 2090 (rfc2090.c), made on first use */
 	uint8_t *scratch;                   /* TFTP_SCRATCH_SIZE, shared by sessions */
 	uint8_t rxbuf[TFTP_RECV_BATCH][TFTP_PACKET_MAX + 1];
 };
@@ -115,6 +116,15 @@ struct mtftp_server;
 int tftp_mtftp_start(struct tftp_server *srv);
 void tftp_mtftp_stop(struct tftp_server *srv);
 
+/* rfc2090.c: the RFC 2090 multicast option on port 69.  Returns true when
+ * the request was taken (joined or started a multicast transfer, or its
+ * OACK was sent again); false: serve it by ordinary TFTP. */
+struct rfc2090_server;
+bool tftp_rfc2090_request(struct tftp_server *srv, const struct tftp_request *req,
+    const struct sockaddr_storage *peer, const struct sockaddr_storage *local,
+    unsigned ifindex, unsigned mtu);
+void tftp_rfc2090_stop(struct tftp_server *srv);
+
 /* server.c */
 /* Local address and interface a datagram was sent to, from IP_PKTINFO. */
 void tftp_local_from_cmsg(struct msghdr *msg, int family, struct sockaddr_storage *local,
@@ -124,5 +134,11 @@ void tftp_observe(struct tftp_session *s, const char *kind, const char *fmt, ...
 void tftp_server_session_gone(struct tftp_server *srv, struct tftp_session *s);
 void tftp_send_error_to(int sock, const struct sockaddr_storage *peer, socklen_t peer_len,
     enum tftp_error_code code, const char *msg);
+/* A socket that sends to multicast groups: bound to the request's local
+ * address (any port: the transfer's ID), out of the request's interface,
+ * TTL 1, not looped back.  Returns the fd or a negative errno. */
+int tftp_multicast_socket(const struct sockaddr_in *local, unsigned ifindex);
+/* A unicast session with this peer address and port is running. */
+bool tftp_server_has_session(const struct tftp_server *srv, const struct sockaddr_storage *peer);
 
 #endif

@@ -239,30 +239,6 @@ pass_readable(uv_poll_t *poll, int status, int events)
 	}
 }
 
-/* The pass socket: the request's local address, any port; multicast out of
- * the request's interface, one hop, not looped back. */
-static int
-pass_socket(const struct sockaddr_in *local, unsigned ifindex)
-{
-	struct sockaddr_in bind_to = *local;
-	struct ip_mreqn mif = { .imr_address = local->sin_addr, .imr_ifindex = (int)ifindex };
-	int fd, ttl = 1, loop = 0, err;
-
-	fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	bind_to.sin_port = 0;
-	if (bind(fd, (struct sockaddr *)&bind_to, sizeof bind_to) != 0 ||
-	    setsockopt(fd, IPPROTO_IP, IP_MULTICAST_TTL, &ttl, sizeof ttl) != 0 ||
-	    setsockopt(fd, IPPROTO_IP, IP_MULTICAST_LOOP, &loop, sizeof loop) != 0 ||
-	    setsockopt(fd, IPPROTO_IP, IP_MULTICAST_IF, &mif, sizeof mif) != 0) {
-		err = -errno;
-		close(fd);
-		return err;
-	}
-	return fd;
-}
-
 static struct mtftp_pass_io *
 pass_new(struct mtftp_server *m, size_t slot, int sock, int fd, uint64_t size,
     const struct sockaddr_in *master, const struct sockaddr_in *local, unsigned ifindex)
@@ -342,7 +318,7 @@ pass_start(struct mtftp_server *m, int lfd, size_t slot, const struct sockaddr_i
 	char group[INET_ADDRSTRLEN];
 	int fd = open_file(m, f, &size, &why), sock = -1;
 
-	if (fd >= 0 && (sock = pass_socket(local, ifindex)) < 0)
+	if (fd >= 0 && (sock = tftp_multicast_socket(local, ifindex)) < 0)
 		why = "server out of resources";
 	if (why != NULL) {
 		log_info("mtftp %s: RRQ %s: %s", who, f->path, why);

@@ -82,6 +82,28 @@ tftp_listen_socket(int family, const char *addr, unsigned port, const char *ifna
 	return fd;
 }
 
+int
+tftp_multicast_socket(const struct sockaddr_in *local, unsigned ifindex)
+{
+	struct sockaddr_in bind_to = *local;
+	struct ip_mreqn mif = { .imr_address = local->sin_addr, .imr_ifindex = (int)ifindex };
+	int fd, ttl = 1, loop = 0, err;
+
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	bind_to.sin_port = 0;
+	if (bind(fd, (struct sockaddr *)&bind_to, sizeof bind_to) != 0 ||
+	    setsockopt(fd, IPPROTO_IP, IP_MULTICAST_TTL, &ttl, sizeof ttl) != 0 ||
+	    setsockopt(fd, IPPROTO_IP, IP_MULTICAST_LOOP, &loop, sizeof loop) != 0 ||
+	    setsockopt(fd, IPPROTO_IP, IP_MULTICAST_IF, &mif, sizeof mif) != 0) {
+		err = -errno;
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
 void
 tftp_send_error_to(int sock, const struct sockaddr_storage *peer, socklen_t peer_len,
     enum tftp_error_code code, const char *msg)
@@ -156,6 +178,15 @@ same_endpoint(const struct sockaddr_storage *a, const struct sockaddr_storage *b
 	    ((const struct sockaddr_in6 *)b)->sin6_port;
 }
 
+bool
+tftp_server_has_session(const struct tftp_server *srv, const struct sockaddr_storage *peer)
+{
+	for (const struct tftp_session *s = srv->sessions; s != NULL; s = s->next)
+		if (same_endpoint(&s->peer, peer))
+			return true;
+	return false;
+}
+
 /* A retransmitted request for a transfer already running is ignored; the
  * caps on sessions (total and per client) are checked here. */
 static const char *
@@ -201,6 +232,10 @@ handle_request(struct tftp_server *srv, int lfd, const uint8_t *buf, size_t len,
 		return;
 	}
 	log_printable(req.filename, req.filename_len, name, sizeof name);
+	tftp_local_from_cmsg(msg, peer->ss_family, &local, &ifindex);
+	if ((req.present & TFTP_OPT_MULTICAST) && srv->cfg.tftp_multicast &&
+	    tftp_rfc2090_request(srv, &req, peer, &local, ifindex, interface_mtu(lfd, ifindex)))
+		return;
 	const char *refusal = admission(srv, peer, &dup);
 	if (dup) {
 		log_debug("tftp %s: repeated request for %s ignored", who, name);
@@ -212,7 +247,6 @@ handle_request(struct tftp_server *srv, int lfd, const uint8_t *buf, size_t len,
 		tftp_send_error_to(lfd, peer, peer_len, TFTP_ERR_UNDEFINED, refusal);
 		return;
 	}
-	tftp_local_from_cmsg(msg, peer->ss_family, &local, &ifindex);
 	unsigned mtu = interface_mtu(lfd, ifindex);
 	if (req.op == TFTP_RRQ)
 		rc = tftp_session_start_read(srv, &req, peer, peer_len, &local, mtu);
@@ -336,6 +370,7 @@ tftp_server_stop(struct tftp_server *srv)
 		return;
 	srv->stopping = true;
 	tftp_mtftp_stop(srv);
+	tftp_rfc2090_stop(srv);
 	while (srv->sessions != NULL)
 		tftp_session_close(srv->sessions, false, "server shutting down");
 	size_t n = srv->listen_count;

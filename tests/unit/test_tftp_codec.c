@@ -71,6 +71,14 @@ static const struct request_case request_cases[] = {
 	    "2048\0"), 0, TFTP_OPT_BLKSIZE, 1024, 1, 0, 0, NULL, false, 0 },
 	{ "msftwindow noted", P("\0\1f\0octet\0msftwindow\0" "31416\0"), 0,
 	    TFTP_OPT_MSFTWINDOW, 512, 1, 0, 0, NULL, false, 0 },
+	{ "multicast, empty value (RFC 2090)", P("\0\1f\0octet\0multicast\0\0blksize\0"
+	    "1024\0"), 0, TFTP_OPT_MULTICAST | TFTP_OPT_BLKSIZE, 1024, 1, 0, 0, NULL, false, 0 },
+	{ "multicast name case-insensitive", P("\0\1f\0octet\0MultiCast\0\0"), 0,
+	    TFTP_OPT_MULTICAST, 512, 1, 0, 0, NULL, false, 0 },
+	{ "multicast with a value: ignored", P("\0\1f\0octet\0multicast\0" "1\0"), 0, 0, 512,
+	    1, 0, 0, NULL, false, 0 },
+	{ "multicast last, its value's NUL missing", P("\0\1f\0octet\0multicast\0"), 0, 0,
+	    512, 1, 0, 0, NULL, true, 0 },
 	{ "option without value: trailing garbage", P("\0\1f\0octet\0blksize\0" "1024\0tsize\0"),
 	    0, TFTP_OPT_BLKSIZE, 1024, 1, 0, 0, NULL, true, 0 },
 	{ "unterminated trailing bytes", P("\0\1f\0octet\0xyz"), 0, 0, 512, 1, 0, 0, NULL,
@@ -237,6 +245,108 @@ test_build_request_roundtrip(void **state)
 	assert_int_equal(req.present, TFTP_OPT_BLKSIZE | TFTP_OPT_WINDOWSIZE);
 }
 
+struct multicast_case {
+	const char *value;
+	int rc;
+	bool has_group;
+	uint8_t addr[4];
+	uint16_t port;
+	bool master;
+};
+
+static const struct multicast_case multicast_cases[] = {
+	{ "239.255.0.1,1758,1", 0, true, { 239, 255, 0, 1 }, 1758, true },
+	{ "224.0.1.2,65535,0", 0, true, { 224, 0, 1, 2 }, 65535, false },
+	{ ",,1", 0, false, { 0 }, 0, true },
+	{ ",,0", 0, false, { 0 }, 0, false },
+	{ "", -EBADMSG, false, { 0 }, 0, false },
+	{ ",,", -EBADMSG, false, { 0 }, 0, false },
+	{ ",,2", -EBADMSG, false, { 0 }, 0, false },
+	{ ",,1,", -EBADMSG, false, { 0 }, 0, false },
+	{ "239.255.0.1,,1", -EBADMSG, false, { 0 }, 0, false },
+	{ ",1758,1", -EBADMSG, false, { 0 }, 0, false },
+	{ "239.255.0.1,0,1", -EBADMSG, false, { 0 }, 0, false },
+	{ "239.255.0.1,65536,1", -EBADMSG, false, { 0 }, 0, false },
+	{ "239.255.0,1758,1", -EBADMSG, false, { 0 }, 0, false },
+	{ "239.255.0.1.1,1758,1", -EBADMSG, false, { 0 }, 0, false },
+	{ "239.256.0.1,1758,1", -EBADMSG, false, { 0 }, 0, false },
+	{ "239..0.1,1758,1", -EBADMSG, false, { 0 }, 0, false },
+	{ "239.0255.0.1,1758,1", -EBADMSG, false, { 0 }, 0, false },
+	{ "239.255.0.1,1758", -EBADMSG, false, { 0 }, 0, false },
+	{ "239.255.0.1", -EBADMSG, false, { 0 }, 0, false },
+};
+
+/* The OACK value parser, each input in an exact-size heap buffer. */
+static void
+test_multicast_parse(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof multicast_cases / sizeof multicast_cases[0]; i++) {
+		const struct multicast_case *c = &multicast_cases[i];
+		size_t len = strlen(c->value);
+		char *buf = malloc(len ? len : 1);
+		struct tftp_multicast m;
+
+		print_message("multicast value: '%s'\n", c->value);
+		memcpy(buf, c->value, len);
+		assert_int_equal(tftp_multicast_parse(buf, len, &m), c->rc);
+		free(buf);
+		if (c->rc != 0)
+			continue;
+		assert_int_equal(m.has_group, c->has_group);
+		assert_memory_equal(m.addr, c->addr, 4);
+		assert_int_equal(m.port, c->port);
+		assert_int_equal(m.master, c->master);
+	}
+}
+
+/* OACK with multicast: "addr,port,mc", or ",,1"; parsed back; a request
+ * carries it with an empty value. */
+static void
+test_multicast_build(void **state)
+{
+	struct tftp_oack out = { .present = TFTP_OPT_BLKSIZE | TFTP_OPT_MULTICAST,
+		.blksize = 1428,
+		.multicast = { .has_group = true, .addr = { 239, 255, 7, 200 }, .port = 1758,
+		    .master = true } };
+	static const char want[] = "\0\6blksize\0" "1428\0multicast\0" "239.255.7.200,1758,1";
+	struct tftp_oack in;
+	struct tftp_request req;
+	char text[TFTP_MULTICAST_TEXT_MAX];
+	const char *why;
+	uint8_t buf[128];
+
+	(void)state;
+	size_t n = tftp_build_oack(buf, sizeof buf, &out);
+	assert_int_equal(n, sizeof want);
+	assert_memory_equal(buf, want, sizeof want);
+	assert_int_equal(tftp_oack_parse(buf, n, &in), 0);
+	assert_int_equal(in.present, out.present);
+	assert_memory_equal(&in.multicast, &out.multicast, sizeof out.multicast);
+	/* a later OACK making a client master: group and port left out */
+	out.multicast = (struct tftp_multicast){ .master = true };
+	out.present = TFTP_OPT_MULTICAST;
+	n = tftp_build_oack(buf, sizeof buf, &out);
+	assert_int_equal(n, 2 + 10 + 4);
+	assert_memory_equal(buf + 2, "multicast\0,,1", 14);
+	assert_int_equal(tftp_oack_parse(buf, n, &in), 0);
+	assert_true(in.multicast.master && !in.multicast.has_group);
+	/* the longest value fits its buffer exactly */
+	out.multicast = (struct tftp_multicast){ { 255, 255, 255, 255 }, 65535, true, true };
+	assert_int_equal(tftp_multicast_format(&out.multicast, text, sizeof text), 23);
+	assert_int_equal(tftp_multicast_format(&out.multicast, text, 23), 0);
+	/* a bad value in an OACK is skipped like an unknown option */
+	static const uint8_t bad[] = "\0\6multicast\0" "1,2\0";
+	assert_int_equal(tftp_oack_parse(bad, sizeof bad - 1, &in), 0);
+	assert_int_equal(in.present, 0);
+	/* in a request: empty value */
+	n = tftp_build_request(buf, sizeof buf, TFTP_RRQ, "f", "octet", &out);
+	assert_int_equal(n, 2 + 2 + 6 + 10 + 1);
+	assert_memory_equal(buf + 10, "multicast\0\0", 11);
+	assert_int_equal(tftp_request_parse(buf, n, &req, &why), 0);
+	assert_int_equal(req.present, TFTP_OPT_MULTICAST);
+}
+
 static void
 test_oack_parse_bad(void **state)
 {
@@ -261,6 +371,8 @@ main(void)
 		cmocka_unit_test(test_packet_header),
 		cmocka_unit_test(test_build_request_roundtrip),
 		cmocka_unit_test(test_oack_parse_bad),
+		cmocka_unit_test(test_multicast_parse),
+		cmocka_unit_test(test_multicast_build),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
