@@ -186,7 +186,7 @@ static void
 read_status(struct mcast_session *s)
 {
 	uint8_t buf[2048];
-	static struct mcast_packet p;   /* one sender thread per session: see below */
+	struct mcast_packet p;          /* on this thread's stack: sessions run at once */
 
 	for (int i = 0; i < 256; i++) {
 		ssize_t n = recv(s->fd, buf, sizeof buf, MSG_DONTWAIT);

@@ -240,7 +240,7 @@ test_plan_mbr_logical(void **state)
 	assert_int_equal(ntable, 1 + 3);        /* the MBR and one EBR per logical */
 	assert_true(p.bytes > 40 * MiB);        /* random: nearly all of it */
 	/* the plan makes a valid manifest */
-	strcpy(m.name, "mbr-test");
+	str_copy(m.name, "mbr-test", sizeof m.name);
 	m.disk_size = p.layout.disk_size;
 	m.sector_size = p.layout.sector_size;
 	m.table = p.layout.kind;

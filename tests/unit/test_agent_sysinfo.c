@@ -135,7 +135,7 @@ test_disk_choose_none(void **state)
 	assert_int_equal(sysinfo_disk_choose(empty, out, sizeof out), -ENOENT);
 	snprintf(empty + strlen(empty), sizeof empty - strlen(empty), "/sys");
 	mkdir(empty, 0755);
-	strcat(empty, "/block");
+	snprintf(empty + strlen(empty), sizeof empty - strlen(empty), "/block");
 	mkdir(empty, 0755);
 	put("/none/sys/block/loop1/size", "100\n");
 	snprintf(empty, sizeof empty, "%s/none", root);

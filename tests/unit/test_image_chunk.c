@@ -8,6 +8,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "core/util.h"
+
 #include "image/chunk.h"
 #include "image/manifest.h"
 
@@ -356,7 +358,7 @@ test_manifest_round_trip(void **state)
 	size_t len;
 
 	(void)state;
-	strcpy(m.name, "win11_base.v2");
+	str_copy(m.name, "win11_base.v2", sizeof m.name);
 	m.nparts = 3;
 	for (size_t i = 0; i < m.nparts; i++)
 		m.part[i] = (struct image_part){ .index = (unsigned)i + 1,

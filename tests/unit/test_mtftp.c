@@ -8,6 +8,8 @@
 #include <arpa/inet.h>
 #include <cmocka.h>
 
+#include "core/util.h"
+
 #include "tftp/mtftp_files.h"
 #include "tftp/mtftp_pass.h"
 
@@ -193,8 +195,8 @@ test_files_build_and_find(void **state)
 	cfg.mtftp_port = 1759;
 	cfg.mtftp_timeout = 2;
 	cfg.mtftp_delay = 3;
-	strcpy(cfg.mtftp_file.item[0], "undionly.kpxe 239.255.1.2 3001");
-	strcpy(cfg.mtftp_file.item[1], "pxe/lpxelinux.0 239.255.1.3 3001");
+	str_copy(cfg.mtftp_file.item[0], "undionly.kpxe 239.255.1.2 3001", sizeof cfg.mtftp_file.item[0]);
+	str_copy(cfg.mtftp_file.item[1], "pxe/lpxelinux.0 239.255.1.3 3001", sizeof cfg.mtftp_file.item[1]);
 	cfg.mtftp_file.count = 2;
 	assert_int_equal(mtftp_files_build(&cfg, &t, err, sizeof err), 0);
 	assert_int_equal(t.count, 2);
@@ -206,9 +208,9 @@ test_files_build_and_find(void **state)
 	assert_null(mtftp_files_find(&t, "UNDIONLY.KPXE"));
 	assert_null(mtftp_files_find(&t, "other"));
 	assert_null(mtftp_files_find(NULL, "undionly.kpxe"));
-	strcpy(cfg.mtftp_file.item[1], "/undionly.kpxe 239.255.1.9 4000");
+	str_copy(cfg.mtftp_file.item[1], "/undionly.kpxe 239.255.1.9 4000", sizeof cfg.mtftp_file.item[1]);
 	assert_int_not_equal(mtftp_files_build(&cfg, &t, err, sizeof err), 0);
-	strcpy(cfg.mtftp_file.item[1], "other.kpxe 239.255.1.2 3001");
+	str_copy(cfg.mtftp_file.item[1], "other.kpxe 239.255.1.2 3001", sizeof cfg.mtftp_file.item[1]);
 	assert_int_not_equal(mtftp_files_build(&cfg, &t, err, sizeof err), 0);
 	assert_non_null(strstr(err, "twice"));
 }
