@@ -11,12 +11,10 @@ source "$(dirname "$0")/../lib/lab.sh"
 source "$(dirname "$0")/../lib/disk.sh"
 source "$(dirname "$0")/../lib/api.sh"
 
-PXECTL=${PXECTL:-build/asan/pxectl}
 AGENT=${PXE_AGENT:-build/asan/pxe-agent}
 lab_up || { echo "not ok - lab_up"; exit 1; }
 W=$LAB_DIR/work
 mkdir -p "$W"
-URL=http://$LAB_SRV_IP
 MAC=52:54:00:bb:00:01
 # task TYPE ARGS...: create a task for $MAC and print the task token its
 # boot script carries.

@@ -9,11 +9,9 @@ LAB_ID=${LAB_ID:-ia$$}
 source "$(dirname "$0")/../lib/lab.sh"
 source "$(dirname "$0")/../lib/api.sh"
 
-PXECTL=${PXECTL:-build/asan/pxectl}
 lab_up || { echo "not ok - lab_up"; exit 1; }
 OUT=$LAB_DIR/out
 mkdir -p "$OUT"
-URL=http://$LAB_SRV_IP
 MAC=52:54:00:aa:00:01
 MAC2=52:54:00:aa:00:02
 

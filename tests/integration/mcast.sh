@@ -12,12 +12,10 @@ source "$(dirname "$0")/../lib/lab.sh"
 source "$(dirname "$0")/../lib/disk.sh"
 source "$(dirname "$0")/../lib/api.sh"
 
-PXECTL=${PXECTL:-build/asan/pxectl}
 AGENT=${PXE_AGENT:-build/asan/pxe-agent}
 lab_up || { echo "not ok - lab_up"; exit 1; }
 W=$LAB_DIR/work
 mkdir -p "$W"
-URL=http://$LAB_SRV_IP
 # agent NS TOKEN TASK DISK LOG: pxe-agent in namespace NS, in the background
 agent_bg() {
 	ip netns exec "$1" timeout 300 "$AGENT" --server "$URL" --token "$2" --task "$3" \
