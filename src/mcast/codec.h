@@ -19,6 +19,8 @@
  *   u16, then nranges x (first u32, count u32): chunks it still needs.
  * END (server -> group): pass u16, final u8 (1: the session is over, fetch
  *   what is missing over HTTP), next u32 (chunks the next pass will carry).
+ *   Pass 0: the session has not started (sent every second while it waits
+ *   for receivers, so that those waiting know the server is there).
  * NACK (receiver -> server, unicast): chunk u32, frame_len u32, nranges u16,
  *   then nranges x (first u32, count u32): the slices of a chunk it holds in
  *   part that it still needs (slice i covers bytes [i*slice, (i+1)*slice) of

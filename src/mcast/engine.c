@@ -39,7 +39,7 @@ mcast_engine_init(struct mcast_engine *e, const struct mcast_engine_config *cfg,
 	e->nqueue = cfg->nchunks;
 	e->pass = 1;
 	e->rate = cfg->rate_max;
-	e->next_us = now_us;
+	e->next_us = now_us;            /* emit_slice allows the first burst */
 	e->last_need_us = now_us;
 	e->last_raise_us = now_us;
 	return 0;
@@ -349,22 +349,41 @@ skip_unwanted(struct mcast_engine *e)
 	}
 }
 
+/* Time, in microseconds, that len bytes take at the current rate. */
+static uint64_t
+cost_us(const struct mcast_engine *e, uint64_t len)
+{
+	return len * 1000000 / e->rate;
+}
+
+/* How far next_us may lag behind now: burst slices may then leave at once. */
+static uint64_t
+burst_window(const struct mcast_engine *e)
+{
+	return cost_us(e, (uint64_t)(e->cfg.burst - 1) * e->cfg.slice);
+}
+
 /* Slice [off, off + slice) of chunk c, paced by the rate: true with a DATA
- * action, false with a WAIT (nothing may leave yet). */
+ * action, false with a WAIT (nothing may leave yet).  A token bucket:
+ * next_us is when the next slice is due; time the sender spent elsewhere
+ * (a late wake-up, a disk read) is made up for in a burst, but never more
+ * than burst slices' worth, so an idle spell does not become a flood. */
 static bool
 emit_slice(struct mcast_engine *e, uint64_t now_us, uint32_t c, uint32_t off,
     struct mcast_action *a)
 {
 	uint32_t len = e->cfg.frame_len[c] - off;
+	uint64_t window = burst_window(e);
 
-	if (now_us < e->next_us && e->credit == 0) {
+	if (e->next_us + window < now_us || !e->paced) {
+		e->next_us = now_us > window ? now_us - window : 0;
+		e->paced = true;        /* the first burst */
+	}
+	if (e->next_us > now_us) {
 		a->kind = MCAST_ACT_WAIT;
 		a->at_us = e->next_us;
 		return false;
 	}
-	if (now_us >= e->next_us)
-		e->credit = e->cfg.burst;       /* a new burst may start */
-	e->credit--;
 	if (len > e->cfg.slice)
 		len = e->cfg.slice;
 	a->kind = MCAST_ACT_DATA;
@@ -372,9 +391,7 @@ emit_slice(struct mcast_engine *e, uint64_t now_us, uint32_t c, uint32_t off,
 	a->offset = off;
 	a->len = len;
 	a->pass = e->pass;
-	if (e->next_us < now_us)
-		e->next_us = now_us;
-	e->next_us += (uint64_t)len * 1000000 / e->rate;
+	e->next_us += cost_us(e, len);
 	e->bytes_sent += len;
 	return true;
 }

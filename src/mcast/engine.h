@@ -83,8 +83,8 @@ struct mcast_engine {
 	uint32_t r_chunk, r_offset, r_scan;
 	uint8_t *r_mask;
 	uint64_t rate;
-	uint64_t next_us;               /* pacing: the next slice's time */
-	uint64_t credit;                /* slices allowed back to back */
+	uint64_t next_us;               /* pacing: when the next slice is due */
+	bool paced;                     /* a slice has been sent */
 	uint64_t last_need_us;          /* last time somebody needed something */
 	uint64_t last_raise_us, last_cut_us, last_end_us;
 	unsigned ends_final;            /* final ENDs sent */

@@ -4,12 +4,14 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/udp.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -19,7 +21,13 @@
 #include "core/log.h"
 #include "core/util.h"
 
-#define BATCH 32                        /* datagrams per sendmmsg */
+#define BATCH 128                       /* datagrams per sendmmsg */
+#define GSO_SEGMENTS_MAX 64             /* datagrams in one GSO message */
+#define GSO_BYTES_MAX 65000
+#ifndef UDP_SEGMENT
+#define UDP_SEGMENT 103
+#endif
+#define BURST 64                        /* slices that may leave back to back */
 #define JOINS_MAX MCAST_RECEIVERS_MAX
 #define RECEIVER_TIMEOUT_US (15 * 1000000ull)
 #define IDLE_END_US (3 * 1000000ull)
@@ -145,6 +153,27 @@ now_us(void)
 	return clock_now_us();
 }
 
+/* While the session waits for receivers, those that joined hear from it
+ * every second (END of pass 0: "not started yet"), so a machine that booted
+ * early waits for the others instead of taking the silence for a dead
+ * server.  Called with the lock held. */
+static void
+announce_waiting(struct mcast_session *s)
+{
+	struct mcast_packet p = { .type = MCAST_END, .session = s->id };
+	struct sockaddr_in to = { .sin_family = AF_INET, .sin_addr = s->cfg.group,
+		.sin_port = htons(s->cfg.port) };
+	uint8_t buf[64];
+	size_t len;
+
+	if (s->njoined == 0)
+		return;
+	if (s->iface.s_addr != 0)
+		(void)setsockopt(s->fd, IPPROTO_IP, IP_MULTICAST_IF, &s->iface, sizeof s->iface);
+	if ((len = mcast_build(&p, buf, sizeof buf)) > 0)
+		(void)sendto(s->fd, buf, len, MSG_DONTWAIT, (struct sockaddr *)&to, sizeof to);
+}
+
 /* Waits for the start conditions; false when cancelled. */
 static bool
 wait_start(struct mcast_session *s)
@@ -159,6 +188,7 @@ wait_start(struct mcast_session *s)
 		if ((s->start_now && s->njoined > 0) || enough || late)
 			break;
 		struct timespec ts;
+		announce_waiting(s);
 		clock_gettime(CLOCK_REALTIME, &ts);
 		ts.tv_sec += 1;
 		pthread_cond_timedwait(&s->wake, &s->lock, &ts);
@@ -233,47 +263,131 @@ frame_get(struct mcast_session *s, struct frame_cache *fc, uint32_t c)
 	return fc->data;
 }
 
-struct batch {
+struct gso_msgs {
 	struct mmsghdr msg[BATCH];
 	struct iovec iov[BATCH];
-	uint8_t buf[BATCH][MCAST_PACKET_MAX];
-	size_t n;
-	struct sockaddr_in to;
+	union { char buf[CMSG_SPACE(sizeof(uint16_t))]; struct cmsghdr align; } ctl[BATCH];
+	uint32_t dgrams[BATCH];         /* datagrams in each message */
+	unsigned n;
 };
+
+/* Datagrams laid end to end in one arena, so that a run of equal-sized
+ * ones (the slices of one chunk) goes out as one UDP GSO message: the
+ * kernel cuts it into datagrams, and the way to every receiver (a bridge,
+ * veth, a NIC with segmentation offload) carries one buffer, not dozens. */
+struct batch {
+	uint8_t arena[BATCH * MCAST_PACKET_MAX];
+	uint32_t len[BATCH];
+	size_t n, used;
+	bool gso_off;                   /* the kernel refused GSO once */
+	struct sockaddr_in to;
+	struct gso_msgs gso;
+};
+
+
+/* Group the batch into messages: a run of datagrams of one size (the last
+ * may be shorter) up to GSO_SEGMENTS_MAX and GSO_BYTES_MAX becomes one. */
+static void
+gso_group(struct batch *b)
+{
+	struct gso_msgs *g = &b->gso;
+	size_t off = 0;
+
+	g->n = 0;
+	for (size_t i = 0; i < b->n; g->n++) {
+		uint32_t seg = b->len[i], k = 1;
+		size_t bytes = seg;
+		while (!b->gso_off && i + k < b->n && k < GSO_SEGMENTS_MAX &&
+		    bytes + b->len[i + k] <= GSO_BYTES_MAX && b->len[i + k] <= seg) {
+			bytes += b->len[i + k];
+			if (b->len[i + k++] < seg)
+				break;          /* a shorter one ends the run */
+		}
+		struct msghdr *m = &g->msg[g->n].msg_hdr;
+		g->iov[g->n] = (struct iovec){ b->arena + off, bytes };
+		*m = (struct msghdr){ .msg_name = &b->to, .msg_namelen = sizeof b->to,
+			.msg_iov = &g->iov[g->n], .msg_iovlen = 1 };
+		if (k > 1) {
+			uint16_t size = (uint16_t)seg;
+			m->msg_control = g->ctl[g->n].buf;
+			m->msg_controllen = sizeof g->ctl[g->n].buf;
+			struct cmsghdr *c = CMSG_FIRSTHDR(m);
+			c->cmsg_level = SOL_UDP;
+			c->cmsg_type = UDP_SEGMENT;
+			c->cmsg_len = CMSG_LEN(sizeof size);
+			memcpy(CMSG_DATA(c), &size, sizeof size);
+		}
+		g->dgrams[g->n] = k;
+		off += bytes;
+		i += k;
+	}
+}
 
 static void
 batch_flush(struct mcast_session *s, struct batch *b)
 {
-	size_t sent = 0;
+	struct gso_msgs *g = &b->gso;
+	unsigned sent = 0;
 
-	for (int tries = 0; sent < b->n && tries < 1000; tries++) {
-		int r = sendmmsg(s->fd, b->msg + sent, (unsigned)(b->n - sent), 0);
+	gso_group(b);
+	for (int tries = 0; sent < g->n && tries < 1000; tries++) {
+		int r = sendmmsg(s->fd, g->msg + sent, g->n - sent, 0);
 		if (r > 0) {
-			sent += (size_t)r;
+			sent += (unsigned)r;
 		} else if (errno == EAGAIN || errno == ENOBUFS) {
 			struct pollfd pfd = { .fd = s->fd, .events = POLLOUT };
 			(void)poll(&pfd, 1, 10);
+		} else if (!b->gso_off && (errno == EIO || errno == EINVAL)) {
+			log_info("mcast %s: UDP GSO refused (%s): one datagram at a time",
+			    s->cfg.name, strerror(errno));
+			b->gso_off = true;
+			batch_flush(s, b);      /* once more, without GSO */
+			return;
 		} else {
 			log_warn("mcast %s: send: %s", s->cfg.name, strerror(errno));
 			break;
 		}
 	}
 	b->n = 0;
+	b->used = 0;
 }
 
 static bool
 batch_add(struct mcast_session *s, struct batch *b, const struct mcast_packet *p)
 {
-	size_t len = mcast_build(p, b->buf[b->n], sizeof b->buf[b->n]);
+	size_t len = mcast_build(p, b->arena + b->used, sizeof b->arena - b->used);
 
 	if (len == 0)
 		return false;
-	b->iov[b->n] = (struct iovec){ b->buf[b->n], len };
-	b->msg[b->n] = (struct mmsghdr){ .msg_hdr = { .msg_name = &b->to,
-		.msg_namelen = sizeof b->to, .msg_iov = &b->iov[b->n], .msg_iovlen = 1 } };
-	if (++b->n == BATCH)
+	b->len[b->n++] = (uint32_t)len;
+	b->used += len;
+	if (b->n == BATCH || sizeof b->arena - b->used < MCAST_PACKET_MAX)
 		batch_flush(s, b);
 	return true;
+}
+
+/* How long past its due time to sleep: long enough for half a GSO message
+ * of slices to become due (the engine lets them leave together), short
+ * enough to keep the pace even. */
+static uint64_t
+lag_us(uint64_t rate)
+{
+	uint64_t lag = rate ? (uint64_t)(BURST / 2) * MCAST_PACKET_MAX * 1000000 / rate : 0;
+
+	return MIN(lag, 2000u);
+}
+
+/* Sleep until at (microseconds), at most 200 ms; a STATUS or NACK from a
+ * receiver ends the sleep early. */
+static void
+wait_until(struct mcast_session *s, uint64_t at)
+{
+	uint64_t now = now_us(), us = at > now ? MIN(at - now, 200000u) : 0;
+	struct pollfd pfd = { .fd = s->fd, .events = POLLIN };
+	struct timespec ts = { (time_t)(us / 1000000), (long)(us % 1000000) * 1000 };
+
+	if (us > 0)
+		(void)ppoll(&pfd, 1, &ts, NULL);
 }
 
 /* One action of the engine: false when the session is over. */
@@ -284,8 +398,11 @@ step(struct mcast_session *s, struct frame_cache *fc, struct batch *b)
 	struct mcast_packet p = { .session = s->id };
 	const uint8_t *frame;
 
+	uint64_t rate;
+
 	pthread_mutex_lock(&s->lock);
 	mcast_engine_next(&s->eng, now_us(), &a);
+	rate = s->eng.rate;
 	pthread_mutex_unlock(&s->lock);
 	switch (a.kind) {
 	case MCAST_ACT_DATA:
@@ -313,15 +430,10 @@ step(struct mcast_session *s, struct frame_cache *fc, struct batch *b)
 			log_info("mcast %s: pass %u ended; next pass %u chunks", s->cfg.name,
 			    a.pass, a.next);
 		return true;
-	case MCAST_ACT_WAIT: {
+	case MCAST_ACT_WAIT:
 		batch_flush(s, b);
-		uint64_t now = now_us();
-		struct pollfd pfd = { .fd = s->fd, .events = POLLIN };
-		int ms = a.at_us > now ? (int)MIN((a.at_us - now + 999) / 1000, 200u) : 0;
-		if (ms > 0)
-			(void)poll(&pfd, 1, ms);
+		wait_until(s, a.at_us + lag_us(rate));
 		return true;
-	}
 	case MCAST_ACT_DONE:
 		batch_flush(s, b);
 		return false;
@@ -366,11 +478,12 @@ session_main(void *arg)
 		.nchunks = s->nchunks, .frame_len = s->frame_len, .slice = s->cfg.slice,
 		.rate_max = s->cfg.rate_max, .rate_min = s->cfg.rate_min,
 		.receiver_timeout_us = RECEIVER_TIMEOUT_US, .idle_end_us = IDLE_END_US,
-		.max_passes = 64, .burst = 16,
+		.max_passes = 64, .burst = BURST,
 	};
 
 	if (!wait_start(s))
 		return NULL;
+	(void)prctl(PR_SET_TIMERSLACK, 10000UL);   /* pacing: sleeps of 0.1-2 ms */
 	pthread_mutex_lock(&s->lock);
 	s->eng_ready = mcast_engine_init(&s->eng, &ec, now_us()) == 0;
 	pthread_mutex_unlock(&s->lock);

@@ -125,7 +125,7 @@ done
 for i in 1 2 3; do
 	check "receiver $i: partition tables identical" disk_tables_equal "$W/source1.img" "$W/rx$i.img"
 	check "receiver $i: every file identical" disk_same_files "$W/src1" "$W/rx$i.img"
-	n=$(sed -n 's/.* \([0-9]*\) chunks (.*came by multicast/\1/p' "$W/rx$i.log" | tail -1)
+	n=$(sed -n 's/.* \([0-9]*\) chunks (.*came by multicast.*/\1/p' "$W/rx$i.log" | tail -1)
 	check "receiver $i: chunks came by multicast (${n:-0})" [ "${n:-0}" -gt 0 ]
 done
 check "receiver 2 (5% loss) got every chunk by multicast (repairs)" \
@@ -140,8 +140,32 @@ for _ in $(seq 1 50); do
 done
 echo "$out" | sed 's/^/# /'
 check "room1 finished" has "$out" "finished"
+
+# --- an early machine waits for the rest (longer than the receivers' 10 s
+# silence limit): the waiting session keeps it, and both get image2 by
+# multicast
+for i in 1 4; do truncate -s 0 "$W/rx$i.img"; truncate -s 128M "$W/rx$i.img"; done
+out=$(ctl task deploy --multicast room3 --min-receivers 2 --start-after 60 image2 rx1 rx4)
+check "room3 waiting for two receivers" has "$out" "session room3: image image2, waiting"
+agent_bg "pxr1-$LAB_ID" "$(token_of 52:54:00:cc:01:01)" "$(task_of 52:54:00:cc:01:01)" \
+	"$W/rx1.img" "$W/rx1-room3.log"
+A1=$!
+sleep 13
+check "room3 still waiting, its first receiver still in it" \
+	bash -c "kill -0 $A1 && grep -q waiting <<<'$(ctl mcast show room3)'"
+agent_bg "pxr4-$LAB_ID" "$(token_of 52:54:00:cc:01:04)" "$(task_of 52:54:00:cc:01:04)" \
+	"$W/rx4.img" "$W/rx4-room3.log"
+A4=$!
+for i in 1 4; do
+	eval "wait \$A$i"
+	rc=$?
+	check "room3 receiver rx$i: pxe-agent exit 0 ($rc)" [ $rc -eq 0 ]
+	check "room3 receiver rx$i: every chunk by multicast" \
+		grep -q "every chunk received" "$W/rx$i-room3.log"
+	check "room3 receiver rx$i: image2's files" disk_same_files "$W/src2" "$W/rx$i.img"
+done
 pxed_stop
 check "pxed stopped cleanly" [ $? -eq 0 ]
 check "no sanitizer report" pxed_log_clean
-for i in 1 2 3 4; do grep -h "multicast:" "$W/rx$i.log" | sed "s/^/# rx$i: /"; done
+for f in "$W"/rx*.log; do grep -h "multicast:" "$f" | sed "s|^|# $(basename "$f"): |"; done
 lab_finish

@@ -190,25 +190,57 @@ test_not_yet_sent(void **state)
 	mcast_engine_free(&e);
 }
 
-static void
-test_pacing(void **state)
+/* Back-to-back DATA actions at one instant. */
+static int
+burst_at(struct mcast_engine *e, uint64_t now, struct mcast_action *a)
 {
-	struct mcast_engine e;
-	struct mcast_action a;
-	uint64_t now = 1000000;
 	int data = 0;
 
-	(void)state;
-	init(&e, 1400, now);                    /* one slice a second */
-	for (int i = 0; i < 10; i++) {
-		mcast_engine_next(&e, now, &a);
-		if (a.kind != MCAST_ACT_DATA)
+	for (int i = 0; i < 1000; i++) {
+		mcast_engine_next(e, now, a);
+		if (a->kind != MCAST_ACT_DATA)
 			break;
 		data++;
 	}
-	assert_int_equal(data, 4);              /* the burst */
+	return data;
+}
+
+static void
+test_pacing(void **state)
+{
+	static const uint32_t big[1] = { 300 * SLICE };
+	struct mcast_engine_config c = {
+		.nchunks = 1, .frame_len = big, .slice = SLICE, .rate_max = SLICE,
+		.rate_min = 1, .receiver_timeout_us = 1000000000, .idle_end_us = 1000000000,
+		.max_passes = 8, .burst = 4,
+	};
+	struct mcast_engine e;
+	struct mcast_action a;
+	uint64_t start = 100 * 1000000ull, now = start;
+	int data;
+
+	(void)state;
+	assert_int_equal(mcast_engine_init(&e, &c, now), 0);   /* one slice a second */
+	assert_int_equal(burst_at(&e, now, &a), 4);             /* the burst */
 	assert_int_equal(a.kind, MCAST_ACT_WAIT);
-	assert_true(a.at_us >= now + 3 * 1000000);
+	assert_true(a.at_us == now + 1000000);                  /* then the rate */
+	/* 100 s of waking up when told: one slice a second, no more */
+	data = 4;
+	while (now < start + 100 * 1000000ull) {
+		now = a.at_us;
+		data += burst_at(&e, now, &a);
+		assert_int_equal(a.kind, MCAST_ACT_WAIT);
+	}
+	assert_in_range(data, 4 + 99, 4 + 101);
+	/* waking up late (200 ms after each due time) loses no rate */
+	for (int i = 0; i < 50; i++) {
+		now = a.at_us + 200000;
+		data += burst_at(&e, now, &a);
+	}
+	assert_in_range(data, 4 + 100 + 49, 4 + 100 + 51);
+	/* a long idle spell earns one burst, not a flood */
+	now += 1000 * 1000000ull;
+	assert_int_equal(burst_at(&e, now, &a), 4);
 	mcast_engine_free(&e);
 }
 
