@@ -2,7 +2,15 @@
  * ascending order, fetched by the worker pool; every chunk's hash is
  * checked before a byte of it is written.  The resume offset goes to the
  * server only after fdatasync.  Optionally every range is read back and
- * hashed again (phase "verify"). */
+ * hashed again (phase "verify").
+ *
+ * A disk of another size than the image's: nothing is written before
+ * image_target_plan said that every partition and chunk fits.  A GPT is
+ * then moved to the new size (gpt_relocate) after its primary table is
+ * written: the image's backup chunks are never written, the backup goes to
+ * the end of this disk instead, and verify checks the rewritten table by
+ * reading it back (CRCs, backup at the end, the image's partitions) rather
+ * than by the image's hashes. */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -16,7 +24,9 @@
 #include "agent/journal.h"
 #include "agent/mcast.h"
 #include "agent/resume.h"
+#include "core/util.h"
 #include "image/chunk.h"
+#include "image/target.h"
 
 #define CHUNK_FETCH_ATTEMPTS 4          /* the first and three retries */
 
@@ -33,6 +43,7 @@ struct deploy {
 	uint64_t synced;                /* resume offset known to be on disk */
 	atomic_uint_fast64_t verified;
 	struct progress progress;
+	struct image_target target;     /* the disk's size against the image's */
 };
 
 /* Buffers a worker keeps between chunks. */
@@ -195,6 +206,105 @@ deploy_pass(struct deploy *d, bool table)
 	return pool_run(d->ag, deploy_worker, deploy_tick, d);
 }
 
+/* ---- a GPT on a disk of another size ---- */
+
+/* Writes the moved backup (entries and header) at the end of the disk,
+ * then the MBR and primary header that point at it, and syncs. */
+static int
+deploy_write_gpt(struct deploy *d, const uint8_t *head, const struct gpt_relocation *r)
+{
+	struct agent *ag = d->ag;
+	int rc = pwrite_full(ag->fd, r->tail, r->tail_len, r->tail_offset);
+
+	if (rc < 0)
+		return agent_fail(ag, "%s: write at %" PRIu64 ": %s", ag->disk, r->tail_offset,
+		    strerror(-rc));
+	rc = pwrite_full(ag->fd, head, 2 * (size_t)d->m->sector_size, 0);
+	if (rc < 0)
+		return agent_fail(ag, "%s: write at 0: %s", ag->disk, strerror(-rc));
+	if (fdatasync(ag->fd) < 0)
+		return agent_fail(ag, "%s: sync: %s", ag->disk, strerror(errno));
+	journal_info("GPT moved: backup header at LBA %" PRIu64 " (the image's at %" PRIu64
+	    "), last usable LBA %" PRIu64 " (was %" PRIu64 ")", r->backup_lba,
+	    r->old_backup_lba, r->last_usable, r->old_last_usable);
+	return 0;
+}
+
+/* The primary table as the table chunks wrote it (or as an earlier run of
+ * this task already moved it: moving it again changes nothing), read back
+ * and moved to this disk's size. */
+static int
+deploy_relocate_gpt(struct deploy *d)
+{
+	struct agent *ag = d->ag;
+	size_t len = (size_t)MIN(d->target.head_bytes, (uint64_t)IMAGE_CHUNK_MAX);
+	uint8_t *head = malloc(len);
+	struct gpt_relocation r;
+	char err[AGENT_ERR_MAX];
+	int rc;
+
+	if (head == NULL)
+		return agent_fail(ag, "out of memory for the GPT");
+	rc = pread_full(ag->fd, head, len, 0);
+	if (rc < 0) {
+		free(head);
+		return agent_fail(ag, "%s: read at 0: %s", ag->disk, strerror(-rc));
+	}
+	rc = gpt_relocate(head, len, ag->disk_size, d->m->sector_size, &r, err, sizeof err);
+	if (rc < 0)
+		agent_fail(ag, "%s: moving the GPT: %s", ag->disk, err);
+	else
+		rc = deploy_write_gpt(d, head, &r);
+	gpt_relocation_free(&r);
+	free(head);
+	return rc < 0 ? -EIO : 0;
+}
+
+/* The disk's table has the image's partitions, in the same order. */
+static int
+deploy_same_parts(const struct manifest *m, const struct disk_layout *l, char *err,
+    size_t errlen)
+{
+	if (l->kind != PTABLE_GPT || l->nparts != m->nparts) {
+		snprintf(err, errlen, "a %s table with %zu partitions, the image has a GPT "
+		    "with %zu", ptable_kind_name(l->kind), l->nparts, m->nparts);
+		return -EINVAL;
+	}
+	for (size_t i = 0; i < m->nparts; i++) {
+		if (l->part[i].index != m->part[i].index || l->part[i].offset != m->part[i].offset ||
+		    l->part[i].length != m->part[i].length) {
+			snprintf(err, errlen, "partition %u is not where the image has it",
+			    m->part[i].index);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+/* Verify of a moved GPT: read back from the disk, every CRC checked
+ * (primary and backup headers and entries), the backup in the disk's last
+ * sector, and the image's partitions in it. */
+static int
+deploy_verify_gpt(struct deploy *d)
+{
+	struct disk_layout *l = calloc(1, sizeof *l);
+	char err[AGENT_ERR_MAX];
+	int rc;
+
+	if (l == NULL)
+		return agent_fail(d->ag, "out of memory for the partition table");
+	rc = disk_read_layout(d->ag->fd, l, err, sizeof err);
+	if (rc == 0)
+		rc = deploy_same_parts(d->m, l, err, sizeof err);
+	free(l);
+	if (rc < 0)
+		return agent_fail(d->ag, "verify: %s: the partition table: %s", d->ag->disk, err);
+	for (size_t i = 0; i < d->m->nchunks; i++)
+		if (image_target_is_rewritten(&d->target, i))
+			atomic_fetch_add(&d->verified, d->m->chunk[i].length);
+	return 0;
+}
+
 static int
 deploy_verify(struct deploy *d)
 {
@@ -203,29 +313,36 @@ deploy_verify(struct deploy *d)
 	/* read the disk, not the page cache */
 	posix_fadvise(d->ag->fd, 0, 0, POSIX_FADV_DONTNEED);
 	d->verify = true;
-	d->norder = d->m->nchunks;
+	d->norder = 0;
 	atomic_store(&d->next, 0);
 	for (size_t i = 0; i < d->m->nchunks; i++)
-		d->order[i] = i;
+		if (!image_target_is_rewritten(&d->target, i))
+			d->order[d->norder++] = i;
 	progress_start(&d->progress, "verify", manifest_bytes(d->m), 0);
 	if (pool_run(d->ag, deploy_worker, deploy_tick, d) < 0)
 		return -EIO;
+	if (d->target.relocate && deploy_verify_gpt(d) < 0)
+		return -EIO;
 	progress_report(d->ag, &d->progress, atomic_load(&d->verified), d->synced, true);
-	journal_info("verify: every chunk reads back with its hash");
+	journal_info("verify: every chunk reads back with its hash%s",
+	    d->target.relocate ? " (the moved GPT with its CRCs)" : "");
 	return 0;
 }
 
-/* Refuse a disk too small before anything is written. */
+/* Refuse a disk too small before anything is written, and plan the move
+ * of a GPT to a disk of another size. */
 static int
-deploy_check(struct agent *ag, const struct manifest *m)
+deploy_check(struct agent *ag, struct image_target *t)
 {
-	uint64_t need = 0;
+	const struct manifest *m = &ag->task.manifest;
+	char err[AGENT_ERR_MAX];
 
-	if (m->nchunks > 0)
-		need = m->chunk[m->nchunks - 1].offset + m->chunk[m->nchunks - 1].length;
-	if (need > ag->disk_size)
-		return agent_fail(ag, "disk too small: image needs %" PRIu64
-		    " bytes, disk has %" PRIu64, need, ag->disk_size);
+	if (image_target_plan(m, ag->disk_size, t, err, sizeof err) < 0)
+		return agent_fail(ag, "%s: %s", ag->disk, err);
+	if (t->relocate)
+		journal_info("%s: %" PRIu64 " bytes, the image's disk had %" PRIu64
+		    ": its GPT is moved to the end of this disk", ag->disk,
+		    ag->disk_size, m->disk_size);
 	return 0;
 }
 
@@ -242,6 +359,10 @@ deploy_init(struct deploy *d, struct agent *ag)
 	    ag->task.resume_offset) < 0)
 		return agent_fail(ag, "out of memory for %zu chunks", d->m->nchunks);
 	pthread_mutex_init(&d->lock, NULL);
+	/* the image's backup GPT is never written: the moved one is */
+	for (size_t i = 0; i < d->m->nchunks; i++)
+		if (image_target_is_backup(&d->target, i))
+			resume_mark(&d->resume, i);
 	d->synced = resume_offset(&d->resume);
 	return 0;
 }
@@ -266,7 +387,9 @@ deploy_chunks(struct deploy *d)
 	/* multicast first; whatever it did not bring comes over HTTP */
 	if (ag->task.mcast.on && mcast_receive(ag, d->m, &d->resume, &d->lock, &d->progress) < 0)
 		return -EIO;
-	if (deploy_pass(d, true) < 0 || deploy_pass(d, false) < 0)
+	if (deploy_pass(d, true) < 0 ||
+	    (d->target.relocate && deploy_relocate_gpt(d) < 0) ||
+	    deploy_pass(d, false) < 0)
 		return -EIO;
 	deploy_tick_report(d, true);
 	if (atomic_load(&ag->stop))
@@ -284,7 +407,7 @@ deploy_run(struct agent *ag)
 	struct deploy d = { 0 };
 	int rc;
 
-	if (disk_open(ag, O_RDWR) < 0 || deploy_check(ag, &ag->task.manifest) < 0)
+	if (disk_open(ag, O_RDWR) < 0 || deploy_check(ag, &d.target) < 0)
 		return -EIO;
 	if (deploy_init(&d, ag) < 0) {
 		free(d.order);

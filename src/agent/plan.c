@@ -121,20 +121,25 @@ probe_partitions(int fd, const struct disk_layout *layout, struct capture_plan *
 	return 0;
 }
 
-/* Space outside every partition: the MBR gap, the GPT's free space, the
- * extended partition's room between logical ones. */
+/* Space outside every partition and table: the MBR gap, the GPT's free
+ * space, the extended partition's room between logical ones.  The tables
+ * are chunks of their own: the zeros of a 64 KiB block around one (the
+ * backup GPT's) must not become a data chunk that a deploy to a smaller
+ * disk would have to fit. */
 static int
 probe_gaps(int fd, const struct disk_layout *layout, struct extent_list *all,
     char *err, size_t errlen)
 {
-	struct extent cover[DISK_MAX_PARTS];
+	struct extent cover[DISK_MAX_PARTS + DISK_MAX_TABLE];
 	uint64_t at = 0;
-	size_t n;
+	size_t n = 0;
 	char why[256];
 
 	for (size_t i = 0; i < layout->nparts; i++)
-		cover[i] = (struct extent){ layout->part[i].offset, layout->part[i].length };
-	n = extents_normalize(cover, layout->nparts);
+		cover[n++] = (struct extent){ layout->part[i].offset, layout->part[i].length };
+	for (size_t i = 0; i < layout->ntable; i++)
+		cover[n++] = layout->table[i];
+	n = extents_normalize(cover, n);
 	for (size_t i = 0; i <= n; i++) {
 		uint64_t end = i < n ? cover[i].offset : layout->disk_size;
 		if (end > at && probe_range(fd, at, end - at, all, NULL, NULL, why,

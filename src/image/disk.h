@@ -90,6 +90,37 @@ int disk_parse_layout(const uint8_t *head, size_t head_len, const uint8_t *tail,
  * message in err. */
 int disk_read_layout(int fd, struct disk_layout *out, char *err, size_t errlen);
 
+/* A GPT rewritten for a disk of another size (a deploy to a larger or
+ * smaller disk than the captured one). */
+struct gpt_relocation {
+	uint64_t backup_lba;            /* the new backup header: the last sector */
+	uint64_t last_usable;           /* the new last usable LBA */
+	uint64_t old_backup_lba;        /* what the primary header said before */
+	uint64_t old_last_usable;
+	uint32_t entries_crc;           /* of the entries: unchanged */
+	uint64_t tail_offset;           /* bytes: where tail goes on the disk */
+	uint8_t *tail;                  /* backup entries + backup header, malloc'd */
+	size_t tail_len;
+};
+
+/* Rewrites the GPT in head (the protective MBR, the primary header and
+ * its entries: at least up to the end of the entries) for a disk of
+ * disk_size bytes with sectors of sector_size bytes.  The primary header
+ * gets the disk's last sector as its alternate LBA and the sector before
+ * the backup entries as its last usable LBA, and a new CRC; the entries
+ * and their CRC stay.  A 0xEE MBR entry that covered the old disk (from
+ * LBA 1 to its end) covers the new one, capped at 0xFFFFFFFF sectors; a
+ * hybrid MBR's partial 0xEE entry stays.  out->tail is the backup entries
+ * and backup header (its own LBA, alternate LBA 1, its entries' LBA, its
+ * CRC), to be written at out->tail_offset.  Running it again on its own
+ * result changes nothing.  Returns 0; -EINVAL when head is not a valid
+ * GPT; -ENOSPC when a partition (or the primary table) would reach into
+ * the backup on this disk; -ENOMEM.  On error head is unchanged, out holds
+ * nothing to free, and err says why. */
+int gpt_relocate(uint8_t *head, size_t head_len, uint64_t disk_size,
+    uint32_t sector_size, struct gpt_relocation *out, char *err, size_t errlen);
+void gpt_relocation_free(struct gpt_relocation *r);
+
 const char *fs_kind_name(enum fs_kind kind);
 
 /* Read exactly len bytes at offset, retrying short reads and EINTR.

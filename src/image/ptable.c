@@ -16,52 +16,10 @@
 #include "core/util.h"
 #include "image/disk.h"
 #include "image/fs.h"
-
-#define MBR_SIZE                512
-#define MBR_ENTRIES_AT          446
-#define MBR_ENTRY_SIZE          16
-#define MBR_SIGNATURE_AT        510
-#define MBR_TYPE_GPT            0xee
+#include "image/gpt.h"
 
 #define GPT_HEAD_SECTORS        34      /* MBR, header, 32 sectors of entries */
 #define GPT_TAIL_SECTORS        33      /* 32 sectors of entries, header */
-#define GPT_HEADER_MIN          92
-#define GPT_ENTRY_MIN           128
-#define GPT_CRC_AT              16      /* the header's own CRC field */
-
-struct mbr_entry {
-	uint8_t status;
-	uint8_t type;
-	uint32_t start;
-	uint32_t count;
-};
-
-struct gpt_header {
-	uint32_t header_size;
-	uint32_t header_crc;
-	uint64_t my_lba;
-	uint64_t alternate_lba;
-	uint64_t first_usable;
-	uint64_t last_usable;
-	uint64_t entries_lba;
-	uint32_t entries_count;
-	uint32_t entry_size;
-	uint32_t entries_crc;
-};
-
-/* ---- CRC32 (IEEE 802.3, reflected), as GPT uses it ---- */
-
-static uint32_t
-crc32_update(uint32_t crc, const uint8_t *p, size_t n)
-{
-	crc = ~crc;
-	for (size_t i = 0; i < n; i++) {
-		crc ^= p[i];
-		for (int bit = 0; bit < 8; bit++)
-			crc = (crc >> 1) ^ (0xedb88320u & (0u - (crc & 1)));
-	}
-	return ~crc;
-}
 
 /* ---- helpers ---- */
 
@@ -159,9 +117,7 @@ layout_check_overlaps(const struct disk_layout *out, char *err, size_t errlen)
 
 /* ---- MBR ---- */
 
-/* The four entries of an MBR or EBR sector; false without the 55 AA
- * signature or when the sector is short. */
-static bool
+bool
 mbr_read_entries(const uint8_t *sector, size_t len, struct mbr_entry e[4])
 {
 	struct cursor c;
@@ -244,99 +200,6 @@ mbr_parse(const struct mbr_entry e[4], struct disk_layout *out, char *err,
 
 /* ---- GPT ---- */
 
-static bool
-gpt_header_read(const uint8_t *sector, size_t len, struct gpt_header *h)
-{
-	struct cursor c = cursor_make(sector, len);
-	const uint8_t *signature;
-
-	return cursor_bytes(&c, 8, &signature) &&
-	    memcmp(signature, "EFI PART", 8) == 0 &&
-	    cursor_skip(&c, 4) &&                       /* revision */
-	    cursor_le32(&c, &h->header_size) &&
-	    cursor_le32(&c, &h->header_crc) &&
-	    cursor_skip(&c, 4) &&                       /* reserved */
-	    cursor_le64(&c, &h->my_lba) &&
-	    cursor_le64(&c, &h->alternate_lba) &&
-	    cursor_le64(&c, &h->first_usable) &&
-	    cursor_le64(&c, &h->last_usable) &&
-	    cursor_skip(&c, 16) &&                      /* disk GUID */
-	    cursor_le64(&c, &h->entries_lba) &&
-	    cursor_le32(&c, &h->entries_count) &&
-	    cursor_le32(&c, &h->entry_size) &&
-	    cursor_le32(&c, &h->entries_crc);
-}
-
-/* Checks a header sector found at lba: signature, size, CRC, own LBA and
- * entry geometry.  Returns NULL or what is wrong. */
-static const char *
-gpt_header_check(const uint8_t *sector, size_t len, uint64_t lba,
-    struct gpt_header *h)
-{
-	static const uint8_t zero[4];
-	uint32_t crc;
-
-	if (!gpt_header_read(sector, len, h))
-		return "no GPT signature";
-	if (h->header_size < GPT_HEADER_MIN || h->header_size > len)
-		return "bad header size";
-	crc = crc32_update(0, sector, GPT_CRC_AT);
-	crc = crc32_update(crc, zero, sizeof(zero));
-	crc = crc32_update(crc, sector + GPT_CRC_AT + 4,
-	    h->header_size - GPT_CRC_AT - 4);
-	if (crc != h->header_crc)
-		return "header CRC mismatch";
-	if (h->my_lba != lba)
-		return "header is not where it says it is";
-	if (h->entry_size < GPT_ENTRY_MIN ||
-	    (h->entry_size & (h->entry_size - 1)) != 0)
-		return "bad entry size";
-	return NULL;
-}
-
-/* Bytes and whole sectors of the entry array. */
-static uint64_t
-gpt_entries_bytes(const struct gpt_header *h)
-{
-	return (uint64_t)h->entries_count * h->entry_size;
-}
-
-static uint64_t
-gpt_entries_sectors(const struct gpt_header *h, uint64_t ss)
-{
-	return (gpt_entries_bytes(h) + ss - 1) / ss;
-}
-
-/* The primary header's numbers agree with each other and the disk. */
-static const char *
-gpt_header_check_geometry(const struct gpt_header *h, uint64_t sectors,
-    uint64_t ss)
-{
-	uint64_t entry_sectors = gpt_entries_sectors(h, ss);
-
-	if (h->entries_lba < 2 || h->entries_lba >= sectors ||
-	    entry_sectors > sectors - h->entries_lba)
-		return "entries outside the disk";
-	if (h->entries_lba + entry_sectors > h->first_usable)
-		return "entries overlap the usable area";
-	if (h->first_usable > h->last_usable || h->last_usable >= sectors)
-		return "usable area outside the disk";
-	if (h->alternate_lba <= h->last_usable || h->alternate_lba >= sectors)
-		return "backup header LBA outside the disk";
-	if (h->alternate_lba - h->last_usable - 1 < entry_sectors)
-		return "no room for the backup entries";
-	return NULL;
-}
-
-static bool
-guid_is_zero(const uint8_t *guid)
-{
-	for (int i = 0; i < 16; i++)
-		if (guid[i] != 0)
-			return false;
-	return true;
-}
-
 static int
 gpt_parse_entries(const uint8_t *entries, const struct gpt_header *h,
     struct disk_layout *out, char *err, size_t errlen)
@@ -353,7 +216,7 @@ gpt_parse_entries(const uint8_t *entries, const struct gpt_header *h,
 		if (!cursor_bytes(&c, 16, &type) || !cursor_skip(&c, 16) ||
 		    !cursor_le64(&c, &first) || !cursor_le64(&c, &last))
 			return -EINVAL;         /* entry_size >= 128 */
-		if (guid_is_zero(type))
+		if (gpt_type_is_unused(type))
 			continue;
 		if (first > last || first < h->first_usable ||
 		    last > h->last_usable) {
@@ -403,7 +266,7 @@ gpt_check_backup(const uint8_t *tail, size_t tail_len, const struct gpt_header *
 	if (b.entries_lba < tail_lba)
 		return NULL;                    /* entries not read */
 	at = (b.entries_lba - tail_lba) * ss;
-	if (crc32_update(0, tail + at, bytes) != h->entries_crc)
+	if (gpt_crc32(0, tail + at, bytes) != h->entries_crc)
 		return "backup entries CRC mismatch";
 	return NULL;
 }
@@ -435,7 +298,7 @@ gpt_parse(const uint8_t *head, size_t head_len, const uint8_t *tail,
 	}
 	at = h.entries_lba * ss;
 	bytes = gpt_entries_bytes(&h);
-	if (crc32_update(0, head + at, bytes) != h.entries_crc) {
+	if (gpt_crc32(0, head + at, bytes) != h.entries_crc) {
 		image_error(err, errlen, "GPT: entries CRC mismatch");
 		return -EINVAL;
 	}

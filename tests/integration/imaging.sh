@@ -5,7 +5,10 @@
 # again (dedup: nothing new uploaded), deployed to a blank disk (partition
 # tables and every file identical); the faults: a disk too small, a
 # corrupted chunk on the server, a wrong task token, pxed killed mid-deploy
-# and restarted (the agent resumes), and a wipe.
+# and restarted (the agent resumes), and a wipe; then disks of other sizes:
+# 1 GiB larger (the GPT moves to its end; sgdisk -v clean; captured again),
+# smaller than the source but not than its partitions (deployed, verified),
+# and smaller than a partition (refused, the disk untouched).
 LAB_ID=${LAB_ID:-im$$}
 source "$(dirname "$0")/../lib/lab.sh"
 source "$(dirname "$0")/../lib/disk.sh"
@@ -107,6 +110,66 @@ check "corrupted chunk: image verify finds it" has "$(ctl image verify golden)" 
 cp "$W/victim.bak" "$VICTIM"
 check "image verify is clean again" has "$(ctl image verify golden)" "every chunk verified"
 
+# --- disks of another size ----------------------------------------------------------
+# log_since MARK: the agent's log after line MARK.
+log_since() { tail -n +$(($1 + 1)) "$W/agent.log"; }
+# check_moved WHAT EXIT ID DISK SOURCE: a deploy (task ID, the agent's exit
+# status EXIT, its log after $MARK) that moved the GPT to the end of DISK:
+# done, verified, sgdisk -v clean, SOURCE's partitions, every file.
+check_moved() {
+	local what=$1 rc=$2 id=$3 disk=$4 source=$5
+	check "$what: pxe-agent exits 0" [ "$rc" -eq 0 ]
+	check "$what: the task is done" eq "$(json "/api/v1/tasks/$id" '["state"]')" done
+	check "$what: the agent moved the GPT" has "$(log_since "$MARK")" "GPT moved"
+	check "$what: verify read the moved GPT back" \
+		has "$(log_since "$MARK")" "the moved GPT with its CRCs"
+	check "$what: sgdisk -v finds no problem" disk_gpt_clean "$disk"
+	check "$what: the same partitions" disk_same_parts "$source" "$disk"
+	check "$what: every file identical" disk_same_files "$SRC" "$disk"
+}
+MARK=$(wc -l <"$W/agent.log")
+truncate -s 1280M "$W/big.img"
+TT=$(task deploy lab1 golden)
+agent "$TT" 6 "$W/big.img"
+check_moved "larger disk (+1 GiB)" $? 6 "$W/big.img" "$W/source.img"
+check "larger disk: the backup GPT header is the last sector" \
+	eq "$(tail -c 512 "$W/big.img" | head -c 8)" "EFI PART"
+TT=$(task capture lab1 grown)
+agent "$TT" 7 "$W/big.img"
+check "larger disk captured again: pxe-agent exits 0" [ $? -eq 0 ]
+check "larger disk captured again: the task is done" \
+	eq "$(json /api/v1/tasks/7 '["state"]')" done
+check "larger disk captured again: the image is of the larger disk" \
+	eq "$(json /api/v1/images/grown '["disk_size"]')" $((1280 * 1024 * 1024))
+
+# a source whose partitions end at 229 MiB of 256
+check "source disk with free space after its partitions built" \
+	disk_make "$SRC" "$W/short-src.img" 256 100
+TT=$(task capture lab1 short)
+agent "$TT" 8 "$W/short-src.img"
+check "capture of that disk: pxe-agent exits 0" [ $? -eq 0 ]
+MARK=$(wc -l <"$W/agent.log")
+truncate -s 240M "$W/smaller.img"
+TT=$(task deploy lab1 short)
+agent "$TT" 9 "$W/smaller.img"
+check_moved "smaller disk (240 MiB, partitions end at 229)" $? 9 "$W/smaller.img" \
+	"$W/short-src.img"
+
+truncate -s 200M "$W/tiny.img"
+head -c 1048576 /dev/urandom | dd of="$W/tiny.img" conv=notrunc status=none
+head -c 1048576 /dev/urandom | dd of="$W/tiny.img" bs=1M seek=199 conv=notrunc status=none
+SUM=$(sha256sum <"$W/tiny.img")
+TT=$(task deploy lab1 short)
+agent "$TT" 10 "$W/tiny.img"
+check "disk smaller than a partition (200 MiB): pxe-agent fails" [ $? -ne 0 ]
+check "disk smaller than a partition: the task failed" \
+	eq "$(json /api/v1/tasks/10 '["state"]')" failed
+check "disk smaller than a partition: the message names the partition and the sizes" \
+	has "$(json /api/v1/tasks/10 '["message"]')" \
+	"too small: partition 2 ends at byte 240123904 and the backup GPT needs 16896 bytes after it, so the disk needs 240140800 bytes; it has 209715200"
+check "disk smaller than a partition: the disk is untouched" \
+	eq "$(sha256sum <"$W/tiny.img")" "$SUM"
+
 # --- pxed killed mid-deploy: the agent resumes -----------------------------------
 NETEM_SH=$(dirname "$0")/../lib/netem.sh
 export NETEM_RELAY=${NETEM_RELAY:-build/tools/netem-relay}
@@ -122,12 +185,12 @@ fi
 pxed_start || { echo "not ok - pxed_start"; exit 1; }
 truncate -s 256M "$W/resume.img"
 TT=$(task deploy lab1 golden)
-in_cli timeout 300 "$AGENT" --server "$URL" --token "$TT" --task 6 --disk "$W/resume.img" \
+in_cli timeout 300 "$AGENT" --server "$URL" --token "$TT" --task 11 --disk "$W/resume.img" \
 	--retry-for 120 >"$W/resume.log" 2>&1 &
 APID=$!
 LAB_PIDS+=("$APID")
 for _ in $(seq 1 200); do
-	b=$(json /api/v1/tasks/6 '["bytes"]' 2>/dev/null || echo 0)
+	b=$(json /api/v1/tasks/11 '["bytes"]' 2>/dev/null || echo 0)
 	[ "${b:-0}" -gt 0 ] && break
 	sleep 0.1
 done
@@ -140,13 +203,13 @@ rc=$?
 check "resume: pxe-agent finished with 0 after the restart (exit $rc)" [ $rc -eq 0 ]
 check "resume: the agent saw the server go away and retried" \
 	grep -qiE "retry|refused|unreachable|failed" "$W/resume.log"
-check "resume: the task is done" eq "$(json /api/v1/tasks/6 '["state"]')" done
+check "resume: the task is done" eq "$(json /api/v1/tasks/11 '["state"]')" done
 check "resume: partition tables identical" disk_tables_equal "$W/source.img" "$W/resume.img"
 check "resume: every file identical" disk_same_files "$SRC" "$W/resume.img"
 
 # --- wipe --------------------------------------------------------------------------
 TT=$(task wipe lab1)
-agent "$TT" 7 "$W/resume.img"
+agent "$TT" 12 "$W/resume.img"
 check "wipe: exits 0" [ $? -eq 0 ]
 check "wipe: no partition table is left" \
 	bash -c "! sgdisk -p '$W/resume.img' 2>/dev/null | grep -q '^ *1 '"

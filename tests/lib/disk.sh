@@ -3,15 +3,16 @@
 # (e2fsprogs), mkntfs/ntfscp/ntfscat (ntfs-3g).
 export PATH=$PATH:/usr/sbin:/sbin
 
-# disk_make SRCDIR DISK SIZE_MB: a GPT disk with an ext4 partition holding
-# SRCDIR's tree (first half) and an NTFS partition holding SRCDIR's
-# top-level regular files (the rest).
+# disk_make SRCDIR DISK SIZE_MB [P2_MB]: a GPT disk with an ext4 partition
+# holding SRCDIR's tree (first half) and an NTFS partition holding SRCDIR's
+# top-level regular files (the rest, or P2_MB MiB: free space after it).
 disk_make() {
-	local src=$1 disk=$2 mb=$3 half p2 n2 tmp
+	local src=$1 disk=$2 mb=$3 half p2 n2 tmp end=0
 	half=$((mb / 2))
+	[ -n "${4:-}" ] && end="+${4}M"
 	rm -f "$disk"
 	truncate -s "${mb}M" "$disk" || return 1
-	sgdisk -o -n "1:2048:+${half}M" -t 1:8300 -c 1:linux -n 2:0:0 -t 2:0700 -c 2:data \
+	sgdisk -o -n "1:2048:+${half}M" -t 1:8300 -c 1:linux -n "2:0:$end" -t 2:0700 -c 2:data \
 		"$disk" >/dev/null || return 1
 	mkfs.ext4 -q -F -d "$src" -E offset=$((2048 * 512)) "$disk" "${half}M" || return 1
 	p2=$(sgdisk -i 2 "$disk" | awk '/^First sector/ {print $3}')
@@ -39,6 +40,26 @@ disk_part_offset() {
 disk_tables_equal() {
 	cmp -s <(head -c $((34 * 512)) "$1") <(head -c $((34 * 512)) "$2") &&
 		cmp -s <(tail -c $((33 * 512)) "$1") <(tail -c $((33 * 512)) "$2")
+}
+
+# disk_gpt_clean DISK: sgdisk -v finds no problem (CRCs, the backup at the
+# end of the disk, the protective MBR).
+disk_gpt_clean() {
+	sgdisk -v "$1" 2>&1 | grep -q "No problems found"
+}
+
+# disk_gpt_parts DISK: each partition as sgdisk -i shows it (sectors, type
+# and unique GUIDs, name), without the disk's own size.
+disk_gpt_parts() {
+	local n
+	for n in $(sgdisk -p "$1" | awk '/^ *[0-9]+ / {print $1}'); do
+		sgdisk -i "$n" "$1"
+	done
+}
+
+# disk_same_parts A B: the same partitions, wherever each disk ends.
+disk_same_parts() {
+	[ -n "$(disk_gpt_parts "$1")" ] && cmp -s <(disk_gpt_parts "$1") <(disk_gpt_parts "$2")
 }
 
 # disk_ext_dump DISK DIR: the ext4 partition's tree into DIR (debugfs).
