@@ -133,6 +133,10 @@ static const char *const migrations[] = {
 	"CREATE UNIQUE INDEX tasks_token ON tasks (token_hash);",
 	/* 3: a deploy task may belong to a multicast session */
 	"ALTER TABLE tasks ADD COLUMN mcast TEXT NOT NULL DEFAULT '';",
+	/* 4: a task's token is derived from a salt (stable for the task's
+	 * life); a capture may replace an existing image only when asked */
+	"ALTER TABLE tasks ADD COLUMN token_salt BLOB;"
+	"ALTER TABLE tasks ADD COLUMN replace_image INTEGER NOT NULL DEFAULT 0;",
 };
 
 struct queued_event {
