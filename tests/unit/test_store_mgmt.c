@@ -198,8 +198,8 @@ test_hosts_from_dhcp(void **state)
 	static const uint8_t http[6] = { 0x52, 0x54, 0, 0, 0, 0x33 };
 	struct store_host h;
 
-	assert_int_equal(store_event_add(f->st, pxe, 6, "dhcp-discover",
-	    "PXEClient:Arch:00007:UNDI:003016", 5000), 0);
+	assert_int_equal(store_event_add_uuid(f->st, pxe, 6, "dhcp-discover",
+	    "PXEClient:Arch:00007:UNDI:003016", "d0c1b2a3-9485-7669-5a4b-3c2d1e0f0a1b", 5000), 0);
 	assert_int_equal(store_event_add(f->st, plain, 6, "dhcp-discover", "udhcp 1.35.0", 5000), 0);
 	store_set_host_approval(f->st, true);
 	assert_int_equal(store_event_add(f->st, http, 6, "dhcp-discover",
@@ -208,6 +208,7 @@ test_hosts_from_dhcp(void **state)
 	assert_int_equal(store_events_flush(f->st), 0);
 	assert_int_equal(store_host_get(f->st, "52:54:00:00:00:31", &h), 0);
 	assert_string_equal(h.arch, "7");
+	assert_string_equal(h.uuid, "d0c1b2a3-9485-7669-5a4b-3c2d1e0f0a1b");
 	assert_int_equal(h.first_seen, 5);
 	assert_false(h.approved);       /* approval was required at flush time */
 	store_host_free(&h);
@@ -222,6 +223,7 @@ test_hosts_from_dhcp(void **state)
 	assert_int_equal(store_host_get(f->st, "52:54:00:00:00:31", &h), 0);
 	assert_string_equal(h.name, "lab31");
 	assert_string_equal(h.arch, "7");
+	assert_string_equal(h.uuid, "d0c1b2a3-9485-7669-5a4b-3c2d1e0f0a1b");   /* none sent: kept */
 	assert_int_equal(h.last_seen, 9);
 	assert_true(h.approved);
 	store_host_free(&h);
