@@ -170,6 +170,10 @@ mgmt_boot_script(struct mgmt *m, const struct mgmt_request *rq, const char *file
 	struct store *st;
 	int created, issued = 0;
 
+	if (strcmp(rq->method, "GET") != 0 && strcmp(rq->method, "HEAD") != 0) {
+		mgmt_reply_error(rs, 405, "not allowed");
+		return;
+	}
 	if (kind < 0) {
 		mgmt_reply_error(rs, 404, "expected api/v1/boot/MAC.ipxe, MAC.grub, MAC.pxelinux"
 		    " or pxelinux.cfg/01-MAC");

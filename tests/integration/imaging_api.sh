@@ -55,6 +55,12 @@ out=$(ctl host list)
 check "an unknown host that booted is registered" has "$out" "52:54:00:aa:00:09"
 r=$(api GET /api/v1/boot/not-a-mac.ipxe)
 check "boot script for a non-MAC: 404" eq "$(code "$r")" 404
+r=$(api POST /api/v1/boot/52-54-00-aa-00-09.ipxe "" -d '{}')
+check "boot script by POST: 405" eq "$(code "$r")" 405
+r=$(api DELETE /api/v1/tasks "$TOKEN")
+check "a method the API path does not take: 405" eq "$(code "$r")" 405
+r=$(api PUT /api/v1/status "" -d '{}')
+check "a method a read-only path does not take: 405" eq "$(code "$r")" 405
 
 # --- tasks --------------------------------------------------------------------
 r=$(api POST /api/v1/tasks "$TOKEN" -d "{\"host\":\"lab1\",\"type\":\"deploy\",\"image\":\"none\"}")
