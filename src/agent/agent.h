@@ -24,7 +24,7 @@ struct agent {
 	int fd;
 	uint64_t disk_size;
 	atomic_bool stop;                       /* a failure or a cancel: workers end */
-	bool cancelled;                         /* the server answered 409 */
+	bool cancelled;                         /* the server ended the task (409, 403) */
 	pthread_mutex_t lock;                   /* guards err */
 	char err[AGENT_ERR_MAX];                /* the first failure */
 };
@@ -55,9 +55,22 @@ struct progress {
 
 void progress_start(struct progress *p, const char *phase, uint64_t total, uint64_t bytes);
 /* POST progress unless one went out less than a second ago (final: always).
- * A 409 answer cancels the task (ag->cancelled, ag->stop). */
+ * A 409 (task no longer running), 403 or 401 (token refused) answer ends
+ * the run through agent_ended. */
 void progress_report(struct agent *ag, struct progress *p, uint64_t bytes,
     uint64_t resume_offset, bool final);
+/* The server answered status (409, 403 or 401; err its message) to a task
+ * request: the task was cancelled or has ended there.  Sets ag->cancelled
+ * (no result is sent) and fails the run, which stops the workers and
+ * aborts their transfers.  The log line starts with "cancelled:" (409) or
+ * "stopped:" (403, 401). */
+void agent_ended(struct agent *ag, int status, const char *err);
+/* Does this answer to a task request mean the task has ended there? */
+static inline bool
+agent_status_ended(int status)
+{
+	return status == 409 || status == 403 || status == 401;
+}
 
 /* ---- disk helpers (diskio.c) ---- */
 

@@ -40,6 +40,7 @@ int
 api_conn_open(struct api_conn *c, const struct api *a)
 {
 	c->api = a;
+	c->abort_on_stop = false;
 	c->curl = curl_easy_init();
 	return c->curl != NULL ? 0 : -ENOMEM;
 }
@@ -115,6 +116,27 @@ server_message(long status, const struct api_buf *b, char *err, size_t errlen)
 	json_decref(root);
 }
 
+/* libcurl's transfer callback: a non-zero answer aborts the transfer. */
+static int
+abort_if_stopped(void *userdata, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+    curl_off_t ulnow)
+{
+	atomic_bool *stop = userdata;
+
+	(void)dltotal, (void)dlnow, (void)ultotal, (void)ulnow;
+	return atomic_load(stop);
+}
+
+static void
+set_abort(CURL *curl, const struct api_conn *c)
+{
+	if (!c->abort_on_stop || c->api->stop == NULL)
+		return;
+	curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, abort_if_stopped);
+	curl_easy_setopt(curl, CURLOPT_XFERINFODATA, c->api->stop);
+	curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
+}
+
 static void
 set_options(CURL *curl, const char *method, const char *url, const void *body,
     size_t body_len, struct curl_slist *headers, struct api_buf *resp, char *curl_err)
@@ -150,7 +172,12 @@ attempt(struct api_conn *c, const char *method, const char *url, const void *bod
 
 	resp->len = 0;
 	set_options(c->curl, method, url, body, body_len, headers, resp, curl_err);
+	set_abort(c->curl, c);
 	rc = curl_easy_perform(c->curl);
+	if (rc == CURLE_ABORTED_BY_CALLBACK) {
+		snprintf(err, errlen, "%s %s: stopped", method, url);
+		return -ECANCELED;
+	}
 	if (rc == CURLE_WRITE_ERROR) {
 		snprintf(err, errlen, "%s %s: answer larger than %zu bytes", method, url,
 		    resp->max);

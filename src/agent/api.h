@@ -26,6 +26,7 @@ struct api {
 struct api_conn {
 	const struct api *api;
 	void *curl;                             /* CURL * */
+	bool abort_on_stop;                     /* a transfer ends when stop is set */
 };
 
 /* A response body, bounded: more than max bytes fails the request. */
@@ -46,7 +47,8 @@ void api_buf_free(struct api_buf *b);
 /* One request with retries.  url: absolute, or a path ("/api/...") under
  * the server.  body may be NULL.  Returns the final HTTP status (2xx, 4xx
  * or 507; err then holds the server's message), or a negative errno:
- * -ETIMEDOUT (still failing after retry_for), -ECANCELED (stop was set),
+ * -ETIMEDOUT (still failing after retry_for), -ECANCELED (stop was set:
+ * retries end, and on a connection with abort_on_stop a transfer too),
  * -EMSGSIZE (answer larger than resp->max), -EIO; err says why. */
 int api_request(struct api_conn *c, const char *method, const char *url,
     const void *body, size_t body_len, const char *content_type,

@@ -57,6 +57,10 @@ capture_missing(struct capture *c, struct api_conn *conn, const char *hex)
 	json_decref(arr);
 	if (rc != 200) {
 		api_buf_free(&resp);
+		if (agent_status_ended(rc)) {
+			agent_ended(c->ag, rc, err);
+			return -EIO;
+		}
 		return agent_fail(c->ag, "chunks/missing: %s", rc == -ECANCELED ? "stopped" : err);
 	}
 	answer = json_loadb(resp.data, resp.len, 0, NULL);
@@ -84,6 +88,10 @@ capture_upload(struct capture *c, struct api_conn *conn, const struct image_chun
 	snprintf(path, sizeof path, "/api/v1/agent/chunks/%s", hex);
 	rc = api_request(conn, "PUT", path, z, zlen, "application/zstd", NULL, err, sizeof err);
 	free(z);
+	if (agent_status_ended(rc)) {
+		agent_ended(c->ag, rc, err);
+		return -EIO;
+	}
 	if (rc != 200 && rc != 201)
 		return agent_fail(c->ag, "upload of chunk %s at offset %" PRIu64 ": %s", hex,
 		    ch->offset, rc == -ECANCELED ? "stopped" : err);

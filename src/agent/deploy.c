@@ -41,7 +41,11 @@ struct deploy {
 	pthread_mutex_t lock;           /* guards resume and synced */
 	struct resume resume;
 	uint64_t synced;                /* resume offset known to be on disk */
+	size_t skipped_chunks;          /* below the resume offset at the start */
+	uint64_t skipped_bytes;
 	atomic_uint_fast64_t verified;
+	atomic_uint_fast64_t fetched_bytes;     /* chunks fetched and written by this run */
+	atomic_size_t fetched_chunks;
 	struct progress progress;
 	struct image_target target;     /* the disk's size against the image's */
 };
@@ -152,6 +156,8 @@ deploy_worker(void *arg, struct api_conn *conn)
 		}
 		if (chunk_deploy(d, conn, &b, c) < 0)
 			break;
+		atomic_fetch_add(&d->fetched_bytes, c->length);
+		atomic_fetch_add(&d->fetched_chunks, 1);
 		pthread_mutex_lock(&d->lock);
 		resume_mark(&d->resume, d->order[i]);
 		pthread_mutex_unlock(&d->lock);
@@ -364,6 +370,13 @@ deploy_init(struct deploy *d, struct agent *ag)
 		if (image_target_is_backup(&d->target, i))
 			resume_mark(&d->resume, i);
 	d->synced = resume_offset(&d->resume);
+	for (size_t i = 0; i < d->m->nchunks; i++)
+		d->skipped_chunks += resume_is_done(&d->resume, i);
+	d->skipped_bytes = d->resume.bytes_done;
+	if (d->skipped_chunks > 0)
+		journal_info("resuming at offset %" PRIu64 ": %zu chunks (%" PRIu64
+		    " bytes) are on the disk already", d->synced, d->skipped_chunks,
+		    d->skipped_bytes);
 	return 0;
 }
 
@@ -394,6 +407,9 @@ deploy_chunks(struct deploy *d)
 	deploy_tick_report(d, true);
 	if (atomic_load(&ag->stop))
 		return -EIO;
+	journal_info("deploy: %zu chunks (%" PRIuFAST64 " bytes) fetched over HTTP, %zu chunks (%"
+	    PRIu64 " bytes) on the disk before", atomic_load(&d->fetched_chunks),
+	    atomic_load(&d->fetched_bytes), d->skipped_chunks, d->skipped_bytes);
 	if (ag->task.verify && deploy_verify(d) < 0)
 		return -EIO;
 	if (fdatasync(ag->fd) < 0)

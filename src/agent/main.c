@@ -177,6 +177,16 @@ send_inventory(struct agent *ag)
 	json_decref(inv);
 }
 
+/* The task could not start: no result can be sent for it either. */
+static int
+agent_fail_ended(struct agent *ag, int status, const char *want_id, const char *err)
+{
+	ag->cancelled = true;
+	if (status == 409)
+		return agent_fail(ag, "task %s is not runnable: %s", want_id, err);
+	return agent_fail(ag, "task %s: the server refused the task token: %s", want_id, err);
+}
+
 static int
 fetch_task(struct agent *ag, const char *want_id)
 {
@@ -190,8 +200,8 @@ fetch_task(struct agent *ag, const char *want_id)
 	if (rc == 200)
 		rc = task_parse(resp.data, resp.len, &ag->task, err, sizeof err) < 0 ?
 		    agent_fail(ag, "%s", err) : 0;
-	else if (rc == 409)
-		rc = agent_fail(ag, "task %s is not runnable: %s", want_id, err);
+	else if (agent_status_ended(rc))
+		rc = agent_fail_ended(ag, rc, want_id, err);
 	else
 		rc = agent_fail(ag, "task %s: %s", want_id, err);
 	api_buf_free(&resp);
@@ -258,6 +268,10 @@ send_result(struct agent *ag, bool ok, const char *message)
 	json_t *body;
 	int rc;
 
+	if (ag->cancelled) {
+		journal_info("no result sent: the task has ended on the server");
+		return;
+	}
 	atomic_store(&ag->stop, false);         /* retries again allowed */
 	journal_tail(tail, sizeof tail);
 	body = json_pack("{s:b,s:s,s:s}", "ok", ok, "message", message, "log", tail);

@@ -59,9 +59,12 @@ pool_wait(struct pool *pool, pool_tick_fn *tick)
 static int
 conns_open(struct agent *ag)
 {
-	for (unsigned i = 0; i < ag->parallel; i++)
+	for (unsigned i = 0; i < ag->parallel; i++) {
 		if (ag->worker[i].curl == NULL && api_conn_open(&ag->worker[i], &ag->api) < 0)
 			return -ENOMEM;
+		/* a failure or a cancel ends the workers' transfers at once */
+		ag->worker[i].abort_on_stop = true;
+	}
 	return 0;
 }
 

@@ -1,4 +1,6 @@
-/* Progress reports: at most one a second, and one at the end of a phase. */
+/* Progress reports: at most one a second, and one at the end of a phase.
+ * The answer is how the agent learns that the server no longer runs its
+ * task (cancelled: 409; token refused: 403): it then stops at once. */
 #include <errno.h>
 
 #include "agent/agent.h"
@@ -48,13 +50,22 @@ progress_report(struct agent *ag, struct progress *p, uint64_t bytes,
 	rc = api_send_json(&ag->conn, "POST", "/api/v1/agent/progress", body, NULL,
 	    err, sizeof err);
 	json_decref(body);
-	if (rc == 409) {
-		ag->cancelled = true;
-		agent_fail(ag, "cancelled");
+	if (agent_status_ended(rc)) {
+		agent_ended(ag, rc, err);
 	} else if (rc != 204 && rc != 200 && rc != -ECANCELED) {
 		journal_error("progress report failed: %s", err);
 	}
 	if (final || ag->task.type != TASK_DEPLOY)
 		journal_info("%s: %llu of %llu bytes", p->phase, (unsigned long long)bytes,
 		    (unsigned long long)p->total);
+}
+
+void
+agent_ended(struct agent *ag, int status, const char *err)
+{
+	ag->cancelled = true;
+	if (status == 409)
+		agent_fail(ag, "cancelled: the server no longer runs this task (%s)", err);
+	else
+		agent_fail(ag, "stopped: the server refused the task token (%s)", err);
 }

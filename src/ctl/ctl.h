@@ -10,6 +10,7 @@ struct ctl {
 	const char *token;              /* API token or NULL */
 	bool json;                      /* print the server's JSON */
 	const char *mcast;              /* task deploy --multicast NAME */
+	bool replace;                   /* task capture --replace */
 	long min_receivers, start_after, rate_mbit;     /* -1: the server's default */
 };
 

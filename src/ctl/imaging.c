@@ -326,9 +326,9 @@ static int
 task_new(const struct ctl *c, const char *type, const char *host, const char *image,
     bool verify)
 {
-	return call(c, "POST", "/api/v1/tasks", json_pack("{s:s,s:s,s:s,s:b}", "host", host,
-	    "type", type, "image", image != NULL ? image : "", "verify", verify), type,
-	    show_task);
+	return call(c, "POST", "/api/v1/tasks", json_pack("{s:s,s:s,s:s,s:b,s:b}", "host", host,
+	    "type", type, "image", image != NULL ? image : "", "verify", verify,
+	    "replace", c->replace), type, show_task);
 }
 
 /* ---- multicast sessions ---- */
@@ -428,6 +428,6 @@ ctl_task(const struct ctl *c, int argc, char **argv)
 	if ((strcmp(verb, "shell") == 0 || strcmp(verb, "wipe") == 0) && argc == 2)
 		return task_new(c, verb, argv[1], NULL, verify);
 	fprintf(stderr, "pxectl: task list | show ID | cancel ID | deploy HOST IMAGE [--no-verify]"
-	    " | capture HOST IMAGE | shell HOST | wipe HOST\n");
+	    " | capture [--replace] HOST IMAGE | shell HOST | wipe HOST\n");
 	return 2;
 }

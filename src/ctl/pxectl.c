@@ -330,7 +330,8 @@ usage(FILE *out)
 	    "                             | approve HOST | deny HOST\n"
 	    "       pxectl [options] image list | show NAME | rm NAME | verify NAME\n"
 	    "       pxectl [options] task list | show ID | cancel ID\n"
-	    "                             | deploy HOST IMAGE [--no-verify] | capture HOST IMAGE\n"
+	    "                             | deploy HOST IMAGE [--no-verify]\n"
+	    "                             | capture [--replace] HOST IMAGE\n"
 	    "                             | shell HOST | wipe HOST\n"
 	    "       pxectl [options] task deploy --multicast NAME [--min-receivers N]\n"
 	    "                             [--start-after S] [--rate-mbit R] IMAGE HOST...\n"
@@ -409,6 +410,8 @@ main(int argc, char **argv)
 			token_file = argv[++i];
 		} else if (strcmp(argv[i], "--json") == 0) {
 			c.json = true;
+		} else if (strcmp(argv[i], "--replace") == 0) {
+			c.replace = true;
 		} else if (strcmp(argv[i], "--multicast") == 0 && i + 1 < argc) {
 			c.mcast = argv[++i];
 		} else if ((strcmp(argv[i], "--min-receivers") == 0 ||

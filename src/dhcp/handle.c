@@ -92,17 +92,12 @@ fnv1a64(uint64_t h, const void *data, size_t len)
  * exchange into three rows, and push the client's earlier, distinct events
  * out of its 200.  Retries of real clients are seconds apart and show. */
 static void
-event(struct request *r, const char *kind, const char *fmt, ...)
+event_record(struct request *r, const char *kind, const char *uuid, const char *detail)
 {
-	char detail[256];
-	va_list ap;
 	struct timespec ts;
 
 	if (r->srv->store == NULL || r->m->hlen == 0)
 		return;
-	va_start(ap, fmt);
-	vsnprintf(detail, sizeof detail, fmt, ap);
-	va_end(ap);
 	clock_gettime(CLOCK_REALTIME, &ts);
 	int64_t now_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 	uint64_t h = fnv1a64(14695981039346656037u, r->m->chaddr, r->m->hlen);
@@ -113,7 +108,32 @@ event(struct request *r, const char *kind, const char *fmt, ...)
 		return;
 	seen->hash = h;
 	seen->when_ms = now_ms;
-	(void)store_event_add(r->srv->store, r->m->chaddr, r->m->hlen, kind, detail, now_ms);
+	(void)store_event_add_uuid(r->srv->store, r->m->chaddr, r->m->hlen, kind, detail, uuid,
+	    now_ms);
+}
+
+static void
+event(struct request *r, const char *kind, const char *fmt, ...)
+{
+	char detail[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(detail, sizeof detail, fmt, ap);
+	va_end(ap);
+	event_record(r, kind, "", detail);
+}
+
+/* Option 97's GUID as text, its 16 bytes in wire order ("" when none). */
+static void
+client_uuid_text(const struct boot_client *c, char out[STORE_UUID_TEXT])
+{
+	size_t o = 0;
+
+	out[0] = '\0';
+	for (size_t i = 0; c->has_uuid && i < sizeof c->uuid; i++)
+		o += (size_t)snprintf(out + o, STORE_UUID_TEXT - o,
+		    i == 4 || i == 6 || i == 8 || i == 10 ? "-%02x" : "%02x", c->uuid[i]);
 }
 
 static struct in_addr
@@ -550,8 +570,11 @@ dhcp_handle(struct dhcp_server *srv, const struct dhcp_origin *o, const struct d
 	log_debug("dhcp %s %s: %s via %s, class %s, vendor '%s'", req_who(&r), req_mac(&r), type_name(m->type),
 	    m->giaddr.s_addr ? "relay" : "link", boot_class_name(r.client.cls),
 	    r.client.vendor_class);
-	if (m->type == DHCPDISCOVER)
-		event(&r, "dhcp-discover", "%s", r.client.vendor_class);
+	if (m->type == DHCPDISCOVER) {
+		char uuid[STORE_UUID_TEXT];
+		client_uuid_text(&r.client, uuid);
+		event_record(&r, "dhcp-discover", uuid, r.client.vendor_class);
+	}
 	if (o->pxe_port) {
 		pxe_port(&r);
 		return;

@@ -1,9 +1,15 @@
 /* The agent's side of the API, and the per-host iPXE boot script.
  *
- * A task token is issued when the host fetches its boot script (the token
- * rides on the kernel command line) and is kept only as a hash; every
- * agent request carries it as "Authorization: Bearer TOKEN" and may touch
- * only its own task.  docs/API.md lists the endpoints. */
+ * A task token is issued when the host first fetches its boot script (the
+ * token rides on the kernel command line) and stays the same for the
+ * task's life: a script fetched again (a reboot, a second agent) carries
+ * the same token, so a running agent is never cut off.  The store keeps a
+ * random salt and the token's SHA-256; the token is HMAC-SHA256 of the
+ * salt under a key only pxed holds (the API token's hash), so the
+ * database alone gives no token.  Every agent request carries it as
+ * "Authorization: Bearer TOKEN" and may touch only its own task; once the
+ * task has ended it authorizes nothing (409, saying why).  docs/API.md
+ * lists the endpoints, docs/IMAGING.md the trust model. */
 #include "http/mgmt_internal.h"
 
 #include <errno.h>
@@ -12,6 +18,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 
 #include "core/log.h"
 #include "core/util.h"
@@ -57,16 +67,40 @@ server_base(const struct mgmt_request *rq, char *out, size_t size)
 	snprintf(out, size, "http://%.*s", (int)MIN(n, 200u), host);
 }
 
-static int
-new_token(char hex[TOKEN_HEX + 1], uint8_t hash[32])
+/* The token of a salt (hex) and its hash. */
+static void
+token_derive(const struct mgmt *m, const uint8_t salt[STORE_TOKEN_LEN],
+    char hex[TOKEN_HEX + 1], uint8_t hash[STORE_TOKEN_LEN])
 {
-	uint8_t raw[TOKEN_BYTES];
+	static const char label[] = "pxed task token\n";
+	uint8_t msg[sizeof label - 1 + STORE_TOKEN_LEN], raw[EVP_MAX_MD_SIZE];
+	unsigned len = 0;
 
-	if (getrandom(raw, sizeof raw, 0) != (ssize_t)sizeof raw)
-		return -EIO;
+	memcpy(msg, label, sizeof label - 1);
+	memcpy(msg + sizeof label - 1, salt, STORE_TOKEN_LEN);
+	HMAC(EVP_sha256(), m->admin_hash, sizeof m->admin_hash, msg, sizeof msg, raw, &len);
 	sha256_hex(raw, hex);
 	chunk_sha256(hex, TOKEN_HEX, hash);
-	return 0;
+}
+
+/* The task's token in hex: issued now (1), or the one issued before (0);
+ * -EKEYREJECTED when that one was made under another API token, else a
+ * negative errno. */
+static int
+task_token(const struct mgmt *m, struct store *st, int64_t id, char hex[TOKEN_HEX + 1])
+{
+	struct store_token fresh, got;
+	uint8_t hash[STORE_TOKEN_LEN];
+	int rc;
+
+	if (getrandom(fresh.salt, sizeof fresh.salt, 0) != (ssize_t)sizeof fresh.salt)
+		return -EIO;
+	token_derive(m, fresh.salt, hex, fresh.hash);
+	rc = store_task_boot(st, id, &fresh, &got);
+	if (rc != 0)
+		return rc;
+	token_derive(m, got.salt, hex, hash);
+	return CRYPTO_memcmp(hash, got.hash, sizeof hash) == 0 ? 0 : -EKEYREJECTED;
 }
 
 static void
@@ -131,12 +165,15 @@ mgmt_boot_script(struct mgmt *m, const struct mgmt_request *rq, const char *file
 {
 	char mac[STORE_MAC_TEXT], arg[64], token[TOKEN_HEX + 1];
 	int kind = script_name(file, arg, sizeof arg);
-	uint8_t hash[32];
 	struct store_host h;
 	struct store_task t;
 	struct store *st;
-	int created;
+	int created, issued = 0;
 
+	if (strcmp(rq->method, "GET") != 0 && strcmp(rq->method, "HEAD") != 0) {
+		mgmt_reply_error(rs, 405, "not allowed");
+		return;
+	}
 	if (kind < 0) {
 		mgmt_reply_error(rs, 404, "expected api/v1/boot/MAC.ipxe, MAC.grub, MAC.pxelinux"
 		    " or pxelinux.cfg/01-MAC");
@@ -159,11 +196,15 @@ mgmt_boot_script(struct mgmt *m, const struct mgmt_request *rq, const char *file
 		script_local(rs, (enum script_kind)kind, "host not approved");
 	} else if (store_task_active(st, mac, &t) < 0) {
 		script_local(rs, (enum script_kind)kind, "no task");
-	} else if (new_token(token, hash) < 0 || store_task_boot(st, t.id, hash) < 0) {
+	} else if ((issued = task_token(m, st, t.id, token)) == -EKEYREJECTED) {
+		log_warn("api: task %" PRId64 ": its token was issued under another API token;"
+		    " cancel the task and create it again", t.id);
+		script_local(rs, (enum script_kind)kind, "task token issued under another API token");
+	} else if (issued < 0) {
 		mgmt_reply_error(rs, 503, "cannot issue a task token");
 	} else {
-		log_info("api: host %s boots for task %" PRId64 " (%s)", mac, t.id,
-		    task_type_name(t.type));
+		log_info("api: %s: host %s boots for task %" PRId64 " (%s, %s token)", rq->peer, mac,
+		    t.id, task_type_name(t.type), issued ? "new" : "same");
 		mgmt_event(st, mac, "boot-script", "task %" PRId64 ": %s %s", t.id,
 		    task_type_name(t.type), t.image);
 		script_task(m, rq, &t, token, (enum script_kind)kind, rs);
@@ -377,8 +418,8 @@ agent_put_manifest(struct mgmt *m, const struct mgmt_request *rq, const struct s
 		mgmt_reply_error(rs, 403, "this task captures image %s", t->image);
 		return;
 	}
-	rc = repo_publish(&m->repo, rq->body, rq->body_len, err, sizeof err);
-	if (rc == -ENOENT)
+	rc = repo_publish(&m->repo, rq->body, rq->body_len, t->replace, err, sizeof err);
+	if (rc == -ENOENT || rc == -EEXIST)
 		mgmt_reply_error(rs, 409, "%s", err);
 	else if (rc == -ENOSPC || rc == -EDQUOT)
 		mgmt_reply_error(rs, 507, "no space left on the server");
@@ -388,6 +429,23 @@ agent_put_manifest(struct mgmt *m, const struct mgmt_request *rq, const struct s
 		log_info("api: image %s published by task %" PRId64, t->image, t->id);
 		mgmt_reply_json(rs, 201, json_pack("{s:s}", "image", t->image));
 	}
+}
+
+/* The token's task has ended: 409, saying how, for every request (the
+ * agent stops at this answer to its progress report). */
+static void
+agent_task_ended(const struct store_task *t, struct mgmt_response *rs)
+{
+	const char *how = t->state == TASK_CANCELLED ? "was cancelled" : "has ended";
+	json_t *o = json_pack("{s:s,s:s}", "state", task_state_name(t->state), "message",
+	    t->message);
+	char text[400];
+
+	snprintf(text, sizeof text, "task %" PRId64 " %s (%s): %s", t->id, how,
+	    task_state_name(t->state), t->message);
+	if (o != NULL)
+		json_object_set_new(o, "error", json_string(text));
+	mgmt_reply_json(rs, 409, o);
 }
 
 void
@@ -408,9 +466,13 @@ mgmt_agent(struct mgmt *m, const struct mgmt_request *rq, const char *sub,
 	st = mgmt_store(m, rs);
 	if (st == NULL)
 		return;
-	if (store_task_by_token(st, hash, &t) < 0 || !task_state_active(t.state)) {
+	if (store_task_by_token(st, hash, &t) < 0) {
 		log_warn("api: %s: agent request with an unknown task token", rq->peer);
-		mgmt_reply_error(rs, 403, "unknown or expired task token");
+		mgmt_reply_error(rs, 403, "unknown task token");
+		return;
+	}
+	if (!task_state_active(t.state)) {
+		agent_task_ended(&t, rs);
 		return;
 	}
 	capture = t.type == TASK_CAPTURE;

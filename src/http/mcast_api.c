@@ -162,7 +162,7 @@ create_tasks(struct store *st, const struct create_args *a, struct mgmt_response
 		}
 	}
 	for (size_t i = 0; i < n; i++)
-		if (store_task_add(st, macs[i], TASK_DEPLOY, a->image, a->verify, a->name,
+		if (store_task_add(st, macs[i], TASK_DEPLOY, a->image, a->verify, false, a->name,
 		    mgmt_now()) < 0) {
 			mgmt_reply_error(rs, 500, "cannot create the task of %s", macs[i]);
 			return -EIO;

@@ -290,9 +290,10 @@ host_json(const struct store_host *h)
 json_t *
 mgmt_task_json(const struct store_task *t)
 {
-	return json_pack("{s:I,s:s,s:s,s:s,s:s,s:b,s:I,s:I,s:I,s:s,s:I,s:I,s:I,s:I,s:s,s:s}",
+	return json_pack("{s:I,s:s,s:s,s:s,s:s,s:b,s:b,s:I,s:I,s:I,s:s,s:I,s:I,s:I,s:I,s:s,s:s}",
 	    "id", (json_int_t)t->id, "host", t->mac, "type", task_type_name(t->type),
 	    "image", t->image, "state", task_state_name(t->state), "verify", t->verify,
+	    "replace", t->replace,
 	    "created", (json_int_t)t->created, "started", (json_int_t)t->started,
 	    "finished", (json_int_t)t->finished, "phase", t->phase,
 	    "bytes", (json_int_t)t->bytes, "total", (json_int_t)t->total,
@@ -617,17 +618,17 @@ task_add(struct mgmt *m, struct store *st, const struct mgmt_request *rq,
 	json_t *body = mgmt_body_json(rq, rs);
 	const char *host = NULL, *type_text = NULL, *image = "";
 	char mac[STORE_MAC_TEXT];
-	int verify = 1, type;
+	int verify = 1, replace = 0, type;
 	struct store_task t;
 	int64_t id;
 
 	if (body == NULL)
 		return;
-	if (json_unpack(body, "{s:s,s:s,s?s,s?b}", "host", &host, "type", &type_text,
-	    "image", &image, "verify", &verify) < 0 ||
+	if (json_unpack(body, "{s:s,s:s,s?s,s?b,s?b}", "host", &host, "type", &type_text,
+	    "image", &image, "verify", &verify, "replace", &replace) < 0 ||
 	    (type = task_type_parse(type_text)) < 0) {
 		mgmt_reply_error(rs, 400, "expected {\"host\", \"type\": deploy|capture|shell|wipe,"
-		    " \"image\", \"verify\"}");
+		    " \"image\", \"verify\", \"replace\"}");
 		goto out;
 	}
 	if ((type == TASK_DEPLOY || type == TASK_CAPTURE) && !image_name_valid(image)) {
@@ -638,13 +639,20 @@ task_add(struct mgmt *m, struct store *st, const struct mgmt_request *rq,
 		mgmt_reply_error(rs, 404, "no image %s", image);
 		goto out;
 	}
+	if (type == TASK_CAPTURE && !replace &&
+	    repo_info(&m->repo, image, &(struct image_info){ 0 }) == 0) {
+		mgmt_reply_error(rs, 409, "image %s exists (capture with \"replace\": true to"
+		    " overwrite it)", image);
+		goto out;
+	}
 	if (mgmt_resolve_host(st, host, mac) < 0) {
 		mgmt_reply_error(rs, 404, "no host %s", host);
 		goto out;
 	}
 	if (type != TASK_DEPLOY && type != TASK_CAPTURE)
 		image = "";
-	id = store_task_add(st, mac, (enum task_type)type, image, verify, "", mgmt_now());
+	id = store_task_add(st, mac, (enum task_type)type, image, verify,
+	    type == TASK_CAPTURE && replace, "", mgmt_now());
 	if (id == -ENOENT) {
 		mgmt_reply_error(rs, 404, "no host %s (add it first)", host);
 	} else if (id == -EBUSY) {

@@ -201,10 +201,11 @@ manifest_relpath(const char *name, char *out, size_t size)
 }
 
 int
-repo_publish(const struct image_repo *r, const char *text, size_t len,
+repo_publish(const struct image_repo *r, const char *text, size_t len, bool replace,
     char *err, size_t errlen)
 {
 	char rel[IMAGE_NAME_MAX + 32], tmp[IMAGE_NAME_MAX + 48], hex[SHA256_HEX_LEN + 1];
+	char m_name[IMAGE_NAME_MAX + 1];
 	struct manifest m;
 	int rc = manifest_parse(text, len, &m, err, errlen);
 
@@ -220,16 +221,20 @@ repo_publish(const struct image_repo *r, const char *text, size_t len,
 	}
 	manifest_relpath(m.name, rel, sizeof rel);
 	snprintf(tmp, sizeof tmp, "manifests/.%s.%ld.new", m.name, (long)getpid());
+	str_copy(m_name, m.name, sizeof m_name);
 	manifest_free(&m);
 	unlinkat(r->dirfd, tmp, 0);
 	rc = write_new(r->dirfd, tmp, text, len);
-	if (rc == 0 && renameat(r->dirfd, tmp, r->dirfd, rel) < 0) {
+	if (rc == 0 && renameat2(r->dirfd, tmp, r->dirfd, rel,
+	    replace ? 0 : RENAME_NOREPLACE) < 0) {
 		rc = -errno;
 		unlinkat(r->dirfd, tmp, 0);
 	}
 	if (rc == 0 && fsync(r->dirfd) < 0)
 		rc = -errno;
-	if (rc < 0)
+	if (rc == -EEXIST)
+		snprintf(err, errlen, "image %s exists (the task may not replace it)", m_name);
+	else if (rc < 0)
 		snprintf(err, errlen, "cannot write the manifest: %s", strerror(-rc));
 	return rc;
 }

@@ -58,9 +58,9 @@ int repo_check_chunk(const struct image_repo *r, const uint8_t sha[SHA256_LEN]);
 
 /* Publish manifest text as image name (which must match its "name").
  * Refuses with -ENOENT (err names the first missing chunk) when a chunk is
- * missing, -EINVAL for a bad manifest.  Replaces an older image of the
- * same name atomically. */
-int repo_publish(const struct image_repo *r, const char *text, size_t len,
+ * missing, -EINVAL for a bad manifest.  An older image of the same name is
+ * replaced atomically when replace is set, else refused with -EEXIST. */
+int repo_publish(const struct image_repo *r, const char *text, size_t len, bool replace,
     char *err, size_t errlen);
 
 /* Read a published manifest: malloc'd text (NUL-terminated) or NULL with

@@ -288,7 +288,7 @@ store_host_set_inventory(struct store *st, const char *mac, const char *json)
 /* ---- tasks ---- */
 
 #define TASK_COLS "id, mac, type, image, state, verify, created, started, finished," \
-	" phase, bytes, total, rate, resume_offset, message, log_tail, mcast"
+	" phase, bytes, total, rate, resume_offset, message, log_tail, mcast, replace_image"
 
 static void
 row_task(sqlite3_stmt *s, struct store_task *t)
@@ -317,6 +317,7 @@ row_task(sqlite3_stmt *s, struct store_task *t)
 	col_text(s, 14, t->message, sizeof t->message);
 	col_text(s, 15, t->log_tail, sizeof t->log_tail);
 	col_text(s, 16, t->mcast, sizeof t->mcast);
+	t->replace = sqlite3_column_int(s, 17) != 0;
 }
 
 static int
@@ -338,7 +339,7 @@ task_one(struct store *st, sqlite3_stmt *s, struct store_task *out)
 
 int64_t
 store_task_add(struct store *st, const char *mac, enum task_type type, const char *image,
-    bool verify, const char *mcast, int64_t now)
+    bool verify, bool replace, const char *mcast, int64_t now)
 {
 	struct store_task cur;
 	struct store_host h;
@@ -350,8 +351,8 @@ store_task_add(struct store *st, const char *mac, enum task_type type, const cha
 	store_host_free(&h);
 	if (store_task_active(st, mac, &cur) == 0)
 		return -EBUSY;
-	s = prep(st, "INSERT INTO tasks (mac, type, image, state, verify, created, mcast)"
-	    " VALUES (?1, ?2, ?3, 'pending', ?4, ?5, ?6)");
+	s = prep(st, "INSERT INTO tasks (mac, type, image, state, verify, created, mcast,"
+	    " replace_image) VALUES (?1, ?2, ?3, 'pending', ?4, ?5, ?6, ?7)");
 	if (s == NULL)
 		return -EIO;
 	bind_text(s, 1, mac);
@@ -360,6 +361,7 @@ store_task_add(struct store *st, const char *mac, enum task_type type, const cha
 	sqlite3_bind_int(s, 4, verify);
 	sqlite3_bind_int64(s, 5, now);
 	bind_text(s, 6, mcast);
+	sqlite3_bind_int(s, 7, replace);
 	rc = run(st, s);
 	if (rc < 0)
 		return rc;
@@ -412,20 +414,59 @@ store_task_list(struct store *st, struct store_task *out, size_t max)
 	return (int)n;
 }
 
-int
-store_task_boot(struct store *st, int64_t id, const uint8_t hash[32])
+/* The token already issued for an active task: 0, -ENOENT (none yet),
+ * -ESRCH (not active). */
+static int
+task_token_get(struct store *st, int64_t id, struct store_token *out)
 {
-	sqlite3_stmt *s = prep(st, "UPDATE tasks SET token_hash = ?2,"
-	    " state = CASE WHEN state = 'running' THEN 'running' ELSE 'booting' END"
+	sqlite3_stmt *s = prep(st, "SELECT token_salt, token_hash FROM tasks"
 	    " WHERE id = ?1 AND " ACTIVE);
 	int rc;
 
 	if (s == NULL)
 		return -EIO;
 	sqlite3_bind_int64(s, 1, id);
-	sqlite3_bind_blob(s, 2, hash, 32, SQLITE_TRANSIENT);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		const void *salt = sqlite3_column_blob(s, 0), *hash = sqlite3_column_blob(s, 1);
+		rc = salt != NULL && hash != NULL &&
+		    sqlite3_column_bytes(s, 0) == STORE_TOKEN_LEN &&
+		    sqlite3_column_bytes(s, 1) == STORE_TOKEN_LEN ? 0 : -ENOENT;
+		if (rc == 0) {
+			memcpy(out->salt, salt, STORE_TOKEN_LEN);
+			memcpy(out->hash, hash, STORE_TOKEN_LEN);
+		}
+	} else {
+		rc = rc == SQLITE_DONE ? -ESRCH : -EIO;
+	}
+	sqlite3_finalize(s);
+	return rc;
+}
+
+int
+store_task_boot(struct store *st, int64_t id, const struct store_token *fresh,
+    struct store_token *out)
+{
+	sqlite3_stmt *s = prep(st, "UPDATE tasks SET token_salt = ?2, token_hash = ?3,"
+	    " state = CASE WHEN state = 'running' THEN 'running' ELSE 'booting' END"
+	    " WHERE id = ?1 AND " ACTIVE " AND token_salt IS NULL");
+	int rc;
+
+	if (s == NULL)
+		return -EIO;
+	sqlite3_bind_int64(s, 1, id);
+	sqlite3_bind_blob(s, 2, fresh->salt, STORE_TOKEN_LEN, SQLITE_TRANSIENT);
+	sqlite3_bind_blob(s, 3, fresh->hash, STORE_TOKEN_LEN, SQLITE_TRANSIENT);
 	rc = run(st, s);
-	return rc < 0 ? rc : rc == 0 ? -ESRCH : 0;
+	if (rc < 0)
+		return rc;
+	if (rc > 0) {
+		*out = *fresh;
+		return 1;
+	}
+	/* issued before (or by a concurrent fetch a moment ago) */
+	rc = task_token_get(st, id, out);
+	return rc == -ENOENT ? -EIO : rc;
 }
 
 int
@@ -469,11 +510,12 @@ int
 store_task_finish(struct store *st, int64_t id, enum task_state state, const char *message,
     const char *log_tail, int64_t now)
 {
+	/* the token hash stays: the agent's next request learns why it ended */
 	sqlite3_stmt *s = prep(st, state == TASK_CANCELLED ?
-	    "UPDATE tasks SET state = ?2, message = ?3, log_tail = ?4, finished = ?5,"
-	    " token_hash = NULL WHERE id = ?1 AND " ACTIVE :
-	    "UPDATE tasks SET state = ?2, message = ?3, log_tail = ?4, finished = ?5,"
-	    " token_hash = NULL WHERE id = ?1 AND state IN ('booting', 'running')");
+	    "UPDATE tasks SET state = ?2, message = ?3, log_tail = ?4, finished = ?5"
+	    " WHERE id = ?1 AND " ACTIVE :
+	    "UPDATE tasks SET state = ?2, message = ?3, log_tail = ?4, finished = ?5"
+	    " WHERE id = ?1 AND state IN ('booting', 'running')");
 	int rc;
 
 	if (s == NULL)

@@ -48,6 +48,15 @@ struct store_task {
 	char message[256];
 	char log_tail[STORE_TASK_LOG_MAX];
 	char mcast[72];                 /* multicast session name, or "" */
+	bool replace;                   /* a capture may replace an existing image */
+};
+
+/* A task token as the store keeps it: the salt it is derived from (the
+ * server's secret makes the token) and the SHA-256 of the token. */
+#define STORE_TOKEN_LEN 32
+struct store_token {
+	uint8_t salt[STORE_TOKEN_LEN];
+	uint8_t hash[STORE_TOKEN_LEN];
 };
 
 const char *task_type_name(enum task_type t);
@@ -75,24 +84,32 @@ int store_host_set_inventory(struct store *st, const char *mac, const char *json
 void store_host_free(struct store_host *h);
 
 /* New pending task; -EBUSY when the host has an active one, -ENOENT when
- * the host is unknown.  Returns the id (> 0). */
+ * the host is unknown.  replace: a capture may overwrite an existing
+ * image.  Returns the id (> 0). */
 int64_t store_task_add(struct store *st, const char *mac, enum task_type type,
-    const char *image, bool verify, const char *mcast, int64_t now);
+    const char *image, bool verify, bool replace, const char *mcast, int64_t now);
 int store_task_get(struct store *st, int64_t id, struct store_task *out);
 /* The host's pending, booting or running task: 0, or -ENOENT. */
 int store_task_active(struct store *st, const char *mac, struct store_task *out);
-/* The active task whose token hashes to hash. */
+/* The task whose token hashes to hash, active or ended (a token
+ * authorizes nothing once its task has ended; the caller checks). */
 int store_task_by_token(struct store *st, const uint8_t hash[32], struct store_task *out);
 int store_task_list(struct store *st, struct store_task *out, size_t max);
-/* Issue a token (its hash) for the boot of an active task: -> booting. */
-int store_task_boot(struct store *st, int64_t id, const uint8_t hash[32]);
+/* The boot of an active task: its token is issued once and then kept for
+ * the task's life.  When it has none yet, fresh is stored, the task goes to
+ * booting (a running one stays running) and 1 is returned; otherwise the
+ * token issued before is copied to out and 0 is returned (two fetches at
+ * once agree on one token).  -ESRCH when the task is not active. */
+int store_task_boot(struct store *st, int64_t id, const struct store_token *fresh,
+    struct store_token *out);
 /* booting -> running (the agent asked for its task). */
 int store_task_start(struct store *st, int64_t id, int64_t now);
 /* Progress of a running task; -ESRCH when it is no longer running. */
 int store_task_progress(struct store *st, int64_t id, const char *phase, uint64_t bytes,
     uint64_t total, uint64_t rate, uint64_t resume_offset);
 /* End: done or failed (from running/booting), cancelled (from any active
- * state); -ESRCH when the task had ended already. */
+ * state); -ESRCH when the task had ended already.  The token's hash is
+ * kept, so that its agent is told why (see store_task_by_token). */
 int store_task_finish(struct store *st, int64_t id, enum task_state state,
     const char *message, const char *log_tail, int64_t now);
 

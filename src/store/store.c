@@ -78,10 +78,11 @@ static const char *const stmt_sql[STMT_COUNT] = {
 		" ORDER BY id DESC LIMIT ?1",
 	/* a PXE or HTTP boot client seen by DHCP: registered (store/mgmt.c) */
 	[STMT_HOST_SEEN] =
-		"INSERT INTO hosts (mac, arch, first_seen, last_seen, approved)"
-		" VALUES (?1, ?2, ?3, ?3, ?4) ON CONFLICT (mac) DO UPDATE"
+		"INSERT INTO hosts (mac, arch, uuid, first_seen, last_seen, approved)"
+		" VALUES (?1, ?2, ?5, ?3, ?3, ?4) ON CONFLICT (mac) DO UPDATE"
 		" SET last_seen = max(last_seen, ?3),"
-		" arch = CASE WHEN ?2 = '' THEN arch ELSE ?2 END",
+		" arch = CASE WHEN ?2 = '' THEN arch ELSE ?2 END,"
+		" uuid = CASE WHEN ?5 = '' THEN uuid ELSE ?5 END",
 };
 
 /* Migration i brings the schema to version i + 1.  Append only. */
@@ -133,6 +134,10 @@ static const char *const migrations[] = {
 	"CREATE UNIQUE INDEX tasks_token ON tasks (token_hash);",
 	/* 3: a deploy task may belong to a multicast session */
 	"ALTER TABLE tasks ADD COLUMN mcast TEXT NOT NULL DEFAULT '';",
+	/* 4: a task's token is derived from a salt (stable for the task's
+	 * life); a capture may replace an existing image only when asked */
+	"ALTER TABLE tasks ADD COLUMN token_salt BLOB;"
+	"ALTER TABLE tasks ADD COLUMN replace_image INTEGER NOT NULL DEFAULT 0;",
 };
 
 struct queued_event {
@@ -141,6 +146,7 @@ struct queued_event {
 	int64_t when_ms;
 	char kind[32];
 	char detail[256];
+	char uuid[STORE_UUID_TEXT];     /* a DISCOVER's option 97, or "" */
 };
 
 struct store {
@@ -571,6 +577,13 @@ int
 store_event_add(struct store *st, const uint8_t *mac, size_t mac_len,
     const char *kind, const char *detail, int64_t when_ms)
 {
+	return store_event_add_uuid(st, mac, mac_len, kind, detail, "", when_ms);
+}
+
+int
+store_event_add_uuid(struct store *st, const uint8_t *mac, size_t mac_len,
+    const char *kind, const char *detail, const char *uuid, int64_t when_ms)
+{
 	struct queued_event *e;
 
 	if (mac == NULL || mac_len > 16 || kind == NULL)
@@ -588,6 +601,7 @@ store_event_add(struct store *st, const uint8_t *mac, size_t mac_len,
 	e->when_ms = when_ms;
 	str_copy(e->kind, kind, sizeof e->kind);
 	str_copy(e->detail, detail != NULL ? detail : "", sizeof e->detail);
+	str_copy(e->uuid, uuid != NULL ? uuid : "", sizeof e->uuid);
 	return 0;
 }
 
@@ -610,7 +624,8 @@ vendor_arch(const char *vc, char *out, size_t size)
 
 /* A DHCPDISCOVER of a PXE or HTTP boot client registers the machine as a
  * host (approved unless host approval is on), so machines that PXE boot
- * appear in the host list before anything was configured for them. */
+ * appear in the host list before anything was configured for them; its
+ * architecture and UUID (option 97) are kept when it sent them. */
 static int
 host_seen(struct store *st, const struct queued_event *e)
 {
@@ -628,6 +643,7 @@ host_seen(struct store *st, const struct queued_event *e)
 	sqlite3_bind_text(s, 2, arch, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int64(s, 3, e->when_ms / 1000);
 	sqlite3_bind_int(s, 4, !st->host_approval);
+	sqlite3_bind_text(s, 5, e->uuid, -1, SQLITE_TRANSIENT);
 	return batch_write(st, STMT_HOST_SEEN, "host seen");
 }
 

@@ -63,6 +63,12 @@ int store_lease_foreach(struct store *st,
 #define STORE_EVENTS_MAX 100000         /* in the whole table */
 int store_event_add(struct store *st, const uint8_t *mac, size_t mac_len,
     const char *kind, const char *detail, int64_t when_ms);
+/* The same with the machine's UUID as text (DHCP option 97 of a
+ * "dhcp-discover"; "" for none): the host registered from the event gets
+ * it.  At most STORE_UUID_TEXT - 1 characters are kept. */
+#define STORE_UUID_TEXT 37              /* "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx" */
+int store_event_add_uuid(struct store *st, const uint8_t *mac, size_t mac_len,
+    const char *kind, const char *detail, const char *uuid, int64_t when_ms);
 
 /* Write the queued events (one transaction).  The daemon calls it from a
  * timer; store_close and the list functions call it too.  0 or -EIO. */

@@ -58,6 +58,16 @@ for o in o1 o3 o6 o15 o28 o50 o51 o58 o59; do
 	check "proxy OFFER: no option ${o#o}" rlacks "$P" $o
 done
 check "proxy OFFER: xid copied" [ "$(rfield "$P" xid)" = 0a000001 ]
+# the DISCOVER registered the machine as a host, with option 97's UUID
+# (events reach the store every 0.5 s)
+for _ in $(seq 1 30); do
+	HOST=$(in_srv timeout 10 "${PXECTL:-build/asan/pxectl}" --server "http://$LAB_SRV_IP" \
+		host show 52:54:00:00:01:01 2>&1)
+	grep -q "uuid  *[0-9a-f]" <<<"$HOST" && break
+	sleep 0.2
+done
+check "pxectl host show: the UUID from option 97" \
+	grep -q "^  uuid      d0c1b2a3-9485-7669-5a4b-3c2d1e0f0a1b$" <<<"$HOST"
 check "dnsmasq's offer is a plain one (no PXEClient)" rlacks "$D" o60
 
 # --- the BIOS class gets the other rule ---

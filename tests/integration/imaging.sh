@@ -4,11 +4,13 @@
 # ext4 and an NTFS partition (built without mounting) is captured, captured
 # again (dedup: nothing new uploaded), deployed to a blank disk (partition
 # tables and every file identical); the faults: a disk too small, a
-# corrupted chunk on the server, a wrong task token, pxed killed mid-deploy
-# and restarted (the agent resumes), and a wipe; then disks of other sizes:
+# corrupted chunk on the server, a wrong task token; disks of other sizes:
 # 1 GiB larger (the GPT moves to its end; sgdisk -v clean; captured again),
 # smaller than the source but not than its partitions (deployed, verified),
-# and smaller than a partition (refused, the disk untouched).
+# and smaller than a partition (refused, the disk untouched); on a slow
+# link: a deploy cancelled mid-way (the agent stops at once), the agent
+# killed mid-deploy and a new one resuming from the server's resume point,
+# pxed killed mid-deploy and restarted (the agent retries); and a wipe.
 LAB_ID=${LAB_ID:-im$$}
 source "$(dirname "$0")/../lib/lab.sh"
 source "$(dirname "$0")/../lib/disk.sh"
@@ -170,31 +172,111 @@ check "disk smaller than a partition: the message names the partition and the si
 check "disk smaller than a partition: the disk is untouched" \
 	eq "$(sha256sum <"$W/tiny.img")" "$SUM"
 
-# --- pxed killed mid-deploy: the agent resumes -----------------------------------
+# --- a slow link for the faults mid-deploy ---------------------------------------
 NETEM_SH=$(dirname "$0")/../lib/netem.sh
 export NETEM_RELAY=${NETEM_RELAY:-build/tools/netem-relay}
 source "$NETEM_SH"
 LAB_CLEANUPS+=(netem_stop)
 pxed_stop
 ip -n "$LAB_SRV" link del s0
-if netem_link "$LAB_SRV" "$LAB_CLI" $LAB_SRV_IP/24 $LAB_CLI_IP/24 --rate-mbit 20; then
-	ok "rate-limited link (20 Mbit/s) up"
+if netem_link "$LAB_SRV" "$LAB_CLI" $LAB_SRV_IP/24 $LAB_CLI_IP/24 --rate-mbit 10; then
+	ok "rate-limited link (10 Mbit/s) up"
 else
 	not_ok "rate-limited link up"
 fi
 pxed_start || { echo "not ok - pxed_start"; exit 1; }
-truncate -s 256M "$W/resume.img"
-TT=$(task deploy lab1 golden)
-in_cli timeout 300 "$AGENT" --server "$URL" --token "$TT" --task 11 --disk "$W/resume.img" \
-	--retry-for 120 >"$W/resume.log" 2>&1 &
-APID=$!
-LAB_PIDS+=("$APID")
-for _ in $(seq 1 200); do
-	b=$(json /api/v1/tasks/11 '["bytes"]' 2>/dev/null || echo 0)
-	[ "${b:-0}" -gt 0 ] && break
-	sleep 0.1
-done
-check "resume: the deploy was under way when pxed was killed ($b bytes)" [ "${b:-0}" -gt 0 ]
+IMAGE_BYTES=$(json /api/v1/images/golden '["used"]')
+
+# deploy_bg TOKEN ID DISK LOG: a deploy agent in the background; APID
+deploy_bg() {
+	in_cli timeout 300 "$AGENT" --server "$URL" --token "$1" --task "$2" --disk "$3" \
+		--retry-for 120 >"$4" 2>&1 &
+	APID=$!
+	LAB_PIDS+=("$APID")
+}
+# deploy_start NAME: a deploy task of golden for $MAC onto a blank
+# $W/NAME.img, its agent in the background logging to $W/NAME.log; sets TT,
+# TID and APID
+deploy_start() {
+	truncate -s 256M "$W/$1.img"
+	TT=$(task deploy lab1 golden)
+	TID=$(task_of "$MAC")
+	deploy_bg "$TT" "$TID" "$W/$1.img" "$W/$1.log"
+}
+# wait_task ID FIELD MIN: until the task's FIELD is at least MIN (20 s at most)
+wait_task() {
+	local v=0
+	for _ in $(seq 1 200); do
+		v=$(json "/api/v1/tasks/$1" "[\"$2\"]" 2>/dev/null || echo 0)
+		[ "${v:-0}" -ge "$3" ] && break
+		sleep 0.1
+	done
+	echo "${v:-0}"
+}
+# exited_within PID SECONDS: waits for PID to end; false when it did not
+exited_within() {
+	for _ in $(seq 1 $(($2 * 10))); do
+		kill -0 "$1" 2>/dev/null || return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# --- cancelled mid-deploy: the agent stops at once ------------------------------
+deploy_start cancel
+CID=$TID
+b=$(wait_task "$CID" bytes 1)
+check "cancel: the deploy was under way ($b of $IMAGE_BYTES bytes)" [ "$b" -gt 0 ]
+ctl task cancel "$CID" >/dev/null
+T0=$(date +%s%N)
+if exited_within "$APID" 5; then
+	ok "cancel: pxe-agent ended within 5 s ($((($(date +%s%N) - T0) / 1000000)) ms)"
+else
+	not_ok "cancel: pxe-agent still runs 5 s after the cancel"
+	kill "$APID" 2>/dev/null
+fi
+wait "$APID"
+rc=$?
+check "cancel: pxe-agent exits 1 (exit $rc)" [ $rc -eq 1 ]
+check "cancel: the task is cancelled" eq "$(json "/api/v1/tasks/$CID" '["state"]')" cancelled
+check "cancel: the agent's log says it was cancelled" \
+	grep -q "cancelled: the server no longer runs this task (HTTP 409: task $CID was cancelled" \
+	"$W/cancel.log"
+check "cancel: the agent did not report the deploy done" \
+	bash -c "! grep -qE 'deploy done|deployed image' '$W/cancel.log'"
+check "cancel: the disk was not written to the end" \
+	bash -c "! cmp -s '$W/source.img' '$W/cancel.img'"
+
+# --- the agent killed mid-deploy: a new one resumes --------------------------------
+deploy_start agent-kill
+KID=$TID
+r=$(wait_task "$KID" resume_offset 1)
+check "agent killed: the server stored a resume point ($r)" [ "$r" -gt 0 ]
+# APID is the subshell; below it timeout(1), below that the agent
+KILLED=$(pgrep -P "$(pgrep -P "$APID" -x timeout)" -x pxe-agent)
+check "agent killed: found the agent's process ($KILLED)" [ -n "$KILLED" ]
+kill -KILL $KILLED
+wait "$APID" 2>/dev/null
+check "agent killed: the task still runs" eq "$(json "/api/v1/tasks/$KID" '["state"]')" running
+TT2=$(token_of "$MAC")
+check "agent killed: the boot script fetched again carries the same token" eq "$TT2" "$TT"
+deploy_bg "$TT2" "$KID" "$W/agent-kill.img" "$W/agent-kill-2.log"
+wait "$APID"
+rc=$?
+check "agent killed: the new pxe-agent finished with 0 (exit $rc)" [ $rc -eq 0 ]
+check "agent killed: the new agent resumed" grep -q "^.*resuming at offset [1-9]" "$W/agent-kill-2.log"
+fetched=$(sed -n 's/.*deploy: [0-9]* chunks (\([0-9]*\) bytes) fetched over HTTP.*/\1/p' \
+	"$W/agent-kill-2.log")
+check "agent killed: it fetched only the rest (${fetched:-?} of $IMAGE_BYTES bytes)" \
+	[ "${fetched:-0}" -gt 0 ] && [ "${fetched:-0}" -lt "$IMAGE_BYTES" ]
+check "agent killed: the task is done" eq "$(json "/api/v1/tasks/$KID" '["state"]')" done
+check "agent killed: the disk is byte-identical to the source" cmp "$W/source.img" "$W/agent-kill.img"
+
+# --- pxed killed mid-deploy: the same agent retries and carries on -------------------
+deploy_start resume
+RID=$TID
+b=$(wait_task "$RID" bytes 1)
+check "resume: the deploy was under way when pxed was killed ($b bytes)" [ "$b" -gt 0 ]
 kill -9 "$PXED_PID"
 sleep 2
 pxed_start || { echo "not ok - pxed restart"; exit 1; }
@@ -202,14 +284,16 @@ wait "$APID"
 rc=$?
 check "resume: pxe-agent finished with 0 after the restart (exit $rc)" [ $rc -eq 0 ]
 check "resume: the agent saw the server go away and retried" \
-	grep -qiE "retry|refused|unreachable|failed" "$W/resume.log"
-check "resume: the task is done" eq "$(json /api/v1/tasks/11 '["state"]')" done
+	grep -qE "\(retrying\)$" "$W/resume.log"
+check "resume: ... and the server answered again" \
+	grep -qE ": server answered again after [0-9]+ tries$" "$W/resume.log"
+check "resume: the task is done" eq "$(json "/api/v1/tasks/$RID" '["state"]')" done
 check "resume: partition tables identical" disk_tables_equal "$W/source.img" "$W/resume.img"
 check "resume: every file identical" disk_same_files "$SRC" "$W/resume.img"
 
 # --- wipe --------------------------------------------------------------------------
 TT=$(task wipe lab1)
-agent "$TT" 12 "$W/resume.img"
+agent "$TT" "$(task_of "$MAC")" "$W/resume.img"
 check "wipe: exits 0" [ $? -eq 0 ]
 check "wipe: no partition table is left" \
 	bash -c "! sgdisk -p '$W/resume.img' 2>/dev/null | grep -q '^ *1 '"
@@ -220,5 +304,8 @@ check "wipe: first and last MiB are zero" \
 pxed_stop
 check "pxed stopped cleanly" [ $? -eq 0 ]
 check "no sanitizer report" pxed_log_clean
-[ "$LAB_FAILED" -ne 0 ] && { echo "--- agent log ---"; tail -40 "$W/agent.log"; tail -20 "$W/resume.log"; }
+[ "$LAB_FAILED" -ne 0 ] && { echo "--- agent log ---"; tail -40 "$W/agent.log"
+	for f in cancel agent-kill agent-kill-2 resume; do
+		echo "--- $f.log ---"; tail -20 "$W/$f.log"
+	done; }
 lab_finish

@@ -1,8 +1,10 @@
 #!/bin/bash
 # The imaging API with curl and pxectl against pxed in a two-namespace lab:
 # the API token, hosts (registration by boot script, approval), tasks and
-# their guards, the boot script and its task token, the agent's endpoints
-# (403 for a wrong token), chunk uploads verified by hash, manifests
+# their guards, the boot script and its task token (the same token for
+# the task's life), the agent's endpoints (403 for a wrong token, 409 once
+# the task has ended or was cancelled), captures that would replace an
+# image (409 unless asked to), chunk uploads verified by hash, manifests
 # published only whole, chunks served as files, a full disk (507) that
 # leaves nothing behind, persistence across a restart.
 LAB_ID=${LAB_ID:-ia$$}
@@ -53,6 +55,12 @@ out=$(ctl host list)
 check "an unknown host that booted is registered" has "$out" "52:54:00:aa:00:09"
 r=$(api GET /api/v1/boot/not-a-mac.ipxe)
 check "boot script for a non-MAC: 404" eq "$(code "$r")" 404
+r=$(api POST /api/v1/boot/52-54-00-aa-00-09.ipxe "" -d '{}')
+check "boot script by POST: 405" eq "$(code "$r")" 405
+r=$(api DELETE /api/v1/tasks "$TOKEN")
+check "a method the API path does not take: 405" eq "$(code "$r")" 405
+r=$(api PUT /api/v1/status "" -d '{}')
+check "a method a read-only path does not take: 405" eq "$(code "$r")" 405
 
 # --- tasks --------------------------------------------------------------------
 r=$(api POST /api/v1/tasks "$TOKEN" -d "{\"host\":\"lab1\",\"type\":\"deploy\",\"image\":\"none\"}")
@@ -90,6 +98,8 @@ TT=$(sed -n 's/.*pxed\.token=\([0-9a-f]*\).*/\1/p' <<<"$script")
 check "boot script with a task: a 64-digit task token" [ "${#TT}" -eq 64 ]
 check "the task token is not stored in clear" \
 	bash -c "! grep -qa '$TT' '$LAB_DIR'/state/pxed.db*"
+check "the token stays the same when the script is fetched again (PXELINUX, iPXE)" \
+	has "$p" "pxed.token=$TT "
 r=$(api GET /api/v1/agent/task "")
 check "agent without a token: 401" eq "$(code "$r")" 401
 r=$(api GET /api/v1/agent/task "$TOKEN")
@@ -104,6 +114,10 @@ check "the task is a capture of golden" eq "$(jget "$r" '["type"]')/$(jget "$r" 
 check "the task names the chunk URL" eq "$(jget "$r" '["chunk_url"]')" "$URL/images/chunks/"
 r=$(api POST /api/v1/agent/inventory "$TT" -d '{"cpu":"Test CPU","cores":2,"ram":1073741824}')
 check "inventory: 204" eq "$(code "$r")" 204
+check "a running task's token survives a fetch of the boot script" \
+	eq "$(token_of "$MAC")" "$TT"
+r=$(api POST /api/v1/agent/progress "$TT" -d '{"phase":"capture","bytes":1,"total":2}')
+check "... and the running agent goes on: progress 204" eq "$(code "$r")" 204
 out=$(ctl host show lab1)
 check "pxectl host show: inventory and running task" has "$out" "Test CPU (2 cores)"
 check "pxectl host show: the task runs" has "$out" "running"
@@ -169,9 +183,39 @@ check "result: 204" eq "$(code "$r")" 204
 out=$(ctl task show 1)
 check "pxectl task show: done, captured" has "$out" "done"
 r=$(api GET /api/v1/agent/task "$TT")
-check "the token of an ended task: 403" eq "$(code "$r")" 403
+check "the token of an ended task: 409" eq "$(code "$r")" 409
+check "... saying the task has ended" has "$(jget "$r" '["error"]')" "task 1 has ended (done)"
 out=$(ctl image verify golden)
 check "pxectl image verify: every chunk verified" has "$out" "every chunk verified"
+
+# --- a capture into an existing image ---------------------------------------------
+r=$(api POST /api/v1/tasks "$TOKEN" -d '{"host":"lab1","type":"capture","image":"golden"}')
+check "a capture into an existing image: 409" eq "$(code "$r")" 409
+check "... saying the image exists" has "$(jget "$r" '["error"]')" "image golden exists"
+out=$(ctl task capture lab1 golden 2>&1)
+check "pxectl task capture into an existing image fails" has "$out" "exists"
+out=$(ctl task capture --replace lab1 golden)
+check "pxectl task capture --replace: created" has "$out" "capture  golden"
+RID=$(task_of "$MAC")
+check "the task carries the replace flag" eq "$(json "/api/v1/tasks/$RID" '["replace"]')" True
+ctl task cancel "$RID" >/dev/null
+# two captures into one new name: the second to publish is refused
+MAC3=52:54:00:aa:00:03
+ctl host add "$MAC3" lab3 >/dev/null
+ctl task capture lab1 twin >/dev/null
+ctl task capture lab3 twin >/dev/null
+T1=$(token_of "$MAC")
+T3=$(token_of "$MAC3")
+api GET /api/v1/agent/task "$T1" >/dev/null
+api GET /api/v1/agent/task "$T3" >/dev/null
+man twin
+r=$(api PUT /api/v1/agent/manifest "$T1" --data-binary "@$OUT/manifest")
+check "first capture into a new name publishes: 201" eq "$(code "$r")" 201
+r=$(api PUT /api/v1/agent/manifest "$T3" --data-binary "@$OUT/manifest")
+check "second capture into it (no replace): 409" eq "$(code "$r")" 409
+check "... saying the image exists" has "$(jget "$r" '["error"]')" "image twin exists"
+ctl task cancel "$(task_of "$MAC")" >/dev/null
+ctl task cancel "$(task_of "$MAC3")" >/dev/null
 
 # --- deploy, cancel -------------------------------------------------------------
 out=$(ctl task deploy lab1 golden)
@@ -182,10 +226,23 @@ r=$(api GET /api/v1/agent/task "$TT")
 check "deploy task carries the manifest" eq "$(jget "$r" '["manifest"]["chunks"][1][2]')" "$S2"
 r=$(api PUT "/api/v1/agent/chunks/$S1" "$TT" --data-binary "@$OUT/c1.zst")
 check "a deploy task cannot upload chunks: 403" eq "$(code "$r")" 403
-out=$(ctl task cancel 2)
+DID=$(task_of "$MAC")
+out=$(ctl task cancel "$DID")
 check "pxectl task cancel" has "$out" "cancelled"
 r=$(api POST /api/v1/agent/progress "$TT" -d '{"phase":"deploy","bytes":1,"total":2}')
-check "progress of a cancelled task: 403 (token revoked)" eq "$(code "$r")" 403
+check "progress of a cancelled task: 409" eq "$(code "$r")" 409
+check "... saying it was cancelled" \
+	eq "$(jget "$r" '["state"]'): $(jget "$r" '["error"]')" \
+	"cancelled: task $DID was cancelled (cancelled): cancelled by the administrator"
+r=$(api POST /api/v1/agent/result "$TT" -d '{"ok":true,"message":"deployed"}')
+check "the result of a cancelled task: 409" eq "$(code "$r")" 409
+check "the cancelled task stays cancelled" eq "$(json "/api/v1/tasks/$DID" '["state"]')" cancelled
+r=$(api GET /api/v1/boot/$MAC.ipxe)
+check "no token in the boot script once the task is cancelled" \
+	bash -c "! grep -q pxed.token <<<'$(body "$r")'"
+ctl task wipe lab1 >/dev/null
+check "a new task gets a new token" bash -c "[ '$(token_of "$MAC")' != '$TT' ]"
+ctl task cancel "$(task_of "$MAC")" >/dev/null
 
 # --- approval, restart ------------------------------------------------------------
 pxed_stop
@@ -198,9 +255,14 @@ out=$(ctl task wipe "$MAC2")
 r=$(api GET /api/v1/boot/$MAC2.ipxe)
 check "... even with a task, until approved" has "$(body "$r")" "not approved"
 ctl host approve "$MAC2" >/dev/null
+WID=$(task_of "$MAC2")
 r=$(api GET /api/v1/boot/$MAC2.ipxe)
-check "approved: it boots its task" has "$(body "$r")" "pxed.task=3 "
-ctl task cancel 3 >/dev/null
+check "approved: it boots its task" has "$(body "$r")" "pxed.task=$WID "
+T2=$(sed -n 's/.*pxed\.token=\([0-9a-f]*\).*/\1/p' <<<"$(body "$r")")
+pxed_stop
+pxed_start --host-approval yes || { echo "not ok - pxed restart"; exit 1; }
+check "the task token is the same after a restart" eq "$(token_of "$MAC2")" "$T2"
+ctl task cancel "$WID" >/dev/null
 
 # --- a full disk ----------------------------------------------------------------------
 SMALL=$LAB_DIR/small

@@ -153,14 +153,14 @@ test_publish(void **state)
 		free(z);
 	}
 	text = manifest_text("win11", shas, lens, 3);
-	assert_int_equal(repo_publish(&f->repo, text, strlen(text), err, sizeof err), -ENOENT);
+	assert_int_equal(repo_publish(&f->repo, text, strlen(text), true, err, sizeof err), -ENOENT);
 	assert_non_null(strstr(err, "is not on the server"));
 	assert_int_equal(repo_list(&f->repo, &names), 0);
 	free(names);
 	free(text);
 	/* with two chunks it is whole */
 	text = manifest_text("win11", shas, lens, 2);
-	assert_int_equal(repo_publish(&f->repo, text, strlen(text), err, sizeof err), 0);
+	assert_int_equal(repo_publish(&f->repo, text, strlen(text), true, err, sizeof err), 0);
 	free(text);
 	assert_int_equal(repo_list(&f->repo, &names), 1);
 	assert_string_equal(names[0], "win11");
@@ -170,8 +170,21 @@ test_publish(void **state)
 	assert_int_equal(info.used, 65536 + 4096);
 	assert_true(info.stored > 0 && info.stored < info.used);
 	assert_int_equal(repo_verify(&f->repo, "win11", err, sizeof err), 0);
+	/* published again: refused unless replace is asked for */
+	text = manifest_text("win11", shas, lens, 1);
+	assert_int_equal(repo_publish(&f->repo, text, strlen(text), false, err, sizeof err),
+	    -EEXIST);
+	assert_non_null(strstr(err, "image win11 exists"));
+	assert_int_equal(repo_info(&f->repo, "win11", &info), 0);
+	assert_int_equal(info.nchunks, 2);
+	assert_int_equal(repo_publish(&f->repo, text, strlen(text), true, err, sizeof err), 0);
+	free(text);
+	assert_int_equal(repo_info(&f->repo, "win11", &info), 0);
+	assert_int_equal(info.nchunks, 1);
+	assert_int_equal(repo_list(&f->repo, &names), 1);
+	free(names);
 	/* not JSON, a bad name */
-	assert_int_equal(repo_publish(&f->repo, "{", 1, err, sizeof err), -EINVAL);
+	assert_int_equal(repo_publish(&f->repo, "{", 1, true, err, sizeof err), -EINVAL);
 	assert_int_equal(repo_info(&f->repo, "../etc", &info), -ENOENT);
 }
 
@@ -189,7 +202,7 @@ test_verify_damage(void **state)
 	put(f, lens[0], 1, shas[0]);
 	put(f, lens[1], 9, shas[1]);
 	text = manifest_text("lab", shas, lens, 2);
-	assert_int_equal(repo_publish(&f->repo, text, strlen(text), err, sizeof err), 0);
+	assert_int_equal(repo_publish(&f->repo, text, strlen(text), true, err, sizeof err), 0);
 	free(text);
 	repo_chunk_relpath(shas[1], rel, sizeof rel);
 	fd = openat(f->repo.dirfd, rel, O_WRONLY);
@@ -218,10 +231,10 @@ test_remove_gc(void **state)
 	put(f, 1000, 4, orphan);
 	memcpy(only_a[0], shas[0], SHA256_LEN);
 	text = manifest_text("a", only_a, lens, 1);
-	assert_int_equal(repo_publish(&f->repo, text, strlen(text), err, sizeof err), 0);
+	assert_int_equal(repo_publish(&f->repo, text, strlen(text), true, err, sizeof err), 0);
 	free(text);
 	text = manifest_text("b", shas, lens, 3);
-	assert_int_equal(repo_publish(&f->repo, text, strlen(text), err, sizeof err), 0);
+	assert_int_equal(repo_publish(&f->repo, text, strlen(text), true, err, sizeof err), 0);
 	free(text);
 	/* young chunks are kept (a capture may be uploading them) */
 	assert_int_equal(repo_gc(&f->repo, 3600, &freed), 0);

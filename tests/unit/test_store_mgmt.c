@@ -120,26 +120,29 @@ test_task_life(void **state)
 {
 	struct fixture *f = *state;
 	const char *mac = "52:54:00:00:00:01";
-	uint8_t tok1[32], tok2[32];
+	struct store_token tok1, tok2, got;
 	struct store_task t;
 	int64_t id;
 
-	memset(tok1, 1, sizeof tok1);
-	memset(tok2, 2, sizeof tok2);
-	assert_int_equal(store_task_add(f->st, mac, TASK_DEPLOY, "img", true, "", 10), -ENOENT);
+	memset(&tok1, 1, sizeof tok1);
+	memset(&tok2, 2, sizeof tok2);
+	assert_int_equal(store_task_add(f->st, mac, TASK_DEPLOY, "img", true, false, "", 10), -ENOENT);
 	assert_int_equal(store_host_add(f->st, mac, "lab1", 1), 0);
-	id = store_task_add(f->st, mac, TASK_DEPLOY, "img", true, "", 10);
+	id = store_task_add(f->st, mac, TASK_DEPLOY, "img", true, false, "", 10);
 	assert_true(id > 0);
 	/* one active task per host */
-	assert_int_equal(store_task_add(f->st, mac, TASK_WIPE, "", true, "", 11), -EBUSY);
+	assert_int_equal(store_task_add(f->st, mac, TASK_WIPE, "", true, false, "", 11), -EBUSY);
 	/* not running: no progress, no start before the boot */
 	assert_int_equal(store_task_progress(f->st, id, "deploy", 1, 2, 3, 0), -ESRCH);
 	assert_int_equal(store_task_start(f->st, id, 12), -ESRCH);
-	/* the boot issues a token; a second boot replaces it */
-	assert_int_equal(store_task_boot(f->st, id, tok1), 0);
-	assert_int_equal(store_task_boot(f->st, id, tok2), 0);
-	assert_int_equal(store_task_by_token(f->st, tok1, &t), -ENOENT);
-	assert_int_equal(store_task_by_token(f->st, tok2, &t), 0);
+	/* the boot issues a token; a second boot gets the same one back */
+	assert_int_equal(store_task_boot(f->st, id, &tok1, &got), 1);
+	assert_memory_equal(&got, &tok1, sizeof got);
+	memset(&got, 0, sizeof got);
+	assert_int_equal(store_task_boot(f->st, id, &tok2, &got), 0);
+	assert_memory_equal(&got, &tok1, sizeof got);
+	assert_int_equal(store_task_by_token(f->st, tok2.hash, &t), -ENOENT);
+	assert_int_equal(store_task_by_token(f->st, tok1.hash, &t), 0);
 	assert_int_equal(t.state, TASK_BOOTING);
 	assert_int_equal(store_task_start(f->st, id, 13), 0);
 	assert_int_equal(store_task_progress(f->st, id, "deploy", 100, 1000, 50, 64), 0);
@@ -152,21 +155,28 @@ test_task_life(void **state)
 	assert_int_equal(t.bytes, 200);
 	assert_int_equal(t.resume_offset, 64);
 	assert_string_equal(t.phase, "deploy");
-	/* a reboot mid-task: booting again keeps it running, token renewed */
-	assert_int_equal(store_task_boot(f->st, id, tok1), 0);
+	/* a reboot mid-task: booting again keeps it running and its token */
+	assert_int_equal(store_task_boot(f->st, id, &tok2, &got), 0);
+	assert_memory_equal(&got, &tok1, sizeof got);
 	assert_int_equal(store_task_get(f->st, id, &t), 0);
 	assert_int_equal(t.state, TASK_RUNNING);
 	assert_int_equal(store_task_finish(f->st, id, TASK_DONE, "ok", "log", 20), 0);
 	assert_int_equal(store_task_finish(f->st, id, TASK_FAILED, "late", "", 21), -ESRCH);
-	assert_int_equal(store_task_by_token(f->st, tok1, &t), -ENOENT);    /* token gone */
+	/* the token still finds its ended task: its agent is told why */
+	assert_int_equal(store_task_by_token(f->st, tok1.hash, &t), 0);
+	assert_int_equal(t.state, TASK_DONE);
+	/* an ended task issues no token */
+	assert_int_equal(store_task_boot(f->st, id, &tok2, &got), -ESRCH);
 	assert_int_equal(store_task_get(f->st, id, &t), 0);
 	assert_int_equal(t.state, TASK_DONE);
 	assert_string_equal(t.message, "ok");
 	assert_int_equal(t.finished, 20);
 	assert_int_equal(store_task_active(f->st, mac, &t), -ENOENT);
 	/* a new task once the last ended; cancel works from pending */
-	id = store_task_add(f->st, mac, TASK_CAPTURE, "new", false, "", 30);
+	id = store_task_add(f->st, mac, TASK_CAPTURE, "new", false, true, "", 30);
 	assert_true(id > 0);
+	assert_int_equal(store_task_get(f->st, id, &t), 0);
+	assert_true(t.replace);
 	assert_int_equal(store_task_finish(f->st, id, TASK_DONE, "", "", 31), -ESRCH);
 	assert_int_equal(store_task_finish(f->st, id, TASK_CANCELLED, "by admin", "", 31), 0);
 	assert_int_equal(store_task_get(f->st, id, &t), 0);
@@ -188,8 +198,8 @@ test_hosts_from_dhcp(void **state)
 	static const uint8_t http[6] = { 0x52, 0x54, 0, 0, 0, 0x33 };
 	struct store_host h;
 
-	assert_int_equal(store_event_add(f->st, pxe, 6, "dhcp-discover",
-	    "PXEClient:Arch:00007:UNDI:003016", 5000), 0);
+	assert_int_equal(store_event_add_uuid(f->st, pxe, 6, "dhcp-discover",
+	    "PXEClient:Arch:00007:UNDI:003016", "d0c1b2a3-9485-7669-5a4b-3c2d1e0f0a1b", 5000), 0);
 	assert_int_equal(store_event_add(f->st, plain, 6, "dhcp-discover", "udhcp 1.35.0", 5000), 0);
 	store_set_host_approval(f->st, true);
 	assert_int_equal(store_event_add(f->st, http, 6, "dhcp-discover",
@@ -198,6 +208,7 @@ test_hosts_from_dhcp(void **state)
 	assert_int_equal(store_events_flush(f->st), 0);
 	assert_int_equal(store_host_get(f->st, "52:54:00:00:00:31", &h), 0);
 	assert_string_equal(h.arch, "7");
+	assert_string_equal(h.uuid, "d0c1b2a3-9485-7669-5a4b-3c2d1e0f0a1b");
 	assert_int_equal(h.first_seen, 5);
 	assert_false(h.approved);       /* approval was required at flush time */
 	store_host_free(&h);
@@ -212,6 +223,7 @@ test_hosts_from_dhcp(void **state)
 	assert_int_equal(store_host_get(f->st, "52:54:00:00:00:31", &h), 0);
 	assert_string_equal(h.name, "lab31");
 	assert_string_equal(h.arch, "7");
+	assert_string_equal(h.uuid, "d0c1b2a3-9485-7669-5a4b-3c2d1e0f0a1b");   /* none sent: kept */
 	assert_int_equal(h.last_seen, 9);
 	assert_true(h.approved);
 	store_host_free(&h);
@@ -264,7 +276,7 @@ test_upgrade_from_v1(void **state)
 	    " (SELECT max(version) FROM schema_version)", -1, &s, NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
 	assert_int_equal(sqlite3_column_int(s, 0), 1);
-	assert_int_equal(sqlite3_column_int(s, 1), 3);
+	assert_int_equal(sqlite3_column_int(s, 1), 4);
 	sqlite3_finalize(s);
 	sqlite3_close(db);
 }
