@@ -133,6 +133,12 @@ static const char *const migrations[] = {
 	"CREATE UNIQUE INDEX tasks_token ON tasks (token_hash);",
 	/* 3: a deploy task may belong to a multicast session */
 	"ALTER TABLE tasks ADD COLUMN mcast TEXT NOT NULL DEFAULT '';",
+	/* 4: host groups (a group exists while it has members) */
+	"CREATE TABLE host_groups ("
+	" name TEXT NOT NULL,"
+	" mac TEXT NOT NULL REFERENCES hosts (mac) ON DELETE CASCADE,"
+	" PRIMARY KEY (name, mac));"
+	"CREATE INDEX host_groups_mac ON host_groups (mac);",
 };
 
 struct queued_event {
