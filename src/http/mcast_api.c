@@ -237,11 +237,9 @@ mgmt_mcast(struct mgmt *m, struct store *st, const struct mgmt_request *rq, cons
 		sessions_list(m, rs);
 		return;
 	}
-	if (!mgmt_is_admin(m, rq)) {
-		mgmt_reply_error(rs, get ? 404 : 401, get ? "not found" :
-		    "a valid API token is required");
-		if (!get || *rest == '\0')
-			return;
+	if (!get && !mgmt_is_admin(m, rq)) {
+		mgmt_reply_error(rs, 401, "a valid API token is required");
+		return;
 	}
 	if (*rest == '\0') {
 		if (strcmp(rq->method, "POST") == 0)
