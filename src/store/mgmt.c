@@ -255,6 +255,23 @@ store_host_get(struct store *st, const char *mac, struct store_host *out)
 	return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? -ENOENT : -EIO;
 }
 
+int
+store_host_by_name(struct store *st, const char *name, char mac[STORE_MAC_TEXT])
+{
+	sqlite3_stmt *s = prep(st, "SELECT mac FROM hosts WHERE name = ?1 AND name != ''"
+	    " ORDER BY mac LIMIT 1");
+	int rc;
+
+	if (s == NULL)
+		return -EIO;
+	bind_text(s, 1, name);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		col_text(s, 0, mac, STORE_MAC_TEXT);
+	sqlite3_finalize(s);
+	return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? -ENOENT : -EIO;
+}
+
 /* Up to max hosts from a prepared SELECT of HOST_COLS (bound, LIMIT
  * included); finalizes it.  The count, or -EIO (rows read are freed). */
 static int
@@ -341,6 +358,21 @@ store_group_add(struct store *st, const char *group, const char *mac)
 	    " ON CONFLICT (name, mac) DO NOTHING", group, mac);
 	/* the only constraint left to fail is the host's foreign key */
 	return rc == -EEXIST ? -ENOENT : rc;
+}
+
+int
+store_group_has(struct store *st, const char *group, const char *mac)
+{
+	sqlite3_stmt *s = prep(st, "SELECT 1 FROM host_groups WHERE name = ?1 AND mac = ?2");
+	int rc;
+
+	if (s == NULL)
+		return -EIO;
+	bind_text(s, 1, group);
+	bind_text(s, 2, mac);
+	rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -EIO;
 }
 
 int

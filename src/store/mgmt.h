@@ -68,6 +68,9 @@ int store_host_seen(struct store *st, const char *mac, const char *arch,
 int store_host_add(struct store *st, const char *mac, const char *name, int64_t now);
 int store_host_approve(struct store *st, const char *mac, bool approved);
 int store_host_get(struct store *st, const char *mac, struct store_host *out);
+/* The MAC of the host called name (the lowest MAC if several are): 0 or
+ * -ENOENT. */
+int store_host_by_name(struct store *st, const char *name, char mac[STORE_MAC_TEXT]);
 /* Up to max hosts ordered by MAC; returns the count or a negative errno. */
 int store_host_list(struct store *st, struct store_host *out, size_t max);
 int store_host_remove(struct store *st, const char *mac);
@@ -90,6 +93,8 @@ bool group_name_valid(const char *name);
 /* Put the host into the group: 1 added, 0 a member already, -ENOENT no
  * such host, -EINVAL a bad name. */
 int store_group_add(struct store *st, const char *group, const char *mac);
+/* Is the host in the group?  1, 0, or -EIO. */
+int store_group_has(struct store *st, const char *group, const char *mac);
 /* Take the host out of the group: 0, or -ENOENT when it was not in it. */
 int store_group_remove(struct store *st, const char *group, const char *mac);
 /* Dissolve the group: the number of memberships removed, or -ENOENT. */

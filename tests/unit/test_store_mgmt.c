@@ -83,6 +83,7 @@ test_hosts(void **state)
 {
 	struct fixture *f = *state;
 	struct store_host h, list[4];
+	char mac[STORE_MAC_TEXT];
 
 	/* seen first: registered, approval as the server says */
 	assert_int_equal(store_host_seen(f->st, "52:54:00:00:00:01", "efi64", "", false, 100), 1);
@@ -102,6 +103,10 @@ test_hosts(void **state)
 	assert_string_equal(h.name, "lab1");
 	store_host_free(&h);
 	assert_int_equal(store_host_approve(f->st, "52:54:00:00:00:02", false), 0);
+	assert_int_equal(store_host_by_name(f->st, "lab2", mac), 0);
+	assert_string_equal(mac, "52:54:00:00:00:02");
+	assert_int_equal(store_host_by_name(f->st, "lab9", mac), -ENOENT);
+	assert_int_equal(store_host_by_name(f->st, "", mac), -ENOENT);  /* unnamed hosts */
 	assert_int_equal(store_host_approve(f->st, "52:54:00:00:00:09", true), -ENOENT);
 	assert_int_equal(store_host_set_inventory(f->st, "52:54:00:00:00:02", "{\"ram\":1}"), 0);
 	assert_int_equal(store_host_list(f->st, list, 4), 2);
@@ -239,11 +244,15 @@ test_groups(void **state)
 	assert_string_equal(groups[1].name, "room1");
 	assert_int_equal(store_host_groups(f->st, b, groups, 4), 1);
 	assert_string_equal(groups[0].name, "room1");
+	assert_int_equal(store_group_has(f->st, "room1", b), 1);
+	assert_int_equal(store_group_has(f->st, "lab", b), 0);
+	assert_int_equal(store_group_has(f->st, "nowhere", b), 0);
 	/* out of a group */
 	assert_int_equal(store_group_remove(f->st, "room1", b), 0);
 	assert_int_equal(store_group_remove(f->st, "room1", b), -ENOENT);
 	assert_int_equal(store_group_remove(f->st, "nowhere", a), -ENOENT);
 	assert_int_equal(store_host_groups(f->st, b, groups, 4), 0);
+	assert_int_equal(store_group_has(f->st, "room1", b), 0);
 	/* removing a host removes its memberships; room1 ends with it */
 	assert_int_equal(store_host_remove(f->st, a), 0);
 	assert_int_equal(store_group_members(f->st, "room1", members, 4), 0);
