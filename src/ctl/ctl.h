@@ -11,6 +11,7 @@ struct ctl {
 	bool json;                      /* print the server's JSON */
 	const char *mcast;              /* task deploy --multicast NAME */
 	bool replace;                   /* task capture --replace */
+	const char *group;              /* task deploy --group NAME */
 	long min_receivers, start_after, rate_mbit;     /* -1: the server's default */
 };
 
@@ -23,10 +24,12 @@ long ctl_request(const struct ctl *c, const char *method, const char *path, json
 void ctl_print_error(const char *what, long status, json_t *answer);
 void ctl_print_json(json_t *v);
 
-/* imaging.c: "host ...", "image ...", "task ..."; argv after the noun. */
+/* imaging.c: "host ...", "group ...", "image ...", "task ..."; argv after
+ * the noun. */
 int ctl_host(const struct ctl *c, int argc, char **argv);
 int ctl_image(const struct ctl *c, int argc, char **argv);
 int ctl_task(const struct ctl *c, int argc, char **argv);
 int ctl_mcast(const struct ctl *c, int argc, char **argv);
+int ctl_group(const struct ctl *c, int argc, char **argv);
 
 #endif

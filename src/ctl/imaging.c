@@ -1,4 +1,4 @@
-/* pxectl host|image|task: the imaging side of the REST API. */
+/* pxectl host|group|image|task|mcast: the imaging side of the REST API. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -126,6 +126,19 @@ show_task_line(json_t *t)
 	    str(t, "phase"), done, total, str(t, "message"));
 }
 
+/* "label a, b, c" from an array of strings; "label -" when empty. */
+static void
+print_names(const char *label, json_t *names)
+{
+	size_t i;
+	json_t *n;
+
+	printf("%s", label);
+	json_array_foreach(names, i, n)
+		printf("%s%s", i > 0 ? ", " : "", json_string_value(n));
+	printf("%s\n", json_array_size(names) == 0 ? "-" : "");
+}
+
 static void
 show_host(json_t *h)
 {
@@ -144,6 +157,7 @@ show_host(json_t *h)
 		printf("  cpu       %s (%" JSON_INTEGER_FORMAT " cores), %s RAM\n", str(inv, "cpu"),
 		    num(inv, "cores"), ram);
 	}
+	print_names("  groups    ", json_object_get(h, "groups"));
 	if (json_is_object(task)) {
 		printf("  task      ");
 		show_task_line(task);
@@ -196,6 +210,65 @@ ctl_host(const struct ctl *c, int argc, char **argv)
 		    verb, show_host);
 	fprintf(stderr, "pxectl: host list | add MAC [NAME] | show HOST | rm HOST |"
 	    " approve HOST | deny HOST\n");
+	return 2;
+}
+
+/* ---- host groups ---- */
+
+static void
+show_groups(json_t *a)
+{
+	size_t i;
+	json_t *g;
+
+	printf("%-24s  %s\n", "GROUP", "HOSTS");
+	json_array_foreach(json_object_get(a, "groups"), i, g)
+		printf("%-24s  %" JSON_INTEGER_FORMAT "\n", str(g, "name"), num(g, "members"));
+}
+
+static void
+show_group(json_t *g)
+{
+	size_t n = json_array_size(json_object_get(g, "hosts"));
+
+	if (n == 0) {
+		printf("group %s: no hosts (the group is gone)\n", str(g, "name"));
+		return;
+	}
+	printf("group %s: %zu host%s\n", str(g, "name"), n, n == 1 ? "" : "s");
+	show_hosts(g);
+}
+
+/* ["HOST"...] of argv[from..argc) */
+static json_t *
+hosts_array(int argc, char **argv, int from)
+{
+	json_t *hosts = json_array();
+
+	for (int i = from; i < argc; i++)
+		json_array_append_new(hosts, json_string(argv[i]));
+	return hosts;
+}
+
+int
+ctl_group(const struct ctl *c, int argc, char **argv)
+{
+	const char *verb = argc > 0 ? argv[0] : "list";
+
+	if (strcmp(verb, "list") == 0 && argc <= 1)
+		return call(c, "GET", "/api/v1/groups", NULL, "group list", show_groups);
+	if (strcmp(verb, "show") == 0 && argc == 2)
+		return call(c, "GET", path3("/api/v1/groups/", argv[1], ""), NULL, "group show",
+		    show_group);
+	if ((strcmp(verb, "add") == 0 || strcmp(verb, "rm") == 0) && argc >= 3)
+		return call(c, "POST", path3("/api/v1/groups/", argv[1], verb[0] == 'a' ?
+		    "/add" : "/remove"), json_pack("{s:o}", "hosts", hosts_array(argc, argv, 2)),
+		    verb[0] == 'a' ? "group add" : "group rm", show_group);
+	if (strcmp(verb, "delete") == 0 && argc == 2)
+		return call(c, "DELETE", path3("/api/v1/groups/", argv[1], ""), NULL,
+		    "group delete", NULL);
+	fprintf(stderr, "pxectl: group list | show NAME | add NAME HOST... | rm NAME HOST... |"
+	    " delete NAME\n");
 	return 2;
 }
 
@@ -379,21 +452,22 @@ ctl_mcast(const struct ctl *c, int argc, char **argv)
 	return 2;
 }
 
-/* task deploy --multicast NAME IMAGE HOST...: a session and its tasks. */
+/* task deploy --multicast NAME [--group GROUP] IMAGE [HOST...]: a session
+ * and its tasks. */
 static int
 task_mcast(const struct ctl *c, int argc, char **argv, bool verify)
 {
-	json_t *hosts = json_array(), *body;
+	json_t *body;
 
-	if (argc < 3) {
-		fprintf(stderr, "pxectl: task deploy --multicast NAME IMAGE HOST...\n");
-		json_decref(hosts);
+	if (argc < (c->group != NULL ? 2 : 3)) {
+		fprintf(stderr, "pxectl: task deploy --multicast NAME [--group GROUP] IMAGE"
+		    " [HOST...] (a group, hosts or both)\n");
 		return 2;
 	}
-	for (int i = 2; i < argc; i++)
-		json_array_append_new(hosts, json_string(argv[i]));
-	body = json_pack("{s:s,s:s,s:o,s:b}", "name", c->mcast, "image", argv[1], "hosts", hosts,
-	    "verify", verify);
+	body = json_pack("{s:s,s:s,s:o,s:b}", "name", c->mcast, "image", argv[1], "hosts",
+	    hosts_array(argc, argv, 2), "verify", verify);
+	if (c->group != NULL)
+		json_object_set_new(body, "group", json_string(c->group));
 	if (c->min_receivers >= 0)
 		json_object_set_new(body, "min_receivers", json_integer(c->min_receivers));
 	if (c->start_after >= 0)
@@ -415,6 +489,14 @@ ctl_task(const struct ctl *c, int argc, char **argv)
 	}
 	if (c->mcast != NULL && strcmp(verb, "deploy") == 0)
 		return task_mcast(c, argc, argv, verify);
+	if (c->group != NULL && strcmp(verb, "deploy") == 0 && argc == 2)
+		return call(c, "POST", "/api/v1/tasks", json_pack("{s:s,s:s,s:s,s:b}", "group",
+		    c->group, "type", "deploy", "image", argv[1], "verify", verify),
+		    "task deploy --group", show_tasks);
+	if (c->group != NULL) {
+		fprintf(stderr, "pxectl: task deploy --group GROUP IMAGE [--no-verify]\n");
+		return 2;
+	}
 	if (strcmp(verb, "list") == 0 && argc <= 1)
 		return call(c, "GET", "/api/v1/tasks", NULL, "task list", show_tasks);
 	if (strcmp(verb, "show") == 0 && argc == 2)
@@ -428,6 +510,6 @@ ctl_task(const struct ctl *c, int argc, char **argv)
 	if ((strcmp(verb, "shell") == 0 || strcmp(verb, "wipe") == 0) && argc == 2)
 		return task_new(c, verb, argv[1], NULL, verify);
 	fprintf(stderr, "pxectl: task list | show ID | cancel ID | deploy HOST IMAGE [--no-verify]"
-	    " | capture [--replace] HOST IMAGE | shell HOST | wipe HOST\n");
+	    " | deploy --group GROUP IMAGE | capture [--replace] HOST IMAGE | shell HOST | wipe HOST\n");
 	return 2;
 }

@@ -4,7 +4,8 @@
  *   pxectl [--server URL] [--json] clients
  *   pxectl [--server URL] [--json] client MAC
  *   pxectl [--server URL] metrics
- *   pxectl [--server URL] [--token T] [--json] host|image|task ...  (imaging.c)
+ *   pxectl [--server URL] [--token T] [--json] host|group|image|task|mcast ...
+ *                                                               (imaging.c)
  *
  * Speaks only the REST API (docs/API.md), never pxed's files. */
 #include <curl/curl.h>
@@ -328,13 +329,17 @@ usage(FILE *out)
 	    "       pxectl [--server URL] metrics\n"
 	    "       pxectl [options] host list | add MAC [NAME] | show HOST | rm HOST\n"
 	    "                             | approve HOST | deny HOST\n"
+	    "       pxectl [options] group list | show NAME | add NAME HOST... | rm NAME HOST...\n"
+	    "                             | delete NAME\n"
 	    "       pxectl [options] image list | show NAME | rm NAME | verify NAME\n"
 	    "       pxectl [options] task list | show ID | cancel ID\n"
 	    "                             | deploy HOST IMAGE [--no-verify]\n"
 	    "                             | capture [--replace] HOST IMAGE\n"
 	    "                             | shell HOST | wipe HOST\n"
-	    "       pxectl [options] task deploy --multicast NAME [--min-receivers N]\n"
-	    "                             [--start-after S] [--rate-mbit R] IMAGE HOST...\n"
+	    "       pxectl [options] task deploy --group GROUP IMAGE [--no-verify]\n"
+	    "       pxectl [options] task deploy --multicast NAME [--group GROUP]\n"
+	    "                             [--min-receivers N] [--start-after S] [--rate-mbit R]\n"
+	    "                             IMAGE [HOST...]\n"
 	    "       pxectl [options] mcast list | show NAME | start NAME | cancel NAME\n"
 	    "       pxectl --version\n\n"
 	    "  --server URL       pxed's HTTP address (default $PXED_SERVER or http://127.0.0.1)\n"
@@ -380,6 +385,8 @@ dispatch(const struct ctl *c, int n, char **pos)
 		return cmd_client(c->server, pos[1], c->json);
 	if (strcmp(cmd, "host") == 0 || strcmp(cmd, "hosts") == 0)
 		return ctl_host(c, n - 1, pos + 1);
+	if (strcmp(cmd, "group") == 0 || strcmp(cmd, "groups") == 0)
+		return ctl_group(c, n - 1, pos + 1);
 	if (strcmp(cmd, "image") == 0 || strcmp(cmd, "images") == 0)
 		return ctl_image(c, n - 1, pos + 1);
 	if (strcmp(cmd, "task") == 0 || strcmp(cmd, "tasks") == 0)
@@ -414,6 +421,8 @@ main(int argc, char **argv)
 			c.replace = true;
 		} else if (strcmp(argv[i], "--multicast") == 0 && i + 1 < argc) {
 			c.mcast = argv[++i];
+		} else if (strcmp(argv[i], "--group") == 0 && i + 1 < argc) {
+			c.group = argv[++i];
 		} else if ((strcmp(argv[i], "--min-receivers") == 0 ||
 		    strcmp(argv[i], "--start-after") == 0 || strcmp(argv[i], "--rate-mbit") == 0) &&
 		    i + 1 < argc) {

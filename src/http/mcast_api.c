@@ -1,8 +1,9 @@
 /* /api/v1/mcast: multicast deploy sessions (docs/API.md).
  *
- * POST creates a session and a deploy task for each of its hosts; a host's
- * agent joins the session when it fetches its task and gets the group,
- * port, session id and its receiver id with it.  Sessions live in memory:
+ * POST creates a session and a deploy task for each of its hosts (a list,
+ * the members of a group, or both: groups_api.c); a host's agent joins the
+ * session when it fetches its task and gets the group, port, session id
+ * and its receiver id with it.  Sessions live in memory:
  * after a restart of pxed their tasks deploy over HTTP. */
 #include "http/mgmt_internal.h"
 
@@ -15,8 +16,6 @@
 
 #include "core/log.h"
 #include "core/util.h"
-
-#define HOSTS_MAX 256
 
 static bool
 name_valid(const char *name)
@@ -89,10 +88,11 @@ free_slot(struct mgmt *m)
 }
 
 struct create_args {
-	const char *name, *image;
+	const char *name, *image, *group;
 	json_t *hosts;
 	json_int_t min_receivers, start_after, rate_mbit;
 	int verify;
+	struct mgmt_targets targets;    /* the hosts and the group's members */
 };
 
 static int
@@ -105,7 +105,7 @@ create_session(struct mgmt *m, const struct create_args *a, char *err, size_t er
 		    m->cfg.mcast_rate_mbit) * 125000u,
 		.rate_min = (uint64_t)m->cfg.mcast_min_rate_mbit * 125000u,
 		.min_receivers = a->min_receivers > 0 ? (unsigned)a->min_receivers :
-		    (unsigned)json_array_size(a->hosts),
+		    (unsigned)a->targets.n,
 		.start_after_s = a->start_after >= 0 ? (unsigned)a->start_after :
 		    m->cfg.mcast_start_after,
 	};
@@ -142,31 +142,32 @@ create_session(struct mgmt *m, const struct create_args *a, char *err, size_t er
 	return rc;
 }
 
-/* A deploy task for each host; all hosts are checked before any is made. */
-static int
-create_tasks(struct store *st, const struct create_args *a, struct mgmt_response *rs)
+static void
+session_drop(struct mgmt *m, const char *name)
 {
-	char macs[HOSTS_MAX][STORE_MAC_TEXT];
-	struct store_task t;
-	size_t n = json_array_size(a->hosts);
+	size_t slot;
 
-	for (size_t i = 0; i < n; i++) {
-		const char *h = json_string_value(json_array_get(a->hosts, i));
-		if (h == NULL || mgmt_resolve_host(st, h, macs[i]) < 0) {
-			mgmt_reply_error(rs, 404, "no host %s", h != NULL ? h : "(not a string)");
-			return -ENOENT;
-		}
-		if (store_task_active(st, macs[i], &t) == 0) {
-			mgmt_reply_error(rs, 409, "host %s has a task already", macs[i]);
-			return -EBUSY;
-		}
+	pthread_mutex_lock(&m->mcast_lock);
+	if (find(m, name, &slot) != NULL) {
+		mcast_session_destroy(m->mcast[slot]);
+		m->mcast[slot] = NULL;
 	}
-	for (size_t i = 0; i < n; i++)
-		if (store_task_add(st, macs[i], TASK_DEPLOY, a->image, a->verify, false, a->name,
-		    mgmt_now()) < 0) {
-			mgmt_reply_error(rs, 500, "cannot create the task of %s", macs[i]);
-			return -EIO;
-		}
+	pthread_mutex_unlock(&m->mcast_lock);
+}
+
+/* The body's fields; 0, or the reply made (400). */
+static int
+session_args(json_t *body, struct create_args *a, struct mgmt_response *rs)
+{
+	if (json_unpack(body, "{s:s,s:s,s?o,s?s,s?I,s?I,s?I,s?b}", "name", &a->name, "image",
+	    &a->image, "hosts", &a->hosts, "group", &a->group, "min_receivers",
+	    &a->min_receivers, "start_after", &a->start_after, "rate_mbit", &a->rate_mbit,
+	    "verify", &a->verify) < 0 || !name_valid(a->name)) {
+		mgmt_reply_error(rs, 400, "expected {\"name\", \"image\", \"hosts\": [...],"
+		    " \"group\", \"min_receivers\", \"start_after\", \"rate_mbit\","
+		    " \"verify\"}");
+		return -EINVAL;
+	}
 	return 0;
 }
 
@@ -175,40 +176,43 @@ session_add(struct mgmt *m, struct store *st, const struct mgmt_request *rq,
     struct mgmt_response *rs)
 {
 	json_t *body = mgmt_body_json(rq, rs);
-	struct create_args a = { .start_after = -1, .verify = 1 };
+	struct create_args *a = calloc(1, sizeof *a);
 	char err[256];
-	size_t slot;
 	int rc;
 
-	if (body == NULL)
-		return;
-	if (json_unpack(body, "{s:s,s:s,s:o,s?I,s?I,s?I,s?b}", "name", &a.name, "image",
-	    &a.image, "hosts", &a.hosts, "min_receivers", &a.min_receivers, "start_after",
-	    &a.start_after, "rate_mbit", &a.rate_mbit, "verify", &a.verify) < 0 ||
-	    !json_is_array(a.hosts) || json_array_size(a.hosts) == 0 ||
-	    json_array_size(a.hosts) > HOSTS_MAX || !name_valid(a.name)) {
-		mgmt_reply_error(rs, 400, "expected {\"name\", \"image\", \"hosts\": [...],"
-		    " \"min_receivers\", \"start_after\", \"rate_mbit\", \"verify\"}");
-	} else if (!image_name_valid(a.image) ||
-	    repo_info(&m->repo, a.image, &(struct image_info){ 0 }) < 0) {
-		mgmt_reply_error(rs, 404, "no image %s", a.image);
-	} else if ((rc = create_session(m, &a, err, sizeof err)) < 0) {
-		mgmt_reply_error(rs, rc == -EEXIST ? 409 : 500, "%s", err);
-	} else if (create_tasks(st, &a, rs) < 0) {
-		pthread_mutex_lock(&m->mcast_lock);
-		if (find(m, a.name, &slot) != NULL) {
-			mcast_session_destroy(m->mcast[slot]);
-			m->mcast[slot] = NULL;
-		}
-		pthread_mutex_unlock(&m->mcast_lock);
-	} else {
-		log_info("api: multicast session %s: image %s to %zu hosts", a.name, a.image,
-		    json_array_size(a.hosts));
-		pthread_mutex_lock(&m->mcast_lock);
-		mgmt_reply_json(rs, 201, session_json(find(m, a.name, NULL)));
-		pthread_mutex_unlock(&m->mcast_lock);
+	if (body == NULL || a == NULL) {
+		if (a == NULL)
+			mgmt_reply_error(rs, 500, "out of memory");
+		goto out;
 	}
+	a->start_after = -1;
+	a->verify = 1;
+	if (session_args(body, a, rs) < 0)
+		goto out;
+	if (!image_name_valid(a->image) ||
+	    repo_info(&m->repo, a->image, &(struct image_info){ 0 }) < 0) {
+		mgmt_reply_error(rs, 404, "no image %s", a->image);
+		goto out;
+	}
+	if (mgmt_targets_resolve(st, a->hosts, a->group, &a->targets, rs) < 0)
+		goto out;
+	if ((rc = create_session(m, a, err, sizeof err)) < 0) {
+		mgmt_reply_error(rs, rc == -EEXIST ? 409 : 500, "%s", err);
+		goto out;
+	}
+	if (mgmt_targets_tasks(st, &a->targets, TASK_DEPLOY, a->image, a->verify, a->name,
+	    NULL, rs) < 0) {
+		session_drop(m, a->name);
+		goto out;
+	}
+	log_info("api: multicast session %s: image %s to %zu hosts%s%s", a->name, a->image,
+	    a->targets.n, a->group != NULL ? " of group " : "", a->group != NULL ? a->group : "");
+	pthread_mutex_lock(&m->mcast_lock);
+	mgmt_reply_json(rs, 201, session_json(find(m, a->name, NULL)));
+	pthread_mutex_unlock(&m->mcast_lock);
+out:
 	json_decref(body);
+	free(a);
 }
 
 static void
@@ -237,11 +241,9 @@ mgmt_mcast(struct mgmt *m, struct store *st, const struct mgmt_request *rq, cons
 		sessions_list(m, rs);
 		return;
 	}
-	if (!mgmt_is_admin(m, rq)) {
-		mgmt_reply_error(rs, get ? 404 : 401, get ? "not found" :
-		    "a valid API token is required");
-		if (!get || *rest == '\0')
-			return;
+	if (!get && !mgmt_is_admin(m, rq)) {
+		mgmt_reply_error(rs, 401, "a valid API token is required");
+		return;
 	}
 	if (*rest == '\0') {
 		if (strcmp(rq->method, "POST") == 0)

@@ -23,8 +23,6 @@
 #include "core/util.h"
 #include "image/chunk.h"
 
-#define LIST_MAX 2000
-
 int64_t
 mgmt_now(void)
 {
@@ -245,7 +243,7 @@ mgmt_owns(const char *path)
 {
 	static const char *const prefixes[] = {
 		"api/v1/hosts", "api/v1/images", "api/v1/tasks", "api/v1/agent/",
-		"api/v1/boot/", "api/v1/mcast",
+		"api/v1/boot/", "api/v1/mcast", "api/v1/groups",
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(prefixes); i++) {
@@ -272,8 +270,8 @@ mgmt_body_limit(const char *method, const char *path)
 
 /* ---- JSON of rows ---- */
 
-static json_t *
-host_json(const struct store_host *h)
+json_t *
+mgmt_host_json(const struct store_host *h)
 {
 	json_t *o = json_pack("{s:s,s:s,s:s,s:s,s:I,s:I,s:b}", "mac", h->mac, "name", h->name,
 	    "arch", h->arch, "uuid", h->uuid, "first_seen", (json_int_t)h->first_seen,
@@ -316,35 +314,20 @@ image_json(const struct image_info *i)
 int
 mgmt_resolve_host(struct store *st, const char *arg, char mac[STORE_MAC_TEXT])
 {
-	struct store_host *list;
-	int n, rc = -ENOENT;
-
 	if (mac_text_canon(arg, mac) == 0)
 		return 0;
-	list = calloc(LIST_MAX, sizeof *list);
-	if (list == NULL)
-		return -ENOMEM;
-	n = store_host_list(st, list, LIST_MAX);
-	for (int i = 0; i < n; i++) {
-		if (rc != 0 && strcmp(list[i].name, arg) == 0) {
-			str_copy(mac, list[i].mac, STORE_MAC_TEXT);
-			rc = 0;
-		}
-		store_host_free(&list[i]);
-	}
-	free(list);
-	return rc;
+	return store_host_by_name(st, arg, mac);
 }
 
 static void
 hosts_list(struct store *st, struct mgmt_response *rs)
 {
-	struct store_host *list = calloc(LIST_MAX, sizeof *list);
+	struct store_host *list = calloc(MGMT_LIST_MAX, sizeof *list);
 	json_t *arr = json_array();
-	int n = list != NULL ? store_host_list(st, list, LIST_MAX) : -ENOMEM;
+	int n = list != NULL ? store_host_list(st, list, MGMT_LIST_MAX) : -ENOMEM;
 
 	for (int i = 0; i < n; i++) {
-		json_array_append_new(arr, host_json(&list[i]));
+		json_array_append_new(arr, mgmt_host_json(&list[i]));
 		store_host_free(&list[i]);
 	}
 	free(list);
@@ -368,8 +351,9 @@ host_show(struct store *st, const char *arg, struct mgmt_response *rs)
 		mgmt_reply_error(rs, 404, "no host %s", arg);
 		return;
 	}
-	o = host_json(&h);
+	o = mgmt_host_json(&h);
 	store_host_free(&h);
+	json_object_set_new(o, "groups", mgmt_host_groups_json(st, mac));
 	json_object_set_new(o, "task", store_task_active(st, mac, &t) == 0 ?
 	    mgmt_task_json(&t) : json_null());
 	mgmt_reply_json(rs, 200, o);
@@ -505,7 +489,7 @@ static bool
 capture_running(const struct mgmt *m)
 {
 	struct store *st = NULL;
-	struct store_task *list = calloc(LIST_MAX, sizeof *list);
+	struct store_task *list = calloc(MGMT_LIST_MAX, sizeof *list);
 	bool busy = list == NULL;
 	int n;
 
@@ -513,7 +497,7 @@ capture_running(const struct mgmt *m)
 		free(list);
 		return true;
 	}
-	n = store_task_list(st, list, LIST_MAX);
+	n = store_task_list(st, list, MGMT_LIST_MAX);
 	for (int i = 0; i < n; i++)
 		if (list[i].type == TASK_CAPTURE && task_state_active(list[i].state))
 			busy = true;
@@ -601,9 +585,9 @@ route_images(struct mgmt *m, const struct mgmt_request *rq, const char *rest,
 static void
 tasks_list(struct store *st, struct mgmt_response *rs)
 {
-	struct store_task *list = calloc(LIST_MAX, sizeof *list);
+	struct store_task *list = calloc(MGMT_LIST_MAX, sizeof *list);
 	json_t *arr = json_array();
-	int n = list != NULL ? store_task_list(st, list, LIST_MAX) : -ENOMEM;
+	int n = list != NULL ? store_task_list(st, list, MGMT_LIST_MAX) : -ENOMEM;
 
 	for (int i = 0; i < n; i++)
 		json_array_append_new(arr, mgmt_task_json(&list[i]));
@@ -611,48 +595,53 @@ tasks_list(struct store *st, struct mgmt_response *rs)
 	mgmt_reply_json(rs, 200, json_pack("{s:o}", "tasks", arr));
 }
 
-static void
-task_add(struct mgmt *m, struct store *st, const struct mgmt_request *rq,
-    struct mgmt_response *rs)
+/* The body names a host or a group (not both), a task type, and for a
+ * deploy an image that exists: 0, or the reply made (400, 404). */
+static int
+task_check(struct mgmt *m, const char *host, const char *group, int type, const char *image,
+    bool replace, struct mgmt_response *rs)
 {
-	json_t *body = mgmt_body_json(rq, rs);
-	const char *host = NULL, *type_text = NULL, *image = "";
-	char mac[STORE_MAC_TEXT];
-	int verify = 1, replace = 0, type;
-	struct store_task t;
-	int64_t id;
-
-	if (body == NULL)
-		return;
-	if (json_unpack(body, "{s:s,s:s,s?s,s?b,s?b}", "host", &host, "type", &type_text,
-	    "image", &image, "verify", &verify, "replace", &replace) < 0 ||
-	    (type = task_type_parse(type_text)) < 0) {
-		mgmt_reply_error(rs, 400, "expected {\"host\", \"type\": deploy|capture|shell|wipe,"
-		    " \"image\", \"verify\", \"replace\"}");
-		goto out;
+	if (type < 0 || (host == NULL) == (group == NULL)) {
+		mgmt_reply_error(rs, 400, "expected {\"host\" or \"group\", \"type\":"
+		    " deploy|capture|shell|wipe, \"image\", \"verify\", \"replace\"}");
+		return -EINVAL;
+	}
+	if (group != NULL && type == TASK_CAPTURE) {
+		mgmt_reply_error(rs, 400, "a capture is of one host, not a group");
+		return -EINVAL;
 	}
 	if ((type == TASK_DEPLOY || type == TASK_CAPTURE) && !image_name_valid(image)) {
-		mgmt_reply_error(rs, 400, "a %s task needs a valid image name", type_text);
-		goto out;
+		mgmt_reply_error(rs, 400, "a %s task needs a valid image name",
+		    task_type_name((enum task_type)type));
+		return -EINVAL;
 	}
 	if (type == TASK_DEPLOY && repo_info(&m->repo, image, &(struct image_info){ 0 }) < 0) {
 		mgmt_reply_error(rs, 404, "no image %s", image);
-		goto out;
+		return -ENOENT;
 	}
 	if (type == TASK_CAPTURE && !replace &&
 	    repo_info(&m->repo, image, &(struct image_info){ 0 }) == 0) {
 		mgmt_reply_error(rs, 409, "image %s exists (capture with \"replace\": true to"
 		    " overwrite it)", image);
-		goto out;
+		return -EEXIST;
 	}
+	return 0;
+}
+
+static void
+task_add_one(struct store *st, const char *host, enum task_type type, const char *image,
+    bool verify, bool replace, struct mgmt_response *rs)
+{
+	char mac[STORE_MAC_TEXT];
+	struct store_task t;
+	int64_t id;
+
 	if (mgmt_resolve_host(st, host, mac) < 0) {
 		mgmt_reply_error(rs, 404, "no host %s", host);
-		goto out;
+		return;
 	}
-	if (type != TASK_DEPLOY && type != TASK_CAPTURE)
-		image = "";
-	id = store_task_add(st, mac, (enum task_type)type, image, verify,
-	    type == TASK_CAPTURE && replace, "", mgmt_now());
+	id = store_task_add(st, mac, type, image, verify, type == TASK_CAPTURE && replace, "",
+	    mgmt_now());
 	if (id == -ENOENT) {
 		mgmt_reply_error(rs, 404, "no host %s (add it first)", host);
 	} else if (id == -EBUSY) {
@@ -660,9 +649,34 @@ task_add(struct mgmt *m, struct store *st, const struct mgmt_request *rq,
 	} else if (id < 0 || store_task_get(st, id, &t) < 0) {
 		mgmt_reply_error(rs, 500, "cannot create the task");
 	} else {
-		log_info("api: task %lld: %s %s %s", (long long)id, type_text, mac, image);
+		log_info("api: task %lld: %s %s %s", (long long)id, task_type_name(type), mac,
+		    image);
 		mgmt_reply_json(rs, 201, mgmt_task_json(&t));
 	}
+}
+
+static void
+task_add(struct mgmt *m, struct store *st, const struct mgmt_request *rq,
+    struct mgmt_response *rs)
+{
+	json_t *body = mgmt_body_json(rq, rs);
+	const char *host = NULL, *group = NULL, *type_text = "", *image = "";
+	int verify = 1, replace = 0, type;
+
+	if (body == NULL)
+		return;
+	if (json_unpack(body, "{s?s,s?s,s:s,s?s,s?b,s?b}", "host", &host, "group", &group,
+	    "type", &type_text, "image", &image, "verify", &verify, "replace", &replace) < 0)
+		host = group = NULL;            /* answered as a bad body */
+	type = task_type_parse(type_text);
+	if (task_check(m, host, group, type, image, replace, rs) < 0)
+		goto out;
+	if (type != TASK_DEPLOY && type != TASK_CAPTURE)
+		image = "";
+	if (group != NULL)
+		mgmt_group_tasks(st, group, (enum task_type)type, image, verify, rs);
+	else
+		task_add_one(st, host, (enum task_type)type, image, verify, replace, rs);
 out:
 	json_decref(body);
 }
@@ -754,6 +768,8 @@ mgmt_answer(struct mgmt *m, const struct mgmt_request *rq, struct mgmt_response 
 		route_tasks(m, st, rq, rest, rs);
 	else if ((rest = after(rq->path, "api/v1/mcast")) != NULL)
 		mgmt_mcast(m, st, rq, rest, rs);
+	else if ((rest = after(rq->path, "api/v1/groups")) != NULL)
+		mgmt_groups(m, st, rq, rest, rs);
 	else
 		mgmt_reply_error(rs, 404, "not found");
 }

@@ -14,6 +14,8 @@
 #define TOKEN_BYTES 32
 #define TOKEN_HEX (2 * TOKEN_BYTES)
 #define MGMT_MCAST_MAX 32            /* sessions kept (finished ones too) */
+#define MGMT_LIST_MAX 2000           /* hosts, tasks in a list */
+#define MGMT_TARGETS_MAX 256         /* hosts one call acts on */
 
 struct mgmt {
 	struct mgmt_config cfg;
@@ -36,6 +38,7 @@ void mgmt_reply_text(struct mgmt_response *rs, unsigned status, const char *type
 bool mgmt_bearer_hash(const struct mgmt_request *rq, uint8_t hash[32]);
 struct store *mgmt_store(const struct mgmt *m, struct mgmt_response *rs);
 json_t *mgmt_task_json(const struct store_task *t);
+json_t *mgmt_host_json(const struct store_host *h);
 json_t *mgmt_body_json(const struct mgmt_request *rq, struct mgmt_response *rs);
 int64_t mgmt_now(void);
 bool mgmt_is_admin(const struct mgmt *m, const struct mgmt_request *rq);
@@ -43,6 +46,33 @@ bool mgmt_is_admin(const struct mgmt *m, const struct mgmt_request *rq);
 int mgmt_resolve_host(struct store *st, const char *arg, char mac[STORE_MAC_TEXT]);
 void mgmt_event(struct store *st, const char *mac, const char *kind, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+
+/* groups_api.c */
+void mgmt_groups(struct mgmt *m, struct store *st, const struct mgmt_request *rq,
+    const char *rest, struct mgmt_response *rs);
+/* The hosts a call acts on, each once. */
+struct mgmt_targets {
+	size_t n;
+	char mac[MGMT_TARGETS_MAX][STORE_MAC_TEXT];
+};
+/* The hosts of hosts (a JSON array of MACs or names, or NULL) and the
+ * members of group (or NULL): at least one, every one known and without an
+ * active task.  0, or a negative errno with the reply made (400, 404,
+ * 409). */
+int mgmt_targets_resolve(struct store *st, json_t *hosts, const char *group,
+    struct mgmt_targets *out, struct mgmt_response *rs);
+/* A task for each target (of the multicast session mcast, or ""), its
+ * JSON appended to tasks (or NULL).  0, or -EIO with the reply made (500)
+ * and the tasks made cancelled. */
+int mgmt_targets_tasks(struct store *st, const struct mgmt_targets *t, enum task_type type,
+    const char *image, bool verify, const char *mcast, json_t *tasks,
+    struct mgmt_response *rs);
+/* POST /api/v1/tasks with "group": a task for each member (201 {"tasks"}),
+ * or none when one is unknown or busy. */
+void mgmt_group_tasks(struct store *st, const char *group, enum task_type type,
+    const char *image, bool verify, struct mgmt_response *rs);
+/* The names of the groups the host is in. */
+json_t *mgmt_host_groups_json(struct store *st, const char *mac);
 
 /* mcast_api.c */
 void mgmt_mcast(struct mgmt *m, struct store *st, const struct mgmt_request *rq,

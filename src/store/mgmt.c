@@ -120,6 +120,19 @@ run(struct store *st, sqlite3_stmt *s)
 	return sqlite3_changes(store_db(st));
 }
 
+/* run() of a statement with two text parameters, ?1 and ?2. */
+static int
+run_text2(struct store *st, const char *sql, const char *text1, const char *text2)
+{
+	sqlite3_stmt *s = prep(st, sql);
+
+	if (s == NULL)
+		return -EIO;
+	bind_text(s, 1, text1);
+	bind_text(s, 2, text2);
+	return run(st, s);
+}
+
 static void
 col_text(sqlite3_stmt *s, int i, char *out, size_t size)
 {
@@ -243,19 +256,50 @@ store_host_get(struct store *st, const char *mac, struct store_host *out)
 }
 
 int
-store_host_list(struct store *st, struct store_host *out, size_t max)
+store_host_by_name(struct store *st, const char *name, char mac[STORE_MAC_TEXT])
 {
-	sqlite3_stmt *s = prep(st, "SELECT " HOST_COLS " FROM hosts ORDER BY mac LIMIT ?1");
-	size_t n = 0;
+	sqlite3_stmt *s = prep(st, "SELECT mac FROM hosts WHERE name = ?1 AND name != ''"
+	    " ORDER BY mac LIMIT 1");
 	int rc;
 
 	if (s == NULL)
 		return -EIO;
-	sqlite3_bind_int64(s, 1, (sqlite3_int64)max);
+	bind_text(s, 1, name);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		col_text(s, 0, mac, STORE_MAC_TEXT);
+	sqlite3_finalize(s);
+	return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? -ENOENT : -EIO;
+}
+
+/* Up to max hosts from a prepared SELECT of HOST_COLS (bound, LIMIT
+ * included); finalizes it.  The count, or -EIO (rows read are freed). */
+static int
+host_rows(sqlite3_stmt *s, struct store_host *out, size_t max)
+{
+	size_t n = 0;
+	int rc = SQLITE_DONE;
+
+	if (s == NULL)
+		return -EIO;
 	while (n < max && (rc = sqlite3_step(s)) == SQLITE_ROW)
 		row_host(s, &out[n++]);
 	sqlite3_finalize(s);
-	return (int)n;
+	if (rc == SQLITE_ROW || rc == SQLITE_DONE)
+		return (int)n;
+	while (n > 0)
+		store_host_free(&out[--n]);
+	return -EIO;
+}
+
+int
+store_host_list(struct store *st, struct store_host *out, size_t max)
+{
+	sqlite3_stmt *s = prep(st, "SELECT " HOST_COLS " FROM hosts ORDER BY mac LIMIT ?1");
+
+	if (s != NULL)
+		sqlite3_bind_int64(s, 1, (sqlite3_int64)max);
+	return host_rows(s, out, max);
 }
 
 int
@@ -274,15 +318,139 @@ store_host_remove(struct store *st, const char *mac)
 int
 store_host_set_inventory(struct store *st, const char *mac, const char *json)
 {
-	sqlite3_stmt *s = prep(st, "UPDATE hosts SET inventory = ?2 WHERE mac = ?1");
+	int rc = run_text2(st, "UPDATE hosts SET inventory = ?2 WHERE mac = ?1", mac, json);
+
+	return rc < 0 ? rc : rc == 0 ? -ENOENT : 0;
+}
+
+/* ---- host groups ---- */
+
+static bool
+group_char_valid(unsigned char ch, bool first)
+{
+	bool alnum = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+	    (ch >= '0' && ch <= '9');
+
+	return alnum || (!first && (ch == '.' || ch == '_' || ch == '-'));
+}
+
+bool
+group_name_valid(const char *name)
+{
+	size_t n = strnlen(name, STORE_GROUP_NAME);
+
+	if (n == 0 || n == STORE_GROUP_NAME)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!group_char_valid((unsigned char)name[i], i == 0))
+			return false;
+	return true;
+}
+
+int
+store_group_add(struct store *st, const char *group, const char *mac)
+{
+	int rc;
+
+	if (!group_name_valid(group))
+		return -EINVAL;
+	rc = run_text2(st, "INSERT INTO host_groups (name, mac) VALUES (?1, ?2)"
+	    " ON CONFLICT (name, mac) DO NOTHING", group, mac);
+	/* the only constraint left to fail is the host's foreign key */
+	return rc == -EEXIST ? -ENOENT : rc;
+}
+
+int
+store_group_has(struct store *st, const char *group, const char *mac)
+{
+	sqlite3_stmt *s = prep(st, "SELECT 1 FROM host_groups WHERE name = ?1 AND mac = ?2");
 	int rc;
 
 	if (s == NULL)
 		return -EIO;
-	bind_text(s, 1, mac);
-	bind_text(s, 2, json);
-	rc = run(st, s);
+	bind_text(s, 1, group);
+	bind_text(s, 2, mac);
+	rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -EIO;
+}
+
+int
+store_group_remove(struct store *st, const char *group, const char *mac)
+{
+	int rc = run_text2(st, "DELETE FROM host_groups WHERE name = ?1 AND mac = ?2",
+	    group, mac);
+
 	return rc < 0 ? rc : rc == 0 ? -ENOENT : 0;
+}
+
+int
+store_group_delete(struct store *st, const char *group)
+{
+	sqlite3_stmt *s = prep(st, "DELETE FROM host_groups WHERE name = ?1");
+	int rc;
+
+	if (s == NULL)
+		return -EIO;
+	bind_text(s, 1, group);
+	rc = run(st, s);
+	return rc == 0 ? -ENOENT : rc;
+}
+
+/* Up to max groups from a prepared SELECT of name and member count (bound,
+ * LIMIT included); finalizes it.  The count or -EIO. */
+static int
+group_rows(sqlite3_stmt *s, struct store_group *out, size_t max)
+{
+	size_t n = 0;
+	int rc = SQLITE_DONE;
+
+	if (s == NULL)
+		return -EIO;
+	while (n < max && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		col_text(s, 0, out[n].name, sizeof out[n].name);
+		out[n++].members = (unsigned)sqlite3_column_int(s, 1);
+	}
+	sqlite3_finalize(s);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? (int)n : -EIO;
+}
+
+int
+store_group_list(struct store *st, struct store_group *out, size_t max)
+{
+	sqlite3_stmt *s = prep(st, "SELECT name, count(*) FROM host_groups"
+	    " GROUP BY name ORDER BY name LIMIT ?1");
+
+	if (s != NULL)
+		sqlite3_bind_int64(s, 1, (sqlite3_int64)max);
+	return group_rows(s, out, max);
+}
+
+int
+store_group_members(struct store *st, const char *group, struct store_host *out, size_t max)
+{
+	sqlite3_stmt *s = prep(st, "SELECT " HOST_COLS " FROM hosts WHERE mac IN"
+	    " (SELECT mac FROM host_groups WHERE name = ?1) ORDER BY mac LIMIT ?2");
+
+	if (s != NULL) {
+		bind_text(s, 1, group);
+		sqlite3_bind_int64(s, 2, (sqlite3_int64)max);
+	}
+	return host_rows(s, out, max);
+}
+
+int
+store_host_groups(struct store *st, const char *mac, struct store_group *out, size_t max)
+{
+	sqlite3_stmt *s = prep(st, "SELECT g.name, (SELECT count(*) FROM host_groups"
+	    " WHERE name = g.name) FROM host_groups g WHERE g.mac = ?1 ORDER BY g.name"
+	    " LIMIT ?2");
+
+	if (s != NULL) {
+		bind_text(s, 1, mac);
+		sqlite3_bind_int64(s, 2, (sqlite3_int64)max);
+	}
+	return group_rows(s, out, max);
 }
 
 /* ---- tasks ---- */

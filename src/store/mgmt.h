@@ -77,11 +77,48 @@ int store_host_seen(struct store *st, const char *mac, const char *arch,
 int store_host_add(struct store *st, const char *mac, const char *name, int64_t now);
 int store_host_approve(struct store *st, const char *mac, bool approved);
 int store_host_get(struct store *st, const char *mac, struct store_host *out);
+/* The MAC of the host called name (the lowest MAC if several are): 0 or
+ * -ENOENT. */
+int store_host_by_name(struct store *st, const char *name, char mac[STORE_MAC_TEXT]);
 /* Up to max hosts ordered by MAC; returns the count or a negative errno. */
 int store_host_list(struct store *st, struct store_host *out, size_t max);
 int store_host_remove(struct store *st, const char *mac);
 int store_host_set_inventory(struct store *st, const char *mac, const char *json);
 void store_host_free(struct store_host *h);
+
+/* ---- host groups ----
+ * A host belongs to any number of groups ("room1", "lab-b"); a group
+ * exists while it has members, and removing a host removes its
+ * memberships.  Names: 1-63 of [A-Za-z0-9._-], starting with a letter or
+ * a digit. */
+#define STORE_GROUP_NAME 64
+
+struct store_group {
+	char name[STORE_GROUP_NAME];
+	unsigned members;
+};
+
+bool group_name_valid(const char *name);
+/* Put the host into the group: 1 added, 0 a member already, -ENOENT no
+ * such host, -EINVAL a bad name. */
+int store_group_add(struct store *st, const char *group, const char *mac);
+/* Is the host in the group?  1, 0, or -EIO. */
+int store_group_has(struct store *st, const char *group, const char *mac);
+/* Take the host out of the group: 0, or -ENOENT when it was not in it. */
+int store_group_remove(struct store *st, const char *group, const char *mac);
+/* Dissolve the group: the number of memberships removed, or -ENOENT. */
+int store_group_delete(struct store *st, const char *group);
+/* Up to max groups ordered by name, with their member counts; returns the
+ * count or a negative errno. */
+int store_group_list(struct store *st, struct store_group *out, size_t max);
+/* Up to max members of the group (hosts, ordered by MAC; free each with
+ * store_host_free); 0 for an unknown group, or a negative errno. */
+int store_group_members(struct store *st, const char *group, struct store_host *out,
+    size_t max);
+/* Up to max groups the host belongs to (with their member counts),
+ * ordered by name; returns the count or a negative errno. */
+int store_host_groups(struct store *st, const char *mac, struct store_group *out,
+    size_t max);
 
 /* New pending task; -EBUSY when the host has an active one, -ENOENT when
  * the host is unknown.  replace: a capture may overwrite an existing

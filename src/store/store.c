@@ -138,6 +138,12 @@ static const char *const migrations[] = {
 	 * life); a capture may replace an existing image only when asked */
 	"ALTER TABLE tasks ADD COLUMN token_salt BLOB;"
 	"ALTER TABLE tasks ADD COLUMN replace_image INTEGER NOT NULL DEFAULT 0;",
+	/* 5: host groups (a group exists while it has members) */
+	"CREATE TABLE host_groups ("
+	" name TEXT NOT NULL,"
+	" mac TEXT NOT NULL REFERENCES hosts (mac) ON DELETE CASCADE,"
+	" PRIMARY KEY (name, mac));"
+	"CREATE INDEX host_groups_mac ON host_groups (mac);",
 };
 
 struct queued_event {

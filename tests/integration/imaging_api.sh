@@ -1,12 +1,13 @@
 #!/bin/bash
 # The imaging API with curl and pxectl against pxed in a two-namespace lab:
-# the API token, hosts (registration by boot script, approval), tasks and
-# their guards, the boot script and its task token (the same token for
-# the task's life), the agent's endpoints (403 for a wrong token, 409 once
-# the task has ended or was cancelled), captures that would replace an
-# image (409 unless asked to), chunk uploads verified by hash, manifests
-# published only whole, chunks served as files, a full disk (507) that
-# leaves nothing behind, persistence across a restart.
+# the API token, hosts (registration by boot script, approval), host groups,
+# tasks and their guards, deploys to a group (unicast, and a multicast
+# session of the group's hosts), the boot script and its task token (the
+# same token for the task's life), the agent's endpoints (403 for a wrong
+# token, 409 once the task has ended or was cancelled), captures that would
+# replace an image (409 unless asked to), chunk uploads verified by hash,
+# manifests published only whole, chunks served as files, a full disk (507)
+# that leaves nothing behind, persistence across a restart.
 LAB_ID=${LAB_ID:-ia$$}
 source "$(dirname "$0")/../lib/lab.sh"
 source "$(dirname "$0")/../lib/api.sh"
@@ -61,6 +62,74 @@ r=$(api DELETE /api/v1/tasks "$TOKEN")
 check "a method the API path does not take: 405" eq "$(code "$r")" 405
 r=$(api PUT /api/v1/status "" -d '{}')
 check "a method a read-only path does not take: 405" eq "$(code "$r")" 405
+
+# --- host groups --------------------------------------------------------------
+for i in 1 2 3 4; do ctl host add "52:54:00:aa:01:0$i" "gr$i" >/dev/null; done
+r=$(api POST /api/v1/groups/room1/add "" -d '{"hosts":["gr1"]}')
+check "group add without a token: 401" eq "$(code "$r")" 401
+r=$(api POST /api/v1/groups/room1/add "wrong-token-0123456789" -d '{"hosts":["gr1"]}')
+check "group add with a wrong token: 401" eq "$(code "$r")" 401
+out=$(ctl group add room1 gr1 52-54-00-AA-01-02)
+check "pxectl group add (by name and by MAC): 2 hosts" has "$out" "^group room1: 2 hosts"
+check "pxectl group add lists the members" has "$out" "^52:54:00:aa:01:02  gr2 "
+r=$(api POST /api/v1/groups/room1/add "$TOKEN" -d '{"hosts":["gr3","nobody"]}')
+check "group add with an unknown host: 404 naming it" \
+	eq "$(code "$r") $(jget "$r" '["error"]')" "404 no host nobody"
+check "... and nothing added" eq "$(json /api/v1/groups/room1 '["hosts"].__len__()')" 2
+r=$(api POST /api/v1/groups/bad%20name/add "$TOKEN" -d '{"hosts":["gr3"]}')
+check "group add to a bad group name: 400" eq "$(code "$r")" 400
+r=$(api POST /api/v1/groups/room1/add "$TOKEN" -d '{"hosts":"gr3"}')
+check "group add with hosts not an array: 400" eq "$(code "$r")" 400
+r=$(api POST /api/v1/groups/room1/add "$TOKEN" -d '{"hosts":[]}')
+check "group add of no hosts: 400" eq "$(code "$r")" 400
+r=$(api POST /api/v1/groups/room1/add "$TOKEN" -d '{"hosts":')
+check "group add with broken JSON: 400" eq "$(code "$r")" 400
+ctl group add lab gr3 gr1 gr4 >/dev/null
+r=$(api GET /api/v1/groups)
+check "group list: names and member counts" eq "$(jget "$r" '["groups"]')" \
+	"[{'name': 'lab', 'members': 3}, {'name': 'room1', 'members': 2}]"
+out=$(ctl group list)
+check "pxectl group list" has "$out" "^room1 *2$"
+out=$(ctl --json group list)
+check "pxectl --json group list prints the server's JSON" has "$out" '{"groups":\[{"name":"lab","members":3}'
+r=$(api GET /api/v1/hosts/gr1)
+check "a host lists its groups" eq "$(jget "$r" '["groups"]')" "['lab', 'room1']"
+out=$(ctl host show gr1)
+check "pxectl host show: its groups" has "$out" "^  groups    lab, room1$"
+out=$(ctl host show gr2)
+check "pxectl host show: one group" has "$out" "^  groups    room1$"
+r=$(api GET /api/v1/groups/nowhere)
+check "an unknown group: 404" eq "$(code "$r")" 404
+out=$(ctl group show nowhere 2>&1)
+rc=$?
+check "pxectl group show of an unknown group: exit 1, says why" \
+	eq "$rc $(grep -c 'no group nowhere' <<<"$out")" "1 1"
+r=$(api POST /api/v1/groups/room1/remove "$TOKEN" -d '{"hosts":["gr1","gr3"]}')
+check "removing a host that is not in the group: 404 naming it" \
+	eq "$(code "$r") $(jget "$r" '["error"]')" "404 host 52:54:00:aa:01:03 is not in group room1"
+check "... and nothing removed" eq "$(json /api/v1/groups/room1 '["hosts"].__len__()')" 2
+r=$(api POST /api/v1/groups/nowhere/remove "$TOKEN" -d '{"hosts":["gr1"]}')
+check "removing from an unknown group: 404" eq "$(code "$r") $(jget "$r" '["error"]')" \
+	"404 no group nowhere"
+r=$(api POST /api/v1/groups/room1/remove "" -d '{"hosts":["gr1"]}')
+check "group remove without a token: 401" eq "$(code "$r")" 401
+out=$(ctl group rm lab gr3)
+check "pxectl group rm" has "$out" "^group lab: 2 hosts"
+out=$(ctl --json group show lab)
+check "pxectl --json group show: the members" eq \
+	"$(python3 -c 'import json,sys; print([h["name"] for h in json.loads(sys.argv[1])["hosts"]])' "$out")" \
+	"['gr1', 'gr4']"
+ctl host rm gr4 >/dev/null
+check "removing a host takes it out of its groups" eq "$(json /api/v1/groups/lab '["hosts"].__len__()')" 1
+r=$(api DELETE /api/v1/groups/lab "")
+check "group delete without a token: 401" eq "$(code "$r")" 401
+out=$(ctl group delete lab)
+check "pxectl group delete" [ $? -eq 0 ]
+r=$(api GET /api/v1/groups/lab)
+check "a deleted group is gone" eq "$(code "$r")" 404
+r=$(api DELETE /api/v1/groups/lab "$TOKEN")
+check "deleting an unknown group: 404" eq "$(code "$r")" 404
+check "its hosts stay" eq "$(json /api/v1/hosts/gr1 '["groups"]')" "['room1']"
 
 # --- tasks --------------------------------------------------------------------
 r=$(api POST /api/v1/tasks "$TOKEN" -d "{\"host\":\"lab1\",\"type\":\"deploy\",\"image\":\"none\"}")
@@ -263,6 +332,64 @@ pxed_stop
 pxed_start --host-approval yes || { echo "not ok - pxed restart"; exit 1; }
 check "the task token is the same after a restart" eq "$(token_of "$MAC2")" "$T2"
 ctl task cancel "$WID" >/dev/null
+
+# --- deploys to a group ---------------------------------------------------------------
+# new_tasks N: "host/type/image/state" of the newest N tasks, sorted
+new_tasks() {
+	in_cli timeout 10 curl -sS "$URL/api/v1/tasks" | python3 -c "import json,sys
+t = json.load(sys.stdin)['tasks'][:$1]
+print(' '.join(sorted('/'.join((x['host'], x['type'], x['image'], x['state'])) for x in t)))"
+}
+ntasks() { json /api/v1/tasks '["tasks"].__len__()'; }
+# cancel_newest N: cancel the newest N tasks
+cancel_newest() {
+	local id
+	for id in $(in_cli timeout 10 curl -sS "$URL/api/v1/tasks" |
+		python3 -c "import json,sys; print(*[t['id'] for t in json.load(sys.stdin)['tasks'][:$1]])"); do
+		ctl task cancel "$id" >/dev/null
+	done
+}
+check "groups survive a restart" eq "$(json /api/v1/groups/room1 '["hosts"].__len__()')" 2
+n0=$(ntasks)
+r=$(api POST /api/v1/mcast "$TOKEN" -d '{"name":"s0","image":"golden","group":"nowhere"}')
+check "multicast deploy to an unknown group: 404" eq "$(code "$r") $(jget "$r" '["error"]')" \
+	"404 no group nowhere (or it has no hosts)"
+r=$(api POST /api/v1/mcast "$TOKEN" -d '{"name":"s0","image":"golden","group":"room1","hosts":["nobody"]}')
+check "multicast deploy to a group and an unknown host: 404" eq "$(code "$r")" 404
+r=$(api POST /api/v1/mcast "$TOKEN" -d '{"name":"s0","image":"golden"}')
+check "multicast deploy without hosts or group: 400" eq "$(code "$r")" 400
+out=$(ctl task deploy --group nowhere golden 2>&1)
+check "pxectl task deploy --group of an unknown group fails" has "$out" "no group nowhere"
+check "... and no session or task was made" \
+	eq "$(json /api/v1/mcast '["sessions"].__len__()') $(ntasks)" "0 $n0"
+out=$(ctl task deploy --multicast s1 --group room1 golden gr3 gr1)
+check "task deploy --multicast S --group G IMAGE HOST: the session waits" \
+	has "$out" "^session s1: image golden, waiting"
+check "one deploy task for each of the group's hosts and the extra host" \
+	eq "$(ntasks) $(new_tasks 3)" "$((n0 + 3)) 52:54:00:aa:01:01/deploy/golden/pending 52:54:00:aa:01:02/deploy/golden/pending 52:54:00:aa:01:03/deploy/golden/pending"
+r=$(api GET /api/v1/mcast/s1)
+check "the session waits for those 3 receivers (no token needed to read)" \
+	eq "$(code "$r") $(jget "$r" '["min_receivers"]')" "200 3"
+TT=$(token_of 52:54:00:aa:01:02)
+r=$(api GET /api/v1/agent/task "$TT")
+check "a group member's task joins session s1" eq "$(jget "$r" '["multicast"]["name"]')" s1
+r=$(api POST /api/v1/mcast "$TOKEN" -d '{"name":"s2","image":"golden","group":"room1"}')
+check "a session for a busy group: 409, no session" \
+	eq "$(code "$r") $(code "$(api GET /api/v1/mcast/s2)")" "409 404"
+ctl mcast cancel s1 >/dev/null
+cancel_newest 3
+n0=$(ntasks)
+out=$(ctl task deploy --group room1 golden --no-verify)
+check "pxectl task deploy --group: a unicast task per member" \
+	eq "$(ntasks) $(new_tasks 2)" "$((n0 + 2)) 52:54:00:aa:01:01/deploy/golden/pending 52:54:00:aa:01:02/deploy/golden/pending"
+check "pxectl task deploy --group prints the tasks" has "$out" "52:54:00:aa:01:02  deploy   golden"
+r=$(api POST /api/v1/tasks "$TOKEN" -d '{"group":"room1","type":"capture","image":"x"}')
+check "a group capture: 400" eq "$(code "$r")" 400
+r=$(api POST /api/v1/tasks "$TOKEN" -d '{"group":"room1","host":"gr3","type":"wipe"}')
+check "a task for a host and a group: 400" eq "$(code "$r")" 400
+r=$(api POST /api/v1/tasks "" -d '{"group":"room1","type":"wipe"}')
+check "group tasks without a token: 401" eq "$(code "$r")" 401
+cancel_newest 2
 
 # --- a full disk ----------------------------------------------------------------------
 SMALL=$LAB_DIR/small

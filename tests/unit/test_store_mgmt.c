@@ -1,6 +1,6 @@
 /* Hosts and tasks in the store: registration, approval, the task life
- * cycle and its guards (one active task per host, tokens, cancel), and the
- * upgrade of a database made by the first schema. */
+ * cycle and its guards (one active task per host, tokens, cancel), host
+ * groups, and the upgrade of a database made by the first schema. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -83,6 +83,7 @@ test_hosts(void **state)
 {
 	struct fixture *f = *state;
 	struct store_host h, list[4];
+	char mac[STORE_MAC_TEXT];
 
 	/* seen first: registered, approval as the server says */
 	assert_int_equal(store_host_seen(f->st, "52:54:00:00:00:01", "efi64", "", false, 100), 1);
@@ -102,6 +103,10 @@ test_hosts(void **state)
 	assert_string_equal(h.name, "lab1");
 	store_host_free(&h);
 	assert_int_equal(store_host_approve(f->st, "52:54:00:00:00:02", false), 0);
+	assert_int_equal(store_host_by_name(f->st, "lab2", mac), 0);
+	assert_string_equal(mac, "52:54:00:00:00:02");
+	assert_int_equal(store_host_by_name(f->st, "lab9", mac), -ENOENT);
+	assert_int_equal(store_host_by_name(f->st, "", mac), -ENOENT);  /* unnamed hosts */
 	assert_int_equal(store_host_approve(f->st, "52:54:00:00:00:09", true), -ENOENT);
 	assert_int_equal(store_host_set_inventory(f->st, "52:54:00:00:00:02", "{\"ram\":1}"), 0);
 	assert_int_equal(store_host_list(f->st, list, 4), 2);
@@ -185,6 +190,95 @@ test_task_life(void **state)
 	/* removing the host removes its tasks */
 	assert_int_equal(store_host_remove(f->st, mac), 0);
 	assert_int_equal(store_task_get(f->st, id, &t), -ENOENT);
+}
+
+static void
+test_group_names(void **state)
+{
+	static const char *const ok[] = { "room1", "Lab-B", "a", "2nd.floor_west" };
+	static const char *const bad[] = { "", "-room", ".room", "_room", "room 1", "room/1",
+		"r\xc3\xa9" };
+	char longest[STORE_GROUP_NAME + 1];
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(ok); i++)
+		assert_true(group_name_valid(ok[i]));
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++)
+		assert_false(group_name_valid(bad[i]));
+	memset(longest, 'g', sizeof longest);
+	longest[STORE_GROUP_NAME - 1] = '\0';          /* 63 characters */
+	assert_true(group_name_valid(longest));
+	longest[STORE_GROUP_NAME - 1] = 'g';
+	longest[STORE_GROUP_NAME] = '\0';              /* 64 */
+	assert_false(group_name_valid(longest));
+}
+
+/* Memberships: added once, listed with counts, a host's groups, removal;
+ * a group ends with its last member; removing a host removes its
+ * memberships. */
+static void
+test_groups(void **state)
+{
+	struct fixture *f = *state;
+	const char *a = "52:54:00:00:00:0a", *b = "52:54:00:00:00:0b", *c = "52:54:00:00:00:0c";
+	struct store_group groups[4];
+	struct store_host members[4];
+
+	assert_int_equal(store_host_add(f->st, b, "lab-b", 1), 0);
+	assert_int_equal(store_host_add(f->st, a, "lab-a", 1), 0);
+	assert_int_equal(store_host_add(f->st, c, "lab-c", 1), 0);
+	assert_int_equal(store_group_add(f->st, "room1", b), 1);
+	assert_int_equal(store_group_add(f->st, "room1", a), 1);
+	assert_int_equal(store_group_add(f->st, "room1", a), 0);      /* a member already */
+	assert_int_equal(store_group_add(f->st, "lab", c), 1);
+	assert_int_equal(store_group_add(f->st, "lab", a), 1);
+	assert_int_equal(store_group_add(f->st, "room1", "52:54:00:00:00:99"), -ENOENT);
+	assert_int_equal(store_group_add(f->st, "bad name", a), -EINVAL);
+	assert_int_equal(store_group_list(f->st, groups, 4), 2);
+	assert_string_equal(groups[0].name, "lab");
+	assert_int_equal(groups[0].members, 2);
+	assert_string_equal(groups[1].name, "room1");
+	assert_int_equal(groups[1].members, 2);
+	assert_int_equal(store_group_list(f->st, groups, 1), 1);      /* bounded */
+	/* members in MAC order, as whole host records */
+	assert_int_equal(store_group_members(f->st, "room1", members, 4), 2);
+	assert_string_equal(members[0].mac, a);
+	assert_string_equal(members[0].name, "lab-a");
+	assert_string_equal(members[1].mac, b);
+	for (int i = 0; i < 2; i++)
+		store_host_free(&members[i]);
+	assert_int_equal(store_group_members(f->st, "nowhere", members, 4), 0);
+	assert_int_equal(store_host_groups(f->st, a, groups, 4), 2);
+	assert_string_equal(groups[0].name, "lab");
+	assert_int_equal(groups[0].members, 2);
+	assert_string_equal(groups[1].name, "room1");
+	assert_int_equal(store_host_groups(f->st, b, groups, 4), 1);
+	assert_string_equal(groups[0].name, "room1");
+	assert_int_equal(store_group_has(f->st, "room1", b), 1);
+	assert_int_equal(store_group_has(f->st, "lab", b), 0);
+	assert_int_equal(store_group_has(f->st, "nowhere", b), 0);
+	/* out of a group */
+	assert_int_equal(store_group_remove(f->st, "room1", b), 0);
+	assert_int_equal(store_group_remove(f->st, "room1", b), -ENOENT);
+	assert_int_equal(store_group_remove(f->st, "nowhere", a), -ENOENT);
+	assert_int_equal(store_host_groups(f->st, b, groups, 4), 0);
+	assert_int_equal(store_group_has(f->st, "room1", b), 0);
+	/* removing a host removes its memberships; room1 ends with it */
+	assert_int_equal(store_host_remove(f->st, a), 0);
+	assert_int_equal(store_group_members(f->st, "room1", members, 4), 0);
+	assert_int_equal(store_group_list(f->st, groups, 4), 1);
+	assert_string_equal(groups[0].name, "lab");
+	assert_int_equal(groups[0].members, 1);
+	/* a host added again under the same MAC is in no group */
+	assert_int_equal(store_host_add(f->st, a, "lab-a", 2), 0);
+	assert_int_equal(store_host_groups(f->st, a, groups, 4), 0);
+	/* dissolving a group leaves its hosts */
+	assert_int_equal(store_group_delete(f->st, "lab"), 1);
+	assert_int_equal(store_group_delete(f->st, "lab"), -ENOENT);
+	assert_int_equal(store_group_list(f->st, groups, 4), 0);
+	assert_int_equal(store_host_list(f->st, members, 4), 3);
+	for (int i = 0; i < 3; i++)
+		store_host_free(&members[i]);
 }
 
 /* A PXE client's DISCOVER in the boot timeline registers the machine;
@@ -276,7 +370,7 @@ test_upgrade_from_v1(void **state)
 	    " (SELECT max(version) FROM schema_version)", -1, &s, NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
 	assert_int_equal(sqlite3_column_int(s, 0), 1);
-	assert_int_equal(sqlite3_column_int(s, 1), 4);
+	assert_int_equal(sqlite3_column_int(s, 1), 5);
 	sqlite3_finalize(s);
 	sqlite3_close(db);
 }
@@ -287,9 +381,11 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_mac_canon),
 		cmocka_unit_test(test_task_names),
+		cmocka_unit_test(test_group_names),
 		cmocka_unit_test_setup_teardown(test_hosts, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hosts_from_dhcp, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_task_life, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_groups, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_upgrade_from_v1, setup, teardown),
 	};
 
