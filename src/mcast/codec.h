@@ -39,6 +39,8 @@
 #define MCAST_FRAME_MAX (17u << 20)     /* a chunk's zstd frame */
 #define MCAST_CHUNKS_MAX (4u << 20)
 #define MCAST_SLICES_MAX (MCAST_FRAME_MAX / 512)     /* slices in one frame */
+#define MCAST_FEC_K_MAX 128             /* data slices in an FEC group */
+#define MCAST_FEC_PIECES_MAX 255        /* data + parity slices of a group (GF(2^8)) */
 
 enum mcast_type { MCAST_DATA = 1, MCAST_STATUS = 2, MCAST_END = 3, MCAST_NACK = 4 };
 enum mcast_rstate { MCAST_RECEIVING = 0, MCAST_COMPLETE = 1, MCAST_LEAVING = 2 };
