@@ -11,13 +11,6 @@
 
 #include "core/util.h"
 
-bool
-mcast_fec_valid(unsigned k, unsigned m)
-{
-	return k >= 1 && k <= MCAST_FEC_K_MAX && m >= 1 && m <= k &&
-	    k + m <= MCAST_FEC_PIECES_MAX;
-}
-
 int
 mcast_fec_parse(const char *text, unsigned *k, unsigned *m, char *err, size_t errlen)
 {

@@ -32,9 +32,7 @@ struct mcast_fec {
 	uint8_t *zero;                  /* MCAST_PACKET_MAX zero bytes */
 };
 
-/* k and m as mcast-fec and the protocol allow them (MCAST_FEC_K_MAX ...). */
-bool mcast_fec_valid(unsigned k, unsigned m);
-/* "off" (k = m = 0) or "K,M".  0, or -EINVAL with a reason in err. */
+/* "off" (k = m = 0) or "K,M" (mcast_fec_valid, codec.h).  0, or -EINVAL with a reason in err. */
 int mcast_fec_parse(const char *text, unsigned *k, unsigned *m, char *err, size_t errlen);
 /* The setting's syntax, as a config validator. */
 int mcast_fec_check(const char *value, char *err, size_t errlen);
