@@ -32,6 +32,16 @@ mcast_fec_parse(const char *text, unsigned *k, unsigned *m, char *err, size_t er
 	return 0;
 }
 
+const char *
+mcast_fec_text(unsigned k, unsigned m, char *buf, size_t size)
+{
+	if (k == 0)
+		snprintf(buf, size, "off");
+	else
+		snprintf(buf, size, "%u,%u", k, m);
+	return buf;
+}
+
 int
 mcast_fec_check(const char *value, char *err, size_t errlen)
 {

@@ -34,6 +34,8 @@ struct mcast_fec {
 
 /* "off" (k = m = 0) or "K,M" (mcast_fec_valid, codec.h).  0, or -EINVAL with a reason in err. */
 int mcast_fec_parse(const char *text, unsigned *k, unsigned *m, char *err, size_t errlen);
+/* "off" or "K,M" into buf. */
+const char *mcast_fec_text(unsigned k, unsigned m, char *buf, size_t size);
 /* The setting's syntax, as a config validator. */
 int mcast_fec_check(const char *value, char *err, size_t errlen);
 
