@@ -11,6 +11,7 @@ struct ctl {
 	bool json;                      /* print the server's JSON */
 	const char *mcast;              /* task deploy --multicast NAME */
 	long min_receivers, start_after, rate_mbit;     /* -1: the server's default */
+	const char *fec;                /* --fec off|K,M; NULL: the server's default */
 };
 
 /* method server+path with an optional JSON body and the token.  Returns

@@ -333,7 +333,8 @@ usage(FILE *out)
 	    "                             | deploy HOST IMAGE [--no-verify] | capture HOST IMAGE\n"
 	    "                             | shell HOST | wipe HOST\n"
 	    "       pxectl [options] task deploy --multicast NAME [--min-receivers N]\n"
-	    "                             [--start-after S] [--rate-mbit R] IMAGE HOST...\n"
+	    "                             [--start-after S] [--rate-mbit R] [--fec off|K,M]\n"
+	    "                             IMAGE HOST...\n"
 	    "       pxectl [options] mcast list | show NAME | start NAME | cancel NAME\n"
 	    "       pxectl --version\n\n"
 	    "  --server URL       pxed's HTTP address (default $PXED_SERVER or http://127.0.0.1)\n"
@@ -411,6 +412,8 @@ main(int argc, char **argv)
 			c.json = true;
 		} else if (strcmp(argv[i], "--multicast") == 0 && i + 1 < argc) {
 			c.mcast = argv[++i];
+		} else if (strcmp(argv[i], "--fec") == 0 && i + 1 < argc) {
+			c.fec = argv[++i];
 		} else if ((strcmp(argv[i], "--min-receivers") == 0 ||
 		    strcmp(argv[i], "--start-after") == 0 || strcmp(argv[i], "--rate-mbit") == 0) &&
 		    i + 1 < argc) {

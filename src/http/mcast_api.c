@@ -15,6 +15,7 @@
 
 #include "core/log.h"
 #include "core/util.h"
+#include "mcast/fec.h"
 
 #define HOSTS_MAX 256
 
@@ -42,7 +43,7 @@ session_json(struct mcast_session *s)
 {
 	const struct mcast_session_config *c = mcast_session_config(s);
 	struct mcast_session_info *in = malloc(sizeof *in);
-	char group[INET_ADDRSTRLEN];
+	char group[INET_ADDRSTRLEN], fec[16];
 	json_t *o, *rx = json_array();
 
 	if (in == NULL)
@@ -61,6 +62,11 @@ session_json(struct mcast_session *s)
 	    "min_receivers", (int)c->min_receivers, "created", (json_int_t)in->created,
 	    "started", (json_int_t)in->started, "finished", (json_int_t)in->finished,
 	    "receivers", rx);
+	if (o != NULL) {
+		json_object_set_new(o, "fec", json_string(mcast_fec_text(c->fec_k, c->fec_m, fec,
+		    sizeof fec)));
+		json_object_set_new(o, "parity_sent", json_integer((json_int_t)in->parity_sent));
+	}
 	if (o != NULL && in->error[0] != '\0')
 		json_object_set_new(o, "error", json_string(in->error));
 	free(in);
@@ -93,6 +99,8 @@ struct create_args {
 	json_t *hosts;
 	json_int_t min_receivers, start_after, rate_mbit;
 	int verify;
+	const char *fec;                /* "off", "K,M", or NULL: mcast-fec */
+	unsigned fec_k, fec_m;
 };
 
 static int
@@ -108,6 +116,7 @@ create_session(struct mgmt *m, const struct create_args *a, char *err, size_t er
 		    (unsigned)json_array_size(a->hosts),
 		.start_after_s = a->start_after >= 0 ? (unsigned)a->start_after :
 		    m->cfg.mcast_start_after,
+		.fec_k = a->fec_k, .fec_m = a->fec_m,
 	};
 	struct mcast_session *s;
 	size_t old;
@@ -182,13 +191,16 @@ session_add(struct mgmt *m, struct store *st, const struct mgmt_request *rq,
 
 	if (body == NULL)
 		return;
-	if (json_unpack(body, "{s:s,s:s,s:o,s?I,s?I,s?I,s?b}", "name", &a.name, "image",
+	if (json_unpack(body, "{s:s,s:s,s:o,s?I,s?I,s?I,s?b,s?s}", "name", &a.name, "image",
 	    &a.image, "hosts", &a.hosts, "min_receivers", &a.min_receivers, "start_after",
-	    &a.start_after, "rate_mbit", &a.rate_mbit, "verify", &a.verify) < 0 ||
+	    &a.start_after, "rate_mbit", &a.rate_mbit, "verify", &a.verify, "fec", &a.fec) < 0 ||
 	    !json_is_array(a.hosts) || json_array_size(a.hosts) == 0 ||
 	    json_array_size(a.hosts) > HOSTS_MAX || !name_valid(a.name)) {
 		mgmt_reply_error(rs, 400, "expected {\"name\", \"image\", \"hosts\": [...],"
-		    " \"min_receivers\", \"start_after\", \"rate_mbit\", \"verify\"}");
+		    " \"min_receivers\", \"start_after\", \"rate_mbit\", \"verify\", \"fec\"}");
+	} else if (mcast_fec_parse(a.fec != NULL ? a.fec : m->cfg.mcast_fec != NULL ?
+	    m->cfg.mcast_fec : "off", &a.fec_k, &a.fec_m, err, sizeof err) < 0) {
+		mgmt_reply_error(rs, 400, "fec: %s", err);
 	} else if (!image_name_valid(a.image) ||
 	    repo_info(&m->repo, a.image, &(struct image_info){ 0 }) < 0) {
 		mgmt_reply_error(rs, 404, "no image %s", a.image);
@@ -295,6 +307,8 @@ mgmt_mcast_join(struct mgmt *m, const struct mgmt_request *rq, const char *name)
 		    "group", group, "port", (int)c->port, "session", sid, "receiver", rid,
 		    "control", local, "control_port", (int)in->control_port,
 		    "chunks", (json_int_t)in->chunks, "slice", (int)c->slice);
+		json_object_set_new(o, "fec_k", json_integer(c->fec_k));
+		json_object_set_new(o, "fec_m", json_integer(c->fec_m));
 		uint32_t nf;
 		const uint32_t *frames = mcast_session_frames(s, &nf);
 		json_t *arr = json_array();
