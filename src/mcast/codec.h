@@ -4,7 +4,7 @@
  * Every packet starts with the same 24-byte header:
  *   0  4  magic "PXMC"
  *   4  1  version (1)
- *   5  1  type (DATA, STATUS, END)
+ *   5  1  type (DATA, STATUS, END, NACK, PARITY)
  *   6  2  length of what follows the header
  *   8  8  session id (random, from the server; receivers drop other ids)
  *  16  8  sender: 0 for the server; a receiver's id (from the server)

@@ -20,7 +20,8 @@ mcast_fec_parse(const char *text, unsigned *k, unsigned *m, char *err, size_t er
 	*k = *m = 0;
 	if (strcasecmp(text, "off") == 0 || strcasecmp(text, "no") == 0 || text[0] == '\0')
 		return 0;
-	if (comma == NULL || parse_u64(text, (size_t)(comma - text), 1, MCAST_FEC_K_MAX, &kv) != 0 ||
+	if (comma == NULL ||
+	    parse_u64(text, (size_t)(comma - text), 1, MCAST_FEC_K_MAX, &kv) != 0 ||
 	    parse_u64(comma + 1, strlen(comma + 1), 1, MCAST_FEC_K_MAX, &mv) != 0 ||
 	    !mcast_fec_valid((unsigned)kv, (unsigned)mv)) {
 		snprintf(err, errlen, "'%s' is not off or K,M with 1 <= M <= K <= %d and "
@@ -139,7 +140,8 @@ mcast_fec_encode_frame(struct mcast_fec *f, uint8_t *frame, uint32_t frame_len,
 			data[i] = frame + ((size_t)g * f->k + i) * slice;
 		for (unsigned j = 0; j < f->m; j++)
 			out[j] = parity + ((size_t)g * f->m + j) * slice;
-		mcast_fec_encode(f, data, count, out, mcast_fec_group_len(frame_len, slice, f->k, g));
+		mcast_fec_encode(f, data, count, out,
+		    mcast_fec_group_len(frame_len, slice, f->k, g));
 	}
 }
 
@@ -185,7 +187,8 @@ mcast_fec_decode(struct mcast_fec *f, uint8_t *const *piece, unsigned count,
 		return -EIO;
 	/* data = inverse x survivors: row i of the inverse rebuilds slice i */
 	for (unsigned r = 0; r < missing; r++)
-		memcpy(f->decode_rows + (size_t)r * f->k, f->inverse + (size_t)lost[r] * f->k, f->k);
+		memcpy(f->decode_rows + (size_t)r * f->k, f->inverse + (size_t)lost[r] * f->k,
+		    f->k);
 	ec_init_tables((int)f->k, (int)missing, f->decode_rows, f->decode_tables);
 	ec_encode_data((int)len, (int)f->k, (int)missing, f->decode_tables, src, dst);
 	return (int)missing;

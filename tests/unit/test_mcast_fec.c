@@ -254,7 +254,8 @@ test_too_many_lost(void **state)
 	assert_int_equal(mcast_assembly_init(&a, 0, s.frame_len, s.slice, 16, 2), 0);
 	for (uint32_t g = 0; g < s.groups; g++) {
 		for (int tries = 0; tries < 1000; tries++)
-			if (pick_lost(&s, g, 3 + rnd(4), lost[g]) > 2 && data_lost(&s, g, lost[g]) > 0)
+			if (pick_lost(&s, g, 3 + rnd(4), lost[g]) > 2 &&
+			    data_lost(&s, g, lost[g]) > 0)
 				break;
 		assert_int_equal(feed_group(&s, &a, &f, g, lost[g], g == 1),
 		    (int)(mcast_fec_group_slices(s.frame_len, s.slice, 16, g) -
