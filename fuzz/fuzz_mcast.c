@@ -16,6 +16,26 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static void
+check_parity_limits(const struct mcast_packet *p, const uint8_t *buf, size_t size)
+{
+	uint64_t start = (uint64_t)p->u.parity.group * p->u.parity.k * p->u.parity.slice;
+
+	assert(p->u.parity.total > 0 && p->u.parity.total <= MCAST_CHUNKS_MAX);
+	assert(p->u.parity.chunk < p->u.parity.total);
+	assert(p->u.parity.frame_len > 0 && p->u.parity.frame_len <= MCAST_FRAME_MAX);
+	assert(p->u.parity.k >= 1 && p->u.parity.k <= MCAST_FEC_K_MAX);
+	assert(p->u.parity.m >= 1 && p->u.parity.m <= p->u.parity.k);
+	assert(p->u.parity.k + p->u.parity.m <= MCAST_FEC_PIECES_MAX);
+	assert(p->u.parity.index < p->u.parity.m);
+	assert(p->u.parity.slice > 0 && start < p->u.parity.frame_len);
+	assert(p->u.parity.len > 0 && p->u.parity.len <= p->u.parity.slice);
+	assert(p->u.parity.len == p->u.parity.slice ||
+	    start + p->u.parity.len == p->u.parity.frame_len);
+	assert(p->u.parity.payload == buf + MCAST_HEADER_LEN + MCAST_PARITY_FIXED);
+	assert(p->u.parity.payload + p->u.parity.len == buf + size);
+}
+
+static void
 check_limits(const struct mcast_packet *p, const uint8_t *buf, size_t size)
 {
 	assert(size >= MCAST_HEADER_LEN && size <= MCAST_PACKET_MAX);
@@ -41,6 +61,9 @@ check_limits(const struct mcast_packet *p, const uint8_t *buf, size_t size)
 		}
 		break;
 	case MCAST_END:
+		break;
+	case MCAST_PARITY:
+		check_parity_limits(p, buf, size);
 		break;
 	case MCAST_NACK:
 		assert(p->u.nack.chunk < MCAST_CHUNKS_MAX);
@@ -88,6 +111,18 @@ check_equal(const struct mcast_packet *a, const struct mcast_packet *b)
 		assert(a->u.end.pass == b->u.end.pass);
 		assert(a->u.end.final == b->u.end.final);
 		assert(a->u.end.next == b->u.end.next);
+		break;
+	case MCAST_PARITY:
+		assert(a->u.parity.chunk == b->u.parity.chunk);
+		assert(a->u.parity.frame_len == b->u.parity.frame_len);
+		assert(a->u.parity.group == b->u.parity.group);
+		assert(a->u.parity.slice == b->u.parity.slice);
+		assert(a->u.parity.k == b->u.parity.k && a->u.parity.m == b->u.parity.m);
+		assert(a->u.parity.index == b->u.parity.index);
+		assert(a->u.parity.pass == b->u.parity.pass);
+		assert(a->u.parity.total == b->u.parity.total);
+		assert(a->u.parity.len == b->u.parity.len);
+		assert(memcmp(a->u.parity.payload, b->u.parity.payload, a->u.parity.len) == 0);
 		break;
 	case MCAST_NACK:
 		assert(a->u.nack.chunk == b->u.nack.chunk);

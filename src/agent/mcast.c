@@ -1,9 +1,12 @@
 /* Multicast deploy, the receiver: join the group, reassemble each chunk's
- * zstd frame from its slices, verify and write it (two writer threads),
- * and tell the sender every 200 ms what is still missing and how much was
- * lost.  Only DATA of this session, for a chunk of this image, with an
- * offset and length that fit the slice grid, is taken; a chunk is written
- * only after its SHA-256 matched the manifest. */
+ * zstd frame from its slices (mcast/assemble.h), verify and write it (two
+ * writer threads), and tell the sender every 200 ms what is still missing
+ * and how much was lost.  Only DATA of this session, for a chunk of this
+ * image, with an offset and length that fit the slice grid, is taken;
+ * with forward error correction, PARITY likewise, for the session's k and
+ * m and slice, and lost slices are rebuilt from it before anything is
+ * asked again.  A chunk is written only after its SHA-256 matched the
+ * manifest: a forged parity piece can cost a repair, never a wrong byte. */
 #include "agent/mcast.h"
 
 #include <arpa/inet.h>
@@ -21,7 +24,9 @@
 #include "agent/journal.h"
 #include "core/util.h"
 #include "image/chunk.h"
+#include "mcast/assemble.h"
 #include "mcast/codec.h"
+#include "mcast/fec.h"
 
 #define SLOTS 128                       /* chunks being reassembled at once */
 #define NACKS_PER_STATUS 64
@@ -39,10 +44,8 @@
 
 struct slot {
 	bool used;
-	uint32_t chunk, frame_len, nslices, got;
 	bool counted;                   /* its holes were counted as lost */
-	uint8_t *frame;
-	uint8_t *have;                  /* one byte per slice */
+	struct mcast_assembly a;        /* the frame, its slices and parity */
 	uint64_t touched_us;
 };
 
@@ -54,6 +57,7 @@ struct rx {
 	pthread_mutex_t *lock;          /* the caller's: guards r */
 	int fd;
 	struct sockaddr_in control;
+	struct mcast_fec fec;           /* k == 0: no FEC */
 	struct slot slot[SLOTS];
 	uint8_t *queued;                /* per chunk: whole, waiting for its check and
 	                                 * write (guarded by lock) */
@@ -73,6 +77,8 @@ struct rx {
 	uint32_t from_mcast;
 	uint64_t bytes_mcast;
 	uint64_t datagrams, messages;   /* received; more per message with GRO */
+	uint32_t recovered;             /* slices rebuilt from parity */
+	uint32_t repaired;              /* slices that came after their holes were counted */
 };
 
 static uint64_t
@@ -134,16 +140,17 @@ rx_open(struct rx *x)
 static void
 write_frame(struct rx *x, struct slot *s, uint8_t *plain)
 {
-	const struct image_chunk *c = &x->m->chunk[s->chunk];
+	const struct image_chunk *c = &x->m->chunk[s->a.chunk];
 	char hex[SHA256_HEX_LEN + 1];
-	long n = chunk_decompress_verify(s->frame, s->frame_len, plain, c->length, c->sha256);
+	long n = chunk_decompress_verify(s->a.frame, s->a.frame_len, plain, c->length,
+	    c->sha256);
 	int rc;
 
 	if (n != (long)c->length) {
 		sha256_hex(c->sha256, hex);
 		journal_info("multicast: chunk %s failed its check: asked again", hex);
 		pthread_mutex_lock(x->lock);
-		x->queued[s->chunk] = 0;
+		x->queued[s->a.chunk] = 0;
 		pthread_mutex_unlock(x->lock);
 		return;
 	}
@@ -152,14 +159,14 @@ write_frame(struct rx *x, struct slot *s, uint8_t *plain)
 		agent_fail(x->ag, "%s: write at %" PRIu64 ": %s", x->ag->disk, c->offset,
 		    strerror(-rc));
 		pthread_mutex_lock(x->lock);
-		x->queued[s->chunk] = 0;
+		x->queued[s->a.chunk] = 0;
 		pthread_mutex_unlock(x->lock);
 		return;
 	}
 	pthread_mutex_lock(x->lock);
-	x->queued[s->chunk] = 0;
-	if (!resume_is_done(x->r, s->chunk)) {
-		resume_mark(x->r, s->chunk);
+	x->queued[s->a.chunk] = 0;
+	if (!resume_is_done(x->r, s->a.chunk)) {
+		resume_mark(x->r, s->a.chunk);
 		x->from_mcast++;
 		x->bytes_mcast += c->length;
 	}
@@ -188,8 +195,7 @@ writer_main(void *arg)
 		pthread_mutex_unlock(&x->qlock);
 		if (plain != NULL && !atomic_load(&x->ag->stop))
 			write_frame(x, &s, plain);
-		free(s.frame);
-		free(s.have);
+		mcast_assembly_free(&s.a);
 	}
 	free(plain);
 	return NULL;
@@ -200,7 +206,7 @@ static void
 queue_frame(struct rx *x, struct slot *s)
 {
 	pthread_mutex_lock(x->lock);
-	x->queued[s->chunk] = 1;        /* not needed any more, unless its check fails */
+	x->queued[s->a.chunk] = 1;      /* not needed any more, unless its check fails */
 	pthread_mutex_unlock(x->lock);
 	pthread_mutex_lock(&x->qlock);
 	while (x->qlen == QUEUE)
@@ -217,8 +223,7 @@ queue_frame(struct rx *x, struct slot *s)
 static void
 slot_free(struct slot *s)
 {
-	free(s->frame);
-	free(s->have);
+	mcast_assembly_free(&s->a);
 	memset(s, 0, sizeof *s);
 }
 
@@ -235,23 +240,15 @@ slot_for(struct rx *x, uint32_t chunk, uint32_t frame_len)
 
 	for (size_t i = 0; i < SLOTS; i++) {
 		struct slot *s = &x->slot[i];
-		if (s->used && s->chunk == chunk)
-			return s->frame_len == frame_len ? s : NULL;
+		if (s->used && s->a.chunk == chunk)
+			return s->a.frame_len == frame_len ? s : NULL;
 		if (!s->used && free_slot == NULL)
 			free_slot = s;
 	}
-	if (free_slot == NULL)
+	if (free_slot == NULL || mcast_assembly_init(&free_slot->a, chunk, frame_len,
+	    x->mc->slice, x->mc->fec_k, x->mc->fec_m) < 0)
 		return NULL;
-	free_slot->nslices = (frame_len + x->mc->slice - 1) / x->mc->slice;
-	free_slot->frame = malloc(frame_len);
-	free_slot->have = calloc(free_slot->nslices, 1);
-	if (free_slot->frame == NULL || free_slot->have == NULL) {
-		slot_free(free_slot);
-		return NULL;
-	}
 	free_slot->used = true;
-	free_slot->chunk = chunk;
-	free_slot->frame_len = frame_len;
 	return free_slot;
 }
 
@@ -266,38 +263,84 @@ chunk_done(struct rx *x, uint32_t c)
 	return done;
 }
 
-/* A DATA packet: checks, then into its chunk's frame. */
+/* A DATA or PARITY of this image's stream arrived: the pass and the
+ * highest chunk heard. */
 static void
-on_data(struct rx *x, const struct mcast_packet *p, uint64_t now)
+note_stream(struct rx *x, uint16_t pass, uint32_t c, uint64_t now)
 {
-	uint32_t c = p->u.data.chunk, slice = x->mc->slice, idx;
-	struct slot *s;
-
-	if (p->u.data.total != x->m->nchunks || c >= x->m->nchunks ||
-	    x->mc->chunks != x->m->nchunks || p->u.data.frame_len != x->mc->frames[c] ||
-	    p->u.data.offset % slice != 0 ||
-	    p->u.data.len != MIN(slice, p->u.data.frame_len - p->u.data.offset))
-		return;                 /* not this image's stream */
 	x->last_data_us = now;
 	x->received++;
 	x->win_received++;
-	if (p->u.data.pass != x->pass) {
-		x->pass = p->u.data.pass;
+	if (pass != x->pass) {
+		x->pass = pass;
 		x->seen = 0;
 		x->pass_ended = false;
 	}
 	if (c > x->seen)
 		x->seen = c;
+}
+
+/* n slices came into slot s, rebuilt of them: the counts; a whole frame
+ * goes to the writers. */
+static void
+slot_took(struct rx *x, struct slot *s, int n, unsigned rebuilt, uint64_t now)
+{
+	if (n <= 0)
+		return;
+	s->touched_us = now;
+	x->recovered += rebuilt;
+	if (!s->counted) {
+		/* lost on the wire all the same: the rate follows real loss */
+		x->lost += rebuilt;
+		x->win_lost += rebuilt;
+	}
+	if (mcast_assembly_complete(&s->a))
+		queue_frame(x, s);
+}
+
+/* A DATA packet: checks, then into its chunk's frame. */
+static void
+on_data(struct rx *x, const struct mcast_packet *p, uint64_t now)
+{
+	uint32_t c = p->u.data.chunk;
+	struct slot *s;
+	int n;
+
+	if (p->u.data.total != x->m->nchunks || c >= x->m->nchunks ||
+	    x->mc->chunks != x->m->nchunks || p->u.data.frame_len != x->mc->frames[c] ||
+	    p->u.data.offset % x->mc->slice != 0 ||
+	    p->u.data.len != MIN(x->mc->slice, p->u.data.frame_len - p->u.data.offset))
+		return;                 /* not this image's stream */
+	note_stream(x, p->u.data.pass, c, now);
 	if (chunk_done(x, c) || (s = slot_for(x, c, p->u.data.frame_len)) == NULL)
 		return;
-	idx = p->u.data.offset / slice;
-	s->touched_us = now;
-	if (s->have[idx])
+	n = mcast_assembly_data(&s->a, x->fec.k != 0 ? &x->fec : NULL, p->u.data.offset,
+	    p->u.data.payload, p->u.data.len);
+	if (n > 0 && s->counted)
+		x->repaired++;
+	slot_took(x, s, n, n > 1 ? (unsigned)n - 1 : 0, now);
+}
+
+/* A PARITY packet: checks (this session's FEC, slice and a frame of this
+ * image), then into its chunk's slot; it may rebuild lost slices. */
+static void
+on_parity(struct rx *x, const struct mcast_packet *p, uint64_t now)
+{
+	uint32_t c = p->u.parity.chunk;
+	struct slot *s;
+	int n;
+
+	if (x->fec.k == 0 || p->u.parity.k != x->fec.k || p->u.parity.m != x->fec.m ||
+	    p->u.parity.slice != x->mc->slice || p->u.parity.total != x->m->nchunks ||
+	    c >= x->m->nchunks || x->mc->chunks != x->m->nchunks ||
+	    p->u.parity.frame_len != x->mc->frames[c])
+		return;                 /* not this image's stream */
+	note_stream(x, p->u.parity.pass, c, now);
+	if (chunk_done(x, c) || (s = slot_for(x, c, p->u.parity.frame_len)) == NULL)
 		return;
-	memcpy(s->frame + p->u.data.offset, p->u.data.payload, p->u.data.len);
-	s->have[idx] = 1;
-	if (++s->got == s->nslices)
-		queue_frame(x, s);
+	n = mcast_assembly_parity(&s->a, &x->fec, p->u.parity.group, p->u.parity.index,
+	    p->u.parity.payload, p->u.parity.len);
+	slot_took(x, s, n, n > 0 ? (unsigned)n : 0, now);
 }
 
 /* Has the stream gone past chunk c in this pass? */
@@ -315,11 +358,11 @@ count_losses(struct rx *x)
 {
 	for (size_t i = 0; i < SLOTS; i++) {
 		struct slot *s = &x->slot[i];
-		if (!s->used || !passed_by(x, s->chunk) || s->counted)
+		if (!s->used || !passed_by(x, s->a.chunk) || s->counted)
 			continue;
 		s->counted = true;
-		x->lost += s->nslices - s->got;
-		x->win_lost += s->nslices - s->got;
+		x->lost += s->a.nslices - s->a.got;
+		x->win_lost += s->a.nslices - s->a.got;
 	}
 }
 
@@ -329,7 +372,7 @@ static bool
 in_slot(const struct rx *x, uint32_t c)
 {
 	for (size_t i = 0; i < SLOTS; i++)
-		if (x->slot[i].used && x->slot[i].chunk == c)
+		if (x->slot[i].used && x->slot[i].a.chunk == c)
 			return true;
 	return false;
 }
@@ -378,23 +421,16 @@ send_nacks(struct rx *x)
 		return;
 	for (size_t i = 0; i < SLOTS && sent < NACKS_PER_STATUS; i++) {
 		const struct slot *s = &x->slot[i];
-		struct mcast_range *cur = NULL;
 		size_t len;
-		if (!s->used || s->got == s->nslices || !passed_by(x, s->chunk))
+		if (!s->used || mcast_assembly_complete(&s->a) || !passed_by(x, s->a.chunk))
 			continue;
 		*p = (struct mcast_packet){ .type = MCAST_NACK, .session = x->mc->session,
 			.sender = x->mc->receiver };
-		p->u.nack.chunk = s->chunk;
-		p->u.nack.frame_len = s->frame_len;
-		for (uint32_t k = 0; k < s->nslices; k++) {
-			if (s->have[k])
-				cur = NULL;
-			else if (cur != NULL)
-				cur->count++;
-			else if (p->u.nack.nranges < MCAST_RANGES_MAX)
-				cur = &p->u.nack.range[p->u.nack.nranges++],
-				*cur = (struct mcast_range){ k, 1 };
-		}
+		p->u.nack.chunk = s->a.chunk;
+		p->u.nack.frame_len = s->a.frame_len;
+		/* what is still missing after FEC rebuilt what it could */
+		p->u.nack.nranges = mcast_assembly_missing(&s->a, p->u.nack.range,
+		    MCAST_RANGES_MAX);
 		len = mcast_build(p, buf, sizeof buf);
 		if (len > 0 && sendto(x->fd, buf, len, 0, (struct sockaddr *)&x->control,
 		    sizeof x->control) > 0)
@@ -477,6 +513,8 @@ on_packet(struct rx *x, const uint8_t *buf, size_t n, uint64_t now)
 		on_data(x, &p, now);
 	} else if (p.type == MCAST_END && p.u.end.pass == 0) {
 		x->last_data_us = now;  /* not started yet: waiting for others */
+	} else if (p.type == MCAST_PARITY) {
+		on_parity(x, &p, now);
 	} else if (p.type == MCAST_END) {
 		x->last_data_us = now;
 		x->pass_ended = true;
@@ -594,6 +632,7 @@ rx_close(struct rx *x, pthread_t *writers, size_t nwriters)
 		close(x->fd);
 	pthread_cond_destroy(&x->qcond);
 	pthread_mutex_destroy(&x->qlock);
+	mcast_fec_free(&x->fec);
 }
 
 static const char *const end_text[] = {
@@ -618,12 +657,18 @@ mcast_receive(struct agent *ag, const struct manifest *m, struct resume *r,
 	pthread_mutex_init(&x->qlock, NULL);
 	pthread_cond_init(&x->qcond, NULL);
 	x->queued = calloc(m->nchunks ? m->nchunks : 1, 1);
-	if (x->queued == NULL || rx_open(x) < 0) {
-		int rc = x->queued == NULL ? agent_fail(ag, "out of memory") : -EIO;
+	if (x->queued == NULL || (x->mc->fec_k != 0 &&
+	    mcast_fec_init(&x->fec, x->mc->fec_k, x->mc->fec_m) < 0)) {
 		rx_close(x, writers, 0);
 		free(x->queued);
 		free(x);
-		return rc;
+		return agent_fail(ag, "out of memory");
+	}
+	if (rx_open(x) < 0) {
+		rx_close(x, writers, 0);
+		free(x->queued);
+		free(x);
+		return -EIO;
 	}
 	for (; nwriters < WRITERS; nwriters++)
 		if (pthread_create(&writers[nwriters], NULL, writer_main, x) != 0)
@@ -640,9 +685,10 @@ mcast_receive(struct agent *ag, const struct manifest *m, struct resume *r,
 			send_status(x, st);
 		close(x->fd);
 	}
-	journal_info("multicast: %s; %u chunks (%" PRIu64 " bytes) came by multicast "
-	    "(%" PRIu64 " datagrams in %" PRIu64 " receives)", end_text[end], x->from_mcast,
-	    x->bytes_mcast, x->datagrams, x->messages);
+	journal_info("multicast: %s; %u chunks (%" PRIu64 " bytes) came by multicast; "
+	    "%u slices rebuilt by FEC, %u came as repairs (%" PRIu64 " datagrams in %" PRIu64
+	    " receives)", end_text[end], x->from_mcast, x->bytes_mcast, x->recovered,
+	    x->repaired, x->datagrams, x->messages);
 	free(x->queued);
 	free(x);
 	return atomic_load(&ag->stop) ? -EIO : 0;

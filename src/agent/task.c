@@ -11,8 +11,7 @@
 #include <string.h>
 
 #include "core/util.h"
-
-#define MCAST_FRAME_LIMIT (17 << 20)     /* mcast/codec.h MCAST_FRAME_MAX */
+#include "mcast/codec.h"
 
 static const char *const type_names[] = {
 	[TASK_DEPLOY] = "deploy", [TASK_CAPTURE] = "capture",
@@ -160,7 +159,7 @@ parse_frames(json_t *arr, struct agent_mcast *mc, char *err, size_t errlen)
 		return -ENOMEM;
 	json_array_foreach(arr, i, v) {
 		if (!json_is_integer(v) || json_integer_value(v) <= 0 ||
-		    json_integer_value(v) > MCAST_FRAME_LIMIT)
+		    json_integer_value(v) > MCAST_FRAME_MAX)
 			return task_error(err, errlen, "multicast: frame %zu out of range", i);
 		mc->frames[i] = (uint32_t)json_integer_value(v);
 	}
@@ -174,7 +173,7 @@ parse_mcast(json_t *root, struct agent_task *t, char *err, size_t errlen)
 {
 	json_t *o = json_object_get(root, "multicast");
 	struct agent_mcast *mc = &t->mcast;
-	int64_t port = 0, cport = 0, chunks = 0, slice = 0;
+	int64_t port = 0, cport = 0, chunks = 0, slice = 0, fec_k = 0, fec_m = 0;
 	struct in_addr a;
 
 	if (o == NULL || json_is_null(o))
@@ -188,11 +187,15 @@ parse_mcast(json_t *root, struct agent_task *t, char *err, size_t errlen)
 	    get_int(o, "control_port", 1, 65535, &cport, err, errlen) < 0 ||
 	    get_int(o, "chunks", 0, INT32_MAX, &chunks, err, errlen) < 0 ||
 	    get_int(o, "slice", 512, 8900, &slice, err, errlen) < 0 ||
+	    get_int(o, "fec_k", 0, MCAST_FEC_K_MAX, &fec_k, err, errlen) < 0 ||
+	    get_int(o, "fec_m", 0, MCAST_FEC_K_MAX, &fec_m, err, errlen) < 0 ||
 	    parse_hex64(o, "session", &mc->session, err, errlen) < 0 ||
 	    parse_hex64(o, "receiver", &mc->receiver, err, errlen) < 0)
 		return -EINVAL;
 	if (port == 0 || cport == 0 || slice == 0)
 		return task_error(err, errlen, "multicast: port, control_port and slice are needed");
+	if ((fec_k != 0 || fec_m != 0) && !mcast_fec_valid((unsigned)fec_k, (unsigned)fec_m))
+		return task_error(err, errlen, "multicast: fec_k, fec_m out of range");
 	if (inet_pton(AF_INET, mc->group, &a) != 1 || !IN_MULTICAST(ntohl(a.s_addr)) ||
 	    inet_pton(AF_INET, mc->control, &a) != 1)
 		return task_error(err, errlen, "multicast: bad group or control address");
@@ -200,6 +203,8 @@ parse_mcast(json_t *root, struct agent_task *t, char *err, size_t errlen)
 	mc->control_port = (uint16_t)cport;
 	mc->chunks = (uint32_t)chunks;
 	mc->slice = (uint32_t)slice;
+	mc->fec_k = (unsigned)fec_k;
+	mc->fec_m = (unsigned)fec_m;
 	return parse_frames(json_object_get(o, "frames"), mc, err, errlen);
 }
 

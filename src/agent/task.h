@@ -27,6 +27,7 @@ struct agent_mcast {
 	uint16_t control_port;
 	uint32_t chunks;
 	uint32_t slice;                         /* payload bytes per datagram */
+	unsigned fec_k, fec_m;                  /* parity per group; 0, 0: no FEC */
 	uint32_t *frames;                       /* each chunk's frame size; malloc'd */
 };
 

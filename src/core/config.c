@@ -148,6 +148,9 @@ static const struct setting settings[] = {
 	    "payload bytes per multicast datagram (8900 with jumbo frames)"),
 	S("mcast-start-after", T_UINT, mcast_start_after, 0, 86400, "300",
 	    "seconds after a session's first receiver joined before it starts anyway"),
+	S("mcast-fec", T_STRING, mcast_fec, 0, 0, "off",
+	    "forward error correction of multicast deploys: off, or K,M: M parity slices "
+	    "after each K data slices (e.g. 32,4)"),
 };
 
 /* [subnet CIDR] */

@@ -138,6 +138,7 @@ struct config {
 	unsigned mcast_min_rate_mbit;
 	unsigned mcast_slice;
 	unsigned mcast_start_after;
+	char mcast_fec[16];             /* "off" or "K,M" (mcast/fec.h checks it) */
 	struct config_subnet subnet[CONFIG_SUBNETS_MAX];
 	size_t subnet_count;
 	struct config_host host[CONFIG_HOSTS_MAX];

@@ -13,6 +13,7 @@ struct ctl {
 	bool replace;                   /* task capture --replace */
 	const char *group;              /* task deploy --group NAME */
 	long min_receivers, start_after, rate_mbit;     /* -1: the server's default */
+	const char *fec;                /* --fec off|K,M; NULL: the server's default */
 };
 
 /* method server+path with an optional JSON body and the token.  Returns

@@ -416,10 +416,10 @@ show_session(json_t *s)
 	size_text(num(s, "bytes_sent"), sent, sizeof sent);
 	size_text(num(s, "image_bytes"), img, sizeof img);
 	printf("session %s: image %s, %s, group %s:%" JSON_INTEGER_FORMAT ", pass %"
-	    JSON_INTEGER_FORMAT ", %.1f Mbit/s, %s sent (image %s)%s%s\n", str(s, "name"),
-	    str(s, "image"), str(s, "state"), str(s, "group"), num(s, "port"), num(s, "pass"),
-	    (double)num(s, "rate") * 8 / 1e6, sent, img,
-	    str(s, "error")[0] ? ": " : "", str(s, "error"));
+	    JSON_INTEGER_FORMAT ", %.1f Mbit/s, %s sent (image %s), FEC %s (%" JSON_INTEGER_FORMAT
+	    " parity)%s%s\n", str(s, "name"), str(s, "image"), str(s, "state"), str(s, "group"),
+	    num(s, "port"), num(s, "pass"), (double)num(s, "rate") * 8 / 1e6, sent, img,
+	    str(s, "fec"), num(s, "parity_sent"), str(s, "error")[0] ? ": " : "", str(s, "error"));
 	json_array_foreach(json_object_get(s, "receivers"), i, r)
 		printf("  receiver %zu: %-9s %" JSON_INTEGER_FORMAT "/%" JSON_INTEGER_FORMAT
 		    " chunks\n", i + 1, str(r, "state"), num(r, "done"), num(r, "total"));
@@ -474,6 +474,8 @@ task_mcast(const struct ctl *c, int argc, char **argv, bool verify)
 		json_object_set_new(body, "start_after", json_integer(c->start_after));
 	if (c->rate_mbit >= 0)
 		json_object_set_new(body, "rate_mbit", json_integer(c->rate_mbit));
+	if (c->fec != NULL)
+		json_object_set_new(body, "fec", json_string(c->fec));
 	return call(c, "POST", "/api/v1/mcast", body, "task deploy --multicast", show_session);
 }
 

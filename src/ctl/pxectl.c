@@ -339,7 +339,7 @@ usage(FILE *out)
 	    "       pxectl [options] task deploy --group GROUP IMAGE [--no-verify]\n"
 	    "       pxectl [options] task deploy --multicast NAME [--group GROUP]\n"
 	    "                             [--min-receivers N] [--start-after S] [--rate-mbit R]\n"
-	    "                             IMAGE [HOST...]\n"
+	    "                             [--fec off|K,M] IMAGE [HOST...]\n"
 	    "       pxectl [options] mcast list | show NAME | start NAME | cancel NAME\n"
 	    "       pxectl --version\n\n"
 	    "  --server URL       pxed's HTTP address (default $PXED_SERVER or http://127.0.0.1)\n"
@@ -423,6 +423,8 @@ main(int argc, char **argv)
 			c.mcast = argv[++i];
 		} else if (strcmp(argv[i], "--group") == 0 && i + 1 < argc) {
 			c.group = argv[++i];
+		} else if (strcmp(argv[i], "--fec") == 0 && i + 1 < argc) {
+			c.fec = argv[++i];
 		} else if ((strcmp(argv[i], "--min-receivers") == 0 ||
 		    strcmp(argv[i], "--start-after") == 0 || strcmp(argv[i], "--rate-mbit") == 0) &&
 		    i + 1 < argc) {

@@ -16,6 +16,7 @@
 
 #include "core/log.h"
 #include "core/util.h"
+#include "mcast/fec.h"
 
 static bool
 name_valid(const char *name)
@@ -41,7 +42,7 @@ session_json(struct mcast_session *s)
 {
 	const struct mcast_session_config *c = mcast_session_config(s);
 	struct mcast_session_info *in = malloc(sizeof *in);
-	char group[INET_ADDRSTRLEN];
+	char group[INET_ADDRSTRLEN], fec[16];
 	json_t *o, *rx = json_array();
 
 	if (in == NULL)
@@ -60,6 +61,11 @@ session_json(struct mcast_session *s)
 	    "min_receivers", (int)c->min_receivers, "created", (json_int_t)in->created,
 	    "started", (json_int_t)in->started, "finished", (json_int_t)in->finished,
 	    "receivers", rx);
+	if (o != NULL) {
+		json_object_set_new(o, "fec", json_string(mcast_fec_text(c->fec_k, c->fec_m, fec,
+		    sizeof fec)));
+		json_object_set_new(o, "parity_sent", json_integer((json_int_t)in->parity_sent));
+	}
 	if (o != NULL && in->error[0] != '\0')
 		json_object_set_new(o, "error", json_string(in->error));
 	free(in);
@@ -93,6 +99,8 @@ struct create_args {
 	json_int_t min_receivers, start_after, rate_mbit;
 	int verify;
 	struct mgmt_targets targets;    /* the hosts and the group's members */
+	const char *fec;                /* "off", "K,M", or NULL: mcast-fec */
+	unsigned fec_k, fec_m;
 };
 
 static int
@@ -108,6 +116,7 @@ create_session(struct mgmt *m, const struct create_args *a, char *err, size_t er
 		    (unsigned)a->targets.n,
 		.start_after_s = a->start_after >= 0 ? (unsigned)a->start_after :
 		    m->cfg.mcast_start_after,
+		.fec_k = a->fec_k, .fec_m = a->fec_m,
 	};
 	struct mcast_session *s;
 	size_t old;
@@ -157,15 +166,23 @@ session_drop(struct mgmt *m, const char *name)
 
 /* The body's fields; 0, or the reply made (400). */
 static int
-session_args(json_t *body, struct create_args *a, struct mgmt_response *rs)
+session_args(json_t *body, const char *fec_default, struct create_args *a,
+    struct mgmt_response *rs)
 {
-	if (json_unpack(body, "{s:s,s:s,s?o,s?s,s?I,s?I,s?I,s?b}", "name", &a->name, "image",
+	char err[128];
+
+	if (json_unpack(body, "{s:s,s:s,s?o,s?s,s?I,s?I,s?I,s?b,s?s}", "name", &a->name, "image",
 	    &a->image, "hosts", &a->hosts, "group", &a->group, "min_receivers",
 	    &a->min_receivers, "start_after", &a->start_after, "rate_mbit", &a->rate_mbit,
-	    "verify", &a->verify) < 0 || !name_valid(a->name)) {
+	    "verify", &a->verify, "fec", &a->fec) < 0 || !name_valid(a->name)) {
 		mgmt_reply_error(rs, 400, "expected {\"name\", \"image\", \"hosts\": [...],"
 		    " \"group\", \"min_receivers\", \"start_after\", \"rate_mbit\","
-		    " \"verify\"}");
+		    " \"verify\", \"fec\"}");
+		return -EINVAL;
+	}
+	if (mcast_fec_parse(a->fec != NULL ? a->fec : fec_default, &a->fec_k, &a->fec_m, err,
+	    sizeof err) < 0) {
+		mgmt_reply_error(rs, 400, "fec: %s", err);
 		return -EINVAL;
 	}
 	return 0;
@@ -187,7 +204,8 @@ session_add(struct mgmt *m, struct store *st, const struct mgmt_request *rq,
 	}
 	a->start_after = -1;
 	a->verify = 1;
-	if (session_args(body, a, rs) < 0)
+	if (session_args(body, m->cfg.mcast_fec[0] != '\0' ? m->cfg.mcast_fec : "off", a,
+	    rs) < 0)
 		goto out;
 	if (!image_name_valid(a->image) ||
 	    repo_info(&m->repo, a->image, &(struct image_info){ 0 }) < 0) {
@@ -297,6 +315,8 @@ mgmt_mcast_join(struct mgmt *m, const struct mgmt_request *rq, const char *name)
 		    "group", group, "port", (int)c->port, "session", sid, "receiver", rid,
 		    "control", local, "control_port", (int)in->control_port,
 		    "chunks", (json_int_t)in->chunks, "slice", (int)c->slice);
+		json_object_set_new(o, "fec_k", json_integer(c->fec_k));
+		json_object_set_new(o, "fec_m", json_integer(c->fec_m));
 		uint32_t nf;
 		const uint32_t *frames = mcast_session_frames(s, &nf);
 		json_t *arr = json_array();

@@ -31,6 +31,7 @@ struct mgmt_config {
 	struct in_addr mcast_group;     /* multicast deploy sessions */
 	unsigned mcast_port, mcast_ttl, mcast_slice, mcast_start_after;
 	unsigned mcast_rate_mbit, mcast_min_rate_mbit;
+	const char *mcast_fec;          /* "off" or "K,M" (checked at start-up) */
 };
 
 struct mgmt;

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "core/cursor.h"
+#include "core/util.h"
 
 static bool
 cursor_u64(struct cursor *c, uint64_t *out)
@@ -101,6 +102,39 @@ parse_nack(struct cursor *c, struct mcast_packet *p)
 	return c->left == 0 ? 0 : -EINVAL;
 }
 
+/* A PARITY's fields agree: k and m, the piece's index, a group that starts
+ * inside the frame, and a payload of the group's coding length. */
+static bool
+parity_consistent(const struct mcast_packet *p)
+{
+	uint64_t start = (uint64_t)p->u.parity.group * p->u.parity.k * p->u.parity.slice;
+
+	return p->u.parity.total > 0 && p->u.parity.total <= MCAST_CHUNKS_MAX &&
+	    p->u.parity.chunk < p->u.parity.total && p->u.parity.frame_len > 0 &&
+	    p->u.parity.frame_len <= MCAST_FRAME_MAX && p->u.parity.slice > 0 &&
+	    p->u.parity.slice <= MCAST_PACKET_MAX - MCAST_HEADER_LEN - MCAST_DATA_FIXED &&
+	    mcast_fec_valid(p->u.parity.k, p->u.parity.m) && p->u.parity.index < p->u.parity.m &&
+	    start < p->u.parity.frame_len &&
+	    p->u.parity.len == MIN(p->u.parity.slice, p->u.parity.frame_len - start);
+}
+
+static int
+parse_parity(struct cursor *c, struct mcast_packet *p)
+{
+	if (!cursor_u32(c, &p->u.parity.chunk) || !cursor_u32(c, &p->u.parity.frame_len) ||
+	    !cursor_u32(c, &p->u.parity.group) || !cursor_u16(c, &p->u.parity.slice) ||
+	    !cursor_u8(c, &p->u.parity.k) || !cursor_u8(c, &p->u.parity.m) ||
+	    !cursor_u8(c, &p->u.parity.index) || !cursor_u16(c, &p->u.parity.pass) ||
+	    !cursor_u32(c, &p->u.parity.total))
+		return -EINVAL;
+	if (c->left == 0 || c->left > MCAST_PACKET_MAX - MCAST_HEADER_LEN - MCAST_PARITY_FIXED)
+		return -EINVAL;
+	p->u.parity.len = (uint16_t)c->left;
+	if (!parity_consistent(p))
+		return -EINVAL;
+	return cursor_bytes(c, p->u.parity.len, &p->u.parity.payload) ? 0 : -EINVAL;
+}
+
 int
 mcast_parse(const uint8_t *buf, size_t len, struct mcast_packet *out)
 {
@@ -124,6 +158,8 @@ mcast_parse(const uint8_t *buf, size_t len, struct mcast_packet *out)
 		return parse_end(&c, out);
 	case MCAST_NACK:
 		return parse_nack(&c, out);
+	case MCAST_PARITY:
+		return parse_parity(&c, out);
 	default:
 		return -EINVAL;
 	}
@@ -173,6 +209,18 @@ build_body(struct writer *w, const struct mcast_packet *p)
 			writer_u32(w, p->u.nack.range[i].first);
 			writer_u32(w, p->u.nack.range[i].count);
 		}
+		return true;
+	case MCAST_PARITY:
+		writer_u32(w, p->u.parity.chunk);
+		writer_u32(w, p->u.parity.frame_len);
+		writer_u32(w, p->u.parity.group);
+		writer_u16(w, p->u.parity.slice);
+		writer_u8(w, p->u.parity.k);
+		writer_u8(w, p->u.parity.m);
+		writer_u8(w, p->u.parity.index);
+		writer_u16(w, p->u.parity.pass);
+		writer_u32(w, p->u.parity.total);
+		writer_bytes(w, p->u.parity.payload, p->u.parity.len);
 		return true;
 	}
 	return false;

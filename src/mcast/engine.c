@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/util.h"
+
 #define LOSS_CUT_PERMILLE 20            /* 2% */
 #define RATE_STEP_US 1000000            /* raise at most once a second */
 #define CUT_STEP_US 200000              /* cut at most every 200 ms */
@@ -18,7 +20,8 @@ mcast_engine_init(struct mcast_engine *e, const struct mcast_engine_config *cfg,
 	memset(e, 0, sizeof *e);
 	if (cfg->nchunks == 0 || cfg->nchunks > MCAST_CHUNKS_MAX || cfg->slice == 0 ||
 	    cfg->slice > MCAST_PACKET_MAX || cfg->rate_max == 0 || cfg->rate_min == 0 ||
-	    cfg->rate_min > cfg->rate_max)
+	    cfg->rate_min > cfg->rate_max ||
+	    ((cfg->fec_k != 0 || cfg->fec_m != 0) && !mcast_fec_valid(cfg->fec_k, cfg->fec_m)))
 		return -EINVAL;
 	e->cfg = *cfg;
 	if (e->cfg.burst == 0)
@@ -363,16 +366,14 @@ burst_window(const struct mcast_engine *e)
 	return cost_us(e, (uint64_t)(e->cfg.burst - 1) * e->cfg.slice);
 }
 
-/* Slice [off, off + slice) of chunk c, paced by the rate: true with a DATA
- * action, false with a WAIT (nothing may leave yet).  A token bucket:
- * next_us is when the next slice is due; time the sender spent elsewhere
- * (a late wake-up, a disk read) is made up for in a burst, but never more
- * than burst slices' worth, so an idle spell does not become a flood. */
+/* len bytes may leave now: true, accounted for; false with a WAIT.  A
+ * token bucket: next_us is when the next slice is due; time the sender
+ * spent elsewhere (a late wake-up, a disk read) is made up for in a burst,
+ * but never more than burst slices' worth, so an idle spell does not
+ * become a flood. */
 static bool
-emit_slice(struct mcast_engine *e, uint64_t now_us, uint32_t c, uint32_t off,
-    struct mcast_action *a)
+pace(struct mcast_engine *e, uint64_t now_us, uint32_t len, struct mcast_action *a)
 {
-	uint32_t len = e->cfg.frame_len[c] - off;
 	uint64_t window = burst_window(e);
 
 	if (e->next_us + window < now_us || !e->paced) {
@@ -384,16 +385,63 @@ emit_slice(struct mcast_engine *e, uint64_t now_us, uint32_t c, uint32_t off,
 		a->at_us = e->next_us;
 		return false;
 	}
-	if (len > e->cfg.slice)
-		len = e->cfg.slice;
+	e->next_us += cost_us(e, len);
+	e->bytes_sent += len;
+	return true;
+}
+
+/* Slice [off, off + slice) of chunk c, paced by the rate: true with a DATA
+ * action, false with a WAIT (nothing may leave yet). */
+static bool
+emit_slice(struct mcast_engine *e, uint64_t now_us, uint32_t c, uint32_t off,
+    struct mcast_action *a)
+{
+	uint32_t len = MIN(e->cfg.frame_len[c] - off, e->cfg.slice);
+
+	if (!pace(e, now_us, len, a))
+		return false;
 	a->kind = MCAST_ACT_DATA;
 	a->chunk = c;
 	a->offset = off;
 	a->len = len;
 	a->pass = e->pass;
-	e->next_us += cost_us(e, len);
-	e->bytes_sent += len;
 	return true;
+}
+
+/* After the data slice at off of a chunk sent whole: when it ends a group
+ * (fec_k slices, or the frame), that group's parity is due. */
+static void
+note_group_end(struct mcast_engine *e, uint32_t c, uint32_t off)
+{
+	uint32_t idx = off / e->cfg.slice, n = nslices(e, c);
+
+	if (e->cfg.fec_k == 0 || ((idx + 1) % e->cfg.fec_k != 0 && idx + 1 != n))
+		return;
+	e->parity_due = true;
+	e->p_chunk = c;
+	e->p_group = idx / e->cfg.fec_k;
+	e->p_index = 0;
+}
+
+/* The due group's next parity piece, paced like data. */
+static void
+next_parity(struct mcast_engine *e, uint64_t now_us, struct mcast_action *a)
+{
+	uint32_t c = e->p_chunk;
+	uint64_t start = (uint64_t)e->p_group * e->cfg.fec_k * e->cfg.slice;
+	uint32_t len = (uint32_t)MIN((uint64_t)e->cfg.slice, e->cfg.frame_len[c] - start);
+
+	if (!pace(e, now_us, len, a))
+		return;
+	a->kind = MCAST_ACT_PARITY;
+	a->chunk = c;
+	a->group = e->p_group;
+	a->index = e->p_index;
+	a->len = len;
+	a->pass = e->pass;
+	e->parity_sent++;
+	if (++e->p_index == e->cfg.fec_m)
+		e->parity_due = false;
 }
 
 /* The next slice of this pass. */
@@ -404,6 +452,8 @@ next_slice(struct mcast_engine *e, uint64_t now_us, struct mcast_action *a)
 
 	if (!emit_slice(e, now_us, c, e->offset, a))
 		return;
+	if (e->cur_mask[c] == NULL)
+		note_group_end(e, c, e->offset);        /* sent whole: with parity */
 	e->offset += a->len;
 	if (e->offset >= e->cfg.frame_len[c]) {
 		e->offset = 0;
@@ -465,10 +515,15 @@ mcast_engine_next(struct mcast_engine *e, uint64_t now_us, struct mcast_action *
 		free(e->r_mask);
 		e->r_mask = NULL;
 		e->repairing = false;
+		e->parity_due = false;
 		for (uint32_t c = 0; c < e->cfg.nchunks; c++)
 			if (e->need[c] != 0)
 				need_whole(e, c), e->need[c] = 0;
 		e->nneeded = 0;
+	}
+	if (!e->idle && e->parity_due) {
+		next_parity(e, now_us, a);
+		return;
 	}
 	if (!e->idle) {
 		start_repair(e);

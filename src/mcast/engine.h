@@ -21,7 +21,13 @@
  * by repairs alone.  A second without such a cut raises it by a tenth (up
  * to rate_max).  A receiver that cannot keep up
  * at the floor leaves (it says LEAVING and fetches the rest over HTTP) and
- * no longer counts. */
+ * no longer counts.
+ *
+ * With forward error correction (fec_k, fec_m: mcast/fec.h), every chunk
+ * sent whole (in pass 1, or asked whole later) has, right after each
+ * group of fec_k data slices (or the frame's last slice, for a short last
+ * group), the group's fec_m PARITY actions, paced like data: they cost
+ * rate.  Slices sent as repairs (NACKed) stay plain data, without parity. */
 #ifndef PXED_MCAST_ENGINE_H
 #define PXED_MCAST_ENGINE_H
 
@@ -43,10 +49,12 @@ struct mcast_engine_config {
 	uint64_t idle_end_us;           /* nobody needs anything: end */
 	unsigned max_passes;
 	unsigned burst;                 /* slices that may leave back to back */
+	unsigned fec_k, fec_m;          /* parity pieces per group of slices; 0, 0: off */
 };
 
 enum mcast_action_kind {
 	MCAST_ACT_DATA,                 /* send one slice */
+	MCAST_ACT_PARITY,               /* send one parity piece */
 	MCAST_ACT_END,                  /* send END (final: the session is over) */
 	MCAST_ACT_WAIT,                 /* nothing before at_us */
 	MCAST_ACT_DONE,                 /* finished */
@@ -55,7 +63,9 @@ enum mcast_action_kind {
 struct mcast_action {
 	enum mcast_action_kind kind;
 	uint64_t at_us;                 /* WAIT */
-	uint32_t chunk, offset, len;    /* DATA */
+	uint32_t chunk, offset, len;    /* DATA; PARITY: chunk, len */
+	uint32_t group;                 /* PARITY: group of fec_k slices */
+	unsigned index;                 /* PARITY: piece, < fec_m */
 	uint16_t pass;
 	bool final;                     /* END */
 	uint32_t next;                  /* END: chunks of the next pass */
@@ -82,6 +92,9 @@ struct mcast_engine {
 	bool repairing;                 /* serving a NACKed chunk inside the pass */
 	uint32_t r_chunk, r_offset, r_scan;
 	uint8_t *r_mask;
+	bool parity_due;                /* a group's parity is being sent */
+	uint32_t p_chunk, p_group;
+	unsigned p_index;
 	uint64_t rate;
 	uint64_t next_us;               /* pacing: when the next slice is due */
 	bool paced;                     /* a slice has been sent */
@@ -92,10 +105,12 @@ struct mcast_engine {
 	bool started;
 	struct mcast_receiver_info rx[MCAST_RECEIVERS_MAX];
 	size_t nrx;
-	uint64_t bytes_sent;
+	uint64_t bytes_sent;            /* payload, data and parity */
+	uint64_t parity_sent;           /* parity pieces */
 };
 
-/* 0, -EINVAL (no chunks, a zero slice or rate) or -ENOMEM. */
+/* 0, -EINVAL (no chunks, a zero slice or rate, fec_k and fec_m neither
+ * both 0 nor mcast_fec_valid) or -ENOMEM. */
 int mcast_engine_init(struct mcast_engine *e, const struct mcast_engine_config *cfg,
     uint64_t now_us);
 void mcast_engine_free(struct mcast_engine *e);
@@ -110,8 +125,8 @@ int mcast_engine_status(struct mcast_engine *e, const struct mcast_packet *p, ui
  * is not this image's. */
 int mcast_engine_nack(struct mcast_engine *e, const struct mcast_packet *p, uint64_t now_us);
 
-/* What to do now.  After a DATA or END action the caller sends it; the
- * engine has already accounted for it. */
+/* What to do now.  After a DATA, PARITY or END action the caller sends
+ * it; the engine has already accounted for it. */
 void mcast_engine_next(struct mcast_engine *e, uint64_t now_us, struct mcast_action *a);
 
 /* Receivers still taking part (not complete, not gone, not leaving). */

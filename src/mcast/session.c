@@ -20,6 +20,7 @@
 
 #include "core/log.h"
 #include "core/util.h"
+#include "mcast/fec.h"
 
 #define BATCH 128                       /* datagrams per sendmmsg */
 #define GSO_SEGMENTS_MAX 64             /* datagrams in one GSO message */
@@ -234,33 +235,82 @@ read_status(struct mcast_session *s)
 	}
 }
 
-/* The frame of chunk c, kept while its slices go out. */
+/* The frame of chunk c, kept while its slices go out, and with FEC its
+ * parity, made once per frame loaded, at the first PARITY it is asked for
+ * (a frame loaded for repairs needs none). */
 struct frame_cache {
 	uint32_t chunk;
-	bool valid;
-	uint8_t *data;
+	bool valid, parity_valid;
+	uint8_t *data;                  /* MCAST_FRAME_MAX + a slice: zero-padded */
+	uint8_t *parity;                /* NULL without FEC */
+	struct mcast_fec fec;
 };
 
 static const uint8_t *
 frame_get(struct mcast_session *s, struct frame_cache *fc, uint32_t c)
 {
 	char rel[128];
+	uint32_t len = s->frame_len[c], padded;
 	int fd, rc;
 
 	if (fc->valid && fc->chunk == c)
 		return fc->data;
-	fc->valid = false;
+	fc->valid = fc->parity_valid = false;
 	repo_chunk_relpath(s->sha[c], rel, sizeof rel);
 	fd = openat(s->cfg.repo->dirfd, rel, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return NULL;
-	rc = image_pread(fd, fc->data, s->frame_len[c], 0);
+	rc = image_pread(fd, fc->data, len, 0);
 	close(fd);
 	if (rc < 0)
 		return NULL;
+	padded = (len + s->cfg.slice - 1) / s->cfg.slice * s->cfg.slice;
+	memset(fc->data + len, 0, padded - len);
 	fc->chunk = c;
 	fc->valid = true;
 	return fc->data;
+}
+
+/* Parity piece index of group g of chunk c. */
+static const uint8_t *
+parity_get(struct mcast_session *s, struct frame_cache *fc, uint32_t c, uint32_t g,
+    unsigned index)
+{
+	if (fc->parity == NULL || frame_get(s, fc, c) == NULL)
+		return NULL;
+	if (!fc->parity_valid) {
+		mcast_fec_encode_frame(&fc->fec, fc->data, s->frame_len[c], s->cfg.slice,
+		    fc->parity);
+		fc->parity_valid = true;
+	}
+	return fc->parity + ((size_t)g * s->cfg.fec_m + index) * s->cfg.slice;
+}
+
+/* The buffers: a frame, and with FEC the coder and a frame's parity. */
+static int
+frame_cache_init(struct mcast_session *s, struct frame_cache *fc)
+{
+	uint32_t groups;
+
+	memset(fc, 0, sizeof *fc);
+	fc->data = malloc(MCAST_FRAME_MAX + s->cfg.slice);
+	if (fc->data == NULL)
+		return -ENOMEM;
+	if (s->cfg.fec_k == 0)
+		return 0;
+	groups = mcast_fec_groups(MCAST_FRAME_MAX, s->cfg.slice, s->cfg.fec_k);
+	fc->parity = malloc((size_t)groups * s->cfg.fec_m * s->cfg.slice);
+	if (fc->parity == NULL || mcast_fec_init(&fc->fec, s->cfg.fec_k, s->cfg.fec_m) < 0)
+		return -ENOMEM;
+	return 0;
+}
+
+static void
+frame_cache_free(struct frame_cache *fc)
+{
+	free(fc->data);
+	free(fc->parity);
+	mcast_fec_free(&fc->fec);
 }
 
 struct gso_msgs {
@@ -390,6 +440,30 @@ wait_until(struct mcast_session *s, uint64_t at)
 		(void)ppoll(&pfd, 1, &ts, NULL);
 }
 
+static bool
+send_parity(struct mcast_session *s, struct frame_cache *fc, struct batch *b,
+    const struct mcast_action *a)
+{
+	struct mcast_packet p = { .type = MCAST_PARITY, .session = s->id };
+
+	p.u.parity.payload = parity_get(s, fc, a->chunk, a->group, a->index);
+	if (p.u.parity.payload == NULL) {
+		snprintf(s->error, sizeof s->error, "chunk %u unreadable", a->chunk);
+		return false;
+	}
+	p.u.parity.chunk = a->chunk;
+	p.u.parity.frame_len = s->frame_len[a->chunk];
+	p.u.parity.group = a->group;
+	p.u.parity.slice = (uint16_t)s->cfg.slice;
+	p.u.parity.k = (uint8_t)s->cfg.fec_k;
+	p.u.parity.m = (uint8_t)s->cfg.fec_m;
+	p.u.parity.index = (uint8_t)a->index;
+	p.u.parity.pass = a->pass;
+	p.u.parity.total = s->nchunks;
+	p.u.parity.len = (uint16_t)a->len;
+	return batch_add(s, b, &p);
+}
+
 /* One action of the engine: false when the session is over. */
 static bool
 step(struct mcast_session *s, struct frame_cache *fc, struct batch *b)
@@ -397,7 +471,6 @@ step(struct mcast_session *s, struct frame_cache *fc, struct batch *b)
 	struct mcast_action a;
 	struct mcast_packet p = { .session = s->id };
 	const uint8_t *frame;
-
 	uint64_t rate;
 
 	pthread_mutex_lock(&s->lock);
@@ -419,6 +492,8 @@ step(struct mcast_session *s, struct frame_cache *fc, struct batch *b)
 		p.u.data.payload = frame + a.offset;
 		p.u.data.len = (uint16_t)a.len;
 		return batch_add(s, b, &p);
+	case MCAST_ACT_PARITY:
+		return send_parity(s, fc, b, &a);
 	case MCAST_ACT_END:
 		p.type = MCAST_END;
 		p.u.end.pass = a.pass;
@@ -444,11 +519,11 @@ step(struct mcast_session *s, struct frame_cache *fc, struct batch *b)
 static void
 run(struct mcast_session *s)
 {
-	struct frame_cache fc = { .data = malloc(MCAST_FRAME_MAX) };
+	struct frame_cache fc;
 	struct batch *b = calloc(1, sizeof *b);
 	unsigned n = 0;
 
-	if (fc.data == NULL || b == NULL) {
+	if (frame_cache_init(s, &fc) < 0 || b == NULL) {
 		snprintf(s->error, sizeof s->error, "out of memory");
 		goto out;
 	}
@@ -466,7 +541,7 @@ run(struct mcast_session *s)
 			break;
 	}
 out:
-	free(fc.data);
+	frame_cache_free(&fc);
 	free(b);
 }
 
@@ -478,7 +553,7 @@ session_main(void *arg)
 		.nchunks = s->nchunks, .frame_len = s->frame_len, .slice = s->cfg.slice,
 		.rate_max = s->cfg.rate_max, .rate_min = s->cfg.rate_min,
 		.receiver_timeout_us = RECEIVER_TIMEOUT_US, .idle_end_us = IDLE_END_US,
-		.max_passes = 64, .burst = BURST,
+		.max_passes = 64, .burst = BURST, .fec_k = s->cfg.fec_k, .fec_m = s->cfg.fec_m,
 	};
 
 	if (!wait_start(s))
@@ -490,18 +565,21 @@ session_main(void *arg)
 	if (!s->eng_ready) {
 		snprintf(s->error, sizeof s->error, "engine: bad parameters or out of memory");
 	} else {
-		log_info("mcast %s: sending image %s (%u chunks, %llu bytes) to %s:%u",
+		char fec[16];
+		log_info("mcast %s: sending image %s (%u chunks, %llu bytes) to %s:%u, FEC %s",
 		    s->cfg.name, s->cfg.image, s->nchunks, (unsigned long long)s->image_bytes,
-		    inet_ntoa(s->cfg.group), s->cfg.port);
+		    inet_ntoa(s->cfg.group), s->cfg.port,
+		    mcast_fec_text(s->cfg.fec_k, s->cfg.fec_m, fec, sizeof fec));
 		run(s);
 	}
 	pthread_mutex_lock(&s->lock);
 	s->state = s->cancel ? MCAST_CANCELLED : s->error[0] ? MCAST_FAILED : MCAST_FINISHED;
 	s->finished = wall_now();
 	pthread_mutex_unlock(&s->lock);
-	log_info("mcast %s: %s after %u passes, %llu bytes sent%s%s", s->cfg.name,
-	    mcast_session_state_name(s->state), s->eng_ready ? s->eng.pass : 0,
+	log_info("mcast %s: %s after %u passes, %llu bytes sent (%llu parity pieces)%s%s",
+	    s->cfg.name, mcast_session_state_name(s->state), s->eng_ready ? s->eng.pass : 0,
 	    (unsigned long long)(s->eng_ready ? s->eng.bytes_sent : 0),
+	    (unsigned long long)(s->eng_ready ? s->eng.parity_sent : 0),
 	    s->error[0] ? ": " : "", s->error);
 	return NULL;
 }
@@ -531,6 +609,12 @@ mcast_session_create(struct mcast_session **out, const struct mcast_session_conf
 		}
 	} while (s->id == 0);
 	rc = load_frames(s, err, errlen);
+	if (rc == 0 && (cfg->fec_k != 0 || cfg->fec_m != 0) &&
+	    !mcast_fec_valid(cfg->fec_k, cfg->fec_m)) {
+		snprintf(err, errlen, "FEC %u,%u: need 1 <= M <= K <= %d, K + M <= %d", cfg->fec_k,
+		    cfg->fec_m, MCAST_FEC_K_MAX, MCAST_FEC_PIECES_MAX);
+		rc = -EINVAL;
+	}
 	if (rc == 0)
 		rc = open_socket(s, err, errlen);
 	if (rc == 0 && pthread_create(&s->thread, NULL, session_main, s) != 0) {
@@ -634,6 +718,7 @@ mcast_session_info(struct mcast_session *s, struct mcast_session_info *out)
 		out->pass = s->eng.pass;
 		out->rate = s->eng.rate;
 		out->bytes_sent = s->eng.bytes_sent;
+		out->parity_sent = s->eng.parity_sent;
 		for (size_t i = 0; i < s->eng.nrx; i++)
 			out->rx[out->nrx++] = (struct mcast_rx_public){ s->eng.rx[i].id,
 				s->eng.rx[i].done, s->eng.rx[i].total, rx_state(&s->eng.rx[i]) };

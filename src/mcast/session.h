@@ -36,6 +36,7 @@ struct mcast_session_config {
 	uint32_t slice;
 	unsigned min_receivers;
 	unsigned start_after_s;         /* after the first join */
+	unsigned fec_k, fec_m;          /* forward error correction; 0, 0: off */
 };
 
 struct mcast_rx_public {
@@ -51,7 +52,8 @@ struct mcast_session_info {
 	uint16_t control_port;
 	uint16_t pass;
 	uint64_t rate;                  /* bytes per second now */
-	uint64_t bytes_sent;
+	uint64_t bytes_sent;            /* payload, data and parity */
+	uint64_t parity_sent;           /* parity pieces */
 	uint32_t chunks;
 	uint64_t image_bytes;           /* compressed bytes of one pass */
 	size_t nrx;

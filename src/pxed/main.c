@@ -23,6 +23,7 @@
 #include "files/files.h"
 #include "http/mgmt.h"
 #include "http/server.h"
+#include "mcast/fec.h"
 #include "pxed/listen.h"
 #include "store/store.h"
 #include "tftp/mtftp_files.h"
@@ -176,6 +177,7 @@ start_services(struct daemon *d)
 		.mcast_start_after = d->cfg.mcast_start_after,
 		.mcast_rate_mbit = d->cfg.mcast_rate_mbit,
 		.mcast_min_rate_mbit = d->cfg.mcast_min_rate_mbit,
+		.mcast_fec = d->cfg.mcast_fec,
 	};
 	int rc;
 
@@ -320,6 +322,7 @@ load_config(struct daemon *d, int argc, char **argv)
 	char err[512];
 
 	config_validator_register("boot", boot_spec_check);
+	config_validator_register("mcast-fec", mcast_fec_check);
 	if (config_args_parse(argc, argv, &d->args) != 0)
 		return 2;
 	if (d->args.help) {

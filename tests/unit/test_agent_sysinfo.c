@@ -242,6 +242,49 @@ test_task_capture_defaults(void **state)
 	task_free(&t);
 }
 
+/* A deploy task's multicast session with FEC k, m (as text). */
+static int
+parse_mcast_fec(const char *fec, struct agent_task *t, char *err, size_t errlen)
+{
+	char text[2048];
+
+	snprintf(text, sizeof text, "{\"id\":9,\"type\":\"deploy\",\"chunk_url\":\"/c/\","
+	    "\"manifest\":" MANIFEST ",\"multicast\":{\"name\":\"room\",\"group\":"
+	    "\"239.255.42.1\",\"port\":9000,\"session\":\"0123456789abcdef\",\"receiver\":"
+	    "\"00000000000000ff\",\"control\":\"192.0.2.1\",\"control_port\":40000,"
+	    "\"chunks\":2,\"slice\":1400,\"frames\":[100,200]%s}}", fec);
+	return task_parse(text, strlen(text), t, err, errlen);
+}
+
+static void
+test_task_multicast_fec(void **state)
+{
+	struct agent_task t;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(parse_mcast_fec(",\"fec_k\":16,\"fec_m\":2", &t, err, sizeof err), 0);
+	assert_true(t.mcast.on);
+	assert_int_equal(t.mcast.fec_k, 16);
+	assert_int_equal(t.mcast.fec_m, 2);
+	assert_int_equal(t.mcast.frames[1], 200);
+	task_free(&t);
+	assert_int_equal(parse_mcast_fec("", &t, err, sizeof err), 0);
+	assert_int_equal(t.mcast.fec_k, 0);             /* no FEC */
+	task_free(&t);
+	assert_int_equal(parse_mcast_fec(",\"fec_k\":0,\"fec_m\":0", &t, err, sizeof err), 0);
+	task_free(&t);
+	assert_int_equal(parse_mcast_fec(",\"fec_k\":4,\"fec_m\":5", &t, err, sizeof err),
+	    -EINVAL);
+	assert_non_null(strstr(err, "fec_k, fec_m"));
+	task_free(&t);
+	assert_int_equal(parse_mcast_fec(",\"fec_k\":16", &t, err, sizeof err), -EINVAL);
+	task_free(&t);
+	assert_int_equal(parse_mcast_fec(",\"fec_k\":129,\"fec_m\":1", &t, err, sizeof err),
+	    -EINVAL);
+	task_free(&t);
+}
+
 static const struct {
 	const char *json;
 	const char *reason;
@@ -321,6 +364,7 @@ main(void)
 		cmocka_unit_test(test_task_deploy),
 		cmocka_unit_test(test_task_manifest_string),
 		cmocka_unit_test(test_task_capture_defaults),
+		cmocka_unit_test(test_task_multicast_fec),
 		cmocka_unit_test(test_task_bad),
 		cmocka_unit_test(test_journal_tail),
 	};

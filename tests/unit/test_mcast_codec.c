@@ -21,6 +21,7 @@
 #define STATUS_FIXED 23                 /* STATUS fields before the ranges */
 #define END_BODY 7
 #define PAYLOAD_MAX (MCAST_PACKET_MAX - MCAST_HEADER_LEN - MCAST_DATA_FIXED)
+#define PARITY_PAYLOAD_MAX (MCAST_PACKET_MAX - MCAST_HEADER_LEN - MCAST_PARITY_FIXED)
 
 /* Field offsets in a datagram (header included). */
 enum {
@@ -30,6 +31,8 @@ enum {
 	AT_S_DONE = 24, AT_S_TOTAL = 28, AT_S_STATE = 40, AT_S_NRANGES = 45,
 	AT_S_RANGE = 47,                /* + 8 i: first, + 8 i + 4: count */
 	AT_E_PASS = 24, AT_E_FINAL = 26, AT_E_NEXT = 27,
+	AT_P_CHUNK = 24, AT_P_FRAME = 28, AT_P_GROUP = 32, AT_P_SLICE = 36, AT_P_K = 38,
+	AT_P_M = 39, AT_P_INDEX = 40, AT_P_PASS = 41, AT_P_TOTAL = 43, AT_P_PAYLOAD = 47,
 };
 
 static void
@@ -96,6 +99,19 @@ layout(const struct mcast_packet *p, uint8_t *out)
 		out[AT_E_FINAL] = p->u.end.final ? 1 : 0;
 		put32(out + AT_E_NEXT, p->u.end.next);
 		n = AT_E_NEXT + 4;
+		break;
+	case MCAST_PARITY:
+		put32(out + AT_P_CHUNK, p->u.parity.chunk);
+		put32(out + AT_P_FRAME, p->u.parity.frame_len);
+		put32(out + AT_P_GROUP, p->u.parity.group);
+		put16(out + AT_P_SLICE, p->u.parity.slice);
+		out[AT_P_K] = p->u.parity.k;
+		out[AT_P_M] = p->u.parity.m;
+		out[AT_P_INDEX] = p->u.parity.index;
+		put16(out + AT_P_PASS, p->u.parity.pass);
+		put32(out + AT_P_TOTAL, p->u.parity.total);
+		memcpy(out + AT_P_PAYLOAD, p->u.parity.payload, p->u.parity.len);
+		n = AT_P_PAYLOAD + p->u.parity.len;
 		break;
 	case MCAST_NACK:
 		fail_msg("layout: NACK has its own test");
@@ -166,6 +182,19 @@ assert_packet_equal(const struct mcast_packet *a, const struct mcast_packet *b)
 		assert_int_equal(a->u.end.final, b->u.end.final);
 		assert_int_equal(a->u.end.next, b->u.end.next);
 		break;
+	case MCAST_PARITY:
+		assert_int_equal(a->u.parity.chunk, b->u.parity.chunk);
+		assert_int_equal(a->u.parity.frame_len, b->u.parity.frame_len);
+		assert_int_equal(a->u.parity.group, b->u.parity.group);
+		assert_int_equal(a->u.parity.slice, b->u.parity.slice);
+		assert_int_equal(a->u.parity.k, b->u.parity.k);
+		assert_int_equal(a->u.parity.m, b->u.parity.m);
+		assert_int_equal(a->u.parity.index, b->u.parity.index);
+		assert_int_equal(a->u.parity.pass, b->u.parity.pass);
+		assert_int_equal(a->u.parity.total, b->u.parity.total);
+		assert_int_equal(a->u.parity.len, b->u.parity.len);
+		assert_memory_equal(a->u.parity.payload, b->u.parity.payload, a->u.parity.len);
+		break;
 	case MCAST_NACK:
 		fail_msg("compare: NACK has its own test");
 		break;
@@ -191,6 +220,8 @@ roundtrip(const char *what, const struct mcast_packet *p)
 	assert_packet_equal(p, &back);
 	if (p->type == MCAST_DATA)
 		assert_ptr_equal(back.u.data.payload, buf + AT_PAYLOAD);
+	if (p->type == MCAST_PARITY)
+		assert_ptr_equal(back.u.parity.payload, buf + AT_P_PAYLOAD);
 	free(buf);
 	for (size_t size = 0; size < len; size++) {
 		buf = malloc(size ? size : 1);
@@ -313,8 +344,57 @@ test_end_roundtrip(void **state)
 	roundtrip("END final", &p);
 }
 
+/* Piece index of group of chunk 2 of 5 in a frame of frame_len bytes in
+ * slices of slice bytes, k + m; the payload its group's coding length. */
+static struct mcast_packet
+parity_packet(uint32_t frame_len, uint16_t slice, uint8_t k, uint8_t m, uint32_t group,
+    uint8_t index)
+{
+	struct mcast_packet p = { .type = MCAST_PARITY, .session = SESSION, .sender = 0 };
+	uint64_t start = (uint64_t)group * k * slice;
+
+	p.u.parity.chunk = 2;
+	p.u.parity.total = 5;
+	p.u.parity.frame_len = frame_len;
+	p.u.parity.group = group;
+	p.u.parity.slice = slice;
+	p.u.parity.k = k;
+	p.u.parity.m = m;
+	p.u.parity.index = index;
+	p.u.parity.pass = 1;
+	p.u.parity.payload = payload_bytes();
+	p.u.parity.len = (uint16_t)(frame_len - start < slice ? frame_len - start : slice);
+	return p;
+}
+
+static void
+test_parity_roundtrip(void **state)
+{
+	struct mcast_packet p;
+
+	(void)state;
+	p = parity_packet(100 * 1400, 1400, 32, 4, 0, 0);
+	roundtrip("PARITY first piece of the first group", &p);
+	p = parity_packet(100 * 1400 + 7, 1400, 32, 4, 3, 3);
+	roundtrip("PARITY last piece of a short last group", &p);
+	p = parity_packet(32 * 1400 + 7, 1400, 32, 4, 1, 2);
+	roundtrip("PARITY a last group of one short slice", &p);
+	p = parity_packet(10, 1400, 16, 2, 0, 1);
+	roundtrip("PARITY a frame shorter than a slice", &p);
+	p = parity_packet(100, PAYLOAD_MAX, 4, 2, 0, 1);
+	roundtrip("PARITY the largest DATA slice, a 100-byte frame", &p);
+	p = parity_packet(MCAST_FRAME_MAX, PARITY_PAYLOAD_MAX, MCAST_FEC_K_MAX,
+	    MCAST_FEC_PIECES_MAX - MCAST_FEC_K_MAX, 0, MCAST_FEC_PIECES_MAX - MCAST_FEC_K_MAX - 1);
+	p.u.parity.pass = 0xffff;
+	p.u.parity.chunk = MCAST_CHUNKS_MAX - 1;
+	p.u.parity.total = MCAST_CHUNKS_MAX;
+	roundtrip("PARITY largest slice, k and m, last chunk", &p);
+	p = parity_packet(MCAST_FRAME_MAX, 512, 1, 1, MCAST_SLICES_MAX - 1, 0);
+	roundtrip("PARITY k = m = 1, the last group of the largest frame", &p);
+}
+
 /* Templates the malformed cases start from. */
-enum base { BASE_DATA, BASE_STATUS, BASE_STATUS_FULL, BASE_END };
+enum base { BASE_DATA, BASE_STATUS, BASE_STATUS_FULL, BASE_END, BASE_PARITY };
 
 static size_t
 base_make(enum base base, uint8_t *out)
@@ -338,6 +418,11 @@ base_make(enum base base, uint8_t *out)
 		p.u.end.pass = 2;
 		p.u.end.final = true;
 		p.u.end.next = 17;
+		break;
+	case BASE_PARITY:
+		/* piece 1 of group 1 (k 4, m 2) of a 1000-byte frame in 100-byte
+		 * slices: bytes [400, 500), a 100-byte payload */
+		p = parity_packet(1000, 100, 4, 2, 1, 1);
 		break;
 	}
 	return layout(&p, out);
@@ -372,7 +457,7 @@ static const struct bad_case bad_cases[] = {
 	{ "version 2", BASE_DATA, { { AT_VERSION, 1, 2 } } },
 	{ "version 255", BASE_END, { { AT_VERSION, 1, 255 } } },
 	{ "type 0", BASE_DATA, { { AT_TYPE, 1, 0 } } },
-	{ "type 5", BASE_END, { { AT_TYPE, 1, 5 } } },
+	{ "type 6", BASE_END, { { AT_TYPE, 1, 6 } } },
 	{ "type 255", BASE_STATUS, { { AT_TYPE, 1, 255 } } },
 	{ "type 0, header only", BASE_END, { { AT_TYPE, 1, 0 } }, .cut = MCAST_HEADER_LEN },
 	{ "DATA body length + 1", BASE_DATA, .body_delta = 1 },
@@ -451,6 +536,42 @@ static const struct bad_case bad_cases[] = {
 	{ "END final 255", BASE_END, { { AT_E_FINAL, 1, 255 } } },
 	{ "END trailing byte", BASE_END, TAIL("\0") },
 	{ "END trailing bytes", BASE_END, TAIL("\0\0\0\0\0\0\0") },
+	/* PARITY */
+	{ "PARITY body length + 1", BASE_PARITY, .body_delta = 1 },
+	{ "PARITY body length - 1", BASE_PARITY, .body_delta = -1 },
+	{ "header only, PARITY", BASE_PARITY, .cut = MCAST_HEADER_LEN },
+	{ "PARITY empty payload", BASE_PARITY, .cut = AT_P_PAYLOAD },
+	{ "PARITY payload one byte short", BASE_PARITY, .cut = AT_P_PAYLOAD + 99 },
+	{ "PARITY payload one byte long", BASE_PARITY, TAIL("\0") },
+	{ "PARITY body typed DATA", BASE_PARITY, { { AT_TYPE, 1, MCAST_DATA } } },
+	{ "DATA body typed PARITY", BASE_DATA, { { AT_TYPE, 1, MCAST_PARITY } } },
+	{ "PARITY chunk == total", BASE_PARITY, { { AT_P_CHUNK, 4, 5 } } },
+	{ "PARITY total 0", BASE_PARITY, { { AT_P_CHUNK, 4, 0 }, { AT_P_TOTAL, 4, 0 } } },
+	{ "PARITY total MCAST_CHUNKS_MAX + 1", BASE_PARITY,
+	    { { AT_P_TOTAL, 4, MCAST_CHUNKS_MAX + 1 } } },
+	{ "PARITY frame_len 0", BASE_PARITY, { { AT_P_FRAME, 4, 0 } } },
+	{ "PARITY frame_len MCAST_FRAME_MAX + 1", BASE_PARITY,
+	    { { AT_P_FRAME, 4, MCAST_FRAME_MAX + 1 } } },
+	{ "PARITY group past the frame's last", BASE_PARITY, { { AT_P_GROUP, 4, 3 } } },
+	{ "PARITY group 2^32 - 1", BASE_PARITY, { { AT_P_GROUP, 4, 0xffffffff } } },
+	{ "PARITY group starts past the frame, k x slice large", BASE_PARITY,
+	    { { AT_P_K, 1, 100 }, { AT_P_SLICE, 2, 8000 } } },
+	{ "PARITY slice 0", BASE_PARITY, { { AT_P_SLICE, 2, 0 } } },
+	{ "PARITY slice larger than a DATA payload (100-byte frame)", BASE_PARITY,
+	    { { AT_P_SLICE, 2, PAYLOAD_MAX + 1 }, { AT_P_GROUP, 4, 0 }, { AT_P_FRAME, 4, 100 } } },
+	{ "PARITY slice != payload (short group claimed)", BASE_PARITY,
+	    { { AT_P_SLICE, 2, 101 } } },
+	{ "PARITY payload shorter than slice, not the frame's end", BASE_PARITY,
+	    { { AT_P_SLICE, 2, 99 } } },
+	{ "PARITY k 0", BASE_PARITY, { { AT_P_K, 1, 0 } } },
+	{ "PARITY m 0", BASE_PARITY, { { AT_P_M, 1, 0 }, { AT_P_INDEX, 1, 0 } } },
+	{ "PARITY m > k", BASE_PARITY, { { AT_P_M, 1, 5 } } },
+	{ "PARITY k MCAST_FEC_K_MAX + 1", BASE_PARITY,
+	    { { AT_P_K, 1, MCAST_FEC_K_MAX + 1 }, { AT_P_GROUP, 4, 0 } } },
+	{ "PARITY k + m 256", BASE_PARITY,
+	    { { AT_P_K, 1, 128 }, { AT_P_M, 1, 128 }, { AT_P_GROUP, 4, 0 } } },
+	{ "PARITY index == m", BASE_PARITY, { { AT_P_INDEX, 1, 2 } } },
+	{ "PARITY index 255", BASE_PARITY, { { AT_P_INDEX, 1, 255 } } },
 };
 
 static void
@@ -500,12 +621,13 @@ test_bad_table(void **state)
 /* Every prefix of every template: as cut off in transit (header length
  * field unchanged) and with the length field made to agree, which walks
  * each field of the body past its end.  DATA's payload is the rest of the
- * datagram, so a DATA cut within its payload is a valid shorter DATA. */
+ * datagram, so a DATA cut within its payload is a valid shorter DATA; a
+ * PARITY's payload has the one length its fields give. */
 static void
 test_truncations(void **state)
 {
 	static const enum base bases[] = { BASE_DATA, BASE_STATUS, BASE_STATUS_FULL,
-		BASE_END };
+		BASE_END, BASE_PARITY };
 	static uint8_t bytes[MCAST_PACKET_MAX + 64];
 	static struct mcast_packet out;
 
@@ -584,7 +706,11 @@ test_build_refuses(void **state)
 
 	p = (struct mcast_packet){ .type = (enum mcast_type)0, .session = SESSION };
 	assert_int_equal(mcast_build(&p, buf, sizeof buf), 0);
-	p.type = (enum mcast_type)5;
+	p.type = (enum mcast_type)6;
+	assert_int_equal(mcast_build(&p, buf, sizeof buf), 0);
+	p = parity_packet(MCAST_FRAME_MAX, PAYLOAD_MAX, 4, 2, 0, 0);
+	p.u.parity.len = PARITY_PAYLOAD_MAX + 1;
+	p.u.parity.payload = big;
 	assert_int_equal(mcast_build(&p, buf, sizeof buf), 0);
 }
 
@@ -668,6 +794,7 @@ main(void)
 		cmocka_unit_test(test_data_roundtrip),
 		cmocka_unit_test(test_status_roundtrip),
 		cmocka_unit_test(test_end_roundtrip),
+		cmocka_unit_test(test_parity_roundtrip),
 		cmocka_unit_test(test_bad_table),
 		cmocka_unit_test(test_truncations),
 		cmocka_unit_test(test_data_size_limit),

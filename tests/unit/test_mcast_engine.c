@@ -1,7 +1,8 @@
 /* The multicast sender's engine with fake time: pass 1 in order, repair
  * passes of just the slices asked for, whole chunks asked by STATUS, needs
  * for what was not sent yet ignored, pacing, the congestion rule, the end
- * when receivers are complete or gone. */
+ * when receivers are complete or gone; with FEC, each group's parity right
+ * after it, paced like data, and none for repairs. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -19,18 +20,35 @@
 static const uint32_t frames[3] = { 3000, 1400, 10 };
 
 static void
-init(struct mcast_engine *e, uint64_t rate, uint64_t now)
+init_fec(struct mcast_engine *e, uint64_t rate, uint64_t now, unsigned k, unsigned m)
 {
 	struct mcast_engine_config c = {
 		.nchunks = 3, .frame_len = frames, .slice = SLICE, .rate_max = rate,
 		.rate_min = rate / 100 ? rate / 100 : 1, .receiver_timeout_us = 10000000,
-		.idle_end_us = 3000000, .max_passes = 8, .burst = 4,
+		.idle_end_us = 3000000, .max_passes = 8, .burst = 4, .fec_k = k, .fec_m = m,
 	};
 
 	assert_int_equal(mcast_engine_init(e, &c, now), 0);
 }
 
-/* Run until the next END, collecting DATA as "chunk:offset+len" text. */
+static void
+init(struct mcast_engine *e, uint64_t rate, uint64_t now)
+{
+	init_fec(e, rate, now, 0, 0);
+}
+
+/* An action as text: DATA "chunk:offset+len", PARITY "Pchunk/group.index+len". */
+static size_t
+action_text(const struct mcast_action *a, char *out, size_t size, size_t used)
+{
+	if (a->kind == MCAST_ACT_PARITY)
+		return (size_t)snprintf(out + used, size - used, "%sP%u/%u.%u+%u", used ? " " : "",
+		    a->chunk, a->group, a->index, a->len);
+	return (size_t)snprintf(out + used, size - used, "%s%u:%u+%u", used ? " " : "",
+	    a->chunk, a->offset, a->len);
+}
+
+/* Run until the next END, collecting DATA and PARITY as text. */
 static void
 run_pass(struct mcast_engine *e, uint64_t *now, char *out, size_t size, struct mcast_action *end)
 {
@@ -44,12 +62,11 @@ run_pass(struct mcast_engine *e, uint64_t *now, char *out, size_t size, struct m
 			*now = a.at_us;
 			continue;
 		}
-		if (a.kind != MCAST_ACT_DATA) {
+		if (a.kind != MCAST_ACT_DATA && a.kind != MCAST_ACT_PARITY) {
 			*end = a;
 			return;
 		}
-		used += (size_t)snprintf(out + used, size - used, "%s%u:%u+%u", used ? " " : "",
-		    a.chunk, a.offset, a.len);
+		used += action_text(&a, out, size, used);
 	}
 	fail_msg("no END");
 }
@@ -63,6 +80,19 @@ status(uint64_t rx, enum mcast_rstate st, uint32_t received, uint32_t lost)
 	p.u.status.total = 3;
 	p.u.status.received = received;
 	p.u.status.lost = lost;
+	return p;
+}
+
+/* Receiver rx lacks slices [first, first + count) of chunk c. */
+static struct mcast_packet
+nack_packet(uint64_t rx, uint32_t c, uint32_t first, uint32_t count)
+{
+	struct mcast_packet p = { .type = MCAST_NACK, .session = 1, .sender = rx };
+
+	p.u.nack.chunk = c;
+	p.u.nack.frame_len = frames[c];
+	p.u.nack.nranges = 1;
+	p.u.nack.range[0] = (struct mcast_range){ first, count };
 	return p;
 }
 
@@ -158,10 +188,9 @@ test_repair_inside_pass(void **state)
 			now = a.at_us;
 			continue;
 		}
-		if (a.kind != MCAST_ACT_DATA)
+		if (a.kind != MCAST_ACT_DATA && a.kind != MCAST_ACT_PARITY)
 			break;
-		used += (size_t)snprintf(got + used, sizeof got - used, "%s%u:%u+%u",
-		    used ? " " : "", a.chunk, a.offset, a.len);
+		used += action_text(&a, got, sizeof got, used);
 	}
 	assert_string_equal(got, "0:1400+1400 2:0+10");
 	assert_int_equal(a.kind, MCAST_ACT_END);
@@ -303,6 +332,133 @@ test_end(void **state)
 	mcast_engine_free(&e);
 }
 
+/* FEC 2,1: parity after every second slice and after each frame's last
+ * (a short group), over the group's coding length; counted and charged. */
+static void
+test_fec_first_pass(void **state)
+{
+	struct mcast_engine e;
+	struct mcast_action end;
+	uint64_t now = 1000;
+	char got[512];
+
+	(void)state;
+	init_fec(&e, FAST, now, 2, 1);
+	mcast_engine_add_receiver(&e, 7, now);
+	run_pass(&e, &now, got, sizeof got, &end);
+	assert_string_equal(got, "0:0+1400 0:1400+1400 P0/0.0+1400 0:2800+200 P0/1.0+200 "
+	    "1:0+1400 P1/0.0+1400 2:0+10 P2/0.0+10");
+	assert_int_equal(end.kind, MCAST_ACT_END);
+	assert_int_equal(e.parity_sent, 4);
+	assert_int_equal(e.bytes_sent, 3000 + 1400 + 10 + 1400 + 200 + 1400 + 10);
+	mcast_engine_free(&e);
+}
+
+/* A larger frame: 10 slices in groups of 4, 4 and 2, each followed by its
+ * 2 parity pieces; counts per kind. */
+static void
+test_fec_counts(void **state)
+{
+	static const uint32_t big[1] = { 9 * 1400 + 1 };
+	struct mcast_engine_config c = { .nchunks = 1, .frame_len = big, .slice = SLICE,
+		.rate_max = FAST, .rate_min = 1, .receiver_timeout_us = 10000000,
+		.idle_end_us = 3000000, .burst = 4, .fec_k = 4, .fec_m = 2 };
+	struct mcast_engine e;
+	struct mcast_action a;
+	uint64_t now = 1000;
+	char kinds[64] = "";
+	size_t n = 0;
+
+	(void)state;
+	assert_int_equal(mcast_engine_init(&e, &c, now), 0);
+	mcast_engine_add_receiver(&e, 7, now);
+	for (int i = 0; i < 1000 && n < sizeof kinds - 1; i++) {
+		mcast_engine_next(&e, now, &a);
+		if (a.kind == MCAST_ACT_WAIT)
+			now = a.at_us;
+		else if (a.kind == MCAST_ACT_DATA || a.kind == MCAST_ACT_PARITY)
+			kinds[n++] = a.kind == MCAST_ACT_DATA ? 'd' : 'p';
+		else
+			break;
+	}
+	assert_string_equal(kinds, "ddddppddddppddpp");
+	assert_int_equal(e.parity_sent, 6);
+	assert_int_equal(a.kind, MCAST_ACT_END);
+	mcast_engine_free(&e);
+}
+
+/* Parity costs rate like data: at 1400 bytes a second, bursts of 4, FEC
+ * 1,1 sends data, parity, data, parity, then waits the 4 s they cost. */
+static void
+test_fec_pacing(void **state)
+{
+	struct mcast_engine e;
+	struct mcast_action a;
+	uint64_t now = 100 * 1000000ull;
+	char got[256] = "";
+	size_t used = 0;
+
+	(void)state;
+	init_fec(&e, 1400, now, 1, 1);
+	for (int i = 0; i < 10; i++) {
+		mcast_engine_next(&e, now, &a);
+		if (a.kind != MCAST_ACT_DATA && a.kind != MCAST_ACT_PARITY)
+			break;
+		used += action_text(&a, got, sizeof got, used);
+	}
+	assert_string_equal(got, "0:0+1400 P0/0.0+1400 0:1400+1400 P0/1.0+1400");
+	assert_int_equal(a.kind, MCAST_ACT_WAIT);
+	assert_true(a.at_us == now + 1000000);  /* the burst of 4, then the rate */
+	mcast_engine_free(&e);
+}
+
+/* Repairs stay plain data: NACKed slices inside the pass and a repair
+ * pass of single slices carry no parity; a chunk asked whole does. */
+static void
+test_fec_repairs_plain(void **state)
+{
+	struct mcast_engine e;
+	struct mcast_action end;
+	struct mcast_packet nack = nack_packet(7, 0, 0, 2);
+	struct mcast_packet st = status(7, MCAST_RECEIVING, 5, 0);
+	uint64_t now = 1000;
+	char got[512];
+
+	(void)state;
+	init_fec(&e, FAST, now, 2, 1);
+	mcast_engine_add_receiver(&e, 7, now);
+	run_pass(&e, &now, got, sizeof got, &end);
+	assert_int_equal(mcast_engine_nack(&e, &nack, now), 0);
+	st.u.status.nranges = 1;
+	st.u.status.range[0] = (struct mcast_range){ 1, 1 };
+	assert_int_equal(mcast_engine_status(&e, &st, now), 0);
+	run_pass(&e, &now, got, sizeof got, &end);      /* announces pass 2 */
+	run_pass(&e, &now, got, sizeof got, &end);
+	assert_string_equal(got, "0:0+1400 0:1400+1400 1:0+1400 P1/0.0+1400");
+	mcast_engine_free(&e);
+}
+
+/* Without FEC no PARITY action ever comes. */
+static void
+test_fec_off(void **state)
+{
+	struct mcast_engine e;
+	struct mcast_action a;
+	uint64_t now = 1000;
+
+	(void)state;
+	init(&e, FAST, now);
+	mcast_engine_add_receiver(&e, 7, now);
+	for (int i = 0; i < 100; i++) {
+		mcast_engine_next(&e, now, &a);
+		assert_true(a.kind != MCAST_ACT_PARITY);
+		if (a.kind == MCAST_ACT_WAIT)
+			now = a.at_us;
+	}
+	assert_int_equal(e.parity_sent, 0);
+	mcast_engine_free(&e);
+}
+
 static void
 test_bad_config(void **state)
 {
@@ -318,6 +474,19 @@ test_bad_config(void **state)
 	c.rate_min = 1;
 	c.nchunks = 0;
 	assert_int_equal(mcast_engine_init(&e, &c, 0), -EINVAL);
+	c.nchunks = 3;
+	c.fec_k = 4;
+	c.fec_m = 5;                            /* m > k */
+	assert_int_equal(mcast_engine_init(&e, &c, 0), -EINVAL);
+	c.fec_m = 0;                            /* one of them 0 */
+	assert_int_equal(mcast_engine_init(&e, &c, 0), -EINVAL);
+	c.fec_k = 200;
+	c.fec_m = 100;                          /* k + m > 255 */
+	assert_int_equal(mcast_engine_init(&e, &c, 0), -EINVAL);
+	c.fec_k = 4;
+	c.fec_m = 2;
+	assert_int_equal(mcast_engine_init(&e, &c, 0), 0);
+	mcast_engine_free(&e);
 }
 
 int
@@ -331,6 +500,11 @@ main(void)
 		cmocka_unit_test(test_pacing),
 		cmocka_unit_test(test_congestion_rule),
 		cmocka_unit_test(test_end),
+		cmocka_unit_test(test_fec_first_pass),
+		cmocka_unit_test(test_fec_counts),
+		cmocka_unit_test(test_fec_pacing),
+		cmocka_unit_test(test_fec_repairs_plain),
+		cmocka_unit_test(test_fec_off),
 		cmocka_unit_test(test_bad_config),
 	};
 
