@@ -264,9 +264,10 @@ chunk_done(struct rx *x, uint32_t c)
 }
 
 /* A DATA or PARITY of this image's stream arrived: the pass and the
- * highest chunk heard. */
+ * highest chunk heard (a repair, sent out of the pass's order, does not
+ * say how far the pass has come). */
 static void
-note_stream(struct rx *x, uint16_t pass, uint32_t c, uint64_t now)
+note_stream(struct rx *x, uint16_t pass, uint32_t c, bool repair, uint64_t now)
 {
 	x->last_data_us = now;
 	x->received++;
@@ -276,7 +277,7 @@ note_stream(struct rx *x, uint16_t pass, uint32_t c, uint64_t now)
 		x->seen = 0;
 		x->pass_ended = false;
 	}
-	if (c > x->seen)
+	if (c > x->seen && !repair)
 		x->seen = c;
 }
 
@@ -311,7 +312,7 @@ on_data(struct rx *x, const struct mcast_packet *p, uint64_t now)
 	    p->u.data.offset % x->mc->slice != 0 ||
 	    p->u.data.len != MIN(x->mc->slice, p->u.data.frame_len - p->u.data.offset))
 		return;                 /* not this image's stream */
-	note_stream(x, p->u.data.pass, c, now);
+	note_stream(x, p->u.data.pass, c, (p->u.data.flags & MCAST_DATA_REPAIR) != 0, now);
 	if (chunk_done(x, c) || (s = slot_for(x, c, p->u.data.frame_len)) == NULL)
 		return;
 	n = mcast_assembly_data(&s->a, x->fec.k != 0 ? &x->fec : NULL, p->u.data.offset,
@@ -335,7 +336,7 @@ on_parity(struct rx *x, const struct mcast_packet *p, uint64_t now)
 	    c >= x->m->nchunks || x->mc->chunks != x->m->nchunks ||
 	    p->u.parity.frame_len != x->mc->frames[c])
 		return;                 /* not this image's stream */
-	note_stream(x, p->u.parity.pass, c, now);
+	note_stream(x, p->u.parity.pass, c, false, now);
 	if (chunk_done(x, c) || (s = slot_for(x, c, p->u.parity.frame_len)) == NULL)
 		return;
 	n = mcast_assembly_parity(&s->a, &x->fec, p->u.parity.group, p->u.parity.index,

@@ -32,7 +32,8 @@ parse_data(struct cursor *c, struct mcast_packet *p)
 
 	if (!cursor_u32(c, &p->u.data.chunk) || !cursor_u32(c, &p->u.data.frame_len) ||
 	    !cursor_u32(c, &p->u.data.offset) || !cursor_u16(c, &p->u.data.pass) ||
-	    !cursor_u32(c, &p->u.data.total))
+	    !cursor_u32(c, &p->u.data.total) || !cursor_u8(c, &p->u.data.flags) ||
+	    (p->u.data.flags & ~MCAST_DATA_REPAIR) != 0)
 		return -EINVAL;
 	/* the payload, within a datagram mcast_build would make */
 	if (c->left == 0 || c->left > MCAST_PACKET_MAX - MCAST_HEADER_LEN - MCAST_DATA_FIXED)
@@ -177,6 +178,7 @@ build_body(struct writer *w, const struct mcast_packet *p)
 		writer_u32(w, p->u.data.offset);
 		writer_u16(w, p->u.data.pass);
 		writer_u32(w, p->u.data.total);
+		writer_u8(w, p->u.data.flags);
 		writer_bytes(w, p->u.data.payload, p->u.data.len);
 		return true;
 	case MCAST_STATUS:

@@ -9,7 +9,9 @@
  *   8  8  session id (random, from the server; receivers drop other ids)
  *  16  8  sender: 0 for the server; a receiver's id (from the server)
  * DATA (server -> group): chunk u32, frame_len u32, offset u32, pass u16,
- *   total_chunks u32, then the payload: bytes [offset, offset+len) of the
+ *   total_chunks u32, flags u8 (REPAIR: a NACKed slice sent out of the
+ *   pass's order, which says nothing of how far the pass has come; other
+ *   bits must be 0), then the payload: bytes [offset, offset+len) of the
  *   chunk's zstd frame.  A receiver checks chunk < total it knows,
  *   frame_len against the chunk's limits and offset + len <= frame_len,
  *   and only ever writes a chunk after its SHA-256 matched the manifest.
@@ -41,7 +43,8 @@
 #define MCAST_MAGIC "PXMC"
 #define MCAST_VERSION 1
 #define MCAST_HEADER_LEN 24
-#define MCAST_DATA_FIXED 18             /* DATA fields before the payload */
+#define MCAST_DATA_FIXED 19             /* DATA fields before the payload */
+#define MCAST_DATA_REPAIR 0x01          /* DATA flags */
 #define MCAST_PARITY_FIXED 23           /* PARITY fields before the payload */
 #define MCAST_PACKET_MAX 9000           /* jumbo frames at most */
 #define MCAST_RANGES_MAX 128            /* ranges in one STATUS */
@@ -78,6 +81,7 @@ struct mcast_packet {
 		struct {
 			uint32_t chunk, frame_len, offset, total;
 			uint16_t pass;
+			uint8_t flags;              /* MCAST_DATA_REPAIR */
 			const uint8_t *payload;     /* points into the buffer */
 			uint16_t len;
 		} data;

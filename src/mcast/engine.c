@@ -500,8 +500,10 @@ next_repair(struct mcast_engine *e, uint64_t now_us, struct mcast_action *a)
 		e->repairing = false;
 		return false;
 	}
-	if (emit_slice(e, now_us, c, e->r_offset, a))
+	if (emit_slice(e, now_us, c, e->r_offset, a)) {
 		e->r_offset += a->len;
+		a->repair = true;
+	}
 	return true;
 }
 

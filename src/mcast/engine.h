@@ -67,6 +67,7 @@ struct mcast_action {
 	uint32_t group;                 /* PARITY: group of fec_k slices */
 	unsigned index;                 /* PARITY: piece, < fec_m */
 	uint16_t pass;
+	bool repair;                    /* DATA: a NACKed slice, out of the pass's order */
 	bool final;                     /* END */
 	uint32_t next;                  /* END: chunks of the next pass */
 };

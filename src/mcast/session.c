@@ -489,6 +489,7 @@ step(struct mcast_session *s, struct frame_cache *fc, struct batch *b)
 		p.u.data.offset = a.offset;
 		p.u.data.total = s->nchunks;
 		p.u.data.pass = a.pass;
+		p.u.data.flags = a.repair ? MCAST_DATA_REPAIR : 0;
 		p.u.data.payload = frame + a.offset;
 		p.u.data.len = (uint16_t)a.len;
 		return batch_add(s, b, &p);

@@ -27,7 +27,7 @@
 enum {
 	AT_VERSION = 4, AT_TYPE = 5, AT_BODY = 6,
 	AT_CHUNK = 24, AT_FRAME = 28, AT_OFFSET = 32, AT_PASS = 36, AT_TOTAL = 38,
-	AT_PAYLOAD = 42,
+	AT_FLAGS = 42, AT_PAYLOAD = 43,
 	AT_S_DONE = 24, AT_S_TOTAL = 28, AT_S_STATE = 40, AT_S_NRANGES = 45,
 	AT_S_RANGE = 47,                /* + 8 i: first, + 8 i + 4: count */
 	AT_E_PASS = 24, AT_E_FINAL = 26, AT_E_NEXT = 27,
@@ -77,6 +77,7 @@ layout(const struct mcast_packet *p, uint8_t *out)
 		put32(out + AT_OFFSET, p->u.data.offset);
 		put16(out + AT_PASS, p->u.data.pass);
 		put32(out + AT_TOTAL, p->u.data.total);
+		out[AT_FLAGS] = p->u.data.flags;
 		memcpy(out + AT_PAYLOAD, p->u.data.payload, p->u.data.len);
 		n = AT_PAYLOAD + p->u.data.len;
 		break;
@@ -159,6 +160,7 @@ assert_packet_equal(const struct mcast_packet *a, const struct mcast_packet *b)
 		assert_int_equal(a->u.data.offset, b->u.data.offset);
 		assert_int_equal(a->u.data.pass, b->u.data.pass);
 		assert_int_equal(a->u.data.total, b->u.data.total);
+		assert_int_equal(a->u.data.flags, b->u.data.flags);
 		assert_int_equal(a->u.data.len, b->u.data.len);
 		assert_memory_equal(a->u.data.payload, b->u.data.payload, a->u.data.len);
 		break;
@@ -269,6 +271,8 @@ test_data_roundtrip(void **state)
 	roundtrip("DATA payload in the middle of the frame", &p);
 	p = data_packet(9, 10, 1000, 900, 100);
 	roundtrip("DATA payload at the end of the frame", &p);
+	p.u.data.flags = MCAST_DATA_REPAIR;
+	roundtrip("DATA flagged as a repair", &p);
 	p = data_packet(MCAST_CHUNKS_MAX - 1, MCAST_CHUNKS_MAX, MCAST_FRAME_MAX,
 	    MCAST_FRAME_MAX - PAYLOAD_MAX, PAYLOAD_MAX);
 	p.u.data.pass = 0xffff;
@@ -479,6 +483,8 @@ static const struct bad_case bad_cases[] = {
 	{ "STATUS body typed END", BASE_STATUS, { { AT_TYPE, 1, MCAST_END } } },
 	/* DATA */
 	{ "DATA chunk == total", BASE_DATA, { { AT_CHUNK, 4, 10 } } },
+	{ "DATA unknown flag", BASE_DATA, { { AT_FLAGS, 1, 0x02 } } },
+	{ "DATA every flag", BASE_DATA, { { AT_FLAGS, 1, 0xff } } },
 	{ "DATA chunk > total", BASE_DATA, { { AT_CHUNK, 4, 0xffffffff } } },
 	{ "DATA total 0", BASE_DATA, { { AT_CHUNK, 4, 0 }, { AT_TOTAL, 4, 0 } } },
 	{ "DATA total MCAST_CHUNKS_MAX + 1", BASE_DATA,

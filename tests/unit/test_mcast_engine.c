@@ -44,8 +44,8 @@ action_text(const struct mcast_action *a, char *out, size_t size, size_t used)
 	if (a->kind == MCAST_ACT_PARITY)
 		return (size_t)snprintf(out + used, size - used, "%sP%u/%u.%u+%u", used ? " " : "",
 		    a->chunk, a->group, a->index, a->len);
-	return (size_t)snprintf(out + used, size - used, "%s%u:%u+%u", used ? " " : "",
-	    a->chunk, a->offset, a->len);
+	return (size_t)snprintf(out + used, size - used, "%s%s%u:%u+%u", used ? " " : "",
+	    a->repair ? "r" : "", a->chunk, a->offset, a->len);
 }
 
 /* Run until the next END, collecting DATA and PARITY as text. */
@@ -146,7 +146,7 @@ test_repairs(void **state)
 	assert_int_equal(end.next, 2);
 	/* pass 2: the one slice of chunk 0, and chunk 2 whole */
 	run_pass(&e, &now, got, sizeof got, &end);
-	assert_string_equal(got, "0:1400+1400 2:0+10");
+	assert_string_equal(got, "0:1400+1400 2:0+10");       /* pass 2: not repairs */
 	/* a NACK with the wrong frame size, or from a stranger */
 	nack.u.nack.frame_len = 2999;
 	assert_int_equal(mcast_engine_nack(&e, &nack, now), -EINVAL);
@@ -192,7 +192,7 @@ test_repair_inside_pass(void **state)
 			break;
 		used += action_text(&a, got, sizeof got, used);
 	}
-	assert_string_equal(got, "0:1400+1400 2:0+10");
+	assert_string_equal(got, "r0:1400+1400 2:0+10");      /* the repair, flagged */
 	assert_int_equal(a.kind, MCAST_ACT_END);
 	assert_int_equal(a.pass, 1);
 	assert_int_equal(e.nneeded, 0);         /* nothing left for a pass 2 */
