@@ -101,6 +101,7 @@ check_equal(const struct mcast_packet *a, const struct mcast_packet *b)
 		assert(a->u.status.lost == b->u.status.lost);
 		assert(a->u.status.state == b->u.status.state);
 		assert(a->u.status.seen == b->u.status.seen);
+		assert(a->u.status.backlog == b->u.status.backlog);
 		assert(a->u.status.nranges == b->u.status.nranges);
 		for (uint16_t i = 0; i < a->u.status.nranges; i++) {
 			assert(a->u.status.range[i].first == b->u.status.range[i].first);

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/sock_diag.h>
 #include <netinet/udp.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -440,6 +441,19 @@ send_nacks(struct rx *x)
 	free(p);
 }
 
+/* KiB waiting in the socket: the receiver is falling behind the sender. */
+static uint32_t
+backlog_kib(int fd)
+{
+	uint32_t mem[SK_MEMINFO_VARS];
+	socklen_t len = sizeof mem;
+
+	if (getsockopt(fd, SOL_SOCKET, SO_MEMINFO, mem, &len) < 0 ||
+	    len < sizeof mem[0] * (SK_MEMINFO_RMEM_ALLOC + 1))
+		return 0;
+	return mem[SK_MEMINFO_RMEM_ALLOC] / 1024;
+}
+
 static void
 send_status(struct rx *x, enum mcast_rstate state)
 {
@@ -457,6 +471,7 @@ send_status(struct rx *x, enum mcast_rstate state)
 	p->u.status.seen = x->seen;
 	p->u.status.received = x->received;
 	p->u.status.lost = x->lost;
+	p->u.status.backlog = backlog_kib(x->fd);
 	if (state == MCAST_RECEIVING)
 		p->u.status.done = needed_ranges(x, p);
 	else

@@ -248,7 +248,7 @@ agent_task(struct mgmt *m, struct store *st, const struct mgmt_request *rq,
 	else
 		json_decref(man);
 	if (o != NULL && t->type == TASK_DEPLOY && t->mcast[0] != '\0') {
-		json_t *mc = mgmt_mcast_join(m, rq, t->mcast);
+		json_t *mc = mgmt_mcast_join(m, rq, t->mcast, t->id);
 		if (mc != NULL)
 			json_object_set_new(o, "multicast", mc);
 		else

@@ -114,6 +114,7 @@ create_session(struct mgmt *m, const struct create_args *a, char *err, size_t er
 		.rate_min = (uint64_t)m->cfg.mcast_min_rate_mbit * 125000u,
 		.min_receivers = a->min_receivers > 0 ? (unsigned)a->min_receivers :
 		    (unsigned)a->targets.n,
+		.hosts = (unsigned)a->targets.n,
 		.start_after_s = a->start_after >= 0 ? (unsigned)a->start_after :
 		    m->cfg.mcast_start_after,
 		.fec_k = a->fec_k, .fec_m = a->fec_m,
@@ -291,7 +292,8 @@ mgmt_mcast(struct mgmt *m, struct store *st, const struct mgmt_request *rq, cons
 }
 
 json_t *
-mgmt_mcast_join(struct mgmt *m, const struct mgmt_request *rq, const char *name)
+mgmt_mcast_join(struct mgmt *m, const struct mgmt_request *rq, const char *name,
+    int64_t task)
 {
 	struct mcast_session_info *in;
 	struct mcast_session *s;
@@ -303,7 +305,7 @@ mgmt_mcast_join(struct mgmt *m, const struct mgmt_request *rq, const char *name)
 		return NULL;
 	pthread_mutex_lock(&m->mcast_lock);
 	s = find(m, name, NULL);
-	id = s != NULL ? mcast_session_join(s, rq->local4) : 0;
+	id = s != NULL ? mcast_session_join(s, rq->local4, (uint64_t)task) : 0;
 	if (id != 0) {
 		const struct mcast_session_config *c = mcast_session_config(s);
 		mcast_session_info(s, in);

@@ -79,7 +79,8 @@ void mgmt_mcast(struct mgmt *m, struct store *st, const struct mgmt_request *rq,
     const char *rest, struct mgmt_response *rs);
 /* The multicast part of a deploy task's answer (NULL: unicast), after
  * joining the task's session. */
-json_t *mgmt_mcast_join(struct mgmt *m, const struct mgmt_request *rq, const char *name);
+json_t *mgmt_mcast_join(struct mgmt *m, const struct mgmt_request *rq, const char *name,
+    int64_t task);
 void mgmt_mcast_close(struct mgmt *m);
 
 /* agent.c */

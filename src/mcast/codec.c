@@ -57,7 +57,7 @@ parse_status(struct cursor *c, struct mcast_packet *p)
 	if (!cursor_u32(c, &p->u.status.done) || !cursor_u32(c, &p->u.status.total) ||
 	    !cursor_u32(c, &p->u.status.received) || !cursor_u32(c, &p->u.status.lost) ||
 	    !cursor_u8(c, &state) || !cursor_u32(c, &p->u.status.seen) ||
-	    !cursor_u16(c, &p->u.status.nranges))
+	    !cursor_u32(c, &p->u.status.backlog) || !cursor_u16(c, &p->u.status.nranges))
 		return -EINVAL;
 	if (state > MCAST_LEAVING || p->u.status.nranges > MCAST_RANGES_MAX ||
 	    p->u.status.total > MCAST_CHUNKS_MAX || p->u.status.done > p->u.status.total)
@@ -190,6 +190,7 @@ build_body(struct writer *w, const struct mcast_packet *p)
 		writer_u32(w, p->u.status.lost);
 		writer_u8(w, (uint8_t)p->u.status.state);
 		writer_u32(w, p->u.status.seen);
+		writer_u32(w, p->u.status.backlog);
 		writer_u16(w, p->u.status.nranges);
 		for (uint16_t i = 0; i < p->u.status.nranges; i++) {
 			writer_u32(w, p->u.status.range[i].first);

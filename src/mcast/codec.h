@@ -17,7 +17,8 @@
  *   and only ever writes a chunk after its SHA-256 matched the manifest.
  * STATUS (receiver -> server, unicast): done u32, total u32, received u32
  *   and lost u32 packets since its last status, state u8 (RECEIVING,
- *   COMPLETE, LEAVING), seen u32 (highest chunk heard in this pass), nranges
+ *   COMPLETE, LEAVING), seen u32 (highest chunk heard in this pass),
+ *   backlog u32 (KiB waiting in its socket: it is falling behind), nranges
  *   u16, then nranges x (first u32, count u32): chunks it still needs.
  * END (server -> group): pass u16, final u8 (1: the session is over, fetch
  *   what is missing over HTTP), next u32 (chunks the next pass will carry).
@@ -87,6 +88,7 @@ struct mcast_packet {
 		} data;
 		struct {
 			uint32_t done, total, received, lost, seen;
+			uint32_t backlog;           /* KiB queued at the receiver */
 			enum mcast_rstate state;
 			uint16_t nranges;
 			struct mcast_range range[MCAST_RANGES_MAX];

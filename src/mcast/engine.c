@@ -8,6 +8,8 @@
 #include "core/util.h"
 
 #define LOSS_CUT_PERMILLE 20            /* 2% */
+#define BACKLOG_HIGH_KIB 8192           /* a receiver this far behind is struggling */
+#define SLOW_STEP_US 200000             /* slow start: double at most this often */
 #define RATE_STEP_US 1000000            /* raise at most once a second */
 #define CUT_STEP_US 200000              /* cut at most every 200 ms */
 #define END_EVERY_US 500000             /* END repeated while waiting */
@@ -42,6 +44,10 @@ mcast_engine_init(struct mcast_engine *e, const struct mcast_engine_config *cfg,
 	e->nqueue = cfg->nchunks;
 	e->pass = 1;
 	e->rate = cfg->rate_max;
+	if (cfg->rate_start > 0 && cfg->rate_start < cfg->rate_max) {
+		e->rate = MAX(cfg->rate_start, cfg->rate_min);
+		e->slow_start = true;
+	}
 	e->next_us = now_us;            /* emit_slice allows the first burst */
 	e->last_need_us = now_us;
 	e->last_raise_us = now_us;
@@ -154,40 +160,93 @@ note_needs(struct mcast_engine *e, const struct mcast_packet *p, uint64_t now_us
 		e->last_need_us = now_us;
 }
 
-/* Congestion: most receivers still in the session (or the only one)
- * lost more than LOSS_CUT_PERMILLE in their last report. */
+static bool
+taking_part(const struct mcast_receiver_info *rx)
+{
+	return !rx->gone && rx->state == MCAST_RECEIVING;
+}
+
+/* Losing packets, or falling behind: its socket holds a backlog (the
+ * early sign: loss comes only once the backlog overflows). */
+static bool
+struggling(const struct mcast_receiver_info *rx)
+{
+	return rx->loss_permille > LOSS_CUT_PERMILLE || rx->backlog_kib > BACKLOG_HIGH_KIB;
+}
+
+/* Congestion: most receivers still in the session (or the only one) are
+ * struggling. */
 static bool
 congested(const struct mcast_engine *e)
 {
-	size_t active = 0, lossy = 0;
+	size_t active = 0, bad = 0;
 
 	for (size_t i = 0; i < e->nrx; i++) {
-		if (e->rx[i].gone || e->rx[i].state != MCAST_RECEIVING)
+		if (!taking_part(&e->rx[i]))
 			continue;
 		active++;
-		if (e->rx[i].loss_permille > LOSS_CUT_PERMILLE)
-			lossy++;
+		if (struggling(&e->rx[i]))
+			bad++;
 	}
-	return lossy > 0 && 2 * lossy > active;
+	return bad > 0 && 2 * bad > active;
 }
 
-/* Cut fast on congestion, raise slowly, never below the floor. */
+static int
+u64_cmp(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The median of what the struggling receivers took per second in their
+ * last report: what the room can take now.  0 when unknown. */
+static uint64_t
+room_rate(const struct mcast_engine *e)
+{
+	uint64_t r[MCAST_RECEIVERS_MAX];
+	size_t n = 0;
+
+	for (size_t i = 0; i < e->nrx; i++)
+		if (taking_part(&e->rx[i]) && struggling(&e->rx[i]) && e->rx[i].delivered > 0)
+			r[n++] = e->rx[i].delivered;
+	if (n == 0)
+		return 0;
+	qsort(r, n, sizeof r[0], u64_cmp);
+	return r[n / 2];
+}
+
+/* Congestion: cut by a fifth, or at once to a little below what the room
+ * takes when that is lower; never below the floor.  Slow start ends. */
+static void
+cut_rate(struct mcast_engine *e, uint64_t now_us)
+{
+	uint64_t rate = e->rate * 4 / 5, room = room_rate(e) * 9 / 10;
+
+	if (room > 0 && room < rate)
+		rate = room;
+	e->rate = rate < e->cfg.rate_min ? e->cfg.rate_min : rate;
+	e->slow_start = false;
+	e->last_cut_us = now_us;
+	e->last_raise_us = now_us;
+}
+
+/* A receiver's report: its loss, backlog and the rate it took since its
+ * previous report (prev_us); cut on congestion, at most every CUT_STEP_US. */
 static void
 adapt_rate(struct mcast_engine *e, struct mcast_receiver_info *rx,
-    const struct mcast_packet *p, uint64_t now_us)
+    const struct mcast_packet *p, uint64_t prev_us, uint64_t now_us)
 {
 	uint64_t got = (uint64_t)p->u.status.received + p->u.status.lost;
 
 	rx->loss_permille = got ? (uint32_t)((uint64_t)p->u.status.lost * 1000 / got) : 0;
-	if (congested(e) && now_us - e->last_cut_us >= CUT_STEP_US) {
-		e->rate = e->rate * 4 / 5;
-		if (e->rate < e->cfg.rate_min)
-			e->rate = e->cfg.rate_min;
-		e->last_cut_us = now_us;
-		e->last_raise_us = now_us;
-	} else if (congested(e)) {
+	rx->backlog_kib = p->u.status.backlog;
+	rx->delivered = now_us > prev_us ? (uint64_t)p->u.status.received * e->cfg.slice *
+	    1000000 / (now_us - prev_us) : 0;
+	if (congested(e) && now_us - e->last_cut_us >= CUT_STEP_US)
+		cut_rate(e, now_us);
+	else if (congested(e))
 		e->last_raise_us = now_us;      /* not clean: no raise yet */
-	}
 }
 
 int
@@ -195,8 +254,11 @@ mcast_engine_status(struct mcast_engine *e, const struct mcast_packet *p, uint64
 {
 	struct mcast_receiver_info *rx;
 
+	uint64_t prev_us;
+
 	if (p->type != MCAST_STATUS || (rx = find_rx(e, p->sender)) == NULL)
 		return -ENOENT;
+	prev_us = rx->last_us;
 	rx->last_us = now_us;
 	rx->gone = false;
 	rx->done = p->u.status.done;
@@ -204,7 +266,7 @@ mcast_engine_status(struct mcast_engine *e, const struct mcast_packet *p, uint64
 	if (rx->state != MCAST_RECEIVING)
 		return 0;
 	note_needs(e, p, now_us);
-	adapt_rate(e, rx, p, now_us);
+	adapt_rate(e, rx, p, prev_us, now_us);
 	return 0;
 }
 
@@ -247,15 +309,32 @@ expire_receivers(struct mcast_engine *e, uint64_t now_us)
 			e->rx[i].gone = true;
 }
 
+/* Every receiver taking part has reported since the last raise (or there
+ * are none yet): a raise is based on news, not on old reports. */
+static bool
+heard_since_raise(const struct mcast_engine *e)
+{
+	for (size_t i = 0; i < e->nrx; i++)
+		if (taking_part(&e->rx[i]) && e->rx[i].last_us <= e->last_raise_us)
+			return false;
+	return true;
+}
+
+/* Slow start doubles the rate every SLOW_STEP_US while the room keeps up;
+ * after the first congestion a clean second raises it by a tenth. */
 static void
 maybe_raise(struct mcast_engine *e, uint64_t now_us)
 {
-	if (now_us - e->last_raise_us < RATE_STEP_US)
+	uint64_t step = e->slow_start ? SLOW_STEP_US : RATE_STEP_US;
+
+	if (now_us - e->last_raise_us < step || !heard_since_raise(e) || congested(e))
 		return;
 	e->last_raise_us = now_us;
-	e->rate += e->rate / 10;
-	if (e->rate > e->cfg.rate_max)
+	e->rate += e->slow_start ? e->rate : e->rate / 10;
+	if (e->rate >= e->cfg.rate_max) {
 		e->rate = e->cfg.rate_max;
+		e->slow_start = false;
+	}
 }
 
 /* The needs collected become the next pass. */
@@ -286,9 +365,17 @@ finished(const struct mcast_engine *e, uint64_t now_us)
 
 	if (e->pass > e->cfg.max_passes)
 		return true;
+	if (now_us < e->hold_until_us)
+		return false;           /* machines of the session are still to come */
 	if (anyone && mcast_engine_active(e) == 0)
 		return true;
 	return now_us - e->last_need_us >= e->cfg.idle_end_us;
+}
+
+void
+mcast_engine_hold(struct mcast_engine *e, uint64_t until_us)
+{
+	e->hold_until_us = until_us;
 }
 
 static void

@@ -45,6 +45,7 @@ struct mcast_engine_config {
 	uint32_t slice;                 /* payload bytes per DATA */
 	uint64_t rate_max;              /* payload bytes per second */
 	uint64_t rate_min;
+	uint64_t rate_start;            /* 0: rate_max; else slow start from here */
 	uint64_t receiver_timeout_us;   /* a silent receiver is dropped */
 	uint64_t idle_end_us;           /* nobody needs anything: end */
 	unsigned max_passes;
@@ -79,6 +80,8 @@ struct mcast_receiver_info {
 	bool gone;                      /* timed out */
 	uint64_t last_us;
 	uint32_t loss_permille;         /* in its last report */
+	uint32_t backlog_kib;           /* queued in its socket at its last report */
+	uint64_t delivered;             /* bytes per second it took, last report */
 };
 
 struct mcast_engine {
@@ -99,6 +102,8 @@ struct mcast_engine {
 	uint64_t rate;
 	uint64_t next_us;               /* pacing: when the next slice is due */
 	bool paced;                     /* a slice has been sent */
+	bool slow_start;                /* doubling until the first congestion */
+	uint64_t hold_until_us;         /* machines still missing: no end before */
 	uint64_t last_need_us;          /* last time somebody needed something */
 	uint64_t last_raise_us, last_cut_us, last_end_us;
 	unsigned ends_final;            /* final ENDs sent */
@@ -129,6 +134,10 @@ int mcast_engine_nack(struct mcast_engine *e, const struct mcast_packet *p, uint
 /* What to do now.  After a DATA, PARITY or END action the caller sends
  * it; the engine has already accounted for it. */
 void mcast_engine_next(struct mcast_engine *e, uint64_t now_us, struct mcast_action *a);
+
+/* Machines of the session have not joined yet: do not end the session
+ * before until_us (0: nobody is missing). */
+void mcast_engine_hold(struct mcast_engine *e, uint64_t until_us);
 
 /* Receivers still taking part (not complete, not gone, not leaving). */
 size_t mcast_engine_active(const struct mcast_engine *e);

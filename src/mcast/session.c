@@ -53,6 +53,8 @@ struct mcast_session {
 	struct in_addr iface;           /* 0 until the first join */
 	uint64_t joined[JOINS_MAX];
 	size_t njoined, nadmitted;      /* admitted: handed to the engine */
+	uint64_t host[JOINS_MAX];       /* the machines that joined, each once */
+	size_t nhosts;
 	int64_t created, first_join, started, finished;
 	struct mcast_engine eng;        /* read under the lock for info */
 	bool eng_ready;
@@ -182,7 +184,7 @@ wait_start(struct mcast_session *s)
 	pthread_mutex_lock(&s->lock);
 	for (;;) {
 		int64_t now = wall_now();
-		bool enough = s->njoined >= MAX(s->cfg.min_receivers, 1u);
+		bool enough = s->nhosts >= MAX(s->cfg.min_receivers, 1u);
 		bool late = s->njoined > 0 && now >= s->first_join + (int64_t)s->cfg.start_after_s;
 		if (s->cancel)
 			break;
@@ -203,14 +205,28 @@ wait_start(struct mcast_session *s)
 	return go;
 }
 
-/* Hand the engine the receivers that joined since last time. */
+/* Hand the engine the receivers that joined since last time; while some
+ * of the session's machines have not joined, the engine may not end the
+ * session before start_after_s from its start (they are still booting:
+ * like WDS auto-cast, they join the running session). */
 static void
-admit_joined(struct mcast_session *s, uint64_t now)
+admit_joined(struct mcast_session *s, uint64_t now, uint64_t started_us)
 {
 	pthread_mutex_lock(&s->lock);
 	while (s->nadmitted < s->njoined)
 		(void)mcast_engine_add_receiver(&s->eng, s->joined[s->nadmitted++], now);
+	mcast_engine_hold(&s->eng, s->nhosts < s->cfg.hosts ?
+	    started_us + (uint64_t)s->cfg.start_after_s * 1000000 : 0);
 	pthread_mutex_unlock(&s->lock);
+}
+
+static bool
+host_known(const struct mcast_session *s, uint64_t host)
+{
+	for (size_t i = 0; i < s->nhosts; i++)
+		if (s->host[i] == host)
+			return true;
+	return false;
 }
 
 static void
@@ -522,6 +538,7 @@ run(struct mcast_session *s)
 {
 	struct frame_cache fc;
 	struct batch *b = calloc(1, sizeof *b);
+	uint64_t started_us = now_us();
 	unsigned n = 0;
 
 	if (frame_cache_init(s, &fc) < 0 || b == NULL) {
@@ -535,7 +552,7 @@ run(struct mcast_session *s)
 		(void)setsockopt(s->fd, IPPROTO_IP, IP_MULTICAST_IF, &s->iface, sizeof s->iface);
 	pthread_mutex_unlock(&s->lock);
 	while (!s->cancel) {
-		admit_joined(s, now_us());
+		admit_joined(s, now_us(), started_us);
 		if ((++n & 15) == 0 || b->n == 0)
 			read_status(s);
 		if (!step(s, &fc, b))
@@ -553,6 +570,7 @@ session_main(void *arg)
 	struct mcast_engine_config ec = {
 		.nchunks = s->nchunks, .frame_len = s->frame_len, .slice = s->cfg.slice,
 		.rate_max = s->cfg.rate_max, .rate_min = s->cfg.rate_min,
+		.rate_start = s->cfg.rate_max / 16,     /* slow start: the room is unknown */
 		.receiver_timeout_us = RECEIVER_TIMEOUT_US, .idle_end_us = IDLE_END_US,
 		.max_passes = 64, .burst = BURST, .fec_k = s->cfg.fec_k, .fec_m = s->cfg.fec_m,
 	};
@@ -632,7 +650,7 @@ mcast_session_create(struct mcast_session **out, const struct mcast_session_conf
 }
 
 uint64_t
-mcast_session_join(struct mcast_session *s, struct in_addr local)
+mcast_session_join(struct mcast_session *s, struct in_addr local, uint64_t host)
 {
 	uint64_t id = 0;
 
@@ -643,6 +661,8 @@ mcast_session_join(struct mcast_session *s, struct in_addr local)
 				break;
 		if (id != 0) {
 			s->joined[s->njoined++] = id;
+			if (!host_known(s, host) && s->nhosts < JOINS_MAX)
+				s->host[s->nhosts++] = host;
 			if (s->njoined == 1)
 				s->first_join = wall_now();
 			if (s->iface.s_addr == 0)

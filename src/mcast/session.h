@@ -35,7 +35,9 @@ struct mcast_session_config {
 	uint64_t rate_max, rate_min;    /* payload bytes per second */
 	uint32_t slice;
 	unsigned min_receivers;
-	unsigned start_after_s;         /* after the first join */
+	unsigned hosts;                 /* machines the session is for */
+	unsigned start_after_s;         /* after the first join; also how long a
+	                                 * started session waits for missing hosts */
 	unsigned fec_k, fec_m;          /* forward error correction; 0, 0: off */
 };
 
@@ -68,9 +70,11 @@ struct mcast_session;
 int mcast_session_create(struct mcast_session **out, const struct mcast_session_config *cfg,
     char *err, size_t errlen);
 /* A receiver joins (its agent fetched its task); local is the server's
- * address the agent reached (the interface to send on).  Returns its id
- * (never 0), or 0 when the session no longer takes receivers. */
-uint64_t mcast_session_join(struct mcast_session *s, struct in_addr local);
+ * address the agent reached (the interface to send on), host names the
+ * machine (its task: an agent started again joins again for the same
+ * host).  Returns its id (never 0), or 0 when the session no longer takes
+ * receivers. */
+uint64_t mcast_session_join(struct mcast_session *s, struct in_addr local, uint64_t host);
 void mcast_session_start_now(struct mcast_session *s);
 void mcast_session_cancel(struct mcast_session *s);
 /* Stop the thread and free.  NULL is allowed. */

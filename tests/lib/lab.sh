@@ -46,6 +46,8 @@ lab_cleanup() {
 	done
 	ip netns del "$LAB_SRV" 2>/dev/null
 	ip netns del "$LAB_CLI" 2>/dev/null
+	# LAB_SAVE=DIR keeps the lab's files (logs, disks) for a look afterwards
+	[ -n "${LAB_SAVE:-}" ] && rm -rf "$LAB_SAVE" && cp -a "$LAB_DIR" "$LAB_SAVE"
 	rm -rf "$LAB_DIR"
 }
 trap lab_cleanup EXIT

@@ -18,7 +18,7 @@
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 #define SESSION 0x0123456789abcdefull
 #define SENDER 0xfedcba9876543210ull
-#define STATUS_FIXED 23                 /* STATUS fields before the ranges */
+#define STATUS_FIXED 27                 /* STATUS fields before the ranges */
 #define END_BODY 7
 #define PAYLOAD_MAX (MCAST_PACKET_MAX - MCAST_HEADER_LEN - MCAST_DATA_FIXED)
 #define PARITY_PAYLOAD_MAX (MCAST_PACKET_MAX - MCAST_HEADER_LEN - MCAST_PARITY_FIXED)
@@ -28,8 +28,8 @@ enum {
 	AT_VERSION = 4, AT_TYPE = 5, AT_BODY = 6,
 	AT_CHUNK = 24, AT_FRAME = 28, AT_OFFSET = 32, AT_PASS = 36, AT_TOTAL = 38,
 	AT_FLAGS = 42, AT_PAYLOAD = 43,
-	AT_S_DONE = 24, AT_S_TOTAL = 28, AT_S_STATE = 40, AT_S_NRANGES = 45,
-	AT_S_RANGE = 47,                /* + 8 i: first, + 8 i + 4: count */
+	AT_S_DONE = 24, AT_S_TOTAL = 28, AT_S_STATE = 40, AT_S_BACKLOG = 45, AT_S_NRANGES = 49,
+	AT_S_RANGE = 51,               /* + 8 i: first, + 8 i + 4: count */
 	AT_E_PASS = 24, AT_E_FINAL = 26, AT_E_NEXT = 27,
 	AT_P_CHUNK = 24, AT_P_FRAME = 28, AT_P_GROUP = 32, AT_P_SLICE = 36, AT_P_K = 38,
 	AT_P_M = 39, AT_P_INDEX = 40, AT_P_PASS = 41, AT_P_TOTAL = 43, AT_P_PAYLOAD = 47,
@@ -88,6 +88,7 @@ layout(const struct mcast_packet *p, uint8_t *out)
 		put32(out + 36, p->u.status.lost);
 		out[40] = (uint8_t)p->u.status.state;
 		put32(out + 41, p->u.status.seen);
+		put32(out + AT_S_BACKLOG, p->u.status.backlog);
 		put16(out + AT_S_NRANGES, p->u.status.nranges);
 		for (size_t i = 0; i < p->u.status.nranges; i++) {
 			put32(out + AT_S_RANGE + 8 * i, p->u.status.range[i].first);
@@ -171,6 +172,7 @@ assert_packet_equal(const struct mcast_packet *a, const struct mcast_packet *b)
 		assert_int_equal(a->u.status.lost, b->u.status.lost);
 		assert_int_equal(a->u.status.state, b->u.status.state);
 		assert_int_equal(a->u.status.seen, b->u.status.seen);
+		assert_int_equal(a->u.status.backlog, b->u.status.backlog);
 		assert_int_equal(a->u.status.nranges, b->u.status.nranges);
 		for (size_t i = 0; i < a->u.status.nranges; i++) {
 			const struct mcast_range *ra = &a->u.status.range[i];
@@ -295,6 +297,7 @@ status_packet(enum mcast_rstate rstate, uint16_t nranges)
 	p.u.status.lost = 67;
 	p.u.status.state = rstate;
 	p.u.status.seen = 999;
+	p.u.status.backlog = 4096;
 	p.u.status.nranges = nranges;
 	for (uint16_t i = 0; i < nranges; i++) {
 		p.u.status.range[i].first = 7u * i;
@@ -326,6 +329,7 @@ test_status_roundtrip(void **state)
 	p.u.status.range[1] = (struct mcast_range){ MCAST_CHUNKS_MAX - 1, 1 };
 	p.u.status.range[2] = (struct mcast_range){ 1, MCAST_CHUNKS_MAX - 1 };
 	p.u.status.received = p.u.status.lost = p.u.status.seen = UINT32_MAX;
+	p.u.status.backlog = UINT32_MAX;
 	roundtrip("STATUS ranges up to MCAST_CHUNKS_MAX, done == total", &p);
 	p = status_packet(MCAST_RECEIVING, 0);
 	p.u.status.done = p.u.status.total = 0;

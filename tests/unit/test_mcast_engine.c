@@ -278,8 +278,9 @@ test_congestion_rule(void **state)
 {
 	struct mcast_engine e;
 	uint64_t now = 1000;
-	struct mcast_packet lossy = status(1, MCAST_RECEIVING, 900, 100);
-	struct mcast_packet clean = status(2, MCAST_RECEIVING, 1000, 0);
+	/* they took far more than FAST: a cut is by a fifth, not to their rate */
+	struct mcast_packet lossy = status(1, MCAST_RECEIVING, 900000, 100000);
+	struct mcast_packet clean = status(2, MCAST_RECEIVING, 1000000, 0);
 
 	(void)state;
 	init(&e, FAST, now);
@@ -298,6 +299,58 @@ test_congestion_rule(void **state)
 		mcast_engine_status(&e, &lossy, now);
 	}
 	assert_true(e.rate == FAST / 100);      /* never below the floor */
+	mcast_engine_free(&e);
+}
+
+/* Falling behind is congestion before any loss: a backlog in the
+ * receivers' sockets; the cut goes at once to what they take.  Slow start
+ * doubles while they keep up and ends at the first congestion. */
+static void
+test_rate_follows_room(void **state)
+{
+	struct mcast_engine_config c = {
+		.nchunks = 3, .frame_len = frames, .slice = SLICE, .rate_max = FAST,
+		.rate_min = FAST / 1000, .rate_start = FAST / 16,
+		.receiver_timeout_us = 10000000, .idle_end_us = 3000000, .max_passes = 8,
+		.burst = 4,
+	};
+	struct mcast_engine e;
+	struct mcast_action a;
+	uint64_t now = 100 * 1000000ull, rate;
+	/* 10000 slices in 0.2 s: 70 MB/s; 16 MiB queued */
+	struct mcast_packet behind = status(1, MCAST_RECEIVING, 10000, 0);
+
+	(void)state;
+	assert_int_equal(mcast_engine_init(&e, &c, now), 0);
+	assert_true(e.rate == FAST / 16 && e.slow_start);
+	for (uint64_t id = 1; id <= 2; id++)
+		mcast_engine_add_receiver(&e, id, now);
+	/* no news from the receivers: no raise */
+	now += 300000;
+	mcast_engine_next(&e, now, &a);
+	assert_true(e.rate == FAST / 16);
+	/* both report, clean: the rate doubles */
+	for (uint64_t id = 1; id <= 2; id++) {
+		struct mcast_packet ok = status(id, MCAST_RECEIVING, 10, 0);
+		mcast_engine_status(&e, &ok, now);
+	}
+	now += 10;
+	mcast_engine_next(&e, now, &a);
+	assert_true(e.rate == FAST / 8);
+	/* both fall behind, losing nothing yet: cut to 90% of what they take */
+	now += 200000;
+	behind.u.status.backlog = 16384;
+	mcast_engine_status(&e, &behind, now);
+	behind.sender = 2;
+	mcast_engine_status(&e, &behind, now);
+	rate = (uint64_t)10000 * SLICE * 1000000 / 200010 * 9 / 10;
+	assert_true(e.rate == rate);
+	assert_false(e.slow_start);
+	/* one of two behind is no congestion (its repairs and leaving serve it) */
+	behind.u.status.backlog = 0;
+	now += 300000;
+	mcast_engine_status(&e, &behind, now);
+	assert_true(e.rate == rate);
 	mcast_engine_free(&e);
 }
 
@@ -329,6 +382,39 @@ test_end(void **state)
 	assert_int_equal(finals, 3);
 	mcast_engine_next(&e, now + 1000000, &a);
 	assert_int_equal(a.kind, MCAST_ACT_DONE);
+	mcast_engine_free(&e);
+}
+
+/* Machines of the session that have not joined hold it open (END of the
+ * pass, again and again) until the hold ends, even when every receiver
+ * that did join is complete. */
+static void
+test_hold_for_missing(void **state)
+{
+	struct mcast_engine e;
+	struct mcast_action a, end;
+	struct mcast_packet done = status(7, MCAST_COMPLETE, 5, 0);
+	uint64_t now = 1000, hold;
+	char got[256];
+	int finals = 0;
+
+	(void)state;
+	init(&e, FAST, now);
+	mcast_engine_add_receiver(&e, 7, now);
+	run_pass(&e, &now, got, sizeof got, &end);
+	mcast_engine_status(&e, &done, now);
+	hold = now + 60 * 1000000ull;
+	mcast_engine_hold(&e, hold);
+	for (; now < hold - 100000; now += 100000) {
+		mcast_engine_next(&e, now, &a);
+		assert_true(a.kind == MCAST_ACT_WAIT || (a.kind == MCAST_ACT_END && !a.final));
+	}
+	for (int i = 0; i < 100 && finals < 3; i++) {
+		now += 100000;
+		mcast_engine_next(&e, now, &a);
+		finals += a.kind == MCAST_ACT_END && a.final;
+	}
+	assert_int_equal(finals, 3);            /* the hold is over: the end */
 	mcast_engine_free(&e);
 }
 
@@ -499,7 +585,9 @@ main(void)
 		cmocka_unit_test(test_not_yet_sent),
 		cmocka_unit_test(test_pacing),
 		cmocka_unit_test(test_congestion_rule),
+		cmocka_unit_test(test_rate_follows_room),
 		cmocka_unit_test(test_end),
+		cmocka_unit_test(test_hold_for_missing),
 		cmocka_unit_test(test_fec_first_pass),
 		cmocka_unit_test(test_fec_counts),
 		cmocka_unit_test(test_fec_pacing),
