@@ -9,8 +9,7 @@
 
 #define LOSS_CUT_PERMILLE 20            /* 2% */
 #define BACKLOG_HIGH_KIB 8192           /* a receiver this far behind is struggling */
-#define SLOW_STEP_US 200000             /* slow start: double at most this often */
-#define RATE_STEP_US 1000000            /* raise at most once a second */
+#define RATE_STEP_US 200000             /* raise at most this often */
 #define CUT_STEP_US 200000              /* cut at most every 200 ms */
 #define END_EVERY_US 500000             /* END repeated while waiting */
 #define FINAL_ENDS 3
@@ -166,12 +165,14 @@ taking_part(const struct mcast_receiver_info *rx)
 	return !rx->gone && rx->state == MCAST_RECEIVING;
 }
 
-/* Losing packets, or falling behind: its socket holds a backlog (the
- * early sign: loss comes only once the backlog overflows). */
+/* Losing packets, or falling behind: its socket holds a backlog that is
+ * still growing (the early sign: loss comes only once the backlog
+ * overflows; a backlog that shrinks is being worked off). */
 static bool
 struggling(const struct mcast_receiver_info *rx)
 {
-	return rx->loss_permille > LOSS_CUT_PERMILLE || rx->backlog_kib > BACKLOG_HIGH_KIB;
+	return rx->loss_permille > LOSS_CUT_PERMILLE ||
+	    (rx->backlog_kib > BACKLOG_HIGH_KIB && rx->backlog_kib > rx->backlog_prev_kib);
 }
 
 /* Congestion: most receivers still in the session (or the only one) are
@@ -240,6 +241,7 @@ adapt_rate(struct mcast_engine *e, struct mcast_receiver_info *rx,
 	uint64_t got = (uint64_t)p->u.status.received + p->u.status.lost;
 
 	rx->loss_permille = got ? (uint32_t)((uint64_t)p->u.status.lost * 1000 / got) : 0;
+	rx->backlog_prev_kib = rx->backlog_kib;
 	rx->backlog_kib = p->u.status.backlog;
 	rx->delivered = now_us > prev_us ? (uint64_t)p->u.status.received * e->cfg.slice *
 	    1000000 / (now_us - prev_us) : 0;
@@ -320,17 +322,15 @@ heard_since_raise(const struct mcast_engine *e)
 	return true;
 }
 
-/* Slow start doubles the rate every SLOW_STEP_US while the room keeps up;
- * after the first congestion a clean second raises it by a tenth. */
+/* Slow start doubles the rate every RATE_STEP_US while the room keeps up;
+ * after the first congestion each clean step raises it by a twentieth. */
 static void
 maybe_raise(struct mcast_engine *e, uint64_t now_us)
 {
-	uint64_t step = e->slow_start ? SLOW_STEP_US : RATE_STEP_US;
-
-	if (now_us - e->last_raise_us < step || !heard_since_raise(e) || congested(e))
+	if (now_us - e->last_raise_us < RATE_STEP_US || !heard_since_raise(e) || congested(e))
 		return;
 	e->last_raise_us = now_us;
-	e->rate += e->slow_start ? e->rate : e->rate / 10;
+	e->rate += e->slow_start ? e->rate : e->rate / 20;
 	if (e->rate >= e->cfg.rate_max) {
 		e->rate = e->cfg.rate_max;
 		e->slow_start = false;

@@ -81,6 +81,7 @@ struct mcast_receiver_info {
 	uint64_t last_us;
 	uint32_t loss_permille;         /* in its last report */
 	uint32_t backlog_kib;           /* queued in its socket at its last report */
+	uint32_t backlog_prev_kib;      /* ... and at the one before */
 	uint64_t delivered;             /* bytes per second it took, last report */
 };
 

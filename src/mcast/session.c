@@ -432,13 +432,13 @@ batch_add(struct mcast_session *s, struct batch *b, const struct mcast_packet *p
 	return true;
 }
 
-/* How long past its due time to sleep: long enough for half a GSO message
- * of slices to become due (the engine lets them leave together), short
- * enough to keep the pace even. */
+/* How long past its due time to sleep: long enough for half a burst of
+ * slices to become due (the engine lets up to a burst leave together, so
+ * nothing is lost by sleeping), short enough to keep the pace even. */
 static uint64_t
-lag_us(uint64_t rate)
+lag_us(uint64_t rate, uint32_t slice)
 {
-	uint64_t lag = rate ? (uint64_t)(BURST / 2) * MCAST_PACKET_MAX * 1000000 / rate : 0;
+	uint64_t lag = rate ? (uint64_t)(BURST / 2) * slice * 1000000 / rate : 0;
 
 	return MIN(lag, 2000u);
 }
@@ -524,7 +524,7 @@ step(struct mcast_session *s, struct frame_cache *fc, struct batch *b)
 		return true;
 	case MCAST_ACT_WAIT:
 		batch_flush(s, b);
-		wait_until(s, a.at_us + lag_us(rate));
+		wait_until(s, a.at_us + lag_us(rate, s->cfg.slice));
 		return true;
 	case MCAST_ACT_DONE:
 		batch_flush(s, b);

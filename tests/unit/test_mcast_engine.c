@@ -346,9 +346,18 @@ test_rate_follows_room(void **state)
 	rate = (uint64_t)10000 * SLICE * 1000000 / 200010 * 9 / 10;
 	assert_true(e.rate == rate);
 	assert_false(e.slow_start);
-	/* one of two behind is no congestion (its repairs and leaving serve it) */
-	behind.u.status.backlog = 0;
+	/* both still behind but working it off (the backlog shrinks): no cut */
 	now += 300000;
+	behind.u.status.backlog = 12000;
+	behind.sender = 1;
+	mcast_engine_status(&e, &behind, now);
+	behind.sender = 2;
+	mcast_engine_status(&e, &behind, now);
+	assert_true(e.rate == rate);
+	/* one of two falling further behind is no congestion (its repairs, and
+	 * leaving for HTTP, serve it) */
+	now += 300000;
+	behind.u.status.backlog = 20000;
 	mcast_engine_status(&e, &behind, now);
 	assert_true(e.rate == rate);
 	mcast_engine_free(&e);
