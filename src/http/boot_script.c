@@ -3,7 +3,10 @@
  * iPXE, GRUB and PXELINUX fetch it by MAC (script_name).  A host awaiting
  * approval boots its local disk.  A host with a task boots the imaging
  * environment for it, except a local task: the local disk, once, and the
- * task is done.  A host with no task boots its local disk.
+ * task is done.  A host with no task boots its local disk or, with
+ * no-task = menu, gets a menu: the local disk (the default, after
+ * no-task-menu-timeout) or the imaging environment's console shell,
+ * which runs no task.
  *
  * A task token is issued when the host first fetches its boot script (the
  * token rides on the kernel command line) and stays the same for the
@@ -45,6 +48,21 @@ static const struct {
 	[SCRIPT_GRUB] = { ".grub", "", "exit\n" },
 	[SCRIPT_PXELINUX] = { ".pxelinux", "", "DEFAULT local\nLABEL local\n  LOCALBOOT 0\n" },
 };
+
+/* PXELINUX's TIMEOUT is in tenths of a second, at most 35996 (syslinux
+ * docs); a larger one wraps. */
+#define PXELINUX_TIMEOUT_MAX 35990u
+#define MENU_LOCAL "Boot from local disk"
+#define MENU_SHELL "Imaging environment: shell"
+
+int
+mgmt_no_task_check(const char *value, char *err, size_t size)
+{
+	if (strcmp(value, "local") == 0 || strcmp(value, "menu") == 0)
+		return 0;
+	snprintf(err, size, "'%.32s' is not local or menu", value);
+	return -EINVAL;
+}
 
 /* text (n bytes, n < 0: asprintf failed) as the answer. */
 static void
@@ -108,6 +126,21 @@ task_token(const struct mgmt *m, struct store *st, int64_t id, char hex[TOKEN_HE
 	return CRYPTO_memcmp(hash, got.hash, sizeof hash) == 0 ? 0 : -EKEYREJECTED;
 }
 
+/* The kernel command line: the task's (its id, token and after action),
+ * or with t NULL the console shell with no task. */
+static void
+bootenv_args(const struct mgmt *m, const char *base, const char *mac,
+    const struct store_task *t, const char *token, char *out, size_t size)
+{
+	char task[128] = "";
+
+	if (t != NULL)
+		snprintf(task, sizeof task, " pxed.task=%" PRId64 " pxed.token=%s", t->id, token);
+	snprintf(out, size, "console=tty0 console=ttyS0 pxed.server=%s%s pxed.mac=%s"
+	    " pxed.after=%s %s", base, task, mac,
+	    t != NULL ? task_after_name(t->after) : "shell", m->bootenv_args);
+}
+
 /* Where vmlinuz and initrd are: bootenv-url if it is a URL, else under
  * base.  GRUB names it (http,HOST)/PATH. */
 static void
@@ -150,16 +183,6 @@ bootenv_lines(const struct mgmt *m, const char *base, enum script_kind kind,
 	return n < 0 ? NULL : text;
 }
 
-/* The kernel command line of task t. */
-static void
-bootenv_args(const struct mgmt *m, const char *base, const struct store_task *t,
-    const char *token, char *out, size_t size)
-{
-	snprintf(out, size, "console=tty0 console=ttyS0 pxed.server=%s pxed.task=%" PRId64
-	    " pxed.token=%s pxed.mac=%s pxed.after=%s %s", base, t->id, token, t->mac,
-	    task_after_name(t->after), m->bootenv_args);
-}
-
 static void
 script_task(struct mgmt *m, const struct mgmt_request *rq, const struct store_task *t,
     const char *token, enum script_kind kind, struct mgmt_response *rs)
@@ -168,13 +191,61 @@ script_task(struct mgmt *m, const struct mgmt_request *rq, const struct store_ta
 	int n = -1;
 
 	mgmt_server_base(rq, base, sizeof base);
-	bootenv_args(m, base, t, token, args, sizeof args);
+	bootenv_args(m, base, t->mac, t, token, args, sizeof args);
 	lines = bootenv_lines(m, base, kind, args);
 	if (lines != NULL)
 		n = asprintf(&text, "%s# pxed task %" PRId64 ": %s %s\n%s%s",
 		    script_kinds[kind].head, t->id, task_type_name(t->type), t->image,
 		    kind == SCRIPT_PXELINUX ? "DEFAULT pxed\nLABEL pxed\n" : "", lines);
 	free(lines);
+	script_reply(rs, text, n);
+}
+
+/* The no-task menu of kind around shell, the lines that boot the shell:
+ * the local disk is the default, after secs (0: waits for a choice). */
+static int
+menu_text(enum script_kind kind, const char *mac, unsigned secs, const char *shell,
+    char **text)
+{
+	char wait[48] = "";
+
+	if (kind == SCRIPT_GRUB)
+		return asprintf(text, "# no task: menu, the local disk after %u s\n"
+		    "set default=0\nset timeout=%d\nmenuentry '" MENU_LOCAL "' {\n  exit\n}\n"
+		    "menuentry '" MENU_SHELL "' {\n%s}\n", secs, secs > 0 ? (int)secs : -1, shell);
+	if (kind == SCRIPT_PXELINUX)
+		return asprintf(text, "# no task: menu, the local disk after %u s\n"
+		    "DEFAULT local\nPROMPT 1\nTIMEOUT %u\n"
+		    "SAY pxed: local = " MENU_LOCAL " (default), shell = " MENU_SHELL "\n"
+		    "LABEL local\n  MENU LABEL " MENU_LOCAL "\n  LOCALBOOT 0\n"
+		    "LABEL shell\n  MENU LABEL " MENU_SHELL "\n%s", secs,
+		    MIN(secs * 10, PXELINUX_TIMEOUT_MAX), shell);
+	if (secs > 0)
+		snprintf(wait, sizeof wait, " --timeout %u", secs * 1000);
+	return asprintf(text, "#!ipxe\n# no task: menu, the local disk after %u s\n"
+	    "menu pxed: no task for %s\nitem local " MENU_LOCAL "\nitem shell " MENU_SHELL "\n"
+	    "choose --default local%s target || goto local\ngoto ${target}\n"
+	    ":local\nexit\n:shell\n%s", secs, mac, wait, shell);
+}
+
+/* A host with no task: its local disk, or the menu (no-task = menu). */
+static void
+script_no_task(const struct mgmt *m, const struct mgmt_request *rq, const char *mac,
+    enum script_kind kind, struct mgmt_response *rs)
+{
+	char base[256], args[1400], *shell, *text = NULL;
+	int n = -1;
+
+	if (!m->cfg.no_task_menu) {
+		script_local(rs, kind, "no task");
+		return;
+	}
+	mgmt_server_base(rq, base, sizeof base);
+	bootenv_args(m, base, mac, NULL, "", args, sizeof args);
+	shell = bootenv_lines(m, base, kind, args);
+	if (shell != NULL)
+		n = menu_text(kind, mac, m->cfg.no_task_menu_timeout, shell, &text);
+	free(shell);
 	script_reply(rs, text, n);
 }
 
@@ -260,7 +331,7 @@ script_host(struct mgmt *m, struct store *st, const struct mgmt_request *rq, con
 	if (!h.approved)
 		script_local(rs, kind, "host not approved");
 	else if (store_task_active(st, mac, &t) < 0)
-		script_local(rs, kind, "no task");
+		script_no_task(m, rq, mac, kind, rs);
 	else if (t.type == TASK_LOCAL)
 		script_local_task(st, rq, &t, kind, rs);
 	else

@@ -9,7 +9,7 @@
 # manifests published only whole, chunks served as files, a full disk (507)
 # that leaves nothing behind, persistence across a restart; what a task does
 # after it (after=reboot|poweroff|shell), local tasks (done once served),
-# pxectl host rm, pxectl --json lists.
+# the no-task menu (no-task = menu), pxectl host rm, pxectl --json lists.
 LAB_ID=${LAB_ID:-ia$$}
 source "$(dirname "$0")/../lib/lab.sh"
 source "$(dirname "$0")/../lib/api.sh"
@@ -474,6 +474,41 @@ check "a task for a host and a group: 400" eq "$(code "$r")" 400
 r=$(api POST /api/v1/tasks "" -d '{"group":"room1","type":"wipe"}')
 check "group tasks without a token: 401" eq "$(code "$r")" 401
 cancel_newest 2
+
+# --- no-task = menu ---------------------------------------------------------------------
+pxed_stop
+pxed_start --no-task menu --no-task-menu-timeout 7 --host-approval yes ||
+	{ echo "not ok - pxed restart"; exit 1; }
+r=$(api GET /api/v1/boot/$MAC.ipxe)
+m=$(body "$r")
+check "no-task = menu: an iPXE menu" has "$m" "^menu "
+check "... the local disk item" has "$m" "^item local Boot from local disk$"
+check "... the shell item" has "$m" "^item shell Imaging environment: shell$"
+check "... the local disk by default after the timeout" \
+	has "$m" "^choose --default local --timeout 7000 target"
+check "... the shell: the imaging environment with pxed.after=shell" \
+	has "$m" "^kernel http://$LAB_SRV_IP/bootenv/vmlinuz initrd=initrd .*pxed.server=http://$LAB_SRV_IP pxed.mac=$MAC pxed.after=shell quiet$"
+check "... and no task or token" bash -c "! grep -q 'pxed.task\|pxed.token' <<<'$m'"
+check "... the local item boots the disk" has "$m" "^:local$"
+r=$(api GET /api/v1/boot/$MAC.grub)
+m=$(body "$r")
+check "no-task = menu, GRUB: the timeout" has "$m" "^set timeout=7$"
+check "no-task = menu, GRUB: the local disk entry first (the default)" \
+	eq "$(grep '^menuentry' <<<"$m" | head -1)" "menuentry 'Boot from local disk' {"
+check "no-task = menu, GRUB: the shell entry" has "$m" "^menuentry 'Imaging environment: shell' {$"
+check "no-task = menu, GRUB: the shell boots pxed.after=shell" \
+	has "$m" "^linux (http,$LAB_SRV_IP)/bootenv/vmlinuz .*pxed.after=shell quiet$"
+r=$(api GET /api/v1/boot/$MAC.pxelinux)
+check "no-task = menu, PXELINUX: local by default after 70 tenths, shell label" \
+	bash -c "grep -q '^DEFAULT local$' <<<'$(body "$r")' && grep -q '^TIMEOUT 70$' <<<'$(body "$r")' &&
+	grep -q '^  APPEND .*pxed.after=shell quiet$' <<<'$(body "$r")'"
+r=$(api GET /api/v1/boot/52:54:00:aa:00:0f.ipxe)
+check "no-task = menu: a host awaiting approval boots locally only" \
+	eq "$(body "$r")" "$(printf '#!ipxe\n# host not approved: boot from the local disk\nexit')"
+ctl task wipe lab1 --after poweroff >/dev/null
+r=$(api GET /api/v1/boot/$MAC.ipxe)
+check "no-task = menu: a host with a task boots it" has "$(body "$r")" "pxed.after=poweroff quiet$"
+ctl task cancel "$(task_of "$MAC")" >/dev/null
 
 # --- a full disk ----------------------------------------------------------------------
 SMALL=$LAB_DIR/small
