@@ -126,6 +126,11 @@ static const struct setting settings[] = {
 	    "file with the REST API's token, created if missing (default: state-dir/api-token)"),
 	S("host-approval", T_BOOL, host_approval, 0, 0, "no",
 	    "new hosts boot their local disk until an administrator approves them"),
+	S("no-task", T_STRING, no_task, 0, 0, "local",
+	    "what a host with no task boots: local (its disk) or menu (local disk or the "
+	    "imaging environment's shell)"),
+	S("no-task-menu-timeout", T_UINT, no_task_menu_timeout, 0, 3600, "10",
+	    "seconds before the no-task menu boots the local disk (0: wait for a choice)"),
 	S("bootenv-url", T_STRING, bootenv_url, 0, 0, "bootenv",
 	    "where vmlinuz and initrd of the imaging environment are: a path under root, or a URL"),
 	S("bootenv-args", T_STRING, bootenv_args, 0, 0, "quiet",

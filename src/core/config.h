@@ -126,6 +126,8 @@ struct config {
 	char image_dir[CONFIG_PATH_MAX];
 	char api_token_file[CONFIG_PATH_MAX];
 	bool host_approval;
+	char no_task[8];                /* "local" or "menu" (http/mgmt.h checks it) */
+	unsigned no_task_menu_timeout;
 	char bootenv_url[256];
 	char bootenv_args[256];
 	unsigned image_chunk_mb;

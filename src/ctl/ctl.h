@@ -14,6 +14,7 @@ struct ctl {
 	const char *group;              /* task deploy --group NAME */
 	long min_receivers, start_after, rate_mbit;     /* -1: the server's default */
 	const char *fec;                /* --fec off|K,M; NULL: the server's default */
+	const char *after;              /* --after reboot|poweroff|shell; NULL: the default */
 };
 
 /* method server+path with an optional JSON body and the token.  Returns

@@ -121,9 +121,9 @@ show_task_line(json_t *t)
 
 	size_text(num(t, "bytes"), done, sizeof done);
 	size_text(num(t, "total"), total, sizeof total);
-	printf("%-6" JSON_INTEGER_FORMAT " %-17s  %-8s %-16s %-10s %-8s %s / %s  %s\n",
+	printf("%-6" JSON_INTEGER_FORMAT " %-17s  %-8s %-16s %-10s %-8s %-8s %s / %s  %s\n",
 	    num(t, "id"), str(t, "host"), str(t, "type"), str(t, "image"), str(t, "state"),
-	    str(t, "phase"), done, total, str(t, "message"));
+	    str(t, "after"), str(t, "phase"), done, total, str(t, "message"));
 }
 
 /* "label a, b, c" from an array of strings; "label -" when empty. */
@@ -162,7 +162,7 @@ show_host(json_t *h)
 		printf("  task      ");
 		show_task_line(task);
 	} else {
-		printf("  task      none (boots its local disk)\n");
+		printf("  task      none\n");
 	}
 }
 
@@ -375,8 +375,8 @@ show_tasks(json_t *a)
 	size_t i;
 	json_t *t;
 
-	printf("%-6s %-17s  %-8s %-16s %-10s %-8s %s\n", "ID", "HOST", "TYPE", "IMAGE", "STATE",
-	    "PHASE", "PROGRESS");
+	printf("%-6s %-17s  %-8s %-16s %-10s %-8s %-8s %s\n", "ID", "HOST", "TYPE", "IMAGE",
+	    "STATE", "AFTER", "PHASE", "PROGRESS");
 	json_array_foreach(json_object_get(a, "tasks"), i, t)
 		show_task_line(t);
 }
@@ -391,17 +391,27 @@ show_task(json_t *t)
 	when(num(t, "finished"), finished, sizeof finished);
 	show_task_line(t);
 	printf("  created %s, started %s, finished %s\n", created, started, finished);
+	printf("  after   %s\n", str(t, "after"));
 	if (str(t, "log")[0] != '\0')
 		printf("  log:\n%s\n", str(t, "log"));
+}
+
+/* body with "after": --after, when given (the server checks it). */
+static json_t *
+with_after(const struct ctl *c, json_t *body)
+{
+	if (body != NULL && c->after != NULL)
+		json_object_set_new(body, "after", json_string(c->after));
+	return body;
 }
 
 static int
 task_new(const struct ctl *c, const char *type, const char *host, const char *image,
     bool verify)
 {
-	return call(c, "POST", "/api/v1/tasks", json_pack("{s:s,s:s,s:s,s:b,s:b}", "host", host,
-	    "type", type, "image", image != NULL ? image : "", "verify", verify,
-	    "replace", c->replace), type, show_task);
+	return call(c, "POST", "/api/v1/tasks", with_after(c, json_pack("{s:s,s:s,s:s,s:b,s:b}",
+	    "host", host, "type", type, "image", image != NULL ? image : "", "verify", verify,
+	    "replace", c->replace)), type, show_task);
 }
 
 /* ---- multicast sessions ---- */
@@ -476,7 +486,7 @@ task_mcast(const struct ctl *c, int argc, char **argv, bool verify)
 		json_object_set_new(body, "rate_mbit", json_integer(c->rate_mbit));
 	if (c->fec != NULL)
 		json_object_set_new(body, "fec", json_string(c->fec));
-	return call(c, "POST", "/api/v1/mcast", body, "task deploy --multicast", show_session);
+	return call(c, "POST", "/api/v1/mcast", with_after(c, body), "task deploy --multicast", show_session);
 }
 
 int
@@ -492,8 +502,8 @@ ctl_task(const struct ctl *c, int argc, char **argv)
 	if (c->mcast != NULL && strcmp(verb, "deploy") == 0)
 		return task_mcast(c, argc, argv, verify);
 	if (c->group != NULL && strcmp(verb, "deploy") == 0 && argc == 2)
-		return call(c, "POST", "/api/v1/tasks", json_pack("{s:s,s:s,s:s,s:b}", "group",
-		    c->group, "type", "deploy", "image", argv[1], "verify", verify),
+		return call(c, "POST", "/api/v1/tasks", with_after(c, json_pack("{s:s,s:s,s:s,s:b}",
+		    "group", c->group, "type", "deploy", "image", argv[1], "verify", verify)),
 		    "task deploy --group", show_tasks);
 	if (c->group != NULL) {
 		fprintf(stderr, "pxectl: task deploy --group GROUP IMAGE [--no-verify]\n");
@@ -509,9 +519,11 @@ ctl_task(const struct ctl *c, int argc, char **argv)
 		    "task cancel", show_task);
 	if ((strcmp(verb, "deploy") == 0 || strcmp(verb, "capture") == 0) && argc == 3)
 		return task_new(c, verb, argv[1], argv[2], verify);
-	if ((strcmp(verb, "shell") == 0 || strcmp(verb, "wipe") == 0) && argc == 2)
+	if ((strcmp(verb, "shell") == 0 || strcmp(verb, "wipe") == 0 ||
+	    strcmp(verb, "local") == 0) && argc == 2)
 		return task_new(c, verb, argv[1], NULL, verify);
 	fprintf(stderr, "pxectl: task list | show ID | cancel ID | deploy HOST IMAGE [--no-verify]"
-	    " | deploy --group GROUP IMAGE | capture [--replace] HOST IMAGE | shell HOST | wipe HOST\n");
+	    " | deploy --group GROUP IMAGE | capture [--replace] HOST IMAGE | shell HOST |"
+	    " wipe HOST | local HOST  (deploy, capture, wipe: [--after reboot|poweroff|shell])\n");
 	return 2;
 }

@@ -335,7 +335,7 @@ usage(FILE *out)
 	    "       pxectl [options] task list | show ID | cancel ID\n"
 	    "                             | deploy HOST IMAGE [--no-verify]\n"
 	    "                             | capture [--replace] HOST IMAGE\n"
-	    "                             | shell HOST | wipe HOST\n"
+	    "                             | shell HOST | wipe HOST | local HOST\n"
 	    "       pxectl [options] task deploy --group GROUP IMAGE [--no-verify]\n"
 	    "       pxectl [options] task deploy --multicast NAME [--group GROUP]\n"
 	    "                             [--min-receivers N] [--start-after S] [--rate-mbit R]\n"
@@ -347,6 +347,8 @@ usage(FILE *out)
 	    "                     from --token-file)\n"
 	    "  --token-file PATH  file holding the token (default /var/lib/pxed/api-token)\n"
 	    "  --json             print the server's JSON as it is\n"
+	    "  --after ACTION     task deploy, capture, wipe: reboot (default), poweroff or\n"
+	    "                     shell once the task succeeded\n"
 	    "HOST is a MAC address or a host's name.\n");
 }
 
@@ -425,6 +427,8 @@ main(int argc, char **argv)
 			c.group = argv[++i];
 		} else if (strcmp(argv[i], "--fec") == 0 && i + 1 < argc) {
 			c.fec = argv[++i];
+		} else if (strcmp(argv[i], "--after") == 0 && i + 1 < argc) {
+			c.after = argv[++i];
 		} else if ((strcmp(argv[i], "--min-receivers") == 0 ||
 		    strcmp(argv[i], "--start-after") == 0 || strcmp(argv[i], "--rate-mbit") == 0) &&
 		    i + 1 < argc) {

@@ -1,15 +1,10 @@
-/* The agent's side of the API, and the per-host iPXE boot script.
+/* The agent's side of the API.
  *
- * A task token is issued when the host first fetches its boot script (the
- * token rides on the kernel command line) and stays the same for the
- * task's life: a script fetched again (a reboot, a second agent) carries
- * the same token, so a running agent is never cut off.  The store keeps a
- * random salt and the token's SHA-256; the token is HMAC-SHA256 of the
- * salt under a key only pxed holds (the API token's hash), so the
- * database alone gives no token.  Every agent request carries it as
- * "Authorization: Bearer TOKEN" and may touch only its own task; once the
- * task has ended it authorizes nothing (409, saying why).  docs/API.md
- * lists the endpoints, docs/IMAGING.md the trust model. */
+ * The agent holds its task's token (issued with the boot script,
+ * boot_script.c).  Every agent request carries it as "Authorization:
+ * Bearer TOKEN" and may touch only its own task; once the task has ended
+ * it authorizes nothing (409, saying why).  docs/API.md lists the
+ * endpoints, docs/IMAGING.md the trust model. */
 #include "http/mgmt_internal.h"
 
 #include <errno.h>
@@ -17,200 +12,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
-
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
 
 #include "core/log.h"
 #include "core/util.h"
 #include "image/chunk.h"
 
 #define MISSING_MAX 4096        /* hashes in one chunks/missing question */
-
-/* ---- the boot script ---- */
-
-/* What fetched the script: iPXE (MAC.ipxe), GRUB (MAC.grub, via
- * "configfile (http,SERVER)/api/v1/boot/${net_default_mac}.grub") or
- * PXELINUX with HTTP (lpxelinux.0: MAC.pxelinux or, with path prefix
- * http://SERVER/api/v1/boot/, pxelinux.cfg/01-MAC). */
-enum script_kind { SCRIPT_IPXE, SCRIPT_GRUB, SCRIPT_PXELINUX };
-
-static const struct {
-	const char *suffix;
-	const char *head;       /* first line */
-	const char *local;      /* boot the local disk */
-} script_kinds[] = {
-	[SCRIPT_IPXE] = { ".ipxe", "#!ipxe\n", "exit\n" },
-	[SCRIPT_GRUB] = { ".grub", "", "exit\n" },
-	[SCRIPT_PXELINUX] = { ".pxelinux", "", "DEFAULT local\nLABEL local\n  LOCALBOOT 0\n" },
-};
-
-static void
-script_local(struct mgmt_response *rs, enum script_kind kind, const char *why)
-{
-	char *text = NULL;
-	int n = asprintf(&text, "%s# %s: boot from the local disk\n%s", script_kinds[kind].head,
-	    why, script_kinds[kind].local);
-
-	mgmt_reply_text(rs, 200, "text/plain", n < 0 ? NULL : text, n < 0 ? 0 : (size_t)n);
-}
-
-/* "http://HOST" the client reached us by, for URLs in the script. */
-static void
-server_base(const struct mgmt_request *rq, char *out, size_t size)
-{
-	const char *host = rq->host != NULL && rq->host[0] != '\0' ? rq->host : "127.0.0.1";
-	size_t n = strcspn(host, " \t\r\n\"'");
-
-	snprintf(out, size, "http://%.*s", (int)MIN(n, 200u), host);
-}
-
-/* The token of a salt (hex) and its hash. */
-static void
-token_derive(const struct mgmt *m, const uint8_t salt[STORE_TOKEN_LEN],
-    char hex[TOKEN_HEX + 1], uint8_t hash[STORE_TOKEN_LEN])
-{
-	static const char label[] = "pxed task token\n";
-	uint8_t msg[sizeof label - 1 + STORE_TOKEN_LEN], raw[EVP_MAX_MD_SIZE];
-	unsigned len = 0;
-
-	memcpy(msg, label, sizeof label - 1);
-	memcpy(msg + sizeof label - 1, salt, STORE_TOKEN_LEN);
-	HMAC(EVP_sha256(), m->admin_hash, sizeof m->admin_hash, msg, sizeof msg, raw, &len);
-	sha256_hex(raw, hex);
-	chunk_sha256(hex, TOKEN_HEX, hash);
-}
-
-/* The task's token in hex: issued now (1), or the one issued before (0);
- * -EKEYREJECTED when that one was made under another API token, else a
- * negative errno. */
-static int
-task_token(const struct mgmt *m, struct store *st, int64_t id, char hex[TOKEN_HEX + 1])
-{
-	struct store_token fresh, got;
-	uint8_t hash[STORE_TOKEN_LEN];
-	int rc;
-
-	if (getrandom(fresh.salt, sizeof fresh.salt, 0) != (ssize_t)sizeof fresh.salt)
-		return -EIO;
-	token_derive(m, fresh.salt, hex, fresh.hash);
-	rc = store_task_boot(st, id, &fresh, &got);
-	if (rc != 0)
-		return rc;
-	token_derive(m, got.salt, hex, hash);
-	return CRYPTO_memcmp(hash, got.hash, sizeof hash) == 0 ? 0 : -EKEYREJECTED;
-}
-
-static void
-script_task(struct mgmt *m, const struct mgmt_request *rq, const struct store_task *t,
-    const char *token, enum script_kind kind, struct mgmt_response *rs)
-{
-	char base[256], env[768], args[1400];
-	char *text = NULL;
-	int n;
-
-	server_base(rq, base, sizeof base);
-	if (strncmp(m->bootenv_url, "http://", 7) == 0 ||
-	    strncmp(m->bootenv_url, "https://", 8) == 0)
-		str_copy(env, m->bootenv_url, sizeof env);
-	else
-		snprintf(env, sizeof env, "%s/%s", base, m->bootenv_url);
-	snprintf(args, sizeof args, "console=tty0 console=ttyS0 pxed.server=%s"
-	    " pxed.task=%" PRId64 " pxed.token=%s pxed.mac=%s pxed.after=%s %s", base, t->id,
-	    token, t->mac, t->type == TASK_SHELL ? "shell" : "reboot", m->bootenv_args);
-	if (kind == SCRIPT_GRUB) {
-		/* GRUB takes (http,HOST)/path; the base is http://HOST */
-		n = asprintf(&text, "# pxed task %" PRId64 ": %s %s\n"
-		    "linux (http,%s)/%s/vmlinuz %s\ninitrd (http,%s)/%s/initrd\nboot\n",
-		    t->id, task_type_name(t->type), t->image, base + 7, m->bootenv_url, args,
-		    base + 7, m->bootenv_url);
-	} else if (kind == SCRIPT_PXELINUX) {
-		n = asprintf(&text, "# pxed task %" PRId64 ": %s %s\nDEFAULT pxed\nLABEL pxed\n"
-		    "  KERNEL %s/vmlinuz\n  INITRD %s/initrd\n  APPEND %s\n", t->id,
-		    task_type_name(t->type), t->image, env, env, args);
-	} else {
-		n = asprintf(&text, "#!ipxe\n# pxed task %" PRId64 ": %s %s\n"
-		    "kernel %s/vmlinuz initrd=initrd %s\ninitrd --name initrd %s/initrd\nboot\n",
-		    t->id, task_type_name(t->type), t->image, env, args, env);
-	}
-	mgmt_reply_text(rs, 200, "text/plain", n < 0 ? NULL : text, n < 0 ? 0 : (size_t)n);
-}
-
-/* "MAC.ipxe", "MAC.grub", "MAC.pxelinux" or "pxelinux.cfg/01-MAC": the MAC
- * text in arg and the kind; -1 when the name is none of these. */
-static int
-script_name(const char *file, char *arg, size_t size)
-{
-	size_t len = strlen(file);
-
-	if (strncmp(file, "pxelinux.cfg/01-", 16) == 0 && len - 16 < size) {
-		str_copy(arg, file + 16, size);
-		return SCRIPT_PXELINUX;
-	}
-	for (size_t k = 0; k < ARRAY_SIZE(script_kinds); k++) {
-		size_t sl = strlen(script_kinds[k].suffix);
-		if (len > sl && len - sl < size && strcmp(file + len - sl, script_kinds[k].suffix) == 0) {
-			str_copy(arg, file, len - sl + 1);
-			return (int)k;
-		}
-	}
-	return -1;
-}
-
-void
-mgmt_boot_script(struct mgmt *m, const struct mgmt_request *rq, const char *file,
-    struct mgmt_response *rs)
-{
-	char mac[STORE_MAC_TEXT], arg[64], token[TOKEN_HEX + 1];
-	int kind = script_name(file, arg, sizeof arg);
-	struct store_host h;
-	struct store_task t;
-	struct store *st;
-	int created, issued = 0;
-
-	if (strcmp(rq->method, "GET") != 0 && strcmp(rq->method, "HEAD") != 0) {
-		mgmt_reply_error(rs, 405, "not allowed");
-		return;
-	}
-	if (kind < 0) {
-		mgmt_reply_error(rs, 404, "expected api/v1/boot/MAC.ipxe, MAC.grub, MAC.pxelinux"
-		    " or pxelinux.cfg/01-MAC");
-		return;
-	}
-	if (mac_text_canon(arg, mac) < 0) {
-		mgmt_reply_error(rs, 404, "%s is not a MAC address", arg);
-		return;
-	}
-	st = mgmt_store(m, rs);
-	if (st == NULL)
-		return;
-	created = store_host_seen(st, mac, "", "", !m->cfg.host_approval, mgmt_now());
-	if (created == 1)
-		log_info("api: new host %s registered%s", mac,
-		    m->cfg.host_approval ? " (waits for approval)" : "");
-	if (store_host_get(st, mac, &h) < 0) {
-		mgmt_reply_error(rs, 503, "state store unavailable");
-	} else if (!h.approved) {
-		script_local(rs, (enum script_kind)kind, "host not approved");
-	} else if (store_task_active(st, mac, &t) < 0) {
-		script_local(rs, (enum script_kind)kind, "no task");
-	} else if ((issued = task_token(m, st, t.id, token)) == -EKEYREJECTED) {
-		log_warn("api: task %" PRId64 ": its token was issued under another API token;"
-		    " cancel the task and create it again", t.id);
-		script_local(rs, (enum script_kind)kind, "task token issued under another API token");
-	} else if (issued < 0) {
-		mgmt_reply_error(rs, 503, "cannot issue a task token");
-	} else {
-		log_info("api: %s: host %s boots for task %" PRId64 " (%s, %s token)", rq->peer, mac,
-		    t.id, task_type_name(t.type), issued ? "new" : "same");
-		mgmt_event(st, mac, "boot-script", "task %" PRId64 ": %s %s", t.id,
-		    task_type_name(t.type), t.image);
-		script_task(m, rq, &t, token, (enum script_kind)kind, rs);
-	}
-	store_host_free(&h);
-}
 
 /* ---- agent endpoints ---- */
 
@@ -237,7 +44,7 @@ agent_task(struct mgmt *m, struct store *st, const struct mgmt_request *rq,
 		mgmt_reply_error(rs, 409, "task %" PRId64 " is not runnable", t->id);
 		return;
 	}
-	server_base(rq, base, sizeof base);
+	mgmt_server_base(rq, base, sizeof base);
 	snprintf(chunks, sizeof chunks, "%s/images/chunks/", base);
 	o = json_pack("{s:I,s:s,s:s,s:n,s:b,s:I,s:s,s:I,s:i}", "id", (json_int_t)t->id,
 	    "type", task_type_name(t->type), "image", t->image, "disk", "verify", t->verify,

@@ -128,17 +128,15 @@ mgmt_targets_resolve(struct store *st, json_t *hosts, const char *group,
 }
 
 int
-mgmt_targets_tasks(struct store *st, const struct mgmt_targets *t, enum task_type type,
-    const char *image, bool verify, const char *mcast, json_t *tasks,
-    struct mgmt_response *rs)
+mgmt_targets_tasks(struct store *st, const struct mgmt_targets *t,
+    const struct store_task_spec *spec, json_t *tasks, struct mgmt_response *rs)
 {
 	int64_t ids[MGMT_TARGETS_MAX];
 	struct store_task task;
 	size_t made;
 
 	for (made = 0; made < t->n; made++) {
-		ids[made] = store_task_add(st, t->mac[made], type, image, verify, false, mcast,
-		    mgmt_now());
+		ids[made] = store_task_add(st, t->mac[made], spec, mgmt_now());
 		if (ids[made] < 0 || store_task_get(st, ids[made], &task) < 0)
 			break;
 		if (tasks != NULL)
@@ -156,8 +154,8 @@ mgmt_targets_tasks(struct store *st, const struct mgmt_targets *t, enum task_typ
 }
 
 void
-mgmt_group_tasks(struct store *st, const char *group, enum task_type type, const char *image,
-    bool verify, struct mgmt_response *rs)
+mgmt_group_tasks(struct store *st, const char *group, const struct store_task_spec *spec,
+    struct mgmt_response *rs)
 {
 	struct mgmt_targets *t = malloc(sizeof *t);
 	json_t *arr = json_array();
@@ -165,9 +163,9 @@ mgmt_group_tasks(struct store *st, const char *group, enum task_type type, const
 	if (t == NULL || arr == NULL)
 		mgmt_reply_error(rs, 500, "out of memory");
 	else if (mgmt_targets_resolve(st, NULL, group, t, rs) == 0 &&
-	    mgmt_targets_tasks(st, t, type, image, verify, "", arr, rs) == 0) {
-		log_info("api: %zu %s tasks for group %s %s", t->n, task_type_name(type), group,
-		    image);
+	    mgmt_targets_tasks(st, t, spec, arr, rs) == 0) {
+		log_info("api: %zu %s tasks for group %s %s", t->n, task_type_name(spec->type),
+		    group, spec->image);
 		mgmt_reply_json(rs, 201, json_pack("{s:O}", "tasks", arr));
 	}
 	json_decref(arr);

@@ -101,6 +101,8 @@ struct create_args {
 	struct mgmt_targets targets;    /* the hosts and the group's members */
 	const char *fec;                /* "off", "K,M", or NULL: mcast-fec */
 	unsigned fec_k, fec_m;
+	const char *after;              /* the tasks' after action, or NULL: reboot */
+	enum task_after after_action;
 };
 
 static int
@@ -172,15 +174,18 @@ session_args(json_t *body, const char *fec_default, struct create_args *a,
 {
 	char err[128];
 
-	if (json_unpack(body, "{s:s,s:s,s?o,s?s,s?I,s?I,s?I,s?b,s?s}", "name", &a->name, "image",
-	    &a->image, "hosts", &a->hosts, "group", &a->group, "min_receivers",
+	if (json_unpack(body, "{s:s,s:s,s?o,s?s,s?I,s?I,s?I,s?b,s?s,s?s}", "name", &a->name,
+	    "image", &a->image, "hosts", &a->hosts, "group", &a->group, "min_receivers",
 	    &a->min_receivers, "start_after", &a->start_after, "rate_mbit", &a->rate_mbit,
-	    "verify", &a->verify, "fec", &a->fec) < 0 || !name_valid(a->name)) {
+	    "verify", &a->verify, "fec", &a->fec, "after", &a->after) < 0 ||
+	    !name_valid(a->name)) {
 		mgmt_reply_error(rs, 400, "expected {\"name\", \"image\", \"hosts\": [...],"
 		    " \"group\", \"min_receivers\", \"start_after\", \"rate_mbit\","
-		    " \"verify\", \"fec\"}");
+		    " \"verify\", \"fec\", \"after\"}");
 		return -EINVAL;
 	}
+	if (mgmt_task_after(TASK_DEPLOY, a->after, &a->after_action, rs) < 0)
+		return -EINVAL;
 	if (mcast_fec_parse(a->fec != NULL ? a->fec : fec_default, &a->fec_k, &a->fec_m, err,
 	    sizeof err) < 0) {
 		mgmt_reply_error(rs, 400, "fec: %s", err);
@@ -219,7 +224,8 @@ session_add(struct mgmt *m, struct store *st, const struct mgmt_request *rq,
 		mgmt_reply_error(rs, rc == -EEXIST ? 409 : 500, "%s", err);
 		goto out;
 	}
-	if (mgmt_targets_tasks(st, &a->targets, TASK_DEPLOY, a->image, a->verify, a->name,
+	if (mgmt_targets_tasks(st, &a->targets, &(struct store_task_spec){ .type = TASK_DEPLOY,
+	    .image = a->image, .verify = a->verify, .mcast = a->name, .after = a->after_action },
 	    NULL, rs) < 0) {
 		session_drop(m, a->name);
 		goto out;

@@ -288,10 +288,10 @@ mgmt_host_json(const struct store_host *h)
 json_t *
 mgmt_task_json(const struct store_task *t)
 {
-	return json_pack("{s:I,s:s,s:s,s:s,s:s,s:b,s:b,s:I,s:I,s:I,s:s,s:I,s:I,s:I,s:I,s:s,s:s}",
-	    "id", (json_int_t)t->id, "host", t->mac, "type", task_type_name(t->type),
+	return json_pack("{s:I,s:s,s:s,s:s,s:s,s:b,s:b,s:s,s:I,s:I,s:I,s:s,s:I,s:I,s:I,s:I,s:s,"
+	    "s:s}", "id", (json_int_t)t->id, "host", t->mac, "type", task_type_name(t->type),
 	    "image", t->image, "state", task_state_name(t->state), "verify", t->verify,
-	    "replace", t->replace,
+	    "replace", t->replace, "after", task_after_name(t->after),
 	    "created", (json_int_t)t->created, "started", (json_int_t)t->started,
 	    "finished", (json_int_t)t->finished, "phase", t->phase,
 	    "bytes", (json_int_t)t->bytes, "total", (json_int_t)t->total,
@@ -603,7 +603,8 @@ task_check(struct mgmt *m, const char *host, const char *group, int type, const 
 {
 	if (type < 0 || (host == NULL) == (group == NULL)) {
 		mgmt_reply_error(rs, 400, "expected {\"host\" or \"group\", \"type\":"
-		    " deploy|capture|shell|wipe, \"image\", \"verify\", \"replace\"}");
+		    " deploy|capture|shell|wipe|local, \"image\", \"verify\", \"replace\","
+		    " \"after\"}");
 		return -EINVAL;
 	}
 	if (group != NULL && type == TASK_CAPTURE) {
@@ -628,9 +629,32 @@ task_check(struct mgmt *m, const char *host, const char *group, int type, const 
 	return 0;
 }
 
+int
+mgmt_task_after(enum task_type type, const char *text, enum task_after *out,
+    struct mgmt_response *rs)
+{
+	int after = text != NULL ? task_after_parse(text) :
+	    type == TASK_SHELL ? TASK_AFTER_SHELL : TASK_AFTER_REBOOT;
+
+	if (after < 0) {
+		mgmt_reply_error(rs, 400, "after: '%.32s' is not reboot, poweroff or shell", text);
+		return -EINVAL;
+	}
+	if (type == TASK_SHELL && after != TASK_AFTER_SHELL) {
+		mgmt_reply_error(rs, 400, "a shell task stays at the shell (after: shell)");
+		return -EINVAL;
+	}
+	if (type == TASK_LOCAL && text != NULL) {
+		mgmt_reply_error(rs, 400, "a local task boots the local disk: it has no \"after\"");
+		return -EINVAL;
+	}
+	*out = (enum task_after)after;
+	return 0;
+}
+
 static void
-task_add_one(struct store *st, const char *host, enum task_type type, const char *image,
-    bool verify, bool replace, struct mgmt_response *rs)
+task_add_one(struct store *st, const char *host, const struct store_task_spec *spec,
+    struct mgmt_response *rs)
 {
 	char mac[STORE_MAC_TEXT];
 	struct store_task t;
@@ -640,8 +664,7 @@ task_add_one(struct store *st, const char *host, enum task_type type, const char
 		mgmt_reply_error(rs, 404, "no host %s", host);
 		return;
 	}
-	id = store_task_add(st, mac, type, image, verify, type == TASK_CAPTURE && replace, "",
-	    mgmt_now());
+	id = store_task_add(st, mac, spec, mgmt_now());
 	if (id == -ENOENT) {
 		mgmt_reply_error(rs, 404, "no host %s (add it first)", host);
 	} else if (id == -EBUSY) {
@@ -649,8 +672,8 @@ task_add_one(struct store *st, const char *host, enum task_type type, const char
 	} else if (id < 0 || store_task_get(st, id, &t) < 0) {
 		mgmt_reply_error(rs, 500, "cannot create the task");
 	} else {
-		log_info("api: task %lld: %s %s %s", (long long)id, task_type_name(type), mac,
-		    image);
+		log_info("api: task %lld: %s %s %s", (long long)id, task_type_name(spec->type), mac,
+		    spec->image);
 		mgmt_reply_json(rs, 201, mgmt_task_json(&t));
 	}
 }
@@ -660,23 +683,28 @@ task_add(struct mgmt *m, struct store *st, const struct mgmt_request *rq,
     struct mgmt_response *rs)
 {
 	json_t *body = mgmt_body_json(rq, rs);
-	const char *host = NULL, *group = NULL, *type_text = "", *image = "";
+	const char *host = NULL, *group = NULL, *type_text = "", *image = "", *after = NULL;
 	int verify = 1, replace = 0, type;
+	struct store_task_spec spec = { .mcast = "" };
 
 	if (body == NULL)
 		return;
-	if (json_unpack(body, "{s?s,s?s,s:s,s?s,s?b,s?b}", "host", &host, "group", &group,
-	    "type", &type_text, "image", &image, "verify", &verify, "replace", &replace) < 0)
+	if (json_unpack(body, "{s?s,s?s,s:s,s?s,s?b,s?b,s?s}", "host", &host, "group", &group,
+	    "type", &type_text, "image", &image, "verify", &verify, "replace", &replace,
+	    "after", &after) < 0)
 		host = group = NULL;            /* answered as a bad body */
 	type = task_type_parse(type_text);
-	if (task_check(m, host, group, type, image, replace, rs) < 0)
+	if (task_check(m, host, group, type, image, replace, rs) < 0 ||
+	    mgmt_task_after((enum task_type)type, after, &spec.after, rs) < 0)
 		goto out;
-	if (type != TASK_DEPLOY && type != TASK_CAPTURE)
-		image = "";
+	spec.type = (enum task_type)type;
+	spec.image = type == TASK_DEPLOY || type == TASK_CAPTURE ? image : "";
+	spec.verify = verify;
+	spec.replace = type == TASK_CAPTURE && replace;
 	if (group != NULL)
-		mgmt_group_tasks(st, group, (enum task_type)type, image, verify, rs);
+		mgmt_group_tasks(st, group, &spec, rs);
 	else
-		task_add_one(st, host, (enum task_type)type, image, verify, replace, rs);
+		task_add_one(st, host, &spec, rs);
 out:
 	json_decref(body);
 }

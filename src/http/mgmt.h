@@ -24,6 +24,8 @@ struct mgmt_config {
 	const char *image_dir;
 	const char *token_file;         /* the administrator's API token */
 	bool host_approval;             /* unknown hosts boot locally until approved */
+	bool no_task_menu;              /* a host with no task gets a menu (else: local) */
+	unsigned no_task_menu_timeout;  /* seconds before the menu boots the local disk */
 	const char *bootenv_url;        /* path under the HTTP root, or http://... */
 	const char *bootenv_args;       /* extra kernel command line */
 	unsigned chunk_mb;              /* capture chunk size */
@@ -63,6 +65,9 @@ bool mgmt_owns(const char *path);
 /* The largest body accepted for method + path (0: none). */
 size_t mgmt_body_limit(const char *method, const char *path);
 void mgmt_answer(struct mgmt *m, const struct mgmt_request *rq, struct mgmt_response *rs);
+
+/* The no-task setting's check: "local" or "menu".  0 or -EINVAL (err). */
+int mgmt_no_task_check(const char *value, char *err, size_t size);
 
 /* The repository directory fd, for serving images/chunks/ as files. */
 int mgmt_image_dirfd(const struct mgmt *m);

@@ -46,6 +46,10 @@ bool mgmt_is_admin(const struct mgmt *m, const struct mgmt_request *rq);
 int mgmt_resolve_host(struct store *st, const char *arg, char mac[STORE_MAC_TEXT]);
 void mgmt_event(struct store *st, const char *mac, const char *kind, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+/* A task's after action: text (NULL: the type's default, shell for a
+ * shell task, else reboot).  0, or -EINVAL with the reply made (400). */
+int mgmt_task_after(enum task_type type, const char *text, enum task_after *out,
+    struct mgmt_response *rs);
 
 /* groups_api.c */
 void mgmt_groups(struct mgmt *m, struct store *st, const struct mgmt_request *rq,
@@ -61,16 +65,14 @@ struct mgmt_targets {
  * 409). */
 int mgmt_targets_resolve(struct store *st, json_t *hosts, const char *group,
     struct mgmt_targets *out, struct mgmt_response *rs);
-/* A task for each target (of the multicast session mcast, or ""), its
- * JSON appended to tasks (or NULL).  0, or -EIO with the reply made (500)
- * and the tasks made cancelled. */
-int mgmt_targets_tasks(struct store *st, const struct mgmt_targets *t, enum task_type type,
-    const char *image, bool verify, const char *mcast, json_t *tasks,
-    struct mgmt_response *rs);
+/* A task of spec for each target, its JSON appended to tasks (or NULL).
+ * 0, or -EIO with the reply made (500) and the tasks made cancelled. */
+int mgmt_targets_tasks(struct store *st, const struct mgmt_targets *t,
+    const struct store_task_spec *spec, json_t *tasks, struct mgmt_response *rs);
 /* POST /api/v1/tasks with "group": a task for each member (201 {"tasks"}),
  * or none when one is unknown or busy. */
-void mgmt_group_tasks(struct store *st, const char *group, enum task_type type,
-    const char *image, bool verify, struct mgmt_response *rs);
+void mgmt_group_tasks(struct store *st, const char *group, const struct store_task_spec *spec,
+    struct mgmt_response *rs);
 /* The names of the groups the host is in. */
 json_t *mgmt_host_groups_json(struct store *st, const char *mac);
 
@@ -86,6 +88,10 @@ void mgmt_mcast_close(struct mgmt *m);
 /* agent.c */
 void mgmt_agent(struct mgmt *m, const struct mgmt_request *rq, const char *sub,
     struct mgmt_response *rs);
+
+/* boot_script.c */
+/* "http://HOST" the client reached us by, for URLs in answers. */
+void mgmt_server_base(const struct mgmt_request *rq, char *out, size_t size);
 void mgmt_boot_script(struct mgmt *m, const struct mgmt_request *rq, const char *file,
     struct mgmt_response *rs);
 

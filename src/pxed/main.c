@@ -170,6 +170,8 @@ start_services(struct daemon *d)
 	struct mgmt_config mcfg = {
 		.state_dir = d->cfg.state_dir, .image_dir = d->cfg.image_dir,
 		.token_file = d->cfg.api_token_file, .host_approval = d->cfg.host_approval,
+		.no_task_menu = strcmp(d->cfg.no_task, "menu") == 0,
+		.no_task_menu_timeout = d->cfg.no_task_menu_timeout,
 		.bootenv_url = d->cfg.bootenv_url, .bootenv_args = d->cfg.bootenv_args,
 		.chunk_mb = d->cfg.image_chunk_mb, .level = d->cfg.image_level,
 		.mcast_group = d->cfg.mcast_group, .mcast_port = d->cfg.mcast_port,
@@ -323,6 +325,7 @@ load_config(struct daemon *d, int argc, char **argv)
 
 	config_validator_register("boot", boot_spec_check);
 	config_validator_register("mcast-fec", mcast_fec_check);
+	config_validator_register("no-task", mgmt_no_task_check);
 	if (config_args_parse(argc, argv, &d->args) != 0)
 		return 2;
 	if (d->args.help) {

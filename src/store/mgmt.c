@@ -12,7 +12,12 @@
 
 static const char *const type_names[TASK_TYPE_COUNT] = {
 	[TASK_DEPLOY] = "deploy", [TASK_CAPTURE] = "capture",
-	[TASK_SHELL] = "shell", [TASK_WIPE] = "wipe",
+	[TASK_SHELL] = "shell", [TASK_WIPE] = "wipe", [TASK_LOCAL] = "local",
+};
+
+static const char *const after_names[TASK_AFTER_COUNT] = {
+	[TASK_AFTER_REBOOT] = "reboot", [TASK_AFTER_POWEROFF] = "poweroff",
+	[TASK_AFTER_SHELL] = "shell",
 };
 
 static const char *const state_names[TASK_STATE_COUNT] = {
@@ -27,13 +32,20 @@ task_type_name(enum task_type t)
 	return (unsigned)t < TASK_TYPE_COUNT ? type_names[t] : "?";
 }
 
+/* The index of s in names[0..count), or -EINVAL. */
+static int
+name_index(const char *const *names, int count, const char *s)
+{
+	for (int i = 0; i < count; i++)
+		if (strcmp(s, names[i]) == 0)
+			return i;
+	return -EINVAL;
+}
+
 int
 task_type_parse(const char *s)
 {
-	for (int i = 0; i < TASK_TYPE_COUNT; i++)
-		if (strcmp(s, type_names[i]) == 0)
-			return i;
-	return -EINVAL;
+	return name_index(type_names, TASK_TYPE_COUNT, s);
 }
 
 const char *
@@ -42,13 +54,24 @@ task_state_name(enum task_state s)
 	return (unsigned)s < TASK_STATE_COUNT ? state_names[s] : "?";
 }
 
+const char *
+task_after_name(enum task_after a)
+{
+	return (unsigned)a < TASK_AFTER_COUNT ? after_names[a] : "?";
+}
+
+int
+task_after_parse(const char *s)
+{
+	return name_index(after_names, TASK_AFTER_COUNT, s);
+}
+
 static int
 task_state_parse(const char *s)
 {
-	for (int i = 0; i < TASK_STATE_COUNT; i++)
-		if (strcmp(s, state_names[i]) == 0)
-			return i;
-	return TASK_FAILED;
+	int i = name_index(state_names, TASK_STATE_COUNT, s);
+
+	return i < 0 ? TASK_FAILED : i;
 }
 
 bool
@@ -456,7 +479,8 @@ store_host_groups(struct store *st, const char *mac, struct store_group *out, si
 /* ---- tasks ---- */
 
 #define TASK_COLS "id, mac, type, image, state, verify, created, started, finished," \
-	" phase, bytes, total, rate, resume_offset, message, log_tail, mcast, replace_image"
+	" phase, bytes, total, rate, resume_offset, message, log_tail, mcast, replace_image," \
+	" after_action"
 
 static void
 row_task(sqlite3_stmt *s, struct store_task *t)
@@ -486,6 +510,9 @@ row_task(sqlite3_stmt *s, struct store_task *t)
 	col_text(s, 15, t->log_tail, sizeof t->log_tail);
 	col_text(s, 16, t->mcast, sizeof t->mcast);
 	t->replace = sqlite3_column_int(s, 17) != 0;
+	col_text(s, 18, text, sizeof text);
+	type = task_after_parse(text);
+	t->after = type < 0 ? TASK_AFTER_REBOOT : (enum task_after)type;
 }
 
 static int
@@ -506,8 +533,8 @@ task_one(struct store *st, sqlite3_stmt *s, struct store_task *out)
 #define ACTIVE "state IN ('pending', 'booting', 'running')"
 
 int64_t
-store_task_add(struct store *st, const char *mac, enum task_type type, const char *image,
-    bool verify, bool replace, const char *mcast, int64_t now)
+store_task_add(struct store *st, const char *mac, const struct store_task_spec *spec,
+    int64_t now)
 {
 	struct store_task cur;
 	struct store_host h;
@@ -520,16 +547,17 @@ store_task_add(struct store *st, const char *mac, enum task_type type, const cha
 	if (store_task_active(st, mac, &cur) == 0)
 		return -EBUSY;
 	s = prep(st, "INSERT INTO tasks (mac, type, image, state, verify, created, mcast,"
-	    " replace_image) VALUES (?1, ?2, ?3, 'pending', ?4, ?5, ?6, ?7)");
+	    " replace_image, after_action) VALUES (?1, ?2, ?3, 'pending', ?4, ?5, ?6, ?7, ?8)");
 	if (s == NULL)
 		return -EIO;
 	bind_text(s, 1, mac);
-	bind_text(s, 2, task_type_name(type));
-	bind_text(s, 3, image);
-	sqlite3_bind_int(s, 4, verify);
+	bind_text(s, 2, task_type_name(spec->type));
+	bind_text(s, 3, spec->image);
+	sqlite3_bind_int(s, 4, spec->verify);
 	sqlite3_bind_int64(s, 5, now);
-	bind_text(s, 6, mcast);
-	sqlite3_bind_int(s, 7, replace);
+	bind_text(s, 6, spec->mcast);
+	sqlite3_bind_int(s, 7, spec->replace);
+	bind_text(s, 8, task_after_name(spec->after));
 	rc = run(st, s);
 	if (rc < 0)
 		return rc;
@@ -693,6 +721,22 @@ store_task_finish(struct store *st, int64_t id, enum task_state state, const cha
 	bind_text(s, 3, message);
 	bind_text(s, 4, log_tail);
 	sqlite3_bind_int64(s, 5, now);
+	rc = run(st, s);
+	return rc < 0 ? rc : rc == 0 ? -ESRCH : 0;
+}
+
+int
+store_task_served(struct store *st, int64_t id, const char *message, int64_t now)
+{
+	sqlite3_stmt *s = prep(st, "UPDATE tasks SET state = 'done', message = ?2,"
+	    " started = ?3, finished = ?3 WHERE id = ?1 AND state = 'pending'");
+	int rc;
+
+	if (s == NULL)
+		return -EIO;
+	sqlite3_bind_int64(s, 1, id);
+	bind_text(s, 2, message);
+	sqlite3_bind_int64(s, 3, now);
 	rc = run(st, s);
 	return rc < 0 ? rc : rc == 0 ? -ESRCH : 0;
 }

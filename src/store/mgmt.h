@@ -27,7 +27,13 @@ struct store_host {
 	char *inventory;                /* JSON text or NULL; malloc'd */
 };
 
-enum task_type { TASK_DEPLOY, TASK_CAPTURE, TASK_SHELL, TASK_WIPE, TASK_TYPE_COUNT };
+/* local: boot the local disk once (done when its boot script is served). */
+enum task_type {
+	TASK_DEPLOY, TASK_CAPTURE, TASK_SHELL, TASK_WIPE, TASK_LOCAL, TASK_TYPE_COUNT
+};
+/* What the machine does once its agent succeeded (pxed.after= on the
+ * kernel command line): reboot, power off, or stay at a console shell. */
+enum task_after { TASK_AFTER_REBOOT, TASK_AFTER_POWEROFF, TASK_AFTER_SHELL, TASK_AFTER_COUNT };
 enum task_state {
 	TASK_PENDING,                   /* waiting for the host to boot */
 	TASK_BOOTING,                   /* boot script served, token issued */
@@ -49,6 +55,17 @@ struct store_task {
 	char log_tail[STORE_TASK_LOG_MAX];
 	char mcast[72];                 /* multicast session name, or "" */
 	bool replace;                   /* a capture may replace an existing image */
+	enum task_after after;
+};
+
+/* What a new task is. */
+struct store_task_spec {
+	enum task_type type;
+	const char *image;              /* deploy, capture; "" for the others */
+	bool verify;
+	bool replace;                   /* a capture may overwrite an existing image */
+	const char *mcast;              /* multicast session name, or "" */
+	enum task_after after;
 };
 
 /* A task token as the store keeps it: the salt it is derived from (the
@@ -62,6 +79,8 @@ struct store_token {
 const char *task_type_name(enum task_type t);
 int task_type_parse(const char *s);
 const char *task_state_name(enum task_state s);
+const char *task_after_name(enum task_after a);
+int task_after_parse(const char *s);
 bool task_state_active(enum task_state s);
 
 /* Canonical MAC text (lower case, colons) from "AA-BB-..", "aabb.." or
@@ -121,10 +140,9 @@ int store_host_groups(struct store *st, const char *mac, struct store_group *out
     size_t max);
 
 /* New pending task; -EBUSY when the host has an active one, -ENOENT when
- * the host is unknown.  replace: a capture may overwrite an existing
- * image.  Returns the id (> 0). */
-int64_t store_task_add(struct store *st, const char *mac, enum task_type type,
-    const char *image, bool verify, bool replace, const char *mcast, int64_t now);
+ * the host is unknown.  Returns the id (> 0). */
+int64_t store_task_add(struct store *st, const char *mac, const struct store_task_spec *spec,
+    int64_t now);
 int store_task_get(struct store *st, int64_t id, struct store_task *out);
 /* The host's pending, booting or running task: 0, or -ENOENT. */
 int store_task_active(struct store *st, const char *mac, struct store_task *out);
@@ -149,5 +167,9 @@ int store_task_progress(struct store *st, int64_t id, const char *phase, uint64_
  * kept, so that its agent is told why (see store_task_by_token). */
 int store_task_finish(struct store *st, int64_t id, enum task_state state,
     const char *message, const char *log_tail, int64_t now);
+/* A task no agent runs (local) is done when its boot script is served:
+ * pending -> done.  0, or -ESRCH when it was not pending (a concurrent
+ * fetch ended it). */
+int store_task_served(struct store *st, int64_t id, const char *message, int64_t now);
 
 #endif

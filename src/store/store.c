@@ -144,6 +144,10 @@ static const char *const migrations[] = {
 	" mac TEXT NOT NULL REFERENCES hosts (mac) ON DELETE CASCADE,"
 	" PRIMARY KEY (name, mac));"
 	"CREATE INDEX host_groups_mac ON host_groups (mac);",
+	/* 6: what the machine does after its task (a shell task stays at the
+	 * shell, as before) */
+	"ALTER TABLE tasks ADD COLUMN after_action TEXT NOT NULL DEFAULT 'reboot';"
+	"UPDATE tasks SET after_action = 'shell' WHERE type = 'shell';",
 };
 
 struct queued_event {

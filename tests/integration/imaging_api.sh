@@ -7,7 +7,9 @@
 # token, 409 once the task has ended or was cancelled), captures that would
 # replace an image (409 unless asked to), chunk uploads verified by hash,
 # manifests published only whole, chunks served as files, a full disk (507)
-# that leaves nothing behind, persistence across a restart.
+# that leaves nothing behind, persistence across a restart; what a task does
+# after it (after=reboot|poweroff|shell), local tasks (done once served),
+# the no-task menu (no-task = menu), pxectl host rm, pxectl --json lists.
 LAB_ID=${LAB_ID:-ia$$}
 source "$(dirname "$0")/../lib/lab.sh"
 source "$(dirname "$0")/../lib/api.sh"
@@ -313,6 +315,88 @@ ctl task wipe lab1 >/dev/null
 check "a new task gets a new token" bash -c "[ '$(token_of "$MAC")' != '$TT' ]"
 ctl task cancel "$(task_of "$MAC")" >/dev/null
 
+# --- what a task does after it, local tasks -----------------------------------------
+out=$(ctl task wipe lab1 --after poweroff)
+check "pxectl task wipe --after poweroff: shown" has "$out" " wipe .* pending  *poweroff "
+AID=$(task_of "$MAC")
+check "the task's JSON carries after" eq "$(json "/api/v1/tasks/$AID" '["after"]')" poweroff
+r=$(api GET /api/v1/boot/$MAC.ipxe)
+check "the boot script of an after=poweroff task carries it (iPXE)" \
+	has "$(body "$r")" "pxed.mac=$MAC pxed.after=poweroff quiet$"
+r=$(api GET /api/v1/boot/$MAC.grub)
+check "... and GRUB" has "$(body "$r")" "^linux .* pxed.after=poweroff quiet$"
+out=$(ctl task show "$AID")
+check "pxectl task show: after" has "$out" "^  after   poweroff$"
+ctl task cancel "$AID" >/dev/null
+r=$(api POST /api/v1/tasks "$TOKEN" -d '{"host":"lab1","type":"wipe","after":"bogus"}')
+check "after=bogus: 400 naming it" \
+	eq "$(code "$r") $(jget "$r" '["error"]')" "400 after: 'bogus' is not reboot, poweroff or shell"
+check "... and no task made" eq "$(json /api/v1/hosts/lab1 '["task"]')" None
+out=$(ctl task capture lab1 newimg --after halt 2>&1)
+rc=$?
+check "pxectl task capture --after halt: exit 1, says why" \
+	eq "$rc $(grep -c "'halt' is not reboot" <<<"$out")" "1 1"
+r=$(api POST /api/v1/tasks "$TOKEN" -d '{"host":"lab1","type":"shell","after":"reboot"}')
+check "a shell task told to reboot: 400" eq "$(code "$r")" 400
+r=$(api POST /api/v1/tasks "$TOKEN" -d '{"host":"lab1","type":"local","after":"poweroff"}')
+check "a local task with an after: 400" eq "$(code "$r")" 400
+r=$(api POST /api/v1/tasks "$TOKEN" -d '{"host":"lab1","type":"shell"}')
+check "a shell task stays at the shell" eq "$(code "$r") $(jget "$r" '["after"]')" "201 shell"
+check "... and its script says so" has "$(body "$(api GET /api/v1/boot/$MAC.ipxe)")" "pxed.after=shell "
+ctl task cancel "$(task_of "$MAC")" >/dev/null
+r=$(api POST /api/v1/tasks "$TOKEN" -d '{"host":"lab1","type":"deploy","image":"golden"}')
+check "a deploy reboots by default" eq "$(code "$r") $(jget "$r" '["after"]')" "201 reboot"
+check "... and its script says so" has "$(body "$(api GET /api/v1/boot/$MAC.ipxe)")" "pxed.after=reboot "
+ctl task cancel "$(task_of "$MAC")" >/dev/null
+out=$(ctl task local lab1)
+check "pxectl task local" has "$out" " local  .* pending "
+LID=$(task_of "$MAC")
+r=$(api GET /api/v1/boot/$MAC.ipxe)
+check "a local task: the script boots the local disk" \
+	eq "$(body "$r")" "$(printf '#!ipxe\n# pxed task %s: local: boot from the local disk\nexit' "$LID")"
+check "the local task is done once its script was served" \
+	eq "$(json "/api/v1/tasks/$LID" '["state"]')" done
+r=$(api GET /api/v1/boot/$MAC.ipxe)
+check "the next fetch is the no-task script" has "$(body "$r")" "^# no task: boot from the local disk$"
+check "the boot timeline records the local boot" eq "$(python3 -c 'import sqlite3,sys
+db = sqlite3.connect("file:" + sys.argv[1] + "?mode=ro", uri=True)
+print(db.execute("SELECT count(*) FROM events WHERE kind = ? AND detail = ?",
+    ("boot-script", "task %s: local (done)" % sys.argv[2])).fetchone()[0])' \
+	"$LAB_DIR/state/pxed.db" "$LID")" 1
+ctl task local lab1 >/dev/null
+r=$(api GET /api/v1/boot/$MAC.pxelinux)
+check "a local task, PXELINUX: LOCALBOOT" has "$(body "$r")" "^  LOCALBOOT 0$"
+check "... and done" eq "$(json "/api/v1/tasks/$(($LID + 1))" '["state"]')" done
+
+# --- pxectl host rm, --json ---------------------------------------------------------
+ctl host add 52:54:00:aa:00:0e rmme >/dev/null
+ctl group add rmgroup rmme >/dev/null
+ctl task wipe rmme >/dev/null
+RMID=$(task_of 52:54:00:aa:00:0e)
+out=$(ctl host rm rmme)
+check "pxectl host rm: exit 0" [ $? -eq 0 ]
+check "... the host is gone" eq "$(code "$(api GET /api/v1/hosts/52:54:00:aa:00:0e)")" 404
+check "... with its task" eq "$(code "$(api GET "/api/v1/tasks/$RMID")")" 404
+check "... and its group (it was the only member)" eq "$(code "$(api GET /api/v1/groups/rmgroup)")" 404
+out=$(ctl host rm rmme 2>&1)
+rc=$?
+check "pxectl host rm of an unknown host: exit 1, says why" \
+	eq "$rc $(grep -c 'no host rmme' <<<"$out")" "1 1"
+# json_ok TEXT EXPR: TEXT parses as JSON (v) and the Python EXPR holds
+json_ok() {
+	python3 -c 'import json,sys; v=json.load(sys.stdin); sys.exit(0 if eval(sys.argv[1]) else 1)' \
+		"$2" <<<"$1" || { echo "# not JSON, or $2 is false: ${1:0:300}"; return 1; }
+}
+check "pxectl --json host list: JSON, the host's fields" json_ok "$(ctl --json host list)" \
+	"[h for h in v['hosts'] if h['mac'] == '$MAC' and h['name'] == 'lab1' and h['approved']
+	  and {'arch', 'uuid', 'first_seen', 'last_seen', 'inventory'} <= h.keys()]"
+check "pxectl --json task list: JSON, the tasks' fields" json_ok "$(ctl --json task list)" \
+	"[t for t in v['tasks'] if t['id'] == $LID and t['host'] == '$MAC' and t['type'] == 'local'
+	  and t['state'] == 'done' and {'image', 'after', 'verify', 'created', 'message'} <= t.keys()]"
+check "pxectl --json image list: JSON, the image's fields" json_ok "$(ctl --json image list)" \
+	"[i for i in v['images'] if i['name'] == 'golden' and i['chunks'] == 2 and i['used'] == 5000000
+	  and {'created', 'disk_size', 'stored', 'partitions'} <= i.keys()]"
+
 # --- approval, restart ------------------------------------------------------------
 pxed_stop
 pxed_start --host-approval yes || { echo "not ok - pxed restart"; exit 1; }
@@ -390,6 +474,41 @@ check "a task for a host and a group: 400" eq "$(code "$r")" 400
 r=$(api POST /api/v1/tasks "" -d '{"group":"room1","type":"wipe"}')
 check "group tasks without a token: 401" eq "$(code "$r")" 401
 cancel_newest 2
+
+# --- no-task = menu ---------------------------------------------------------------------
+pxed_stop
+pxed_start --no-task menu --no-task-menu-timeout 7 --host-approval yes ||
+	{ echo "not ok - pxed restart"; exit 1; }
+r=$(api GET /api/v1/boot/$MAC.ipxe)
+m=$(body "$r")
+check "no-task = menu: an iPXE menu" has "$m" "^menu "
+check "... the local disk item" has "$m" "^item local Boot from local disk$"
+check "... the shell item" has "$m" "^item shell Imaging environment: shell$"
+check "... the local disk by default after the timeout" \
+	has "$m" "^choose --default local --timeout 7000 target"
+check "... the shell: the imaging environment with pxed.after=shell" \
+	has "$m" "^kernel http://$LAB_SRV_IP/bootenv/vmlinuz initrd=initrd .*pxed.server=http://$LAB_SRV_IP pxed.mac=$MAC pxed.after=shell quiet$"
+check "... and no task or token" bash -c "! grep -q 'pxed.task\|pxed.token' <<<'$m'"
+check "... the local item boots the disk" has "$m" "^:local$"
+r=$(api GET /api/v1/boot/$MAC.grub)
+m=$(body "$r")
+check "no-task = menu, GRUB: the timeout" has "$m" "^set timeout=7$"
+check "no-task = menu, GRUB: the local disk entry first (the default)" \
+	eq "$(grep '^menuentry' <<<"$m" | head -1)" "menuentry 'Boot from local disk' {"
+check "no-task = menu, GRUB: the shell entry" has "$m" "^menuentry 'Imaging environment: shell' {$"
+check "no-task = menu, GRUB: the shell boots pxed.after=shell" \
+	has "$m" "^linux (http,$LAB_SRV_IP)/bootenv/vmlinuz .*pxed.after=shell quiet$"
+r=$(api GET /api/v1/boot/$MAC.pxelinux)
+check "no-task = menu, PXELINUX: local by default after 70 tenths, shell label" \
+	bash -c "grep -q '^DEFAULT local$' <<<'$(body "$r")' && grep -q '^TIMEOUT 70$' <<<'$(body "$r")' &&
+	grep -q '^  APPEND .*pxed.after=shell quiet$' <<<'$(body "$r")'"
+r=$(api GET /api/v1/boot/52:54:00:aa:00:0f.ipxe)
+check "no-task = menu: a host awaiting approval boots locally only" \
+	eq "$(body "$r")" "$(printf '#!ipxe\n# host not approved: boot from the local disk\nexit')"
+ctl task wipe lab1 --after poweroff >/dev/null
+r=$(api GET /api/v1/boot/$MAC.ipxe)
+check "no-task = menu: a host with a task boots it" has "$(body "$r")" "pxed.after=poweroff quiet$"
+ctl task cancel "$(task_of "$MAC")" >/dev/null
 
 # --- a full disk ----------------------------------------------------------------------
 SMALL=$LAB_DIR/small

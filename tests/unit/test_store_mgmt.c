@@ -1,6 +1,7 @@
 /* Hosts and tasks in the store: registration, approval, the task life
  * cycle and its guards (one active task per host, tokens, cancel), host
- * groups, and the upgrade of a database made by the first schema. */
+ * groups, what a task does after it (schema 6), local tasks, and the
+ * upgrade of a database made by the first schema. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -17,6 +18,11 @@
 #include "core/util.h"
 #include "store/mgmt.h"
 #include "store/store.h"
+
+/* A spec of type and image: verify, no replace, unicast, reboot after. */
+#define SPEC(type_, image_) \
+	(&(struct store_task_spec){ .type = (type_), .image = (image_), .verify = true, \
+	    .mcast = "", .after = TASK_AFTER_REBOOT })
 
 struct fixture {
 	char dir[64];
@@ -125,18 +131,27 @@ test_task_life(void **state)
 {
 	struct fixture *f = *state;
 	const char *mac = "52:54:00:00:00:01";
-	struct store_token tok1, tok2, got;
+	struct store_token tok1, tok2, tok3, got;
 	struct store_task t;
 	int64_t id;
 
 	memset(&tok1, 1, sizeof tok1);
 	memset(&tok2, 2, sizeof tok2);
-	assert_int_equal(store_task_add(f->st, mac, TASK_DEPLOY, "img", true, false, "", 10), -ENOENT);
+	memset(&tok3, 3, sizeof tok3);
+	assert_int_equal(store_task_add(f->st, mac, SPEC(TASK_DEPLOY, "img"), 10), -ENOENT);
 	assert_int_equal(store_host_add(f->st, mac, "lab1", 1), 0);
-	id = store_task_add(f->st, mac, TASK_DEPLOY, "img", true, false, "", 10);
+	id = store_task_add(f->st, mac, SPEC(TASK_DEPLOY, "img"), 10);
+	assert_true(id > 0);
+	assert_int_equal(store_task_get(f->st, id, &t), 0);
+	assert_int_equal(t.after, TASK_AFTER_REBOOT);
+	/* only a pending task is ended by serving its script */
+	assert_int_equal(store_task_boot(f->st, id, &tok3, &got), 1);
+	assert_int_equal(store_task_served(f->st, id, "served", 11), -ESRCH);
+	assert_int_equal(store_task_finish(f->st, id, TASK_CANCELLED, "", "", 11), 0);
+	id = store_task_add(f->st, mac, SPEC(TASK_DEPLOY, "img"), 10);
 	assert_true(id > 0);
 	/* one active task per host */
-	assert_int_equal(store_task_add(f->st, mac, TASK_WIPE, "", true, false, "", 11), -EBUSY);
+	assert_int_equal(store_task_add(f->st, mac, SPEC(TASK_WIPE, ""), 11), -EBUSY);
 	/* not running: no progress, no start before the boot */
 	assert_int_equal(store_task_progress(f->st, id, "deploy", 1, 2, 3, 0), -ESRCH);
 	assert_int_equal(store_task_start(f->st, id, 12), -ESRCH);
@@ -178,10 +193,12 @@ test_task_life(void **state)
 	assert_int_equal(t.finished, 20);
 	assert_int_equal(store_task_active(f->st, mac, &t), -ENOENT);
 	/* a new task once the last ended; cancel works from pending */
-	id = store_task_add(f->st, mac, TASK_CAPTURE, "new", false, true, "", 30);
+	id = store_task_add(f->st, mac, &(struct store_task_spec){ .type = TASK_CAPTURE,
+	    .image = "new", .replace = true, .mcast = "", .after = TASK_AFTER_POWEROFF }, 30);
 	assert_true(id > 0);
 	assert_int_equal(store_task_get(f->st, id, &t), 0);
 	assert_true(t.replace);
+	assert_int_equal(t.after, TASK_AFTER_POWEROFF);
 	assert_int_equal(store_task_finish(f->st, id, TASK_DONE, "", "", 31), -ESRCH);
 	assert_int_equal(store_task_finish(f->st, id, TASK_CANCELLED, "by admin", "", 31), 0);
 	assert_int_equal(store_task_get(f->st, id, &t), 0);
@@ -190,6 +207,63 @@ test_task_life(void **state)
 	/* removing the host removes its tasks */
 	assert_int_equal(store_host_remove(f->st, mac), 0);
 	assert_int_equal(store_task_get(f->st, id, &t), -ENOENT);
+}
+
+/* A local task: done when its script is served, once; the next task of
+ * the host can then be made. */
+static void
+test_task_local(void **state)
+{
+	struct fixture *f = *state;
+	const char *mac = "52:54:00:00:00:03";
+	struct store_task t;
+	int64_t id;
+
+	assert_int_equal(store_host_add(f->st, mac, "lab3", 1), 0);
+	id = store_task_add(f->st, mac, SPEC(TASK_LOCAL, ""), 40);
+	assert_true(id > 0);
+	assert_int_equal(store_task_active(f->st, mac, &t), 0);
+	assert_int_equal(t.type, TASK_LOCAL);
+	assert_int_equal(store_task_served(f->st, id, "local disk booted", 41), 0);
+	assert_int_equal(store_task_served(f->st, id, "again", 42), -ESRCH);
+	assert_int_equal(store_task_get(f->st, id, &t), 0);
+	assert_int_equal(t.state, TASK_DONE);
+	assert_int_equal(t.started, 41);
+	assert_int_equal(t.finished, 41);
+	assert_string_equal(t.message, "local disk booted");
+	assert_int_equal(store_task_active(f->st, mac, &t), -ENOENT);
+	assert_true(store_task_add(f->st, mac, SPEC(TASK_WIPE, ""), 43) > 0);
+}
+
+/* Schema 6 gives every task an after action: a shell task made before it
+ * stays at the shell, the others reboot. */
+static void
+test_upgrade_after(void **state)
+{
+	struct fixture *f = *state;
+	const char *mac = "52:54:00:00:00:04";
+	struct store_task t;
+	char path[128];
+	sqlite3 *db;
+	int64_t shell, wipe;
+
+	assert_int_equal(store_host_add(f->st, mac, "old", 1), 0);
+	shell = store_task_add(f->st, mac, SPEC(TASK_SHELL, ""), 50);
+	assert_int_equal(store_task_finish(f->st, shell, TASK_CANCELLED, "", "", 51), 0);
+	wipe = store_task_add(f->st, mac, SPEC(TASK_WIPE, ""), 52);
+	store_close(f->st);
+	f->st = NULL;
+	/* back to schema 5: no after_action column */
+	snprintf(path, sizeof path, "%s/pxed.db", f->dir);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "ALTER TABLE tasks DROP COLUMN after_action;"
+	    "DELETE FROM schema_version WHERE version = 6;", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	assert_int_equal(store_open(&f->st, f->dir), 0);
+	assert_int_equal(store_task_get(f->st, shell, &t), 0);
+	assert_int_equal(t.after, TASK_AFTER_SHELL);
+	assert_int_equal(store_task_get(f->st, wipe, &t), 0);
+	assert_int_equal(t.after, TASK_AFTER_REBOOT);
 }
 
 static void
@@ -330,6 +404,12 @@ test_task_names(void **state)
 	for (int i = 0; i < TASK_TYPE_COUNT; i++)
 		assert_int_equal(task_type_parse(task_type_name((enum task_type)i)), i);
 	assert_int_equal(task_type_parse("format-c"), -EINVAL);
+	assert_int_equal(task_type_parse("local"), TASK_LOCAL);
+	for (int i = 0; i < TASK_AFTER_COUNT; i++)
+		assert_int_equal(task_after_parse(task_after_name((enum task_after)i)), i);
+	assert_int_equal(task_after_parse("poweroff"), TASK_AFTER_POWEROFF);
+	assert_int_equal(task_after_parse("halt"), -EINVAL);
+	assert_int_equal(task_after_parse(""), -EINVAL);
 	assert_true(task_state_active(TASK_PENDING));
 	assert_true(task_state_active(TASK_RUNNING));
 	assert_false(task_state_active(TASK_DONE));
@@ -370,7 +450,7 @@ test_upgrade_from_v1(void **state)
 	    " (SELECT max(version) FROM schema_version)", -1, &s, NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
 	assert_int_equal(sqlite3_column_int(s, 0), 1);
-	assert_int_equal(sqlite3_column_int(s, 1), 5);
+	assert_int_equal(sqlite3_column_int(s, 1), 6);
 	sqlite3_finalize(s);
 	sqlite3_close(db);
 }
@@ -385,6 +465,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_hosts, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hosts_from_dhcp, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_task_life, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_task_local, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_upgrade_after, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_groups, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_upgrade_from_v1, setup, teardown),
 	};

@@ -1,0 +1,366 @@
+/* The per-host boot script: what a network-booting machine does next.
+ *
+ * iPXE, GRUB and PXELINUX fetch it by MAC (script_name).  A host awaiting
+ * approval boots its local disk.  A host with a task boots the imaging
+ * environment for it, except a local task: the local disk, once, and the
+ * task is done.  A host with no task boots its local disk or, with
+ * no-task = menu, gets a menu: the local disk (the default, after
+ * no-task-menu-timeout) or the imaging environment's console shell,
+ * which runs no task.
+ *
+ * A task token is issued when the host first fetches its boot script (the
+ * token rides on the kernel command line) and stays the same for the
+ * task's life: a script fetched again (a reboot, a second agent) carries
+ * the same token, so a running agent is never cut off.  The store keeps a
+ * random salt and the token's SHA-256; the token is HMAC-SHA256 of the
+ * salt under a key only pxed holds (the API token's hash), so the
+ * database alone gives no token.  docs/IMAGING.md has the kernel command
+ * line and the trust model. */
+#include "http/mgmt_internal.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+#include "core/log.h"
+#include "core/util.h"
+#include "image/chunk.h"
+
+/* What fetched the script: iPXE (MAC.ipxe), GRUB (MAC.grub, via
+ * "configfile (http,SERVER)/api/v1/boot/${net_default_mac}.grub") or
+ * PXELINUX with HTTP (lpxelinux.0: MAC.pxelinux or, with path prefix
+ * http://SERVER/api/v1/boot/, pxelinux.cfg/01-MAC). */
+enum script_kind { SCRIPT_IPXE, SCRIPT_GRUB, SCRIPT_PXELINUX };
+
+static const struct {
+	const char *suffix;
+	const char *head;       /* first line */
+	const char *local;      /* boot the local disk */
+} script_kinds[] = {
+	[SCRIPT_IPXE] = { ".ipxe", "#!ipxe\n", "exit\n" },
+	[SCRIPT_GRUB] = { ".grub", "", "exit\n" },
+	[SCRIPT_PXELINUX] = { ".pxelinux", "", "DEFAULT local\nLABEL local\n  LOCALBOOT 0\n" },
+};
+
+/* PXELINUX's TIMEOUT is in tenths of a second, at most 35996 (syslinux
+ * docs); a larger one wraps. */
+#define PXELINUX_TIMEOUT_MAX 35990u
+#define MENU_LOCAL "Boot from local disk"
+#define MENU_SHELL "Imaging environment: shell"
+
+int
+mgmt_no_task_check(const char *value, char *err, size_t size)
+{
+	if (strcmp(value, "local") == 0 || strcmp(value, "menu") == 0)
+		return 0;
+	snprintf(err, size, "'%.32s' is not local or menu", value);
+	return -EINVAL;
+}
+
+/* text (n bytes, n < 0: asprintf failed) as the answer. */
+static void
+script_reply(struct mgmt_response *rs, char *text, int n)
+{
+	mgmt_reply_text(rs, 200, "text/plain", n < 0 ? NULL : text, n < 0 ? 0 : (size_t)n);
+}
+
+static void
+script_local(struct mgmt_response *rs, enum script_kind kind, const char *why)
+{
+	char *text = NULL;
+	int n = asprintf(&text, "%s# %s: boot from the local disk\n%s", script_kinds[kind].head,
+	    why, script_kinds[kind].local);
+
+	script_reply(rs, text, n);
+}
+
+void
+mgmt_server_base(const struct mgmt_request *rq, char *out, size_t size)
+{
+	const char *host = rq->host != NULL && rq->host[0] != '\0' ? rq->host : "127.0.0.1";
+	size_t n = strcspn(host, " \t\r\n\"'");
+
+	snprintf(out, size, "http://%.*s", (int)MIN(n, 200u), host);
+}
+
+/* The token of a salt (hex) and its hash. */
+static void
+token_derive(const struct mgmt *m, const uint8_t salt[STORE_TOKEN_LEN],
+    char hex[TOKEN_HEX + 1], uint8_t hash[STORE_TOKEN_LEN])
+{
+	static const char label[] = "pxed task token\n";
+	uint8_t msg[sizeof label - 1 + STORE_TOKEN_LEN], raw[EVP_MAX_MD_SIZE];
+	unsigned len = 0;
+
+	memcpy(msg, label, sizeof label - 1);
+	memcpy(msg + sizeof label - 1, salt, STORE_TOKEN_LEN);
+	HMAC(EVP_sha256(), m->admin_hash, sizeof m->admin_hash, msg, sizeof msg, raw, &len);
+	sha256_hex(raw, hex);
+	chunk_sha256(hex, TOKEN_HEX, hash);
+}
+
+/* The task's token in hex: issued now (1), or the one issued before (0);
+ * -EKEYREJECTED when that one was made under another API token, else a
+ * negative errno. */
+static int
+task_token(const struct mgmt *m, struct store *st, int64_t id, char hex[TOKEN_HEX + 1])
+{
+	struct store_token fresh, got;
+	uint8_t hash[STORE_TOKEN_LEN];
+	int rc;
+
+	if (getrandom(fresh.salt, sizeof fresh.salt, 0) != (ssize_t)sizeof fresh.salt)
+		return -EIO;
+	token_derive(m, fresh.salt, hex, fresh.hash);
+	rc = store_task_boot(st, id, &fresh, &got);
+	if (rc != 0)
+		return rc;
+	token_derive(m, got.salt, hex, hash);
+	return CRYPTO_memcmp(hash, got.hash, sizeof hash) == 0 ? 0 : -EKEYREJECTED;
+}
+
+/* The kernel command line: the task's (its id, token and after action),
+ * or with t NULL the console shell with no task. */
+static void
+bootenv_args(const struct mgmt *m, const char *base, const char *mac,
+    const struct store_task *t, const char *token, char *out, size_t size)
+{
+	char task[128] = "";
+
+	if (t != NULL)
+		snprintf(task, sizeof task, " pxed.task=%" PRId64 " pxed.token=%s", t->id, token);
+	snprintf(out, size, "console=tty0 console=ttyS0 pxed.server=%s%s pxed.mac=%s"
+	    " pxed.after=%s %s", base, task, mac,
+	    t != NULL ? task_after_name(t->after) : "shell", m->bootenv_args);
+}
+
+/* Where vmlinuz and initrd are: bootenv-url if it is a URL, else under
+ * base.  GRUB names it (http,HOST)/PATH. */
+static void
+bootenv_where(const struct mgmt *m, const char *base, enum script_kind kind, char *out,
+    size_t size)
+{
+	char url[768];
+	const char *path;
+
+	if (strncmp(m->bootenv_url, "http://", 7) == 0 ||
+	    strncmp(m->bootenv_url, "https://", 8) == 0)
+		str_copy(url, m->bootenv_url, sizeof url);
+	else
+		snprintf(url, sizeof url, "%s/%s", base, m->bootenv_url);
+	path = strchr(url + 7, '/');
+	if (kind == SCRIPT_GRUB && strncmp(url, "http://", 7) == 0 && path != NULL)
+		snprintf(out, size, "(http,%.*s)%s", (int)(path - url - 7), url + 7, path);
+	else
+		str_copy(out, url, size);
+}
+
+/* The lines that load the imaging environment with the kernel command
+ * line args and boot it (malloc'd; NULL when out of memory). */
+static char *
+bootenv_lines(const struct mgmt *m, const char *base, enum script_kind kind,
+    const char *args)
+{
+	char env[800], *text = NULL;
+	int n;
+
+	bootenv_where(m, base, kind, env, sizeof env);
+	if (kind == SCRIPT_GRUB)
+		n = asprintf(&text, "linux %s/vmlinuz %s\ninitrd %s/initrd\nboot\n", env, args, env);
+	else if (kind == SCRIPT_PXELINUX)
+		n = asprintf(&text, "  KERNEL %s/vmlinuz\n  INITRD %s/initrd\n  APPEND %s\n", env,
+		    env, args);
+	else
+		n = asprintf(&text, "kernel %s/vmlinuz initrd=initrd %s\n"
+		    "initrd --name initrd %s/initrd\nboot\n", env, args, env);
+	return n < 0 ? NULL : text;
+}
+
+static void
+script_task(struct mgmt *m, const struct mgmt_request *rq, const struct store_task *t,
+    const char *token, enum script_kind kind, struct mgmt_response *rs)
+{
+	char base[256], args[1400], *lines, *text = NULL;
+	int n = -1;
+
+	mgmt_server_base(rq, base, sizeof base);
+	bootenv_args(m, base, t->mac, t, token, args, sizeof args);
+	lines = bootenv_lines(m, base, kind, args);
+	if (lines != NULL)
+		n = asprintf(&text, "%s# pxed task %" PRId64 ": %s %s\n%s%s",
+		    script_kinds[kind].head, t->id, task_type_name(t->type), t->image,
+		    kind == SCRIPT_PXELINUX ? "DEFAULT pxed\nLABEL pxed\n" : "", lines);
+	free(lines);
+	script_reply(rs, text, n);
+}
+
+/* The no-task menu of kind around shell, the lines that boot the shell:
+ * the local disk is the default, after secs (0: waits for a choice). */
+static int
+menu_text(enum script_kind kind, const char *mac, unsigned secs, const char *shell,
+    char **text)
+{
+	char wait[48] = "";
+
+	if (kind == SCRIPT_GRUB)
+		return asprintf(text, "# no task: menu, the local disk after %u s\n"
+		    "set default=0\nset timeout=%d\nmenuentry '" MENU_LOCAL "' {\n  exit\n}\n"
+		    "menuentry '" MENU_SHELL "' {\n%s}\n", secs, secs > 0 ? (int)secs : -1, shell);
+	if (kind == SCRIPT_PXELINUX)
+		return asprintf(text, "# no task: menu, the local disk after %u s\n"
+		    "DEFAULT local\nPROMPT 1\nTIMEOUT %u\n"
+		    "SAY pxed: local = " MENU_LOCAL " (default), shell = " MENU_SHELL "\n"
+		    "LABEL local\n  MENU LABEL " MENU_LOCAL "\n  LOCALBOOT 0\n"
+		    "LABEL shell\n  MENU LABEL " MENU_SHELL "\n%s", secs,
+		    MIN(secs * 10, PXELINUX_TIMEOUT_MAX), shell);
+	if (secs > 0)
+		snprintf(wait, sizeof wait, " --timeout %u", secs * 1000);
+	return asprintf(text, "#!ipxe\n# no task: menu, the local disk after %u s\n"
+	    "menu pxed: no task for %s\nitem local " MENU_LOCAL "\nitem shell " MENU_SHELL "\n"
+	    "choose --default local%s target || goto local\ngoto ${target}\n"
+	    ":local\nexit\n:shell\n%s", secs, mac, wait, shell);
+}
+
+/* A host with no task: its local disk, or the menu (no-task = menu). */
+static void
+script_no_task(const struct mgmt *m, const struct mgmt_request *rq, const char *mac,
+    enum script_kind kind, struct mgmt_response *rs)
+{
+	char base[256], args[1400], *shell, *text = NULL;
+	int n = -1;
+
+	if (!m->cfg.no_task_menu) {
+		script_local(rs, kind, "no task");
+		return;
+	}
+	mgmt_server_base(rq, base, sizeof base);
+	bootenv_args(m, base, mac, NULL, "", args, sizeof args);
+	shell = bootenv_lines(m, base, kind, args);
+	if (shell != NULL)
+		n = menu_text(kind, mac, m->cfg.no_task_menu_timeout, shell, &text);
+	free(shell);
+	script_reply(rs, text, n);
+}
+
+/* A local task: the local disk, and the task is done (once: a second
+ * fetch at the same moment boots locally too, the task ends once). */
+static void
+script_local_task(struct store *st, const struct mgmt_request *rq, const struct store_task *t,
+    enum script_kind kind, struct mgmt_response *rs)
+{
+	char why[64];
+
+	if (store_task_served(st, t->id, "booted the local disk", mgmt_now()) == 0) {
+		log_info("api: %s: host %s boots its local disk: task %" PRId64 " done", rq->peer,
+		    t->mac, t->id);
+		mgmt_event(st, t->mac, "boot-script", "task %" PRId64 ": local (done)", t->id);
+	}
+	snprintf(why, sizeof why, "pxed task %" PRId64 ": local", t->id);
+	script_local(rs, kind, why);
+}
+
+/* A task run by the agent: its token, then the script. */
+static void
+script_agent_task(struct mgmt *m, struct store *st, const struct mgmt_request *rq,
+    const struct store_task *t, enum script_kind kind, struct mgmt_response *rs)
+{
+	char token[TOKEN_HEX + 1];
+	int issued = task_token(m, st, t->id, token);
+
+	if (issued == -EKEYREJECTED) {
+		log_warn("api: task %" PRId64 ": its token was issued under another API token;"
+		    " cancel the task and create it again", t->id);
+		script_local(rs, kind, "task token issued under another API token");
+		return;
+	}
+	if (issued < 0) {
+		mgmt_reply_error(rs, 503, "cannot issue a task token");
+		return;
+	}
+	log_info("api: %s: host %s boots for task %" PRId64 " (%s, %s token)", rq->peer, t->mac,
+	    t->id, task_type_name(t->type), issued ? "new" : "same");
+	mgmt_event(st, t->mac, "boot-script", "task %" PRId64 ": %s %s", t->id,
+	    task_type_name(t->type), t->image);
+	script_task(m, rq, t, token, kind, rs);
+}
+
+/* "MAC.ipxe", "MAC.grub", "MAC.pxelinux" or "pxelinux.cfg/01-MAC": the MAC
+ * text in arg and the kind; -1 when the name is none of these. */
+static int
+script_name(const char *file, char *arg, size_t size)
+{
+	size_t len = strlen(file);
+
+	if (strncmp(file, "pxelinux.cfg/01-", 16) == 0 && len - 16 < size) {
+		str_copy(arg, file + 16, size);
+		return SCRIPT_PXELINUX;
+	}
+	for (size_t k = 0; k < ARRAY_SIZE(script_kinds); k++) {
+		size_t sl = strlen(script_kinds[k].suffix);
+		if (len > sl && len - sl < size && strcmp(file + len - sl, script_kinds[k].suffix) == 0) {
+			str_copy(arg, file, len - sl + 1);
+			return (int)k;
+		}
+	}
+	return -1;
+}
+
+/* The host mac seen booting (registered when new); its script. */
+static void
+script_host(struct mgmt *m, struct store *st, const struct mgmt_request *rq, const char *mac,
+    enum script_kind kind, struct mgmt_response *rs)
+{
+	struct store_host h;
+	struct store_task t;
+	int created = store_host_seen(st, mac, "", "", !m->cfg.host_approval, mgmt_now());
+
+	if (created == 1)
+		log_info("api: new host %s registered%s", mac,
+		    m->cfg.host_approval ? " (waits for approval)" : "");
+	if (store_host_get(st, mac, &h) < 0) {
+		mgmt_reply_error(rs, 503, "state store unavailable");
+		return;
+	}
+	if (!h.approved)
+		script_local(rs, kind, "host not approved");
+	else if (store_task_active(st, mac, &t) < 0)
+		script_no_task(m, rq, mac, kind, rs);
+	else if (t.type == TASK_LOCAL)
+		script_local_task(st, rq, &t, kind, rs);
+	else
+		script_agent_task(m, st, rq, &t, kind, rs);
+	store_host_free(&h);
+}
+
+void
+mgmt_boot_script(struct mgmt *m, const struct mgmt_request *rq, const char *file,
+    struct mgmt_response *rs)
+{
+	char mac[STORE_MAC_TEXT], arg[64];
+	int kind = script_name(file, arg, sizeof arg);
+	struct store *st;
+
+	if (strcmp(rq->method, "GET") != 0 && strcmp(rq->method, "HEAD") != 0) {
+		mgmt_reply_error(rs, 405, "not allowed");
+		return;
+	}
+	if (kind < 0) {
+		mgmt_reply_error(rs, 404, "expected api/v1/boot/MAC.ipxe, MAC.grub, MAC.pxelinux"
+		    " or pxelinux.cfg/01-MAC");
+		return;
+	}
+	if (mac_text_canon(arg, mac) < 0) {
+		mgmt_reply_error(rs, 404, "%s is not a MAC address", arg);
+		return;
+	}
+	st = mgmt_store(m, rs);
+	if (st != NULL)
+		script_host(m, st, rq, mac, (enum script_kind)kind, rs);
+}
