@@ -144,6 +144,25 @@ static const char *const migrations[] = {
 	" mac TEXT NOT NULL REFERENCES hosts (mac) ON DELETE CASCADE,"
 	" PRIMARY KEY (name, mac));"
 	"CREATE INDEX host_groups_mac ON host_groups (mac);",
+	/* 6: reserved for the tasks migration of branch wt-tasks (made in
+	 * parallel); this placeholder is replaced by it when both merge */
+	"",
+	/* 7: the image catalogue (store/images.c); the manifests in the
+	 * repository stay the truth, a row is reconciled with its manifest at
+	 * start-up by the manifest's size and mtime */
+	"CREATE TABLE images ("
+	" name TEXT PRIMARY KEY,"
+	" created INTEGER NOT NULL,"
+	" disk_size INTEGER NOT NULL,"
+	" used INTEGER NOT NULL,"               /* uncompressed bytes of its chunks */
+	" stored INTEGER NOT NULL,"             /* compressed bytes */
+	" chunks INTEGER NOT NULL,"
+	" partitions INTEGER NOT NULL,"
+	" table_kind TEXT NOT NULL DEFAULT '',"
+	" partition_list TEXT NOT NULL DEFAULT '[]',"  /* JSON, as the API shows it */
+	" task INTEGER NOT NULL DEFAULT 0,"     /* the capture task; 0: unknown */
+	" manifest_mtime_ns INTEGER NOT NULL DEFAULT 0,"
+	" manifest_size INTEGER NOT NULL DEFAULT 0);",
 };
 
 struct queued_event {
