@@ -154,6 +154,9 @@ image_remove(struct mgmt *m, struct store *st, const char *name, struct mgmt_res
 		mgmt_reply_error(rs, 404, "no image %s", name);
 		return;
 	}
+	if (row < 0 && row != -ENOENT)
+		log_warn("images: %s: its catalogue row could not be removed (%s): it goes at the"
+		    " next start", name, strerror(-row));
 	removed = MAX(removed, 0);
 	log_info("api: image %s removed; %d unused chunks (%" PRIu64 " bytes) deleted%s", name,
 	    removed, freed, busy > 0 ? " (none while a capture runs)" : "");
