@@ -118,8 +118,8 @@ agent_inventory(struct store *st, const struct mgmt_request *rq, const struct st
 }
 
 static void
-agent_result(struct store *st, const struct mgmt_request *rq, const struct store_task *t,
-    struct mgmt_response *rs)
+agent_result(struct mgmt *m, struct store *st, const struct mgmt_request *rq,
+    const struct store_task *t, struct mgmt_response *rs)
 {
 	json_t *body = mgmt_body_json(rq, rs);
 	const char *message = "", *log_tail = "";
@@ -145,6 +145,7 @@ agent_result(struct store *st, const struct mgmt_request *rq, const struct store
 		    ok ? "done" : "failed", message);
 		mgmt_event(st, t->mac, ok ? "task-done" : "task-failed", "task %" PRId64 ": %s",
 		    t->id, message);
+		mgmt_capture_ended(m, st, t, ok ? TASK_DONE : TASK_FAILED);
 		mgmt_reply_json(rs, 204, NULL);
 	}
 	json_decref(body);
@@ -208,8 +209,8 @@ agent_put_chunk(struct mgmt *m, const struct mgmt_request *rq, const char *hex,
 }
 
 static void
-agent_put_manifest(struct mgmt *m, const struct mgmt_request *rq, const struct store_task *t,
-    struct mgmt_response *rs)
+agent_put_manifest(struct mgmt *m, struct store *st, const struct mgmt_request *rq,
+    const struct store_task *t, struct mgmt_response *rs)
 {
 	struct manifest man;
 	char err[512];
@@ -225,7 +226,7 @@ agent_put_manifest(struct mgmt *m, const struct mgmt_request *rq, const struct s
 		mgmt_reply_error(rs, 403, "this task captures image %s", t->image);
 		return;
 	}
-	rc = repo_publish(&m->repo, rq->body, rq->body_len, t->replace, err, sizeof err);
+	rc = mgmt_image_publish(m, st, t, rq->body, rq->body_len, err, sizeof err);
 	if (rc == -ENOENT || rc == -EEXIST)
 		mgmt_reply_error(rs, 409, "%s", err);
 	else if (rc == -ENOSPC || rc == -EDQUOT)
@@ -292,13 +293,13 @@ mgmt_agent(struct mgmt *m, const struct mgmt_request *rq, const char *sub,
 	else if (post && strcmp(sub, "progress") == 0)
 		agent_progress(st, rq, &t, rs);
 	else if (post && strcmp(sub, "result") == 0)
-		agent_result(st, rq, &t, rs);
+		agent_result(m, st, rq, &t, rs);
 	else if (capture && post && strcmp(sub, "chunks/missing") == 0)
 		agent_missing(m, rq, rs);
 	else if (capture && put && strncmp(sub, "chunks/", 7) == 0)
 		agent_put_chunk(m, rq, sub + 7, rs);
 	else if (capture && put && strcmp(sub, "manifest") == 0)
-		agent_put_manifest(m, rq, &t, rs);
+		agent_put_manifest(m, st, rq, &t, rs);
 	else
 		mgmt_reply_error(rs, capture || !(put || post) ? 404 : 403,
 		    "not an agent endpoint for a %s task", task_type_name(t.type));

@@ -197,12 +197,7 @@ groups_list(struct store *st, struct mgmt_response *rs)
 		json_array_append_new(arr, json_pack("{s:s,s:i}", "name", list[i].name,
 		    "members", (int)list[i].members));
 	free(list);
-	if (n < 0) {
-		json_decref(arr);
-		mgmt_reply_error(rs, 500, "cannot list groups");
-		return;
-	}
-	mgmt_reply_json(rs, 200, json_pack("{s:o}", "groups", arr));
+	mgmt_reply_list(rs, "groups", arr, n);
 }
 
 /* {"name", "hosts": [HOST...]}; with must_exist, 404 for no members. */

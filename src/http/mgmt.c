@@ -69,6 +69,17 @@ mgmt_reply_error(struct mgmt_response *rs, unsigned status, const char *fmt, ...
 	mgmt_reply_json(rs, status, json_pack("{s:s}", "error", msg));
 }
 
+void
+mgmt_reply_list(struct mgmt_response *rs, const char *key, json_t *arr, int n)
+{
+	if (n < 0) {
+		json_decref(arr);
+		mgmt_reply_error(rs, 500, "cannot list %s", key);
+		return;
+	}
+	mgmt_reply_json(rs, 200, json_pack("{s:o}", key, arr));
+}
+
 json_t *
 mgmt_body_json(const struct mgmt_request *rq, struct mgmt_response *rs)
 {
@@ -192,6 +203,7 @@ mgmt_open(struct mgmt **out, const struct mgmt_config *cfg)
 		return -ENOMEM;
 	m->cfg = *cfg;
 	pthread_mutex_init(&m->mcast_lock, NULL);
+	pthread_mutex_init(&m->repo_lock, NULL);
 	str_copy(m->state_dir, cfg->state_dir, sizeof m->state_dir);
 	str_copy(m->bootenv_url, cfg->bootenv_url != NULL ? cfg->bootenv_url : "",
 	    sizeof m->bootenv_url);
@@ -217,6 +229,7 @@ mgmt_open(struct mgmt **out, const struct mgmt_config *cfg)
 		mgmt_close(m);
 		return rc;
 	}
+	mgmt_images_reconcile(m);
 	*out = m;
 	return 0;
 }
@@ -228,6 +241,7 @@ mgmt_close(struct mgmt *m)
 		return;
 	mgmt_mcast_close(m);
 	pthread_mutex_destroy(&m->mcast_lock);
+	pthread_mutex_destroy(&m->repo_lock);
 	repo_close(&m->repo);
 	free(m);
 }
@@ -299,15 +313,6 @@ mgmt_task_json(const struct store_task *t)
 	    "message", t->message, "log", t->log_tail);
 }
 
-static json_t *
-image_json(const struct image_info *i)
-{
-	return json_pack("{s:s,s:I,s:I,s:I,s:I,s:I,s:I}", "name", i->name,
-	    "created", (json_int_t)i->created, "disk_size", (json_int_t)i->disk_size,
-	    "used", (json_int_t)i->used, "stored", (json_int_t)i->stored,
-	    "chunks", (json_int_t)i->nchunks, "partitions", (json_int_t)i->nparts);
-}
-
 /* ---- hosts ---- */
 
 /* A host argument: a MAC, or the name of a known host. */
@@ -331,12 +336,7 @@ hosts_list(struct store *st, struct mgmt_response *rs)
 		store_host_free(&list[i]);
 	}
 	free(list);
-	if (n < 0) {
-		json_decref(arr);
-		mgmt_reply_error(rs, 500, "cannot list hosts");
-		return;
-	}
-	mgmt_reply_json(rs, 200, json_pack("{s:o}", "hosts", arr));
+	mgmt_reply_list(rs, "hosts", arr, n);
 }
 
 static void
@@ -387,6 +387,23 @@ host_add(struct store *st, const struct mgmt_request *rq, struct mgmt_response *
 		rs->status = 201;
 }
 
+/* A host is removed with its tasks: an active capture among them ends. */
+static void
+host_remove(struct mgmt *m, struct store *st, const char *mac, const char *arg,
+    struct mgmt_response *rs)
+{
+	struct store_task t;
+	bool capture = store_task_active(st, mac, &t) == 0 && t.type == TASK_CAPTURE;
+
+	if (store_host_remove(st, mac) < 0) {
+		mgmt_reply_error(rs, 404, "no host %s", arg);
+		return;
+	}
+	if (capture)
+		mgmt_capture_ended(m, st, &t, TASK_CANCELLED);
+	mgmt_reply_json(rs, 204, NULL);
+}
+
 static void
 route_hosts(struct mgmt *m, struct store *st, const struct mgmt_request *rq,
     const char *rest, struct mgmt_response *rs)
@@ -422,10 +439,7 @@ route_hosts(struct mgmt *m, struct store *st, const struct mgmt_request *rq,
 		return;
 	}
 	if (slash == NULL && strcmp(rq->method, "DELETE") == 0) {
-		if (store_host_remove(st, mac) < 0)
-			mgmt_reply_error(rs, 404, "no host %s", arg);
-		else
-			mgmt_reply_json(rs, 204, NULL);
+		host_remove(m, st, mac, arg, rs);
 		return;
 	}
 	if (slash != NULL && strcmp(rq->method, "POST") == 0 &&
@@ -437,147 +451,6 @@ route_hosts(struct mgmt *m, struct store *st, const struct mgmt_request *rq,
 		return;
 	}
 	mgmt_reply_error(rs, 405, "not allowed");
-}
-
-/* ---- images ---- */
-
-static void
-images_list(struct mgmt *m, struct mgmt_response *rs)
-{
-	char (*names)[IMAGE_NAME_MAX + 1];
-	int n = repo_list(&m->repo, &names);
-	json_t *arr = json_array();
-	struct image_info info;
-
-	for (int i = 0; i < n; i++)
-		if (repo_info(&m->repo, names[i], &info) == 0)
-			json_array_append_new(arr, image_json(&info));
-	if (n >= 0)
-		free(names);
-	mgmt_reply_json(rs, 200, json_pack("{s:o}", "images", arr));
-}
-
-static void
-image_show(struct mgmt *m, const char *name, struct mgmt_response *rs)
-{
-	struct image_info info;
-	struct manifest man;
-	char err[256];
-	json_t *o, *parts;
-
-	if (repo_info(&m->repo, name, &info) < 0 ||
-	    repo_load(&m->repo, name, &man, err, sizeof err) < 0) {
-		mgmt_reply_error(rs, 404, "no image %s", name);
-		return;
-	}
-	o = image_json(&info);
-	parts = json_array();
-	for (size_t i = 0; i < man.nparts; i++) {
-		const struct image_part *p = &man.part[i];
-		json_array_append_new(parts, json_pack("{s:I,s:I,s:I,s:I,s:s}",
-		    "index", (json_int_t)p->index, "offset", (json_int_t)p->offset,
-		    "length", (json_int_t)p->length, "used", (json_int_t)p->used,
-		    "fs", image_fs_name(p->fs)));
-	}
-	json_object_set_new(o, "table", json_string(ptable_kind_name(man.table)));
-	json_object_set_new(o, "partition_list", parts);
-	manifest_free(&man);
-	mgmt_reply_json(rs, 200, o);
-}
-
-static bool
-capture_running(const struct mgmt *m)
-{
-	struct store *st = NULL;
-	struct store_task *list = calloc(MGMT_LIST_MAX, sizeof *list);
-	bool busy = list == NULL;
-	int n;
-
-	if (list == NULL || (st = http_store(m->state_dir)) == NULL) {
-		free(list);
-		return true;
-	}
-	n = store_task_list(st, list, MGMT_LIST_MAX);
-	for (int i = 0; i < n; i++)
-		if (list[i].type == TASK_CAPTURE && task_state_active(list[i].state))
-			busy = true;
-	free(list);
-	return busy;
-}
-
-static void
-image_remove(struct mgmt *m, const char *name, struct mgmt_response *rs)
-{
-	uint64_t freed = 0;
-	int removed = 0;
-
-	if (repo_remove(&m->repo, name) < 0) {
-		mgmt_reply_error(rs, 404, "no image %s", name);
-		return;
-	}
-	/* chunks of a capture in progress are named by no manifest yet */
-	if (!capture_running(m))
-		removed = repo_gc(&m->repo, 0, &freed);
-	log_info("api: image %s removed; %d unused chunks (%llu bytes) deleted", name,
-	    removed, (unsigned long long)freed);
-	mgmt_reply_json(rs, 200, json_pack("{s:s,s:i,s:I}", "removed", name,
-	    "chunks_deleted", removed, "bytes_freed", (json_int_t)freed));
-}
-
-static void
-image_verify(struct mgmt *m, const char *name, struct mgmt_response *rs)
-{
-	char err[512] = "";
-	int bad = repo_verify(&m->repo, name, err, sizeof err);
-
-	if (bad < 0) {
-		mgmt_reply_error(rs, 404, "no image %s", name);
-		return;
-	}
-	log_info("api: image %s verified: %d bad chunk(s)%s%s", name, bad, bad ? ": " : "", err);
-	mgmt_reply_json(rs, 200, json_pack("{s:s,s:b,s:i,s:s}", "name", name, "ok", bad == 0,
-	    "bad_chunks", bad, "error", err));
-}
-
-static void
-route_images(struct mgmt *m, const struct mgmt_request *rq, const char *rest,
-    struct mgmt_response *rs)
-{
-	bool get = strcmp(rq->method, "GET") == 0 || strcmp(rq->method, "HEAD") == 0;
-	char name[IMAGE_NAME_MAX + 1];
-	const char *slash = strchr(rest, '/');
-
-	if (*rest == '\0') {
-		if (get)
-			images_list(m, rs);
-		else
-			mgmt_reply_error(rs, 405, "not allowed");
-		return;
-	}
-	str_copy(name, rest, MIN(sizeof name, slash != NULL ? (size_t)(slash - rest) + 1 : sizeof name));
-	if (get && slash == NULL) {
-		image_show(m, name, rs);
-		return;
-	}
-	if (!mgmt_is_admin(m, rq)) {
-		mgmt_reply_error(rs, 401, "a valid API token is required");
-		return;
-	}
-	if (get && strcmp(slash, "/manifest") == 0) {
-		size_t len = 0;
-		char *text = repo_manifest_text(&m->repo, name, &len);
-		if (text == NULL)
-			mgmt_reply_error(rs, 404, "no image %s", name);
-		else
-			mgmt_reply_text(rs, 200, "application/json", text, len);
-	} else if (slash == NULL && strcmp(rq->method, "DELETE") == 0) {
-		image_remove(m, name, rs);
-	} else if (slash != NULL && strcmp(slash, "/verify") == 0 &&
-	    strcmp(rq->method, "POST") == 0) {
-		image_verify(m, name, rs);
-	} else {
-		mgmt_reply_error(rs, 405, "not allowed");
-	}
 }
 
 /* ---- tasks ---- */
@@ -703,8 +576,14 @@ task_add(struct mgmt *m, struct store *st, const struct mgmt_request *rq,
 	spec.replace = type == TASK_CAPTURE && replace;
 	if (group != NULL)
 		mgmt_group_tasks(st, group, &spec, rs);
-	else
+	else if (type != TASK_CAPTURE)
 		task_add_one(st, host, &spec, rs);
+	else {
+		/* no chunk collection runs while a capture is being created */
+		pthread_mutex_lock(&m->repo_lock);
+		task_add_one(st, host, &spec, rs);
+		pthread_mutex_unlock(&m->repo_lock);
+	}
 out:
 	json_decref(body);
 }
@@ -747,6 +626,7 @@ route_tasks(struct mgmt *m, struct store *st, const struct mgmt_request *rq,
 			return;
 		}
 		log_info("api: task %lld cancelled", (long long)t.id);
+		mgmt_capture_ended(m, st, &t, TASK_CANCELLED);
 		store_task_get(st, t.id, &t);
 		mgmt_reply_json(rs, 200, mgmt_task_json(&t));
 	} else {
@@ -783,14 +663,12 @@ mgmt_answer(struct mgmt *m, const struct mgmt_request *rq, struct mgmt_response 
 		mgmt_agent(m, rq, rest, rs);
 		return;
 	}
-	if ((rest = after(rq->path, "api/v1/images")) != NULL) {
-		route_images(m, rq, rest, rs);
-		return;
-	}
 	st = mgmt_store(m, rs);
 	if (st == NULL)
 		return;
-	if ((rest = after(rq->path, "api/v1/hosts")) != NULL)
+	if ((rest = after(rq->path, "api/v1/images")) != NULL)
+		mgmt_images(m, st, rq, rest, rs);
+	else if ((rest = after(rq->path, "api/v1/hosts")) != NULL)
 		route_hosts(m, st, rq, rest, rs);
 	else if ((rest = after(rq->path, "api/v1/tasks")) != NULL)
 		route_tasks(m, st, rq, rest, rs);

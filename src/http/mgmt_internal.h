@@ -8,6 +8,7 @@
 #include "http/mgmt.h"
 #include "mcast/session.h"
 #include <pthread.h>
+#include "store/images.h"
 #include "store/mgmt.h"
 #include "store/store.h"
 
@@ -25,6 +26,8 @@ struct mgmt {
 	char bootenv_url[512];
 	char bootenv_args[512];
 	pthread_mutex_t mcast_lock;     /* guards the sessions table */
+	pthread_mutex_t repo_lock;      /* publish, image removal, chunk collection and
+	                                 * the creation of capture tasks (images_api.c) */
 	struct mcast_session *mcast[MGMT_MCAST_MAX];
 	unsigned mcast_seq;             /* sessions created: picks the group */
 };
@@ -34,6 +37,9 @@ void mgmt_reply_error(struct mgmt_response *rs, unsigned status, const char *fmt
     __attribute__((format(printf, 3, 4)));
 void mgmt_reply_text(struct mgmt_response *rs, unsigned status, const char *type,
     char *text, size_t len);
+/* 200 {"KEY": arr} for a list of n items, or 500 "cannot list KEY" (arr
+ * dropped) when n is a negative errno. */
+void mgmt_reply_list(struct mgmt_response *rs, const char *key, json_t *arr, int n);
 /* The bearer token of the request hashed, or false when absent/malformed. */
 bool mgmt_bearer_hash(const struct mgmt_request *rq, uint8_t hash[32]);
 struct store *mgmt_store(const struct mgmt *m, struct mgmt_response *rs);
@@ -84,6 +90,25 @@ void mgmt_mcast(struct mgmt *m, struct store *st, const struct mgmt_request *rq,
 json_t *mgmt_mcast_join(struct mgmt *m, const struct mgmt_request *rq, const char *name,
     int64_t task);
 void mgmt_mcast_close(struct mgmt *m);
+
+/* images_api.c */
+void mgmt_images(struct mgmt *m, struct store *st, const struct mgmt_request *rq,
+    const char *rest, struct mgmt_response *rs);
+/* Publish a capture task's manifest and write its catalogue row, under
+ * repo_lock: repo_publish's answer (a row that cannot be written is
+ * logged; the image stands and its row is made at the next start). */
+int mgmt_image_publish(struct mgmt *m, struct store *st, const struct store_task *t,
+    const char *text, size_t len, char *err, size_t errlen);
+/* Task t has ended as how: for a capture that did not end done, delete
+ * the chunks no published manifest names, unless a capture is still
+ * active (checked under repo_lock).  Logs what was freed.  Call it after
+ * every end of a capture task: a failure, a cancel, an expiry, the
+ * removal of its host. */
+void mgmt_capture_ended(struct mgmt *m, struct store *st, const struct store_task *t,
+    enum task_state how);
+/* At start-up: the image catalogue made to agree with the repository
+ * (logged). */
+void mgmt_images_reconcile(struct mgmt *m);
 
 /* agent.c */
 void mgmt_agent(struct mgmt *m, const struct mgmt_request *rq, const char *sub,

@@ -269,6 +269,23 @@ repo_load(const struct image_repo *r, const char *name, struct manifest *m,
 	return rc;
 }
 
+void
+repo_info_of(const struct image_repo *r, const struct manifest *m, struct image_info *out)
+{
+	memset(out, 0, sizeof *out);
+	str_copy(out->name, m->name, sizeof out->name);
+	out->created = m->created;
+	out->disk_size = m->disk_size;
+	out->used = manifest_bytes(m);
+	out->nchunks = m->nchunks;
+	out->nparts = m->nparts;
+	for (size_t i = 0; i < m->nchunks; i++) {
+		int64_t z = repo_chunk_size(r, m->chunk[i].sha256);
+		if (z > 0)
+			out->stored += (uint64_t)z;
+	}
+}
+
 int
 repo_info(const struct image_repo *r, const char *name, struct image_info *out)
 {
@@ -278,19 +295,25 @@ repo_info(const struct image_repo *r, const char *name, struct image_info *out)
 
 	if (rc < 0)
 		return rc;
-	memset(out, 0, sizeof *out);
-	str_copy(out->name, m.name, sizeof out->name);
-	out->created = m.created;
-	out->disk_size = m.disk_size;
-	out->used = manifest_bytes(&m);
-	out->nchunks = m.nchunks;
-	out->nparts = m.nparts;
-	for (size_t i = 0; i < m.nchunks; i++) {
-		int64_t z = repo_chunk_size(r, m.chunk[i].sha256);
-		if (z > 0)
-			out->stored += (uint64_t)z;
-	}
+	repo_info_of(r, &m, out);
 	manifest_free(&m);
+	return 0;
+}
+
+int
+repo_manifest_stamp(const struct image_repo *r, const char *name, int64_t *mtime_ns,
+    uint64_t *size)
+{
+	char rel[IMAGE_NAME_MAX + 32];
+	struct stat st;
+
+	if (!image_name_valid(name))
+		return -ENOENT;
+	manifest_relpath(name, rel, sizeof rel);
+	if (fstatat(r->dirfd, rel, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return -errno;
+	*mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
+	*size = (uint64_t)st.st_size;
 	return 0;
 }
 

@@ -69,6 +69,14 @@ char *repo_manifest_text(const struct image_repo *r, const char *name, size_t *l
 int repo_load(const struct image_repo *r, const char *name, struct manifest *m,
     char *err, size_t errlen);
 int repo_info(const struct image_repo *r, const char *name, struct image_info *out);
+/* The same of a manifest already loaded (its chunks' sizes from the
+ * repository). */
+void repo_info_of(const struct image_repo *r, const struct manifest *m,
+    struct image_info *out);
+/* Modification time (ns) and size of the manifest file of name, which
+ * tell a manifest replaced since: 0 or a negative errno (-ENOENT). */
+int repo_manifest_stamp(const struct image_repo *r, const char *name, int64_t *mtime_ns,
+    uint64_t *size);
 
 /* Names of the published images, sorted; *names is malloc'd (free it).
  * Returns the count or a negative errno. */

@@ -164,6 +164,31 @@ col_text(sqlite3_stmt *s, int i, char *out, size_t size)
 	str_copy(out, v != NULL ? (const char *)v : "", size);
 }
 
+/* The helpers above, for the store's other files (internal.h). */
+sqlite3_stmt *
+store_stmt_prepare(struct store *st, const char *sql)
+{
+	return prep(st, sql);
+}
+
+int
+store_stmt_run(struct store *st, sqlite3_stmt *s)
+{
+	return run(st, s);
+}
+
+void
+store_bind_text(sqlite3_stmt *s, int i, const char *v)
+{
+	bind_text(s, i, v);
+}
+
+void
+store_col_text(sqlite3_stmt *s, int i, char *out, size_t size)
+{
+	col_text(s, i, out, size);
+}
+
 /* ---- hosts ---- */
 
 #define HOST_COLS "mac, name, arch, uuid, first_seen, last_seen, approved, inventory"

@@ -148,6 +148,22 @@ static const char *const migrations[] = {
 	 * shell, as before) */
 	"ALTER TABLE tasks ADD COLUMN after_action TEXT NOT NULL DEFAULT 'reboot';"
 	"UPDATE tasks SET after_action = 'shell' WHERE type = 'shell';",
+	/* 7: the image catalogue (store/images.c); the manifests in the
+	 * repository stay the truth, a row is reconciled with its manifest at
+	 * start-up by the manifest's size and mtime */
+	"CREATE TABLE images ("
+	" name TEXT PRIMARY KEY,"
+	" created INTEGER NOT NULL,"
+	" disk_size INTEGER NOT NULL,"
+	" used INTEGER NOT NULL,"               /* uncompressed bytes of its chunks */
+	" stored INTEGER NOT NULL,"             /* compressed bytes */
+	" chunks INTEGER NOT NULL,"
+	" partitions INTEGER NOT NULL,"
+	" table_kind TEXT NOT NULL DEFAULT '',"
+	" partition_list TEXT NOT NULL DEFAULT '[]',"  /* JSON, as the API shows it */
+	" task INTEGER NOT NULL DEFAULT 0,"     /* the capture task; 0: unknown */
+	" manifest_mtime_ns INTEGER NOT NULL DEFAULT 0,"
+	" manifest_size INTEGER NOT NULL DEFAULT 0);",
 };
 
 struct queued_event {

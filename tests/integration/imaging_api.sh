@@ -6,10 +6,13 @@
 # same token for the task's life), the agent's endpoints (403 for a wrong
 # token, 409 once the task has ended or was cancelled), captures that would
 # replace an image (409 unless asked to), chunk uploads verified by hash,
-# manifests published only whole, chunks served as files, a full disk (507)
-# that leaves nothing behind, persistence across a restart; what a task does
-# after it (after=reboot|poweroff|shell), local tasks (done once served),
-# the no-task menu (no-task = menu), pxectl host rm, pxectl --json lists.
+# manifests published only whole, chunks served as files, the image
+# catalogue (listed from the store, reconciled with the manifests at a
+# restart), the chunks of a capture that failed or was cancelled collected
+# (not while another capture runs), a full disk (507) that leaves nothing
+# behind, persistence across a restart; what a task does after it
+# (after=reboot|poweroff|shell), local tasks (done once served), the no-task
+# menu (no-task = menu), pxectl host rm, pxectl --json lists.
 LAB_ID=${LAB_ID:-ia$$}
 source "$(dirname "$0")/../lib/lab.sh"
 source "$(dirname "$0")/../lib/api.sh"
@@ -258,6 +261,8 @@ check "the token of an ended task: 409" eq "$(code "$r")" 409
 check "... saying the task has ended" has "$(jget "$r" '["error"]')" "task 1 has ended (done)"
 out=$(ctl image verify golden)
 check "pxectl image verify: every chunk verified" has "$out" "every chunk verified"
+check "the catalogue names the capture task that made the image" \
+	eq "$(json /api/v1/images/golden '["task"]')" 1
 
 # --- a capture into an existing image ---------------------------------------------
 r=$(api POST /api/v1/tasks "$TOKEN" -d '{"host":"lab1","type":"capture","image":"golden"}')
@@ -287,6 +292,63 @@ check "second capture into it (no replace): 409" eq "$(code "$r")" 409
 check "... saying the image exists" has "$(jget "$r" '["error"]')" "image twin exists"
 ctl task cancel "$(task_of "$MAC")" >/dev/null
 ctl task cancel "$(task_of "$MAC3")" >/dev/null
+
+# --- chunks of a capture that ends without an image -------------------------------
+IMAGES=$LAB_DIR/state/images
+chunk_file() { echo "$IMAGES/chunks/${1:0:2}/$1.zst"; }
+# capture_started MAC IMAGE: a capture task for the host, fetched by its
+# "agent"; prints the task token
+capture_started() {
+	ctl task capture "$1" "$2" >/dev/null
+	local t
+	t=$(token_of "$1")
+	api GET /api/v1/agent/task "$t" >/dev/null
+	echo "$t"
+}
+# new_chunk NAME: a random chunk in $OUT/NAME.zst; prints its sha256
+new_chunk() {
+	head -c 300000 /dev/urandom >"$OUT/$1"
+	zstd -q -f "$OUT/$1" -o "$OUT/$1.zst"
+	sha256sum <"$OUT/$1" | cut -c1-64
+}
+TA=$(capture_started "$MAC" orphan-a)
+TB=$(capture_started "$MAC3" orphan-b)
+SA=$(new_chunk ca)
+SB=$(new_chunk cb)
+r=$(api PUT "/api/v1/agent/chunks/$SA" "$TA" --data-binary "@$OUT/ca.zst")
+check "capture A uploads a chunk: 201" eq "$(code "$r")" 201
+r=$(api PUT "/api/v1/agent/chunks/$SB" "$TB" --data-binary "@$OUT/cb.zst")
+check "capture B uploads a chunk: 201" eq "$(code "$r")" 201
+m0=$(log_mark)
+ctl task cancel "$(task_of "$MAC3")" >/dev/null
+check "B cancelled while A runs: the chunks stay (A's may be among them)" \
+	bash -c "[ -f '$(chunk_file "$SA")' ] && [ -f '$(chunk_file "$SB")' ]"
+check "... and the log says why" has "$(log_since "$m0")" \
+	'capture task [0-9]* cancelled; its chunks are kept while 1 other'
+r=$(api POST /api/v1/agent/result "$TA" -d '{"ok":false,"message":"the disk went away"}')
+check "capture A fails: 204" eq "$(code "$r")" 204
+check "the last capture failed: both orphan chunks are deleted" \
+	bash -c "[ ! -e '$(chunk_file "$SA")' ] && [ ! -e '$(chunk_file "$SB")' ]"
+check "... and the log says what was freed" has "$(log_since "$m0")" \
+	'capture task [0-9]* failed: 2 chunk(s) no image uses deleted, [0-9]* bytes freed'
+check "the published images' chunks stay" \
+	bash -c "[ -f '$(chunk_file "$S1")' ] && [ -f '$(chunk_file "$S2")' ]"
+out=$(ctl image verify golden)
+check "pxectl image verify golden after the collection: every chunk verified" \
+	has "$out" "every chunk verified"
+out=$(ctl image verify twin)
+check "pxectl image verify twin after the collection: every chunk verified" \
+	has "$out" "every chunk verified"
+TA=$(capture_started "$MAC" orphan-c)
+r=$(api PUT "/api/v1/agent/chunks/$SA" "$TA" --data-binary "@$OUT/ca.zst")
+check "a new capture uploads a chunk: 201" eq "$(code "$r")" 201
+m0=$(log_mark)
+ctl task cancel "$(task_of "$MAC")" >/dev/null
+check "the capture cancelled: its chunk is deleted" bash -c "[ ! -e '$(chunk_file "$SA")' ]"
+check "... logged" has "$(log_since "$m0")" \
+	'capture task [0-9]* cancelled: 1 chunk(s) no image uses deleted'
+check "no image was made by the failed captures" \
+	eq "$(json /api/v1/images '["images"] and [i["name"] for i in v["images"]]')" "['golden', 'twin']"
 
 # --- deploy, cancel -------------------------------------------------------------
 out=$(ctl task deploy lab1 golden)
@@ -398,8 +460,32 @@ check "pxectl --json image list: JSON, the image's fields" json_ok "$(ctl --json
 	  and {'created', 'disk_size', 'stored', 'partitions'} <= i.keys()]"
 
 # --- approval, restart ------------------------------------------------------------
+# behind pxed's back: a manifest added, another removed; the catalogue
+# (what the API lists) does not know until the next start
+sed 's/"name":"golden"/"name":"extra"/' "$IMAGES/manifests/golden.json" >"$IMAGES/manifests/extra.json"
+rm "$IMAGES/manifests/twin.json"
+check "the API lists the catalogue, not the manifests (before a restart)" \
+	eq "$(json /api/v1/images '["images"] and [i["name"] for i in v["images"]]')" "['golden', 'twin']"
+m0=$(log_mark)
 pxed_stop
 pxed_start --host-approval yes || { echo "not ok - pxed restart"; exit 1; }
+out=$(ctl image list)
+check "a restart reconciles: the added manifest is listed, the removed one is not" \
+	bash -c "grep -q '^extra ' <<<'$out' && grep -q '^golden ' <<<'$out' && ! grep -q twin <<<'$out'"
+r=$(api GET /api/v1/images/extra)
+check "the added image's row agrees with its manifest (2 chunks, 5000000 bytes, no task)" \
+	eq "$(jget "$r" '["chunks"]')/$(jget "$r" '["used"]')/$(jget "$r" '["task"]')" 2/5000000/0
+check "the golden row is kept (its capture task still named)" \
+	eq "$(json /api/v1/images/golden '["task"]')" 1
+r=$(api GET /api/v1/images/twin)
+check "the removed image: 404" eq "$(code "$r")" 404
+log=$(log_since "$m0")
+check "the reconciliation is logged: added" has "$log" "images: extra: a published manifest without a catalogue row: row added"
+check "the reconciliation is logged: removed" has "$log" "images: twin: its manifest is gone: catalogue row removed"
+check "the reconciliation is logged: a summary" has "$log" "catalogue reconciled with .*: 1 image(s) as recorded, 1 added, 0 updated, 1 removed"
+out=$(ctl image rm extra)
+check "pxectl image rm: the manifest and the row go" \
+	bash -c "[ ! -e '$IMAGES/manifests/extra.json' ] && ! grep -q extra <<<'$(ctl image list)'"
 out=$(ctl task list)
 check "tasks survive a restart" has "$out" "cancelled"
 r=$(api GET /api/v1/boot/$MAC2.ipxe)
@@ -520,10 +606,18 @@ ctl task capture lab1 big >/dev/null
 r=$(api GET /api/v1/boot/$MAC.ipxe)
 TT=$(sed -n 's/.*pxed\.token=\([0-9a-f]*\).*/\1/p' <<<"$(body "$r")")
 api GET /api/v1/agent/task "$TT" >/dev/null
+r=$(api PUT "/api/v1/agent/chunks/$S2" "$TT" --data-binary "@$OUT/c2.zst")
+check "a chunk that fits: 201" eq "$(code "$r")" 201
 r=$(api PUT "/api/v1/agent/chunks/$S1" "$TT" --data-binary "@$OUT/c1.zst")
 check "a chunk on a full disk: 507" eq "$(code "$r")" 507
-check "a full disk leaves no file behind" eq "$(find "$SMALL/chunks" -type f | wc -l)" 0
+check "a full disk leaves no partial file behind" eq "$(find "$SMALL/chunks" -type f | wc -l)" 1
 check "the server answers after a full disk" has "$(pxed_status)" '"version"'
+r=$(api POST /api/v1/agent/result "$TT" -d '{"ok":false,"message":"server disk full"}')
+check "the capture fails: 204" eq "$(code "$r")" 204
+check "no half image is left: no manifest, no chunk" \
+	eq "$(find "$SMALL/manifests" "$SMALL/chunks" -type f | wc -l)" 0
+check "the catalogue follows the image directory: no image listed" \
+	eq "$(json /api/v1/images '["images"]')" "[]"
 pxed_stop
 check "pxed stopped cleanly" [ $? -eq 0 ]
 check "no sanitizer report" pxed_log_clean

@@ -1,6 +1,8 @@
 /* The image repository: chunks verified before they are named, manifests
  * published only whole and only with every chunk present, listing,
- * verification of stored chunks, removal and garbage collection. */
+ * verification of stored chunks, removal and garbage collection; the
+ * image catalogue in the store, made from the manifests and reconciled
+ * with them. */
 #include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>
@@ -16,8 +18,10 @@
 
 #include "core/log.h"
 #include "core/util.h"
+#include "http/catalog.h"
 #include "image/chunk.h"
 #include "image/repo.h"
+#include "store/store.h"
 
 struct fixture {
 	char dir[64];
@@ -250,6 +254,106 @@ test_remove_gc(void **state)
 	assert_int_equal(repo_verify(&f->repo, "a", err, sizeof err), 0);
 }
 
+/* Publish image name with chunks of the given seeds (64 KiB each). */
+static void
+publish(struct fixture *f, const char *name, const int *seeds, size_t n)
+{
+	uint8_t shas[4][SHA256_LEN];
+	size_t lens[4] = { 65536, 65536, 65536, 65536 };
+	char err[256], *text;
+
+	assert_true(n <= 4);
+	for (size_t i = 0; i < n; i++) {
+		size_t zlen;
+		void *z = make_chunk(lens[i], seeds[i], shas[i], &zlen);
+		assert_true(repo_put_chunk(&f->repo, shas[i], z, zlen) >= 0);
+		free(z);
+	}
+	text = manifest_text(name, shas, lens, n);
+	assert_int_equal(repo_publish(&f->repo, text, strlen(text), true, err, sizeof err), 0);
+	free(text);
+}
+
+/* The row agrees with the manifest (repo_info) and names its task. */
+static void
+assert_row_matches(struct fixture *f, struct store *st, const char *name, int64_t task)
+{
+	struct store_image row;
+	struct image_info info;
+
+	assert_int_equal(store_image_get(st, name, &row), 0);
+	assert_int_equal(repo_info(&f->repo, name, &info), 0);
+	assert_string_equal(row.name, name);
+	assert_int_equal(row.created, info.created);
+	assert_int_equal(row.disk_size, info.disk_size);
+	assert_int_equal(row.used, info.used);
+	assert_int_equal(row.stored, info.stored);
+	assert_int_equal(row.chunks, info.nchunks);
+	assert_int_equal(row.partitions, info.nparts);
+	assert_string_equal(row.table, "none");
+	assert_string_equal(row.partition_list, "[]");
+	assert_int_equal(row.task, task);
+	store_image_free(&row);
+}
+
+/* A publish writes the row; start-up reconciliation adds a row for a
+ * manifest that has none, makes a row again whose manifest changed,
+ * removes rows without a manifest (or with one that cannot be read), and
+ * changes nothing when all agree. */
+static void
+test_catalog_reconcile(void **state)
+{
+	struct fixture *f = *state;
+	struct catalog_report rep;
+	struct store_image row;
+	struct store *st;
+	static const int a[] = { 1, 2 }, b[] = { 3 }, b2[] = { 3, 4, 5 }, c[] = { 6 };
+	int fd;
+
+	assert_int_equal(store_open(&st, f->dir), 0);
+	publish(f, "a", a, 2);
+	assert_int_equal(catalog_record(&f->repo, st, "a", 11), 0);
+	assert_row_matches(f, st, "a", 11);
+	publish(f, "b", b, 1);
+	assert_int_equal(catalog_record(&f->repo, st, "b", 12), 0);
+	/* behind pxed's back: b replaced (newer mtime), c published without
+	 * a row, a row for gone, a manifest that does not parse */
+	publish(f, "b", b2, 3);
+	assert_int_equal(utimensat(f->repo.dirfd, "manifests/b.json",
+	    (struct timespec[2]){ { 0, UTIME_OMIT }, { 1800000000, 0 } }, 0), 0);
+	publish(f, "c", c, 1);
+	row = (struct store_image){ .name = "gone", .chunks = 3, .task = 5 };
+	assert_int_equal(store_image_put(st, &row), 0);
+	row = (struct store_image){ .name = "bad", .chunks = 1 };
+	assert_int_equal(store_image_put(st, &row), 0);
+	fd = openat(f->repo.dirfd, "manifests/bad.json", O_WRONLY | O_CREAT, 0644);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "{\"format\":", 10), 10);
+	close(fd);
+	assert_int_equal(catalog_reconcile(&f->repo, st, &rep), 0);
+	assert_int_equal(rep.added, 1);
+	assert_int_equal(rep.updated, 1);
+	assert_int_equal(rep.removed, 2);
+	assert_int_equal(rep.kept, 1);
+	assert_int_equal(rep.failed, 0);
+	assert_row_matches(f, st, "a", 11);
+	assert_row_matches(f, st, "b", 0);          /* its capture is not known */
+	assert_row_matches(f, st, "c", 0);
+	assert_int_equal(store_image_get(st, "gone", &row), -ENOENT);
+	assert_int_equal(store_image_get(st, "bad", &row), -ENOENT);
+	/* again: everything agrees, nothing changes */
+	assert_int_equal(catalog_reconcile(&f->repo, st, &rep), 0);
+	assert_int_equal(rep.kept, 3);
+	assert_int_equal(rep.added + rep.updated + rep.removed + rep.failed, 0);
+	/* a manifest removed: its row goes at the next start */
+	assert_int_equal(repo_remove(&f->repo, "a"), 0);
+	assert_int_equal(catalog_reconcile(&f->repo, st, &rep), 0);
+	assert_int_equal(rep.removed, 1);
+	assert_int_equal(store_image_get(st, "a", &row), -ENOENT);
+	assert_int_equal(catalog_record(&f->repo, st, "a", 1), -ENOENT);
+	store_close(st);
+}
+
 int
 main(void)
 {
@@ -258,6 +362,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_publish, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_verify_damage, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_remove_gc, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_catalog_reconcile, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,7 +1,8 @@
 /* Hosts and tasks in the store: registration, approval, the task life
  * cycle and its guards (one active task per host, tokens, cancel), host
- * groups, what a task does after it (schema 6), local tasks, and the
- * upgrade of a database made by the first schema. */
+ * groups, what a task does after it (schema 6), local tasks, the image
+ * catalogue (schema 7), and the upgrade of a database made by the first
+ * schema. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -16,6 +17,7 @@
 
 #include "core/log.h"
 #include "core/util.h"
+#include "store/images.h"
 #include "store/mgmt.h"
 #include "store/store.h"
 
@@ -253,11 +255,12 @@ test_upgrade_after(void **state)
 	wipe = store_task_add(f->st, mac, SPEC(TASK_WIPE, ""), 52);
 	store_close(f->st);
 	f->st = NULL;
-	/* back to schema 5: no after_action column */
+	/* back to schema 5: no after_action column, no image catalogue */
 	snprintf(path, sizeof path, "%s/pxed.db", f->dir);
 	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
 	assert_int_equal(sqlite3_exec(db, "ALTER TABLE tasks DROP COLUMN after_action;"
-	    "DELETE FROM schema_version WHERE version = 6;", NULL, NULL, NULL), SQLITE_OK);
+	    "DROP TABLE images;"
+	    "DELETE FROM schema_version WHERE version >= 6;", NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
 	assert_int_equal(store_open(&f->st, f->dir), 0);
 	assert_int_equal(store_task_get(f->st, shell, &t), 0);
@@ -416,6 +419,98 @@ test_task_names(void **state)
 	assert_false(task_state_active(TASK_CANCELLED));
 }
 
+static struct store_image
+image_row(const char *name, uint64_t used, int64_t task)
+{
+	struct store_image im = { .created = 1700000000, .disk_size = 1 << 30, .used = used,
+		.stored = used / 2, .chunks = used >> 20, .partitions = 2, .task = task,
+		.stamp = { .mtime_ns = 1700000000123456789, .size = 400 } };
+
+	str_copy(im.name, name, sizeof im.name);
+	str_copy(im.table, "gpt", sizeof im.table);
+	return im;
+}
+
+/* Catalogue rows: written, replaced, read back, listed page by page,
+ * removed. */
+static void
+test_images(void **state)
+{
+	struct fixture *f = *state;
+	struct store_image im = image_row("win11", 5 << 20, 7), got, list[3];
+	static const char *const names[] = { "a", "b", "c", "d", "e" };
+
+	im.partition_list = strdup("[{\"index\":1}]");
+	assert_int_equal(store_image_put(f->st, &im), 0);
+	store_image_free(&im);
+	assert_int_equal(store_image_get(f->st, "win11", &got), 0);
+	assert_string_equal(got.name, "win11");
+	assert_int_equal(got.used, 5 << 20);
+	assert_int_equal(got.stored, 5 << 19);
+	assert_int_equal(got.chunks, 5);
+	assert_int_equal(got.partitions, 2);
+	assert_int_equal(got.task, 7);
+	assert_int_equal(got.disk_size, 1 << 30);
+	assert_int_equal(got.created, 1700000000);
+	assert_string_equal(got.table, "gpt");
+	assert_int_equal(got.stamp.mtime_ns, 1700000000123456789);
+	assert_int_equal(got.stamp.size, 400);
+	assert_string_equal(got.partition_list, "[{\"index\":1}]");
+	store_image_free(&got);
+	/* published again (replace): one row, the new values */
+	im = image_row("win11", 1 << 20, 9);
+	assert_int_equal(store_image_put(f->st, &im), 0);
+	assert_int_equal(store_image_get(f->st, "win11", &got), 0);
+	assert_int_equal(got.task, 9);
+	assert_string_equal(got.partition_list, "[]");
+	store_image_free(&got);
+	assert_int_equal(store_image_get(f->st, "nope", &got), -ENOENT);
+	/* lists: ordered by name, page after page */
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
+		im = image_row(names[i], 1, 0);
+		assert_int_equal(store_image_put(f->st, &im), 0);
+	}
+	assert_int_equal(store_image_list(f->st, "", list, 3), 3);
+	assert_string_equal(list[0].name, "a");
+	assert_null(list[0].partition_list);
+	assert_string_equal(list[2].name, "c");
+	assert_int_equal(store_image_list(f->st, list[2].name, list, 3), 3);
+	assert_string_equal(list[0].name, "d");
+	assert_string_equal(list[2].name, "win11");
+	assert_int_equal(store_image_list(f->st, "win11", list, 3), 0);
+	assert_int_equal(store_image_remove(f->st, "b"), 0);
+	assert_int_equal(store_image_remove(f->st, "b"), -ENOENT);
+	assert_int_equal(store_image_list(f->st, "a", list, 3), 3);
+	assert_string_equal(list[0].name, "c");
+}
+
+/* Active captures are counted whatever their state, and only captures. */
+static void
+test_captures_active(void **state)
+{
+	struct fixture *f = *state;
+	struct store_token tok = { .salt = { 1 }, .hash = { 2 } }, got;
+	int64_t c1, c2;
+
+	assert_int_equal(store_captures_active(f->st), 0);
+	assert_int_equal(store_host_add(f->st, "52:54:00:00:00:01", "a", 1), 0);
+	assert_int_equal(store_host_add(f->st, "52:54:00:00:00:02", "b", 1), 0);
+	assert_int_equal(store_host_add(f->st, "52:54:00:00:00:03", "c", 1), 0);
+	assert_true(store_task_add(f->st, "52:54:00:00:00:03", SPEC(TASK_DEPLOY, "x"), 2) > 0);
+	assert_int_equal(store_captures_active(f->st), 0);
+	c1 = store_task_add(f->st, "52:54:00:00:00:01", SPEC(TASK_CAPTURE, "x"), 2);
+	c2 = store_task_add(f->st, "52:54:00:00:00:02", SPEC(TASK_CAPTURE, "y"), 2);
+	assert_true(c1 > 0 && c2 > 0);
+	assert_int_equal(store_captures_active(f->st), 2);          /* pending */
+	assert_int_equal(store_task_boot(f->st, c1, &tok, &got), 1);
+	assert_int_equal(store_task_start(f->st, c1, 3), 0);
+	assert_int_equal(store_captures_active(f->st), 2);          /* running, pending */
+	assert_int_equal(store_task_finish(f->st, c2, TASK_CANCELLED, "", "", 4), 0);
+	assert_int_equal(store_captures_active(f->st), 1);
+	assert_int_equal(store_task_finish(f->st, c1, TASK_FAILED, "disk full", "", 5), 0);
+	assert_int_equal(store_captures_active(f->st), 0);
+}
+
 /* A database made by schema 1 (leases and events only) is upgraded in
  * place and keeps its leases. */
 static void
@@ -444,13 +539,14 @@ test_upgrade_from_v1(void **state)
 	sqlite3_close(db);
 	assert_int_equal(store_open(&f->st, f->dir), 0);
 	assert_int_equal(store_host_add(f->st, "52:54:00:00:00:01", "after-upgrade", 1), 0);
+	assert_int_equal(store_image_list(f->st, "", &(struct store_image){ 0 }, 1), 0);
 	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
 	sqlite3_stmt *s;
 	assert_int_equal(sqlite3_prepare_v2(db, "SELECT (SELECT count(*) FROM leases),"
 	    " (SELECT max(version) FROM schema_version)", -1, &s, NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
 	assert_int_equal(sqlite3_column_int(s, 0), 1);
-	assert_int_equal(sqlite3_column_int(s, 1), 6);
+	assert_int_equal(sqlite3_column_int(s, 1), 7);
 	sqlite3_finalize(s);
 	sqlite3_close(db);
 }
@@ -468,6 +564,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_task_local, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_upgrade_after, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_groups, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_images, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_captures_active, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_upgrade_from_v1, setup, teardown),
 	};
 
