@@ -77,6 +77,8 @@ agent_status_ended(int status)
 int disk_open(struct agent *ag, int flags);
 int pread_full(int fd, void *buf, size_t len, uint64_t offset);
 int pwrite_full(int fd, const void *buf, size_t len, uint64_t offset);
+/* The same, and the range's writeback started (sync_file_range). */
+int pwrite_start(int fd, const void *buf, size_t len, uint64_t offset);
 
 /* ---- the tasks ---- */
 int deploy_run(struct agent *ag);

@@ -110,7 +110,7 @@ chunk_deploy(struct deploy *d, struct api_conn *conn, struct deploy_buffers *b,
 		    c->offset);
 	if (n < 0)
 		return -EIO;
-	if ((rc = pwrite_full(d->ag->fd, b->data, c->length, c->offset)) < 0)
+	if ((rc = pwrite_start(d->ag->fd, b->data, c->length, c->offset)) < 0)
 		return agent_fail(d->ag, "%s: write at %" PRIu64 ": %s", d->ag->disk, c->offset,
 		    strerror(-rc));
 	return 0;

@@ -155,7 +155,7 @@ write_frame(struct rx *x, struct slot *s, uint8_t *plain)
 		pthread_mutex_unlock(x->lock);
 		return;
 	}
-	rc = pwrite_full(x->ag->fd, plain, c->length, c->offset);
+	rc = pwrite_start(x->ag->fd, plain, c->length, c->offset);
 	if (rc < 0) {
 		agent_fail(x->ag, "%s: write at %" PRIu64 ": %s", x->ag->disk, c->offset,
 		    strerror(-rc));
