@@ -232,6 +232,17 @@ cut_rate(struct mcast_engine *e, uint64_t now_us)
 	e->last_raise_us = now_us;
 }
 
+/* Every receiver taking part has reported since the last raise (or there
+ * are none yet): a raise is based on news, not on old reports. */
+static bool
+heard_since_raise(const struct mcast_engine *e)
+{
+	for (size_t i = 0; i < e->nrx; i++)
+		if (taking_part(&e->rx[i]) && e->rx[i].last_us <= e->last_raise_us)
+			return false;
+	return true;
+}
+
 /* A receiver's report: its loss, backlog and the rate it took since its
  * previous report (prev_us); cut on congestion, at most every CUT_STEP_US. */
 static void
@@ -245,17 +256,20 @@ adapt_rate(struct mcast_engine *e, struct mcast_receiver_info *rx,
 	rx->backlog_kib = p->u.status.backlog;
 	rx->delivered = now_us > prev_us ? (uint64_t)p->u.status.received * e->cfg.slice *
 	    1000000 / (now_us - prev_us) : 0;
-	if (congested(e) && now_us - e->last_cut_us >= CUT_STEP_US)
+	bool jam = congested(e);
+
+	if (jam && now_us - e->last_cut_us >= CUT_STEP_US)
 		cut_rate(e, now_us);
-	else if (congested(e))
+	else if (jam)
 		e->last_raise_us = now_us;      /* not clean: no raise yet */
+	/* decided here, where reports arrive, not for every slice sent */
+	e->raise_ok = !jam && heard_since_raise(e);
 }
 
 int
 mcast_engine_status(struct mcast_engine *e, const struct mcast_packet *p, uint64_t now_us)
 {
 	struct mcast_receiver_info *rx;
-
 	uint64_t prev_us;
 
 	if (p->type != MCAST_STATUS || (rx = find_rx(e, p->sender)) == NULL)
@@ -311,25 +325,15 @@ expire_receivers(struct mcast_engine *e, uint64_t now_us)
 			e->rx[i].gone = true;
 }
 
-/* Every receiver taking part has reported since the last raise (or there
- * are none yet): a raise is based on news, not on old reports. */
-static bool
-heard_since_raise(const struct mcast_engine *e)
-{
-	for (size_t i = 0; i < e->nrx; i++)
-		if (taking_part(&e->rx[i]) && e->rx[i].last_us <= e->last_raise_us)
-			return false;
-	return true;
-}
-
 /* Slow start doubles the rate every RATE_STEP_US while the room keeps up;
  * after the first congestion each clean step raises it by a twentieth. */
 static void
 maybe_raise(struct mcast_engine *e, uint64_t now_us)
 {
-	if (now_us - e->last_raise_us < RATE_STEP_US || !heard_since_raise(e) || congested(e))
+	if (now_us - e->last_raise_us < RATE_STEP_US || (e->nrx > 0 && !e->raise_ok))
 		return;
 	e->last_raise_us = now_us;
+	e->raise_ok = false;            /* the next raise waits for fresh reports */
 	e->rate += e->slow_start ? e->rate : e->rate / 20;
 	if (e->rate >= e->cfg.rate_max) {
 		e->rate = e->cfg.rate_max;

@@ -104,6 +104,7 @@ struct mcast_engine {
 	uint64_t next_us;               /* pacing: when the next slice is due */
 	bool paced;                     /* a slice has been sent */
 	bool slow_start;                /* doubling until the first congestion */
+	bool raise_ok;                  /* the last reports allow a raise */
 	uint64_t hold_until_us;         /* machines still missing: no end before */
 	uint64_t last_need_us;          /* last time somebody needed something */
 	uint64_t last_raise_us, last_cut_us, last_end_us;
