@@ -231,6 +231,17 @@ admit_joined(struct mcast_session *s, uint64_t now, uint64_t started_us)
 	pthread_mutex_unlock(&s->lock);
 }
 
+/* Is id revoked, waiting for the sender to take it from the engine?
+ * (lock held) */
+static bool
+revoked(const struct mcast_session *s, uint64_t id)
+{
+	for (size_t i = 0; i < s->nrevoked; i++)
+		if (s->revoked[i] == id)
+			return true;
+	return false;
+}
+
 /* The member of machine host, or NULL (lock held). */
 static struct member *
 member_of(struct mcast_session *s, uint64_t host)
@@ -789,8 +800,10 @@ mcast_session_info(struct mcast_session *s, struct mcast_session_info *out)
 		out->bytes_sent = s->eng.bytes_sent;
 		out->parity_sent = s->eng.parity_sent;
 		for (size_t i = 0; i < s->eng.nrx; i++)
-			out->rx[out->nrx++] = (struct mcast_rx_public){ s->eng.rx[i].id,
-				s->eng.rx[i].done, s->eng.rx[i].total, rx_state(&s->eng.rx[i]) };
+			if (!revoked(s, s->eng.rx[i].id))
+				out->rx[out->nrx++] = (struct mcast_rx_public){ s->eng.rx[i].id,
+					s->eng.rx[i].done, s->eng.rx[i].total,
+					rx_state(&s->eng.rx[i]) };
 	}
 	for (size_t i = 0; i < s->nmembers && out->nrx < MCAST_RECEIVERS_MAX; i++)
 		if (!s->eng_ready || !s->member[i].admitted)
