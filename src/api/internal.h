@@ -154,8 +154,8 @@ int api_task_after(enum task_type type, const char *text, enum task_after *out,
     struct api_response *rs);
 /* End task t as how (TASK_CANCELLED, ...) with message and log (NULL:
  * the task's own): under repo_lock for a capture, so a publish sees either
- * the running task or none (images.c); its multicast receiver leaves its
- * session, a capture's orphan chunks are collected.  0, or -EALREADY when
+ * the running task or none (images.c); unless done, its multicast receiver
+ * leaves its session; a capture's orphan chunks are collected.  0, or -EALREADY when
  * it had ended. */
 int api_task_end(struct api *a, struct store *st, const struct store_task *t,
     enum task_state how, const char *message, const char *log);

@@ -180,8 +180,8 @@ api_task_end(struct api *a, struct store *st, const struct store_task *t, enum t
 		pthread_mutex_unlock(&a->repo_lock);
 	if (rc < 0)
 		return -EALREADY;
-	if (t->mcast[0] != '\0')
-		api_mcast_leave(a, t->mcast, t->id);
+	if (t->mcast[0] != '\0' && how != TASK_DONE)
+		api_mcast_leave(a, t->mcast, t->id);    /* a done one stays: complete */
 	api_capture_ended(a, st, t, how);
 	return 0;
 }
