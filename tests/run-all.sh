@@ -4,8 +4,9 @@
 # Unit tests (cmocka) run twice: optimised and under ASan+UBSan.
 # Integration tests (tests/integration/*.sh) run the sanitizer build of
 # pxed in network namespaces they create; each prints "ok - ..." or
-# "not ok - ..." per check.  Fuzz harnesses run a bounded number of
-# iterations over their committed corpus.
+# "not ok - ..." per check.  tests/lib/lint_checks.py (one check) fails on
+# check calls that test less than they say.  Fuzz harnesses run a bounded number of iterations over
+# their committed corpus.
 set -u
 cd "$(dirname "$0")/.."
 LOG_DIR=build/test-logs
@@ -87,6 +88,16 @@ run_fuzz() {   # harness
 	printf '%-40s %s\n' "fuzz/$name" "$(tail -1 "$log" | cut -c1-60)"
 }
 
+run_lint() {
+	local log=$LOG_DIR/lint_checks.log
+	python3 tests/lib/lint_checks.py >"$log" 2>&1
+	local rc=$?
+	record "lint_checks" $rc
+	[ "$rc" -eq 0 ] || cat "$log"
+	printf '%-40s %s\n' "lint_checks" "$(tail -1 "$log")"
+}
+
+run_lint
 for t in build/tests/test_* build/asan/tests/test_*; do
 	[ -x "$t" ] && run_unit "$t"
 done

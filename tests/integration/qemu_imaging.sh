@@ -37,7 +37,8 @@ head -c 6000000 /dev/urandom >"$SRC/blob.bin"
 cp /usr/share/common-licenses/GPL-3 /usr/share/common-licenses/Apache-2.0 "$SRC/docs/"
 seq 1 100000 >"$SRC/numbers.txt"
 echo "captured by a BIOS machine, deployed to a UEFI one" >"$SRC/etc/deep/motd"
-check "source disk built (GPT: ext4 + NTFS, no mounts)" disk_make "$SRC" "$W/source.img" 256
+disk_make "$SRC" "$W/source.img" 256 ||
+	{ not_ok "setup: the source disk (GPT: ext4 + NTFS, no mounts)"; exit 1; }
 cp --sparse=always "$W/source.img" "$W/source.orig"
 truncate -s 256M "$W/blank.img"
 

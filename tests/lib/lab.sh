@@ -114,9 +114,22 @@ make_file() {
 	chmod 644 "$LAB_ROOT/$1"
 }
 
-# The sanitizer log must be free of reports when pxed stops.
+# The sanitizer log must be free of reports when pxed stops: this run's log
+# and those of the runs before it (pxed_log_rotate keeps them in pxed.log.all).
 pxed_log_clean() {
-	! grep -qE "ERROR: (Address|Leak)Sanitizer|runtime error:" "$LAB_DIR/pxed.log"
+	! cat "$LAB_DIR/pxed.log" "$LAB_DIR/pxed.log.all" 2>/dev/null |
+		grep -qE "ERROR: (Address|Leak)Sanitizer|runtime error:"
+}
+
+# same_value A B: A is set and B equals it (two results that agree only
+# because both are missing do not pass)
+same_value() {
+	[ -n "$1" ] && [ "$1" = "$2" ] || { echo "# got '$2', expected '$1' (not empty)"; return 1; }
+}
+# other_value A B: A and B are both set and differ
+other_value() {
+	[ -n "$1" ] && [ -n "$2" ] && [ "$1" != "$2" ] ||
+		{ echo "# '$1' and '$2': not two different values"; return 1; }
 }
 
 lab_finish() {
@@ -270,6 +283,30 @@ reply_from() { grep "^reply from=$1:" <<<"$OUT"; }
 rfield() { sed -n "s/.* $2=\([^ ]*\).*/\1/p" <<<"$1" | head -1; }
 # rhas LINE KEY: the reply line has KEY= (e.g. o51).
 rhas() { grep -q " $2=" <<<"$1"; }
-rlacks() { ! rhas "$@"; }
+# rlacks LINE KEY: there is a reply line, and it has no KEY=
+rlacks() { [ -n "$1" ] && ! rhas "$@"; }
 # log_lacks MARK REGEX: the log after MARK does not match.
 log_lacks() { ! log_since "$1" | grep -qE -- "$2"; }
+
+# o43_walk HEX: each sub-option of an option 43 value (hex, as rfield gives
+# it) as "CODE VALUE" (decimal code, hex value), up to the end option 255;
+# "bad" and status 1 when a length runs past the end.
+o43_walk() {
+	local h=$1 i=0 n=${#1} code len
+	while [ "$i" -lt "$n" ]; do
+		code=$((16#${h:i:2}))
+		[ "$code" -eq 255 ] && { echo "255 -"; return 0; }
+		if [ "$code" -eq 0 ]; then
+			i=$((i + 2))
+			continue
+		fi
+		[ $((i + 4)) -le "$n" ] || { echo bad; return 1; }
+		len=$((16#${h:i+2:2}))
+		[ $((i + 4 + 2 * len)) -le "$n" ] || { echo bad; return 1; }
+		echo "$code ${h:i+4:2*len}"
+		i=$((i + 4 + 2 * len))
+	done
+}
+# o43_sub HEX CODE: the value (hex) of sub-option CODE; o43_codes HEX: the codes
+o43_sub() { o43_walk "$1" | awk -v c="$2" '$1 == c { print $2; exit }'; }
+o43_codes() { o43_walk "$1" | cut -d' ' -f1; }
