@@ -5,6 +5,7 @@
 # serve a normal download.  Needs root, ip(8), curl; uses build/tools/udp-probe.
 cd "$(dirname "$0")/../.." || exit 1
 source tests/lib/lab.sh
+lab_plan 62
 
 P=$UDP_PROBE
 SRV=$LAB_SRV_IP:69

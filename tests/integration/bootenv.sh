@@ -22,6 +22,7 @@ cd "$(dirname "$0")/../.." || exit 1
 LAB_ID=be$$
 source tests/lib/lab.sh
 source tests/lib/qemu.sh
+lab_plan 38
 T_ALL=$(date +%s)
 VM_SECS=${VM_SECS:-120}
 [ -x "$PXED" ] || PXED=build/pxed

@@ -6,6 +6,7 @@
 # vanishes).  Needs root, ip(8), curl, atftp, tftp-hpa.
 cd "$(dirname "$0")/../.." || exit 1
 source tests/lib/lab.sh
+lab_plan 62
 
 P=$UDP_PROBE
 CONF=$LAB_DIR/test.conf

@@ -8,6 +8,7 @@
 cd "$(dirname "$0")/../.." || exit 1
 LAB_ID=db$$
 source tests/lib/lab.sh
+lab_plan 81
 lab_up || exit 1
 make_file undionly.kpxe 70000
 make_file snponly.efi 90000

@@ -6,6 +6,7 @@
 # dhcp_relay.sh.  Client scripts never touch the host's /etc.
 LAB_ID=dc$$
 source "$(dirname "$0")/../lib/lab.sh"
+lab_plan 32
 lab_up || exit 1
 ip -n "$LAB_CLI" addr flush dev c0          # clients start without an address
 make_file undionly.kpxe 70000

@@ -9,6 +9,7 @@
 cd "$(dirname "$0")/../.." || exit 1
 LAB_ID=dr$$
 source tests/lib/lab.sh
+lab_plan 41
 lab_up || exit 1
 make_file undionly.kpxe 70000
 

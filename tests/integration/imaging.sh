@@ -15,6 +15,7 @@ LAB_ID=${LAB_ID:-im$$}
 source "$(dirname "$0")/../lib/lab.sh"
 source "$(dirname "$0")/../lib/disk.sh"
 source "$(dirname "$0")/../lib/api.sh"
+lab_plan 74
 
 AGENT=${PXE_AGENT:-build/asan/pxe-agent}
 lab_up || { echo "not ok - lab_up"; exit 1; }
@@ -303,7 +304,7 @@ check "wipe: first and last MiB are zero" \
 pxed_stop
 check "pxed stopped cleanly" [ $? -eq 0 ]
 check "no sanitizer report" pxed_log_clean
-[ "$LAB_FAILED" -ne 0 ] && { echo "--- agent log ---"; tail -40 "$W/agent.log"
+tap_failed && { echo "--- agent log ---"; tail -40 "$W/agent.log"
 	for f in cancel agent-kill agent-kill-2 resume; do
 		echo "--- $f.log ---"; tail -20 "$W/$f.log"
 	done; }

@@ -16,6 +16,7 @@
 LAB_ID=${LAB_ID:-ia$$}
 source "$(dirname "$0")/../lib/lab.sh"
 source "$(dirname "$0")/../lib/api.sh"
+lab_plan 217
 
 lab_up || { echo "not ok - lab_up"; exit 1; }
 OUT=$LAB_DIR/out

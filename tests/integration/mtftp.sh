@@ -7,6 +7,7 @@
 cd "$(dirname "$0")/../.." || exit 1
 LAB_ID=${LAB_ID:-mt$$}
 source tests/lib/lab.sh
+lab_plan 21
 
 for tool in atftp curl python3; do
 	command -v $tool >/dev/null || { echo "not ok - $tool is not installed"; exit 1; }

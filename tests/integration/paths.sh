@@ -4,6 +4,7 @@
 # (backslashes, case), and the absolute root prefix.
 LAB_ID=${LAB_ID:-pa$$}
 source "$(dirname "$0")/../lib/lab.sh"
+lab_plan 170
 
 for tool in curl tftp; do
 	command -v $tool >/dev/null || { echo "not ok - $tool is not installed"; exit 1; }

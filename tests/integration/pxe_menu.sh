@@ -8,6 +8,7 @@
 cd "$(dirname "$0")/../.." || exit 1
 LAB_ID=pm$$
 source tests/lib/lab.sh
+lab_plan 21
 lab_up || exit 1
 make_file deploy.kpxe 1000
 make_file capture.kpxe 2000

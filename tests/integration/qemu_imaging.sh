@@ -13,6 +13,7 @@ LAB_ID=qi$$
 source tests/lib/lab.sh
 source tests/lib/qemu.sh
 source tests/lib/disk.sh
+lab_plan 32
 PXECTL=${PXECTL:-build/asan/pxectl}
 VM_SECS=${VM_SECS:-420}
 eq() { [ "$1" = "$2" ] || { echo "# got '$1', expected '$2'"; return 1; }; }
@@ -153,7 +154,7 @@ check "with no task left, the script boots the local disk" grep -q '^exit' <<<"$
 
 check "pxed stops cleanly" pxed_stop
 check "sanitizer clean" pxed_log_clean
-if [ "$LAB_FAILED" -ne 0 ]; then
+if tap_failed; then
 	for v in cap dep ma mb; do
 		echo "--- serial $v (tail) ---"
 		vm_serial_text "$v" | grep -v '^ *$' | tail -25

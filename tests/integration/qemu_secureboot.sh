@@ -23,6 +23,7 @@ LAB_ID=qs$$
 source tests/lib/lab.sh
 source tests/lib/qemu.sh
 source tests/lib/qemu_sb.sh
+lab_plan 17
 T_ALL=$(date +%s)
 VM_SECS=${VM_SECS:-300}
 PXECTL=${PXECTL:-build/pxectl}

@@ -12,6 +12,7 @@
 # time each took is reported as a "#" line.
 LAB_ID=${LAB_ID:-tl$$}
 source "$(dirname "$0")/../lib/lab.sh"
+lab_plan 19
 
 for tool in curl atftp tftp nft; do
 	command -v $tool >/dev/null || { echo "not ok - $tool is not installed"; exit 1; }

@@ -12,6 +12,7 @@
 cd "$(dirname "$0")/../.." || exit 1
 LAB_ID=${LAB_ID:-tm$$}
 source tests/lib/lab.sh
+lab_plan 28
 CLIENT=tests/lib/rfc2090_client.py
 
 for tool in atftp curl python3; do

@@ -4,7 +4,9 @@
 #   server namespace $LAB_SRV: 192.0.2.1/24 on veth "s0"
 #   client namespace $LAB_CLI: 192.0.2.2/24 on veth "c0"
 # Everything is removed on exit (trap).  Only documentation ranges are used.
-# Checks print "ok - what" or "not ok - what"; lab_finish exits 1 if any failed.
+# Checks print "ok - what" or "not ok - what" (tests/lib/tap.sh); lab_finish
+# exits 1 if any failed, and the exit trap fails a script whose number of
+# checks is not its lab_plan.
 
 set -u
 PXED=${PXED:-build/asan/pxed}
@@ -16,19 +18,10 @@ LAB_CLI_IP=192.0.2.2
 LAB_DIR=$(mktemp -d /tmp/pxed-lab.XXXXXX)
 LAB_ROOT=$LAB_DIR/root
 LAB_PIDS=()
-LAB_FAILED=0
 LAB_CLEANUPS=()
 mkdir -p "$LAB_ROOT"
 chmod 755 "$LAB_DIR" "$LAB_ROOT"
-
-ok() { echo "ok - $*"; }
-not_ok() { echo "not ok - $*"; LAB_FAILED=1; }
-# check "description" command...: ok when the command succeeds
-check() {
-	local what=$1
-	shift
-	if "$@"; then ok "$what"; else not_ok "$what"; fi
-}
+source "$(dirname "${BASH_SOURCE[0]}")/tap.sh"
 
 lab_cleanup() {
 	set +e
@@ -50,7 +43,14 @@ lab_cleanup() {
 	[ -n "${LAB_SAVE:-}" ] && rm -rf "$LAB_SAVE" && cp -a "$LAB_DIR" "$LAB_SAVE"
 	rm -rf "$LAB_DIR"
 }
-trap lab_cleanup EXIT
+# At exit: the plan, then the cleanup; a plan not kept fails the script.
+lab_exit() {
+	local rc=$?
+	tap_done || rc=1
+	lab_cleanup
+	exit "$rc"
+}
+trap lab_exit EXIT
 
 # lab_up [mtu]: create the two namespaces and the link.
 lab_up() {
@@ -133,7 +133,7 @@ other_value() {
 }
 
 lab_finish() {
-	if [ "$LAB_FAILED" -ne 0 ]; then
+	if tap_failed; then
 		echo "--- pxed log (tail) ---"
 		tail -60 "$LAB_DIR/pxed.log" 2>/dev/null
 		exit 1
