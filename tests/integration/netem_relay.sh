@@ -24,6 +24,7 @@ WORK=
 # shellcheck disable=SC2317  # called from the EXIT trap
 cleanup() {
 	local rc=$?
+	tap_failed && [ "$rc" -eq 0 ] && rc=1
 	tap_done || rc=1
 	netem_stop
 	ip netns del "$NS_A" 2>/dev/null

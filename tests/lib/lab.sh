@@ -43,9 +43,11 @@ lab_cleanup() {
 	[ -n "${LAB_SAVE:-}" ] && rm -rf "$LAB_SAVE" && cp -a "$LAB_DIR" "$LAB_SAVE"
 	rm -rf "$LAB_DIR"
 }
-# At exit: the plan, then the cleanup; a plan not kept fails the script.
+# At exit: the plan, then the cleanup; a failed check or a plan not kept
+# fails the script, whatever its last command returned.
 lab_exit() {
 	local rc=$?
+	tap_failed && [ "$rc" -eq 0 ] && rc=1
 	tap_done || rc=1
 	lab_cleanup
 	exit "$rc"

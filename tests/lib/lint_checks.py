@@ -329,14 +329,16 @@ def self_test():
 def main(argv):
     if not self_test():
         return 1
-    root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
+    root = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
     files = argv[1:] or sorted(
+        os.path.relpath(p, root) for p in
         glob.glob(os.path.join(root, "tests", "**", "*.sh"), recursive=True)
         + glob.glob(os.path.join(root, "scripts", "*.sh")))
     problems = []
     for path in files:
-        with open(path, encoding="utf-8", errors="replace") as f:
-            problems += lint_text(f.read(), os.path.relpath(path))
+        full = path if argv[1:] else os.path.join(root, path)
+        with open(full, encoding="utf-8", errors="replace") as f:
+            problems += lint_text(f.read(), path)
     for p in problems:
         print(p)
     print(f"# {len(files)} files, {len(problems)} bad check calls")
