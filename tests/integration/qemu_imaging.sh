@@ -102,8 +102,12 @@ state=$(wait_task 2 "$VM_SECS")
 check "UEFI deploy: the task is done ($state, $(vm_elapsed dep)s)" eq "$state" done
 check "UEFI deploy: the machine rebooted when done" wait_vm dep 60
 vm_stop dep
-check "UEFI deploy: EDK2 PXE loaded snponly.efi, iPXE the per-host script" \
-	grep -qE "GET /api/v1/boot/52-54-00-de-00-02.ipxe 200" "$LAB_DIR/pxed.log"
+# (the BIOS machine before it used no TFTP: its ROM is iPXE already)
+uefi_chain() {
+	grep -qE "tftp [0-9.]+:[0-9]+: sent snponly\.efi " "$LAB_DIR/pxed.log" &&
+		grep -qE "GET /api/v1/boot/52-54-00-de-00-02.ipxe 200" "$LAB_DIR/pxed.log"
+}
+check "UEFI deploy: EDK2 PXE loaded snponly.efi, iPXE the per-host script" uefi_chain
 check "UEFI deploy: partition tables identical (primary and backup GPT)" \
 	disk_tables_equal "$W/source.img" "$W/blank.img"
 check "UEFI deploy: every file reads back identical (debugfs, ntfscat)" \
