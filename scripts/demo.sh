@@ -27,6 +27,7 @@ LAB_ID=demo$$
 source tests/lib/lab.sh
 source tests/lib/qemu.sh
 source tests/lib/disk.sh
+lab_plan none      # a demo, not a test: it says what is wrong and exits 1
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 DEMO_FAILED=()
 # demo_fail WHAT: something the demo shows is wrong; the demo ends with exit 1

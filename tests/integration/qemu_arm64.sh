@@ -15,6 +15,7 @@ cd "$(dirname "$0")/../.." || exit 1
 LAB_ID=qa$$
 source tests/lib/lab.sh
 source tests/lib/qemu.sh
+lab_plan 20
 T_ALL=$(date +%s)
 VM_SECS=${VM_SECS:-420}
 

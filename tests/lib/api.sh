@@ -5,6 +5,11 @@ URL=${URL:-http://$LAB_SRV_IP}
 
 eq() { [ "$1" = "$2" ] || { echo "# got '$1', expected '$2'"; return 1; }; }
 has() { grep -q -- "$2" <<<"$1" || { echo "# '$2' not in: $1"; return 1; }; }
+# lacks TEXT REGEX: there is a TEXT, and no line of it matches REGEX
+lacks() {
+	[ -n "$1" ] || { echo "# no text at all"; return 1; }
+	! grep -q -- "$2" <<<"$1" || { echo "# '$2' in: $1"; return 1; }
+}
 # ctl ARGS...: pxectl with the server's API token
 ctl() { in_cli timeout 30 "$PXECTL" --server "$URL" --token-file "$LAB_DIR/state/api-token" "$@"; }
 # json PATH EXPR: a field of a GET answer, e.g. json /api/v1/tasks/1 '["state"]'
