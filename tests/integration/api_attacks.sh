@@ -17,8 +17,9 @@ LAB_ID=${LAB_ID:-aa$$}
 source "$(dirname "$0")/../lib/lab.sh"
 source "$(dirname "$0")/../lib/api.sh"
 PXED_OPT=${PXED_OPT:-build/pxed}
+lab_plan 46
 
-lab_up || { echo "not ok - setup: lab_up"; exit 1; }
+lab_up || { not_ok "setup: lab_up"; exit 1; }
 OUT=$LAB_DIR/out
 mkdir -p "$OUT"
 
@@ -73,7 +74,7 @@ EOF
 }
 
 pxed_start --host-register-rate 50 --http-body-memory-mb 64 ||
-	{ echo "not ok - setup: pxed_start"; exit 1; }
+	{ not_ok "setup: pxed_start"; exit 1; }
 TOKEN=$(cat "$LAB_DIR/state/api-token")
 
 # --- 2. credentials before the body ----------------------------------------
@@ -90,8 +91,8 @@ r=$(api PUT /api/v1/agent/manifest "" --data-binary '{}')
 check "a small body without a token: 401" eq "$(code "$r")" 401
 
 # --- a body over its route's limit, refused at admission ----------------------
-ctl host add 52:54:00:bb:00:01 >/dev/null || { echo "not ok - setup: host"; exit 1; }
-ctl task shell 52:54:00:bb:00:01 >/dev/null || { echo "not ok - setup: task"; exit 1; }
+ctl host add 52:54:00:bb:00:01 >/dev/null || { not_ok "setup: host"; exit 1; }
+ctl task shell 52:54:00:bb:00:01 >/dev/null || { not_ok "setup: task"; exit 1; }
 ST=$(token_of 52:54:00:bb:00:01)
 api GET /api/v1/agent/task "$ST" >/dev/null
 python3 -c 'import sys; sys.stdout.write("[" + "{},"*349525 + "{}]")' >"$OUT/mib.json"
@@ -105,7 +106,7 @@ r=$(api POST /api/v1/hosts "$TOKEN" --data-binary "@$OUT/60k.json")
 check "the same to an admin route: 413 (4 KiB)" eq "$(code "$r")" 413
 
 # --- the memory all bodies in flight hold: 503 past it -------------------------
-CT=$(capture_task 52:54:00:bb:00:02 cap1) || { echo "not ok - setup: capture task"; exit 1; }
+CT=$(capture_task 52:54:00:bb:00:02 cap1) || { not_ok "setup: capture task"; exit 1; }
 sha=$(printf '%064d' 0)
 printf 'PUT /api/v1/agent/chunks/%s HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\nContent-Length: 16900000\r\n\r\n' \
 	"$sha" "$CT" >"$OUT/chunk.hdr"
@@ -143,7 +144,7 @@ check "... counted in pxed_http_bodies_slow_total" [ "$(status_field http bodies
 head -c 4096 /dev/zero >"$OUT/z"
 zstd -q -f "$OUT/z" -o "$OUT/z.zst"
 ZS=$(sha256sum "$OUT/z" | cut -d' ' -f1)
-CT3=$(capture_task 52:54:00:bb:00:03 racey) || { echo "not ok - setup: capture task"; exit 1; }
+CT3=$(capture_task 52:54:00:bb:00:03 racey) || { not_ok "setup: capture task"; exit 1; }
 r=$(api PUT "/api/v1/agent/chunks/$ZS" "$CT3" --data-binary "@$OUT/z.zst")
 check "setup: a chunk uploaded" [ "$(code "$r")" = 201 -o "$(code "$r")" = 200 ]
 # 600000 chunks of the same 4 KiB, 64 KiB apart: a valid 52 MB manifest
@@ -175,7 +176,7 @@ left=$(find "$LAB_DIR/state/images/manifests" -name '.upload*' | wc -l)
 check "no upload file is left behind" [ "$left" -eq 0 ]
 
 # --- 4. one deploy token, one multicast receiver --------------------------------
-CT4=$(capture_task 52:54:00:bb:00:04 mimg) || { echo "not ok - setup: capture task"; exit 1; }
+CT4=$(capture_task 52:54:00:bb:00:04 mimg) || { not_ok "setup: capture task"; exit 1; }
 api PUT "/api/v1/agent/chunks/$ZS" "$CT4" --data-binary "@$OUT/z.zst" >/dev/null
 python3 - "$ZS" 4 mimg >"$OUT/small.json" <<'EOF'
 import sys
@@ -278,8 +279,8 @@ check "pxectl host list lists the real hosts too" has "$(ctl host list)" "dep2"
 pxed_stop
 check "the sanitizer build stops cleanly" pxed_log_clean
 pxed_log_rotate
-PXED=$PXED_OPT pxed_start || { echo "not ok - setup: optimised pxed"; exit 1; }
-CT5=$(capture_task 52:54:00:bb:00:09 attack) || { echo "not ok - setup: capture task"; exit 1; }
+PXED=$PXED_OPT pxed_start || { not_ok "setup: optimised pxed"; exit 1; }
+CT5=$(capture_task 52:54:00:bb:00:09 attack) || { not_ok "setup: capture task"; exit 1; }
 python3 -c 'import sys; sys.stdout.write("[" + "{},"*22369000 + "{}]")' >"$OUT/objs.json"
 python3 -c 'import sys; sys.stdout.write("{\"format\":1,\"junk\":[" + "{},"*22369000 + "{}]}")' >"$OUT/objs2.json"
 echo "# attack bodies: $(stat -c %s "$OUT/objs.json") and $(stat -c %s "$OUT/objs2.json") bytes"
