@@ -130,6 +130,8 @@ static const struct setting settings[] = {
 	    "file with the REST API's token, created if missing (default: state-dir/api-token)"),
 	S("host-approval", T_BOOL, host_approval, 0, 0, "no",
 	    "new hosts boot their local disk until an administrator approves them"),
+	S("metrics-auth", T_STRING, metrics_auth, 0, 0, "open",
+	    "who may read /metrics and /api/v1/status: open (anyone) or read (a token)"),
 	S("hosts-max", T_UINT, hosts_max, 1, 10000000, "100000",
 	    "hosts a boot-script fetch may register while fewer are known"),
 	S("host-register-rate", T_UINT, host_register_rate, 1, 1000000, "120",

@@ -128,6 +128,7 @@ struct config {
 	char image_dir[CONFIG_PATH_MAX];
 	char api_token_file[CONFIG_PATH_MAX];
 	bool host_approval;
+	char metrics_auth[8];           /* "open" or "read" */
 	unsigned hosts_max;
 	unsigned host_register_rate;
 	char no_task[8];                /* "local" or "menu" (http/mgmt.h checks it) */

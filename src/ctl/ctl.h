@@ -15,6 +15,7 @@ struct ctl {
 	long min_receivers, start_after, rate_mbit;     /* -1: the server's default */
 	const char *fec;                /* --fec off|K,M; NULL: the server's default */
 	const char *after;              /* --after reboot|poweroff|shell; NULL: the default */
+	const char *scope;              /* token create --scope read|admin */
 };
 
 /* method server+path with an optional JSON body and the token.  Returns
@@ -37,5 +38,6 @@ int ctl_image(const struct ctl *c, int argc, char **argv);
 int ctl_task(const struct ctl *c, int argc, char **argv);
 int ctl_mcast(const struct ctl *c, int argc, char **argv);
 int ctl_group(const struct ctl *c, int argc, char **argv);
+int ctl_token(const struct ctl *c, int argc, char **argv);
 
 #endif

@@ -184,6 +184,7 @@ start_services(struct daemon *d)
 		.timeline = dhcp_enabled(&d->cfg),
 		.hosts_max = d->cfg.hosts_max,
 		.host_register_rate = d->cfg.host_register_rate,
+		.counters_need_read = strcmp(d->cfg.metrics_auth, "read") == 0,
 	};
 	int rc;
 
@@ -330,6 +331,7 @@ load_config(struct daemon *d, int argc, char **argv)
 	config_validator_register("boot", boot_spec_check);
 	config_validator_register("mcast-fec", mcast_fec_check);
 	config_validator_register("no-task", api_no_task_check);
+	config_validator_register("metrics-auth", api_metrics_auth_check);
 	if (config_args_parse(argc, argv, &d->args) != 0)
 		return 2;
 	if (d->args.help) {

@@ -164,6 +164,19 @@ static const char *const migrations[] = {
 	" task INTEGER NOT NULL DEFAULT 0,"     /* the capture task; 0: unknown */
 	" manifest_mtime_ns INTEGER NOT NULL DEFAULT 0,"
 	" manifest_size INTEGER NOT NULL DEFAULT 0);",
+	/* 8, 9, 10: taken by work in flight on other branches (campus
+	 * subnets, filesystem tasks, diagnostics); empty until they merge */
+	"",
+	"",
+	"",
+	/* 11: API tokens with scopes (store/tokens.c), kept as hashes */
+	"CREATE TABLE tokens ("
+	" id INTEGER PRIMARY KEY,"
+	" name TEXT NOT NULL UNIQUE,"
+	" scope TEXT NOT NULL,"                 /* read | admin */
+	" hash BLOB NOT NULL UNIQUE,"           /* SHA-256 of the token */
+	" created INTEGER NOT NULL,"
+	" last_used INTEGER NOT NULL DEFAULT 0);",
 };
 
 struct queued_event {
@@ -294,6 +307,12 @@ db_configure(struct store *st)
 out:
 	sqlite3_finalize(s);
 	return rc;
+}
+
+int
+store_schema_latest(void)
+{
+	return (int)ARRAY_SIZE(migrations);
 }
 
 /* The current schema version, 0 for a new database. */

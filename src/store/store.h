@@ -38,6 +38,8 @@ struct store_lease {
 };
 
 /* Open (create) state-dir/pxed.db.  Returns 0 or a negative errno; logs. */
+/* The schema version this pxed migrates a database to. */
+int store_schema_latest(void);
 int store_open(struct store **out, const char *state_dir);
 void store_close(struct store *st);
 
