@@ -176,7 +176,7 @@ decide_boot(struct request *r)
 
 	memset(&r->boot, 0, sizeof r->boot);
 	r->boot.kind = BOOT_NOTHING;
-	if (r->client.cls == BOOT_CLASS_NONE || (r->sn != NULL && !r->sn->pxe))
+	if (r->client.cls == BOOT_CLASS_NONE || (r->sn != NULL && (!r->sn->pxe || r->sn->off)))
 		return;
 	boot_decide(&r->srv->boot, subnet_rules, host_rules, &r->client, next_server(r), &r->boot);
 }
@@ -319,6 +319,8 @@ on_discover(struct request *r)
 	params_base(r, &rp, DHCPOFFER);
 	params_config(r, &rp, true);
 	rp.yiaddr = addr_of(pool_slot_addr(&r->sn->pool, s));
+	if (r->boot.kind != BOOT_NOTHING && r->boot.kind != BOOT_LOCAL)
+		dhcp_stats_boot(r->sn, r->now);
 	char a[INET_ADDRSTRLEN];
 	event(r, "dhcp-offer", "%s%s%s", ntoa(rp.yiaddr, a),
 	    r->boot.kind != BOOT_NOTHING ? " boot " : "", r->boot.file);
@@ -468,6 +470,8 @@ proxy_offer(struct request *r)
 		return;
 	proxy_vendor(r);
 	params_base(r, &rp, DHCPOFFER);
+	if (r->sn != NULL)
+		dhcp_stats_boot(r->sn, r->now);
 	event(r, "proxy-offer", "%s", r->boot.file);
 	send_reply(r, &rp, false);
 }
@@ -575,11 +579,21 @@ dhcp_handle(struct dhcp_server *srv, const struct dhcp_origin *o, const struct d
 		client_uuid_text(&r.client, uuid);
 		event_record(&r, "dhcp-discover", uuid, r.client.vendor_class);
 	}
+	if (r.sn != NULL)
+		dhcp_stats_request(r.sn, o, m, r.now);
+	if (r.sn != NULL && r.sn->off) {
+		log_debug("dhcp %s %s: subnet %s is disabled: ignored", req_who(&r), req_mac(&r),
+		    r.sn->name);
+		return;
+	}
 	if (o->pxe_port) {
 		pxe_port(&r);
 		return;
 	}
 	if (r.sn == NULL) {
+		if (m->giaddr.s_addr != 0)
+			dhcp_discovered_note(srv, m->giaddr, srv->cfg.proxy ?
+			    "answered by the global proxy = yes" : "ignored", r.now);
 		if (srv->cfg.proxy)
 			proxy_offer(&r);
 		else

@@ -257,7 +257,7 @@ mgmt_owns(const char *path)
 {
 	static const char *const prefixes[] = {
 		"api/v1/hosts", "api/v1/images", "api/v1/tasks", "api/v1/agent/",
-		"api/v1/boot/", "api/v1/mcast", "api/v1/groups",
+		"api/v1/boot/", "api/v1/mcast", "api/v1/groups", "api/v1/subnets", "api/v1/reload",
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(prefixes); i++) {
@@ -663,6 +663,10 @@ mgmt_answer(struct mgmt *m, const struct mgmt_request *rq, struct mgmt_response 
 		mgmt_agent(m, rq, rest, rs);
 		return;
 	}
+	if (strcmp(rq->path, "api/v1/reload") == 0) {
+		mgmt_reload(m, rq, rs);
+		return;
+	}
 	st = mgmt_store(m, rs);
 	if (st == NULL)
 		return;
@@ -676,6 +680,8 @@ mgmt_answer(struct mgmt *m, const struct mgmt_request *rq, struct mgmt_response 
 		mgmt_mcast(m, st, rq, rest, rs);
 	else if ((rest = after(rq->path, "api/v1/groups")) != NULL)
 		mgmt_groups(m, st, rq, rest, rs);
+	else if ((rest = after(rq->path, "api/v1/subnets")) != NULL)
+		mgmt_subnets(m, st, rq, rest, rs);
 	else
 		mgmt_reply_error(rs, 404, "not found");
 }

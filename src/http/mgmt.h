@@ -34,9 +34,11 @@ struct mgmt_config {
 	unsigned mcast_port, mcast_ttl, mcast_slice, mcast_start_after;
 	unsigned mcast_rate_mbit, mcast_min_rate_mbit;
 	const char *mcast_fec;          /* "off" or "K,M" (checked at start-up) */
+	struct dhcp_board *board;       /* the DHCP engine on the loop (dhcp/board.h) */
 };
 
 struct mgmt;
+struct dhcp_board;
 
 struct mgmt_request {
 	const char *method;

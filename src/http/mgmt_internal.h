@@ -110,6 +110,11 @@ void mgmt_capture_ended(struct mgmt *m, struct store *st, const struct store_tas
  * (logged). */
 void mgmt_images_reconcile(struct mgmt *m);
 
+/* subnets_api.c */
+void mgmt_subnets(struct mgmt *m, struct store *st, const struct mgmt_request *rq,
+    const char *rest, struct mgmt_response *rs);
+void mgmt_reload(struct mgmt *m, const struct mgmt_request *rq, struct mgmt_response *rs);
+
 /* agent.c */
 void mgmt_agent(struct mgmt *m, const struct mgmt_request *rq, const char *sub,
     struct mgmt_response *rs);

@@ -164,6 +164,12 @@ static const char *const migrations[] = {
 	" task INTEGER NOT NULL DEFAULT 0,"     /* the capture task; 0: unknown */
 	" manifest_mtime_ns INTEGER NOT NULL DEFAULT 0,"
 	" manifest_size INTEGER NOT NULL DEFAULT 0);",
+	/* 8: subnets enabled or disabled while running (pxectl subnet,
+	 * store/subnets.c); the config file stays the baseline they change */
+	"CREATE TABLE subnets ("
+	" cidr TEXT PRIMARY KEY,"               /* "198.51.100.0/24" */
+	" mode TEXT NOT NULL,"                  /* full, proxy or off */
+	" changed INTEGER NOT NULL);",          /* unix ms */
 };
 
 struct queued_event {

@@ -166,17 +166,17 @@ test_schema_version(void **state)
 	    "SELECT count(*) FROM sqlite_schema WHERE type = 'table'"
 	    " AND name = 'schema_version'"), 1);
 	assert_int_equal(query_int(f->dir,
-	    "SELECT max(version) FROM schema_version"), 7);
+	    "SELECT max(version) FROM schema_version"), 8);
 	assert_int_equal(query_int(f->dir,
 	    "SELECT count(*) FROM sqlite_schema WHERE type = 'table'"
-	    " AND name IN ('hosts', 'tasks', 'host_groups')"), 3);
+	    " AND name IN ('hosts', 'tasks', 'host_groups', 'subnets')"), 4);
 	assert_int_equal(query_int(f->dir,
 	    "SELECT count(*) FROM sqlite_schema WHERE type = 'index'"
 	    " AND name = 'events_mac_id'"), 1);
 	/* Reopening does not migrate again. */
 	reopen(f);
 	assert_int_equal(query_int(f->dir,
-	    "SELECT count(*) FROM schema_version"), 7);
+	    "SELECT count(*) FROM schema_version"), 8);
 }
 
 static void
