@@ -562,6 +562,22 @@ request_init(struct request *r, struct dhcp_server *srv, const struct dhcp_origi
 	boot_classify(m, &r->client);
 }
 
+/* What the client itself says its address is: ciaddr (a 4011 request, a
+ * renewal, iPXE's proxy request), or option 50 of a REQUEST (its choice of
+ * another server's offer, relayed or broadcast to us too).  In proxy mode
+ * that is how TFTP and HTTP transfers find the MAC of the boot timeline. */
+static void
+learn_address(struct request *r)
+{
+	struct in_addr requested;
+
+	if (r->m->ciaddr.s_addr != 0)
+		dhcp_addr_learn(r->srv, r->m->ciaddr, r->m->chaddr, r->m->hlen, r->now);
+	else if (r->m->type == DHCPREQUEST &&
+	    dhcp_option_addr(r->m, DHCP_OPT_REQUESTED_IP, &requested))
+		dhcp_addr_learn(r->srv, requested, r->m->chaddr, r->m->hlen, r->now);
+}
+
 void
 dhcp_handle(struct dhcp_server *srv, const struct dhcp_origin *o, const struct dhcp_message *m)
 {
@@ -581,6 +597,7 @@ dhcp_handle(struct dhcp_server *srv, const struct dhcp_origin *o, const struct d
 	}
 	if (r.sn != NULL)
 		dhcp_stats_request(r.sn, o, m, r.now);
+	learn_address(&r);
 	if (r.sn != NULL && r.sn->off) {
 		log_debug("dhcp %s %s: subnet %s is disabled: ignored", req_who(&r), req_mac(&r),
 		    r.sn->name);

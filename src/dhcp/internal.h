@@ -125,6 +125,17 @@ struct dhcp_discovered {
 	int64_t first_seen, last_seen, logged;
 };
 
+/* Addresses clients said they have (proxy mode: their lease is another
+ * server's), for the boot timeline of TFTP and HTTP; direct-mapped by
+ * address, a collision only forgets an older client. */
+#define DHCP_ADDRS 4096
+#define DHCP_ADDR_REFRESH_S 60          /* the store row is rewritten at most this often */
+struct dhcp_client_addr {
+	struct in_addr addr;
+	uint8_t mac[6];
+	int64_t seen;
+};
+
 struct dhcp_server {
 	uv_loop_t *loop;
 	struct config cfg;
@@ -141,6 +152,7 @@ struct dhcp_server {
 	struct dhcp_relay_rules relay[CONFIG_RELAYS_MAX];
 	size_t relay_count;
 	struct mtftp_files *mtftp;        /* PXE MTFTP files (43.1-5); rules point here */
+	struct dhcp_client_addr addrs[DHCP_ADDRS];
 	struct dhcp_discovered discovered[DHCP_DISCOVERED_MAX];
 	size_t discovered_count;
 	struct dhcp_pending queue[DHCP_QUEUE_MAX];
@@ -194,6 +206,12 @@ void dhcp_stats_boot(struct dhcp_subnet *sn, int64_t now);
  * every DHCP_DISCOVERED_LOG_S.  how: what was done with it. */
 void dhcp_discovered_note(struct dhcp_server *srv, struct in_addr giaddr, const char *how,
     int64_t now);
+
+/* The client at addr says it has it (see struct dhcp_client_addr). */
+void dhcp_addr_learn(struct dhcp_server *srv, struct in_addr addr, const uint8_t *mac,
+    size_t mac_len, int64_t now);
+/* The MAC that said it has addr (within a day), or NULL. */
+const uint8_t *dhcp_addr_mac(const struct dhcp_server *srv, struct in_addr addr, int64_t now);
 
 /* handle.c */
 void dhcp_handle(struct dhcp_server *srv, const struct dhcp_origin *o,

@@ -11,6 +11,7 @@
 
 #include "core/log.h"
 #include "core/util.h"
+#include "store/store.h"
 
 static uint32_t
 mac_hash(const uint8_t *mac, size_t len)
@@ -77,6 +78,32 @@ dhcp_discovered_note(struct dhcp_server *srv, struct in_addr giaddr, const char 
 	log_warn("dhcp: relayed requests from a subnet not configured here: relay %s (%llu "
 	    "so far): %s; pxectl subnet enable CIDR serves it",
 	    inet_ntop(AF_INET, &giaddr, a, sizeof a), (unsigned long long)d->requests, how);
+}
+
+void
+dhcp_addr_learn(struct dhcp_server *srv, struct in_addr addr, const uint8_t *mac,
+    size_t mac_len, int64_t now)
+{
+	struct dhcp_client_addr *a = &srv->addrs[ntohl(addr.s_addr) % DHCP_ADDRS];
+
+	if (mac_len != 6 || addr.s_addr == 0 || addr.s_addr == INADDR_BROADCAST)
+		return;
+	if (a->addr.s_addr == addr.s_addr && memcmp(a->mac, mac, 6) == 0 &&
+	    now - a->seen < DHCP_ADDR_REFRESH_S)
+		return;
+	a->addr = addr;
+	memcpy(a->mac, mac, 6);
+	a->seen = now;
+	if (srv->store != NULL)
+		(void)store_client_addr_put(srv->store, addr, mac, 6, now * 1000);
+}
+
+const uint8_t *
+dhcp_addr_mac(const struct dhcp_server *srv, struct in_addr addr, int64_t now)
+{
+	const struct dhcp_client_addr *a = &srv->addrs[ntohl(addr.s_addr) % DHCP_ADDRS];
+
+	return a->addr.s_addr == addr.s_addr && now - a->seen < 86400 ? a->mac : NULL;
 }
 
 static const char *

@@ -306,6 +306,7 @@ dhcp_subnets_build(struct dhcp_server *srv, char *err, size_t err_size)
 	if (mtftp_files_build(cfg, srv->mtftp, err, err_size) != 0)
 		return -EINVAL;
 	srv->boot.mtftp = cfg->mtftp && cfg->mtftp_port != 0 ? srv->mtftp : NULL;
+	srv->boot.http_port = cfg->http_port;
 	for (size_t i = 0; i < cfg->boot.count; i++) {
 		if (boot_rules_add(&srv->boot, cfg->boot.item[i], msg, sizeof msg) != 0) {
 			snprintf(err, err_size, "boot %s: %s", cfg->boot.item[i], msg);

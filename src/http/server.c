@@ -494,21 +494,23 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 }
 
 /* A boot file sent over HTTP goes into the timeline of the MAC that holds
- * the client's address (its lease), like a TFTP transfer. */
+ * the client's address (its lease, or in proxy mode the address the client
+ * said it has), like a TFTP transfer. */
 static void
 timeline_event(const struct request *req, bool ok)
 {
 	struct store *st = http_store(timeline_dir);
-	struct store_lease lease;
+	uint8_t mac[16];
+	size_t mac_len;
 	char detail[HTTP_LOG_PATH_MAX + 64];
 
-	if (st == NULL || store_lease_get(st, req->peer4, &lease) != 0 || lease.mac_len == 0)
+	if (st == NULL || (mac_len = store_mac_of(st, req->peer4, mac)) == 0)
 		return;
 	snprintf(detail, sizeof detail, "%s %" PRIu64 " bytes in %" PRIu64 " ms", req->path,
 	    ok ? req->bytes : 0, (clock_now_us() - req->t0_us) / 1000);
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
-	if (store_event_add(st, lease.mac, lease.mac_len, ok ? "http-done" : "http-aborted",
+	if (store_event_add(st, mac, mac_len, ok ? "http-done" : "http-aborted",
 	    detail, (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000) == 0)
 		(void)store_events_flush(st);
 }

@@ -260,7 +260,7 @@ test_upgrade_after(void **state)
 	snprintf(path, sizeof path, "%s/pxed.db", f->dir);
 	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
 	assert_int_equal(sqlite3_exec(db, "ALTER TABLE tasks DROP COLUMN after_action;"
-	    "DROP TABLE images; DROP TABLE subnets;"
+	    "DROP TABLE images; DROP TABLE subnets; DROP TABLE client_addrs;"
 	    "DELETE FROM schema_version WHERE version >= 6;", NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
 	assert_int_equal(store_open(&f->st, f->dir), 0);
