@@ -22,6 +22,8 @@
 #       Its log: $LAB_DIR/relay.log.  campus_relay_stop ends it.
 #   campus_capture_start / campus_capture_stop: tcpdump on the client LAN
 #       (lan0) into $LAB_DIR/lan.pcap; campus_capture_text prints it.
+# Daemons are started with "ip netns exec" itself in the background (not
+# through a shell function), so that $! is the daemon and stopping it works.
 #   campus_probe_ns NAME: a namespace with interface eth0 on the client LAN
 #       (no address), for dhcp-probe and other synthetic clients.
 
@@ -86,7 +88,7 @@ campus_site_start() {
 	: >"$LAB_DIR/site.log"
 	case $1 in
 	dnsmasq)
-		in_site dnsmasq -k --conf-file=/dev/null --port=0 --no-resolv --no-hosts \
+		ip netns exec "$CAMPUS_SITE" dnsmasq -k --conf-file=/dev/null --port=0 --no-resolv --no-hosts \
 			--user=root --interface=d0 --bind-interfaces --no-ping --log-dhcp \
 			--dhcp-range=198.51.100.50,198.51.100.90,255.255.255.0,1h \
 			--dhcp-option=3,$CAMPUS_GIADDR \
@@ -97,8 +99,8 @@ campus_site_start() {
 		campus_wait_file "$LAB_DIR/site.log" "DHCP, IP range" 10 ;;
 	kea)
 		campus_kea_conf >"$LAB_DIR/kea.conf"
-		KEA_PIDFILE_DIR=$LAB_DIR KEA_LOCKFILE_DIR=$LAB_DIR \
-			in_site kea-dhcp4 -c "$LAB_DIR/kea.conf" >"$LAB_DIR/kea.out" 2>&1 &
+		ip netns exec "$CAMPUS_SITE" env KEA_PIDFILE_DIR="$LAB_DIR" KEA_LOCKFILE_DIR="$LAB_DIR" \
+			kea-dhcp4 -c "$LAB_DIR/kea.conf" >"$LAB_DIR/kea.out" 2>&1 &
 		CAMPUS_SITE_PID=$!
 		LAB_PIDS+=("$!")
 		campus_wait_file "$LAB_DIR/site.log" "DHCP4_STARTED|DHCPSRV_CFGMGR_ADD_IFACE" 15 ;;
@@ -131,7 +133,7 @@ campus_relay_start() {
 	: >"$LAB_DIR/relay.log"
 	case $1 in
 	dnsmasq)
-		in_rtr dnsmasq -k --conf-file=/dev/null --port=0 --no-resolv --no-hosts --user=root \
+		ip netns exec "$CAMPUS_RTR" dnsmasq -k --conf-file=/dev/null --port=0 --no-resolv --no-hosts --user=root \
 			--dhcp-relay=$CAMPUS_GIADDR,$CAMPUS_SITE_IP \
 			--dhcp-relay=$CAMPUS_GIADDR,$LAB_SRV_IP --log-dhcp \
 			--log-facility="$LAB_DIR/relay.log" --pid-file="$LAB_DIR/relay.pid" &
@@ -140,7 +142,7 @@ campus_relay_start() {
 		campus_wait_file "$LAB_DIR/relay.log" "DHCP relay" 10 ;;
 	dhcrelay)
 		# -d: foreground, logs on stderr; upstream r0, downstream lan0
-		in_rtr dhcrelay -d -4 -pf "$LAB_DIR/relay.pid" -iu r0 -id lan0 \
+		ip netns exec "$CAMPUS_RTR" dhcrelay -d -4 -pf "$LAB_DIR/relay.pid" -iu r0 -id lan0 \
 			$CAMPUS_SITE_IP $LAB_SRV_IP >"$LAB_DIR/relay.log" 2>&1 &
 		CAMPUS_RELAY_PID=$!
 		LAB_PIDS+=("$!")
@@ -155,7 +157,7 @@ campus_relay_stop() {
 }
 
 campus_capture_start() {
-	in_rtr tcpdump -i lan0 -U -n -s 0 -w "$LAB_DIR/lan.pcap" udp port 67 or udp port 68 \
+	ip netns exec "$CAMPUS_RTR" tcpdump -i lan0 -U -n -s 0 -w "$LAB_DIR/lan.pcap" udp port 67 or udp port 68 \
 		>"$LAB_DIR/tcpdump.log" 2>&1 &
 	CAMPUS_CAPTURE_PID=$!
 	LAB_PIDS+=("$!")
