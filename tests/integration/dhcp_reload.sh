@@ -8,6 +8,8 @@
 #     enable --proxy do the same through the API, survive a restart, and
 #     subnet list/show say how and from where;
 #   - a lease and a TFTP transfer in flight survive every step;
+#   - the 4011 exchange across the router, and the proxy-mode client's TFTP
+#     download in its timeline (the MAC from the address it said it has);
 #   - a range changed by SIGHUP is used at once; a broken file is refused
 #     and the running configuration kept;
 #   - bad input: malformed and overlapping CIDRs, a subnet no relay was
@@ -21,6 +23,7 @@ source tests/lib/api.sh
 source tests/lib/campus.sh
 campus_up || { not_ok "setup: campus lab"; lab_finish; }
 make_file undionly.kpxe 70000
+make_file snponly.efi 90000
 make_file big.bin $((48 << 20))
 
 CONF=$LAB_DIR/pxed.conf
@@ -29,6 +32,7 @@ CONF=$LAB_DIR/pxed.conf
 write_conf() {
 	cat >"$CONF" <<EOF
 boot = bios undionly.kpxe
+boot = efi64 snponly.efi
 [subnet 192.0.2.0/24]
 range = $2
 [subnet 198.51.100.0/24]
@@ -113,6 +117,26 @@ check "enabled: offer at once" offered $M2
 check "subnet show: proxy came from pxectl" grep -qE "^proxy +yes +pxectl" <<<"$out"
 check "subnet show: the router setting's source is the default" grep -qE "^router +- +default" <<<"$out"
 check "the lease survived the API's reloads" lease_kept
+
+# --- the 4011 exchange routed, and a proxy-mode client's timeline ---
+PNS=pxp-$LAB_ID
+M4=52:54:00:00:07:14
+campus_probe_ns "$PNS" || { not_ok "setup: a client namespace on the client LAN"; lab_finish; }
+ip -n "$PNS" addr add 198.51.100.20/24 dev eth0
+ip -n "$PNS" route add default via $CAMPUS_GIADDR
+dprobe_in "$PNS" --bind 198.51.100.20:68 --to $LAB_SRV_IP:4011 --type request --wait-ms 1500 \
+	--ciaddr 198.51.100.20 --mac $M4 --vendor PXEClient:Arch:00007:UNDI:003000 --arch 7
+R=$(reply_from $LAB_SRV_IP)
+check "4011 from the routed subnet: an ACK" [ "$(rfield "$R" type)" = ACK ]
+check "4011 from the routed subnet: back to the client's address across the router" \
+	grep -q "^reply from=$LAB_SRV_IP:4011 to=198.51.100.20 " <<<"$R"
+check "4011 from the routed subnet: file snponly.efi" [ "$(rfield "$R" file)" = snponly.efi ]
+ip netns exec "$PNS" timeout 10 curl -s -o /dev/null "tftp://$LAB_SRV_IP/snponly.efi"
+sleep 1
+timeline_has() { in_cli timeout 5 curl -s "http://$LAB_SRV_IP/api/v1/clients/$1" | grep -q "\"kind\": *\"$2\""; }
+check "proxy mode: the client's TFTP download is in its timeline (MAC from its 4011 ciaddr)" \
+	timeline_has $M4 tftp-done
+check "proxy mode: its 4011 ACK is in its timeline" timeline_has $M4 pxe-ack
 
 # --- a range changed by SIGHUP is used at once ---
 write_conf yes "192.0.2.200 192.0.2.210"
