@@ -26,6 +26,10 @@ long ctl_request(const struct ctl *c, const char *method, const char *path, json
 /* Print the server's {"error": ...} (or the status) for a failed call. */
 void ctl_print_error(const char *what, long status, json_t *answer);
 void ctl_print_json(json_t *v);
+/* A JSON string as a terminal may print it (control characters escaped;
+ * with lines, newlines and tabs kept); "" for anything else.  Valid until
+ * eight more calls. */
+const char *ctl_text(json_t *v, bool lines);
 
 /* Helpers of the commands (imaging.c): a string or number member of o
  * ("" / 0 when absent); unix seconds as local time ("-" for 0). */

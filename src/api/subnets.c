@@ -1,18 +1,13 @@
-/* The subnets resource (docs/API.md): the subnets pxed serves, how and
- * from where they are reached, and the relays of subnets it does not know;
- * enabling and disabling a subnet while running; a reload.
- *
- *   GET  /api/v1/subnets                 list (+ "discovered")
- *   GET  /api/v1/subnets/CIDR            one, with each setting's source
- *   POST /api/v1/subnets/CIDR/enable     {"proxy": bool}        (admin)
- *   POST /api/v1/subnets/CIDR/disable                           (admin)
- *   POST /api/v1/reload                  re-read the config     (admin)
+/* /api/v1/subnets and /api/v1/reload (docs/API.md): the subnets pxed
+ * serves, how and from where they are reached, the relays of subnets it
+ * does not know; enabling and disabling a subnet while running; a reload.
+ * A CIDR in a path is two segments: api/v1/subnets/198.51.100.0/24.
  *
  * The DHCP engine lives on the loop thread: this file only writes the
  * change into the state store (it survives a restart; the config file
  * stays the baseline) and asks the loop, through the board, to reload
  * and to describe the subnets (dhcp/board.h). */
-#include "http/mgmt_internal.h"
+#include "api/internal.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -27,22 +22,22 @@
 
 /* Views of the subnets, one per call (large: not on a thread's stack). */
 static struct dhcp_views *
-views_get(struct mgmt *m, struct mgmt_response *rs)
+views_get(struct api *m, struct api_response *rs)
 {
 	static _Thread_local struct dhcp_views views;
 	char msg[256];
 	int rc;
 
 	if (m->cfg.board == NULL) {
-		mgmt_reply_error(rs, 409, "DHCP is off");
+		api_reply_error(rs, 409, "DHCP is off");
 		return NULL;
 	}
 	rc = board_ask(m->cfg.board, BOARD_VIEWS, msg, sizeof msg, &views);
 	if (rc == -ENOTSUP)
-		mgmt_reply_error(rs, 409, "DHCP is off: add a [subnet], a dhcp-range or proxy = yes "
+		api_reply_error(rs, 409, "DHCP is off: add a [subnet], a dhcp-range or proxy = yes "
 		    "to the config file and restart pxed");
 	else if (rc != 0)
-		mgmt_reply_error(rs, 503, "%s", msg);
+		api_reply_error(rs, 503, "%s", msg);
 	return rc == 0 ? &views : NULL;
 }
 
@@ -68,7 +63,7 @@ subnet_json(const struct dhcp_subnet_view *v, bool details)
 }
 
 static void
-subnets_list(struct mgmt *m, struct mgmt_response *rs)
+subnets_list(struct api *m, struct api_response *rs)
 {
 	const struct dhcp_views *v = views_get(m, rs);
 
@@ -82,31 +77,31 @@ subnets_list(struct mgmt *m, struct mgmt_response *rs)
 		    v->discovered[i].relay, "requests", (json_int_t)v->discovered[i].requests,
 		    "first_seen", (json_int_t)v->discovered[i].first_seen,
 		    "last_seen", (json_int_t)v->discovered[i].last_seen));
-	mgmt_reply_json(rs, 200, json_pack("{s:o, s:o}", "subnets", list, "discovered", found));
+	api_reply_json(rs, 200, json_pack("{s:o, s:o}", "subnets", list, "discovered", found));
 }
 
 /* A CIDR as an administrator writes it: the network address exactly
  * (host bits clear), a prefix from /8 to /30.  0 or -EINVAL (400 made). */
 static int
 cidr_parse(const char *text, struct in_addr *net, struct in_addr *mask,
-    struct mgmt_response *rs)
+    struct api_response *rs)
 {
 	char canon[48], a[INET_ADDRSTRLEN];
 	const char *slash = strchr(text, '/');
 
 	if (strlen(text) >= sizeof canon || slash == NULL ||
 	    config_parse_cidr(text, net, mask) != 0) {
-		mgmt_reply_error(rs, 400, "'%.60s' is not a subnet like 198.51.100.0/24", text);
+		api_reply_error(rs, 400, "'%.60s' is not a subnet like 198.51.100.0/24", text);
 		return -EINVAL;
 	}
 	int bits = __builtin_popcount(mask->s_addr);
 	snprintf(canon, sizeof canon, "%s/%d", inet_ntop(AF_INET, net, a, sizeof a), bits);
 	if (strcmp(canon, text) != 0) {
-		mgmt_reply_error(rs, 400, "%s has host bits set: the subnet is %s", text, canon);
+		api_reply_error(rs, 400, "%s has host bits set: the subnet is %s", text, canon);
 		return -EINVAL;
 	}
 	if (bits < 8 || bits > 30) {
-		mgmt_reply_error(rs, 400, "%s: a prefix from /8 to /30, please", text);
+		api_reply_error(rs, 400, "%s: a prefix from /8 to /30, please", text);
 		return -EINVAL;
 	}
 	return 0;
@@ -156,15 +151,15 @@ relay_seen(const struct dhcp_views *v, const struct dhcp_subnet_view *sv, struct
 /* Write mode for cidr and reload; on a refused reload the earlier state of
  * the store comes back.  0, or the reply made. */
 static int
-subnet_change(struct mgmt *m, struct store *st, const char *cidr, const char *mode,
-    struct mgmt_response *rs)
+subnet_change(struct api *m, struct store *st, const char *cidr, const char *mode,
+    struct api_response *rs)
 {
 	struct store_subnet before;
 	char msg[512];
 	int had = store_subnet_get(st, cidr, &before);
 
-	if (had == -EIO || store_subnet_set(st, cidr, mode, mgmt_now()) != 0) {
-		mgmt_reply_error(rs, 500, "the state store cannot be written");
+	if (had == -EIO || store_subnet_set(st, cidr, mode, api_now()) != 0) {
+		api_reply_error(rs, 500, "the state store cannot be written");
 		return -EIO;
 	}
 	int rc = board_ask(m->cfg.board, BOARD_RELOAD, msg, sizeof msg, NULL);
@@ -174,34 +169,44 @@ subnet_change(struct mgmt *m, struct store *st, const char *cidr, const char *mo
 		(void)store_subnet_set(st, cidr, before.mode, before.changed_ms);
 	else
 		(void)store_subnet_delete(st, cidr);
-	mgmt_reply_error(rs, rc == -ETIMEDOUT ? 503 : 400, "%s not applied: %s", cidr, msg);
+	api_reply_error(rs, rc == -ETIMEDOUT ? 503 : 400, "%s not applied: %s", cidr, msg);
 	return rc;
 }
 
+/* The CIDR of the call's two path segments. */
+static const char *
+call_cidr(const struct api_call *c, char *out, size_t size)
+{
+	snprintf(out, size, "%s/%s", c->arg[0], c->arg[1]);
+	return out;
+}
+
 static void
-subnet_enable(struct mgmt *m, struct store *st, const struct mgmt_request *rq,
-    const char *cidr, bool enable, struct mgmt_response *rs)
+subnet_enable_or_disable(struct api_call *c, bool enable)
 {
 	struct in_addr net, mask;
-	json_t *body = rq->body_len > 0 ? mgmt_body_json(rq, rs) : json_object();
+	char cidr[2 * API_ARG_MAX];
+	json_t *body = c->body_len > 0 ? api_body_json(c) : json_object();
 	const struct dhcp_views *v;
 
 	if (body == NULL)
 		return;
 	bool proxy = json_is_true(json_object_get(body, "proxy"));
 	json_decref(body);
-	if (cidr_parse(cidr, &net, &mask, rs) != 0 || (v = views_get(m, rs)) == NULL)
+	call_cidr(c, cidr, sizeof cidr);
+	if (cidr_parse(cidr, &net, &mask, c->rs) != 0 || (v = views_get(c->api, c->rs)) == NULL)
 		return;
 	const char *other = overlap_find(v, net, mask);
 	if (other != NULL) {
-		mgmt_reply_error(rs, 409, "%s overlaps subnet %s", cidr, other);
+		api_reply_error(c->rs, 409, "%s overlaps subnet %s", cidr, other);
 		return;
 	}
 	bool seen = relay_seen(v, view_find(v, cidr), net, mask);
 	const char *mode = !enable ? "off" : proxy ? "proxy" : "full";
-	if (subnet_change(m, st, cidr, mode, rs) != 0 || (v = views_get(m, rs)) == NULL)
+	if (subnet_change(c->api, c->st, cidr, mode, c->rs) != 0 ||
+	    (v = views_get(c->api, c->rs)) == NULL)
 		return;
-	log_info("api %s: subnet %s %s", rq->peer, cidr, enable ? "enabled" : "disabled");
+	log_info("api %s: subnet %s %s", c->peer, cidr, enable ? "enabled" : "disabled");
 	json_t *o = subnet_json(view_find(v, cidr), true);
 	if (enable && !seen) {
 		log_warn("api: subnet %s enabled, but no request from it has been seen: is DHCP "
@@ -209,76 +214,71 @@ subnet_enable(struct mgmt *m, struct store *st, const struct mgmt_request *rq,
 		json_object_set_new(o, "warning", json_string("no relayed request from this subnet "
 		    "has been seen yet: check that its router relays DHCP to this server"));
 	}
-	mgmt_reply_json(rs, 200, o);
+	api_reply_json(c->rs, 200, o);
 }
 
 static void
-subnet_show(struct mgmt *m, const char *cidr, struct mgmt_response *rs)
+subnet_enable(struct api_call *c)
+{
+	subnet_enable_or_disable(c, true);
+}
+
+static void
+subnet_disable(struct api_call *c)
+{
+	subnet_enable_or_disable(c, false);
+}
+
+static void
+subnet_show(struct api_call *c)
 {
 	struct in_addr net, mask;
+	char cidr[2 * API_ARG_MAX];
 	const struct dhcp_views *v;
 
-	if (cidr_parse(cidr, &net, &mask, rs) != 0 || (v = views_get(m, rs)) == NULL)
+	call_cidr(c, cidr, sizeof cidr);
+	if (cidr_parse(cidr, &net, &mask, c->rs) != 0 || (v = views_get(c->api, c->rs)) == NULL)
 		return;
 	const struct dhcp_subnet_view *sv = view_find(v, cidr);
 	if (sv == NULL)
-		mgmt_reply_error(rs, 404, "no subnet %s", cidr);
+		api_reply_error(c->rs, 404, "no subnet %s", cidr);
 	else
-		mgmt_reply_json(rs, 200, subnet_json(sv, true));
+		api_reply_json(c->rs, 200, subnet_json(sv, true));
 }
 
-void
-mgmt_reload(struct mgmt *m, const struct mgmt_request *rq, struct mgmt_response *rs)
+static void
+subnets_get(struct api_call *c)
+{
+	subnets_list(c->api, c->rs);
+}
+
+static void
+reload(struct api_call *c)
 {
 	char msg[512];
+	int rc = c->api->cfg.board != NULL ? board_ask(c->api->cfg.board, BOARD_RELOAD, msg,
+	    sizeof msg, NULL) : -ENOTSUP;
 
-	if (strcmp(rq->method, "POST") != 0) {
-		mgmt_reply_error(rs, 405, "not allowed");
-		return;
-	}
-	if (!mgmt_is_admin(m, rq)) {
-		mgmt_reply_error(rs, 401, "a valid API token is required");
-		return;
-	}
-	int rc = m->cfg.board != NULL ? board_ask(m->cfg.board, BOARD_RELOAD, msg, sizeof msg,
-	    NULL) : -ENOTSUP;
 	if (rc == 0 || rc == -ENOTSUP)
-		mgmt_reply_json(rs, 200, json_pack("{s:s}", "message", rc == 0 ? msg :
+		api_reply_json(c->rs, 200, json_pack("{s:s}", "message", rc == 0 ? msg :
 		    "DHCP is off: nothing to reload through the API; send SIGHUP"));
 	else
-		mgmt_reply_error(rs, rc == -ETIMEDOUT ? 503 : 400, "reload refused: %s", msg);
+		api_reply_error(c->rs, rc == -ETIMEDOUT ? 503 : 400, "reload refused: %s", msg);
 }
 
-void
-mgmt_subnets(struct mgmt *m, struct store *st, const struct mgmt_request *rq,
-    const char *rest, struct mgmt_response *rs)
-{
-	bool get = strcmp(rq->method, "GET") == 0 || strcmp(rq->method, "HEAD") == 0;
-	char cidr[64];
-	const char *action = NULL;
-
-	if (*rest == '\0') {
-		if (get)
-			subnets_list(m, rs);
-		else
-			mgmt_reply_error(rs, 405, "not allowed");
-		return;
-	}
-	/* CIDR has one slash: "198.51.100.0/24[/enable]" */
-	const char *slash = strchr(rest, '/');
-	if (slash != NULL)
-		action = strchr(slash + 1, '/');
-	str_copy(cidr, rest, MIN(sizeof cidr, action != NULL ? (size_t)(action - rest) + 1 :
-	    sizeof cidr));
-	if (action == NULL && get) {
-		subnet_show(m, cidr, rs);
-	} else if (action == NULL || strcmp(rq->method, "POST") != 0 ||
-	    (strcmp(action, "/enable") != 0 && strcmp(action, "/disable") != 0)) {
-		mgmt_reply_error(rs, action == NULL ? 405 : 404, "not found: POST "
-		    "api/v1/subnets/CIDR/enable or /disable");
-	} else if (!mgmt_is_admin(m, rq)) {
-		mgmt_reply_error(rs, 401, "a valid API token is required");
-	} else {
-		subnet_enable(m, st, rq, cidr, strcmp(action, "/enable") == 0, rs);
-	}
-}
+#define SUBNET_BODY_MAX 4096
+const struct api_route api_subnets_routes[] = {
+	{ "GET", "api/v1/subnets", API_READ, .handler = subnets_get,
+	    .summary = "the subnets served (mode, how reached, last hour) and discovered ones" },
+	{ "GET", "api/v1/subnets/{net}/{bits}", API_READ, .handler = subnet_show,
+	    .summary = "one subnet, each setting with its source" },
+	{ "POST", "api/v1/subnets/{net}/{bits}/enable", API_ADMIN, .body_max = SUBNET_BODY_MAX,
+	    .json_max = 8, .handler = subnet_enable,
+	    .summary = "serve a subnet (full, or {\"proxy\": true}); kept in the state store" },
+	{ "POST", "api/v1/subnets/{net}/{bits}/disable", API_ADMIN, .body_max = SUBNET_BODY_MAX,
+	    .json_max = 8, .handler = subnet_disable,
+	    .summary = "stop answering a subnet; kept in the state store" },
+	{ "POST", "api/v1/reload", API_ADMIN, .body_max = SUBNET_BODY_MAX, .json_max = 8,
+	    .handler = reload, .summary = "re-read the config file (as SIGHUP) and apply it" },
+	{ NULL },
+};
