@@ -12,6 +12,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/config.h"
@@ -20,25 +21,30 @@
 #include "dhcp/board.h"
 #include "store/subnets.h"
 
-/* Views of the subnets, one per call (large: not on a thread's stack). */
+/* The subnets as the loop serves them now, malloc'd (large: not on a
+ * thread's stack), or NULL with the reply made. */
 static struct dhcp_views *
 views_get(struct api *m, struct api_response *rs)
 {
-	static _Thread_local struct dhcp_views views;
+	struct dhcp_views *views = malloc(sizeof *views);
 	char msg[256];
-	int rc;
+	int rc = -ENOMEM;
 
-	if (m->cfg.board == NULL) {
-		api_reply_error(rs, 409, "DHCP is off");
-		return NULL;
-	}
-	rc = board_ask(m->cfg.board, BOARD_VIEWS, msg, sizeof msg, &views);
+	if (views != NULL && m->cfg.board == NULL)
+		rc = -ENOTSUP;
+	else if (views != NULL)
+		rc = board_ask(m->cfg.board, BOARD_VIEWS, msg, sizeof msg, views);
 	if (rc == -ENOTSUP)
 		api_reply_error(rs, 409, "DHCP is off: add a [subnet], a dhcp-range or proxy = yes "
 		    "to the config file and restart pxed");
+	else if (rc == -ENOMEM)
+		api_reply_error(rs, 500, "out of memory");
 	else if (rc != 0)
 		api_reply_error(rs, 503, "%s", msg);
-	return rc == 0 ? &views : NULL;
+	if (rc == 0)
+		return views;
+	free(views);
+	return NULL;
 }
 
 static json_t *
@@ -65,7 +71,7 @@ subnet_json(const struct dhcp_subnet_view *v, bool details)
 static void
 subnets_list(struct api *m, struct api_response *rs)
 {
-	const struct dhcp_views *v = views_get(m, rs);
+	struct dhcp_views *v = views_get(m, rs);
 
 	if (v == NULL)
 		return;
@@ -77,6 +83,7 @@ subnets_list(struct api *m, struct api_response *rs)
 		    v->discovered[i].relay, "requests", (json_int_t)v->discovered[i].requests,
 		    "first_seen", (json_int_t)v->discovered[i].first_seen,
 		    "last_seen", (json_int_t)v->discovered[i].last_seen));
+	free(v);
 	api_reply_json(rs, 200, json_pack("{s:o, s:o}", "subnets", list, "discovered", found));
 }
 
@@ -107,12 +114,16 @@ cidr_parse(const char *text, struct in_addr *net, struct in_addr *mask,
 	return 0;
 }
 
+/* The view of net/mask (the file may write a CIDR with host bits). */
 static const struct dhcp_subnet_view *
-view_find(const struct dhcp_views *v, const char *cidr)
+view_find(const struct dhcp_views *v, struct in_addr net, struct in_addr mask)
 {
-	for (size_t i = 0; i < v->subnet_count; i++)
-		if (strcmp(v->subnet[i].cidr, cidr) == 0)
+	for (size_t i = 0; i < v->subnet_count; i++) {
+		struct in_addr n2, m2;
+		if (config_parse_cidr(v->subnet[i].cidr, &n2, &m2) == 0 &&
+		    n2.s_addr == net.s_addr && m2.s_addr == mask.s_addr)
 			return &v->subnet[i];
+	}
 	return NULL;
 }
 
@@ -181,13 +192,39 @@ call_cidr(const struct api_call *c, char *out, size_t size)
 	return out;
 }
 
+/* The subnet's view after a change, with a warning when no request from
+ * it was ever seen, as the answer. */
+static void
+subnet_changed_reply(struct api_call *c, const char *cidr, struct in_addr net,
+    struct in_addr mask, bool warn)
+{
+	struct dhcp_views *v = views_get(c->api, c->rs);
+	const struct dhcp_subnet_view *sv = v != NULL ? view_find(v, net, mask) : NULL;
+
+	if (v != NULL && sv == NULL)
+		api_reply_error(c->rs, 500, "%s: not served after the change", cidr);
+	if (sv == NULL) {
+		free(v);
+		return;
+	}
+	json_t *o = subnet_json(sv, true);
+	free(v);
+	if (warn) {
+		log_warn("api: subnet %s enabled, but no request from it has been seen: is DHCP "
+		    "relayed from it to this server (ip helper-address)?", cidr);
+		json_object_set_new(o, "warning", json_string("no relayed request from this subnet "
+		    "has been seen yet: check that its router relays DHCP to this server"));
+	}
+	api_reply_json(c->rs, 200, o);
+}
+
 static void
 subnet_enable_or_disable(struct api_call *c, bool enable)
 {
 	struct in_addr net, mask;
 	char cidr[2 * API_ARG_MAX];
 	json_t *body = c->body_len > 0 ? api_body_json(c) : json_object();
-	const struct dhcp_views *v;
+	struct dhcp_views *v;
 
 	if (body == NULL)
 		return;
@@ -197,24 +234,17 @@ subnet_enable_or_disable(struct api_call *c, bool enable)
 	if (cidr_parse(cidr, &net, &mask, c->rs) != 0 || (v = views_get(c->api, c->rs)) == NULL)
 		return;
 	const char *other = overlap_find(v, net, mask);
-	if (other != NULL) {
+	if (other != NULL)
 		api_reply_error(c->rs, 409, "%s overlaps subnet %s", cidr, other);
+	bool seen = relay_seen(v, view_find(v, net, mask), net, mask);
+	free(v);
+	if (other != NULL)
 		return;
-	}
-	bool seen = relay_seen(v, view_find(v, cidr), net, mask);
-	const char *mode = !enable ? "off" : proxy ? "proxy" : "full";
-	if (subnet_change(c->api, c->st, cidr, mode, c->rs) != 0 ||
-	    (v = views_get(c->api, c->rs)) == NULL)
+	if (subnet_change(c->api, c->st, cidr, !enable ? "off" : proxy ? "proxy" : "full",
+	    c->rs) != 0)
 		return;
 	log_info("api %s: subnet %s %s", c->peer, cidr, enable ? "enabled" : "disabled");
-	json_t *o = subnet_json(view_find(v, cidr), true);
-	if (enable && !seen) {
-		log_warn("api: subnet %s enabled, but no request from it has been seen: is DHCP "
-		    "relayed from it to this server (ip helper-address)?", cidr);
-		json_object_set_new(o, "warning", json_string("no relayed request from this subnet "
-		    "has been seen yet: check that its router relays DHCP to this server"));
-	}
-	api_reply_json(c->rs, 200, o);
+	subnet_changed_reply(c, cidr, net, mask, enable && !seen);
 }
 
 static void
@@ -234,16 +264,17 @@ subnet_show(struct api_call *c)
 {
 	struct in_addr net, mask;
 	char cidr[2 * API_ARG_MAX];
-	const struct dhcp_views *v;
+	struct dhcp_views *v;
 
 	call_cidr(c, cidr, sizeof cidr);
 	if (cidr_parse(cidr, &net, &mask, c->rs) != 0 || (v = views_get(c->api, c->rs)) == NULL)
 		return;
-	const struct dhcp_subnet_view *sv = view_find(v, cidr);
+	const struct dhcp_subnet_view *sv = view_find(v, net, mask);
 	if (sv == NULL)
 		api_reply_error(c->rs, 404, "no subnet %s", cidr);
 	else
 		api_reply_json(c->rs, 200, subnet_json(sv, true));
+	free(v);
 }
 
 static void

@@ -28,9 +28,13 @@ dhcp_stats_request(struct dhcp_subnet *sn, const struct dhcp_origin *o,
 
 	st->requests++;
 	st->last_seen = now;
-	st->relay = o->pxe_port ? st->relay : m->giaddr;
-	if (m->giaddr.s_addr == 0)
-		st->ifindex = o->ifindex;
+	/* how it is reached: from clients without an address only (a renewal
+	 * or a 4011 request comes routed, not through the relay) */
+	if (!o->pxe_port && m->ciaddr.s_addr == 0) {
+		st->relay = m->giaddr;
+		if (m->giaddr.s_addr == 0)
+			st->ifindex = o->ifindex;
+	}
 	st->seen_hash[h % DHCP_SEEN_SLOTS] = h;
 	st->seen_at[h % DHCP_SEEN_SLOTS] = now;
 }
