@@ -24,7 +24,9 @@ source tests/lib/qemu.sh
 source tests/lib/campus.sh
 T_ALL=$(date +%s)
 VM_SECS=${VM_SECS:-240}
+# shellcheck disable=SC2034  # read by tests/lib/qemu.sh
 VM_NS=$CAMPUS_RTR
+# shellcheck disable=SC2034
 VM_BRIDGE=lan0
 
 for k in bios uefi; do

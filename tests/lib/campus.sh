@@ -58,8 +58,7 @@ in_site() { ip netns exec "$CAMPUS_SITE" "$@"; }
 
 # campus_wait_file FILE REGEX SECONDS
 campus_wait_file() {
-	local i
-	for i in $(seq 1 $(($3 * 10))); do
+	for _ in $(seq 1 $(($3 * 10))); do
 		grep -qE -- "$2" "$1" 2>/dev/null && return 0
 		sleep 0.1
 	done
