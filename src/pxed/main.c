@@ -300,24 +300,25 @@ log_change(void *arg, const struct config_change *c)
 static int
 reload(struct daemon *d, char *err, size_t err_size)
 {
-	static struct config next;
+	static struct config next, applied;     /* as read; as applied */
 	static struct mtftp_files mtftp;
 
 	if (config_load(&next, &d->args, err, err_size) != 0 ||
 	    subnets_from_store(d, &next, err, err_size) != 0 ||
 	    mtftp_files_build(&next, &mtftp, err, err_size) != 0)
 		return -EINVAL;
-	if (d->dhcp == NULL && dhcp_enabled(&next)) {
+	applied = next;
+	config_keep_restart(&applied, &d->cfg); /* listen, ports ...: as running */
+	if (d->dhcp == NULL && dhcp_enabled(&applied)) {
 		log_warn("reload: DHCP was off at start (no subnet, dhcp-range or proxy): "
 		    "it starts at the next restart");
 	} else if (d->dhcp != NULL) {
-		int rc = dhcp_server_reload(d->dhcp, &next, err, err_size);
+		int rc = dhcp_server_reload(d->dhcp, &applied, err, err_size);
 		if (rc != 0)
 			return rc;
 	}
 	size_t changes = config_diff(&d->cfg, &next, log_change, NULL);
-	config_keep_restart(&next, &d->cfg);
-	d->cfg = next;
+	d->cfg = applied;
 	log_set_level(d->cfg.log_level);
 	if (d->tftp != NULL)
 		tftp_server_reconfigure(d->tftp, &d->cfg);

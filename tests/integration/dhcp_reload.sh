@@ -31,6 +31,7 @@ CONF=$LAB_DIR/pxed.conf
 # the local subnet's range RANGE.
 write_conf() {
 	cat >"$CONF" <<EOF
+${EXTRA:-}
 boot = bios undionly.kpxe
 boot = efi64 snponly.efi
 [subnet 192.0.2.0/24]
@@ -157,8 +158,11 @@ mark=$(log_mark)
 reload_hup
 check "a broken file: reload refused" logged_since "$mark" "reload refused, keeping the running"
 check "a broken file: offers go on" offered 52:54:00:00:07:13
-write_conf yes "192.0.2.100 192.0.2.150"
+EXTRA="http-timeout = 61" write_conf yes "192.0.2.100 192.0.2.150"
+mark=$(log_mark)
 reload_hup
+check "a setting read at start-up is named as needing a restart" logged_since "$mark" \
+	"reload: http-timeout changed \(60 -> 61\): takes effect at the next restart"
 
 # --- bad input through the API ---
 api_status() { in_cli curl -s -o /dev/null -w '%{http_code}' -X POST -H "Authorization: Bearer $TOKEN" \
