@@ -180,7 +180,7 @@ subnet_change(struct api *m, struct store *st, const char *cidr, const char *mod
 		(void)store_subnet_set(st, cidr, before.mode, before.changed_ms);
 	else
 		(void)store_subnet_delete(st, cidr);
-	api_reply_error(rs, rc == -ETIMEDOUT ? 503 : 400, "%s not applied: %s", cidr, msg);
+	api_reply_error(rs, rc == -ETIMEDOUT || rc == -ECANCELED ? 503 : 400, "%s not applied: %s", cidr, msg);
 	return rc;
 }
 
@@ -294,7 +294,7 @@ reload(struct api_call *c)
 		api_reply_json(c->rs, 200, json_pack("{s:s}", "message", rc == 0 ? msg :
 		    "DHCP is off: nothing to reload through the API; send SIGHUP"));
 	else
-		api_reply_error(c->rs, rc == -ETIMEDOUT ? 503 : 400, "reload refused: %s", msg);
+		api_reply_error(c->rs, rc == -ETIMEDOUT || rc == -ECANCELED ? 503 : 400, "reload refused: %s", msg);
 }
 
 #define SUBNET_BODY_MAX 4096

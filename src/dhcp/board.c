@@ -15,6 +15,7 @@ struct dhcp_board {
 	pthread_cond_t answered;
 	void (*wake)(void *arg);
 	void *wake_arg;
+	bool closed;                    /* the loop is stopping: asks fail at once */
 	unsigned pending;               /* BOARD_* asked since the last take */
 	uint64_t asked, done;           /* tickets */
 	int rc;
@@ -50,6 +51,15 @@ board_free(struct dhcp_board *b)
 	pthread_cond_destroy(&b->answered);
 	pthread_mutex_destroy(&b->lock);
 	free(b);
+}
+
+void
+board_close(struct dhcp_board *b)
+{
+	pthread_mutex_lock(&b->lock);
+	b->closed = true;
+	pthread_cond_broadcast(&b->answered);
+	pthread_mutex_unlock(&b->lock);
 }
 
 unsigned
@@ -89,14 +99,22 @@ board_ask(struct dhcp_board *b, unsigned what, char *msg, size_t msg_size,
 	clock_gettime(CLOCK_MONOTONIC, &until);
 	until.tv_sec += BOARD_WAIT_MS / 1000;
 	pthread_mutex_lock(&b->lock);
+	if (b->closed) {
+		pthread_mutex_unlock(&b->lock);
+		str_copy(msg, "pxed is stopping", msg_size);
+		return -ECANCELED;
+	}
 	b->pending |= what;
 	uint64_t mine = ++b->asked;
 	pthread_mutex_unlock(&b->lock);
 	b->wake(b->wake_arg);
 	pthread_mutex_lock(&b->lock);
-	while (b->done < mine && rc == 0)
+	while (b->done < mine && !b->closed && rc == 0)
 		rc = pthread_cond_timedwait(&b->answered, &b->lock, &until);
-	if (b->done >= mine) {
+	if (b->done < mine && b->closed) {
+		rc = -ECANCELED;
+		str_copy(msg, "pxed is stopping", msg_size);
+	} else if (b->done >= mine) {
 		rc = !b->have_views ? -ENOTSUP : (what & BOARD_RELOAD) ? b->rc : 0;
 		str_copy(msg, b->msg, msg_size);
 		if (views != NULL && b->have_views)

@@ -21,6 +21,8 @@ struct dhcp_board;
 /* Loop side. */
 int board_create(struct dhcp_board **out, void (*wake)(void *arg), void *arg);
 void board_free(struct dhcp_board *b);
+/* The loop is stopping: asks waiting and to come fail at once. */
+void board_close(struct dhcp_board *b);
 /* What is asked (BOARD_* bits) and the ticket that answers it. */
 unsigned board_take(struct dhcp_board *b, uint64_t *ticket);
 /* The answer to ticket: rc and msg of a reload (0 and "" when none was
@@ -29,7 +31,7 @@ void board_done(struct dhcp_board *b, uint64_t ticket, int rc, const char *msg,
     const struct dhcp_views *views);
 
 /* API side: ask and wait (BOARD_WAIT_MS).  Returns the reload's rc (or 0),
- * -ETIMEDOUT, or -ENOTSUP when DHCP is off; msg gets the reload's message,
+ * -ETIMEDOUT, -ECANCELED (pxed is stopping), or -ENOTSUP when DHCP is off; msg gets the reload's message,
  * views (if not NULL) the views. */
 int board_ask(struct dhcp_board *b, unsigned what, char *msg, size_t msg_size,
     struct dhcp_views *views);

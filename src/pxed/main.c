@@ -255,6 +255,7 @@ on_stop_signal(uv_signal_t *h, int signum)
 	struct daemon *d = h->data;
 
 	log_info("signal %d: shutting down", signum);
+	board_close(d->board);          /* an API call waiting for the loop returns */
 	dhcp_server_stop(d->dhcp);
 	d->dhcp = NULL;
 	http_server_stop(d->http);
