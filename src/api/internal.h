@@ -1,7 +1,7 @@
 /* Shared by the API's files: the route table, the call, replies.
  *
  * Each resource file (hosts.c, tasks.c, groups.c, images.c, mcast.c,
- * agent.c, boot.c, clients.c, status.c) declares its routes in a table
+ * agent.c, boot.c, clients.c, status.c, subnets.c) declares its routes in a table
  * next to its handlers; router.c matches a request against every table,
  * checks the route's credentials and body limit before the body is read,
  * and calls the handler with the whole call. */
@@ -94,6 +94,7 @@ extern const struct api_route api_boot_routes[];
 extern const struct api_route api_clients_routes[];
 extern const struct api_route api_status_routes[];
 extern const struct api_route api_tokens_routes[];
+extern const struct api_route api_subnets_routes[];
 
 /* One request from admission to its end. */
 struct api_call {

@@ -6,6 +6,7 @@
  *   pxectl [--server URL] metrics
  *   pxectl [--server URL] [--token T] [--json] host|group|image|task|mcast ...
  *                                                               (imaging.c)
+ *   pxectl [--server URL] [--token T] [--json] subnet ... | reload  (subnets.c)
  *
  * Speaks only the REST API (docs/API.md), never pxed's files. */
 #include <curl/curl.h>
@@ -374,6 +375,9 @@ usage(FILE *out)
 	    "                             [--fec off|K,M] IMAGE [HOST...]\n"
 	    "       pxectl [options] mcast list | show NAME | start NAME | cancel NAME\n"
 	    "       pxectl [options] token list | create NAME [--scope read|admin] | revoke ID|NAME\n"
+	    "       pxectl [options] subnet list | show CIDR | enable CIDR [--proxy]\n"
+	    "                             | disable CIDR\n"
+	    "       pxectl [options] reload\n"
 	    "       pxectl --version\n\n"
 	    "  --server URL       pxed's HTTP address (default $PXED_SERVER or http://127.0.0.1)\n"
 	    "  --token TOKEN      API token for changes (default $PXED_TOKEN, else read\n"
@@ -430,6 +434,10 @@ dispatch(const struct ctl *c, int n, char **pos)
 		return ctl_mcast(c, n - 1, pos + 1);
 	if (strcmp(cmd, "token") == 0 || strcmp(cmd, "tokens") == 0)
 		return ctl_token(c, n - 1, pos + 1);
+	if (strcmp(cmd, "subnet") == 0 || strcmp(cmd, "subnets") == 0)
+		return ctl_subnet(c, n - 1, pos + 1);
+	if (strcmp(cmd, "reload") == 0 && n == 1)
+		return ctl_reload(c);
 	usage(stderr);
 	return 2;
 }
@@ -454,6 +462,8 @@ main(int argc, char **argv)
 			token_file = argv[++i];
 		} else if (strcmp(argv[i], "--json") == 0) {
 			c.json = true;
+		} else if (strcmp(argv[i], "--proxy") == 0) {
+			c.proxy = true;
 		} else if (strcmp(argv[i], "--replace") == 0) {
 			c.replace = true;
 		} else if (strcmp(argv[i], "--multicast") == 0 && i + 1 < argc) {
