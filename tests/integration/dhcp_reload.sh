@@ -21,6 +21,7 @@ LAB_ID=rl$$
 source tests/lib/lab.sh
 source tests/lib/api.sh
 source tests/lib/campus.sh
+lab_plan 47
 campus_up || { not_ok "setup: campus lab"; lab_finish; }
 make_file undionly.kpxe 70000
 make_file snponly.efi 90000

@@ -22,6 +22,7 @@ source tests/lib/lab.sh
 source tests/lib/api.sh
 source tests/lib/qemu.sh
 source tests/lib/campus.sh
+lab_plan 43
 T_ALL=$(date +%s)
 VM_SECS=${VM_SECS:-240}
 # shellcheck disable=SC2034  # read by tests/lib/qemu.sh
