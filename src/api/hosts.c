@@ -90,6 +90,7 @@ host_add(struct api_call *c)
 		return;
 	}
 	log_info("api: host %s %s", mac, rc == -EEXIST ? "updated" : "added");
+	api_publish_host(mac, rc == -EEXIST ? "updated" : "added");
 	host_reply(c, mac, rc == 0 ? 201 : 200);
 }
 
@@ -111,6 +112,7 @@ host_remove(struct api_call *c)
 		return;
 	}
 	log_info("api: host %s removed", mac);
+	api_publish_host(mac, "removed");
 	api_reply_json(c->rs, 204, NULL);
 }
 
@@ -125,6 +127,7 @@ host_approve(struct api_call *c, bool approved)
 		return;
 	}
 	log_info("api: host %s %s", mac, approved ? "approved" : "denied");
+	api_publish_host(mac, "updated");
 	host_reply(c, mac, 200);
 }
 

@@ -121,6 +121,7 @@ task_add_one(struct store *st, const char *host, const struct store_task_spec *s
 	} else {
 		log_info("api: task %lld: %s %s %s", (long long)id, task_type_name(spec->type), mac,
 		    spec->image);
+		api_publish_task(st, id);
 		api_reply_json(rs, 201, api_task_json(&t));
 	}
 }
@@ -180,6 +181,7 @@ api_task_end(struct api *a, struct store *st, const struct store_task *t, enum t
 		pthread_mutex_unlock(&a->repo_lock);
 	if (rc < 0)
 		return -EALREADY;
+	api_publish_task(st, t->id);
 	if (t->mcast[0] != '\0' && how != TASK_DONE)
 		api_mcast_leave(a, t->mcast, t->id);    /* a done one stays: complete */
 	api_capture_ended(a, st, t, how);

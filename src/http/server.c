@@ -49,6 +49,7 @@
 #include "core/stats.h"
 #include "core/util.h"
 #include "http/internal.h"
+#include "http/stream.h"
 
 #define HTTP_DEFAULT_CONNECTIONS 1024
 #define HTTP_LOG_PATH_MAX 256
@@ -66,6 +67,7 @@ struct http_server {
 	uint64_t body_memory_max;       /* bytes all buffered bodies may hold */
 	atomic_uint_fast64_t body_memory;       /* bytes reserved by bodies in flight */
 	unsigned body_min_rate;         /* bytes/s after BODY_GRACE_US (0: none) */
+	struct http_streams *streams;   /* parked event streams (stream.c) */
 };
 
 /* One request, from the first call of the access handler to the
@@ -88,6 +90,7 @@ struct request {
 	uint64_t body_reserved;         /* bytes counted in body_memory */
 	uint64_t body_got;              /* bytes received, buffered or streamed */
 	uint64_t body_t0_us;
+	struct http_streams *streams;   /* the server's, for a streamed answer */
 };
 
 /* ---- answering ---- */
@@ -279,6 +282,14 @@ answer_api(struct MHD_Connection *conn, struct request *req, struct api_response
 {
 	struct MHD_Response *resp;
 
+	if (rs->stream.read != NULL) {
+		resp = http_stream_response(req->streams, conn, &rs->stream);
+		if (resp != NULL) {
+			MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, rs->type);
+			MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+		}
+		return queue(conn, req, rs->status, resp, 0);
+	}
 	if (rs->status == 204 || rs->body == NULL) {
 		free(rs->body);
 		resp = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
@@ -338,6 +349,7 @@ api_request_make(struct MHD_Connection *conn, const struct request *req, const c
 	rq->peer4 = req->peer4;
 	rq->authorization = header(conn, MHD_HTTP_HEADER_AUTHORIZATION);
 	rq->host = header(conn, MHD_HTTP_HEADER_HOST);
+	rq->last_event_id = header(conn, "Last-Event-ID");
 	if (ci != NULL && getsockname(ci->connect_fd, (struct sockaddr *)&local, &llen) == 0 &&
 	    local.sin_family == AF_INET)
 		rq->local4 = local.sin_addr;
@@ -541,6 +553,7 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 		req = request_new(conn, url, method);
 		if (req == NULL)
 			return MHD_NO;
+		req->streams = srv->streams;
 		*con_cls = req;
 		return on_first_call(conn, req, srv, url, method);
 	}
@@ -660,6 +673,7 @@ daemon_start(struct http_server *srv, const struct http_config *cfg, int fd)
 	};
 
 	return MHD_start_daemon(MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_TURBO |
+	    MHD_ALLOW_SUSPEND_RESUME |
 	    MHD_USE_ITC | MHD_USE_ERROR_LOG, 0, on_accept, srv, on_request, srv,
 	    MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
 	    MHD_OPTION_LISTEN_SOCKET, fd,
@@ -731,6 +745,11 @@ http_server_start(struct http_server **out, const struct http_config *cfg)
 	if (srv->api != NULL) {
 		srv->images.dirfd = api_image_dirfd(srv->api);
 		srv->images.case_fallback = false;
+		srv->streams = http_streams_start();
+		if (srv->streams == NULL) {
+			free(srv);
+			return -ENOMEM;
+		}
 	}
 	srv->max_connections = cfg->max_connections > 0 ? cfg->max_connections :
 	    HTTP_DEFAULT_CONNECTIONS;
@@ -756,11 +775,13 @@ http_server_stop(struct http_server *server)
 {
 	if (server == NULL)
 		return;
+	http_streams_stop(server->streams);
 	for (size_t i = 0; i < server->count; i++) {
 		MHD_socket fd = MHD_quiesce_daemon(server->daemons[i]);
 		MHD_stop_daemon(server->daemons[i]);
 		if (fd != MHD_INVALID_SOCKET)
 			close(fd);
 	}
+	http_streams_free(server->streams);
 	free(server);
 }

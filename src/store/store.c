@@ -8,6 +8,7 @@
 #include "store/store.h"
 #include "store/internal.h"
 
+#include "core/bus.h"
 #include "core/log.h"
 #include "core/util.h"
 
@@ -694,6 +695,7 @@ store_event_add_uuid(struct store *st, const uint8_t *mac, size_t mac_len,
 
 	if (mac == NULL || mac_len > 16 || kind == NULL)
 		return -EINVAL;
+	bus_publish_boot(mac, mac_len, kind, detail, when_ms);
 	if (st->queue == NULL && (st->queue = calloc(STORE_EVENT_QUEUE, sizeof *st->queue)) == NULL)
 		return event_insert(st, mac, mac_len, kind, detail, when_ms);
 	if (st->queued == STORE_EVENT_QUEUE) {
