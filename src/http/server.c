@@ -62,6 +62,7 @@ struct http_server {
 	const struct files_root *root;
 	struct api *api;                /* REST API; NULL: none */
 	struct files_root images;       /* the image repository, for images/chunks/ */
+	const struct files_root *ui;    /* the console, under ui/ (NULL: none) */
 	unsigned max_connections;
 	atomic_uint active;             /* connections across all daemons */
 	uint64_t body_memory_max;       /* bytes all buffered bodies may hold */
@@ -79,6 +80,7 @@ struct request {
 	unsigned status;                /* 0 until answered */
 	uint64_t bytes;                 /* body bytes of the answer */
 	bool timeline;                  /* a boot file: goes into the client's timeline */
+	bool console;                   /* a file of the console (ui/) */
 	struct in_addr peer4;           /* IPv4 peer, for the lease lookup */
 	uint64_t t0_us;
 	struct api_call *call;          /* an admitted API request */
@@ -236,6 +238,19 @@ answer_bodyless(struct MHD_Connection *conn, struct request *req, unsigned statu
 	return queue(conn, req, status, resp, 0);
 }
 
+/* The console runs no code but its own, from pxed, and is framed by
+ * nobody: it works on networks without the Internet and holds a token. */
+static void
+add_console_headers(struct MHD_Response *resp)
+{
+	MHD_add_response_header(resp, "Content-Security-Policy", "default-src 'self';"
+	    " img-src 'self' data:; style-src 'self'; frame-ancestors 'none'; base-uri 'none';"
+	    " form-action 'self'");
+	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+	MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
+}
+
 static enum MHD_Result
 answer_file(struct MHD_Connection *conn, struct request *req,
     const struct files_root *root, const char *path)
@@ -264,6 +279,8 @@ answer_file(struct MHD_Connection *conn, struct request *req,
 		return queue(conn, req, 500, NULL, 0);
 	}
 	add_validators(resp, &st, etag);
+	if (req->console)
+		add_console_headers(resp);
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
 	    http_content_type(path));
 	if (status == 206) {
@@ -573,6 +590,10 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 		return answer_error(conn, req, http_status_for_error(rc, true));
 	if (srv->api != NULL && strncmp(path, "images/chunks/", 14) == 0)
 		return answer_file(conn, req, &srv->images, path + 7);
+	req->console = strcmp(path, "ui") == 0 || strncmp(path, "ui/", 3) == 0;
+	if (srv->ui != NULL && req->console)
+		return answer_file(conn, req, srv->ui, path[2] == '\0' || path[3] == '\0' ?
+		    "index.html" : path + 3);
 	req->timeline = srv->api != NULL && req->peer4.s_addr != 0;
 	return answer_file(conn, req, srv->root, path);
 }
@@ -738,6 +759,7 @@ http_server_start(struct http_server **out, const struct http_config *cfg)
 		return -ENOMEM;
 	srv->root = cfg->root;
 	srv->api = cfg->api;
+	srv->ui = cfg->ui;
 	srv->images.dirfd = -1;
 	srv->body_memory_max = (uint64_t)MAX(cfg->body_memory_mb, 1u) << 20;
 	srv->body_min_rate = cfg->body_min_rate;
