@@ -324,7 +324,7 @@ static bool
 register_allowed(struct api *a, struct store *st, const char *peer, const char *mac)
 {
 	uint64_t now = clock_now_us(), refused = 0;
-	int64_t hosts = store_host_count(st);
+	int64_t hosts = store_host_count(st, "");
 	bool ok, log_it;
 
 	pthread_mutex_lock(&a->register_lock);

@@ -96,6 +96,7 @@ extern const struct api_route api_status_routes[];
 extern const struct api_route api_tokens_routes[];
 extern const struct api_route api_subnets_routes[];
 extern const struct api_route api_events_routes[];
+extern const struct api_route api_leases_routes[];
 
 /* One request from admission to its end. */
 struct api_call {

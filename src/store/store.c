@@ -636,6 +636,40 @@ store_lease_foreach(struct store *st,
 	return rc;
 }
 
+int
+store_lease_page(struct store *st, uint32_t after, struct store_lease *out, size_t max)
+{
+	sqlite3_stmt *s;
+	size_t n = 0;
+	int rc;
+
+	if (sqlite3_prepare_v2(st->db, "SELECT address, mac, client_id, state, starts, expires,"
+	    " hostname FROM leases WHERE address > ?1 ORDER BY address LIMIT ?2", -1, &s,
+	    NULL) != SQLITE_OK)
+		return db_fail(st, "lease page");
+	sqlite3_bind_int64(s, 1, after);
+	sqlite3_bind_int64(s, 2, (sqlite3_int64)max);
+	while (n < max && (rc = sqlite3_step(s)) == SQLITE_ROW)
+		if (row_to_lease(s, &out[n]) == 0)
+			n++;
+	sqlite3_finalize(s);
+	return (int)n;
+}
+
+int64_t
+store_lease_count(struct store *st)
+{
+	sqlite3_stmt *s;
+	int64_t n = -EIO;
+
+	if (sqlite3_prepare_v2(st->db, "SELECT count(*) FROM leases", -1, &s, NULL) != SQLITE_OK)
+		return db_fail(st, "lease count");
+	if (sqlite3_step(s) == SQLITE_ROW)
+		n = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	return n;
+}
+
 /* ---- events ---- */
 
 static int
