@@ -412,6 +412,7 @@ boot_script(struct api_call *c)
 
 const struct api_route api_boot_routes[] = {
 	{ "GET", "api/v1/boot/{file*}", API_OPEN, .handler = boot_script,
+	    .statuses = "200 404",
 	    .summary = "a machine's boot script: MAC.ipxe, MAC.grub, MAC.pxelinux,"
 	    " pxelinux.cfg/01-MAC" },
 	{ NULL },

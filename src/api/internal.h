@@ -78,7 +78,12 @@ struct api_route {
 	unsigned json_max;              /* values a JSON body may hold (0: not JSON) */
 	api_handler *handler;
 	const struct api_stream_ops *stream;
-	const char *summary;            /* one line, for docs/API.md and errors */
+	const char *summary;            /* one line, for the API document */
+	/* the statuses the handler answers, "200 404"; those of the checks
+	 * before it (401, 403, 409 of a task, 413, 400 of a JSON body) and
+	 * 5XX are added by the API document (openapi.c) */
+	const char *statuses;
+	const char *query;              /* its query arguments, "limit after q" */
 };
 
 #define API_TASK_TYPE(t) (1u << (t))
@@ -97,6 +102,14 @@ extern const struct api_route api_tokens_routes[];
 extern const struct api_route api_subnets_routes[];
 extern const struct api_route api_events_routes[];
 extern const struct api_route api_leases_routes[];
+extern const struct api_route api_openapi_routes[];
+
+/* openapi.c: every status r may answer (its handler's and those of the
+ * router's checks), sorted, into out; the count. */
+size_t api_route_all_statuses(const struct api_route *r, unsigned *out, size_t max);
+/* router.c: every table, for the API document: count, and the tables. */
+extern const struct api_route *const api_route_tables[];
+extern const size_t api_route_table_count;
 
 /* One request from admission to its end. */
 struct api_call {

@@ -17,12 +17,13 @@
 #include "core/log.h"
 #include "core/util.h"
 
-static const struct api_route *const tables[] = {
+const struct api_route *const api_route_tables[] = {
 	api_hosts_routes, api_tasks_routes, api_groups_routes, api_images_routes,
 	api_mcast_routes, api_agent_routes, api_boot_routes, api_clients_routes,
 	api_status_routes, api_tokens_routes, api_subnets_routes, api_events_routes,
-	api_leases_routes,
+	api_leases_routes, api_openapi_routes,
 };
+const size_t api_route_table_count = ARRAY_SIZE(api_route_tables);
 
 bool
 api_owns(const char *path)
@@ -102,8 +103,8 @@ route_find(struct api_call *c, struct api_response *rs)
 	char args[API_ARGS_MAX][API_ARG_MAX];
 
 	rs->allow[0] = '\0';
-	for (size_t t = 0; t < ARRAY_SIZE(tables); t++)
-		for (const struct api_route *r = tables[t]; r->method != NULL; r++) {
+	for (size_t t = 0; t < api_route_table_count; t++)
+		for (const struct api_route *r = api_route_tables[t]; r->method != NULL; r++) {
 			if (!path_match(r->path, c->path, args))
 				continue;
 			if (method_is(r->method, c->method)) {
