@@ -52,8 +52,8 @@ api_route_all_statuses(const struct api_route *r, unsigned *out, size_t max)
 	if (r->auth == API_READ || r->auth == API_ADMIN || r->auth == API_COUNTERS ||
 	    r->auth == API_TASK)
 		set[401] = true;
-	if (r->auth == API_ADMIN || r->auth == API_TASK)
-		set[403] = true;
+	if (r->auth == API_READ || r->auth == API_ADMIN || r->auth == API_TASK)
+		set[403] = true;        /* READ: over plain HTTP when HTTPS is on */
 	if (r->auth == API_TASK)
 		set[409] = true;
 	if (r->body_max > 0)

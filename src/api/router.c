@@ -198,6 +198,12 @@ admit(struct api_call *c, const struct api_request *rq, struct api_response *rs)
 	bool read = r->auth == API_READ || (r->auth == API_COUNTERS &&
 	    c->api->cfg.counters_need_read);
 
+	if ((r->auth == API_READ || r->auth == API_ADMIN) && c->api->cfg.https_port != 0 &&
+	    !rq->secure) {
+		api_reply_error(rs, 403, "this is served over HTTPS only (port %u)",
+		    c->api->cfg.https_port);
+		return -EACCES;
+	}
 	if ((read || r->auth == API_ADMIN) && admit_scope(c, read ? TOKEN_READ : TOKEN_ADMIN,
 	    rq->authorization, rs) < 0)
 		return -EACCES;

@@ -12,6 +12,7 @@ api_contract.py check DOC OUT
 
 Phases (tests/integration/api_contract.sh starts pxed for each):
     off   no DHCP, metrics-auth = read: the subnets' 409s, counters' 401s
+    tls   HTTPS on: every read and change over plain HTTP: 403
     main  DHCP on a subnet, an image repository on a 4 MiB tmpfs: the rest
 """
 import hashlib
@@ -397,6 +398,17 @@ def drive_subnets(a, conf):
     a.call("POST", "/api/v1/reload", adm, {})                                      # 400
 
 
+def phase_tls(a, doc):
+    """HTTPS is on: every read and change over plain HTTP from the network
+    is refused (403) before anything else is looked at."""
+    for path, item in doc["paths"].items():
+        for method, op in item.items():
+            if op["x-pxed-access"] in ("read", "admin"):
+                concrete = re.sub(r"\{[a-z0-9_]+\}", "x", path)
+                a.call(method.upper(), concrete, a.admin,
+                       {} if "requestBody" in op else None)
+
+
 def drive(phase, url, token_file, out_path, work):
     adm = open(token_file).read().strip()
     c = http.client.HTTPConnection(urllib.parse.urlparse(url).hostname, timeout=10)
@@ -406,6 +418,9 @@ def drive(phase, url, token_file, out_path, work):
         a = Api(url, adm, out, doc_paths(doc))
         if phase == "off":
             phase_off(a)
+            return
+        if phase == "tls":
+            phase_tls(a, doc)
             return
         drive_tokens(a)
         drive_hosts(a)
