@@ -10,7 +10,8 @@ TEST="curl atftp tftp-hpa nftables iproute2 procps psmisc iputils-ping python3 b
 isc-dhcp-client dhcpcd-base busybox-static dnsmasq-base
 qemu-system-x86 qemu-system-arm ipxe-qemu ipxe ovmf qemu-efi-aarch64
 shim-signed grub-efi-amd64-signed grub-efi-amd64-bin
-e2fsprogs ntfs-3g dosfstools mtools gdisk fdisk zstd partclone udpcast kmod
+e2fsprogs ntfs-3g dosfstools mtools gdisk fdisk zstd partclone udpcast kmod sqlite3
+kea-dhcp4-server isc-dhcp-relay kea-admin tcpdump
 chromium nodejs"
 PKGS="$BUILD $TEST ${EXTRA_PKGS:-}"
 
@@ -44,6 +45,17 @@ fi
 echo "deps: installing$missing"
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
+# Packages with daemons (kea-dhcp4-server, isc-dhcp-relay) must not start
+# them: the tests run their own instances in namespaces.  policy-rc.d 101
+# tells invoke-rc.d not to start services; it is ours only while we install.
+policy=/usr/sbin/policy-rc.d
+own_policy=""
+if [ ! -e "$policy" ]; then
+	printf '#!/bin/sh\nexit 101\n' >"$policy"
+	chmod 755 "$policy"
+	own_policy=1
+fi
 # shellcheck disable=SC2086
-apt-get install -y -qq --no-install-recommends $missing >/dev/null
-node_ok || echo "deps: the console's browser test needs Node.js >= 20 with npm" >&2
+apt-get install -y -qq --no-install-recommends $missing >/dev/null || rc=$?
+[ -n "$own_policy" ] && rm -f "$policy"
+exit "${rc:-0}"

@@ -66,12 +66,19 @@ api_bearer_hash(const char *authorization, uint8_t hash[32])
 	return true;
 }
 
-bool
-api_is_admin(const struct api *a, const char *authorization)
+int
+api_scope(const struct api *a, struct store *st, const char *authorization)
 {
+	struct store_api_token t;
 	uint8_t h[32];
 
-	return api_bearer_hash(authorization, h) && CRYPTO_memcmp(h, a->admin_hash, 32) == 0;
+	if (!api_bearer_hash(authorization, h))
+		return -1;
+	if (CRYPTO_memcmp(h, a->admin_hash, 32) == 0)
+		return TOKEN_ADMIN;
+	if (st == NULL || store_token_use(st, h, api_now(), &t) < 0)
+		return -1;
+	return (int)t.scope;
 }
 
 /* Read the token file, or create it with a new random token (0600). */

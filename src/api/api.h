@@ -42,10 +42,13 @@ struct api_config {
 	bool timeline;                  /* HTTP downloads go into boot timelines */
 	unsigned hosts_max;             /* hosts a boot script may register (total) */
 	unsigned host_register_rate;    /* registrations by boot script per minute */
+	bool counters_need_read;        /* metrics-auth = read: status and metrics too */
+	struct dhcp_board *board;       /* the DHCP engine on the loop (dhcp/board.h) */
 };
 
 struct api;
 struct api_call;
+struct dhcp_board;
 
 struct api_query_arg {
 	char key[32];                   /* as sent (printable ASCII only) */
@@ -107,6 +110,8 @@ void api_call_end(struct api_call *c);
 void api_timeline_http(struct api *a, struct in_addr peer, const char *path, uint64_t bytes,
     uint64_t ms, bool ok);
 
+/* The metrics-auth setting's check: "open" or "read".  0 or -EINVAL. */
+int api_metrics_auth_check(const char *value, char *err, size_t size);
 /* The no-task setting's check: "local" or "menu".  0 or -EINVAL (err). */
 int api_no_task_check(const char *value, char *err, size_t size);
 

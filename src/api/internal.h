@@ -1,7 +1,7 @@
 /* Shared by the API's files: the route table, the call, replies.
  *
  * Each resource file (hosts.c, tasks.c, groups.c, images.c, mcast.c,
- * agent.c, boot.c, clients.c, status.c) declares its routes in a table
+ * agent.c, boot.c, clients.c, status.c, subnets.c) declares its routes in a table
  * next to its handlers; router.c matches a request against every table,
  * checks the route's credentials and body limit before the body is read,
  * and calls the handler with the whole call. */
@@ -17,6 +17,7 @@
 #include "store/images.h"
 #include "store/mgmt.h"
 #include "store/store.h"
+#include "store/tokens.h"
 
 #define TOKEN_BYTES 32
 #define TOKEN_HEX (2 * TOKEN_BYTES)
@@ -50,9 +51,10 @@ struct api {
 
 /* Who may call a route. */
 enum api_auth {
-	API_OPEN,                       /* anyone: boot scripts, status, metrics */
-	API_READ,                       /* reads of the inventory (open today) */
-	API_ADMIN,                      /* changes: the administrator's token */
+	API_OPEN,                       /* anyone: boot scripts */
+	API_COUNTERS,                   /* status and metrics: open, or read (metrics-auth) */
+	API_READ,                       /* reads: a token of the read or admin scope */
+	API_ADMIN,                      /* changes: a token of the admin scope */
 	API_TASK,                       /* the agent: its task's token */
 };
 
@@ -91,6 +93,8 @@ extern const struct api_route api_agent_routes[];
 extern const struct api_route api_boot_routes[];
 extern const struct api_route api_clients_routes[];
 extern const struct api_route api_status_routes[];
+extern const struct api_route api_tokens_routes[];
+extern const struct api_route api_subnets_routes[];
 
 /* One request from admission to its end. */
 struct api_call {
@@ -139,7 +143,10 @@ void api_reply_page(struct api_call *c, const char *key, json_t *items, int64_t 
 /* ---- credentials (api.c) ---- */
 /* The bearer token of the header hashed, or false when absent/malformed. */
 bool api_bearer_hash(const char *authorization, uint8_t hash[32]);
-bool api_is_admin(const struct api *a, const char *authorization);
+/* The scope the request's bearer token grants (TOKEN_READ, TOKEN_ADMIN:
+ * the token file's or a token made with pxectl token create), or -1 for
+ * none or an unknown token. */
+int api_scope(const struct api *a, struct store *st, const char *authorization);
 
 /* ---- shared by the resources ---- */
 json_t *api_task_json(const struct store_task *t);

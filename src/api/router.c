@@ -20,7 +20,7 @@
 static const struct api_route *const tables[] = {
 	api_hosts_routes, api_tasks_routes, api_groups_routes, api_images_routes,
 	api_mcast_routes, api_agent_routes, api_boot_routes, api_clients_routes,
-	api_status_routes,
+	api_status_routes, api_tokens_routes, api_subnets_routes,
 };
 
 bool
@@ -169,15 +169,36 @@ admit_task(struct api_call *c, const char *authorization, struct api_response *r
 	return 0;
 }
 
+/* A read or a change: a token whose scope allows it. */
+static int
+admit_scope(struct api_call *c, enum token_scope need, const char *authorization,
+    struct api_response *rs)
+{
+	int scope = api_scope(c->api, c->st, authorization);
+
+	if (scope < 0) {
+		api_reply_error(rs, 401, "a valid API token is required (scope %s)",
+		    token_scope_name(need));
+		return -EACCES;
+	}
+	if (need == TOKEN_ADMIN && scope != TOKEN_ADMIN) {
+		api_reply_error(rs, 403, "this token may only read: %s %s needs the admin scope",
+		    c->method, c->route->path);
+		return -EACCES;
+	}
+	return 0;
+}
+
 static int
 admit(struct api_call *c, const struct api_request *rq, struct api_response *rs)
 {
 	const struct api_route *r = c->route;
+	bool read = r->auth == API_READ || (r->auth == API_COUNTERS &&
+	    c->api->cfg.counters_need_read);
 
-	if (r->auth == API_ADMIN && !api_is_admin(c->api, rq->authorization)) {
-		api_reply_error(rs, 401, "a valid API token is required");
+	if ((read || r->auth == API_ADMIN) && admit_scope(c, read ? TOKEN_READ : TOKEN_ADMIN,
+	    rq->authorization, rs) < 0)
 		return -EACCES;
-	}
 	if (r->auth == API_TASK && admit_task(c, rq->authorization, rs) < 0)
 		return -EACCES;
 	if (rq->has_length && rq->length > r->body_max) {

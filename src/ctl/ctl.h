@@ -15,6 +15,8 @@ struct ctl {
 	long min_receivers, start_after, rate_mbit;     /* -1: the server's default */
 	const char *fec;                /* --fec off|K,M; NULL: the server's default */
 	const char *after;              /* --after reboot|poweroff|shell; NULL: the default */
+	const char *scope;              /* token create --scope read|admin */
+	bool proxy;                     /* subnet enable --proxy */
 };
 
 /* method server+path with an optional JSON body and the token.  Returns
@@ -30,6 +32,20 @@ void ctl_print_json(json_t *v);
  * eight more calls. */
 const char *ctl_text(json_t *v, bool lines);
 
+/* Helpers of the commands (imaging.c): a string or number member of o
+ * ("" / 0 when absent); unix seconds as local time ("-" for 0). */
+const char *ctl_str(json_t *o, const char *key);
+json_int_t ctl_num(json_t *o, const char *key);
+void ctl_when(json_int_t t, char *out, size_t size);
+/* Run a call (body is consumed); on success print its JSON (--json) or
+ * hand the answer to show.  0, or 1 with the error printed. */
+int ctl_call(const struct ctl *c, const char *method, const char *path, json_t *body,
+    const char *what, void (*show)(json_t *));
+
+/* subnets.c: "subnet ...", "reload". */
+int ctl_subnet(const struct ctl *c, int argc, char **argv);
+int ctl_reload(const struct ctl *c);
+
 /* imaging.c: "host ...", "group ...", "image ...", "task ..."; argv after
  * the noun. */
 int ctl_host(const struct ctl *c, int argc, char **argv);
@@ -37,5 +53,6 @@ int ctl_image(const struct ctl *c, int argc, char **argv);
 int ctl_task(const struct ctl *c, int argc, char **argv);
 int ctl_mcast(const struct ctl *c, int argc, char **argv);
 int ctl_group(const struct ctl *c, int argc, char **argv);
+int ctl_token(const struct ctl *c, int argc, char **argv);
 
 #endif

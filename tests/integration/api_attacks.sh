@@ -169,7 +169,7 @@ check "the capture is cancelled while its manifest uploads" has "$out" "cancelle
 wait "$UP"
 check "the upload that ends after the cancel: 409" eq "$(cat "$OUT/race.code")" 409
 check "... saying nothing was published" has "$(cat "$OUT/race.body")" "nothing published"
-check "the image is not listed" eq "$(code "$(api GET /api/v1/images/racey)")" 404
+check "the image is not listed" eq "$(code "$(api GET /api/v1/images/racey "$TOKEN")")" 404
 check "no manifest file was left" [ ! -e "$LAB_DIR/state/images/manifests/racey.json" ]
 check "the log has no 'published' line for it" sh -c "! grep -q 'image racey published' '$LAB_DIR/pxed.log'"
 left=$(find "$LAB_DIR/state/images/manifests" -name '.upload*' | wc -l)
@@ -237,7 +237,7 @@ long=$(python3 -c 'import json; print(json.dumps({"ok": True, "message": "A"*254
 api POST /api/v1/agent/result "$UT" -d "$long" >/dev/null
 UID2=$(task_id_of 52:54:00:bb:00:08)
 check "a message cut inside a character: the task is listed" [ -n "$UID2" ]
-r=$(api GET "/api/v1/tasks/$UID2")
+r=$(api GET "/api/v1/tasks/$UID2" "$TOKEN")
 check "... GET /api/v1/tasks/ID: 200" eq "$(code "$r")" 200
 check "... its message is valid UTF-8, cut before the character" \
 	eq "$(jget "$r" '["message"]')" "$(printf 'A%.0s' $(seq 1 254))"
@@ -258,11 +258,13 @@ check "the others are counted (pxed_api_hosts_refused_total)" \
 	[ "$(status_field api hosts_refused)" -ge 1948 ]
 check "and logged once" eq "$(grep -c 'not registered: host-register-rate exceeded' "$LAB_DIR/pxed.log")" 1
 # every host once, across pages of 7
-seen=$(in_cli timeout 60 python3 - "$URL" <<'EOF'
+seen=$(in_cli timeout 60 python3 - "$URL" "$TOKEN" <<'EOF'
 import json, sys, urllib.request
 url, after, macs, total = sys.argv[1], "", [], None
+auth = {"Authorization": "Bearer " + sys.argv[2]}
 for _ in range(1000):
-    page = json.load(urllib.request.urlopen(url + "/api/v1/hosts?limit=7" + ("&after=" + after if after else "")))
+    req = urllib.request.Request(url + "/api/v1/hosts?limit=7" + ("&after=" + after if after else ""), headers=auth)
+    page = json.load(urllib.request.urlopen(req))
     macs += [h["mac"] for h in page["hosts"]]
     total = page["total"]
     if page["next"] is None:

@@ -38,7 +38,8 @@ CONF
 
 logq() { grep -qE -- "$1" "$LAB_DIR/pxed.log"; }
 timeline() {
-	in_cli timeout 10 curl -sS -w '\n# curl: http %{http_code}, %{time_total}s\n' \
+	in_cli timeout 10 curl -sS -H "$(lab_auth)" \
+		-w '\n# curl: http %{http_code}, %{time_total}s\n' \
 		"http://$LAB_SRV_IP/api/v1/clients/$1" 2>&1
 }
 has_event() {

@@ -47,7 +47,8 @@ logq() { grep -qE -- "$1" "$LAB_DIR/pxed.log"; }
 script_ip() { vm_serial_text "$1" | sed -n 's/.*PXED-IPXE-SCRIPT-OK ip=\([0-9.]*\).*/\1/p' | head -1; }
 # timeline MAC: the boot timeline of MAC (JSON), fetched from the client side
 timeline() {
-	in_cli timeout 10 curl -sS -w '\n# curl: http %{http_code}, %{time_total}s\n' \
+	in_cli timeout 10 curl -sS -H "$(lab_auth)" \
+		-w '\n# curl: http %{http_code}, %{time_total}s\n' \
 		"http://$LAB_SRV_IP/api/v1/clients/$1" 2>&1
 }
 has_event() {
@@ -59,7 +60,7 @@ has_event() {
 }
 clients_has() {
 	local j m
-	j=$(in_cli timeout 5 curl -s "http://$LAB_SRV_IP/api/v1/clients")
+	j=$(in_cli timeout 5 curl -s -H "$(lab_auth)" "http://$LAB_SRV_IP/api/v1/clients")
 	for m in "$@"; do grep -q "$m" <<<"$j" || return 1; done
 }
 # no_tftp_from IP: there is an address, and pxed's log has no TFTP line from it

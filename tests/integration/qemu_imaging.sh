@@ -115,7 +115,7 @@ check "UEFI deploy: every file reads back identical (debugfs, ntfscat)" \
 check "UEFI deploy: the verify pass ran" grep -aq "every chunk reads back" "$(vm_serial dep)"
 
 sleep 1         # boot events reach the store within half a second
-TL=$(in_cli timeout 10 curl -sS "http://$LAB_SRV_IP/api/v1/clients/$U")
+TL=$(in_cli timeout 10 curl -sS -H "$(lab_auth)" "http://$LAB_SRV_IP/api/v1/clients/$U")
 for ev in '"tftp-done"' '"boot-script"' '"http-done".*bootenv/vmlinuz' '"http-done".*bootenv/initrd' \
 	'"task-start"' '"task-done"'; do
 	check "UEFI deploy: the boot timeline has $ev" grep -qE -- "$ev" <<<"$TL"

@@ -189,6 +189,10 @@ wait_log() {
 # hexstr TEXT: the bytes of TEXT in hex (no NUL added; "00" is a NUL).
 hexstr() { printf '%s' "$1" | od -An -v -tx1 | tr -d ' \n'; }
 
+# lab_auth: the Authorization header of the administrator's token (reads
+# of the API need a token too), for curl -H.
+lab_auth() { echo "Authorization: Bearer $(cat "$LAB_DIR/state/api-token" 2>/dev/null)"; }
+
 # pxed_status: the /api/v1/status JSON, fetched from the client side.
 pxed_status() { in_cli timeout 5 curl -s "http://$LAB_SRV_IP/api/v1/status"; }
 

@@ -20,6 +20,7 @@
 #include "store/images.h"
 #include "store/mgmt.h"
 #include "store/store.h"
+#include "store/subnets.h"
 
 /* A spec of type and image: verify, no replace, unicast, reboot after. */
 #define SPEC(type_, image_) \
@@ -259,7 +260,7 @@ test_upgrade_after(void **state)
 	snprintf(path, sizeof path, "%s/pxed.db", f->dir);
 	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
 	assert_int_equal(sqlite3_exec(db, "ALTER TABLE tasks DROP COLUMN after_action;"
-	    "DROP TABLE images;"
+	    "DROP TABLE images; DROP TABLE subnets; DROP TABLE client_addrs; DROP TABLE tokens;"
 	    "DELETE FROM schema_version WHERE version >= 6;", NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
 	assert_int_equal(store_open(&f->st, f->dir), 0);
@@ -546,9 +547,34 @@ test_upgrade_from_v1(void **state)
 	    " (SELECT max(version) FROM schema_version)", -1, &s, NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
 	assert_int_equal(sqlite3_column_int(s, 0), 1);
-	assert_int_equal(sqlite3_column_int(s, 1), 7);
+	assert_int_equal(sqlite3_column_int(s, 1), store_schema_latest());
 	sqlite3_finalize(s);
 	sqlite3_close(db);
+}
+
+/* Subnets changed with pxectl (schema 8): set, replaced, listed oldest
+ * first, read, forgotten. */
+static void
+test_subnets(void **state)
+{
+	struct fixture *f = *state;
+	struct store_subnet out[4], one;
+
+	assert_int_equal(store_subnet_list(f->st, out, 4), 0);
+	assert_int_equal(store_subnet_get(f->st, "198.51.100.0/24", &one), -ENOENT);
+	assert_int_equal(store_subnet_set(f->st, "198.51.100.0/24", "off", 100), 0);
+	assert_int_equal(store_subnet_set(f->st, "203.0.113.0/24", "full", 200), 0);
+	assert_int_equal(store_subnet_set(f->st, "198.51.100.0/24", "proxy", 300), 0);
+	assert_int_equal(store_subnet_list(f->st, out, 4), 2);
+	assert_string_equal(out[0].cidr, "203.0.113.0/24");
+	assert_string_equal(out[1].mode, "proxy");
+	assert_int_equal(out[1].changed_ms, 300);
+	assert_int_equal(store_subnet_list(f->st, out, 1), 1);
+	assert_int_equal(store_subnet_get(f->st, "198.51.100.0/24", &one), 0);
+	assert_string_equal(one.mode, "proxy");
+	assert_int_equal(store_subnet_delete(f->st, "198.51.100.0/24"), 0);
+	assert_int_equal(store_subnet_delete(f->st, "198.51.100.0/24"), -ENOENT);
+	assert_int_equal(store_subnet_list(f->st, out, 4), 1);
 }
 
 int
@@ -567,6 +593,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_images, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_captures_active, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_upgrade_from_v1, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_subnets, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
