@@ -15,6 +15,7 @@ const SHOTS = process.env.SHOTS || 'build/console-shots';
 const FAILED_MAC = process.env.FAILED_MAC;
 const FAILED_MESSAGE = process.env.FAILED_MESSAGE;
 const IMAGE = process.env.IMAGE || 'golden';
+const READ_TOKEN = process.env.READ_TOKEN;
 const NEW_MAC = '52:54:00:c0:00:10';
 const NEW_NAME = 'web1';
 const PAGES = [['dashboard', '#/dashboard'], ['hosts', '#/hosts'], ['host', '#/hosts/' + NEW_MAC],
@@ -48,11 +49,33 @@ await page.goto(URL_BASE + UI_PATH, { waitUntil: 'load' });
 await check('the console loads from pxed and asks for a token', async () =>
 	(await page.locator('form#login input#token').count()) === 1);
 await page.screenshot({ path: `${SHOTS}/login-1280.png` });
+const signIn = async (token) => {
+	await page.fill('#token', token);
+	await page.press('#token', 'Enter');
+};
+await signIn('0123456789abcdef0123456789abcdef');
+await check('a token pxed does not know is refused at login', async () =>
+	!!(await until(async () => (await text('#login-msg')) === 'This token was refused.', 5000)) || await text('#login-msg'));
+await signIn(READ_TOKEN);
+await check('a read token signs in read-only: no register form, no task form', async () => {
+	await page.waitForSelector('#tile-hosts', { timeout: 10000 });
+	const who = await text('.who');
+	await go('#/hosts');
+	await page.waitForSelector('#host-list tr', { timeout: 10000 });
+	const reg = await page.locator('#register').count();
+	await go('#/hosts/' + FAILED_MAC);
+	await page.waitForSelector('#active-task', { timeout: 10000 });
+	const assign = await page.locator('#assign').count();
+	return who === 'read-only' && reg === 0 && assign === 0 || `${who}, register ${reg}, assign ${assign}`;
+});
+await page.click('#logout');
+await check('sign out forgets the token', async () =>
+	(await page.locator('form#login').count()) === 1 && await page.evaluate(() => sessionStorage.length === 0));
 await page.fill('#token', TOKEN);
 await page.press('#token', 'Enter');
-await check('login with the administrator token shows the dashboard as admin', async () => {
-	await page.waitForSelector('#tile-hosts', { timeout: 10000 });
-	return (await text('.who')) === 'admin';
+await check('login with the administrator token signs in as admin, back on the page it was on', async () => {
+	await page.waitForSelector('#active-task', { timeout: 10000 });
+	return (await text('.who')) === 'admin' || await text('.who');
 });
 await check('the token is kept in the session only (sessionStorage, not localStorage or a cookie)', async () =>
 	page.evaluate((t) => sessionStorage.getItem('pxed-token') === t && localStorage.length === 0 &&
@@ -66,7 +89,7 @@ await page.fill('#reg-name', NEW_NAME);
 await page.click('#register button[type=submit]');
 await check('a host registered in the console is in the API with its name', async () => {
 	await page.waitForURL(/#\/hosts\/52/, { timeout: 10000 });
-	const r = curl('GET', '/api/v1/hosts/' + NEW_MAC);
+	const r = curl('GET', '/api/v1/hosts/' + NEW_MAC, TOKEN);
 	return r.code === 200 && r.body.name === NEW_NAME || `${r.code} ${r.text}`;
 });
 await check('... and its page shows it', async () => {
@@ -81,7 +104,7 @@ await page.click('#assign-submit');
 let taskId = 0;
 await check(`a deploy of ${IMAGE} assigned in the console is the host's active task`, async () => {
 	const r = await until(() => {
-		const x = curl('GET', '/api/v1/hosts/' + NEW_MAC);
+		const x = curl('GET', '/api/v1/hosts/' + NEW_MAC, TOKEN);
 		return x.body && x.body.task ? x : null;
 	});
 	if (!r) return 'no task';

@@ -14,7 +14,7 @@
 LAB_ID=${LAB_ID:-co$$}
 source "$(dirname "$0")/../lib/lab.sh"
 source "$(dirname "$0")/../lib/api.sh"
-NODE_CHECKS=26
+NODE_CHECKS=29
 lab_plan $((NODE_CHECKS + 5))
 
 TOP=$(pwd)
@@ -76,6 +76,9 @@ r=$(api PUT /api/v1/agent/manifest "$CT" --data-binary "@$OUT/manifest")
 r=$(api POST /api/v1/agent/result "$CT" -d '{"ok":true,"message":"captured"}')
 [ "$(code "$r")" = 204 ] || { not_ok "setup: capture result ($r)"; exit 1; }
 for i in 2 3 4 5; do ctl host add "52:54:00:c0:00:0$i" "lab$i" >/dev/null; done
+r=$(api POST /api/v1/tokens "$TOKEN" -d '{"name":"console-read","scope":"read"}')
+READ_TOKEN=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["token"])' "${r#* }") ||
+	{ not_ok "setup: a read token ($r)"; exit 1; }
 
 # --- a machine that boots and fails: its own namespace on the lab's bridge ------------
 FAILED_MAC=52:54:00:c0:00:66
@@ -115,7 +118,7 @@ mt -X POST -d '{"phase":"wipe","bytes":1048576,"total":67108864}' "$URL/api/v1/a
 rm -rf "$SHOTS"
 mkdir -p "$SHOTS"
 in_cli env HOME="$LAB_DIR" PXED_URL="$URL" PXED_TOKEN="$TOKEN" PXED_UI_PATH="$UI_PATH" SHOTS="$SHOTS" \
-	FAILED_MAC="$FAILED_MAC" FAILED_MESSAGE="$FAILED_MESSAGE" IMAGE=golden PROFILE="$LAB_DIR/chromium-profile" \
+	FAILED_MAC="$FAILED_MAC" FAILED_MESSAGE="$FAILED_MESSAGE" IMAGE=golden READ_TOKEN="$READ_TOKEN" PROFILE="$LAB_DIR/chromium-profile" \
 	CHROMIUM="$CHROMIUM" PLAYWRIGHT_CORE="$NPM_DIR/node_modules/playwright-core/index.mjs" \
 	timeout 300 node tests/console/console.mjs >"$LAB_DIR/node.out" 2>&1
 node_rc=$?
