@@ -101,56 +101,118 @@ async function measure(loads, seconds, rate) {
 	const ready = [];
 	const counts = [];
 	for (let i = 0; i < loads; i++) {
+		await page.goto('about:blank');     // a new document each time, not a hash change
 		await page.goto(URL_BASE + UI_PATH + '#/dashboard', { waitUntil: 'commit' });
 		await page.waitForFunction(() => performance.getEntriesByName('pxed:dashboard-ready').length > 0, null,
 			{ timeout: 30000, polling: 20 });
-		ready.push(await page.evaluate(() => performance.getEntriesByName('pxed:dashboard-ready')[0].startTime));
+		ready.push(Math.round(await page.evaluate(() => performance.getEntriesByName('pxed:dashboard-ready')[0].startTime)));
 		counts.push(await page.evaluate(() => document.querySelectorAll('#running-tasks tr').length));
 	}
-	// responsiveness: the generator runs while the page records long tasks,
-	// frame intervals and the time each key press takes to be handled and painted
+	// responsiveness with pxed's own events: the generator's progress reports
+	const real = await window_(page, seconds, () => {
+		const g = spawn(process.execPath, [new URL(import.meta.url).pathname, 'gen', String(rate), String(seconds)],
+			{ stdio: ['ignore', 'pipe', 'inherit'], env: process.env });
+		let out = '';
+		g.stdout.on('data', (d) => { out += d; });
+		return new Promise((r) => g.on('close', () => r(out.trim() ? JSON.parse(out.trim()) : null)));
+	});
+	// the same rate of task events handed to the page itself (the stream's
+	// path from the listeners on), for when pxed's stream does not bring them
+	if (process.env.BENCH_CSS) await page.addStyleTag({ content: process.env.BENCH_CSS });
+	let cdp = null;
+	if (process.env.BENCH_PROFILE) {
+		cdp = await page.context().newCDPSession(page);
+		await cdp.send('Profiler.enable');
+		await cdp.send('Profiler.start');
+	}
+	const injected = await window_(page, seconds, async () => {
+		const n = await page.evaluate(async ([r, s]) => {
+			const { tasks } = await window.pxedConsole.api('tasks?limit=500');
+			const run = tasks.filter((t) => t.state === 'running');
+			let i = 0;
+			const end = performance.now() + s * 1000;
+			await new Promise((done) => {
+				const t0 = performance.now();
+				const timer = setInterval(() => {
+					const due = Math.floor(((performance.now() - t0) / 1000) * r);
+					for (; i < due; i++) {
+						const t = run[i % run.length];
+						t.bytes = Math.min(t.total || 1 << 30, (t.bytes || 0) + (1 << 22));
+						window.pxedConsole.inject('task', Object.assign({}, t));
+					}
+					if (performance.now() >= end) { clearInterval(timer); done(); }
+				}, 10);
+			});
+			return i;
+		}, [rate, seconds]);
+		return { injected: n, per_s: +(n / seconds).toFixed(1) };
+	});
+	if (cdp) {
+		// where the page's time went while the events were injected (BENCH_PROFILE=1)
+		const { profile } = await cdp.send('Profiler.stop');
+		const self = new Map();
+		const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+		const dt = profile.timeDeltas;
+		profile.samples.forEach((id, i) => {
+			const n = byId.get(id);
+			const k = `${n.callFrame.functionName || '(anon)'} ${n.callFrame.url.split('/').pop()}:${n.callFrame.lineNumber}`;
+			self.set(k, (self.get(k) || 0) + (dt[i] || 0) / 1000);
+		});
+		for (const [k, v] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 20)) console.error(`profile: ${v.toFixed(0)} ms ${k}`);
+	}
+	await ctx.close();
+	console.log(JSON.stringify({ dashboard_ready_ms: stats(ready), task_rows: counts, window_s: seconds,
+		with_pxed_events: real, with_injected_events: injected }));
+}
+
+// Run work() (a promise) for about seconds while the page records long
+// tasks, frame intervals and key presses' durations.
+async function window_(page, seconds, work) {
 	await page.evaluate(() => {
 		window.benchLong = [];
 		window.benchEvents = [];
 		window.benchFrames = [];
-		new PerformanceObserver((l) => { for (const e of l.getEntries()) window.benchLong.push(e.duration); })
-			.observe({ type: 'longtask', buffered: false });
-		new PerformanceObserver((l) => { for (const e of l.getEntries()) if (e.name === 'keydown') window.benchEvents.push(e.duration); })
-			.observe({ type: 'event', durationThreshold: 16, buffered: false });
+		window.benchStop = false;
+		if (!window.benchObservers) {
+			window.benchObservers = true;
+			new PerformanceObserver((l) => { for (const e of l.getEntries()) window.benchLong.push(e.duration); })
+				.observe({ type: 'longtask', buffered: false });
+			new PerformanceObserver((l) => { for (const e of l.getEntries()) if (e.name === 'keydown') window.benchEvents.push(e.duration); })
+				.observe({ type: 'event', durationThreshold: 16, buffered: false });
+			document.addEventListener('keydown', () => {});
+		}
 		let last = performance.now();
 		const tick = (t) => { window.benchFrames.push(t - last); last = t; if (!window.benchStop) requestAnimationFrame(tick); };
 		requestAnimationFrame(tick);
 		window.benchEvents0 = window.pxedConsole.live.events;
-		document.addEventListener('keydown', () => {});
 	});
-	const generator = spawn(process.execPath, [new URL(import.meta.url).pathname, 'gen', String(rate), String(seconds)],
-		{ stdio: ['ignore', 'pipe', 'inherit'], env: process.env });
-	let genOut = '';
-	generator.stdout.on('data', (d) => { genOut += d; });
+	const done = work();
+	let finished = false;
+	const result = done.then((r) => { finished = true; return r; });
 	const presses = [];
 	const end = Date.now() + seconds * 1000;
-	while (Date.now() < end) {
+	while (!finished || Date.now() < end) {
 		const t = Date.now();
 		await page.keyboard.press('Shift');         // an input event with no effect on the page
 		presses.push(Date.now() - t);
 		await sleep(250);
+		if (Date.now() > end + 30000) break;
 	}
-	await new Promise((r) => generator.on('close', r));
+	const what = await result;
 	const got = await page.evaluate(() => {
 		window.benchStop = true;
 		return { long: window.benchLong, events: window.benchEvents, frames: window.benchFrames,
-			sse: window.pxedConsole.live.events - window.benchEvents0, mode: window.pxedConsole.live.mode,
-			rows: document.querySelectorAll('#running-tasks tr').length };
+			received: window.pxedConsole.live.events - window.benchEvents0, mode: window.pxedConsole.live.mode,
+			rows: document.querySelectorAll('#running-tasks tr').length,
+			pct: [...document.querySelectorAll('#running-tasks [role=progressbar]')].map((b) => +b.dataset.pct) };
 	});
-	await ctx.close();
-	console.log(JSON.stringify({
-		dashboard_ready_ms: stats(ready), task_rows: counts,
-		window_s: seconds, generator: genOut.trim() ? JSON.parse(genOut.trim()) : null,
-		live_mode: got.mode, events_received: got.sse, events_per_s: +(got.sse / seconds).toFixed(1),
-		long_tasks: { count: got.long.length, total_ms: Math.round(got.long.reduce((a, b) => a + b, 0)), ...stats(got.long) },
+	return {
+		source: what, live_mode: got.mode, events_received: got.received, events_per_s: +(got.received / seconds).toFixed(1),
+		long_tasks: { count: got.long.length, total_ms: Math.round(got.long.reduce((x, y) => x + y, 0)), ...stats(got.long.map(Math.round)) },
 		key_event_ms_over_16: stats(got.events), key_press_roundtrip_ms: stats(presses),
 		frame_interval_ms: stats(got.frames.map((x) => Math.round(x))), rows_at_end: got.rows,
-	}));
+		mean_bar_pct_at_end: got.pct.length ? +(got.pct.reduce((x, y) => x + y, 0) / got.pct.length).toFixed(2) : null,
+	};
 }
 
 const [cmd, a, b, c] = process.argv.slice(2);

@@ -60,7 +60,7 @@ export function progressBar(label) {
 		'aria-label': label || 'progress' }, fill, text);
 	bar.set = (done, total, caption) => {
 		const pct = total > 0 ? Math.min(100, Math.max(0, (100 * done) / total)) : 0;
-		fill.style.width = pct.toFixed(1) + '%';
+		fill.style.transform = 'scaleX(' + (pct / 100).toFixed(4) + ')';   // no layout: the compositor scales it
 		bar.setAttribute('aria-valuenow', pct.toFixed(0));
 		bar.dataset.pct = pct.toFixed(1);
 		text.textContent = caption !== undefined ? caption : (total > 0 ? pct.toFixed(0) + '%' : '');

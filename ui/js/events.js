@@ -144,6 +144,13 @@ function startPolling() {
 	pollTimer = setInterval(() => emit('poll', {}, null), POLL_MS);
 }
 
+// An event handed to the listeners as if it had come on the stream: for
+// bench/console-load, which measures the page at an event rate pxed may
+// not produce yet.
+export function inject(kind, data) {
+	emit(kind, data, null);
+}
+
 export function start() {
 	stop();
 	connect();

@@ -139,5 +139,6 @@ window.addEventListener('hashchange', () => {
 if (restore()) startApp();
 else showLogin();
 
-// for the browser tests: how many events arrived, and the stream's mode
-window.pxedConsole = { live: events.live, api };
+// for the browser tests and the bench: how many events arrived, the
+// stream's mode, and a way to hand the page events
+window.pxedConsole = { live: events.live, api, inject: events.inject };

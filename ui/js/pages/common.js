@@ -66,18 +66,30 @@ export function taskRow(t, opts = {}) {
 		opts.hideHost ? null : td(hostLink(t.host, opts.names && opts.names[t.host])),
 		td(t.type + (t.image ? ' ' + t.image : '')),
 		state, phase, h('td.col-bar', bar), rateCell, message, actions);
+	let shown = '';
 	row.update = (task) => {
 		t = task;
-		state.replaceChildren(badge(t.state));
-		phase.textContent = t.phase || '';
-		const caption = t.total > 0 ? bytes(t.bytes) + ' / ' + bytes(t.total) : (ACTIVE.has(t.state) ? '' : '');
-		bar.set(t.state === 'done' ? 1 : t.bytes, t.state === 'done' ? 1 : t.total, t.state === 'done' ? 'done' : caption);
+		// a report that changes nothing visible touches no node
+		const key = [t.state, t.phase, t.bytes, t.total, t.rate, t.message].join('\u0001');
+		if (key === shown) return;
+		const stateChanged = !shown || shown.split('\u0001')[0] !== t.state;
+		shown = key;
+		if (stateChanged) {
+			state.replaceChildren(badge(t.state));
+			row.dataset.state = t.state;
+		}
+		if (phase.textContent !== (t.phase || '')) phase.textContent = t.phase || '';
+		const finished = t.state === 'done';
+		const caption = t.total > 0 ? bytes(t.bytes) + ' / ' + bytes(t.total) : '';
+		bar.set(finished ? 1 : t.bytes, finished ? 1 : t.total, finished ? 'done' : caption);
 		rateCell.textContent = ACTIVE.has(t.state) ? rate(t.rate) : '';
-		message.textContent = t.message || '';
-		actions.replaceChildren();
-		if (ACTIVE.has(t.state) && session.admin)
-			actions.append(actionButton('Cancel', () => cancelTask(t.id), { danger: true,
-				label: 'Cancel task ' + t.id }));
+		if (message.textContent !== (t.message || '')) message.textContent = t.message || '';
+		if (stateChanged) {
+			actions.replaceChildren();
+			if (ACTIVE.has(t.state) && session.admin)
+				actions.append(actionButton('Cancel', () => cancelTask(t.id), { danger: true,
+					label: 'Cancel task ' + t.id }));
+		}
 	};
 	row.update(t);
 	return row;

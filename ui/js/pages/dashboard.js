@@ -92,11 +92,16 @@ export default function dashboard(root) {
 		tasksEmpty.hidden = rows.size > 0;
 	};
 
+	let bootingShown = null;
 	const renderBooting = () => {
 		const now = Date.now();
 		const list = [...clients.values()]
 			.filter((ev) => now - ev.time_ms < BOOTING_WINDOW_S * 1000)
 			.sort((a, b) => b.time_ms - a.time_ms).slice(0, 50);
+		// the same machines at the same step, within the same minute: as shown
+		const key = JSON.stringify([list, Math.floor(now / 60000)]);
+		if (key === bootingShown) return;
+		bootingShown = key;
 		clear(bootingBox);
 		if (list.length === 0) {
 			bootingBox.append(empty('No machine booted in the last 15 minutes.'));
