@@ -75,6 +75,7 @@ agent_task(struct api_call *c)
 	if (t->type == TASK_DEPLOY &&
 	    (manifest = repo_manifest_text(&c->api->repo, t->image, &mlen)) == NULL) {
 		store_task_finish(c->st, t->id, TASK_FAILED, "image is gone", "", api_now());
+		api_publish_task(c->st, t->id);
 		api_reply_error(c->rs, 409, "image %s is not on the server", t->image);
 		return;
 	}
@@ -93,6 +94,7 @@ agent_task(struct api_call *c)
 			    t->mcast);
 	}
 	log_info("api: task %" PRId64 " started by the agent on %s", t->id, t->mac);
+	api_publish_task(c->st, t->id);
 	api_event(c->st, t->mac, "task-start", "task %" PRId64 ": %s %s", t->id,
 	    task_type_name(t->type), t->image);
 	if (manifest == NULL) {
@@ -123,10 +125,12 @@ agent_progress(struct api_call *c)
 		return;
 	}
 	if (store_task_progress(c->st, c->task.id, phase, (uint64_t)bytes, (uint64_t)total,
-	    (uint64_t)rate, (uint64_t)resume) < 0)
+	    (uint64_t)rate, (uint64_t)resume) < 0) {
 		api_reply_error(c->rs, 409, "task %" PRId64 " is not running", c->task.id);
-	else
+	} else {
+		api_publish_task(c->st, c->task.id);
 		api_reply_json(c->rs, 204, NULL);
+	}
 	json_decref(body);
 }
 

@@ -62,6 +62,7 @@ struct api_request {
 	const char *path;               /* normalized, no leading slash: "api/v1/hosts" */
 	const char *authorization;      /* header value or NULL */
 	const char *host;               /* Host header or NULL */
+	const char *last_event_id;      /* Last-Event-ID header or NULL */
 	struct in_addr local4;          /* the server address the client reached */
 	struct in_addr peer4;           /* the client's IPv4 address (0: IPv6) */
 	const char *peer;               /* client address, printable, for the log */
@@ -71,12 +72,23 @@ struct api_request {
 	size_t nquery;
 };
 
+/* A response made as it is sent (Server-Sent Events): read returns the
+ * bytes it put in buf (> 0), 0 when it has nothing now (the server parks
+ * the connection until api_streams_wake() or 15 s pass, then asks again),
+ * or -1 at the end.  done frees ctx when the connection ends. */
+struct api_stream {
+	long (*read)(void *ctx, char *buf, size_t max);
+	void (*done)(void *ctx);
+	void *ctx;
+};
+
 struct api_response {
 	unsigned status;
 	char *body;                     /* malloc'd or NULL */
 	size_t len;
 	const char *type;
 	char allow[48];                 /* 405: the methods the path takes */
+	struct api_stream stream;       /* stream.read != NULL: a stream, no body */
 };
 
 /* Read (create) the API token, open the image repository.  0 or -errno. */

@@ -121,6 +121,8 @@ task_token(const struct api *m, struct store *st, int64_t id, char hex[TOKEN_HEX
 		return -EIO;
 	token_derive(m, fresh.salt, hex, fresh.hash);
 	rc = store_task_boot(st, id, &fresh, &got);
+	if (rc == 1)
+		api_publish_task(st, id);       /* booting */
 	if (rc != 0)
 		return rc;
 	token_derive(m, got.salt, hex, hash);
@@ -262,6 +264,7 @@ script_local_task(struct store *st, const struct api_call *c, const struct store
 		log_info("api: %s: host %s boots its local disk: task %" PRId64 " done", c->peer,
 		    t->mac, t->id);
 		api_event(st, t->mac, "boot-script", "task %" PRId64 ": local (done)", t->id);
+		api_publish_task(st, t->id);
 	}
 	snprintf(why, sizeof why, "pxed task %" PRId64 ": local", t->id);
 	script_local(rs, kind, why);
@@ -321,7 +324,7 @@ static bool
 register_allowed(struct api *a, struct store *st, const char *peer, const char *mac)
 {
 	uint64_t now = clock_now_us(), refused = 0;
-	int64_t hosts = store_host_count(st);
+	int64_t hosts = store_host_count(st, "");
 	bool ok, log_it;
 
 	pthread_mutex_lock(&a->register_lock);
@@ -369,9 +372,11 @@ script_host(struct api *m, struct store *st, const struct api_call *c, const cha
 		return;
 	}
 	created = store_host_seen(st, mac, "", "", !m->cfg.host_approval, api_now());
-	if (created == 1)
+	if (created == 1) {
 		log_info("api: new host %s registered%s", mac,
 		    m->cfg.host_approval ? " (waits for approval)" : "");
+		api_publish_host(mac, "added");
+	}
 	if (store_host_get(st, mac, &h) < 0) {
 		api_reply_error(rs, 503, "state store unavailable");
 		return;

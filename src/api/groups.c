@@ -142,6 +142,7 @@ api_targets_tasks(struct store *st, const struct api_targets *t,
 			break;
 		if (tasks != NULL)
 			json_array_append_new(tasks, api_task_json(&task));
+		api_publish_task(st, ids[made]);
 	}
 	if (made == t->n)
 		return 0;

@@ -15,6 +15,7 @@
 static void
 hosts_list(struct api_call *c)
 {
+	const char *q = api_query(c, "q");
 	struct store_host *list;
 	const char *after;
 	unsigned limit;
@@ -23,8 +24,10 @@ hosts_list(struct api_call *c)
 
 	if (api_page(c, &limit, &after) < 0)
 		return;
+	if (q == NULL)
+		q = "";
 	list = calloc(limit, sizeof *list);
-	n = list != NULL ? store_host_list(c->st, after, list, limit) : -ENOMEM;
+	n = list != NULL ? store_host_list(c->st, after, q, list, limit) : -ENOMEM;
 	if (n < 0) {
 		free(list);
 		api_reply_error(c->rs, 500, "cannot list hosts");
@@ -33,7 +36,7 @@ hosts_list(struct api_call *c)
 	arr = json_array();
 	for (int i = 0; i < n; i++)
 		json_array_append_new(arr, api_host_json(&list[i]));
-	api_reply_page(c, "hosts", arr, store_host_count(c->st), limit,
+	api_reply_page(c, "hosts", arr, store_host_count(c->st, q), limit,
 	    n > 0 ? list[n - 1].mac : NULL);
 	for (int i = 0; i < n; i++)
 		store_host_free(&list[i]);
@@ -90,6 +93,7 @@ host_add(struct api_call *c)
 		return;
 	}
 	log_info("api: host %s %s", mac, rc == -EEXIST ? "updated" : "added");
+	api_publish_host(mac, rc == -EEXIST ? "updated" : "added");
 	host_reply(c, mac, rc == 0 ? 201 : 200);
 }
 
@@ -111,6 +115,7 @@ host_remove(struct api_call *c)
 		return;
 	}
 	log_info("api: host %s removed", mac);
+	api_publish_host(mac, "removed");
 	api_reply_json(c->rs, 204, NULL);
 }
 
@@ -125,6 +130,7 @@ host_approve(struct api_call *c, bool approved)
 		return;
 	}
 	log_info("api: host %s %s", mac, approved ? "approved" : "denied");
+	api_publish_host(mac, "updated");
 	host_reply(c, mac, 200);
 }
 
@@ -142,7 +148,8 @@ host_deny(struct api_call *c)
 
 const struct api_route api_hosts_routes[] = {
 	{ "GET", "api/v1/hosts", API_READ, .handler = hosts_list,
-	    .summary = "hosts, a page at a time (?limit, ?after=MAC), with the total" },
+	    .summary = "hosts, a page at a time (?limit, ?after=MAC), with the total;"
+	    " ?q=TEXT: in the MAC or the name" },
 	{ "POST", "api/v1/hosts", API_ADMIN, .body_max = 4096, .json_max = 16,
 	    .handler = host_add, .summary = "register a host {mac, name}" },
 	{ "GET", "api/v1/hosts/{host}", API_READ, .handler = host_show,

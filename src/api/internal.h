@@ -95,6 +95,8 @@ extern const struct api_route api_clients_routes[];
 extern const struct api_route api_status_routes[];
 extern const struct api_route api_tokens_routes[];
 extern const struct api_route api_subnets_routes[];
+extern const struct api_route api_events_routes[];
+extern const struct api_route api_leases_routes[];
 
 /* One request from admission to its end. */
 struct api_call {
@@ -105,6 +107,7 @@ struct api_call {
 	char method[8];
 	char path[1024];
 	char host[256];                 /* Host header ("" when none) */
+	char last_event_id[24];         /* Last-Event-ID header ("" when none) */
 	char peer[64];                  /* printable client address */
 	struct in_addr local4, peer4;
 	char arg[API_ARGS_MAX][API_ARG_MAX];    /* the {…} segments, in order */
@@ -129,6 +132,12 @@ json_t *api_body_json(struct api_call *c);
  * UTF-8 whatever it holds (bad bytes become U+FFFD). */
 json_t *api_json_text(const char *text);
 int64_t api_now(void);
+
+/* Tell the listeners of /api/v1/events (core/bus.h): an event of kind
+ * with data (taken over).  A task's and a host's events: */
+void api_publish(const char *kind, json_t *data);
+void api_publish_task(struct store *st, int64_t id);
+void api_publish_host(const char *mac, const char *change);
 
 /* A query argument's value, or NULL. */
 const char *api_query(const struct api_call *c, const char *key);

@@ -20,7 +20,8 @@
 static const struct api_route *const tables[] = {
 	api_hosts_routes, api_tasks_routes, api_groups_routes, api_images_routes,
 	api_mcast_routes, api_agent_routes, api_boot_routes, api_clients_routes,
-	api_status_routes, api_tokens_routes, api_subnets_routes,
+	api_status_routes, api_tokens_routes, api_subnets_routes, api_events_routes,
+	api_leases_routes,
 };
 
 bool
@@ -220,6 +221,8 @@ call_copy(struct api_call *c, const struct api_request *rq)
 	str_copy(c->method, rq->method, sizeof c->method);
 	str_copy(c->path, rq->path, sizeof c->path);
 	str_copy(c->host, rq->host != NULL ? rq->host : "", sizeof c->host);
+	str_copy(c->last_event_id, rq->last_event_id != NULL ? rq->last_event_id : "",
+	    sizeof c->last_event_id);
 	str_copy(c->peer, rq->peer != NULL ? rq->peer : "", sizeof c->peer);
 	c->local4 = rq->local4;
 	c->peer4 = rq->peer4;

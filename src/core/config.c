@@ -131,6 +131,8 @@ static const struct setting settings[] = {
 	    "prompt shown by PXE firmware before the menu"),
 	S("pxe-menu-timeout", T_UINT, pxe_menu_timeout, 0, 255, "10",
 	    "seconds before the first menu item boots (0: at once, 255: wait)"),
+	SR("ui-dir", T_PATH, ui_dir, 0, 0, "/usr/share/pxed/ui",
+	    "the web console's files, served under /ui/ (missing: no console)"),
 	SR("image-dir", T_PATH, image_dir, 0, 0, "",
 	    "image repository: chunks and manifests (default: state-dir/images)"),
 	SR("api-token-file", T_PATH, api_token_file, 0, 0, "",

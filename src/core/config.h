@@ -133,6 +133,7 @@ struct config {
 	unsigned pxe_menu_timeout;
 	/* imaging */
 	char image_dir[CONFIG_PATH_MAX];
+	char ui_dir[CONFIG_PATH_MAX];
 	char api_token_file[CONFIG_PATH_MAX];
 	bool host_approval;
 	char metrics_auth[8];           /* "open" or "read" */

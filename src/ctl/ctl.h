@@ -54,5 +54,6 @@ int ctl_task(const struct ctl *c, int argc, char **argv);
 int ctl_mcast(const struct ctl *c, int argc, char **argv);
 int ctl_group(const struct ctl *c, int argc, char **argv);
 int ctl_token(const struct ctl *c, int argc, char **argv);
+int ctl_watch(const struct ctl *c, int argc, char **argv);
 
 #endif

@@ -378,6 +378,7 @@ usage(FILE *out)
 	    "       pxectl [options] subnet list | show CIDR | enable CIDR [--proxy]\n"
 	    "                             | disable CIDR\n"
 	    "       pxectl [options] reload\n"
+	    "       pxectl [options] watch [N]\n"
 	    "       pxectl --version\n\n"
 	    "  --server URL       pxed's HTTP address (default $PXED_SERVER or http://127.0.0.1)\n"
 	    "  --token TOKEN      API token for changes (default $PXED_TOKEN, else read\n"
@@ -438,6 +439,8 @@ dispatch(const struct ctl *c, int n, char **pos)
 		return ctl_subnet(c, n - 1, pos + 1);
 	if (strcmp(cmd, "reload") == 0 && n == 1)
 		return ctl_reload(c);
+	if (strcmp(cmd, "watch") == 0)
+		return ctl_watch(c, n - 1, pos + 1);
 	usage(stderr);
 	return 2;
 }

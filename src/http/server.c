@@ -49,6 +49,7 @@
 #include "core/stats.h"
 #include "core/util.h"
 #include "http/internal.h"
+#include "http/stream.h"
 
 #define HTTP_DEFAULT_CONNECTIONS 1024
 #define HTTP_LOG_PATH_MAX 256
@@ -61,11 +62,13 @@ struct http_server {
 	const struct files_root *root;
 	struct api *api;                /* REST API; NULL: none */
 	struct files_root images;       /* the image repository, for images/chunks/ */
+	const struct files_root *ui;    /* the console, under ui/ (NULL: none) */
 	unsigned max_connections;
 	atomic_uint active;             /* connections across all daemons */
 	uint64_t body_memory_max;       /* bytes all buffered bodies may hold */
 	atomic_uint_fast64_t body_memory;       /* bytes reserved by bodies in flight */
 	unsigned body_min_rate;         /* bytes/s after BODY_GRACE_US (0: none) */
+	struct http_streams *streams;   /* parked event streams (stream.c) */
 };
 
 /* One request, from the first call of the access handler to the
@@ -77,6 +80,7 @@ struct request {
 	unsigned status;                /* 0 until answered */
 	uint64_t bytes;                 /* body bytes of the answer */
 	bool timeline;                  /* a boot file: goes into the client's timeline */
+	bool console;                   /* a file of the console (ui/) */
 	struct in_addr peer4;           /* IPv4 peer, for the lease lookup */
 	uint64_t t0_us;
 	struct api_call *call;          /* an admitted API request */
@@ -88,6 +92,7 @@ struct request {
 	uint64_t body_reserved;         /* bytes counted in body_memory */
 	uint64_t body_got;              /* bytes received, buffered or streamed */
 	uint64_t body_t0_us;
+	struct http_streams *streams;   /* the server's, for a streamed answer */
 };
 
 /* ---- answering ---- */
@@ -233,6 +238,19 @@ answer_bodyless(struct MHD_Connection *conn, struct request *req, unsigned statu
 	return queue(conn, req, status, resp, 0);
 }
 
+/* The console runs no code but its own, from pxed, and is framed by
+ * nobody: it works on networks without the Internet and holds a token. */
+static void
+add_console_headers(struct MHD_Response *resp)
+{
+	MHD_add_response_header(resp, "Content-Security-Policy", "default-src 'self';"
+	    " img-src 'self' data:; style-src 'self'; frame-ancestors 'none'; base-uri 'none';"
+	    " form-action 'self'");
+	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+	MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
+}
+
 static enum MHD_Result
 answer_file(struct MHD_Connection *conn, struct request *req,
     const struct files_root *root, const char *path)
@@ -261,6 +279,8 @@ answer_file(struct MHD_Connection *conn, struct request *req,
 		return queue(conn, req, 500, NULL, 0);
 	}
 	add_validators(resp, &st, etag);
+	if (req->console)
+		add_console_headers(resp);
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
 	    http_content_type(path));
 	if (status == 206) {
@@ -279,6 +299,14 @@ answer_api(struct MHD_Connection *conn, struct request *req, struct api_response
 {
 	struct MHD_Response *resp;
 
+	if (rs->stream.read != NULL) {
+		resp = http_stream_response(req->streams, conn, &rs->stream);
+		if (resp != NULL) {
+			MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, rs->type);
+			MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+		}
+		return queue(conn, req, rs->status, resp, 0);
+	}
 	if (rs->status == 204 || rs->body == NULL) {
 		free(rs->body);
 		resp = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
@@ -338,6 +366,7 @@ api_request_make(struct MHD_Connection *conn, const struct request *req, const c
 	rq->peer4 = req->peer4;
 	rq->authorization = header(conn, MHD_HTTP_HEADER_AUTHORIZATION);
 	rq->host = header(conn, MHD_HTTP_HEADER_HOST);
+	rq->last_event_id = header(conn, "Last-Event-ID");
 	if (ci != NULL && getsockname(ci->connect_fd, (struct sockaddr *)&local, &llen) == 0 &&
 	    local.sin_family == AF_INET)
 		rq->local4 = local.sin_addr;
@@ -541,6 +570,7 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 		req = request_new(conn, url, method);
 		if (req == NULL)
 			return MHD_NO;
+		req->streams = srv->streams;
 		*con_cls = req;
 		return on_first_call(conn, req, srv, url, method);
 	}
@@ -560,6 +590,10 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 		return answer_error(conn, req, http_status_for_error(rc, true));
 	if (srv->api != NULL && strncmp(path, "images/chunks/", 14) == 0)
 		return answer_file(conn, req, &srv->images, path + 7);
+	req->console = strcmp(path, "ui") == 0 || strncmp(path, "ui/", 3) == 0;
+	if (srv->ui != NULL && req->console)
+		return answer_file(conn, req, srv->ui, path[2] == '\0' || path[3] == '\0' ?
+		    "index.html" : path + 3);
 	req->timeline = srv->api != NULL && req->peer4.s_addr != 0;
 	return answer_file(conn, req, srv->root, path);
 }
@@ -660,6 +694,7 @@ daemon_start(struct http_server *srv, const struct http_config *cfg, int fd)
 	};
 
 	return MHD_start_daemon(MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_TURBO |
+	    MHD_ALLOW_SUSPEND_RESUME |
 	    MHD_USE_ITC | MHD_USE_ERROR_LOG, 0, on_accept, srv, on_request, srv,
 	    MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
 	    MHD_OPTION_LISTEN_SOCKET, fd,
@@ -724,6 +759,7 @@ http_server_start(struct http_server **out, const struct http_config *cfg)
 		return -ENOMEM;
 	srv->root = cfg->root;
 	srv->api = cfg->api;
+	srv->ui = cfg->ui;
 	srv->images.dirfd = -1;
 	srv->body_memory_max = (uint64_t)MAX(cfg->body_memory_mb, 1u) << 20;
 	srv->body_min_rate = cfg->body_min_rate;
@@ -731,6 +767,11 @@ http_server_start(struct http_server **out, const struct http_config *cfg)
 	if (srv->api != NULL) {
 		srv->images.dirfd = api_image_dirfd(srv->api);
 		srv->images.case_fallback = false;
+		srv->streams = http_streams_start();
+		if (srv->streams == NULL) {
+			free(srv);
+			return -ENOMEM;
+		}
 	}
 	srv->max_connections = cfg->max_connections > 0 ? cfg->max_connections :
 	    HTTP_DEFAULT_CONNECTIONS;
@@ -756,11 +797,13 @@ http_server_stop(struct http_server *server)
 {
 	if (server == NULL)
 		return;
+	http_streams_stop(server->streams);
 	for (size_t i = 0; i < server->count; i++) {
 		MHD_socket fd = MHD_quiesce_daemon(server->daemons[i]);
 		MHD_stop_daemon(server->daemons[i]);
 		if (fd != MHD_INVALID_SOCKET)
 			close(fd);
 	}
+	http_streams_free(server->streams);
 	free(server);
 }

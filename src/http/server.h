@@ -29,6 +29,7 @@ struct http_config {
 	unsigned body_memory_mb;           /* request bodies in flight, together */
 	unsigned body_min_rate;            /* bytes/s a body must keep up (0: none) */
 	struct api *api;                   /* the REST API (NULL: none) */
+	const struct files_root *ui;       /* the console's files (NULL: none) */
 };
 
 struct http_server;

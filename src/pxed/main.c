@@ -38,6 +38,7 @@ struct daemon {
 	struct config cfg;
 	struct config_args args;
 	struct files_root root;
+	struct files_root ui;           /* the console's files; dirfd -1: none */
 	int write_dirfd;
 	struct listeners listeners;
 	struct dhcp_sockets dhcp_socks;
@@ -126,6 +127,15 @@ open_files(struct daemon *d)
 		log_error("root %s: %s", d->cfg.root, strerror(-rc));
 		return rc;
 	}
+	d->ui.dirfd = -1;
+	if (d->cfg.ui_dir[0] != '\0') {
+		rc = files_root_open(&d->ui, d->cfg.ui_dir, false);
+		if (rc != 0)
+			log_info("console: ui-dir %s: %s: /ui/ answers 404", d->cfg.ui_dir,
+			    strerror(-rc));
+		else
+			log_info("console: %s served under /ui/", d->cfg.ui_dir);
+	}
 	d->write_dirfd = -1;
 	if (d->cfg.tftp_write[0] != '\0') {
 		d->write_dirfd = open(d->cfg.tftp_write, O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -185,6 +195,7 @@ start_services(struct daemon *d)
 		.observe = observe_transfer, .observe_arg = d };
 	struct http_config hcfg = {
 		.root = &d->root,
+		.ui = d->ui.dirfd >= 0 ? &d->ui : NULL,
 		.max_connections = d->cfg.http_max_connections,
 		.max_per_ip = d->cfg.http_max_per_ip,
 		.idle_timeout_s = d->cfg.http_timeout,
@@ -485,6 +496,8 @@ serve(struct daemon *d)
 	dhcp_sockets_close(&d->dhcp_socks);
 	listeners_close(&d->listeners);
 	files_root_close(&d->root);
+	if (d->ui.dirfd >= 0)
+		files_root_close(&d->ui);
 	if (d->write_dirfd >= 0)
 		close(d->write_dirfd);
 	uv_loop_close(d->loop);
@@ -496,7 +509,7 @@ serve(struct daemon *d)
 int
 main(int argc, char **argv)
 {
-	static struct daemon d;
+	static struct daemon d = { .ui.dirfd = -1 };
 	int rc = load_config(&d, argc, argv);
 
 	if (rc >= 0)

@@ -8,6 +8,7 @@
 #include "store/store.h"
 #include "store/internal.h"
 
+#include "core/bus.h"
 #include "core/log.h"
 #include "core/util.h"
 
@@ -635,6 +636,40 @@ store_lease_foreach(struct store *st,
 	return rc;
 }
 
+int
+store_lease_page(struct store *st, uint32_t after, struct store_lease *out, size_t max)
+{
+	sqlite3_stmt *s;
+	size_t n = 0;
+	int rc;
+
+	if (sqlite3_prepare_v2(st->db, "SELECT address, mac, client_id, state, starts, expires,"
+	    " hostname FROM leases WHERE address > ?1 ORDER BY address LIMIT ?2", -1, &s,
+	    NULL) != SQLITE_OK)
+		return db_fail(st, "lease page");
+	sqlite3_bind_int64(s, 1, after);
+	sqlite3_bind_int64(s, 2, (sqlite3_int64)max);
+	while (n < max && (rc = sqlite3_step(s)) == SQLITE_ROW)
+		if (row_to_lease(s, &out[n]) == 0)
+			n++;
+	sqlite3_finalize(s);
+	return (int)n;
+}
+
+int64_t
+store_lease_count(struct store *st)
+{
+	sqlite3_stmt *s;
+	int64_t n = -EIO;
+
+	if (sqlite3_prepare_v2(st->db, "SELECT count(*) FROM leases", -1, &s, NULL) != SQLITE_OK)
+		return db_fail(st, "lease count");
+	if (sqlite3_step(s) == SQLITE_ROW)
+		n = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	return n;
+}
+
 /* ---- events ---- */
 
 static int
@@ -694,6 +729,7 @@ store_event_add_uuid(struct store *st, const uint8_t *mac, size_t mac_len,
 
 	if (mac == NULL || mac_len > 16 || kind == NULL)
 		return -EINVAL;
+	bus_publish_boot(mac, mac_len, kind, detail, when_ms);
 	if (st->queue == NULL && (st->queue = calloc(STORE_EVENT_QUEUE, sizeof *st->queue)) == NULL)
 		return event_insert(st, mac, mac_len, kind, detail, when_ms);
 	if (st->queued == STORE_EVENT_QUEUE) {

@@ -60,6 +60,10 @@ int store_client_addr_put(struct store *st, struct in_addr address, const uint8_
 /* The MAC at address: its lease's, else the one it said it has; the MAC's
  * length, 0 when unknown (boot timelines of TFTP and HTTP). */
 size_t store_mac_of(struct store *st, struct in_addr address, uint8_t mac[16]);
+/* Up to max leases with an address (host order) above after, ordered by
+ * address: the count or a negative errno.  Their count: */
+int store_lease_page(struct store *st, uint32_t after, struct store_lease *out, size_t max);
+int64_t store_lease_count(struct store *st);
 int store_lease_foreach(struct store *st,
     void (*fn)(const struct store_lease *lease, void *arg), void *arg);
 

@@ -7,7 +7,7 @@
 LAB_ID=${LAB_ID:-at$$}
 source "$(dirname "$0")/../lib/lab.sh"
 source "$(dirname "$0")/../lib/api.sh"
-lab_plan 31
+lab_plan 36
 
 lab_up || { not_ok "setup: lab_up"; exit 1; }
 OUT=$LAB_DIR/out
@@ -79,11 +79,24 @@ ID=$(ctl --json token list | python3 -c 'import json,sys; print(json.load(sys.st
 check "a token revoked by its id" ctl token revoke "$ID"
 check "the admin token is gone too: 401" eq "$(get /api/v1/hosts "$OPS")" 401
 
-# --- metrics-auth = read ----------------------------------------------------------------
+check "no ui-dir (the default is not installed here): /ui/ 404" eq "$(get /ui/)" 404
+
+# --- metrics-auth = read; the console's files -------------------------------------------
 pxed_stop
 check "pxed stopped cleanly" pxed_log_clean
 pxed_log_rotate
-pxed_start --metrics-auth read || { not_ok "setup: pxed_start"; exit 1; }
+mkdir -p "$LAB_DIR/ui"
+echo '<!doctype html><title>pxed</title>' >"$LAB_DIR/ui/index.html"
+echo 'console.log(1)' >"$LAB_DIR/ui/app.js"
+chmod -R a+rX "$LAB_DIR/ui"
+pxed_start --metrics-auth read --ui-dir "$LAB_DIR/ui" || { not_ok "setup: pxed_start"; exit 1; }
+hdrs=$(in_cli timeout 10 curl -sS -D - -o "$OUT/ui.html" "$URL/ui/")
+check "/ui/ serves the console's index.html, no token needed" cmp "$OUT/ui.html" "$LAB_DIR/ui/index.html"
+check "... as text/html" has "$hdrs" "Content-Type: text/html"
+check "... with a Content-Security-Policy allowing only pxed's own code" \
+	has "$hdrs" "Content-Security-Policy: default-src 'self';"
+check "/ui/app.js as text/javascript" has "$(in_cli timeout 10 curl -sS -D - -o /dev/null \
+	"$URL/ui/app.js")" "Content-Type: text/javascript"
 check "metrics-auth = read: /metrics without a token 401" eq "$(get /metrics)" 401
 check "... with the admin token 200" eq "$(get /metrics "$ADMIN")" 200
 pxed_stop

@@ -118,7 +118,7 @@ test_hosts(void **state)
 	assert_int_equal(store_host_by_name(f->st, "", mac), -ENOENT);  /* unnamed hosts */
 	assert_int_equal(store_host_approve(f->st, "52:54:00:00:00:09", true), -ENOENT);
 	assert_int_equal(store_host_set_inventory(f->st, "52:54:00:00:00:02", "{\"ram\":1}"), 0);
-	assert_int_equal(store_host_list(f->st, "", list, 4), 2);
+	assert_int_equal(store_host_list(f->st, "", "", list, 4), 2);
 	assert_string_equal(list[0].mac, "52:54:00:00:00:01");
 	assert_string_equal(list[1].inventory, "{\"ram\":1}");
 	assert_false(list[1].approved);
@@ -354,7 +354,7 @@ test_groups(void **state)
 	assert_int_equal(store_group_delete(f->st, "lab"), 1);
 	assert_int_equal(store_group_delete(f->st, "lab"), -ENOENT);
 	assert_int_equal(store_group_list(f->st, groups, 4), 0);
-	assert_int_equal(store_host_list(f->st, "", members, 4), 3);
+	assert_int_equal(store_host_list(f->st, "", "", members, 4), 3);
 	for (int i = 0; i < 3; i++)
 		store_host_free(&members[i]);
 }
@@ -577,6 +577,42 @@ test_subnets(void **state)
 	assert_int_equal(store_subnet_list(f->st, out, 4), 1);
 }
 
+/* Lists filtered as the console asks: hosts by a piece of their MAC or
+ * name (case-insensitive), tasks by host, state, type and image, each with
+ * the count of the same filter. */
+static void
+test_filters(void **state)
+{
+	struct fixture *f = *state;
+	struct store_host h[8];
+	struct store_task t[8];
+	struct store_task_filter deploys = { .type = "deploy" };
+	struct store_task_filter of1 = { .mac = "52:54:00:00:00:71", .state = "pending" };
+	struct store_task_filter none = { .image = "nothing" };
+	int64_t id;
+
+	assert_int_equal(store_host_add(f->st, "52:54:00:00:00:71", "Lab-A", 1), 0);
+	assert_int_equal(store_host_add(f->st, "52:54:00:00:00:72", "lab-b", 1), 0);
+	assert_int_equal(store_host_add(f->st, "52:54:00:00:0a:73", "office", 1), 0);
+	assert_int_equal(store_host_list(f->st, "", "LAB", h, 8), 2);
+	assert_int_equal(store_host_count(f->st, "LAB"), 2);
+	assert_int_equal(store_host_list(f->st, "", "0a:7", h, 8), 1);
+	assert_string_equal(h[0].name, "office");
+	assert_int_equal(store_host_count(f->st, ""), 3);
+	for (int i = 0; i < 3; i++)
+		store_host_free(&h[i]);
+	id = store_task_add(f->st, "52:54:00:00:00:71", SPEC(TASK_DEPLOY, "img"), 10);
+	assert_true(id > 0);
+	assert_true(store_task_add(f->st, "52:54:00:00:00:72", SPEC(TASK_WIPE, ""), 11) > 0);
+	assert_int_equal(store_task_list(f->st, 0, &deploys, t, 8), 1);
+	assert_int_equal(t[0].id, id);
+	assert_int_equal(store_task_count(f->st, &deploys), 1);
+	assert_int_equal(store_task_list(f->st, 0, &of1, t, 8), 1);
+	assert_int_equal(store_task_count(f->st, &none), 0);
+	assert_int_equal(store_task_count(f->st, NULL), 2);
+	assert_int_equal(store_task_list(f->st, id, NULL, t, 8), 0);  /* none older */
+}
+
 int
 main(void)
 {
@@ -594,6 +630,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_captures_active, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_upgrade_from_v1, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_subnets, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_filters, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
