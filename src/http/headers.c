@@ -282,15 +282,6 @@ static const struct {
 	{ ".ipxe", "text/plain" },
 	{ ".cfg", "text/plain" },
 	{ ".txt", "text/plain" },
-	/* the web console (ui/): a browser renders, runs or applies these only
-	 * with their own type */
-	{ ".html", "text/html; charset=utf-8" },
-	{ ".css", "text/css; charset=utf-8" },
-	{ ".js", "text/javascript; charset=utf-8" },
-	{ ".svg", "image/svg+xml" },
-	{ ".json", "application/json" },
-	{ ".png", "image/png" },
-	{ ".ico", "image/x-icon" },
 };
 
 const char *

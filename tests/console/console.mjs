@@ -81,6 +81,10 @@ await check('the token is kept in the session only (sessionStorage, not localSto
 	page.evaluate((t) => sessionStorage.getItem('pxed-token') === t && localStorage.length === 0 &&
 		document.cookie === '', TOKEN));
 
+await check('live updates come over the event stream (Server-Sent Events read with fetch)', async () =>
+	!!(await until(async () => (await page.getAttribute('#live', 'data-mode')) === 'live', 5000)) ||
+	await page.getAttribute('#live', 'data-mode'));
+
 // --- register a host -----------------------------------------------------------
 await go('#/hosts');
 await page.click('#register-box summary');

@@ -1,9 +1,9 @@
 #!/bin/bash
-# The web console (ui/) in a real browser: pxed serves it from its HTTP
-# port, and Debian's chromium, driven headless by playwright-core (npm,
-# pinned in tests/console/package-lock.json; never a browser of
-# Playwright's own), runs in the client namespace and reaches pxed over
-# the lab's veth like any machine on the network.  tests/console/console.mjs
+# The web console (ui/) in a real browser: pxed serves it at /ui/ from its
+# HTTP port (ui-dir: the repository's ui/), and Debian's chromium, driven
+# headless by playwright-core (npm, pinned in tests/console/package-lock.json;
+# never a browser of Playwright's own), runs in the client namespace and
+# reaches pxed over the lab's veth like any machine on the network.  tests/console/console.mjs
 # logs in, registers a host, assigns a deploy, watches its progress bar
 # move while a test agent (curl, as in imaging_api.sh) reports progress,
 # opens the boot timeline of a machine whose task failed (a real DHCP
@@ -14,7 +14,7 @@
 LAB_ID=${LAB_ID:-co$$}
 source "$(dirname "$0")/../lib/lab.sh"
 source "$(dirname "$0")/../lib/api.sh"
-NODE_CHECKS=29
+NODE_CHECKS=30
 lab_plan $((NODE_CHECKS + 5))
 
 TOP=$(pwd)
@@ -33,13 +33,12 @@ cp tests/console/package.json tests/console/package-lock.json "$NPM_DIR/"
 
 # --- pxed with DHCP, serving the console -------------------------------------------
 lab_up || { not_ok "setup: lab_up"; exit 1; }
-mkdir -p "$LAB_ROOT/ui" "$LAB_ROOT/bootenv"
-cp -r ui/. "$LAB_ROOT/ui/"           # a symlink out of the root would be refused
+mkdir -p "$LAB_ROOT/bootenv"
 make_file undionly.kpxe 70000
 make_file bootenv/vmlinuz 300000
 make_file bootenv/initrd 500000
 chmod -R a+rX "$LAB_ROOT"
-pxed_start --dhcp-range 192.0.2.100,192.0.2.150,1h --boot bios=undionly.kpxe ||
+pxed_start --dhcp-range 192.0.2.100,192.0.2.150,1h --boot bios=undionly.kpxe --ui-dir "$TOP/ui" ||
 	{ not_ok "setup: pxed_start"; exit 1; }
 TOKEN=$(cat "$LAB_DIR/state/api-token")
 OUT=$LAB_DIR/out
@@ -55,9 +54,9 @@ api() {
 }
 code() { echo "${1%% *}"; }
 
-UI_PATH=/ui/index.html
+UI_PATH=/ui/
 ctype=$(in_cli timeout 10 curl -sS -o /dev/null -w '%{http_code} %{content_type}' "$URL$UI_PATH")
-check "pxed serves the console's page as HTML ($ctype)" eq "$ctype" "200 text/html; charset=utf-8"
+check "pxed serves the console's page at /ui/ as HTML ($ctype)" eq "$ctype" "200 text/html; charset=utf-8"
 
 # --- an image to deploy: a capture made by a test agent ------------------------------
 ctl host add 52:54:00:c0:00:01 src1 >/dev/null || { not_ok "setup: host src1"; exit 1; }

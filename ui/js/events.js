@@ -2,7 +2,9 @@
 // fetch() so that the token goes in the Authorization header (EventSource
 // cannot send one, and a token in the URL would land in logs).
 //
-// Each event is handed to the listeners as (kind, data, id).  The stream
+// Each event is handed to the listeners as (kind, data, id); 'open' (the
+// stream (re)started, or pxed says events were lost: a 'gap') tells pages
+// to reload what they show.  The stream
 // resumes with Last-Event-ID after a break.  On a pxed without the
 // endpoint the console polls instead: listeners get ('poll') every
 // POLL_MS, and pages refresh what they show.
@@ -60,6 +62,9 @@ function dispatch(block) {
 	}
 	if (id !== null) live.lastId = id;
 	if (data.length === 0) return;
+	// pxed's buffer lost events for us: pages reload what they show, as
+	// after a reconnection
+	if (kind === 'gap') kind = 'open';
 	let parsed;
 	try {
 		parsed = JSON.parse(data.join('\n'));
@@ -98,16 +103,18 @@ async function readStream(res) {
 }
 
 async function connect() {
-	controller = new AbortController();
+	const ctl = new AbortController();     // this connection's: stop() may replace controller
+	controller = ctl;
 	const hd = { Accept: 'text/event-stream', Authorization: 'Bearer ' + session.token };
 	if (live.lastId) hd['Last-Event-ID'] = live.lastId;
 	let res;
 	try {
-		res = await fetch('/api/v1/events', { headers: hd, signal: controller.signal, cache: 'no-store' });
+		res = await fetch('/api/v1/events', { headers: hd, signal: ctl.signal, cache: 'no-store' });
 	} catch (e) {
-		if (controller.signal.aborted) return;
+		if (ctl.signal.aborted) return;
 		return retry();
 	}
+	if (ctl.signal.aborted) return;
 	if (res.status === 404) {
 		startPolling();
 		return;
@@ -126,7 +133,7 @@ async function connect() {
 	} catch (e) {
 		/* a cut connection: resume below */
 	}
-	if (!controller.signal.aborted) retry();
+	if (!ctl.signal.aborted) retry();
 }
 
 function retry() {
