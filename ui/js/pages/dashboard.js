@@ -21,7 +21,7 @@ function tile(label, id) {
 function stepper(ev) {
 	const w = whereIs(ev);
 	const cur = stageIndex(w.stage);
-	const what = w.done ? 'done' : (w.failed ? 'failed: ' : '') + STAGES[cur][1];
+	const what = w.done ? 'done' : w.failed ? 'failed at: ' + STAGES[cur][1].toLowerCase() : STAGES[cur][1];
 	return h('div.where',
 		h('ol.steps', { 'aria-hidden': 'true' },
 			STAGES.map(([id, title], i) => h('li', {
