@@ -27,6 +27,7 @@
 #define API_ARGS_MAX 2              /* {…} segments in one route */
 #define API_PAGE_MAX 1000           /* items in one page of a list */
 #define API_PAGE_DEFAULT 500
+#define API_REGISTER_BUCKETS 1024       /* subnets registering hosts, tracked */
 
 struct api {
 	struct api_config cfg;
@@ -42,9 +43,15 @@ struct api {
 	                                 * end (images.c) */
 	struct mcast_session *mcast[API_MCAST_MAX];
 	unsigned mcast_seq;             /* sessions created: picks the group */
-	pthread_mutex_t register_lock;  /* the registration bucket below */
-	double register_tokens;         /* boot-script registrations allowed now */
-	uint64_t register_at_us;        /* when the bucket was last filled */
+	pthread_mutex_t register_lock;  /* the registration buckets below */
+	/* boot-script registrations allowed now, per subnet of the fetching
+	 * address (a /24; IPv6 shares one), the least recently used replaced */
+	struct register_bucket {
+		uint32_t net;           /* the /24, host order; 0: IPv6 */
+		double tokens;
+		uint64_t at_us;         /* when last filled */
+	} register_bucket[API_REGISTER_BUCKETS];
+	size_t register_buckets;
 	uint64_t register_refused;      /* registrations refused (rate or cap) */
 	uint64_t register_logged_us;    /* last refusal logged */
 };
