@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/capability.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -72,31 +73,68 @@ run_as_user(const struct config *cfg)
 	return pw != NULL ? pw : getpwnam("nobody");
 }
 
+/* Clear every capability left: a service started as its user with
+ * AmbientCapabilities=CAP_NET_BIND_SERVICE (the systemd unit) needed it
+ * only to bind.  Returns 0 (*had says whether there were any) or -errno. */
+static int
+drop_capabilities(bool *had)
+{
+	cap_t none = cap_init(), now = NULL;
+	int rc = 0;
+
+	if (none == NULL)
+		return -ENOMEM;
+	now = cap_get_proc();
+	*had = now == NULL || cap_compare(now, none) != 0;
+	cap_free(now);
+	if (CAP_AMBIENT_SUPPORTED() && cap_reset_ambient() != 0)
+		rc = -errno;
+	if (rc == 0 && cap_set_proc(none) != 0)
+		rc = -errno;
+	now = rc == 0 ? cap_get_proc() : NULL;
+	if (rc == 0 && (now == NULL || cap_compare(now, none) != 0))
+		rc = -EPERM;
+	cap_free(now);
+	cap_free(none);
+	return rc;
+}
+
 static int
 drop_privileges(const struct config *cfg)
 {
-	if (geteuid() != 0)
-		return 0;
-	const struct passwd *pw = run_as_user(cfg);
-	if (pw == NULL) {
-		log_error("user %s does not exist", cfg->user[0] ? cfg->user : "nobody");
-		return -ENOENT;
+	const struct passwd *pw = NULL;
+	bool had_caps;
+
+	if (geteuid() == 0) {
+		pw = run_as_user(cfg);
+		if (pw == NULL) {
+			log_error("user %s does not exist", cfg->user[0] ? cfg->user : "nobody");
+			return -ENOENT;
+		}
+		if (pw->pw_uid == 0) {
+			log_warn("running as root (--user %s): privileges not dropped", pw->pw_name);
+			return 0;
+		}
+		if (setgroups(0, NULL) != 0 || setresgid(pw->pw_gid, pw->pw_gid, pw->pw_gid) != 0 ||
+		    setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid) != 0) {
+			log_error("cannot drop privileges to %s: %s", pw->pw_name, strerror(errno));
+			return -errno;
+		}
+		if (setuid(0) == 0) {
+			log_error("privileges could be regained after dropping them");
+			return -EPERM;
+		}
 	}
-	if (pw->pw_uid == 0) {
-		log_warn("running as root (--user %s): privileges not dropped", pw->pw_name);
-		return 0;
-	}
-	if (setgroups(0, NULL) != 0 || setresgid(pw->pw_gid, pw->pw_gid, pw->pw_gid) != 0 ||
-	    setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid) != 0) {
-		log_error("cannot drop privileges to %s: %s", pw->pw_name, strerror(errno));
-		return -errno;
-	}
-	if (setuid(0) == 0) {
-		log_error("privileges could be regained after dropping them");
-		return -EPERM;
+	int rc = drop_capabilities(&had_caps);
+	if (rc != 0) {
+		log_error("cannot drop capabilities: %s", strerror(-rc));
+		return rc;
 	}
 	(void)prctl(PR_SET_DUMPABLE, 1);
-	log_info("running as user %s (uid %u)", pw->pw_name, (unsigned)pw->pw_uid);
+	if (pw != NULL)
+		log_info("running as user %s (uid %u)", pw->pw_name, (unsigned)pw->pw_uid);
+	else if (had_caps)
+		log_info("running as uid %u: capabilities dropped", (unsigned)geteuid());
 	return 0;
 }
 
