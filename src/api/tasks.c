@@ -21,14 +21,21 @@ tasks_list(struct api_call *c)
 	json_t *arr;
 	int n;
 
+	const char *state = api_query(c, "state");
+	bool active = state != NULL && strcmp(state, "active") == 0;
+
 	if (api_page(c, &limit, &after) < 0)
 		return;
+	if (state != NULL && !active) {
+		api_reply_error(c->rs, 400, "state: only active (pending, booting, running)");
+		return;
+	}
 	if (after[0] != '\0' && parse_u64(after, strlen(after), 1, INT64_MAX, &before) < 0) {
 		api_reply_error(c->rs, 400, "after: a task id");
 		return;
 	}
 	list = calloc(limit, sizeof *list);
-	n = list != NULL ? store_task_list(c->st, (int64_t)before, list, limit) : -ENOMEM;
+	n = list != NULL ? store_task_list(c->st, (int64_t)before, active, list, limit) : -ENOMEM;
 	if (n < 0) {
 		free(list);
 		api_reply_error(c->rs, 500, "cannot list tasks");
@@ -38,7 +45,7 @@ tasks_list(struct api_call *c)
 	for (int i = 0; i < n; i++)
 		json_array_append_new(arr, api_task_json(&list[i]));
 	snprintf(last, sizeof last, "%" PRId64, n > 0 ? list[n - 1].id : 0);
-	api_reply_page(c, "tasks", arr, store_task_count(c->st), limit, n > 0 ? last : NULL);
+	api_reply_page(c, "tasks", arr, store_task_count(c->st, active), limit, n > 0 ? last : NULL);
 	free(list);
 }
 
@@ -228,7 +235,7 @@ task_cancel(struct api_call *c)
 
 const struct api_route api_tasks_routes[] = {
 	{ "GET", "api/v1/tasks", API_READ, .handler = tasks_list,
-	    .summary = "tasks, newest first, a page at a time (?limit, ?after=ID)" },
+	    .summary = "tasks, newest first, a page at a time (?limit, ?after=ID; ?state=active: pending, booting, running)" },
 	{ "POST", "api/v1/tasks", API_ADMIN, .body_max = 4096, .json_max = 32,
 	    .handler = task_add, .summary = "a task for a host or each host of a group" },
 	{ "GET", "api/v1/tasks/{id}", API_READ, .handler = task_show, .summary = "one task" },

@@ -20,6 +20,7 @@
 #include "boot/policy.h"
 #include "core/config.h"
 #include "core/log.h"
+#include "core/util.h"
 #include "dhcp/server.h"
 #include "files/files.h"
 #include "api/api.h"
@@ -48,9 +49,11 @@ struct daemon {
 	uv_signal_t sig_term, sig_int, sig_hup;
 	uv_prepare_t commit;                /* ends each loop turn's store batch */
 	uv_timer_t events;                  /* writes queued boot events */
+	uv_timer_t board;                   /* publishes the transfers in flight */
 };
 
 #define EVENTS_FLUSH_MS 500
+#define BOARD_MS 1000
 
 static void
 raise_fd_limit(void)
@@ -192,6 +195,44 @@ observe_transfer(void *arg, const struct sockaddr_storage *peer, const char *kin
 	    (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
 }
 
+/* One service and its sockets into the status list (none: not listed). */
+static void
+service_add(struct api_service *list, size_t *n, const char *name, const char *mode,
+    const int *fds, size_t count)
+{
+	if (count == 0 || *n >= API_SERVICES_MAX)
+		return;
+	struct api_service *sv = &list[(*n)++];
+	sv->name = name;
+	sv->mode = mode;
+	sv->count = MIN(count, (size_t)API_SERVICE_ADDRS_MAX);
+	for (size_t i = 0; i < sv->count; i++)
+		listener_name(fds[i], sv->listen[i], sizeof sv->listen[i]);
+}
+
+/* What runs, for /api/v1/status: each service and the sockets it has. */
+static void
+describe_services(struct daemon *d, struct api_config *mcfg)
+{
+	static struct api_service list[API_SERVICES_MAX];
+	int dhcp[DHCP_SOCKETS_MAX], pxe[DHCP_SOCKETS_MAX];
+	size_t n = 0, nd = 0, np = 0;
+
+	service_add(list, &n, "tftp", NULL, d->listeners.udp, d->listeners.udp_count);
+	service_add(list, &n, "http", NULL, d->listeners.tcp, d->listeners.tcp_count);
+	service_add(list, &n, "mtftp", NULL, d->listeners.mtftp, d->listeners.mtftp_count);
+	for (size_t i = 0; i < d->dhcp_socks.count; i++) {
+		if (d->dhcp_socks.is_pxe_port[i])
+			pxe[np++] = d->dhcp_socks.fd[i];
+		else
+			dhcp[nd++] = d->dhcp_socks.fd[i];
+	}
+	service_add(list, &n, "dhcp", d->cfg.proxy ? "proxy" : "server", dhcp, nd);
+	service_add(list, &n, "pxe", NULL, pxe, np);
+	mcfg->services = list;
+	mcfg->services_count = n;
+}
+
 static int
 start_services(struct daemon *d)
 {
@@ -225,6 +266,7 @@ start_services(struct daemon *d)
 	};
 	int rc;
 
+	describe_services(d, &mcfg);
 	memcpy(tcfg.listen_fds, d->listeners.udp, sizeof(int) * d->listeners.udp_count);
 	tcfg.listen_count = d->listeners.udp_count;
 	memcpy(tcfg.mtftp_fds, d->listeners.mtftp, sizeof(int) * d->listeners.mtftp_count);
@@ -278,6 +320,7 @@ on_stop_signal(uv_signal_t *h, int signum)
 	uv_close((uv_handle_t *)&d->sig_hup, NULL);
 	uv_close((uv_handle_t *)&d->commit, NULL);
 	uv_close((uv_handle_t *)&d->events, NULL);
+	uv_close((uv_handle_t *)&d->board, NULL);
 }
 
 /* SIGHUP: re-read the file, apply what can change while running. */
@@ -333,6 +376,15 @@ flush_events(uv_timer_t *h)
 }
 
 static void
+publish_transfers(uv_timer_t *h)
+{
+	struct daemon *d = h->data;
+
+	if (d->tftp != NULL)
+		tftp_server_publish(d->tftp);
+}
+
+static void
 watch_signals(struct daemon *d)
 {
 	uv_signal_init(d->loop, &d->sig_term);
@@ -348,6 +400,9 @@ watch_signals(struct daemon *d)
 	uv_timer_init(d->loop, &d->events);
 	d->events.data = d;
 	uv_timer_start(&d->events, flush_events, EVENTS_FLUSH_MS, EVENTS_FLUSH_MS);
+	uv_timer_init(d->loop, &d->board);
+	d->board.data = d;
+	uv_timer_start(&d->board, publish_transfers, BOARD_MS, BOARD_MS);
 }
 
 /* "boot" values are checked by the policy that will read them. */

@@ -644,10 +644,12 @@ store_task_by_token(struct store *st, const uint8_t hash[32], struct store_task 
 }
 
 int
-store_task_list(struct store *st, int64_t before, struct store_task *out, size_t max)
+store_task_list(struct store *st, int64_t before, bool active, struct store_task *out,
+    size_t max)
 {
-	sqlite3_stmt *s = prep(st, "SELECT " TASK_COLS " FROM tasks WHERE id < ?2"
-	    " ORDER BY id DESC LIMIT ?1");
+	sqlite3_stmt *s = prep(st, active ? "SELECT " TASK_COLS " FROM tasks WHERE id < ?2"
+	    " AND " ACTIVE " ORDER BY id DESC LIMIT ?1" : "SELECT " TASK_COLS " FROM tasks"
+	    " WHERE id < ?2 ORDER BY id DESC LIMIT ?1");
 	size_t n = 0;
 
 	if (s == NULL)
@@ -661,9 +663,10 @@ store_task_list(struct store *st, int64_t before, struct store_task *out, size_t
 }
 
 int64_t
-store_task_count(struct store *st)
+store_task_count(struct store *st, bool active)
 {
-	return count_rows(st, "SELECT count(*) FROM tasks");
+	return count_rows(st, active ? "SELECT count(*) FROM tasks WHERE " ACTIVE :
+	    "SELECT count(*) FROM tasks");
 }
 
 /* The token already issued for an active task: 0, -ENOENT (none yet),

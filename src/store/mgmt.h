@@ -153,10 +153,12 @@ int store_task_active(struct store *st, const char *mac, struct store_task *out)
  * authorizes nothing once its task has ended; the caller checks). */
 int store_task_by_token(struct store *st, const uint8_t hash[32], struct store_task *out);
 /* Up to max tasks with an id below before (0: from the newest), newest
- * first; the count or a negative errno. */
-int store_task_list(struct store *st, int64_t before, struct store_task *out, size_t max);
-/* How many tasks there are, or a negative errno. */
-int64_t store_task_count(struct store *st);
+ * first, only the active ones (pending, booting, running) with active;
+ * the count or a negative errno. */
+int store_task_list(struct store *st, int64_t before, bool active, struct store_task *out,
+    size_t max);
+/* How many tasks there are (active ones with active), or a negative errno. */
+int64_t store_task_count(struct store *st, bool active);
 /* The boot of an active task: its token is issued once and then kept for
  * the task's life.  When it has none yet, fresh is stored, the task goes to
  * booting (a running one stays running) and 1 is returned; otherwise the

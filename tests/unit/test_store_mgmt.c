@@ -511,6 +511,44 @@ test_captures_active(void **state)
 	assert_int_equal(store_captures_active(f->st), 0);
 }
 
+/* The list of active tasks (pxectl status): pending, booting and running
+ * ones, newest first, page by page; ended ones only in the full list. */
+static void
+test_tasks_active_list(void **state)
+{
+	struct fixture *f = *state;
+	struct store_token tok1 = { .salt = { 1 }, .hash = { 2 } }, got;
+	struct store_token tok3 = { .salt = { 3 }, .hash = { 4 } };
+	struct store_task list[8];
+	int64_t id[5];
+	char mac[32];
+
+	for (int i = 0; i < 5; i++) {
+		snprintf(mac, sizeof mac, "52:54:00:00:01:%02x", i);
+		assert_int_equal(store_host_add(f->st, mac, "", 1), 0);
+		id[i] = store_task_add(f->st, mac, SPEC(TASK_DEPLOY, "x"), 2);
+		assert_true(id[i] > 0);
+	}
+	assert_int_equal(store_task_boot(f->st, id[1], &tok1, &got), 1);       /* booting */
+	assert_int_equal(store_task_boot(f->st, id[3], &tok3, &got), 1);
+	assert_int_equal(store_task_start(f->st, id[3], 3), 0);                 /* running */
+	assert_int_equal(store_task_finish(f->st, id[2], TASK_CANCELLED, "", "", 4), 0);
+	assert_int_equal(store_task_finish(f->st, id[4], TASK_CANCELLED, "", "", 4), 0);
+	assert_int_equal(store_task_count(f->st, false), 5);
+	assert_int_equal(store_task_count(f->st, true), 3);
+	assert_int_equal(store_task_list(f->st, 0, true, list, 8), 3);
+	assert_int_equal(list[0].id, id[3]);
+	assert_int_equal(list[0].state, TASK_RUNNING);
+	assert_int_equal(list[1].id, id[1]);
+	assert_int_equal(list[1].state, TASK_BOOTING);
+	assert_int_equal(list[2].id, id[0]);
+	assert_int_equal(list[2].state, TASK_PENDING);
+	assert_int_equal(store_task_list(f->st, id[1], true, list, 8), 1);     /* next page */
+	assert_int_equal(list[0].id, id[0]);
+	assert_int_equal(store_task_list(f->st, 0, true, list, 2), 2);
+	assert_int_equal(store_task_list(f->st, 0, false, list, 8), 5);
+}
+
 /* A database made by schema 1 (leases and events only) is upgraded in
  * place and keeps its leases. */
 static void
@@ -565,6 +603,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_upgrade_after, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_groups, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_images, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tasks_active_list, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_captures_active, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_upgrade_from_v1, setup, teardown),
 	};
