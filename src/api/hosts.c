@@ -89,7 +89,7 @@ host_add(struct api_call *c)
 		api_reply_error(c->rs, 500, "cannot add the host");
 		return;
 	}
-	log_info("api: host %s %s", mac, rc == -EEXIST ? "updated" : "added");
+	log_info_peer(NULL, mac, "api: host %s %s", mac, rc == -EEXIST ? "updated" : "added");
 	host_reply(c, mac, rc == 0 ? 201 : 200);
 }
 
@@ -110,7 +110,7 @@ host_remove(struct api_call *c)
 		api_reply_error(c->rs, 404, "no host %s", c->arg[0]);
 		return;
 	}
-	log_info("api: host %s removed", mac);
+	log_info_peer(NULL, mac, "api: host %s removed", mac);
 	api_reply_json(c->rs, 204, NULL);
 }
 
@@ -124,7 +124,7 @@ host_approve(struct api_call *c, bool approved)
 		api_reply_error(c->rs, 404, "no host %s", c->arg[0]);
 		return;
 	}
-	log_info("api: host %s %s", mac, approved ? "approved" : "denied");
+	log_info_peer(NULL, mac, "api: host %s %s", mac, approved ? "approved" : "denied");
 	host_reply(c, mac, 200);
 }
 

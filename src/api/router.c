@@ -149,7 +149,8 @@ admit_task(struct api_call *c, const char *authorization, struct api_response *r
 		return -EACCES;
 	}
 	if (store_task_by_token(c->st, hash, &c->task) < 0) {
-		log_warn("api: %s: agent request with an unknown task token", c->peer);
+		log_warn_peer(c->peer, NULL, "api: %s: agent request with an unknown task token",
+		    c->peer);
 		api_reply_error(rs, 403, "unknown task token");
 		return -EACCES;
 	}

@@ -126,7 +126,8 @@ task_add_one(struct store *st, const char *host, const struct store_task_spec *s
 	} else if (id < 0 || store_task_get(st, id, &t) < 0) {
 		api_reply_error(rs, 500, "cannot create the task");
 	} else {
-		log_info("api: task %lld: %s %s %s", (long long)id, task_type_name(spec->type), mac,
+		log_info_peer(NULL, mac, "api: task %lld: %s %s %s", (long long)id,
+		    task_type_name(spec->type), mac,
 		    spec->image);
 		api_reply_json(rs, 201, api_task_json(&t));
 	}

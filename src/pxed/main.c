@@ -323,6 +323,16 @@ on_stop_signal(uv_signal_t *h, int signum)
 	uv_close((uv_handle_t *)&d->board, NULL);
 }
 
+/* log-format, checked when the config was read */
+static enum log_format
+log_format_of(const struct config *cfg)
+{
+	enum log_format f = LOG_FORMAT_TEXT;
+
+	(void)log_format_parse(cfg->log_format, &f);
+	return f;
+}
+
 /* SIGHUP: re-read the file, apply what can change while running. */
 static void
 on_reload_signal(uv_signal_t *h, int signum)
@@ -345,6 +355,7 @@ on_reload_signal(uv_signal_t *h, int signum)
 		    "take effect at the next restart");
 	log_set_level(next.log_level);
 	d->cfg.log_level = next.log_level;
+	log_set_format(log_format_of(&next));
 	struct config keep = d->cfg;
 	d->cfg = next;
 	memcpy(d->cfg.root, keep.root, sizeof keep.root);
@@ -423,6 +434,7 @@ load_config(struct daemon *d, int argc, char **argv)
 	config_validator_register("boot", boot_spec_check);
 	config_validator_register("mcast-fec", mcast_fec_check);
 	config_validator_register("no-task", api_no_task_check);
+	config_validator_register("log-format", log_format_check);
 	if (config_args_parse(argc, argv, &d->args) != 0)
 		return 2;
 	if (d->args.help) {
@@ -461,6 +473,7 @@ serve(struct daemon *d)
 		return 1;
 	}
 	log_init("pxed", d->cfg.foreground, d->cfg.log_level);
+	log_set_format(log_format_of(&d->cfg));
 	raise_fd_limit();
 	if (open_files(d) != 0 || prepare_state_dir(&d->cfg) != 0 ||
 	    listeners_open(&d->listeners, &d->cfg) != 0 ||
