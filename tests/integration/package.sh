@@ -66,56 +66,67 @@ package_cleanup() {
 LAB_CLEANUPS+=(package_cleanup)
 
 # --- make install into a staging directory ------------------------------------
-STAGE=$LAB_DIR/stage
-make -s install DESTDIR="$STAGE" PREFIX=/usr/local >"$LAB_DIR/install.log" 2>&1 ||
-	{ cat "$LAB_DIR/install.log"; not_ok "setup: make install DESTDIR"; exit 1; }
-missing=""
-for f in usr/local/sbin/pxed usr/local/sbin/pxe-agent usr/local/bin/pxectl \
-	usr/local/share/man/man8/pxed.8 usr/local/share/man/man8/pxectl.8 \
-	usr/local/share/man/man5/pxed.conf.5 etc/pxed/pxed.conf \
-	lib/systemd/system/pxed.service usr/local/share/bash-completion/completions/pxectl; do
-	[ -e "$STAGE/$f" ] || missing="$missing $f"
-done
-check "make install DESTDIR: programs, man pages, config, unit, completion (missing:${missing:-none})" \
-	[ -z "$missing" ]
-check "make install PREFIX=/usr/local: the unit runs /usr/local/sbin/pxed" \
-	grep -qx "ExecStart=/usr/local/sbin/pxed --config /etc/pxed/pxed.conf --foreground" \
-	"$STAGE/lib/systemd/system/pxed.service"
-user_now=no
-getent passwd pxed >/dev/null && user_now=yes
-check "make install DESTDIR: no user created" [ "$user_now" = "$had_user" ]
-if [ -d build/bootenv ] && [ -f build/bootenv/initrd ]; then
-	check "make install: the imaging environment into the boot root" \
-		cmp -s build/bootenv/initrd "$STAGE/srv/pxed/bootenv/initrd"
-fi
-if [ -d ui ]; then
-	check "make install: the console (ui/) into share/pxed/ui" \
-		diff -r ui "$STAGE/usr/local/share/pxed/ui"
-else
-	echo "# console: no ui/ in this tree: nothing to install (checked once it exists)"
-fi
+build_and_lint() {
+	STAGE=$LAB_DIR/stage
+	make -s install DESTDIR="$STAGE" PREFIX=/usr/local >"$LAB_DIR/install.log" 2>&1 ||
+		{ cat "$LAB_DIR/install.log"; not_ok "setup: make install DESTDIR"; exit 1; }
+	missing=""
+	for f in usr/local/sbin/pxed usr/local/sbin/pxe-agent usr/local/bin/pxectl \
+		usr/local/share/man/man8/pxed.8 usr/local/share/man/man8/pxectl.8 \
+		usr/local/share/man/man5/pxed.conf.5 etc/pxed/pxed.conf \
+		lib/systemd/system/pxed.service usr/local/share/bash-completion/completions/pxectl; do
+		[ -e "$STAGE/$f" ] || missing="$missing $f"
+	done
+	check "make install DESTDIR: programs, man pages, config, unit, completion (missing:${missing:-none})" \
+		[ -z "$missing" ]
+	check "make install PREFIX=/usr/local: the unit runs /usr/local/sbin/pxed" \
+		grep -qx "ExecStart=/usr/local/sbin/pxed --config /etc/pxed/pxed.conf --foreground" \
+		"$STAGE/lib/systemd/system/pxed.service"
+	user_now=no
+	getent passwd pxed >/dev/null && user_now=yes
+	check "make install DESTDIR: no user created" [ "$user_now" = "$had_user" ]
+	if [ -d build/bootenv ] && [ -f build/bootenv/initrd ]; then
+		check "make install: the imaging environment into the boot root" \
+			cmp -s build/bootenv/initrd "$STAGE/srv/pxed/bootenv/initrd"
+	fi
+	if [ -d ui ]; then
+		check "make install: the console (ui/) into share/pxed/ui" \
+			diff -r ui "$STAGE/usr/local/share/pxed/ui"
+	else
+		echo "# console: no ui/ in this tree: nothing to install (checked once it exists)"
+	fi
 
-# --- make deb, lintian ------------------------------------------------------------
-rm -rf build/deb
-make -s deb >"$LAB_DIR/deb.log" 2>&1 || { tail -30 "$LAB_DIR/deb.log"; not_ok "setup: make deb"; exit 1; }
-DEB=$(ls build/deb/pxed_*.deb 2>/dev/null | head -1)
-check "make deb: build/deb/pxed_VERSION_ARCH.deb" [ -f "$DEB" ]
-[ -f "$DEB" ] || lab_finish
-lintian --no-tag-display-limit "$DEB" >"$LAB_DIR/lintian.log" 2>&1
-sed 's/^/# lintian: /' "$LAB_DIR/lintian.log"
-check "lintian: no error" sh -c "! grep -q '^E:' '$LAB_DIR/lintian.log'"
-contents=$(dpkg-deb -c "$DEB")
-missing=""
-for f in ./usr/sbin/pxed ./usr/sbin/pxe-agent ./usr/bin/pxectl ./lib/systemd/system/pxed.service \
-	./usr/share/man/man8/pxed.8.gz ./usr/share/man/man5/pxed.conf.5.gz \
-	./usr/share/bash-completion/completions/pxectl ./etc/pxed/pxed.conf; do
-	grep -q " $f$" <<<"$contents" || missing="$missing $f"
-done
-check "the package holds programs, man pages, unit, completion, config (missing:${missing:-none})" \
-	[ -z "$missing" ]
-check "the package ships nothing under /srv (Debian policy)" sh -c '! grep -q " ./srv/"' <<<"$contents"
-check "/etc/pxed/pxed.conf is a conffile" \
-	sh -c "dpkg-deb -I '$DEB' conffiles | grep -qx /etc/pxed/pxed.conf"
+	# --- make deb, lintian ------------------------------------------------------------
+	rm -rf build/deb
+	make -s deb >"$LAB_DIR/deb.log" 2>&1 || { tail -30 "$LAB_DIR/deb.log"; not_ok "setup: make deb"; exit 1; }
+	DEB=$(ls build/deb/pxed_*.deb 2>/dev/null | head -1)
+	check "make deb: build/deb/pxed_VERSION_ARCH.deb" [ -f "$DEB" ]
+	[ -f "$DEB" ] || lab_finish
+	lintian --no-tag-display-limit "$DEB" >"$LAB_DIR/lintian.log" 2>&1
+	sed 's/^/# lintian: /' "$LAB_DIR/lintian.log"
+	check "lintian: no error" sh -c "! grep -q '^E:' '$LAB_DIR/lintian.log'"
+	contents=$(dpkg-deb -c "$DEB")
+	missing=""
+	for f in ./usr/sbin/pxed ./usr/sbin/pxe-agent ./usr/bin/pxectl ./lib/systemd/system/pxed.service \
+		./usr/share/man/man8/pxed.8.gz ./usr/share/man/man5/pxed.conf.5.gz \
+		./usr/share/bash-completion/completions/pxectl ./etc/pxed/pxed.conf; do
+		grep -q " $f$" <<<"$contents" || missing="$missing $f"
+	done
+	check "the package holds programs, man pages, unit, completion, config (missing:${missing:-none})" \
+		[ -z "$missing" ]
+	check "the package ships nothing under /srv (Debian policy)" sh -c '! grep -q " ./srv/"' <<<"$contents"
+	check "/etc/pxed/pxed.conf is a conffile" \
+		sh -c "dpkg-deb -I '$DEB' conffiles | grep -qx /etc/pxed/pxed.conf"
+}
+
+# PKG_DEB=FILE: test that package as it is (e.g. in a machine without the
+# build tools), without make install, make deb and lintian
+if [ -n "${PKG_DEB:-}" ]; then
+	DEB=$PKG_DEB
+	echo "# PKG_DEB=$DEB: not built here; make install, make deb and lintian not run"
+else
+	build_and_lint
+fi
 
 # --- install ------------------------------------------------------------------------
 lab_up || { not_ok "setup: lab_up"; exit 1; }
