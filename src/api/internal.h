@@ -117,6 +117,7 @@ size_t api_route_all_statuses(const struct api_route *r, unsigned *out, size_t m
 /* router.c: every table, for the API document: count, and the tables. */
 extern const struct api_route *const api_route_tables[];
 extern const size_t api_route_table_count;
+extern const struct api_route api_transfers_routes[];
 
 /* One request from admission to its end. */
 struct api_call {
@@ -255,6 +256,9 @@ struct store *api_thread_store(const char *state_dir);
 /* status.c: text of /metrics (Prometheus) and of /api/v1/status (JSON)
  * from the counters in core/stats.h; malloc'd, NUL-terminated, or NULL. */
 char *api_metrics_text(size_t *len);
-char *api_status_json(uint64_t uptime_s, size_t *len);
+char *api_status_json(uint64_t uptime_s, const struct api_service *services, size_t count,
+    size_t *len);
+/* {"transfers": [...], "total": N, "age_ms": A} from the board (transfers.c) */
+json_t *api_transfers_json(uint64_t now_us);
 
 #endif

@@ -365,6 +365,8 @@ def drive_rest(a):
     a.call("GET", "/api/v1/leases", rd)
     a.call("GET", "/api/v1/leases?after=x", rd)
     a.call("GET", "/api/v1/leases")
+    a.call("GET", "/api/v1/transfers", rd)
+    a.call("GET", "/api/v1/transfers")
     a.call("GET", "/api/v1/events", rd, stream=True)
     a.call("GET", "/api/v1/events", rd, headers={"Last-Event-ID": "x"})
     a.call("GET", "/api/v1/events")
