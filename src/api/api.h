@@ -38,6 +38,7 @@ struct api_service {
 
 struct api_config {
 	const char *state_dir;
+	const char *state;              /* the state store: state_dir or a postgresql:// URL */
 	const char *image_dir;
 	const char *token_file;         /* the administrator's API token */
 	bool host_approval;             /* unknown hosts boot locally until approved */

@@ -33,7 +33,7 @@ struct api {
 	struct api_config cfg;
 	struct image_repo repo;
 	uint8_t admin_hash[32];         /* SHA-256 of the API token */
-	char state_dir[1024];
+	char state[1024];               /* the state store (store_open's where) */
 	char bootenv_url[512];
 	char bootenv_args[512];
 	uint64_t started_us;            /* api_open(), for the uptime */
@@ -251,7 +251,7 @@ void api_server_base(const struct api_call *c, char *out, size_t size);
 
 /* store_cache.c: this thread's store connection (opened on first use,
  * closed when the thread ends; never close it), or NULL. */
-struct store *api_thread_store(const char *state_dir);
+struct store *api_thread_store(const char *where);
 
 /* status.c: text of /metrics (Prometheus) and of /api/v1/status (JSON)
  * from the counters in core/stats.h; malloc'd, NUL-terminated, or NULL. */

@@ -13,7 +13,6 @@
 #include <string.h>
 #include <unistd.h>
 #include <cmocka.h>
-#include <sqlite3.h>
 
 #include "core/log.h"
 #include "core/util.h"
@@ -22,13 +21,15 @@
 #include "store/store.h"
 #include "store/subnets.h"
 
+#include "store_backends.h"
+
 /* A spec of type and image: verify, no replace, unicast, reboot after. */
 #define SPEC(type_, image_) \
 	(&(struct store_task_spec){ .type = (type_), .image = (image_), .verify = true, \
 	    .mcast = "", .after = TASK_AFTER_REBOOT })
 
 struct fixture {
-	char dir[64];
+	char dir[TB_WHERE_MAX];         /* where the store is (a directory or a URL) */
 	struct store *st;
 };
 
@@ -39,8 +40,7 @@ setup(void **state)
 
 	assert_non_null(f);
 	log_init("test_store_mgmt", true, LOG_LEVEL_WARN);
-	str_copy(f->dir, "/tmp/pxed-test-mgmt.XXXXXX", sizeof f->dir);
-	assert_non_null(mkdtemp(f->dir));
+	tb_where_new(f->dir, sizeof f->dir, "mgmt");
 	assert_int_equal(store_open(&f->st, f->dir), 0);
 	*state = f;
 	return 0;
@@ -51,14 +51,9 @@ teardown(void **state)
 {
 	struct fixture *f = *state;
 	static const char *const names[] = { "pxed.db", "pxed.db-wal", "pxed.db-shm" };
-	char path[128];
 
 	store_close(f->st);
-	for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
-		snprintf(path, sizeof path, "%s/%s", f->dir, names[i]);
-		unlink(path);
-	}
-	assert_int_equal(rmdir(f->dir), 0);
+	tb_where_drop(f->dir, names, ARRAY_SIZE(names));
 	free(f);
 	return 0;
 }
@@ -246,8 +241,6 @@ test_upgrade_after(void **state)
 	struct fixture *f = *state;
 	const char *mac = "52:54:00:00:00:04";
 	struct store_task t;
-	char path[128];
-	sqlite3 *db;
 	int64_t shell, wipe;
 
 	assert_int_equal(store_host_add(f->st, mac, "old", 1), 0);
@@ -257,12 +250,9 @@ test_upgrade_after(void **state)
 	store_close(f->st);
 	f->st = NULL;
 	/* back to schema 5: no after_action column, no image catalogue */
-	snprintf(path, sizeof path, "%s/pxed.db", f->dir);
-	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(db, "ALTER TABLE tasks DROP COLUMN after_action;"
+	tb_exec(f->dir, "ALTER TABLE tasks DROP COLUMN after_action;"
 	    "DROP TABLE images; DROP TABLE subnets; DROP TABLE client_addrs; DROP TABLE tokens;"
-	    "DELETE FROM schema_version WHERE version >= 6;", NULL, NULL, NULL), SQLITE_OK);
-	sqlite3_close(db);
+	    "DELETE FROM schema_version WHERE version >= 6;");
 	assert_int_equal(store_open(&f->st, f->dir), 0);
 	assert_int_equal(store_task_get(f->st, shell, &t), 0);
 	assert_int_equal(t.after, TASK_AFTER_SHELL);
@@ -557,38 +547,28 @@ static void
 test_upgrade_from_v1(void **state)
 {
 	struct fixture *f = *state;
-	char path[128];
-	sqlite3 *db;
+	char sql[1024];
 
 	store_close(f->st);
 	f->st = NULL;
-	snprintf(path, sizeof path, "%s/pxed.db", f->dir);
-	unlink(path);
-	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(db, "PRAGMA journal_mode=WAL;"
-	    "CREATE TABLE schema_version (version INTEGER PRIMARY KEY);"
+	tb_where_clear(f->dir);
+	snprintf(sql, sizeof sql, "CREATE TABLE schema_version (version {int} PRIMARY KEY);"
 	    "INSERT INTO schema_version VALUES (1);"
-	    "CREATE TABLE leases (address INTEGER PRIMARY KEY, mac BLOB NOT NULL,"
-	    " client_id BLOB, state INTEGER NOT NULL, starts INTEGER NOT NULL,"
-	    " expires INTEGER NOT NULL, hostname TEXT NOT NULL);"
-	    "CREATE TABLE events (id INTEGER PRIMARY KEY, mac BLOB NOT NULL,"
-	    " when_ms INTEGER NOT NULL, kind TEXT NOT NULL, detail TEXT NOT NULL);"
+	    "CREATE TABLE leases (address {int} PRIMARY KEY, mac {blob} NOT NULL,"
+	    " client_id {blob}, state {int} NOT NULL, starts {int} NOT NULL,"
+	    " expires {int} NOT NULL, hostname TEXT NOT NULL);"
+	    "CREATE TABLE events (id {id}, mac {blob} NOT NULL,"
+	    " when_ms {int} NOT NULL, kind TEXT NOT NULL, detail TEXT NOT NULL);"
 	    "CREATE INDEX events_mac_id ON events (mac, id);"
-	    "INSERT INTO leases VALUES (3221225994, x'525400000001', NULL, 2, 1, 9e9, 'a');",
-	    NULL, NULL, NULL), SQLITE_OK);
-	sqlite3_close(db);
+	    "INSERT INTO leases VALUES (3221225994, %s, NULL, 2, 1, 9000000000, 'a');",
+	    tb_pg() ? "'\\x525400000001'::bytea" : "x'525400000001'");
+	tb_exec(f->dir, sql);
 	assert_int_equal(store_open(&f->st, f->dir), 0);
 	assert_int_equal(store_host_add(f->st, "52:54:00:00:00:01", "after-upgrade", 1), 0);
 	assert_int_equal(store_image_list(f->st, "", &(struct store_image){ 0 }, 1), 0);
-	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-	sqlite3_stmt *s;
-	assert_int_equal(sqlite3_prepare_v2(db, "SELECT (SELECT count(*) FROM leases),"
-	    " (SELECT max(version) FROM schema_version)", -1, &s, NULL), SQLITE_OK);
-	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
-	assert_int_equal(sqlite3_column_int(s, 0), 1);
-	assert_int_equal(sqlite3_column_int(s, 1), store_schema_latest());
-	sqlite3_finalize(s);
-	sqlite3_close(db);
+	assert_int_equal(tb_query_int(f->dir, "SELECT count(*) FROM leases"), 1);
+	assert_int_equal(tb_query_int(f->dir, "SELECT max(version) FROM schema_version"),
+	    store_schema_latest());
 }
 
 /* Subnets changed with pxectl (schema 8): set, replaced, listed oldest
@@ -674,5 +654,5 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_filters, setup, teardown),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return tb_run_both("test_store_mgmt", tests, ARRAY_SIZE(tests));
 }
