@@ -183,7 +183,11 @@ static const char *const migrations[] = {
 	" mac {blob} NOT NULL,"
 	" seen {int} NOT NULL);",             /* unix ms */
 	/* 9, 10: taken by work in flight on other branches (filesystem
-	 * tasks, diagnostics); empty until they merge */
+	 * tasks, diagnostics); empty until they merge.  Their text serves
+	 * both engines once written with the words of store/db.h: {int} for
+	 * INTEGER (PostgreSQL's INTEGER is 32 bits: unix ms and IPv4 addresses
+	 * overflow it), {blob} for BLOB, {id} for an INTEGER PRIMARY KEY that
+	 * numbers rows, {key} for a text key that is ordered or paged. */
 	"",
 	"",
 	/* 11: API tokens with scopes (store/tokens.c), kept as hashes */
