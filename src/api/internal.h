@@ -257,7 +257,7 @@ struct store *api_thread_store(const char *where);
  * from the counters in core/stats.h; malloc'd, NUL-terminated, or NULL. */
 char *api_metrics_text(size_t *len);
 char *api_status_json(uint64_t uptime_s, const struct api_service *services, size_t count,
-    size_t *len);
+    struct store *st, size_t *len);
 /* {"transfers": [...], "total": N, "age_ms": A} from the board (transfers.c) */
 json_t *api_transfers_json(uint64_t now_us);
 

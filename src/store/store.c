@@ -403,6 +403,18 @@ store_url_check(const char *value, char *err, size_t err_size)
 	return -EINVAL;
 }
 
+int
+store_ping(struct store *st)
+{
+	return db_one_int64(db_prepare(st->db, "SELECT 1", false)) == 1 ? 0 : -EIO;
+}
+
+const char *
+store_engine(const struct store *st)
+{
+	return db_kind(st->db) == DB_POSTGRESQL ? "postgresql" : "sqlite";
+}
+
 bool
 store_connected(struct store *st)
 {

@@ -50,6 +50,11 @@ int store_url_check(const char *value, char *err, size_t err_size);
 /* Is the database reachable (SQLite: always)?  A lost PostgreSQL
  * connection is made again by the next statement, with backoff. */
 bool store_connected(struct store *st);
+/* Ask the database (SELECT 1; on PostgreSQL a round trip, and a
+ * reconnection when it is time): 0 or -EIO. */
+int store_ping(struct store *st);
+/* "sqlite" or "postgresql". */
+const char *store_engine(const struct store *st);
 
 /* Insert or replace the lease for lease->address (part of the current
  * batch).  Returns 0 or -EIO. */

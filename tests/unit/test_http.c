@@ -375,7 +375,7 @@ test_status_json(void **state)
 		{ .name = "tftp", .count = 2, .listen = { "0.0.0.0:69", "[::]:69" } },
 		{ .name = "dhcp", .mode = "proxy", .count = 1, .listen = { "0.0.0.0:67%eth0" } },
 	};
-	text = api_status_json(42, services, 2, &len);
+	text = api_status_json(42, services, 2, NULL, &len);
 	assert_non_null(text);
 	assert_int_equal(len, strlen(text));
 	root = json_loads(text, 0, &err);
