@@ -274,19 +274,15 @@ lease_expiry(const struct dhcp_subnet *sn, int64_t now, int64_t *expires)
 	return sn->lease_time;
 }
 
-/* The lease into the store's batch: 0, -EEXIST (another client's lease
- * holds the address: a server sharing the database gave it), -EIO. */
-static int
+static void
 persist(struct request *r, struct in_addr addr, enum lease_state state, int64_t expires)
 {
 	struct store_lease l;
 	size_t id_len;
 	const uint8_t *id = dhcp_option(r->m, DHCP_OPT_CLIENT_ID, &id_len);
 
-	int rc;
-
 	if (r->srv->store == NULL)
-		return 0;
+		return;
 	memset(&l, 0, sizeof l);
 	l.address = addr;
 	memcpy(l.mac, r->m->chaddr, MIN((size_t)r->m->hlen, sizeof l.mac));
@@ -301,29 +297,9 @@ persist(struct request *r, struct in_addr addr, enum lease_state state, int64_t 
 	l.expires = expires;
 	if (r->host != NULL)
 		str_copy(l.hostname, r->host->hostname, sizeof l.hostname);
-	rc = store_lease_put(r->srv->store, &l);
-	if (rc == -EIO)
+	if (store_lease_put(r->srv->store, &l) != 0)
 		log_error_peer(req_who(r), req_mac(r),
 		    "dhcp %s %s: lease not stored", req_who(r), req_mac(r));
-	return rc;
-}
-
-/* Another server sharing the database holds addr for another client: our
- * binding goes, the stored lease takes its place in our pool, and the
- * client is told no (it starts again and is offered another address). */
-static void
-lease_taken(struct request *r, struct in_addr addr)
-{
-	struct store_lease held;
-	char a[INET_ADDRSTRLEN];
-
-	(void)pool_release(&r->sn->pool, ntohl(addr.s_addr), r->key, r->key_len, r->now);
-	if (store_lease_get(r->srv->store, addr, &held) == 0)
-		dhcp_lease_learn(r->srv, &held);
-	log_warn_peer(req_who(r), req_mac(r), "dhcp %s %s: %s is held by another client"
-	    " (a server sharing the state store gave it)", req_who(r), req_mac(r),
-	    ntoa(addr, a));
-	send_nak(r, "address in use");
 }
 
 /* ---- full mode ---- */
@@ -372,10 +348,7 @@ ack_lease(struct request *r, struct in_addr addr)
 		send_nak(r, rc == -EBUSY ? "address in use" : "address not available");
 		return;
 	}
-	if (persist(r, addr, LEASE_BOUND, expires) == -EEXIST) {
-		lease_taken(r, addr);
-		return;
-	}
+	persist(r, addr, LEASE_BOUND, expires);
 	params_base(r, &rp, DHCPACK);
 	params_config(r, &rp, true);
 	rp.yiaddr = addr;
@@ -446,7 +419,7 @@ on_release(struct request *r, bool decline)
 	if (rc != 0)
 		return;
 	if (decline) {
-		(void)persist(r, addr, LEASE_DECLINED, r->now + POOL_DECLINE_HOLD_S);
+		persist(r, addr, LEASE_DECLINED, r->now + POOL_DECLINE_HOLD_S);
 		log_warn_peer(req_who(r), req_mac(r),
 		    "dhcp %s %s: DECLINE %s: address in use on the network, quarantined",
 		    req_who(r), req_mac(r), ntoa(addr, a));

@@ -169,10 +169,6 @@ struct dhcp_server {
 int dhcp_subnets_build(struct dhcp_server *srv, char *err, size_t err_size);
 void dhcp_subnets_free(struct dhcp_server *srv);
 void dhcp_leases_load(struct dhcp_server *srv);
-/* A stored lease into the pool (a bound one that has not expired and fits
- * the configuration), as at start-up. */
-struct store_lease;
-void dhcp_lease_learn(struct dhcp_server *srv, const struct store_lease *l);
 struct dhcp_subnet *dhcp_subnet_for(struct dhcp_server *srv, struct in_addr addr);
 /* The host entry for a request: by client id (61) first, then by MAC. */
 const struct dhcp_host *dhcp_host_for(const struct dhcp_server *srv, const struct dhcp_message *m);

@@ -457,12 +457,6 @@ lease_loaded(const struct store_lease *l, void *arg)
 }
 
 void
-dhcp_lease_learn(struct dhcp_server *srv, const struct store_lease *l)
-{
-	lease_loaded(l, srv);
-}
-
-void
 dhcp_leases_load(struct dhcp_server *srv)
 {
 	if (srv->store != NULL && store_lease_foreach(srv->store, lease_loaded, srv) != 0)

@@ -46,12 +46,7 @@ static const char *const stmt_sql[STMT_COUNT] = {
 		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (address) DO UPDATE"
 		" SET mac = excluded.mac, client_id = excluded.client_id,"
 		" state = excluded.state, starts = excluded.starts,"
-		" expires = excluded.expires, hostname = excluded.hostname"
-		/* never over another client's lease that still holds: with
-		 * servers sharing the database, the first commit wins and the
-		 * other's write changes no row (store_lease_put: -EEXIST) */
-		" WHERE 1 = 1 OR leases.expires <= excluded.starts"
-		" OR leases.state = 3",
+		" expires = excluded.expires, hostname = excluded.hostname",
 	[STMT_LEASE_DELETE] = "DELETE FROM leases WHERE address = ?1",
 	[STMT_ADDR_PUT] =
 		"INSERT INTO client_addrs (address, mac, seen) VALUES (?1, ?2, ?3)"
@@ -232,8 +227,7 @@ store_db(struct store *st)
 }
 
 /* Run a kept statement that returns no rows (or a row: RETURNING), then
- * reset it; its first column's value in *first when it returned a row.
- * The rows it changed, or a negative errno. */
+ * reset it; its first column's value in *first when it returned a row. */
 static int
 step_done(struct store *st, enum stmt_id id, int64_t *first)
 {
@@ -242,14 +236,11 @@ step_done(struct store *st, enum stmt_id id, int64_t *first)
 
 	if (rc == 1 && first != NULL)
 		*first = db_col_int64(s, 0);
-	if (rc >= 0)
-		rc = (int)db_changes(s);
 	db_reset(s);
-	return rc;
+	return rc > 0 ? 0 : rc;
 }
 
-/* Run a write of the batch: a transaction begins first if none is open.
- * The rows it changed, or -EIO. */
+/* Run a write of the batch: a transaction begins first if none is open. */
 static int
 batch_write_id(struct store *st, enum stmt_id id, int64_t *first)
 {
@@ -465,7 +456,6 @@ store_lease_put(struct store *st, const struct store_lease *lease)
 {
 	struct db_stmt *s = st->stmt[STMT_LEASE_PUT];
 	char host[sizeof lease->hostname];
-	int rc;
 
 	if (lease->mac_len > sizeof lease->mac ||
 	    lease->client_id_len > sizeof lease->client_id)
@@ -479,8 +469,7 @@ store_lease_put(struct store *st, const struct store_lease *lease)
 	db_bind_int64(s, 5, lease->starts);
 	db_bind_int64(s, 6, lease->expires);
 	db_bind_text(s, 7, host);
-	rc = batch_write(st, STMT_LEASE_PUT);
-	return rc < 0 ? rc : rc == 0 ? -EEXIST : 0;
+	return batch_write(st, STMT_LEASE_PUT);
 }
 
 int
@@ -499,7 +488,7 @@ store_client_addr_put(struct store *st, struct in_addr address, const uint8_t *m
 	db_bind_int64(s, 1, ntohl(address.s_addr));
 	db_bind_blob(s, 2, mac, mac_len);
 	db_bind_int64(s, 3, when_ms);
-	return batch_write(st, STMT_ADDR_PUT) < 0 ? -EIO : 0;
+	return batch_write(st, STMT_ADDR_PUT);
 }
 
 size_t
@@ -524,7 +513,7 @@ int
 store_lease_delete(struct store *st, struct in_addr address)
 {
 	db_bind_int64(st->stmt[STMT_LEASE_DELETE], 1, ntohl(address.s_addr));
-	return batch_write(st, STMT_LEASE_DELETE) < 0 ? -EIO : 0;
+	return batch_write(st, STMT_LEASE_DELETE);
 }
 
 /* Copy column col (a blob of at most max bytes) into out. */
@@ -632,6 +621,7 @@ event_insert(struct store *st, const uint8_t *mac, size_t mac_len,
 	char kind_text[FIELD_SIZE(struct store_event, kind)];
 	char detail_text[FIELD_SIZE(struct store_event, detail)];
 	int64_t id = 0;
+	int rc;
 
 	if (mac == NULL || mac_len > 16 || kind == NULL)
 		return -EINVAL;
@@ -641,22 +631,24 @@ event_insert(struct store *st, const uint8_t *mac, size_t mac_len,
 	db_bind_int64(s, 2, when_ms);
 	db_bind_text(s, 3, kind_text);
 	db_bind_text(s, 4, detail_text);
-	if (batch_write_id(st, STMT_EVENT_ADD, &id) < 0)
-		return -EIO;
+	rc = batch_write_id(st, STMT_EVENT_ADD, &id);
+	if (rc < 0)
+		return rc;
 	/* Trimming costs a DELETE: do it on every 16th event only (lists
 	 * return at most STORE_EVENTS_PER_MAC anyway), and bound the table as
 	 * a whole every 1024th. */
 	if (id % 1024 == 0) {
 		db_bind_int64(st->stmt[STMT_EVENT_CAP], 1, STORE_EVENTS_MAX);
-		if (batch_write(st, STMT_EVENT_CAP) < 0)
-			return -EIO;
+		rc = batch_write(st, STMT_EVENT_CAP);
+		if (rc < 0)
+			return rc;
 	}
 	if (id % 16 != 0)
 		return 0;
 	s = st->stmt[STMT_EVENT_PRUNE];
 	db_bind_blob(s, 1, mac, mac_len);
 	db_bind_int64(s, 2, STORE_EVENTS_PER_MAC);
-	return batch_write(st, STMT_EVENT_PRUNE) < 0 ? -EIO : 0;
+	return batch_write(st, STMT_EVENT_PRUNE);
 }
 
 /* Events are kept in memory and written together by store_events_flush():
@@ -734,7 +726,7 @@ host_seen(struct store *st, const struct queued_event *e)
 	db_bind_int64(s, 3, e->when_ms / 1000);
 	db_bind_int64(s, 4, !st->host_approval);
 	db_bind_text(s, 5, e->uuid);
-	return batch_write(st, STMT_HOST_SEEN) < 0 ? -EIO : 0;
+	return batch_write(st, STMT_HOST_SEEN);
 }
 
 void

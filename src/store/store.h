@@ -57,9 +57,7 @@ int store_ping(struct store *st);
 const char *store_engine(const struct store *st);
 
 /* Insert or replace the lease for lease->address (part of the current
- * batch), unless another client's lease on it still holds (a server
- * sharing the database gave it): then -EEXIST and nothing is written.
- * Returns 0, -EEXIST or -EIO. */
+ * batch).  Returns 0 or -EIO. */
 int store_lease_put(struct store *st, const struct store_lease *lease);
 /* Forget the lease on address. */
 int store_lease_delete(struct store *st, struct in_addr address);

@@ -473,41 +473,6 @@ test_bad_lease(void **state)
 	assert_false(store_pending(f->st));
 }
 
-/* Two servers on one database: a lease that holds is not overwritten for
- * another client (-EEXIST, the batch goes on); its own client renews it;
- * once expired or released another client may have the address. */
-static void
-test_lease_held_by_other(void **state)
-{
-	struct fixture *f = *state;
-	struct store *b;
-	struct store_lease mine = make_lease("10.0.0.20", 20, 2000000000);
-	struct store_lease other = make_lease("10.0.0.20", 21, 2000000000);
-	struct store_lease free_one = make_lease("10.0.0.22", 22, 2000000000);
-	struct store_lease got;
-
-	assert_int_equal(store_open(&b, f->dir), 0);
-	assert_int_equal(store_lease_put(f->st, &mine), 0);
-	assert_int_equal(store_commit(f->st), 0);
-	assert_int_equal(store_lease_put(b, &other), -EEXIST);
-	assert_int_equal(store_lease_put(b, &free_one), 0);
-	assert_int_equal(store_commit(b), 0);
-	assert_int_equal(store_lease_get(f->st, mine.address, &got), 0);
-	assert_lease_equal(&got, &mine);
-	assert_int_equal(store_lease_get(f->st, free_one.address, &got), 0);
-	/* renewed by its own client from the other server */
-	mine.expires = 2000000100;
-	assert_int_equal(store_lease_put(b, &mine), 0);
-	assert_int_equal(store_commit(b), 0);
-	/* expired (the other client starts after it ended): taken over */
-	other.starts = mine.expires;
-	assert_int_equal(store_lease_put(b, &other), 0);
-	assert_int_equal(store_commit(b), 0);
-	assert_int_equal(store_lease_get(f->st, mine.address, &got), 0);
-	assert_lease_equal(&got, &other);
-	store_close(b);
-}
-
 /* Servers starting at once on one database: each migrates or waits for
  * the one that does (PostgreSQL: an advisory lock; SQLite: BEGIN
  * IMMEDIATE), and every one opens it. */
@@ -598,7 +563,6 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_event_text_limits, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_client_list, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_lease, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_lease_held_by_other, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_migrate_at_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_open_fails, setup, teardown),
 	};
