@@ -164,6 +164,49 @@ static const char *const migrations[] = {
 	" task INTEGER NOT NULL DEFAULT 0,"     /* the capture task; 0: unknown */
 	" manifest_mtime_ns INTEGER NOT NULL DEFAULT 0,"
 	" manifest_size INTEGER NOT NULL DEFAULT 0);",
+	/* 8, 9: reserved for migrations made in parallel (wt-dhcp, wt-agentfs);
+	 * these placeholders are replaced by them when the branches merge */
+	"",
+	"",
+	/* 10: diagnose and repair (store/diag.c): a task's parameters (JSON:
+	 * tests, wipe level, environment), where a host was last seen and its
+	 * Wake-on-LAN password, diagnostic results (each host keeps its last
+	 * reports), wipe certificates (kept after their host is removed: an
+	 * audit record), boot environments made through the API */
+	"ALTER TABLE tasks ADD COLUMN params TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE hosts ADD COLUMN last_addr TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE hosts ADD COLUMN wol_password TEXT NOT NULL DEFAULT '';"
+	"CREATE TABLE diag_results ("
+	" id INTEGER PRIMARY KEY,"
+	" task INTEGER NOT NULL,"
+	" mac TEXT NOT NULL REFERENCES hosts (mac) ON DELETE CASCADE,"
+	" name TEXT NOT NULL,"
+	" status TEXT NOT NULL,"                /* pass, fail, skipped, error */
+	" started INTEGER NOT NULL,"            /* Unix seconds */
+	" duration_ms INTEGER NOT NULL,"
+	" summary TEXT NOT NULL,"
+	" details TEXT NOT NULL DEFAULT '{}',"  /* JSON */
+	" UNIQUE (task, name));"
+	"CREATE INDEX diag_results_mac ON diag_results (mac, name, id);"
+	"CREATE TABLE wipe_certificates ("
+	" id INTEGER PRIMARY KEY,"
+	" task INTEGER NOT NULL,"
+	" mac TEXT NOT NULL,"
+	" disk TEXT NOT NULL, model TEXT NOT NULL, serial TEXT NOT NULL,"
+	" size INTEGER NOT NULL,"
+	" method TEXT NOT NULL,"
+	" started INTEGER NOT NULL, finished INTEGER NOT NULL,"
+	" bytes_written INTEGER NOT NULL,"
+	" verify TEXT NOT NULL,"                /* pass, fail, none */
+	" bytes_verified INTEGER NOT NULL,"
+	" ok INTEGER NOT NULL,"
+	" message TEXT NOT NULL,"
+	" UNIQUE (task, disk));"
+	"CREATE INDEX wipe_certificates_mac ON wipe_certificates (mac, id);"
+	"CREATE TABLE environments ("
+	" name TEXT PRIMARY KEY,"
+	" definition TEXT NOT NULL,"            /* JSON, as the API takes it */
+	" created INTEGER NOT NULL);",
 };
 
 struct queued_event {

@@ -255,11 +255,16 @@ test_upgrade_after(void **state)
 	wipe = store_task_add(f->st, mac, SPEC(TASK_WIPE, ""), 52);
 	store_close(f->st);
 	f->st = NULL;
-	/* back to schema 5: no after_action column, no image catalogue */
+	/* back to schema 5: no after_action column, no image catalogue, none
+	 * of schema 10's columns and tables */
 	snprintf(path, sizeof path, "%s/pxed.db", f->dir);
 	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
 	assert_int_equal(sqlite3_exec(db, "ALTER TABLE tasks DROP COLUMN after_action;"
 	    "DROP TABLE images;"
+	    "ALTER TABLE tasks DROP COLUMN params;"
+	    "ALTER TABLE hosts DROP COLUMN last_addr;"
+	    "ALTER TABLE hosts DROP COLUMN wol_password;"
+	    "DROP TABLE diag_results; DROP TABLE wipe_certificates; DROP TABLE environments;"
 	    "DELETE FROM schema_version WHERE version >= 6;", NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
 	assert_int_equal(store_open(&f->st, f->dir), 0);
@@ -546,7 +551,7 @@ test_upgrade_from_v1(void **state)
 	    " (SELECT max(version) FROM schema_version)", -1, &s, NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
 	assert_int_equal(sqlite3_column_int(s, 0), 1);
-	assert_int_equal(sqlite3_column_int(s, 1), 7);
+	assert_int_equal(sqlite3_column_int(s, 1), 10);
 	sqlite3_finalize(s);
 	sqlite3_close(db);
 }
