@@ -4,6 +4,7 @@
  * Runs in libmicrohttpd's threads, so it reads through a store connection
  * of its own (SQLite in WAL mode lets it read beside the loop's writer).
  * Event details hold text from clients: made valid UTF-8 on the way out. */
+#include "api/diag.h"
 #include "api/internal.h"
 
 #include <errno.h>
@@ -106,6 +107,7 @@ api_timeline_http(struct api *a, struct in_addr peer, const char *path, uint64_t
 	char detail[400];
 	struct timespec ts;
 
+	api_env_served(a, peer, path, ok);      /* a boot task's program */
 	if (st == NULL || peer.s_addr == 0 || store_lease_get(st, peer, &lease) != 0 ||
 	    lease.mac_len == 0)
 		return;

@@ -46,6 +46,7 @@ struct api {
 	uint64_t register_at_us;        /* when the bucket was last filled */
 	uint64_t register_refused;      /* registrations refused (rate or cap) */
 	uint64_t register_logged_us;    /* last refusal logged */
+	struct api_envs *envs;          /* boot environments (envs.c) */
 };
 
 /* Who may call a route. */
@@ -91,6 +92,9 @@ extern const struct api_route api_agent_routes[];
 extern const struct api_route api_boot_routes[];
 extern const struct api_route api_clients_routes[];
 extern const struct api_route api_status_routes[];
+extern const struct api_route api_envs_routes[];        /* api/diag.h */
+extern const struct api_route api_diag_routes[];
+extern const struct api_route api_wake_routes[];
 
 /* One request from admission to its end. */
 struct api_call {

@@ -534,6 +534,8 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 	struct http_server *srv = cls;
 	struct request *req = *con_cls;
 	char path[FILES_PATH_MAX];
+	const struct files_root *broot;
+	const char *builtin;
 	int rc;
 
 	(void)version;
@@ -561,6 +563,8 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 	if (srv->api != NULL && strncmp(path, "images/chunks/", 14) == 0)
 		return answer_file(conn, req, &srv->images, path + 7);
 	req->timeline = srv->api != NULL && req->peer4.s_addr != 0;
+	if (srv->api != NULL && (builtin = api_builtin_file(srv->api, path, &broot)) != NULL)
+		return answer_file(conn, req, broot, builtin);  /* Debian's memtest86+ */
 	return answer_file(conn, req, srv->root, path);
 }
 

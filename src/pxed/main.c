@@ -184,6 +184,9 @@ start_services(struct daemon *d)
 		.timeline = dhcp_enabled(&d->cfg),
 		.hosts_max = d->cfg.hosts_max,
 		.host_register_rate = d->cfg.host_register_rate,
+		.root = &d->root, .environments = d->cfg.environment,
+		.environment_count = d->cfg.environment_count, .memtest_dir = d->cfg.memtest_dir,
+		.subnets = d->cfg.subnet, .subnet_count = d->cfg.subnet_count,
 	};
 	int rc;
 

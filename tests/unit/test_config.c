@@ -212,7 +212,7 @@ test_docs_cover_every_setting(void **state)
 static void
 test_docs_cover_section_settings(void **state)
 {
-	static const char *const sections[] = { "subnet", "host", "relay" };
+	static const char *const sections[] = { "subnet", "host", "relay", "environment" };
 	char needle[192];
 
 	(void)state;
