@@ -172,7 +172,7 @@ void
 diag_inventory(struct diag_run *d, struct diag_result *r)
 {
 	json_t *inv = sysinfo_inventory(""), *sys;
-	char err[API_ERR_MAX];
+	char err[API_ERR_MAX], what[160];
 	int rc;
 
 	if (inv == NULL) {
@@ -185,10 +185,11 @@ diag_inventory(struct diag_run *d, struct diag_result *r)
 	rc = api_send_json(&d->ag->conn, "POST", "/api/v1/agent/inventory", inv, NULL, err,
 	    sizeof err);
 	sys = json_object_get(inv, "system");
+	snprintf(what, sizeof what, "%.40s %.40s, serial %.40s", text_at(sys, "vendor"),
+	    text_at(sys, "model"), text_at(sys, "serial"));
 	diag_set(r, rc == 204 || rc == 200 ? DIAG_PASS : DIAG_ERROR,
-	    "%.40s %.40s, serial %.40s; %d CPUs; %" JSON_INTEGER_FORMAT " MiB RAM in %zu modules;"
-	    " %zu disks; %zu NICs%s%.60s", sys != NULL ? text_at(sys, "vendor") : "no DMI:",
-	    text_at(sys, "model"), sys != NULL ? text_at(sys, "serial") : "-",
+	    "%s; %d CPUs; %" JSON_INTEGER_FORMAT " MiB RAM in %zu modules;"
+	    " %zu disks; %zu NICs%s%.60s", sys != NULL ? what : "no DMI",
 	    (int)json_integer_value(json_object_get(inv, "cores")),
 	    json_integer_value(json_object_get(inv, "ram")) >> 20,
 	    json_array_size(json_object_get(inv, "memory_modules")),
@@ -220,6 +221,8 @@ diag_memory(struct diag_run *d, struct diag_result *r)
 		return;
 	}
 	mib = (avail - reserve) >> 20;
+	if (d->params->memory_mb > 0 && d->params->memory_mb < mib)
+		mib = d->params->memory_mb;
 	snprintf(size, sizeof size, "%" PRIu64 "M", mib);
 	if (command_run(&cmd, &out) < 0) {
 		diag_set(r, DIAG_ERROR, "memtester did not run: %.100s", out.err);

@@ -53,7 +53,7 @@ static int
 params_members(json_t *o, struct task_params *p, char *err, size_t errlen)
 {
 	json_t *destructive = json_object_get(o, "destructive");
-	json_t *duration = json_object_get(o, "duration");
+	json_t *duration = json_object_get(o, "duration"), *mem = json_object_get(o, "memory_mb");
 	char level[16];
 	int l;
 
@@ -71,6 +71,10 @@ params_members(json_t *o, struct task_params *p, char *err, size_t errlen)
 		    DIAG_DURATION_MAX);
 	if (duration != NULL)
 		p->duration = (unsigned)json_integer_value(duration);
+	if (mem != NULL && (!json_is_integer(mem) || json_integer_value(mem) < 1))
+		return task_error(err, errlen, "params \"memory_mb\" is not a positive integer");
+	if (mem != NULL)
+		p->memory_mb = (uint64_t)json_integer_value(mem);
 	l = level[0] != '\0' ? wipe_level_parse(level) : WIPE_FAST;
 	if (l < 0)
 		return task_error(err, errlen, "params: unknown wipe level \"%s\"", level);

@@ -21,6 +21,7 @@ struct task_params {
 	unsigned tests;                         /* diagnose: DIAG_TEST_BIT()s */
 	bool destructive;                       /* diagnose: disk-write allowed */
 	unsigned duration;                      /* diagnose: seconds of memory, cpu, network */
+	uint64_t memory_mb;                     /* diagnose: at most this much memory (0: no cap) */
 	char network_url[TASK_URL_MAX];         /* diagnose: a file to time a download of */
 	char mac[18];                           /* the host's MAC ("" unknown) */
 	enum wipe_level level;                  /* wipe */

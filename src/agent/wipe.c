@@ -121,12 +121,13 @@ reads_zero(struct agent *ag, uint64_t offset, size_t len)
 static int
 wipe_fast(struct agent *ag)
 {
-	size_t edge = ag->disk_size < WIPE_EDGE ? (size_t)ag->disk_size : WIPE_EDGE;
 	struct wipe_cert c;
 	struct progress p;
+	size_t edge;
 
 	if (disk_open(ag, O_RDWR) < 0)
 		return -EIO;
+	edge = ag->disk_size < WIPE_EDGE ? (size_t)ag->disk_size : WIPE_EDGE;
 	wipe_cert_start(ag, &c, "fast");
 	progress_start(&p, "wipe", 2 * (uint64_t)edge, 0);
 	progress_report(ag, &p, 0, 0, false);

@@ -77,6 +77,7 @@ params_diagnose(struct api_call *c, json_t *body, json_t *p)
 {
 	json_t *tests = json_object_get(body, "tests"), *d = json_object_get(body, "destructive");
 	json_t *dur = json_object_get(body, "duration"), *list = json_array();
+	json_t *mem = json_object_get(body, "memory_mb");
 	unsigned bits = DIAG_TESTS_DEFAULT;
 
 	json_object_set_new(p, "tests", list);
@@ -87,11 +88,14 @@ params_diagnose(struct api_call *c, json_t *body, json_t *p)
 			if (DIAG_TESTS_DEFAULT & DIAG_TEST_BIT(t))
 				json_array_append_new(list, json_string(diag_test_name((enum diag_test)t)));
 	if ((d != NULL && !json_is_boolean(d)) || (dur != NULL && (!json_is_integer(dur) ||
-	    json_integer_value(dur) < 1 || json_integer_value(dur) > DIAG_DURATION_MAX))) {
+	    json_integer_value(dur) < 1 || json_integer_value(dur) > DIAG_DURATION_MAX)) ||
+	    (mem != NULL && (!json_is_integer(mem) || json_integer_value(mem) < 1))) {
 		api_reply_error(c->rs, 400, "\"destructive\": a boolean; \"duration\": 1 to %d"
-		    " seconds", DIAG_DURATION_MAX);
+		    " seconds; \"memory_mb\": a positive number", DIAG_DURATION_MAX);
 		return -EINVAL;
 	}
+	if (mem != NULL)
+		json_object_set(p, "memory_mb", mem);
 	if ((bits & DIAG_TESTS_DESTRUCTIVE) != 0 && !json_is_true(d)) {
 		api_reply_error(c->rs, 400, "disk-write overwrites every disk of the machine:"
 		    " refused without --destructive (\"destructive\": true)");
@@ -144,15 +148,15 @@ int
 api_task_params(struct api_call *c, int type, json_t *body, struct store_task_spec *spec,
     char *params, size_t size)
 {
-	static const char *const only[] = { "tests", "destructive", "duration", "level",
-		"environment" };
+	static const char *const only[] = { "tests", "destructive", "duration", "memory_mb",
+		"level", "environment" };
 	json_t *p = json_object();
 	char *text;
 	int rc = 0;
 
 	params[0] = '\0';
 	for (size_t i = 0; i < ARRAY_SIZE(only) && rc == 0; i++) {
-		bool mine = i < 3 ? type == TASK_DIAGNOSE : i == 3 ? type == TASK_WIPE :
+		bool mine = i < 4 ? type == TASK_DIAGNOSE : i == 4 ? type == TASK_WIPE :
 		    type == TASK_BOOT;
 		if (!mine && json_object_get(body, only[i]) != NULL) {
 			api_reply_error(c->rs, 400, "\"%s\" is not for a %s task", only[i],
@@ -228,7 +232,7 @@ agent_diag(struct api_call *c)
 		api_reply_error(c->rs, 500, "cannot store the result");
 		return;
 	}
-	log_info("api: task %" PRId64 " on %s: %s %s", c->task.id, c->task.mac, test, status);
+	log_info("api: task %" PRId64 " on %s: %s %s", c->task.id, c->task.mac, r.name, r.status);
 	api_reply_json(c->rs, 204, NULL);
 }
 

@@ -15,6 +15,14 @@ struct ctl {
 	long min_receivers, start_after, rate_mbit;     /* -1: the server's default */
 	const char *fec;                /* --fec off|K,M; NULL: the server's default */
 	const char *after;              /* --after reboot|poweroff|shell; NULL: the default */
+	/* diagnose and repair (diag.c) */
+	const char *tests;              /* task diagnose --tests LIST */
+	bool destructive;               /* task diagnose --destructive */
+	long duration;                  /* task diagnose --duration S; -1: the default */
+	long memory_mb;                 /* task diagnose --memory-mb N; -1: most of the free */
+	const char *level;              /* task wipe --level L */
+	bool verify;                    /* task wipe --verify */
+	bool wake;                      /* any task --wake */
 };
 
 /* method server+path with an optional JSON body and the token.  Returns
@@ -37,5 +45,24 @@ int ctl_image(const struct ctl *c, int argc, char **argv);
 int ctl_task(const struct ctl *c, int argc, char **argv);
 int ctl_mcast(const struct ctl *c, int argc, char **argv);
 int ctl_group(const struct ctl *c, int argc, char **argv);
+
+/* diag.c: "task diagnose|memtest|boot|wipe", "wake", "env", "host wol",
+ * and what "host show" and "task show" print of them. */
+int ctl_task_diag(const struct ctl *c, int argc, char **argv);   /* -1: not one of them */
+int ctl_wake(const struct ctl *c, int argc, char **argv);
+int ctl_env(const struct ctl *c, int argc, char **argv);
+int ctl_host_wol(const struct ctl *c, int argc, char **argv);
+void ctl_show_host_diag(json_t *h);
+void ctl_show_task_diag(json_t *t);
+/* imaging.c's helpers, for diag.c: a member's text (as ctl_text) or
+ * integer, ... */
+const char *ctl_str(json_t *o, const char *key);
+json_int_t ctl_num(json_t *o, const char *key);
+int ctl_call(const struct ctl *c, const char *method, const char *path, json_t *body,
+    const char *what, void (*show)(json_t *));
+const char *ctl_path(const char *prefix, const char *arg, const char *suffix);
+void ctl_when(json_int_t t, char *out, size_t size);
+void ctl_size(json_int_t bytes, char *out, size_t size);
+void ctl_show_task(json_t *t);
 
 #endif

@@ -357,14 +357,29 @@ usage(FILE *out)
 	    "                             [--min-receivers N] [--start-after S] [--rate-mbit R]\n"
 	    "                             [--fec off|K,M] IMAGE [HOST...]\n"
 	    "       pxectl [options] mcast list | show NAME | start NAME | cancel NAME\n"
+	    "       pxectl [options] task diagnose HOST|--group GROUP [--tests LIST]\n"
+	    "                             [--destructive] [--duration S] [--memory-mb N]\n"
+	    "                             | memtest HOST | boot HOST ENV\n"
+	    "                             | wipe HOST [--level fast|zero|random|sanitize] [--verify]\n"
+	    "       pxectl [options] wake HOST | wake --group GROUP\n"
+	    "       pxectl [options] host wol HOST PASSWORD|none\n"
+	    "       pxectl [options] env list | show NAME | rm NAME | set NAME KEY=VALUE...\n"
 	    "       pxectl --version\n\n"
 	    "  --server URL       pxed's HTTP address (default $PXED_SERVER or http://127.0.0.1)\n"
 	    "  --token TOKEN      API token for changes (default $PXED_TOKEN, else read\n"
 	    "                     from --token-file)\n"
 	    "  --token-file PATH  file holding the token (default /var/lib/pxed/api-token)\n"
 	    "  --json             print the server's JSON as it is\n"
-	    "  --after ACTION     task deploy, capture, wipe: reboot (default), poweroff or\n"
-	    "                     shell once the task succeeded\n"
+	    "  --after ACTION     task deploy, capture, wipe, diagnose: reboot (default),\n"
+	    "                     poweroff or shell once the task succeeded\n"
+	    "  --tests LIST       task diagnose: inventory,smart,disk-read,disk-write,memory,\n"
+	    "                     cpu,network (default: all but disk-write)\n"
+	    "  --destructive      task diagnose: allow disk-write (it overwrites every disk)\n"
+	    "  --duration S       task diagnose: seconds of memory, cpu, network (default 60)\n"
+	    "  --memory-mb N      task diagnose: test at most N MiB (default: most of the free)\n"
+	    "  --level L          task wipe: fast (default), zero, random or sanitize\n"
+	    "  --verify           task wipe: read everything back and check it\n"
+	    "  --wake             any task: wake the host(s) (Wake-on-LAN) once it is made\n"
 	    "HOST is a MAC address or a host's name.\n");
 }
 
@@ -411,6 +426,10 @@ dispatch(const struct ctl *c, int n, char **pos)
 		return ctl_task(c, n - 1, pos + 1);
 	if (strcmp(cmd, "mcast") == 0)
 		return ctl_mcast(c, n - 1, pos + 1);
+	if (strcmp(cmd, "wake") == 0)
+		return ctl_wake(c, n - 1, pos + 1);
+	if (strcmp(cmd, "env") == 0 || strcmp(cmd, "envs") == 0)
+		return ctl_env(c, n - 1, pos + 1);
 	usage(stderr);
 	return 2;
 }
@@ -419,7 +438,7 @@ int
 main(int argc, char **argv)
 {
 	struct ctl c = { .server = getenv("PXED_SERVER"), .min_receivers = -1,
-		.start_after = -1, .rate_mbit = -1 };
+		.start_after = -1, .rate_mbit = -1, .duration = -1, .memory_mb = -1 };
 	const char *token = NULL, *token_file = "/var/lib/pxed/api-token";
 	char token_buf[512], *pos[300];
 	int n = 0, rc;
@@ -445,6 +464,27 @@ main(int argc, char **argv)
 			c.fec = argv[++i];
 		} else if (strcmp(argv[i], "--after") == 0 && i + 1 < argc) {
 			c.after = argv[++i];
+		} else if (strcmp(argv[i], "--tests") == 0 && i + 1 < argc) {
+			c.tests = argv[++i];
+		} else if (strcmp(argv[i], "--level") == 0 && i + 1 < argc) {
+			c.level = argv[++i];
+		} else if (strcmp(argv[i], "--destructive") == 0) {
+			c.destructive = true;
+		} else if (strcmp(argv[i], "--verify") == 0) {
+			c.verify = true;
+		} else if (strcmp(argv[i], "--wake") == 0) {
+			c.wake = true;
+		} else if ((strcmp(argv[i], "--duration") == 0 ||
+		    strcmp(argv[i], "--memory-mb") == 0) && i + 1 < argc) {
+			char *end;
+			long v = strtol(argv[i + 1], &end, 10);
+			if (*end != '\0' || v < 1 || v > (argv[i][2] == 'd' ? 86400 : 1 << 30)) {
+				fprintf(stderr, "pxectl: %s: a positive number (--duration: at most"
+				    " 86400 seconds)\n", argv[i]);
+				return 2;
+			}
+			*(argv[i][2] == 'd' ? &c.duration : &c.memory_mb) = v;
+			i++;
 		} else if ((strcmp(argv[i], "--min-receivers") == 0 ||
 		    strcmp(argv[i], "--start-after") == 0 || strcmp(argv[i], "--rate-mbit") == 0) &&
 		    i + 1 < argc) {
