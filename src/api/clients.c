@@ -107,7 +107,7 @@ api_timeline_http(struct api *a, struct in_addr peer, const char *path, uint64_t
 	char detail[400];
 	struct timespec ts;
 
-	api_env_served(a, peer, path, ok);      /* a boot task's program */
+	api_env_served(a, peer, path, bytes, ok);       /* a boot task's program */
 	if (st == NULL || peer.s_addr == 0 || store_lease_get(st, peer, &lease) != 0 ||
 	    lease.mac_len == 0)
 		return;

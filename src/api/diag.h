@@ -51,9 +51,10 @@ void api_env_task_script(const struct api_call *c, const struct store_task *t,
 /* The no-task menu's environments: "item" lines into *items and their
  * labels and lines into *labels (malloc'd, "" when none).  0 or -ENOMEM. */
 int api_env_menu(const struct api_call *c, char **items, char **labels);
-/* A file served over HTTP to peer (clients.c): ends a boot task whose
- * program it was. */
-void api_env_served(struct api *a, struct in_addr peer, const char *path, bool ok);
+/* A file served over HTTP to peer (clients.c; bytes of it sent): ends a
+ * boot task whose program it was, when it went whole. */
+void api_env_served(struct api *a, struct in_addr peer, const char *path, uint64_t bytes,
+    bool ok);
 
 /* ---- wake.c ---- */
 

@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/log.h"
 #include "core/util.h"
@@ -202,29 +203,58 @@ await_add(struct api_envs *envs, int64_t task, struct in_addr peer,
 	pthread_mutex_unlock(&envs->lock);
 }
 
-void
-api_env_served(struct api *a, struct in_addr peer, const char *path, bool ok)
+/* The size of a program under the root (or memtest-dir); 0 when unknown. */
+static uint64_t
+program_size(struct api *a, const char *path)
 {
-	struct api_envs *envs = a->envs;
-	struct store *st;
+	const struct files_root *root = a->cfg.root;
+	const char *name = api_builtin_file(a, path, &root);
+	struct stat st;
+	int fd = root != NULL ? files_open_read(root, name != NULL ? name : path, &st, NULL) : -1;
+
+	if (fd < 0)
+		return 0;
+	close(fd);
+	return (uint64_t)st.st_size;
+}
+
+/* The task waiting for path at peer (0: none); taken out when take. */
+static int64_t
+await_find(struct api_envs *envs, struct in_addr peer, const char *path, bool take)
+{
 	int64_t task = 0;
 
-	if (envs == NULL || !ok)
-		return;
 	pthread_mutex_lock(&envs->lock);
 	for (size_t i = 0; i < ENV_AWAIT_MAX && task == 0; i++) {
 		struct env_await *w = &envs->await[i];
 		if (w->task != 0 && w->peer.s_addr == peer.s_addr &&
 		    (strcmp(w->path[0], path) == 0 || strcmp(w->path[1], path) == 0)) {
 			task = w->task;
-			memset(w, 0, sizeof *w);
+			if (take)
+				memset(w, 0, sizeof *w);
 		}
 	}
 	pthread_mutex_unlock(&envs->lock);
-	if (task == 0 || (st = api_thread_store(a->state_dir)) == NULL)
-		return;
+	return task;
+}
+
+void
+api_env_served(struct api *a, struct in_addr peer, const char *path, uint64_t bytes, bool ok)
+{
 	char message[300], mac[STORE_MAC_TEXT] = "";
 	struct store_task t;
+	struct store *st;
+	int64_t task;
+
+	if (a->envs == NULL || !ok)
+		return;
+	path += strspn(path, "/");      /* the request's path: "/winpe/wimboot" */
+	if (await_find(a->envs, peer, path, false) == 0 || bytes == 0 ||
+	    bytes != program_size(a, path))
+		return;                 /* not a program awaited, or a part of it */
+	task = await_find(a->envs, peer, path, true);
+	if (task == 0 || (st = api_thread_store(a->state_dir)) == NULL)
+		return;
 	snprintf(message, sizeof message, "%.200s served", path);
 	if (store_task_served_done(st, task, message, api_now()) == 0) {
 		if (store_task_get(st, task, &t) == 0)

@@ -91,13 +91,13 @@ int store_env_remove(struct store *st, const char *name);
 /* The address the host was last seen at (a boot script or an agent
  * request came from it).  0 or -ENOENT (no such host) or -EIO. */
 int store_host_seen_at(struct store *st, const char *mac, struct in_addr addr);
-/* The host's SecureOn password ("" none, else 12 hex digits).  0, -ENOENT
- * or -EIO. */
+/* The host's SecureOn password ("" none, else six bytes as
+ * "aa:bb:cc:dd:ee:ff").  0, -ENOENT or -EIO. */
 int store_host_set_wol_password(struct store *st, const char *mac, const char *password);
 struct store_host_where {
 	struct in_addr last_addr;       /* 0: never seen by HTTP */
 	struct in_addr lease_addr;      /* its newest DHCP lease (any state); 0: none */
-	char wol_password[16];          /* 12 hex digits or "" */
+	char wol_password[STORE_MAC_TEXT];      /* "aa:bb:cc:dd:ee:ff" or "" */
 };
 int store_host_where(struct store *st, const char *mac, struct store_host_where *out);
 

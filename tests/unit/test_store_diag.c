@@ -222,11 +222,11 @@ test_host_where(void **state)
 	assert_int_equal(store_commit(f->st), 0);
 	inet_pton(AF_INET, "192.0.2.40", &w.last_addr);
 	assert_int_equal(store_host_seen_at(f->st, MAC, w.last_addr), 0);
-	assert_int_equal(store_host_set_wol_password(f->st, MAC, "a1b2c3d4e5f6"), 0);
+	assert_int_equal(store_host_set_wol_password(f->st, MAC, "a1:b2:c3:d4:e5:f6"), 0);
 	assert_int_equal(store_host_where(f->st, MAC, &w), 0);
 	assert_int_equal(w.last_addr.s_addr, htonl(0xc0000228));
 	assert_int_equal(w.lease_addr.s_addr, htonl(0xc6336407));
-	assert_string_equal(w.wol_password, "a1b2c3d4e5f6");
+	assert_string_equal(w.wol_password, "a1:b2:c3:d4:e5:f6");
 	assert_int_equal(store_host_where(f->st, "52:54:00:00:00:99", &w), -ENOENT);
 	assert_int_equal(store_host_seen_at(f->st, "52:54:00:00:00:99", w.last_addr), -ENOENT);
 }
