@@ -10,7 +10,8 @@ TEST="curl atftp tftp-hpa nftables iproute2 procps psmisc iputils-ping python3 b
 isc-dhcp-client dhcpcd-base busybox-static dnsmasq-base
 qemu-system-x86 qemu-system-arm ipxe-qemu ipxe ovmf qemu-efi-aarch64
 shim-signed grub-efi-amd64-signed grub-efi-amd64-bin
-e2fsprogs ntfs-3g dosfstools mtools gdisk fdisk zstd partclone udpcast kmod"
+e2fsprogs ntfs-3g dosfstools mtools gdisk fdisk zstd partclone udpcast kmod
+smartmontools memtester stress-ng dmidecode ethtool nvme-cli hdparm memtest86+"
 PKGS="$BUILD $TEST ${EXTRA_PKGS:-}"
 
 # The ARM64 boot test fetches Debian's signed arm64 GRUB with apt-get

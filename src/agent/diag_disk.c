@@ -311,9 +311,10 @@ scan_disk(struct diag_run *d, const char *disk, uint64_t done_before, uint64_t t
 	if (rc < 0)
 		snprintf(line, size, "%s: %s", diag_disk_short(disk), strerror(-rc));
 	else if (s.bad->sectors > 0)
-		snprintf(line, size, "%s: %" PRIu64 " unreadable sectors in %zu%s ranges, first"
+		snprintf(line, size, "%s: %" PRIu64 " unreadable sectors in %zu%s range%s, first"
 		    " %" PRIu64 " (+%" PRIu64 ")", diag_disk_short(disk), s.bad->sectors, s.bad->n,
-		    s.bad->cut ? "+" : "", s.bad->r[0].first, s.bad->r[0].count);
+		    s.bad->cut ? "+" : "", s.bad->n == 1 && !s.bad->cut ? "" : "s",
+		    s.bad->r[0].first, s.bad->r[0].count);
 	else
 		snprintf(line, size, "%s: every sector read, %.0f MB/s", diag_disk_short(disk),
 		    rate / 1e6);
@@ -361,6 +362,7 @@ diag_disk_read(struct diag_run *d, struct diag_result *r)
 		done += disk_bytes(d->disks[i]);
 		summary_add(summary, sizeof summary, line);
 	}
+	progress_report(d->ag, &d->progress, done, 0, true);
 	json_object_set_new(r->details, "disks", list);
 	diag_set(r, worst, "%s", d->ndisks == 0 ? "no disks" : summary);
 }
@@ -472,6 +474,7 @@ diag_disk_write(struct diag_run *d, struct diag_result *r)
 		done += 2 * disk_bytes(d->disks[i]);
 		summary_add(summary, sizeof summary, line);
 	}
+	progress_report(d->ag, &d->progress, done, 0, true);
 	json_object_set_new(r->details, "disks", list);
 	diag_set(r, worst, "%s", d->ndisks == 0 ? "no disks" : summary);
 }

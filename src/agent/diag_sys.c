@@ -381,6 +381,8 @@ network_link(struct diag_run *d, const char *iface, struct ethtool_report *e)
 	if (command_exists("ethtool") && diag_command(d, argv, INVENTORY_TOOL_S, &r) == 0 &&
 	    r.status == 0)
 		ethtool_parse(r.out, r.out_len, e);
+	if (strncasecmp(e->duplex, "unknown", 7) == 0)
+		e->duplex[0] = '\0';      /* virtio: "Unknown! (255)" */
 	if (r.out != NULL)
 		command_result_free(&r);
 }
@@ -389,7 +391,7 @@ void
 diag_network(struct diag_run *d, struct diag_result *r)
 {
 	unsigned secs = MIN(d->params->duration, (unsigned)NETWORK_SECONDS_MAX);
-	char iface[64], driver[64], err[256] = "", speed[32] = "unknown speed";
+	char iface[64], driver[64], err[256] = "", speed[32] = "speed unknown";
 	struct ethtool_report e;
 	uint64_t bytes = 0;
 	double seconds = 0;
@@ -423,7 +425,7 @@ diag_network(struct diag_run *d, struct diag_result *r)
 		diag_set(r, DIAG_FAIL, "%s (%s) %s %s: download from pxed failed: %.120s", iface,
 		    driver, speed, e.duplex, err);
 	else
-		diag_set(r, DIAG_PASS, "%s (%s) %s %s; %.0f Mbit/s from pxed (%" PRIu64 " MB in"
+		diag_set(r, DIAG_PASS, "%s (%s) %s, %s; %.0f Mbit/s from pxed (%" PRIu64 " MB in"
 		    " %.1f s)", iface, driver, speed, e.duplex[0] ? e.duplex : "duplex unknown",
 		    seconds > 0 ? (double)bytes * 8 / seconds / 1e6 : 0, bytes / 1000000, seconds);
 }

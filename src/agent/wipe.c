@@ -55,10 +55,11 @@ wipe_cert_send(struct agent *ag, struct wipe_cert *c, bool ok, const char *messa
 	int rc;
 
 	c->finished = (int64_t)time(NULL);
-	body = json_pack("{s:s,s:s,s:s,s:I,s:s,s:I,s:I,s:I,s:s,s:I,s:b,s:s}", "disk", ag->disk,
+	body = json_pack("{s:s,s:s,s:s,s:I,s:s,s:I,s:I,s:I,s:I,s:s,s:I,s:b,s:s}", "disk", ag->disk,
 	    "model", c->model, "serial", c->serial, "size", (json_int_t)c->size,
 	    "method", c->method, "started", (json_int_t)c->started,
 	    "finished", (json_int_t)c->finished, "bytes_written", (json_int_t)c->bytes_written,
+	    "write_ms", (json_int_t)c->write_ms,
 	    "verify", c->verify, "bytes_verified", (json_int_t)c->bytes_verified, "ok", ok,
 	    "message", message);
 	if (ag->cancelled || body == NULL) {
@@ -205,7 +206,7 @@ static int
 overwrite_pass(struct overwrite *w, struct wipe_cert *c)
 {
 	struct agent *ag = w->ag;
-	uint64_t size = ag->disk_size;
+	uint64_t size = ag->disk_size, t0 = clock_now_us();
 
 	progress_start(&w->p, "wipe", size, 0);
 	for (uint64_t off = 0; off < size && !atomic_load(&ag->stop); off += WIPE_PIECE) {
@@ -221,6 +222,10 @@ overwrite_pass(struct overwrite *w, struct wipe_cert *c)
 	}
 	if (!atomic_load(&ag->stop) && fdatasync(ag->fd) < 0)
 		return agent_fail(ag, "%s: sync: %s", ag->disk, strerror(errno));
+	c->write_ms = (clock_now_us() - t0) / 1000;
+	journal_info("%s: %" PRIu64 " bytes written in %.2f s (%.0f MB/s)", ag->disk,
+	    c->bytes_written, (double)c->write_ms / 1000, (double)c->bytes_written /
+	    (double)MAX(c->write_ms, 1u) / 1000);
 	progress_report(ag, &w->p, c->bytes_written, 0, true);
 	return atomic_load(&ag->stop) ? -EIO : 0;
 }

@@ -16,6 +16,7 @@ struct wipe_cert {
 	char method[48];                /* fast, zero, random, sanitize-... */
 	int64_t started, finished;      /* Unix seconds */
 	uint64_t bytes_written, bytes_verified;
+	uint64_t write_ms;              /* the write pass, its sync included */
 	char verify[8];                 /* pass, fail, none */
 };
 

@@ -161,9 +161,10 @@ api_open(struct api **out, const struct api_config *cfg)
 		return rc;
 	}
 	api_images_reconcile(m);
-	if (api_envs_open(m) < 0) {
+	rc = api_envs_open(m);
+	if (rc < 0) {
 		api_close(m);
-		return -ENOMEM;
+		return rc;
 	}
 	*out = m;
 	return 0;

@@ -242,17 +242,18 @@ agent_wipe(struct api_call *c)
 	json_t *body = api_body_json(c);
 	const char *disk = "", *model = "", *serial = "", *method = "", *verify = "",
 	    *message = "";
-	json_int_t size = 0, started = 0, finished = 0, written = 0, verified = 0;
+	json_int_t size = 0, started = 0, finished = 0, written = 0, verified = 0, wms = 0;
 	struct store_wipe_cert w = { .task = c->task.id };
 	int ok = 0;
 
 	if (body == NULL)
 		return;
-	if (json_unpack(body, "{s:s,s:s,s:s,s:I,s:s,s:I,s:I,s:I,s:s,s:I,s:b,s:s}", "disk", &disk,
-	    "model", &model, "serial", &serial, "size", &size, "method", &method, "started",
-	    &started, "finished", &finished, "bytes_written", &written, "verify", &verify,
-	    "bytes_verified", &verified, "ok", &ok, "message", &message) < 0 || size < 0 ||
-	    written < 0 || verified < 0 || (strcmp(verify, "pass") != 0 &&
+	if (json_unpack(body, "{s:s,s:s,s:s,s:I,s:s,s:I,s:I,s:I,s:s,s:I,s:b,s:s,s?I}", "disk",
+	    &disk, "model", &model, "serial", &serial, "size", &size, "method", &method,
+	    "started", &started, "finished", &finished, "bytes_written", &written, "verify",
+	    &verify, "bytes_verified", &verified, "ok", &ok, "message", &message, "write_ms",
+	    &wms) < 0 || size < 0 || written < 0 || verified < 0 || wms < 0 ||
+	    (strcmp(verify, "pass") != 0 &&
 	    strcmp(verify, "fail") != 0 && strcmp(verify, "none") != 0)) {
 		json_decref(body);
 		api_reply_error(c->rs, 400, "expected a wipe certificate (docs/API.md)");
@@ -270,6 +271,7 @@ agent_wipe(struct api_call *c)
 	w.finished = finished;
 	w.bytes_written = (uint64_t)written;
 	w.bytes_verified = (uint64_t)verified;
+	w.write_ms = (uint64_t)wms;
 	w.ok = ok;
 	json_decref(body);
 	if (store_wipe_put(c->st, &w) < 0) {
@@ -315,12 +317,13 @@ report_json(struct store *st, int64_t task)
 static json_t *
 wipe_json(const struct store_wipe_cert *w)
 {
-	return json_pack("{s:I,s:I,s:s,s:o,s:o,s:o,s:I,s:o,s:I,s:I,s:I,s:s,s:I,s:b,s:o}",
+	return json_pack("{s:I,s:I,s:s,s:o,s:o,s:o,s:I,s:o,s:I,s:I,s:I,s:I,s:s,s:I,s:b,s:o}",
 	    "id", (json_int_t)w->id, "task", (json_int_t)w->task, "host", w->mac,
 	    "disk", api_json_text(w->disk), "model", api_json_text(w->model),
 	    "serial", api_json_text(w->serial), "size", (json_int_t)w->size,
 	    "method", api_json_text(w->method), "started", (json_int_t)w->started,
 	    "finished", (json_int_t)w->finished, "bytes_written", (json_int_t)w->bytes_written,
+	    "write_ms", (json_int_t)w->write_ms,
 	    "verify", w->verify, "bytes_verified", (json_int_t)w->bytes_verified, "ok", w->ok,
 	    "message", api_json_text(w->message));
 }
@@ -427,7 +430,8 @@ wipes_list(struct api_call *c)
 	for (int i = 0; i < n; i++)
 		json_array_append_new(arr, wipe_json(&list[i]));
 	snprintf(last, sizeof last, "%" PRId64, n > 0 ? list[n - 1].id : 0);
-	api_reply_page(c, "certificates", arr, -1, limit, n > 0 ? last : NULL);
+	api_reply_page(c, "certificates", arr, store_wipe_count(c->st, mac), limit,
+	    n > 0 ? last : NULL);
 	free(list);
 }
 

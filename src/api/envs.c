@@ -51,6 +51,29 @@ builtin_has(const struct api_envs *e, const char *name)
 	return true;
 }
 
+static void env_from_config(const struct config_environment *c, struct api_env *e);
+static int env_fields_check(const struct api_env *e, char *err, size_t size);
+
+/* The config file's environments, each checked as the API's are. */
+static int
+envs_config_check(struct api *a)
+{
+	struct api_env e;
+	char err[256];
+
+	for (size_t i = 0; i < a->cfg.environment_count; i++) {
+		env_from_config(&a->cfg.environments[i], &e);
+		if (env_fields_check(&e, err, sizeof err) < 0) {
+			log_error("[environment %s]: %s", e.name, err);
+			return -EINVAL;
+		}
+		if (env_files_check(a, &e, err, sizeof err) < 0)
+			log_warn("[environment %s]: %s (a boot task will be refused until it is"
+			    " there)", e.name, err);
+	}
+	return 0;
+}
+
 int
 api_envs_open(struct api *a)
 {
@@ -67,7 +90,7 @@ api_envs_open(struct api *a)
 	if (e->memtest)
 		log_info("api: environment %s: Debian's memtest86+ in %s", MEMTEST_NAME, dir);
 	a->envs = e;
-	return 0;
+	return envs_config_check(a);
 }
 
 void
@@ -198,6 +221,37 @@ env_shape_check(const struct api_env *e, char *err, size_t size)
 	return -EINVAL;
 }
 
+/* A whole definition: its kind, its paths (as a script may carry them),
+ * its command line and title (one line, nothing a shell or iPXE would
+ * expand), what its kind needs.  0, or -EINVAL with err. */
+static int
+env_fields_check(const struct api_env *e, char *err, size_t size)
+{
+	const char *paths[] = { e->kernel, e->bios, e->efi, e->wimboot, e->bcd, e->boot_sdi,
+		e->boot_wim };
+	bool kind_ok = false;
+
+	for (size_t i = 0; i < ARRAY_SIZE(env_kinds); i++)
+		kind_ok |= strcmp(e->kind, env_kinds[i]) == 0;
+	if (!kind_ok) {
+		snprintf(err, size, "kind: linux, chain or wimboot");
+		return -EINVAL;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(paths) + e->ninitrd; i++) {
+		const char *p = i < ARRAY_SIZE(paths) ? paths[i] : e->initrd[i - ARRAY_SIZE(paths)];
+		if (p[0] != '\0' && !env_path_valid(p)) {
+			snprintf(err, size, "%.100s: a path under the root of [A-Za-z0-9._+/-] (no ..)"
+			    " or an http(s) URL", p);
+			return -EINVAL;
+		}
+	}
+	if (strpbrk(e->args, "\n\r\"'`$;&|<>\\") != NULL || strpbrk(e->title, "\n\r\"'`$") != NULL) {
+		snprintf(err, size, "args and title are one line without quotes, $, ;, &, |, <, >, \\");
+		return -EINVAL;
+	}
+	return env_shape_check(e, err, size);
+}
+
 /* ---- the three sources ---- */
 
 static void
@@ -296,7 +350,6 @@ env_from_json(json_t *o, const char *name, struct api_env *e, char *err, size_t 
 		{ "boot_wim", offsetof(struct api_env, boot_wim), true },
 	};
 	json_t *menu = json_object_get(o, "menu");
-	bool kind_ok = false;
 
 	memset(e, 0, sizeof *e);
 	str_copy(e->name, name, sizeof e->name);
@@ -314,20 +367,9 @@ env_from_json(json_t *o, const char *name, struct api_env *e, char *err, size_t 
 		if (json_member(o, members[i].key, field, fsize, members[i].path, err, size) < 0)
 			return -EINVAL;
 	}
-	for (size_t i = 0; i < ARRAY_SIZE(env_kinds); i++)
-		kind_ok |= strcmp(e->kind, env_kinds[i]) == 0;
-	if (!kind_ok) {
-		snprintf(err, size, "\"kind\": linux, chain or wimboot");
-		return -EINVAL;
-	}
-	if (strpbrk(e->args, "\n\r\"'`$;&|<>\\") != NULL || strpbrk(e->title, "\n\r\"'`$") != NULL) {
-		snprintf(err, size, "\"args\" and \"title\" are one line without quotes, $, ;, &, |,"
-		    " <, >, \\");
-		return -EINVAL;
-	}
 	if (json_initrds(json_object_get(o, "initrds"), e, err, size) < 0)
 		return -EINVAL;
-	return env_shape_check(e, err, size);
+	return env_fields_check(e, err, size);
 }
 
 json_t *

@@ -146,15 +146,15 @@ store_diag_reports(struct store *st, const char *mac, int64_t *out, size_t max)
 /* ---- wipe certificates ---- */
 
 #define WIPE_COLS "id, task, mac, disk, model, serial, size, method, started, finished," \
-	" bytes_written, verify, bytes_verified, ok, message"
+	" bytes_written, verify, bytes_verified, ok, message, write_ms"
 
 int
 store_wipe_put(struct store *st, const struct store_wipe_cert *c)
 {
 	sqlite3_stmt *s = store_stmt_prepare(st, "INSERT OR REPLACE INTO wipe_certificates"
 	    " (task, mac, disk, model, serial, size, method, started, finished, bytes_written,"
-	    " verify, bytes_verified, ok, message)"
-	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)");
+	    " verify, bytes_verified, ok, message, write_ms)"
+	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)");
 
 	if (s == NULL)
 		return -EIO;
@@ -172,6 +172,7 @@ store_wipe_put(struct store *st, const struct store_wipe_cert *c)
 	sqlite3_bind_int64(s, 12, (sqlite3_int64)c->bytes_verified);
 	sqlite3_bind_int(s, 13, c->ok);
 	store_bind_text(s, 14, c->message);
+	sqlite3_bind_int64(s, 15, (sqlite3_int64)c->write_ms);
 	return store_stmt_run(st, s) < 0 ? -EIO : 0;
 }
 
@@ -194,6 +195,7 @@ row_wipe(sqlite3_stmt *s, struct store_wipe_cert *c)
 	c->bytes_verified = (uint64_t)sqlite3_column_int64(s, 12);
 	c->ok = sqlite3_column_int(s, 13) != 0;
 	store_col_text(s, 14, c->message, sizeof c->message);
+	c->write_ms = (uint64_t)sqlite3_column_int64(s, 15);
 }
 
 int
@@ -214,6 +216,21 @@ store_wipe_list(struct store *st, const char *mac, int64_t before, struct store_
 		row_wipe(s, &out[n++]);
 	sqlite3_finalize(s);
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? (int)n : -EIO;
+}
+
+int64_t
+store_wipe_count(struct store *st, const char *mac)
+{
+	sqlite3_stmt *s = store_stmt_prepare(st, "SELECT count(*) FROM wipe_certificates"
+	    " WHERE ?1 = '' OR mac = ?1");
+	int64_t n;
+
+	if (s == NULL)
+		return -EIO;
+	store_bind_text(s, 1, mac);
+	n = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : -EIO;
+	sqlite3_finalize(s);
+	return n;
 }
 
 /* ---- boot environments ---- */

@@ -62,6 +62,7 @@ struct store_wipe_cert {
 	char method[32];                /* fast, zero, random, sanitize-... */
 	int64_t started, finished;      /* Unix seconds */
 	uint64_t bytes_written;
+	uint64_t write_ms;              /* the write pass, its sync included */
 	char verify[8];                 /* pass, fail, none */
 	uint64_t bytes_verified;
 	bool ok;
@@ -74,6 +75,8 @@ int store_wipe_put(struct store *st, const struct store_wipe_cert *c);
  * newest first, of the host mac ("": of every host); the count or -EIO. */
 int store_wipe_list(struct store *st, const char *mac, int64_t before,
     struct store_wipe_cert *out, size_t max);
+/* How many certificates the host has ("": every host), or -EIO. */
+int64_t store_wipe_count(struct store *st, const char *mac);
 
 /* A boot environment made through the API: its definition as JSON text. */
 int store_env_put(struct store *st, const char *name, const char *json, int64_t now);

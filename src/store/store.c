@@ -199,6 +199,7 @@ static const char *const migrations[] = {
 	" bytes_written INTEGER NOT NULL,"
 	" verify TEXT NOT NULL,"                /* pass, fail, none */
 	" bytes_verified INTEGER NOT NULL,"
+	" write_ms INTEGER NOT NULL DEFAULT 0,"        /* the write pass, sync included */
 	" ok INTEGER NOT NULL,"
 	" message TEXT NOT NULL,"
 	" UNIQUE (task, disk));"

@@ -181,6 +181,7 @@ OUT=$(ctl host show lab1)
 check "host show lists the wipe certificates" \
 	bash -c "grep -qE 'wipe certificate [0-9]+ \\(task [0-9]+\\): done' <<<'$OUT' &&
 		grep -q 'method zero, 24.0 MiB written, verify pass' <<<'$OUT'"
+check "  ... all three counted" eq "$(json "/api/v1/wipes?host=lab1" '["total"]')" 3
 check "the certificates are listed by the API, newest first" \
 	eq "$(jx "/api/v1/wipes?host=lab1" '[c["method"] for c in v["certificates"]]')" \
 	"['fast', 'random', 'zero']"

@@ -171,6 +171,8 @@ test_wipe_certificates(void **state)
 	assert_int_equal(store_wipe_list(f->st, "", 0, out, ARRAY_SIZE(out)), 2);
 	assert_int_equal(out[0].task, 8);
 	assert_int_equal(store_wipe_list(f->st, MAC, 0, out, ARRAY_SIZE(out)), 1);
+	assert_int_equal(store_wipe_count(f->st, MAC), 1);
+	assert_int_equal(store_wipe_count(f->st, ""), 2);
 	assert_int_equal(out[0].bytes_written, 1 << 19);
 	assert_string_equal(out[0].serial, "QM0001");
 	assert_string_equal(out[0].verify, "pass");
