@@ -61,8 +61,8 @@ envs_config_check(struct api *a)
 	struct api_env e;
 	char err[256];
 
-	for (size_t i = 0; i < a->cfg.environment_count; i++) {
-		env_from_config(&a->cfg.environments[i], &e);
+	for (size_t i = 0; i < a->envs->nconfig; i++) {
+		env_from_config(&a->envs->config[i], &e);
 		if (env_fields_check(&e, err, sizeof err) < 0) {
 			log_error("[environment %s]: %s", e.name, err);
 			return -EINVAL;
@@ -83,6 +83,20 @@ api_envs_open(struct api *a)
 	if (e == NULL)
 		return -ENOMEM;
 	e->builtin.dirfd = -1;
+	e->config = calloc(MAX(a->cfg.environment_count, 1u), sizeof *e->config);
+	e->subnets = calloc(MAX(a->cfg.subnet_count, 1u), sizeof *e->subnets);
+	if (e->config == NULL || e->subnets == NULL) {
+		free(e->config);
+		free(e->subnets);
+		free(e);
+		return -ENOMEM;
+	}
+	if (a->cfg.environment_count > 0)
+		memcpy(e->config, a->cfg.environments, a->cfg.environment_count * sizeof *e->config);
+	if (a->cfg.subnet_count > 0)
+		memcpy(e->subnets, a->cfg.subnets, a->cfg.subnet_count * sizeof *e->subnets);
+	e->nconfig = a->cfg.environment_count;
+	e->nsubnets = a->cfg.subnet_count;
 	pthread_mutex_init(&e->lock, NULL);
 	if (dir != NULL && dir[0] != '\0' && files_root_open(&e->builtin, dir, false) < 0)
 		e->builtin.dirfd = -1;
@@ -100,6 +114,8 @@ api_envs_close(struct api *a)
 		return;
 	files_root_close(&a->envs->builtin);
 	pthread_mutex_destroy(&a->envs->lock);
+	free(a->envs->config);
+	free(a->envs->subnets);
 	free(a->envs);
 	a->envs = NULL;
 }
@@ -393,9 +409,9 @@ env_get(struct api *a, struct store *st, const char *name, struct api_env *e)
 	json_t *o;
 	int rc;
 
-	for (size_t i = 0; i < a->cfg.environment_count; i++)
-		if (strcmp(a->cfg.environments[i].name, name) == 0) {
-			env_from_config(&a->cfg.environments[i], e);
+	for (size_t i = 0; i < a->envs->nconfig; i++)
+		if (strcmp(a->envs->config[i].name, name) == 0) {
+			env_from_config(&a->envs->config[i], e);
 			return 0;
 		}
 	if (a->envs != NULL && a->envs->memtest && strcmp(name, MEMTEST_NAME) == 0) {
@@ -439,8 +455,8 @@ env_list(struct api *a, struct store *st, struct api_env *out, size_t max)
 
 	if (names == NULL)
 		return -ENOMEM;
-	for (size_t i = 0; i < a->cfg.environment_count && n < max; i++)
-		env_from_config(&a->cfg.environments[i], &out[n++]);
+	for (size_t i = 0; i < a->envs->nconfig && n < max; i++)
+		env_from_config(&a->envs->config[i], &out[n++]);
 	if (a->envs != NULL && a->envs->memtest && n < max)
 		env_memtest(a->envs, &out[n++]);
 	k = store_env_names(st, names, ENV_LIST_MAX);

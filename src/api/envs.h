@@ -41,6 +41,12 @@ struct env_await {
 };
 
 struct api_envs {
+	/* copies of the config file's sections, made at start: a reload
+	 * (SIGHUP) replaces the daemon's config while these are read */
+	struct config_environment *config;
+	size_t nconfig;
+	struct config_subnet *subnets;  /* where hosts are woken (wake.c) */
+	size_t nsubnets;
 	struct files_root builtin;      /* memtest-dir (dirfd -1: none) */
 	bool memtest;                   /* Debian's memtest86+ is there */
 	pthread_mutex_t lock;           /* guards await */

@@ -10,6 +10,7 @@
  * directed-broadcast).  A plain UDP socket with SO_BROADCAST does both,
  * without privileges.  Each is sent WAKE_COPIES times. */
 #include "api/diag.h"
+#include "api/envs.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -72,8 +73,8 @@ wake_target(const struct api *a, struct in_addr addr, struct in_addr *bcast, cha
 		}
 		freeifaddrs(ifs);
 	}
-	for (size_t k = 0; k < a->cfg.subnet_count && rc < 0; k++) {
-		const struct config_subnet *s = &a->cfg.subnets[k];
+	for (size_t k = 0; a->envs != NULL && k < a->envs->nsubnets && rc < 0; k++) {
+		const struct config_subnet *s = &a->envs->subnets[k];
 		uint32_t mask = ntohl(s->netmask.s_addr);
 		if (mask != 0xffffffffu && (h & mask) == ntohl(s->network.s_addr)) {
 			bcast->s_addr = htonl((h & mask) | ~mask);

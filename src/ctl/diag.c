@@ -208,10 +208,11 @@ ctl_task_diag(const struct ctl *c, int argc, char **argv)
 {
 	const char *verb = argc > 0 ? argv[0] : "";
 	int need = c->group != NULL ? 1 : 2;    /* the verb (and HOST) */
+	const char *host = c->group == NULL && argc > 1 ? argv[1] : NULL;
 	json_t *b;
 
 	if (strcmp(verb, "diagnose") == 0 && argc == need) {
-		b = task_body(c, "diagnose", argv[1]);
+		b = task_body(c, "diagnose", host);
 		if (c->tests != NULL)
 			json_object_set_new(b, "tests", tests_list(c->tests));
 		if (c->destructive)
@@ -221,13 +222,13 @@ ctl_task_diag(const struct ctl *c, int argc, char **argv)
 		if (c->memory_mb >= 0)
 			json_object_set_new(b, "memory_mb", json_integer(c->memory_mb));
 	} else if (strcmp(verb, "memtest") == 0 && argc == need) {
-		b = task_body(c, "boot", argv[1]);
+		b = task_body(c, "boot", host);
 		json_object_set_new(b, "environment", json_string("memtest86+"));
 	} else if (strcmp(verb, "boot") == 0 && argc == need + 1) {
-		b = task_body(c, "boot", argv[1]);
+		b = task_body(c, "boot", host);
 		json_object_set_new(b, "environment", json_string(argv[need]));
 	} else if (strcmp(verb, "wipe") == 0 && argc == need) {
-		b = task_body(c, "wipe", argv[1]);
+		b = task_body(c, "wipe", host);
 		json_object_set_new(b, "verify", json_boolean(c->verify));
 		if (c->level != NULL)
 			json_object_set_new(b, "level", json_string(c->level));

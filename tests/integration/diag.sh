@@ -66,8 +66,17 @@ check "  ... saying so" has "$MSG" "no host nosuchhost"
 check "boot of an unknown environment: refused" refused boot lab1 nosuchenv
 check "  ... saying so" has "$MSG" "no environment nosuchenv"
 check "wipe --level shred: refused" refused wipe lab1 --level shred
+ctl host add 52:54:00:d9:00:02 lab2 >/dev/null
+ctl group add room lab1 lab2 >/dev/null
+check "diagnose --group with an unknown test: refused for the whole group" \
+	refused diagnose --group room --tests fan
 check "no task was made by any of them" eq "$(tasks_total)" 0
 check "the disk is unchanged (sha256)" eq "$(sum "$W/disk.img")" "$SUM0"
+
+OUT=$(ctl task diagnose --group room --tests cpu --duration 2)
+check "diagnose --group room: a task for each member" \
+	bash -c "[ \$(grep -c ' diagnose ' <<<'$OUT') -eq 2 ]"
+for h in lab1 lab2; do ctl task cancel "$(json "/api/v1/hosts/$h" '["task"]["id"]')" >/dev/null; done
 
 # --- a diagnose task on a disk file -------------------------------------------------------
 new_task diagnose lab1 --tests disk-read,memory,cpu,network,smart,inventory --duration 4 \
