@@ -25,9 +25,10 @@
 #   BOOTENV_COMPRESS  zstd or gzip [zstd, gzip when the kernel lacks zstd]
 #   BOOTENV_MAX_MIB   size budget of the initrd; the build fails above it [40]
 #   BOOTENV_LAYERS    the layers to build beside it, names of
-#                     bootenv/layers/NAME.list [every one there]: NAME.initrd
+#                     LAYER_DIR/NAME.list [every one there]: NAME.initrd
 #                     and NAME.manifest, loaded as a second initrd by the
 #                     tasks that need them (docs/IMAGING.md)
+#   BOOTENV_LAYER_DIR where the layers' lists are [bootenv/layers]
 #   BOOTENV_LAYER_MAX_MIB  size budget of each layer [40]
 #   SOURCE_DATE_EPOCH the mtime of every file in the initrd [0]
 #   BOOTENV_KEEP_WORK=1  keep BOOTENV_OUT/work (the extracted kernel package
@@ -314,12 +315,13 @@ say "$OUT/vmlinuz ($(size "$OUT/vmlinuz") bytes, Linux $KVER), $OUT/initrd ($INI
 # iPXE (or GRUB, PXELINUX) loads, in order, into one root.
 declare -A base_libs=()
 for lib in "${!libs[@]}"; do base_libs[$lib]=1; done
-LAYERS=${BOOTENV_LAYERS-$(find bootenv/layers -maxdepth 1 -name '*.list' -printf '%f\n' 2>/dev/null |
+LAYER_DIR=${BOOTENV_LAYER_DIR:-bootenv/layers}
+LAYERS=${BOOTENV_LAYERS-$(find "$LAYER_DIR" -maxdepth 1 -name '*.list' -printf '%f\n' 2>/dev/null |
 	sed 's/\.list$//' | sort | tr '\n' ' ')}
 LAYER_MAX_MIB=${BOOTENV_LAYER_MAX_MIB:-40}
 # build_layer NAME: $OUT/NAME.initrd and $OUT/NAME.manifest
 build_layer() {
-	local name=$1 list=bootenv/layers/$1.list prog pkg lroot=$WORK/layer-$1 lsize
+	local name=$1 list=$LAYER_DIR/$1.list prog pkg lroot=$WORK/layer-$1 lsize
 	local -a progs=()
 	[ -f "$list" ] || die "layer $name: $list does not exist"
 	rm -rf "$lroot"

@@ -143,10 +143,12 @@ check "the diag manifest names each program and its package" \
 	bash -c "grep -q '^program /usr/sbin/smartctl [0-9]* smartmontools ' '$OUT/diag.manifest' &&
 		grep -q '^program /usr/bin/stress-ng [0-9]* stress-ng ' '$OUT/diag.manifest'"
 sed -n 's/^layer /# layer /p' "$OUT/diag.manifest"
-build be4 BOOTENV_MODULES=virtio_net BOOTENV_LAYER_MAX_MIB=0
+mkdir -p "$LAB_DIR/layers"
+echo "/usr/sbin/memtester memtester" >"$LAB_DIR/layers/small.list"
+build be4 BOOTENV_MODULES=virtio_net BOOTENV_LAYER_DIR="$LAB_DIR/layers" BOOTENV_LAYER_MAX_MIB=0
 rc=$?
 check "a layer over its budget fails the build (exit $rc) and says so" \
-	bash -c "[ $rc -ne 0 ] && grep -q 'layer diag is [0-9]* bytes, over the budget of 0 MiB' '$LAB_DIR/be4.log'"
+	bash -c "[ $rc -ne 0 ] && grep -q 'layer small is [0-9]* bytes, over the budget of 0 MiB' '$LAB_DIR/be4.log'"
 
 # --- 2. boot ---
 vm_lab_up || exit 1
