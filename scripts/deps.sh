@@ -11,6 +11,7 @@ isc-dhcp-client dhcpcd-base busybox-static dnsmasq-base
 qemu-system-x86 qemu-system-arm ipxe-qemu ipxe ovmf qemu-efi-aarch64
 shim-signed grub-efi-amd64-signed grub-efi-amd64-bin
 e2fsprogs ntfs-3g dosfstools mtools gdisk fdisk zstd partclone udpcast kmod sqlite3
+smartmontools memtester stress-ng dmidecode ethtool nvme-cli hdparm memtest86+
 kea-dhcp4-server isc-dhcp-relay kea-admin tcpdump
 chromium nodejs
 debhelper dpkg-dev fakeroot lintian systemd bash-completion adduser"

@@ -55,7 +55,7 @@ progress_report(struct agent *ag, struct progress *p, uint64_t bytes,
 	} else if (rc != 204 && rc != 200 && rc != -ECANCELED) {
 		journal_error("progress report failed: %s", err);
 	}
-	if (final || ag->task.type != TASK_DEPLOY)
+	if (final || (ag->task.type != TASK_DEPLOY && ag->task.type != TASK_DIAGNOSE))
 		journal_info("%s: %llu of %llu bytes", p->phase, (unsigned long long)bytes,
 		    (unsigned long long)p->total);
 }

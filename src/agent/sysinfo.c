@@ -256,3 +256,28 @@ sysinfo_inventory(const char *root)
 	    "ram", (json_int_t)meminfo_bytes(root, "MemTotal"), "disks", disks_json(root),
 	    "nics", nics_json(root));
 }
+
+/* ---- for the hardware tests (diag_*.c) ---- */
+
+int
+sysinfo_read(const char *root, const char *path, char *out, size_t size)
+{
+	return read_small(root, path, out, size);
+}
+
+int
+sysinfo_disk_list(const char *root, char (*out)[SYSINFO_NAME_MAX], size_t max)
+{
+	struct dirent **names;
+	int n = block_names(root, &names);
+	size_t k = 0;
+
+	if (n < 0)
+		return n;
+	for (int i = 0; i < n && k < max; i++)
+		if (disk_size(root, names[i]->d_name) > 0 &&
+		    strlen(names[i]->d_name) < SYSINFO_NAME_MAX)
+			str_copy(out[k++], names[i]->d_name, SYSINFO_NAME_MAX);
+	names_free(names, n);
+	return (int)k;
+}

@@ -34,4 +34,11 @@ uint64_t sysinfo_mem_available(const char *root);
 /* The inventory object: cpu, cores, ram, disks, nics.  NULL on ENOMEM. */
 json_t *sysinfo_inventory(const char *root);
 
+/* A small file under root (trailing blanks removed): 0 or -errno. */
+int sysinfo_read(const char *root, const char *path, char *out, size_t size);
+/* The names of the disks of root/sys/block with a size (as
+ * sysinfo_disk_choose picks from), sorted; the count or -errno. */
+#define SYSINFO_NAME_MAX 64
+int sysinfo_disk_list(const char *root, char (*out)[SYSINFO_NAME_MAX], size_t max);
+
 #endif

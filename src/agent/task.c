@@ -15,7 +15,7 @@
 
 static const char *const type_names[] = {
 	[TASK_DEPLOY] = "deploy", [TASK_CAPTURE] = "capture",
-	[TASK_WIPE] = "wipe", [TASK_SHELL] = "shell",
+	[TASK_WIPE] = "wipe", [TASK_SHELL] = "shell", [TASK_DIAGNOSE] = "diagnose",
 };
 
 const char *
@@ -24,8 +24,7 @@ task_type_name(enum task_type type)
 	return (size_t)type < ARRAY_SIZE(type_names) ? type_names[type] : "?";
 }
 
-__attribute__((format(printf, 3, 4)))
-static int
+int
 task_error(char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list ap;
@@ -225,6 +224,8 @@ parse_members(json_t *root, struct agent_task *t, char *err, size_t errlen)
 		memcpy(t->chunk_url + n, "/", 2);
 	if (t->type == TASK_CAPTURE && !image_name_valid(t->image))
 		return task_error(err, errlen, "capture task: image name \"%s\" invalid", t->image);
+	if (task_params_parse(root, t, err, errlen) < 0)
+		return -EINVAL;
 	if (t->type != TASK_DEPLOY)
 		return 0;
 	if (t->chunk_url[0] == '\0')

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/diag_names.h"
 #include "image/manifest.h"
 
 #define TASK_DISK_MAX 256
@@ -13,7 +14,18 @@
 #define TASK_CHUNK_SIZE_DEFAULT (4u << 20)
 #define TASK_LEVEL_DEFAULT 3
 
-enum task_type { TASK_DEPLOY, TASK_CAPTURE, TASK_WIPE, TASK_SHELL };
+enum task_type { TASK_DEPLOY, TASK_CAPTURE, TASK_WIPE, TASK_SHELL, TASK_DIAGNOSE };
+
+/* The "params" of a diagnose or wipe task (params.c). */
+struct task_params {
+	unsigned tests;                         /* diagnose: DIAG_TEST_BIT()s */
+	bool destructive;                       /* diagnose: disk-write allowed */
+	unsigned duration;                      /* diagnose: seconds of memory, cpu, network */
+	uint64_t memory_mb;                     /* diagnose: at most this much memory (0: no cap) */
+	char network_url[TASK_URL_MAX];         /* diagnose: a file to time a download of */
+	char mac[18];                           /* the host's MAC ("" unknown) */
+	enum wipe_level level;                  /* wipe */
+};
 
 /* A deploy's multicast session (docs/MULTICAST.md); on = false: none. */
 struct agent_mcast {
@@ -43,6 +55,7 @@ struct agent_task {
 	int level;
 	struct manifest manifest;               /* deploy only */
 	struct agent_mcast mcast;               /* deploy only, optional */
+	struct task_params params;              /* diagnose, wipe */
 };
 
 /* Parse and check the task JSON (the manifest too, for a deploy).
@@ -50,7 +63,14 @@ struct agent_task {
  * task_free. */
 int task_parse(const char *text, size_t len, struct agent_task *t, char *err, size_t errlen);
 void task_free(struct agent_task *t);
+/* params.c: the task's "params" member into t->params (absent: the
+ * defaults); 0 or -EINVAL with a reason in err. */
+struct json_t;
+int task_params_parse(struct json_t *root, struct agent_task *t, char *err, size_t errlen);
 
 const char *task_type_name(enum task_type type);
+/* The reason into err (vsnprintf); returns -EINVAL. */
+int task_error(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 #endif

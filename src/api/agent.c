@@ -7,6 +7,7 @@
  * body is read.  Everything an agent sends is text from the network:
  * bounded by its route, cut on character boundaries, escaped in the log.
  * docs/API.md lists the endpoints, docs/IMAGING.md the trust model. */
+#include "api/diag.h"
 #include "api/internal.h"
 
 #include <errno.h>
@@ -85,6 +86,7 @@ agent_task(struct api_call *c)
 		return;
 	}
 	o = task_object(c, t);
+	api_agent_task_extras(c, t, o);
 	if (o != NULL && t->type == TASK_DEPLOY && t->mcast[0] != '\0') {
 		json_t *mc = api_mcast_join(c, t->mcast, t->id);
 		if (mc != NULL)

@@ -6,6 +6,7 @@
  * ("Authorization: Bearer TOKEN", the token in api-token-file).  The
  * agent's endpoints (agent.c) take a task token instead.  The routes and
  * who may call each are in the resources' tables (router.c). */
+#include "api/diag.h"
 #include "api/internal.h"
 
 #include <errno.h>
@@ -165,6 +166,11 @@ api_open(struct api **out, const struct api_config *cfg)
 		return rc;
 	}
 	api_images_reconcile(m);
+	rc = api_envs_open(m);
+	if (rc < 0) {
+		api_close(m);
+		return rc;
+	}
 	*out = m;
 	return 0;
 }
@@ -175,6 +181,7 @@ api_close(struct api *m)
 	if (m == NULL)
 		return;
 	api_mcast_close(m);
+	api_envs_close(m);
 	pthread_mutex_destroy(&m->mcast_lock);
 	pthread_mutex_destroy(&m->repo_lock);
 	pthread_mutex_destroy(&m->register_lock);

@@ -60,11 +60,21 @@ struct api_config {
 	struct dhcp_board *board;       /* the DHCP engine on the loop (dhcp/board.h) */
 	const struct api_service *services;     /* what runs (lives as long as the api) */
 	size_t services_count;
+	/* diagnose and repair (docs/DIAGNOSTICS.md) */
+	const struct files_root *root;  /* the served root: environments' files */
+	const struct config_environment *environments;  /* [environment NAME] */
+	size_t environment_count;
+	const char *memtest_dir;        /* Debian's memtest86+, or "" */
+	const struct config_subnet *subnets;    /* [subnet CIDR]: where to wake hosts */
+	size_t subnet_count;
 };
 
 struct api;
 struct api_call;
 struct dhcp_board;
+struct files_root;
+struct config_environment;
+struct config_subnet;
 
 struct api_query_arg {
 	char key[32];                   /* as sent (printable ASCII only) */
@@ -146,5 +156,11 @@ int api_no_task_check(const char *value, char *err, size_t size);
 
 /* The repository directory fd, for serving images/chunks/ as files. */
 int api_image_dirfd(const struct api *a);
+
+/* A file pxed serves from outside its root (Debian's memtest86+: path
+ * "pxed-builtin/memtest86+/NAME"): its root in *root and its name there,
+ * or NULL for any other path. */
+const char *api_builtin_file(const struct api *a, const char *path,
+    const struct files_root **root);
 
 #endif

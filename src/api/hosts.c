@@ -3,6 +3,7 @@
  * A host is registered by an administrator, by DHCP when a PXE client
  * asks, or by its first boot-script fetch (boot.c); lists come a page at a
  * time with the total, so no host is ever silently left out. */
+#include "api/diag.h"
 #include "api/internal.h"
 
 #include <errno.h>
@@ -60,6 +61,7 @@ host_reply(struct api_call *c, const char *arg, unsigned status)
 	json_object_set_new(o, "groups", api_host_groups_json(c->st, mac));
 	json_object_set_new(o, "task", store_task_active(c->st, mac, &t) == 0 ?
 	    api_task_json(&t) : json_null());
+	api_host_extras(c, mac, o);
 	api_reply_json(c->rs, status, o);
 }
 

@@ -54,6 +54,7 @@ struct api {
 	size_t register_buckets;
 	uint64_t register_refused;      /* registrations refused (rate or cap) */
 	uint64_t register_logged_us;    /* last refusal logged */
+	struct api_envs *envs;          /* boot environments (envs.c) */
 };
 
 /* Who may call a route. */
@@ -110,6 +111,10 @@ extern const struct api_route api_subnets_routes[];
 extern const struct api_route api_events_routes[];
 extern const struct api_route api_leases_routes[];
 extern const struct api_route api_openapi_routes[];
+extern const struct api_route api_transfers_routes[];
+extern const struct api_route api_envs_routes[];        /* api/diag.h */
+extern const struct api_route api_diag_routes[];
+extern const struct api_route api_wake_routes[];
 
 /* openapi.c: every status r may answer (its handler's and those of the
  * router's checks), sorted, into out; the count. */
@@ -117,7 +122,6 @@ size_t api_route_all_statuses(const struct api_route *r, unsigned *out, size_t m
 /* router.c: every table, for the API document: count, and the tables. */
 extern const struct api_route *const api_route_tables[];
 extern const size_t api_route_table_count;
-extern const struct api_route api_transfers_routes[];
 
 /* One request from admission to its end. */
 struct api_call {

@@ -1,5 +1,6 @@
 /* /api/v1/tasks: what a host does at its next network boot (docs/API.md),
  * and how a task ends. */
+#include "api/diag.h"
 #include "api/internal.h"
 
 #include <errno.h>
@@ -71,8 +72,8 @@ task_check(struct api *m, const char *host, const char *group, int type, const c
 {
 	if (type < 0 || (host == NULL) == (group == NULL)) {
 		api_reply_error(rs, 400, "expected {\"host\" or \"group\", \"type\":"
-		    " deploy|capture|shell|wipe|local, \"image\", \"verify\", \"replace\","
-		    " \"after\"}");
+		    " deploy|capture|shell|wipe|local|diagnose|boot, \"image\", \"verify\","
+		    " \"replace\", \"after\", \"wake\"}");
 		return -EINVAL;
 	}
 	if (group != NULL && type == TASK_CAPTURE) {
@@ -158,6 +159,7 @@ task_add(struct api_call *c)
 	const char *host = NULL, *group = NULL, *type_text = "", *image = "", *after = NULL;
 	int verify = 1, replace = 0, type;
 	struct store_task_spec spec = { .mcast = "" };
+	char params[STORE_TASK_PARAMS_MAX];
 
 	if (body == NULL)
 		return;
@@ -173,6 +175,8 @@ task_add(struct api_call *c)
 	spec.image = type == TASK_DEPLOY || type == TASK_CAPTURE ? image : "";
 	spec.verify = verify;
 	spec.replace = type == TASK_CAPTURE && replace;
+	if (api_task_params(c, type, body, &spec, params, sizeof params) < 0)
+		goto out;
 	if (group != NULL)
 		api_group_tasks(st, group, &spec, rs);
 	else if (type != TASK_CAPTURE)
@@ -183,6 +187,7 @@ task_add(struct api_call *c)
 		task_add_one(st, host, &spec, rs);
 		pthread_mutex_unlock(&m->repo_lock);
 	}
+	api_task_created(c, body);
 out:
 	json_decref(body);
 }
@@ -229,8 +234,13 @@ task_show(struct api_call *c)
 {
 	struct store_task t;
 
-	if (task_of_path(c, &t))
-		api_reply_json(c->rs, 200, api_task_json(&t));
+	json_t *o;
+
+	if (!task_of_path(c, &t))
+		return;
+	o = api_task_json(&t);
+	api_task_extras(c, &t, o);
+	api_reply_json(c->rs, 200, o);
 }
 
 static void
@@ -257,7 +267,8 @@ const struct api_route api_tasks_routes[] = {
 	    " ?host=, ?state= (a state, or active: pending, booting, running), ?type=, ?image=" },
 	{ "POST", "api/v1/tasks", API_ADMIN, .body_max = 4096, .json_max = 32,
 	    .handler = task_add,
-	    .statuses = "201 404 409", .summary = "a task for a host or each host of a group" },
+	    .statuses = "201 404 409 422",
+	    .summary = "a task for a host or each host of a group" },
 	{ "GET", "api/v1/tasks/{id}", API_READ, .handler = task_show,
 	    .statuses = "200 404", .summary = "one task" },
 	{ "DELETE", "api/v1/tasks/{id}", API_ADMIN, .handler = task_cancel,

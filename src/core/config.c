@@ -39,6 +39,7 @@ struct setting {
 #define SN(...) SETTING(struct config_subnet, __VA_ARGS__)
 #define HO(...) SETTING(struct config_host, __VA_ARGS__)
 #define RE(...) SETTING(struct config_relay, __VA_ARGS__)
+#define EN(...) SETTING(struct config_environment, __VA_ARGS__)
 
 static const struct setting settings[] = {
 	SR("root", T_PATH, root, 0, 0, "/srv/pxed",
@@ -166,6 +167,9 @@ static const struct setting settings[] = {
 	    "chunk size of new captures, MiB"),
 	SR("image-level", T_UINT, image_level, 1, 19, "3",
 	    "zstd level of new captures (1 fastest .. 19 smallest)"),
+	SR("memtest-dir", T_PATH, memtest_dir, 0, 0, "/boot",
+	    "where Debian's memtest86+ package put memtest86+x64.bin and .efi: the environment "
+	    "memtest86+ boots them ('' turns it off)"),
 	SR("mcast-group", T_ADDR, mcast_group, 0, 0, "239.255.42.1",
 	    "first multicast group for deploy sessions (sessions take the next ones)"),
 	SR("mcast-port", T_UINT, mcast_port, 1024, 65535, "9000",
@@ -219,10 +223,28 @@ static const struct setting relay_settings[] = {
 	RE("boot", T_SHORT_LIST, boot, 0, 0, "", "boot rule for clients behind it (repeatable)"),
 };
 
+/* [environment NAME] */
+static const struct setting environment_settings[] = {
+	EN("kind", T_STRING, kind, 0, 0, "linux",
+	    "linux (kernel + initrds), chain (a BIOS and/or UEFI program) or wimboot (Windows PE)"),
+	EN("title", T_STRING, title, 0, 0, "", "the name shown in the no-task menu"),
+	EN("menu", T_BOOL, menu, 0, 0, "no", "offer it in the no-task menu"),
+	EN("kernel", T_STRING, kernel, 0, 0, "", "linux: the kernel, a path under root or a URL"),
+	EN("initrd", T_LIST, initrd, 0, 0, "", "linux: an initrd (repeatable, loaded in order)"),
+	EN("args", T_STRING, args, 0, 0, "", "the command line of the kernel or program"),
+	EN("bios", T_STRING, bios, 0, 0, "", "chain: the program BIOS machines boot"),
+	EN("efi", T_STRING, efi, 0, 0, "", "chain: the program UEFI machines boot"),
+	EN("wimboot", T_STRING, wimboot, 0, 0, "", "wimboot: iPXE's wimboot, supplied by you"),
+	EN("bcd", T_STRING, bcd, 0, 0, "", "wimboot: the BCD file (optional)"),
+	EN("boot-sdi", T_STRING, boot_sdi, 0, 0, "", "wimboot: boot.sdi (optional)"),
+	EN("boot-wim", T_STRING, boot_wim, 0, 0, "", "wimboot: boot.wim"),
+};
+
 struct section_def {
 	const char *name;               /* NULL for the main section */
 	const struct setting *settings;
 	size_t count;
+	bool restart;                   /* read only at start-up (as SR settings) */
 };
 
 static const struct section_def section_main = { NULL, settings, ARRAY_SIZE(settings) };
@@ -232,6 +254,9 @@ static const struct section_def section_host = {
 	"host", host_settings, ARRAY_SIZE(host_settings) };
 static const struct section_def section_relay = {
 	"relay", relay_settings, ARRAY_SIZE(relay_settings) };
+/* the API copies the environments when it starts */
+static const struct section_def section_environment = {
+	"environment", environment_settings, ARRAY_SIZE(environment_settings), true };
 
 #define VALIDATORS_MAX 8
 static struct { const char *name; config_validator fn; } validators[VALIDATORS_MAX];
@@ -272,7 +297,8 @@ config_section_setting_names(const char *section)
 {
 	static const char *names[16];
 	const struct section_def *sec = strcmp(section, "host") == 0 ? &section_host
-	    : strcmp(section, "relay") == 0 ? &section_relay : &section_subnet;
+	    : strcmp(section, "relay") == 0 ? &section_relay
+	    : strcmp(section, "environment") == 0 ? &section_environment : &section_subnet;
 	size_t n = MIN(sec->count, ARRAY_SIZE(names) - 1);
 
 	for (size_t i = 0; i < n; i++)
@@ -602,7 +628,38 @@ section_relay_open(struct parse_state *st, const char *arg, char *err, size_t er
 	return 0;
 }
 
-/* "[subnet CIDR]", "[host MAC]", "[relay ID]" or "[global]". */
+/* [environment NAME]: NAME is 1-63 of [A-Za-z0-9._+-], as the API's. */
+static int
+section_environment_open(struct parse_state *st, const char *arg, char *err, size_t err_size)
+{
+	struct config *cfg = st->cfg;
+	struct config_environment *e;
+	size_t n = strlen(arg);
+
+	if (cfg->environment_count >= CONFIG_ENVIRONMENTS_MAX || n == 0 || n >= sizeof e->name ||
+	    strspn(arg, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._+-") != n) {
+		snprintf(err, err_size, "[environment %s]: %s", arg,
+		    cfg->environment_count >= CONFIG_ENVIRONMENTS_MAX ? "too many environments" :
+		    "NAME is 1-63 of A-Z a-z 0-9 . _ + -");
+		return -EINVAL;
+	}
+	for (size_t i = 0; i < cfg->environment_count; i++) {
+		if (strcmp(cfg->environment[i].name, arg) == 0) {
+			snprintf(err, err_size, "[environment %s]: defined twice", arg);
+			return -EINVAL;
+		}
+	}
+	e = &cfg->environment[cfg->environment_count++];
+	memset(e, 0, sizeof *e);
+	section_defaults(e, &section_environment);
+	str_copy(e->name, arg, sizeof e->name);
+	st->sec = &section_environment;
+	st->base = e;
+	return 0;
+}
+
+/* "[subnet CIDR]", "[host MAC]", "[relay ID]", "[environment NAME]" or
+ * "[global]". */
 static int
 section_open(struct parse_state *st, char *header, char *err, size_t err_size)
 {
@@ -630,7 +687,10 @@ section_open(struct parse_state *st, char *header, char *err, size_t err_size)
 		return section_host_open(st, arg, err, err_size);
 	if (strcmp(kind, "relay") == 0)
 		return section_relay_open(st, arg, err, err_size);
-	snprintf(err, err_size, "unknown section [%s] (subnet, host, relay or global)", kind);
+	if (strcmp(kind, "environment") == 0)
+		return section_environment_open(st, arg, err, err_size);
+	snprintf(err, err_size, "unknown section [%s] (subnet, host, relay, environment or"
+	    " global)", kind);
 	return -EINVAL;
 }
 
@@ -924,6 +984,10 @@ config_print(const struct config *cfg, FILE *out)
 		fprintf(out, "\n[relay %s]\n", cfg->relay[i].name);
 		section_print(&cfg->relay[i], &section_relay, out);
 	}
+	for (size_t i = 0; i < cfg->environment_count; i++) {
+		fprintf(out, "\n[environment %s]\n", cfg->environment[i].name);
+		section_print(&cfg->environment[i], &section_environment, out);
+	}
 }
 
 void
@@ -1020,7 +1084,8 @@ section_diff(const void *a, const void *b, const struct section_def *sec, const 
 		setting_text(b, s, new_text, sizeof new_text);
 		if (strcmp(old_text, new_text) == 0 || strcmp(s->name, "config") == 0)
 			continue;
-		struct config_change c = { sec->name, id, s->name, old_text, new_text, s->restart };
+		struct config_change c = { sec->name, id, s->name, old_text, new_text,
+			s->restart || sec->restart };
 		fn(arg, &c);
 		n++;
 	}
@@ -1100,7 +1165,7 @@ entries_diff(const void *a, size_t a_count, const void *b, size_t b_count, size_
 			if (y != NULL)
 				continue;
 			struct config_change c = { sec->name, x + id_offset, NULL,
-				pass == 0 ? "" : NULL, pass == 0 ? NULL : "" , false };
+				pass == 0 ? "" : NULL, pass == 0 ? NULL : "", sec->restart };
 			fn(arg, &c);
 			n++;
 		}
@@ -1118,6 +1183,9 @@ config_diff(const struct config *a, const struct config *b, config_change_fn fn,
 	    offsetof(struct config_host, name), &section_host, fn, arg);
 	n += entries_diff(a->relay, a->relay_count, b->relay, b->relay_count, sizeof a->relay[0],
 	    offsetof(struct config_relay, name), &section_relay, fn, arg);
+	n += entries_diff(a->environment, a->environment_count, b->environment,
+	    b->environment_count, sizeof a->environment[0],
+	    offsetof(struct config_environment, name), &section_environment, fn, arg);
 	return n;
 }
 
@@ -1128,6 +1196,8 @@ config_keep_restart(struct config *next, const struct config *running)
 		if (settings[i].restart)
 			memcpy((char *)next + settings[i].offset,
 			    (const char *)running + settings[i].offset, settings[i].size);
+	memcpy(next->environment, running->environment, sizeof next->environment);
+	next->environment_count = running->environment_count;
 }
 
 const char *

@@ -68,6 +68,25 @@ struct config_relay {
 	struct config_short_list boot;
 };
 
+/* [environment NAME]: a boot environment a boot task or the no-task menu
+ * boots (api/envs.c checks the values; docs/DIAGNOSTICS.md). */
+#define CONFIG_ENVIRONMENTS_MAX 32
+struct config_environment {
+	char name[64];
+	char kind[16];                  /* linux, chain or wimboot */
+	char title[96];
+	bool menu;                      /* offered in the no-task menu */
+	char kernel[CONFIG_ITEM_MAX];   /* linux */
+	struct config_list initrd;      /* linux */
+	char args[256];                 /* linux, chain, wimboot */
+	char bios[CONFIG_ITEM_MAX];     /* chain: the BIOS program */
+	char efi[CONFIG_ITEM_MAX];      /* chain: the UEFI program */
+	char wimboot[CONFIG_ITEM_MAX];  /* wimboot: wimboot, BCD, boot.sdi, boot.wim */
+	char bcd[CONFIG_ITEM_MAX];
+	char boot_sdi[CONFIG_ITEM_MAX];
+	char boot_wim[CONFIG_ITEM_MAX];
+};
+
 /* [host MAC] */
 struct config_host {
 	char name[32];                  /* the MAC as written */
@@ -149,6 +168,7 @@ struct config {
 	char bootenv_args[256];
 	unsigned image_chunk_mb;
 	unsigned image_level;
+	char memtest_dir[CONFIG_PATH_MAX];      /* Debian's memtest86+ (api/envs.c) */
 	/* multicast deploy */
 	struct in_addr mcast_group;
 	unsigned mcast_port;
@@ -164,6 +184,8 @@ struct config {
 	size_t host_count;
 	struct config_relay relay[CONFIG_RELAYS_MAX];
 	size_t relay_count;
+	struct config_environment environment[CONFIG_ENVIRONMENTS_MAX];
+	size_t environment_count;
 };
 
 /* A module that owns a value's syntax registers a check for a setting name
@@ -247,7 +269,8 @@ void config_keep_restart(struct config *next, const struct config *running);
 
 /* Names of every setting, NULL-terminated (tests check docs cover them). */
 const char *const *config_setting_names(void);
-/* The same for the settings of a "subnet", "host" or "relay" section. */
+/* The same for the settings of a "subnet", "host", "relay" or
+ * "environment" section. */
 const char *const *config_section_setting_names(const char *section);
 /* The settings a reload cannot apply, NULL-terminated. */
 const char *const *config_restart_setting_names(void);

@@ -32,6 +32,14 @@ struct ctl {
 	const char *after;              /* --after reboot|poweroff|shell; NULL: the default */
 	const char *scope;              /* token create --scope read|admin */
 	bool proxy;                     /* subnet enable --proxy */
+	/* diagnose and repair (diag.c) */
+	const char *tests;              /* task diagnose --tests LIST */
+	bool destructive;               /* task diagnose --destructive */
+	long duration;                  /* task diagnose --duration S; -1: the default */
+	long memory_mb;                 /* task diagnose --memory-mb N; -1: most of the free */
+	const char *level;              /* task wipe --level L */
+	bool verify;                    /* task wipe --verify */
+	bool wake;                      /* any task --wake */
 };
 
 /* method server+path with an optional JSON body and the token.  Returns
@@ -95,5 +103,18 @@ int ctl_watch(const struct ctl *c, int argc, char **argv);
  * that have not ended (pxectl status). */
 void ctl_show_tasks(json_t *answer);
 void ctl_show_sessions_running(json_t *answer);
+
+/* diag.c: "task diagnose|memtest|boot|wipe", "wake", "env", "host wol",
+ * and what "host show" and "task show" print of them. */
+int ctl_task_diag(const struct ctl *c, int argc, char **argv);   /* -1: not one of them */
+int ctl_wake(const struct ctl *c, int argc, char **argv);
+int ctl_env(const struct ctl *c, int argc, char **argv);
+int ctl_host_wol(const struct ctl *c, int argc, char **argv);
+void ctl_show_host_diag(json_t *h);
+void ctl_show_task_diag(json_t *t);
+/* imaging.c's, for diag.c: prefix + the escaped argument + suffix (valid
+ * until the next call); task show's output. */
+const char *ctl_path(const char *prefix, const char *arg, const char *suffix);
+void ctl_show_task(json_t *t);
 
 #endif

@@ -173,6 +173,7 @@ show_host(json_t *h)
 	} else {
 		printf("  task      none\n");
 	}
+	ctl_show_host_diag(h);
 }
 
 /* prefix + the escaped argument + suffix, e.g. /api/v1/hosts/ lab1 /approve */
@@ -204,6 +205,8 @@ ctl_host(const struct ctl *c, int argc, char **argv)
 
 	if (strcmp(verb, "list") == 0 && argc <= 1)
 		return call_list(c, "/api/v1/hosts", "hosts", "host list", show_hosts);
+	if (strcmp(verb, "wol") == 0)
+		return ctl_host_wol(c, argc, argv);
 	if (strcmp(verb, "add") == 0 && (argc == 2 || argc == 3))
 		return ctl_call(c, "POST", "/api/v1/hosts", json_pack("{s:s,s:s}", "mac", argv[1],
 		    "name", argc == 3 ? argv[2] : ""), "host add", show_host);
@@ -218,7 +221,7 @@ ctl_host(const struct ctl *c, int argc, char **argv)
 		    strcmp(verb, "approve") == 0 ? "/approve" : "/deny"), NULL,
 		    verb, show_host);
 	fprintf(stderr, "pxectl: host list | add MAC [NAME] | show HOST | rm HOST |"
-	    " approve HOST | deny HOST\n");
+	    " approve HOST | deny HOST | wol HOST PASSWORD|none\n");
 	return 2;
 }
 
@@ -427,6 +430,7 @@ show_task(json_t *t)
 	    ctl_when(ctl_num(t, "started"), started, sizeof started),
 	    ctl_when(ctl_num(t, "finished"), finished, sizeof finished));
 	printf("  after   %s\n", ctl_str(t, "after"));
+	ctl_show_task_diag(t);
 	if (ctl_str(t, "log")[0] != '\0')
 		printf("  log:\n%s\n", ctl_text(json_object_get(t, "log"), true));
 }
@@ -578,6 +582,9 @@ ctl_task(const struct ctl *c, int argc, char **argv)
 		verify = false;
 		argc--;
 	}
+	int rc = ctl_task_diag(c, argc, argv);  /* diagnose, memtest, boot, wipe */
+	if (rc >= 0)
+		return rc;
 	if (c->mcast != NULL && strcmp(verb, "deploy") == 0)
 		return task_mcast(c, argc, argv, verify);
 	if (c->group != NULL && strcmp(verb, "deploy") == 0 && argc == 2)
@@ -598,11 +605,27 @@ ctl_task(const struct ctl *c, int argc, char **argv)
 		    "task cancel", show_task);
 	if ((strcmp(verb, "deploy") == 0 || strcmp(verb, "capture") == 0) && argc == 3)
 		return task_new(c, verb, argv[1], argv[2], verify);
-	if ((strcmp(verb, "shell") == 0 || strcmp(verb, "wipe") == 0 ||
-	    strcmp(verb, "local") == 0) && argc == 2)
+	if ((strcmp(verb, "shell") == 0 || strcmp(verb, "local") == 0) && argc == 2)
 		return task_new(c, verb, argv[1], NULL, verify);
 	fprintf(stderr, "pxectl: task list | show ID | cancel ID | deploy HOST IMAGE [--no-verify]"
 	    " | deploy --group GROUP IMAGE | capture [--replace] HOST IMAGE | shell HOST |"
-	    " wipe HOST | local HOST  (deploy, capture, wipe: [--after reboot|poweroff|shell])\n");
+	    " local HOST | diagnose HOST|--group G [--tests LIST] [--destructive] [--duration S]"
+	    " | memtest HOST | boot HOST ENV | wipe HOST [--level fast|zero|random|sanitize]"
+	    " [--verify]  (deploy, capture, wipe, diagnose: [--after reboot|poweroff|shell];"
+	    " any: [--wake])\n");
 	return 2;
+}
+
+/* ---- for diag.c ---- */
+
+const char *
+ctl_path(const char *prefix, const char *arg, const char *suffix)
+{
+	return path3(prefix, arg, suffix);
+}
+
+void
+ctl_show_task(json_t *t)
+{
+	show_task(t);
 }

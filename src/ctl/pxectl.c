@@ -499,6 +499,13 @@ usage(FILE *out)
 	    "                             [--min-receivers N] [--start-after S] [--rate-mbit R]\n"
 	    "                             [--fec off|K,M] IMAGE [HOST...]\n"
 	    "       pxectl [options] mcast list | show NAME | start NAME | cancel NAME\n"
+	    "       pxectl [options] task diagnose HOST|--group GROUP [--tests LIST]\n"
+	    "                             [--destructive] [--duration S] [--memory-mb N]\n"
+	    "                             | memtest HOST | boot HOST ENV\n"
+	    "                             | wipe HOST [--level fast|zero|random|sanitize] [--verify]\n"
+	    "       pxectl [options] wake HOST | wake --group GROUP\n"
+	    "       pxectl [options] host wol HOST PASSWORD|none\n"
+	    "       pxectl [options] env list | show NAME | rm NAME | set NAME KEY=VALUE...\n"
 	    "       pxectl [options] token list | create NAME [--scope read|admin] | revoke ID|NAME\n"
 	    "       pxectl [options] subnet list | show CIDR | enable CIDR [--proxy]\n"
 	    "                             | disable CIDR\n"
@@ -515,8 +522,16 @@ usage(FILE *out)
 	    "                     api-token-file, /var/lib/pxed/api-token)\n"
 	    "  --cacert FILE      the CA of an https:// server (or $PXED_CACERT)\n"
 	    "  --json             print the server's JSON (every command)\n"
-	    "  --after ACTION     task deploy, capture, wipe: reboot (default), poweroff or\n"
-	    "                     shell once the task succeeded\n"
+	    "  --after ACTION     task deploy, capture, wipe, diagnose: reboot (default),\n"
+	    "                     poweroff or shell once the task succeeded\n"
+	    "  --tests LIST       task diagnose: inventory,smart,disk-read,disk-write,memory,\n"
+	    "                     cpu,network (default: all but disk-write)\n"
+	    "  --destructive      task diagnose: allow disk-write (it overwrites every disk)\n"
+	    "  --duration S       task diagnose: seconds of memory, cpu, network (default 60)\n"
+	    "  --memory-mb N      task diagnose: test at most N MiB (default: most of the free)\n"
+	    "  --level L          task wipe: fast (default), zero, random or sanitize\n"
+	    "  --verify           task wipe: read everything back and check it\n"
+	    "  --wake             any task: wake the host(s) (Wake-on-LAN) once it is made\n"
 	    "HOST is a MAC address or a host's name.\n");
 }
 
@@ -572,6 +587,10 @@ dispatch(const struct ctl *c, int n, char **pos)
 		return ctl_reload(c);
 	if (strcmp(cmd, "watch") == 0)
 		return ctl_watch(c, n - 1, pos + 1);
+	if (strcmp(cmd, "wake") == 0)
+		return ctl_wake(c, n - 1, pos + 1);
+	if (strcmp(cmd, "env") == 0 || strcmp(cmd, "envs") == 0)
+		return ctl_env(c, n - 1, pos + 1);
 	usage(stderr);
 	return 2;
 }
@@ -580,18 +599,40 @@ dispatch(const struct ctl *c, int n, char **pos)
 static int
 number_option(struct ctl *c, const char *name, const char *value)
 {
+	bool duration = strcmp(name, "--duration") == 0, memory = strcmp(name, "--memory-mb") == 0;
+	long max = duration ? 86400 : memory ? 1L << 30 : 1000000;
 	char *end;
 	long v = strtol(value, &end, 10);
 
-	if (*end != '\0' || v < 0 || v > 1000000)
+	if (*end != '\0' || v < (duration || memory ? 1 : 0) || v > max) {
+		if (duration || memory)
+			fprintf(stderr, "pxectl: %s: a positive number (--duration: at most"
+			    " 86400 seconds)\n", name);
 		return 2;
+	}
 	if (strcmp(name, "--min-receivers") == 0)
 		c->min_receivers = v;
 	else if (strcmp(name, "--start-after") == 0)
 		c->start_after = v;
+	else if (duration)
+		c->duration = v;
+	else if (memory)
+		c->memory_mb = v;
 	else
 		c->rate_mbit = v;
 	return 0;
+}
+
+static bool
+number_option_name(const char *a)
+{
+	static const char *const names[] = { "--min-receivers", "--start-after", "--rate-mbit",
+		"--duration", "--memory-mb" };
+
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+		if (strcmp(a, names[i]) == 0)
+			return true;
+	return false;
 }
 
 struct options {
@@ -615,13 +656,14 @@ parse_options(int argc, char **argv, struct ctl *c, struct options *o)
 		    strcmp(a, "--fec") == 0 ? &c->fec :
 		    strcmp(a, "--after") == 0 ? &c->after :
 		    strcmp(a, "--cacert") == 0 ? &c->cacert :
-		    strcmp(a, "--scope") == 0 ? &c->scope : NULL;
+		    strcmp(a, "--scope") == 0 ? &c->scope :
+		    strcmp(a, "--tests") == 0 ? &c->tests :
+		    strcmp(a, "--level") == 0 ? &c->level : NULL;
 
 		if (str_opt != NULL && v != NULL) {
 			*str_opt = v;
 			i++;
-		} else if ((strcmp(a, "--min-receivers") == 0 || strcmp(a, "--start-after") == 0 ||
-		    strcmp(a, "--rate-mbit") == 0) && v != NULL) {
+		} else if (number_option_name(a) && v != NULL) {
 			if (number_option(c, a, v) != 0) {
 				o->n = 0;
 				break;
@@ -633,6 +675,12 @@ parse_options(int argc, char **argv, struct ctl *c, struct options *o)
 			c->replace = true;
 		} else if (strcmp(a, "--proxy") == 0) {
 			c->proxy = true;
+		} else if (strcmp(a, "--destructive") == 0) {
+			c->destructive = true;
+		} else if (strcmp(a, "--verify") == 0) {
+			c->verify = true;
+		} else if (strcmp(a, "--wake") == 0) {
+			c->wake = true;
 		} else if (strcmp(a, "--version") == 0) {
 			printf("pxectl %s\n", PXED_VERSION);
 			return 0;
@@ -657,7 +705,8 @@ parse_options(int argc, char **argv, struct ctl *c, struct options *o)
 int
 main(int argc, char **argv)
 {
-	struct ctl c = { .min_receivers = -1, .start_after = -1, .rate_mbit = -1 };
+	struct ctl c = { .min_receivers = -1, .start_after = -1, .rate_mbit = -1,
+		.duration = -1, .memory_mb = -1 };
 	struct options o = { .config = NULL };
 	static char server[600], token_file[1024], token_buf[512];
 	int rc = parse_options(argc, argv, &c, &o);

@@ -610,6 +610,8 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 	struct http_server *srv = l->srv;
 	struct request *req = *con_cls;
 	char path[FILES_PATH_MAX];
+	const struct files_root *broot;
+	const char *builtin;
 	int rc;
 
 	(void)version;
@@ -645,6 +647,8 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 		return answer_file(conn, req, srv->ui, path[2] == '\0' || path[3] == '\0' ?
 		    "index.html" : path + 3);
 	req->timeline = srv->api != NULL && req->peer4.s_addr != 0;
+	if (srv->api != NULL && (builtin = api_builtin_file(srv->api, path, &broot)) != NULL)
+		return answer_file(conn, req, broot, builtin);  /* Debian's memtest86+ */
 	return answer_file(conn, req, srv->root, path);
 }
 

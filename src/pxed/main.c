@@ -301,6 +301,9 @@ start_services(struct daemon *d)
 		.host_register_rate = d->cfg.host_register_rate,
 		.counters_need_read = strcmp(d->cfg.metrics_auth, "read") == 0,
 		.board = d->board,
+		.root = &d->root, .environments = d->cfg.environment,
+		.environment_count = d->cfg.environment_count, .memtest_dir = d->cfg.memtest_dir,
+		.subnets = d->cfg.subnet, .subnet_count = d->cfg.subnet_count,
 	};
 	int rc;
 
@@ -381,14 +384,17 @@ log_change(void *arg, const struct config_change *c)
 	(void)arg;
 	snprintf(where, sizeof where, "%s%s%s", c->section != NULL ? c->section : "",
 	    c->section != NULL ? " " : "", c->section != NULL ? id : "");
-	if (c->name == NULL)
+	if (c->name == NULL && c->restart)
+		log_warn("reload: %s %s: takes effect at the next restart", where,
+		    c->old_value == NULL ? "added" : "removed");
+	else if (c->name == NULL)
 		log_info("reload: %s %s%s%s%s", where, c->old_value == NULL ? "added" : "removed",
 		    c->new_value != NULL && c->new_value[0] ? " (" : "",
 		    c->new_value != NULL ? c->new_value : "",
 		    c->new_value != NULL && c->new_value[0] ? ")" : "");
 	else if (c->restart)
-		log_warn("reload: %s changed (%s -> %s): takes effect at the next restart",
-		    c->name, c->old_value[0] ? c->old_value : "(none)",
+		log_warn("reload: %s%s%s changed (%s -> %s): takes effect at the next restart",
+		    where, where[0] ? ": " : "", c->name, c->old_value[0] ? c->old_value : "(none)",
 		    c->new_value[0] ? c->new_value : "(none)");
 	else
 		log_info("reload: %s%s%s %s -> %s", where, where[0] ? ": " : "", c->name,

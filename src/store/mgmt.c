@@ -13,6 +13,7 @@
 static const char *const type_names[TASK_TYPE_COUNT] = {
 	[TASK_DEPLOY] = "deploy", [TASK_CAPTURE] = "capture",
 	[TASK_SHELL] = "shell", [TASK_WIPE] = "wipe", [TASK_LOCAL] = "local",
+	[TASK_DIAGNOSE] = "diagnose", [TASK_BOOT] = "boot",
 };
 
 static const char *const after_names[TASK_AFTER_COUNT] = {
@@ -535,7 +536,7 @@ store_host_groups(struct store *st, const char *mac, struct store_group *out, si
 
 #define TASK_COLS "id, mac, type, image, state, verify, created, started, finished," \
 	" phase, bytes, total, rate, resume_offset, message, log_tail, mcast, replace_image," \
-	" after_action"
+	" after_action, params"
 
 static void
 row_task(sqlite3_stmt *s, struct store_task *t)
@@ -568,6 +569,7 @@ row_task(sqlite3_stmt *s, struct store_task *t)
 	col_text(s, 18, text, sizeof text);
 	type = task_after_parse(text);
 	t->after = type < 0 ? TASK_AFTER_REBOOT : (enum task_after)type;
+	col_text(s, 19, t->params, sizeof t->params);
 }
 
 static int
@@ -602,7 +604,8 @@ store_task_add(struct store *st, const char *mac, const struct store_task_spec *
 	if (store_task_active(st, mac, &cur) == 0)
 		return -EBUSY;
 	s = prep(st, "INSERT INTO tasks (mac, type, image, state, verify, created, mcast,"
-	    " replace_image, after_action) VALUES (?1, ?2, ?3, 'pending', ?4, ?5, ?6, ?7, ?8)");
+	    " replace_image, after_action, params)"
+	    " VALUES (?1, ?2, ?3, 'pending', ?4, ?5, ?6, ?7, ?8, ?9)");
 	if (s == NULL)
 		return -EIO;
 	bind_text(s, 1, mac);
@@ -613,6 +616,7 @@ store_task_add(struct store *st, const char *mac, const struct store_task_spec *
 	bind_text(s, 6, spec->mcast);
 	sqlite3_bind_int(s, 7, spec->replace);
 	bind_text(s, 8, task_after_name(spec->after));
+	bind_text(s, 9, spec->params);
 	rc = run(st, s);
 	if (rc < 0)
 		return rc;

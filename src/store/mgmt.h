@@ -15,6 +15,7 @@ struct store;
 
 #define STORE_MAC_TEXT 18               /* "aa:bb:cc:dd:ee:ff" + NUL */
 #define STORE_TASK_LOG_MAX 4096
+#define STORE_TASK_PARAMS_MAX 1024
 
 struct store_host {
 	char mac[STORE_MAC_TEXT];
@@ -27,9 +28,12 @@ struct store_host {
 	char *inventory;                /* JSON text or NULL; malloc'd */
 };
 
-/* local: boot the local disk once (done when its boot script is served). */
+/* local: boot the local disk once (done when its boot script is served).
+ * diagnose: hardware tests by the agent; boot: a boot environment once
+ * (done when its program has been served; docs/DIAGNOSTICS.md). */
 enum task_type {
-	TASK_DEPLOY, TASK_CAPTURE, TASK_SHELL, TASK_WIPE, TASK_LOCAL, TASK_TYPE_COUNT
+	TASK_DEPLOY, TASK_CAPTURE, TASK_SHELL, TASK_WIPE, TASK_LOCAL,
+	TASK_DIAGNOSE, TASK_BOOT, TASK_TYPE_COUNT
 };
 /* What the machine does once its agent succeeded (pxed.after= on the
  * kernel command line): reboot, power off, or stay at a console shell. */
@@ -56,6 +60,7 @@ struct store_task {
 	char mcast[72];                 /* multicast session name, or "" */
 	bool replace;                   /* a capture may replace an existing image */
 	enum task_after after;
+	char params[STORE_TASK_PARAMS_MAX];     /* JSON object text, or "" */
 };
 
 /* What a new task is. */
@@ -66,6 +71,7 @@ struct store_task_spec {
 	bool replace;                   /* a capture may overwrite an existing image */
 	const char *mcast;              /* multicast session name, or "" */
 	enum task_after after;
+	const char *params;             /* JSON object text (api/diag.c), or NULL */
 };
 
 /* A task token as the store keeps it: the salt it is derived from (the

@@ -185,8 +185,10 @@ static const char *const migrations[] = {
 	" address INTEGER PRIMARY KEY,"         /* host order, as leases */
 	" mac BLOB NOT NULL,"
 	" seen INTEGER NOT NULL);",             /* unix ms */
-	/* 9, 10: taken by work in flight on other branches (filesystem
-	 * tasks, diagnostics); empty until they merge */
+	/* 9, 10: reserved for branches in flight when 11 came (filesystem
+	 * tasks, diagnostics); a database already at 11 never runs them
+	 * (db_migrate starts after the highest version), so those branches
+	 * append instead: diagnostics came as 12 */
 	"",
 	"",
 	/* 11: API tokens with scopes (store/tokens.c), kept as hashes */
@@ -197,6 +199,46 @@ static const char *const migrations[] = {
 	" hash BLOB NOT NULL UNIQUE,"           /* SHA-256 of the token */
 	" created INTEGER NOT NULL,"
 	" last_used INTEGER NOT NULL DEFAULT 0);",
+	/* 12: diagnose and repair (store/diag.c): a task's parameters (JSON:
+	 * tests, wipe level, environment), where a host was last seen and its
+	 * Wake-on-LAN password, diagnostic results (each host keeps its last
+	 * reports), wipe certificates (kept after their host is removed: an
+	 * audit record), boot environments made through the API */
+	"ALTER TABLE tasks ADD COLUMN params TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE hosts ADD COLUMN last_addr TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE hosts ADD COLUMN wol_password TEXT NOT NULL DEFAULT '';"
+	"CREATE TABLE diag_results ("
+	" id INTEGER PRIMARY KEY,"
+	" task INTEGER NOT NULL,"
+	" mac TEXT NOT NULL REFERENCES hosts (mac) ON DELETE CASCADE,"
+	" name TEXT NOT NULL,"
+	" status TEXT NOT NULL,"                /* pass, fail, skipped, error */
+	" started INTEGER NOT NULL,"            /* Unix seconds */
+	" duration_ms INTEGER NOT NULL,"
+	" summary TEXT NOT NULL,"
+	" details TEXT NOT NULL DEFAULT '{}',"  /* JSON */
+	" UNIQUE (task, name));"
+	"CREATE INDEX diag_results_mac ON diag_results (mac, name, id);"
+	"CREATE TABLE wipe_certificates ("
+	" id INTEGER PRIMARY KEY,"
+	" task INTEGER NOT NULL,"
+	" mac TEXT NOT NULL,"
+	" disk TEXT NOT NULL, model TEXT NOT NULL, serial TEXT NOT NULL,"
+	" size INTEGER NOT NULL,"
+	" method TEXT NOT NULL,"
+	" started INTEGER NOT NULL, finished INTEGER NOT NULL,"
+	" bytes_written INTEGER NOT NULL,"
+	" verify TEXT NOT NULL,"                /* pass, fail, none */
+	" bytes_verified INTEGER NOT NULL,"
+	" write_ms INTEGER NOT NULL DEFAULT 0,"        /* the write pass, sync included */
+	" ok INTEGER NOT NULL,"
+	" message TEXT NOT NULL,"
+	" UNIQUE (task, disk));"
+	"CREATE INDEX wipe_certificates_mac ON wipe_certificates (mac, id);"
+	"CREATE TABLE environments ("
+	" name TEXT PRIMARY KEY,"
+	" definition TEXT NOT NULL,"            /* JSON, as the API takes it */
+	" created INTEGER NOT NULL);",
 };
 
 struct queued_event {

@@ -37,6 +37,8 @@ LAB_CLEANUPS+=("umount '$LAB_DIR/img'")
 cat >"$LAB_DIR/pxed.conf" <<CONF
 [subnet 192.0.2.0/24]
 range = 192.0.2.100 192.0.2.150
+[environment broken]
+kernel = missing/vmlinuz
 CONF
 pxed_start --config "$LAB_DIR/pxed.conf" --image-dir "$LAB_DIR/img" ||
 	{ not_ok "setup: pxed_start"; exit 1; }

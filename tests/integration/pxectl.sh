@@ -10,7 +10,7 @@
 LAB_ID=${LAB_ID:-ct$$}
 source "$(dirname "$0")/../lib/lab.sh"
 source "$(dirname "$0")/../lib/api.sh"
-lab_plan 42
+lab_plan 44
 
 lab_up || { echo "not ok - setup: lab_up"; exit 1; }
 MAC=52:54:00:cc:00:01
@@ -146,14 +146,17 @@ complete_words() {
 		echo "${COMPREPLY[*]}"' complete "$1"
 }
 check "completion: pxectl st -> status" eq "$(complete_words "pxectl st")" "status"
-check "completion: pxectl task d -> deploy" eq "$(complete_words "pxectl task d")" "deploy"
+check "completion: pxectl task de -> deploy" eq "$(complete_words "pxectl task de")" "deploy"
+check "completion: pxectl task d -> deploy, diagnose" \
+	eq "$(complete_words "pxectl task d")" "deploy diagnose"
 check "completion: pxectl host -> its verbs" \
-	eq "$(complete_words "pxectl host ")" "list add show rm approve deny"
+	eq "$(complete_words "pxectl host ")" "list add show rm approve deny wol"
 check "completion: pxectl --js -> --json" eq "$(complete_words "pxectl --js")" "--json"
 check "completion: an option's value skipped: pxectl --server URL im -> image" \
 	eq "$(complete_words "pxectl --server http://192.0.2.1:8080 im")" "image"
 check "completion: --after p -> poweroff" \
 	eq "$(complete_words "pxectl task wipe --after p")" "poweroff"
+check "completion: --level z -> zero" eq "$(complete_words "pxectl task wipe lab1 --level z")" "zero"
 check "completion: nothing after a verb's arguments" eq "$(complete_words "pxectl status ")" ""
 
 pxed_stop

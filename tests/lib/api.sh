@@ -21,3 +21,13 @@ token_of() {
 }
 # task_of MAC: the id of the host's active task
 task_of() { json "/api/v1/hosts/$1" '["task"]["id"]'; }
+# wait_task ID SECONDS: until the task has ended (bounded); prints its state
+wait_task() {
+	local s
+	for _ in $(seq 1 "$2"); do
+		s=$(json "/api/v1/tasks/$1" '["state"]' 2>/dev/null)
+		case $s in done|failed|cancelled) echo "$s"; return 0 ;; esac
+		sleep 1
+	done
+	echo "${s:-unknown}"
+}

@@ -13,7 +13,8 @@ api_contract.py check DOC OUT
 Phases (tests/integration/api_contract.sh starts pxed for each):
     off   no DHCP, metrics-auth = read: the subnets' 409s, counters' 401s
     tls   HTTPS on: every read and change over plain HTTP: 403
-    main  DHCP on a subnet, an image repository on a 4 MiB tmpfs: the rest
+    main  DHCP on a subnet, an image repository on a 4 MiB tmpfs, a config
+          environment whose kernel is missing: the rest
 """
 import hashlib
 import http.client
@@ -375,6 +376,99 @@ def drive_rest(a):
     a.call("GET", "/metrics")
 
 
+def drive_envs(a):
+    """Boot environments: the config file's "broken" names a kernel that
+    is not under the root."""
+    adm, rd = a.admin, a.read
+    linux = {"kind": "linux", "kernel": "http://192.0.2.1/vmlinuz"}
+    a.call("GET", "/api/v1/environments", rd)                                      # 200
+    a.call("GET", "/api/v1/environments")                                          # 401
+    a.call("GET", "/api/v1/environments/broken", rd)                               # 200
+    a.call("GET", "/api/v1/environments/none", rd)                                 # 404
+    a.call("GET", "/api/v1/environments/broken")
+    a.call("PUT", "/api/v1/environments/lx", adm, linux)                           # 201
+    a.call("PUT", "/api/v1/environments/lx", adm, dict(linux, title="again"))      # 200
+    a.call("PUT", "/api/v1/environments/.lx", adm, linux)                          # 400
+    a.call("PUT", "/api/v1/environments/lx", adm, {"kind": "dos"})                 # 400
+    a.call("PUT", "/api/v1/environments/broken", adm, linux)                       # 409
+    a.call("PUT", "/api/v1/environments/lx2", adm, {"kind": "linux",
+                                                    "kernel": "no/such/vmlinuz"})  # 422
+    a.too_long("PUT", "/api/v1/environments/lx", adm, 9000)                      # 413
+    a.call("PUT", "/api/v1/environments/lx", None, linux)
+    a.call("PUT", "/api/v1/environments/lx", rd, linux)
+    a.call("POST", "/api/v1/tasks", adm, {"host": "52:54:00:c0:00:04", "type": "boot",
+                                          "environment": "broken"})                # 422
+    a.call("DELETE", "/api/v1/environments/lx", adm)                               # 204
+    a.call("DELETE", "/api/v1/environments/lx", adm)                               # 404
+    a.call("DELETE", "/api/v1/environments/broken", adm)                           # 409
+    a.call("DELETE", "/api/v1/environments/lx")
+    a.call("DELETE", "/api/v1/environments/lx", rd)
+
+
+def drive_diag(a):
+    """A diagnose and a wipe through the agent's routes; their reports."""
+    adm, rd = a.admin, a.read
+    host = "52:54:00:c0:00:04"
+    a.call("POST", "/api/v1/tasks", adm, {"host": host, "type": "diagnose", "tests": "cpu",
+                                          "duration": 1})
+    tok = boot_token(a, "52-54-00-c0-00-04")
+    result = {"test": "cpu", "status": "pass", "started": 1, "duration_ms": 5,
+              "summary": "ok"}
+    a.call("POST", "/api/v1/agent/diag", tok, result)                              # 409
+    a.call("GET", "/api/v1/agent/task", tok)
+    a.call("POST", "/api/v1/agent/diag", tok, result)                              # 204
+    a.call("POST", "/api/v1/agent/diag", tok, dict(result, test="nothing"))        # 400
+    a.too_long("POST", "/api/v1/agent/diag", tok, 300000)                        # 413
+    a.call("POST", "/api/v1/agent/diag", None, result)                             # 401
+    a.call("POST", "/api/v1/agent/diag", "0" * 64, result)                         # 403
+    a.call("POST", "/api/v1/agent/wipe", tok, {})                                  # 403: a diagnose
+    a.call("POST", "/api/v1/agent/result", tok, {"ok": True})
+    a.call("GET", "/api/v1/hosts/%s/diagnostics" % host, rd)                       # 200
+    a.call("GET", "/api/v1/hosts/nobody/diagnostics", rd)                          # 404
+    a.call("GET", "/api/v1/hosts/%s/diagnostics" % host)                           # 401
+    a.call("POST", "/api/v1/tasks", adm, {"host": host, "type": "wipe", "level": "zero"})
+    tok = boot_token(a, "52-54-00-c0-00-04")
+    cert = {"disk": "/dev/vda", "model": "m", "serial": "s", "size": 4096,
+            "method": "zero", "started": 1, "finished": 2, "bytes_written": 4096,
+            "verify": "none", "bytes_verified": 0, "ok": True, "message": "done"}
+    a.call("POST", "/api/v1/agent/wipe", tok, cert)                                # 409
+    a.call("GET", "/api/v1/agent/task", tok)
+    a.call("POST", "/api/v1/agent/wipe", tok, cert)                                # 204
+    a.call("POST", "/api/v1/agent/wipe", tok, dict(cert, verify="maybe"))          # 400
+    a.too_long("POST", "/api/v1/agent/wipe", tok, 5000)                          # 413
+    a.call("POST", "/api/v1/agent/wipe", None, cert)                               # 401
+    a.call("POST", "/api/v1/agent/wipe", "0" * 64, cert)                           # 403
+    a.call("POST", "/api/v1/agent/result", tok, {"ok": True})
+    a.call("GET", "/api/v1/wipes?limit=1&host=" + host, rd)                        # 200
+    a.call("GET", "/api/v1/wipes?host=nobody", rd)                                 # 404
+    a.call("GET", "/api/v1/wipes?after=x", rd)                                     # 400
+    a.call("GET", "/api/v1/wipes")                                                 # 401
+
+
+def drive_wake(a):
+    """c0:00:06 fetched its boot script (drive_rest): pxed knows where it
+    is; c0:00:05 never booted."""
+    adm, rd = a.admin, a.read
+    a.call("POST", "/api/v1/hosts/52:54:00:c0:00:06/wake", adm)                    # 200
+    a.call("POST", "/api/v1/hosts/52:54:00:c0:00:05/wake", adm)                    # 409
+    a.call("POST", "/api/v1/hosts/nobody/wake", adm)                               # 404
+    a.call("POST", "/api/v1/hosts/52:54:00:c0:00:06/wake")
+    a.call("POST", "/api/v1/hosts/52:54:00:c0:00:06/wake", rd)
+    a.call("POST", "/api/v1/groups/room/wake", adm)                                # 200
+    a.call("POST", "/api/v1/groups/cold/add", adm, {"hosts": ["52:54:00:c0:00:05"]})
+    a.call("POST", "/api/v1/groups/cold/wake", adm)                                # 409
+    a.call("POST", "/api/v1/groups/nowhere/wake", adm)                             # 404
+    a.call("POST", "/api/v1/groups/room/wake")
+    a.call("POST", "/api/v1/groups/room/wake", rd)
+    pw = {"password": "11:22:33:44:55:66"}
+    a.call("PUT", "/api/v1/hosts/52:54:00:c0:00:06/wol", adm, pw)                  # 200
+    a.call("PUT", "/api/v1/hosts/52:54:00:c0:00:06/wol", adm, {"password": "x"})   # 400
+    a.call("PUT", "/api/v1/hosts/nobody/wol", adm, pw)                             # 404
+    a.too_long("PUT", "/api/v1/hosts/52:54:00:c0:00:06/wol", adm, 2000)          # 413
+    a.call("PUT", "/api/v1/hosts/52:54:00:c0:00:06/wol", None, pw)
+    a.call("PUT", "/api/v1/hosts/52:54:00:c0:00:06/wol", rd, pw)
+
+
 def drive_subnets(a, conf):
     adm, rd = a.admin, a.read
     a.call("GET", "/api/v1/subnets", rd)
@@ -434,6 +528,9 @@ def drive(phase, url, token_file, out_path, work):
         drive_mcast(a)
         drive_subnets(a, os.path.join(work, "pxed.conf"))
         drive_rest(a)
+        drive_envs(a)
+        drive_diag(a)
+        drive_wake(a)
 
 
 def check(doc_path, out_path):

@@ -11,6 +11,7 @@
 #include "agent/journal.c"
 #include "agent/sysinfo.c"
 #include "agent/task.c"
+#include "agent/params.c"
 
 #include <sys/stat.h>
 

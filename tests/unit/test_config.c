@@ -245,7 +245,7 @@ test_docs_name_restart_settings(void **state)
 static void
 test_docs_cover_section_settings(void **state)
 {
-	static const char *const sections[] = { "subnet", "host", "relay" };
+	static const char *const sections[] = { "subnet", "host", "relay", "environment" };
 	char needle[192];
 
 	(void)state;
@@ -305,7 +305,8 @@ test_diff_and_overrides(void **state)
 {
 	const char *p1 = write_file("tftp-port = 69\ndhcp-router = 192.0.2.254\n"
 	    "[subnet 198.51.100.0/24]\nproxy = yes\npxe = no\n"
-	    "[subnet 192.0.2.0/24]\nrange = 192.0.2.10 192.0.2.20\n[host 52:54:00:12:34:56]\n");
+	    "[subnet 192.0.2.0/24]\nrange = 192.0.2.10 192.0.2.20\n[host 52:54:00:12:34:56]\n"
+	    "[environment gone]\nkernel = a/vmlinuz\n[environment kept]\nkernel = a/vmlinuz\n");
 	static struct config a, b;
 	struct diff_seen d = { .n = 0 };
 	char err[512];
@@ -316,7 +317,8 @@ test_diff_and_overrides(void **state)
 	unlink(p1);
 	const char *p2 = write_file("tftp-port = 6969\ndhcp-router = 192.0.2.254\n"
 	    "[subnet 198.51.100.0/24]\nproxy = yes\npxe = yes\n"
-	    "[subnet 203.0.113.0/24]\n[host 52:54:00:12:34:57]\n");
+	    "[subnet 203.0.113.0/24]\n[host 52:54:00:12:34:57]\n"
+	    "[environment kept]\nkernel = b/vmlinuz\n[environment new]\nkernel = a/vmlinuz\n");
 	const char *argv2[] = { "pxed", "--config", p2 };
 	assert_int_equal(load(&b, err, sizeof err, 3, argv2), 0);
 	unlink(p2);
@@ -329,9 +331,15 @@ test_diff_and_overrides(void **state)
 	assert_true(seen_line(&d, "subnet|203.0.113.0/24|-|NULL|proxy|0"));   /* added */
 	assert_true(seen_line(&d, "host|52:54:00:12:34:56|-||NULL|0"));
 	assert_true(seen_line(&d, "host|52:54:00:12:34:57|-|NULL||0"));
-	assert_int_equal(d.n, 7);
+	/* environments are read at start-up only */
+	assert_true(seen_line(&d, "environment|kept|kernel|a/vmlinuz|b/vmlinuz|1"));
+	assert_true(seen_line(&d, "environment|gone|-||NULL|1"));
+	assert_true(seen_line(&d, "environment|new|-|NULL||1"));
+	assert_int_equal(d.n, 10);
 	config_keep_restart(&b, &a);
 	assert_int_equal(b.tftp_port, 69);
+	assert_int_equal(b.environment_count, 2);
+	assert_string_equal(b.environment[1].kernel, "a/vmlinuz");
 	/* pxectl's changes over the file */
 	assert_int_equal(config_subnet_override(&b, "198.51.100.0/24", "off", 5, err, sizeof err), 0);
 	assert_string_equal(config_subnet_mode(&b, &b.subnet[0]), "off");

@@ -167,10 +167,11 @@ test_schema_version(void **state)
 	    " AND name = 'schema_version'"), 1);
 	assert_int_equal(query_int(f->dir,
 	    "SELECT max(version) FROM schema_version"), store_schema_latest());
-	assert_true(store_schema_latest() >= 11);
+	assert_int_equal(store_schema_latest(), 12);
 	assert_int_equal(query_int(f->dir,
 	    "SELECT count(*) FROM sqlite_schema WHERE type = 'table'"
-	    " AND name IN ('hosts', 'tasks', 'host_groups', 'subnets')"), 4);
+	    " AND name IN ('hosts', 'tasks', 'host_groups', 'subnets', 'tokens',"
+	    " 'diag_results', 'wipe_certificates', 'environments')"), 8);
 	assert_int_equal(query_int(f->dir,
 	    "SELECT count(*) FROM sqlite_schema WHERE type = 'index'"
 	    " AND name = 'events_mac_id'"), 1);

@@ -256,11 +256,16 @@ test_upgrade_after(void **state)
 	wipe = store_task_add(f->st, mac, SPEC(TASK_WIPE, ""), 52);
 	store_close(f->st);
 	f->st = NULL;
-	/* back to schema 5: no after_action column, no image catalogue */
+	/* back to schema 5: no after_action column, no image catalogue, none
+	 * of the later schemas' columns and tables */
 	snprintf(path, sizeof path, "%s/pxed.db", f->dir);
 	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
 	assert_int_equal(sqlite3_exec(db, "ALTER TABLE tasks DROP COLUMN after_action;"
 	    "DROP TABLE images; DROP TABLE subnets; DROP TABLE client_addrs; DROP TABLE tokens;"
+	    "ALTER TABLE tasks DROP COLUMN params;"
+	    "ALTER TABLE hosts DROP COLUMN last_addr;"
+	    "ALTER TABLE hosts DROP COLUMN wol_password;"
+	    "DROP TABLE diag_results; DROP TABLE wipe_certificates; DROP TABLE environments;"
 	    "DELETE FROM schema_version WHERE version >= 6;", NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
 	assert_int_equal(store_open(&f->st, f->dir), 0);
