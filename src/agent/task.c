@@ -83,20 +83,40 @@ parse_type(json_t *root, struct agent_task *t, char *err, size_t errlen)
 	return task_error(err, errlen, "task type \"%s\" unknown", type);
 }
 
+/* An optional boolean member; absent or null is false. */
+static int
+get_bool(json_t *root, const char *key, bool *out, char *err, size_t errlen)
+{
+	json_t *v = json_object_get(root, key);
+
+	*out = false;
+	if (v == NULL || json_is_null(v))
+		return 0;
+	if (!json_is_boolean(v))
+		return task_error(err, errlen, "task \"%s\" is not a boolean", key);
+	*out = json_is_true(v);
+	return 0;
+}
+
+static int
+parse_flags(json_t *root, struct agent_task *t, char *err, size_t errlen)
+{
+	if (get_bool(root, "verify", &t->verify, err, errlen) < 0 ||
+	    get_bool(root, "outside_partitions", &t->outside_partitions, err, errlen) < 0)
+		return -EINVAL;
+	return 0;
+}
+
 static int
 parse_numbers(json_t *root, struct agent_task *t, char *err, size_t errlen)
 {
 	int64_t resume = 0, chunk = TASK_CHUNK_SIZE_DEFAULT, level = TASK_LEVEL_DEFAULT;
-	json_t *verify = json_object_get(root, "verify");
 
 	if (get_int(root, "id", 0, INT64_MAX, &t->id, err, errlen) < 0 ||
 	    get_int(root, "resume_offset", 0, INT64_MAX, &resume, err, errlen) < 0 ||
 	    get_int(root, "chunk_size", 4096, IMAGE_CHUNK_MAX, &chunk, err, errlen) < 0 ||
 	    get_int(root, "level", 1, 19, &level, err, errlen) < 0)
 		return -EINVAL;
-	if (verify != NULL && !json_is_null(verify) && !json_is_boolean(verify))
-		return task_error(err, errlen, "task \"verify\" is not a boolean");
-	t->verify = json_is_true(verify);
 	t->resume_offset = (uint64_t)resume;
 	t->chunk_size = (uint64_t)chunk;
 	t->level = (int)level;
@@ -216,6 +236,7 @@ parse_members(json_t *root, struct agent_task *t, char *err, size_t errlen)
 	if (!json_is_object(root))
 		return task_error(err, errlen, "task is not a JSON object");
 	if (parse_type(root, t, err, errlen) < 0 || parse_numbers(root, t, err, errlen) < 0 ||
+	    parse_flags(root, t, err, errlen) < 0 ||
 	    get_text(root, "image", t->image, sizeof t->image, err, errlen) < 0 ||
 	    get_text(root, "disk", t->disk, sizeof t->disk, err, errlen) < 0 ||
 	    get_text(root, "chunk_url", t->chunk_url, sizeof t->chunk_url - 1, err, errlen) < 0)

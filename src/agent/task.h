@@ -37,6 +37,7 @@ struct agent_task {
 	char image[IMAGE_NAME_MAX + 1];         /* "" when none */
 	char disk[TASK_DISK_MAX];               /* "" when the server left it null */
 	bool verify;
+	bool outside_partitions;                /* capture: free space too */
 	uint64_t resume_offset;
 	char chunk_url[TASK_URL_MAX];           /* ends with '/' when set */
 	uint64_t chunk_size;

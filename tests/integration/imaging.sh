@@ -147,9 +147,24 @@ check "larger disk captured again: the image is of the larger disk" \
 # a source whose partitions end at 229 MiB of 256
 check "source disk with free space after its partitions built" \
 	disk_make "$SRC" "$W/short-src.img" 256 100
+# ... used before: a previous owner's data after the last partition (old
+# random bytes from 230 MiB up to the backup GPT), which capture leaves out
+head -c $((25 * 1024 * 1024)) /dev/urandom |
+	dd of="$W/short-src.img" bs=1M seek=230 conv=notrunc status=none
 TT=$(task capture lab1 short)
 agent "$TT" 8 "$W/short-src.img"
 check "capture of that disk: pxe-agent exits 0" [ $? -eq 0 ]
+# the partitions' used bytes, the 1 MiB before the first partition (tables
+# and boot loader gap) and the backup GPT: nothing of the old data
+PARTS_USED=$(json /api/v1/images/short '["partition_list"][0]["used"] + v["partition_list"][1]["used"]')
+LIMIT=$((PARTS_USED + 1024 * 1024 + 33 * 512))
+USED=$(json /api/v1/images/short '["used"]')
+STORED=$(json /api/v1/images/short '["stored"]')
+echo "# old data after the partitions: partitions use $PARTS_USED, image used $USED, stored $STORED bytes"
+check "capture of a used disk: no more than the partitions' data and the boot loader gap ($USED <= $LIMIT)" \
+	[ "$USED" -le "$LIMIT" ]
+check "capture of a used disk: stored size within the same bound ($STORED <= $LIMIT)" \
+	[ "$STORED" -le "$LIMIT" ]
 MARK=$(wc -l <"$W/agent.log")
 truncate -s 240M "$W/smaller.img"
 TT=$(task deploy lab1 short)
