@@ -84,5 +84,8 @@ int pwrite_start(int fd, const void *buf, size_t len, uint64_t offset);
 int deploy_run(struct agent *ag);
 int capture_run(struct agent *ag);
 int wipe_run(struct agent *ag);
+/* After a deploy: the last partition and its filesystem grown to the end
+ * of the disk (grow.c). */
+int grow_run(struct agent *ag, const struct manifest *m);
 
 #endif

@@ -102,7 +102,8 @@ static int
 parse_flags(json_t *root, struct agent_task *t, char *err, size_t errlen)
 {
 	if (get_bool(root, "verify", &t->verify, err, errlen) < 0 ||
-	    get_bool(root, "outside_partitions", &t->outside_partitions, err, errlen) < 0)
+	    get_bool(root, "outside_partitions", &t->outside_partitions, err, errlen) < 0 ||
+	    get_bool(root, "no_grow", &t->no_grow, err, errlen) < 0)
 		return -EINVAL;
 	return 0;
 }

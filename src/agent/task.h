@@ -38,6 +38,7 @@ struct agent_task {
 	char disk[TASK_DISK_MAX];               /* "" when the server left it null */
 	bool verify;
 	bool outside_partitions;                /* capture: free space too */
+	bool no_grow;                           /* deploy: the last partition stays */
 	uint64_t resume_offset;
 	char chunk_url[TASK_URL_MAX];           /* ends with '/' when set */
 	uint64_t chunk_size;

@@ -328,14 +328,19 @@ usage(FILE *out)
 	    "       pxectl [--server URL] [--json] client MAC\n"
 	    "       pxectl [--server URL] metrics\n"
 	    "       pxectl [options] host list | add MAC [NAME] | show HOST | rm HOST\n"
-	    "                             | approve HOST | deny HOST\n"
+	    "                             | approve HOST | deny HOST | set HOST hostname=NAME\n"
 	    "       pxectl [options] group list | show NAME | add NAME HOST... | rm NAME HOST...\n"
 	    "                             | delete NAME\n"
 	    "       pxectl [options] image list | show NAME | rm NAME | verify NAME\n"
 	    "       pxectl [options] task list | show ID | cancel ID\n"
-	    "                             | deploy HOST IMAGE [--no-verify]\n"
-	    "                             | capture [--replace] HOST IMAGE\n"
+	    "                             | deploy HOST IMAGE [--no-verify] [--no-grow]\n"
+	    "                             | capture [--replace] HOST IMAGE [--outside-partitions]\n"
+	    "                               [--raw-encrypted]\n"
 	    "                             | shell HOST | wipe HOST | local HOST\n"
+	    "                             | scan HOST [--quarantine] | restore TASK\n"
+	    "                             | reset-password HOST --user NAME [--unlock] [--enable]\n"
+	    "                               [--windows PATH] | reset-password HOST --list\n"
+	    "       pxectl [options] task scan --group GROUP [--quarantine]\n"
 	    "       pxectl [options] task deploy --group GROUP IMAGE [--no-verify]\n"
 	    "       pxectl [options] task deploy --multicast NAME [--group GROUP]\n"
 	    "                             [--min-receivers N] [--start-after S] [--rate-mbit R]\n"
@@ -429,6 +434,12 @@ main(int argc, char **argv)
 			c.fec = argv[++i];
 		} else if (strcmp(argv[i], "--after") == 0 && i + 1 < argc) {
 			c.after = argv[++i];
+		} else if (strcmp(argv[i], "--user") == 0 && i + 1 < argc) {
+			c.user = argv[++i];
+		} else if (strcmp(argv[i], "--windows") == 0 && i + 1 < argc) {
+			c.windows = argv[++i];
+		} else if (ctl_task_flag(argv[i]) != 0) {
+			c.task_flags |= ctl_task_flag(argv[i]);
 		} else if ((strcmp(argv[i], "--min-receivers") == 0 ||
 		    strcmp(argv[i], "--start-after") == 0 || strcmp(argv[i], "--rate-mbit") == 0) &&
 		    i + 1 < argc) {

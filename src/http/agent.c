@@ -6,6 +6,7 @@
  * it authorizes nothing (409, saying why).  docs/API.md lists the
  * endpoints, docs/IMAGING.md the trust model. */
 #include "http/mgmt_internal.h"
+#include "http/task_options.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -50,6 +51,10 @@ agent_task(struct mgmt *m, struct store *st, const struct mgmt_request *rq,
 	    "type", task_type_name(t->type), "image", t->image, "disk", "verify", t->verify,
 	    "resume_offset", (json_int_t)t->resume_offset, "chunk_url", chunks,
 	    "chunk_size", (json_int_t)m->cfg.chunk_mb << 20, "level", (int)m->cfg.level);
+	if (o != NULL && mgmt_agent_task_extra(st, o, t) < 0) {
+		json_decref(o);
+		o = NULL;
+	}
 	if (o != NULL && man != NULL)
 		json_object_set_new(o, "manifest", man);
 	else
@@ -133,6 +138,10 @@ agent_result(struct mgmt *m, struct store *st, const struct mgmt_request *rq,
 	    "log", &log_tail) < 0) {
 		json_decref(body);
 		mgmt_reply_error(rs, 400, "expected {\"ok\": bool, \"message\", \"log\"}");
+		return;
+	}
+	if (mgmt_agent_report(st, t, body, rs) < 0) {
+		json_decref(body);
 		return;
 	}
 	n = strlen(log_tail);

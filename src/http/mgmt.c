@@ -4,6 +4,7 @@
  * ("Authorization: Bearer TOKEN", the token in api-token-file).  The
  * agent's endpoints (agent.c) take a task token instead. */
 #include "http/mgmt_internal.h"
+#include "http/task_options.h"
 #include "http/internal.h"
 
 #include <errno.h>
@@ -290,6 +291,9 @@ mgmt_host_json(const struct store_host *h)
 	json_t *o = json_pack("{s:s,s:s,s:s,s:s,s:I,s:I,s:b}", "mac", h->mac, "name", h->name,
 	    "arch", h->arch, "uuid", h->uuid, "first_seen", (json_int_t)h->first_seen,
 	    "last_seen", (json_int_t)h->last_seen, "approved", h->approved);
+
+	if (o != NULL)
+		json_object_set_new(o, "hostname", json_string(h->hostname));
 	json_t *inv = h->inventory != NULL ? json_loads(h->inventory, 0, NULL) : NULL;
 
 	if (o != NULL)
@@ -302,7 +306,7 @@ mgmt_host_json(const struct store_host *h)
 json_t *
 mgmt_task_json(const struct store_task *t)
 {
-	return json_pack("{s:I,s:s,s:s,s:s,s:s,s:b,s:b,s:s,s:I,s:I,s:I,s:s,s:I,s:I,s:I,s:I,s:s,"
+	json_t *o = json_pack("{s:I,s:s,s:s,s:s,s:s,s:b,s:b,s:s,s:I,s:I,s:I,s:s,s:I,s:I,s:I,s:I,s:s,"
 	    "s:s}", "id", (json_int_t)t->id, "host", t->mac, "type", task_type_name(t->type),
 	    "image", t->image, "state", task_state_name(t->state), "verify", t->verify,
 	    "replace", t->replace, "after", task_after_name(t->after),
@@ -311,6 +315,9 @@ mgmt_task_json(const struct store_task *t)
 	    "bytes", (json_int_t)t->bytes, "total", (json_int_t)t->total,
 	    "rate", (json_int_t)t->rate, "resume_offset", (json_int_t)t->resume_offset,
 	    "message", t->message, "log", t->log_tail);
+
+	mgmt_task_json_extra(o, t);
+	return o;
 }
 
 /* ---- hosts ---- */
@@ -442,6 +449,10 @@ route_hosts(struct mgmt *m, struct store *st, const struct mgmt_request *rq,
 		host_remove(m, st, mac, arg, rs);
 		return;
 	}
+	if (slash == NULL && strcmp(rq->method, "PATCH") == 0) {
+		mgmt_host_patch(st, rq, mac, rs);
+		return;
+	}
 	if (slash != NULL && strcmp(rq->method, "POST") == 0 &&
 	    (strcmp(slash, "/approve") == 0 || strcmp(slash, "/deny") == 0)) {
 		if (store_host_approve(st, mac, slash[1] == 'a') < 0)
@@ -476,8 +487,8 @@ task_check(struct mgmt *m, const char *host, const char *group, int type, const 
 {
 	if (type < 0 || (host == NULL) == (group == NULL)) {
 		mgmt_reply_error(rs, 400, "expected {\"host\" or \"group\", \"type\":"
-		    " deploy|capture|shell|wipe|local, \"image\", \"verify\", \"replace\","
-		    " \"after\"}");
+		    " deploy|capture|shell|wipe|local|scan|reset-password|restore, \"image\","
+		    " \"verify\", \"replace\", \"after\", and the type's options}");
 		return -EINVAL;
 	}
 	if (group != NULL && type == TASK_CAPTURE) {
@@ -537,6 +548,9 @@ task_add_one(struct store *st, const char *host, const struct store_task_spec *s
 		mgmt_reply_error(rs, 404, "no host %s", host);
 		return;
 	}
+	if (spec->type == TASK_RESTORE &&
+	    mgmt_task_restore_check(st, mac, spec->options, rs) < 0)
+		return;
 	id = store_task_add(st, mac, spec, mgmt_now());
 	if (id == -ENOENT) {
 		mgmt_reply_error(rs, 404, "no host %s (add it first)", host);
@@ -559,6 +573,7 @@ task_add(struct mgmt *m, struct store *st, const struct mgmt_request *rq,
 	const char *host = NULL, *group = NULL, *type_text = "", *image = "", *after = NULL;
 	int verify = 1, replace = 0, type;
 	struct store_task_spec spec = { .mcast = "" };
+	struct mgmt_task_extra x = { 0 };
 
 	if (body == NULL)
 		return;
@@ -567,9 +582,13 @@ task_add(struct mgmt *m, struct store *st, const struct mgmt_request *rq,
 	    "after", &after) < 0)
 		host = group = NULL;            /* answered as a bad body */
 	type = task_type_parse(type_text);
+	x.type = (enum task_type)type;
+	x.group = group != NULL;
 	if (task_check(m, host, group, type, image, replace, rs) < 0 ||
-	    mgmt_task_after((enum task_type)type, after, &spec.after, rs) < 0)
+	    mgmt_task_after((enum task_type)type, after, &spec.after, rs) < 0 ||
+	    mgmt_task_options(body, &x, rs) < 0)
 		goto out;
+	spec.options = x.options;
 	spec.type = (enum task_type)type;
 	spec.image = type == TASK_DEPLOY || type == TASK_CAPTURE ? image : "";
 	spec.verify = verify;
@@ -614,7 +633,9 @@ route_tasks(struct mgmt *m, struct store *st, const struct mgmt_request *rq,
 		return;
 	}
 	if (get && slash == NULL) {
-		mgmt_reply_json(rs, 200, mgmt_task_json(&t));
+		json_t *o = mgmt_task_json(&t);
+		mgmt_task_json_report(st, o, t.id);
+		mgmt_reply_json(rs, 200, o);
 	} else if (!mgmt_is_admin(m, rq)) {
 		mgmt_reply_error(rs, 401, "a valid API token is required");
 	} else if ((slash != NULL && strcmp(slash, "/cancel") == 0 &&

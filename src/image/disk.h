@@ -121,6 +121,29 @@ int gpt_relocate(uint8_t *head, size_t head_len, uint64_t disk_size,
     uint32_t sector_size, struct gpt_relocation *out, char *err, size_t errlen);
 void gpt_relocation_free(struct gpt_relocation *r);
 
+/* The last partition grown to fill the disk (deploy onto a larger disk). */
+struct ptable_growth {
+	unsigned index;                 /* the partition, 1-based */
+	uint64_t offset;                /* bytes */
+	uint64_t old_length, new_length;        /* equal: no room to grow */
+	struct gpt_relocation gpt;      /* GPT: the backup to write (tail) */
+};
+
+/* Rewrites the table in head (the MBR sector, or the protective MBR, GPT
+ * header and entries as the disk has them now: a GPT already moved to this
+ * disk's size) so that the partition ending last reaches the end of the
+ * disk: a GPT entry's last LBA becomes the last usable LBA (the entries'
+ * CRC, the header's CRC and the backup in g->gpt follow), an MBR primary
+ * entry's count reaches the disk's end (at most 2^32 - 1 sectors).  Less
+ * than 1 MiB of room: nothing changes (new_length == old_length).  0;
+ * -ENOENT (no partition), -ENOTSUP (no table, or the last partition is a
+ * logical one), -EINVAL (a damaged table, or a GPT for a disk of another
+ * size), -ENOMEM; err says why.  Free g with ptable_growth_free. */
+int ptable_grow_last(uint8_t *head, size_t head_len, enum ptable_kind kind,
+    uint64_t disk_size, uint32_t sector_size, struct ptable_growth *g,
+    char *err, size_t errlen);
+void ptable_growth_free(struct ptable_growth *g);
+
 const char *fs_kind_name(enum fs_kind kind);
 
 /* Read exactly len bytes at offset, retrying short reads and EINTR.

@@ -164,6 +164,16 @@ static const char *const migrations[] = {
 	" task INTEGER NOT NULL DEFAULT 0,"     /* the capture task; 0: unknown */
 	" manifest_mtime_ns INTEGER NOT NULL DEFAULT 0,"
 	" manifest_size INTEGER NOT NULL DEFAULT 0);",
+	/* 8: reserved for a migration made in parallel (an empty placeholder
+	 * until it merges) */
+	"",
+	/* 9: work inside a machine's filesystems: a task's own options (a
+	 * JSON object: no_grow, outside_partitions, quarantine, user...), the
+	 * report its agent sent (findings, accounts), the name a host is
+	 * given by a deploy */
+	"ALTER TABLE tasks ADD COLUMN options TEXT NOT NULL DEFAULT '{}';"
+	"ALTER TABLE tasks ADD COLUMN report TEXT;"
+	"ALTER TABLE hosts ADD COLUMN hostname TEXT NOT NULL DEFAULT '';",
 };
 
 struct queued_event {

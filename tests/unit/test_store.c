@@ -166,7 +166,7 @@ test_schema_version(void **state)
 	    "SELECT count(*) FROM sqlite_schema WHERE type = 'table'"
 	    " AND name = 'schema_version'"), 1);
 	assert_int_equal(query_int(f->dir,
-	    "SELECT max(version) FROM schema_version"), 7);
+	    "SELECT max(version) FROM schema_version"), 9);
 	assert_int_equal(query_int(f->dir,
 	    "SELECT count(*) FROM sqlite_schema WHERE type = 'table'"
 	    " AND name IN ('hosts', 'tasks', 'host_groups')"), 3);
@@ -176,7 +176,7 @@ test_schema_version(void **state)
 	/* Reopening does not migrate again. */
 	reopen(f);
 	assert_int_equal(query_int(f->dir,
-	    "SELECT count(*) FROM schema_version"), 7);
+	    "SELECT count(*) FROM schema_version"), 9);
 }
 
 static void

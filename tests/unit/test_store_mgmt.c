@@ -260,6 +260,9 @@ test_upgrade_after(void **state)
 	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
 	assert_int_equal(sqlite3_exec(db, "ALTER TABLE tasks DROP COLUMN after_action;"
 	    "DROP TABLE images;"
+	    "ALTER TABLE tasks DROP COLUMN options;"
+	    "ALTER TABLE tasks DROP COLUMN report;"
+	    "ALTER TABLE hosts DROP COLUMN hostname;"
 	    "DELETE FROM schema_version WHERE version >= 6;", NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
 	assert_int_equal(store_open(&f->st, f->dir), 0);
@@ -546,9 +549,53 @@ test_upgrade_from_v1(void **state)
 	    " (SELECT max(version) FROM schema_version)", -1, &s, NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
 	assert_int_equal(sqlite3_column_int(s, 0), 1);
-	assert_int_equal(sqlite3_column_int(s, 1), 7);
+	assert_int_equal(sqlite3_column_int(s, 1), 9);
 	sqlite3_finalize(s);
 	sqlite3_close(db);
+}
+
+/* Schema 9: a task's options and report, a host's hostname. */
+static void
+test_options_report_hostname(void **state)
+{
+	struct fixture *f = *state;
+	const char *mac = "52:54:00:00:00:09";
+	struct store_task_spec spec = { .type = TASK_SCAN, .image = "", .mcast = "",
+		.options = "{\"quarantine\":true}" };
+	struct store_task t;
+	struct store_host h;
+	char *report = NULL;
+	int64_t id;
+
+	assert_int_equal(store_host_add(f->st, mac, "lab-9", 1), 0);
+	id = store_task_add(f->st, mac, &spec, 2);
+	assert_true(id > 0);
+	assert_int_equal(store_task_get(f->st, id, &t), 0);
+	assert_int_equal(t.type, TASK_SCAN);
+	assert_string_equal(task_type_name(t.type), "scan");
+	assert_string_equal(t.options, "{\"quarantine\":true}");
+	assert_int_equal(store_task_report(f->st, id, &report), 0);
+	assert_null(report);
+	assert_int_equal(store_task_set_report(f->st, id, "{\"infected\":1}"), 0);
+	assert_int_equal(store_task_report(f->st, id, &report), 0);
+	assert_string_equal(report, "{\"infected\":1}");
+	free(report);
+	assert_int_equal(store_task_set_report(f->st, id + 100, "{}"), -ENOENT);
+	assert_int_equal(store_task_finish(f->st, id, TASK_CANCELLED, "", "", 3), 0);
+	/* no options: an empty object */
+	id = store_task_add(f->st, mac, SPEC(TASK_WIPE, ""), 4);
+	assert_int_equal(store_task_get(f->st, id, &t), 0);
+	assert_string_equal(t.options, "{}");
+	assert_int_equal(store_host_get(f->st, mac, &h), 0);
+	assert_string_equal(h.hostname, "");
+	store_host_free(&h);
+	assert_int_equal(store_host_set_hostname(f->st, mac, "pc-09"), 0);
+	assert_int_equal(store_host_get(f->st, mac, &h), 0);
+	assert_string_equal(h.hostname, "pc-09");
+	store_host_free(&h);
+	assert_int_equal(store_host_set_hostname(f->st, "52:54:00:00:00:99", "x"), -ENOENT);
+	assert_int_equal(task_type_parse("reset-password"), TASK_RESET_PASSWORD);
+	assert_int_equal(task_type_parse("restore"), TASK_RESTORE);
 }
 
 int
@@ -564,6 +611,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_task_local, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_upgrade_after, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_groups, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_options_report_hostname, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_images, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_captures_active, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_upgrade_from_v1, setup, teardown),

@@ -1,0 +1,118 @@
+#!/bin/bash
+# pxe-agent working inside a machine's filesystems, run directly on disk
+# files (no VM) against pxed: deploys onto a disk 1 GiB larger grow the last
+# partition and its filesystem (an NTFS image and an ext4 image; e2fsck -fn
+# and ntfsresize --check clean, every file identical), --no-grow keeps the
+# sizes; each host gets its own hostname (/etc/hostname and /etc/hosts of
+# the ext4 image, the SYSTEM hive of the NTFS image read with hivexget).
+LAB_ID=${LAB_ID:-af$$}
+source "$(dirname "$0")/../lib/lab.sh"
+source "$(dirname "$0")/../lib/disk.sh"
+source "$(dirname "$0")/../lib/api.sh"
+
+AGENT=${PXE_AGENT:-build/asan/pxe-agent}
+lab_up || { echo "not ok - lab_up"; exit 1; }
+W=$LAB_DIR/work
+mkdir -p "$W"
+MAC=52:54:00:bb:01:01
+MAC2=52:54:00:bb:01:02
+# task MAC TYPE ARGS...: create a task for MAC and print the task token
+# its boot script carries.
+task() {
+	local mac=$1
+	shift
+	ctl task "$@" >/dev/null || return 1
+	in_cli timeout 10 curl -sS "$URL/api/v1/boot/$mac.ipxe" |
+		sed -n 's/.*pxed\.token=\([0-9a-f]*\).*/\1/p'
+}
+# agent TOKEN TASK DISK: run pxe-agent in the client namespace.
+agent() {
+	in_cli timeout 300 "$AGENT" --server "$URL" --token "$1" --task "$2" --disk "$3" \
+		--retry-for 60 >>"$W/agent.log" 2>&1
+}
+# run_task MAC DISK TYPE ARGS...: a task for MAC carried out on DISK; prints
+# the task's id.  The agent's exit status is in $W/rc.
+run_task() {
+	local mac=$1 disk=$2 tok id
+	shift 2
+	tok=$(task "$mac" "$@") || return 1
+	id=$(task_of "$mac")
+	agent "$tok" "$id" "$disk"
+	echo $? >"$W/rc"
+	echo "$id"
+}
+state() { json "/api/v1/tasks/$1" '["state"]'; }
+
+# --- the source disks ----------------------------------------------------------
+SRC=$W/src
+mkdir -p "$SRC/etc" "$SRC/data"
+head -c 3000000 /dev/urandom >"$SRC/blob.bin"
+seq 1 100000 >"$SRC/numbers.txt"
+printf 'golden\n' >"$SRC/etc/hostname"
+printf '127.0.0.1\tlocalhost\n127.0.1.1\tgolden\n::1\tlocalhost ip6-localhost\n' \
+	>"$SRC/etc/hosts"
+echo "data" >"$SRC/data/file.txt"
+check "NTFS-last source disk built (GPT, ext4 + NTFS)" disk_make "$SRC" "$W/ntfs-src.img" 128
+check "ext4-last source disk built (GPT, one ext4)" disk_make_ext "$W/ext-src.img" 64 "$SRC"
+
+pxed_start || { echo "not ok - pxed_start"; exit 1; }
+ctl host add "$MAC" lab-one >/dev/null
+ctl host add "$MAC2" lab-two >/dev/null
+
+ID=$(run_task "$MAC" "$W/ntfs-src.img" capture lab-one ntfs-img)
+check "capture of the NTFS-last disk is done" eq "$(state "$ID")" done
+ID=$(run_task "$MAC" "$W/ext-src.img" capture lab-one ext-img)
+check "capture of the ext4-last disk is done" eq "$(state "$ID")" done
+
+# --- grow: NTFS as the last partition ----------------------------------------------
+truncate -s $((128 + 1024))M "$W/ntfs-big.img"
+ID=$(run_task "$MAC" "$W/ntfs-big.img" deploy lab-one ntfs-img)
+check "NTFS grow: the deploy is done" eq "$(state "$ID")" done
+check "NTFS grow: partition 2 ends at the last usable sector" \
+	eq "$(disk_part_last "$W/ntfs-big.img" 2)" "$(disk_last_usable "$W/ntfs-big.img")"
+P2=$(disk_part_bytes "$W/ntfs-big.img" 2)
+INFO=$(disk_ntfs_bytes "$W/ntfs-big.img" 2)
+VOL=$(head -1 <<<"$INFO")
+echo "# NTFS partition $P2 bytes, volume ${VOL:-?} bytes"
+check "NTFS grow: the volume fills its partition (${VOL:-?} of $P2 bytes)" \
+	[ "${VOL:-0}" -gt $((P2 - 1024 * 1024)) ]
+check "NTFS grow: ntfsresize --check is clean" has "$INFO" "check=0"
+check "NTFS grow: sgdisk -v finds no problem" disk_gpt_clean "$W/ntfs-big.img"
+check "NTFS grow: every file identical" disk_same_files "$SRC" "$W/ntfs-big.img"
+check "NTFS grow: the agent logged the resize" has "$(cat "$W/agent.log")" "grow: partition 2 (ntfs)"
+
+truncate -s $((128 + 1024))M "$W/ntfs-nogrow.img"
+ID=$(run_task "$MAC" "$W/ntfs-nogrow.img" deploy lab-one ntfs-img --no-grow)
+check "--no-grow: the deploy is done" eq "$(state "$ID")" done
+check "--no-grow: the partitions are the image's" \
+	disk_same_parts "$W/ntfs-src.img" "$W/ntfs-nogrow.img"
+check "--no-grow: the NTFS volume keeps its size" \
+	eq "$(head -1 <<<"$(disk_ntfs_bytes "$W/ntfs-nogrow.img" 2)")" \
+	"$(head -1 <<<"$(disk_ntfs_bytes "$W/ntfs-src.img" 2)")"
+
+# --- grow: ext4 as the last partition ------------------------------------------------
+truncate -s $((64 + 1024))M "$W/ext-big.img"
+ID=$(run_task "$MAC" "$W/ext-big.img" deploy lab-one ext-img)
+check "ext4 grow: the deploy is done" eq "$(state "$ID")" done
+check "ext4 grow: partition 1 ends at the last usable sector" \
+	eq "$(disk_part_last "$W/ext-big.img" 1)" "$(disk_last_usable "$W/ext-big.img")"
+P1=$(disk_part_bytes "$W/ext-big.img" 1)
+E1=$(disk_ext_bytes "$W/ext-big.img" 1)
+echo "# ext4 partition $P1 bytes, filesystem $E1 bytes"
+check "ext4 grow: the filesystem fills its partition ($E1 of $P1 bytes)" \
+	[ "$E1" -gt $((P1 - 1024 * 1024)) ]
+check "ext4 grow: e2fsck -fn is clean" disk_ext_fsck "$W/ext-big.img" 1
+check "ext4 grow: every file identical" \
+	bash -c "source tests/lib/disk.sh; d=\$(mktemp -d); disk_ext_dump '$W/ext-big.img' \$d/x &&
+		diff -r -q -x lost+found -x hostname -x hosts '$SRC' \$d/x; r=\$?; rm -rf \$d; exit \$r"
+
+truncate -s $((64 + 1024))M "$W/ext-nogrow.img"
+ID=$(run_task "$MAC" "$W/ext-nogrow.img" deploy lab-one ext-img --no-grow)
+check "ext4 --no-grow: the filesystem keeps its size" \
+	eq "$(disk_ext_bytes "$W/ext-nogrow.img" 1)" "$(disk_ext_bytes "$W/ext-src.img" 1)"
+
+pxed_stop
+check "pxed stopped cleanly" [ $? -eq 0 ]
+check "no sanitizer report" pxed_log_clean
+[ "$LAB_FAILED" -ne 0 ] && { echo "--- agent log ---"; tail -60 "$W/agent.log"; }
+lab_finish
