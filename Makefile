@@ -10,9 +10,10 @@ CLANG   ?= clang
 PKGS    := libuv libmicrohttpd jansson sqlite3 libzstd libcrypto libisal
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
-# Filesystem readers (used-block maps) are needed by pxe-agent, the unit
-# tests and the fuzzers, not by the daemon.
-FS_PKGS := ext2fs libntfs-3g
+# Filesystem readers (used-block maps), the registry hive editor (password
+# reset, hostname) and the malware scanner are needed by pxe-agent, the unit
+# tests, the test tools and the fuzzers, not by the daemon.
+FS_PKGS := ext2fs libntfs-3g hivex
 FS_CFLAGS := $(patsubst -I%,-isystem %,$(shell pkg-config --cflags $(FS_PKGS) 2>/dev/null))
 FS_LIBS   := $(shell pkg-config --libs $(FS_PKGS) 2>/dev/null)
 

@@ -87,5 +87,9 @@ int wipe_run(struct agent *ag);
 /* After a deploy: the last partition and its filesystem grown to the end
  * of the disk (grow.c). */
 int grow_run(struct agent *ag, const struct manifest *m);
+/* After a deploy (and the grow): name (a valid host name) written into
+ * each Linux and Windows system on the disk (identity.c).  A failed write
+ * fails the task; a hibernated Windows is logged and left alone. */
+int identity_run(struct agent *ag, const struct manifest *m, const char *name);
 
 #endif

@@ -240,8 +240,15 @@ parse_members(json_t *root, struct agent_task *t, char *err, size_t errlen)
 	    parse_flags(root, t, err, errlen) < 0 ||
 	    get_text(root, "image", t->image, sizeof t->image, err, errlen) < 0 ||
 	    get_text(root, "disk", t->disk, sizeof t->disk, err, errlen) < 0 ||
+	    get_text(root, "hostname", t->hostname, sizeof t->hostname, err, errlen) < 0 ||
 	    get_text(root, "chunk_url", t->chunk_url, sizeof t->chunk_url - 1, err, errlen) < 0)
 		return -EINVAL;
+	for (size_t i = 0; t->hostname[i] != '\0'; i++) {
+		char c = t->hostname[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || c == '-'))
+			return task_error(err, errlen, "task \"hostname\" is not a host name");
+	}
 	n = strlen(t->chunk_url);
 	if (n > 0 && t->chunk_url[n - 1] != '/')
 		memcpy(t->chunk_url + n, "/", 2);

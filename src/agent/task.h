@@ -39,6 +39,7 @@ struct agent_task {
 	bool verify;
 	bool outside_partitions;                /* capture: free space too */
 	bool no_grow;                           /* deploy: the last partition stays */
+	char hostname[64];                      /* deploy: the machine's name, or "" */
 	uint64_t resume_offset;
 	char chunk_url[TASK_URL_MAX];           /* ends with '/' when set */
 	uint64_t chunk_size;

@@ -23,6 +23,21 @@ int fs_ntfs_used(int fd, uint64_t offset, uint64_t length,
 int fs_fat_used(int fd, uint64_t offset, uint64_t length,
     struct extent_list *out, char *err, size_t errlen);
 
+/* Files inside ext and NTFS (fs_file.c): a handle each, see image/fsfile.h. */
+int fs_ext_open(int fd, uint64_t offset, bool write, void **out, char *err, size_t errlen);
+int fs_ext_close(void *h);
+int fs_ext_read(void *h, const char *path, size_t max, uint8_t **data, size_t *len,
+    char *err, size_t errlen);
+int fs_ext_write(void *h, const char *path, const uint8_t *data, size_t len,
+    char *err, size_t errlen);
+int fs_ntfs_open(int fd, uint64_t offset, uint64_t length, bool write, void **out,
+    bool *hibernated, char *err, size_t errlen);
+int fs_ntfs_close(void *h);
+int fs_ntfs_read(void *h, const char *path, size_t max, uint8_t **data, size_t *len,
+    char *err, size_t errlen);
+int fs_ntfs_write(void *h, const char *path, const uint8_t *data, size_t len,
+    char *err, size_t errlen);
+
 /* FAT is parsed here, without a library, over a reader so that it can be
  * fuzzed from memory.  The reader fills buf with len bytes found at offset
  * bytes from the start of the filesystem: 0 or a negative errno. */

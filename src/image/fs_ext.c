@@ -130,3 +130,131 @@ fs_ext_used(int fd, uint64_t offset, uint64_t length, struct extent_list *out,
 	ext2fs_close_free(&fs);
 	return rc;
 }
+
+/* ---- files inside the filesystem (fs_file.c) ---- */
+
+int
+fs_ext_open(int fd, uint64_t offset, bool write, void **out, char *err, size_t errlen)
+{
+	char path[64], options[64];
+	ext2_filsys fs;
+	errcode_t e;
+
+	*out = NULL;
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	snprintf(options, sizeof(options), "offset=%llu", (unsigned long long)offset);
+	e = ext2fs_open2(path, options, EXT2_FLAG_64BITS | (write ? EXT2_FLAG_RW : 0), 0, 0,
+	    unix_io_manager, &fs);
+	if (e != 0) {
+		ext_error(err, errlen, "open", e);
+		return -EINVAL;
+	}
+	if (write && ext2fs_has_feature_journal_needs_recovery(fs->super)) {
+		ext2fs_close_free(&fs);
+		image_error(err, errlen, "ext: the journal needs recovery: nothing written");
+		return -EROFS;
+	}
+	if (write && (e = ext2fs_read_bitmaps(fs)) != 0) {
+		ext2fs_close_free(&fs);
+		ext_error(err, errlen, "reading the bitmaps", e);
+		return -EIO;
+	}
+	*out = fs;
+	return 0;
+}
+
+int
+fs_ext_close(void *handle)
+{
+	ext2_filsys fs = handle;
+
+	return fs == NULL || ext2fs_close_free(&fs) == 0 ? 0 : -EIO;
+}
+
+/* The inode of a regular file at path (not followed if a link). */
+static int
+ext_lookup(ext2_filsys fs, const char *path, ext2_ino_t *ino, char *err, size_t errlen)
+{
+	struct ext2_inode inode;
+
+	while (*path == '/')
+		path++;
+	if (ext2fs_namei(fs, EXT2_ROOT_INO, EXT2_ROOT_INO, path, ino) != 0)
+		return -ENOENT;
+	if (ext2fs_read_inode(fs, *ino, &inode) != 0 || !LINUX_S_ISREG(inode.i_mode)) {
+		image_error(err, errlen, "ext: %s is not a regular file", path);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int
+fs_ext_read(void *handle, const char *path, size_t max, uint8_t **data, size_t *len,
+    char *err, size_t errlen)
+{
+	ext2_filsys fs = handle;
+	ext2_file_t f = NULL;
+	ext2_ino_t ino;
+	__u64 size = 0;
+	unsigned got = 0;
+	int rc = ext_lookup(fs, path, &ino, err, errlen);
+
+	*data = NULL;
+	*len = 0;
+	if (rc < 0)
+		return rc;
+	if (ext2fs_file_open(fs, ino, 0, &f) != 0)
+		rc = -EIO;
+	else if (ext2fs_file_get_lsize(f, &size) != 0)
+		rc = -EIO;
+	else if (size > max)
+		rc = -EFBIG;
+	else if ((*data = malloc(size > 0 ? (size_t)size : 1)) == NULL)
+		rc = -ENOMEM;
+	else if (size > 0 && (ext2fs_file_read(f, *data, (unsigned)size, &got) != 0 ||
+	    got != size))
+		rc = -EIO;
+	else
+		*len = (size_t)size;
+	if (f != NULL)
+		ext2fs_file_close(f);
+	if (rc < 0) {
+		image_error(err, errlen, "ext: reading %s failed (%s)", path, strerror(-rc));
+		free(*data);
+		*data = NULL;
+	}
+	return rc;
+}
+
+int
+fs_ext_write(void *handle, const char *path, const uint8_t *data, size_t len,
+    char *err, size_t errlen)
+{
+	ext2_filsys fs = handle;
+	ext2_file_t f;
+	ext2_ino_t ino;
+	unsigned put = 0;
+	errcode_t e;
+	int rc = ext_lookup(fs, path, &ino, err, errlen);
+
+	if (rc < 0)
+		return rc;
+	if (len > UINT32_MAX)
+		return -EFBIG;
+	e = ext2fs_file_open(fs, ino, EXT2_FILE_WRITE, &f);
+	if (e == 0) {
+		e = ext2fs_file_set_size2(f, len);
+		if (e == 0 && len > 0)
+			e = ext2fs_file_write(f, data, (unsigned)len, &put);
+		if (e == 0 && put != len)
+			e = EIO;
+		errcode_t c = ext2fs_file_close(f);
+		if (e == 0)
+			e = c;
+	}
+	if (e != 0) {
+		ext_error(err, errlen, path, e);
+		return -EIO;
+	}
+	return 0;
+}

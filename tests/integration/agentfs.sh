@@ -4,7 +4,9 @@
 # partition and its filesystem (an NTFS image and an ext4 image; e2fsck -fn
 # and ntfsresize --check clean, every file identical), --no-grow keeps the
 # sizes; each host gets its own hostname (/etc/hostname and /etc/hosts of
-# the ext4 image, the SYSTEM hive of the NTFS image read with hivexget).
+# the ext4 image, the SYSTEM hive of the NTFS image read with hivexget; the
+# hive is built by build/tools/mkhive and put on NTFS by
+# build/tools/ntfs-put).
 LAB_ID=${LAB_ID:-af$$}
 source "$(dirname "$0")/../lib/lab.sh"
 source "$(dirname "$0")/../lib/disk.sh"
@@ -52,7 +54,18 @@ printf 'golden\n' >"$SRC/etc/hostname"
 printf '127.0.0.1\tlocalhost\n127.0.1.1\tgolden\n::1\tlocalhost ip6-localhost\n' \
 	>"$SRC/etc/hosts"
 echo "data" >"$SRC/data/file.txt"
-check "NTFS-last source disk built (GPT, ext4 + NTFS)" disk_make "$SRC" "$W/ntfs-src.img" 128
+MKHIVE=build/tools/mkhive
+CS='ControlSet001'
+check "a SYSTEM hive built (mkhive)" $MKHIVE "$W/SYSTEM" dword Select Current 1 \
+	sz "$CS\Control\ComputerName\ComputerName" ComputerName GOLDEN \
+	sz "$CS\Services\Tcpip\Parameters" Hostname golden \
+	sz "$CS\Services\Tcpip\Parameters" 'NV Hostname' golden
+export NTFS_EXTRA="$W/SYSTEM:/Windows/System32/config/SYSTEM"
+check "NTFS-last source disk built (GPT, ext4 + NTFS with a SYSTEM hive)" \
+	disk_make "$SRC" "$W/ntfs-src.img" 128
+unset NTFS_EXTRA
+# the ext4 partitions' /etc/hostname and /etc/hosts are renamed by deploys
+export SAME_FILES_EXCLUDE="-x hostname -x hosts"
 check "ext4-last source disk built (GPT, one ext4)" disk_make_ext "$W/ext-src.img" 64 "$SRC"
 
 pxed_start || { echo "not ok - pxed_start"; exit 1; }
@@ -110,6 +123,42 @@ truncate -s $((64 + 1024))M "$W/ext-nogrow.img"
 ID=$(run_task "$MAC" "$W/ext-nogrow.img" deploy lab-one ext-img --no-grow)
 check "ext4 --no-grow: the filesystem keeps its size" \
 	eq "$(disk_ext_bytes "$W/ext-nogrow.img" 1)" "$(disk_ext_bytes "$W/ext-src.img" 1)"
+
+# --- each machine its own name ----------------------------------------------------------
+# ext_file DISK N PATH: a file of the ext4 partition N
+ext_file() { debugfs -R "cat $3" "$1?offset=$(disk_part_offset "$1" "$2")" 2>/dev/null; }
+# hive_get DISK KEY VALUE: a value of the NTFS partition's SYSTEM hive
+hive_get() {
+	disk_ntfs_file "$1" /Windows/System32/config/SYSTEM >"$W/SYSTEM.out" &&
+		hivexget "$W/SYSTEM.out" "$2" "$3"
+}
+# check_named DISK NAME NETBIOS: the NTFS-last image's systems are called NAME
+check_named() {
+	local disk=$1 name=$2 nb=$3
+	check "hostname $name: /etc/hostname" eq "$(ext_file "$disk" 1 /etc/hostname)" "$name"
+	check "hostname $name: the 127.0.1.1 line of /etc/hosts" \
+		eq "$(ext_file "$disk" 1 /etc/hosts | grep '^127.0.1.1')" "$(printf '127.0.1.1\t%s' "$name")"
+	check "hostname $name: /etc/hosts keeps its other lines" \
+		has "$(ext_file "$disk" 1 /etc/hosts)" "::1	localhost ip6-localhost"
+	check "hostname $name: ComputerName (hivexget)" \
+		eq "$(hive_get "$disk" "$CS\Control\ComputerName\ComputerName" ComputerName)" "$nb"
+	check "hostname $name: Tcpip Hostname (hivexget)" \
+		eq "$(hive_get "$disk" "$CS\Services\Tcpip\Parameters" Hostname)" "$name"
+	check "hostname $name: Tcpip NV Hostname (hivexget)" \
+		eq "$(hive_get "$disk" "$CS\Services\Tcpip\Parameters" 'NV Hostname')" "$name"
+}
+check_named "$W/ntfs-big.img" lab-one LAB-ONE
+check "the source image still says golden" \
+	eq "$(hive_get "$W/ntfs-src.img" "$CS\Services\Tcpip\Parameters" Hostname)" golden
+check "host set: hostname given" ctl host set lab-two hostname=pc-forty-two-in-room-1
+ctl host set lab-two 'hostname=a b' >/dev/null 2>&1
+check "host set: a bad hostname refused" [ $? -ne 0 ]
+truncate -s 128M "$W/two.img"
+ID=$(run_task "$MAC2" "$W/two.img" deploy lab-two ntfs-img)
+check "second machine: the deploy is done" eq "$(state "$ID")" done
+check_named "$W/two.img" pc-forty-two-in-room-1 PC-FORTY-TWO-IN
+check "ext4 image: /etc/hostname of the grown deploy" \
+	eq "$(ext_file "$W/ext-big.img" 1 /etc/hostname)" lab-one
 
 pxed_stop
 check "pxed stopped cleanly" [ $? -eq 0 ]

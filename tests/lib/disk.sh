@@ -5,7 +5,8 @@ export PATH=$PATH:/usr/sbin:/sbin
 
 # disk_make SRCDIR DISK SIZE_MB [P2_MB]: a GPT disk with an ext4 partition
 # holding SRCDIR's tree (first half) and an NTFS partition holding SRCDIR's
-# top-level regular files (the rest, or P2_MB MiB: free space after it).
+# top-level regular files (the rest, or P2_MB MiB: free space after it),
+# and the files "SRC:/DEST/PATH ..." of $NTFS_EXTRA (build/tools/ntfs-put).
 disk_make() {
 	local src=$1 disk=$2 mb=$3 half p2 n2 tmp end=0
 	half=$((mb / 2))
@@ -26,6 +27,10 @@ disk_make() {
 		[ -f "$f" ] || continue
 		ntfscp -q "$tmp" "$f" "$(basename "$f")" || return 1
 	done
+	if [ -n "${NTFS_EXTRA:-}" ]; then
+		# shellcheck disable=SC2086
+		"${NTFS_PUT:-build/tools/ntfs-put}" "$tmp" $NTFS_EXTRA || return 1
+	fi
 	dd if="$tmp" of="$disk" bs=1M seek=$((p2 * 512)) oflag=seek_bytes conv=notrunc \
 		status=none || return 1
 	rm -f "$tmp"
@@ -82,12 +87,15 @@ disk_ntfs_file() {
 }
 
 # disk_same_files SRCDIR DISK: every file of SRCDIR reads back identical
-# from the ext4 partition, and its top-level files from the NTFS one.
+# from the ext4 partition (but those $SAME_FILES_EXCLUDE's "-x NAME"s
+# name), and its top-level files from the NTFS one.
 disk_same_files() {
 	local src=$1 disk=$2 tmp f
 	tmp=$(mktemp -d)
 	disk_ext_dump "$disk" "$tmp/ext" || { rm -rf "$tmp"; return 1; }
-	diff -r -q "$src" "$tmp/ext" -x lost+found >/dev/null || { rm -rf "$tmp"; return 1; }
+	# shellcheck disable=SC2086
+	diff -r -q "$src" "$tmp/ext" -x lost+found ${SAME_FILES_EXCLUDE:-} >/dev/null ||
+		{ rm -rf "$tmp"; return 1; }
 	for f in "$src"/*; do
 		[ -f "$f" ] || continue
 		disk_ntfs_file "$disk" "$(basename "$f")" >"$tmp/n" || { rm -rf "$tmp"; return 1; }
