@@ -212,7 +212,8 @@ capture_run(struct agent *ag)
 	rc = disk_open(ag, O_RDONLY);
 	if (rc == 0 && capture_plan_build(ag->fd, &(struct plan_options){
 	    .chunk_size = ag->task.chunk_size,
-	    .outside_partitions = ag->task.outside_partitions }, &c->plan, err,
+	    .outside_partitions = ag->task.outside_partitions,
+	    .raw_encrypted = ag->task.raw_encrypted }, &c->plan, err,
 	    sizeof err) < 0)
 		rc = agent_fail(ag, "%s: %s", ag->disk, err);
 	if (rc == 0) {

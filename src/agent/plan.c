@@ -102,8 +102,8 @@ probe_range(int fd, uint64_t offset, uint64_t length, struct extent_list *all,
 }
 
 static int
-probe_partitions(int fd, const struct disk_layout *layout, struct capture_plan *p,
-    struct extent_list *all, char *err, size_t errlen)
+probe_partitions(int fd, const struct disk_layout *layout, bool raw_encrypted,
+    struct capture_plan *p, struct extent_list *all, char *err, size_t errlen)
 {
 	char why[256];
 
@@ -116,6 +116,12 @@ probe_partitions(int fd, const struct disk_layout *layout, struct capture_plan *
 		    why, sizeof why) < 0) {
 			snprintf(err, errlen, "partition %u: %s", part->index, why);
 			return -EIO;
+		}
+		if (ip->fs == FS_BITLOCKER && !raw_encrypted) {
+			snprintf(err, errlen, "partition %u is encrypted with BitLocker: its "
+			    "content cannot be read; capture it whole as raw data with "
+			    "--raw-encrypted (raw_encrypted), or decrypt it first", part->index);
+			return -EPERM;
 		}
 	}
 	p->nparts = layout->nparts;
@@ -249,7 +255,7 @@ capture_plan_layout(int fd, const struct disk_layout *layout,
 
 	memset(p, 0, sizeof *p);
 	p->layout = *layout;
-	rc = probe_partitions(fd, layout, p, &all, err, errlen);
+	rc = probe_partitions(fd, layout, o->raw_encrypted, p, &all, err, errlen);
 	if (rc == 0)
 		rc = probe_gaps(fd, layout, o->outside_partitions, &all, err, errlen);
 	if (rc == 0 && plan_chunks(p, &all, o->chunk_size) < 0) {

@@ -32,6 +32,9 @@ struct plan_options {
 	/* Also the non-zero blocks of the free space outside the partitions
 	 * past the boot loader gap (capture --outside-partitions). */
 	bool outside_partitions;
+	/* A BitLocker partition is taken whole (else the plan fails naming
+	 * it: capture --raw-encrypted). */
+	bool raw_encrypted;
 };
 
 /* Reads the layout of fd and plans its chunks.  0, or a negative errno

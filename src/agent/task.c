@@ -103,7 +103,8 @@ parse_flags(json_t *root, struct agent_task *t, char *err, size_t errlen)
 {
 	if (get_bool(root, "verify", &t->verify, err, errlen) < 0 ||
 	    get_bool(root, "outside_partitions", &t->outside_partitions, err, errlen) < 0 ||
-	    get_bool(root, "no_grow", &t->no_grow, err, errlen) < 0)
+	    get_bool(root, "no_grow", &t->no_grow, err, errlen) < 0 ||
+	    get_bool(root, "raw_encrypted", &t->raw_encrypted, err, errlen) < 0)
 		return -EINVAL;
 	return 0;
 }

@@ -38,6 +38,7 @@ struct agent_task {
 	char disk[TASK_DISK_MAX];               /* "" when the server left it null */
 	bool verify;
 	bool outside_partitions;                /* capture: free space too */
+	bool raw_encrypted;                     /* capture: BitLocker taken whole */
 	bool no_grow;                           /* deploy: the last partition stays */
 	char hostname[64];                      /* deploy: the machine's name, or "" */
 	uint64_t resume_offset;

@@ -34,7 +34,9 @@ uint64_t extent_list_bytes(const struct extent_list *l);
 
 enum ptable_kind { PTABLE_NONE, PTABLE_MBR, PTABLE_GPT };
 
-enum fs_kind { FS_UNKNOWN, FS_EXT, FS_NTFS, FS_FAT, FS_SWAP };
+/* FS_BITLOCKER: a BitLocker volume ("-FVE-FS-" in its boot sector):
+ * encrypted, never read inside, captured whole only when asked. */
+enum fs_kind { FS_UNKNOWN, FS_EXT, FS_NTFS, FS_FAT, FS_SWAP, FS_BITLOCKER };
 
 #define DISK_MAX_PARTS 128
 /* Table extents: the MBR or GPT head, the GPT tail, or the MBR and one
@@ -154,8 +156,9 @@ int image_pread(int fd, void *buf, size_t len, uint64_t offset);
  * bytes it uses (absolute offsets) to out, in ascending order: ext2/3/4 from
  * libext2fs block bitmaps, NTFS from libntfs-3g's cluster bitmap, FAT12/16/32
  * from the allocation table (plus reserved sectors, FATs and root dir),
- * swap as its header page only, anything else as every non-zero 64 KiB
- * block.  *kind is set as soon as the probe knows it, also on error (a
+ * swap as its header page only, a BitLocker volume whole (encrypted: the
+ * caller decides whether it is taken), anything else as every non-zero
+ * 64 KiB block.  *kind is set as soon as the probe knows it, also on error (a
  * damaged ext or NTFS is an error, not a fallback to the block scan).
  * Returns 0 or a negative errno with a message in err. */
 int fs_used_extents(int fd, uint64_t offset, uint64_t length,

@@ -160,6 +160,44 @@ check_named "$W/two.img" pc-forty-two-in-room-1 PC-FORTY-TWO-IN
 check "ext4 image: /etc/hostname of the grown deploy" \
 	eq "$(ext_file "$W/ext-big.img" 1 /etc/hostname)" lab-one
 
+# --- Windows disks as they are in the field ------------------------------------------
+# hibernated (or Fast Startup): hiberfil.sys starts with "hibr"
+{ printf 'hibr'; head -c 8188 /dev/zero; } >"$W/hiberfil.sys"
+export NTFS_EXTRA="$W/SYSTEM:/Windows/System32/config/SYSTEM $W/hiberfil.sys:/hiberfil.sys"
+check "hibernated Windows source disk built" disk_make "$SRC" "$W/hib-src.img" 128
+unset NTFS_EXTRA
+ID=$(run_task "$MAC" "$W/hib-src.img" capture lab-one hib-img)
+check "hibernated: captured" eq "$(state "$ID")" done
+truncate -s 128M "$W/hib.img"
+MARK=$(wc -l <"$W/agent.log")
+ID=$(run_task "$MAC" "$W/hib.img" deploy lab-one hib-img)
+check "hibernated: the deploy is done" eq "$(state "$ID")" done
+check "hibernated: the agent says why Windows was not named" \
+	has "$(tail -n +"$MARK" "$W/agent.log")" "partition 2 not written: ntfs: Windows is hibernated"
+check "hibernated: the SYSTEM hive is the image's (nothing written)" \
+	eq "$(hive_get "$W/hib.img" "$CS\Services\Tcpip\Parameters" Hostname)" golden
+check "hibernated: the NTFS partition is byte-identical to the source's" \
+	cmp <(dd if="$W/hib.img" bs=1M skip=65 count=63 status=none) \
+	<(dd if="$W/hib-src.img" bs=1M skip=65 count=63 status=none)
+check "hibernated: Linux beside it is named" eq "$(ext_file "$W/hib.img" 1 /etc/hostname)" lab-one
+
+# BitLocker: the partition's boot sector says -FVE-FS-
+truncate -s 64M "$W/bl.img"
+sgdisk -n1:2048:+16M -t1:8300 -n2:0:+32M -t2:0700 "$W/bl.img" >/dev/null
+mkfs.ext4 -q -F -E offset=$((2048 * 512)) "$W/bl.img" 16M
+head -c $((32 * 1024 * 1024)) /dev/urandom |
+	dd of="$W/bl.img" bs=1M seek=17 conv=notrunc status=none
+printf '\353\130\220-FVE-FS-' | dd of="$W/bl.img" bs=1M seek=17 conv=notrunc status=none
+ID=$(run_task "$MAC" "$W/bl.img" capture lab-one bl-img)
+check "BitLocker: the capture fails" eq "$(state "$ID")" failed
+check "BitLocker: ... naming the partition" \
+	has "$(json "/api/v1/tasks/$ID" '["message"]')" "partition 2 is encrypted with BitLocker"
+ID=$(run_task "$MAC" "$W/bl.img" capture lab-one bl-img --raw-encrypted)
+check "BitLocker --raw-encrypted: captured" eq "$(state "$ID")" done
+check "BitLocker --raw-encrypted: the partition whole, as bitlocker" \
+	eq "$(json /api/v1/images/bl-img '["partition_list"][1]["fs"]')/$(json /api/v1/images/bl-img '["partition_list"][1]["used"]')" \
+	"bitlocker/$((32 * 1024 * 1024))"
+
 pxed_stop
 check "pxed stopped cleanly" [ $? -eq 0 ]
 check "no sanitizer report" pxed_log_clean

@@ -328,6 +328,34 @@ test_plan_outside_partitions(void **state)
 	close(fd);
 }
 
+/* A BitLocker partition: refused by name, or taken whole when asked. */
+static void
+test_plan_bitlocker(void **state)
+{
+	const struct plan_options raw = { .chunk_size = CHUNK, .raw_encrypted = true };
+	struct capture_plan p;
+	char err[256] = "";
+	int fd;
+
+	(void)state;
+	run("truncate -s 32M bl.img && sgdisk -n1:2048:+8M -n2:0:+16M bl.img");
+	run("head -c %u /dev/urandom | dd of=bl.img bs=1M seek=9 conv=notrunc", 16 * MiB);
+	run("printf '\\353\\130\\220-FVE-FS-' | dd of=bl.img bs=1M seek=9 conv=notrunc");
+	run("mkfs.vfat --offset 2048 bl.img 8192");
+	fd = open_in_tmp("bl.img");
+	assert_int_equal(capture_plan_build(fd, &opts, &p, err, sizeof err), -EPERM);
+	if (strstr(err, "partition 2 is encrypted with BitLocker") == NULL)
+		fail_msg("%s", err);
+	if (capture_plan_build(fd, &raw, &p, err, sizeof err) != 0)
+		fail_msg("%s", err);
+	assert_int_equal(p.part[1].fs, FS_BITLOCKER);
+	assert_int_equal(p.part[1].used, 16 * MiB);
+	assert_true(covered(&p, 9 * MiB, 16 * MiB));
+	assert_string_equal(image_fs_name(p.part[1].fs), "bitlocker");
+	capture_plan_free(&p);
+	close(fd);
+}
+
 int
 main(void)
 {
@@ -338,6 +366,7 @@ main(void)
 		cmocka_unit_test(test_plan_mbr_logical),
 		cmocka_unit_test(test_plan_bare_filesystem),
 		cmocka_unit_test(test_plan_outside_partitions),
+		cmocka_unit_test(test_plan_bitlocker),
 	};
 
 	return cmocka_run_group_tests(tests, setup_tmp, teardown_tmp);
