@@ -12,6 +12,7 @@
 #include "agent/task.h"
 
 #define AGENT_PARALLEL_MAX 64
+#define AGENT_DISKS_MAX 16
 #define AGENT_ERR_MAX 512
 
 struct agent {
@@ -22,6 +23,9 @@ struct agent {
 	struct agent_task task;
 	char disk[TASK_DISK_MAX];
 	int fd;
+	char disks[AGENT_DISKS_MAX][TASK_DISK_MAX];     /* scan, reset-password, restore */
+	size_t ndisks;
+	json_t *report;                         /* sent with the result when set */
 	uint64_t disk_size;
 	atomic_bool stop;                       /* a failure or a cancel: workers end */
 	bool cancelled;                         /* the server ended the task (409, 403) */
@@ -91,5 +95,8 @@ int grow_run(struct agent *ag, const struct manifest *m);
  * each Linux and Windows system on the disk (identity.c).  A failed write
  * fails the task; a hibernated Windows is logged and left alone. */
 int identity_run(struct agent *ag, const struct manifest *m, const char *name);
+/* reset-password (winpass.c): the task's account blanked, or (list) the
+ * accounts reported; done gets the result's message. */
+int winpass_run(struct agent *ag, char *done, size_t size);
 
 #endif

@@ -15,7 +15,8 @@
 
 static const char *const type_names[] = {
 	[TASK_DEPLOY] = "deploy", [TASK_CAPTURE] = "capture",
-	[TASK_WIPE] = "wipe", [TASK_SHELL] = "shell",
+	[TASK_WIPE] = "wipe", [TASK_SHELL] = "shell", [TASK_SCAN] = "scan",
+	[TASK_RESET_PASSWORD] = "reset-password", [TASK_RESTORE] = "restore",
 };
 
 const char *
@@ -104,8 +105,19 @@ parse_flags(json_t *root, struct agent_task *t, char *err, size_t errlen)
 	if (get_bool(root, "verify", &t->verify, err, errlen) < 0 ||
 	    get_bool(root, "outside_partitions", &t->outside_partitions, err, errlen) < 0 ||
 	    get_bool(root, "no_grow", &t->no_grow, err, errlen) < 0 ||
-	    get_bool(root, "raw_encrypted", &t->raw_encrypted, err, errlen) < 0)
+	    get_bool(root, "raw_encrypted", &t->raw_encrypted, err, errlen) < 0 ||
+	    get_bool(root, "quarantine", &t->quarantine, err, errlen) < 0 ||
+	    get_bool(root, "unlock", &t->unlock, err, errlen) < 0 ||
+	    get_bool(root, "enable", &t->enable, err, errlen) < 0 ||
+	    get_bool(root, "list", &t->list, err, errlen) < 0 ||
+	    get_text(root, "user", t->user, sizeof t->user, err, errlen) < 0 ||
+	    get_text(root, "windows", t->windows, sizeof t->windows, err, errlen) < 0 ||
+	    get_int(root, "of", 1, INT64_MAX, &t->restore_of, err, errlen) < 0)
 		return -EINVAL;
+	if (t->type == TASK_RESET_PASSWORD && t->user[0] == '\0' && !t->list)
+		return task_error(err, errlen, "reset-password task without \"user\"");
+	if (t->type == TASK_RESTORE && t->restore_of == 0)
+		return task_error(err, errlen, "restore task without \"of\"");
 	return 0;
 }
 

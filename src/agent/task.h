@@ -13,7 +13,10 @@
 #define TASK_CHUNK_SIZE_DEFAULT (4u << 20)
 #define TASK_LEVEL_DEFAULT 3
 
-enum task_type { TASK_DEPLOY, TASK_CAPTURE, TASK_WIPE, TASK_SHELL };
+enum task_type {
+	TASK_DEPLOY, TASK_CAPTURE, TASK_WIPE, TASK_SHELL, TASK_SCAN, TASK_RESET_PASSWORD,
+	TASK_RESTORE
+};
 
 /* A deploy's multicast session (docs/MULTICAST.md); on = false: none. */
 struct agent_mcast {
@@ -41,6 +44,11 @@ struct agent_task {
 	bool raw_encrypted;                     /* capture: BitLocker taken whole */
 	bool no_grow;                           /* deploy: the last partition stays */
 	char hostname[64];                      /* deploy: the machine's name, or "" */
+	bool quarantine;                        /* scan: infected files moved */
+	char user[256];                         /* reset-password: the account */
+	bool unlock, enable, list;              /* reset-password */
+	char windows[256];                      /* reset-password: "N" or "DISK:N" */
+	int64_t restore_of;                     /* restore: the scan task */
 	uint64_t resume_offset;
 	char chunk_url[TASK_URL_MAX];           /* ends with '/' when set */
 	uint64_t chunk_size;

@@ -164,4 +164,9 @@ int image_pread(int fd, void *buf, size_t len, uint64_t offset);
 int fs_used_extents(int fd, uint64_t offset, uint64_t length,
     enum fs_kind *kind, struct extent_list *out, char *err, size_t errlen);
 
+/* What the first bytes of [offset, offset+length) say it holds (ext, NTFS,
+ * FAT, swap, BitLocker, else FS_UNKNOWN).  0 or a negative errno. */
+int fs_probe_kind(int fd, uint64_t offset, uint64_t length, enum fs_kind *kind, char *err,
+    size_t errlen);
+
 #endif

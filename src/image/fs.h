@@ -37,6 +37,8 @@ int fs_ntfs_read(void *h, const char *path, size_t max, uint8_t **data, size_t *
     char *err, size_t errlen);
 int fs_ntfs_write(void *h, const char *path, const uint8_t *data, size_t len,
     char *err, size_t errlen);
+int fs_ntfs_create(void *h, const char *path, const uint8_t *data, size_t len,
+    char *err, size_t errlen);
 
 /* FAT is parsed here, without a library, over a reader so that it can be
  * fuzzed from memory.  The reader fills buf with len bytes found at offset

@@ -85,3 +85,13 @@ fs_file_write(struct fs_volume *v, const char *path, const uint8_t *data, size_t
 		return fs_ext_write(v->h, path, data, len, err, errlen);
 	return fs_ntfs_write(v->h, path, data, len, err, errlen);
 }
+
+int
+fs_file_create(struct fs_volume *v, const char *path, const uint8_t *data, size_t len,
+    char *err, size_t errlen)
+{
+	if (v->kind == FS_NTFS)
+		return fs_ntfs_create(v->h, path, data, len, err, errlen);
+	image_error(err, errlen, "%s: files are not created here", fs_kind_name(v->kind));
+	return -ENOTSUP;
+}

@@ -22,6 +22,7 @@
 #include <ntfs-3g/dir.h>
 #include <ntfs-3g/inode.h>
 #include <ntfs-3g/logging.h>
+#include <ntfs-3g/unistr.h>
 #include <ntfs-3g/volume.h>
 
 #include "core/cursor.h"
@@ -525,5 +526,63 @@ fs_ntfs_write(void *handle, const char *path, const uint8_t *data, size_t len,
 		image_error(err, errlen, "ntfs: closing %s failed", path);
 		rc = -EIO;
 	}
+	return rc;
+}
+
+/* The directory of path and its last name, split at the last '/'. */
+static int
+ntfs_split(const char *path, char *dir, size_t size, const char **name)
+{
+	const char *slash = strrchr(path, '/');
+
+	if (slash == NULL || slash[1] == '\0' || (size_t)(slash - path) >= size)
+		return -EINVAL;
+	memcpy(dir, path, (size_t)(slash - path));
+	dir[slash - path] = '\0';
+	if (dir[0] == '\0')
+		memcpy(dir, "/", 2);
+	*name = slash + 1;
+	return 0;
+}
+
+int
+fs_ntfs_create(void *handle, const char *path, const uint8_t *data, size_t len,
+    char *err, size_t errlen)
+{
+	struct ntfs_handle *h = handle;
+	char dirpath[1024];
+	const char *name;
+	ntfschar *uname = NULL;
+	ntfs_inode *dir, *ni = NULL;
+	ntfs_attr *na;
+	int n, rc = -EIO;
+
+	if (ntfs_split(path, dirpath, sizeof dirpath, &name) < 0)
+		return -EINVAL;
+	ntfs_first_error[0] = '\0';
+	dir = ntfs_pathname_to_inode(h->vol, NULL, dirpath);
+	if (dir == NULL)
+		return -ENOENT;
+	n = ntfs_mbstoucs(name, &uname);
+	if (n > 0 && n <= 255 && ntfs_inode_lookup_by_name(dir, uname, n) != (u64)-1)
+		rc = -EEXIST;
+	else if (n > 0 && n <= 255)
+		ni = ntfs_create(dir, const_cpu_to_le32(0), uname, (u8)n, S_IFREG);
+	/* the directory is closed before the file: closing the file updates its
+	 * entry in the directory's index through an inode of its own */
+	ntfs_inode_close(dir);
+	if (ni != NULL) {
+		na = ntfs_attr_open(ni, AT_DATA, AT_UNNAMED, 0);
+		rc = na != NULL && (len == 0 || ntfs_attr_pwrite(na, 0, (s64)len, data) ==
+		    (s64)len) ? 0 : -EIO;
+		if (na != NULL)
+			ntfs_attr_close(na);
+		if (ntfs_inode_close(ni) != 0)
+			rc = -EIO;
+	}
+	free(uname);
+	if (rc < 0)
+		image_error(err, errlen, "ntfs: creating %s: %s", path, rc == -EEXIST ?
+		    "it exists" : ntfs_first_error[0] ? ntfs_first_error : "failed");
 	return rc;
 }

@@ -35,4 +35,9 @@ int fs_file_read(struct fs_volume *v, const char *path, size_t max, uint8_t **da
 int fs_file_write(struct fs_volume *v, const char *path, const uint8_t *data, size_t len,
     char *err, size_t errlen);
 
+/* A new regular file at path (its directory exists) holding data.  0;
+ * -EEXIST, -ENOENT (no such directory), -ENOTSUP (ext: not yet), -EIO. */
+int fs_file_create(struct fs_volume *v, const char *path, const uint8_t *data, size_t len,
+    char *err, size_t errlen);
+
 #endif

@@ -201,3 +201,13 @@ fs_used_extents(int fd, uint64_t offset, uint64_t length,
 	}
 	return scan_nonzero(fd, offset, length, out, err, errlen);
 }
+
+int
+fs_probe_kind(int fd, uint64_t offset, uint64_t length, enum fs_kind *kind, char *err,
+    size_t errlen)
+{
+	size_t swap_page = 0;
+
+	*kind = FS_UNKNOWN;
+	return probe_partition(fd, offset, length, kind, &swap_page, err, errlen);
+}

@@ -163,7 +163,10 @@ check "ext4 image: /etc/hostname of the grown deploy" \
 # --- Windows disks as they are in the field ------------------------------------------
 # hibernated (or Fast Startup): hiberfil.sys starts with "hibr"
 { printf 'hibr'; head -c 8188 /dev/zero; } >"$W/hiberfil.sys"
-export NTFS_EXTRA="$W/SYSTEM:/Windows/System32/config/SYSTEM $W/hiberfil.sys:/hiberfil.sys"
+check "a SAM hive built (mkhive)" $MKHIVE "$W/SAM" user 500 Administrator d \
+	user 1001 alice - user 1002 bob dl user 1003 carol b
+export NTFS_EXTRA="$W/SYSTEM:/Windows/System32/config/SYSTEM $W/hiberfil.sys:/hiberfil.sys
+	$W/SAM:/Windows/System32/config/SAM"
 check "hibernated Windows source disk built" disk_make "$SRC" "$W/hib-src.img" 128
 unset NTFS_EXTRA
 ID=$(run_task "$MAC" "$W/hib-src.img" capture lab-one hib-img)
@@ -197,6 +200,65 @@ check "BitLocker --raw-encrypted: captured" eq "$(state "$ID")" done
 check "BitLocker --raw-encrypted: the partition whole, as bitlocker" \
 	eq "$(json /api/v1/images/bl-img '["partition_list"][1]["fs"]')/$(json /api/v1/images/bl-img '["partition_list"][1]["used"]')" \
 	"bitlocker/$((32 * 1024 * 1024))"
+
+hib_before=$(sha256sum <"$W/hib.img")
+ID=$(run_task "$MAC" "$W/hib.img" reset-password lab-one --user bob)
+check "hibernated: reset-password fails" eq "$(state "$ID")" failed
+check "hibernated: ... saying why" has "$(json "/api/v1/tasks/$ID" '["message"]')" "hibernated"
+check "hibernated: ... and nothing was written" eq "$(sha256sum <"$W/hib.img")" "$hib_before"
+
+# --- password reset ---------------------------------------------------------------------
+export NTFS_EXTRA="$W/SYSTEM:/Windows/System32/config/SYSTEM $W/SAM:/Windows/System32/config/SAM"
+check "Windows source disk with a SAM hive built" disk_make "$SRC" "$W/win.img" 128
+unset NTFS_EXTRA
+chntpw_list() { disk_ntfs_file "$1" /Windows/System32/config/SAM >"$W/sam.out" &&
+	chntpw -l "$W/sam.out" 2>/dev/null | grep '^| [0-9a-f]'; }
+# chntpw_user DISK USER: the account bits and failed logons chntpw shows
+chntpw_user() { disk_ntfs_file "$1" /Windows/System32/config/SAM >"$W/sam.out" &&
+	printf 'q\nn\n' | timeout 10 chntpw -u "$2" "$W/sam.out" 2>/dev/null |
+	grep -E '^Account bits|^Failed login count'; }
+BEFORE=$(chntpw_list "$W/win.img")
+echo "$BEFORE" | sed 's/^/# before: /'
+ID=$(run_task "$MAC" "$W/win.img" reset-password lab-one --list)
+check "--list: done" eq "$(state "$ID")" done
+check "--list: the four accounts with their RIDs" \
+	eq "$(json "/api/v1/tasks/$ID" '["report"]["accounts"]' | tr -d "' ")" \
+	"[{name:Administrator,rid:500,disabled:True,locked:False,password:True},{name:alice,rid:1001,disabled:False,locked:False,password:True},{name:bob,rid:1002,disabled:True,locked:True,password:True},{name:carol,rid:1003,disabled:False,locked:False,password:False}]"
+check "--list: pxectl task show prints them" has "$(ctl task show "$ID")" "name=bob rid=1002 disabled=yes locked=yes password=yes"
+check "--list: nothing written" eq "$(chntpw_list "$W/win.img")" "$BEFORE"
+ID=$(run_task "$MAC" "$W/win.img" reset-password lab-one --user nobody)
+check "unknown user: fails naming it" has "$(json "/api/v1/tasks/$ID" '["message"]')" 'no local account "nobody"'
+ID=$(run_task "$MAC" "$W/win.img" reset-password lab-one --user BOB --unlock --enable)
+check "reset bob: done" eq "$(state "$ID")" done
+AFTER=$(chntpw_list "$W/win.img")
+echo "$AFTER" | sed 's/^/# after: /'
+check "reset bob: chntpw -l shows a blank password, not disabled or locked" \
+	has "$AFTER" "| 03ea | bob                            |        | \*BLANK\*  |"
+check "reset bob: the other accounts unchanged (chntpw -l)" \
+	eq "$(grep -v ' bob ' <<<"$AFTER")" "$(grep -v ' bob ' <<<"$BEFORE")"
+check "reset bob: chntpw -u: normal account, no lockout, 0 failed logons" \
+	eq "$(chntpw_user "$W/win.img" bob | tr -s ' ')" "$(printf 'Account bits: 0x0010 =\nFailed login count: 0, while max tries is: 4294967295')"
+disk_ntfs_file "$W/win.img" "/Windows/System32/config/SAM.pxed-$ID.bak" >"$W/sam.bak"
+check "reset bob: the backup hive equals the original" cmp "$W/sam.bak" "$W/SAM"
+check "reset bob: the report lists bob without a password" \
+	has "$(json "/api/v1/tasks/$ID" '["report"]["accounts"][2]')" "'password': False"
+check "reset bob: the task's log holds no hash" bash -c "! grep -qiE '[0-9a-f]{32}' <<<\"\$(ctl task show $ID)\""
+
+# a damaged hive: refused, the file untouched
+cp "$W/SAM" "$W/SAM.bad"
+printf 'xxxx' | dd of="$W/SAM.bad" bs=1 seek=4096 conv=notrunc status=none
+export NTFS_EXTRA="$W/SAM.bad:/Windows/System32/config/SAM"
+check "disk with a damaged SAM hive built" disk_make "$SRC" "$W/badsam.img" 128
+unset NTFS_EXTRA
+bad_before=$(disk_ntfs_file "$W/badsam.img" /Windows/System32/config/SAM | sha256sum)
+ID=$(run_task "$MAC" "$W/badsam.img" reset-password lab-one --user bob)
+check "damaged hive: the task fails" eq "$(state "$ID")" failed
+check "damaged hive: ... saying so" has "$(json "/api/v1/tasks/$ID" '["message"]')" "the SAM hive is damaged"
+check "damaged hive: the file is untouched" \
+	eq "$(disk_ntfs_file "$W/badsam.img" /Windows/System32/config/SAM | sha256sum)" "$bad_before"
+ID=$(run_task "$MAC" "$W/ext-src.img" reset-password lab-one --user bob)
+check "no Windows: the task fails saying so" \
+	has "$(json "/api/v1/tasks/$ID" '["message"]')" "no Windows installation found"
 
 pxed_stop
 check "pxed stopped cleanly" [ $? -eq 0 ]
