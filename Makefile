@@ -7,7 +7,7 @@
 
 CC      ?= cc
 CLANG   ?= clang
-PKGS    := libuv libmicrohttpd jansson sqlite3 libzstd libcrypto libisal
+PKGS    := libuv libmicrohttpd jansson yajl sqlite3 libzstd libcrypto libisal
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 # Filesystem readers (used-block maps), the registry hive editor (password
@@ -25,9 +25,9 @@ BASE_CFLAGS := -std=c17 -D_GNU_SOURCE -Isrc -g -fno-common $(WARN) $(PKG_CFLAGS)
 REL_CFLAGS  := $(BASE_CFLAGS) -O2 -D_FORTIFY_SOURCE=2 -fstack-protector-strong
 ASAN_CFLAGS := $(BASE_CFLAGS) -O1 -fno-omit-frame-pointer \
 	-fsanitize=address,undefined -fno-sanitize-recover=all
-LDLIBS := $(PKG_LIBS) -lpthread
+LDLIBS := $(PKG_LIBS) -lunistring -lpthread
 
-LIB_SRC   := $(sort $(wildcard src/core/*.c src/files/*.c src/tftp/*.c src/http/*.c \
+LIB_SRC   := $(sort $(wildcard src/core/*.c src/files/*.c src/tftp/*.c src/http/*.c src/api/*.c \
 	src/dhcp/*.c src/boot/*.c src/store/*.c src/image/*.c src/mcast/*.c))
 PXED_SRC  := $(sort $(wildcard src/pxed/*.c))
 CTL_SRC   := $(sort $(wildcard src/ctl/*.c))

@@ -1,7 +1,8 @@
 /* libFuzzer harness: manifest_parse on any bytes; whatever it accepts must
  * keep its promises (chunks sorted, not overlapping, inside the disk, each
  * at most IMAGE_CHUNK_MAX) and survive manifest_format + manifest_parse
- * unchanged: the same chunks, partitions and header fields. */
+ * unchanged: the same chunks, partitions and header fields.  The streaming
+ * reader fed the same bytes in pieces agrees with the whole parse. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,14 +48,41 @@ check_same(const struct manifest *a, const struct manifest *b)
 			abort();
 }
 
+/* The streaming reader in three pieces (cut where the input says) gives
+ * the same verdict as the whole text at once. */
+static int
+parse_in_pieces(const uint8_t *data, size_t size)
+{
+	size_t a = size > 0 ? data[0] % (size + 1) : 0, b = a + (size - a) / 2;
+	struct manifest_reader *r;
+	struct manifest m;
+	char err[256];
+	int rc;
+
+	if (manifest_reader_new(&r, &m, NULL, NULL) != 0)
+		abort();
+	rc = manifest_reader_feed(r, (const char *)data, a, err, sizeof err);
+	if (rc == 0)
+		rc = manifest_reader_feed(r, (const char *)data + a, b - a, err, sizeof err);
+	if (rc == 0)
+		rc = manifest_reader_feed(r, (const char *)data + b, size - b, err, sizeof err);
+	if (rc == 0)
+		rc = manifest_reader_end(r, err, sizeof err);
+	manifest_reader_free(r);
+	return rc;
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct manifest m, again;
 	char err[256], *text;
 	size_t len;
+	int rc = manifest_parse((const char *)data, size, &m, err, sizeof err);
 
-	if (manifest_parse((const char *)data, size, &m, err, sizeof err) != 0) {
+	if ((rc == 0) != (parse_in_pieces(data, size) == 0))
+		abort();
+	if (rc != 0) {
 		if (err[0] == '\0' || m.chunk != NULL)
 			abort();
 		return 0;

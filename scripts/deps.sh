@@ -5,7 +5,8 @@ set -eu
 
 BUILD="build-essential pkg-config clang libclang-rt-14-dev libuv1-dev
 libmicrohttpd-dev libjansson-dev libcurl4-openssl-dev libcmocka-dev libsqlite3-dev
-libzstd-dev libssl-dev libext2fs-dev ntfs-3g-dev libisal-dev libhivex-dev"
+libzstd-dev libssl-dev libext2fs-dev ntfs-3g-dev libisal-dev libyajl-dev libunistring-dev
+libhivex-dev"
 TEST="curl atftp tftp-hpa nftables iproute2 procps psmisc iputils-ping python3 bc
 isc-dhcp-client dhcpcd-base busybox-static dnsmasq-base
 qemu-system-x86 qemu-system-arm ipxe-qemu ipxe ovmf qemu-efi-aarch64

@@ -108,6 +108,8 @@ struct config {
 	unsigned http_max_per_ip;
 	unsigned http_timeout;
 	unsigned http_threads;
+	unsigned http_body_memory_mb;
+	unsigned http_body_min_rate;
 	/* DHCP and PXE (off unless a subnet, a dhcp-range or proxy is set) */
 	unsigned dhcp_port;
 	unsigned pxe_port;
@@ -126,6 +128,8 @@ struct config {
 	char image_dir[CONFIG_PATH_MAX];
 	char api_token_file[CONFIG_PATH_MAX];
 	bool host_approval;
+	unsigned hosts_max;
+	unsigned host_register_rate;
 	char no_task[8];                /* "local" or "menu" (http/mgmt.h checks it) */
 	unsigned no_task_menu_timeout;
 	char bootenv_url[256];

@@ -20,6 +20,9 @@ struct stats {
 	atomic_uint_fast64_t http_bytes_sent;
 	atomic_uint_fast64_t http_errors;          /* 4xx/5xx answers */
 	atomic_uint_fast64_t http_connections_active;
+	atomic_uint_fast64_t http_bodies_refused;  /* 503: bodies in flight at the cap */
+	atomic_uint_fast64_t http_bodies_slow;     /* cut off: below http-body-min-rate */
+	atomic_uint_fast64_t api_hosts_refused;    /* boot-script registrations refused */
 };
 
 extern struct stats stats;

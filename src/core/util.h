@@ -26,6 +26,22 @@ int parse_u64(const char *s, size_t len, uint64_t min, uint64_t max, uint64_t *o
 /* The value of a hexadecimal digit, or -1. */
 int hex_digit(int c);
 
+/* Text from outside (an agent, a DHCP client, a disk) as valid UTF-8:
+ * src[0..len) copied into dst of size bytes, every byte that does not
+ * start a well-formed UTF-8 character (or a NUL) replaced by U+FFFD, never
+ * cutting a character; always NUL-terminated when size > 0.  A dst of
+ * 3 * len + 1 bytes holds all of it.  Returns the bytes written. */
+size_t utf8_sanitize(char *dst, size_t size, const char *src, size_t len);
+/* Where the last at most max bytes of s[0..len) begin on a character
+ * boundary (a tail cut of a log): an offset into s. */
+size_t utf8_tail(const char *s, size_t len, size_t max);
+/* s as a terminal may print it: valid UTF-8 (as utf8_sanitize), and each
+ * control character (C0, DEL, C1: U+0080-U+009F) written as \xNN, so no
+ * escape sequence reaches a terminal; with lines, newlines and tabs stay
+ * (a multi-line log), else they are escaped too (one line of a table).
+ * A dst of 4 * strlen(s) + 1 holds all. */
+size_t text_escape_controls(char *dst, size_t size, const char *s, bool lines);
+
 /* Monotonic clock in microseconds. */
 uint64_t clock_now_us(void);
 

@@ -34,6 +34,10 @@ long ctl_request(const struct ctl *c, const char *method, const char *path, json
 /* Print the server's {"error": ...} (or the status) for a failed call. */
 void ctl_print_error(const char *what, long status, json_t *answer);
 void ctl_print_json(json_t *v);
+/* A JSON string as a terminal may print it (control characters escaped;
+ * with lines, newlines and tabs kept); "" for anything else.  Valid until
+ * eight more calls. */
+const char *ctl_text(json_t *v, bool lines);
 
 /* imaging.c: "host ...", "group ...", "image ...", "task ..."; argv after
  * the noun. */

@@ -50,25 +50,11 @@ ctl_with_options(const struct ctl *c, json_t *body)
 	return body;
 }
 
-/* Text from the agent (a path, a signature name) onto a terminal: control
- * bytes and backslashes escaped, at most 512 bytes. */
-static void
-print_escaped(const char *s)
-{
-	for (size_t i = 0; s[i] != '\0' && i < 512; i++) {
-		unsigned char ch = (unsigned char)s[i];
-		if (ch < 0x20 || ch == 0x7f || ch == '\\')
-			printf("\\x%02x", ch);
-		else
-			putchar(ch);
-	}
-}
-
 static void
 print_value(json_t *v)
 {
 	if (json_is_string(v))
-		print_escaped(json_string_value(v));
+		printf("%s", ctl_text(v, false));       /* from the agent: escaped */
 	else if (json_is_integer(v))
 		printf("%" JSON_INTEGER_FORMAT, json_integer_value(v));
 	else if (json_is_boolean(v))
@@ -173,6 +159,6 @@ ctl_host_set(const struct ctl *c, int argc, char **argv)
 		fprintf(stderr, "pxectl: host set HOST hostname=NAME (hostname= : the host's name)\n");
 		return 2;
 	}
-	return ctl_call(c, "PATCH", ctl_path3("/api/v1/hosts/", argv[1], ""), json_pack("{s:s}", "hostname", eq + 1), "host set",
+	return ctl_call(c, "PUT", ctl_path3("/api/v1/hosts/", argv[1], "/hostname"), json_pack("{s:s}", "hostname", eq + 1), "host set",
 	    ctl_show_host);
 }

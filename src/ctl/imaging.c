@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/util.h"
 #include "ctl/ctl.h"
 
 /* ---- formatting ---- */
@@ -12,9 +13,7 @@
 static const char *
 str(json_t *o, const char *key)
 {
-	const char *v = json_string_value(json_object_get(o, key));
-
-	return v != NULL ? v : "";
+	return ctl_text(json_object_get(o, key), false);
 }
 
 static json_int_t
@@ -72,6 +71,48 @@ ctl_call(const struct ctl *c, const char *method, const char *path, json_t *body
 	}
 	json_decref(answer);
 	return rc;
+}
+
+/* GET path a page at a time until the server says there is no next one,
+ * and show every page's items as one {"KEY": [...], "total": N}. */
+static int
+call_list(const struct ctl *c, const char *path, const char *key, const char *what,
+    void (*show)(json_t *))
+{
+	json_t *all = json_array(), *answer = NULL, *next;
+	char url[512], after[64] = "";
+	json_int_t total = 0;
+	long status;
+
+	for (unsigned page = 0; page < 100000; page++) {
+		snprintf(url, sizeof url, "%s?limit=1000%s%s", path, after[0] ? "&after=" : "",
+		    after);
+		status = ctl_request(c, "GET", url, NULL, &answer);
+		if (status != 200) {
+			ctl_print_error(what, status, answer);
+			json_decref(answer);
+			json_decref(all);
+			return 1;
+		}
+		json_array_extend(all, json_object_get(answer, key));
+		total = num(answer, "total");
+		next = json_object_get(answer, "next");
+		/* a cursor is a MAC or a task id: nothing to escape in a URL */
+		if (!json_is_string(next) || json_string_length(next) >= sizeof after ||
+		    strspn(json_string_value(next), "0123456789abcdef:") != json_string_length(next)) {
+			json_decref(answer);
+			break;
+		}
+		str_copy(after, json_string_value(next), sizeof after);
+		json_decref(answer);
+	}
+	answer = json_pack("{s:o,s:I}", key, all, "total", total);
+	if (c->json)
+		ctl_print_json(answer);
+	else
+		show(answer);
+	json_decref(answer);
+	return 0;
 }
 
 /* ---- hosts ---- */
@@ -135,7 +176,7 @@ print_names(const char *label, json_t *names)
 
 	printf("%s", label);
 	json_array_foreach(names, i, n)
-		printf("%s%s", i > 0 ? ", " : "", json_string_value(n));
+		printf("%s%s", i > 0 ? ", " : "", ctl_text(n, false));
 	printf("%s\n", json_array_size(names) == 0 ? "-" : "");
 }
 
@@ -194,7 +235,7 @@ ctl_host(const struct ctl *c, int argc, char **argv)
 	const char *verb = argc > 0 ? argv[0] : "list";
 
 	if (strcmp(verb, "list") == 0 && argc <= 1)
-		return ctl_call(c, "GET", "/api/v1/hosts", NULL, "host list", show_hosts);
+		return call_list(c, "/api/v1/hosts", "hosts", "host list", show_hosts);
 	if (strcmp(verb, "add") == 0 && (argc == 2 || argc == 3))
 		return ctl_call(c, "POST", "/api/v1/hosts", json_pack("{s:s,s:s}", "mac", argv[1],
 		    "name", argc == 3 ? argv[2] : ""), "host add", ctl_show_host);
@@ -395,7 +436,7 @@ ctl_show_task(json_t *t)
 	printf("  created %s, started %s, finished %s\n", created, started, finished);
 	printf("  after   %s\n", str(t, "after"));
 	if (str(t, "log")[0] != '\0')
-		printf("  log:\n%s\n", str(t, "log"));
+		printf("  log:\n%s\n", ctl_text(json_object_get(t, "log"), true));
 	ctl_show_report(t);
 }
 
@@ -516,7 +557,7 @@ ctl_task(const struct ctl *c, int argc, char **argv)
 		return 2;
 	}
 	if (strcmp(verb, "list") == 0 && argc <= 1)
-		return ctl_call(c, "GET", "/api/v1/tasks", NULL, "task list", ctl_show_tasks);
+		return call_list(c, "/api/v1/tasks", "tasks", "task list", ctl_show_tasks);
 	if (strcmp(verb, "show") == 0 && argc == 2)
 		return ctl_call(c, "GET", ctl_path3("/api/v1/tasks/", argv[1], ""), NULL, "task show",
 		    ctl_show_task);

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/util.h"
 #include "core/version.h"
 #include "ctl/ctl.h"
 
@@ -173,10 +174,25 @@ ctl_request(const struct ctl *c, const char *method, const char *path, json_t *b
 	return status;
 }
 
+#define TEXT_SLOTS 8             /* ctl_text() results alive at once */
+
+const char *
+ctl_text(json_t *v, bool lines)
+{
+	static char slots[TEXT_SLOTS][4 * 4096 + 1];
+	static unsigned next;
+	const char *s = json_string_value(v);
+	char *out = slots[next++ % TEXT_SLOTS];
+
+	text_escape_controls(out, sizeof slots[0], s != NULL ? s : "", lines);
+	return out;
+}
+
 void
 ctl_print_error(const char *what, long status, json_t *answer)
 {
-	const char *msg = json_string_value(json_object_get(answer, "error"));
+	json_t *err = json_object_get(answer, "error");
+	const char *msg = json_is_string(err) ? ctl_text(err, false) : NULL;
 
 	if (status == 0)
 		return;                 /* ctl_request said why */
@@ -204,12 +220,12 @@ print_event(json_t *e, bool with_mac)
 	localtime_r(&t, &tm);
 	strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S", &tm);
 	if (with_mac)
-		printf("  %-17s  %s  %-16s %s\n", json_string_value(json_object_get(e, "mac")), when,
-		    json_string_value(json_object_get(e, "kind")),
-		    json_string_value(json_object_get(e, "detail")));
+		printf("  %-17s  %s  %-16s %s\n", ctl_text(json_object_get(e, "mac"), false),
+		    when, ctl_text(json_object_get(e, "kind"), false),
+		    ctl_text(json_object_get(e, "detail"), false));
 	else
-		printf("  %s  %-16s %s\n", when, json_string_value(json_object_get(e, "kind")),
-		    json_string_value(json_object_get(e, "detail")));
+		printf("  %s  %-16s %s\n", when, ctl_text(json_object_get(e, "kind"), false),
+		    ctl_text(json_object_get(e, "detail"), false));
 }
 
 /* The clients seen, newest first, with their last event. */

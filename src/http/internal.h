@@ -47,19 +47,9 @@ const char *http_content_type(const char *path);
  * regular file" (404) from the second. */
 unsigned http_status_for_error(int err, bool resolving);
 
-/* Text of /metrics (Prometheus) and of /api/v1/status (JSON) from the
- * counters in core/stats.h.  Both return a malloc'd NUL-terminated string
- * (free it) and its length, or NULL when out of memory. */
-char *http_metrics_text(size_t *len);
-char *http_status_json(uint64_t uptime_s, size_t *len);
-/* clients.c: the boot timeline from the store in state_dir; *status is the
- * HTTP status to answer (200, 404, 500); NULL when there is no body. */
-char *http_clients_json(const char *state_dir, size_t *len, unsigned *status);
-char *http_client_json(const char *state_dir, const char *mac, size_t *len, unsigned *status);
-
-/* store_cache.c: this thread's store connection (opened on first use,
- * closed when the thread ends; never close it), or NULL. */
-struct store;
-struct store *http_store(const char *state_dir);
+/* A query argument's value as sent (MHD leaves it undecoded: see
+ * server.c) percent-decoded once into out, '+' as a blank; control bytes
+ * and bad escapes refused.  0, -EINVAL, -EACCES or -ENAMETOOLONG. */
+int http_query_value_decode(const char *value, char *out, size_t size);
 
 #endif

@@ -89,3 +89,25 @@ http_path_resolve(const char *target, size_t target_len, const char *root_path,
 		return (int)n;
 	return files_path_normalize(decoded, (size_t)n, root_path, out, out_size);
 }
+
+int
+http_query_value_decode(const char *value, char *out, size_t size)
+{
+	char raw[3 * 256];
+	size_t len = strlen(value);
+	struct cursor c;
+	long n;
+
+	if (size == 0 || size > 256)
+		return -EINVAL;
+	if (len >= sizeof raw)
+		return -ENAMETOOLONG;
+	for (size_t i = 0; i < len; i++)
+		raw[i] = value[i] == '+' ? ' ' : value[i];     /* before decoding: %2B stays */
+	c = cursor_make(raw, len);
+	n = percent_decode(&c, out, size - 1);      /* control bytes refused */
+	if (n < 0)
+		return (int)n;
+	out[n] = '\0';
+	return 0;
+}

@@ -44,27 +44,29 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "api/api.h"
 #include "core/log.h"
 #include "core/stats.h"
 #include "core/util.h"
 #include "http/internal.h"
-#include "http/mgmt.h"
-#include "store/store.h"
 
 #define HTTP_DEFAULT_CONNECTIONS 1024
 #define HTTP_LOG_PATH_MAX 256
+
+#define BODY_GRACE_US 10000000u    /* a body's first 10 s are not rate-checked */
 
 struct http_server {
 	struct MHD_Daemon *daemons[HTTP_LISTEN_MAX];
 	size_t count;
 	const struct files_root *root;
-	struct mgmt *mgmt;              /* REST API; NULL: none */
+	struct api *api;                /* REST API; NULL: none */
 	struct files_root images;       /* the image repository, for images/chunks/ */
 	unsigned max_connections;
 	atomic_uint active;             /* connections across all daemons */
+	uint64_t body_memory_max;       /* bytes all buffered bodies may hold */
+	atomic_uint_fast64_t body_memory;       /* bytes reserved by bodies in flight */
+	unsigned body_min_rate;         /* bytes/s after BODY_GRACE_US (0: none) */
 };
-
-static char timeline_dir[1024];     /* state dir of the running server */
 
 /* One request, from the first call of the access handler to the
  * completion callback, where it is logged and freed. */
@@ -77,12 +79,16 @@ struct request {
 	bool timeline;                  /* a boot file: goes into the client's timeline */
 	struct in_addr peer4;           /* IPv4 peer, for the lease lookup */
 	uint64_t t0_us;
-	char *body;                     /* request body (API writes) */
-	size_t body_len, body_cap, body_limit;
-	bool body_too_large;
+	struct api_call *call;          /* an admitted API request */
+	struct api_response early;      /* an API refusal kept for the final call */
+	bool has_early;
+	int error;                      /* a body error: answered at the final call */
+	char *body;                     /* request body, buffered (API writes) */
+	size_t body_len, body_limit;
+	uint64_t body_reserved;         /* bytes counted in body_memory */
+	uint64_t body_got;              /* bytes received, buffered or streamed */
+	uint64_t body_t0_us;
 };
-
-static atomic_uint_fast64_t start_us;  /* first http_server_start() */
 
 /* ---- answering ---- */
 
@@ -151,65 +157,6 @@ answer_error(struct MHD_Connection *conn, struct request *req, unsigned status)
 	if (resp != NULL && status == 405)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
 	return queue(conn, req, status, resp, strlen(body));
-}
-
-/* A body in malloc'd memory that MHD frees. */
-static enum MHD_Result
-answer_owned(struct MHD_Connection *conn, struct request *req, unsigned status,
-    char *body, size_t len, const char *type)
-{
-	struct MHD_Response *resp;
-
-	if (body == NULL)
-		return answer_error(conn, req, 503);
-	resp = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
-	if (resp == NULL) {
-		free(body);
-		return queue(conn, req, 500, NULL, 0);
-	}
-	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, type);
-	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
-	return queue(conn, req, status, resp, len);
-}
-
-/* ---- /metrics and /api/ ---- */
-
-static enum MHD_Result
-answer_api(struct MHD_Connection *conn, struct request *req, const char *path)
-{
-	static const char not_found[] = "{\"error\":\"not found\"}\n";
-	size_t len = 0;
-	char *body;
-
-	if (strcmp(path, "metrics") == 0) {
-		body = http_metrics_text(&len);
-		return answer_owned(conn, req, 200, body, len,
-		    "text/plain; version=0.0.4; charset=utf-8");
-	}
-	if (strcmp(path, "api/v1/status") == 0) {
-		uint64_t up = (clock_now_us() - atomic_load(&start_us)) / 1000000u;
-		body = http_status_json(up, &len);
-		return answer_owned(conn, req, 200, body, len, "application/json");
-	}
-	if (timeline_dir[0] != '\0' && (strcmp(path, "api/v1/clients") == 0 ||
-	    strncmp(path, "api/v1/clients/", 15) == 0)) {
-		unsigned status;
-		body = path[14] == '\0' ? http_clients_json(timeline_dir, &len, &status)
-		    : http_client_json(timeline_dir, path + 15, &len, &status);
-		if (body != NULL)
-			return answer_owned(conn, req, status, body, len, "application/json");
-		return queue(conn, req, status, static_response(not_found, "application/json"),
-		    sizeof not_found - 1);
-	}
-	return queue(conn, req, 404, static_response(not_found, "application/json"),
-	    sizeof not_found - 1);
-}
-
-static bool
-is_reserved(const char *path)
-{
-	return strcmp(path, "metrics") == 0 || strcmp(path, "api") == 0 ||
-	    strncmp(path, "api/", 4) == 0;
 }
 
 /* ---- files ---- */
@@ -324,90 +271,199 @@ answer_file(struct MHD_Connection *conn, struct request *req,
 	return queue(conn, req, status, resp, count);
 }
 
-/* ---- the management API (http/mgmt.c) ---- */
+/* ---- the REST API (api/) ---- */
+
+/* Queue an API response (the body is malloc'd: MHD frees it). */
+static enum MHD_Result
+answer_api(struct MHD_Connection *conn, struct request *req, struct api_response *rs)
+{
+	struct MHD_Response *resp;
+
+	if (rs->status == 204 || rs->body == NULL) {
+		free(rs->body);
+		resp = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
+		return queue(conn, req, rs->status ? rs->status : 500, resp, 0);
+	}
+	resp = MHD_create_response_from_buffer(rs->len, rs->body, MHD_RESPMEM_MUST_FREE);
+	if (resp == NULL) {
+		free(rs->body);
+		return queue(conn, req, 500, NULL, 0);
+	}
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, rs->type);
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	if (rs->status == 405 && rs->allow[0] != '\0')
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, rs->allow);
+	return queue(conn, req, rs->status, resp, rs->len);
+}
+
+struct query_walk {
+	struct api_request *rq;
+	bool bad;
+};
 
 static enum MHD_Result
-answer_mgmt(struct MHD_Connection *conn, struct request *req, const struct http_server *srv,
-    const char *method, const char *path)
+query_arg(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
 {
-	struct mgmt_request rq = {
-		.method = method, .path = path, .peer = req->peer,
-		.authorization = header(conn, MHD_HTTP_HEADER_AUTHORIZATION),
-		.host = header(conn, MHD_HTTP_HEADER_HOST),
-		.body = req->body, .body_len = req->body_len,
-	};
-	struct mgmt_response rs;
-	struct MHD_Response *resp;
+	struct query_walk *w = cls;
+	struct api_query_arg *q;
+
+	(void)kind;
+	if (w->rq->nquery == API_QUERY_MAX || strlen(key) >= sizeof q->key)
+		return MHD_YES;         /* not an argument the API reads */
+	q = &w->rq->query[w->rq->nquery];
+	str_copy(q->key, key, sizeof q->key);
+	if (http_query_value_decode(value != NULL ? value : "", q->value, sizeof q->value) < 0)
+		w->bad = true;
+	else
+		w->rq->nquery++;
+	return MHD_YES;
+}
+
+/* The request as the API sees it when the headers are in. */
+static int
+api_request_make(struct MHD_Connection *conn, const struct request *req, const char *method,
+    const char *path, struct api_request *rq)
+{
 	const union MHD_ConnectionInfo *ci =
 	    MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+	const char *length = header(conn, MHD_HTTP_HEADER_CONTENT_LENGTH);
+	struct query_walk w = { rq, false };
 	struct sockaddr_in local;
 	socklen_t llen = sizeof local;
 
+	memset(rq, 0, sizeof *rq);
+	rq->method = method;
+	rq->path = path;
+	rq->peer = req->peer;
+	rq->peer4 = req->peer4;
+	rq->authorization = header(conn, MHD_HTTP_HEADER_AUTHORIZATION);
+	rq->host = header(conn, MHD_HTTP_HEADER_HOST);
 	if (ci != NULL && getsockname(ci->connect_fd, (struct sockaddr *)&local, &llen) == 0 &&
 	    local.sin_family == AF_INET)
-		rq.local4 = local.sin_addr;
-	if (req->body_too_large)
-		return answer_error(conn, req, 413);
-	mgmt_answer(srv->mgmt, &rq, &rs);
-	if (rs.status == 204 || rs.body == NULL) {
-		free(rs.body);
-		resp = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
-		return queue(conn, req, rs.status ? rs.status : 500, resp, 0);
+		rq->local4 = local.sin_addr;
+	if (length != NULL) {
+		rq->has_length = true;
+		if (parse_u64(length, strlen(length), 0, UINT64_MAX, &rq->length) < 0)
+			return -EINVAL;
 	}
-	resp = MHD_create_response_from_buffer(rs.len, rs.body, MHD_RESPMEM_MUST_FREE);
-	if (resp == NULL) {
-		free(rs.body);
-		return queue(conn, req, 500, NULL, 0);
-	}
-	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, rs.type);
-	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
-	return queue(conn, req, rs.status, resp, rs.len);
+	MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, query_arg, &w);
+	return w.bad ? -EINVAL : 0;
 }
 
-/* Append upload data to the request body, bounded by its limit; what is
- * over the limit is dropped and the request answered 413. */
-static void
-body_append(struct request *req, const char *data, size_t len)
+/* Count a buffered body against http-body-memory: false when over. */
+static bool
+body_reserve(struct http_server *srv, struct request *req, uint64_t bytes)
 {
-	if (req->body_too_large || len > req->body_limit - req->body_len) {
-		req->body_too_large = true;
-		return;
+	uint_fast64_t now = atomic_fetch_add(&srv->body_memory, bytes);
+
+	if (now + bytes > srv->body_memory_max) {
+		atomic_fetch_sub(&srv->body_memory, bytes);
+		return false;
 	}
-	if (req->body_len + len > req->body_cap) {
-		size_t cap = MAX(req->body_cap * 2, req->body_len + len);
-		char *nb = realloc(req->body, MIN(cap, req->body_limit));
-		if (nb == NULL) {
-			req->body_too_large = true;
-			return;
-		}
-		req->body = nb;
-		req->body_cap = MIN(cap, req->body_limit);
-	}
-	memcpy(req->body + req->body_len, data, len);
-	req->body_len += len;
+	req->body_reserved = bytes;
+	return true;
 }
 
-/* First call for a method with a body: only the API takes one. */
+/* An admitted call with a body: room for it, buffered or streamed.
+ * 0, or an HTTP status to answer. */
+static unsigned
+body_prepare(struct http_server *srv, struct request *req, const struct api_request *rq)
+{
+	uint64_t want = rq->has_length ? rq->length : api_call_body_max(req->call);
+
+	req->body_limit = api_call_body_max(req->call);
+	req->body_t0_us = clock_now_us();
+	if (req->body_limit == 0 || api_call_streams(req->call))
+		return 0;
+	if (!body_reserve(srv, req, want)) {
+		STATS_ADD(http_bodies_refused, 1);
+		log_warn("http %s %s %s: 503: request bodies in flight hold http-body-memory",
+		    req->peer, req->method, req->path);
+		return 503;
+	}
+	req->body = want > 0 ? malloc((size_t)want) : NULL;
+	return want > 0 && req->body == NULL ? 503 : 0;
+}
+
+/* First call for an API path: admit the request or refuse it before its
+ * body.  A refusal of GET or HEAD waits for the final call (keep-alive);
+ * others are answered now (MHD then closes: the body is not read). */
 static enum MHD_Result
-begin_upload(struct MHD_Connection *conn, struct request *req,
-    const struct http_server *srv, const char *url, const char *method)
+api_begin(struct MHD_Connection *conn, struct request *req, struct http_server *srv,
+    const char *method, const char *path)
 {
-	char path[FILES_PATH_MAX];
-	const char *length = header(conn, MHD_HTTP_HEADER_CONTENT_LENGTH);
-	uint64_t declared = 0;
+	struct api_request rq;
+	struct api_response rs;
+	bool get = strcmp(method, MHD_HTTP_METHOD_GET) == 0 ||
+	    strcmp(method, MHD_HTTP_METHOD_HEAD) == 0;
+	unsigned status;
 
-	if (srv->mgmt == NULL || http_path_resolve(url, strlen(url), srv->root->path, path,
-	    sizeof path) < 0 || !mgmt_owns(path))
-		return answer_error(conn, req, 405);
-	req->body_limit = mgmt_body_limit(method, path);
-	if (length != NULL && (parse_u64(length, strlen(length), 0, UINT64_MAX, &declared) < 0 ||
-	    declared > req->body_limit))
-		return answer_error(conn, req, 413);
-	if (declared > 0) {
-		req->body = malloc((size_t)declared);
-		req->body_cap = req->body != NULL ? (size_t)declared : 0;
+	if (api_request_make(conn, req, method, path, &rq) < 0)
+		return answer_error(conn, req, 400);
+	if (api_call_begin(srv->api, &rq, &req->call, &rs) < 0) {
+		if (!get)
+			return answer_api(conn, req, &rs);
+		req->early = rs;
+		req->has_early = true;
+		return MHD_YES;
+	}
+	status = body_prepare(srv, req, &rq);
+	return status != 0 ? answer_error(conn, req, status) : MHD_YES;
+}
+
+/* Below http-body-min-rate after the grace period? */
+static bool
+body_too_slow(const struct http_server *srv, const struct request *req)
+{
+	uint64_t elapsed = clock_now_us() - req->body_t0_us;
+
+	return srv->body_min_rate > 0 && elapsed > BODY_GRACE_US &&
+	    req->body_got < (elapsed - BODY_GRACE_US) / 1000000u * srv->body_min_rate;
+}
+
+/* Body bytes of an admitted call: buffered within the route's limit, or
+ * fed to a streaming route.  A body over its limit, or one the route
+ * refuses, is read to its end and dropped; the answer comes at the final
+ * call.  MHD_NO (close) for a body that comes too slowly. */
+static enum MHD_Result
+api_body(struct request *req, const struct http_server *srv, const char *data, size_t len)
+{
+	req->body_got += len;
+	if (body_too_slow(srv, req)) {
+		STATS_ADD(http_bodies_slow, 1);
+		log_warn("http %s %s %s: closed: the body came at less than %u bytes/s", req->peer,
+		    req->method, req->path, srv->body_min_rate);
+		return MHD_NO;
+	}
+	if (req->error != 0 || req->early.status != 0)
+		return MHD_YES;
+	if (req->body_got > req->body_limit) {
+		req->error = 413;
+	} else if (api_call_streams(req->call)) {
+		if (api_call_feed(req->call, data, len, &req->early) < 0)
+			req->error = -1;        /* req->early holds the answer */
+	} else if (req->body_len + len > req->body_reserved) {
+		req->error = 413;       /* more than its Content-Length */
+	} else {
+		memcpy(req->body + req->body_len, data, len);
+		req->body_len += len;
 	}
 	return MHD_YES;
+}
+
+/* The final call of an API request. */
+static enum MHD_Result
+api_end(struct MHD_Connection *conn, struct request *req)
+{
+	struct api_response rs = req->early;
+
+	req->early.body = NULL;         /* MHD frees it from now on */
+	if (req->has_early || req->error == -1)
+		return answer_api(conn, req, &rs);
+	if (req->error != 0)
+		return answer_error(conn, req, (unsigned)req->error);
+	api_call_answer(req->call, req->body, req->body_len, &rs);
+	return answer_api(conn, req, &rs);
 }
 
 /* ---- MHD callbacks ---- */
@@ -451,12 +507,31 @@ request_new(struct MHD_Connection *conn, const char *url, const char *method)
 	return req;
 }
 
+/* First call: the request line and headers are in.  An API request is
+ * admitted or refused here, before its body; a GET or HEAD of a file is
+ * answered at the next call, which keeps the connection alive. */
+static enum MHD_Result
+on_first_call(struct MHD_Connection *conn, struct request *req, struct http_server *srv,
+    const char *url, const char *method)
+{
+	char path[FILES_PATH_MAX];
+	bool get = strcmp(method, MHD_HTTP_METHOD_GET) == 0 ||
+	    strcmp(method, MHD_HTTP_METHOD_HEAD) == 0;
+	int rc = http_path_resolve(url, strlen(url), srv->root->path, path, sizeof path);
+
+	if (rc == 0 && srv->api != NULL && api_owns(path))
+		return api_begin(conn, req, srv, method, path);
+	if (!get)
+		return answer_error(conn, req, rc < 0 ? http_status_for_error(rc, true) : 405);
+	return MHD_YES;
+}
+
 static enum MHD_Result
 on_request(void *cls, struct MHD_Connection *conn, const char *url,
     const char *method, const char *version, const char *upload_data,
     size_t *upload_data_size, void **con_cls)
 {
-	const struct http_server *srv = cls;
+	struct http_server *srv = cls;
 	struct request *req = *con_cls;
 	char path[FILES_PATH_MAX];
 	int rc;
@@ -467,60 +542,36 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 		if (req == NULL)
 			return MHD_NO;
 		*con_cls = req;
-		if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 &&
-		    strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
-			return begin_upload(conn, req, srv, url, method);
-		return MHD_YES;             /* answering now would close the connection */
+		return on_first_call(conn, req, srv, url, method);
 	}
-	if (req->status != 0 || *upload_data_size != 0) {
-		if (req->status == 0 && req->body_limit > 0)
-			body_append(req, upload_data, *upload_data_size);
-		*upload_data_size = 0;      /* consumed, or answered already: dropped */
+	if (*upload_data_size != 0) {
+		size_t n = *upload_data_size;
+		*upload_data_size = 0;      /* consumed, or dropped */
+		if (req->status == 0 && req->call != NULL)
+			return api_body(req, srv, upload_data, n);
 		return MHD_YES;
 	}
+	if (req->status != 0)
+		return MHD_YES;
+	if (req->call != NULL || req->has_early)
+		return api_end(conn, req);
 	rc = http_path_resolve(url, strlen(url), srv->root->path, path, sizeof path);
 	if (rc < 0)
 		return answer_error(conn, req, http_status_for_error(rc, true));
-	if (srv->mgmt != NULL && mgmt_owns(path))
-		return answer_mgmt(conn, req, srv, method, path);
-	if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 && strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
-		return answer_error(conn, req, 405);
-	if (is_reserved(path))
-		return answer_api(conn, req, path);
-	if (srv->mgmt != NULL && strncmp(path, "images/chunks/", 14) == 0)
+	if (srv->api != NULL && strncmp(path, "images/chunks/", 14) == 0)
 		return answer_file(conn, req, &srv->images, path + 7);
-	req->timeline = timeline_dir[0] != '\0' && req->peer4.s_addr != 0;
+	req->timeline = srv->api != NULL && req->peer4.s_addr != 0;
 	return answer_file(conn, req, srv->root, path);
-}
-
-/* A boot file sent over HTTP goes into the timeline of the MAC that holds
- * the client's address (its lease), like a TFTP transfer. */
-static void
-timeline_event(const struct request *req, bool ok)
-{
-	struct store *st = http_store(timeline_dir);
-	struct store_lease lease;
-	char detail[HTTP_LOG_PATH_MAX + 64];
-
-	if (st == NULL || store_lease_get(st, req->peer4, &lease) != 0 || lease.mac_len == 0)
-		return;
-	snprintf(detail, sizeof detail, "%s %" PRIu64 " bytes in %" PRIu64 " ms", req->path,
-	    ok ? req->bytes : 0, (clock_now_us() - req->t0_us) / 1000);
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	if (store_event_add(st, lease.mac, lease.mac_len, ok ? "http-done" : "http-aborted",
-	    detail, (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000) == 0)
-		(void)store_events_flush(st);
 }
 
 static void
 on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     enum MHD_RequestTerminationCode toe)
 {
+	struct http_server *srv = cls;
 	struct request *req = *con_cls;
 	bool ok = toe == MHD_REQUEST_TERMINATED_COMPLETED_OK;
 
-	(void)cls;
 	(void)conn;
 	if (req == NULL)
 		return;
@@ -530,7 +581,12 @@ on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	log_info("http %s %s %s %u %" PRIu64 "%s", req->peer, req->method, req->path,
 	    req->status, ok ? req->bytes : 0, ok ? "" : " (aborted)");
 	if (req->timeline && (req->status == 200 || req->status == 206))
-		timeline_event(req, ok);
+		api_timeline_http(srv->api, req->peer4, req->path, req->bytes,
+		    (clock_now_us() - req->t0_us) / 1000, ok);
+	api_call_end(req->call);
+	if (req->body_reserved > 0)
+		atomic_fetch_sub(&srv->body_memory, req->body_reserved);
+	free(req->early.body);          /* an answer never queued (the request was cut) */
 	free(req->body);
 	free(req);
 }
@@ -611,7 +667,7 @@ daemon_start(struct http_server *srv, const struct http_config *cfg, int fd)
 	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, cfg->max_per_ip,
 	    MHD_OPTION_CONNECTION_TIMEOUT, cfg->idle_timeout_s,
 	    MHD_OPTION_UNESCAPE_CALLBACK, unescape_none, NULL,
-	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
 	    MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv,
 	    MHD_OPTION_ARRAY, pool,
 	    MHD_OPTION_END);
@@ -655,7 +711,6 @@ int
 http_server_start(struct http_server **out, const struct http_config *cfg)
 {
 	struct http_server *srv;
-	uint_fast64_t zero = 0;
 	int rc = 0;
 
 	*out = NULL;
@@ -668,17 +723,18 @@ http_server_start(struct http_server **out, const struct http_config *cfg)
 	if (srv == NULL)
 		return -ENOMEM;
 	srv->root = cfg->root;
-	srv->mgmt = cfg->mgmt;
+	srv->api = cfg->api;
 	srv->images.dirfd = -1;
-	if (srv->mgmt != NULL) {
-		srv->images.dirfd = mgmt_image_dirfd(srv->mgmt);
+	srv->body_memory_max = (uint64_t)MAX(cfg->body_memory_mb, 1u) << 20;
+	srv->body_min_rate = cfg->body_min_rate;
+	atomic_init(&srv->body_memory, 0);
+	if (srv->api != NULL) {
+		srv->images.dirfd = api_image_dirfd(srv->api);
 		srv->images.case_fallback = false;
 	}
-	str_copy(timeline_dir, cfg->state_dir != NULL ? cfg->state_dir : "", sizeof timeline_dir);
 	srv->max_connections = cfg->max_connections > 0 ? cfg->max_connections :
 	    HTTP_DEFAULT_CONNECTIONS;
 	atomic_init(&srv->active, 0);
-	atomic_compare_exchange_strong(&start_us, &zero, clock_now_us());
 	for (size_t i = 0; i < cfg->listen_count && rc == 0; i++) {
 		rc = listener_add(srv, cfg, cfg->listen_fds[i]);
 		if (rc < 0)

@@ -1,4 +1,5 @@
-/* HTTP server for boot files (and later the REST API), on libmicrohttpd.
+/* HTTP server for boot files, image chunks and the REST API (api/), on
+ * libmicrohttpd.
  *
  * The daemon binds the listening sockets as root and hands them over; the
  * server runs in libmicrohttpd's own threads (epoll), so nothing here
@@ -11,7 +12,7 @@
 
 #include "files/files.h"
 
-struct mgmt;
+struct api;
 
 #define HTTP_LISTEN_MAX 16
 
@@ -25,8 +26,9 @@ struct http_config {
 	unsigned max_per_ip;               /* 0 = no per-address cap */
 	unsigned idle_timeout_s;           /* keep-alive idle timeout */
 	unsigned threads;                  /* libmicrohttpd worker threads */
-	const char *state_dir;             /* for the boot timeline (NULL: none) */
-	struct mgmt *mgmt;                 /* REST API for imaging (NULL: none) */
+	unsigned body_memory_mb;           /* request bodies in flight, together */
+	unsigned body_min_rate;            /* bytes/s a body must keep up (0: none) */
+	struct api *api;                   /* the REST API (NULL: none) */
 };
 
 struct http_server;

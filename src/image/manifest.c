@@ -1,9 +1,8 @@
-/* Image manifest: JSON in and out, and every check a deploy relies on. */
+/* Image manifest: names, hashes and JSON out (manifest_read.c reads it). */
 #include "image/manifest.h"
 
 #include <errno.h>
 #include <jansson.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,6 +37,18 @@ name_lookup(const char *const *names, size_t n, const char *s)
 		if (names[i] != NULL && strcmp(names[i], s) == 0)
 			return (int)i;
 	return -1;
+}
+
+int
+ptable_kind_parse(const char *name)
+{
+	return name_lookup(ptable_names, ARRAY_SIZE(ptable_names), name);
+}
+
+int
+image_fs_parse(const char *name)
+{
+	return name_lookup(fs_names, ARRAY_SIZE(fs_names), name);
 }
 
 bool
@@ -99,235 +110,6 @@ manifest_bytes(const struct manifest *m)
 	for (size_t i = 0; i < m->nchunks; i++)
 		sum += m->chunk[i].length;
 	return sum;
-}
-
-/* ---- parsing ---- */
-
-struct parse {
-	char *err;
-	size_t errlen;
-};
-
-__attribute__((format(printf, 2, 3)))
-static int
-fail(struct parse *p, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(p->err, p->errlen, fmt, ap);
-	va_end(ap);
-	return -EINVAL;
-}
-
-/* A non-negative integer member. */
-static int
-get_u64(struct parse *p, json_t *obj, const char *key, uint64_t max, uint64_t *out)
-{
-	json_t *v = json_object_get(obj, key);
-
-	if (!json_is_integer(v))
-		return fail(p, "\"%s\" missing or not an integer", key);
-	if (json_integer_value(v) < 0 || (uint64_t)json_integer_value(v) > max)
-		return fail(p, "\"%s\" out of range", key);
-	*out = (uint64_t)json_integer_value(v);
-	return 0;
-}
-
-static int
-get_string(struct parse *p, json_t *obj, const char *key, const char **out)
-{
-	json_t *v = json_object_get(obj, key);
-
-	if (!json_is_string(v))
-		return fail(p, "\"%s\" missing or not a string", key);
-	*out = json_string_value(v);
-	return 0;
-}
-
-static int
-parse_disk(struct parse *p, json_t *root, struct manifest *m)
-{
-	json_t *disk = json_object_get(root, "disk");
-	const char *table = NULL;
-	uint64_t v;
-	int kind;
-
-	if (!json_is_object(disk))
-		return fail(p, "\"disk\" missing");
-	if (get_u64(p, disk, "size", INT64_MAX, &m->disk_size) < 0 ||
-	    get_u64(p, disk, "sector_size", 65536, &v) < 0 ||
-	    get_string(p, disk, "table", &table) < 0)
-		return -EINVAL;
-	if (v != 512 && v != 1024 && v != 2048 && v != 4096)
-		return fail(p, "sector size %llu unsupported", (unsigned long long)v);
-	m->sector_size = (uint32_t)v;
-	kind = name_lookup(ptable_names, ARRAY_SIZE(ptable_names), table);
-	if (kind < 0)
-		return fail(p, "partition table \"%s\" unknown", table);
-	m->table = (enum ptable_kind)kind;
-	return 0;
-}
-
-static int
-parse_part(struct parse *p, json_t *o, const struct manifest *m, struct image_part *out)
-{
-	const char *fs = NULL;
-	uint64_t index;
-	int kind;
-
-	if (!json_is_object(o))
-		return fail(p, "partition is not an object");
-	if (get_u64(p, o, "index", DISK_MAX_PARTS, &index) < 0 ||
-	    get_u64(p, o, "offset", m->disk_size, &out->offset) < 0 ||
-	    get_u64(p, o, "length", m->disk_size, &out->length) < 0 ||
-	    get_u64(p, o, "used", m->disk_size, &out->used) < 0 ||
-	    get_string(p, o, "fs", &fs) < 0)
-		return -EINVAL;
-	if (index == 0 || out->length > m->disk_size - out->offset || out->used > out->length)
-		return fail(p, "partition %llu outside the disk", (unsigned long long)index);
-	kind = name_lookup(fs_names, ARRAY_SIZE(fs_names), fs);
-	if (kind < 0)
-		return fail(p, "filesystem \"%s\" unknown", fs);
-	out->index = (unsigned)index;
-	out->fs = (enum fs_kind)kind;
-	return 0;
-}
-
-static int
-parse_parts(struct parse *p, json_t *root, struct manifest *m)
-{
-	json_t *arr = json_object_get(root, "partitions");
-
-	if (!json_is_array(arr))
-		return fail(p, "\"partitions\" missing");
-	if (json_array_size(arr) > DISK_MAX_PARTS)
-		return fail(p, "too many partitions");
-	for (size_t i = 0; i < json_array_size(arr); i++)
-		if (parse_part(p, json_array_get(arr, i), m, &m->part[i]) < 0)
-			return -EINVAL;
-	m->nparts = json_array_size(arr);
-	return 0;
-}
-
-/* One chunk: [offset, length, "sha256"]. */
-static int
-parse_chunk(struct parse *p, json_t *a, const struct manifest *m, bool table,
-    struct image_chunk *out)
-{
-	json_t *off = json_array_get(a, 0), *len = json_array_get(a, 1);
-	json_t *sha = json_array_get(a, 2);
-
-	if (!json_is_array(a) || json_array_size(a) != 3 || !json_is_integer(off) ||
-	    !json_is_integer(len) || !json_is_string(sha))
-		return fail(p, "chunk is not [offset, length, \"sha256\"]");
-	if (json_integer_value(off) < 0 || json_integer_value(len) <= 0 ||
-	    json_integer_value(len) > IMAGE_CHUNK_MAX)
-		return fail(p, "chunk length out of range");
-	out->offset = (uint64_t)json_integer_value(off);
-	out->length = (uint32_t)json_integer_value(len);
-	out->table = table;
-	if (out->offset > m->disk_size || out->length > m->disk_size - out->offset)
-		return fail(p, "chunk at %llu past the end of the disk",
-		    (unsigned long long)out->offset);
-	if (sha256_parse(json_string_value(sha), json_string_length(sha), out->sha256) < 0)
-		return fail(p, "chunk at %llu: bad sha256", (unsigned long long)out->offset);
-	return 0;
-}
-
-static int
-chunk_cmp(const void *a, const void *b)
-{
-	const struct image_chunk *x = a, *y = b;
-
-	return x->offset < y->offset ? -1 : x->offset > y->offset;
-}
-
-static int
-parse_chunk_list(struct parse *p, json_t *root, const char *key, bool table,
-    struct manifest *m)
-{
-	json_t *arr = json_object_get(root, key);
-
-	if (!json_is_array(arr))
-		return fail(p, "\"%s\" missing", key);
-	for (size_t i = 0; i < json_array_size(arr); i++)
-		if (parse_chunk(p, json_array_get(arr, i), m, table, &m->chunk[m->nchunks++]) < 0)
-			return -EINVAL;
-	return 0;
-}
-
-static int
-parse_chunks(struct parse *p, json_t *root, struct manifest *m)
-{
-	size_t total = json_array_size(json_object_get(root, "table_chunks")) +
-	    json_array_size(json_object_get(root, "chunks"));
-
-	if (total > IMAGE_CHUNKS_MAX)
-		return fail(p, "too many chunks");
-	m->chunk = calloc(total ? total : 1, sizeof *m->chunk);
-	if (m->chunk == NULL)
-		return -ENOMEM;
-	if (parse_chunk_list(p, root, "table_chunks", true, m) < 0 ||
-	    parse_chunk_list(p, root, "chunks", false, m) < 0)
-		return -EINVAL;
-	qsort(m->chunk, m->nchunks, sizeof *m->chunk, chunk_cmp);
-	for (size_t i = 1; i < m->nchunks; i++)
-		if (m->chunk[i - 1].offset + m->chunk[i - 1].length > m->chunk[i].offset)
-			return fail(p, "chunks overlap at %llu",
-			    (unsigned long long)m->chunk[i].offset);
-	return 0;
-}
-
-static int
-parse_root(struct parse *p, json_t *root, struct manifest *m)
-{
-	const char *name = NULL;
-	uint64_t format, created;
-
-	if (!json_is_object(root))
-		return fail(p, "manifest is not a JSON object");
-	if (get_u64(p, root, "format", 1000, &format) < 0)
-		return -EINVAL;
-	if (format != IMAGE_FORMAT_VERSION)
-		return fail(p, "format %llu unsupported", (unsigned long long)format);
-	if (get_string(p, root, "name", &name) < 0)
-		return -EINVAL;
-	if (!image_name_valid(name))
-		return fail(p, "image name invalid");
-	str_copy(m->name, name, sizeof m->name);
-	if (get_u64(p, root, "created", INT64_MAX, &created) < 0 ||
-	    get_u64(p, root, "chunk_size", IMAGE_CHUNK_MAX, &m->chunk_size) < 0)
-		return -EINVAL;
-	if (m->chunk_size == 0)
-		return fail(p, "\"chunk_size\" out of range");
-	m->created = (int64_t)created;
-	if (parse_disk(p, root, m) < 0 || parse_parts(p, root, m) < 0)
-		return -EINVAL;
-	return parse_chunks(p, root, m);
-}
-
-int
-manifest_parse(const char *text, size_t len, struct manifest *m, char *err, size_t errlen)
-{
-	struct parse p = { err, errlen };
-	json_error_t jerr;
-	json_t *root;
-	int rc;
-
-	memset(m, 0, sizeof *m);
-	if (errlen > 0)
-		err[0] = '\0';
-	if (len > IMAGE_MANIFEST_MAX)
-		return fail(&p, "manifest too large");
-	root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
-	if (root == NULL)
-		return fail(&p, "not JSON: line %d: %s", jerr.line, jerr.text);
-	rc = parse_root(&p, root, m);
-	json_decref(root);
-	if (rc < 0)
-		manifest_free(m);
-	return rc;
 }
 
 /* ---- formatting ---- */

@@ -54,10 +54,29 @@ struct manifest {
 
 void manifest_free(struct manifest *m);
 
-/* Parse and validate.  Returns 0, -EINVAL with a reason in err, or
- * -ENOMEM.  On error *m is left empty (nothing to free). */
+/* Parse and validate (manifest_read.c).  Returns 0, -EINVAL with a reason
+ * in err, or -ENOMEM.  On error *m is left empty (nothing to free). */
 int manifest_parse(const char *text, size_t len, struct manifest *m,
     char *err, size_t errlen);
+
+/* The streaming reader: the text in pieces of any size, each chunk handed
+ * to on_chunk as it is read and checked (a table chunk before the data
+ * chunks), nothing kept; *m gets the header and the partitions, nchunks
+ * their count, chunk stays NULL.  on_chunk returns 0, or a negative errno
+ * with a reason in err, which stops the reader.  The chunks "disk" and
+ * "table_chunks" come before "chunks", and each list in order of offset
+ * (docs/IMAGE-FORMAT.md). */
+struct manifest_reader;
+typedef int manifest_chunk_fn(void *arg, const struct image_chunk *c, char *err,
+    size_t errlen);
+int manifest_reader_new(struct manifest_reader **out, struct manifest *m,
+    manifest_chunk_fn *on_chunk, void *arg);
+/* 0, or the first error (-EINVAL with its reason in err, or on_chunk's). */
+int manifest_reader_feed(struct manifest_reader *r, const char *data, size_t len,
+    char *err, size_t errlen);
+/* After the last piece: 0 when the whole manifest is valid. */
+int manifest_reader_end(struct manifest_reader *r, char *err, size_t errlen);
+void manifest_reader_free(struct manifest_reader *r);
 
 /* JSON text of m (malloc'd, NUL-terminated), or NULL when out of memory. */
 char *manifest_format(const struct manifest *m, size_t *len);
@@ -73,6 +92,9 @@ void sha256_hex(const uint8_t sha[SHA256_LEN], char out[SHA256_HEX_LEN + 1]);
 int sha256_parse(const char *hex, size_t len, uint8_t out[SHA256_LEN]);
 
 const char *ptable_kind_name(enum ptable_kind kind);
+/* The kind of a table or a filesystem by its manifest name, or -1. */
+int ptable_kind_parse(const char *name);
+int image_fs_parse(const char *name);
 /* The manifest's name of a filesystem kind: raw, ext, ntfs, fat, swap. */
 const char *image_fs_name(enum fs_kind kind);
 

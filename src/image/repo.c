@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -200,42 +201,164 @@ manifest_relpath(const char *name, char *out, size_t size)
 	snprintf(out, size, "manifests/%s.json", name);
 }
 
-int
-repo_publish(const struct image_repo *r, const char *text, size_t len, bool replace,
-    char *err, size_t errlen)
-{
-	char rel[IMAGE_NAME_MAX + 32], tmp[IMAGE_NAME_MAX + 48], hex[SHA256_HEX_LEN + 1];
-	char m_name[IMAGE_NAME_MAX + 1];
-	struct manifest m;
-	int rc = manifest_parse(text, len, &m, err, errlen);
+/* ---- manifest uploads ---- */
 
+/* Each chunk of a manifest being read: on the server (else -ENOENT with
+ * the hash named, unless the scan only sums), its sizes added up. */
+static int
+scan_chunk(void *arg, const struct image_chunk *c, char *err, size_t errlen)
+{
+	struct repo_scan *k = arg;
+	int64_t z = repo_chunk_size(k->repo, c->sha256);
+	char hex[SHA256_HEX_LEN + 1];
+
+	if (z < 0 && k->need_all) {
+		sha256_hex(c->sha256, hex);
+		snprintf(err, errlen, "chunk %s is not on the server", hex);
+		return -ENOENT;
+	}
+	k->info.used += c->length;
+	k->info.stored += z > 0 ? (uint64_t)z : 0;
+	return 0;
+}
+
+static int
+scan_begin(struct repo_scan *k, const struct image_repo *r, bool need_all)
+{
+	memset(k, 0, sizeof *k);
+	k->repo = r;
+	k->need_all = need_all;
+	return manifest_reader_new(&k->reader, &k->head, scan_chunk, k);
+}
+
+/* The reader's verdict and the info it gathered. */
+static int
+scan_end(struct repo_scan *k, char *err, size_t errlen)
+{
+	int rc = manifest_reader_end(k->reader, err, errlen);
+
+	manifest_reader_free(k->reader);
+	k->reader = NULL;
 	if (rc < 0)
 		return rc;
-	for (size_t i = 0; i < m.nchunks; i++) {
-		if (!repo_has_chunk(r, m.chunk[i].sha256)) {
-			sha256_hex(m.chunk[i].sha256, hex);
-			snprintf(err, errlen, "chunk %s is not on the server", hex);
-			manifest_free(&m);
-			return -ENOENT;
-		}
+	str_copy(k->info.name, k->head.name, sizeof k->info.name);
+	k->info.created = k->head.created;
+	k->info.disk_size = k->head.disk_size;
+	k->info.nchunks = k->head.nchunks;
+	k->info.nparts = k->head.nparts;
+	return 0;
+}
+
+int
+repo_upload_begin(struct repo_upload *u, const struct image_repo *r)
+{
+	uint8_t rnd[8];
+	char hex[17];
+	int rc;
+
+	memset(u, 0, sizeof *u);
+	u->file.fd = -1;
+	if (getrandom(rnd, sizeof rnd, 0) != (ssize_t)sizeof rnd)
+		return -EIO;
+	for (size_t i = 0; i < sizeof rnd; i++)
+		snprintf(hex + 2 * i, 3, "%02x", rnd[i]);
+	snprintf(u->tmp, sizeof u->tmp, "manifests/.upload.%s.new", hex);
+	rc = files_upload_begin(&u->file, r->dirfd, u->tmp);
+	if (rc < 0)
+		return rc;
+	rc = scan_begin(&u->scan, r, true);
+	if (rc < 0) {
+		files_upload_abort(&u->file);
+		u->file.fd = -1;
 	}
-	manifest_relpath(m.name, rel, sizeof rel);
-	snprintf(tmp, sizeof tmp, "manifests/.%s.%ld.new", m.name, (long)getpid());
-	str_copy(m_name, m.name, sizeof m_name);
-	manifest_free(&m);
-	unlinkat(r->dirfd, tmp, 0);
-	rc = write_new(r->dirfd, tmp, text, len);
-	if (rc == 0 && renameat2(r->dirfd, tmp, r->dirfd, rel,
+	return rc;
+}
+
+int
+repo_upload_write(struct repo_upload *u, const void *data, size_t len, char *err,
+    size_t errlen)
+{
+	const char *p = data;
+	size_t off = 0;
+	int rc;
+
+	if (u->bytes + len > IMAGE_MANIFEST_MAX) {
+		snprintf(err, errlen, "manifest too large");
+		return -EFBIG;
+	}
+	rc = manifest_reader_feed(u->scan.reader, data, len, err, errlen);
+	while (rc == 0 && off < len) {
+		ssize_t n = write(u->file.fd, p + off, len - off);
+		if (n < 0) {
+			rc = -errno;
+			snprintf(err, errlen, "cannot write the manifest: %s", strerror(errno));
+		}
+		off += n > 0 ? (size_t)n : 0;
+	}
+	u->bytes += len;
+	return rc;
+}
+
+int
+repo_upload_finish(struct repo_upload *u, char *err, size_t errlen)
+{
+	return scan_end(&u->scan, err, errlen);
+}
+
+int
+repo_upload_publish(struct repo_upload *u, bool replace, char *err, size_t errlen)
+{
+	const struct image_repo *r = u->scan.repo;
+	char rel[IMAGE_NAME_MAX + 32];
+	int rc = fdatasync(u->file.fd) < 0 ? -errno : 0;
+
+	if (rc == 0) {
+		rc = files_upload_commit(&u->file);     /* closes the file */
+		u->file.fd = -1;
+	}
+	manifest_relpath(u->scan.head.name, rel, sizeof rel);
+	if (rc == 0 && renameat2(r->dirfd, u->tmp, r->dirfd, rel,
 	    replace ? 0 : RENAME_NOREPLACE) < 0) {
 		rc = -errno;
-		unlinkat(r->dirfd, tmp, 0);
+		unlinkat(r->dirfd, u->tmp, 0);
 	}
 	if (rc == 0 && fsync(r->dirfd) < 0)
 		rc = -errno;
 	if (rc == -EEXIST)
-		snprintf(err, errlen, "image %s exists (the task may not replace it)", m_name);
+		snprintf(err, errlen, "image %s exists (the task may not replace it)",
+		    u->scan.head.name);
 	else if (rc < 0)
 		snprintf(err, errlen, "cannot write the manifest: %s", strerror(-rc));
+	return rc;
+}
+
+void
+repo_upload_abort(struct repo_upload *u)
+{
+	manifest_reader_free(u->scan.reader);
+	u->scan.reader = NULL;
+	if (u->file.fd >= 0)
+		files_upload_abort(&u->file);
+	u->file.fd = -1;
+}
+
+int
+repo_publish(const struct image_repo *r, const char *text, size_t len, bool replace,
+    char *err, size_t errlen)
+{
+	struct repo_upload u;
+	int rc = repo_upload_begin(&u, r);
+
+	if (rc < 0) {
+		snprintf(err, errlen, "cannot write the manifest: %s", strerror(-rc));
+		return rc;
+	}
+	rc = repo_upload_write(&u, text, len, err, errlen);
+	if (rc == 0)
+		rc = repo_upload_finish(&u, err, errlen);
+	if (rc == 0)
+		rc = repo_upload_publish(&u, replace, err, errlen);
+	repo_upload_abort(&u);
 	return rc;
 }
 
@@ -269,35 +392,53 @@ repo_load(const struct image_repo *r, const char *name, struct manifest *m,
 	return rc;
 }
 
-void
-repo_info_of(const struct image_repo *r, const struct manifest *m, struct image_info *out)
+/* Read the manifest file of name through the streaming reader. */
+static int
+scan_file(const struct image_repo *r, const char *name, struct repo_scan *k, char *err,
+    size_t errlen)
 {
-	memset(out, 0, sizeof *out);
-	str_copy(out->name, m->name, sizeof out->name);
-	out->created = m->created;
-	out->disk_size = m->disk_size;
-	out->used = manifest_bytes(m);
-	out->nchunks = m->nchunks;
-	out->nparts = m->nparts;
-	for (size_t i = 0; i < m->nchunks; i++) {
-		int64_t z = repo_chunk_size(r, m->chunk[i].sha256);
-		if (z > 0)
-			out->stored += (uint64_t)z;
-	}
+	char rel[IMAGE_NAME_MAX + 32], buf[65536];
+	int fd, rc;
+	ssize_t n;
+
+	if (!image_name_valid(name))
+		return -ENOENT;
+	manifest_relpath(name, rel, sizeof rel);
+	fd = openat(r->dirfd, rel, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return -errno;
+	rc = scan_begin(k, r, false);
+	while (rc == 0 && (n = read(fd, buf, sizeof buf)) != 0)
+		rc = n < 0 ? -errno : manifest_reader_feed(k->reader, buf, (size_t)n, err, errlen);
+	close(fd);
+	if (rc == 0)
+		return scan_end(k, err, errlen);
+	manifest_reader_free(k->reader);
+	k->reader = NULL;
+	return rc;
+}
+
+int
+repo_scan(const struct image_repo *r, const char *name, struct manifest *head,
+    struct image_info *out, char *err, size_t errlen)
+{
+	struct repo_scan k;
+	int rc = scan_file(r, name, &k, err, errlen);
+
+	if (rc < 0)
+		return rc;
+	if (head != NULL)
+		*head = k.head;
+	*out = k.info;
+	return 0;
 }
 
 int
 repo_info(const struct image_repo *r, const char *name, struct image_info *out)
 {
-	struct manifest m;
 	char err[256];
-	int rc = repo_load(r, name, &m, err, sizeof err);
 
-	if (rc < 0)
-		return rc;
-	repo_info_of(r, &m, out);
-	manifest_free(&m);
-	return 0;
+	return repo_scan(r, name, NULL, out, err, sizeof err);
 }
 
 int

@@ -18,6 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "files/files.h"
 #include "image/manifest.h"
 
 struct image_repo {
@@ -56,6 +57,36 @@ int repo_put_chunk(const struct image_repo *r, const uint8_t sha[SHA256_LEN],
 /* Check a frame of a stored chunk: 0, -ENOENT, -EBADMSG, -EILSEQ. */
 int repo_check_chunk(const struct image_repo *r, const uint8_t sha[SHA256_LEN]);
 
+/* A manifest upload: its bytes spooled into a hidden file beneath the
+ * repository and read as they come (repo_scan below), so a server checks
+ * a manifest of any size in constant memory: every chunk it names must be
+ * on the server.  begin, write the pieces, finish (the manifest is whole
+ * and valid: head and info filled), then publish under head.name; abort in
+ * every case (it frees what is left, and removes an unpublished file). */
+struct repo_scan {
+	const struct image_repo *repo;
+	bool need_all;                  /* a missing chunk is an error */
+	struct manifest_reader *reader;
+	struct manifest head;           /* header and partitions (no chunk list) */
+	struct image_info info;
+};
+struct repo_upload {
+	struct repo_scan scan;
+	struct files_upload file;
+	char tmp[64];                   /* its hidden name beneath the repository */
+	uint64_t bytes;
+};
+int repo_upload_begin(struct repo_upload *u, const struct image_repo *r);
+/* -EINVAL (a bad manifest), -ENOENT (a chunk not on the server), -EFBIG,
+ * or a write error; err says which. */
+int repo_upload_write(struct repo_upload *u, const void *data, size_t len, char *err,
+    size_t errlen);
+int repo_upload_finish(struct repo_upload *u, char *err, size_t errlen);
+/* Link it into place as head.name; -EEXIST when the image exists and
+ * replace is not set. */
+int repo_upload_publish(struct repo_upload *u, bool replace, char *err, size_t errlen);
+void repo_upload_abort(struct repo_upload *u);
+
 /* Publish manifest text as image name (which must match its "name").
  * Refuses with -ENOENT (err names the first missing chunk) when a chunk is
  * missing, -EINVAL for a bad manifest.  An older image of the same name is
@@ -68,11 +99,13 @@ int repo_publish(const struct image_repo *r, const char *text, size_t len, bool 
 char *repo_manifest_text(const struct image_repo *r, const char *name, size_t *len);
 int repo_load(const struct image_repo *r, const char *name, struct manifest *m,
     char *err, size_t errlen);
+/* What the published manifest of name says, read as a stream (constant
+ * memory): its header and partitions in *head (NULL: not wanted; no chunk
+ * list), counts and sizes in *out (chunks missing from the repository
+ * count as stored 0).  0, -ENOENT, or -EINVAL with err. */
+int repo_scan(const struct image_repo *r, const char *name, struct manifest *head,
+    struct image_info *out, char *err, size_t errlen);
 int repo_info(const struct image_repo *r, const char *name, struct image_info *out);
-/* The same of a manifest already loaded (its chunks' sizes from the
- * repository). */
-void repo_info_of(const struct image_repo *r, const struct manifest *m,
-    struct image_info *out);
 /* Modification time (ns) and size of the manifest file of name, which
  * tell a manifest replaced since: 0 or a negative errno (-ENOENT). */
 int repo_manifest_stamp(const struct image_repo *r, const char *name, int64_t *mtime_ns,

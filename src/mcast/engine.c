@@ -104,6 +104,17 @@ mcast_engine_add_receiver(struct mcast_engine *e, uint64_t id, uint64_t now_us)
 	return 0;
 }
 
+int
+mcast_engine_remove_receiver(struct mcast_engine *e, uint64_t id)
+{
+	for (size_t i = 0; i < e->nrx; i++)
+		if (e->rx[i].id == id) {
+			e->rx[i] = e->rx[--e->nrx];
+			return 0;
+		}
+	return -ENOENT;
+}
+
 static struct mcast_receiver_info *
 find_rx(struct mcast_engine *e, uint64_t id)
 {

@@ -125,6 +125,10 @@ void mcast_engine_free(struct mcast_engine *e);
 
 /* A receiver the server admitted (its id from the API).  -ENOSPC when full. */
 int mcast_engine_add_receiver(struct mcast_engine *e, uint64_t id, uint64_t now_us);
+/* A receiver the server revoked (its task ended, or its machine joined
+ * again with a new id): its packets are ignored from now on.  -ENOENT when
+ * unknown. */
+int mcast_engine_remove_receiver(struct mcast_engine *e, uint64_t id);
 
 /* A STATUS from a receiver; unknown ids are ignored (returns -ENOENT). */
 int mcast_engine_status(struct mcast_engine *e, const struct mcast_packet *p, uint64_t now_us);

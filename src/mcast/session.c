@@ -51,10 +51,16 @@ struct mcast_session {
 	bool start_now;
 	atomic_bool cancel;
 	struct in_addr iface;           /* 0 until the first join */
-	uint64_t joined[JOINS_MAX];
-	size_t njoined, nadmitted;      /* admitted: handed to the engine */
-	uint64_t host[JOINS_MAX];       /* the machines that joined, each once */
-	size_t nhosts;
+	/* one receiver per machine (its task): a machine that joins again
+	 * gets a new id and its old one is revoked */
+	struct member {
+		uint64_t host, id;
+		bool admitted;          /* handed to the engine */
+	} member[JOINS_MAX];
+	size_t nmembers;
+	size_t nleft;                   /* machines whose task ended: not waited for */
+	uint64_t revoked[JOINS_MAX];    /* ids to take from the engine */
+	size_t nrevoked;
 	int64_t created, first_join, started, finished;
 	struct mcast_engine eng;        /* read under the lock for info */
 	bool eng_ready;
@@ -169,7 +175,7 @@ announce_waiting(struct mcast_session *s)
 	uint8_t buf[64];
 	size_t len;
 
-	if (s->njoined == 0)
+	if (s->nmembers == 0)
 		return;
 	if (s->iface.s_addr != 0)
 		(void)setsockopt(s->fd, IPPROTO_IP, IP_MULTICAST_IF, &s->iface, sizeof s->iface);
@@ -184,11 +190,11 @@ wait_start(struct mcast_session *s)
 	pthread_mutex_lock(&s->lock);
 	for (;;) {
 		int64_t now = wall_now();
-		bool enough = s->nhosts >= MAX(s->cfg.min_receivers, 1u);
-		bool late = s->njoined > 0 && now >= s->first_join + (int64_t)s->cfg.start_after_s;
+		bool enough = s->nmembers >= MAX(s->cfg.min_receivers, 1u);
+		bool late = s->nmembers > 0 && now >= s->first_join + (int64_t)s->cfg.start_after_s;
 		if (s->cancel)
 			break;
-		if ((s->start_now && s->njoined > 0) || enough || late)
+		if ((s->start_now && s->nmembers > 0) || enough || late)
 			break;
 		struct timespec ts;
 		announce_waiting(s);
@@ -213,20 +219,26 @@ static void
 admit_joined(struct mcast_session *s, uint64_t now, uint64_t started_us)
 {
 	pthread_mutex_lock(&s->lock);
-	while (s->nadmitted < s->njoined)
-		(void)mcast_engine_add_receiver(&s->eng, s->joined[s->nadmitted++], now);
-	mcast_engine_hold(&s->eng, s->nhosts < s->cfg.hosts ?
+	for (size_t i = 0; i < s->nmembers; i++)
+		if (!s->member[i].admitted) {
+			(void)mcast_engine_add_receiver(&s->eng, s->member[i].id, now);
+			s->member[i].admitted = true;
+		}
+	while (s->nrevoked > 0)
+		(void)mcast_engine_remove_receiver(&s->eng, s->revoked[--s->nrevoked]);
+	mcast_engine_hold(&s->eng, s->nmembers + s->nleft < s->cfg.hosts ?
 	    started_us + (uint64_t)s->cfg.start_after_s * 1000000 : 0);
 	pthread_mutex_unlock(&s->lock);
 }
 
-static bool
-host_known(const struct mcast_session *s, uint64_t host)
+/* The member of machine host, or NULL (lock held). */
+static struct member *
+member_of(struct mcast_session *s, uint64_t host)
 {
-	for (size_t i = 0; i < s->nhosts; i++)
-		if (s->host[i] == host)
-			return true;
-	return false;
+	for (size_t i = 0; i < s->nmembers; i++)
+		if (s->member[i].host == host)
+			return &s->member[i];
+	return NULL;
 }
 
 static void
@@ -649,29 +661,65 @@ mcast_session_create(struct mcast_session **out, const struct mcast_session_conf
 	return 0;
 }
 
-uint64_t
-mcast_session_join(struct mcast_session *s, struct in_addr local, uint64_t host)
+/* A fresh receiver id (never 0), or 0. */
+static uint64_t
+new_id(void)
 {
 	uint64_t id = 0;
 
+	for (int tries = 0; id == 0 && tries < 4; tries++)
+		if (getrandom(&id, sizeof id, 0) != (ssize_t)sizeof id)
+			id = 0;
+	return id;
+}
+
+uint64_t
+mcast_session_join(struct mcast_session *s, struct in_addr local, uint64_t host)
+{
+	struct member *m;
+	uint64_t id = 0;
+
 	pthread_mutex_lock(&s->lock);
-	if ((s->state == MCAST_WAITING || s->state == MCAST_SENDING) && s->njoined < JOINS_MAX) {
-		while (id == 0)
-			if (getrandom(&id, sizeof id, 0) != (ssize_t)sizeof id)
-				break;
-		if (id != 0) {
-			s->joined[s->njoined++] = id;
-			if (!host_known(s, host) && s->nhosts < JOINS_MAX)
-				s->host[s->nhosts++] = host;
-			if (s->njoined == 1)
-				s->first_join = wall_now();
-			if (s->iface.s_addr == 0)
-				s->iface = local;
-			pthread_cond_signal(&s->wake);
-		}
+	if (s->state != MCAST_WAITING && s->state != MCAST_SENDING)
+		goto out;
+	m = member_of(s, host);
+	if ((m == NULL && s->nmembers == JOINS_MAX) ||
+	    (m != NULL && m->admitted && s->nrevoked == JOINS_MAX) || (id = new_id()) == 0)
+		goto out;
+	if (m == NULL) {
+		m = &s->member[s->nmembers++];
+		m->host = host;
+	} else if (m->admitted) {
+		s->revoked[s->nrevoked++] = m->id;      /* the old agent's id stops here */
 	}
+	m->id = id;
+	m->admitted = false;
+	if (s->first_join == 0)
+		s->first_join = wall_now();
+	if (s->iface.s_addr == 0)
+		s->iface = local;
+	pthread_cond_signal(&s->wake);
+out:
 	pthread_mutex_unlock(&s->lock);
 	return id;
+}
+
+void
+mcast_session_leave(struct mcast_session *s, uint64_t host)
+{
+	struct member *m;
+
+	pthread_mutex_lock(&s->lock);
+	m = member_of(s, host);
+	if (m != NULL && (!m->admitted || s->nrevoked < JOINS_MAX)) {
+		if (m->admitted)
+			s->revoked[s->nrevoked++] = m->id;
+		*m = s->member[--s->nmembers];
+	}
+	if (s->nleft < JOINS_MAX)
+		s->nleft++;             /* its machine is not waited for */
+	pthread_cond_signal(&s->wake);
+	pthread_mutex_unlock(&s->lock);
 }
 
 void
@@ -744,9 +792,9 @@ mcast_session_info(struct mcast_session *s, struct mcast_session_info *out)
 			out->rx[out->nrx++] = (struct mcast_rx_public){ s->eng.rx[i].id,
 				s->eng.rx[i].done, s->eng.rx[i].total, rx_state(&s->eng.rx[i]) };
 	}
-	for (size_t i = s->eng_ready ? s->nadmitted : 0; i < s->njoined &&
-	    out->nrx < MCAST_RECEIVERS_MAX; i++)
-		out->rx[out->nrx++] = (struct mcast_rx_public){ s->joined[i], 0, s->nchunks,
-			"waiting" };
+	for (size_t i = 0; i < s->nmembers && out->nrx < MCAST_RECEIVERS_MAX; i++)
+		if (!s->eng_ready || !s->member[i].admitted)
+			out->rx[out->nrx++] = (struct mcast_rx_public){ s->member[i].id, 0,
+				s->nchunks, "waiting" };
 	pthread_mutex_unlock(&s->lock);
 }

@@ -71,10 +71,14 @@ int mcast_session_create(struct mcast_session **out, const struct mcast_session_
     char *err, size_t errlen);
 /* A receiver joins (its agent fetched its task); local is the server's
  * address the agent reached (the interface to send on), host names the
- * machine (its task: an agent started again joins again for the same
- * host).  Returns its id (never 0), or 0 when the session no longer takes
- * receivers. */
+ * machine (its task).  One receiver per machine: an agent started again
+ * joins again for the same host and gets a new id, and the old id is
+ * revoked (the engine ignores its packets).  Returns its id (never 0), or
+ * 0 when the session no longer takes receivers. */
 uint64_t mcast_session_join(struct mcast_session *s, struct in_addr local, uint64_t host);
+/* The machine host will not take part (its task ended): its receiver id is
+ * revoked and the session no longer waits for it. */
+void mcast_session_leave(struct mcast_session *s, uint64_t host);
 void mcast_session_start_now(struct mcast_session *s);
 void mcast_session_cancel(struct mcast_session *s);
 /* Stop the thread and free.  NULL is allowed. */

@@ -21,7 +21,7 @@
 #include "core/log.h"
 #include "dhcp/server.h"
 #include "files/files.h"
-#include "http/mgmt.h"
+#include "api/api.h"
 #include "http/server.h"
 #include "mcast/fec.h"
 #include "pxed/listen.h"
@@ -43,7 +43,7 @@ struct daemon {
 	struct dhcp_server *dhcp;
 	struct tftp_server *tftp;
 	struct http_server *http;
-	struct mgmt *mgmt;
+	struct api *mgmt;
 	uv_signal_t sig_term, sig_int, sig_hup;
 	uv_prepare_t commit;                /* ends each loop turn's store batch */
 	uv_timer_t events;                  /* writes queued boot events */
@@ -165,9 +165,10 @@ start_services(struct daemon *d)
 		.max_per_ip = d->cfg.http_max_per_ip,
 		.idle_timeout_s = d->cfg.http_timeout,
 		.threads = d->cfg.http_threads,
-		.state_dir = dhcp_enabled(&d->cfg) ? d->cfg.state_dir : NULL,
+		.body_memory_mb = d->cfg.http_body_memory_mb,
+		.body_min_rate = d->cfg.http_body_min_rate,
 	};
-	struct mgmt_config mcfg = {
+	struct api_config mcfg = {
 		.state_dir = d->cfg.state_dir, .image_dir = d->cfg.image_dir,
 		.token_file = d->cfg.api_token_file, .host_approval = d->cfg.host_approval,
 		.no_task_menu = strcmp(d->cfg.no_task, "menu") == 0,
@@ -180,6 +181,9 @@ start_services(struct daemon *d)
 		.mcast_rate_mbit = d->cfg.mcast_rate_mbit,
 		.mcast_min_rate_mbit = d->cfg.mcast_min_rate_mbit,
 		.mcast_fec = d->cfg.mcast_fec,
+		.timeline = dhcp_enabled(&d->cfg),
+		.hosts_max = d->cfg.hosts_max,
+		.host_register_rate = d->cfg.host_register_rate,
 	};
 	int rc;
 
@@ -195,10 +199,10 @@ start_services(struct daemon *d)
 			return rc;
 	}
 	if (hcfg.listen_count > 0) {
-		rc = mgmt_open(&d->mgmt, &mcfg);
+		rc = api_open(&d->mgmt, &mcfg);
 		if (rc != 0)
 			return rc;
-		hcfg.mgmt = d->mgmt;
+		hcfg.api = d->mgmt;
 		rc = http_server_start(&d->http, &hcfg);
 		if (rc != 0)
 			return rc;
@@ -227,7 +231,7 @@ on_stop_signal(uv_signal_t *h, int signum)
 	d->dhcp = NULL;
 	http_server_stop(d->http);
 	d->http = NULL;
-	mgmt_close(d->mgmt);
+	api_close(d->mgmt);
 	d->mgmt = NULL;
 	tftp_server_stop(d->tftp);
 	d->tftp = NULL;
@@ -325,7 +329,7 @@ load_config(struct daemon *d, int argc, char **argv)
 
 	config_validator_register("boot", boot_spec_check);
 	config_validator_register("mcast-fec", mcast_fec_check);
-	config_validator_register("no-task", mgmt_no_task_check);
+	config_validator_register("no-task", api_no_task_check);
 	if (config_args_parse(argc, argv, &d->args) != 0)
 		return 2;
 	if (d->args.help) {

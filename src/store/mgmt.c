@@ -345,13 +345,36 @@ host_rows(sqlite3_stmt *s, struct store_host *out, size_t max)
 }
 
 int
-store_host_list(struct store *st, struct store_host *out, size_t max)
+store_host_list(struct store *st, const char *after, struct store_host *out, size_t max)
 {
-	sqlite3_stmt *s = prep(st, "SELECT " HOST_COLS " FROM hosts ORDER BY mac LIMIT ?1");
+	sqlite3_stmt *s = prep(st, "SELECT " HOST_COLS " FROM hosts WHERE mac > ?2"
+	    " ORDER BY mac LIMIT ?1");
 
-	if (s != NULL)
+	if (s != NULL) {
 		sqlite3_bind_int64(s, 1, (sqlite3_int64)max);
+		bind_text(s, 2, after);
+	}
 	return host_rows(s, out, max);
+}
+
+/* The single integer a query answers, or a negative errno. */
+static int64_t
+count_rows(struct store *st, const char *sql)
+{
+	sqlite3_stmt *s = prep(st, sql);
+	int64_t n;
+
+	if (s == NULL)
+		return -EIO;
+	n = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : -EIO;
+	sqlite3_finalize(s);
+	return n;
+}
+
+int64_t
+store_host_count(struct store *st)
+{
+	return count_rows(st, "SELECT count(*) FROM hosts");
 }
 
 int
@@ -628,18 +651,26 @@ store_task_by_token(struct store *st, const uint8_t hash[32], struct store_task 
 }
 
 int
-store_task_list(struct store *st, struct store_task *out, size_t max)
+store_task_list(struct store *st, int64_t before, struct store_task *out, size_t max)
 {
-	sqlite3_stmt *s = prep(st, "SELECT " TASK_COLS " FROM tasks ORDER BY id DESC LIMIT ?1");
+	sqlite3_stmt *s = prep(st, "SELECT " TASK_COLS " FROM tasks WHERE id < ?2"
+	    " ORDER BY id DESC LIMIT ?1");
 	size_t n = 0;
 
 	if (s == NULL)
 		return -EIO;
 	sqlite3_bind_int64(s, 1, (sqlite3_int64)max);
+	sqlite3_bind_int64(s, 2, before > 0 ? before : INT64_MAX);
 	while (n < max && sqlite3_step(s) == SQLITE_ROW)
 		row_task(s, &out[n++]);
 	sqlite3_finalize(s);
 	return (int)n;
+}
+
+int64_t
+store_task_count(struct store *st)
+{
+	return count_rows(st, "SELECT count(*) FROM tasks");
 }
 
 /* The token already issued for an active task: 0, -ENOENT (none yet),

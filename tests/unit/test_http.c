@@ -15,6 +15,7 @@
 #include "core/stats.h"
 #include "core/util.h"
 #include "http/internal.h"
+#include "api/internal.h"
 #include "http/server.h"
 
 /* ---- http_path_resolve ---- */
@@ -342,7 +343,7 @@ test_metrics(void **state)
 	(void)state;
 	atomic_store(&stats.tftp_requests, 12);
 	atomic_store(&stats.http_connections_active, 3);
-	text = http_metrics_text(&len);
+	text = api_metrics_text(&len);
 	assert_non_null(text);
 	assert_int_equal(len, strlen(text));
 	assert_non_null(strstr(text, "\npxed_tftp_requests_total 12\n"));
@@ -363,7 +364,7 @@ test_status_json(void **state)
 	(void)state;
 	atomic_store(&stats.tftp_requests, 12);
 	atomic_store(&stats.http_requests, 7);
-	text = http_status_json(42, &len);
+	text = api_status_json(42, &len);
 	assert_non_null(text);
 	assert_int_equal(len, strlen(text));
 	root = json_loads(text, 0, &err);

@@ -284,7 +284,7 @@ test_frame_sizes(void **state)
 #define PART "{\"index\":1,\"offset\":1024,\"length\":4096,\"used\":100,\"fs\":\"ext\"}"
 #define HEAD "\"format\":1,\"name\":\"web-01\",\"created\":1700000000,\"chunk_size\":65536"
 #define GOOD "{" HEAD "," DISK ",\"partitions\":[" PART "],\"table_chunks\":[[0,512," HA "]]," \
-	"\"chunks\":[[4096,4096," HB "],[1024,100," HA "]]}"
+	"\"chunks\":[[1024,100," HA "],[4096,4096," HB "]]}"
 
 static int
 parse_text(const char *text, struct manifest *m, char *err, size_t errlen)
@@ -398,12 +398,30 @@ struct bad_manifest {
 #define P10 PART "," PART "," PART "," PART "," PART "," PART "," PART "," PART "," PART "," PART
 #define P100 P10 "," P10 "," P10 "," P10 "," P10 "," P10 "," P10 "," P10 "," P10 "," P10
 
+#define S10 "aaaaaaaaaa"
+#define S100 S10 S10 S10 S10 S10 S10 S10 S10 S10 S10
+#define S1100 S100 S100 S100 S100 S100 S100 S100 S100 S100 S100 S100
+#define D10 "1111111111"
+#define D100 D10 D10 D10 D10 D10 D10 D10 D10 D10 D10
+#define D1100 D100 D100 D100 D100 D100 D100 D100 D100 D100 D100 D100
+
 static const struct bad_manifest bad_manifests[] = {
 	{ "not JSON", "{\"format\":1", "not JSON" },
 	{ "not an object", "[1,2,3]", "not a JSON object" },
 	{ "empty", "", "not JSON" },
-	{ "duplicate key", "{\"format\":1,\"format\":1}", "not JSON" },
-	{ "duplicate name", "{\"format\":1,\"name\":\"a\",\"name\":\"b\"}", "not JSON" },
+	{ "duplicate key", "{\"format\":1,\"format\":1}", "duplicate member \"format\"" },
+	{ "duplicate name", "{\"format\":1,\"name\":\"a\",\"name\":\"b\"}",
+	  "duplicate member \"name\"" },
+	{ "duplicate in disk", "{" HEAD ",\"disk\":{\"size\":1,\"size\":2}}", "duplicate" },
+	{ "chunks out of order", WITH_CHUNKS("", "[4096,512," HA "],[1024,512," HB "]"),
+	  "out of order" },
+	{ "chunks before disk", "{\"format\":1,\"table_chunks\":[],\"chunks\":[[0,1," HA
+	  "]]," DISK "}", "\"disk\" must come before" },
+	{ "chunks before table", "{" HEAD "," DISK ",\"partitions\":[],\"chunks\":[],"
+	  "\"table_chunks\":[]}", "\"table_chunks\" missing before" },
+	{ "a huge string", "{\"name\":\"" S1100 "\"}", "longer than" },
+	{ "a huge number", "{\"format\":" D1100 "}", "longer than" },
+
 	{ "wrong format", "{\"format\":2}", "format 2 unsupported" },
 	{ "format as string", "{\"format\":\"1\"}", "\"format\"" },
 	{ "no format", "{\"name\":\"x\"}", "\"format\"" },
@@ -482,6 +500,115 @@ test_manifest_bad(void **state)
 	}
 }
 
+/* A manifest of n one-byte chunks, two bytes apart, on a disk of size. */
+static char *
+many_chunks(unsigned n, uint64_t size)
+{
+	size_t cap = 256 + (size_t)n * 96, len;
+	char *text = malloc(cap);
+
+	len = (size_t)snprintf(text, cap, "{" HEAD ",\"disk\":{\"size\":%llu,\"sector_size\":512,"
+	    "\"table\":\"gpt\"},\"partitions\":[],\"table_chunks\":[],\"chunks\":[",
+	    (unsigned long long)size);
+	for (unsigned i = 0; i < n; i++)
+		len += (size_t)snprintf(text + len, cap - len, "%s[%u,1," HA "]", i ? "," : "",
+		    2 * i);
+	snprintf(text + len, cap - len, "]}");
+	return text;
+}
+
+/* The chunk count is bounded by the disk the manifest declares: a disk of
+ * 64 KiB holds at most 65536 / 32768 + 1024 chunks. */
+static void
+test_manifest_chunks_bounded(void **state)
+{
+	struct manifest m;
+	char err[256], *text;
+
+	(void)state;
+	text = many_chunks(1026, 65536);
+	if (parse_text(text, &m, err, sizeof err) != 0)
+		fail_msg("1026 chunks refused: %s", err);
+	assert_int_equal(m.nchunks, 1026);
+	manifest_free(&m);
+	free(text);
+	text = many_chunks(1027, 65536);
+	assert_int_equal(parse_text(text, &m, err, sizeof err), -EINVAL);
+	assert_non_null(strstr(err, "1027 chunks for a disk of 65536 bytes"));
+	free(text);
+}
+
+static int
+count_chunk(void *arg, const struct image_chunk *c, char *err, size_t errlen)
+{
+	unsigned *n = arg;
+
+	(void)c;
+	(void)err;
+	(void)errlen;
+	(*n)++;
+	return 0;
+}
+
+/* The reader takes the text in pieces of any size: every split of a
+ * manifest, and one byte at a time, gives the same result. */
+static void
+test_manifest_reader_pieces(void **state)
+{
+	const char *text = GOOD;
+	size_t len = strlen(text);
+	struct manifest_reader *r;
+	struct manifest m;
+	char err[256];
+	unsigned n;
+
+	(void)state;
+	for (size_t cut = 0; cut <= len; cut++) {
+		n = 0;
+		assert_int_equal(manifest_reader_new(&r, &m, count_chunk, &n), 0);
+		assert_int_equal(manifest_reader_feed(r, text, cut, err, sizeof err), 0);
+		assert_int_equal(manifest_reader_feed(r, text + cut, len - cut, err, sizeof err), 0);
+		if (manifest_reader_end(r, err, sizeof err) != 0)
+			fail_msg("cut at %zu: %s", cut, err);
+		manifest_reader_free(r);
+		assert_int_equal(n, 3);
+		assert_int_equal(m.nchunks, 3);
+		assert_null(m.chunk);
+		assert_string_equal(m.name, "web-01");
+	}
+	n = 0;
+	assert_int_equal(manifest_reader_new(&r, &m, count_chunk, &n), 0);
+	for (size_t i = 0; i < len; i++)
+		assert_int_equal(manifest_reader_feed(r, text + i, 1, err, sizeof err), 0);
+	assert_int_equal(manifest_reader_end(r, err, sizeof err), 0);
+	manifest_reader_free(r);
+	assert_int_equal(n, 3);
+}
+
+/* A callback's error stops the reader with its reason. */
+static int
+refuse_chunk(void *arg, const struct image_chunk *c, char *err, size_t errlen)
+{
+	(void)arg;
+	snprintf(err, errlen, "chunk at %llu refused", (unsigned long long)c->offset);
+	return -ENOENT;
+}
+
+static void
+test_manifest_reader_refusal(void **state)
+{
+	struct manifest_reader *r;
+	struct manifest m;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(manifest_reader_new(&r, &m, refuse_chunk, NULL), 0);
+	assert_int_equal(manifest_reader_feed(r, GOOD, strlen(GOOD), err, sizeof err), -ENOENT);
+	assert_string_equal(err, "chunk at 0 refused");
+	assert_int_equal(manifest_reader_end(r, err, sizeof err), -ENOENT);
+	manifest_reader_free(r);
+}
+
 static void
 test_image_names(void **state)
 {
@@ -508,6 +635,9 @@ main(void)
 		cmocka_unit_test(test_manifest_good),
 		cmocka_unit_test(test_manifest_round_trip),
 		cmocka_unit_test(test_manifest_bad),
+		cmocka_unit_test(test_manifest_chunks_bounded),
+		cmocka_unit_test(test_manifest_reader_pieces),
+		cmocka_unit_test(test_manifest_reader_refusal),
 		cmocka_unit_test(test_image_names),
 	};
 

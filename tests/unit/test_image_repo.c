@@ -18,7 +18,7 @@
 
 #include "core/log.h"
 #include "core/util.h"
-#include "http/catalog.h"
+#include "api/catalog.h"
 #include "image/chunk.h"
 #include "image/repo.h"
 #include "store/store.h"

@@ -117,7 +117,7 @@ test_hosts(void **state)
 	assert_int_equal(store_host_by_name(f->st, "", mac), -ENOENT);  /* unnamed hosts */
 	assert_int_equal(store_host_approve(f->st, "52:54:00:00:00:09", true), -ENOENT);
 	assert_int_equal(store_host_set_inventory(f->st, "52:54:00:00:00:02", "{\"ram\":1}"), 0);
-	assert_int_equal(store_host_list(f->st, list, 4), 2);
+	assert_int_equal(store_host_list(f->st, "", list, 4), 2);
 	assert_string_equal(list[0].mac, "52:54:00:00:00:01");
 	assert_string_equal(list[1].inventory, "{\"ram\":1}");
 	assert_false(list[1].approved);
@@ -356,7 +356,7 @@ test_groups(void **state)
 	assert_int_equal(store_group_delete(f->st, "lab"), 1);
 	assert_int_equal(store_group_delete(f->st, "lab"), -ENOENT);
 	assert_int_equal(store_group_list(f->st, groups, 4), 0);
-	assert_int_equal(store_host_list(f->st, members, 4), 3);
+	assert_int_equal(store_host_list(f->st, "", members, 4), 3);
 	for (int i = 0; i < 3; i++)
 		store_host_free(&members[i]);
 }

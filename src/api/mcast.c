@@ -5,7 +5,7 @@
  * session when it fetches its task and gets the group, port, session id
  * and its receiver id with it.  Sessions live in memory:
  * after a restart of pxed their tasks deploy over HTTP. */
-#include "http/mgmt_internal.h"
+#include "api/internal.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -26,9 +26,9 @@ name_valid(const char *name)
 
 /* The session called name (the lock is held). */
 static struct mcast_session *
-find(struct mgmt *m, const char *name, size_t *slot)
+find(struct api *m, const char *name, size_t *slot)
 {
-	for (size_t i = 0; i < MGMT_MCAST_MAX; i++)
+	for (size_t i = 0; i < API_MCAST_MAX; i++)
 		if (m->mcast[i] != NULL && strcmp(mcast_session_config(m->mcast[i])->name, name) == 0) {
 			if (slot != NULL)
 				*slot = i;
@@ -74,12 +74,12 @@ session_json(struct mcast_session *s)
 
 /* A free slot, dropping the oldest ended session when full (lock held). */
 static int
-free_slot(struct mgmt *m)
+free_slot(struct api *m)
 {
 	int oldest = -1;
 	struct mcast_session_info in;
 
-	for (int i = 0; i < MGMT_MCAST_MAX; i++) {
+	for (int i = 0; i < API_MCAST_MAX; i++) {
 		if (m->mcast[i] == NULL)
 			return i;
 		mcast_session_info(m->mcast[i], &in);
@@ -98,7 +98,7 @@ struct create_args {
 	json_t *hosts;
 	json_int_t min_receivers, start_after, rate_mbit;
 	int verify;
-	struct mgmt_targets targets;    /* the hosts and the group's members */
+	struct api_targets targets;    /* the hosts and the group's members */
 	const char *fec;                /* "off", "K,M", or NULL: mcast-fec */
 	unsigned fec_k, fec_m;
 	const char *after;              /* the tasks' after action, or NULL: reboot */
@@ -106,7 +106,7 @@ struct create_args {
 };
 
 static int
-create_session(struct mgmt *m, const struct create_args *a, char *err, size_t errlen)
+create_session(struct api *m, const struct create_args *a, char *err, size_t errlen)
 {
 	struct mcast_session_config c = {
 		.repo = &m->repo, .port = (uint16_t)m->cfg.mcast_port, .ttl = m->cfg.mcast_ttl,
@@ -145,7 +145,7 @@ create_session(struct mgmt *m, const struct create_args *a, char *err, size_t er
 	c.group.s_addr = htonl(ntohl(m->cfg.mcast_group.s_addr) + m->mcast_seq % 64);
 	rc = slot < 0 ? -ENOSPC : mcast_session_create(&s, &c, err, errlen);
 	if (slot < 0)
-		snprintf(err, errlen, "%d sessions are running", MGMT_MCAST_MAX);
+		snprintf(err, errlen, "%d sessions are running", API_MCAST_MAX);
 	if (rc == 0) {
 		m->mcast[slot] = s;
 		m->mcast_seq++;
@@ -155,7 +155,7 @@ create_session(struct mgmt *m, const struct create_args *a, char *err, size_t er
 }
 
 static void
-session_drop(struct mgmt *m, const char *name)
+session_drop(struct api *m, const char *name)
 {
 	size_t slot;
 
@@ -170,7 +170,7 @@ session_drop(struct mgmt *m, const char *name)
 /* The body's fields; 0, or the reply made (400). */
 static int
 session_args(json_t *body, const char *fec_default, struct create_args *a,
-    struct mgmt_response *rs)
+    struct api_response *rs)
 {
 	char err[128];
 
@@ -179,33 +179,35 @@ session_args(json_t *body, const char *fec_default, struct create_args *a,
 	    &a->min_receivers, "start_after", &a->start_after, "rate_mbit", &a->rate_mbit,
 	    "verify", &a->verify, "fec", &a->fec, "after", &a->after) < 0 ||
 	    !name_valid(a->name)) {
-		mgmt_reply_error(rs, 400, "expected {\"name\", \"image\", \"hosts\": [...],"
+		api_reply_error(rs, 400, "expected {\"name\", \"image\", \"hosts\": [...],"
 		    " \"group\", \"min_receivers\", \"start_after\", \"rate_mbit\","
 		    " \"verify\", \"fec\", \"after\"}");
 		return -EINVAL;
 	}
-	if (mgmt_task_after(TASK_DEPLOY, a->after, &a->after_action, rs) < 0)
+	if (api_task_after(TASK_DEPLOY, a->after, &a->after_action, rs) < 0)
 		return -EINVAL;
 	if (mcast_fec_parse(a->fec != NULL ? a->fec : fec_default, &a->fec_k, &a->fec_m, err,
 	    sizeof err) < 0) {
-		mgmt_reply_error(rs, 400, "fec: %s", err);
+		api_reply_error(rs, 400, "fec: %s", err);
 		return -EINVAL;
 	}
 	return 0;
 }
 
 static void
-session_add(struct mgmt *m, struct store *st, const struct mgmt_request *rq,
-    struct mgmt_response *rs)
+session_add(struct api_call *c)
 {
-	json_t *body = mgmt_body_json(rq, rs);
+	struct api *m = c->api;
+	struct store *st = c->st;
+	struct api_response *rs = c->rs;
+	json_t *body = api_body_json(c);
 	struct create_args *a = calloc(1, sizeof *a);
 	char err[256];
 	int rc;
 
 	if (body == NULL || a == NULL) {
 		if (a == NULL)
-			mgmt_reply_error(rs, 500, "out of memory");
+			api_reply_error(rs, 500, "out of memory");
 		goto out;
 	}
 	a->start_after = -1;
@@ -215,16 +217,16 @@ session_add(struct mgmt *m, struct store *st, const struct mgmt_request *rq,
 		goto out;
 	if (!image_name_valid(a->image) ||
 	    repo_info(&m->repo, a->image, &(struct image_info){ 0 }) < 0) {
-		mgmt_reply_error(rs, 404, "no image %s", a->image);
+		api_reply_error(rs, 404, "no image %s", a->image);
 		goto out;
 	}
-	if (mgmt_targets_resolve(st, a->hosts, a->group, &a->targets, rs) < 0)
+	if (api_targets_resolve(st, a->hosts, a->group, &a->targets, rs) < 0)
 		goto out;
 	if ((rc = create_session(m, a, err, sizeof err)) < 0) {
-		mgmt_reply_error(rs, rc == -EEXIST ? 409 : 500, "%s", err);
+		api_reply_error(rs, rc == -EEXIST ? 409 : 500, "%s", err);
 		goto out;
 	}
-	if (mgmt_targets_tasks(st, &a->targets, &(struct store_task_spec){ .type = TASK_DEPLOY,
+	if (api_targets_tasks(st, &a->targets, &(struct store_task_spec){ .type = TASK_DEPLOY,
 	    .image = a->image, .verify = a->verify, .mcast = a->name, .after = a->after_action },
 	    NULL, rs) < 0) {
 		session_drop(m, a->name);
@@ -233,7 +235,7 @@ session_add(struct mgmt *m, struct store *st, const struct mgmt_request *rq,
 	log_info("api: multicast session %s: image %s to %zu hosts%s%s", a->name, a->image,
 	    a->targets.n, a->group != NULL ? " of group " : "", a->group != NULL ? a->group : "");
 	pthread_mutex_lock(&m->mcast_lock);
-	mgmt_reply_json(rs, 201, session_json(find(m, a->name, NULL)));
+	api_reply_json(rs, 201, session_json(find(m, a->name, NULL)));
 	pthread_mutex_unlock(&m->mcast_lock);
 out:
 	json_decref(body);
@@ -241,66 +243,96 @@ out:
 }
 
 static void
-sessions_list(struct mgmt *m, struct mgmt_response *rs)
+sessions_list(struct api *m, struct api_response *rs)
 {
 	json_t *arr = json_array();
 
 	pthread_mutex_lock(&m->mcast_lock);
-	for (size_t i = 0; i < MGMT_MCAST_MAX; i++)
+	for (size_t i = 0; i < API_MCAST_MAX; i++)
 		if (m->mcast[i] != NULL)
 			json_array_append_new(arr, session_json(m->mcast[i]));
 	pthread_mutex_unlock(&m->mcast_lock);
-	mgmt_reply_json(rs, 200, json_pack("{s:o}", "sessions", arr));
+	api_reply_json(rs, 200, json_pack("{s:o}", "sessions", arr));
 }
 
-void
-mgmt_mcast(struct mgmt *m, struct store *st, const struct mgmt_request *rq, const char *rest,
-    struct mgmt_response *rs)
+static void
+route_sessions_list(struct api_call *c)
 {
-	bool get = strcmp(rq->method, "GET") == 0 || strcmp(rq->method, "HEAD") == 0;
-	char name[MCAST_NAME_MAX + 1];
-	const char *slash = strchr(rest, '/');
+	sessions_list(c->api, c->rs);
+}
+
+/* One session's action, under the sessions' lock. */
+static void
+session_act(struct api_call *c, void (*act)(struct mcast_session *))
+{
 	struct mcast_session *s;
 
-	if (*rest == '\0' && get) {
-		sessions_list(m, rs);
-		return;
+	pthread_mutex_lock(&c->api->mcast_lock);
+	s = find(c->api, c->arg[0], NULL);
+	if (s == NULL) {
+		api_reply_error(c->rs, 404, "no multicast session %s", c->arg[0]);
+	} else {
+		if (act != NULL)
+			act(s);
+		api_reply_json(c->rs, 200, session_json(s));
 	}
-	if (!get && !mgmt_is_admin(m, rq)) {
-		mgmt_reply_error(rs, 401, "a valid API token is required");
-		return;
-	}
-	if (*rest == '\0') {
-		if (strcmp(rq->method, "POST") == 0)
-			session_add(m, st, rq, rs);
-		else
-			mgmt_reply_error(rs, 405, "not allowed");
-		return;
-	}
-	str_copy(name, rest, MIN(sizeof name, slash != NULL ? (size_t)(slash - rest) + 1 :
-	    sizeof name));
+	pthread_mutex_unlock(&c->api->mcast_lock);
+}
+
+static void
+route_session_show(struct api_call *c)
+{
+	session_act(c, NULL);
+}
+
+static void
+route_session_start(struct api_call *c)
+{
+	session_act(c, mcast_session_start_now);
+}
+
+static void
+route_session_cancel(struct api_call *c)
+{
+	session_act(c, mcast_session_cancel);
+}
+
+/* a session names at most API_TARGETS_MAX hosts of at most 63 characters */
+#define SESSION_BODY_MAX (API_TARGETS_MAX * 72 + 1024)
+
+const struct api_route api_mcast_routes[] = {
+	{ "GET", "api/v1/mcast", API_READ, .handler = route_sessions_list,
+	    .summary = "multicast sessions and their receivers" },
+	{ "POST", "api/v1/mcast", API_ADMIN, .body_max = SESSION_BODY_MAX,
+	    .json_max = API_TARGETS_MAX + 32, .handler = session_add,
+	    .summary = "a multicast deploy of an image to hosts or a group" },
+	{ "GET", "api/v1/mcast/{name}", API_READ, .handler = route_session_show,
+	    .summary = "one session" },
+	{ "POST", "api/v1/mcast/{name}/start", API_ADMIN, .handler = route_session_start,
+	    .summary = "start now with the receivers that joined" },
+	{ "POST", "api/v1/mcast/{name}/cancel", API_ADMIN, .handler = route_session_cancel,
+	    .summary = "cancel a session" },
+	{ "DELETE", "api/v1/mcast/{name}", API_ADMIN, .handler = route_session_cancel,
+	    .summary = "cancel a session" },
+	{ NULL },
+};
+
+void
+api_mcast_leave(struct api *m, const char *name, int64_t task)
+{
+	struct mcast_session *s;
+
 	pthread_mutex_lock(&m->mcast_lock);
 	s = find(m, name, NULL);
-	if (s == NULL)
-		mgmt_reply_error(rs, 404, "no multicast session %s", name);
-	else if (get && slash == NULL)
-		mgmt_reply_json(rs, 200, session_json(s));
-	else if (!mgmt_is_admin(m, rq))
-		mgmt_reply_error(rs, 401, "a valid API token is required");
-	else if (slash != NULL && strcmp(slash, "/start") == 0 && strcmp(rq->method, "POST") == 0)
-		mcast_session_start_now(s), mgmt_reply_json(rs, 200, session_json(s));
-	else if ((slash != NULL && strcmp(slash, "/cancel") == 0 &&
-	    strcmp(rq->method, "POST") == 0) || (slash == NULL && strcmp(rq->method, "DELETE") == 0))
-		mcast_session_cancel(s), mgmt_reply_json(rs, 200, session_json(s));
-	else
-		mgmt_reply_error(rs, 405, "not allowed");
+	if (s != NULL)
+		mcast_session_leave(s, (uint64_t)task);
 	pthread_mutex_unlock(&m->mcast_lock);
 }
 
 json_t *
-mgmt_mcast_join(struct mgmt *m, const struct mgmt_request *rq, const char *name,
-    int64_t task)
+api_mcast_join(struct api_call *call, const char *name, int64_t task)
 {
+	struct api *m = call->api;
 	struct mcast_session_info *in;
 	struct mcast_session *s;
 	char group[INET_ADDRSTRLEN], local[INET_ADDRSTRLEN], sid[17], rid[17];
@@ -311,12 +343,12 @@ mgmt_mcast_join(struct mgmt *m, const struct mgmt_request *rq, const char *name,
 		return NULL;
 	pthread_mutex_lock(&m->mcast_lock);
 	s = find(m, name, NULL);
-	id = s != NULL ? mcast_session_join(s, rq->local4, (uint64_t)task) : 0;
+	id = s != NULL ? mcast_session_join(s, call->local4, (uint64_t)task) : 0;
 	if (id != 0) {
 		const struct mcast_session_config *c = mcast_session_config(s);
 		mcast_session_info(s, in);
 		inet_ntop(AF_INET, &c->group, group, sizeof group);
-		inet_ntop(AF_INET, &rq->local4, local, sizeof local);
+		inet_ntop(AF_INET, &call->local4, local, sizeof local);
 		snprintf(sid, sizeof sid, "%016" PRIx64, in->session_id);
 		snprintf(rid, sizeof rid, "%016" PRIx64, id);
 		o = json_pack("{s:s,s:s,s:i,s:s,s:s,s:s,s:i,s:I,s:i}", "name", c->name,
@@ -338,10 +370,10 @@ mgmt_mcast_join(struct mgmt *m, const struct mgmt_request *rq, const char *name,
 }
 
 void
-mgmt_mcast_close(struct mgmt *m)
+api_mcast_close(struct api *m)
 {
 	pthread_mutex_lock(&m->mcast_lock);
-	for (size_t i = 0; i < MGMT_MCAST_MAX; i++) {
+	for (size_t i = 0; i < API_MCAST_MAX; i++) {
 		mcast_session_destroy(m->mcast[i]);
 		m->mcast[i] = NULL;
 	}

@@ -1,6 +1,6 @@
 /* The image catalogue: store rows made from the repository's manifests.
  * See catalog.h. */
-#include "http/catalog.h"
+#include "api/catalog.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -47,10 +47,9 @@ catalog_row_make(const struct image_repo *r, const char *name, int64_t task,
 	/* the stamp first: a manifest replaced meanwhile looks changed later */
 	rc = repo_manifest_stamp(r, name, &out->stamp.mtime_ns, &out->stamp.size);
 	if (rc == 0)
-		rc = repo_load(r, name, &m, err, sizeof err);
+		rc = repo_scan(r, name, &m, &info, err, sizeof err);
 	if (rc < 0)
 		return rc;
-	repo_info_of(r, &m, &info);
 	str_copy(out->name, name, sizeof out->name);
 	out->created = info.created;
 	out->disk_size = info.disk_size;
@@ -61,7 +60,6 @@ catalog_row_make(const struct image_repo *r, const char *name, int64_t task,
 	str_copy(out->table, ptable_kind_name(m.table), sizeof out->table);
 	out->task = task;
 	out->partition_list = partitions_text(&m);
-	manifest_free(&m);
 	return out->partition_list != NULL ? 0 : -ENOMEM;
 }
 

@@ -1,7 +1,7 @@
 /* One store connection per libmicrohttpd worker thread, opened on first
  * use and closed when the thread ends (a pthread key's destructor), so
  * API calls and timeline events do not open the database per request. */
-#include "http/internal.h"
+#include "api/internal.h"
 
 #include <pthread.h>
 #include <stddef.h>
@@ -24,7 +24,7 @@ make_key(void)
 }
 
 struct store *
-http_store(const char *state_dir)
+api_thread_store(const char *state_dir)
 {
 	struct store *st;
 

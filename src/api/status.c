@@ -1,5 +1,5 @@
-/* /metrics and /api/v1/status bodies from the counters of core/stats.h. */
-#include "http/internal.h"
+/* /metrics and /api/v1/status: the counters of core/stats.h. */
+#include "api/internal.h"
 
 #include <inttypes.h>
 #include <jansson.h>
@@ -36,6 +36,12 @@ static const struct counter_def counters[] = {
 	COUNTER(http, bytes_sent, false, "HTTP body bytes sent."),
 	COUNTER(http, errors, false, "HTTP requests answered with 4xx or 5xx."),
 	COUNTER(http, connections_active, true, "HTTP connections open."),
+	COUNTER(http, bodies_refused, false,
+	    "HTTP requests refused (503): request bodies in flight at http-body-memory."),
+	COUNTER(http, bodies_slow, false,
+	    "HTTP requests cut off: their body came slower than http-body-min-rate."),
+	COUNTER(api, hosts_refused, false,
+	    "Hosts not registered by a boot script: host-register-rate or hosts-max."),
 };
 
 static uint64_t
@@ -48,7 +54,7 @@ counter_value(const struct counter_def *def)
 }
 
 char *
-http_metrics_text(size_t *len)
+api_metrics_text(size_t *len)
 {
 	char *buf = NULL;
 	size_t size = 0;
@@ -101,7 +107,7 @@ group_json(const char *group)
 }
 
 char *
-http_status_json(uint64_t uptime_s, size_t *len)
+api_status_json(uint64_t uptime_s, size_t *len)
 {
 	json_t *root = json_object();
 	char *text = NULL;
@@ -112,10 +118,38 @@ http_status_json(uint64_t uptime_s, size_t *len)
 	    json_object_set_new(root, "uptime_s",
 	    json_integer((json_int_t)MIN(uptime_s, (uint64_t)INT64_MAX))) == 0 &&
 	    json_object_set_new(root, "tftp", group_json("tftp")) == 0 &&
-	    json_object_set_new(root, "http", group_json("http")) == 0)
+	    json_object_set_new(root, "http", group_json("http")) == 0 &&
+	    json_object_set_new(root, "api", group_json("api")) == 0)
 		text = json_dumps(root, JSON_COMPACT);
 	json_decref(root);
 	if (text != NULL && len != NULL)
 		*len = strlen(text);
 	return text;
 }
+
+static void
+route_status(struct api_call *c)
+{
+	size_t len = 0;
+	char *text = api_status_json((clock_now_us() - c->api->started_us) / 1000000u, &len);
+
+	api_reply_text(c->rs, text != NULL ? 200 : 503, "application/json", text, len);
+}
+
+static void
+route_metrics(struct api_call *c)
+{
+	size_t len = 0;
+	char *text = api_metrics_text(&len);
+
+	api_reply_text(c->rs, text != NULL ? 200 : 503, "text/plain; version=0.0.4; charset=utf-8",
+	    text, len);
+}
+
+const struct api_route api_status_routes[] = {
+	{ "GET", "api/v1/status", API_OPEN, .handler = route_status,
+	    .summary = "version, uptime and the counters" },
+	{ "GET", "metrics", API_OPEN, .handler = route_metrics,
+	    .summary = "the counters for Prometheus" },
+	{ NULL },
+};

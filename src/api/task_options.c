@@ -10,7 +10,7 @@
  * password task's accounts).  Untrusted: bounded in size, count and
  * string length; jansson has refused invalid UTF-8; pxectl escapes it
  * before a terminal. */
-#include "http/task_options.h"
+#include "api/task_options.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -19,7 +19,7 @@
 
 #include "core/log.h"
 #include "core/util.h"
-#include "http/mgmt_internal.h"
+#include "api/internal.h"
 
 #define OPTION_TEXT_MAX 255
 #define REPORT_ITEMS_MAX 4096
@@ -210,21 +210,21 @@ task_report_text(json_t *report, char **out)
 	return 0;
 }
 
-/* ---- HTTP glue (mgmt.c and agent.c call these) ---- */
+/* ---- the API's glue (tasks.c, hosts.c, agent.c, api.c call these) ---- */
 
 int
-mgmt_task_options(json_t *body, struct mgmt_task_extra *x, struct mgmt_response *rs)
+api_task_options(json_t *body, enum task_type type, bool group, char *out, size_t size,
+    struct api_response *rs)
 {
 	char err[160];
 
-	if (task_options_parse(x->type, body, x->options, sizeof x->options, err,
-	    sizeof err) < 0) {
-		mgmt_reply_error(rs, 400, "%s", err);
+	if (task_options_parse(type, body, out, size, err, sizeof err) < 0) {
+		api_reply_error(rs, 400, "%s", err);
 		return -EINVAL;
 	}
-	if (x->group && (x->type == TASK_RESET_PASSWORD || x->type == TASK_RESTORE)) {
-		mgmt_reply_error(rs, 400, "a %s task is for one host, not a group",
-		    task_type_name(x->type));
+	if (group && (type == TASK_RESET_PASSWORD || type == TASK_RESTORE)) {
+		api_reply_error(rs, 400, "a %s task is for one host, not a group",
+		    task_type_name(type));
 		return -EINVAL;
 	}
 	return 0;
@@ -233,10 +233,10 @@ mgmt_task_options(json_t *body, struct mgmt_task_extra *x, struct mgmt_response 
 /* A restore puts back the quarantine of a scan task of the same host that
  * ended done with "quarantine". */
 int
-mgmt_task_restore_check(struct store *st, const char *mac, const char *options,
-    struct mgmt_response *rs)
+api_task_restore_check(struct store *st, const char *mac, const char *options,
+    struct api_response *rs)
 {
-	json_t *o = task_options_json(options), *q;
+	json_t *o = task_options_json(options);
 	json_int_t of = json_integer_value(json_object_get(o, "of"));
 	struct store_task scan;
 	int rc = 0;
@@ -244,13 +244,12 @@ mgmt_task_restore_check(struct store *st, const char *mac, const char *options,
 	json_decref(o);
 	if (store_task_get(st, of, &scan) < 0 || scan.type != TASK_SCAN ||
 	    strcmp(scan.mac, mac) != 0) {
-		mgmt_reply_error(rs, 404, "no scan task %lld of host %s", (long long)of, mac);
+		api_reply_error(rs, 404, "no scan task %lld of host %s", (long long)of, mac);
 		return -ENOENT;
 	}
 	o = task_options_json(scan.options);
-	q = json_object_get(o, "quarantine");
-	if (!json_is_true(q) || scan.state != TASK_DONE) {
-		mgmt_reply_error(rs, 409, "task %lld is not a finished scan with quarantine",
+	if (!json_is_true(json_object_get(o, "quarantine")) || scan.state != TASK_DONE) {
+		api_reply_error(rs, 409, "task %lld is not a finished scan with quarantine",
 		    (long long)of);
 		rc = -EINVAL;
 	}
@@ -259,14 +258,7 @@ mgmt_task_restore_check(struct store *st, const char *mac, const char *options,
 }
 
 void
-mgmt_task_json_extra(json_t *o, const struct store_task *t)
-{
-	if (o != NULL)
-		json_object_set_new(o, "options", task_options_json(t->options));
-}
-
-void
-mgmt_task_json_report(struct store *st, json_t *o, int64_t id)
+api_task_json_report(struct store *st, json_t *o, int64_t id)
 {
 	char *text = NULL;
 	json_t *r = NULL;
@@ -280,7 +272,7 @@ mgmt_task_json_report(struct store *st, json_t *o, int64_t id)
 }
 
 int
-mgmt_agent_task_extra(struct store *st, json_t *o, const struct store_task *t)
+api_agent_task_extra(struct store *st, json_t *o, const struct store_task *t)
 {
 	json_t *opts = task_options_json(t->options);
 	struct store_host h;
@@ -298,8 +290,8 @@ mgmt_agent_task_extra(struct store *st, json_t *o, const struct store_task *t)
 }
 
 int
-mgmt_agent_report(struct store *st, const struct store_task *t, json_t *body,
-    struct mgmt_response *rs)
+api_agent_report(struct store *st, const struct store_task *t, json_t *body,
+    struct api_response *rs)
 {
 	json_t *report = json_object_get(body, "report");
 	char *text = NULL;
@@ -309,7 +301,7 @@ mgmt_agent_report(struct store *st, const struct store_task *t, json_t *body,
 		return 0;
 	rc = task_report_text(report, &text);
 	if (rc < 0) {
-		mgmt_reply_error(rs, rc == -E2BIG ? 413 : 400, "\"report\": %s", rc == -E2BIG ?
+		api_reply_error(rs, rc == -E2BIG ? 413 : 400, "\"report\": %s", rc == -E2BIG ?
 		    "too large" : rc == -ENOMEM ? "out of memory" :
 		    "not an object of bounded strings and lists");
 		return rc;
@@ -317,30 +309,31 @@ mgmt_agent_report(struct store *st, const struct store_task *t, json_t *body,
 	rc = store_task_set_report(st, t->id, text);
 	free(text);
 	if (rc < 0)
-		mgmt_reply_error(rs, 500, "cannot store the report");
+		api_reply_error(rs, 500, "cannot store the report");
 	return rc;
 }
 
 void
-mgmt_host_patch(struct store *st, const struct mgmt_request *rq, const char *mac,
-    struct mgmt_response *rs)
+api_host_hostname(struct api_call *c)
 {
-	json_t *body = mgmt_body_json(rq, rs);
+	json_t *body = api_body_json(c);
 	const char *hostname = NULL;
+	char mac[STORE_MAC_TEXT];
 	struct store_host h;
 
 	if (body == NULL)
 		return;
 	if (json_unpack(body, "{s:s}", "hostname", &hostname) < 0 ||
 	    (hostname[0] != '\0' && !task_hostname_valid(hostname)))
-		mgmt_reply_error(rs, 400, "expected {\"hostname\": \"...\"}: 1-63 letters, "
+		api_reply_error(c->rs, 400, "expected {\"hostname\": \"...\"}: 1-63 letters, "
 		    "digits and inner hyphens, or \"\" for the host's name");
-	else if (store_host_set_hostname(st, mac, hostname) < 0 ||
-	    store_host_get(st, mac, &h) < 0)
-		mgmt_reply_error(rs, 404, "no host %s", mac);
+	else if (api_resolve_host(c->st, c->arg[0], mac) < 0 ||
+	    store_host_set_hostname(c->st, mac, hostname) < 0 ||
+	    store_host_get(c->st, mac, &h) < 0)
+		api_reply_error(c->rs, 404, "no host %.64s", c->arg[0]);
 	else {
 		log_info("api: host %s: hostname %s", mac, hostname[0] ? hostname : "(its name)");
-		mgmt_reply_json(rs, 200, mgmt_host_json(&h));
+		api_reply_json(c->rs, 200, api_host_json(&h));
 		store_host_free(&h);
 	}
 	json_decref(body);

@@ -1,8 +1,8 @@
 /* A task's own options (POST /api/v1/tasks -> the store -> the agent's
  * task) and the report its agent sends with the result.  Pure of
  * libmicrohttpd and of the store connection: JSON in, JSON text out. */
-#ifndef PXED_HTTP_TASK_OPTIONS_H
-#define PXED_HTTP_TASK_OPTIONS_H
+#ifndef PXED_API_TASK_OPTIONS_H
+#define PXED_API_TASK_OPTIONS_H
 
 #include <jansson.h>
 #include <stdbool.h>
@@ -28,36 +28,30 @@ bool task_hostname_valid(const char *name);
  * STORE_TASK_REPORT_MAX) or -ENOMEM. */
 int task_report_text(json_t *report, char **out);
 
-/* ---- HTTP glue (the callers hold a store connection) ---- */
-struct mgmt_response;
-struct mgmt_request;
+/* ---- the API's glue ---- */
+struct api_call;
+struct api_response;
 struct store;
 
-struct mgmt_task_extra {
-	enum task_type type;
-	bool group;                     /* the task is for a group */
-	char options[STORE_TASK_OPTIONS_MAX];
-};
-/* POST /api/v1/tasks: the options of x->type from body into x->options.
- * 0, or -EINVAL with the reply made (400). */
-int mgmt_task_options(json_t *body, struct mgmt_task_extra *x, struct mgmt_response *rs);
+/* POST /api/v1/tasks: the options of type from body into out.  0, or
+ * -EINVAL with the reply made (400; a reset-password or restore for a
+ * group too). */
+int api_task_options(json_t *body, enum task_type type, bool group, char *out, size_t size,
+    struct api_response *rs);
 /* A restore's "of" names a finished scan with quarantine of host mac.
  * 0, or a negative errno with the reply made (404, 409). */
-int mgmt_task_restore_check(struct store *st, const char *mac, const char *options,
-    struct mgmt_response *rs);
-/* "options" into a task's JSON. */
-void mgmt_task_json_extra(json_t *o, const struct store_task *t);
+int api_task_restore_check(struct store *st, const char *mac, const char *options,
+    struct api_response *rs);
 /* "report" (or null) into a task's JSON. */
-void mgmt_task_json_report(struct store *st, json_t *o, int64_t id);
+void api_task_json_report(struct store *st, json_t *o, int64_t id);
 /* The agent's task: the options merged in, and for a deploy the host's
  * "hostname" (its hostname, else its name when that is a valid one). */
-int mgmt_agent_task_extra(struct store *st, json_t *o, const struct store_task *t);
+int api_agent_task_extra(struct store *st, json_t *o, const struct store_task *t);
 /* The "report" of an agent's result stored.  0 (also when there is none),
  * or a negative errno with the reply made (400, 413, 500). */
-int mgmt_agent_report(struct store *st, const struct store_task *t, json_t *body,
-    struct mgmt_response *rs);
-/* PATCH /api/v1/hosts/HOST {"hostname": "..."}. */
-void mgmt_host_patch(struct store *st, const struct mgmt_request *rq, const char *mac,
-    struct mgmt_response *rs);
+int api_agent_report(struct store *st, const struct store_task *t, json_t *body,
+    struct api_response *rs);
+/* PUT /api/v1/hosts/{host}/hostname {"hostname": "..."}. */
+void api_host_hostname(struct api_call *c);
 
 #endif

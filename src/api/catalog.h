@@ -6,8 +6,8 @@
  * the row cannot be written the image stands, and catalog_reconcile makes
  * the row at the next start); a removal takes both away.  Pure of
  * libmicrohttpd; called from the API's threads and at start-up. */
-#ifndef PXED_HTTP_CATALOG_H
-#define PXED_HTTP_CATALOG_H
+#ifndef PXED_API_CATALOG_H
+#define PXED_API_CATALOG_H
 
 #include <stdint.h>
 

@@ -16,7 +16,7 @@
  * salt under a key only pxed holds (the API token's hash), so the
  * database alone gives no token.  docs/IMAGING.md has the kernel command
  * line and the trust model. */
-#include "http/mgmt_internal.h"
+#include "api/internal.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -30,6 +30,7 @@
 #include <openssl/hmac.h>
 
 #include "core/log.h"
+#include "core/stats.h"
 #include "core/util.h"
 #include "image/chunk.h"
 
@@ -56,7 +57,7 @@ static const struct {
 #define MENU_SHELL "Imaging environment: shell"
 
 int
-mgmt_no_task_check(const char *value, char *err, size_t size)
+api_no_task_check(const char *value, char *err, size_t size)
 {
 	if (strcmp(value, "local") == 0 || strcmp(value, "menu") == 0)
 		return 0;
@@ -66,13 +67,13 @@ mgmt_no_task_check(const char *value, char *err, size_t size)
 
 /* text (n bytes, n < 0: asprintf failed) as the answer. */
 static void
-script_reply(struct mgmt_response *rs, char *text, int n)
+script_reply(struct api_response *rs, char *text, int n)
 {
-	mgmt_reply_text(rs, 200, "text/plain", n < 0 ? NULL : text, n < 0 ? 0 : (size_t)n);
+	api_reply_text(rs, 200, "text/plain", n < 0 ? NULL : text, n < 0 ? 0 : (size_t)n);
 }
 
 static void
-script_local(struct mgmt_response *rs, enum script_kind kind, const char *why)
+script_local(struct api_response *rs, enum script_kind kind, const char *why)
 {
 	char *text = NULL;
 	int n = asprintf(&text, "%s# %s: boot from the local disk\n%s", script_kinds[kind].head,
@@ -82,9 +83,9 @@ script_local(struct mgmt_response *rs, enum script_kind kind, const char *why)
 }
 
 void
-mgmt_server_base(const struct mgmt_request *rq, char *out, size_t size)
+api_server_base(const struct api_call *c, char *out, size_t size)
 {
-	const char *host = rq->host != NULL && rq->host[0] != '\0' ? rq->host : "127.0.0.1";
+	const char *host = c->host[0] != '\0' ? c->host : "127.0.0.1";
 	size_t n = strcspn(host, " \t\r\n\"'");
 
 	snprintf(out, size, "http://%.*s", (int)MIN(n, 200u), host);
@@ -92,7 +93,7 @@ mgmt_server_base(const struct mgmt_request *rq, char *out, size_t size)
 
 /* The token of a salt (hex) and its hash. */
 static void
-token_derive(const struct mgmt *m, const uint8_t salt[STORE_TOKEN_LEN],
+token_derive(const struct api *m, const uint8_t salt[STORE_TOKEN_LEN],
     char hex[TOKEN_HEX + 1], uint8_t hash[STORE_TOKEN_LEN])
 {
 	static const char label[] = "pxed task token\n";
@@ -110,7 +111,7 @@ token_derive(const struct mgmt *m, const uint8_t salt[STORE_TOKEN_LEN],
  * -EKEYREJECTED when that one was made under another API token, else a
  * negative errno. */
 static int
-task_token(const struct mgmt *m, struct store *st, int64_t id, char hex[TOKEN_HEX + 1])
+task_token(const struct api *m, struct store *st, int64_t id, char hex[TOKEN_HEX + 1])
 {
 	struct store_token fresh, got;
 	uint8_t hash[STORE_TOKEN_LEN];
@@ -129,7 +130,7 @@ task_token(const struct mgmt *m, struct store *st, int64_t id, char hex[TOKEN_HE
 /* The kernel command line: the task's (its id, token and after action),
  * or with t NULL the console shell with no task. */
 static void
-bootenv_args(const struct mgmt *m, const char *base, const char *mac,
+bootenv_args(const struct api *m, const char *base, const char *mac,
     const struct store_task *t, const char *token, char *out, size_t size)
 {
 	char task[128] = "";
@@ -144,7 +145,7 @@ bootenv_args(const struct mgmt *m, const char *base, const char *mac,
 /* Where vmlinuz and initrd are: bootenv-url if it is a URL, else under
  * base.  GRUB names it (http,HOST)/PATH. */
 static void
-bootenv_where(const struct mgmt *m, const char *base, enum script_kind kind, char *out,
+bootenv_where(const struct api *m, const char *base, enum script_kind kind, char *out,
     size_t size)
 {
 	char url[768];
@@ -165,7 +166,7 @@ bootenv_where(const struct mgmt *m, const char *base, enum script_kind kind, cha
 /* The lines that load the imaging environment with the kernel command
  * line args and boot it (malloc'd; NULL when out of memory). */
 static char *
-bootenv_lines(const struct mgmt *m, const char *base, enum script_kind kind,
+bootenv_lines(const struct api *m, const char *base, enum script_kind kind,
     const char *args)
 {
 	char env[800], *text = NULL;
@@ -184,13 +185,13 @@ bootenv_lines(const struct mgmt *m, const char *base, enum script_kind kind,
 }
 
 static void
-script_task(struct mgmt *m, const struct mgmt_request *rq, const struct store_task *t,
-    const char *token, enum script_kind kind, struct mgmt_response *rs)
+script_task(struct api *m, const struct api_call *c, const struct store_task *t,
+    const char *token, enum script_kind kind, struct api_response *rs)
 {
 	char base[256], args[1400], *lines, *text = NULL;
 	int n = -1;
 
-	mgmt_server_base(rq, base, sizeof base);
+	api_server_base(c, base, sizeof base);
 	bootenv_args(m, base, t->mac, t, token, args, sizeof args);
 	lines = bootenv_lines(m, base, kind, args);
 	if (lines != NULL)
@@ -230,8 +231,8 @@ menu_text(enum script_kind kind, const char *mac, unsigned secs, const char *she
 
 /* A host with no task: its local disk, or the menu (no-task = menu). */
 static void
-script_no_task(const struct mgmt *m, const struct mgmt_request *rq, const char *mac,
-    enum script_kind kind, struct mgmt_response *rs)
+script_no_task(const struct api *m, const struct api_call *c, const char *mac,
+    enum script_kind kind, struct api_response *rs)
 {
 	char base[256], args[1400], *shell, *text = NULL;
 	int n = -1;
@@ -240,7 +241,7 @@ script_no_task(const struct mgmt *m, const struct mgmt_request *rq, const char *
 		script_local(rs, kind, "no task");
 		return;
 	}
-	mgmt_server_base(rq, base, sizeof base);
+	api_server_base(c, base, sizeof base);
 	bootenv_args(m, base, mac, NULL, "", args, sizeof args);
 	shell = bootenv_lines(m, base, kind, args);
 	if (shell != NULL)
@@ -252,15 +253,15 @@ script_no_task(const struct mgmt *m, const struct mgmt_request *rq, const char *
 /* A local task: the local disk, and the task is done (once: a second
  * fetch at the same moment boots locally too, the task ends once). */
 static void
-script_local_task(struct store *st, const struct mgmt_request *rq, const struct store_task *t,
-    enum script_kind kind, struct mgmt_response *rs)
+script_local_task(struct store *st, const struct api_call *c, const struct store_task *t,
+    enum script_kind kind, struct api_response *rs)
 {
 	char why[64];
 
-	if (store_task_served(st, t->id, "booted the local disk", mgmt_now()) == 0) {
-		log_info("api: %s: host %s boots its local disk: task %" PRId64 " done", rq->peer,
+	if (store_task_served(st, t->id, "booted the local disk", api_now()) == 0) {
+		log_info("api: %s: host %s boots its local disk: task %" PRId64 " done", c->peer,
 		    t->mac, t->id);
-		mgmt_event(st, t->mac, "boot-script", "task %" PRId64 ": local (done)", t->id);
+		api_event(st, t->mac, "boot-script", "task %" PRId64 ": local (done)", t->id);
 	}
 	snprintf(why, sizeof why, "pxed task %" PRId64 ": local", t->id);
 	script_local(rs, kind, why);
@@ -268,8 +269,8 @@ script_local_task(struct store *st, const struct mgmt_request *rq, const struct 
 
 /* A task run by the agent: its token, then the script. */
 static void
-script_agent_task(struct mgmt *m, struct store *st, const struct mgmt_request *rq,
-    const struct store_task *t, enum script_kind kind, struct mgmt_response *rs)
+script_agent_task(struct api *m, struct store *st, const struct api_call *c,
+    const struct store_task *t, enum script_kind kind, struct api_response *rs)
 {
 	char token[TOKEN_HEX + 1];
 	int issued = task_token(m, st, t->id, token);
@@ -281,14 +282,14 @@ script_agent_task(struct mgmt *m, struct store *st, const struct mgmt_request *r
 		return;
 	}
 	if (issued < 0) {
-		mgmt_reply_error(rs, 503, "cannot issue a task token");
+		api_reply_error(rs, 503, "cannot issue a task token");
 		return;
 	}
-	log_info("api: %s: host %s boots for task %" PRId64 " (%s, %s token)", rq->peer, t->mac,
+	log_info("api: %s: host %s boots for task %" PRId64 " (%s, %s token)", c->peer, t->mac,
 	    t->id, task_type_name(t->type), issued ? "new" : "same");
-	mgmt_event(st, t->mac, "boot-script", "task %" PRId64 ": %s %s", t->id,
+	api_event(st, t->mac, "boot-script", "task %" PRId64 ": %s %s", t->id,
 	    task_type_name(t->type), t->image);
-	script_task(m, rq, t, token, kind, rs);
+	script_task(m, c, t, token, kind, rs);
 }
 
 /* "MAC.ipxe", "MAC.grub", "MAC.pxelinux" or "pxelinux.cfg/01-MAC": the MAC
@@ -312,55 +313,101 @@ script_name(const char *file, char *arg, size_t size)
 	return -1;
 }
 
-/* The host mac seen booting (registered when new); its script. */
+/* May a boot-script fetch register one more host?  A bucket of
+ * host-register-rate a minute and a cap of hosts-max in all: anyone can
+ * fetch a script for any MAC, so registration is bounded; a refusal is
+ * counted, and logged at most once a minute. */
+static bool
+register_allowed(struct api *a, struct store *st, const char *peer, const char *mac)
+{
+	uint64_t now = clock_now_us(), refused = 0;
+	int64_t hosts = store_host_count(st);
+	bool ok, log_it;
+
+	pthread_mutex_lock(&a->register_lock);
+	a->register_tokens += (double)(now - a->register_at_us) * a->cfg.host_register_rate /
+	    60e6;
+	if (a->register_tokens > a->cfg.host_register_rate)
+		a->register_tokens = a->cfg.host_register_rate;
+	a->register_at_us = now;
+	ok = hosts >= 0 && hosts < (int64_t)a->cfg.hosts_max && a->register_tokens >= 1;
+	if (ok)
+		a->register_tokens -= 1;
+	else
+		refused = ++a->register_refused;
+	log_it = !ok && (a->register_logged_us == 0 || now - a->register_logged_us > 60000000);
+	if (log_it)
+		a->register_logged_us = now;
+	pthread_mutex_unlock(&a->register_lock);
+	STATS_ADD(api_hosts_refused, ok ? 0 : 1);
+	if (log_it)
+		log_warn("api: %s: host %s not registered: %s (%" PRIu64 " refused so far)", peer,
+		    mac, hosts >= (int64_t)a->cfg.hosts_max ? "hosts-max reached" :
+		    "host-register-rate exceeded", refused);
+	return ok;
+}
+
+/* The host mac seen booting (registered when new and allowed); its
+ * script. */
 static void
-script_host(struct mgmt *m, struct store *st, const struct mgmt_request *rq, const char *mac,
-    enum script_kind kind, struct mgmt_response *rs)
+script_host(struct api *m, struct store *st, const struct api_call *c, const char *mac,
+    enum script_kind kind, struct api_response *rs)
 {
 	struct store_host h;
 	struct store_task t;
-	int created = store_host_seen(st, mac, "", "", !m->cfg.host_approval, mgmt_now());
+	int known = store_host_get(st, mac, &h);
+	int created;
 
+	if (known < 0 && known != -ENOENT) {
+		api_reply_error(rs, 503, "state store unavailable");
+		return;
+	}
+	if (known == 0)
+		store_host_free(&h);
+	if (known == -ENOENT && !register_allowed(m, st, c->peer, mac)) {
+		script_local(rs, kind, "host not registered");
+		return;
+	}
+	created = store_host_seen(st, mac, "", "", !m->cfg.host_approval, api_now());
 	if (created == 1)
 		log_info("api: new host %s registered%s", mac,
 		    m->cfg.host_approval ? " (waits for approval)" : "");
 	if (store_host_get(st, mac, &h) < 0) {
-		mgmt_reply_error(rs, 503, "state store unavailable");
+		api_reply_error(rs, 503, "state store unavailable");
 		return;
 	}
 	if (!h.approved)
 		script_local(rs, kind, "host not approved");
 	else if (store_task_active(st, mac, &t) < 0)
-		script_no_task(m, rq, mac, kind, rs);
+		script_no_task(m, c, mac, kind, rs);
 	else if (t.type == TASK_LOCAL)
-		script_local_task(st, rq, &t, kind, rs);
+		script_local_task(st, c, &t, kind, rs);
 	else
-		script_agent_task(m, st, rq, &t, kind, rs);
+		script_agent_task(m, st, c, &t, kind, rs);
 	store_host_free(&h);
 }
 
-void
-mgmt_boot_script(struct mgmt *m, const struct mgmt_request *rq, const char *file,
-    struct mgmt_response *rs)
+static void
+boot_script(struct api_call *c)
 {
 	char mac[STORE_MAC_TEXT], arg[64];
-	int kind = script_name(file, arg, sizeof arg);
-	struct store *st;
+	int kind = script_name(c->arg[0], arg, sizeof arg);
 
-	if (strcmp(rq->method, "GET") != 0 && strcmp(rq->method, "HEAD") != 0) {
-		mgmt_reply_error(rs, 405, "not allowed");
-		return;
-	}
 	if (kind < 0) {
-		mgmt_reply_error(rs, 404, "expected api/v1/boot/MAC.ipxe, MAC.grub, MAC.pxelinux"
+		api_reply_error(c->rs, 404, "expected api/v1/boot/MAC.ipxe, MAC.grub, MAC.pxelinux"
 		    " or pxelinux.cfg/01-MAC");
 		return;
 	}
 	if (mac_text_canon(arg, mac) < 0) {
-		mgmt_reply_error(rs, 404, "%s is not a MAC address", arg);
+		api_reply_error(c->rs, 404, "%s is not a MAC address", arg);
 		return;
 	}
-	st = mgmt_store(m, rs);
-	if (st != NULL)
-		script_host(m, st, rq, mac, (enum script_kind)kind, rs);
+	script_host(c->api, c->st, c, mac, (enum script_kind)kind, c->rs);
 }
+
+const struct api_route api_boot_routes[] = {
+	{ "GET", "api/v1/boot/{file*}", API_OPEN, .handler = boot_script,
+	    .summary = "a machine's boot script: MAC.ipxe, MAC.grub, MAC.pxelinux,"
+	    " pxelinux.cfg/01-MAC" },
+	{ NULL },
+};

@@ -9,7 +9,7 @@
  * capture tasks.  A collection runs only while no capture task is active,
  * checked under the lock, so it can never delete a chunk a running
  * capture uploaded (such chunks are named by no manifest yet). */
-#include "http/mgmt_internal.h"
+#include "api/internal.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -19,7 +19,7 @@
 
 #include "core/log.h"
 #include "core/util.h"
-#include "http/catalog.h"
+#include "api/catalog.h"
 
 #define IMAGES_PAGE 64          /* catalogue rows read at once for a list */
 #define IMAGES_PAGES 1600       /* bounds a list: 100 Ki images */
@@ -50,7 +50,7 @@ images_page(struct store *st, char after[STORE_IMAGE_NAME], json_t *arr)
 }
 
 static void
-images_list(struct store *st, struct mgmt_response *rs)
+images_list(struct store *st, struct api_response *rs)
 {
 	char after[STORE_IMAGE_NAME] = "";
 	json_t *arr = json_array();
@@ -58,11 +58,16 @@ images_list(struct store *st, struct mgmt_response *rs)
 
 	for (unsigned page = 0; got == IMAGES_PAGE && page < IMAGES_PAGES; page++)
 		got = images_page(st, after, arr);
-	mgmt_reply_list(rs, "images", arr, got);
+	if (got < 0) {
+		json_decref(arr);
+		api_reply_error(rs, 500, "cannot list images");
+		return;
+	}
+	api_reply_json(rs, 200, json_pack("{s:o}", "images", arr));
 }
 
 static void
-image_show(struct store *st, const char *name, struct mgmt_response *rs)
+image_show(struct store *st, const char *name, struct api_response *rs)
 {
 	struct store_image im;
 	json_t *o, *parts;
@@ -70,9 +75,9 @@ image_show(struct store *st, const char *name, struct mgmt_response *rs)
 
 	if (rc < 0) {
 		if (rc == -ENOENT)
-			mgmt_reply_error(rs, 404, "no image %s", name);
+			api_reply_error(rs, 404, "no image %s", name);
 		else
-			mgmt_reply_error(rs, 500, "cannot read the image catalogue");
+			api_reply_error(rs, 500, "cannot read the image catalogue");
 		return;
 	}
 	o = image_json(&im);
@@ -80,7 +85,7 @@ image_show(struct store *st, const char *name, struct mgmt_response *rs)
 	json_object_set_new(o, "table", json_string(im.table));
 	json_object_set_new(o, "partition_list", parts != NULL ? parts : json_array());
 	store_image_free(&im);
-	mgmt_reply_json(rs, 200, o);
+	api_reply_json(rs, 200, o);
 }
 
 /* Delete the chunks no manifest names, unless a capture is active (its
@@ -88,7 +93,7 @@ image_show(struct store *st, const char *name, struct mgmt_response *rs)
  * chunks deleted (0 when skipped), or a negative errno; *freed gets their
  * bytes, *busy the active captures. */
 static int
-collect_locked(struct mgmt *m, struct store *st, uint64_t *freed, int *busy)
+collect_locked(struct api *m, struct store *st, uint64_t *freed, int *busy)
 {
 	*freed = 0;
 	*busy = store_captures_active(st);
@@ -98,7 +103,7 @@ collect_locked(struct mgmt *m, struct store *st, uint64_t *freed, int *busy)
 }
 
 void
-mgmt_capture_ended(struct mgmt *m, struct store *st, const struct store_task *t,
+api_capture_ended(struct api *m, struct store *st, const struct store_task *t,
     enum task_state how)
 {
 	uint64_t freed;
@@ -122,15 +127,25 @@ mgmt_capture_ended(struct mgmt *m, struct store *st, const struct store_task *t,
 }
 
 int
-mgmt_image_publish(struct mgmt *m, struct store *st, const struct store_task *t,
-    const char *text, size_t len, char *err, size_t errlen)
+api_image_publish(struct api *a, struct store *st, const struct store_task *t,
+    struct repo_upload *u, char *err, size_t errlen)
 {
-	int rc, row;
+	struct store_task now;
+	int rc, row = 0;
 
-	pthread_mutex_lock(&m->repo_lock);
-	rc = repo_publish(&m->repo, text, len, t->replace, err, errlen);
-	row = rc == 0 ? catalog_record(&m->repo, st, t->image, t->id) : 0;
-	pthread_mutex_unlock(&m->repo_lock);
+	pthread_mutex_lock(&a->repo_lock);
+	/* a cancel ends a capture under this lock (api_task_end): the task
+	 * read here is either still running or has ended for good */
+	if (store_task_get(st, t->id, &now) < 0 || now.state != TASK_RUNNING) {
+		snprintf(err, errlen, "task %" PRId64 " %s: nothing published", t->id,
+		    store_task_get(st, t->id, &now) < 0 ? "is gone" : task_state_name(now.state));
+		rc = -ECANCELED;
+	} else {
+		rc = repo_upload_publish(u, t->replace, err, errlen);
+	}
+	if (rc == 0)
+		row = catalog_record(&a->repo, st, t->image, t->id);
+	pthread_mutex_unlock(&a->repo_lock);
 	if (row < 0)
 		log_warn("images: %s was published, but its catalogue row could not be written"
 		    " (%s): it is made at the next start", t->image, strerror(-row));
@@ -138,7 +153,7 @@ mgmt_image_publish(struct mgmt *m, struct store *st, const struct store_task *t,
 }
 
 static void
-image_remove(struct mgmt *m, struct store *st, const char *name, struct mgmt_response *rs)
+image_remove(struct api *m, struct store *st, const char *name, struct api_response *rs)
 {
 	uint64_t freed = 0;
 	int removed, busy = 0, gone, row;
@@ -151,7 +166,7 @@ image_remove(struct mgmt *m, struct store *st, const char *name, struct mgmt_res
 	if (gone < 0) {
 		if (row == 0)
 			log_info("images: %s had a catalogue row but no manifest: row removed", name);
-		mgmt_reply_error(rs, 404, "no image %s", name);
+		api_reply_error(rs, 404, "no image %s", name);
 		return;
 	}
 	if (row < 0 && row != -ENOENT)
@@ -160,75 +175,77 @@ image_remove(struct mgmt *m, struct store *st, const char *name, struct mgmt_res
 	removed = MAX(removed, 0);
 	log_info("api: image %s removed; %d unused chunks (%" PRIu64 " bytes) deleted%s", name,
 	    removed, freed, busy > 0 ? " (none while a capture runs)" : "");
-	mgmt_reply_json(rs, 200, json_pack("{s:s,s:i,s:I}", "removed", name,
+	api_reply_json(rs, 200, json_pack("{s:s,s:i,s:I}", "removed", name,
 	    "chunks_deleted", removed, "bytes_freed", (json_int_t)freed));
 }
 
 static void
-image_verify(struct mgmt *m, const char *name, struct mgmt_response *rs)
+image_verify(struct api *m, const char *name, struct api_response *rs)
 {
 	char err[512] = "";
 	int bad = repo_verify(&m->repo, name, err, sizeof err);
 
 	if (bad < 0) {
-		mgmt_reply_error(rs, 404, "no image %s", name);
+		api_reply_error(rs, 404, "no image %s", name);
 		return;
 	}
 	log_info("api: image %s verified: %d bad chunk(s)%s%s", name, bad, bad ? ": " : "", err);
-	mgmt_reply_json(rs, 200, json_pack("{s:s,s:b,s:i,s:s}", "name", name, "ok", bad == 0,
+	api_reply_json(rs, 200, json_pack("{s:s,s:b,s:i,s:s}", "name", name, "ok", bad == 0,
 	    "bad_chunks", bad, "error", err));
 }
 
-/* What an administrator may do to one image (the token checked). */
 static void
-image_admin(struct mgmt *m, struct store *st, const struct mgmt_request *rq,
-    const char *name, const char *slash, struct mgmt_response *rs)
+route_images_list(struct api_call *c)
 {
-	bool get = strcmp(rq->method, "GET") == 0 || strcmp(rq->method, "HEAD") == 0;
-
-	if (get && slash != NULL && strcmp(slash, "/manifest") == 0) {
-		size_t len = 0;
-		char *text = repo_manifest_text(&m->repo, name, &len);
-		if (text == NULL)
-			mgmt_reply_error(rs, 404, "no image %s", name);
-		else
-			mgmt_reply_text(rs, 200, "application/json", text, len);
-	} else if (slash == NULL && strcmp(rq->method, "DELETE") == 0) {
-		image_remove(m, st, name, rs);
-	} else if (slash != NULL && strcmp(slash, "/verify") == 0 &&
-	    strcmp(rq->method, "POST") == 0) {
-		image_verify(m, name, rs);
-	} else {
-		mgmt_reply_error(rs, 405, "not allowed");
-	}
+	images_list(c->st, c->rs);
 }
 
-void
-mgmt_images(struct mgmt *m, struct store *st, const struct mgmt_request *rq,
-    const char *rest, struct mgmt_response *rs)
+static void
+route_image_show(struct api_call *c)
 {
-	bool get = strcmp(rq->method, "GET") == 0 || strcmp(rq->method, "HEAD") == 0;
-	char name[IMAGE_NAME_MAX + 1];
-	const char *slash = strchr(rest, '/');
+	image_show(c->st, c->arg[0], c->rs);
+}
 
-	if (*rest == '\0') {
-		if (get)
-			images_list(st, rs);
-		else
-			mgmt_reply_error(rs, 405, "not allowed");
-		return;
-	}
-	str_copy(name, rest, MIN(sizeof name, slash != NULL ? (size_t)(slash - rest) + 1 : sizeof name));
-	if (get && slash == NULL)
-		image_show(st, name, rs);
-	else if (!mgmt_is_admin(m, rq))
-		mgmt_reply_error(rs, 401, "a valid API token is required");
+static void
+route_image_manifest(struct api_call *c)
+{
+	size_t len = 0;
+	char *text = repo_manifest_text(&c->api->repo, c->arg[0], &len);
+
+	if (text == NULL)
+		api_reply_error(c->rs, 404, "no image %s", c->arg[0]);
 	else
-		image_admin(m, st, rq, name, slash, rs);
+		api_reply_text(c->rs, 200, "application/json", text, len);
 }
 
+static void
+route_image_remove(struct api_call *c)
+{
+	image_remove(c->api, c->st, c->arg[0], c->rs);
+}
+
+static void
+route_image_verify(struct api_call *c)
+{
+	image_verify(c->api, c->arg[0], c->rs);
+}
+
+const struct api_route api_images_routes[] = {
+	{ "GET", "api/v1/images", API_READ, .handler = route_images_list,
+	    .summary = "published images from the catalogue" },
+	{ "GET", "api/v1/images/{image}", API_READ, .handler = route_image_show,
+	    .summary = "one image: sizes, chunks, partitions" },
+	{ "GET", "api/v1/images/{image}/manifest", API_ADMIN, .handler = route_image_manifest,
+	    .summary = "the image's manifest (it names every chunk)" },
+	{ "DELETE", "api/v1/images/{image}", API_ADMIN, .handler = route_image_remove,
+	    .summary = "remove an image and the chunks no other image uses" },
+	{ "POST", "api/v1/images/{image}/verify", API_ADMIN, .handler = route_image_verify,
+	    .summary = "re-hash every chunk of an image" },
+	{ NULL },
+};
+
 void
-mgmt_images_reconcile(struct mgmt *m)
+api_images_reconcile(struct api *m)
 {
 	struct catalog_report rep;
 	struct store *st;

@@ -1,0 +1,160 @@
+/* /api/v1/hosts: the machines pxed knows (docs/API.md).
+ *
+ * A host is registered by an administrator, by DHCP when a PXE client
+ * asks, or by its first boot-script fetch (boot.c); lists come a page at a
+ * time with the total, so no host is ever silently left out. */
+#include "api/internal.h"
+#include "api/task_options.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/log.h"
+#include "core/util.h"
+
+static void
+hosts_list(struct api_call *c)
+{
+	struct store_host *list;
+	const char *after;
+	unsigned limit;
+	json_t *arr;
+	int n;
+
+	if (api_page(c, &limit, &after) < 0)
+		return;
+	list = calloc(limit, sizeof *list);
+	n = list != NULL ? store_host_list(c->st, after, list, limit) : -ENOMEM;
+	if (n < 0) {
+		free(list);
+		api_reply_error(c->rs, 500, "cannot list hosts");
+		return;
+	}
+	arr = json_array();
+	for (int i = 0; i < n; i++)
+		json_array_append_new(arr, api_host_json(&list[i]));
+	api_reply_page(c, "hosts", arr, store_host_count(c->st), limit,
+	    n > 0 ? list[n - 1].mac : NULL);
+	for (int i = 0; i < n; i++)
+		store_host_free(&list[i]);
+	free(list);
+}
+
+static void
+host_reply(struct api_call *c, const char *arg, unsigned status)
+{
+	char mac[STORE_MAC_TEXT];
+	struct store_host h;
+	struct store_task t;
+	json_t *o;
+
+	if (api_resolve_host(c->st, arg, mac) < 0 || store_host_get(c->st, mac, &h) < 0) {
+		api_reply_error(c->rs, 404, "no host %s", arg);
+		return;
+	}
+	o = api_host_json(&h);
+	store_host_free(&h);
+	json_object_set_new(o, "groups", api_host_groups_json(c->st, mac));
+	json_object_set_new(o, "task", store_task_active(c->st, mac, &t) == 0 ?
+	    api_task_json(&t) : json_null());
+	api_reply_json(c->rs, status, o);
+}
+
+static void
+host_show(struct api_call *c)
+{
+	host_reply(c, c->arg[0], 200);
+}
+
+static void
+host_add(struct api_call *c)
+{
+	json_t *body = api_body_json(c);
+	const char *mac_arg = NULL, *name = "";
+	char mac[STORE_MAC_TEXT];
+	int rc;
+
+	if (body == NULL)
+		return;
+	if (json_unpack(body, "{s:s,s?s}", "mac", &mac_arg, "name", &name) < 0 ||
+	    mac_text_canon(mac_arg, mac) < 0 || strlen(name) > 63) {
+		json_decref(body);
+		api_reply_error(c->rs, 400, "expected {\"mac\": \"aa:bb:cc:dd:ee:ff\","
+		    " \"name\": \"...\"}");
+		return;
+	}
+	rc = store_host_add(c->st, mac, name, api_now());
+	json_decref(body);
+	if (rc < 0 && rc != -EEXIST) {
+		api_reply_error(c->rs, 500, "cannot add the host");
+		return;
+	}
+	log_info("api: host %s %s", mac, rc == -EEXIST ? "updated" : "added");
+	host_reply(c, mac, rc == 0 ? 201 : 200);
+}
+
+/* A host is removed with its tasks: an active one among them ends. */
+static void
+host_remove(struct api_call *c)
+{
+	char mac[STORE_MAC_TEXT];
+	struct store_task t;
+
+	if (api_resolve_host(c->st, c->arg[0], mac) < 0) {
+		api_reply_error(c->rs, 404, "no host %s", c->arg[0]);
+		return;
+	}
+	if (store_task_active(c->st, mac, &t) == 0)
+		(void)api_task_end(c->api, c->st, &t, TASK_CANCELLED, "host removed", NULL);
+	if (store_host_remove(c->st, mac) < 0) {
+		api_reply_error(c->rs, 404, "no host %s", c->arg[0]);
+		return;
+	}
+	log_info("api: host %s removed", mac);
+	api_reply_json(c->rs, 204, NULL);
+}
+
+static void
+host_approve(struct api_call *c, bool approved)
+{
+	char mac[STORE_MAC_TEXT];
+
+	if (api_resolve_host(c->st, c->arg[0], mac) < 0 ||
+	    store_host_approve(c->st, mac, approved) < 0) {
+		api_reply_error(c->rs, 404, "no host %s", c->arg[0]);
+		return;
+	}
+	log_info("api: host %s %s", mac, approved ? "approved" : "denied");
+	host_reply(c, mac, 200);
+}
+
+static void
+host_allow(struct api_call *c)
+{
+	host_approve(c, true);
+}
+
+static void
+host_deny(struct api_call *c)
+{
+	host_approve(c, false);
+}
+
+const struct api_route api_hosts_routes[] = {
+	{ "GET", "api/v1/hosts", API_READ, .handler = hosts_list,
+	    .summary = "hosts, a page at a time (?limit, ?after=MAC), with the total" },
+	{ "POST", "api/v1/hosts", API_ADMIN, .body_max = 4096, .json_max = 16,
+	    .handler = host_add, .summary = "register a host {mac, name}" },
+	{ "GET", "api/v1/hosts/{host}", API_READ, .handler = host_show,
+	    .summary = "one host (MAC or name), its groups and active task" },
+	{ "DELETE", "api/v1/hosts/{host}", API_ADMIN, .handler = host_remove,
+	    .summary = "remove a host and its tasks" },
+	{ "POST", "api/v1/hosts/{host}/approve", API_ADMIN, .handler = host_allow,
+	    .summary = "let a host boot its tasks" },
+	{ "POST", "api/v1/hosts/{host}/deny", API_ADMIN, .handler = host_deny,
+	    .summary = "make a host boot its local disk" },
+	{ "PUT", "api/v1/hosts/{host}/hostname", API_ADMIN, .body_max = 1024, .json_max = 4,
+	    .handler = api_host_hostname, .summary = "the name deploys give the machine" },
+	{ NULL },
+};

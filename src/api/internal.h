@@ -1,0 +1,224 @@
+/* Shared by the API's files: the route table, the call, replies.
+ *
+ * Each resource file (hosts.c, tasks.c, groups.c, images.c, mcast.c,
+ * agent.c, boot.c, clients.c, status.c) declares its routes in a table
+ * next to its handlers; router.c matches a request against every table,
+ * checks the route's credentials and body limit before the body is read,
+ * and calls the handler with the whole call. */
+#ifndef PXED_API_INTERNAL_H
+#define PXED_API_INTERNAL_H
+
+#include <jansson.h>
+#include <pthread.h>
+#include <stdint.h>
+
+#include "api/api.h"
+#include "mcast/session.h"
+#include "store/images.h"
+#include "store/mgmt.h"
+#include "store/store.h"
+
+#define TOKEN_BYTES 32
+#define TOKEN_HEX (2 * TOKEN_BYTES)
+#define API_MCAST_MAX 32            /* sessions kept (finished ones too) */
+#define API_TARGETS_MAX 256         /* hosts one call acts on */
+#define API_ARG_MAX 160             /* bytes of one {…} path segment */
+#define API_ARGS_MAX 2              /* {…} segments in one route */
+#define API_PAGE_MAX 1000           /* items in one page of a list */
+#define API_PAGE_DEFAULT 500
+
+struct api {
+	struct api_config cfg;
+	struct image_repo repo;
+	uint8_t admin_hash[32];         /* SHA-256 of the API token */
+	char state_dir[1024];
+	char bootenv_url[512];
+	char bootenv_args[512];
+	uint64_t started_us;            /* api_open(), for the uptime */
+	pthread_mutex_t mcast_lock;     /* guards the sessions table */
+	pthread_mutex_t repo_lock;      /* publish, image removal, chunk collection,
+	                                 * the creation of capture tasks and their
+	                                 * end (images.c) */
+	struct mcast_session *mcast[API_MCAST_MAX];
+	unsigned mcast_seq;             /* sessions created: picks the group */
+	pthread_mutex_t register_lock;  /* the registration bucket below */
+	double register_tokens;         /* boot-script registrations allowed now */
+	uint64_t register_at_us;        /* when the bucket was last filled */
+	uint64_t register_refused;      /* registrations refused (rate or cap) */
+	uint64_t register_logged_us;    /* last refusal logged */
+};
+
+/* Who may call a route. */
+enum api_auth {
+	API_OPEN,                       /* anyone: boot scripts, status, metrics */
+	API_READ,                       /* reads of the inventory (open today) */
+	API_ADMIN,                      /* changes: the administrator's token */
+	API_TASK,                       /* the agent: its task's token */
+};
+
+struct api_call;
+typedef void api_handler(struct api_call *c);
+
+/* A route that takes its body as it arrives (the manifest upload). */
+struct api_stream_ops {
+	int (*begin)(struct api_call *c);       /* 0, or -errno with c->rs made */
+	int (*feed)(struct api_call *c, const char *data, size_t len);  /* likewise */
+	void (*abort)(struct api_call *c);      /* the call ends unanswered */
+};
+
+struct api_route {
+	const char *method;             /* "GET" (HEAD too), "POST", "PUT", "DELETE" */
+	const char *path;               /* "api/v1/hosts/{host}/approve"; {x*}: the rest */
+	enum api_auth auth;
+	unsigned task_types;            /* API_TASK: 1 << type allowed (0: any) */
+	bool running;                   /* API_TASK: the agent has fetched the task */
+	size_t body_max;                /* bytes of body taken (0: none) */
+	unsigned json_max;              /* values a JSON body may hold (0: not JSON) */
+	api_handler *handler;
+	const struct api_stream_ops *stream;
+	const char *summary;            /* one line, for docs/API.md and errors */
+};
+
+#define API_TASK_TYPE(t) (1u << (t))
+
+/* Every resource's table, NULL-method terminated (router.c lists them). */
+extern const struct api_route api_hosts_routes[];
+extern const struct api_route api_tasks_routes[];
+extern const struct api_route api_groups_routes[];
+extern const struct api_route api_images_routes[];
+extern const struct api_route api_mcast_routes[];
+extern const struct api_route api_agent_routes[];
+extern const struct api_route api_boot_routes[];
+extern const struct api_route api_clients_routes[];
+extern const struct api_route api_status_routes[];
+
+/* One request from admission to its end. */
+struct api_call {
+	struct api *api;
+	const struct api_route *route;
+	struct store *st;               /* this thread's store connection */
+	struct api_response *rs;        /* set while answering */
+	char method[8];
+	char path[1024];
+	char host[256];                 /* Host header ("" when none) */
+	char peer[64];                  /* printable client address */
+	struct in_addr local4, peer4;
+	char arg[API_ARGS_MAX][API_ARG_MAX];    /* the {…} segments, in order */
+	struct api_query_arg query[API_QUERY_MAX];
+	size_t nquery;
+	const char *body;               /* the buffered body while answering */
+	size_t body_len;
+	struct store_task task;         /* API_TASK: the token's task */
+	void *stream;                   /* a streaming route's state */
+};
+
+/* ---- replies (reply.c) ---- */
+void api_reply_json(struct api_response *rs, unsigned status, json_t *body);
+void api_reply_error(struct api_response *rs, unsigned status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+void api_reply_text(struct api_response *rs, unsigned status, const char *type,
+    char *text, size_t len);
+/* The call's JSON body, parsed only when its shape fits the route
+ * (json_max values, 32 levels); NULL with 400 made otherwise. */
+json_t *api_body_json(struct api_call *c);
+/* A JSON string of text from outside (an agent, a client, a disk): valid
+ * UTF-8 whatever it holds (bad bytes become U+FFFD). */
+json_t *api_json_text(const char *text);
+int64_t api_now(void);
+
+/* A query argument's value, or NULL. */
+const char *api_query(const struct api_call *c, const char *key);
+/* A page of a list: ?limit=N (1..API_PAGE_MAX) and ?after=KEY.  0, or
+ * -EINVAL with 400 made. */
+int api_page(struct api_call *c, unsigned *limit, const char **after);
+/* {"KEY": items, "total": total, "next": the last key or null}: next is set
+ * when the page is full (more may follow). */
+void api_reply_page(struct api_call *c, const char *key, json_t *items, int64_t total,
+    unsigned limit, const char *last);
+
+/* ---- credentials (api.c) ---- */
+/* The bearer token of the header hashed, or false when absent/malformed. */
+bool api_bearer_hash(const char *authorization, uint8_t hash[32]);
+bool api_is_admin(const struct api *a, const char *authorization);
+
+/* ---- shared by the resources ---- */
+json_t *api_task_json(const struct store_task *t);
+json_t *api_host_json(const struct store_host *h);
+/* A MAC, or the name of a known host. */
+int api_resolve_host(struct store *st, const char *arg, char mac[STORE_MAC_TEXT]);
+void api_event(struct store *st, const char *mac, const char *kind, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* A task's after action: text (NULL: the type's default, shell for a
+ * shell task, else reboot).  0, or -EINVAL with the reply made (400). */
+int api_task_after(enum task_type type, const char *text, enum task_after *out,
+    struct api_response *rs);
+/* End task t as how (TASK_CANCELLED, ...) with message and log (NULL:
+ * the task's own): under repo_lock for a capture, so a publish sees either
+ * the running task or none (images.c); its multicast receiver leaves its
+ * session, a capture's orphan chunks are collected.  0, or -EALREADY when
+ * it had ended. */
+int api_task_end(struct api *a, struct store *st, const struct store_task *t,
+    enum task_state how, const char *message, const char *log);
+
+/* groups.c: the hosts a call acts on, each once. */
+struct api_targets {
+	size_t n;
+	char mac[API_TARGETS_MAX][STORE_MAC_TEXT];
+};
+/* The hosts of hosts (a JSON array of MACs or names, or NULL) and the
+ * members of group (or NULL): at least one, every one known and without an
+ * active task.  0, or a negative errno with the reply made (400, 404,
+ * 409). */
+int api_targets_resolve(struct store *st, json_t *hosts, const char *group,
+    struct api_targets *out, struct api_response *rs);
+/* A task of spec for each target, its JSON appended to tasks (or NULL).
+ * 0, or -EIO with the reply made (500) and the tasks made cancelled. */
+int api_targets_tasks(struct store *st, const struct api_targets *t,
+    const struct store_task_spec *spec, json_t *tasks, struct api_response *rs);
+/* POST /api/v1/tasks with "group": a task for each member (201 {"tasks"}),
+ * or none when one is unknown or busy. */
+void api_group_tasks(struct store *st, const char *group, const struct store_task_spec *spec,
+    struct api_response *rs);
+/* The names of the groups the host is in. */
+json_t *api_host_groups_json(struct store *st, const char *mac);
+
+/* mcast.c */
+/* The multicast part of a deploy task's answer (NULL: unicast), after
+ * joining the task's session. */
+json_t *api_mcast_join(struct api_call *c, const char *name, int64_t task);
+/* Task ended: its receiver leaves its session (its id is refused). */
+void api_mcast_leave(struct api *a, const char *name, int64_t task);
+void api_mcast_close(struct api *a);
+
+/* images.c */
+/* Publish capture task t's manifest, uploaded and checked in u, and write
+ * its catalogue row, under repo_lock, if t is still running then:
+ * repo_upload_publish's answer, or -ECANCELED when the task has ended (a
+ * row that cannot be written is logged; the image stands and its row is
+ * made at the next start). */
+int api_image_publish(struct api *a, struct store *st, const struct store_task *t,
+    struct repo_upload *u, char *err, size_t errlen);
+/* Task t has ended as how: for a capture that did not end done, delete
+ * the chunks no published manifest names, unless a capture is still
+ * active (checked under repo_lock).  Logs what was freed.  Call it after
+ * every end of a capture task: a failure, a cancel, an expiry, the
+ * removal of its host. */
+void api_capture_ended(struct api *a, struct store *st, const struct store_task *t,
+    enum task_state how);
+/* At start-up: the image catalogue made to agree with the repository
+ * (logged). */
+void api_images_reconcile(struct api *a);
+
+/* boot.c: "http://HOST" the client reached us by, for URLs in answers. */
+void api_server_base(const struct api_call *c, char *out, size_t size);
+
+/* store_cache.c: this thread's store connection (opened on first use,
+ * closed when the thread ends; never close it), or NULL. */
+struct store *api_thread_store(const char *state_dir);
+
+/* status.c: text of /metrics (Prometheus) and of /api/v1/status (JSON)
+ * from the counters in core/stats.h; malloc'd, NUL-terminated, or NULL. */
+char *api_metrics_text(size_t *len);
+char *api_status_json(uint64_t uptime_s, size_t *len);
+
+#endif
