@@ -13,7 +13,7 @@ PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 # Filesystem readers (used-block maps), the registry hive editor (password
 # reset, hostname) and the malware scanner are needed by pxe-agent, the unit
 # tests, the test tools and the fuzzers, not by the daemon.
-FS_PKGS := ext2fs libntfs-3g hivex
+FS_PKGS := ext2fs libntfs-3g hivex libclamav
 FS_CFLAGS := $(patsubst -I%,-isystem %,$(shell pkg-config --cflags $(FS_PKGS) 2>/dev/null))
 FS_LIBS   := $(shell pkg-config --libs $(FS_PKGS) 2>/dev/null)
 

@@ -17,6 +17,7 @@
 #include "agent/agent.h"
 #include "agent/journal.h"
 #include "agent/parts.h"
+#include "agent/scan.h"
 #include "agent/sysinfo.h"
 #include "core/util.h"
 #include "core/version.h"
@@ -247,6 +248,10 @@ run_task(struct agent *ag, const struct options *o, char *done, size_t size)
 	switch (t->type) {
 	case TASK_RESET_PASSWORD:
 		return parts_disks(ag, o->disk) < 0 ? -EIO : winpass_run(ag, done, size);
+	case TASK_SCAN:
+		return parts_disks(ag, o->disk) < 0 ? -EIO : scan_run(ag, done, size);
+	case TASK_RESTORE:
+		return parts_disks(ag, o->disk) < 0 ? -EIO : restore_run(ag, done, size);
 	default:
 		break;
 	}

@@ -160,6 +160,7 @@ api_open(struct api **out, const struct api_config *cfg)
 		api_close(m);
 		return rc;
 	}
+	m->clamav_dirfd = api_clamav_open(cfg->clamav_db_dir);
 	api_images_reconcile(m);
 	*out = m;
 	return 0;
@@ -175,6 +176,8 @@ api_close(struct api *m)
 	pthread_mutex_destroy(&m->repo_lock);
 	pthread_mutex_destroy(&m->register_lock);
 	repo_close(&m->repo);
+	if (m->clamav_dirfd >= 0)
+		close(m->clamav_dirfd);
 	free(m);
 }
 
@@ -182,6 +185,12 @@ int
 api_image_dirfd(const struct api *m)
 {
 	return m->repo.dirfd;
+}
+
+int
+api_clamav_dirfd(const struct api *m)
+{
+	return m->clamav_dirfd;
 }
 
 /* ---- JSON of rows ---- */

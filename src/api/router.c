@@ -20,7 +20,7 @@
 static const struct api_route *const tables[] = {
 	api_hosts_routes, api_tasks_routes, api_groups_routes, api_images_routes,
 	api_mcast_routes, api_agent_routes, api_boot_routes, api_clients_routes,
-	api_status_routes,
+	api_status_routes, api_scan_routes,
 };
 
 bool

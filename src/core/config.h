@@ -126,6 +126,7 @@ struct config {
 	unsigned pxe_menu_timeout;
 	/* imaging */
 	char image_dir[CONFIG_PATH_MAX];
+	char clamav_db_dir[CONFIG_PATH_MAX];
 	char api_token_file[CONFIG_PATH_MAX];
 	bool host_approval;
 	unsigned hosts_max;

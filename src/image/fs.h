@@ -6,8 +6,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "image/disk.h"
+#include "image/fsfile.h"
 
 /* snprintf into err (when errlen > 0). */
 void image_error(char *err, size_t errlen, const char *fmt, ...)
@@ -39,6 +41,26 @@ int fs_ntfs_write(void *h, const char *path, const uint8_t *data, size_t len,
     char *err, size_t errlen);
 int fs_ntfs_create(void *h, const char *path, const uint8_t *data, size_t len,
     char *err, size_t errlen);
+
+int fs_ntfs_create(void *h, const char *path, const uint8_t *data, size_t len,
+    char *err, size_t errlen);
+void *fs_ntfs_volume(void *h);          /* the handle's ntfs_volume */
+int fs_ntfs_mkdir(void *h, const char *path, char *err, size_t errlen);
+int fs_ntfs_rename(void *h, const char *from, const char *to, char *err, size_t errlen);
+int fs_ext_mkdir(void *h, const char *path, char *err, size_t errlen);
+int fs_ext_rename(void *h, const char *from, const char *to, char *err, size_t errlen);
+int fs_ext_create(void *h, const char *path, const uint8_t *data, size_t len,
+    char *err, size_t errlen);
+
+/* Walks (walk_ext.c, walk_ntfs.c) and readers of one file by its id. */
+int fs_ext_walk(void *h, size_t max, struct fs_entries *out, char *err, size_t errlen);
+int fs_ntfs_walk(void *h, size_t max, struct fs_entries *out, char *err, size_t errlen);
+int fs_ext_reader_open(void *h, uint64_t id, void **out, uint64_t *size);
+ssize_t fs_ext_reader_pread(void *r, void *buf, size_t n, uint64_t off);
+void fs_ext_reader_close(void *r);
+int fs_ntfs_reader_open(void *h, uint64_t id, void **out, uint64_t *size);
+ssize_t fs_ntfs_reader_pread(void *r, void *buf, size_t n, uint64_t off);
+void fs_ntfs_reader_close(void *r);
 
 /* FAT is parsed here, without a library, over a reader so that it can be
  * fuzzed from memory.  The reader fills buf with len bytes found at offset

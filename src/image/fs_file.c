@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "image/fs.h"
 
@@ -92,6 +93,111 @@ fs_file_create(struct fs_volume *v, const char *path, const uint8_t *data, size_
 {
 	if (v->kind == FS_NTFS)
 		return fs_ntfs_create(v->h, path, data, len, err, errlen);
+	if (v->kind == FS_EXT)
+		return fs_ext_create(v->h, path, data, len, err, errlen);
 	image_error(err, errlen, "%s: files are not created here", fs_kind_name(v->kind));
 	return -ENOTSUP;
+}
+
+int
+fs_mkdir(struct fs_volume *v, const char *path, char *err, size_t errlen)
+{
+	if (v->kind == FS_NTFS)
+		return fs_ntfs_mkdir(v->h, path, err, errlen);
+	if (v->kind == FS_EXT)
+		return fs_ext_mkdir(v->h, path, err, errlen);
+	image_error(err, errlen, "%s: directories are not made here", fs_kind_name(v->kind));
+	return -ENOTSUP;
+}
+
+int
+fs_rename(struct fs_volume *v, const char *from, const char *to, char *err, size_t errlen)
+{
+	if (v->kind == FS_NTFS)
+		return fs_ntfs_rename(v->h, from, to, err, errlen);
+	if (v->kind == FS_EXT)
+		return fs_ext_rename(v->h, from, to, err, errlen);
+	image_error(err, errlen, "%s: files are not moved here", fs_kind_name(v->kind));
+	return -ENOTSUP;
+}
+
+/* ---- walks and readers ---- */
+
+int
+fs_entries_add(struct fs_entries *l, const char *path, uint64_t id, uint64_t size)
+{
+	char *copy;
+
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 256;
+		struct fs_entry *v = reallocarray(l->v, cap, sizeof *v);
+		if (v == NULL)
+			return -ENOMEM;
+		l->v = v;
+		l->cap = cap;
+	}
+	if ((copy = strdup(path)) == NULL)
+		return -ENOMEM;
+	l->v[l->n++] = (struct fs_entry){ copy, id, size };
+	return 0;
+}
+
+void
+fs_entries_free(struct fs_entries *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->v[i].path);
+	free(l->v);
+	*l = (struct fs_entries){ 0 };
+}
+
+int
+fs_walk(struct fs_volume *v, size_t max, struct fs_entries *out, char *err, size_t errlen)
+{
+	if (v->kind == FS_EXT)
+		return fs_ext_walk(v->h, max, out, err, errlen);
+	return fs_ntfs_walk(v->h, max, out, err, errlen);
+}
+
+struct fs_reader {
+	enum fs_kind kind;
+	void *r;
+};
+
+int
+fs_reader_open(struct fs_volume *v, uint64_t id, struct fs_reader **out, uint64_t *size)
+{
+	struct fs_reader *r = calloc(1, sizeof *r);
+	int rc;
+
+	*out = NULL;
+	if (r == NULL)
+		return -ENOMEM;
+	r->kind = v->kind;
+	rc = v->kind == FS_EXT ? fs_ext_reader_open(v->h, id, &r->r, size) :
+	    fs_ntfs_reader_open(v->h, id, &r->r, size);
+	if (rc < 0)
+		free(r);
+	else
+		*out = r;
+	return rc;
+}
+
+ssize_t
+fs_reader_pread(struct fs_reader *r, void *buf, size_t n, uint64_t off)
+{
+	return r->kind == FS_EXT ? fs_ext_reader_pread(r->r, buf, n, off) :
+	    fs_ntfs_reader_pread(r->r, buf, n, off);
+}
+
+void
+fs_reader_close(struct fs_reader *r)
+{
+	if (r == NULL)
+		return;
+	if (r->kind == FS_EXT)
+		fs_ext_reader_close(r->r);
+	else
+		fs_ntfs_reader_close(r->r);
+	free(r);
 }

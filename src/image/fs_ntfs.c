@@ -586,3 +586,82 @@ fs_ntfs_create(void *handle, const char *path, const uint8_t *data, size_t len,
 		    "it exists" : ntfs_first_error[0] ? ntfs_first_error : "failed");
 	return rc;
 }
+
+void *
+fs_ntfs_volume(void *handle)
+{
+	return ((struct ntfs_handle *)handle)->vol;
+}
+
+int
+fs_ntfs_mkdir(void *handle, const char *path, char *err, size_t errlen)
+{
+	struct ntfs_handle *h = handle;
+	char dirpath[1024];
+	const char *name;
+	ntfschar *uname = NULL;
+	ntfs_inode *dir, *ni = NULL;
+	int n, rc = -EIO;
+
+	if (ntfs_split(path, dirpath, sizeof dirpath, &name) < 0)
+		return -EINVAL;
+	dir = ntfs_pathname_to_inode(h->vol, NULL, dirpath);
+	if (dir == NULL)
+		return -ENOENT;
+	n = ntfs_mbstoucs(name, &uname);
+	if (n > 0 && n <= 255 && ntfs_inode_lookup_by_name(dir, uname, n) != (u64)-1)
+		rc = -EEXIST;
+	else if (n > 0 && n <= 255)
+		ni = ntfs_create(dir, const_cpu_to_le32(0), uname, (u8)n, S_IFDIR);
+	ntfs_inode_close(dir);
+	if (ni != NULL)
+		rc = ntfs_inode_close(ni) == 0 ? 0 : -EIO;
+	free(uname);
+	if (rc == -EIO)
+		image_error(err, errlen, "ntfs: mkdir %s failed", path);
+	return rc;
+}
+
+/* A new name for the file at from (to: its directory exists), then the
+ * old name removed: ntfs-3g's own rename.  ntfs_delete closes the inodes
+ * it is given. */
+int
+fs_ntfs_rename(void *handle, const char *from, const char *to, char *err, size_t errlen)
+{
+	struct ntfs_handle *h = handle;
+	char to_dir_path[1024], from_dir_path[1024];
+	const char *to_name, *from_name;
+	ntfschar *uto = NULL, *ufrom = NULL;
+	ntfs_inode *ni, *dir;
+	int nto, nfrom, rc = -EIO;
+
+	if (ntfs_split(to, to_dir_path, sizeof to_dir_path, &to_name) < 0 ||
+	    ntfs_split(from, from_dir_path, sizeof from_dir_path, &from_name) < 0)
+		return -EINVAL;
+	nto = ntfs_mbstoucs(to_name, &uto);
+	nfrom = ntfs_mbstoucs(from_name, &ufrom);
+	ni = nto > 0 && nfrom > 0 ? ntfs_pathname_to_inode(h->vol, NULL, from) : NULL;
+	dir = ni != NULL ? ntfs_pathname_to_inode(h->vol, NULL, to_dir_path) : NULL;
+	if (dir != NULL && ntfs_inode_lookup_by_name(dir, uto, nto) != (u64)-1)
+		rc = -EEXIST;
+	else if (dir != NULL && ntfs_link(ni, dir, uto, (u8)nto) == 0)
+		rc = 0;
+	if (dir != NULL)
+		ntfs_inode_close(dir);
+	if (ni != NULL)
+		ntfs_inode_close(ni);
+	if (rc == 0) {
+		ni = ntfs_pathname_to_inode(h->vol, NULL, from);
+		dir = ntfs_pathname_to_inode(h->vol, NULL, from_dir_path);
+		if (ni == NULL || dir == NULL ||
+		    ntfs_delete(h->vol, from, ni, dir, ufrom, (u8)nfrom) != 0)
+			rc = -EIO;
+	} else if (ni == NULL) {
+		rc = -ENOENT;
+	}
+	free(uto);
+	free(ufrom);
+	if (rc == -EIO)
+		image_error(err, errlen, "ntfs: moving %s to %s failed", from, to);
+	return rc;
+}
