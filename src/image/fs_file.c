@@ -35,6 +35,15 @@ fs_volume_open(int fd, uint64_t offset, uint64_t length, enum fs_kind kind, bool
 	case FS_NTFS:
 		rc = fs_ntfs_open(fd, offset, length, write, &v->h, &v->hibernated, err, errlen);
 		break;
+	case FS_FAT:
+		/* read only: no FAT writer here (docs/IMAGING.md) */
+		if (write) {
+			image_error(err, errlen, "fat: not written by pxe-agent");
+			rc = -ENOTSUP;
+		} else {
+			rc = fs_fat_open(fd, offset, length, &v->h, err, errlen);
+		}
+		break;
 	default:
 		image_error(err, errlen, "%s: files are not %s here", fs_kind_name(kind),
 		    write ? "written" : "read");
@@ -59,6 +68,8 @@ fs_volume_close(struct fs_volume *v)
 		rc = fs_ext_close(v->h);
 	else if (v->kind == FS_NTFS)
 		rc = fs_ntfs_close(v->h);
+	else if (v->kind == FS_FAT)
+		fs_fat_close(v->h);
 	free(v);
 	return rc;
 }
@@ -73,6 +84,10 @@ int
 fs_file_read(struct fs_volume *v, const char *path, size_t max, uint8_t **data,
     size_t *len, char *err, size_t errlen)
 {
+	if (v->kind == FS_FAT) {
+		image_error(err, errlen, "fat: files are read by walking it");
+		return -ENOTSUP;
+	}
 	if (v->kind == FS_EXT)
 		return fs_ext_read(v->h, path, max, data, len, err, errlen);
 	return fs_ntfs_read(v->h, path, max, data, len, err, errlen);
@@ -82,6 +97,8 @@ int
 fs_file_write(struct fs_volume *v, const char *path, const uint8_t *data, size_t len,
     char *err, size_t errlen)
 {
+	if (v->kind == FS_FAT)
+		return -ENOTSUP;                /* never opened for writing */
 	if (v->kind == FS_EXT)
 		return fs_ext_write(v->h, path, data, len, err, errlen);
 	return fs_ntfs_write(v->h, path, data, len, err, errlen);
@@ -156,6 +173,8 @@ fs_walk(struct fs_volume *v, size_t max, struct fs_entries *out, char *err, size
 {
 	if (v->kind == FS_EXT)
 		return fs_ext_walk(v->h, max, out, err, errlen);
+	if (v->kind == FS_FAT)
+		return fs_fat_walk(v->h, max, out, err, errlen);
 	return fs_ntfs_walk(v->h, max, out, err, errlen);
 }
 
@@ -175,6 +194,7 @@ fs_reader_open(struct fs_volume *v, uint64_t id, struct fs_reader **out, uint64_
 		return -ENOMEM;
 	r->kind = v->kind;
 	rc = v->kind == FS_EXT ? fs_ext_reader_open(v->h, id, &r->r, size) :
+	    v->kind == FS_FAT ? fs_fat_reader_open(v->h, id, &r->r, size) :
 	    fs_ntfs_reader_open(v->h, id, &r->r, size);
 	if (rc < 0)
 		free(r);
@@ -187,6 +207,7 @@ ssize_t
 fs_reader_pread(struct fs_reader *r, void *buf, size_t n, uint64_t off)
 {
 	return r->kind == FS_EXT ? fs_ext_reader_pread(r->r, buf, n, off) :
+	    r->kind == FS_FAT ? fs_fat_reader_pread(r->r, buf, n, off) :
 	    fs_ntfs_reader_pread(r->r, buf, n, off);
 }
 
@@ -197,6 +218,8 @@ fs_reader_close(struct fs_reader *r)
 		return;
 	if (r->kind == FS_EXT)
 		fs_ext_reader_close(r->r);
+	else if (r->kind == FS_FAT)
+		fs_fat_reader_close(r->r);
 	else
 		fs_ntfs_reader_close(r->r);
 	free(r);

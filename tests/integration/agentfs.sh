@@ -68,7 +68,9 @@ unset NTFS_EXTRA
 export SAME_FILES_EXCLUDE="-x hostname -x hosts"
 check "ext4-last source disk built (GPT, one ext4)" disk_make_ext "$W/ext-src.img" 64 "$SRC"
 
-pxed_start || { echo "not ok - pxed_start"; exit 1; }
+mkdir -p "$W/clamdb"
+export PXED_CLAMAV_CACHE=$W/clamav-cache          # the agent's copy of the database
+pxed_start --clamav-db-dir "$W/clamdb" || { echo "not ok - pxed_start"; exit 1; }
 ctl host add "$MAC" lab-one >/dev/null
 ctl host add "$MAC2" lab-two >/dev/null
 
@@ -259,6 +261,61 @@ check "damaged hive: the file is untouched" \
 ID=$(run_task "$MAC" "$W/ext-src.img" reset-password lab-one --user bob)
 check "no Windows: the task fails saying so" \
 	has "$(json "/api/v1/tasks/$ID" '["message"]')" "no Windows installation found"
+
+# --- malware scan -------------------------------------------------------------------------
+# The signatures the test writes: a hash signature of a generated file (.hdb)
+# and a body signature of the EICAR test string (.ndb); a copy of EICAR sits
+# inside a zip.  A disk with ext4, NTFS and FAT partitions holds them.
+EICAR='X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*'
+S=$W/scan
+mkdir -p "$S/ext/home/user/docs" "$S/ext/etc" "$S/ntfs" "$S/fat/SUB"
+head -c 20000 /dev/urandom >"$S/ext/home/user/evil.bin"
+printf '%s' "$EICAR" >"$S/eicar.com"
+(cd "$S" && zip -q -j "$S/ext/home/user/docs/packed.zip" eicar.com)
+echo "clean text" >"$S/ext/etc/clean.txt"
+head -c 300000 /dev/urandom >"$S/ext/home/user/big-clean.bin"
+head -c 50000 /dev/urandom >"$S/ntfs/clean.dll"
+cp "$S/eicar.com" "$S/ntfs/eicar.com"
+echo "fat clean" >"$S/fat/SUB/CLEAN.TXT"
+cp "$S/eicar.com" "$S/fat/SUB/EICAR.COM"
+printf '%s:%s:Pxed.Test.Hash\n' "$(md5sum <"$S/ext/home/user/evil.bin" | cut -d' ' -f1)" \
+	"$(stat -c %s "$S/ext/home/user/evil.bin")" >"$W/clamdb/pxed-test.hdb"
+printf 'Pxed.Test.Eicar:0:*:%s\n' "$(printf '%s' "$EICAR" | od -An -v -tx1 | tr -d ' \n')" \
+	>"$W/clamdb/pxed-test.ndb"
+make_scan_disk() {
+	local d=$1 t=$W/scan-ntfs.part
+	rm -f "$d" "$t"
+	truncate -s 96M "$d"
+	sgdisk -n1:2048:+32M -t1:8300 -n2:0:+32M -t2:0700 -n3:0:+24M -t3:0700 "$d" >/dev/null &&
+	mkfs.ext4 -q -F -d "$S/ext" -E offset=$((2048 * 512)) "$d" 32M &&
+	truncate -s 32M "$t" && mkntfs -q -F -Q -s 512 "$t" >/dev/null 2>&1 &&
+	build/tools/ntfs-put "$t" "$S/ntfs/clean.dll:/Windows/clean.dll" \
+		"$S/ntfs/eicar.com:/Users/Public/Downloads/eicar.com" &&
+	dd if="$t" of="$d" bs=1M seek=33 conv=notrunc status=none &&
+	mkfs.vfat --offset $((65 * 2048)) "$d" $((24 * 1024)) >/dev/null &&
+	mcopy -s -i "$d@@$((65 * 2048 * 512))" "$S/fat/SUB" ::/ && rm -f "$t"
+}
+check "scan disk built (ext4, NTFS, FAT with files matching the signatures)" \
+	make_scan_disk "$W/scan.img"
+SCAN_SUM=$(sha256sum <"$W/scan.img")
+ID=$(run_task "$MAC" "$W/scan.img" scan lab-one)
+check "scan: done" eq "$(state "$ID")" done
+check "scan: the message counts 4 infected" has "$(json "/api/v1/tasks/$ID" '["message"]')" "4 infected"
+findings() { json "/api/v1/tasks/$1" '["report"]["findings"]' | python3 -c "
+import ast,sys
+for f in sorted(ast.literal_eval(sys.stdin.read()), key=lambda f: (f['partition'], f['path'])):
+    print(f['partition'], f['path'], f['signature'], f['size'], f['sha256'])"; }
+WANT=$(printf '%s\n' \
+	"1 /home/user/docs/packed.zip Pxed.Test.Eicar.UNOFFICIAL $(stat -c %s "$S/ext/home/user/docs/packed.zip") $(sha256sum <"$S/ext/home/user/docs/packed.zip" | cut -d' ' -f1)" \
+	"1 /home/user/evil.bin Pxed.Test.Hash.UNOFFICIAL 20000 $(sha256sum <"$S/ext/home/user/evil.bin" | cut -d' ' -f1)" \
+	"2 /Users/Public/Downloads/eicar.com Pxed.Test.Eicar.UNOFFICIAL 68 $(sha256sum <"$S/eicar.com" | cut -d' ' -f1)" \
+	"3 /SUB/EICAR.COM Pxed.Test.Eicar.UNOFFICIAL 68 $(sha256sum <"$S/eicar.com" | cut -d' ' -f1)")
+check "scan: every infected file found with its partition, path, signature, size and SHA-256" \
+	eq "$(findings "$ID")" "$WANT"
+check "scan: the clean files counted too" \
+	[ "$(json "/api/v1/tasks/$ID" '["report"]["files"]')" -ge 8 ]
+check "scan: read-only (the disk is byte-identical)" eq "$(sha256sum <"$W/scan.img")" "$SCAN_SUM"
+check "scan: pxectl task show prints the findings" has "$(ctl task show "$ID")" "path=/SUB/EICAR.COM"
 
 pxed_stop
 check "pxed stopped cleanly" [ $? -eq 0 ]
