@@ -317,6 +317,94 @@ check "scan: the clean files counted too" \
 check "scan: read-only (the disk is byte-identical)" eq "$(sha256sum <"$W/scan.img")" "$SCAN_SUM"
 check "scan: pxectl task show prints the findings" has "$(ctl task show "$ID")" "path=/SUB/EICAR.COM"
 
+# quarantine: the infected files of ext4 and NTFS moved, FAT's left (no
+# writer for it), every other file unchanged; then put back
+cp "$W/scan.img" "$W/q.img"
+ID=$(run_task "$MAC" "$W/q.img" scan lab-one --quarantine)
+QID=$ID
+check "quarantine: done" eq "$(state "$ID")" done
+check "quarantine: the message says 3 quarantined" \
+	has "$(json "/api/v1/tasks/$ID" '["message"]')" "4 infected: .*3 quarantined"
+ext_missing() { ! debugfs -R "stat $3" "$1?offset=$(disk_part_offset "$1" "$2")" 2>&1 |
+	grep -q '^Inode:'; }
+check "quarantine: /home/user/evil.bin is gone from ext4" ext_missing "$W/q.img" 1 /home/user/evil.bin
+check "(the check above sees a file that is there)" bash -c "source tests/lib/disk.sh; $(declare -f ext_missing); ! ext_missing '$W/scan.img' 1 /home/user/evil.bin"
+check "quarantine: /home/user/docs/packed.zip is gone from ext4" \
+	ext_missing "$W/q.img" 1 /home/user/docs/packed.zip
+check "quarantine: ext4's quarantine holds evil.bin's bytes" \
+	cmp <(ext_file "$W/q.img" 1 "/pxed-quarantine/$ID/0002") "$S/ext/home/user/evil.bin"
+check "quarantine: the ext4 manifest names exactly the two files" \
+	eq "$(ext_file "$W/q.img" 1 "/pxed-quarantine/$ID/manifest.json" | python3 -c "
+import json,sys; m=json.load(sys.stdin); print(m['task'], sorted(f['path'] for f in m['files']))")" \
+	"$ID ['/home/user/docs/packed.zip', '/home/user/evil.bin']"
+check "quarantine: e2fsck -fn finds ext4 clean" disk_ext_fsck "$W/q.img" 1
+check "quarantine: every other ext4 file unchanged" \
+	bash -c "source tests/lib/disk.sh; d=\$(mktemp -d); disk_ext_dump '$W/q.img' \$d/x &&
+		diff -r -q -x lost+found -x pxed-quarantine -x evil.bin -x packed.zip '$S/ext' \$d/x;
+		r=\$?; rm -rf \$d; exit \$r"
+ntfs_of() { dd if="$1" bs=1M skip=33 count=32 status=none >"$W/p2.ntfs" && ntfscat -f "$W/p2.ntfs" "$2"; }
+ntfs_missing() { dd if="$1" bs=1M skip=33 count=32 status=none >"$W/p2.ntfs" &&
+	! ntfscat -f "$W/p2.ntfs" "$2" >/dev/null 2>&1; }
+check "quarantine: the NTFS eicar.com is gone" ntfs_missing "$W/q.img" /Users/Public/Downloads/eicar.com
+check "(the check above sees a file that is there)" bash -c "$(declare -f ntfs_missing); W='$W'; ! ntfs_missing '$W/scan.img' /Users/Public/Downloads/eicar.com"
+check "quarantine: NTFS's quarantine holds it" cmp <(ntfs_of "$W/q.img" "/pxed-quarantine/$ID/0001") "$S/eicar.com"
+check "quarantine: the NTFS clean file unchanged" cmp <(ntfs_of "$W/q.img" /Windows/clean.dll) "$S/ntfs/clean.dll"
+check "quarantine: ntfsfix -n finds NTFS consistent" bash -c "ntfsfix -n '$W/p2.ntfs' >/dev/null 2>&1"
+check "quarantine: FAT's infected file left in place, saying why" \
+	has "$(json "/api/v1/tasks/$ID" '["report"]["findings"]')" "'path': '/SUB/EICAR.COM', .*'kept': 'FAT is not written"
+check "quarantine: FAT unchanged" cmp <(dd if="$W/q.img" bs=1M skip=65 count=24 status=none) \
+	<(dd if="$W/scan.img" bs=1M skip=65 count=24 status=none)
+ID=$(run_task "$MAC" "$W/q.img" restore "$QID")
+check "restore: done" eq "$(state "$ID")" done
+check "restore: the message counts 3" has "$(json "/api/v1/tasks/$ID" '["message"]')" "3 files of scan task $QID put back"
+check "restore: every ext4 file back byte-identical" \
+	bash -c "source tests/lib/disk.sh; d=\$(mktemp -d); disk_ext_dump '$W/q.img' \$d/x &&
+		diff -r -q -x lost+found -x pxed-quarantine '$S/ext' \$d/x; r=\$?; rm -rf \$d; exit \$r"
+check "restore: eicar.com back on NTFS byte-identical" \
+	cmp <(ntfs_of "$W/q.img" /Users/Public/Downloads/eicar.com) "$S/eicar.com"
+check "restore: e2fsck -fn finds ext4 clean" disk_ext_fsck "$W/q.img" 1
+ID=$(run_task "$MAC" "$W/q.img" restore "$QID")
+check "restore again: refused, saying it was done" \
+	has "$(json "/api/v1/tasks/$ID" '["message"]')" "already put these files back"
+ctl task restore "$ID" >/dev/null 2>&1
+check "restore of a task that is not a scan: refused by pxed" [ $? -ne 0 ]
+
+# limits: an archive nested deeper than libclamav's recursion limit
+(cd "$S" && cp eicar.com n0 && for i in $(seq 1 20); do zip -q -j "n$i.zip" "n$((i - 1))"* &&
+	mv "n$i.zip" "n$i"; done && cp n20 "$S/ext/home/user/deep.zip")
+check "scan disk with a deeply nested archive built" make_scan_disk "$W/deep.img"
+ID=$(run_task "$MAC" "$W/deep.img" scan lab-one)
+check "limits: the scan is done" eq "$(state "$ID")" done
+check "limits: the nested archive is reported as over a limit" \
+	has "$(json "/api/v1/tasks/$ID" '["report"]["limits_hit"]')" "'path': '/home/user/deep.zip', 'limit': 'MaxRecursion'"
+check "limits: the limits are in the report" \
+	eq "$(json "/api/v1/tasks/$ID" '["report"]["limits"]["max_recursion"]')" 17
+rm -f "$S/ext/home/user/deep.zip"
+
+# a damaged filesystem: reported, the others scanned
+cp "$W/scan.img" "$W/broken.img"
+printf '\377\377\377\377' | dd of="$W/broken.img" bs=1 seek=$((1048576 + 1024 + 24)) conv=notrunc status=none
+ID=$(run_task "$MAC" "$W/broken.img" scan lab-one)
+check "damaged ext4: the scan is done" eq "$(state "$ID")" done
+check "damaged ext4: reported unreadable" \
+	has "$(json "/api/v1/tasks/$ID" '["report"]["unreadable"]')" "'partition': 1"
+check "damaged ext4: NTFS and FAT still scanned (2 infected)" \
+	has "$(json "/api/v1/tasks/$ID" '["message"]')" "2 infected"
+
+# an empty database: refused, nothing scanned
+mkdir -p "$W/clamdb.saved" && mv "$W/clamdb/"* "$W/clamdb.saved/"
+ID=$(run_task "$MAC" "$W/scan.img" scan lab-one)
+check "empty database: the scan fails" eq "$(state "$ID")" failed
+check "empty database: ... saying so" has "$(json "/api/v1/tasks/$ID" '["message"]')" "database is empty"
+check "empty database: nothing scanned (no report)" eq "$(json "/api/v1/tasks/$ID" '["report"]')" None
+# a database file libclamav refuses
+printf 'this is not a signature\n' >"$W/clamdb/broken.ndb"
+ID=$(run_task "$MAC" "$W/scan.img" scan lab-one)
+check "damaged database: the scan fails saying so" \
+	has "$(json "/api/v1/tasks/$ID" '["message"]')" "database is damaged"
+rm -f "$W/clamdb/broken.ndb"
+mv "$W/clamdb.saved/"* "$W/clamdb/"
+
 pxed_stop
 check "pxed stopped cleanly" [ $? -eq 0 ]
 check "no sanitizer report" pxed_log_clean
