@@ -213,7 +213,9 @@ item_cmp(const void *a, const void *b)
 	const struct quarantine_item *x = a, *y = b;
 	int c = strcmp(x->disk, y->disk);
 
-	return c != 0 ? c : x->part.offset < y->part.offset ? -1 : x->part.offset > y->part.offset;
+	if (c == 0 && x->part.offset != y->part.offset)
+		c = x->part.offset < y->part.offset ? -1 : 1;
+	return c != 0 ? c : strcmp(x->path, y->path);    /* the same names every time */
 }
 
 int

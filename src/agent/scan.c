@@ -101,12 +101,23 @@ scan_engine(struct scan *s, const char *dir, unsigned nfiles)
 
 /* ---- one file ---- */
 
+/* libclamav's read callback: as much of count as the file holds (the
+ * readers return a run or a cluster at a time). */
 static off_t
 scan_pread(void *handle, void *buf, size_t count, off_t offset)
 {
-	ssize_t n = fs_reader_pread(handle, buf, count, (uint64_t)offset);
+	size_t done = 0;
 
-	return n < 0 ? -1 : (off_t)n;
+	while (done < count) {
+		ssize_t n = fs_reader_pread(handle, (uint8_t *)buf + done, count - done,
+		    (uint64_t)offset + done);
+		if (n < 0)
+			return -1;
+		if (n == 0)
+			break;
+		done += (size_t)n;
+	}
+	return (off_t)done;
 }
 
 static int
@@ -172,7 +183,7 @@ scan_one(struct scan_part *p, struct fs_volume *v, const struct fs_entry *e)
 		atomic_fetch_add(&s->errors, 1);
 		return;
 	}
-	map = size > 0 ? cl_fmap_open_handle(r, 0, (size_t)size, scan_pread, 1) : NULL;
+	map = size > 0 ? cl_fmap_open_handle(r, 0, (size_t)size, scan_pread, 0) : NULL;
 	rc = map != NULL ? cl_scanmap_callback(map, e->path, &virname, &scanned, s->engine,
 	    &s->opts, NULL) : CL_CLEAN;
 	if (map != NULL)
@@ -255,10 +266,13 @@ scan_partition(void *arg, const char *disk, int fd, const struct partition *part
 	}
 	if (err[0] != '\0')
 		scan_note(s, s->unreadable, disk, part->index, err);
+	uint64_t t0 = clock_now_us();
 	journal_info("scan: %s partition %u (%s): %zu files", disk, part->index,
 	    fs_kind_name(kind), p.files.n);
 	s->filesystems++;
 	rc = pool_run(s->ag, scan_worker, scan_tick, &p);
+	journal_info("scan: %s partition %u scanned in %.1f s by %u workers", disk, part->index,
+	    (double)(clock_now_us() - t0) / 1e6, s->ag->parallel);
 	fs_entries_free(&p.files);
 	return rc < 0 || atomic_load(&s->ag->stop) ? -EIO : 0;
 }

@@ -52,6 +52,13 @@ int fs_ext_rename(void *h, const char *from, const char *to, char *err, size_t e
 int fs_ext_create(void *h, const char *path, const uint8_t *data, size_t len,
     char *err, size_t errlen);
 
+/* An ext filesystem opened by fs_ext_open keeps where it lies in its
+ * priv_data, for readers that pread its blocks (walk_ext.c). */
+struct ext_where {
+	int fd;
+	uint64_t offset;
+};
+
 /* Walks (walk_ext.c, walk_ntfs.c) and readers of one file by its id. */
 int fs_ext_walk(void *h, size_t max, struct fs_entries *out, char *err, size_t errlen);
 int fs_fat_open(int fd, uint64_t offset, uint64_t length, void **out, char *err,

@@ -160,6 +160,14 @@ fs_ext_open(int fd, uint64_t offset, bool write, void **out, char *err, size_t e
 		ext_error(err, errlen, "reading the bitmaps", e);
 		return -EIO;
 	}
+	/* where the filesystem lies, for readers that pread its blocks */
+	struct ext_where *where = malloc(sizeof *where);
+	if (where == NULL) {
+		ext2fs_close_free(&fs);
+		return -ENOMEM;
+	}
+	*where = (struct ext_where){ fd, offset };
+	fs->priv_data = where;
 	*out = fs;
 	return 0;
 }
@@ -169,7 +177,11 @@ fs_ext_close(void *handle)
 {
 	ext2_filsys fs = handle;
 
-	return fs == NULL || ext2fs_close_free(&fs) == 0 ? 0 : -EIO;
+	if (fs == NULL)
+		return 0;
+	free(fs->priv_data);
+	fs->priv_data = NULL;
+	return ext2fs_close_free(&fs) == 0 ? 0 : -EIO;
 }
 
 /* The inode of a regular file at path (not followed if a link). */

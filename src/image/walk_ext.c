@@ -1,12 +1,14 @@
 /* The regular files of an ext2/3/4 filesystem (libext2fs directory
  * iteration, breadth first) and reading one of them by inode. */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <ext2fs/ext2fs.h>
 
+#include "core/util.h"
 #include "image/fs.h"
 
 struct ext_walk {
@@ -68,27 +70,116 @@ fs_ext_walk(void *handle, size_t max, struct fs_entries *out, char *err, size_t 
 	return rc;
 }
 
-struct ext_reader {
-	ext2_file_t f;
+/* A file read by its block map: runs of logical blocks that lie one after
+ * the other on the disk, read with one pread each from the disk's
+ * descriptor (libext2fs's own file reads go a block at a time).  Holes
+ * read as zeros (an unwritten extent reads as what its blocks hold); a
+ * file with inline data (or a map too long to keep) is read through
+ * libext2fs. */
+#define EXT_RUNS_MAX (1u << 16)
+
+struct ext_run {
+	uint64_t logical, physical, count;      /* blocks */
 };
+
+struct ext_reader {
+	ext2_filsys fs;
+	ext2_file_t f;                          /* the fallback */
+	struct ext_run *run;
+	size_t nruns, cap;
+	uint64_t size;
+	bool mapped;
+};
+
+static int
+ext_map_block(ext2_filsys fs, blk64_t *blocknr, e2_blkcnt_t blockcnt, blk64_t ref_blk,
+    int ref_offset, void *priv)
+{
+	struct ext_reader *r = priv;
+	struct ext_run *last = r->nruns > 0 ? &r->run[r->nruns - 1] : NULL;
+
+	(void)fs;
+	(void)ref_blk;
+	(void)ref_offset;
+	if (blockcnt < 0)
+		return 0;
+	if (last != NULL && last->logical + last->count == (uint64_t)blockcnt &&
+	    last->physical + last->count == *blocknr) {
+		last->count++;
+		return 0;
+	}
+	if (r->nruns == r->cap) {
+		size_t cap = r->cap ? 2 * r->cap : 16;
+		struct ext_run *v = cap <= EXT_RUNS_MAX ? reallocarray(r->run, cap, sizeof *v) : NULL;
+		if (v == NULL) {
+			r->mapped = false;
+			return BLOCK_ABORT;
+		}
+		r->run = v;
+		r->cap = cap;
+	}
+	r->run[r->nruns++] = (struct ext_run){ (uint64_t)blockcnt, *blocknr, 1 };
+	return 0;
+}
 
 int
 fs_ext_reader_open(void *handle, uint64_t id, void **out, uint64_t *size)
 {
+	ext2_filsys fs = handle;
 	struct ext_reader *r = calloc(1, sizeof *r);
-	__u64 s = 0;
+	struct ext2_inode inode;
 
 	*out = NULL;
 	if (r == NULL)
 		return -ENOMEM;
-	if (ext2fs_file_open(handle, (ext2_ino_t)id, 0, &r->f) != 0) {
+	r->fs = fs;
+	if (ext2fs_read_inode(fs, (ext2_ino_t)id, &inode) != 0) {
 		free(r);
 		return -EIO;
 	}
-	ext2fs_file_get_lsize(r->f, &s);
-	*size = s;
+	r->size = EXT2_I_SIZE(&inode);
+	r->mapped = fs->priv_data != NULL && !(inode.i_flags & EXT4_INLINE_DATA_FL);
+	if (r->mapped && ext2fs_block_iterate3(fs, (ext2_ino_t)id, BLOCK_FLAG_READ_ONLY |
+	    BLOCK_FLAG_DATA_ONLY, NULL, ext_map_block, r) != 0)
+		r->mapped = false;
+	if (!r->mapped && ext2fs_file_open(fs, (ext2_ino_t)id, 0, &r->f) != 0) {
+		free(r->run);
+		free(r);
+		return -EIO;
+	}
+	*size = r->size;
 	*out = r;
 	return 0;
+}
+
+/* Bytes [off, off+n) of a mapped file: the run holding off, or zeros. */
+static ssize_t
+ext_mapped_pread(struct ext_reader *r, uint8_t *buf, size_t n, uint64_t off)
+{
+	const struct ext_where *w = r->fs->priv_data;
+	uint64_t bs = r->fs->blocksize, block = off / bs, end;
+	size_t lo = 0, hi = r->nruns;
+
+	n = (size_t)MIN((uint64_t)n, r->size - off);
+	while (lo < hi) {                       /* the last run starting at or before block */
+		size_t mid = (lo + hi) / 2;
+		if (r->run[mid].logical <= block)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo > 0 && block < r->run[lo - 1].logical + r->run[lo - 1].count) {
+		const struct ext_run *run = &r->run[lo - 1];
+		end = (run->logical + run->count) * bs;
+		n = (size_t)MIN((uint64_t)n, end - off);
+		return image_pread(w->fd, buf, n, w->offset + run->physical * bs +
+		    (off - run->logical * bs)) < 0 ? -EIO : (ssize_t)n;
+	}
+	/* a hole, up to the next run */
+	end = lo < r->nruns ? r->run[lo].logical * bs : r->size;
+	n = (size_t)MIN((uint64_t)n, end - off);
+	memset(buf, 0, n);
+	return (ssize_t)n;
 }
 
 ssize_t
@@ -97,6 +188,10 @@ fs_ext_reader_pread(void *reader, void *buf, size_t n, uint64_t off)
 	struct ext_reader *r = reader;
 	unsigned got = 0;
 
+	if (off >= r->size || n == 0)
+		return 0;
+	if (r->mapped)
+		return ext_mapped_pread(r, buf, n, off);
 	if (n > UINT32_MAX)
 		n = UINT32_MAX;
 	if (ext2fs_file_llseek(r->f, off, EXT2_SEEK_SET, NULL) != 0 ||
@@ -112,6 +207,8 @@ fs_ext_reader_close(void *reader)
 
 	if (r == NULL)
 		return;
-	ext2fs_file_close(r->f);
+	if (r->f != NULL)
+		ext2fs_file_close(r->f);
+	free(r->run);
 	free(r);
 }
