@@ -405,6 +405,18 @@ check "damaged database: the scan fails saying so" \
 rm -f "$W/clamdb/broken.ndb"
 mv "$W/clamdb.saved/"* "$W/clamdb/"
 
+# for a group: a scan task each; a password reset is for one host
+ctl group add room1 lab-one lab-two >/dev/null
+OUT=$(ctl --json task scan --group room1 --quarantine)
+check "scan --group: a scan task with quarantine for each host" \
+	eq "$(python3 -c 'import json,sys; t=json.load(sys.stdin)["tasks"]; print(len(t), sorted({x["type"] for x in t}), sorted({json.dumps(x["options"]) for x in t}))' <<<"$OUT")" \
+	'2 ['"'"'scan'"'"'] ['"'"'{"quarantine": true}'"'"']'
+for t in $(python3 -c 'import json,sys; print(" ".join(str(x["id"]) for x in json.load(sys.stdin)["tasks"]))' <<<"$OUT"); do
+	ctl task cancel "$t" >/dev/null
+done
+ctl task reset-password --group room1 --user bob >/dev/null 2>&1
+check "reset-password --group: refused" [ $? -ne 0 ]
+
 pxed_stop
 check "pxed stopped cleanly" [ $? -eq 0 ]
 check "no sanitizer report" pxed_log_clean
