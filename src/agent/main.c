@@ -289,8 +289,10 @@ send_result(struct agent *ag, bool ok, const char *message)
 	body = json_pack("{s:b,s:s,s:s}", "ok", ok, "message", message, "log", tail);
 	if (body == NULL)
 		return;
-	if (ag->report != NULL)
+	if (ag->report != NULL) {
+		task_report_bound(ag->report, TASK_REPORT_SEND_MAX);
 		json_object_set(body, "report", ag->report);
+	}
 	rc = api_send_json(&ag->conn, "POST", "/api/v1/agent/result", body, NULL, err, sizeof err);
 	json_decref(body);
 	if (rc != 204 && rc != 200)

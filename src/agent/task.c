@@ -303,3 +303,31 @@ task_free(struct agent_task *t)
 	free(t->mcast.frames);
 	t->mcast.frames = NULL;
 }
+
+void
+task_report_bound(json_t *report, size_t max)
+{
+	for (int round = 0; round < 64; round++) {
+		char *text = json_dumps(report, JSON_COMPACT);
+		size_t len = text != NULL ? strlen(text) : 0, keep;
+		json_t *longest = NULL, *v;
+		const char *key;
+
+		free(text);
+		if (len <= max)
+			return;
+		json_object_foreach(report, key, v)
+			if (json_is_array(v) && (longest == NULL ||
+			    json_array_size(v) > json_array_size(longest)))
+				longest = v;
+		if (longest == NULL || json_array_size(longest) == 0)
+			break;
+		keep = json_array_size(longest) / 2;
+		while (json_array_size(longest) > keep &&
+		    json_array_remove(longest, json_array_size(longest) - 1) == 0)
+			;
+		json_object_set_new(report, "truncated", json_true());
+	}
+	json_object_clear(report);
+	json_object_set_new(report, "truncated", json_true());
+}

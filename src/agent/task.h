@@ -2,6 +2,7 @@
 #ifndef PXED_AGENT_TASK_H
 #define PXED_AGENT_TASK_H
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -64,5 +65,12 @@ int task_parse(const char *text, size_t len, struct agent_task *t, char *err, si
 void task_free(struct agent_task *t);
 
 const char *task_type_name(enum task_type type);
+
+/* What a report may weigh as compact JSON: within pxed's 256 KiB. */
+#define TASK_REPORT_SEND_MAX (200u << 10)
+/* The report within max bytes of compact JSON: its longest list halved
+ * until it fits, "truncated": true then (counts elsewhere stay exact); an
+ * object that still does not fit is emptied. */
+void task_report_bound(json_t *report, size_t max);
 
 #endif
