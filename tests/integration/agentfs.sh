@@ -405,6 +405,14 @@ check "damaged database: the scan fails saying so" \
 rm -f "$W/clamdb/broken.ndb"
 mv "$W/clamdb.saved/"* "$W/clamdb/"
 
+# BitLocker: never scanned, said so; the ext4 beside it scanned
+ID=$(run_task "$MAC" "$W/bl.img" scan lab-one)
+check "scan of a disk with BitLocker: done" eq "$(state "$ID")" done
+check "scan of a disk with BitLocker: the partition reported as not scanned" \
+	has "$(json "/api/v1/tasks/$ID" '["report"]["not_scanned"]')" "'partition': 2, 'why': 'encrypted with BitLocker: not scanned'"
+check "scan of a disk with BitLocker: one filesystem scanned" \
+	eq "$(json "/api/v1/tasks/$ID" '["report"]["filesystems"]')" 1
+
 # for a group: a scan task each; a password reset is for one host
 ctl group add room1 lab-one lab-two >/dev/null
 OUT=$(ctl --json task scan --group room1 --quarantine)
