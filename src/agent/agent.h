@@ -55,6 +55,8 @@ struct progress {
 	uint64_t start_us;
 	uint64_t start_bytes;
 	uint64_t last_us;                       /* of the last report */
+	bool count_files;                       /* a scan: files goes out too */
+	atomic_uint_fast64_t files;
 };
 
 void progress_start(struct progress *p, const char *phase, uint64_t total, uint64_t bytes);

@@ -220,6 +220,7 @@ scan_tick(void *arg)
 {
 	struct scan_part *p = arg;
 
+	atomic_store(&p->s->progress.files, atomic_load(&p->s->files));
 	progress_report(p->s->ag, &p->s->progress, atomic_load(&p->s->bytes), 0, false);
 }
 
@@ -340,9 +341,11 @@ scan_run(struct agent *ag, char *done, size_t size)
 		    nfiles);
 	if (rc == 0) {
 		progress_start(&s->progress, "scan", 0, 0);
+		s->progress.count_files = true;
 		rc = parts_each(ag, false, scan_partition, s);
 	}
 	if (rc == 0) {
+		atomic_store(&s->progress.files, atomic_load(&s->files));
 		progress_report(ag, &s->progress, atomic_load(&s->bytes), 0, true);
 		if (ag->task.quarantine && s->infected > 0)
 			rc = quarantine_run(ag, &s->quarantine);

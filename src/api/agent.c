@@ -115,20 +115,21 @@ agent_progress(struct api_call *c)
 {
 	json_t *body = api_body_json(c);
 	const char *phase = "";
-	json_int_t bytes = 0, total = 0, rate = 0, resume = 0;
+	json_int_t bytes = 0, total = 0, rate = 0, resume = 0, files = 0;
 
 	if (body == NULL)
 		return;
-	if (json_unpack(body, "{s:s,s:I,s:I,s?I,s?I}", "phase", &phase, "bytes", &bytes,
-	    "total", &total, "rate", &rate, "resume_offset", &resume) < 0 ||
-	    bytes < 0 || total < 0 || rate < 0 || resume < 0 || strlen(phase) > 15) {
+	if (json_unpack(body, "{s:s,s:I,s:I,s?I,s?I,s?I}", "phase", &phase, "bytes", &bytes,
+	    "total", &total, "rate", &rate, "resume_offset", &resume, "files", &files) < 0 ||
+	    bytes < 0 || total < 0 || rate < 0 || resume < 0 || files < 0 ||
+	    strlen(phase) > 15) {
 		json_decref(body);
 		api_reply_error(c->rs, 400, "expected {\"phase\", \"bytes\", \"total\", \"rate\","
 		    " \"resume_offset\"}");
 		return;
 	}
-	if (store_task_progress(c->st, c->task.id, phase, (uint64_t)bytes, (uint64_t)total,
-	    (uint64_t)rate, (uint64_t)resume) < 0)
+	if (store_task_progress_files(c->st, c->task.id, phase, (uint64_t)bytes, (uint64_t)total,
+	    (uint64_t)rate, (uint64_t)resume, (uint64_t)files) < 0)
 		api_reply_error(c->rs, 409, "task %" PRId64 " is not running", c->task.id);
 	else
 		api_reply_json(c->rs, 204, NULL);

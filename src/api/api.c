@@ -227,8 +227,10 @@ api_task_json(const struct store_task *t)
 	    "rate", (json_int_t)t->rate, "resume_offset", (json_int_t)t->resume_offset,
 	    "message", api_json_text(t->message), "log", api_json_text(t->log_tail));
 
-	if (o != NULL)
+	if (o != NULL) {
 		json_object_set_new(o, "options", task_options_json(t->options));
+		json_object_set_new(o, "files", json_integer((json_int_t)t->files));
+	}
 	return o;
 }
 

@@ -87,6 +87,9 @@ ctl_show_report(json_t *task)
 	const char *key;
 	size_t i;
 
+	if (json_integer_value(json_object_get(task, "files")) > 0)
+		printf("  files   %" JSON_INTEGER_FORMAT " scanned\n",
+		    json_integer_value(json_object_get(task, "files")));
 	if (!json_is_object(r))
 		return;
 	printf("  report:\n");

@@ -532,7 +532,7 @@ store_host_groups(struct store *st, const char *mac, struct store_group *out, si
 
 #define TASK_COLS "id, mac, type, image, state, verify, created, started, finished," \
 	" phase, bytes, total, rate, resume_offset, message, log_tail, mcast, replace_image," \
-	" after_action, options"
+	" after_action, options, files"
 
 static void
 row_task(sqlite3_stmt *s, struct store_task *t)
@@ -566,6 +566,7 @@ row_task(sqlite3_stmt *s, struct store_task *t)
 	type = task_after_parse(text);
 	t->after = type < 0 ? TASK_AFTER_REBOOT : (enum task_after)type;
 	col_text(s, 19, t->options, sizeof t->options);
+	t->files = (uint64_t)sqlite3_column_int64(s, 20);
 }
 
 static int
@@ -748,8 +749,15 @@ int
 store_task_progress(struct store *st, int64_t id, const char *phase, uint64_t bytes,
     uint64_t total, uint64_t rate, uint64_t resume_offset)
 {
+	return store_task_progress_files(st, id, phase, bytes, total, rate, resume_offset, 0);
+}
+
+int
+store_task_progress_files(struct store *st, int64_t id, const char *phase, uint64_t bytes,
+    uint64_t total, uint64_t rate, uint64_t resume_offset, uint64_t files)
+{
 	sqlite3_stmt *s = prep(st, "UPDATE tasks SET phase = ?2, bytes = ?3, total = ?4,"
-	    " rate = ?5, resume_offset = max(resume_offset, ?6)"
+	    " rate = ?5, resume_offset = max(resume_offset, ?6), files = ?7"
 	    " WHERE id = ?1 AND state = 'running'");
 	int rc;
 
@@ -761,6 +769,7 @@ store_task_progress(struct store *st, int64_t id, const char *phase, uint64_t by
 	sqlite3_bind_int64(s, 4, (sqlite3_int64)total);
 	sqlite3_bind_int64(s, 5, (sqlite3_int64)rate);
 	sqlite3_bind_int64(s, 6, (sqlite3_int64)resume_offset);
+	sqlite3_bind_int64(s, 7, (sqlite3_int64)files);
 	rc = run(st, s);
 	return rc < 0 ? rc : rc == 0 ? -ESRCH : 0;
 }

@@ -61,6 +61,7 @@ struct store_task {
 	bool replace;                   /* a capture may replace an existing image */
 	enum task_after after;
 	char options[STORE_TASK_OPTIONS_MAX];   /* JSON object: the type's own */
+	uint64_t files;                 /* a scan: files done so far */
 };
 
 /* What a new task is. */
@@ -175,6 +176,9 @@ int store_task_start(struct store *st, int64_t id, int64_t now);
 /* Progress of a running task; -ESRCH when it is no longer running. */
 int store_task_progress(struct store *st, int64_t id, const char *phase, uint64_t bytes,
     uint64_t total, uint64_t rate, uint64_t resume_offset);
+/* The same with the files a scan has done so far. */
+int store_task_progress_files(struct store *st, int64_t id, const char *phase,
+    uint64_t bytes, uint64_t total, uint64_t rate, uint64_t resume_offset, uint64_t files);
 /* End: done or failed (from running/booting), cancelled (from any active
  * state); -ESRCH when the task had ended already.  The token's hash is
  * kept, so that its agent is told why (see store_task_by_token). */

@@ -169,10 +169,11 @@ static const char *const migrations[] = {
 	"",
 	/* 9: work inside a machine's filesystems: a task's own options (a
 	 * JSON object: no_grow, outside_partitions, quarantine, user...), the
-	 * report its agent sent (findings, accounts), the name a host is
-	 * given by a deploy */
+	 * report its agent sent (findings, accounts), the files a scan has
+	 * done so far, the name a host is given by a deploy */
 	"ALTER TABLE tasks ADD COLUMN options TEXT NOT NULL DEFAULT '{}';"
 	"ALTER TABLE tasks ADD COLUMN report TEXT;"
+	"ALTER TABLE tasks ADD COLUMN files INTEGER NOT NULL DEFAULT 0;"
 	"ALTER TABLE hosts ADD COLUMN hostname TEXT NOT NULL DEFAULT '';",
 };
 

@@ -312,6 +312,8 @@ WANT=$(printf '%s\n' \
 	"3 /SUB/EICAR.COM Pxed.Test.Eicar.UNOFFICIAL 68 $(sha256sum <"$S/eicar.com" | cut -d' ' -f1)")
 check "scan: every infected file found with its partition, path, signature, size and SHA-256" \
 	eq "$(findings "$ID")" "$WANT"
+check "scan: progress counted the files (the task's files)" \
+	eq "$(json "/api/v1/tasks/$ID" '["files"]')" "$(json "/api/v1/tasks/$ID" '["report"]["files"]')"
 check "scan: the clean files counted too" \
 	[ "$(json "/api/v1/tasks/$ID" '["report"]["files"]')" -ge 8 ]
 check "scan: read-only (the disk is byte-identical)" eq "$(sha256sum <"$W/scan.img")" "$SCAN_SUM"

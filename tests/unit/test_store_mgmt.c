@@ -262,6 +262,7 @@ test_upgrade_after(void **state)
 	    "DROP TABLE images;"
 	    "ALTER TABLE tasks DROP COLUMN options;"
 	    "ALTER TABLE tasks DROP COLUMN report;"
+	    "ALTER TABLE tasks DROP COLUMN files;"
 	    "ALTER TABLE hosts DROP COLUMN hostname;"
 	    "DELETE FROM schema_version WHERE version >= 6;", NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
@@ -581,6 +582,12 @@ test_options_report_hostname(void **state)
 	assert_string_equal(report, "{\"infected\":1}");
 	free(report);
 	assert_int_equal(store_task_set_report(f->st, id + 100, "{}"), -ENOENT);
+	assert_int_equal(store_task_boot(f->st, id, &(struct store_token){ .hash = { 9 } },
+	    &(struct store_token){ 0 }), 1);
+	assert_int_equal(store_task_start(f->st, id, 3), 0);
+	assert_int_equal(store_task_progress_files(f->st, id, "scan", 100, 0, 10, 0, 7), 0);
+	assert_int_equal(store_task_get(f->st, id, &t), 0);
+	assert_int_equal(t.files, 7);
 	assert_int_equal(store_task_finish(f->st, id, TASK_CANCELLED, "", "", 3), 0);
 	/* no options: an empty object */
 	id = store_task_add(f->st, mac, SPEC(TASK_WIPE, ""), 4);
