@@ -27,6 +27,7 @@ LAB_ID=demo$$
 source tests/lib/lab.sh
 source tests/lib/qemu.sh
 source tests/lib/disk.sh
+lab_plan none      # a demo, not a test: it says what is wrong and exits 1
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 DEMO_FAILED=()
 # demo_fail WHAT: something the demo shows is wrong; the demo ends with exit 1
@@ -113,7 +114,7 @@ in_cli timeout 10 curl -s --path-as-is -o /dev/null "tftp://$LAB_SRV_IP/../../et
 	echo "  curl: refused (exit $?)"
 
 # task_state ID: the task's state
-task_state() { in_cli curl -s "http://$LAB_SRV_IP/api/v1/tasks/$1" |
+task_state() { in_cli curl -s -H "$(lab_auth)" "http://$LAB_SRV_IP/api/v1/tasks/$1" |
 	python3 -c 'import json,sys; print(json.load(sys.stdin)["state"])' 2>/dev/null; }
 # run_vm NAME KIND MAC DISK TASK: boot it and wait for its task to end;
 # fails unless the task ended done

@@ -3,9 +3,12 @@
 #
 # Unit tests (cmocka) run twice: optimised and under ASan+UBSan.
 # Integration tests (tests/integration/*.sh) run the sanitizer build of
-# pxed in network namespaces they create; each prints "ok - ..." or
-# "not ok - ..." per check.  Fuzz harnesses run a bounded number of
-# iterations over their committed corpus.
+# pxed in network namespaces they create; each prints its plan "1..N" and
+# "ok - ..." or "not ok - ..." per check: a script without a plan, with a
+# number of checks other than its plan, or with no check at all fails.
+# tests/lib/lint_checks.py (one check) fails on check calls that test less
+# than they say.  Fuzz harnesses run a bounded number of iterations over
+# their committed corpus.
 set -u
 cd "$(dirname "$0")/.."
 LOG_DIR=build/test-logs
@@ -56,12 +59,27 @@ run_integration() {  # script
 	log="$LOG_DIR/integration_$name.log"
 	PXED=${PXED:-build/asan/pxed} timeout 900 bash "$script" >"$log" 2>&1
 	local rc=$?
-	local p f
+	local p f plan ran
 	p=$(grep -cE '^ok( [0-9]+)? - ' "$log")
 	f=$(grep -cE '^not ok( [0-9]+)? - ' "$log")
 	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
 		f=1
 		echo "not ok - $name exited with $rc" >>"$log"
+	fi
+	# the plan: "1..N" once; the checks run, its own "plan:" failure aside
+	plan=$(sed -n 's/^1\.\.\([0-9][0-9]*\)$/\1/p' "$log")
+	ran=$((p + f - $(grep -cE '^not ok( [0-9]+)? - (plan:|[^ ]* exited with)' "$log")))
+	if [ "$p" -eq 0 ] && [ "$f" -eq 0 ]; then
+		f=1
+		echo "not ok - $name printed no check" >>"$log"
+	elif grep -qE '^not ok( [0-9]+)? - plan:' "$log"; then
+		:   # tests/lib/tap.sh said so already
+	elif [ -z "$plan" ] || [ "$(wc -l <<<"$plan")" -ne 1 ]; then
+		f=$((f + 1))
+		echo "not ok - $name has no plan line (1..N, lab_plan N) or more than one" >>"$log"
+	elif [ "$ran" -ne "$plan" ]; then
+		f=$((f + 1))
+		echo "not ok - $name: plan $plan, $ran checks ran" >>"$log"
 	fi
 	passed=$((passed + p))
 	failed=$((failed + f))
@@ -87,6 +105,16 @@ run_fuzz() {   # harness
 	printf '%-40s %s\n' "fuzz/$name" "$(tail -1 "$log" | cut -c1-60)"
 }
 
+run_lint() {
+	local log=$LOG_DIR/lint_checks.log
+	python3 tests/lib/lint_checks.py >"$log" 2>&1
+	local rc=$?
+	record "lint_checks" $rc
+	[ "$rc" -eq 0 ] || cat "$log"
+	printf '%-40s %s\n' "lint_checks" "$(tail -1 "$log")"
+}
+
+run_lint
 for t in build/tests/test_* build/asan/tests/test_*; do
 	[ -x "$t" ] && run_unit "$t"
 done

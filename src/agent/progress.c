@@ -17,6 +17,8 @@ progress_start(struct progress *p, const char *phase, uint64_t total, uint64_t b
 	p->start_us = clock_now_us();
 	p->start_bytes = bytes;
 	p->last_us = 0;
+	p->count_files = false;
+	atomic_store(&p->files, 0);
 }
 
 static uint64_t

@@ -76,6 +76,7 @@ agent_task(struct api_call *c)
 	if (t->type == TASK_DEPLOY &&
 	    (manifest = repo_manifest_text(&c->api->repo, t->image, &mlen)) == NULL) {
 		store_task_finish(c->st, t->id, TASK_FAILED, "image is gone", "", api_now());
+		api_publish_task(c->st, t->id);
 		api_reply_error(c->rs, 409, "image %s is not on the server", t->image);
 		return;
 	}
@@ -98,6 +99,7 @@ agent_task(struct api_call *c)
 			    t->mcast);
 	}
 	log_info("api: task %" PRId64 " started by the agent on %s", t->id, t->mac);
+	api_publish_task(c->st, t->id);
 	api_event(c->st, t->mac, "task-start", "task %" PRId64 ": %s %s", t->id,
 	    task_type_name(t->type), t->image);
 	if (manifest == NULL) {
@@ -129,10 +131,12 @@ agent_progress(struct api_call *c)
 		return;
 	}
 	if (store_task_progress_files(c->st, c->task.id, phase, (uint64_t)bytes, (uint64_t)total,
-	    (uint64_t)rate, (uint64_t)resume, (uint64_t)files) < 0)
+	    (uint64_t)rate, (uint64_t)resume, (uint64_t)files) < 0) {
 		api_reply_error(c->rs, 409, "task %" PRId64 " is not running", c->task.id);
-	else
+	} else {
+		api_publish_task(c->st, c->task.id);
 		api_reply_json(c->rs, 204, NULL);
+	}
 	json_decref(body);
 }
 
@@ -344,23 +348,29 @@ static const struct api_stream_ops manifest_stream = {
 #define CHUNK_BODY_MAX (IMAGE_CHUNK_MAX + (IMAGE_CHUNK_MAX >> 7) + 4096)
 
 const struct api_route api_agent_routes[] = {
-	{ "GET", "api/v1/agent/task", API_TASK, .handler = agent_task,
+	{ "GET", "api/v1/agent/task", API_TASK, .handler = agent_task, .statuses = "200",
 	    .summary = "the task, its image's manifest for a deploy (starts it)" },
 	{ "POST", "api/v1/agent/inventory", API_TASK, .body_max = 64 << 10, .json_max = 4096,
-	    .handler = agent_inventory, .summary = "the machine's hardware, kept with the host" },
+	    .handler = agent_inventory,
+	    .statuses = "204", .summary = "the machine's hardware, kept with the host" },
 	{ "POST", "api/v1/agent/progress", API_TASK, .running = true, .body_max = 1024,
-	    .json_max = 16, .handler = agent_progress, .summary = "progress of a running task" },
+	    .json_max = 16, .handler = agent_progress,
+	    .statuses = "204", .summary = "progress of a running task" },
 	{ "POST", "api/v1/agent/result", API_TASK, .running = true,
 	    .body_max = STORE_TASK_REPORT_MAX + (64 << 10), .json_max = 16 + 8 * 4096 + 64,
-	    .handler = agent_result, .summary = "the end: ok, message, log, report" },
+	    .handler = agent_result, .statuses = "204",
+	    .summary = "the end: ok, message, log, report" },
 	{ "POST", "api/v1/agent/chunks/missing", API_TASK, CAPTURE, .running = true,
 	    .body_max = MISSING_MAX * 70 + 64, .json_max = MISSING_MAX + 1,
-	    .handler = agent_missing, .summary = "which of these chunks the server lacks" },
+	    .handler = agent_missing,
+	    .statuses = "200", .summary = "which of these chunks the server lacks" },
 	{ "PUT", "api/v1/agent/chunks/{sha256}", API_TASK, CAPTURE, .running = true,
 	    .body_max = CHUNK_BODY_MAX, .handler = agent_put_chunk,
+	    .statuses = "200 201 400 404 422 507",
 	    .summary = "one chunk: a zstd frame, checked against its hash" },
 	{ "PUT", "api/v1/agent/manifest", API_TASK, CAPTURE, .running = true,
-	    .body_max = 64u << 20, .handler = agent_put_manifest, .stream = &manifest_stream,
+	    .body_max = 64u << 20, .handler = agent_put_manifest,
+	    .statuses = "201 400 409 507", .stream = &manifest_stream,
 	    .summary = "the capture's manifest: the image is published" },
 	{ NULL },
 };

@@ -67,12 +67,19 @@ api_bearer_hash(const char *authorization, uint8_t hash[32])
 	return true;
 }
 
-bool
-api_is_admin(const struct api *a, const char *authorization)
+int
+api_scope(const struct api *a, struct store *st, const char *authorization)
 {
+	struct store_api_token t;
 	uint8_t h[32];
 
-	return api_bearer_hash(authorization, h) && CRYPTO_memcmp(h, a->admin_hash, 32) == 0;
+	if (!api_bearer_hash(authorization, h))
+		return -1;
+	if (CRYPTO_memcmp(h, a->admin_hash, 32) == 0)
+		return TOKEN_ADMIN;
+	if (st == NULL || store_token_use(st, h, api_now(), &t) < 0)
+		return -1;
+	return (int)t.scope;
 }
 
 /* Read the token file, or create it with a new random token (0600). */
@@ -130,8 +137,6 @@ api_open(struct api **out, const struct api_config *cfg)
 	pthread_mutex_init(&m->repo_lock, NULL);
 	pthread_mutex_init(&m->register_lock, NULL);
 	m->started_us = clock_now_us();
-	m->register_tokens = cfg->host_register_rate;
-	m->register_at_us = m->started_us;
 	str_copy(m->state_dir, cfg->state_dir, sizeof m->state_dir);
 	str_copy(m->bootenv_url, cfg->bootenv_url != NULL ? cfg->bootenv_url : "",
 	    sizeof m->bootenv_url);

@@ -43,10 +43,15 @@ struct api_config {
 	bool timeline;                  /* HTTP downloads go into boot timelines */
 	unsigned hosts_max;             /* hosts a boot script may register (total) */
 	unsigned host_register_rate;    /* registrations by boot script per minute */
+	bool counters_need_read;        /* metrics-auth = read: status and metrics too */
+	unsigned https_port;            /* HTTPS served (0: not): reads and changes
+	                                 * need it, or a request from this machine */
+	struct dhcp_board *board;       /* the DHCP engine on the loop (dhcp/board.h) */
 };
 
 struct api;
 struct api_call;
+struct dhcp_board;
 
 struct api_query_arg {
 	char key[32];                   /* as sent (printable ASCII only) */
@@ -60,13 +65,25 @@ struct api_request {
 	const char *path;               /* normalized, no leading slash: "api/v1/hosts" */
 	const char *authorization;      /* header value or NULL */
 	const char *host;               /* Host header or NULL */
+	const char *last_event_id;      /* Last-Event-ID header or NULL */
 	struct in_addr local4;          /* the server address the client reached */
 	struct in_addr peer4;           /* the client's IPv4 address (0: IPv6) */
 	const char *peer;               /* client address, printable, for the log */
+	bool secure;                    /* over TLS, or from this machine */
 	bool has_length;                /* Content-Length was sent */
 	uint64_t length;                /* its value */
 	struct api_query_arg query[API_QUERY_MAX];
 	size_t nquery;
+};
+
+/* A response made as it is sent (Server-Sent Events): read returns the
+ * bytes it put in buf (> 0), 0 when it has nothing now (the server parks
+ * the connection until api_streams_wake() or 15 s pass, then asks again),
+ * or -1 at the end.  done frees ctx when the connection ends. */
+struct api_stream {
+	long (*read)(void *ctx, char *buf, size_t max);
+	void (*done)(void *ctx);
+	void *ctx;
 };
 
 struct api_response {
@@ -75,6 +92,7 @@ struct api_response {
 	size_t len;
 	const char *type;
 	char allow[48];                 /* 405: the methods the path takes */
+	struct api_stream stream;       /* stream.read != NULL: a stream, no body */
 };
 
 /* Read (create) the API token, open the image repository.  0 or -errno. */
@@ -108,6 +126,8 @@ void api_call_end(struct api_call *c);
 void api_timeline_http(struct api *a, struct in_addr peer, const char *path, uint64_t bytes,
     uint64_t ms, bool ok);
 
+/* The metrics-auth setting's check: "open" or "read".  0 or -EINVAL. */
+int api_metrics_auth_check(const char *value, char *err, size_t size);
 /* The no-task setting's check: "local" or "menu".  0 or -EINVAL (err). */
 int api_no_task_check(const char *value, char *err, size_t size);
 

@@ -102,25 +102,27 @@ api_timeline_http(struct api *a, struct in_addr peer, const char *path, uint64_t
     uint64_t ms, bool ok)
 {
 	struct store *st = a->cfg.timeline ? api_thread_store(a->state_dir) : NULL;
-	struct store_lease lease;
+	uint8_t mac[16];
+	size_t mac_len;
 	char detail[400];
 	struct timespec ts;
 
-	if (st == NULL || peer.s_addr == 0 || store_lease_get(st, peer, &lease) != 0 ||
-	    lease.mac_len == 0)
+	/* the MAC of its lease, or (proxy mode) of the address it said it has */
+	if (st == NULL || peer.s_addr == 0 || (mac_len = store_mac_of(st, peer, mac)) == 0)
 		return;
 	snprintf(detail, sizeof detail, "%s %" PRIu64 " bytes in %" PRIu64 " ms", path,
 	    ok ? bytes : 0, ms);
 	clock_gettime(CLOCK_REALTIME, &ts);
-	if (store_event_add(st, lease.mac, lease.mac_len, ok ? "http-done" : "http-aborted",
+	if (store_event_add(st, mac, mac_len, ok ? "http-done" : "http-aborted",
 	    detail, (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000) == 0)
 		(void)store_events_flush(st);
 }
 
 const struct api_route api_clients_routes[] = {
-	{ "GET", "api/v1/clients", API_READ, .handler = clients_list,
+	{ "GET", "api/v1/clients", API_READ, .handler = clients_list, .statuses = "200",
 	    .summary = "machines seen booting, with their last event" },
 	{ "GET", "api/v1/clients/{mac}", API_READ, .handler = client_show,
+	    .statuses = "200 404",
 	    .summary = "one machine's boot timeline" },
 	{ NULL },
 };

@@ -16,6 +16,7 @@
 static void
 hosts_list(struct api_call *c)
 {
+	const char *q = api_query(c, "q");
 	struct store_host *list;
 	const char *after;
 	unsigned limit;
@@ -24,8 +25,10 @@ hosts_list(struct api_call *c)
 
 	if (api_page(c, &limit, &after) < 0)
 		return;
+	if (q == NULL)
+		q = "";
 	list = calloc(limit, sizeof *list);
-	n = list != NULL ? store_host_list(c->st, after, list, limit) : -ENOMEM;
+	n = list != NULL ? store_host_list(c->st, after, q, list, limit) : -ENOMEM;
 	if (n < 0) {
 		free(list);
 		api_reply_error(c->rs, 500, "cannot list hosts");
@@ -34,7 +37,7 @@ hosts_list(struct api_call *c)
 	arr = json_array();
 	for (int i = 0; i < n; i++)
 		json_array_append_new(arr, api_host_json(&list[i]));
-	api_reply_page(c, "hosts", arr, store_host_count(c->st), limit,
+	api_reply_page(c, "hosts", arr, store_host_count(c->st, q), limit,
 	    n > 0 ? list[n - 1].mac : NULL);
 	for (int i = 0; i < n; i++)
 		store_host_free(&list[i]);
@@ -91,6 +94,7 @@ host_add(struct api_call *c)
 		return;
 	}
 	log_info("api: host %s %s", mac, rc == -EEXIST ? "updated" : "added");
+	api_publish_host(mac, rc == -EEXIST ? "updated" : "added");
 	host_reply(c, mac, rc == 0 ? 201 : 200);
 }
 
@@ -112,6 +116,7 @@ host_remove(struct api_call *c)
 		return;
 	}
 	log_info("api: host %s removed", mac);
+	api_publish_host(mac, "removed");
 	api_reply_json(c->rs, 204, NULL);
 }
 
@@ -126,6 +131,7 @@ host_approve(struct api_call *c, bool approved)
 		return;
 	}
 	log_info("api: host %s %s", mac, approved ? "approved" : "denied");
+	api_publish_host(mac, "updated");
 	host_reply(c, mac, 200);
 }
 
@@ -143,18 +149,26 @@ host_deny(struct api_call *c)
 
 const struct api_route api_hosts_routes[] = {
 	{ "GET", "api/v1/hosts", API_READ, .handler = hosts_list,
-	    .summary = "hosts, a page at a time (?limit, ?after=MAC), with the total" },
+	    .statuses = "200 400", .query = "limit after q",
+	    .summary = "hosts, a page at a time (?limit, ?after=MAC), with the total;"
+	    " ?q=TEXT: in the MAC or the name" },
 	{ "POST", "api/v1/hosts", API_ADMIN, .body_max = 4096, .json_max = 16,
-	    .handler = host_add, .summary = "register a host {mac, name}" },
+	    .handler = host_add,
+	    .statuses = "200 201", .summary = "register a host {mac, name}" },
 	{ "GET", "api/v1/hosts/{host}", API_READ, .handler = host_show,
+	    .statuses = "200 404",
 	    .summary = "one host (MAC or name), its groups and active task" },
 	{ "DELETE", "api/v1/hosts/{host}", API_ADMIN, .handler = host_remove,
+	    .statuses = "204 404",
 	    .summary = "remove a host and its tasks" },
 	{ "POST", "api/v1/hosts/{host}/approve", API_ADMIN, .handler = host_allow,
+	    .statuses = "200 404",
 	    .summary = "let a host boot its tasks" },
 	{ "POST", "api/v1/hosts/{host}/deny", API_ADMIN, .handler = host_deny,
+	    .statuses = "200 404",
 	    .summary = "make a host boot its local disk" },
 	{ "PUT", "api/v1/hosts/{host}/hostname", API_ADMIN, .body_max = 1024, .json_max = 4,
-	    .handler = api_host_hostname, .summary = "the name deploys give the machine" },
+	    .handler = api_host_hostname, .statuses = "200 404",
+	    .summary = "the name deploys give the machine" },
 	{ NULL },
 };

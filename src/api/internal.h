@@ -1,7 +1,7 @@
 /* Shared by the API's files: the route table, the call, replies.
  *
  * Each resource file (hosts.c, tasks.c, groups.c, images.c, mcast.c,
- * agent.c, boot.c, clients.c, status.c) declares its routes in a table
+ * agent.c, boot.c, clients.c, status.c, subnets.c) declares its routes in a table
  * next to its handlers; router.c matches a request against every table,
  * checks the route's credentials and body limit before the body is read,
  * and calls the handler with the whole call. */
@@ -17,6 +17,7 @@
 #include "store/images.h"
 #include "store/mgmt.h"
 #include "store/store.h"
+#include "store/tokens.h"
 
 #define TOKEN_BYTES 32
 #define TOKEN_HEX (2 * TOKEN_BYTES)
@@ -26,6 +27,7 @@
 #define API_ARGS_MAX 2              /* {…} segments in one route */
 #define API_PAGE_MAX 1000           /* items in one page of a list */
 #define API_PAGE_DEFAULT 500
+#define API_REGISTER_BUCKETS 1024       /* subnets registering hosts, tracked */
 
 struct api {
 	struct api_config cfg;
@@ -41,9 +43,15 @@ struct api {
 	                                 * end (images.c) */
 	struct mcast_session *mcast[API_MCAST_MAX];
 	unsigned mcast_seq;             /* sessions created: picks the group */
-	pthread_mutex_t register_lock;  /* the registration bucket below */
-	double register_tokens;         /* boot-script registrations allowed now */
-	uint64_t register_at_us;        /* when the bucket was last filled */
+	pthread_mutex_t register_lock;  /* the registration buckets below */
+	/* boot-script registrations allowed now, per subnet of the fetching
+	 * address (a /24; IPv6 shares one), the least recently used replaced */
+	struct register_bucket {
+		uint32_t net;           /* the /24, host order; 0: IPv6 */
+		double tokens;
+		uint64_t at_us;         /* when last filled */
+	} register_bucket[API_REGISTER_BUCKETS];
+	size_t register_buckets;
 	uint64_t register_refused;      /* registrations refused (rate or cap) */
 	uint64_t register_logged_us;    /* last refusal logged */
 	int clamav_dirfd;               /* clamav-db-dir, O_PATH; -1: none */
@@ -51,9 +59,10 @@ struct api {
 
 /* Who may call a route. */
 enum api_auth {
-	API_OPEN,                       /* anyone: boot scripts, status, metrics */
-	API_READ,                       /* reads of the inventory (open today) */
-	API_ADMIN,                      /* changes: the administrator's token */
+	API_OPEN,                       /* anyone: boot scripts */
+	API_COUNTERS,                   /* status and metrics: open, or read (metrics-auth) */
+	API_READ,                       /* reads: a token of the read or admin scope */
+	API_ADMIN,                      /* changes: a token of the admin scope */
 	API_TASK,                       /* the agent: its task's token */
 };
 
@@ -77,7 +86,12 @@ struct api_route {
 	unsigned json_max;              /* values a JSON body may hold (0: not JSON) */
 	api_handler *handler;
 	const struct api_stream_ops *stream;
-	const char *summary;            /* one line, for docs/API.md and errors */
+	const char *summary;            /* one line, for the API document */
+	/* the statuses the handler answers, "200 404"; those of the checks
+	 * before it (401, 403, 409 of a task, 413, 400 of a JSON body) and
+	 * 5XX are added by the API document (openapi.c) */
+	const char *statuses;
+	const char *query;              /* its query arguments, "limit after q" */
 };
 
 #define API_TASK_TYPE(t) (1u << (t))
@@ -93,6 +107,18 @@ extern const struct api_route api_boot_routes[];
 extern const struct api_route api_clients_routes[];
 extern const struct api_route api_status_routes[];
 extern const struct api_route api_scan_routes[];
+extern const struct api_route api_tokens_routes[];
+extern const struct api_route api_subnets_routes[];
+extern const struct api_route api_events_routes[];
+extern const struct api_route api_leases_routes[];
+extern const struct api_route api_openapi_routes[];
+
+/* openapi.c: every status r may answer (its handler's and those of the
+ * router's checks), sorted, into out; the count. */
+size_t api_route_all_statuses(const struct api_route *r, unsigned *out, size_t max);
+/* router.c: every table, for the API document: count, and the tables. */
+extern const struct api_route *const api_route_tables[];
+extern const size_t api_route_table_count;
 
 /* One request from admission to its end. */
 struct api_call {
@@ -103,6 +129,7 @@ struct api_call {
 	char method[8];
 	char path[1024];
 	char host[256];                 /* Host header ("" when none) */
+	char last_event_id[24];         /* Last-Event-ID header ("" when none) */
 	char peer[64];                  /* printable client address */
 	struct in_addr local4, peer4;
 	char arg[API_ARGS_MAX][API_ARG_MAX];    /* the {…} segments, in order */
@@ -128,6 +155,12 @@ json_t *api_body_json(struct api_call *c);
 json_t *api_json_text(const char *text);
 int64_t api_now(void);
 
+/* Tell the listeners of /api/v1/events (core/bus.h): an event of kind
+ * with data (taken over).  A task's and a host's events: */
+void api_publish(const char *kind, json_t *data);
+void api_publish_task(struct store *st, int64_t id);
+void api_publish_host(const char *mac, const char *change);
+
 /* A query argument's value, or NULL. */
 const char *api_query(const struct api_call *c, const char *key);
 /* A page of a list: ?limit=N (1..API_PAGE_MAX) and ?after=KEY.  0, or
@@ -141,7 +174,10 @@ void api_reply_page(struct api_call *c, const char *key, json_t *items, int64_t 
 /* ---- credentials (api.c) ---- */
 /* The bearer token of the header hashed, or false when absent/malformed. */
 bool api_bearer_hash(const char *authorization, uint8_t hash[32]);
-bool api_is_admin(const struct api *a, const char *authorization);
+/* The scope the request's bearer token grants (TOKEN_READ, TOKEN_ADMIN:
+ * the token file's or a token made with pxectl token create), or -1 for
+ * none or an unknown token. */
+int api_scope(const struct api *a, struct store *st, const char *authorization);
 
 /* ---- shared by the resources ---- */
 json_t *api_task_json(const struct store_task *t);
@@ -156,8 +192,8 @@ int api_task_after(enum task_type type, const char *text, enum task_after *out,
     struct api_response *rs);
 /* End task t as how (TASK_CANCELLED, ...) with message and log (NULL:
  * the task's own): under repo_lock for a capture, so a publish sees either
- * the running task or none (images.c); its multicast receiver leaves its
- * session, a capture's orphan chunks are collected.  0, or -EALREADY when
+ * the running task or none (images.c); unless done, its multicast receiver
+ * leaves its session; a capture's orphan chunks are collected.  0, or -EALREADY when
  * it had ended. */
 int api_task_end(struct api *a, struct store *st, const struct store_task *t,
     enum task_state how, const char *message, const char *log);

@@ -72,6 +72,15 @@ session_json(struct mcast_session *s)
 	return o;
 }
 
+/* The session's thread tells of a start, progress or its end: the
+ * listeners of /api/v1/events hear it. */
+static void
+session_published(struct mcast_session *s, void *arg)
+{
+	(void)arg;
+	api_publish("mcast", session_json(s));
+}
+
 /* A free slot, dropping the oldest ended session when full (lock held). */
 static int
 free_slot(struct api *m)
@@ -120,6 +129,7 @@ create_session(struct api *m, const struct create_args *a, char *err, size_t err
 		.start_after_s = a->start_after >= 0 ? (unsigned)a->start_after :
 		    m->cfg.mcast_start_after,
 		.fec_k = a->fec_k, .fec_m = a->fec_m,
+		.on_change = session_published,
 	};
 	struct mcast_session *s;
 	size_t old;
@@ -235,6 +245,7 @@ session_add(struct api_call *c)
 	log_info("api: multicast session %s: image %s to %zu hosts%s%s", a->name, a->image,
 	    a->targets.n, a->group != NULL ? " of group " : "", a->group != NULL ? a->group : "");
 	pthread_mutex_lock(&m->mcast_lock);
+	api_publish("mcast", session_json(find(m, a->name, NULL)));
 	api_reply_json(rs, 201, session_json(find(m, a->name, NULL)));
 	pthread_mutex_unlock(&m->mcast_lock);
 out:
@@ -302,17 +313,23 @@ route_session_cancel(struct api_call *c)
 
 const struct api_route api_mcast_routes[] = {
 	{ "GET", "api/v1/mcast", API_READ, .handler = route_sessions_list,
+	    .statuses = "200",
 	    .summary = "multicast sessions and their receivers" },
 	{ "POST", "api/v1/mcast", API_ADMIN, .body_max = SESSION_BODY_MAX,
 	    .json_max = API_TARGETS_MAX + 32, .handler = session_add,
+	    .statuses = "201 404 409",
 	    .summary = "a multicast deploy of an image to hosts or a group" },
 	{ "GET", "api/v1/mcast/{name}", API_READ, .handler = route_session_show,
+	    .statuses = "200 404",
 	    .summary = "one session" },
 	{ "POST", "api/v1/mcast/{name}/start", API_ADMIN, .handler = route_session_start,
+	    .statuses = "200 404",
 	    .summary = "start now with the receivers that joined" },
 	{ "POST", "api/v1/mcast/{name}/cancel", API_ADMIN, .handler = route_session_cancel,
+	    .statuses = "200 404",
 	    .summary = "cancel a session" },
 	{ "DELETE", "api/v1/mcast/{name}", API_ADMIN, .handler = route_session_cancel,
+	    .statuses = "200 404",
 	    .summary = "cancel a session" },
 	{ NULL },
 };

@@ -15,6 +15,7 @@
 #include <time.h>
 #include <yajl/yajl_parse.h>
 
+#include "core/bus.h"
 #include "core/util.h"
 
 #define BODY_DEPTH_MAX 32
@@ -226,4 +227,34 @@ api_reply_page(struct api_call *c, const char *key, json_t *items, int64_t total
 	json_object_set_new(o, "next", json_array_size(items) >= limit && last != NULL ?
 	    api_json_text(last) : json_null());
 	api_reply_json(c->rs, 200, o);
+}
+
+void
+api_publish(const char *kind, json_t *data)
+{
+	char *text = data != NULL ? json_dumps(data, JSON_COMPACT) : NULL;
+
+	json_decref(data);
+	if (text != NULL)
+		bus_publish(kind, text, strlen(text));
+	free(text);
+}
+
+void
+api_publish_task(struct store *st, int64_t id)
+{
+	struct store_task t;
+	json_t *o;
+
+	if (store_task_get(st, id, &t) < 0)
+		return;
+	o = api_task_json(&t);
+	json_object_del(o, "log");      /* the log is for GET /api/v1/tasks/ID */
+	api_publish("task", o);
+}
+
+void
+api_publish_host(const char *mac, const char *change)
+{
+	api_publish("host", json_pack("{s:s,s:s}", "mac", mac, "change", change));
 }

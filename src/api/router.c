@@ -17,11 +17,13 @@
 #include "core/log.h"
 #include "core/util.h"
 
-static const struct api_route *const tables[] = {
+const struct api_route *const api_route_tables[] = {
 	api_hosts_routes, api_tasks_routes, api_groups_routes, api_images_routes,
 	api_mcast_routes, api_agent_routes, api_boot_routes, api_clients_routes,
-	api_status_routes, api_scan_routes,
+	api_status_routes, api_tokens_routes, api_subnets_routes, api_events_routes,
+	api_leases_routes, api_openapi_routes, api_scan_routes,
 };
+const size_t api_route_table_count = ARRAY_SIZE(api_route_tables);
 
 bool
 api_owns(const char *path)
@@ -101,8 +103,8 @@ route_find(struct api_call *c, struct api_response *rs)
 	char args[API_ARGS_MAX][API_ARG_MAX];
 
 	rs->allow[0] = '\0';
-	for (size_t t = 0; t < ARRAY_SIZE(tables); t++)
-		for (const struct api_route *r = tables[t]; r->method != NULL; r++) {
+	for (size_t t = 0; t < api_route_table_count; t++)
+		for (const struct api_route *r = api_route_tables[t]; r->method != NULL; r++) {
 			if (!path_match(r->path, c->path, args))
 				continue;
 			if (method_is(r->method, c->method)) {
@@ -169,15 +171,42 @@ admit_task(struct api_call *c, const char *authorization, struct api_response *r
 	return 0;
 }
 
+/* A read or a change: a token whose scope allows it. */
+static int
+admit_scope(struct api_call *c, enum token_scope need, const char *authorization,
+    struct api_response *rs)
+{
+	int scope = api_scope(c->api, c->st, authorization);
+
+	if (scope < 0) {
+		api_reply_error(rs, 401, "a valid API token is required (scope %s)",
+		    token_scope_name(need));
+		return -EACCES;
+	}
+	if (need == TOKEN_ADMIN && scope != TOKEN_ADMIN) {
+		api_reply_error(rs, 403, "this token may only read: %s %s needs the admin scope",
+		    c->method, c->route->path);
+		return -EACCES;
+	}
+	return 0;
+}
+
 static int
 admit(struct api_call *c, const struct api_request *rq, struct api_response *rs)
 {
 	const struct api_route *r = c->route;
+	bool read = r->auth == API_READ || (r->auth == API_COUNTERS &&
+	    c->api->cfg.counters_need_read);
 
-	if (r->auth == API_ADMIN && !api_is_admin(c->api, rq->authorization)) {
-		api_reply_error(rs, 401, "a valid API token is required");
+	if ((r->auth == API_READ || r->auth == API_ADMIN) && c->api->cfg.https_port != 0 &&
+	    !rq->secure) {
+		api_reply_error(rs, 403, "this is served over HTTPS only (port %u)",
+		    c->api->cfg.https_port);
 		return -EACCES;
 	}
+	if ((read || r->auth == API_ADMIN) && admit_scope(c, read ? TOKEN_READ : TOKEN_ADMIN,
+	    rq->authorization, rs) < 0)
+		return -EACCES;
 	if (r->auth == API_TASK && admit_task(c, rq->authorization, rs) < 0)
 		return -EACCES;
 	if (rq->has_length && rq->length > r->body_max) {
@@ -199,6 +228,8 @@ call_copy(struct api_call *c, const struct api_request *rq)
 	str_copy(c->method, rq->method, sizeof c->method);
 	str_copy(c->path, rq->path, sizeof c->path);
 	str_copy(c->host, rq->host != NULL ? rq->host : "", sizeof c->host);
+	str_copy(c->last_event_id, rq->last_event_id != NULL ? rq->last_event_id : "",
+	    sizeof c->last_event_id);
 	str_copy(c->peer, rq->peer != NULL ? rq->peer : "", sizeof c->peer);
 	c->local4 = rq->local4;
 	c->peer4 = rq->peer4;

@@ -130,7 +130,7 @@ agent_clamav(struct api_call *c)
 
 const struct api_route api_scan_routes[] = {
 	{ "GET", "api/v1/agent/clamav", API_TASK, API_TASK_TYPE(TASK_SCAN), .running = true,
-	    .handler = agent_clamav,
+	    .handler = agent_clamav, .statuses = "200 404 500",
 	    .summary = "the ClamAV database's files: name, size, sha256; served at /clamav/" },
 	{ NULL },
 };

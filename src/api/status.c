@@ -1,6 +1,7 @@
 /* /metrics and /api/v1/status: the counters of core/stats.h. */
 #include "api/internal.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -127,6 +128,15 @@ api_status_json(uint64_t uptime_s, size_t *len)
 	return text;
 }
 
+int
+api_metrics_auth_check(const char *value, char *err, size_t size)
+{
+	if (strcmp(value, "open") == 0 || strcmp(value, "read") == 0)
+		return 0;
+	snprintf(err, size, "'%.32s' is not open or read", value);
+	return -EINVAL;
+}
+
 static void
 route_status(struct api_call *c)
 {
@@ -147,9 +157,9 @@ route_metrics(struct api_call *c)
 }
 
 const struct api_route api_status_routes[] = {
-	{ "GET", "api/v1/status", API_OPEN, .handler = route_status,
+	{ "GET", "api/v1/status", API_COUNTERS, .handler = route_status, .statuses = "200",
 	    .summary = "version, uptime and the counters" },
-	{ "GET", "metrics", API_OPEN, .handler = route_metrics,
+	{ "GET", "metrics", API_COUNTERS, .handler = route_metrics, .statuses = "200",
 	    .summary = "the counters for Prometheus" },
 	{ NULL },
 };

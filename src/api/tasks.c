@@ -11,25 +11,46 @@
 #include "core/log.h"
 #include "core/util.h"
 
+/* ?host=, ?state=, ?type=, ?image=: false with 400 made. */
+static bool
+task_filter(struct api_call *c, struct store_task_filter *f, char mac[STORE_MAC_TEXT])
+{
+	const char *host = api_query(c, "host");
+
+	f->state = api_query(c, "state");
+	f->type = api_query(c, "type");
+	f->image = api_query(c, "image");
+	f->mac = NULL;
+	if (host != NULL && api_resolve_host(c->st, host, mac) < 0) {
+		api_reply_error(c->rs, 404, "no host %s", host);
+		return false;
+	}
+	if (host != NULL)
+		f->mac = mac;
+	return true;
+}
+
 static void
 tasks_list(struct api_call *c)
 {
+	struct store_task_filter f;
 	struct store_task *list;
 	const char *after;
+	char mac[STORE_MAC_TEXT];
 	unsigned limit;
 	uint64_t before = 0;
 	char last[24];
 	json_t *arr;
 	int n;
 
-	if (api_page(c, &limit, &after) < 0)
+	if (api_page(c, &limit, &after) < 0 || !task_filter(c, &f, mac))
 		return;
 	if (after[0] != '\0' && parse_u64(after, strlen(after), 1, INT64_MAX, &before) < 0) {
 		api_reply_error(c->rs, 400, "after: a task id");
 		return;
 	}
 	list = calloc(limit, sizeof *list);
-	n = list != NULL ? store_task_list(c->st, (int64_t)before, list, limit) : -ENOMEM;
+	n = list != NULL ? store_task_list(c->st, (int64_t)before, &f, list, limit) : -ENOMEM;
 	if (n < 0) {
 		free(list);
 		api_reply_error(c->rs, 500, "cannot list tasks");
@@ -39,7 +60,7 @@ tasks_list(struct api_call *c)
 	for (int i = 0; i < n; i++)
 		json_array_append_new(arr, api_task_json(&list[i]));
 	snprintf(last, sizeof last, "%" PRId64, n > 0 ? list[n - 1].id : 0);
-	api_reply_page(c, "tasks", arr, store_task_count(c->st), limit, n > 0 ? last : NULL);
+	api_reply_page(c, "tasks", arr, store_task_count(c->st, &f), limit, n > 0 ? last : NULL);
 	free(list);
 }
 
@@ -125,6 +146,7 @@ task_add_one(struct store *st, const char *host, const struct store_task_spec *s
 	} else {
 		log_info("api: task %lld: %s %s %s", (long long)id, task_type_name(spec->type), mac,
 		    spec->image);
+		api_publish_task(st, id);
 		api_reply_json(rs, 201, api_task_json(&t));
 	}
 }
@@ -188,8 +210,9 @@ api_task_end(struct api *a, struct store *st, const struct store_task *t, enum t
 		pthread_mutex_unlock(&a->repo_lock);
 	if (rc < 0)
 		return -EALREADY;
-	if (t->mcast[0] != '\0')
-		api_mcast_leave(a, t->mcast, t->id);
+	api_publish_task(st, t->id);
+	if (t->mcast[0] != '\0' && how != TASK_DONE)
+		api_mcast_leave(a, t->mcast, t->id);    /* a done one stays: complete */
 	api_capture_ended(a, st, t, how);
 	return 0;
 }
@@ -241,13 +264,19 @@ task_cancel(struct api_call *c)
 
 const struct api_route api_tasks_routes[] = {
 	{ "GET", "api/v1/tasks", API_READ, .handler = tasks_list,
-	    .summary = "tasks, newest first, a page at a time (?limit, ?after=ID)" },
+	    .statuses = "200 400 404", .query = "limit after host state type image",
+	    .summary = "tasks, newest first, a page at a time (?limit, ?after=ID);"
+	    " ?host=, ?state=, ?type=, ?image=" },
 	{ "POST", "api/v1/tasks", API_ADMIN, .body_max = 4096, .json_max = 32,
-	    .handler = task_add, .summary = "a task for a host or each host of a group" },
-	{ "GET", "api/v1/tasks/{id}", API_READ, .handler = task_show, .summary = "one task" },
+	    .handler = task_add,
+	    .statuses = "201 404 409", .summary = "a task for a host or each host of a group" },
+	{ "GET", "api/v1/tasks/{id}", API_READ, .handler = task_show,
+	    .statuses = "200 404", .summary = "one task" },
 	{ "DELETE", "api/v1/tasks/{id}", API_ADMIN, .handler = task_cancel,
+	    .statuses = "200 404 409",
 	    .summary = "cancel a task" },
 	{ "POST", "api/v1/tasks/{id}/cancel", API_ADMIN, .handler = task_cancel,
+	    .statuses = "200 404 409",
 	    .summary = "cancel a task" },
 	{ NULL },
 };

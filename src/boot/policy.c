@@ -255,6 +255,32 @@ decide_mtftp(const struct boot_rules *scope, const struct boot_client *c,
 	d->mtftp_table = d->mtftp != NULL ? scope->mtftp : NULL;
 }
 
+/* A UEFI HTTP boot client without a *-http rule: the file of its
+ * architecture's TFTP rule (efi64 for efi64-http ...), over pxed's HTTP.
+ * True when that gave a decision. */
+static bool
+decide_http_from_tftp(const struct boot_rules *const levels[3], const struct boot_client *c,
+    struct in_addr next_server, unsigned port, struct boot_decision *d)
+{
+	enum boot_class tftp_cls = c->cls - (BOOT_CLASS_EFI32_HTTP - BOOT_CLASS_EFI32);
+	const struct boot_rule *rule = find_rule(levels, tftp_cls, &d->matched);
+	char addr[INET_ADDRSTRLEN], portpart[16] = "";
+
+	if (rule == NULL || is_http_url(rule->target) || strcmp(rule->target, TARGET_LOCAL) == 0 ||
+	    inet_ntop(AF_INET, &next_server, addr, sizeof addr) == NULL)
+		return false;
+	if (port != 80)
+		snprintf(portpart, sizeof portpart, ":%u", port);
+	if ((size_t)snprintf(d->file, sizeof d->file, "http://%s%s/%s", addr, portpart,
+	    rule->target + (rule->target[0] == '/')) >= sizeof d->file) {
+		d->file[0] = '\0';
+		return false;
+	}
+	d->kind = BOOT_HTTP;
+	d->vendor_http_client = true;
+	return true;
+}
+
 void
 boot_decide(const struct boot_rules *global, const struct boot_rules *subnet,
     const struct boot_rules *host, const struct boot_client *c,
@@ -275,6 +301,10 @@ boot_decide(const struct boot_rules *global, const struct boot_rules *subnet,
 		enum boot_class arch = boot_arch_class(c);
 		if (arch != BOOT_CLASS_NONE)
 			rule = find_rule(levels, arch, &d->matched);
+	}
+	if (!rule && is_http_class(c->cls) && global != NULL && global->http_port != 0) {
+		decide_http_from_tftp(levels, c, next_server, global->http_port, d);
+		return;
 	}
 	if (!rule)
 		return;

@@ -92,6 +92,10 @@ struct boot_rules {
 	/* Global and subnet rules: PXE MTFTP is advertised to clients of this
 	 * scope (the subnet's, else the global rules') when not NULL. */
 	const struct mtftp_files *mtftp;
+	/* Global rules: pxed's HTTP port (0: no HTTP).  A UEFI HTTP boot
+	 * client with no *-http rule is then offered its architecture's TFTP
+	 * file over HTTP: http://NEXT-SERVER[:PORT]/FILE. */
+	unsigned http_port;
 };
 
 /* Parse "CLASS TARGET" (also "CLASS=TARGET", the --boot flag form) and add

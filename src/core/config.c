@@ -24,31 +24,44 @@ struct setting {
 	unsigned min, max;              /* T_UINT */
 	const char *def;
 	const char *help;
+	bool restart;                   /* a reload cannot apply it: the next start does */
 };
 
 #define SETTING(type_, n, t, field, mn, mx, d, h) \
-	{ n, t, offsetof(type_, field), sizeof(((type_ *)0)->field), mn, mx, d, h }
+	{ n, t, offsetof(type_, field), sizeof(((type_ *)0)->field), mn, mx, d, h, false }
 #define S(...) SETTING(struct config, __VA_ARGS__)
+/* A setting read once at start-up (sockets, files, threads, the imaging
+ * and multicast services): a reload names it in the log and keeps the
+ * running value (man/pxed.conf.5, RELOAD). */
+#define SR(n, t, field, mn, mx, d, h) \
+	{ n, t, offsetof(struct config, field), sizeof(((struct config *)0)->field), mn, mx, d, h, \
+	  true }
 #define SN(...) SETTING(struct config_subnet, __VA_ARGS__)
 #define HO(...) SETTING(struct config_host, __VA_ARGS__)
 #define RE(...) SETTING(struct config_relay, __VA_ARGS__)
 
 static const struct setting settings[] = {
-	S("root", T_PATH, root, 0, 0, "/srv/pxed",
+	SR("root", T_PATH, root, 0, 0, "/srv/pxed",
 	    "directory served over TFTP and HTTP (read-only)"),
-	S("listen", T_LIST, listen, 0, 0, "",
+	SR("listen", T_LIST, listen, 0, 0, "",
 	    "address to listen on (repeatable; default: all IPv4 and IPv6)"),
-	S("interface", T_LIST, interface, 0, 0, "",
+	SR("interface", T_LIST, interface, 0, 0, "",
 	    "serve only on this interface (repeatable; default: all)"),
-	S("tftp-port", T_UINT, tftp_port, 0, 65535, "69", "TFTP port (0 disables TFTP)"),
-	S("http-port", T_UINT, http_port, 0, 65535, "80", "HTTP port (0 disables HTTP)"),
-	S("state-dir", T_PATH, state_dir, 0, 0, "/var/lib/pxed", "directory for pxed's state"),
-	S("foreground", T_BOOL, foreground, 0, 0, "no",
+	SR("tftp-port", T_UINT, tftp_port, 0, 65535, "69", "TFTP port (0 disables TFTP)"),
+	SR("http-port", T_UINT, http_port, 0, 65535, "80", "HTTP port (0 disables HTTP)"),
+	SR("https-port", T_UINT, https_port, 0, 65535, "443",
+	    "HTTPS port, served when tls-cert and tls-key are set (0 disables HTTPS)"),
+	SR("tls-cert", T_PATH, tls_cert, 0, 0, "",
+	    "PEM certificate (chain) of the HTTPS server: the API and the console over TLS"),
+	SR("tls-key", T_PATH, tls_key, 0, 0, "",
+	    "PEM private key of tls-cert (read as root at start, before privileges go)"),
+	SR("state-dir", T_PATH, state_dir, 0, 0, "/var/lib/pxed", "directory for pxed's state"),
+	SR("foreground", T_BOOL, foreground, 0, 0, "no",
 	    "stay in the foreground and log to stderr (else syslog)"),
 	S("log-level", T_LOGLEVEL, log_level, 0, 0, "info", "error, warn, info or debug"),
-	S("user", T_STRING, user, 0, 0, "",
+	SR("user", T_STRING, user, 0, 0, "",
 	    "user to run as after binding (default: pxed if it exists, else nobody)"),
-	S("tftp-write", T_PATH, tftp_write, 0, 0, "",
+	SR("tftp-write", T_PATH, tftp_write, 0, 0, "",
 	    "directory that accepts TFTP uploads (default: uploads refused)"),
 	S("tftp-write-max-mb", T_UINT, tftp_write_max_mb, 1, 1048576, "1024",
 	    "largest TFTP upload accepted, MiB"),
@@ -70,12 +83,12 @@ static const struct setting settings[] = {
 	    "upper bound of the retransmission timeout, ms (a client's timeout option overrides)"),
 	S("tftp-session-timeout", T_UINT, tftp_session_timeout, 1, 3600, "20",
 	    "abort a TFTP transfer after this many seconds without progress"),
-	S("tftp-case-fallback", T_BOOL, tftp_case_fallback, 0, 0, "yes",
+	SR("tftp-case-fallback", T_BOOL, tftp_case_fallback, 0, 0, "yes",
 	    "try a case-insensitive match when a file is missing (Windows clients)"),
-	S("mtftp-file", T_LIST, mtftp_file, 0, 0, "",
+	SR("mtftp-file", T_LIST, mtftp_file, 0, 0, "",
 	    "PXE MTFTP for a boot file: 'FILE GROUP CPORT', e.g. undionly.kpxe 239.255.1.2 3001 "
 	    "(repeatable)"),
-	S("mtftp-port", T_UINT, mtftp_port, 0, 65535, "1759",
+	SR("mtftp-port", T_UINT, mtftp_port, 0, 65535, "1759",
 	    "PXE MTFTP server port, where clients open (43.3; 0 disables MTFTP)"),
 	S("mtftp-timeout", T_UINT, mtftp_timeout, 0, 255, "1",
 	    "seconds a PXE client listens before opening an MTFTP transfer (43.4)"),
@@ -85,22 +98,22 @@ static const struct setting settings[] = {
 	    "advertise MTFTP (option 43.1-5) to BIOS PXE clients on every subnet"),
 	S("tftp-multicast", T_BOOL, tftp_multicast, 0, 0, "no",
 	    "grant the RFC 2090 multicast option to octet read requests (experimental)"),
-	S("tftp-multicast-group", T_ADDR, tftp_multicast_group, 0, 0, "239.255.69.1",
+	SR("tftp-multicast-group", T_ADDR, tftp_multicast_group, 0, 0, "239.255.69.1",
 	    "first RFC 2090 multicast group (each file being multicast takes the next of 64)"),
-	S("tftp-multicast-port", T_UINT, tftp_multicast_port, 1, 65535, "1758",
+	SR("tftp-multicast-port", T_UINT, tftp_multicast_port, 1, 65535, "1758",
 	    "UDP port of RFC 2090 multicast data on its group"),
-	S("http-max-connections", T_UINT, http_max_connections, 1, 65536, "512",
+	SR("http-max-connections", T_UINT, http_max_connections, 1, 65536, "512",
 	    "concurrent HTTP connections"),
-	S("http-max-per-ip", T_UINT, http_max_per_ip, 0, 65536, "64",
+	SR("http-max-per-ip", T_UINT, http_max_per_ip, 0, 65536, "64",
 	    "concurrent HTTP connections from one address (0: no limit)"),
-	S("http-timeout", T_UINT, http_timeout, 1, 3600, "60", "HTTP idle timeout, seconds"),
-	S("http-threads", T_UINT, http_threads, 1, 64, "2", "HTTP worker threads"),
-	S("http-body-memory-mb", T_UINT, http_body_memory_mb, 1, 65536, "256",
+	SR("http-timeout", T_UINT, http_timeout, 1, 3600, "60", "HTTP idle timeout, seconds"),
+	SR("http-threads", T_UINT, http_threads, 1, 64, "2", "HTTP worker threads"),
+	SR("http-body-memory-mb", T_UINT, http_body_memory_mb, 1, 65536, "256",
 	    "memory all request bodies in flight may hold together, MiB (past it: 503)"),
-	S("http-body-min-rate", T_UINT, http_body_min_rate, 0, 1073741824, "4096",
+	SR("http-body-min-rate", T_UINT, http_body_min_rate, 0, 1073741824, "4096",
 	    "slowest request body accepted after its first 10 s, bytes/s (0: no limit)"),
-	S("dhcp-port", T_UINT, dhcp_port, 1, 65535, "67", "DHCP server port"),
-	S("pxe-port", T_UINT, pxe_port, 0, 65535, "4011",
+	SR("dhcp-port", T_UINT, dhcp_port, 1, 65535, "67", "DHCP server port"),
+	SR("pxe-port", T_UINT, pxe_port, 0, 65535, "4011",
 	    "PXE boot server port (0 disables it)"),
 	S("proxy", T_BOOL, proxy, 0, 0, "no",
 	    "proxyDHCP: answer PXE clients only, give no addresses (another server does)"),
@@ -124,46 +137,50 @@ static const struct setting settings[] = {
 	    "prompt shown by PXE firmware before the menu"),
 	S("pxe-menu-timeout", T_UINT, pxe_menu_timeout, 0, 255, "10",
 	    "seconds before the first menu item boots (0: at once, 255: wait)"),
-	S("image-dir", T_PATH, image_dir, 0, 0, "",
+	SR("ui-dir", T_PATH, ui_dir, 0, 0, "/usr/share/pxed/ui",
+	    "the web console's files, served under /ui/ (missing: no console)"),
+	SR("image-dir", T_PATH, image_dir, 0, 0, "",
 	    "image repository: chunks and manifests (default: state-dir/images)"),
 	S("clamav-db-dir", T_PATH, clamav_db_dir, 0, 0, "/var/lib/clamav",
 	    "ClamAV signature database served to scan tasks at /clamav/ (kept current by freshclam)"),
-	S("api-token-file", T_PATH, api_token_file, 0, 0, "",
+	SR("api-token-file", T_PATH, api_token_file, 0, 0, "",
 	    "file with the REST API's token, created if missing (default: state-dir/api-token)"),
-	S("host-approval", T_BOOL, host_approval, 0, 0, "no",
+	SR("host-approval", T_BOOL, host_approval, 0, 0, "no",
 	    "new hosts boot their local disk until an administrator approves them"),
-	S("hosts-max", T_UINT, hosts_max, 1, 10000000, "100000",
+	SR("metrics-auth", T_STRING, metrics_auth, 0, 0, "open",
+	    "who may read /metrics and /api/v1/status: open (anyone) or read (a token)"),
+	SR("hosts-max", T_UINT, hosts_max, 1, 10000000, "100000",
 	    "hosts a boot-script fetch may register while fewer are known"),
-	S("host-register-rate", T_UINT, host_register_rate, 1, 1000000, "120",
+	SR("host-register-rate", T_UINT, host_register_rate, 1, 1000000, "120",
 	    "hosts boot-script fetches may register a minute (burst as large)"),
-	S("no-task", T_STRING, no_task, 0, 0, "local",
+	SR("no-task", T_STRING, no_task, 0, 0, "local",
 	    "what a host with no task boots: local (its disk) or menu (local disk or the "
 	    "imaging environment's shell)"),
-	S("no-task-menu-timeout", T_UINT, no_task_menu_timeout, 0, 3600, "10",
+	SR("no-task-menu-timeout", T_UINT, no_task_menu_timeout, 0, 3600, "10",
 	    "seconds before the no-task menu boots the local disk (0: wait for a choice)"),
-	S("bootenv-url", T_STRING, bootenv_url, 0, 0, "bootenv",
+	SR("bootenv-url", T_STRING, bootenv_url, 0, 0, "bootenv",
 	    "where vmlinuz and initrd of the imaging environment are: a path under root, or a URL"),
-	S("bootenv-args", T_STRING, bootenv_args, 0, 0, "quiet",
+	SR("bootenv-args", T_STRING, bootenv_args, 0, 0, "quiet",
 	    "extra kernel command line for the imaging environment"),
-	S("image-chunk-mb", T_UINT, image_chunk_mb, 1, 16, "4",
+	SR("image-chunk-mb", T_UINT, image_chunk_mb, 1, 16, "4",
 	    "chunk size of new captures, MiB"),
-	S("image-level", T_UINT, image_level, 1, 19, "3",
+	SR("image-level", T_UINT, image_level, 1, 19, "3",
 	    "zstd level of new captures (1 fastest .. 19 smallest)"),
-	S("mcast-group", T_ADDR, mcast_group, 0, 0, "239.255.42.1",
+	SR("mcast-group", T_ADDR, mcast_group, 0, 0, "239.255.42.1",
 	    "first multicast group for deploy sessions (sessions take the next ones)"),
-	S("mcast-port", T_UINT, mcast_port, 1024, 65535, "9000",
+	SR("mcast-port", T_UINT, mcast_port, 1024, 65535, "9000",
 	    "UDP port of multicast deploy sessions' data on their group"),
-	S("mcast-ttl", T_UINT, mcast_ttl, 1, 255, "1",
+	SR("mcast-ttl", T_UINT, mcast_ttl, 1, 255, "1",
 	    "multicast TTL (1: the server's own segment; raise it to cross routers)"),
-	S("mcast-rate-mbit", T_UINT, mcast_rate_mbit, 1, 100000, "900",
+	SR("mcast-rate-mbit", T_UINT, mcast_rate_mbit, 1, 100000, "900",
 	    "highest multicast send rate, Mbit/s of payload"),
-	S("mcast-min-rate-mbit", T_UINT, mcast_min_rate_mbit, 1, 100000, "40",
+	SR("mcast-min-rate-mbit", T_UINT, mcast_min_rate_mbit, 1, 100000, "40",
 	    "floor: slower receivers leave the session and finish over HTTP"),
-	S("mcast-slice", T_UINT, mcast_slice, 512, 8900, "1400",
+	SR("mcast-slice", T_UINT, mcast_slice, 512, 8900, "1400",
 	    "payload bytes per multicast datagram (8900 with jumbo frames)"),
-	S("mcast-start-after", T_UINT, mcast_start_after, 0, 86400, "300",
+	SR("mcast-start-after", T_UINT, mcast_start_after, 0, 86400, "300",
 	    "seconds after a session's first receiver joined before it starts anyway"),
-	S("mcast-fec", T_STRING, mcast_fec, 0, 0, "off",
+	SR("mcast-fec", T_STRING, mcast_fec, 0, 0, "off",
 	    "forward error correction of multicast deploys: off, or K,M: M parity slices "
 	    "after each K data slices (e.g. 32,4)"),
 };
@@ -528,6 +545,7 @@ section_subnet_open(struct parse_state *st, const char *arg, char *err, size_t e
 		}
 	}
 	str_copy(sn->name, arg, sizeof sn->name);
+	sn->in_file = true;
 	cfg->subnet_count++;
 	st->sec = &section_subnet;
 	st->base = sn;
@@ -650,6 +668,8 @@ config_line(struct parse_state *st, char *line, char *err, size_t err_size)
 	}
 	if (*value == '\0' && s->type == T_BOOL)
 		value = "yes";
+	if (st->sec == &section_subnet)
+		((struct config_subnet *)st->base)->given |= 1u << (s - subnet_settings);
 	return setting_apply(st->base, s, value, err, err_size);
 }
 
@@ -921,5 +941,271 @@ config_usage(FILE *out, const char *prog)
 		if (s->def[0] != '\0')
 			fprintf(out, " [%s]", s->def);
 		fprintf(out, "\n");
+	}
+}
+
+const char *const *
+config_restart_setting_names(void)
+{
+	static const char *names[ARRAY_SIZE(settings) + 1];
+	size_t n = 0;
+
+	for (size_t i = 0; i < ARRAY_SIZE(settings); i++)
+		if (settings[i].restart)
+			names[n++] = settings[i].name;
+	names[n] = NULL;
+	return names;
+}
+
+/* A setting's value as one line of text: lists joined by ", ". */
+static const char *
+setting_text(const void *base, const struct setting *s, char *buf, size_t size)
+{
+	const char *field = (const char *)base + s->offset;
+	const char (*items)[CONFIG_ITEM_MAX] = NULL;
+	size_t count = 0, o = 0;
+
+	buf[0] = '\0';
+	switch (s->type) {
+	case T_STRING:
+	case T_PATH:
+		str_copy(buf, field, size);
+		break;
+	case T_UINT:
+	case T_DURATION: {
+		unsigned u = *(const unsigned *)(const void *)field;
+		if (s->type == T_DURATION && u == CONFIG_INFINITE)
+			str_copy(buf, "infinite", size);
+		else if (s->type == T_UINT || u != 0)
+			snprintf(buf, size, "%u", u);
+		break;
+	}
+	case T_BOOL:
+		str_copy(buf, *(const bool *)(const void *)field ? "yes" : "no", size);
+		break;
+	case T_LOGLEVEL:
+		str_copy(buf, log_level_name(*(const enum log_level *)(const void *)field), size);
+		break;
+	case T_ADDR:
+		if (((const struct in_addr *)(const void *)field)->s_addr != 0)
+			inet_ntop(AF_INET, field, buf, (socklen_t)size);
+		break;
+	case T_LIST:
+		items = ((const struct config_list *)(const void *)field)->item;
+		count = ((const struct config_list *)(const void *)field)->count;
+		break;
+	case T_SHORT_LIST:
+		items = ((const struct config_short_list *)(const void *)field)->item;
+		count = ((const struct config_short_list *)(const void *)field)->count;
+		break;
+	}
+	for (size_t i = 0; i < count && o < size; i++)
+		o += (size_t)snprintf(buf + o, size - o, "%s%s", i > 0 ? ", " : "", items[i]);
+	return buf;
+}
+
+#define CONFIG_TEXT_MAX 2200            /* a list of 16 items of 128 */
+
+/* The differences between two sections of the same kind. */
+static size_t
+section_diff(const void *a, const void *b, const struct section_def *sec, const char *id,
+    config_change_fn fn, void *arg)
+{
+	static char old_text[CONFIG_TEXT_MAX], new_text[CONFIG_TEXT_MAX];
+	size_t n = 0;
+
+	for (size_t i = 0; i < sec->count; i++) {
+		const struct setting *s = &sec->settings[i];
+		setting_text(a, s, old_text, sizeof old_text);
+		setting_text(b, s, new_text, sizeof new_text);
+		if (strcmp(old_text, new_text) == 0 || strcmp(s->name, "config") == 0)
+			continue;
+		struct config_change c = { sec->name, id, s->name, old_text, new_text, s->restart };
+		fn(arg, &c);
+		n++;
+	}
+	return n;
+}
+
+/* The index of the subnet network/mask in cfg, or subnet_count. */
+static size_t
+subnet_index(const struct config *cfg, struct in_addr network, struct in_addr mask)
+{
+	size_t i = 0;
+
+	while (i < cfg->subnet_count && (cfg->subnet[i].network.s_addr != network.s_addr ||
+	    cfg->subnet[i].netmask.s_addr != mask.s_addr))
+		i++;
+	return i;
+}
+
+static const struct config_subnet *
+subnet_find(const struct config *cfg, struct in_addr network, struct in_addr mask)
+{
+	size_t i = subnet_index(cfg, network, mask);
+
+	return i < cfg->subnet_count ? &cfg->subnet[i] : NULL;
+}
+
+static size_t
+subnets_diff(const struct config *a, const struct config *b, config_change_fn fn, void *arg)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < a->subnet_count; i++) {
+		const struct config_subnet *x = &a->subnet[i];
+		const struct config_subnet *y = subnet_find(b, x->network, x->netmask);
+		if (y == NULL) {
+			struct config_change c = { "subnet", x->name, NULL, "", NULL, false };
+			fn(arg, &c);
+			n++;
+			continue;
+		}
+		n += section_diff(x, y, &section_subnet, x->name, fn, arg);
+		const char *mx = config_subnet_mode(a, x), *my = config_subnet_mode(b, y);
+		if (strcmp(mx, my) != 0) {
+			struct config_change c = { "subnet", x->name, "served", mx, my, false };
+			fn(arg, &c);
+			n++;
+		}
+	}
+	for (size_t i = 0; i < b->subnet_count; i++) {
+		if (subnet_find(a, b->subnet[i].network, b->subnet[i].netmask) == NULL) {
+			struct config_change c = { "subnet", b->subnet[i].name, NULL, NULL,
+				config_subnet_mode(b, &b->subnet[i]), false };
+			fn(arg, &c);
+			n++;
+		}
+	}
+	return n;
+}
+
+/* Hosts (by MAC) or relays (by ID): added, removed, changed. */
+static size_t
+entries_diff(const void *a, size_t a_count, const void *b, size_t b_count, size_t stride,
+    size_t id_offset, const struct section_def *sec, config_change_fn fn, void *arg)
+{
+	size_t n = 0;
+
+	for (int pass = 0; pass < 2; pass++) {
+		const char *from = pass == 0 ? a : b, *to = pass == 0 ? b : a;
+		size_t from_count = pass == 0 ? a_count : b_count, to_count = pass == 0 ? b_count : a_count;
+		for (size_t i = 0; i < from_count; i++) {
+			const char *x = from + i * stride, *y = NULL;
+			for (size_t j = 0; j < to_count && y == NULL; j++)
+				if (strcasecmp(x + id_offset, to + j * stride + id_offset) == 0)
+					y = to + j * stride;
+			if (y != NULL && pass == 0)
+				n += section_diff(x, y, sec, x + id_offset, fn, arg);
+			if (y != NULL)
+				continue;
+			struct config_change c = { sec->name, x + id_offset, NULL,
+				pass == 0 ? "" : NULL, pass == 0 ? NULL : "" , false };
+			fn(arg, &c);
+			n++;
+		}
+	}
+	return n;
+}
+
+size_t
+config_diff(const struct config *a, const struct config *b, config_change_fn fn, void *arg)
+{
+	size_t n = section_diff(a, b, &section_main, "", fn, arg);
+
+	n += subnets_diff(a, b, fn, arg);
+	n += entries_diff(a->host, a->host_count, b->host, b->host_count, sizeof a->host[0],
+	    offsetof(struct config_host, name), &section_host, fn, arg);
+	n += entries_diff(a->relay, a->relay_count, b->relay, b->relay_count, sizeof a->relay[0],
+	    offsetof(struct config_relay, name), &section_relay, fn, arg);
+	return n;
+}
+
+void
+config_keep_restart(struct config *next, const struct config *running)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(settings); i++)
+		if (settings[i].restart)
+			memcpy((char *)next + settings[i].offset,
+			    (const char *)running + settings[i].offset, settings[i].size);
+}
+
+const char *
+config_subnet_mode(const struct config *cfg, const struct config_subnet *sn)
+{
+	if (sn->off || !sn->pxe)
+		return sn->off || sn->proxy || sn->range.count == 0 ? "off" : "full";
+	if (sn->proxy || sn->range.count == 0)
+		return "proxy";
+	(void)cfg;
+	return "full";
+}
+
+int
+config_subnet_override(struct config *cfg, const char *cidr, const char *mode,
+    int64_t changed_ms, char *err, size_t err_size)
+{
+	struct in_addr net, mask;
+	struct config_subnet *sn;
+
+	if (config_parse_cidr(cidr, &net, &mask) != 0) {
+		snprintf(err, err_size, "%s: not a subnet like 198.51.100.0/24", cidr);
+		return -EINVAL;
+	}
+	size_t i = subnet_index(cfg, net, mask);
+	sn = &cfg->subnet[i];
+	if (i == cfg->subnet_count) {
+		if (cfg->subnet_count >= CONFIG_SUBNETS_MAX) {
+			snprintf(err, err_size, "%s: more than %d subnets", cidr, CONFIG_SUBNETS_MAX);
+			return -ENOSPC;
+		}
+		cfg->subnet_count++;
+		memset(sn, 0, sizeof *sn);
+		section_defaults(sn, &section_subnet);
+		sn->network = net;
+		sn->netmask = mask;
+		str_copy(sn->name, cidr, sizeof sn->name);
+	}
+	if (strcmp(mode, "off") == 0) {
+		sn->off = true;
+	} else if (strcmp(mode, "proxy") == 0 || strcmp(mode, "full") == 0) {
+		sn->off = false;
+		sn->pxe = true;
+		sn->proxy = mode[0] == 'p';
+	} else {
+		snprintf(err, err_size, "%s: mode '%s' is not full, proxy or off", cidr, mode);
+		return -EINVAL;
+	}
+	str_copy(sn->changed_by, mode, sizeof sn->changed_by);
+	sn->changed_ms = changed_ms;
+	return 0;
+}
+
+/* Subnet settings that fall back to a global one when not given. */
+static const struct { const char *name; const char *global; } subnet_globals[] = {
+	{ "router", "dhcp-router" }, { "dns", "dhcp-dns" }, { "domain", "dhcp-domain" },
+	{ "lease-time", "dhcp-lease-time" },
+};
+
+void
+config_subnet_describe(const struct config *cfg, const struct config_subnet *sn,
+    config_describe_fn fn, void *arg)
+{
+	static char text[CONFIG_TEXT_MAX];
+
+	for (size_t i = 0; i < section_subnet.count; i++) {
+		const struct setting *s = &section_subnet.settings[i];
+		const char *source = sn->given & (1u << i) ? "file" : "default";
+		setting_text(sn, s, text, sizeof text);
+		for (size_t g = 0; g < ARRAY_SIZE(subnet_globals) && text[0] == '\0'; g++) {
+			if (strcmp(subnet_globals[g].name, s->name) != 0)
+				continue;
+			setting_text(cfg, setting_find(subnet_globals[g].global), text, sizeof text);
+			source = text[0] != '\0' ? "global" : source;
+		}
+		if (sn->changed_by[0] != '\0' && sn->changed_by[0] != 'o' &&
+		    (strcmp(s->name, "pxe") == 0 || strcmp(s->name, "proxy") == 0))
+			source = "pxectl";
+		fn(arg, s->name, text, source);
 	}
 }

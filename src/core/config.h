@@ -49,6 +49,13 @@ struct config_subnet {
 	struct config_list exclude;     /* "ADDR" or "FIRST-LAST" */
 	struct in_addr next_server;     /* 0: the server's address on the subnet */
 	bool mtftp;                     /* advertise PXE MTFTP (43.1-5) here */
+	/* not settings: where the subnet's settings came from */
+	uint32_t given;                 /* bit i: the file set the section's setting i */
+	bool in_file;                   /* declared in the file (else added by pxectl) */
+	bool off;                       /* disabled by pxectl: not answered at all */
+	char changed_by[16];            /* the state store's mode ("full", "proxy",
+	                                 * "off"), or "" when the file's stands */
+	int64_t changed_ms;             /* when that change was made */
 };
 
 /* [relay ID]: requests relayed with option 82 whose circuit id (or, with
@@ -127,8 +134,13 @@ struct config {
 	/* imaging */
 	char image_dir[CONFIG_PATH_MAX];
 	char clamav_db_dir[CONFIG_PATH_MAX];
+	char ui_dir[CONFIG_PATH_MAX];
+	unsigned https_port;
+	char tls_cert[CONFIG_PATH_MAX];
+	char tls_key[CONFIG_PATH_MAX];
 	char api_token_file[CONFIG_PATH_MAX];
 	bool host_approval;
+	char metrics_auth[8];           /* "open" or "read" */
 	unsigned hosts_max;
 	unsigned host_register_rate;
 	char no_task[8];                /* "local" or "menu" (http/mgmt.h checks it) */
@@ -198,9 +210,46 @@ void config_print(const struct config *cfg, FILE *out);
 /* Print the flags and their help. */
 void config_usage(FILE *out, const char *prog);
 
+/* A subnet changed through pxectl (kept in the state store): mode "full",
+ * "proxy" or "off" applied to the subnet CIDR of cfg, which is added (with
+ * the defaults of a [subnet] section) when the file does not declare it.
+ * Returns 0, or -EINVAL (bad CIDR or mode) / -ENOSPC with err. */
+int config_subnet_override(struct config *cfg, const char *cidr, const char *mode,
+    int64_t changed_ms, char *err, size_t err_size);
+
+/* How a subnet is served: "off", "proxy" or "full". */
+const char *config_subnet_mode(const struct config *cfg, const struct config_subnet *sn);
+
+/* Each setting of a subnet with its value and where it came from: "file",
+ * "default", "global" (a global default such as dhcp-router) or "pxectl". */
+typedef void (*config_describe_fn)(void *arg, const char *name, const char *value,
+    const char *source);
+void config_subnet_describe(const struct config *cfg, const struct config_subnet *sn,
+    config_describe_fn fn, void *arg);
+
+/* One difference between two configurations (a reload's log).  section is
+ * NULL for the main settings, else "subnet", "host" or "relay" with its id;
+ * name is NULL when the whole section was added (old == NULL) or removed
+ * (new == NULL).  restart: a setting a reload cannot apply. */
+struct config_change {
+	const char *section;
+	const char *id;
+	const char *name;
+	const char *old_value, *new_value;
+	bool restart;
+};
+typedef void (*config_change_fn)(void *arg, const struct config_change *c);
+/* Calls fn for each difference from a to b; returns how many. */
+size_t config_diff(const struct config *a, const struct config *b, config_change_fn fn,
+    void *arg);
+/* Copy the settings a reload cannot apply from running into next. */
+void config_keep_restart(struct config *next, const struct config *running);
+
 /* Names of every setting, NULL-terminated (tests check docs cover them). */
 const char *const *config_setting_names(void);
 /* The same for the settings of a "subnet", "host" or "relay" section. */
 const char *const *config_section_setting_names(const char *section);
+/* The settings a reload cannot apply, NULL-terminated. */
+const char *const *config_restart_setting_names(void);
 
 #endif

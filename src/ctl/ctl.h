@@ -8,6 +8,7 @@
 struct ctl {
 	const char *server;             /* "http://127.0.0.1" */
 	const char *token;              /* API token or NULL */
+	const char *cacert;             /* CA of an https:// server (--cacert), or NULL */
 	bool json;                      /* print the server's JSON */
 	const char *mcast;              /* task deploy --multicast NAME */
 	bool replace;                   /* task capture --replace */
@@ -15,6 +16,8 @@ struct ctl {
 	long min_receivers, start_after, rate_mbit;     /* -1: the server's default */
 	const char *fec;                /* --fec off|K,M; NULL: the server's default */
 	const char *after;              /* --after reboot|poweroff|shell; NULL: the default */
+	const char *scope;              /* token create --scope read|admin */
+	bool proxy;                     /* subnet enable --proxy */
 	unsigned task_flags;            /* CTL_NO_GROW...: the task's boolean options */
 	const char *user;               /* reset-password --user NAME */
 	const char *windows;            /* reset-password --windows PATH */
@@ -38,6 +41,20 @@ void ctl_print_json(json_t *v);
  * with lines, newlines and tabs kept); "" for anything else.  Valid until
  * eight more calls. */
 const char *ctl_text(json_t *v, bool lines);
+
+/* Helpers of the commands (imaging.c): a string or number member of o
+ * ("" / 0 when absent); unix seconds as local time ("-" for 0). */
+const char *ctl_str(json_t *o, const char *key);
+json_int_t ctl_num(json_t *o, const char *key);
+void ctl_when(json_int_t t, char *out, size_t size);
+/* Run a call (body is consumed); on success print its JSON (--json) or
+ * hand the answer to show.  0, or 1 with the error printed. */
+int ctl_call(const struct ctl *c, const char *method, const char *path, json_t *body,
+    const char *what, void (*show)(json_t *));
+
+/* subnets.c: "subnet ...", "reload". */
+int ctl_subnet(const struct ctl *c, int argc, char **argv);
+int ctl_reload(const struct ctl *c);
 
 /* imaging.c: "host ...", "group ...", "image ...", "task ..."; argv after
  * the noun. */
@@ -66,5 +83,7 @@ int ctl_task_fs(const struct ctl *c, const char *verb, int argc, char **argv);
 int ctl_host_set(const struct ctl *c, int argc, char **argv);
 int ctl_mcast(const struct ctl *c, int argc, char **argv);
 int ctl_group(const struct ctl *c, int argc, char **argv);
+int ctl_token(const struct ctl *c, int argc, char **argv);
+int ctl_watch(const struct ctl *c, int argc, char **argv);
 
 #endif

@@ -10,20 +10,20 @@
 
 /* ---- formatting ---- */
 
-static const char *
-str(json_t *o, const char *key)
+const char *
+ctl_str(json_t *o, const char *key)
 {
 	return ctl_text(json_object_get(o, key), false);
 }
 
-static json_int_t
-num(json_t *o, const char *key)
+json_int_t
+ctl_num(json_t *o, const char *key)
 {
 	return json_integer_value(json_object_get(o, key));
 }
 
-static void
-when(json_int_t t, char *out, size_t size)
+void
+ctl_when(json_int_t t, char *out, size_t size)
 {
 	time_t tt = (time_t)t;
 	struct tm tm;
@@ -95,7 +95,7 @@ call_list(const struct ctl *c, const char *path, const char *key, const char *wh
 			return 1;
 		}
 		json_array_extend(all, json_object_get(answer, key));
-		total = num(answer, "total");
+		total = ctl_num(answer, "total");
 		next = json_object_get(answer, "next");
 		/* a cursor is a MAC or a task id: nothing to escape in a URL */
 		if (!json_is_string(next) || json_string_length(next) >= sizeof after ||
@@ -138,10 +138,10 @@ show_host_row(json_t *h)
 {
 	char seen[32];
 
-	when(num(h, "last_seen"), seen, sizeof seen);
-	printf("%-17s  %-16s  %-8s  %-19s  %s\n", str(h, "mac"), str(h, "name"),
+	ctl_when(ctl_num(h, "last_seen"), seen, sizeof seen);
+	printf("%-17s  %-16s  %-8s  %-19s  %s\n", ctl_str(h, "mac"), ctl_str(h, "name"),
 	    json_is_true(json_object_get(h, "approved")) ? "yes" : "no", seen,
-	    arch_name(str(h, "arch")));
+	    arch_name(ctl_str(h, "arch")));
 }
 
 static void
@@ -160,11 +160,11 @@ show_task_line(json_t *t)
 {
 	char done[32], total[32];
 
-	size_text(num(t, "bytes"), done, sizeof done);
-	size_text(num(t, "total"), total, sizeof total);
+	size_text(ctl_num(t, "bytes"), done, sizeof done);
+	size_text(ctl_num(t, "total"), total, sizeof total);
 	printf("%-6" JSON_INTEGER_FORMAT " %-17s  %-8s %-16s %-10s %-8s %-8s %s / %s  %s\n",
-	    num(t, "id"), str(t, "host"), str(t, "type"), str(t, "image"), str(t, "state"),
-	    str(t, "after"), str(t, "phase"), done, total, str(t, "message"));
+	    ctl_num(t, "id"), ctl_str(t, "host"), ctl_str(t, "type"), ctl_str(t, "image"), ctl_str(t, "state"),
+	    ctl_str(t, "after"), ctl_str(t, "phase"), done, total, ctl_str(t, "message"));
 }
 
 /* "label a, b, c" from an array of strings; "label -" when empty. */
@@ -186,17 +186,17 @@ ctl_show_host(json_t *h)
 	json_t *task = json_object_get(h, "task"), *inv = json_object_get(h, "inventory");
 	char first[32], last[32];
 
-	when(num(h, "first_seen"), first, sizeof first);
-	when(num(h, "last_seen"), last, sizeof last);
+	ctl_when(ctl_num(h, "first_seen"), first, sizeof first);
+	ctl_when(ctl_num(h, "last_seen"), last, sizeof last);
 	printf("host %s\n  name      %s\n  approved  %s\n  arch      %s\n  uuid      %s\n"
-	    "  first     %s\n  last      %s\n", str(h, "mac"), str(h, "name"),
+	    "  first     %s\n  last      %s\n", ctl_str(h, "mac"), ctl_str(h, "name"),
 	    json_is_true(json_object_get(h, "approved")) ? "yes" : "no",
-	    arch_name(str(h, "arch")), str(h, "uuid"), first, last);
+	    arch_name(ctl_str(h, "arch")), ctl_str(h, "uuid"), first, last);
 	if (json_is_object(inv)) {
 		char ram[32];
-		size_text(num(inv, "ram"), ram, sizeof ram);
-		printf("  cpu       %s (%" JSON_INTEGER_FORMAT " cores), %s RAM\n", str(inv, "cpu"),
-		    num(inv, "cores"), ram);
+		size_text(ctl_num(inv, "ram"), ram, sizeof ram);
+		printf("  cpu       %s (%" JSON_INTEGER_FORMAT " cores), %s RAM\n", ctl_str(inv, "cpu"),
+		    ctl_num(inv, "cores"), ram);
 	}
 	print_names("  groups    ", json_object_get(h, "groups"));
 	if (json_is_object(task)) {
@@ -266,7 +266,7 @@ show_groups(json_t *a)
 
 	printf("%-24s  %s\n", "GROUP", "HOSTS");
 	json_array_foreach(json_object_get(a, "groups"), i, g)
-		printf("%-24s  %" JSON_INTEGER_FORMAT "\n", str(g, "name"), num(g, "members"));
+		printf("%-24s  %" JSON_INTEGER_FORMAT "\n", ctl_str(g, "name"), ctl_num(g, "members"));
 }
 
 static void
@@ -275,10 +275,10 @@ show_group(json_t *g)
 	size_t n = json_array_size(json_object_get(g, "hosts"));
 
 	if (n == 0) {
-		printf("group %s: no hosts (the group is gone)\n", str(g, "name"));
+		printf("group %s: no hosts (the group is gone)\n", ctl_str(g, "name"));
 		return;
 	}
-	printf("group %s: %zu host%s\n", str(g, "name"), n, n == 1 ? "" : "s");
+	printf("group %s: %zu host%s\n", ctl_str(g, "name"), n, n == 1 ? "" : "s");
 	show_hosts(g);
 }
 
@@ -327,12 +327,12 @@ show_images(json_t *a)
 	    "CHUNKS", "CREATED");
 	json_array_foreach(json_object_get(a, "images"), i, im) {
 		char disk[32], used[32], stored[32], created[32];
-		size_text(num(im, "disk_size"), disk, sizeof disk);
-		size_text(num(im, "used"), used, sizeof used);
-		size_text(num(im, "stored"), stored, sizeof stored);
-		when(num(im, "created"), created, sizeof created);
-		printf("%-24s  %10s  %10s  %10s  %7" JSON_INTEGER_FORMAT "  %s\n", str(im, "name"),
-		    disk, used, stored, num(im, "chunks"), created);
+		size_text(ctl_num(im, "disk_size"), disk, sizeof disk);
+		size_text(ctl_num(im, "used"), used, sizeof used);
+		size_text(ctl_num(im, "stored"), stored, sizeof stored);
+		ctl_when(ctl_num(im, "created"), created, sizeof created);
+		printf("%-24s  %10s  %10s  %10s  %7" JSON_INTEGER_FORMAT "  %s\n", ctl_str(im, "name"),
+		    disk, used, stored, ctl_num(im, "chunks"), created);
 	}
 }
 
@@ -343,19 +343,19 @@ show_image(json_t *im)
 	size_t i;
 	json_t *p;
 
-	size_text(num(im, "disk_size"), disk, sizeof disk);
-	size_text(num(im, "used"), used, sizeof used);
-	size_text(num(im, "stored"), stored, sizeof stored);
-	when(num(im, "created"), created, sizeof created);
+	size_text(ctl_num(im, "disk_size"), disk, sizeof disk);
+	size_text(ctl_num(im, "used"), used, sizeof used);
+	size_text(ctl_num(im, "stored"), stored, sizeof stored);
+	ctl_when(ctl_num(im, "created"), created, sizeof created);
 	printf("image %s\n  created   %s\n  disk      %s, %s partition table\n"
-	    "  used      %s in %" JSON_INTEGER_FORMAT " chunks, %s stored\n", str(im, "name"),
-	    created, disk, str(im, "table"), used, num(im, "chunks"), stored);
+	    "  used      %s in %" JSON_INTEGER_FORMAT " chunks, %s stored\n", ctl_str(im, "name"),
+	    created, disk, ctl_str(im, "table"), used, ctl_num(im, "chunks"), stored);
 	json_array_foreach(json_object_get(im, "partition_list"), i, p) {
 		char len[32], pused[32];
-		size_text(num(p, "length"), len, sizeof len);
-		size_text(num(p, "used"), pused, sizeof pused);
-		printf("  part %-3" JSON_INTEGER_FORMAT " %-5s %10s, %10s used\n", num(p, "index"),
-		    str(p, "fs"), len, pused);
+		size_text(ctl_num(p, "length"), len, sizeof len);
+		size_text(ctl_num(p, "used"), pused, sizeof pused);
+		printf("  part %-3" JSON_INTEGER_FORMAT " %-5s %10s, %10s used\n", ctl_num(p, "index"),
+		    ctl_str(p, "fs"), len, pused);
 	}
 }
 
@@ -363,10 +363,10 @@ static void
 show_verify(json_t *v)
 {
 	if (json_is_true(json_object_get(v, "ok")))
-		printf("image %s: every chunk verified\n", str(v, "name"));
+		printf("image %s: every chunk verified\n", ctl_str(v, "name"));
 	else
-		printf("image %s: %" JSON_INTEGER_FORMAT " bad chunk(s): %s\n", str(v, "name"),
-		    num(v, "bad_chunks"), str(v, "error"));
+		printf("image %s: %" JSON_INTEGER_FORMAT " bad chunk(s): %s\n", ctl_str(v, "name"),
+		    ctl_num(v, "bad_chunks"), ctl_str(v, "error"));
 }
 
 static void
@@ -374,9 +374,9 @@ show_removed(json_t *v)
 {
 	char freed[32];
 
-	size_text(num(v, "bytes_freed"), freed, sizeof freed);
+	size_text(ctl_num(v, "bytes_freed"), freed, sizeof freed);
 	printf("image %s removed; %" JSON_INTEGER_FORMAT " unused chunks deleted (%s)\n",
-	    str(v, "removed"), num(v, "chunks_deleted"), freed);
+	    ctl_str(v, "removed"), ctl_num(v, "chunks_deleted"), freed);
 }
 
 int
@@ -429,13 +429,13 @@ ctl_show_task(json_t *t)
 {
 	char created[32], started[32], finished[32];
 
-	when(num(t, "created"), created, sizeof created);
-	when(num(t, "started"), started, sizeof started);
-	when(num(t, "finished"), finished, sizeof finished);
+	ctl_when(ctl_num(t, "created"), created, sizeof created);
+	ctl_when(ctl_num(t, "started"), started, sizeof started);
+	ctl_when(ctl_num(t, "finished"), finished, sizeof finished);
 	show_task_line(t);
 	printf("  created %s, started %s, finished %s\n", created, started, finished);
-	printf("  after   %s\n", str(t, "after"));
-	if (str(t, "log")[0] != '\0')
+	printf("  after   %s\n", ctl_str(t, "after"));
+	if (ctl_str(t, "log")[0] != '\0')
 		printf("  log:\n%s\n", ctl_text(json_object_get(t, "log"), true));
 	ctl_show_report(t);
 }
@@ -467,16 +467,16 @@ show_session(json_t *s)
 	size_t i;
 	json_t *r;
 
-	size_text(num(s, "bytes_sent"), sent, sizeof sent);
-	size_text(num(s, "image_bytes"), img, sizeof img);
+	size_text(ctl_num(s, "bytes_sent"), sent, sizeof sent);
+	size_text(ctl_num(s, "image_bytes"), img, sizeof img);
 	printf("session %s: image %s, %s, group %s:%" JSON_INTEGER_FORMAT ", pass %"
 	    JSON_INTEGER_FORMAT ", %.1f Mbit/s, %s sent (image %s), FEC %s (%" JSON_INTEGER_FORMAT
-	    " parity)%s%s\n", str(s, "name"), str(s, "image"), str(s, "state"), str(s, "group"),
-	    num(s, "port"), num(s, "pass"), (double)num(s, "rate") * 8 / 1e6, sent, img,
-	    str(s, "fec"), num(s, "parity_sent"), str(s, "error")[0] ? ": " : "", str(s, "error"));
+	    " parity)%s%s\n", ctl_str(s, "name"), ctl_str(s, "image"), ctl_str(s, "state"), ctl_str(s, "group"),
+	    ctl_num(s, "port"), ctl_num(s, "pass"), (double)ctl_num(s, "rate") * 8 / 1e6, sent, img,
+	    ctl_str(s, "fec"), ctl_num(s, "parity_sent"), ctl_str(s, "error")[0] ? ": " : "", ctl_str(s, "error"));
 	json_array_foreach(json_object_get(s, "receivers"), i, r)
 		printf("  receiver %zu: %-9s %" JSON_INTEGER_FORMAT "/%" JSON_INTEGER_FORMAT
-		    " chunks\n", i + 1, str(r, "state"), num(r, "done"), num(r, "total"));
+		    " chunks\n", i + 1, ctl_str(r, "state"), ctl_num(r, "done"), ctl_num(r, "total"));
 }
 
 static void

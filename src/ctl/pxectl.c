@@ -6,6 +6,7 @@
  *   pxectl [--server URL] metrics
  *   pxectl [--server URL] [--token T] [--json] host|group|image|task|mcast ...
  *                                                               (imaging.c)
+ *   pxectl [--server URL] [--token T] [--json] subnet ... | reload  (subnets.c)
  *
  * Speaks only the REST API (docs/API.md), never pxed's files. */
 #include <curl/curl.h>
@@ -22,6 +23,9 @@
 #include "ctl/ctl.h"
 
 #define RESPONSE_MAX (4u << 20)
+
+static const char *read_token;          /* for the plain GETs below */
+static const char *ca_file;             /* --cacert, for https:// servers */
 
 struct response {
 	char *data;
@@ -51,14 +55,22 @@ collect(char *ptr, size_t size, size_t nmemb, void *userdata)
 static int
 api_get_status(const char *server, const char *path, struct response *r, bool quiet_404)
 {
-	char url[1024], err[CURL_ERROR_SIZE] = "";
+	char url[1024], err[CURL_ERROR_SIZE] = "", auth[600];
+	struct curl_slist *hdrs = NULL;
 	long status = 0;
 	CURL *curl = curl_easy_init();
 
 	if (curl == NULL)
 		return -1;
+	if (read_token != NULL) {
+		snprintf(auth, sizeof auth, "Authorization: Bearer %s", read_token);
+		hdrs = curl_slist_append(hdrs, auth);
+		curl_easy_setopt(curl, CURLOPT_HTTPHEADER, hdrs);
+	}
 	snprintf(url, sizeof url, "%s%s", server, path);
 	curl_easy_setopt(curl, CURLOPT_URL, url);
+	if (ca_file != NULL)
+		curl_easy_setopt(curl, CURLOPT_CAINFO, ca_file);
 	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, collect);
 	curl_easy_setopt(curl, CURLOPT_WRITEDATA, r);
 	curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, err);
@@ -67,8 +79,14 @@ api_get_status(const char *server, const char *path, struct response *r, bool qu
 	CURLcode rc = curl_easy_perform(curl);
 	curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
 	curl_easy_cleanup(curl);
+	curl_slist_free_all(hdrs);
 	if (rc != CURLE_OK) {
 		fprintf(stderr, "pxectl: %s: %s\n", url, err[0] ? err : curl_easy_strerror(rc));
+		return -1;
+	}
+	if (status == 401) {
+		fprintf(stderr, "pxectl: %s: a valid API token is required (--token, $PXED_TOKEN"
+		    " or --token-file)\n", url);
 		return -1;
 	}
 	if (status == 404 && quiet_404)
@@ -137,6 +155,8 @@ ctl_request(const struct ctl *c, const char *method, const char *path, json_t *b
 	}
 	snprintf(url, sizeof url, "%s%s", c->server, path);
 	curl_easy_setopt(curl, CURLOPT_URL, url);
+	if (c->cacert != NULL)
+		curl_easy_setopt(curl, CURLOPT_CAINFO, c->cacert);
 	curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method);
 	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, collect);
 	curl_easy_setopt(curl, CURLOPT_WRITEDATA, &r);
@@ -319,6 +339,8 @@ cmd_status(const char *server, int as_json)
 	print_group(root, "tftp");
 	printf("http:\n");
 	print_group(root, "http");
+	printf("api:\n");
+	print_group(root, "api");
 	json_decref(root);
 	return cmd_clients(server, 0, true);     /* when DHCP is on */
 }
@@ -362,11 +384,17 @@ usage(FILE *out)
 	    "                             [--min-receivers N] [--start-after S] [--rate-mbit R]\n"
 	    "                             [--fec off|K,M] IMAGE [HOST...]\n"
 	    "       pxectl [options] mcast list | show NAME | start NAME | cancel NAME\n"
+	    "       pxectl [options] token list | create NAME [--scope read|admin] | revoke ID|NAME\n"
+	    "       pxectl [options] subnet list | show CIDR | enable CIDR [--proxy]\n"
+	    "                             | disable CIDR\n"
+	    "       pxectl [options] reload\n"
+	    "       pxectl [options] watch [N]\n"
 	    "       pxectl --version\n\n"
 	    "  --server URL       pxed's HTTP address (default $PXED_SERVER or http://127.0.0.1)\n"
 	    "  --token TOKEN      API token for changes (default $PXED_TOKEN, else read\n"
 	    "                     from --token-file)\n"
 	    "  --token-file PATH  file holding the token (default /var/lib/pxed/api-token)\n"
+	    "  --cacert FILE      the CA of an https:// server (or $PXED_CACERT)\n"
 	    "  --json             print the server's JSON as it is\n"
 	    "  --after ACTION     task deploy, capture, wipe: reboot (default), poweroff or\n"
 	    "                     shell once the task succeeded\n"
@@ -416,6 +444,14 @@ dispatch(const struct ctl *c, int n, char **pos)
 		return ctl_task(c, n - 1, pos + 1);
 	if (strcmp(cmd, "mcast") == 0)
 		return ctl_mcast(c, n - 1, pos + 1);
+	if (strcmp(cmd, "token") == 0 || strcmp(cmd, "tokens") == 0)
+		return ctl_token(c, n - 1, pos + 1);
+	if (strcmp(cmd, "subnet") == 0 || strcmp(cmd, "subnets") == 0)
+		return ctl_subnet(c, n - 1, pos + 1);
+	if (strcmp(cmd, "reload") == 0 && n == 1)
+		return ctl_reload(c);
+	if (strcmp(cmd, "watch") == 0)
+		return ctl_watch(c, n - 1, pos + 1);
 	usage(stderr);
 	return 2;
 }
@@ -438,8 +474,12 @@ main(int argc, char **argv)
 			token = argv[++i];
 		} else if (strcmp(argv[i], "--token-file") == 0 && i + 1 < argc) {
 			token_file = argv[++i];
+		} else if (strcmp(argv[i], "--cacert") == 0 && i + 1 < argc) {
+			c.cacert = argv[++i];
 		} else if (strcmp(argv[i], "--json") == 0) {
 			c.json = true;
+		} else if (strcmp(argv[i], "--proxy") == 0) {
+			c.proxy = true;
 		} else if (strcmp(argv[i], "--replace") == 0) {
 			c.replace = true;
 		} else if (strcmp(argv[i], "--multicast") == 0 && i + 1 < argc) {
@@ -456,6 +496,8 @@ main(int argc, char **argv)
 			c.windows = argv[++i];
 		} else if (ctl_task_flag(argv[i]) != 0) {
 			c.task_flags |= ctl_task_flag(argv[i]);
+		} else if (strcmp(argv[i], "--scope") == 0 && i + 1 < argc) {
+			c.scope = argv[++i];
 		} else if ((strcmp(argv[i], "--min-receivers") == 0 ||
 		    strcmp(argv[i], "--start-after") == 0 || strcmp(argv[i], "--rate-mbit") == 0) &&
 		    i + 1 < argc) {
@@ -491,6 +533,10 @@ main(int argc, char **argv)
 		return 2;
 	}
 	c.token = load_token(token, token_file, token_buf, sizeof token_buf);
+	read_token = c.token;
+	if (c.cacert == NULL)
+		c.cacert = getenv("PXED_CACERT");
+	ca_file = c.cacert;
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	rc = dispatch(&c, n, pos);
 	curl_global_cleanup();

@@ -18,6 +18,8 @@
 
 enum dhcp_op { DHCP_BOOTREQUEST = 1, DHCP_BOOTREPLY = 2 };
 
+#define DHCP_FLAG_BROADCAST 0x8000u   /* RFC 1542 2.2: the "flags" field's B bit */
+
 enum dhcp_type {
 	DHCP_NONE = 0,                 /* BOOTP: no option 53 */
 	DHCPDISCOVER = 1, DHCPOFFER, DHCPREQUEST, DHCPDECLINE, DHCPACK,

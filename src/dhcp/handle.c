@@ -176,7 +176,7 @@ decide_boot(struct request *r)
 
 	memset(&r->boot, 0, sizeof r->boot);
 	r->boot.kind = BOOT_NOTHING;
-	if (r->client.cls == BOOT_CLASS_NONE || (r->sn != NULL && !r->sn->pxe))
+	if (r->client.cls == BOOT_CLASS_NONE || (r->sn != NULL && (!r->sn->pxe || r->sn->off)))
 		return;
 	boot_decide(&r->srv->boot, subnet_rules, host_rules, &r->client, next_server(r), &r->boot);
 }
@@ -319,6 +319,8 @@ on_discover(struct request *r)
 	params_base(r, &rp, DHCPOFFER);
 	params_config(r, &rp, true);
 	rp.yiaddr = addr_of(pool_slot_addr(&r->sn->pool, s));
+	if (r->boot.kind != BOOT_NOTHING && r->boot.kind != BOOT_LOCAL)
+		dhcp_stats_boot(r->sn, r->now);
 	char a[INET_ADDRSTRLEN];
 	event(r, "dhcp-offer", "%s%s%s", ntoa(rp.yiaddr, a),
 	    r->boot.kind != BOOT_NOTHING ? " boot " : "", r->boot.file);
@@ -468,6 +470,8 @@ proxy_offer(struct request *r)
 		return;
 	proxy_vendor(r);
 	params_base(r, &rp, DHCPOFFER);
+	if (r->sn != NULL)
+		dhcp_stats_boot(r->sn, r->now);
 	event(r, "proxy-offer", "%s", r->boot.file);
 	send_reply(r, &rp, false);
 }
@@ -558,6 +562,22 @@ request_init(struct request *r, struct dhcp_server *srv, const struct dhcp_origi
 	boot_classify(m, &r->client);
 }
 
+/* What the client itself says its address is: ciaddr (a 4011 request, a
+ * renewal, iPXE's proxy request), or option 50 of a REQUEST (its choice of
+ * another server's offer, relayed or broadcast to us too).  In proxy mode
+ * that is how TFTP and HTTP transfers find the MAC of the boot timeline. */
+static void
+learn_address(struct request *r)
+{
+	struct in_addr requested;
+
+	if (r->m->ciaddr.s_addr != 0)
+		dhcp_addr_learn(r->srv, r->m->ciaddr, r->m->chaddr, r->m->hlen, r->now);
+	else if (r->m->type == DHCPREQUEST &&
+	    dhcp_option_addr(r->m, DHCP_OPT_REQUESTED_IP, &requested))
+		dhcp_addr_learn(r->srv, requested, r->m->chaddr, r->m->hlen, r->now);
+}
+
 void
 dhcp_handle(struct dhcp_server *srv, const struct dhcp_origin *o, const struct dhcp_message *m)
 {
@@ -575,11 +595,22 @@ dhcp_handle(struct dhcp_server *srv, const struct dhcp_origin *o, const struct d
 		client_uuid_text(&r.client, uuid);
 		event_record(&r, "dhcp-discover", uuid, r.client.vendor_class);
 	}
+	if (r.sn != NULL)
+		dhcp_stats_request(r.sn, o, m, r.now);
+	learn_address(&r);
+	if (r.sn != NULL && r.sn->off) {
+		log_debug("dhcp %s %s: subnet %s is disabled: ignored", req_who(&r), req_mac(&r),
+		    r.sn->name);
+		return;
+	}
 	if (o->pxe_port) {
 		pxe_port(&r);
 		return;
 	}
 	if (r.sn == NULL) {
+		if (m->giaddr.s_addr != 0)
+			dhcp_discovered_note(srv, m->giaddr, srv->cfg.proxy ?
+			    "answered by the global proxy = yes" : "ignored", r.now);
 		if (srv->cfg.proxy)
 			proxy_offer(&r);
 		else

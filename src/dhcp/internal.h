@@ -14,9 +14,29 @@
 #include "dhcp/codec.h"
 #include "dhcp/pool.h"
 #include "dhcp/server.h"
+#include "tftp/mtftp_files.h"
+
+/* What a subnet has seen (subnet list): requests, the clients seen and
+ * the boots of the last hour, and how it is reached.  Kept across reloads
+ * for a subnet that stays. */
+#define DHCP_SEEN_SLOTS 256             /* distinct clients counted per hour */
+#define DHCP_MINUTES 60
+struct dhcp_subnet_stats {
+	uint64_t requests;
+	uint32_t seen_hash[DHCP_SEEN_SLOTS]; /* direct-mapped MAC hashes */
+	int64_t seen_at[DHCP_SEEN_SLOTS];
+	int64_t boot_minute[DHCP_MINUTES];  /* unix minute of the bucket */
+	uint32_t boots[DHCP_MINUTES];
+	struct in_addr relay;               /* the last relay (giaddr), or 0 */
+	unsigned ifindex;                   /* the last local interface */
+	int64_t last_seen;
+};
 
 struct dhcp_subnet {
 	char name[48];
+	bool off;                         /* disabled (pxectl subnet disable) */
+	bool from_store;                  /* its mode comes from pxectl */
+	struct dhcp_subnet_stats stats;
 	struct in_addr network, netmask;
 	struct in_addr next_server;       /* 0: our address on the subnet */
 	uint32_t lease_time;
@@ -96,6 +116,26 @@ struct dhcp_event_seen {
 	int64_t when_ms;
 };
 
+/* A relay whose giaddr is in no known subnet ("discovered subnets"). */
+#define DHCP_DISCOVERED_MAX 32
+#define DHCP_DISCOVERED_LOG_S 600        /* logged again at most this often */
+struct dhcp_discovered {
+	struct in_addr giaddr;
+	uint64_t requests;
+	int64_t first_seen, last_seen, logged;
+};
+
+/* Addresses clients said they have (proxy mode: their lease is another
+ * server's), for the boot timeline of TFTP and HTTP; direct-mapped by
+ * address, a collision only forgets an older client. */
+#define DHCP_ADDRS 4096
+#define DHCP_ADDR_REFRESH_S 60          /* the store row is rewritten at most this often */
+struct dhcp_client_addr {
+	struct in_addr addr;
+	uint8_t mac[6];
+	int64_t seen;
+};
+
 struct dhcp_server {
 	uv_loop_t *loop;
 	struct config cfg;
@@ -111,6 +151,10 @@ struct dhcp_server {
 	struct pxe_menu menu;
 	struct dhcp_relay_rules relay[CONFIG_RELAYS_MAX];
 	size_t relay_count;
+	struct mtftp_files *mtftp;        /* PXE MTFTP files (43.1-5); rules point here */
+	struct dhcp_client_addr addrs[DHCP_ADDRS];
+	struct dhcp_discovered discovered[DHCP_DISCOVERED_MAX];
+	size_t discovered_count;
 	struct dhcp_pending queue[DHCP_QUEUE_MAX];
 	size_t queued;
 	uint8_t rx[DHCP_RECV_BATCH][DHCP_PACKET_MAX + 1];      /* one recvmmsg batch */
@@ -120,6 +164,8 @@ struct dhcp_server {
 };
 
 /* subnets.c */
+/* Build the runtime state (subnets, pools, hosts, rules, menu) of srv from
+ * srv->cfg.  On error srv holds what was built: dhcp_subnets_free it. */
 int dhcp_subnets_build(struct dhcp_server *srv, char *err, size_t err_size);
 void dhcp_subnets_free(struct dhcp_server *srv);
 void dhcp_leases_load(struct dhcp_server *srv);
@@ -151,6 +197,21 @@ dhcp_client_id_is_mac(const uint8_t *id, size_t id_len, uint8_t htype, const uin
 	return id != NULL && hlen > 0 && id_len == (size_t)hlen + 1 && id[0] == htype &&
 	    memcmp(id + 1, chaddr, hlen) == 0;
 }
+
+/* stats.c: what the subnet list shows */
+void dhcp_stats_request(struct dhcp_subnet *sn, const struct dhcp_origin *o,
+    const struct dhcp_message *m, int64_t now);
+void dhcp_stats_boot(struct dhcp_subnet *sn, int64_t now);
+/* A relayed request from no known subnet: counted, logged once per relay
+ * every DHCP_DISCOVERED_LOG_S.  how: what was done with it. */
+void dhcp_discovered_note(struct dhcp_server *srv, struct in_addr giaddr, const char *how,
+    int64_t now);
+
+/* The client at addr says it has it (see struct dhcp_client_addr). */
+void dhcp_addr_learn(struct dhcp_server *srv, struct in_addr addr, const uint8_t *mac,
+    size_t mac_len, int64_t now);
+/* The MAC that said it has addr (within a day), or NULL. */
+const uint8_t *dhcp_addr_mac(const struct dhcp_server *srv, struct in_addr addr, int64_t now);
 
 /* handle.c */
 void dhcp_handle(struct dhcp_server *srv, const struct dhcp_origin *o,

@@ -6,8 +6,8 @@
 
 #include "core/util.h"
 
-static uint32_t
-key_hash(const uint8_t *key, size_t len)
+uint32_t
+pool_key_hash(const uint8_t *key, size_t len)
 {
 	uint32_t h = 2166136261u;               /* FNV-1a */
 
@@ -102,7 +102,7 @@ index_find(const struct pool *p, const uint8_t *key, size_t len)
 {
 	uint32_t mask = p->index_size - 1;
 
-	for (uint32_t i = key_hash(key, len) & mask, n = 0; n < p->index_size;
+	for (uint32_t i = pool_key_hash(key, len) & mask, n = 0; n < p->index_size;
 	    i = (i + 1) & mask, n++) {
 		uint32_t v = p->index[i];
 		if (v == 0)
@@ -118,7 +118,7 @@ index_insert(struct pool *p, uint32_t slot)
 {
 	const struct pool_slot *s = &p->slots[slot];
 	uint32_t mask = p->index_size - 1;
-	uint32_t i = key_hash(s->key, s->key_len) & mask;
+	uint32_t i = pool_key_hash(s->key, s->key_len) & mask;
 
 	while (p->index[i] != 0)
 		i = (i + 1) & mask;     /* never full: index_size >= 2 * size */
@@ -135,7 +135,7 @@ index_remove_at(struct pool *p, uint32_t i)
 	for (uint32_t j = (i + 1) & mask; p->index[j] != 0; j = (j + 1) & mask) {
 		uint32_t v = p->index[j];
 		const struct pool_slot *s = &p->slots[v - 1];
-		uint32_t home = key_hash(s->key, s->key_len) & mask;
+		uint32_t home = pool_key_hash(s->key, s->key_len) & mask;
 		/* move v back to the hole if its home is not in (i, j] */
 		bool stays = i <= j ? (home > i && home <= j) : (home > i || home <= j);
 		if (!stays) {
@@ -271,6 +271,31 @@ pool_bind(struct pool *p, uint32_t addr, const uint8_t *key, size_t key_len,
 	if (pool_taken_by_other(p, addr, key, key_len, now))
 		return -EBUSY;
 	slot_assign(p, s, SLOT_BOUND, key, key_len, mac, mac_len, expires);
+	return 0;
+}
+
+int
+pool_restore(struct pool *p, uint32_t addr, const struct pool_slot *from, bool reserved,
+    int64_t now)
+{
+	struct pool_slot *s = pool_slot(p, addr);
+
+	if (s == NULL || (!reserved && !p->in_pool[addr - p->first]))
+		return -EINVAL;
+	if (from->state == SLOT_DECLINED) {
+		if (slot_live(s, now))
+			return -EBUSY;
+		slot_clear(p, s, SLOT_DECLINED, from->last_used);
+		s->expires = from->expires;
+		return 0;
+	}
+	if ((from->state != SLOT_BOUND && from->state != SLOT_OFFERED) || from->key_len == 0)
+		return -EINVAL;
+	if (pool_taken_by_other(p, addr, from->key, from->key_len, now))
+		return -EBUSY;
+	slot_assign(p, s, from->state, from->key, from->key_len, from->mac, from->mac_len,
+	    from->expires);
+	memcpy(s->hostname, from->hostname, sizeof s->hostname);
 	return 0;
 }
 

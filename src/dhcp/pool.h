@@ -53,6 +53,9 @@ struct pool {
 	uint32_t cursor;                /* where the free-address search resumes */
 };
 
+/* FNV-1a of a client key (the index's hash; also the subnet stats'). */
+uint32_t pool_key_hash(const uint8_t *key, size_t len);
+
 /* Create a pool spanning [first, last] (host order) where nothing is
  * leasable yet; pool_add_range / pool_exclude set what is.  Returns 0,
  * -ERANGE (more than POOL_SIZE_MAX addresses) or -ENOMEM. */
@@ -92,6 +95,13 @@ int pool_decline(struct pool *p, uint32_t addr, const uint8_t *key, size_t key_l
 
 /* True when addr is taken by someone other than this client. */
 bool pool_taken_by_other(struct pool *p, uint32_t addr, const uint8_t *key, size_t key_len,
+    int64_t now);
+
+/* Put a live slot of another pool (a reload's old pool) at addr: a binding
+ * or offer for the same client, or a quarantine.  reserved: addr is that
+ * client's reservation (leasable even when excluded).  0, -EINVAL (addr
+ * outside the span or not leasable) or -EBUSY (live for someone else). */
+int pool_restore(struct pool *p, uint32_t addr, const struct pool_slot *from, bool reserved,
     int64_t now);
 
 /* Counts for status: bound, offered, declined, free (leasable). */

@@ -181,6 +181,32 @@ emit(struct dhcp_builder *b, const struct dhcp_message *req, struct candidates *
 			emit_one(b, c, (uint8_t)code, &reserve);
 }
 
+/* The BROADCAST flag of a reply: the client's (RFC 2131 4.1: "flags" from
+ * the request), set when the reply goes through a relay that would
+ * otherwise have no way to reach the client.
+ *
+ * A relay delivers a BOOTREPLY by the flag (RFC 1542 4.1.2): set, an IP and
+ * link-layer broadcast; clear, an IP unicast to yiaddr at chaddr.  ISC
+ * dhcrelay (relay/dhcrelay.c relay()) and dnsmasq's relay (dhcp.c, the reply
+ * sent with an ARP entry for yiaddr injected) do exactly that.  A reply with
+ * yiaddr 0 -- a proxyDHCP offer, an INFORM's ACK -- and the flag clear would
+ * be unicast to 0.0.0.0: dropped, or never accepted by the client.  iPXE
+ * (ROM and snponly.efi) and SeaBIOS's iPXE ROM send DISCOVER with the flag
+ * clear, so a relayed proxy offer never reached them.  So, as RFC 2131 4.3.2
+ * asks for a NAK through a relay and as dnsmasq's own proxyDHCP does
+ * (rfc2131.c: "mess->flags |= htons(0x8000)" when it answers with yiaddr 0),
+ * a reply to a relay sets the flag when yiaddr is 0 or it is a NAK.  A
+ * client that already has an address accepts a broadcast too.  Replies
+ * with an address (full mode) keep the client's flag: the relay unicasts
+ * them to yiaddr as the client asked.  Not relayed: nothing changes. */
+uint16_t
+dhcp_reply_flags(const struct dhcp_message *req, const struct reply_params *rp)
+{
+	if (req->giaddr.s_addr != 0 && (rp->type == DHCPNAK || rp->yiaddr.s_addr == 0))
+		return (uint16_t)(req->flags | DHCP_FLAG_BROADCAST);
+	return req->flags;
+}
+
 size_t
 dhcp_reply_build(struct dhcp_builder *b, const struct dhcp_message *req,
     const struct reply_params *rp)
@@ -191,8 +217,7 @@ dhcp_reply_build(struct dhcp_builder *b, const struct dhcp_message *req,
 
 	memset(&c, 0, sizeof c);
 	dhcp_reply_start(b, req, rp->type, dhcp_client_max_size(req));
-	if (rp->type == DHCPNAK && req->giaddr.s_addr != 0)
-		dhcp_set_flags(b, (uint16_t)(req->flags | 0x8000));     /* via a relay */
+	dhcp_set_flags(b, dhcp_reply_flags(req, rp));
 	dhcp_add_addr(b, DHCP_OPT_SERVER_ID, rp->server_id);
 	if (client_id != NULL)
 		cand_put(&c, DHCP_OPT_CLIENT_ID, client_id, id_len);   /* RFC 6842 */

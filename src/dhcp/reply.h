@@ -40,6 +40,10 @@ struct reply_params {
 size_t dhcp_reply_build(struct dhcp_builder *b, const struct dhcp_message *req,
     const struct reply_params *rp);
 
+/* The reply's flags: the request's, with BROADCAST set for a reply to a
+ * relay that has yiaddr 0 or is a NAK (see reply.c for why). */
+uint16_t dhcp_reply_flags(const struct dhcp_message *req, const struct reply_params *rp);
+
 /* The largest message the client accepts (option 57 - IP/UDP headers). */
 size_t dhcp_client_max_size(const struct dhcp_message *req);
 

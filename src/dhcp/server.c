@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core/log.h"
@@ -366,7 +367,12 @@ dhcp_server_mac_of(struct dhcp_server *srv, struct in_addr addr, uint8_t mac[16]
 {
 	struct dhcp_subnet *sn = srv != NULL ? dhcp_subnet_for(srv, addr) : NULL;
 	struct pool_slot *s = sn != NULL ? pool_slot(&sn->pool, ntohl(addr.s_addr)) : NULL;
+	const uint8_t *said = srv != NULL ? dhcp_addr_mac(srv, addr, (int64_t)time(NULL)) : NULL;
 
+	if ((s == NULL || s->state != SLOT_BOUND) && said != NULL) {
+		memcpy(mac, said, 6);           /* proxy mode: the address it said it has */
+		return 6;
+	}
 	if (s == NULL || s->state != SLOT_BOUND)
 		return 0;
 	memcpy(mac, s->mac, s->mac_len);

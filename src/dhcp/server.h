@@ -35,6 +35,48 @@ int dhcp_server_start(struct dhcp_server **out, uv_loop_t *loop, const struct co
     const struct dhcp_sockets *socks, struct store *store);
 void dhcp_server_stop(struct dhcp_server *srv);
 
+/* Apply a new configuration while running (SIGHUP, pxectl reload): the
+ * runtime state is built off to the side and swapped in with every lease,
+ * offer and quarantine that still fits; the sockets stay.  0, or -EINVAL
+ * with err (the running state is kept). */
+int dhcp_server_reload(struct dhcp_server *srv, const struct config *cfg, char *err,
+    size_t err_size);
+
+/* What `pxectl subnet list` shows of a subnet, and of a relay whose subnet
+ * is not configured ("discovered"). */
+#define DHCP_VIEW_SETTINGS 12
+struct dhcp_setting_view {
+	char name[16];
+	char value[200];
+	char source[8];                 /* file, default, global, pxectl */
+};
+struct dhcp_subnet_view {
+	char cidr[48];
+	struct dhcp_setting_view setting[DHCP_VIEW_SETTINGS];
+	size_t setting_count;
+	int64_t changed_ms;             /* when pxectl changed it, 0: never */
+	char mode[8];                   /* full, proxy, off */
+	char source[8];                 /* file, pxectl */
+	char reach[48];                 /* "relay 198.51.100.1", "interface br0", "" */
+	uint64_t requests;
+	unsigned clients_hour, boots_hour, leases;
+	int64_t last_seen;              /* unix seconds, 0: never */
+};
+struct dhcp_discovered_view {
+	char relay[16];
+	uint64_t requests;
+	int64_t first_seen, last_seen;
+};
+#define DHCP_VIEWS_MAX 64
+struct dhcp_views {
+	struct dhcp_subnet_view subnet[DHCP_VIEWS_MAX];
+	size_t subnet_count;
+	struct dhcp_discovered_view discovered[DHCP_VIEWS_MAX];
+	size_t discovered_count;
+};
+/* Fill v (on the loop thread). */
+void dhcp_server_views(struct dhcp_server *srv, struct dhcp_views *v);
+
 /* The MAC that holds a lease on addr (for the boot timeline of TFTP and
  * HTTP transfers); returns its length, 0 when unknown. */
 size_t dhcp_server_mac_of(struct dhcp_server *srv, struct in_addr addr, uint8_t mac[16]);

@@ -16,10 +16,6 @@
 #include "store/store.h"
 #include "tftp/mtftp_files.h"
 
-/* The PXE MTFTP files (mtftp-file), for option 43.1-5: built once with the
- * subnets; boot rules of scopes with MTFTP on point here. */
-static struct mtftp_files mtftp_table;
-
 static int
 parse_addr(const char *text, size_t len, uint32_t *out)
 {
@@ -181,7 +177,9 @@ subnet_from_section(struct dhcp_server *srv, const struct config_subnet *c, char
 		if (subnet_range(sn, c->exclude.item[i], true, err, err_size) != 0)
 			return -EINVAL;
 	sn->proxy = c->proxy || (cfg->proxy && !sn->has_pool);
-	sn->boot.mtftp = (c->mtftp || cfg->mtftp) && cfg->mtftp_port != 0 ? &mtftp_table : NULL;
+	sn->boot.mtftp = (c->mtftp || cfg->mtftp) && cfg->mtftp_port != 0 ? srv->mtftp : NULL;
+	sn->off = c->off;
+	sn->from_store = c->changed_by[0] != '\0';
 	return rules_add_all(&sn->boot, c->boot.item, c->boot.count, sn->name, err, err_size);
 }
 
@@ -298,9 +296,17 @@ dhcp_subnets_build(struct dhcp_server *srv, char *err, size_t err_size)
 	const struct config *cfg = &srv->cfg;
 	char msg[256];
 
-	if (mtftp_files_build(cfg, &mtftp_table, err, err_size) != 0)
+	/* The PXE MTFTP files (mtftp-file), for option 43.1-5: boot rules of
+	 * scopes with MTFTP on point here. */
+	srv->mtftp = calloc(1, sizeof *srv->mtftp);
+	if (srv->mtftp == NULL) {
+		snprintf(err, err_size, "out of memory");
+		return -ENOMEM;
+	}
+	if (mtftp_files_build(cfg, srv->mtftp, err, err_size) != 0)
 		return -EINVAL;
-	srv->boot.mtftp = cfg->mtftp && cfg->mtftp_port != 0 ? &mtftp_table : NULL;
+	srv->boot.mtftp = cfg->mtftp && cfg->mtftp_port != 0 ? srv->mtftp : NULL;
+	srv->boot.http_port = cfg->http_port;
 	for (size_t i = 0; i < cfg->boot.count; i++) {
 		if (boot_rules_add(&srv->boot, cfg->boot.item[i], msg, sizeof msg) != 0) {
 			snprintf(err, err_size, "boot %s: %s", cfg->boot.item[i], msg);
@@ -344,6 +350,8 @@ dhcp_subnets_free(struct dhcp_server *srv)
 	for (size_t i = 0; i < srv->subnet_count; i++)
 		pool_free(&srv->subnet[i].pool);
 	srv->subnet_count = 0;
+	free(srv->mtftp);
+	srv->mtftp = NULL;
 }
 
 struct dhcp_subnet *

@@ -271,6 +271,14 @@ static const struct {
 	const char *type;
 } content_types[] = {
 	{ ".efi", "application/efi" },
+	{ ".html", "text/html; charset=utf-8" },
+	{ ".js", "text/javascript; charset=utf-8" },
+	{ ".css", "text/css; charset=utf-8" },
+	{ ".svg", "image/svg+xml" },
+	{ ".json", "application/json" },
+	{ ".png", "image/png" },
+	{ ".ico", "image/vnd.microsoft.icon" },
+	{ ".woff2", "font/woff2" },
 	{ ".ipxe", "text/plain" },
 	{ ".cfg", "text/plain" },
 	{ ".txt", "text/plain" },

@@ -29,6 +29,15 @@ struct http_config {
 	unsigned body_memory_mb;           /* request bodies in flight, together */
 	unsigned body_min_rate;            /* bytes/s a body must keep up (0: none) */
 	struct api *api;                   /* the REST API (NULL: none) */
+	const struct files_root *ui;       /* the console's files (NULL: none) */
+	/* HTTPS: listening sockets, served with this certificate and key
+	 * (PEM text, read before privileges went; they must outlive the
+	 * server); the API's reads and changes are then refused over plain
+	 * HTTP but from the server itself (loopback, or its own address) */
+	int tls_fds[HTTP_LISTEN_MAX];
+	size_t tls_count;
+	const char *tls_cert_pem, *tls_key_pem;
+	unsigned https_port;               /* for redirects of the console to HTTPS */
 };
 
 struct http_server;

@@ -231,6 +231,17 @@ admit_joined(struct mcast_session *s, uint64_t now, uint64_t started_us)
 	pthread_mutex_unlock(&s->lock);
 }
 
+/* Is id revoked, waiting for the sender to take it from the engine?
+ * (lock held) */
+static bool
+revoked(const struct mcast_session *s, uint64_t id)
+{
+	for (size_t i = 0; i < s->nrevoked; i++)
+		if (s->revoked[i] == id)
+			return true;
+	return false;
+}
+
 /* The member of machine host, or NULL (lock held). */
 static struct member *
 member_of(struct mcast_session *s, uint64_t host)
@@ -546,11 +557,18 @@ step(struct mcast_session *s, struct frame_cache *fc, struct batch *b)
 }
 
 static void
+changed(struct mcast_session *s)
+{
+	if (s->cfg.on_change != NULL)
+		s->cfg.on_change(s, s->cfg.on_change_arg);
+}
+
+static void
 run(struct mcast_session *s)
 {
 	struct frame_cache fc;
 	struct batch *b = calloc(1, sizeof *b);
-	uint64_t started_us = now_us();
+	uint64_t started_us = now_us(), told_us = started_us;
 	unsigned n = 0;
 
 	if (frame_cache_init(s, &fc) < 0 || b == NULL) {
@@ -569,6 +587,10 @@ run(struct mcast_session *s)
 			read_status(s);
 		if (!step(s, &fc, b))
 			break;
+		if ((n & 255) == 0 && now_us() - told_us >= 1000000) {
+			told_us = now_us();
+			changed(s);
+		}
 	}
 out:
 	frame_cache_free(&fc);
@@ -587,8 +609,16 @@ session_main(void *arg)
 		.max_passes = 64, .burst = BURST, .fec_k = s->cfg.fec_k, .fec_m = s->cfg.fec_m,
 	};
 
-	if (!wait_start(s))
+	if (!wait_start(s)) {
+		pthread_mutex_lock(&s->lock);
+		s->state = MCAST_CANCELLED;     /* before it started */
+		s->finished = wall_now();
+		pthread_mutex_unlock(&s->lock);
+		log_info("mcast %s: cancelled before it started", s->cfg.name);
+		changed(s);
 		return NULL;
+	}
+	changed(s);
 	(void)prctl(PR_SET_TIMERSLACK, 10000UL);   /* pacing: sleeps of 0.1-2 ms */
 	pthread_mutex_lock(&s->lock);
 	s->eng_ready = mcast_engine_init(&s->eng, &ec, now_us()) == 0;
@@ -612,6 +642,7 @@ session_main(void *arg)
 	    (unsigned long long)(s->eng_ready ? s->eng.bytes_sent : 0),
 	    (unsigned long long)(s->eng_ready ? s->eng.parity_sent : 0),
 	    s->error[0] ? ": " : "", s->error);
+	changed(s);
 	return NULL;
 }
 
@@ -789,8 +820,10 @@ mcast_session_info(struct mcast_session *s, struct mcast_session_info *out)
 		out->bytes_sent = s->eng.bytes_sent;
 		out->parity_sent = s->eng.parity_sent;
 		for (size_t i = 0; i < s->eng.nrx; i++)
-			out->rx[out->nrx++] = (struct mcast_rx_public){ s->eng.rx[i].id,
-				s->eng.rx[i].done, s->eng.rx[i].total, rx_state(&s->eng.rx[i]) };
+			if (!revoked(s, s->eng.rx[i].id))
+				out->rx[out->nrx++] = (struct mcast_rx_public){ s->eng.rx[i].id,
+					s->eng.rx[i].done, s->eng.rx[i].total,
+					rx_state(&s->eng.rx[i]) };
 	}
 	for (size_t i = 0; i < s->nmembers && out->nrx < MCAST_RECEIVERS_MAX; i++)
 		if (!s->eng_ready || !s->member[i].admitted)

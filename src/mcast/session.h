@@ -25,6 +25,8 @@ enum mcast_session_state {
 	MCAST_WAITING, MCAST_SENDING, MCAST_FINISHED, MCAST_CANCELLED, MCAST_FAILED,
 };
 
+struct mcast_session;
+
 struct mcast_session_config {
 	char name[MCAST_NAME_MAX + 1];
 	char image[IMAGE_NAME_MAX + 1];
@@ -39,6 +41,11 @@ struct mcast_session_config {
 	unsigned start_after_s;         /* after the first join; also how long a
 	                                 * started session waits for missing hosts */
 	unsigned fec_k, fec_m;          /* forward error correction; 0, 0: off */
+	/* called on the session's thread when it starts sending, about once a
+	 * second while it sends, and when it ends (NULL: none); it may read
+	 * the session (mcast_session_info) */
+	void (*on_change)(struct mcast_session *s, void *arg);
+	void *on_change_arg;
 };
 
 struct mcast_rx_public {

@@ -19,6 +19,7 @@
 #include "boot/policy.h"
 #include "core/config.h"
 #include "core/log.h"
+#include "dhcp/board.h"
 #include "dhcp/server.h"
 #include "files/files.h"
 #include "api/api.h"
@@ -26,6 +27,7 @@
 #include "mcast/fec.h"
 #include "pxed/listen.h"
 #include "store/store.h"
+#include "store/subnets.h"
 #include "tftp/mtftp_files.h"
 #include "tftp/server.h"
 
@@ -36,6 +38,8 @@ struct daemon {
 	struct config cfg;
 	struct config_args args;
 	struct files_root root;
+	struct files_root ui;           /* the console's files; dirfd -1: none */
+	char *tls_cert, *tls_key;       /* PEM, read as root (https-port) */
 	int write_dirfd;
 	struct listeners listeners;
 	struct dhcp_sockets dhcp_socks;
@@ -46,6 +50,8 @@ struct daemon {
 	struct api *mgmt;
 	uv_signal_t sig_term, sig_int, sig_hup;
 	uv_prepare_t commit;                /* ends each loop turn's store batch */
+	uv_async_t ask;                     /* the API asks (dhcp/board.h) */
+	struct dhcp_board *board;
 	uv_timer_t events;                  /* writes queued boot events */
 };
 
@@ -122,6 +128,15 @@ open_files(struct daemon *d)
 		log_error("root %s: %s", d->cfg.root, strerror(-rc));
 		return rc;
 	}
+	d->ui.dirfd = -1;
+	if (d->cfg.ui_dir[0] != '\0') {
+		rc = files_root_open(&d->ui, d->cfg.ui_dir, false);
+		if (rc != 0)
+			log_info("console: ui-dir %s: %s: /ui/ answers 404", d->cfg.ui_dir,
+			    strerror(-rc));
+		else
+			log_info("console: %s served under /ui/", d->cfg.ui_dir);
+	}
 	d->write_dirfd = -1;
 	if (d->cfg.tftp_write[0] != '\0') {
 		d->write_dirfd = open(d->cfg.tftp_write, O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -154,6 +169,26 @@ observe_transfer(void *arg, const struct sockaddr_storage *peer, const char *kin
 	    (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
 }
 
+/* The subnets changed with pxectl (the state store) over cfg's. */
+static int
+subnets_from_store(struct daemon *d, struct config *cfg, char *err, size_t err_size)
+{
+	static struct store_subnet changes[CONFIG_SUBNETS_MAX];
+	int n = d->store != NULL ? store_subnet_list(d->store, changes, CONFIG_SUBNETS_MAX) : 0;
+
+	if (n < 0) {
+		snprintf(err, err_size, "store: the subnets changed with pxectl cannot be read");
+		return n;
+	}
+	for (int i = 0; i < n; i++) {
+		int rc = config_subnet_override(cfg, changes[i].cidr, changes[i].mode,
+		    changes[i].changed_ms, err, err_size);
+		if (rc != 0)
+			return rc;
+	}
+	return 0;
+}
+
 static int
 start_services(struct daemon *d)
 {
@@ -161,6 +196,7 @@ start_services(struct daemon *d)
 		.observe = observe_transfer, .observe_arg = d };
 	struct http_config hcfg = {
 		.root = &d->root,
+		.ui = d->ui.dirfd >= 0 ? &d->ui : NULL,
 		.max_connections = d->cfg.http_max_connections,
 		.max_per_ip = d->cfg.http_max_per_ip,
 		.idle_timeout_s = d->cfg.http_timeout,
@@ -185,6 +221,8 @@ start_services(struct daemon *d)
 		.timeline = dhcp_enabled(&d->cfg),
 		.hosts_max = d->cfg.hosts_max,
 		.host_register_rate = d->cfg.host_register_rate,
+		.counters_need_read = strcmp(d->cfg.metrics_auth, "read") == 0,
+		.board = d->board,
 	};
 	int rc;
 
@@ -194,12 +232,18 @@ start_services(struct daemon *d)
 	tcfg.mtftp_count = d->listeners.mtftp_count;
 	memcpy(hcfg.listen_fds, d->listeners.tcp, sizeof(int) * d->listeners.tcp_count);
 	hcfg.listen_count = d->listeners.tcp_count;
+	memcpy(hcfg.tls_fds, d->listeners.tls, sizeof(int) * d->listeners.tls_count);
+	hcfg.tls_count = d->listeners.tls_count;
+	hcfg.tls_cert_pem = d->tls_cert;
+	hcfg.tls_key_pem = d->tls_key;
+	hcfg.https_port = d->cfg.https_port;
+	mcfg.https_port = d->listeners.tls_count > 0 ? d->cfg.https_port : 0;
 	if (tcfg.listen_count > 0 || tcfg.mtftp_count > 0) {
 		rc = tftp_server_start(&d->tftp, d->loop, &tcfg, &d->cfg);
 		if (rc != 0)
 			return rc;
 	}
-	if (hcfg.listen_count > 0) {
+	if (hcfg.listen_count + hcfg.tls_count > 0) {
 		rc = api_open(&d->mgmt, &mcfg);
 		if (rc != 0)
 			return rc;
@@ -209,9 +253,12 @@ start_services(struct daemon *d)
 			return rc;
 	}
 	if (dhcp_enabled(&d->cfg)) {
+		char err[512];
 		rc = store_open(&d->store, d->cfg.state_dir);
 		if (rc == 0)
 			store_set_host_approval(d->store, d->cfg.host_approval);
+		if (rc == 0 && subnets_from_store(d, &d->cfg, err, sizeof err) != 0)
+			log_warn("%s", err);
 		if (rc == 0)
 			rc = dhcp_server_start(&d->dhcp, d->loop, &d->cfg, &d->dhcp_socks, d->store);
 		if (rc != 0)
@@ -228,6 +275,7 @@ on_stop_signal(uv_signal_t *h, int signum)
 	struct daemon *d = h->data;
 
 	log_info("signal %d: shutting down", signum);
+	board_close(d->board);          /* an API call waiting for the loop returns */
 	dhcp_server_stop(d->dhcp);
 	d->dhcp = NULL;
 	http_server_stop(d->http);
@@ -241,6 +289,62 @@ on_stop_signal(uv_signal_t *h, int signum)
 	uv_close((uv_handle_t *)&d->sig_hup, NULL);
 	uv_close((uv_handle_t *)&d->commit, NULL);
 	uv_close((uv_handle_t *)&d->events, NULL);
+	uv_close((uv_handle_t *)&d->ask, NULL);
+}
+
+static void
+log_change(void *arg, const struct config_change *c)
+{
+	const char *id = c->id != NULL ? c->id : "";
+	char where[160];
+
+	(void)arg;
+	snprintf(where, sizeof where, "%s%s%s", c->section != NULL ? c->section : "",
+	    c->section != NULL ? " " : "", c->section != NULL ? id : "");
+	if (c->name == NULL)
+		log_info("reload: %s %s%s%s%s", where, c->old_value == NULL ? "added" : "removed",
+		    c->new_value != NULL && c->new_value[0] ? " (" : "",
+		    c->new_value != NULL ? c->new_value : "",
+		    c->new_value != NULL && c->new_value[0] ? ")" : "");
+	else if (c->restart)
+		log_warn("reload: %s changed (%s -> %s): takes effect at the next restart",
+		    c->name, c->old_value[0] ? c->old_value : "(none)",
+		    c->new_value[0] ? c->new_value : "(none)");
+	else
+		log_info("reload: %s%s%s %s -> %s", where, where[0] ? ": " : "", c->name,
+		    c->old_value[0] ? c->old_value : "(none)", c->new_value[0] ? c->new_value : "(none)");
+}
+
+/* Re-read the file (and the subnets changed with pxectl) and apply every
+ * change that can be applied while running; the rest is named.  On an
+ * error the running configuration stays whole. */
+static int
+reload(struct daemon *d, char *err, size_t err_size)
+{
+	static struct config next, applied;     /* as read; as applied */
+	static struct mtftp_files mtftp;
+
+	if (config_load(&next, &d->args, err, err_size) != 0 ||
+	    subnets_from_store(d, &next, err, err_size) != 0 ||
+	    mtftp_files_build(&next, &mtftp, err, err_size) != 0)
+		return -EINVAL;
+	applied = next;
+	config_keep_restart(&applied, &d->cfg); /* listen, ports ...: as running */
+	if (d->dhcp == NULL && dhcp_enabled(&applied)) {
+		log_warn("reload: DHCP was off at start (no subnet, dhcp-range or proxy): "
+		    "it starts at the next restart");
+	} else if (d->dhcp != NULL) {
+		int rc = dhcp_server_reload(d->dhcp, &applied, err, err_size);
+		if (rc != 0)
+			return rc;
+	}
+	size_t changes = config_diff(&d->cfg, &next, log_change, NULL);
+	d->cfg = applied;
+	log_set_level(d->cfg.log_level);
+	if (d->tftp != NULL)
+		tftp_server_reconfigure(d->tftp, &d->cfg);
+	snprintf(err, err_size, "configuration reloaded: %zu change(s)", changes);
+	return 0;
 }
 
 /* SIGHUP: re-read the file, apply what can change while running. */
@@ -248,30 +352,42 @@ static void
 on_reload_signal(uv_signal_t *h, int signum)
 {
 	struct daemon *d = h->data;
-	struct config next;
-	char err[512];
+	char msg[512];
 
 	(void)signum;
-	if (config_load(&next, &d->args, err, sizeof err) != 0) {
-		log_error("reload refused, keeping the running configuration: %s", err);
-		return;
+	if (reload(d, msg, sizeof msg) != 0)
+		log_error("reload refused, keeping the running configuration: %s", msg);
+	else
+		log_info("%s", msg);
+}
+
+/* The API asks (dhcp/board.h): a reload, the subnets' views. */
+static void
+on_ask(uv_async_t *h)
+{
+	struct daemon *d = h->data;
+	static struct dhcp_views views;
+	char msg[512] = "";
+	uint64_t ticket;
+	int rc = 0;
+
+	unsigned what = board_take(d->board, &ticket);
+	if (what & BOARD_RELOAD) {
+		rc = reload(d, msg, sizeof msg);
+		if (rc != 0)
+			log_error("reload refused, keeping the running configuration: %s", msg);
+		else
+			log_info("%s (asked through the API)", msg);
 	}
-	if (strcmp(next.root, d->cfg.root) != 0 || next.tftp_port != d->cfg.tftp_port ||
-	    next.http_port != d->cfg.http_port ||
-	    memcmp(&next.listen, &d->cfg.listen, sizeof next.listen) != 0 ||
-	    memcmp(&next.interface, &d->cfg.interface, sizeof next.interface) != 0 ||
-	    strcmp(next.tftp_write, d->cfg.tftp_write) != 0 || strcmp(next.user, d->cfg.user) != 0)
-		log_warn("reload: root, ports, listen, interface, tftp-write and user "
-		    "take effect at the next restart");
-	log_set_level(next.log_level);
-	d->cfg.log_level = next.log_level;
-	struct config keep = d->cfg;
-	d->cfg = next;
-	memcpy(d->cfg.root, keep.root, sizeof keep.root);
-	memcpy(d->cfg.tftp_write, keep.tftp_write, sizeof keep.tftp_write);
-	if (d->tftp != NULL)
-		tftp_server_reconfigure(d->tftp, &d->cfg);
-	log_info("configuration reloaded");
+	if (d->dhcp != NULL)
+		dhcp_server_views(d->dhcp, &views);
+	board_done(d->board, ticket, rc, msg, d->dhcp != NULL ? &views : NULL);
+}
+
+static void
+wake_loop(void *arg)
+{
+	uv_async_send(arg);
 }
 
 /* Writes made during a loop turn (boot events) are committed before the
@@ -308,6 +424,8 @@ watch_signals(struct daemon *d)
 	uv_prepare_init(d->loop, &d->commit);
 	d->commit.data = d;
 	uv_prepare_start(&d->commit, commit_turn);
+	uv_async_init(d->loop, &d->ask, on_ask);
+	d->ask.data = d;
 	uv_timer_init(d->loop, &d->events);
 	d->events.data = d;
 	uv_timer_start(&d->events, flush_events, EVENTS_FLUSH_MS, EVENTS_FLUSH_MS);
@@ -331,6 +449,7 @@ load_config(struct daemon *d, int argc, char **argv)
 	config_validator_register("boot", boot_spec_check);
 	config_validator_register("mcast-fec", mcast_fec_check);
 	config_validator_register("no-task", api_no_task_check);
+	config_validator_register("metrics-auth", api_metrics_auth_check);
 	if (config_args_parse(argc, argv, &d->args) != 0)
 		return 2;
 	if (d->args.help) {
@@ -361,6 +480,37 @@ load_config(struct daemon *d, int argc, char **argv)
 	return -1;
 }
 
+/* A PEM file of at most 1 MiB, NUL-terminated, or NULL (logged). */
+static char *
+read_pem(const char *what, const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	char *buf = fd >= 0 ? malloc(1u << 20) : NULL;
+	ssize_t n = buf != NULL ? read(fd, buf, (1u << 20) - 1) : -1;
+
+	if (fd >= 0)
+		close(fd);
+	if (n <= 0 || n == (1 << 20) - 1) {
+		log_error("%s %s: %s", what, path, fd < 0 ? strerror(errno) :
+		    n <= 0 ? "empty or unreadable" : "larger than 1 MiB");
+		free(buf);
+		return NULL;
+	}
+	buf[n] = '\0';
+	return buf;
+}
+
+/* HTTPS: the certificate and key, read as root before privileges go. */
+static int
+read_tls(struct daemon *d)
+{
+	if (!listeners_https(&d->cfg))
+		return 0;
+	d->tls_cert = read_pem("tls-cert", d->cfg.tls_cert);
+	d->tls_key = read_pem("tls-key", d->cfg.tls_key);
+	return d->tls_cert != NULL && d->tls_key != NULL ? 0 : -EINVAL;
+}
+
 static int
 serve(struct daemon *d)
 {
@@ -370,12 +520,14 @@ serve(struct daemon *d)
 	}
 	log_init("pxed", d->cfg.foreground, d->cfg.log_level);
 	raise_fd_limit();
-	if (open_files(d) != 0 || prepare_state_dir(&d->cfg) != 0 ||
+	if (open_files(d) != 0 || prepare_state_dir(&d->cfg) != 0 || read_tls(d) != 0 ||
 	    listeners_open(&d->listeners, &d->cfg) != 0 ||
 	    dhcp_sockets_open(&d->dhcp_socks, &d->cfg) != 0 || drop_privileges(&d->cfg) != 0)
 		return 1;
 	d->loop = uv_default_loop();
 	watch_signals(d);
+	if (board_create(&d->board, wake_loop, &d->ask) != 0)
+		return 1;
 	if (start_services(d) != 0)
 		return 1;
 	uv_run(d->loop, UV_RUN_DEFAULT);
@@ -383,9 +535,14 @@ serve(struct daemon *d)
 	dhcp_sockets_close(&d->dhcp_socks);
 	listeners_close(&d->listeners);
 	files_root_close(&d->root);
+	if (d->ui.dirfd >= 0)
+		files_root_close(&d->ui);
+	free(d->tls_cert);
+	free(d->tls_key);
 	if (d->write_dirfd >= 0)
 		close(d->write_dirfd);
 	uv_loop_close(d->loop);
+	board_free(d->board);
 	log_info("stopped");
 	return 0;
 }
@@ -393,7 +550,7 @@ serve(struct daemon *d)
 int
 main(int argc, char **argv)
 {
-	static struct daemon d;
+	static struct daemon d = { .ui.dirfd = -1 };
 	int rc = load_config(&d, argc, argv);
 
 	if (rc >= 0)

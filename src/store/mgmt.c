@@ -344,24 +344,27 @@ host_rows(sqlite3_stmt *s, struct store_host *out, size_t max)
 	return -EIO;
 }
 
+#define HOST_MATCH " (?3 = '' OR instr(mac, lower(?3)) > 0 OR instr(lower(name), lower(?3)) > 0)"
+
 int
-store_host_list(struct store *st, const char *after, struct store_host *out, size_t max)
+store_host_list(struct store *st, const char *after, const char *q, struct store_host *out,
+    size_t max)
 {
-	sqlite3_stmt *s = prep(st, "SELECT " HOST_COLS " FROM hosts WHERE mac > ?2"
-	    " ORDER BY mac LIMIT ?1");
+	sqlite3_stmt *s = prep(st, "SELECT " HOST_COLS " FROM hosts WHERE mac > ?2 AND"
+	    HOST_MATCH " ORDER BY mac LIMIT ?1");
 
 	if (s != NULL) {
 		sqlite3_bind_int64(s, 1, (sqlite3_int64)max);
 		bind_text(s, 2, after);
+		bind_text(s, 3, q);
 	}
 	return host_rows(s, out, max);
 }
 
-/* The single integer a query answers, or a negative errno. */
+/* The single integer a prepared query answers, or a negative errno. */
 static int64_t
-count_rows(struct store *st, const char *sql)
+count_rows(sqlite3_stmt *s)
 {
-	sqlite3_stmt *s = prep(st, sql);
 	int64_t n;
 
 	if (s == NULL)
@@ -372,9 +375,13 @@ count_rows(struct store *st, const char *sql)
 }
 
 int64_t
-store_host_count(struct store *st)
+store_host_count(struct store *st, const char *q)
 {
-	return count_rows(st, "SELECT count(*) FROM hosts");
+	sqlite3_stmt *s = prep(st, "SELECT count(*) FROM hosts WHERE" HOST_MATCH);
+
+	if (s != NULL)
+		bind_text(s, 3, q != NULL ? q : "");
+	return count_rows(s);
 }
 
 int
@@ -651,17 +658,35 @@ store_task_by_token(struct store *st, const uint8_t hash[32], struct store_task 
 	return task_one(st, s, out);
 }
 
-int
-store_task_list(struct store *st, int64_t before, struct store_task *out, size_t max)
+#define TASK_MATCH " (?3 = '' OR mac = ?3) AND (?4 = '' OR state = ?4) AND" \
+	" (?5 = '' OR type = ?5) AND (?6 = '' OR image = ?6)"
+
+static void
+bind_task_filter(sqlite3_stmt *s, const struct store_task_filter *f)
 {
-	sqlite3_stmt *s = prep(st, "SELECT " TASK_COLS " FROM tasks WHERE id < ?2"
-	    " ORDER BY id DESC LIMIT ?1");
+	static const struct store_task_filter all = { "", "", "", "" };
+
+	if (f == NULL)
+		f = &all;
+	bind_text(s, 3, f->mac != NULL ? f->mac : "");
+	bind_text(s, 4, f->state != NULL ? f->state : "");
+	bind_text(s, 5, f->type != NULL ? f->type : "");
+	bind_text(s, 6, f->image != NULL ? f->image : "");
+}
+
+int
+store_task_list(struct store *st, int64_t before, const struct store_task_filter *f,
+    struct store_task *out, size_t max)
+{
+	sqlite3_stmt *s = prep(st, "SELECT " TASK_COLS " FROM tasks WHERE id < ?2 AND"
+	    TASK_MATCH " ORDER BY id DESC LIMIT ?1");
 	size_t n = 0;
 
 	if (s == NULL)
 		return -EIO;
 	sqlite3_bind_int64(s, 1, (sqlite3_int64)max);
 	sqlite3_bind_int64(s, 2, before > 0 ? before : INT64_MAX);
+	bind_task_filter(s, f);
 	while (n < max && sqlite3_step(s) == SQLITE_ROW)
 		row_task(s, &out[n++]);
 	sqlite3_finalize(s);
@@ -669,9 +694,13 @@ store_task_list(struct store *st, int64_t before, struct store_task *out, size_t
 }
 
 int64_t
-store_task_count(struct store *st)
+store_task_count(struct store *st, const struct store_task_filter *f)
 {
-	return count_rows(st, "SELECT count(*) FROM tasks");
+	sqlite3_stmt *s = prep(st, "SELECT count(*) FROM tasks WHERE" TASK_MATCH);
+
+	if (s != NULL)
+		bind_task_filter(s, f);
+	return count_rows(s);
 }
 
 /* The token already issued for an active task: 0, -ENOENT (none yet),

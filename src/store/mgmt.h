@@ -106,11 +106,13 @@ int store_host_get(struct store *st, const char *mac, struct store_host *out);
 /* The MAC of the host called name (the lowest MAC if several are): 0 or
  * -ENOENT. */
 int store_host_by_name(struct store *st, const char *name, char mac[STORE_MAC_TEXT]);
-/* Up to max hosts with a MAC above after ("" from the first), ordered by
- * MAC; returns the count or a negative errno. */
-int store_host_list(struct store *st, const char *after, struct store_host *out, size_t max);
-/* How many hosts there are, or a negative errno. */
-int64_t store_host_count(struct store *st);
+/* Up to max hosts with a MAC above after ("" from the first) and, unless q
+ * is "", q in their MAC or name (case-insensitive), ordered by MAC;
+ * returns the count or a negative errno. */
+int store_host_list(struct store *st, const char *after, const char *q,
+    struct store_host *out, size_t max);
+/* How many hosts there are (matching q as above), or a negative errno. */
+int64_t store_host_count(struct store *st, const char *q);
 int store_host_remove(struct store *st, const char *mac);
 int store_host_set_inventory(struct store *st, const char *mac, const char *json);
 void store_host_free(struct store_host *h);
@@ -159,11 +161,17 @@ int store_task_active(struct store *st, const char *mac, struct store_task *out)
 /* The task whose token hashes to hash, active or ended (a token
  * authorizes nothing once its task has ended; the caller checks). */
 int store_task_by_token(struct store *st, const uint8_t hash[32], struct store_task *out);
-/* Up to max tasks with an id below before (0: from the newest), newest
- * first; the count or a negative errno. */
-int store_task_list(struct store *st, int64_t before, struct store_task *out, size_t max);
-/* How many tasks there are, or a negative errno. */
-int64_t store_task_count(struct store *st);
+/* Which tasks a list shows: each field "" (any) or the value it must
+ * have. */
+struct store_task_filter {
+	const char *mac, *state, *type, *image;
+};
+/* Up to max tasks of the filter (NULL: all) with an id below before (0:
+ * from the newest), newest first; the count or a negative errno. */
+int store_task_list(struct store *st, int64_t before, const struct store_task_filter *f,
+    struct store_task *out, size_t max);
+/* How many tasks of the filter there are, or a negative errno. */
+int64_t store_task_count(struct store *st, const struct store_task_filter *f);
 /* The boot of an active task: its token is issued once and then kept for
  * the task's life.  When it has none yet, fresh is stored, the task goes to
  * booting (a running one stays running) and 1 is returned; otherwise the

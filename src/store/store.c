@@ -8,6 +8,7 @@
 #include "store/store.h"
 #include "store/internal.h"
 
+#include "core/bus.h"
 #include "core/log.h"
 #include "core/util.h"
 
@@ -38,6 +39,9 @@ enum stmt_id {
 	STMT_EVENT_LIST,
 	STMT_CLIENT_LIST,
 	STMT_HOST_SEEN,
+	STMT_ADDR_PUT,
+	STMT_ADDR_PRUNE,
+	STMT_ADDR_GET,
 	STMT_COUNT
 };
 
@@ -50,6 +54,10 @@ static const char *const stmt_sql[STMT_COUNT] = {
 		" (address, mac, client_id, state, starts, expires, hostname)"
 		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
 	[STMT_LEASE_DELETE] = "DELETE FROM leases WHERE address = ?1",
+	[STMT_ADDR_PUT] =
+		"INSERT OR REPLACE INTO client_addrs (address, mac, seen) VALUES (?1, ?2, ?3)",
+	[STMT_ADDR_PRUNE] = "DELETE FROM client_addrs WHERE seen < ?1",
+	[STMT_ADDR_GET] = "SELECT mac FROM client_addrs WHERE address = ?1",
 	[STMT_LEASE_ALL] =
 		"SELECT address, mac, client_id, state, starts, expires, hostname"
 		" FROM leases ORDER BY address",
@@ -71,7 +79,7 @@ static const char *const stmt_sql[STMT_COUNT] = {
 	[STMT_EVENT_LIST] =
 		"SELECT when_ms, kind, detail FROM ("
 		"SELECT id, when_ms, kind, detail FROM events WHERE mac = ?1"
-		" ORDER BY id DESC LIMIT ?2) ORDER BY id",
+		" ORDER BY id DESC LIMIT ?2) ORDER BY when_ms, id",   /* batches: by time */
 	[STMT_CLIENT_LIST] =
 		"SELECT mac, when_ms, kind, detail FROM events"
 		" WHERE id IN (SELECT max(id) FROM events GROUP BY mac)"
@@ -164,9 +172,19 @@ static const char *const migrations[] = {
 	" task INTEGER NOT NULL DEFAULT 0,"     /* the capture task; 0: unknown */
 	" manifest_mtime_ns INTEGER NOT NULL DEFAULT 0,"
 	" manifest_size INTEGER NOT NULL DEFAULT 0);",
-	/* 8: reserved for a migration made in parallel (an empty placeholder
-	 * until it merges) */
-	"",
+	/* 8: subnets enabled or disabled while running (pxectl subnet,
+	 * store/subnets.c); the config file stays the baseline they change */
+	"CREATE TABLE subnets ("
+	" cidr TEXT PRIMARY KEY,"               /* "198.51.100.0/24" */
+	" mode TEXT NOT NULL,"                  /* full, proxy or off */
+	" changed INTEGER NOT NULL);"           /* unix ms */
+	/* and the addresses clients said they have (a 4011 or iPXE request's
+	 * ciaddr, option 50 of a REQUEST to another server): in proxy mode
+	 * pxed holds no lease, yet TFTP and HTTP events find the MAC here */
+	"CREATE TABLE client_addrs ("
+	" address INTEGER PRIMARY KEY,"         /* host order, as leases */
+	" mac BLOB NOT NULL,"
+	" seen INTEGER NOT NULL);",             /* unix ms */
 	/* 9: work inside a machine's filesystems: a task's own options (a
 	 * JSON object: no_grow, outside_partitions, quarantine, user...), the
 	 * report its agent sent (findings, accounts), the files a scan has
@@ -175,6 +193,17 @@ static const char *const migrations[] = {
 	"ALTER TABLE tasks ADD COLUMN report TEXT;"
 	"ALTER TABLE tasks ADD COLUMN files INTEGER NOT NULL DEFAULT 0;"
 	"ALTER TABLE hosts ADD COLUMN hostname TEXT NOT NULL DEFAULT '';",
+	/* 10: taken by work in flight on another branch (diagnostics); empty
+	 * until it merges */
+	"",
+	/* 11: API tokens with scopes (store/tokens.c), kept as hashes */
+	"CREATE TABLE tokens ("
+	" id INTEGER PRIMARY KEY,"
+	" name TEXT NOT NULL UNIQUE,"
+	" scope TEXT NOT NULL,"                 /* read | admin */
+	" hash BLOB NOT NULL UNIQUE,"           /* SHA-256 of the token */
+	" created INTEGER NOT NULL,"
+	" last_used INTEGER NOT NULL DEFAULT 0);",
 };
 
 struct queued_event {
@@ -194,6 +223,7 @@ struct store {
 	struct queued_event *queue;     /* events not yet written */
 	size_t queued;
 	bool host_approval;             /* hosts registered from DHCP wait for approval */
+	unsigned addr_puts;             /* client addresses written (pruning) */
 };
 
 sqlite3 *
@@ -305,6 +335,12 @@ db_configure(struct store *st)
 out:
 	sqlite3_finalize(s);
 	return rc;
+}
+
+int
+store_schema_latest(void)
+{
+	return (int)ARRAY_SIZE(migrations);
 }
 
 /* The current schema version, 0 for a new database. */
@@ -481,6 +517,47 @@ store_lease_put(struct store *st, const struct store_lease *lease)
 }
 
 int
+store_client_addr_put(struct store *st, struct in_addr address, const uint8_t *mac,
+    size_t mac_len, int64_t when_ms)
+{
+	sqlite3_stmt *s = st->stmt[STMT_ADDR_PUT];
+
+	if (mac_len == 0 || mac_len > 16)
+		return -EINVAL;
+	/* bounded: every 1024 writes, what was not seen for a day goes */
+	if (++st->addr_puts % 1024 == 0) {
+		sqlite3_bind_int64(st->stmt[STMT_ADDR_PRUNE], 1, when_ms - 86400000);
+		(void)batch_write(st, STMT_ADDR_PRUNE, "client address prune");
+	}
+	sqlite3_bind_int64(s, 1, ntohl(address.s_addr));
+	sqlite3_bind_blob(s, 2, mac, (int)mac_len, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 3, when_ms);
+	return batch_write(st, STMT_ADDR_PUT, "client address put");
+}
+
+size_t
+store_mac_of(struct store *st, struct in_addr address, uint8_t mac[16])
+{
+	struct store_lease lease;
+	sqlite3_stmt *s = st->stmt[STMT_ADDR_GET];
+	size_t n = 0;
+
+	if (store_lease_get(st, address, &lease) == 0 && lease.mac_len > 0) {
+		memcpy(mac, lease.mac, lease.mac_len);
+		return lease.mac_len;
+	}
+	sqlite3_bind_int64(s, 1, (sqlite3_int64)ntohl(address.s_addr));
+	if (sqlite3_step(s) == SQLITE_ROW) {
+		n = (size_t)sqlite3_column_bytes(s, 0);
+		n = n <= 16 ? n : 0;
+		if (n > 0)
+			memcpy(mac, sqlite3_column_blob(s, 0), n);
+	}
+	sqlite3_reset(s);
+	return n;
+}
+
+int
 store_lease_delete(struct store *st, struct in_addr address)
 {
 	sqlite3_bind_int64(st->stmt[STMT_LEASE_DELETE], 1,
@@ -566,6 +643,40 @@ store_lease_foreach(struct store *st,
 	return rc;
 }
 
+int
+store_lease_page(struct store *st, uint32_t after, struct store_lease *out, size_t max)
+{
+	sqlite3_stmt *s;
+	size_t n = 0;
+	int rc;
+
+	if (sqlite3_prepare_v2(st->db, "SELECT address, mac, client_id, state, starts, expires,"
+	    " hostname FROM leases WHERE address > ?1 ORDER BY address LIMIT ?2", -1, &s,
+	    NULL) != SQLITE_OK)
+		return db_fail(st, "lease page");
+	sqlite3_bind_int64(s, 1, after);
+	sqlite3_bind_int64(s, 2, (sqlite3_int64)max);
+	while (n < max && (rc = sqlite3_step(s)) == SQLITE_ROW)
+		if (row_to_lease(s, &out[n]) == 0)
+			n++;
+	sqlite3_finalize(s);
+	return (int)n;
+}
+
+int64_t
+store_lease_count(struct store *st)
+{
+	sqlite3_stmt *s;
+	int64_t n = -EIO;
+
+	if (sqlite3_prepare_v2(st->db, "SELECT count(*) FROM leases", -1, &s, NULL) != SQLITE_OK)
+		return db_fail(st, "lease count");
+	if (sqlite3_step(s) == SQLITE_ROW)
+		n = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	return n;
+}
+
 /* ---- events ---- */
 
 static int
@@ -625,6 +736,7 @@ store_event_add_uuid(struct store *st, const uint8_t *mac, size_t mac_len,
 
 	if (mac == NULL || mac_len > 16 || kind == NULL)
 		return -EINVAL;
+	bus_publish_boot(mac, mac_len, kind, detail, when_ms);
 	if (st->queue == NULL && (st->queue = calloc(STORE_EVENT_QUEUE, sizeof *st->queue)) == NULL)
 		return event_insert(st, mac, mac_len, kind, detail, when_ms);
 	if (st->queued == STORE_EVENT_QUEUE) {

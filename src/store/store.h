@@ -38,6 +38,8 @@ struct store_lease {
 };
 
 /* Open (create) state-dir/pxed.db.  Returns 0 or a negative errno; logs. */
+/* The schema version this pxed migrates a database to. */
+int store_schema_latest(void);
 int store_open(struct store **out, const char *state_dir);
 void store_close(struct store *st);
 
@@ -49,6 +51,19 @@ int store_lease_delete(struct store *st, struct in_addr address);
 /* Call fn for every stored lease (at start-up). Returns 0 or -EIO. */
 /* The lease of an address (any state): 0, -ENOENT or -EIO. */
 int store_lease_get(struct store *st, struct in_addr address, struct store_lease *out);
+
+/* A client's address as it said it has it (proxy mode: the lease is
+ * another server's), in the current batch.  Rows not seen for a day are
+ * pruned.  0 or a negative errno. */
+int store_client_addr_put(struct store *st, struct in_addr address, const uint8_t *mac,
+    size_t mac_len, int64_t when_ms);
+/* The MAC at address: its lease's, else the one it said it has; the MAC's
+ * length, 0 when unknown (boot timelines of TFTP and HTTP). */
+size_t store_mac_of(struct store *st, struct in_addr address, uint8_t mac[16]);
+/* Up to max leases with an address (host order) above after, ordered by
+ * address: the count or a negative errno.  Their count: */
+int store_lease_page(struct store *st, uint32_t after, struct store_lease *out, size_t max);
+int64_t store_lease_count(struct store *st);
 int store_lease_foreach(struct store *st,
     void (*fn)(const struct store_lease *lease, void *arg), void *arg);
 

@@ -11,6 +11,7 @@ LAB_ID=${LAB_ID:-af$$}
 source "$(dirname "$0")/../lib/lab.sh"
 source "$(dirname "$0")/../lib/disk.sh"
 source "$(dirname "$0")/../lib/api.sh"
+lab_plan 120
 
 AGENT=${PXE_AGENT:-build/asan/pxe-agent}
 lab_up || { echo "not ok - lab_up"; exit 1; }

@@ -22,6 +22,7 @@ cd "$(dirname "$0")/../.." || exit 1
 LAB_ID=be$$
 source tests/lib/lab.sh
 source tests/lib/qemu.sh
+lab_plan 38
 T_ALL=$(date +%s)
 VM_SECS=${VM_SECS:-120}
 [ -x "$PXED" ] || PXED=build/pxed
@@ -147,6 +148,13 @@ be_vm() {
 serial_has() { vm_serial_text "$1" | grep -qE -- "$2"; }
 up_at() { vm_serial_text "$1" | sed -n "s/.*$2.*(up \([0-9.]*\) s).*/\1/p" | head -1; }
 dump() { vm_serial_text "$1" | grep -v '^ *$' | tail -15 | sed "s/^/# $1: /"; }
+# in_order VM RE1 RE2: VM's serial log has a line matching RE1 and a later one RE2
+in_order() {
+	local a b
+	a=$(vm_serial_text "$1" | grep -nE -- "$2" | head -1 | cut -d: -f1)
+	b=$(vm_serial_text "$1" | grep -nE -- "$3" | tail -1 | cut -d: -f1)
+	[ -n "$a" ] && [ -n "$b" ] && [ "$a" -lt "$b" ]
+}
 
 MAC_OK=52:54:00:be:00:01
 MAC_FAIL=52:54:00:be:00:02
@@ -193,7 +201,7 @@ check "ok: the marker is on the disk" \
 	bash -c "head -c 512 '$LAB_DIR/ok.disk' | grep -aq 'PXED-BOOTENV-MARKER task=7 token=abc'"
 check "ok: the VM powered off by itself (qemu exit ${RC[ok]} after ${T[ok]}s, bound ${VM_SECS}s)" \
 	bash -c "[ ${RC[ok]} -eq 0 ] && [ ${T[ok]} -lt $VM_SECS ]"
-check "ok: /init said poweroff after the agent" serial_has ok 'pxed-init: pxe-agent done'
+check "ok: /init said poweroff after the agent" in_order ok 'pxed-init: pxe-agent done' 'pxed-init: poweroff'
 
 # fail: the agent exits 3
 if ! serial_has fail 'pxed-init: poweroff'; then dump fail; fi

@@ -6,6 +6,7 @@
 # vanishes).  Needs root, ip(8), curl, atftp, tftp-hpa.
 cd "$(dirname "$0")/../.." || exit 1
 source tests/lib/lab.sh
+lab_plan 62
 
 P=$UDP_PROBE
 CONF=$LAB_DIR/test.conf
@@ -70,14 +71,10 @@ test_config() {
 	check "--help lists all $nset settings of src/core/config.c" \
 		[ "${#missing[@]}" -eq 0 -a "$nset" -gt 20 ]
 
-	if [ -f etc/pxed.conf ]; then
-		out=$(timeout 10 "$PXED" --config etc/pxed.conf --check-config 2>&1)
-		rc=$?
-		[ "$rc" -eq 0 ] || echo "# $out"
-		check "etc/pxed.conf passes --check-config" [ "$rc" -eq 0 ]
-	else
-		echo "# skip: etc/pxed.conf does not exist yet"
-	fi
+	out=$(timeout 10 "$PXED" --config etc/pxed.conf --check-config 2>&1)
+	rc=$?
+	[ "$rc" -eq 0 ] || echo "# $out"
+	check "etc/pxed.conf passes --check-config" [ "$rc" -eq 0 ]
 }
 
 test_privileges() {
@@ -238,7 +235,8 @@ test_uploads() {
 	out=$(in_cli timeout 10 "$P" --to $LAB_SRV_IP:69 --wrq part.bin --upload "$LAB_DIR/up3m" \
 		--stop-after 20 2>&1)
 	echo "$out" | sed 's/^/# /'
-	check "a client vanishes after 20 blocks of an upload" grep -q "vanished after 20" <<<"$out"
+	grep -q "vanished after 20" <<<"$out" ||
+		{ not_ok "setup: the probe did not vanish after 20 blocks of an upload"; exit 1; }
 	check "the vanished upload is abandoned after the session timeout" \
 		wait_log "upload part.bin abandoned" 10
 	sleep 0.5

@@ -6,6 +6,7 @@
 # dhcp_relay.sh.  Client scripts never touch the host's /etc.
 LAB_ID=dc$$
 source "$(dirname "$0")/../lib/lab.sh"
+lab_plan 32
 lab_up || exit 1
 ip -n "$LAB_CLI" addr flush dev c0          # clients start without an address
 make_file undionly.kpxe 70000
@@ -48,10 +49,11 @@ check "udhcpc got an address from the pool ($u1)" in_pool "$u1"
 check "udhcpc got router 192.0.2.1" [ "$(field "$LAB_DIR/u1" router)" = 192.0.2.1 ]
 check "udhcpc got DNS 192.0.2.53" [ "$(field "$LAB_DIR/u1" dns)" = 192.0.2.53 ]
 check "udhcpc got a 1 h lease" [ "$(field "$LAB_DIR/u1" lease)" = 3600 ]
-check "a plain client gets no boot file" [ -z "$(field "$LAB_DIR/u1" boot_file)" ]
+no_boot_file() { in_pool "$u1" && [ -z "$(field "$LAB_DIR/u1" boot_file)" ]; }
+check "a plain client gets a lease and no boot file" no_boot_file
 ip -n "$LAB_CLI" addr flush dev c0
 udhcpc_run "$LAB_DIR/u2"
-check "udhcpc again: the same address" [ "$(field "$LAB_DIR/u2" ip)" = "$u1" ]
+check "udhcpc again: the same address" same_value "$u1" "$(field "$LAB_DIR/u2" ip)"
 ip -n "$LAB_CLI" addr flush dev c0
 
 # --- a PXE client (vendor class + arch): boot file and next-server ---
@@ -59,7 +61,7 @@ ip -n "$LAB_CLI" link set c0 address 52:54:00:00:00:31
 udhcpc_run "$LAB_DIR/u3" -V PXEClient:Arch:00000:UNDI:002001 -x 0x5d:0000
 check "PXE client gets boot file undionly.kpxe" [ "$(field "$LAB_DIR/u3" boot_file)" = undionly.kpxe ]
 check "PXE client gets next-server 192.0.2.1" [ "$(field "$LAB_DIR/u3" siaddr)" = 192.0.2.1 ]
-check "PXE client's address differs from the other MAC's" [ "$(field "$LAB_DIR/u3" ip)" != "$u1" ]
+check "PXE client's address differs from the other MAC's" other_value "$u1" "$(field "$LAB_DIR/u3" ip)"
 in_cli timeout 20 curl -s -o "$LAB_DIR/nbp" "tftp://192.0.2.1/undionly.kpxe"
 check "the PXE client downloads its boot file" cmp -s "$LAB_DIR/nbp" "$LAB_ROOT/undionly.kpxe"
 # boot events reach the store within half a second: poll briefly
@@ -88,7 +90,7 @@ check "dhclient got router and DNS" grep -q "router=192.0.2.1 dns=192.0.2.53" "$
 in_cli timeout 10 dhclient -x -pf "$LAB_DIR/dhclient.pid" >/dev/null 2>&1
 ip -n "$LAB_CLI" addr flush dev c0
 dhc
-check "dhclient reboot with its lease: same address" [ "$(field "$LAB_DIR/d1" ip)" = "$d1" ]
+check "dhclient reboot with its lease: same address" same_value "$d1" "$(field "$LAB_DIR/d1" ip)"
 check "dhclient reboot was an INIT-REBOOT REQUEST (REBOOT)" grep -q "reason=REBOOT ip=$d1" "$LAB_DIR/d1"
 in_cli timeout 10 dhclient -r -lf "$LAB_DIR/dhclient.leases" -pf "$LAB_DIR/dhclient.pid" \
 	-sf "$LAB_DIR/dhclient.sh" c0 >/dev/null 2>&1
@@ -120,7 +122,8 @@ ip -n "$LAB_SRV" link set br0 up
 ip -n "pxo-$LAB_ID" link set o0 up
 ip -n "pxo-$LAB_ID" link set lo up
 ip -n "$LAB_CLI" link set c0 address 52:54:00:00:00:35
-pxed_stop >/dev/null 2>&1
+check "pxed stops cleanly (before the restart on the bridge)" pxed_stop
+check "sanitizer clean (before the restart on the bridge)" pxed_log_clean
 pxed_log_rotate
 pxed_start --dhcp-range 192.0.2.100,192.0.2.150,1h --interface br0 || exit 1
 # the other host already uses 192.0.2.140; the client asks for it
@@ -132,13 +135,14 @@ check "udhcpc -a found 192.0.2.140 in use and pxed logged the DECLINE" \
 ip -n "$LAB_CLI" addr flush dev c0
 udhcpc_run "$LAB_DIR/u6" -r 192.0.2.140 -a 500
 got=$(field "$LAB_DIR/u6" ip)
-check "after the decline the client got another address ($got)" \
-	[ -n "$got" ] && [ "$got" != 192.0.2.140 ]
+# not_140 IP: a pool address other than the declined 192.0.2.140
+not_140() { in_pool "$1" && [ "$1" != 192.0.2.140 ]; }
+check "after the decline the client got another address ($got)" not_140 "$got"
 ip -n "$LAB_CLI" addr flush dev c0
 ip -n "$LAB_CLI" link set c0 address 52:54:00:00:00:36
 udhcpc_run "$LAB_DIR/u5" -r 192.0.2.140
-check "192.0.2.140 stays quarantined for other clients" [ "$(field "$LAB_DIR/u5" ip)" != 192.0.2.140 ]
 next=$(field "$LAB_DIR/u5" ip)
+check "192.0.2.140 stays quarantined: another client asking for it gets $next" not_140 "$next"
 ip -n "$LAB_CLI" addr flush dev c0
 
 # --- kill -9, restart: every client keeps its address ---
@@ -149,11 +153,11 @@ wait "$PXED_PID" 2>/dev/null
 pxed_log_rotate
 pxed_start --dhcp-range 192.0.2.100,192.0.2.150,1h --interface br0 || exit 1
 udhcpc_run "$LAB_DIR/u7"
-check "after kill -9 and restart the client keeps $before" [ "$(field "$LAB_DIR/u7" ip)" = "$before" ]
+check "after kill -9 and restart the client keeps $before" same_value "$before" "$(field "$LAB_DIR/u7" ip)"
 ip -n "$LAB_CLI" link set c0 address 52:54:00:00:00:35
 ip -n "$LAB_CLI" addr flush dev c0
 udhcpc_run "$LAB_DIR/u8"
-check "... and so does the other one ($got)" [ "$(field "$LAB_DIR/u8" ip)" = "$got" ]
+check "... and so does the other one ($got)" same_value "$got" "$(field "$LAB_DIR/u8" ip)"
 
 check "pxed stops cleanly" pxed_stop
 check "sanitizer clean" pxed_log_clean

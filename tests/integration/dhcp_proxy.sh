@@ -7,6 +7,7 @@
 cd "$(dirname "$0")/../.." || exit 1
 LAB_ID=dp$$
 source tests/lib/lab.sh
+lab_plan 58
 lab_up || exit 1
 ip -n "$LAB_CLI" addr flush dev c0          # clients start without an address
 make_file undionly.kpxe 70000

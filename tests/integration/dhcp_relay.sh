@@ -9,6 +9,7 @@
 cd "$(dirname "$0")/../.." || exit 1
 LAB_ID=dr$$
 source tests/lib/lab.sh
+lab_plan 41
 lab_up || exit 1
 make_file undionly.kpxe 70000
 
@@ -182,7 +183,7 @@ check "udhcpc: router 198.51.100.1, DNS 198.51.100.53" \
 	[ "$(field router) $(field dns)" = "198.51.100.1 198.51.100.53" ]
 check "udhcpc: domain remote.example, lease 1800, server 192.0.2.1" \
 	[ "$(field domain) $(field lease) $(field serverid)" = "remote.example 1800 $LAB_SRV_IP" ]
-check "pxed saw the DISCOVER via the relay" log_since "$mark" | grep -q "52:54:00:00:02:10: DISCOVER via relay"
+check "pxed saw the DISCOVER via the relay" wait_log "52:54:00:00:02:10: DISCOVER via relay" 1 "$mark"
 hits=$(in_rly nft list table inet pxtest | sed -n 's/.*counter packets \([0-9]*\).*/\1/p')
 check "pxed's replies reached giaddr 198.51.100.1:67 from 192.0.2.1:67 ($hits packets)" \
 	[ "${hits:-0}" -ge 2 ]

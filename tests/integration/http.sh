@@ -3,6 +3,7 @@
 # ranges, conditional requests, 404, keep-alive, a 5 GiB sparse file.
 LAB_ID=${LAB_ID:-ht$$}
 source "$(dirname "$0")/../lib/lab.sh"
+lab_plan 44
 
 command -v curl >/dev/null || { echo "not ok - curl is not installed"; exit 1; }
 lab_up || { echo "not ok - lab_up"; exit 1; }

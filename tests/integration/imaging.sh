@@ -16,6 +16,7 @@ LAB_ID=${LAB_ID:-im$$}
 source "$(dirname "$0")/../lib/lab.sh"
 source "$(dirname "$0")/../lib/disk.sh"
 source "$(dirname "$0")/../lib/api.sh"
+lab_plan 76
 
 AGENT=${PXE_AGENT:-build/asan/pxe-agent}
 lab_up || { echo "not ok - lab_up"; exit 1; }
@@ -46,7 +47,8 @@ cp /usr/share/common-licenses/* "$SRC/licenses/" 2>/dev/null
 seq 1 200000 >"$SRC/numbers.txt"
 echo "pxed imaging test" >"$SRC/etc/deep/er/motd"
 : >"$SRC/empty"
-check "source disk built (GPT, ext4 + NTFS, no mounts)" disk_make "$SRC" "$W/source.img" 256
+disk_make "$SRC" "$W/source.img" 256 ||
+	{ not_ok "setup: the source disk (GPT, ext4 + NTFS, no mounts)"; exit 1; }
 
 pxed_start || { echo "not ok - pxed_start"; exit 1; }
 ctl host add "$MAC" lab1 >/dev/null
@@ -146,8 +148,8 @@ check "larger disk captured again: the image is of the larger disk" \
 	eq "$(json /api/v1/images/grown '["disk_size"]')" $((1280 * 1024 * 1024))
 
 # a source whose partitions end at 229 MiB of 256
-check "source disk with free space after its partitions built" \
-	disk_make "$SRC" "$W/short-src.img" 256 100
+disk_make "$SRC" "$W/short-src.img" 256 100 ||
+	{ not_ok "setup: a source disk with free space after its partitions"; exit 1; }
 # ... used before: a previous owner's data after the last partition (old
 # random bytes from 230 MiB up to the backup GPT), which capture leaves out
 head -c $((25 * 1024 * 1024)) /dev/urandom |
@@ -193,13 +195,10 @@ NETEM_SH=$(dirname "$0")/../lib/netem.sh
 export NETEM_RELAY=${NETEM_RELAY:-build/tools/netem-relay}
 source "$NETEM_SH"
 LAB_CLEANUPS+=(netem_stop)
-pxed_stop
+check "pxed stops cleanly (before the slow link)" pxed_stop
 ip -n "$LAB_SRV" link del s0
-if netem_link "$LAB_SRV" "$LAB_CLI" $LAB_SRV_IP/24 $LAB_CLI_IP/24 --rate-mbit 10; then
-	ok "rate-limited link (10 Mbit/s) up"
-else
-	not_ok "rate-limited link up"
-fi
+netem_link "$LAB_SRV" "$LAB_CLI" $LAB_SRV_IP/24 $LAB_CLI_IP/24 --rate-mbit 10 ||
+	{ not_ok "setup: a rate-limited link (10 Mbit/s)"; exit 1; }
 pxed_start || { echo "not ok - pxed_start"; exit 1; }
 IMAGE_BYTES=$(json /api/v1/images/golden '["used"]')
 
@@ -270,12 +269,12 @@ r=$(wait_task "$KID" resume_offset 1)
 check "agent killed: the server stored a resume point ($r)" [ "$r" -gt 0 ]
 # APID is the subshell; below it timeout(1), below that the agent
 KILLED=$(pgrep -P "$(pgrep -P "$APID" -x timeout)" -x pxe-agent)
-check "agent killed: found the agent's process ($KILLED)" [ -n "$KILLED" ]
+[ -n "$KILLED" ] || { not_ok "setup: the agent's process to kill not found"; exit 1; }
 kill -KILL $KILLED
 wait "$APID" 2>/dev/null
 check "agent killed: the task still runs" eq "$(json "/api/v1/tasks/$KID" '["state"]')" running
 TT2=$(token_of "$MAC")
-check "agent killed: the boot script fetched again carries the same token" eq "$TT2" "$TT"
+check "agent killed: the boot script fetched again carries the same token" same_value "$TT" "$TT2"
 deploy_bg "$TT2" "$KID" "$W/agent-kill.img" "$W/agent-kill-2.log"
 wait "$APID"
 rc=$?
@@ -283,8 +282,9 @@ check "agent killed: the new pxe-agent finished with 0 (exit $rc)" [ $rc -eq 0 ]
 check "agent killed: the new agent resumed" grep -q "^.*resuming at offset [1-9]" "$W/agent-kill-2.log"
 fetched=$(sed -n 's/.*deploy: [0-9]* chunks (\([0-9]*\) bytes) fetched over HTTP.*/\1/p' \
 	"$W/agent-kill-2.log")
-check "agent killed: it fetched only the rest (${fetched:-?} of $IMAGE_BYTES bytes)" \
-	[ "${fetched:-0}" -gt 0 ] && [ "${fetched:-0}" -lt "$IMAGE_BYTES" ]
+# fetched_part: more than nothing, less than the whole image
+fetched_part() { [ "${fetched:-0}" -gt 0 ] && [ "${fetched:-0}" -lt "$IMAGE_BYTES" ]; }
+check "agent killed: it fetched only the rest (${fetched:-?} of $IMAGE_BYTES bytes)" fetched_part
 check "agent killed: the task is done" eq "$(json "/api/v1/tasks/$KID" '["state"]')" done
 check "agent killed: the disk is byte-identical to the source" cmp "$W/source.img" "$W/agent-kill.img"
 
@@ -320,7 +320,7 @@ check "wipe: first and last MiB are zero" \
 pxed_stop
 check "pxed stopped cleanly" [ $? -eq 0 ]
 check "no sanitizer report" pxed_log_clean
-[ "$LAB_FAILED" -ne 0 ] && { echo "--- agent log ---"; tail -40 "$W/agent.log"
+tap_failed && { echo "--- agent log ---"; tail -40 "$W/agent.log"
 	for f in cancel agent-kill agent-kill-2 resume; do
 		echo "--- $f.log ---"; tail -20 "$W/$f.log"
 	done; }

@@ -4,6 +4,7 @@
 # longer) and the HTTP listener all work for AF_INET6.
 LAB_ID=v6$$
 source "$(dirname "$0")/../lib/lab.sh"
+lab_plan 7
 lab_up || exit 1
 ip -n "$LAB_SRV" link set lo mtu 1500   # so the IPv6 blksize clamp shows
 make_file six.bin 3000000

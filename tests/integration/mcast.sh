@@ -15,6 +15,7 @@ LAB_ID=${LAB_ID:-mc$$}
 source "$(dirname "$0")/../lib/lab.sh"
 source "$(dirname "$0")/../lib/disk.sh"
 source "$(dirname "$0")/../lib/api.sh"
+lab_plan 48
 
 AGENT=${PXE_AGENT:-build/asan/pxe-agent}
 lab_up || { echo "not ok - lab_up"; exit 1; }
@@ -68,7 +69,7 @@ for i in 1 2 3 4 5; do
 done
 # receivers 2 and 5 lose 5% of the multicast on the way in
 for i in 2 5; do
-	ip netns exec "pxr$i-$LAB_ID" nft -f - <<'NFT' || not_ok "nftables loss rule ($i)"
+	ip netns exec "pxr$i-$LAB_ID" nft -f - <<'NFT' || { not_ok "setup: nftables loss rule ($i)"; exit 1; }
 table inet loss {
 	chain input_loss {
 		type filter hook input priority 0;
@@ -135,7 +136,8 @@ agent_bg "pxr3-$LAB_ID" "$(token_of 52:54:00:cc:01:03)" "$(task_of 52:54:00:cc:0
 	"$W/rx3.img" "$W/rx3.log"
 A3=$!
 wait "$FORGER"
-check "forged packets were sent ($(tail -1 "$W/forge.log"))" grep -q "^forged" "$W/forge.log"
+grep -q "^forged" "$W/forge.log" || { not_ok "setup: the forger sent nothing: $(tail -1 "$W/forge.log")"; exit 1; }
+echo "# $(tail -1 "$W/forge.log")"
 for i in 1 2 3 4; do
 	eval "wait \$A$i"
 	rc=$?

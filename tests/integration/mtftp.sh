@@ -7,6 +7,7 @@
 cd "$(dirname "$0")/../.." || exit 1
 LAB_ID=${LAB_ID:-mt$$}
 source tests/lib/lab.sh
+lab_plan 21
 
 for tool in atftp curl python3; do
 	command -v $tool >/dev/null || { echo "not ok - $tool is not installed"; exit 1; }
@@ -110,8 +111,12 @@ check "PXE MTFTP: every atftp --mget exits 0" [ "$rcs" = " 0 0 0 0" ]
 for i in 0 1 2 3; do
 	check "PXE MTFTP: client $((i + 1)) has the file byte for byte" cmp -s "$OUT/m$i" "$LAB_ROOT/big.bin"
 done
-check "the first pass fed all three clients (opened by the first; a client that lost blocks may reopen)" \
-	grep -q "master 192.0.2.11:" <(log_since "$m" | grep "to 239.255.1.2" | head -1)
+# (whether the two that listen longer got every block from the first pass
+# shows nowhere: listeners do not ACK, and atftp says nothing when it did;
+# one that missed blocks opens a pass of its own later)
+first_pass_master() { log_since "$m" | grep "to 239.255.1.2" | head -1 | grep -q "master 192.0.2.11:"; }
+check "the first pass was opened by the first client (192.0.2.11), not by the two that listen longer" \
+	first_pass_master
 check "an open during a pass is not answered (the client listens)" \
 	[ "$(cat "$OUT/open.txt")" = silent ]
 check "... and the log says so" grep -q "RRQ big.bin: a pass is running" <(log_since "$m")
@@ -121,8 +126,11 @@ check "the late client started while the first pass ran ($late_at < $first_end)"
 	before "$late_at" "$first_end"
 check "a later pass was opened by the late client" \
 	grep -q "master 192.0.2.14:" <(log_since "$m" | grep "to 239.255.1.2" | tail -n +2)
-check "every pass ran lock-step with its master to the end" \
-	[ "$(log_since "$m" | grep -c "pass of big.bin .* ended .* master to the end")" -eq "$passes" ]
+lock_step() {
+	[ "$passes" -gt 0 ] &&
+		[ "$(log_since "$m" | grep -c "pass of big.bin .* ended .* master to the end")" -eq "$passes" ]
+}
+check "every pass ($passes) ran lock-step with its master to the end" lock_step
 log_since "$m" | grep "pass of big.bin" | cut -c1-150 | sed 's/^/# /'
 
 # --- unicast TFTP of the same file, and MTFTP refusals ---
@@ -146,20 +154,20 @@ offer() {   # MAC XID ARGS...
 	P=$(reply_from $LAB_SRV_IP)
 	O43=$(rfield "$P" o43)
 }
+# no_mtftp_43: there is an option 43, and none of its sub-options is 1-5
+no_mtftp_43() { [ -n "$O43" ] && ! o43_codes "$O43" | grep -qxE '[1-5]'; }
 offer 52:54:00:00:07:01 0c000001 "${BIOS[@]}"
 check "BIOS PXE ROM: the OFFER boots undionly.kpxe" [ "$(rfield "$P" file)" = undionly.kpxe ]
 check "BIOS PXE ROM: 43 carries MTFTP 1-5 (239.255.1.3, 3002, 1759, 2 s, 3 s)" \
 	grep -q "^$MT43" <<<"$O43"
 check "... and still boots the file at once (43.6 = 8)" grep -qE '^(..)*060108(..)*ff$' <<<"$O43"
 offer 52:54:00:00:07:02 0c000002 "${EFI[@]}"
-check "UEFI PXE: no MTFTP sub-options (EDK2 drops such offers)" \
-	[ -n "$O43" ] && ! grep -q "^0104" <<<"$O43"
-pxed_stop
+check "UEFI PXE: no MTFTP sub-options (EDK2 drops such offers)" no_mtftp_43
+check "pxed (mtftp = yes) stops cleanly" pxed_stop
 conf no
 pxed_start --config "$LAB_DIR/pxed.conf" || exit 1
 offer 52:54:00:00:07:03 0c000003 "${BIOS[@]}"
-check "mtftp = no on the subnet: 43 has no MTFTP sub-options" \
-	[ -n "$O43" ] && ! grep -q "0104efff0103" <<<"$O43"
+check "mtftp = no on the subnet: 43 has no MTFTP sub-options" no_mtftp_43
 
 pxed_stop
 check "pxed exits cleanly" [ $? -eq 0 ]

@@ -2,7 +2,8 @@
 # Self-test for build/tools/netem-relay and tests/lib/netem.sh: two network
 # namespaces linked through the relay; checks connectivity, delay, loss and
 # a byte-exact TCP transfer through reordering and duplication.  Prints one
-# "ok - ..." / "not ok - ..." line per check; exits 1 if any failed.
+# "ok - ..." / "not ok - ..." line per check (tests/lib/tap.sh); exits 1 if
+# any failed or the plan was not kept.
 # Needs root, ip(8), python3, and ping (iputils or busybox).
 set -u
 
@@ -10,39 +11,38 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=${HERE%/tests/integration}
 # shellcheck source=tests/lib/netem.sh
 . "$ROOT/tests/lib/netem.sh"
+. "$ROOT/tests/lib/tap.sh"
+lab_plan 5
 
 NS_A=pxt-$$-a
 NS_B=pxt-$$-b
 ADDR_A=192.0.2.1
 ADDR_B=192.0.2.2
 PORT=5001
-FAILED=0
-N=0
 WORK=
 
 # shellcheck disable=SC2317  # called from the EXIT trap
 cleanup() {
+	local rc=$?
+	tap_failed && [ "$rc" -eq 0 ] && rc=1
+	tap_done || rc=1
 	netem_stop
 	ip netns del "$NS_A" 2>/dev/null
 	ip netns del "$NS_B" 2>/dev/null
 	[ -n "$WORK" ] && rm -rf "$WORK"
+	exit "$rc"
 }
 trap cleanup EXIT
 trap 'exit 1' INT TERM
 
+# result STATUS WHAT: one check from a status computed before
 result() {
-	N=$((N + 1))
-	if [ "$1" -eq 0 ]; then
-		echo "ok $N - $2"
-	else
-		echo "not ok $N - $2"
-		FAILED=1
-	fi
+	if [ "$1" -eq 0 ]; then ok "$2"; else not_ok "$2"; fi
 }
 
 if [ "$(id -u)" -ne 0 ]; then
-	echo "1..0 # SKIP needs root"
-	exit 0
+	echo "Bail out! needs root (network namespaces)"
+	exit 1
 fi
 if command -v ping >/dev/null 2>&1; then
 	PING=(ping)
@@ -195,5 +195,5 @@ else
 fi
 netem_stop
 
-echo "1..$N"
-exit "$FAILED"
+tap_failed && exit 1
+exit 0

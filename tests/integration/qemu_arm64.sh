@@ -15,6 +15,7 @@ cd "$(dirname "$0")/../.." || exit 1
 LAB_ID=qa$$
 source tests/lib/lab.sh
 source tests/lib/qemu.sh
+lab_plan 20
 T_ALL=$(date +%s)
 VM_SECS=${VM_SECS:-420}
 
@@ -37,7 +38,8 @@ CONF
 
 logq() { grep -qE -- "$1" "$LAB_DIR/pxed.log"; }
 timeline() {
-	in_cli timeout 10 curl -sS -w '\n# curl: http %{http_code}, %{time_total}s\n' \
+	in_cli timeout 10 curl -sS -H "$(lab_auth)" \
+		-w '\n# curl: http %{http_code}, %{time_total}s\n' \
 		"http://$LAB_SRV_IP/api/v1/clients/$1" 2>&1
 }
 has_event() {

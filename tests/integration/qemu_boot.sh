@@ -15,6 +15,7 @@ cd "$(dirname "$0")/../.." || exit 1
 LAB_ID=qb$$
 source tests/lib/lab.sh
 source tests/lib/qemu.sh
+lab_plan 42
 T_ALL=$(date +%s)
 VM_SECS=${VM_SECS:-240}
 
@@ -46,7 +47,8 @@ logq() { grep -qE -- "$1" "$LAB_DIR/pxed.log"; }
 script_ip() { vm_serial_text "$1" | sed -n 's/.*PXED-IPXE-SCRIPT-OK ip=\([0-9.]*\).*/\1/p' | head -1; }
 # timeline MAC: the boot timeline of MAC (JSON), fetched from the client side
 timeline() {
-	in_cli timeout 10 curl -sS -w '\n# curl: http %{http_code}, %{time_total}s\n' \
+	in_cli timeout 10 curl -sS -H "$(lab_auth)" \
+		-w '\n# curl: http %{http_code}, %{time_total}s\n' \
 		"http://$LAB_SRV_IP/api/v1/clients/$1" 2>&1
 }
 has_event() {
@@ -58,9 +60,11 @@ has_event() {
 }
 clients_has() {
 	local j m
-	j=$(in_cli timeout 5 curl -s "http://$LAB_SRV_IP/api/v1/clients")
+	j=$(in_cli timeout 5 curl -s -H "$(lab_auth)" "http://$LAB_SRV_IP/api/v1/clients")
 	for m in "$@"; do grep -q "$m" <<<"$j" || return 1; done
 }
+# no_tftp_from IP: there is an address, and pxed's log has no TFTP line from it
+no_tftp_from() { [ -n "$1" ] && ! logq "tftp ${1//./\\.}:"; }
 in_range() {    # IP FIRST-LAST-OCTET LAST-OCTET
 	local o=${1##*.}
 	[ "${1%.*}" = 192.0.2 ] && [ "$o" -ge "$2" ] && [ "$o" -le "$3" ]
@@ -80,8 +84,7 @@ boot_bios() {
 	check "$mode BIOS: address from the ${mode/full/pxed} range ($ip)" in_range "${ip:-x.0}" "$lo" "$hi"
 	check "$mode BIOS: pxed logged GET /boot.ipxe 200 from the VM" \
 		logq "http ${ip:-none}:[0-9]+ GET /boot.ipxe 200"
-	check "$mode BIOS: no TFTP at all (the ROM asked as iPXE at once)" \
-		bash -c "! grep -qE 'tftp ${ip:-none}:' '$LAB_DIR/pxed.log'"
+	check "$mode BIOS: no TFTP at all (the ROM asked as iPXE at once)" no_tftp_from "$ip"
 }
 
 # boot_uefi VM MODE LO HI MAC: EDK2 PXE -> snponly.efi -> iPXE -> script

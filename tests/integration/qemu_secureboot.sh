@@ -23,15 +23,18 @@ LAB_ID=qs$$
 source tests/lib/lab.sh
 source tests/lib/qemu.sh
 source tests/lib/qemu_sb.sh
+lab_plan 17
 T_ALL=$(date +%s)
 VM_SECS=${VM_SECS:-300}
 PXECTL=${PXECTL:-build/pxectl}
 
+# make check installs all of it (scripts/deps.sh): a missing part is a failure
 qemu_have_sb || {
-	not_ok "QEMU and the Secure Boot chain are installed (qemu-system-x86 ovmf shim-signed grub-efi-amd64-signed)"
+	not_ok "setup: QEMU and the Secure Boot chain are installed (qemu-system-x86 ovmf shim-signed grub-efi-amd64-signed)"
 	lab_finish
 }
-[ -x "$PXECTL" ] || { not_ok "$PXECTL is built (make)"; lab_finish; }
+[ -f "$SB_UNSIGNED" ] || { not_ok "setup: $SB_UNSIGNED is installed (grub-efi-amd64-bin)"; lab_finish; }
+[ -x "$PXECTL" ] || { not_ok "setup: $PXECTL is built (make)"; lab_finish; }
 
 vm_lab_up || exit 1
 cp "$SB_SHIM" "$LAB_ROOT/shimx64.efi"
@@ -41,11 +44,7 @@ mkdir -p "$LAB_ROOT/grub" "$LAB_ROOT/unsigned"
 # menu entry, so GRUB drops to its prompt after the echo.
 # shellcheck disable=SC2016  # a GRUB variable
 printf 'echo PXED-GRUB-CFG-OK ip=$net_default_ip\n' >"$LAB_ROOT/grub/grub.cfg"
-HAVE_UNSIGNED=0
-if [ -f "$SB_UNSIGNED" ]; then
-	cp "$SB_UNSIGNED" "$LAB_ROOT/unsigned/grubnetx64.efi"
-	HAVE_UNSIGNED=1
-fi
+cp "$SB_UNSIGNED" "$LAB_ROOT/unsigned/grubnetx64.efi"
 chmod -R a+rX "$LAB_ROOT"
 SHIM_SIZE=$(stat -c %s "$LAB_ROOT/shimx64.efi")
 GRUB_SIZE=$(stat -c %s "$LAB_ROOT/grubx64.efi")
@@ -86,7 +85,7 @@ timeline_has() {
 pxed_start --config "$LAB_DIR/pxed.conf" --interface br0 \
 	--dhcp-range 192.0.2.100,192.0.2.150 --boot efi64=shimx64.efi || exit 1
 vm_start_sb s1 $S1 "$VM_SECS" || exit 1
-[ "$HAVE_UNSIGNED" = 1 ] && { vm_start_sb s2 $S2 "$VM_SECS" || exit 1; }
+vm_start_sb s2 $S2 "$VM_SECS" || exit 1
 
 # --- 1. the signed chain: firmware -> shim -> GRUB ---
 if vm_wait_serial s1 "Fetching Netboot Image grubx64\.efi" 240 "$SB_FAIL"; then
@@ -130,19 +129,15 @@ check "timeline of $S1 has tftp-done shimx64.efi" timeline_has $S1 "tftp-done +s
 check "timeline of $S1 has tftp-done grubx64.efi" timeline_has $S1 "tftp-done +grubx64\.efi $GRUB_SIZE bytes"
 
 # --- 2. Secure Boot is enforced: an unsigned NBP is refused ---
-if [ "$HAVE_UNSIGNED" = 1 ]; then
-	if vm_wait_serial s2 'PXEv4.*Access Denied|PXEv4.*Security Violation' 240 'Fetching Netboot|grub> |Start PXE over IPv6'; then
-		ok "Secure Boot enforced: the firmware refused an unsigned NBP ($(vm_elapsed s2)s)"
-	else
-		not_ok "Secure Boot enforced: the firmware refused an unsigned NBP (gave up after $(vm_elapsed s2)s)"
-		serial_tail s2 12
-	fi
-	vm_stop s2
-	check "pxed sent the unsigned NBP whole (the refusal is the firmware's)" \
-		logq "sent unsigned/grubnetx64\.efi \($(stat -c %s "$SB_UNSIGNED") bytes, blksize 1468, window 4\)"
+if vm_wait_serial s2 'PXEv4.*Access Denied|PXEv4.*Security Violation' 240 'Fetching Netboot|grub> |Start PXE over IPv6'; then
+	ok "Secure Boot enforced: the firmware refused an unsigned NBP ($(vm_elapsed s2)s)"
 else
-	echo "# $SB_UNSIGNED missing (grub-efi-amd64-bin): no negative check"
+	not_ok "Secure Boot enforced: the firmware refused an unsigned NBP (gave up after $(vm_elapsed s2)s)"
+	serial_tail s2 12
 fi
+vm_stop s2
+check "pxed sent the unsigned NBP whole (the refusal is the firmware's)" \
+	logq "sent unsigned/grubnetx64\.efi \($(stat -c %s "$SB_UNSIGNED") bytes, blksize 1468, window 4\)"
 
 check "pxed stops cleanly" pxed_stop
 check "sanitizer clean" pxed_log_clean

@@ -4,6 +4,7 @@
 # negotiated options are checked in pxed's log.
 LAB_ID=${LAB_ID:-tc$$}
 source "$(dirname "$0")/../lib/lab.sh"
+lab_plan 77
 
 for tool in curl atftp tftp; do
 	command -v $tool >/dev/null || { echo "not ok - $tool is not installed"; exit 1; }

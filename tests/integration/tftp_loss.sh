@@ -5,13 +5,14 @@
 #     packet).  curl blksize 1468, atftp windowsize 4 and 16, tftp-hpa.
 #     atftp windowsize 4 and 16 get loss on the DATA direction only (atftp
 #     0.8.0 stalls when ACKs are lost, see below).
-#  2. If tests/lib/netem.sh and build/tools/netem-relay exist: a 2 ms RTT
-#     link with 2% reordering, 2% duplication and 1% loss server -> client;
-#     atftp windowsize 16 and 4, curl.
+#  2. build/tools/netem-relay (tests/lib/netem.sh): a 2 ms RTT link with 2%
+#     reordering, 2% duplication and 1% loss server -> client; atftp
+#     windowsize 16 and 4, curl.
 # Every download must be byte-identical and finish within a bound; the
 # time each took is reported as a "#" line.
 LAB_ID=${LAB_ID:-tl$$}
 source "$(dirname "$0")/../lib/lab.sh"
+lab_plan 19
 
 for tool in curl atftp tftp nft; do
 	command -v $tool >/dev/null || { echo "not ok - $tool is not installed"; exit 1; }
@@ -108,8 +109,10 @@ run_one() {
 }
 
 # --- 1. 5% loss each way with nftables -------------------------------------
-check "nft: 5% loss rule in the client namespace (UDP from the server)" loss_rules "$LAB_CLI" $LAB_SRV_IP 5
-check "nft: 5% loss rule in the server namespace (UDP from the client)" loss_rules "$LAB_SRV" $LAB_CLI_IP 5
+loss_rules "$LAB_CLI" $LAB_SRV_IP 5 ||
+	{ not_ok "setup: nft 5% loss rule in the client namespace (UDP from the server)"; exit 1; }
+loss_rules "$LAB_SRV" $LAB_CLI_IP 5 ||
+	{ not_ok "setup: nft 5% loss rule in the server namespace (UDP from the client)"; exit 1; }
 
 pxed_start || { echo "not ok - pxed_start"; exit 1; }
 
@@ -135,32 +138,25 @@ loss_clear "$LAB_CLI"
 
 # --- 2. the netem relay: delay, reordering, duplication, loss ---------------
 # a = server, b = client.  Loss only server -> client for atftp (see above).
-NETEM_SH=$(dirname "$0")/../lib/netem.sh
-RELAY=${NETEM_RELAY:-$(dirname "$0")/../../build/tools/netem-relay}
-if [ -f "$NETEM_SH" ] && [ -x "$RELAY" ]; then
-	export NETEM_RELAY=$RELAY
-	# shellcheck source=tests/lib/netem.sh
-	source "$NETEM_SH"
-	LAB_CLEANUPS+=(netem_stop)
-	# Replace the veth with the relay's two taps.
-	ip -n "$LAB_SRV" link del s0
-	if netem_link "$LAB_SRV" "$LAB_CLI" $LAB_SRV_IP/24 $LAB_CLI_IP/24 \
-		--delay-ms 1 --reorder 2 --duplicate 2 --loss-a-to-b 1 --seed $$; then
-		ok "netem relay link up (2 ms RTT, 2% reorder, 2% duplicate, 1% loss server->client)"
-		pxed_start || { echo "not ok - pxed_start on the relay link"; exit 1; }
-		run_one "relay" "atftp blksize 1468 windowsize 16" atftp_get_retry 16
-		run_one "relay" "atftp blksize 1468 windowsize 4" atftp_get_retry 4
-		run_one "relay" "curl blksize 1468" curl_get 1468
-		pxed_stop
-		rc=$?
-		check "pxed stopped cleanly after the relay runs (exit $rc)" [ $rc -eq 0 ]
-		netem_stop 2>&1 | sed 's/^# /# relay: /'
-	else
-		not_ok "netem relay link up"
-	fi
-else
-	echo "# tests/lib/netem.sh or build/tools/netem-relay missing: relay runs skipped"
-fi
+# (make check builds build/tools/netem-relay: its absence is a failure)
+export NETEM_RELAY=${NETEM_RELAY:-$(dirname "$0")/../../build/tools/netem-relay}
+[ -x "$NETEM_RELAY" ] || { not_ok "setup: $NETEM_RELAY is built (make all)"; exit 1; }
+# shellcheck source=tests/lib/netem.sh
+source "$(dirname "$0")/../lib/netem.sh"
+LAB_CLEANUPS+=(netem_stop)
+# Replace the veth with the relay's two taps.
+ip -n "$LAB_SRV" link del s0
+netem_link "$LAB_SRV" "$LAB_CLI" $LAB_SRV_IP/24 $LAB_CLI_IP/24 \
+	--delay-ms 1 --reorder 2 --duplicate 2 --loss-a-to-b 1 --seed $$ ||
+	{ not_ok "setup: netem relay link (2 ms RTT, 2% reorder, 2% duplicate, 1% loss server->client)"; exit 1; }
+pxed_start || { echo "not ok - pxed_start on the relay link"; exit 1; }
+run_one "relay" "atftp blksize 1468 windowsize 16" atftp_get_retry 16
+run_one "relay" "atftp blksize 1468 windowsize 4" atftp_get_retry 4
+run_one "relay" "curl blksize 1468" curl_get 1468
+pxed_stop
+rc=$?
+check "pxed stopped cleanly after the relay runs (exit $rc)" [ $rc -eq 0 ]
+netem_stop 2>&1 | sed 's/^# /# relay: /'
 
 check "pxed log has no sanitizer report" pxed_log_clean
 lab_finish

@@ -12,6 +12,7 @@
 cd "$(dirname "$0")/../.." || exit 1
 LAB_ID=${LAB_ID:-tm$$}
 source tests/lib/lab.sh
+lab_plan 28
 CLIENT=tests/lib/rfc2090_client.py
 
 for tool in atftp curl python3; do
@@ -48,6 +49,16 @@ mc() {
 		>"$OUT/$o.log" 2>&1
 }
 same() { cmp -s "$OUT/$1" "$LAB_ROOT/$2"; }
+# done_same STATUSES OUT FILE [OUT FILE]...: every exit status in STATUSES
+# (digits run together) is 0, and each OUT is its FILE byte for byte
+done_same() {
+	[[ $1 =~ ^0+$ ]] || { echo "# exit statuses $1"; return 1; }
+	shift
+	while [ $# -ge 2 ]; do
+		same "$1" "$2" || { echo "# $1 differs from $2"; return 1; }
+		shift 2
+	done
+}
 
 # --- three clients, started apart: one transfer, master rotation ---
 m=$(log_mark)
@@ -72,8 +83,10 @@ for c in a b c; do
 done
 check "one multicast transfer for the file (group 239.255.69.1)" \
 	[ "$(log_since "$m" | grep -c "multicast to 239.255.69.1:1758 .* master, 1 client")" -eq 1 ]
-check "the second and third client listened first (mc=0)" \
-	grep -q "listening, 3 client" <(log_since "$m")
+# listened IP: pxed's log has IP's RRQ joining the transfer as a listener
+listened() { log_since "$m" | grep -q "^.* $1:[0-9]*: RRQ big.bin octet multicast to .* listening, "; }
+check "the second client listened first (mc=0)" listened 192.0.2.22
+check "the third client listened first (mc=0)" listened 192.0.2.23
 check "client b (asked 1428) got the group's blksize 1024" grep -q "blksize=1024" "$OUT/b.log"
 check "a later client was made master (oacks 0,1)" grep -qE "oacks=0,1" "$OUT/b.log" "$OUT/c.log"
 check "the transfer ended with 3 clients done, none skipped, 3 masters" \
@@ -93,10 +106,9 @@ wait $ps; rs=$?
 wait $pd; rd=$?
 wait $pe; re=$?
 for c in s d e; do sed "s/^/# $c: /" "$OUT/$c.log"; done
-check "the silent client was made master and never ACKed (exit 2)" \
-	[ "$rs" -eq 2 ] && grep -q "silent-master" "$OUT/s.log"
-check "the two others exit 0 with small.bin byte for byte" \
-	[ "$rd$re" = 00 ] && same d small.bin && same e small.bin
+silent_master() { [ "$rs" -eq 2 ] && grep -q "silent-master" "$OUT/s.log"; }
+check "the silent client was made master and never ACKed (exit 2)" silent_master
+check "the two others exit 0 with small.bin byte for byte" done_same "$rd$re" d small.bin e small.bin
 check "the silent master was skipped" \
 	grep -q "192.0.2.24:.* small.bin multicast: silent as master, skipped" <(log_since "$m")
 check "... and the transfer ended with 2 done, 1 skipped" \
@@ -107,9 +119,9 @@ check "the second file took the next group (239.255.69.2)" \
 # --- what stays ordinary TFTP ---
 m=$(log_mark)
 mc "${NS[0]}" p1 big.bin --plain --no-option
-check "a request without the option: plain TFTP, byte for byte" [ $? -eq 0 ] && same p1 big.bin
+check "a request without the option: plain TFTP, byte for byte" done_same $? p1 big.bin
 mc "${NS[0]}" p2 small.bin --plain --value 1
-check "multicast with a value is ignored: plain TFTP" [ $? -eq 0 ] && same p2 small.bin
+check "multicast with a value is ignored: plain TFTP, byte for byte" done_same $? p2 small.bin
 ip netns exec "${NS[1]}" timeout 60 curl -sS -o "$OUT/curl" "tftp://$LAB_SRV_IP/big.bin"
 check "curl tftp:// still gets big.bin" same curl big.bin
 check "none of them was multicast" log_lacks "$m" "octet multicast to"
@@ -121,8 +133,8 @@ wait_log "RRQ big.bin octet multicast .* master" 10 "$m"
 mc "${NS[1]}" g big.bin --blksize 1000 --plain
 rg=$?
 wait $pf; rf=$?
-check "a smaller blksize than the group's falls back to unicast" \
-	[ "$rg$rf" = 00 ] && same g big.bin && same f big.bin
+check "a smaller blksize than the group's falls back to unicast (both byte for byte)" \
+	done_same "$rg$rf" g big.bin f big.bin
 check "... and the log says so" \
 	grep -q "192.0.2.22:.*RRQ big.bin: multicast refused (blksize smaller than the group's)" \
 	<(log_since "$m")

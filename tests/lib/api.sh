@@ -5,10 +5,15 @@ URL=${URL:-http://$LAB_SRV_IP}
 
 eq() { [ "$1" = "$2" ] || { echo "# got '$1', expected '$2'"; return 1; }; }
 has() { grep -q -- "$2" <<<"$1" || { echo "# '$2' not in: $1"; return 1; }; }
+# lacks TEXT REGEX: there is a TEXT, and no line of it matches REGEX
+lacks() {
+	[ -n "$1" ] || { echo "# no text at all"; return 1; }
+	! grep -q -- "$2" <<<"$1" || { echo "# '$2' in: $1"; return 1; }
+}
 # ctl ARGS...: pxectl with the server's API token
 ctl() { in_cli timeout 30 "$PXECTL" --server "$URL" --token-file "$LAB_DIR/state/api-token" "$@"; }
 # json PATH EXPR: a field of a GET answer, e.g. json /api/v1/tasks/1 '["state"]'
-json() { in_cli timeout 10 curl -sS "$URL$1" | python3 -c "import json,sys; v=json.load(sys.stdin); print(v$2)"; }
+json() { in_cli timeout 10 curl -sS -H "$(lab_auth)" "$URL$1" | python3 -c "import json,sys; v=json.load(sys.stdin); print(v$2)"; }
 # token_of MAC: the task token the host's boot script carries
 token_of() {
 	in_cli timeout 10 curl -sS "$URL/api/v1/boot/$1.ipxe" |

@@ -41,9 +41,11 @@ disk_part_offset() {
 	echo $(($(sgdisk -i "$2" "$1" | awk '/^First sector/ {print $3}') * 512))
 }
 
-# disk_tables_equal A B: the GPT (first 34 and last 33 sectors) is the same.
+# disk_tables_equal A B: A has a GPT, and B the same (first 34 and last 33
+# sectors).
 disk_tables_equal() {
-	cmp -s <(head -c $((34 * 512)) "$1") <(head -c $((34 * 512)) "$2") &&
+	[ "$(head -c 520 "$1" | tail -c 8)" = "EFI PART" ] &&
+		cmp -s <(head -c $((34 * 512)) "$1") <(head -c $((34 * 512)) "$2") &&
 		cmp -s <(tail -c $((33 * 512)) "$1") <(tail -c $((33 * 512)) "$2")
 }
 

@@ -4,7 +4,9 @@
 #   server namespace $LAB_SRV: 192.0.2.1/24 on veth "s0"
 #   client namespace $LAB_CLI: 192.0.2.2/24 on veth "c0"
 # Everything is removed on exit (trap).  Only documentation ranges are used.
-# Checks print "ok - what" or "not ok - what"; lab_finish exits 1 if any failed.
+# Checks print "ok - what" or "not ok - what" (tests/lib/tap.sh); lab_finish
+# exits 1 if any failed, and the exit trap fails a script whose number of
+# checks is not its lab_plan.
 
 set -u
 PXED=${PXED:-build/asan/pxed}
@@ -16,19 +18,10 @@ LAB_CLI_IP=192.0.2.2
 LAB_DIR=$(mktemp -d /tmp/pxed-lab.XXXXXX)
 LAB_ROOT=$LAB_DIR/root
 LAB_PIDS=()
-LAB_FAILED=0
 LAB_CLEANUPS=()
 mkdir -p "$LAB_ROOT"
 chmod 755 "$LAB_DIR" "$LAB_ROOT"
-
-ok() { echo "ok - $*"; }
-not_ok() { echo "not ok - $*"; LAB_FAILED=1; }
-# check "description" command...: ok when the command succeeds
-check() {
-	local what=$1
-	shift
-	if "$@"; then ok "$what"; else not_ok "$what"; fi
-}
+source "$(dirname "${BASH_SOURCE[0]}")/tap.sh"
 
 lab_cleanup() {
 	set +e
@@ -50,7 +43,16 @@ lab_cleanup() {
 	[ -n "${LAB_SAVE:-}" ] && rm -rf "$LAB_SAVE" && cp -a "$LAB_DIR" "$LAB_SAVE"
 	rm -rf "$LAB_DIR"
 }
-trap lab_cleanup EXIT
+# At exit: the plan, then the cleanup; a failed check or a plan not kept
+# fails the script, whatever its last command returned.
+lab_exit() {
+	local rc=$?
+	tap_failed && [ "$rc" -eq 0 ] && rc=1
+	tap_done || rc=1
+	lab_cleanup
+	exit "$rc"
+}
+trap lab_exit EXIT
 
 # lab_up [mtu]: create the two namespaces and the link.
 lab_up() {
@@ -114,13 +116,26 @@ make_file() {
 	chmod 644 "$LAB_ROOT/$1"
 }
 
-# The sanitizer log must be free of reports when pxed stops.
+# The sanitizer log must be free of reports when pxed stops: this run's log
+# and those of the runs before it (pxed_log_rotate keeps them in pxed.log.all).
 pxed_log_clean() {
-	! grep -qE "ERROR: (Address|Leak)Sanitizer|runtime error:" "$LAB_DIR/pxed.log"
+	! cat "$LAB_DIR/pxed.log" "$LAB_DIR/pxed.log.all" 2>/dev/null |
+		grep -qE "ERROR: (Address|Leak)Sanitizer|runtime error:"
+}
+
+# same_value A B: A is set and B equals it (two results that agree only
+# because both are missing do not pass)
+same_value() {
+	[ -n "$1" ] && [ "$1" = "$2" ] || { echo "# got '$2', expected '$1' (not empty)"; return 1; }
+}
+# other_value A B: A and B are both set and differ
+other_value() {
+	[ -n "$1" ] && [ -n "$2" ] && [ "$1" != "$2" ] ||
+		{ echo "# '$1' and '$2': not two different values"; return 1; }
 }
 
 lab_finish() {
-	if [ "$LAB_FAILED" -ne 0 ]; then
+	if tap_failed; then
 		echo "--- pxed log (tail) ---"
 		tail -60 "$LAB_DIR/pxed.log" 2>/dev/null
 		exit 1
@@ -173,6 +188,10 @@ wait_log() {
 
 # hexstr TEXT: the bytes of TEXT in hex (no NUL added; "00" is a NUL).
 hexstr() { printf '%s' "$1" | od -An -v -tx1 | tr -d ' \n'; }
+
+# lab_auth: the Authorization header of the administrator's token (reads
+# of the API need a token too), for curl -H.
+lab_auth() { echo "Authorization: Bearer $(cat "$LAB_DIR/state/api-token" 2>/dev/null)"; }
 
 # pxed_status: the /api/v1/status JSON, fetched from the client side.
 pxed_status() { in_cli timeout 5 curl -s "http://$LAB_SRV_IP/api/v1/status"; }
@@ -270,6 +289,30 @@ reply_from() { grep "^reply from=$1:" <<<"$OUT"; }
 rfield() { sed -n "s/.* $2=\([^ ]*\).*/\1/p" <<<"$1" | head -1; }
 # rhas LINE KEY: the reply line has KEY= (e.g. o51).
 rhas() { grep -q " $2=" <<<"$1"; }
-rlacks() { ! rhas "$@"; }
+# rlacks LINE KEY: there is a reply line, and it has no KEY=
+rlacks() { [ -n "$1" ] && ! rhas "$@"; }
 # log_lacks MARK REGEX: the log after MARK does not match.
 log_lacks() { ! log_since "$1" | grep -qE -- "$2"; }
+
+# o43_walk HEX: each sub-option of an option 43 value (hex, as rfield gives
+# it) as "CODE VALUE" (decimal code, hex value), up to the end option 255;
+# "bad" and status 1 when a length runs past the end.
+o43_walk() {
+	local h=$1 i=0 n=${#1} code len
+	while [ "$i" -lt "$n" ]; do
+		code=$((16#${h:i:2}))
+		[ "$code" -eq 255 ] && { echo "255 -"; return 0; }
+		if [ "$code" -eq 0 ]; then
+			i=$((i + 2))
+			continue
+		fi
+		[ $((i + 4)) -le "$n" ] || { echo bad; return 1; }
+		len=$((16#${h:i+2:2}))
+		[ $((i + 4 + 2 * len)) -le "$n" ] || { echo bad; return 1; }
+		echo "$code ${h:i+4:2*len}"
+		i=$((i + 4 + 2 * len))
+	done
+}
+# o43_sub HEX CODE: the value (hex) of sub-option CODE; o43_codes HEX: the codes
+o43_sub() { o43_walk "$1" | awk -v c="$2" '$1 == c { print $2; exit }'; }
+o43_codes() { o43_walk "$1" | cut -d' ' -f1; }

@@ -26,6 +26,9 @@
 #   vm_elapsed NAME: seconds since vm_start NAME.
 #   qemu_have KIND: the binaries and firmware for KIND are installed.
 #
+# VM_NS and VM_BRIDGE (default: the server namespace and br0) put the VMs
+# and their taps elsewhere, e.g. on a routed client LAN (tests/lib/campus.sh).
+#
 # QEMU's serial log comes from the guest's UART; firmware writes colour and
 # cursor escapes there, so matching strips nothing but uses grep -a.
 
@@ -77,7 +80,7 @@ vm_start() {
 			"${net[@]}" -device "virtio-net-pci,netdev=n0,mac=$mac,romfile=") ;;
 	*) echo "vm_start: unknown kind $kind" >&2; return 1 ;;
 	esac
-	ip netns exec "$LAB_SRV" timeout -s KILL "$secs" "${cmd[@]}" "${extra[@]}" -nographic \
+	ip netns exec "${VM_NS:-$LAB_SRV}" timeout -s KILL "$secs" "${cmd[@]}" "${extra[@]}" -nographic \
 		-serial "file:$serial" -monitor none -display none -no-reboot \
 		>"$LAB_DIR/$name.qemu" 2>&1 &
 	VM_PID[$name]=$!
@@ -109,7 +112,7 @@ vm_stop() {
 	timeout 10 tail --pid="$pid" -f /dev/null 2>/dev/null
 	kill -9 "$pid" 2>/dev/null
 	wait "$pid" 2>/dev/null
-	ip -n "$LAB_SRV" link del "t$1" 2>/dev/null
+	ip -n "${VM_NS:-$LAB_SRV}" link del "t$1" 2>/dev/null
 	return 0
 }
 
@@ -127,9 +130,10 @@ vm_lab_up() {
 }
 
 lab_tap_add() {
-	ip netns exec "$LAB_SRV" ip tuntap add dev "$1" mode tap || return 1
-	ip -n "$LAB_SRV" link set "$1" master br0
-	ip -n "$LAB_SRV" link set "$1" up
+	local ns=${VM_NS:-$LAB_SRV}
+	ip netns exec "$ns" ip tuntap add dev "$1" mode tap || return 1
+	ip -n "$ns" link set "$1" master "${VM_BRIDGE:-br0}"
+	ip -n "$ns" link set "$1" up
 }
 
 dnsmasq_dhcp_start() {

@@ -539,6 +539,45 @@ test_decide_mac_variable(void **state)
 	    "http://192.0.2.1:8080/api/v1/boot/52-54-00-12-34-56.ipxe?b=${buildarch}");
 }
 
+/* A UEFI HTTP boot client with no *-http rule gets its architecture's
+ * TFTP file over pxed's HTTP; a *-http rule overrides; no HTTP, a local or
+ * URL target, or no TFTP rule: nothing. */
+static void
+test_decide_http_from_tftp(void **state)
+{
+	static const char *const g[] = { "efi64 boot/snponly.efi", "arm64 local", NULL };
+	static const char *const s[] = { "efi64-http http://203.0.113.9/x.efi", NULL };
+	struct boot_rules global, subnet;
+	struct boot_client c;
+	struct boot_decision d;
+	struct in_addr ns = addr("192.0.2.1");
+
+	(void)state;
+	add_rules(&global, g);
+	add_rules(&subnet, s);
+	client(&c, VC_X64_HTTP, 0x10, false);
+	assert_int_equal(c.cls, BOOT_CLASS_EFI64_HTTP);
+	boot_decide(&global, NULL, NULL, &c, ns, &d);
+	assert_int_equal(d.kind, BOOT_NOTHING);         /* no HTTP served */
+	global.http_port = 80;
+	boot_decide(&global, NULL, NULL, &c, ns, &d);
+	assert_int_equal(d.kind, BOOT_HTTP);
+	assert_string_equal(d.file, "http://192.0.2.1/boot/snponly.efi");
+	assert_true(d.vendor_http_client);
+	assert_string_equal(d.matched, "global");
+	global.http_port = 8080;
+	boot_decide(&global, NULL, NULL, &c, ns, &d);
+	assert_string_equal(d.file, "http://192.0.2.1:8080/boot/snponly.efi");
+	boot_decide(&global, &subnet, NULL, &c, ns, &d);        /* a rule wins */
+	assert_string_equal(d.file, "http://203.0.113.9/x.efi");
+	client(&c, VC_AAVMF_HTTP, 0x13, false);
+	boot_decide(&global, NULL, NULL, &c, ns, &d);           /* arm64 local */
+	assert_int_equal(d.kind, BOOT_NOTHING);
+	client(&c, "HTTPClient:Arch:00015:UNDI:003000", 0x0f, false);
+	boot_decide(&global, NULL, NULL, &c, ns, &d);           /* no efi32 rule */
+	assert_int_equal(d.kind, BOOT_NOTHING);
+}
+
 static void
 test_decide_precedence(void **state)
 {
@@ -750,6 +789,7 @@ main(void)
 		cmocka_unit_test(test_decide_precedence),
 		cmocka_unit_test(test_decide_ipxe),
 		cmocka_unit_test(test_decide_mac_variable),
+		cmocka_unit_test(test_decide_http_from_tftp),
 		cmocka_unit_test(test_decide_local_and_http),
 		cmocka_unit_test(test_decide_overlong),
 	};

@@ -208,6 +208,39 @@ test_docs_cover_every_setting(void **state)
 	}
 }
 
+/* Every setting a reload cannot apply is named in the man page's RELOAD
+ * section. */
+static void
+test_docs_name_restart_settings(void **state)
+{
+	const char *const *names = config_restart_setting_names();
+	char needle[192];
+
+	(void)state;
+	assert_non_null(names[0]);
+	for (size_t i = 0; names[i] != NULL; i++) {
+		char *man = slurp("man/pxed.conf.5");
+		char *from = strstr(man, ".SH RELOAD"), *to = from ? strstr(from + 1, ".SH ") : NULL;
+		assert_non_null(to);
+		*to = '\0';
+		snprintf(needle, sizeof needle, ".B ");
+		for (const char *p = names[i]; *p != '\0' && strlen(needle) + 3 < sizeof needle; p++) {
+			if (*p == '-')
+				strcat(needle, "\\");
+			strncat(needle, p, 1);
+		}
+		/* the whole name: followed by the list's "," (or the last one's ".") */
+		size_t n = strlen(needle);
+		needle[n] = ',';
+		needle[n + 1] = '\0';
+		bool found = strstr(from, needle) != NULL;
+		needle[n] = '.';
+		found = found || strstr(from, needle) != NULL;
+		print_message("man/pxed.conf.5 RELOAD: %s\n", needle);
+		assert_true(found);
+	}
+}
+
 /* Section settings appear (commented) in the example and in the man page. */
 static void
 test_docs_cover_section_settings(void **state)
@@ -228,6 +261,96 @@ test_docs_cover_section_settings(void **state)
 			assert_non_null(strstr(man, needle));
 		}
 	}
+}
+
+/* What a reload logs: each changed setting with its old and new value,
+ * sections added and removed, restart-only settings marked; subnets
+ * changed with pxectl over the file, and where each setting came from. */
+struct diff_seen {
+	char lines[16][256];
+	size_t n;
+};
+
+static void
+diff_collect(void *arg, const struct config_change *c)
+{
+	struct diff_seen *d = arg;
+
+	if (d->n < 16)
+		snprintf(d->lines[d->n++], 256, "%s|%s|%s|%s|%s|%d", c->section ? c->section : "",
+		    c->id ? c->id : "", c->name ? c->name : "-", c->old_value ? c->old_value : "NULL",
+		    c->new_value ? c->new_value : "NULL", c->restart);
+}
+
+static void
+describe_collect(void *arg, const char *name, const char *value, const char *source)
+{
+	struct diff_seen *d = arg;
+
+	if (d->n < 16)
+		snprintf(d->lines[d->n++], 256, "%s=%s (%s)", name, value, source);
+}
+
+static bool
+seen_line(const struct diff_seen *d, const char *line)
+{
+	for (size_t i = 0; i < d->n; i++)
+		if (strcmp(d->lines[i], line) == 0)
+			return true;
+	return false;
+}
+
+static void
+test_diff_and_overrides(void **state)
+{
+	const char *p1 = write_file("tftp-port = 69\ndhcp-router = 192.0.2.254\n"
+	    "[subnet 198.51.100.0/24]\nproxy = yes\npxe = no\n"
+	    "[subnet 192.0.2.0/24]\nrange = 192.0.2.10 192.0.2.20\n[host 52:54:00:12:34:56]\n");
+	static struct config a, b;
+	struct diff_seen d = { .n = 0 };
+	char err[512];
+	const char *argv1[] = { "pxed", "--config", p1 };
+
+	(void)state;
+	assert_int_equal(load(&a, err, sizeof err, 3, argv1), 0);
+	unlink(p1);
+	const char *p2 = write_file("tftp-port = 6969\ndhcp-router = 192.0.2.254\n"
+	    "[subnet 198.51.100.0/24]\nproxy = yes\npxe = yes\n"
+	    "[subnet 203.0.113.0/24]\n[host 52:54:00:12:34:57]\n");
+	const char *argv2[] = { "pxed", "--config", p2 };
+	assert_int_equal(load(&b, err, sizeof err, 3, argv2), 0);
+	unlink(p2);
+	size_t changes = config_diff(&a, &b, diff_collect, &d);
+	assert_int_equal(changes, d.n);
+	assert_true(seen_line(&d, "||tftp-port|69|6969|1"));
+	assert_true(seen_line(&d, "subnet|198.51.100.0/24|pxe|no|yes|0"));
+	assert_true(seen_line(&d, "subnet|198.51.100.0/24|served|off|proxy|0"));
+	assert_true(seen_line(&d, "subnet|192.0.2.0/24|-||NULL|0"));          /* removed */
+	assert_true(seen_line(&d, "subnet|203.0.113.0/24|-|NULL|proxy|0"));   /* added */
+	assert_true(seen_line(&d, "host|52:54:00:12:34:56|-||NULL|0"));
+	assert_true(seen_line(&d, "host|52:54:00:12:34:57|-|NULL||0"));
+	assert_int_equal(d.n, 7);
+	config_keep_restart(&b, &a);
+	assert_int_equal(b.tftp_port, 69);
+	/* pxectl's changes over the file */
+	assert_int_equal(config_subnet_override(&b, "198.51.100.0/24", "off", 5, err, sizeof err), 0);
+	assert_string_equal(config_subnet_mode(&b, &b.subnet[0]), "off");
+	assert_int_equal(config_subnet_override(&b, "192.0.2.0/25", "full", 6, err, sizeof err), 0);
+	assert_int_equal(b.subnet_count, 3);
+	assert_false(b.subnet[2].in_file);
+	assert_string_equal(config_subnet_mode(&b, &b.subnet[2]), "proxy");  /* no range */
+	assert_int_equal(config_subnet_override(&b, "192.0.2.0/25", "on", 7, err, sizeof err),
+	    -EINVAL);
+	assert_int_equal(config_subnet_override(&b, "192.0.2.0", "off", 7, err, sizeof err),
+	    -EINVAL);
+	assert_int_equal(config_subnet_override(&b, "198.51.100.0/24", "proxy", 8, err, sizeof err),
+	    0);
+	d.n = 0;
+	config_subnet_describe(&b, &b.subnet[0], describe_collect, &d);
+	assert_true(seen_line(&d, "proxy=yes (pxectl)"));
+	assert_true(seen_line(&d, "router=192.0.2.254 (global)"));
+	assert_true(seen_line(&d, "domain= (default)"));
+	assert_true(seen_line(&d, "mtftp=no (default)"));
 }
 
 static void
@@ -291,6 +414,8 @@ main(void)
 		cmocka_unit_test(test_bad_flags),
 		cmocka_unit_test(test_print_roundtrip),
 		cmocka_unit_test(test_docs_cover_every_setting),
+		cmocka_unit_test(test_docs_name_restart_settings),
+		cmocka_unit_test(test_diff_and_overrides),
 		cmocka_unit_test(test_example_config_is_valid),
 		cmocka_unit_test(test_docs_cover_section_settings),
 		cmocka_unit_test(test_sections),

@@ -172,6 +172,50 @@ test_client_moves_address(void **state)
 }
 
 /* Many clients coming and going must keep the hash index consistent. */
+/* A reload: live slots of the old pool restored in a new one whose range
+ * moved: a binding and an offer that still fit keep their client (found by
+ * key), one outside the new range or excluded is refused, a quarantine
+ * stays, a slot live for another client is not taken. */
+static void
+test_restore_into_new_pool(void **state)
+{
+	struct pool old, fresh;
+	uint8_t m1[6], m2[6], m3[6];
+
+	(void)state;
+	setup_pool(&old);
+	mac_of(m1, 1);
+	mac_of(m2, 2);
+	mac_of(m3, 3);
+	assert_int_equal(pool_bind(&old, NET + 100, m1, 6, m1, 6, false, 1000, 9000), 0);
+	assert_non_null(pool_offer(&old, m2, 6, m2, 6, 0, NET + 108, 1000));
+	assert_int_equal(pool_bind(&old, NET + 101, m3, 6, m3, 6, false, 1000, 9000), 0);
+	assert_int_equal(pool_decline(&old, NET + 101, m3, 6, 1000), 0);
+	assert_int_equal(pool_init(&fresh, NET + 1, NET + 254), 0);
+	pool_add_range(&fresh, NET + 100, NET + 104);   /* 108 no longer leasable */
+	assert_int_equal(pool_restore(&fresh, NET + 100, pool_slot(&old, NET + 100), false, 1500), 0);
+	assert_int_equal(pool_restore(&fresh, NET + 108, pool_slot(&old, NET + 108), false, 1500),
+	    -EINVAL);
+	assert_int_equal(pool_restore(&fresh, NET + 108, pool_slot(&old, NET + 108), true, 1500), 0);
+	assert_int_equal(pool_restore(&fresh, NET + 101, pool_slot(&old, NET + 101), false, 1500), 0);
+	assert_int_equal(pool_slot(&fresh, NET + 101)->state, SLOT_DECLINED);
+	struct pool_slot *s = pool_find_client(&fresh, m1, 6, 2000);
+	assert_non_null(s);
+	assert_int_equal(pool_slot_addr(&fresh, s), NET + 100);
+	assert_int_equal(s->expires, 9000);
+	/* live for m1: m2's old slot cannot land on it */
+	assert_int_equal(pool_restore(&fresh, NET + 100, pool_slot(&old, NET + 108), false, 1500),
+	    -EBUSY);
+	/* a fresh offer does not hand out the restored or quarantined addresses */
+	uint8_t m4[6];
+	mac_of(m4, 4);
+	struct pool_slot *o = pool_offer(&fresh, m4, 6, m4, 6, 0, 0, 1600);
+	assert_non_null(o);
+	assert_true(pool_slot_addr(&fresh, o) >= NET + 102);
+	pool_free(&old);
+	pool_free(&fresh);
+}
+
 static void
 test_index_churn(void **state)
 {
@@ -218,6 +262,7 @@ main(void)
 		cmocka_unit_test(test_release_by_other_refused),
 		cmocka_unit_test(test_client_moves_address),
 		cmocka_unit_test(test_index_churn),
+		cmocka_unit_test(test_restore_into_new_pool),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -276,6 +276,44 @@ test_max_size_and_relay(void **state)
 }
 
 /* More than fits in 576 bytes: optional options go, 51/54/61 stay. */
+/* The BROADCAST flag: a relay delivers a reply with the flag clear as a
+ * unicast to yiaddr, so a reply to a relay without an address (proxy
+ * offer, INFORM) or a NAK asks for a broadcast; a full-mode offer keeps
+ * the client's flag; nothing changes without a relay. */
+static void
+test_relay_broadcast_flag(void **state)
+{
+	static struct dhcp_message direct, relayed, rep;
+	struct boot_decision d = { .kind = BOOT_TFTP, .vendor_pxe_client = true };
+	struct reply_params rp;
+	struct dhcp_builder b;
+
+	(void)state;
+	str_copy(d.file, "undionly.kpxe", sizeof d.file);
+	make_request(&direct, DHCPDISCOVER, "PXEClient:Arch:00000:UNDI:002001", 0, NULL, 0, 0,
+	    false);
+	make_request(&relayed, DHCPDISCOVER, "PXEClient:Arch:00000:UNDI:002001", 0, NULL, 0, 0,
+	    true);
+	assert_int_equal(relayed.flags & DHCP_FLAG_BROADCAST, 0);      /* as iPXE sends it */
+	base_params(&rp, DHCPOFFER, &d);                /* proxy: yiaddr 0 */
+	reparse(&b, dhcp_reply_build(&b, &relayed, &rp), &rep);
+	assert_int_equal(rep.flags, DHCP_FLAG_BROADCAST);
+	assert_int_equal(rep.yiaddr.s_addr, 0);
+	assert_int_equal(rep.giaddr.s_addr, ip("198.51.100.1").s_addr);
+	reparse(&b, dhcp_reply_build(&b, &direct, &rp), &rep);
+	assert_int_equal(rep.flags, 0);                 /* on the link: broadcast anyway */
+	rp.yiaddr = ip("198.51.100.77");                /* full mode through the relay */
+	reparse(&b, dhcp_reply_build(&b, &relayed, &rp), &rep);
+	assert_int_equal(rep.flags, 0);
+	base_params(&rp, DHCPACK, NULL);                /* INFORM's ACK, relayed */
+	rp.ciaddr = ip("198.51.100.77");
+	assert_int_equal(dhcp_reply_flags(&relayed, &rp), DHCP_FLAG_BROADCAST);
+	base_params(&rp, DHCPNAK, NULL);
+	rp.yiaddr = ip("198.51.100.77");
+	assert_int_equal(dhcp_reply_flags(&relayed, &rp), DHCP_FLAG_BROADCAST);
+	assert_int_equal(dhcp_reply_flags(&direct, &rp), 0);
+}
+
 static void
 test_trim_to_client_limit(void **state)
 {
@@ -326,6 +364,7 @@ main(void)
 		cmocka_unit_test(test_http_boot_offer),
 		cmocka_unit_test(test_menu_in_offer),
 		cmocka_unit_test(test_max_size_and_relay),
+		cmocka_unit_test(test_relay_broadcast_flag),
 		cmocka_unit_test(test_trim_to_client_limit),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

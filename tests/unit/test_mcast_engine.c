@@ -394,6 +394,34 @@ test_end(void **state)
 	mcast_engine_free(&e);
 }
 
+/* A revoked receiver (its task ended, or its machine joined again with a
+ * new id): its STATUS and NACK are ignored, it no longer counts as
+ * active, and the others still finish the session. */
+static void
+test_revoked(void **state)
+{
+	struct mcast_engine e;
+	struct mcast_action end;
+	struct mcast_packet st = status(7, MCAST_RECEIVING, 1, 0);
+	struct mcast_packet nack = nack_packet(7, 0, 0, 1);
+	uint64_t now = 1000;
+	char got[256];
+
+	(void)state;
+	init(&e, FAST, now);
+	mcast_engine_add_receiver(&e, 7, now);
+	mcast_engine_add_receiver(&e, 8, now);
+	run_pass(&e, &now, got, sizeof got, &end);
+	assert_int_equal(mcast_engine_remove_receiver(&e, 7), 0);
+	assert_int_equal(mcast_engine_remove_receiver(&e, 7), -ENOENT);
+	assert_int_equal(mcast_engine_status(&e, &st, now), -ENOENT);
+	assert_int_equal(mcast_engine_nack(&e, &nack, now), -ENOENT);
+	assert_int_equal(mcast_engine_active(&e), 1);
+	assert_int_equal(e.nrx, 1);
+	assert_int_equal(e.rx[0].id, 8);
+	mcast_engine_free(&e);
+}
+
 /* Machines of the session that have not joined hold it open (END of the
  * pass, again and again) until the hold ends, even when every receiver
  * that did join is complete. */
@@ -596,6 +624,7 @@ main(void)
 		cmocka_unit_test(test_congestion_rule),
 		cmocka_unit_test(test_rate_follows_room),
 		cmocka_unit_test(test_end),
+		cmocka_unit_test(test_revoked),
 		cmocka_unit_test(test_hold_for_missing),
 		cmocka_unit_test(test_fec_first_pass),
 		cmocka_unit_test(test_fec_counts),

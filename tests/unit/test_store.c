@@ -166,17 +166,47 @@ test_schema_version(void **state)
 	    "SELECT count(*) FROM sqlite_schema WHERE type = 'table'"
 	    " AND name = 'schema_version'"), 1);
 	assert_int_equal(query_int(f->dir,
-	    "SELECT max(version) FROM schema_version"), 9);
+	    "SELECT max(version) FROM schema_version"), store_schema_latest());
+	assert_true(store_schema_latest() >= 11);
 	assert_int_equal(query_int(f->dir,
 	    "SELECT count(*) FROM sqlite_schema WHERE type = 'table'"
-	    " AND name IN ('hosts', 'tasks', 'host_groups')"), 3);
+	    " AND name IN ('hosts', 'tasks', 'host_groups', 'subnets')"), 4);
 	assert_int_equal(query_int(f->dir,
 	    "SELECT count(*) FROM sqlite_schema WHERE type = 'index'"
 	    " AND name = 'events_mac_id'"), 1);
 	/* Reopening does not migrate again. */
 	reopen(f);
 	assert_int_equal(query_int(f->dir,
-	    "SELECT count(*) FROM schema_version"), 9);
+	    "SELECT count(*) FROM schema_version"), store_schema_latest());
+}
+
+/* The MAC at an address: its lease's first, else the address the client
+ * said it has (proxy mode); rewritten by a newer client. */
+static void
+test_mac_of(void **state)
+{
+	struct fixture *f = *state;
+	struct store_lease l = make_lease("10.0.0.5", 1, INT64_MAX);
+	struct in_addr a, b;
+	uint8_t mac[16];
+	static const uint8_t m1[6] = { 0x52, 0x54, 0, 0, 0, 0x51 }, m2[6] = { 0x52, 0x54, 0, 0, 0, 0x52 };
+
+	inet_pton(AF_INET, "10.0.0.5", &a);
+	inet_pton(AF_INET, "10.0.0.6", &b);
+	assert_int_equal(store_mac_of(f->st, b, mac), 0);
+	assert_int_equal(store_client_addr_put(f->st, b, m1, 6, 1000), 0);
+	assert_int_equal(store_client_addr_put(f->st, a, m2, 6, 1000), 0);
+	assert_int_equal(store_lease_put(f->st, &l), 0);
+	assert_int_equal(store_commit(f->st), 0);
+	assert_int_equal(store_mac_of(f->st, b, mac), 6);
+	assert_memory_equal(mac, m1, 6);
+	assert_int_equal(store_mac_of(f->st, a, mac), l.mac_len);     /* the lease wins */
+	assert_memory_equal(mac, l.mac, l.mac_len);
+	assert_int_equal(store_client_addr_put(f->st, b, m2, 6, 2000), 0);
+	assert_int_equal(store_commit(f->st), 0);
+	assert_int_equal(store_mac_of(f->st, b, mac), 6);
+	assert_memory_equal(mac, m2, 6);
+	assert_int_equal(store_client_addr_put(f->st, b, m2, 0, 2000), -EINVAL);
 }
 
 static void
@@ -494,6 +524,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_open_creates_db, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_schema_version, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lease_roundtrip, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_mac_of, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lease_put_replaces, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lease_delete, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_leases_survive_reopen, setup, teardown),

@@ -20,6 +20,7 @@
 #include "store/images.h"
 #include "store/mgmt.h"
 #include "store/store.h"
+#include "store/subnets.h"
 
 /* A spec of type and image: verify, no replace, unicast, reboot after. */
 #define SPEC(type_, image_) \
@@ -117,7 +118,7 @@ test_hosts(void **state)
 	assert_int_equal(store_host_by_name(f->st, "", mac), -ENOENT);  /* unnamed hosts */
 	assert_int_equal(store_host_approve(f->st, "52:54:00:00:00:09", true), -ENOENT);
 	assert_int_equal(store_host_set_inventory(f->st, "52:54:00:00:00:02", "{\"ram\":1}"), 0);
-	assert_int_equal(store_host_list(f->st, "", list, 4), 2);
+	assert_int_equal(store_host_list(f->st, "", "", list, 4), 2);
 	assert_string_equal(list[0].mac, "52:54:00:00:00:01");
 	assert_string_equal(list[1].inventory, "{\"ram\":1}");
 	assert_false(list[1].approved);
@@ -259,7 +260,7 @@ test_upgrade_after(void **state)
 	snprintf(path, sizeof path, "%s/pxed.db", f->dir);
 	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
 	assert_int_equal(sqlite3_exec(db, "ALTER TABLE tasks DROP COLUMN after_action;"
-	    "DROP TABLE images;"
+	    "DROP TABLE images; DROP TABLE subnets; DROP TABLE client_addrs; DROP TABLE tokens;"
 	    "ALTER TABLE tasks DROP COLUMN options;"
 	    "ALTER TABLE tasks DROP COLUMN report;"
 	    "ALTER TABLE tasks DROP COLUMN files;"
@@ -357,7 +358,7 @@ test_groups(void **state)
 	assert_int_equal(store_group_delete(f->st, "lab"), 1);
 	assert_int_equal(store_group_delete(f->st, "lab"), -ENOENT);
 	assert_int_equal(store_group_list(f->st, groups, 4), 0);
-	assert_int_equal(store_host_list(f->st, "", members, 4), 3);
+	assert_int_equal(store_host_list(f->st, "", "", members, 4), 3);
 	for (int i = 0; i < 3; i++)
 		store_host_free(&members[i]);
 }
@@ -550,7 +551,7 @@ test_upgrade_from_v1(void **state)
 	    " (SELECT max(version) FROM schema_version)", -1, &s, NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
 	assert_int_equal(sqlite3_column_int(s, 0), 1);
-	assert_int_equal(sqlite3_column_int(s, 1), 9);
+	assert_int_equal(sqlite3_column_int(s, 1), store_schema_latest());
 	sqlite3_finalize(s);
 	sqlite3_close(db);
 }
@@ -605,6 +606,67 @@ test_options_report_hostname(void **state)
 	assert_int_equal(task_type_parse("restore"), TASK_RESTORE);
 }
 
+/* Subnets changed with pxectl (schema 8): set, replaced, listed oldest
+ * first, read, forgotten. */
+static void
+test_subnets(void **state)
+{
+	struct fixture *f = *state;
+	struct store_subnet out[4], one;
+
+	assert_int_equal(store_subnet_list(f->st, out, 4), 0);
+	assert_int_equal(store_subnet_get(f->st, "198.51.100.0/24", &one), -ENOENT);
+	assert_int_equal(store_subnet_set(f->st, "198.51.100.0/24", "off", 100), 0);
+	assert_int_equal(store_subnet_set(f->st, "203.0.113.0/24", "full", 200), 0);
+	assert_int_equal(store_subnet_set(f->st, "198.51.100.0/24", "proxy", 300), 0);
+	assert_int_equal(store_subnet_list(f->st, out, 4), 2);
+	assert_string_equal(out[0].cidr, "203.0.113.0/24");
+	assert_string_equal(out[1].mode, "proxy");
+	assert_int_equal(out[1].changed_ms, 300);
+	assert_int_equal(store_subnet_list(f->st, out, 1), 1);
+	assert_int_equal(store_subnet_get(f->st, "198.51.100.0/24", &one), 0);
+	assert_string_equal(one.mode, "proxy");
+	assert_int_equal(store_subnet_delete(f->st, "198.51.100.0/24"), 0);
+	assert_int_equal(store_subnet_delete(f->st, "198.51.100.0/24"), -ENOENT);
+	assert_int_equal(store_subnet_list(f->st, out, 4), 1);
+}
+
+/* Lists filtered as the console asks: hosts by a piece of their MAC or
+ * name (case-insensitive), tasks by host, state, type and image, each with
+ * the count of the same filter. */
+static void
+test_filters(void **state)
+{
+	struct fixture *f = *state;
+	struct store_host h[8];
+	struct store_task t[8];
+	struct store_task_filter deploys = { .type = "deploy" };
+	struct store_task_filter of1 = { .mac = "52:54:00:00:00:71", .state = "pending" };
+	struct store_task_filter none = { .image = "nothing" };
+	int64_t id;
+
+	assert_int_equal(store_host_add(f->st, "52:54:00:00:00:71", "Lab-A", 1), 0);
+	assert_int_equal(store_host_add(f->st, "52:54:00:00:00:72", "lab-b", 1), 0);
+	assert_int_equal(store_host_add(f->st, "52:54:00:00:0a:73", "office", 1), 0);
+	assert_int_equal(store_host_list(f->st, "", "LAB", h, 8), 2);
+	assert_int_equal(store_host_count(f->st, "LAB"), 2);
+	assert_int_equal(store_host_list(f->st, "", "0a:7", h, 8), 1);
+	assert_string_equal(h[0].name, "office");
+	assert_int_equal(store_host_count(f->st, ""), 3);
+	for (int i = 0; i < 3; i++)
+		store_host_free(&h[i]);
+	id = store_task_add(f->st, "52:54:00:00:00:71", SPEC(TASK_DEPLOY, "img"), 10);
+	assert_true(id > 0);
+	assert_true(store_task_add(f->st, "52:54:00:00:00:72", SPEC(TASK_WIPE, ""), 11) > 0);
+	assert_int_equal(store_task_list(f->st, 0, &deploys, t, 8), 1);
+	assert_int_equal(t[0].id, id);
+	assert_int_equal(store_task_count(f->st, &deploys), 1);
+	assert_int_equal(store_task_list(f->st, 0, &of1, t, 8), 1);
+	assert_int_equal(store_task_count(f->st, &none), 0);
+	assert_int_equal(store_task_count(f->st, NULL), 2);
+	assert_int_equal(store_task_list(f->st, id, NULL, t, 8), 0);  /* none older */
+}
+
 int
 main(void)
 {
@@ -622,6 +684,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_images, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_captures_active, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_upgrade_from_v1, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_subnets, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_filters, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,128 @@
+/* See board.h. */
+#include "dhcp/board.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/util.h"
+
+struct dhcp_board {
+	pthread_mutex_t lock;
+	pthread_cond_t answered;
+	void (*wake)(void *arg);
+	void *wake_arg;
+	bool closed;                    /* the loop is stopping: asks fail at once */
+	unsigned pending;               /* BOARD_* asked since the last take */
+	uint64_t asked, done;           /* tickets */
+	int rc;
+	char msg[512];
+	bool have_views;
+	struct dhcp_views views;
+};
+
+int
+board_create(struct dhcp_board **out, void (*wake)(void *arg), void *arg)
+{
+	struct dhcp_board *b = calloc(1, sizeof *b);
+	pthread_condattr_t ca;
+
+	if (b == NULL)
+		return -ENOMEM;
+	pthread_mutex_init(&b->lock, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&b->answered, &ca);
+	pthread_condattr_destroy(&ca);
+	b->wake = wake;
+	b->wake_arg = arg;
+	*out = b;
+	return 0;
+}
+
+void
+board_free(struct dhcp_board *b)
+{
+	if (b == NULL)
+		return;
+	pthread_cond_destroy(&b->answered);
+	pthread_mutex_destroy(&b->lock);
+	free(b);
+}
+
+void
+board_close(struct dhcp_board *b)
+{
+	pthread_mutex_lock(&b->lock);
+	b->closed = true;
+	pthread_cond_broadcast(&b->answered);
+	pthread_mutex_unlock(&b->lock);
+}
+
+unsigned
+board_take(struct dhcp_board *b, uint64_t *ticket)
+{
+	pthread_mutex_lock(&b->lock);
+	unsigned what = b->pending;
+	b->pending = 0;
+	*ticket = b->asked;
+	pthread_mutex_unlock(&b->lock);
+	return what;
+}
+
+void
+board_done(struct dhcp_board *b, uint64_t ticket, int rc, const char *msg,
+    const struct dhcp_views *views)
+{
+	pthread_mutex_lock(&b->lock);
+	b->rc = rc;
+	str_copy(b->msg, msg, sizeof b->msg);
+	b->have_views = views != NULL;
+	if (views != NULL)
+		b->views = *views;
+	if (ticket > b->done)
+		b->done = ticket;
+	pthread_cond_broadcast(&b->answered);
+	pthread_mutex_unlock(&b->lock);
+}
+
+int
+board_ask(struct dhcp_board *b, unsigned what, char *msg, size_t msg_size,
+    struct dhcp_views *views)
+{
+	struct timespec until;
+	int rc = 0;
+
+	clock_gettime(CLOCK_MONOTONIC, &until);
+	until.tv_sec += BOARD_WAIT_MS / 1000;
+	pthread_mutex_lock(&b->lock);
+	if (b->closed) {
+		pthread_mutex_unlock(&b->lock);
+		str_copy(msg, "pxed is stopping", msg_size);
+		return -ECANCELED;
+	}
+	b->pending |= what;
+	uint64_t mine = ++b->asked;
+	pthread_mutex_unlock(&b->lock);
+	b->wake(b->wake_arg);
+	pthread_mutex_lock(&b->lock);
+	while (b->done < mine && !b->closed && rc == 0)
+		rc = pthread_cond_timedwait(&b->answered, &b->lock, &until);
+	if (b->done < mine && b->closed) {
+		rc = -ECANCELED;
+		str_copy(msg, "pxed is stopping", msg_size);
+	} else if (b->done >= mine) {
+		rc = !b->have_views ? -ENOTSUP : (what & BOARD_RELOAD) ? b->rc : 0;
+		str_copy(msg, b->msg, msg_size);
+		if (views != NULL && b->have_views)
+			*views = b->views;
+	} else {
+		rc = -ETIMEDOUT;
+		str_copy(msg, "the server did not answer in time", msg_size);
+	}
+	pthread_mutex_unlock(&b->lock);
+	return rc;
+}
