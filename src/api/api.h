@@ -39,6 +39,7 @@ struct api_service {
 struct api_config {
 	const char *state_dir;
 	const char *image_dir;
+	const char *clamav_db_dir;      /* scan tasks' signatures, served at /clamav/ */
 	const char *token_file;         /* the administrator's API token */
 	bool host_approval;             /* unknown hosts boot locally until approved */
 	bool no_task_menu;              /* a host with no task gets a menu (else: local) */
@@ -146,5 +147,8 @@ int api_no_task_check(const char *value, char *err, size_t size);
 
 /* The repository directory fd, for serving images/chunks/ as files. */
 int api_image_dirfd(const struct api *a);
+/* The ClamAV database directory (O_PATH), or -1 when it could not be
+ * opened at start-up (logged). */
+int api_clamav_dirfd(const struct api *a);
 
 #endif

@@ -54,6 +54,7 @@ struct api {
 	size_t register_buckets;
 	uint64_t register_refused;      /* registrations refused (rate or cap) */
 	uint64_t register_logged_us;    /* last refusal logged */
+	int clamav_dirfd;               /* clamav-db-dir, O_PATH; -1: none */
 };
 
 /* Who may call a route. */
@@ -105,6 +106,7 @@ extern const struct api_route api_agent_routes[];
 extern const struct api_route api_boot_routes[];
 extern const struct api_route api_clients_routes[];
 extern const struct api_route api_status_routes[];
+extern const struct api_route api_scan_routes[];
 extern const struct api_route api_tokens_routes[];
 extern const struct api_route api_subnets_routes[];
 extern const struct api_route api_events_routes[];
@@ -245,6 +247,10 @@ void api_capture_ended(struct api *a, struct store *st, const struct store_task 
 /* At start-up: the image catalogue made to agree with the repository
  * (logged). */
 void api_images_reconcile(struct api *a);
+
+/* scan_db.c: clamav-db-dir opened (O_PATH) before privileges are dropped,
+ * or -1 (logged; scan tasks then fail saying so). */
+int api_clamav_open(const char *dir);
 
 /* boot.c: "http://HOST" the client reached us by, for URLs in answers. */
 void api_server_base(const struct api_call *c, char *out, size_t size);

@@ -1,6 +1,7 @@
 /* /api/v1/tasks: what a host does at its next network boot (docs/API.md),
  * and how a task ends. */
 #include "api/internal.h"
+#include "api/task_options.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -71,8 +72,8 @@ task_check(struct api *m, const char *host, const char *group, int type, const c
 {
 	if (type < 0 || (host == NULL) == (group == NULL)) {
 		api_reply_error(rs, 400, "expected {\"host\" or \"group\", \"type\":"
-		    " deploy|capture|shell|wipe|local, \"image\", \"verify\", \"replace\","
-		    " \"after\"}");
+		    " deploy|capture|shell|wipe|local|scan|reset-password|restore, \"image\","
+		    " \"verify\", \"replace\", \"after\", and the type's options}");
 		return -EINVAL;
 	}
 	if (group != NULL && type == TASK_CAPTURE) {
@@ -132,6 +133,9 @@ task_add_one(struct store *st, const char *host, const struct store_task_spec *s
 		api_reply_error(rs, 404, "no host %s", host);
 		return;
 	}
+	if (spec->type == TASK_RESTORE &&
+	    api_task_restore_check(st, mac, spec->options, rs) < 0)
+		return;
 	id = store_task_add(st, mac, spec, api_now());
 	if (id == -ENOENT) {
 		api_reply_error(rs, 404, "no host %s (add it first)", host);
@@ -158,6 +162,7 @@ task_add(struct api_call *c)
 	const char *host = NULL, *group = NULL, *type_text = "", *image = "", *after = NULL;
 	int verify = 1, replace = 0, type;
 	struct store_task_spec spec = { .mcast = "" };
+	char options[STORE_TASK_OPTIONS_MAX];
 
 	if (body == NULL)
 		return;
@@ -167,8 +172,11 @@ task_add(struct api_call *c)
 		host = group = NULL;            /* answered as a bad body */
 	type = task_type_parse(type_text);
 	if (task_check(m, host, group, type, image, replace, rs) < 0 ||
-	    api_task_after((enum task_type)type, after, &spec.after, rs) < 0)
+	    api_task_after((enum task_type)type, after, &spec.after, rs) < 0 ||
+	    api_task_options(body, (enum task_type)type, group != NULL, options,
+	    sizeof options, rs) < 0)
 		goto out;
+	spec.options = options;
 	spec.type = (enum task_type)type;
 	spec.image = type == TASK_DEPLOY || type == TASK_CAPTURE ? image : "";
 	spec.verify = verify;
@@ -229,8 +237,13 @@ task_show(struct api_call *c)
 {
 	struct store_task t;
 
-	if (task_of_path(c, &t))
-		api_reply_json(c->rs, 200, api_task_json(&t));
+	json_t *o;
+
+	if (!task_of_path(c, &t))
+		return;
+	o = api_task_json(&t);
+	api_task_json_report(c->st, o, t.id);
+	api_reply_json(c->rs, 200, o);
 }
 
 static void

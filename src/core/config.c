@@ -143,6 +143,8 @@ static const struct setting settings[] = {
 	    "the web console's files, served under /ui/ (missing: no console)"),
 	SR("image-dir", T_PATH, image_dir, 0, 0, "",
 	    "image repository: chunks and manifests (default: state-dir/images)"),
+	S("clamav-db-dir", T_PATH, clamav_db_dir, 0, 0, "/var/lib/clamav",
+	    "ClamAV signature database served to scan tasks at /clamav/ (kept current by freshclam)"),
 	SR("api-token-file", T_PATH, api_token_file, 0, 0, "",
 	    "file with the REST API's token, created if missing (default: state-dir/api-token)"),
 	SR("host-approval", T_BOOL, host_approval, 0, 0, "no",

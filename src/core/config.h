@@ -134,6 +134,7 @@ struct config {
 	unsigned pxe_menu_timeout;
 	/* imaging */
 	char image_dir[CONFIG_PATH_MAX];
+	char clamav_db_dir[CONFIG_PATH_MAX];
 	char ui_dir[CONFIG_PATH_MAX];
 	unsigned https_port;
 	char tls_cert[CONFIG_PATH_MAX];

@@ -486,14 +486,19 @@ usage(FILE *out)
 	    "       pxectl [options] clients | client MAC\n"
 	    "       pxectl [options] metrics\n"
 	    "       pxectl [options] host list | add MAC [NAME] | show HOST | rm HOST\n"
-	    "                             | approve HOST | deny HOST\n"
+	    "                             | approve HOST | deny HOST | set HOST hostname=NAME\n"
 	    "       pxectl [options] group list | show NAME | add NAME HOST... | rm NAME HOST...\n"
 	    "                             | delete NAME\n"
 	    "       pxectl [options] image list | show NAME | rm NAME | verify NAME\n"
 	    "       pxectl [options] task list | show ID | cancel ID\n"
-	    "                             | deploy HOST IMAGE [--no-verify]\n"
-	    "                             | capture [--replace] HOST IMAGE\n"
+	    "                             | deploy HOST IMAGE [--no-verify] [--no-grow]\n"
+	    "                             | capture [--replace] HOST IMAGE [--outside-partitions]\n"
+	    "                               [--raw-encrypted]\n"
 	    "                             | shell HOST | wipe HOST | local HOST\n"
+	    "                             | scan HOST [--quarantine] | restore TASK\n"
+	    "                             | reset-password HOST --user NAME [--unlock] [--enable]\n"
+	    "                               [--windows PATH] | reset-password HOST --list\n"
+	    "       pxectl [options] task scan --group GROUP [--quarantine]\n"
 	    "       pxectl [options] task deploy --group GROUP IMAGE [--no-verify]\n"
 	    "       pxectl [options] task deploy --multicast NAME [--group GROUP]\n"
 	    "                             [--min-receivers N] [--start-after S] [--rate-mbit R]\n"
@@ -615,7 +620,9 @@ parse_options(int argc, char **argv, struct ctl *c, struct options *o)
 		    strcmp(a, "--fec") == 0 ? &c->fec :
 		    strcmp(a, "--after") == 0 ? &c->after :
 		    strcmp(a, "--cacert") == 0 ? &c->cacert :
-		    strcmp(a, "--scope") == 0 ? &c->scope : NULL;
+		    strcmp(a, "--scope") == 0 ? &c->scope :
+		    strcmp(a, "--user") == 0 ? &c->user :
+		    strcmp(a, "--windows") == 0 ? &c->windows : NULL;
 
 		if (str_opt != NULL && v != NULL) {
 			*str_opt = v;
@@ -633,6 +640,8 @@ parse_options(int argc, char **argv, struct ctl *c, struct options *o)
 			c->replace = true;
 		} else if (strcmp(a, "--proxy") == 0) {
 			c->proxy = true;
+		} else if (ctl_task_flag(a) != 0) {
+			c->task_flags |= ctl_task_flag(a);
 		} else if (strcmp(a, "--version") == 0) {
 			printf("pxectl %s\n", PXED_VERSION);
 			return 0;

@@ -72,6 +72,7 @@ struct http_server {
 	const struct files_root *root;
 	struct api *api;                /* REST API; NULL: none */
 	struct files_root images;       /* the image repository, for images/chunks/ */
+	struct files_root clamav;       /* clamav-db-dir, for clamav/ (scan tasks) */
 	const struct files_root *ui;    /* the console, under ui/ (NULL: none) */
 	unsigned max_connections;
 	atomic_uint active;             /* connections across all daemons */
@@ -638,6 +639,8 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 		return answer_error(conn, req, http_status_for_error(rc, true));
 	if (srv->api != NULL && strncmp(path, "images/chunks/", 14) == 0)
 		return answer_file(conn, req, &srv->images, path + 7);
+	if (srv->api != NULL && strncmp(path, "clamav/", 7) == 0 && srv->clamav.dirfd >= 0)
+		return answer_file(conn, req, &srv->clamav, path + 7);
 	req->console = strcmp(path, "ui") == 0 || strncmp(path, "ui/", 3) == 0;
 	if (req->console && srv->tls_on && !req->tls && !req->loopback)
 		return answer_https_redirect(conn, req, srv->https_port, path);
@@ -820,12 +823,15 @@ http_server_start(struct http_server **out, const struct http_config *cfg)
 	srv->api = cfg->api;
 	srv->ui = cfg->ui;
 	srv->images.dirfd = -1;
+	srv->clamav.dirfd = -1;
 	srv->body_memory_max = (uint64_t)MAX(cfg->body_memory_mb, 1u) << 20;
 	srv->body_min_rate = cfg->body_min_rate;
 	atomic_init(&srv->body_memory, 0);
 	if (srv->api != NULL) {
 		srv->images.dirfd = api_image_dirfd(srv->api);
 		srv->images.case_fallback = false;
+		srv->clamav.dirfd = api_clamav_dirfd(srv->api);
+		srv->clamav.case_fallback = false;
 		srv->streams = http_streams_start();
 		if (srv->streams == NULL) {
 			free(srv);

@@ -285,6 +285,7 @@ start_services(struct daemon *d)
 	};
 	struct api_config mcfg = {
 		.state_dir = d->cfg.state_dir, .image_dir = d->cfg.image_dir,
+		.clamav_db_dir = d->cfg.clamav_db_dir,
 		.token_file = d->cfg.api_token_file, .host_approval = d->cfg.host_approval,
 		.no_task_menu = strcmp(d->cfg.no_task, "menu") == 0,
 		.no_task_menu_timeout = d->cfg.no_task_menu_timeout,

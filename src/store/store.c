@@ -185,9 +185,12 @@ static const char *const migrations[] = {
 	" address INTEGER PRIMARY KEY,"         /* host order, as leases */
 	" mac BLOB NOT NULL,"
 	" seen INTEGER NOT NULL);",             /* unix ms */
-	/* 9, 10: taken by work in flight on other branches (filesystem
-	 * tasks, diagnostics); empty until they merge */
+	/* 9: left empty: it was held for the filesystem tasks while they were
+	 * on their branch, and databases made meanwhile are past it (those
+	 * tasks' columns are migration 12) */
 	"",
+	/* 10: taken by work in flight on another branch (diagnostics); empty
+	 * until it merges */
 	"",
 	/* 11: API tokens with scopes (store/tokens.c), kept as hashes */
 	"CREATE TABLE tokens ("
@@ -197,6 +200,14 @@ static const char *const migrations[] = {
 	" hash BLOB NOT NULL UNIQUE,"           /* SHA-256 of the token */
 	" created INTEGER NOT NULL,"
 	" last_used INTEGER NOT NULL DEFAULT 0);",
+	/* 12: work inside a machine's filesystems: a task's own options (a
+	 * JSON object: no_grow, outside_partitions, quarantine, user...), the
+	 * report its agent sent (findings, accounts), the files a scan has
+	 * done so far, the name a host is given by a deploy */
+	"ALTER TABLE tasks ADD COLUMN options TEXT NOT NULL DEFAULT '{}';"
+	"ALTER TABLE tasks ADD COLUMN report TEXT;"
+	"ALTER TABLE tasks ADD COLUMN files INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE hosts ADD COLUMN hostname TEXT NOT NULL DEFAULT '';",
 };
 
 struct queued_event {

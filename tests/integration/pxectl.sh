@@ -148,7 +148,7 @@ complete_words() {
 check "completion: pxectl st -> status" eq "$(complete_words "pxectl st")" "status"
 check "completion: pxectl task d -> deploy" eq "$(complete_words "pxectl task d")" "deploy"
 check "completion: pxectl host -> its verbs" \
-	eq "$(complete_words "pxectl host ")" "list add show rm approve deny"
+	eq "$(complete_words "pxectl host ")" "list add show rm approve deny set"
 check "completion: pxectl --js -> --json" eq "$(complete_words "pxectl --js")" "--json"
 check "completion: an option's value skipped: pxectl --server URL im -> image" \
 	eq "$(complete_words "pxectl --server http://192.0.2.1:8080 im")" "image"

@@ -11,9 +11,11 @@ api_contract.py check DOC OUT
     every operation and not driven (the state store failing).
 
 Phases (tests/integration/api_contract.sh starts pxed for each):
-    off   no DHCP, metrics-auth = read: the subnets' 409s, counters' 401s
+    off   no DHCP, metrics-auth = read, no clamav-db-dir: the subnets' 409s,
+          the counters' 401s, the scan database's 404
     tls   HTTPS on: every read and change over plain HTTP: 403
-    main  DHCP on a subnet, an image repository on a 4 MiB tmpfs: the rest
+    main  DHCP on a subnet, an image repository on a 4 MiB tmpfs, WORKDIR/clamdb
+          as clamav-db-dir: the rest
 """
 import hashlib
 import http.client
@@ -110,6 +112,10 @@ def phase_off(a):
     a.call("GET", "/api/v1/subnets/198.51.100.0/24", adm)  # 409
     a.call("POST", "/api/v1/subnets/198.51.100.0/24/enable", adm, {})   # 409
     a.call("POST", "/api/v1/subnets/198.51.100.0/24/disable", adm, {})  # 409
+    tok = scan_task(a, "52:54:00:c0:00:08")
+    a.call("GET", "/api/v1/agent/task", tok)
+    a.call("GET", "/api/v1/agent/clamav", tok)      # 404: clamav-db-dir is missing
+    a.call("POST", "/api/v1/agent/result", tok, {"ok": False})
 
 
 def drive_tokens(a):
@@ -154,6 +160,12 @@ def drive_hosts(a):
         a.call("POST", "/api/v1/hosts/c1/" + verb)
         a.call("POST", "/api/v1/hosts/c1/" + verb, rd)
     a.call("POST", "/api/v1/hosts/c1/approve", adm)
+    a.call("PUT", "/api/v1/hosts/c1/hostname", adm, {"hostname": "pc-1"})            # 200
+    a.call("PUT", "/api/v1/hosts/nobody/hostname", adm, {"hostname": "pc-1"})        # 404
+    a.call("PUT", "/api/v1/hosts/c1/hostname", adm, {"hostname": "-pc"})             # 400
+    a.too_long("PUT", "/api/v1/hosts/c1/hostname", adm, 2048)                      # 413
+    a.call("PUT", "/api/v1/hosts/c1/hostname", None, {"hostname": ""})
+    a.call("PUT", "/api/v1/hosts/c1/hostname", rd, {"hostname": ""})
     a.call("POST", "/api/v1/hosts", adm, {"mac": "52:54:00:c0:00:0f"})
     a.call("DELETE", "/api/v1/hosts/52:54:00:c0:00:0f", adm)                          # 204
     a.call("DELETE", "/api/v1/hosts/52:54:00:c0:00:0f", adm)                          # 404
@@ -246,7 +258,8 @@ def drive_capture(a, work):
     a.call("PUT", "/api/v1/agent/manifest", "0" * 64, man)
     a.call("PUT", "/api/v1/agent/manifest", tok, man)                              # 201
     a.call("POST", "/api/v1/agent/result", tok, "{")                               # 400
-    a.too_long("POST", "/api/v1/agent/result", tok, 70000)                       # 413
+    # a result takes a report of up to 256 KiB (and 64 KiB more): one byte over
+    a.too_long("POST", "/api/v1/agent/result", tok, (320 << 10) + 1)             # 413
     a.call("POST", "/api/v1/agent/result", None, {})
     a.call("POST", "/api/v1/agent/result", "0" * 64, {})
     a.call("POST", "/api/v1/agent/result", tok, {"ok": True})                      # 204
@@ -272,6 +285,33 @@ def drive_manifest_full(a, sha, man):
     fat = dict(man, name="fat", chunks=chunks,
                disk={"size": n * 65536, "sector_size": 512, "table": "none"})
     a.call("PUT", "/api/v1/agent/manifest", tok, fat)                              # 507
+    a.call("POST", "/api/v1/agent/result", tok, {"ok": False})
+
+
+def scan_task(a, mac):
+    """A scan task for a new host: its token (the task not fetched yet)."""
+    a.call("POST", "/api/v1/hosts", a.admin, {"mac": mac})
+    a.call("POST", "/api/v1/tasks", a.admin, {"host": mac, "type": "scan"})
+    return boot_token(a, mac.replace(":", "-"))
+
+
+def drive_clamav(a, clamdb):
+    """The scan database listing: 409 before the task is fetched, 200, and
+    500 with more signature files than it lists."""
+    tok = scan_task(a, "52:54:00:c0:00:07")
+    a.call("GET", "/api/v1/agent/clamav", tok)                                     # 409
+    a.call("GET", "/api/v1/agent/task", tok)
+    a.call("GET", "/api/v1/agent/clamav", tok)                                     # 200
+    a.call("GET", "/api/v1/agent/clamav")                                          # 401
+    a.call("GET", "/api/v1/agent/clamav", "0" * 64)                                # 403
+    extra = []
+    for i in range(65):
+        extra.append(os.path.join(clamdb, "extra%02d.hdb" % i))
+        with open(extra[-1], "w") as f:
+            f.write("%s:4:extra%02d\n" % ("0" * 32, i))
+    a.call("GET", "/api/v1/agent/clamav", tok)                                     # 500
+    for e in extra:
+        os.unlink(e)
     a.call("POST", "/api/v1/agent/result", tok, {"ok": False})
 
 
@@ -431,6 +471,7 @@ def drive(phase, url, token_file, out_path, work):
         drive_manifest_full(a, sha, man)
         drive_images(a)
         drive_tasks(a)
+        drive_clamav(a, os.path.join(work, "clamdb"))
         drive_mcast(a)
         drive_subnets(a, os.path.join(work, "pxed.conf"))
         drive_rest(a)
