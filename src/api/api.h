@@ -108,6 +108,10 @@ struct api_response {
 	struct api_stream stream;       /* stream.read != NULL: a stream, no body */
 };
 
+/* rs made as the JSON error {"error": message, "code": ...} of status:
+ * for the HTTP server's own refusals of an API request (its size, memory). */
+void api_error_response(struct api_response *rs, unsigned status, const char *message);
+
 /* Read (create) the API token, open the image repository.  0 or -errno. */
 int api_open(struct api **out, const struct api_config *cfg);
 void api_close(struct api *a);

@@ -144,6 +144,8 @@ struct api_call {
 void api_reply_json(struct api_response *rs, unsigned status, json_t *body);
 void api_reply_error(struct api_response *rs, unsigned status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* The stable code of an error status: "not_found", "conflict" ... */
+const char *api_error_code(unsigned status);
 void api_reply_text(struct api_response *rs, unsigned status, const char *type,
     char *text, size_t len);
 /* The call's JSON body, parsed only when its shape fits the route

@@ -133,8 +133,10 @@ task_ended(const struct store_task *t, struct api_response *rs)
 
 	snprintf(text, sizeof text, "task %" PRId64 " %s (%s): %s", t->id, how,
 	    task_state_name(t->state), t->message);
-	if (o != NULL)
+	if (o != NULL) {
 		json_object_set_new(o, "error", api_json_text(text));
+		json_object_set_new(o, "code", json_string("task_ended"));
+	}
 	api_reply_json(rs, 409, o);
 }
 

@@ -432,6 +432,17 @@ body_reserve(struct http_server *srv, struct request *req, uint64_t bytes)
 	return true;
 }
 
+/* The server's own refusal of an API request: JSON like every API error. */
+static enum MHD_Result
+answer_api_error(struct MHD_Connection *conn, struct request *req, unsigned status,
+    const char *message)
+{
+	struct api_response rs;
+
+	api_error_response(&rs, status, message);
+	return answer_api(conn, req, &rs);
+}
+
 /* An admitted call with a body: room for it, buffered or streamed.
  * 0, or an HTTP status to answer. */
 static unsigned
@@ -468,7 +479,7 @@ api_begin(struct MHD_Connection *conn, struct request *req, struct http_server *
 	unsigned status;
 
 	if (api_request_make(conn, req, method, path, &rq) < 0)
-		return answer_error(conn, req, 400);
+		return answer_api_error(conn, req, 400, "malformed request: its path, query or headers");
 	if (api_call_begin(srv->api, &rq, &req->call, &rs) < 0) {
 		if (!get)
 			return answer_api(conn, req, &rs);
@@ -477,7 +488,8 @@ api_begin(struct MHD_Connection *conn, struct request *req, struct http_server *
 		return MHD_YES;
 	}
 	status = body_prepare(srv, req, &rq);
-	return status != 0 ? answer_error(conn, req, status) : MHD_YES;
+	return status != 0 ? answer_api_error(conn, req, status,
+	    "request bodies in flight hold http-body-memory-mb: try again") : MHD_YES;
 }
 
 /* Below http-body-min-rate after the grace period? */
@@ -531,7 +543,8 @@ api_end(struct MHD_Connection *conn, struct request *req)
 	if (req->has_early || req->error == -1)
 		return answer_api(conn, req, &rs);
 	if (req->error != 0)
-		return answer_error(conn, req, (unsigned)req->error);
+		return answer_api_error(conn, req, (unsigned)req->error,
+		    "the body is larger than its Content-Length or than this operation takes");
 	api_call_answer(req->call, req->body, req->body_len, &rs);
 	return answer_api(conn, req, &rs);
 }
