@@ -44,11 +44,13 @@ struct api_config {
 	unsigned host_register_rate;    /* registrations by boot script per minute */
 	bool counters_need_read;        /* metrics-auth = read: status and metrics too */
 	struct dhcp_board *board;       /* the DHCP engine on the loop (dhcp/board.h) */
+	struct inflight *inflight;      /* HTTP downloads in flight (core/inflight.h) */
 };
 
 struct api;
 struct api_call;
 struct dhcp_board;
+struct inflight;
 
 struct api_query_arg {
 	char key[32];                   /* as sent (printable ASCII only) */

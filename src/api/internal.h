@@ -1,7 +1,8 @@
 /* Shared by the API's files: the route table, the call, replies.
  *
  * Each resource file (hosts.c, tasks.c, groups.c, images.c, mcast.c,
- * agent.c, boot.c, clients.c, status.c, subnets.c) declares its routes in a table
+ * agent.c, boot.c, clients.c, status.c, subnets.c, leases.c, events.c,
+ * tokens.c, config.c, transfers.c, stats.c) declares its routes in a table
  * next to its handlers; router.c matches a request against every table,
  * checks the route's credentials and body limit before the body is read,
  * and calls the handler with the whole call. */
@@ -97,6 +98,9 @@ extern const struct api_route api_tokens_routes[];
 extern const struct api_route api_subnets_routes[];
 extern const struct api_route api_events_routes[];
 extern const struct api_route api_leases_routes[];
+extern const struct api_route api_config_routes[];
+extern const struct api_route api_transfers_routes[];
+extern const struct api_route api_stats_routes[];
 
 /* One request from admission to its end. */
 struct api_call {
@@ -224,6 +228,13 @@ void api_capture_ended(struct api *a, struct store *st, const struct store_task 
 /* At start-up: the image catalogue made to agree with the repository
  * (logged). */
 void api_images_reconcile(struct api *a);
+
+/* A snapshot of the loop's data (dhcp/board.h: BOARD_CONFIG,
+ * BOARD_TRANSFERS) of at least min_len bytes, malloc'd into *data: 0, or a
+ * negative errno with the reply made (503: the loop did not answer in
+ * time or pxed is stopping; 500). */
+int api_board_snapshot(struct api *a, unsigned what, size_t min_len, void **data,
+    size_t *len, struct api_response *rs);
 
 /* boot.c: "http://HOST" the client reached us by, for URLs in answers. */
 void api_server_base(const struct api_call *c, char *out, size_t size);

@@ -22,6 +22,9 @@ static const struct api_route *const tables[] = {
 	api_mcast_routes, api_agent_routes, api_boot_routes, api_clients_routes,
 	api_status_routes, api_tokens_routes, api_subnets_routes, api_events_routes,
 	api_leases_routes,
+	api_config_routes,
+	api_transfers_routes,
+	api_stats_routes,
 };
 
 bool

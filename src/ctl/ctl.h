@@ -37,6 +37,8 @@ const char *ctl_text(json_t *v, bool lines);
 const char *ctl_str(json_t *o, const char *key);
 json_int_t ctl_num(json_t *o, const char *key);
 void ctl_when(json_int_t t, char *out, size_t size);
+/* bytes as "1.5 MiB". */
+void ctl_size(json_int_t bytes, char *out, size_t size);
 /* Run a call (body is consumed); on success print its JSON (--json) or
  * hand the answer to show.  0, or 1 with the error printed. */
 int ctl_call(const struct ctl *c, const char *method, const char *path, json_t *body,
@@ -45,6 +47,13 @@ int ctl_call(const struct ctl *c, const char *method, const char *path, json_t *
 /* subnets.c: "subnet ...", "reload". */
 int ctl_subnet(const struct ctl *c, int argc, char **argv);
 int ctl_reload(const struct ctl *c);
+
+/* views.c: "config", "transfers", "stats boots [HOURS]"; the transfers
+ * section of "status" (nothing printed without a read token). */
+int ctl_config(const struct ctl *c);
+int ctl_transfers(const struct ctl *c);
+int ctl_stats(const struct ctl *c, int argc, char **argv);
+void ctl_status_transfers(const struct ctl *c);
 
 /* imaging.c: "host ...", "group ...", "image ...", "task ..."; argv after
  * the noun. */

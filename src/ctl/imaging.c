@@ -36,8 +36,8 @@ ctl_when(json_int_t t, char *out, size_t size)
 	strftime(out, size, "%Y-%m-%d %H:%M:%S", &tm);
 }
 
-static void
-size_text(json_int_t bytes, char *out, size_t size)
+void
+ctl_size(json_int_t bytes, char *out, size_t size)
 {
 	static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB" };
 	double v = (double)bytes;
@@ -160,8 +160,8 @@ show_task_line(json_t *t)
 {
 	char done[32], total[32];
 
-	size_text(ctl_num(t, "bytes"), done, sizeof done);
-	size_text(ctl_num(t, "total"), total, sizeof total);
+	ctl_size(ctl_num(t, "bytes"), done, sizeof done);
+	ctl_size(ctl_num(t, "total"), total, sizeof total);
 	printf("%-6" JSON_INTEGER_FORMAT " %-17s  %-8s %-16s %-10s %-8s %-8s %s / %s  %s\n",
 	    ctl_num(t, "id"), ctl_str(t, "host"), ctl_str(t, "type"), ctl_str(t, "image"), ctl_str(t, "state"),
 	    ctl_str(t, "after"), ctl_str(t, "phase"), done, total, ctl_str(t, "message"));
@@ -194,7 +194,7 @@ show_host(json_t *h)
 	    arch_name(ctl_str(h, "arch")), ctl_str(h, "uuid"), first, last);
 	if (json_is_object(inv)) {
 		char ram[32];
-		size_text(ctl_num(inv, "ram"), ram, sizeof ram);
+		ctl_size(ctl_num(inv, "ram"), ram, sizeof ram);
 		printf("  cpu       %s (%" JSON_INTEGER_FORMAT " cores), %s RAM\n", ctl_str(inv, "cpu"),
 		    ctl_num(inv, "cores"), ram);
 	}
@@ -325,9 +325,9 @@ show_images(json_t *a)
 	    "CHUNKS", "CREATED");
 	json_array_foreach(json_object_get(a, "images"), i, im) {
 		char disk[32], used[32], stored[32], created[32];
-		size_text(ctl_num(im, "disk_size"), disk, sizeof disk);
-		size_text(ctl_num(im, "used"), used, sizeof used);
-		size_text(ctl_num(im, "stored"), stored, sizeof stored);
+		ctl_size(ctl_num(im, "disk_size"), disk, sizeof disk);
+		ctl_size(ctl_num(im, "used"), used, sizeof used);
+		ctl_size(ctl_num(im, "stored"), stored, sizeof stored);
 		ctl_when(ctl_num(im, "created"), created, sizeof created);
 		printf("%-24s  %10s  %10s  %10s  %7" JSON_INTEGER_FORMAT "  %s\n", ctl_str(im, "name"),
 		    disk, used, stored, ctl_num(im, "chunks"), created);
@@ -341,17 +341,17 @@ show_image(json_t *im)
 	size_t i;
 	json_t *p;
 
-	size_text(ctl_num(im, "disk_size"), disk, sizeof disk);
-	size_text(ctl_num(im, "used"), used, sizeof used);
-	size_text(ctl_num(im, "stored"), stored, sizeof stored);
+	ctl_size(ctl_num(im, "disk_size"), disk, sizeof disk);
+	ctl_size(ctl_num(im, "used"), used, sizeof used);
+	ctl_size(ctl_num(im, "stored"), stored, sizeof stored);
 	ctl_when(ctl_num(im, "created"), created, sizeof created);
 	printf("image %s\n  created   %s\n  disk      %s, %s partition table\n"
 	    "  used      %s in %" JSON_INTEGER_FORMAT " chunks, %s stored\n", ctl_str(im, "name"),
 	    created, disk, ctl_str(im, "table"), used, ctl_num(im, "chunks"), stored);
 	json_array_foreach(json_object_get(im, "partition_list"), i, p) {
 		char len[32], pused[32];
-		size_text(ctl_num(p, "length"), len, sizeof len);
-		size_text(ctl_num(p, "used"), pused, sizeof pused);
+		ctl_size(ctl_num(p, "length"), len, sizeof len);
+		ctl_size(ctl_num(p, "used"), pused, sizeof pused);
 		printf("  part %-3" JSON_INTEGER_FORMAT " %-5s %10s, %10s used\n", ctl_num(p, "index"),
 		    ctl_str(p, "fs"), len, pused);
 	}
@@ -372,7 +372,7 @@ show_removed(json_t *v)
 {
 	char freed[32];
 
-	size_text(ctl_num(v, "bytes_freed"), freed, sizeof freed);
+	ctl_size(ctl_num(v, "bytes_freed"), freed, sizeof freed);
 	printf("image %s removed; %" JSON_INTEGER_FORMAT " unused chunks deleted (%s)\n",
 	    ctl_str(v, "removed"), ctl_num(v, "chunks_deleted"), freed);
 }
@@ -464,8 +464,8 @@ show_session(json_t *s)
 	size_t i;
 	json_t *r;
 
-	size_text(ctl_num(s, "bytes_sent"), sent, sizeof sent);
-	size_text(ctl_num(s, "image_bytes"), img, sizeof img);
+	ctl_size(ctl_num(s, "bytes_sent"), sent, sizeof sent);
+	ctl_size(ctl_num(s, "image_bytes"), img, sizeof img);
 	printf("session %s: image %s, %s, group %s:%" JSON_INTEGER_FORMAT ", pass %"
 	    JSON_INTEGER_FORMAT ", %.1f Mbit/s, %s sent (image %s), FEC %s (%" JSON_INTEGER_FORMAT
 	    " parity)%s%s\n", ctl_str(s, "name"), ctl_str(s, "image"), ctl_str(s, "state"), ctl_str(s, "group"),

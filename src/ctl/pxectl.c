@@ -7,6 +7,8 @@
  *   pxectl [--server URL] [--token T] [--json] host|group|image|task|mcast ...
  *                                                               (imaging.c)
  *   pxectl [--server URL] [--token T] [--json] subnet ... | reload  (subnets.c)
+ *   pxectl [--server URL] [--token T] [--json] config | transfers
+ *                                               | stats boots [HOURS]  (views.c)
  *
  * Speaks only the REST API (docs/API.md), never pxed's files. */
 #include <curl/curl.h>
@@ -378,6 +380,7 @@ usage(FILE *out)
 	    "       pxectl [options] subnet list | show CIDR | enable CIDR [--proxy]\n"
 	    "                             | disable CIDR\n"
 	    "       pxectl [options] reload\n"
+	    "       pxectl [options] config | transfers | stats boots [HOURS]\n"
 	    "       pxectl [options] watch [N]\n"
 	    "       pxectl --version\n\n"
 	    "  --server URL       pxed's HTTP address (default $PXED_SERVER or http://127.0.0.1)\n"
@@ -415,8 +418,18 @@ dispatch(const struct ctl *c, int n, char **pos)
 {
 	const char *cmd = pos[0];
 
-	if (strcmp(cmd, "status") == 0 && n == 1)
-		return cmd_status(c->server, c->json);
+	if (strcmp(cmd, "status") == 0 && n == 1) {
+		int rc = cmd_status(c->server, c->json);
+		if (rc == 0 && !c->json)
+			ctl_status_transfers(c);        /* with a read token */
+		return rc;
+	}
+	if (strcmp(cmd, "config") == 0 && n == 1)
+		return ctl_config(c);
+	if (strcmp(cmd, "transfers") == 0 && n == 1)
+		return ctl_transfers(c);
+	if (strcmp(cmd, "stats") == 0)
+		return ctl_stats(c, n - 1, pos + 1);
 	if (strcmp(cmd, "metrics") == 0 && n == 1)
 		return cmd_metrics(c->server);
 	if (strcmp(cmd, "clients") == 0 && n == 1)

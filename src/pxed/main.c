@@ -18,6 +18,7 @@
 
 #include "boot/policy.h"
 #include "core/config.h"
+#include "core/inflight.h"
 #include "core/log.h"
 #include "dhcp/board.h"
 #include "dhcp/server.h"
@@ -30,6 +31,7 @@
 #include "store/subnets.h"
 #include "tftp/mtftp_files.h"
 #include "tftp/server.h"
+#include "tftp/snapshot.h"
 
 #include "core/version.h"
 
@@ -51,10 +53,17 @@ struct daemon {
 	uv_prepare_t commit;                /* ends each loop turn's store batch */
 	uv_async_t ask;                     /* the API asks (dhcp/board.h) */
 	struct dhcp_board *board;
+	struct inflight *inflight;          /* HTTP downloads in flight (the API lists them) */
 	uv_timer_t events;                  /* writes queued boot events */
+	uv_timer_t sample;                  /* notes TFTP transfers' progress (rates) */
 };
 
 #define EVENTS_FLUSH_MS 500
+#define SAMPLE_MS 1000
+#define TRANSFERS_MAX 1000                  /* TFTP transfers in one snapshot */
+/* HTTP downloads listed: one per connection, and each worker thread may
+ * accept one connection past http-max-connections (http/server.c) */
+#define INFLIGHT_SLACK 64
 
 static void
 raise_fd_limit(void)
@@ -196,6 +205,7 @@ start_services(struct daemon *d)
 	struct http_config hcfg = {
 		.root = &d->root,
 		.ui = d->ui.dirfd >= 0 ? &d->ui : NULL,
+		.inflight = d->inflight,
 		.max_connections = d->cfg.http_max_connections,
 		.max_per_ip = d->cfg.http_max_per_ip,
 		.idle_timeout_s = d->cfg.http_timeout,
@@ -221,6 +231,7 @@ start_services(struct daemon *d)
 		.host_register_rate = d->cfg.host_register_rate,
 		.counters_need_read = strcmp(d->cfg.metrics_auth, "read") == 0,
 		.board = d->board,
+		.inflight = d->inflight,
 	};
 	int rc;
 
@@ -281,6 +292,7 @@ on_stop_signal(uv_signal_t *h, int signum)
 	uv_close((uv_handle_t *)&d->sig_hup, NULL);
 	uv_close((uv_handle_t *)&d->commit, NULL);
 	uv_close((uv_handle_t *)&d->events, NULL);
+	uv_close((uv_handle_t *)&d->sample, NULL);
 	uv_close((uv_handle_t *)&d->ask, NULL);
 }
 
@@ -353,7 +365,25 @@ on_reload_signal(uv_signal_t *h, int signum)
 		log_info("%s", msg);
 }
 
-/* The API asks (dhcp/board.h): a reload, the subnets' views. */
+/* The snapshots the API asked for, made here on the loop: a copy of the
+ * running configuration, the TFTP transfers in flight. */
+static void
+answer_snapshots(struct daemon *d, unsigned what)
+{
+	if (what & BOARD_CONFIG) {
+		struct config *copy = malloc(sizeof *copy);
+		if (copy != NULL)
+			*copy = d->cfg;
+		board_put(d->board, BOARD_CONFIG, copy, sizeof *copy);
+	}
+	if (what & BOARD_TRANSFERS) {
+		size_t len = 0;
+		struct tftp_transfers *t = tftp_server_transfers(d->tftp, TRANSFERS_MAX, &len);
+		board_put(d->board, BOARD_TRANSFERS, t, len);
+	}
+}
+
+/* The API asks (dhcp/board.h): a reload, the subnets' views, snapshots. */
 static void
 on_ask(uv_async_t *h)
 {
@@ -371,6 +401,7 @@ on_ask(uv_async_t *h)
 		else
 			log_info("%s (asked through the API)", msg);
 	}
+	answer_snapshots(d, what);
 	if (d->dhcp != NULL)
 		dhcp_server_views(d->dhcp, &views);
 	board_done(d->board, ticket, rc, msg, d->dhcp != NULL ? &views : NULL);
@@ -404,6 +435,14 @@ flush_events(uv_timer_t *h)
 }
 
 static void
+sample_transfers(uv_timer_t *h)
+{
+	struct daemon *d = h->data;
+
+	tftp_server_sample(d->tftp);
+}
+
+static void
 watch_signals(struct daemon *d)
 {
 	uv_signal_init(d->loop, &d->sig_term);
@@ -421,6 +460,9 @@ watch_signals(struct daemon *d)
 	uv_timer_init(d->loop, &d->events);
 	d->events.data = d;
 	uv_timer_start(&d->events, flush_events, EVENTS_FLUSH_MS, EVENTS_FLUSH_MS);
+	uv_timer_init(d->loop, &d->sample);
+	d->sample.data = d;
+	uv_timer_start(&d->sample, sample_transfers, SAMPLE_MS, SAMPLE_MS);
 }
 
 /* "boot" values are checked by the policy that will read them. */
@@ -487,7 +529,8 @@ serve(struct daemon *d)
 		return 1;
 	d->loop = uv_default_loop();
 	watch_signals(d);
-	if (board_create(&d->board, wake_loop, &d->ask) != 0)
+	if (board_create(&d->board, wake_loop, &d->ask) != 0 ||
+	    inflight_create(&d->inflight, d->cfg.http_max_connections + INFLIGHT_SLACK) != 0)
 		return 1;
 	if (start_services(d) != 0)
 		return 1;
@@ -502,6 +545,7 @@ serve(struct daemon *d)
 		close(d->write_dirfd);
 	uv_loop_close(d->loop);
 	board_free(d->board);
+	inflight_free(d->inflight);
 	log_info("stopped");
 	return 0;
 }
