@@ -11,7 +11,8 @@ isc-dhcp-client dhcpcd-base busybox-static dnsmasq-base
 qemu-system-x86 qemu-system-arm ipxe-qemu ipxe ovmf qemu-efi-aarch64
 shim-signed grub-efi-amd64-signed grub-efi-amd64-bin
 e2fsprogs ntfs-3g dosfstools mtools gdisk fdisk zstd partclone udpcast kmod sqlite3
-kea-dhcp4-server isc-dhcp-relay kea-admin tcpdump"
+kea-dhcp4-server isc-dhcp-relay kea-admin tcpdump
+chromium nodejs"
 PKGS="$BUILD $TEST ${EXTRA_PKGS:-}"
 
 # The ARM64 boot test fetches Debian's signed arm64 GRUB with apt-get
@@ -21,11 +22,20 @@ if [ "$(id -u)" -eq 0 ] && ! dpkg --print-foreign-architectures | grep -qx arm64
 	apt-get update -qq
 fi
 
+# The console's browser test (tests/integration/console.sh) runs
+# playwright-core from npm, which needs Node.js 20 and npm; Debian 12's
+# own nodejs is 18 and comes without npm.
+node_ok() {
+	command -v npm >/dev/null 2>&1 &&
+		[ "$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)" -ge 20 ]
+}
+
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
 		missing="$missing $p"
 done
+node_ok || echo "deps: the console's browser test needs Node.js >= 20 with npm (found: $(node --version 2>/dev/null || echo none))" >&2
 [ -z "$missing" ] && exit 0
 
 if [ "$(id -u)" -ne 0 ]; then

@@ -155,8 +155,6 @@ api_open(struct api **out, const struct api_config *cfg)
 	pthread_mutex_init(&m->repo_lock, NULL);
 	pthread_mutex_init(&m->register_lock, NULL);
 	m->started_us = clock_now_us();
-	m->register_tokens = cfg->host_register_rate;
-	m->register_at_us = m->started_us;
 	str_copy(m->state_dir, cfg->state_dir, sizeof m->state_dir);
 	str_copy(m->bootenv_url, cfg->bootenv_url != NULL ? cfg->bootenv_url : "",
 	    sizeof m->bootenv_url);

@@ -43,6 +43,8 @@ struct api_config {
 	unsigned hosts_max;             /* hosts a boot script may register (total) */
 	unsigned host_register_rate;    /* registrations by boot script per minute */
 	bool counters_need_read;        /* metrics-auth = read: status and metrics too */
+	unsigned https_port;            /* HTTPS served (0: not): reads and changes
+	                                 * need it, or a request from this machine */
 	struct dhcp_board *board;       /* the DHCP engine on the loop (dhcp/board.h) */
 	struct inflight *inflight;      /* HTTP downloads in flight (core/inflight.h) */
 };
@@ -68,6 +70,7 @@ struct api_request {
 	struct in_addr local4;          /* the server address the client reached */
 	struct in_addr peer4;           /* the client's IPv4 address (0: IPv6) */
 	const char *peer;               /* client address, printable, for the log */
+	bool secure;                    /* over TLS, or from this machine */
 	bool has_length;                /* Content-Length was sent */
 	uint64_t length;                /* its value */
 	struct api_query_arg query[API_QUERY_MAX];

@@ -316,26 +316,50 @@ script_name(const char *file, char *arg, size_t size)
 	return -1;
 }
 
+/* The registration bucket of subnet net (lock held): found, or a new full
+ * one in place of the least recently used. */
+static struct register_bucket *
+register_bucket(struct api *a, uint32_t net, uint64_t now)
+{
+	struct register_bucket *oldest = NULL;
+
+	for (size_t i = 0; i < a->register_buckets; i++) {
+		if (a->register_bucket[i].net == net)
+			return &a->register_bucket[i];
+		if (oldest == NULL || a->register_bucket[i].at_us < oldest->at_us)
+			oldest = &a->register_bucket[i];
+	}
+	if (a->register_buckets < API_REGISTER_BUCKETS)
+		oldest = &a->register_bucket[a->register_buckets++];
+	*oldest = (struct register_bucket){ .net = net, .tokens = a->cfg.host_register_rate,
+		.at_us = now };
+	return oldest;
+}
+
 /* May a boot-script fetch register one more host?  A bucket of
- * host-register-rate a minute and a cap of hosts-max in all: anyone can
- * fetch a script for any MAC, so registration is bounded; a refusal is
- * counted, and logged at most once a minute. */
+ * host-register-rate a minute per subnet the fetches come from (a /24),
+ * so a flood from one subnet does not keep another's machines from
+ * registering, and a cap of hosts-max in all: anyone can fetch a script
+ * for any MAC, so registration is bounded; a refusal is counted, and
+ * logged at most once a minute. */
 static bool
-register_allowed(struct api *a, struct store *st, const char *peer, const char *mac)
+register_allowed(struct api *a, struct store *st, const struct api_call *c, const char *mac)
 {
 	uint64_t now = clock_now_us(), refused = 0;
 	int64_t hosts = store_host_count(st, "");
+	struct register_bucket *b;
+	const char *peer = c->peer;
 	bool ok, log_it;
 
 	pthread_mutex_lock(&a->register_lock);
-	a->register_tokens += (double)(now - a->register_at_us) * a->cfg.host_register_rate /
-	    60e6;
-	if (a->register_tokens > a->cfg.host_register_rate)
-		a->register_tokens = a->cfg.host_register_rate;
-	a->register_at_us = now;
-	ok = hosts >= 0 && hosts < (int64_t)a->cfg.hosts_max && a->register_tokens >= 1;
+	b = register_bucket(a, ntohl(c->peer4.s_addr) & 0xffffff00u, now);
+	b->tokens += (double)(now - b->at_us) * a->cfg.host_register_rate / 60e6;
+	if (b->tokens > a->cfg.host_register_rate)
+		b->tokens = a->cfg.host_register_rate;
+	b->at_us = now;
+	ok = hosts >= 0 && hosts < (int64_t)a->cfg.hosts_max && b->tokens >= 1;
 	if (ok)
-		a->register_tokens -= 1;
+		b->tokens -= 1;
 	else
 		refused = ++a->register_refused;
 	log_it = !ok && (a->register_logged_us == 0 || now - a->register_logged_us > 60000000);
@@ -367,7 +391,7 @@ script_host(struct api *m, struct store *st, const struct api_call *c, const cha
 	}
 	if (known == 0)
 		store_host_free(&h);
-	if (known == -ENOENT && !register_allowed(m, st, c->peer, mac)) {
+	if (known == -ENOENT && !register_allowed(m, st, c, mac)) {
 		script_local(rs, kind, "host not registered");
 		return;
 	}
@@ -412,6 +436,7 @@ boot_script(struct api_call *c)
 
 const struct api_route api_boot_routes[] = {
 	{ "GET", "api/v1/boot/{file*}", API_OPEN, .handler = boot_script,
+	    .statuses = "200 404",
 	    .summary = "a machine's boot script: MAC.ipxe, MAC.grub, MAC.pxelinux,"
 	    " pxelinux.cfg/01-MAC" },
 	{ NULL },

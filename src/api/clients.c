@@ -119,9 +119,10 @@ api_timeline_http(struct api *a, struct in_addr peer, const char *path, uint64_t
 }
 
 const struct api_route api_clients_routes[] = {
-	{ "GET", "api/v1/clients", API_READ, .handler = clients_list,
+	{ "GET", "api/v1/clients", API_READ, .handler = clients_list, .statuses = "200",
 	    .summary = "machines seen booting, with their last event" },
 	{ "GET", "api/v1/clients/{mac}", API_READ, .handler = client_show,
+	    .statuses = "200 404",
 	    .summary = "one machine's boot timeline" },
 	{ NULL },
 };

@@ -61,7 +61,7 @@ config_show(struct api_call *c)
 }
 
 const struct api_route api_config_routes[] = {
-	{ "GET", "api/v1/config", API_READ, .handler = config_show,
+	{ "GET", "api/v1/config", API_READ, .handler = config_show, .statuses = "200",
 	    .summary = "the running configuration: each setting's value and source, subnets, "
 	    "restart-only settings changed since start" },
 	{ NULL },

@@ -126,7 +126,7 @@ events_listen(struct api_call *c)
 }
 
 const struct api_route api_events_routes[] = {
-	{ "GET", "api/v1/events", API_READ, .handler = events_listen,
+	{ "GET", "api/v1/events", API_READ, .handler = events_listen, .statuses = "200 400",
 	    .summary = "Server-Sent Events: boot, task, mcast, host (Last-Event-ID resumes)" },
 	{ NULL },
 };

@@ -383,17 +383,20 @@ route_group_delete(struct api_call *c)
 #define GROUP_BODY_MAX (API_TARGETS_MAX * 72 + 64)
 
 const struct api_route api_groups_routes[] = {
-	{ "GET", "api/v1/groups", API_READ, .handler = route_groups_list,
+	{ "GET", "api/v1/groups", API_READ, .handler = route_groups_list, .statuses = "200",
 	    .summary = "host groups and their sizes" },
 	{ "GET", "api/v1/groups/{group}", API_READ, .handler = route_group_show,
+	    .statuses = "200 400 404",
 	    .summary = "a group's hosts" },
 	{ "POST", "api/v1/groups/{group}/add", API_ADMIN, .body_max = GROUP_BODY_MAX,
-	    .json_max = API_TARGETS_MAX + 4, .handler = route_group_add,
+	    .json_max = API_TARGETS_MAX + 4, .handler = route_group_add, .statuses = "200 404",
 	    .summary = "add hosts {hosts: [...]} (a new name makes the group)" },
 	{ "POST", "api/v1/groups/{group}/remove", API_ADMIN, .body_max = GROUP_BODY_MAX,
 	    .json_max = API_TARGETS_MAX + 4, .handler = route_group_remove,
+	    .statuses = "200 404",
 	    .summary = "remove hosts {hosts: [...]}" },
 	{ "DELETE", "api/v1/groups/{group}", API_ADMIN, .handler = route_group_delete,
+	    .statuses = "204 400 404",
 	    .summary = "delete a group (its hosts stay)" },
 	{ NULL },
 };

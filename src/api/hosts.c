@@ -148,17 +148,23 @@ host_deny(struct api_call *c)
 
 const struct api_route api_hosts_routes[] = {
 	{ "GET", "api/v1/hosts", API_READ, .handler = hosts_list,
+	    .statuses = "200 400", .query = "limit after q",
 	    .summary = "hosts, a page at a time (?limit, ?after=MAC), with the total;"
 	    " ?q=TEXT: in the MAC or the name" },
 	{ "POST", "api/v1/hosts", API_ADMIN, .body_max = 4096, .json_max = 16,
-	    .handler = host_add, .summary = "register a host {mac, name}" },
+	    .handler = host_add,
+	    .statuses = "200 201", .summary = "register a host {mac, name}" },
 	{ "GET", "api/v1/hosts/{host}", API_READ, .handler = host_show,
+	    .statuses = "200 404",
 	    .summary = "one host (MAC or name), its groups and active task" },
 	{ "DELETE", "api/v1/hosts/{host}", API_ADMIN, .handler = host_remove,
+	    .statuses = "204 404",
 	    .summary = "remove a host and its tasks" },
 	{ "POST", "api/v1/hosts/{host}/approve", API_ADMIN, .handler = host_allow,
+	    .statuses = "200 404",
 	    .summary = "let a host boot its tasks" },
 	{ "POST", "api/v1/hosts/{host}/deny", API_ADMIN, .handler = host_deny,
+	    .statuses = "200 404",
 	    .summary = "make a host boot its local disk" },
 	{ NULL },
 };

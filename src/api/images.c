@@ -231,15 +231,19 @@ route_image_verify(struct api_call *c)
 }
 
 const struct api_route api_images_routes[] = {
-	{ "GET", "api/v1/images", API_READ, .handler = route_images_list,
+	{ "GET", "api/v1/images", API_READ, .handler = route_images_list, .statuses = "200",
 	    .summary = "published images from the catalogue" },
 	{ "GET", "api/v1/images/{image}", API_READ, .handler = route_image_show,
+	    .statuses = "200 404",
 	    .summary = "one image: sizes, chunks, partitions" },
 	{ "GET", "api/v1/images/{image}/manifest", API_ADMIN, .handler = route_image_manifest,
+	    .statuses = "200 404",
 	    .summary = "the image's manifest (it names every chunk)" },
 	{ "DELETE", "api/v1/images/{image}", API_ADMIN, .handler = route_image_remove,
+	    .statuses = "200 404",
 	    .summary = "remove an image and the chunks no other image uses" },
 	{ "POST", "api/v1/images/{image}/verify", API_ADMIN, .handler = route_image_verify,
+	    .statuses = "200 404",
 	    .summary = "re-hash every chunk of an image" },
 	{ NULL },
 };

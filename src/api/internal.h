@@ -28,6 +28,7 @@
 #define API_ARGS_MAX 2              /* {…} segments in one route */
 #define API_PAGE_MAX 1000           /* items in one page of a list */
 #define API_PAGE_DEFAULT 500
+#define API_REGISTER_BUCKETS 1024       /* subnets registering hosts, tracked */
 
 struct api {
 	struct api_config cfg;
@@ -43,9 +44,15 @@ struct api {
 	                                 * end (images.c) */
 	struct mcast_session *mcast[API_MCAST_MAX];
 	unsigned mcast_seq;             /* sessions created: picks the group */
-	pthread_mutex_t register_lock;  /* the registration bucket below */
-	double register_tokens;         /* boot-script registrations allowed now */
-	uint64_t register_at_us;        /* when the bucket was last filled */
+	pthread_mutex_t register_lock;  /* the registration buckets below */
+	/* boot-script registrations allowed now, per subnet of the fetching
+	 * address (a /24; IPv6 shares one), the least recently used replaced */
+	struct register_bucket {
+		uint32_t net;           /* the /24, host order; 0: IPv6 */
+		double tokens;
+		uint64_t at_us;         /* when last filled */
+	} register_bucket[API_REGISTER_BUCKETS];
+	size_t register_buckets;
 	uint64_t register_refused;      /* registrations refused (rate or cap) */
 	uint64_t register_logged_us;    /* last refusal logged */
 };
@@ -79,7 +86,12 @@ struct api_route {
 	unsigned json_max;              /* values a JSON body may hold (0: not JSON) */
 	api_handler *handler;
 	const struct api_stream_ops *stream;
-	const char *summary;            /* one line, for docs/API.md and errors */
+	const char *summary;            /* one line, for the API document */
+	/* the statuses the handler answers, "200 404"; those of the checks
+	 * before it (401, 403, 409 of a task, 413, 400 of a JSON body) and
+	 * 5XX are added by the API document (openapi.c) */
+	const char *statuses;
+	const char *query;              /* its query arguments, "limit after q" */
 };
 
 #define API_TASK_TYPE(t) (1u << (t))
@@ -98,9 +110,17 @@ extern const struct api_route api_tokens_routes[];
 extern const struct api_route api_subnets_routes[];
 extern const struct api_route api_events_routes[];
 extern const struct api_route api_leases_routes[];
+extern const struct api_route api_openapi_routes[];
 extern const struct api_route api_config_routes[];
 extern const struct api_route api_transfers_routes[];
 extern const struct api_route api_stats_routes[];
+
+/* openapi.c: every status r may answer (its handler's and those of the
+ * router's checks), sorted, into out; the count. */
+size_t api_route_all_statuses(const struct api_route *r, unsigned *out, size_t max);
+/* router.c: every table, for the API document: count, and the tables. */
+extern const struct api_route *const api_route_tables[];
+extern const size_t api_route_table_count;
 
 /* One request from admission to its end. */
 struct api_call {

@@ -70,6 +70,7 @@ leases_list(struct api_call *c)
 
 const struct api_route api_leases_routes[] = {
 	{ "GET", "api/v1/leases", API_READ, .handler = leases_list,
+	    .statuses = "200 400", .query = "limit after",
 	    .summary = "leases pxed gave out, by address, a page at a time (?limit, ?after=ADDR)" },
 	{ NULL },
 };

@@ -313,17 +313,23 @@ route_session_cancel(struct api_call *c)
 
 const struct api_route api_mcast_routes[] = {
 	{ "GET", "api/v1/mcast", API_READ, .handler = route_sessions_list,
+	    .statuses = "200",
 	    .summary = "multicast sessions and their receivers" },
 	{ "POST", "api/v1/mcast", API_ADMIN, .body_max = SESSION_BODY_MAX,
 	    .json_max = API_TARGETS_MAX + 32, .handler = session_add,
+	    .statuses = "201 404 409",
 	    .summary = "a multicast deploy of an image to hosts or a group" },
 	{ "GET", "api/v1/mcast/{name}", API_READ, .handler = route_session_show,
+	    .statuses = "200 404",
 	    .summary = "one session" },
 	{ "POST", "api/v1/mcast/{name}/start", API_ADMIN, .handler = route_session_start,
+	    .statuses = "200 404",
 	    .summary = "start now with the receivers that joined" },
 	{ "POST", "api/v1/mcast/{name}/cancel", API_ADMIN, .handler = route_session_cancel,
+	    .statuses = "200 404",
 	    .summary = "cancel a session" },
 	{ "DELETE", "api/v1/mcast/{name}", API_ADMIN, .handler = route_session_cancel,
+	    .statuses = "200 404",
 	    .summary = "cancel a session" },
 	{ NULL },
 };

@@ -17,15 +17,16 @@
 #include "core/log.h"
 #include "core/util.h"
 
-static const struct api_route *const tables[] = {
+const struct api_route *const api_route_tables[] = {
 	api_hosts_routes, api_tasks_routes, api_groups_routes, api_images_routes,
 	api_mcast_routes, api_agent_routes, api_boot_routes, api_clients_routes,
 	api_status_routes, api_tokens_routes, api_subnets_routes, api_events_routes,
-	api_leases_routes,
+	api_leases_routes, api_openapi_routes,
 	api_config_routes,
 	api_transfers_routes,
 	api_stats_routes,
 };
+const size_t api_route_table_count = ARRAY_SIZE(api_route_tables);
 
 bool
 api_owns(const char *path)
@@ -105,8 +106,8 @@ route_find(struct api_call *c, struct api_response *rs)
 	char args[API_ARGS_MAX][API_ARG_MAX];
 
 	rs->allow[0] = '\0';
-	for (size_t t = 0; t < ARRAY_SIZE(tables); t++)
-		for (const struct api_route *r = tables[t]; r->method != NULL; r++) {
+	for (size_t t = 0; t < api_route_table_count; t++)
+		for (const struct api_route *r = api_route_tables[t]; r->method != NULL; r++) {
 			if (!path_match(r->path, c->path, args))
 				continue;
 			if (method_is(r->method, c->method)) {
@@ -200,6 +201,12 @@ admit(struct api_call *c, const struct api_request *rq, struct api_response *rs)
 	bool read = r->auth == API_READ || (r->auth == API_COUNTERS &&
 	    c->api->cfg.counters_need_read);
 
+	if ((r->auth == API_READ || r->auth == API_ADMIN) && c->api->cfg.https_port != 0 &&
+	    !rq->secure) {
+		api_reply_error(rs, 403, "this is served over HTTPS only (port %u)",
+		    c->api->cfg.https_port);
+		return -EACCES;
+	}
 	if ((read || r->auth == API_ADMIN) && admit_scope(c, read ? TOKEN_READ : TOKEN_ADMIN,
 	    rq->authorization, rs) < 0)
 		return -EACCES;

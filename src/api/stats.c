@@ -40,6 +40,7 @@ boots_per_hour(struct api_call *c)
 
 const struct api_route api_stats_routes[] = {
 	{ "GET", "api/v1/stats/boots", API_READ, .handler = boots_per_hour,
+	    .statuses = "200 400", .query = "hours",
 	    .summary = "machines that booted and machines with a failure, per hour (?hours=1..168)" },
 	{ NULL },
 };

@@ -157,9 +157,9 @@ route_metrics(struct api_call *c)
 }
 
 const struct api_route api_status_routes[] = {
-	{ "GET", "api/v1/status", API_COUNTERS, .handler = route_status,
+	{ "GET", "api/v1/status", API_COUNTERS, .handler = route_status, .statuses = "200",
 	    .summary = "version, uptime and the counters" },
-	{ "GET", "metrics", API_COUNTERS, .handler = route_metrics,
+	{ "GET", "metrics", API_COUNTERS, .handler = route_metrics, .statuses = "200",
 	    .summary = "the counters for Prometheus" },
 	{ NULL },
 };

@@ -299,17 +299,19 @@ reload(struct api_call *c)
 
 #define SUBNET_BODY_MAX 4096
 const struct api_route api_subnets_routes[] = {
-	{ "GET", "api/v1/subnets", API_READ, .handler = subnets_get,
+	{ "GET", "api/v1/subnets", API_READ, .handler = subnets_get, .statuses = "200 409",
 	    .summary = "the subnets served (mode, how reached, last hour) and discovered ones" },
 	{ "GET", "api/v1/subnets/{net}/{bits}", API_READ, .handler = subnet_show,
+	    .statuses = "200 400 404 409",
 	    .summary = "one subnet, each setting with its source" },
 	{ "POST", "api/v1/subnets/{net}/{bits}/enable", API_ADMIN, .body_max = SUBNET_BODY_MAX,
-	    .json_max = 8, .handler = subnet_enable,
+	    .json_max = 8, .handler = subnet_enable, .statuses = "200 400 409",
 	    .summary = "serve a subnet (full, or {\"proxy\": true}); kept in the state store" },
 	{ "POST", "api/v1/subnets/{net}/{bits}/disable", API_ADMIN, .body_max = SUBNET_BODY_MAX,
-	    .json_max = 8, .handler = subnet_disable,
+	    .json_max = 8, .handler = subnet_disable, .statuses = "200 400 409",
 	    .summary = "stop answering a subnet; kept in the state store" },
 	{ "POST", "api/v1/reload", API_ADMIN, .body_max = SUBNET_BODY_MAX, .json_max = 8,
-	    .handler = reload, .summary = "re-read the config file (as SIGHUP) and apply it" },
+	    .handler = reload,
+	    .statuses = "200 400", .summary = "re-read the config file (as SIGHUP) and apply it" },
 	{ NULL },
 };

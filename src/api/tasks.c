@@ -251,14 +251,19 @@ task_cancel(struct api_call *c)
 
 const struct api_route api_tasks_routes[] = {
 	{ "GET", "api/v1/tasks", API_READ, .handler = tasks_list,
+	    .statuses = "200 400 404", .query = "limit after host state type image",
 	    .summary = "tasks, newest first, a page at a time (?limit, ?after=ID);"
 	    " ?host=, ?state=, ?type=, ?image=" },
 	{ "POST", "api/v1/tasks", API_ADMIN, .body_max = 4096, .json_max = 32,
-	    .handler = task_add, .summary = "a task for a host or each host of a group" },
-	{ "GET", "api/v1/tasks/{id}", API_READ, .handler = task_show, .summary = "one task" },
+	    .handler = task_add,
+	    .statuses = "201 404 409", .summary = "a task for a host or each host of a group" },
+	{ "GET", "api/v1/tasks/{id}", API_READ, .handler = task_show,
+	    .statuses = "200 404", .summary = "one task" },
 	{ "DELETE", "api/v1/tasks/{id}", API_ADMIN, .handler = task_cancel,
+	    .statuses = "200 404 409",
 	    .summary = "cancel a task" },
 	{ "POST", "api/v1/tasks/{id}/cancel", API_ADMIN, .handler = task_cancel,
+	    .statuses = "200 404 409",
 	    .summary = "cancel a task" },
 	{ NULL },
 };

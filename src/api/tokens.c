@@ -103,12 +103,13 @@ token_revoke(struct api_call *c)
 }
 
 const struct api_route api_tokens_routes[] = {
-	{ "GET", "api/v1/tokens", API_ADMIN, .handler = tokens_list,
+	{ "GET", "api/v1/tokens", API_ADMIN, .handler = tokens_list, .statuses = "200",
 	    .summary = "the API tokens (never the tokens themselves)" },
 	{ "POST", "api/v1/tokens", API_ADMIN, .body_max = 1024, .json_max = 8,
-	    .handler = token_create,
+	    .handler = token_create, .statuses = "201 409",
 	    .summary = "a token {name, scope: read|admin}, shown once in the answer" },
 	{ "DELETE", "api/v1/tokens/{token}", API_ADMIN, .handler = token_revoke,
+	    .statuses = "204 404",
 	    .summary = "revoke a token (by id or name)" },
 	{ NULL },
 };

@@ -135,7 +135,7 @@ out:
 }
 
 const struct api_route api_transfers_routes[] = {
-	{ "GET", "api/v1/transfers", API_READ, .handler = transfers_list,
+	{ "GET", "api/v1/transfers", API_READ, .handler = transfers_list, .statuses = "200",
 	    .summary = "TFTP and HTTP transfers in flight: client, MAC, file, progress, rate" },
 	{ NULL },
 };

@@ -143,6 +143,9 @@ struct config {
 	/* imaging */
 	char image_dir[CONFIG_PATH_MAX];
 	char ui_dir[CONFIG_PATH_MAX];
+	unsigned https_port;
+	char tls_cert[CONFIG_PATH_MAX];
+	char tls_key[CONFIG_PATH_MAX];
 	char api_token_file[CONFIG_PATH_MAX];
 	bool host_approval;
 	char metrics_auth[8];           /* "open" or "read" */

@@ -8,6 +8,7 @@
 struct ctl {
 	const char *server;             /* "http://127.0.0.1" */
 	const char *token;              /* API token or NULL */
+	const char *cacert;             /* CA of an https:// server (--cacert), or NULL */
 	bool json;                      /* print the server's JSON */
 	const char *mcast;              /* task deploy --multicast NAME */
 	bool replace;                   /* task capture --replace */

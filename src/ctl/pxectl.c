@@ -27,6 +27,7 @@
 #define RESPONSE_MAX (4u << 20)
 
 static const char *read_token;          /* for the plain GETs below */
+static const char *ca_file;             /* --cacert, for https:// servers */
 
 struct response {
 	char *data;
@@ -70,6 +71,8 @@ api_get_status(const char *server, const char *path, struct response *r, bool qu
 	}
 	snprintf(url, sizeof url, "%s%s", server, path);
 	curl_easy_setopt(curl, CURLOPT_URL, url);
+	if (ca_file != NULL)
+		curl_easy_setopt(curl, CURLOPT_CAINFO, ca_file);
 	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, collect);
 	curl_easy_setopt(curl, CURLOPT_WRITEDATA, r);
 	curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, err);
@@ -154,6 +157,8 @@ ctl_request(const struct ctl *c, const char *method, const char *path, json_t *b
 	}
 	snprintf(url, sizeof url, "%s%s", c->server, path);
 	curl_easy_setopt(curl, CURLOPT_URL, url);
+	if (c->cacert != NULL)
+		curl_easy_setopt(curl, CURLOPT_CAINFO, c->cacert);
 	curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method);
 	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, collect);
 	curl_easy_setopt(curl, CURLOPT_WRITEDATA, &r);
@@ -387,6 +392,7 @@ usage(FILE *out)
 	    "  --token TOKEN      API token for changes (default $PXED_TOKEN, else read\n"
 	    "                     from --token-file)\n"
 	    "  --token-file PATH  file holding the token (default /var/lib/pxed/api-token)\n"
+	    "  --cacert FILE      the CA of an https:// server (or $PXED_CACERT)\n"
 	    "  --json             print the server's JSON as it is\n"
 	    "  --after ACTION     task deploy, capture, wipe: reboot (default), poweroff or\n"
 	    "                     shell once the task succeeded\n"
@@ -476,6 +482,8 @@ main(int argc, char **argv)
 			token = argv[++i];
 		} else if (strcmp(argv[i], "--token-file") == 0 && i + 1 < argc) {
 			token_file = argv[++i];
+		} else if (strcmp(argv[i], "--cacert") == 0 && i + 1 < argc) {
+			c.cacert = argv[++i];
 		} else if (strcmp(argv[i], "--json") == 0) {
 			c.json = true;
 		} else if (strcmp(argv[i], "--proxy") == 0) {
@@ -528,6 +536,9 @@ main(int argc, char **argv)
 	}
 	c.token = load_token(token, token_file, token_buf, sizeof token_buf);
 	read_token = c.token;
+	if (c.cacert == NULL)
+		c.cacert = getenv("PXED_CACERT");
+	ca_file = c.cacert;
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	rc = dispatch(&c, n, pos);
 	curl_global_cleanup();

@@ -133,6 +133,8 @@ ctl_watch(const struct ctl *c, int argc, char **argv)
 		hdrs = curl_slist_append(hdrs, auth);
 	}
 	curl_easy_setopt(curl, CURLOPT_URL, url);
+	if (c->cacert != NULL)
+		curl_easy_setopt(curl, CURLOPT_CAINFO, c->cacert);
 	curl_easy_setopt(curl, CURLOPT_HTTPHEADER, hdrs);
 	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_bytes);
 	curl_easy_setopt(curl, CURLOPT_WRITEDATA, w);

@@ -57,9 +57,19 @@
 
 #define BODY_GRACE_US 10000000u    /* a body's first 10 s are not rate-checked */
 
+/* What the access handler is given: the server, and whether the daemon
+ * speaks TLS. */
+struct http_listener {
+	struct http_server *srv;
+	bool tls;
+};
+
 struct http_server {
-	struct MHD_Daemon *daemons[HTTP_LISTEN_MAX];
+	struct MHD_Daemon *daemons[2 * HTTP_LISTEN_MAX];
 	size_t count;
+	struct http_listener plain, tls;
+	bool tls_on;                    /* HTTPS is served: plain API reads refused */
+	unsigned https_port;
 	const struct files_root *root;
 	struct api *api;                /* REST API; NULL: none */
 	struct files_root images;       /* the image repository, for images/chunks/ */
@@ -84,6 +94,8 @@ struct request {
 	bool timeline;                  /* a boot file: goes into the client's timeline */
 	bool console;                   /* a file of the console (ui/) */
 	struct in_addr peer4;           /* IPv4 peer, for the lease lookup */
+	bool loopback;                  /* from this machine */
+	bool tls;                       /* over HTTPS */
 	uint64_t t0_us;
 	struct api_call *call;          /* an admitted API request */
 	struct api_response early;      /* an API refusal kept for the final call */
@@ -242,6 +254,29 @@ answer_bodyless(struct MHD_Connection *conn, struct request *req, unsigned statu
 	return queue(conn, req, status, resp, 0);
 }
 
+/* The console over plain HTTP when HTTPS is served: 301 to the same path
+ * over HTTPS (the console holds a token; the API would refuse it here). */
+static enum MHD_Result
+answer_https_redirect(struct MHD_Connection *conn, struct request *req, unsigned port,
+    const char *path)
+{
+	const char *host = header(conn, MHD_HTTP_HEADER_HOST);
+	char name[256], location[FILES_PATH_MAX + 300];
+	size_t n;
+	struct MHD_Response *resp;
+
+	if (host == NULL || host[0] == '\0' || strpbrk(host, "\r\n\"<> ") != NULL)
+		return answer_error(conn, req, 400);
+	/* the host without its port ("[v6]:port" keeps its brackets) */
+	n = host[0] == '[' ? strcspn(host, "]") + 1 : strcspn(host, ":");
+	snprintf(name, sizeof name, "%.*s", (int)MIN(n, sizeof name - 1), host);
+	snprintf(location, sizeof location, "https://%s:%u/%s", name, port, path);
+	resp = static_response("301 Moved Permanently\n", "text/plain");
+	if (resp != NULL)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_LOCATION, location);
+	return queue(conn, req, 301, resp, 22);
+}
+
 /* The console runs no code but its own, from pxed, and is framed by
  * nobody: it works on networks without the Internet and holds a token. */
 static void
@@ -374,12 +409,16 @@ api_request_make(struct MHD_Connection *conn, const struct request *req, const c
 	rq->path = path;
 	rq->peer = req->peer;
 	rq->peer4 = req->peer4;
+	rq->secure = req->tls || req->loopback;
 	rq->authorization = header(conn, MHD_HTTP_HEADER_AUTHORIZATION);
 	rq->host = header(conn, MHD_HTTP_HEADER_HOST);
 	rq->last_event_id = header(conn, "Last-Event-ID");
 	if (ci != NULL && getsockname(ci->connect_fd, (struct sockaddr *)&local, &llen) == 0 &&
 	    local.sin_family == AF_INET)
 		rq->local4 = local.sin_addr;
+	/* from this machine: to one of its own addresses from the same one */
+	if (rq->local4.s_addr != 0 && rq->local4.s_addr == req->peer4.s_addr)
+		rq->secure = true;
 	if (length != NULL) {
 		rq->has_length = true;
 		if (parse_u64(length, strlen(length), 0, UINT64_MAX, &rq->length) < 0)
@@ -537,6 +576,11 @@ request_new(struct MHD_Connection *conn, const char *url, const char *method)
 	log_addr(ci != NULL ? ci->client_addr : NULL, req->peer, sizeof req->peer);
 	if (ci != NULL && ci->client_addr != NULL && ci->client_addr->sa_family == AF_INET)
 		req->peer4 = ((const struct sockaddr_in *)(const void *)ci->client_addr)->sin_addr;
+	if (ci != NULL && ci->client_addr != NULL && ci->client_addr->sa_family == AF_INET6)
+		req->loopback = IN6_IS_ADDR_LOOPBACK(&((const struct sockaddr_in6 *)(const void *)
+		    ci->client_addr)->sin6_addr);
+	else
+		req->loopback = (ntohl(req->peer4.s_addr) >> 24) == 127;
 	req->t0_us = clock_now_us();
 	log_printable(method, strlen(method), req->method, sizeof req->method);
 	log_printable(url, strlen(url), req->path, sizeof req->path);
@@ -570,7 +614,8 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
     const char *method, const char *version, const char *upload_data,
     size_t *upload_data_size, void **con_cls)
 {
-	struct http_server *srv = cls;
+	const struct http_listener *l = cls;
+	struct http_server *srv = l->srv;
 	struct request *req = *con_cls;
 	char path[FILES_PATH_MAX];
 	int rc;
@@ -581,6 +626,7 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 		if (req == NULL)
 			return MHD_NO;
 		req->streams = srv->streams;
+		req->tls = l->tls;
 		req->inflight = srv->inflight;
 		*con_cls = req;
 		return on_first_call(conn, req, srv, url, method);
@@ -602,6 +648,8 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 	if (srv->api != NULL && strncmp(path, "images/chunks/", 14) == 0)
 		return answer_file(conn, req, &srv->images, path + 7);
 	req->console = strcmp(path, "ui") == 0 || strncmp(path, "ui/", 3) == 0;
+	if (req->console && srv->tls_on && !req->tls && !req->loopback)
+		return answer_https_redirect(conn, req, srv->https_port, path);
 	if (srv->ui != NULL && req->console)
 		return answer_file(conn, req, srv->ui, path[2] == '\0' || path[3] == '\0' ?
 		    "index.html" : path + 3);
@@ -696,18 +744,23 @@ on_mhd_log(void *cls, const char *fmt, va_list ap)
 
 /* fd is our dup of a listening socket; see the notes at the top. */
 static struct MHD_Daemon *
-daemon_start(struct http_server *srv, const struct http_config *cfg, int fd)
+daemon_start(struct http_server *srv, const struct http_config *cfg, int fd, bool tls)
 {
 	unsigned threads = MAX(cfg->threads, 1u);
 	unsigned limit = MAX(srv->max_connections, threads);
 	struct MHD_OptionItem pool[] = {
 		{ threads > 1 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END, threads, NULL },
+		{ tls ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, 0,
+		    (void *)(uintptr_t)cfg->tls_cert_pem },
+		{ tls ? MHD_OPTION_HTTPS_MEM_KEY : MHD_OPTION_END, 0,
+		    (void *)(uintptr_t)cfg->tls_key_pem },
 		{ MHD_OPTION_END, 0, NULL },
 	};
 
 	return MHD_start_daemon(MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_TURBO |
-	    MHD_ALLOW_SUSPEND_RESUME |
-	    MHD_USE_ITC | MHD_USE_ERROR_LOG, 0, on_accept, srv, on_request, srv,
+	    MHD_ALLOW_SUSPEND_RESUME | (tls ? MHD_USE_TLS : 0) |
+	    MHD_USE_ITC | MHD_USE_ERROR_LOG, 0, on_accept, srv, on_request,
+	    tls ? &srv->tls : &srv->plain,
 	    MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
 	    MHD_OPTION_LISTEN_SOCKET, fd,
 	    MHD_OPTION_CONNECTION_LIMIT, limit,
@@ -732,7 +785,7 @@ close_if_same(int dup_fd, int orig_fd)
 }
 
 static int
-listener_add(struct http_server *srv, const struct http_config *cfg, int fd)
+listener_add(struct http_server *srv, const struct http_config *cfg, int fd, bool tls)
 {
 	int dup_fd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
 	int flags;
@@ -745,7 +798,7 @@ listener_add(struct http_server *srv, const struct http_config *cfg, int fd)
 		close(dup_fd);
 		return rc;
 	}
-	srv->daemons[srv->count] = daemon_start(srv, cfg, dup_fd);
+	srv->daemons[srv->count] = daemon_start(srv, cfg, dup_fd, tls);
 	if (srv->daemons[srv->count] == NULL) {
 		close_if_same(dup_fd, fd);
 		return -EINVAL;
@@ -761,8 +814,8 @@ http_server_start(struct http_server **out, const struct http_config *cfg)
 	int rc = 0;
 
 	*out = NULL;
-	if (cfg == NULL || cfg->root == NULL || cfg->listen_count == 0 ||
-	    cfg->listen_count > HTTP_LISTEN_MAX) {
+	if (cfg == NULL || cfg->root == NULL || cfg->listen_count + cfg->tls_count == 0 ||
+	    cfg->listen_count > HTTP_LISTEN_MAX || cfg->tls_count > HTTP_LISTEN_MAX) {
 		log_error("http: no listening socket or no root");
 		return -EINVAL;
 	}
@@ -789,18 +842,28 @@ http_server_start(struct http_server **out, const struct http_config *cfg)
 	srv->max_connections = cfg->max_connections > 0 ? cfg->max_connections :
 	    HTTP_DEFAULT_CONNECTIONS;
 	atomic_init(&srv->active, 0);
+	srv->plain = (struct http_listener){ srv, false };
+	srv->tls = (struct http_listener){ srv, true };
+	srv->tls_on = cfg->tls_count > 0;
+	srv->https_port = cfg->https_port;
 	for (size_t i = 0; i < cfg->listen_count && rc == 0; i++) {
-		rc = listener_add(srv, cfg, cfg->listen_fds[i]);
+		rc = listener_add(srv, cfg, cfg->listen_fds[i], false);
 		if (rc < 0)
 			log_error("http: cannot start on socket %d: %s",
 			    cfg->listen_fds[i], strerror(-rc));
+	}
+	for (size_t i = 0; i < cfg->tls_count && rc == 0; i++) {
+		rc = listener_add(srv, cfg, cfg->tls_fds[i], true);
+		if (rc < 0)
+			log_error("https: cannot start on socket %d (the certificate and key?): %s",
+			    cfg->tls_fds[i], strerror(-rc));
 	}
 	if (rc < 0) {
 		http_server_stop(srv);
 		return rc;
 	}
-	log_info("http: serving %s on %zu socket(s), %u thread(s) each",
-	    cfg->root->path, srv->count, MAX(cfg->threads, 1u));
+	log_info("http: serving %s on %zu socket(s) (%zu of them HTTPS), %u thread(s) each",
+	    cfg->root->path, srv->count, cfg->tls_count, MAX(cfg->threads, 1u));
 	*out = srv;
 	return 0;
 }

@@ -32,6 +32,14 @@ struct http_config {
 	struct api *api;                   /* the REST API (NULL: none) */
 	const struct files_root *ui;       /* the console's files (NULL: none) */
 	struct inflight *inflight;         /* downloads in flight are listed (NULL: no) */
+	/* HTTPS: listening sockets, served with this certificate and key
+	 * (PEM text, read before privileges went; they must outlive the
+	 * server); the API's reads and changes are then refused over plain
+	 * HTTP but from the server itself (loopback, or its own address) */
+	int tls_fds[HTTP_LISTEN_MAX];
+	size_t tls_count;
+	const char *tls_cert_pem, *tls_key_pem;
+	unsigned https_port;               /* for redirects of the console to HTTPS */
 };
 
 struct http_server;

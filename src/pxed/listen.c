@@ -101,7 +101,23 @@ open_one(struct listeners *l, const struct config *cfg, int family, const char *
 		if (fd >= 0)
 			l->tcp[l->tcp_count++] = fd;
 	}
+	if (listeners_https(cfg) && l->tls_count < LISTENERS_MAX) {
+		fd = tcp_listen_socket(family, addr, cfg->https_port, ifname);
+		if (fd < 0 && !optional) {
+			log_error("https: cannot listen on %s port %u: %s", shown, cfg->https_port,
+			    strerror(-fd));
+			return fd;
+		}
+		if (fd >= 0)
+			l->tls[l->tls_count++] = fd;
+	}
 	return 0;
+}
+
+bool
+listeners_https(const struct config *cfg)
+{
+	return cfg->https_port != 0 && cfg->tls_cert[0] != '\0' && cfg->tls_key[0] != '\0';
 }
 
 static int
@@ -144,7 +160,9 @@ listeners_close(struct listeners *l)
 		close(l->udp[i]);
 	for (size_t i = 0; i < l->tcp_count; i++)
 		close(l->tcp[i]);
+	for (size_t i = 0; i < l->tls_count; i++)
+		close(l->tls[i]);
 	for (size_t i = 0; i < l->mtftp_count; i++)
 		close(l->mtftp[i]);
-	l->udp_count = l->tcp_count = l->mtftp_count = 0;
+	l->udp_count = l->tcp_count = l->mtftp_count = l->tls_count = 0;
 }

@@ -2,6 +2,7 @@
 #ifndef PXED_PXED_LISTEN_H
 #define PXED_PXED_LISTEN_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "core/config.h"
@@ -15,8 +16,12 @@ struct listeners {
 	size_t mtftp_count;
 	int tcp[LISTENERS_MAX];         /* HTTP */
 	size_t tcp_count;
+	int tls[LISTENERS_MAX];         /* HTTPS (when tls-cert and tls-key are set) */
+	size_t tls_count;
 };
 
+/* Is HTTPS configured: a port, a certificate and a key? */
+bool listeners_https(const struct config *cfg);
 /* One socket per (listen address x interface); every address of both
  * families when none is given.  Returns 0 or a negative errno (logged). */
 int listeners_open(struct listeners *l, const struct config *cfg);

@@ -41,6 +41,7 @@ struct daemon {
 	struct config_args args;
 	struct files_root root;
 	struct files_root ui;           /* the console's files; dirfd -1: none */
+	char *tls_cert, *tls_key;       /* PEM, read as root (https-port) */
 	int write_dirfd;
 	struct listeners listeners;
 	struct dhcp_sockets dhcp_socks;
@@ -241,12 +242,18 @@ start_services(struct daemon *d)
 	tcfg.mtftp_count = d->listeners.mtftp_count;
 	memcpy(hcfg.listen_fds, d->listeners.tcp, sizeof(int) * d->listeners.tcp_count);
 	hcfg.listen_count = d->listeners.tcp_count;
+	memcpy(hcfg.tls_fds, d->listeners.tls, sizeof(int) * d->listeners.tls_count);
+	hcfg.tls_count = d->listeners.tls_count;
+	hcfg.tls_cert_pem = d->tls_cert;
+	hcfg.tls_key_pem = d->tls_key;
+	hcfg.https_port = d->cfg.https_port;
+	mcfg.https_port = d->listeners.tls_count > 0 ? d->cfg.https_port : 0;
 	if (tcfg.listen_count > 0 || tcfg.mtftp_count > 0) {
 		rc = tftp_server_start(&d->tftp, d->loop, &tcfg, &d->cfg);
 		if (rc != 0)
 			return rc;
 	}
-	if (hcfg.listen_count > 0) {
+	if (hcfg.listen_count + hcfg.tls_count > 0) {
 		rc = api_open(&d->mgmt, &mcfg);
 		if (rc != 0)
 			return rc;
@@ -514,6 +521,37 @@ load_config(struct daemon *d, int argc, char **argv)
 	return -1;
 }
 
+/* A PEM file of at most 1 MiB, NUL-terminated, or NULL (logged). */
+static char *
+read_pem(const char *what, const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	char *buf = fd >= 0 ? malloc(1u << 20) : NULL;
+	ssize_t n = buf != NULL ? read(fd, buf, (1u << 20) - 1) : -1;
+
+	if (fd >= 0)
+		close(fd);
+	if (n <= 0 || n == (1 << 20) - 1) {
+		log_error("%s %s: %s", what, path, fd < 0 ? strerror(errno) :
+		    n <= 0 ? "empty or unreadable" : "larger than 1 MiB");
+		free(buf);
+		return NULL;
+	}
+	buf[n] = '\0';
+	return buf;
+}
+
+/* HTTPS: the certificate and key, read as root before privileges go. */
+static int
+read_tls(struct daemon *d)
+{
+	if (!listeners_https(&d->cfg))
+		return 0;
+	d->tls_cert = read_pem("tls-cert", d->cfg.tls_cert);
+	d->tls_key = read_pem("tls-key", d->cfg.tls_key);
+	return d->tls_cert != NULL && d->tls_key != NULL ? 0 : -EINVAL;
+}
+
 static int
 serve(struct daemon *d)
 {
@@ -523,7 +561,7 @@ serve(struct daemon *d)
 	}
 	log_init("pxed", d->cfg.foreground, d->cfg.log_level);
 	raise_fd_limit();
-	if (open_files(d) != 0 || prepare_state_dir(&d->cfg) != 0 ||
+	if (open_files(d) != 0 || prepare_state_dir(&d->cfg) != 0 || read_tls(d) != 0 ||
 	    listeners_open(&d->listeners, &d->cfg) != 0 ||
 	    dhcp_sockets_open(&d->dhcp_socks, &d->cfg) != 0 || drop_privileges(&d->cfg) != 0)
 		return 1;
@@ -541,6 +579,8 @@ serve(struct daemon *d)
 	files_root_close(&d->root);
 	if (d->ui.dirfd >= 0)
 		files_root_close(&d->ui);
+	free(d->tls_cert);
+	free(d->tls_key);
 	if (d->write_dirfd >= 0)
 		close(d->write_dirfd);
 	uv_loop_close(d->loop);

@@ -79,7 +79,7 @@ static const char *const stmt_sql[STMT_COUNT] = {
 	[STMT_EVENT_LIST] =
 		"SELECT when_ms, kind, detail FROM ("
 		"SELECT id, when_ms, kind, detail FROM events WHERE mac = ?1"
-		" ORDER BY id DESC LIMIT ?2) ORDER BY id",
+		" ORDER BY id DESC LIMIT ?2) ORDER BY when_ms, id",   /* batches: by time */
 	[STMT_CLIENT_LIST] =
 		"SELECT mac, when_ms, kind, detail FROM events"
 		" WHERE id IN (SELECT max(id) FROM events GROUP BY mac)"

@@ -17,7 +17,7 @@ LAB_ID=${LAB_ID:-aa$$}
 source "$(dirname "$0")/../lib/lab.sh"
 source "$(dirname "$0")/../lib/api.sh"
 PXED_OPT=${PXED_OPT:-build/pxed}
-lab_plan 46
+lab_plan 47
 
 lab_up || { not_ok "setup: lab_up"; exit 1; }
 OUT=$LAB_DIR/out
@@ -257,6 +257,12 @@ check "2000 fetches of made-up MACs register at most host-register-rate (50)" \
 check "the others are counted (pxed_api_hosts_refused_total)" \
 	[ "$(status_field api hosts_refused)" -ge 1948 ]
 check "and logged once" eq "$(grep -c 'not registered: host-register-rate exceeded' "$LAB_DIR/pxed.log")" 1
+ip -n "$LAB_SRV" addr add 203.0.113.1/24 dev s0
+ip -n "$LAB_CLI" addr add 203.0.113.2/24 dev c0
+in_cli timeout 10 curl -sS --interface 203.0.113.2 -o /dev/null \
+	"$URL/api/v1/boot/00:00:00:00:ff:01.ipxe"
+check "meanwhile a machine on another subnet still registers (a bucket per subnet)" \
+	eq "$(json /api/v1/hosts/00:00:00:00:ff:01 '["mac"]')" 00:00:00:00:ff:01
 # every host once, across pages of 7
 seen=$(in_cli timeout 60 python3 - "$URL" "$TOKEN" <<'EOF'
 import json, sys, urllib.request

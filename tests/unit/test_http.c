@@ -319,6 +319,12 @@ test_types_and_statuses(void **state)
 	assert_string_equal(http_content_type("menu.ipxe"), "text/plain");
 	assert_string_equal(http_content_type("pxelinux.cfg"), "text/plain");
 	assert_string_equal(http_content_type("a.txt"), "text/plain");
+	assert_string_equal(http_content_type("ui/index.html"), "text/html; charset=utf-8");
+	assert_string_equal(http_content_type("ui/app.CSS"), "text/css; charset=utf-8");
+	assert_string_equal(http_content_type("ui/js/app.js"), "text/javascript; charset=utf-8");
+	assert_string_equal(http_content_type("ui/logo.svg"), "image/svg+xml");
+	assert_string_equal(http_content_type("ui/app.json"), "application/json");
+	assert_string_equal(http_content_type("a.jsx"), "application/octet-stream");
 	assert_string_equal(http_content_type("vmlinuz"), "application/octet-stream");
 	assert_string_equal(http_content_type("efi"), "application/octet-stream");
 	assert_string_equal(http_content_type(""), "application/octet-stream");
