@@ -4,13 +4,14 @@
  * few stores or for a copy.
  *
  * libmicrohttpd sends files with sendfile() and reports nothing before
- * the end, so progress comes from the kernel: the connection's TCP_INFO,
- * read when the table is listed (bytes the client acknowledged since the
- * answer began -- its header included, a few hundred bytes -- and the
- * kernel's latest delivery-rate estimate).  A connection whose TCP_INFO
- * cannot be read is listed without a byte count.  The socket stays open
- * while its entry is in the table: the completion of a request comes
- * before libmicrohttpd closes its connection. */
+ * the end, so progress comes from the kernel: the connection's TCP_INFO
+ * (bytes the client acknowledged since the answer began, its header
+ * included: a few hundred bytes), read when the table is listed and when
+ * inflight_sample notes it for the rate (once a second, the daemon's
+ * timer).  A connection whose TCP_INFO cannot be read is listed without a
+ * byte count.  The socket stays open while its entry is in the table: the
+ * completion of a request comes before libmicrohttpd closes its
+ * connection. */
 #ifndef PXED_CORE_INFLIGHT_H
 #define PXED_CORE_INFLIGHT_H
 
@@ -33,7 +34,7 @@ struct inflight_view {
 	bool bytes_known;               /* TCP_INFO could be read */
 	uint64_t bytes;                 /* acknowledged by the client, at most total */
 	uint64_t total;                 /* the answer's body */
-	uint64_t rate;                  /* bytes/s, the kernel's estimate (0: unknown) */
+	uint64_t rate;                  /* bytes/s over the last 1 to 2 s (0: unknown) */
 	int64_t started_ms;             /* unix ms */
 };
 
@@ -48,6 +49,10 @@ uint32_t inflight_begin(struct inflight *t, int sock, const char *peer, struct i
     const char *file, uint64_t total);
 /* It ended (ticket 0: nothing was begun). */
 void inflight_end(struct inflight *t, uint32_t ticket);
+
+/* Note each download's progress, for its rate: call it once a second.
+ * NULL is allowed. */
+void inflight_sample(struct inflight *t);
 
 /* Up to max downloads into out, oldest first; returns how many.  *more:
  * those in flight not listed (over max, or untracked). */

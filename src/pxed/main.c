@@ -56,7 +56,7 @@ struct daemon {
 	struct dhcp_board *board;
 	struct inflight *inflight;          /* HTTP downloads in flight (the API lists them) */
 	uv_timer_t events;                  /* writes queued boot events */
-	uv_timer_t sample;                  /* notes TFTP transfers' progress (rates) */
+	uv_timer_t sample;                  /* notes transfers' progress (their rates) */
 };
 
 #define EVENTS_FLUSH_MS 500
@@ -447,6 +447,7 @@ sample_transfers(uv_timer_t *h)
 	struct daemon *d = h->data;
 
 	tftp_server_sample(d->tftp);
+	inflight_sample(d->inflight);
 }
 
 static void

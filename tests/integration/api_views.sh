@@ -18,7 +18,7 @@ source "$(dirname "$0")/../lib/api.sh"
 export NETEM_RELAY=${NETEM_RELAY:-$(dirname "$0")/../../build/tools/netem-relay}
 source "$(dirname "$0")/../lib/netem.sh"
 LAB_CLEANUPS+=(netem_stop)
-lab_plan 43
+lab_plan 44
 
 W=$LAB_DIR/views            # (OUT is dprobe's)
 mkdir -p "$W"
@@ -175,6 +175,8 @@ check "HTTP in flight: slow-http.bin from 192.0.2.2, 2 MiB in all, with the MAC"
 	"192.0.2.2 2097152 $MAC_A"
 check "... its byte count (acknowledged) grows between two looks" \
 	grows "$(http_of t1.json bytes)" "$(http_of t2.json bytes)" 2097152
+check "... at about the client's pace (curl --limit-rate 400k)" \
+	within "$(http_of t2.json rate)" 250000 650000
 check "... started within the last seconds" \
 	within "$(http_of t1.json started)" $(($(date +%s) - 30)) "$(date +%s)"
 check "pxectl transfers: the TFTP row with peer and MAC" \
