@@ -129,7 +129,7 @@ check "pxectl --json config prints the answer" \
 # Boot events from here on are counted below in the current hour: stay clear
 # of the hour's end.
 left=$((3600 - $(date +%s) % 3600))
-[ "$left" -gt 120 ] || sleep $((left + 1))
+[ "$left" -gt 60 ] || sleep $((left + 1))
 PXE=(--vendor PXEClient:Arch:00007:UNDI:003000 --arch 7 --ndi --max-size 1472)
 dprobe --iface "$CIF" --to 255.255.255.255:67 --broadcast --mac $MAC_A --xid 0a000001 \
 	"${PXE[@]}" --wait-ms 1500 >/dev/null
