@@ -61,7 +61,7 @@ api_board_snapshot(struct api *a, unsigned what, size_t min_len, void **data, si
 	if (rc == -ETIMEDOUT || rc == -ECANCELED)
 		api_reply_error(rs, 503, "the server did not answer in time");
 	else
-		api_reply_error(rs, 500, "out of memory");
+		api_reply_error(rs, 500, rc == 0 ? "a short snapshot from the loop" : "out of memory");
 	return rc != 0 ? rc : -EPROTO;
 }
 

@@ -36,15 +36,15 @@ inflight_create(struct inflight **out, size_t slots)
 {
 	struct inflight *t = calloc(1, sizeof *t);
 
-	if (t != NULL) {
-		t->entry = calloc(slots, sizeof *t->entry);
-		t->free_slots = calloc(slots, sizeof *t->free_slots);
-	}
-	if (t == NULL || t->entry == NULL || t->free_slots == NULL) {
+	if (t == NULL)
+		return -ENOMEM;
+	pthread_mutex_init(&t->lock, NULL);
+	t->entry = calloc(slots, sizeof *t->entry);
+	t->free_slots = calloc(slots, sizeof *t->free_slots);
+	if (t->entry == NULL || t->free_slots == NULL) {
 		inflight_free(t);
 		return -ENOMEM;
 	}
-	pthread_mutex_init(&t->lock, NULL);
 	t->slots = slots;
 	for (size_t i = 0; i < slots; i++)
 		t->free_slots[i] = slots - 1 - i;
@@ -58,8 +58,7 @@ inflight_free(struct inflight *t)
 {
 	if (t == NULL)
 		return;
-	if (t->entry != NULL && t->free_slots != NULL)
-		pthread_mutex_destroy(&t->lock);
+	pthread_mutex_destroy(&t->lock);
 	free(t->entry);
 	free(t->free_slots);
 	free(t);
