@@ -200,7 +200,7 @@ else
 fi
 
 step "pxectl status (over the HTTP API)"
-in_cli build/pxectl --server "http://$LAB_SRV_IP" status
+in_cli build/pxectl --server "http://$LAB_SRV_IP" --token-file "$LAB_DIR/state/api-token" status
 
 step "pxed's log"
 pxed_stop || true

@@ -74,7 +74,7 @@ rrq_order() {
 timeline_has() {
 	local t
 	for _ in 1 2 3 4 5 6; do
-		t=$(in_cli timeout 10 "$PXECTL" --server "http://$LAB_SRV_IP" client "$1" 2>&1)
+		t=$(in_cli timeout 10 "$PXECTL" --server "http://$LAB_SRV_IP" --token-file "$LAB_DIR/state/api-token" client "$1" 2>&1)
 		grep -qE -- "$2" <<<"$t" && return 0
 		sleep 0.5
 	done
