@@ -12,6 +12,8 @@ PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 # Filesystem readers (used-block maps) are needed by pxe-agent, the unit
 # tests and the fuzzers, not by the daemon.
+# libcap: pxed clears the capabilities it was started with (drop_privileges).
+CAP_LIBS := $(shell pkg-config --libs libcap 2>/dev/null)
 FS_PKGS := ext2fs libntfs-3g
 FS_CFLAGS := $(patsubst -I%,-isystem %,$(shell pkg-config --cflags $(FS_PKGS) 2>/dev/null))
 FS_LIBS   := $(shell pkg-config --libs $(FS_PKGS) 2>/dev/null)
@@ -37,7 +39,7 @@ BENCH_SRC := $(sort $(wildcard bench/*.c))
 FUZZ_SRC  := $(sort $(wildcard fuzz/fuzz_*.c))
 HDRS      := $(wildcard src/*/*.h)
 
-.PHONY: all asan check demo bootenv fuzz fuzz-run deps clean unit man
+.PHONY: all asan check demo bootenv fuzz fuzz-run deps clean unit man install deb
 all: build/pxed build/pxectl build/pxe-agent $(TOOL_SRC:tests/tools/%.c=build/tools/%) \
 	$(BENCH_SRC:bench/%.c=build/bench/%) $(UNIT_SRC:tests/unit/%.c=build/tests/%)
 asan: build/asan/pxed build/asan/pxectl build/asan/pxe-agent $(UNIT_SRC:tests/unit/%.c=build/asan/tests/%)
@@ -50,11 +52,11 @@ build/libpxed.a: $(LIB_SRC:%.c=build/obj/%.o)
 	@rm -f $@
 	ar rcs $@ $^
 build/pxed: $(PXED_SRC:%.c=build/obj/%.o) build/libpxed.a
-	$(CC) $(REL_CFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(REL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(CAP_LIBS)
 build/pxectl: $(CTL_SRC:%.c=build/obj/%.o) build/libpxed.a
-	$(CC) $(REL_CFLAGS) -o $@ $^ $(LDLIBS) -lcurl
+	$(CC) $(REL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcurl
 build/pxe-agent: $(AGENT_SRC:%.c=build/obj/%.o) build/libpxed.a
-	$(CC) $(REL_CFLAGS) -o $@ $^ $(LDLIBS) $(FS_LIBS) -lcurl
+	$(CC) $(REL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(FS_LIBS) -lcurl
 build/tests/%: build/obj/tests/unit/%.o build/libpxed.a
 	@mkdir -p $(dir $@)
 	$(CC) $(REL_CFLAGS) -o $@ $^ $(LDLIBS) $(FS_LIBS) -lcmocka
@@ -73,7 +75,7 @@ build/asan/libpxed.a: $(LIB_SRC:%.c=build/asan/obj/%.o)
 	@rm -f $@
 	ar rcs $@ $^
 build/asan/pxed: $(PXED_SRC:%.c=build/asan/obj/%.o) build/asan/libpxed.a
-	$(CC) $(ASAN_CFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(ASAN_CFLAGS) -o $@ $^ $(LDLIBS) $(CAP_LIBS)
 build/asan/pxectl: $(CTL_SRC:%.c=build/asan/obj/%.o) build/asan/libpxed.a
 	$(CC) $(ASAN_CFLAGS) -o $@ $^ $(LDLIBS) -lcurl
 build/asan/pxe-agent: $(AGENT_SRC:%.c=build/asan/obj/%.o) build/asan/libpxed.a
@@ -123,5 +125,25 @@ demo: deps
 bootenv: build/pxe-agent
 	scripts/bootenv.sh
 
+# make install [PREFIX=/usr/local] [DESTDIR=]: programs, manual pages, the
+# example config in /etc/pxed/, the systemd unit, bash completion, the
+# console (ui/) and the imaging environment when built; without DESTDIR
+# also the pxed user and /var/lib/pxed (scripts/install.sh, docs/INSTALL.md).
+PREFIX  ?= /usr/local
+DESTDIR ?=
+SYSCONFDIR ?= /etc
+UNITDIR ?= $(or $(shell pkg-config --variable=systemdsystemunitdir systemd 2>/dev/null),/lib/systemd/system)
+INSTALL_BOOTENV ?= yes
+install: build/pxed build/pxectl build/pxe-agent
+	DESTDIR="$(DESTDIR)" PREFIX="$(PREFIX)" SYSCONFDIR="$(SYSCONFDIR)" \
+	    UNITDIR="$(UNITDIR)" INSTALL_BOOTENV="$(INSTALL_BOOTENV)" scripts/install.sh
+
+# make deb: build/deb/pxed_VERSION_ARCH.deb from debian/ (debhelper), with
+# the optimised binaries of this tree.
+deb:
+	debian/rules build
+	fakeroot debian/rules binary
+
 clean:
-	rm -rf build
+	rm -rf build debian/pxed debian/.debhelper debian/debhelper-build-stamp \
+	    debian/files debian/*.substvars debian/*.debhelper.log

@@ -93,7 +93,8 @@ agent_task(struct api_call *c)
 			log_info("api: task %" PRId64 ": session %s is over: unicast deploy", t->id,
 			    t->mcast);
 	}
-	log_info("api: task %" PRId64 " started by the agent on %s", t->id, t->mac);
+	log_info_peer(NULL, t->mac, "api: task %" PRId64 " started by the agent on %s", t->id,
+	    t->mac);
 	api_publish_task(c->st, t->id);
 	api_event(c->st, t->mac, "task-start", "task %" PRId64 ": %s %s", t->id,
 	    task_type_name(t->type), t->image);
@@ -184,8 +185,8 @@ agent_result(struct api_call *c)
 		api_reply_error(c->rs, 409, "task %" PRId64 " has ended already", t->id);
 		return;
 	}
-	log_info("api: task %" PRId64 " on %s %s: %s", t->id, t->mac, ok ? "done" : "failed",
-	    log_printable(msg, strlen(msg), shown, sizeof shown));
+	log_info_peer(NULL, t->mac, "api: task %" PRId64 " on %s %s: %s", t->id, t->mac,
+	    ok ? "done" : "failed", log_printable(msg, strlen(msg), shown, sizeof shown));
 	api_event(c->st, t->mac, ok ? "task-done" : "task-failed", "task %" PRId64 ": %s", t->id,
 	    msg);
 	api_reply_json(c->rs, 204, NULL);
@@ -245,7 +246,8 @@ agent_put_chunk(struct api_call *c)
 	else
 		api_reply_json(c->rs, rc == 1 ? 201 : 200, json_pack("{s:s}", "sha256", hex));
 	if (rc < 0)
-		log_warn("api: %s: chunk %.16s...: %s", c->peer, hex, strerror(-rc));
+		log_warn_peer(c->peer, NULL, "api: %s: chunk %.16s...: %s", c->peer, hex,
+		    strerror(-rc));
 }
 
 /* ---- the manifest upload: read as it arrives (manifest_read.c) ---- */

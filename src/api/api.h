@@ -24,6 +24,18 @@
 #define API_QUERY_MAX 8                 /* query arguments kept */
 #define API_QUERY_VALUE_MAX 128         /* bytes of one decoded value */
 
+#define API_SERVICES_MAX 8
+#define API_SERVICE_ADDRS_MAX 16
+#define API_SERVICE_ADDR_LEN 96
+
+/* A service pxed runs and the sockets it listens on, for the status. */
+struct api_service {
+	const char *name;               /* "tftp", "http", "mtftp", "dhcp", "pxe" */
+	const char *mode;               /* dhcp: "server" or "proxy"; else NULL */
+	size_t count;                   /* sockets listed below */
+	char listen[API_SERVICE_ADDRS_MAX][API_SERVICE_ADDR_LEN];  /* "0.0.0.0:67%eth0" */
+};
+
 struct api_config {
 	const char *state_dir;
 	const char *image_dir;
@@ -47,6 +59,8 @@ struct api_config {
 	                                 * need it, or a request from this machine */
 	struct dhcp_board *board;       /* the DHCP engine on the loop (dhcp/board.h) */
 	struct inflight *inflight;      /* HTTP downloads in flight (core/inflight.h) */
+	const struct api_service *services;     /* what runs (lives as long as the api) */
+	size_t services_count;
 };
 
 struct api;

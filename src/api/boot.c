@@ -261,7 +261,8 @@ script_local_task(struct store *st, const struct api_call *c, const struct store
 	char why[64];
 
 	if (store_task_served(st, t->id, "booted the local disk", api_now()) == 0) {
-		log_info("api: %s: host %s boots its local disk: task %" PRId64 " done", c->peer,
+		log_info_peer(c->peer, t->mac,
+		    "api: %s: host %s boots its local disk: task %" PRId64 " done", c->peer,
 		    t->mac, t->id);
 		api_event(st, t->mac, "boot-script", "task %" PRId64 ": local (done)", t->id);
 		api_publish_task(st, t->id);
@@ -288,7 +289,8 @@ script_agent_task(struct api *m, struct store *st, const struct api_call *c,
 		api_reply_error(rs, 503, "cannot issue a task token");
 		return;
 	}
-	log_info("api: %s: host %s boots for task %" PRId64 " (%s, %s token)", c->peer, t->mac,
+	log_info_peer(c->peer, t->mac,
+	    "api: %s: host %s boots for task %" PRId64 " (%s, %s token)", c->peer, t->mac,
 	    t->id, task_type_name(t->type), issued ? "new" : "same");
 	api_event(st, t->mac, "boot-script", "task %" PRId64 ": %s %s", t->id,
 	    task_type_name(t->type), t->image);
@@ -368,7 +370,8 @@ register_allowed(struct api *a, struct store *st, const struct api_call *c, cons
 	pthread_mutex_unlock(&a->register_lock);
 	STATS_ADD(api_hosts_refused, ok ? 0 : 1);
 	if (log_it)
-		log_warn("api: %s: host %s not registered: %s (%" PRIu64 " refused so far)", peer,
+		log_warn_peer(peer, mac,
+		    "api: %s: host %s not registered: %s (%" PRIu64 " refused so far)", peer,
 		    mac, hosts >= (int64_t)a->cfg.hosts_max ? "hosts-max reached" :
 		    "host-register-rate exceeded", refused);
 	return ok;
@@ -397,7 +400,7 @@ script_host(struct api *m, struct store *st, const struct api_call *c, const cha
 	}
 	created = store_host_seen(st, mac, "", "", !m->cfg.host_approval, api_now());
 	if (created == 1) {
-		log_info("api: new host %s registered%s", mac,
+		log_info_peer(NULL, mac, "api: new host %s registered%s", mac,
 		    m->cfg.host_approval ? " (waits for approval)" : "");
 		api_publish_host(mac, "added");
 	}

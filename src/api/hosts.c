@@ -92,7 +92,7 @@ host_add(struct api_call *c)
 		api_reply_error(c->rs, 500, "cannot add the host");
 		return;
 	}
-	log_info("api: host %s %s", mac, rc == -EEXIST ? "updated" : "added");
+	log_info_peer(NULL, mac, "api: host %s %s", mac, rc == -EEXIST ? "updated" : "added");
 	api_publish_host(mac, rc == -EEXIST ? "updated" : "added");
 	host_reply(c, mac, rc == 0 ? 201 : 200);
 }
@@ -114,7 +114,7 @@ host_remove(struct api_call *c)
 		api_reply_error(c->rs, 404, "no host %s", c->arg[0]);
 		return;
 	}
-	log_info("api: host %s removed", mac);
+	log_info_peer(NULL, mac, "api: host %s removed", mac);
 	api_publish_host(mac, "removed");
 	api_reply_json(c->rs, 204, NULL);
 }
@@ -129,7 +129,7 @@ host_approve(struct api_call *c, bool approved)
 		api_reply_error(c->rs, 404, "no host %s", c->arg[0]);
 		return;
 	}
-	log_info("api: host %s %s", mac, approved ? "approved" : "denied");
+	log_info_peer(NULL, mac, "api: host %s %s", mac, approved ? "approved" : "denied");
 	api_publish_host(mac, "updated");
 	host_reply(c, mac, 200);
 }

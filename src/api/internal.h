@@ -266,6 +266,7 @@ struct store *api_thread_store(const char *state_dir);
 /* status.c: text of /metrics (Prometheus) and of /api/v1/status (JSON)
  * from the counters in core/stats.h; malloc'd, NUL-terminated, or NULL. */
 char *api_metrics_text(size_t *len);
-char *api_status_json(uint64_t uptime_s, size_t *len);
+char *api_status_json(uint64_t uptime_s, const struct api_service *services, size_t count,
+    size_t *len);
 
 #endif

@@ -21,9 +21,8 @@ const struct api_route *const api_route_tables[] = {
 	api_hosts_routes, api_tasks_routes, api_groups_routes, api_images_routes,
 	api_mcast_routes, api_agent_routes, api_boot_routes, api_clients_routes,
 	api_status_routes, api_tokens_routes, api_subnets_routes, api_events_routes,
-	api_leases_routes, api_openapi_routes,
+	api_leases_routes, api_openapi_routes, api_transfers_routes,
 	api_config_routes,
-	api_transfers_routes,
 	api_stats_routes,
 };
 const size_t api_route_table_count = ARRAY_SIZE(api_route_tables);
@@ -154,7 +153,8 @@ admit_task(struct api_call *c, const char *authorization, struct api_response *r
 		return -EACCES;
 	}
 	if (store_task_by_token(c->st, hash, &c->task) < 0) {
-		log_warn("api: %s: agent request with an unknown task token", c->peer);
+		log_warn_peer(c->peer, NULL, "api: %s: agent request with an unknown task token",
+		    c->peer);
 		api_reply_error(rs, 403, "unknown task token");
 		return -EACCES;
 	}

@@ -107,8 +107,31 @@ group_json(const char *group)
 	return obj;
 }
 
+/* [{"name": "tftp", "listen": ["0.0.0.0:69", ...]}, {"name": "dhcp",
+ * "mode": "server", ...}, ...] */
+static json_t *
+services_json(const struct api_service *list, size_t count)
+{
+	json_t *arr = json_array();
+
+	for (size_t i = 0; arr != NULL && i < count; i++) {
+		json_t *addrs = json_array(), *sv;
+		for (size_t j = 0; addrs != NULL && j < list[i].count; j++)
+			json_array_append_new(addrs, json_string(list[i].listen[j]));
+		sv = json_pack("{s:s,s:o*}", "name", list[i].name, "listen", addrs);
+		if (sv != NULL && list[i].mode != NULL)
+			json_object_set_new(sv, "mode", json_string(list[i].mode));
+		if (sv == NULL || json_array_append_new(arr, sv) != 0) {
+			json_decref(arr);
+			return NULL;
+		}
+	}
+	return arr;
+}
+
 char *
-api_status_json(uint64_t uptime_s, size_t *len)
+api_status_json(uint64_t uptime_s, const struct api_service *services, size_t count,
+    size_t *len)
 {
 	json_t *root = json_object();
 	char *text = NULL;
@@ -116,6 +139,7 @@ api_status_json(uint64_t uptime_s, size_t *len)
 	if (root == NULL)
 		return NULL;
 	if (json_object_set_new(root, "version", json_string(PXED_VERSION)) == 0 &&
+	    json_object_set_new(root, "services", services_json(services, count)) == 0 &&
 	    json_object_set_new(root, "uptime_s",
 	    json_integer((json_int_t)MIN(uptime_s, (uint64_t)INT64_MAX))) == 0 &&
 	    json_object_set_new(root, "tftp", group_json("tftp")) == 0 &&
@@ -141,7 +165,8 @@ static void
 route_status(struct api_call *c)
 {
 	size_t len = 0;
-	char *text = api_status_json((clock_now_us() - c->api->started_us) / 1000000u, &len);
+	char *text = api_status_json((clock_now_us() - c->api->started_us) / 1000000u,
+	    c->api->cfg.services, c->api->cfg.services_count, &len);
 
 	api_reply_text(c->rs, text != NULL ? 200 : 503, "application/json", text, len);
 }
@@ -158,7 +183,7 @@ route_metrics(struct api_call *c)
 
 const struct api_route api_status_routes[] = {
 	{ "GET", "api/v1/status", API_COUNTERS, .handler = route_status, .statuses = "200",
-	    .summary = "version, uptime and the counters" },
+	    .summary = "version, uptime, the services and their sockets, the counters" },
 	{ "GET", "metrics", API_COUNTERS, .handler = route_metrics, .statuses = "200",
 	    .summary = "the counters for Prometheus" },
 	{ NULL },

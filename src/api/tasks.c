@@ -140,7 +140,8 @@ task_add_one(struct store *st, const char *host, const struct store_task_spec *s
 	} else if (id < 0 || store_task_get(st, id, &t) < 0) {
 		api_reply_error(rs, 500, "cannot create the task");
 	} else {
-		log_info("api: task %lld: %s %s %s", (long long)id, task_type_name(spec->type), mac,
+		log_info_peer(NULL, mac, "api: task %lld: %s %s %s", (long long)id,
+		    task_type_name(spec->type), mac,
 		    spec->image);
 		api_publish_task(st, id);
 		api_reply_json(rs, 201, api_task_json(&t));
@@ -253,7 +254,7 @@ const struct api_route api_tasks_routes[] = {
 	{ "GET", "api/v1/tasks", API_READ, .handler = tasks_list,
 	    .statuses = "200 400 404", .query = "limit after host state type image",
 	    .summary = "tasks, newest first, a page at a time (?limit, ?after=ID);"
-	    " ?host=, ?state=, ?type=, ?image=" },
+	    " ?host=, ?state= (a state, or active: pending, booting, running), ?type=, ?image=" },
 	{ "POST", "api/v1/tasks", API_ADMIN, .body_max = 4096, .json_max = 32,
 	    .handler = task_add,
 	    .statuses = "201 404 409", .summary = "a task for a host or each host of a group" },

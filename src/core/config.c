@@ -59,6 +59,8 @@ static const struct setting settings[] = {
 	SR("foreground", T_BOOL, foreground, 0, 0, "no",
 	    "stay in the foreground and log to stderr (else syslog)"),
 	S("log-level", T_LOGLEVEL, log_level, 0, 0, "info", "error, warn, info or debug"),
+	S("log-format", T_STRING, log_format, 0, 0, "text",
+	    "text, or json: one JSON object a line (time, level, message, peer, mac)"),
 	SR("user", T_STRING, user, 0, 0, "",
 	    "user to run as after binding (default: pxed if it exists, else nobody)"),
 	SR("tftp-write", T_PATH, tftp_write, 0, 0, "",

@@ -97,6 +97,7 @@ struct config {
 	char state_dir[CONFIG_PATH_MAX];
 	bool foreground;
 	enum log_level log_level;
+	char log_format[8];             /* "text" or "json" (log_format_check) */
 	char user[64];
 	char tftp_write[CONFIG_PATH_MAX];
 	unsigned tftp_write_max_mb;

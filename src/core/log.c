@@ -11,10 +11,17 @@
 #include <syslog.h>
 #include <time.h>
 
+#include "core/util.h"
+
+#define LOG_LINE_MAX 1024               /* a message, cut beyond */
+#define LOG_JSON_MAX 4096               /* a JSON line, cut on a character */
+
 static atomic_int current_level = LOG_LEVEL_INFO;
+static atomic_int current_format = LOG_FORMAT_TEXT;
 static bool use_stderr = true;
 
 static const char *const level_names[] = { "error", "warn", "info", "debug" };
+static const char *const format_names[] = { "text", "json" };
 
 void
 log_init(const char *ident, bool to_stderr, enum log_level level)
@@ -31,6 +38,44 @@ log_set_level(enum log_level level)
 	atomic_store(&current_level, level);
 }
 
+void
+log_set_format(enum log_format format)
+{
+	atomic_store(&current_format, format);
+}
+
+/* The index of name in names (any case), or -EINVAL. */
+static int
+name_index(const char *const *names, size_t count, const char *name)
+{
+	for (size_t i = 0; i < count; i++)
+		if (strcasecmp(name, names[i]) == 0)
+			return (int)i;
+	return -EINVAL;
+}
+
+int
+log_format_parse(const char *name, enum log_format *out)
+{
+	int i = name_index(format_names, sizeof format_names / sizeof format_names[0], name);
+
+	if (i < 0)
+		return i;
+	*out = (enum log_format)i;
+	return 0;
+}
+
+int
+log_format_check(const char *value, char *err, size_t err_size)
+{
+	enum log_format f;
+
+	if (log_format_parse(value, &f) == 0)
+		return 0;
+	snprintf(err, err_size, "'%.32s' is not text or json", value);
+	return -EINVAL;
+}
+
 bool
 log_enabled(enum log_level level)
 {
@@ -40,13 +85,12 @@ log_enabled(enum log_level level)
 int
 log_level_parse(const char *name, enum log_level *out)
 {
-	for (size_t i = 0; i < sizeof level_names / sizeof level_names[0]; i++) {
-		if (strcasecmp(name, level_names[i]) == 0) {
-			*out = (enum log_level)i;
-			return 0;
-		}
-	}
-	return -EINVAL;
+	int i = name_index(level_names, sizeof level_names / sizeof level_names[0], name);
+
+	if (i < 0)
+		return i;
+	*out = (enum log_level)i;
+	return 0;
 }
 
 const char *
@@ -68,15 +112,89 @@ syslog_priority(enum log_level level)
 	}
 }
 
-void
-log_write(enum log_level level, const char *fmt, ...)
+/* The bytes of the UTF-8 character that starts with c (valid text). */
+static size_t
+utf8_len(unsigned char c)
 {
-	char line[1024];
-	va_list ap;
+	return c < 0x80 ? 1 : c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : 2;
+}
 
-	va_start(ap, fmt);
-	vsnprintf(line, sizeof line, fmt, ap);
-	va_end(ap);
+/* Append "KEY":"VALUE" (with a leading comma unless first) to out at *o:
+ * VALUE made valid UTF-8, '"', '\\' and control characters escaped; what
+ * does not fit is cut on a character.  Returns false when it was cut. */
+static bool
+json_field(char *out, size_t size, size_t *o, const char *key, const char *value, bool first)
+{
+	char clean[3 * LOG_LINE_MAX + 1];
+	size_t n = *o, len;
+
+	len = utf8_sanitize(clean, sizeof clean, value, strnlen(value, LOG_LINE_MAX));
+	n += (size_t)snprintf(out + n, size - n, "%s\"%s\":\"", first ? "" : ",", key);
+	for (size_t i = 0; i < len;) {
+		unsigned char c = (unsigned char)clean[i];
+		size_t step = utf8_len(c);
+		char esc[8];
+		size_t elen = 0;
+		if (c == '"' || c == '\\')
+			elen = (size_t)snprintf(esc, sizeof esc, "\\%c", c);
+		else if (c < 0x20 || c == 0x7f)
+			elen = (size_t)snprintf(esc, sizeof esc, "\\u%04x", c);
+		if (n + (elen ? elen : step) + 3 > size) {
+			n += (size_t)snprintf(out + n, size - n, "\"");
+			*o = n;
+			return false;
+		}
+		if (elen > 0)
+			memcpy(out + n, esc, elen);
+		else
+			memcpy(out + n, clean + i, step);
+		n += elen ? elen : step;
+		i += step;
+	}
+	out[n++] = '"';
+	out[n] = '\0';
+	*o = n;
+	return true;
+}
+
+/* {"time":"2026-12-07T11:48:00.123Z","level":"info","message":...,
+ * "peer":...,"mac":...} */
+static void
+json_line(char *out, size_t size, enum log_level level, const char *peer, const char *mac,
+    const char *line)
+{
+	struct timespec ts;
+	struct tm tm;
+	char stamp[40];
+	size_t o = 0;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(stamp + strlen(stamp), sizeof stamp - strlen(stamp), ".%03ldZ",
+	    ts.tv_nsec / 1000000L);
+	out[o++] = '{';
+	out[o] = '\0';
+	(void)(json_field(out, size, &o, "time", stamp, true) &&
+	    json_field(out, size, &o, "level", log_level_name(level), false) &&
+	    json_field(out, size, &o, "message", line, false) &&
+	    (peer == NULL || json_field(out, size, &o, "peer", peer, false)) &&
+	    (mac == NULL || json_field(out, size, &o, "mac", mac, false)));
+	snprintf(out + o, size - o, "}");
+}
+
+static void
+log_emit(enum log_level level, const char *peer, const char *mac, const char *line)
+{
+	if (atomic_load(&current_format) == LOG_FORMAT_JSON) {
+		char json[LOG_JSON_MAX];
+		json_line(json, sizeof json, level, peer, mac, line);
+		if (use_stderr)
+			fprintf(stderr, "%s\n", json);
+		else
+			syslog(syslog_priority(level), "%s", json);
+		return;
+	}
 	if (!use_stderr) {
 		syslog(syslog_priority(level), "%s", line);
 		return;
@@ -89,6 +207,36 @@ log_write(enum log_level level, const char *fmt, ...)
 	strftime(stamp, sizeof stamp, "%H:%M:%S", &tm);
 	fprintf(stderr, "%s.%03ld %-5s %s\n", stamp, ts.tv_nsec / 1000000L,
 	    log_level_name(level), line);
+}
+
+static void __attribute__((format(printf, 4, 0)))
+log_vwrite(enum log_level level, const char *peer, const char *mac, const char *fmt,
+    va_list ap)
+{
+	char line[LOG_LINE_MAX];
+
+	vsnprintf(line, sizeof line, fmt, ap);
+	log_emit(level, peer, mac, line);
+}
+
+void
+log_write(enum log_level level, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_vwrite(level, NULL, NULL, fmt, ap);
+	va_end(ap);
+}
+
+void
+log_write_peer(enum log_level level, const char *peer, const char *mac, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_vwrite(level, peer, mac, fmt, ap);
+	va_end(ap);
 }
 
 const char *

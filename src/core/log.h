@@ -1,4 +1,7 @@
-/* Logging with levels: stderr in the foreground, syslog otherwise.
+/* Logging with levels: stderr in the foreground, syslog otherwise; each
+ * line as text, or (log-format = json) as one JSON object: {"time",
+ * "level", "message", and "peer" and "mac" when the line is about a
+ * client}.  The message is the same text in both formats.
  *
  * Every call site goes through the log_* macros, which test the level
  * before any argument is formatted.  Safe to call from several threads
@@ -17,11 +20,27 @@ enum log_level {
 	LOG_LEVEL_DEBUG,
 };
 
+enum log_format {
+	LOG_FORMAT_TEXT = 0,
+	LOG_FORMAT_JSON,
+};
+
 void log_init(const char *ident, bool to_stderr, enum log_level level);
 void log_set_level(enum log_level level);
+void log_set_format(enum log_format format);
 bool log_enabled(enum log_level level);
 void log_write(enum log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/* A line about one client: peer (its address, "192.0.2.5:68") and mac
+ * (NULL when the line has none) become the JSON fields "peer" and "mac";
+ * the text line is fmt's, which names them itself. */
+void log_write_peer(enum log_level level, const char *peer, const char *mac,
+    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* Parse "text|json"; returns 0 or -EINVAL.  The check is the config's
+ * validator of log-format (err says why). */
+int log_format_parse(const char *name, enum log_format *out);
+int log_format_check(const char *value, char *err, size_t err_size);
 
 /* Parse "error|warn|info|debug"; returns 0 or -EINVAL. */
 int log_level_parse(const char *name, enum log_level *out);
@@ -41,5 +60,12 @@ const char *log_printable(const void *in, size_t in_len, char *out, size_t size)
 #define log_warn(...)  log_at(LOG_LEVEL_WARN, __VA_ARGS__)
 #define log_info(...)  log_at(LOG_LEVEL_INFO, __VA_ARGS__)
 #define log_debug(...) log_at(LOG_LEVEL_DEBUG, __VA_ARGS__)
+
+#define log_peer_at(lvl, peer, mac, ...) \
+	do { if (log_enabled(lvl)) log_write_peer(lvl, peer, mac, __VA_ARGS__); } while (0)
+#define log_error_peer(peer, mac, ...) log_peer_at(LOG_LEVEL_ERROR, peer, mac, __VA_ARGS__)
+#define log_warn_peer(peer, mac, ...)  log_peer_at(LOG_LEVEL_WARN, peer, mac, __VA_ARGS__)
+#define log_info_peer(peer, mac, ...)  log_peer_at(LOG_LEVEL_INFO, peer, mac, __VA_ARGS__)
+#define log_debug_peer(peer, mac, ...) log_peer_at(LOG_LEVEL_DEBUG, peer, mac, __VA_ARGS__)
 
 #endif

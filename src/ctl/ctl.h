@@ -4,6 +4,20 @@
 
 #include <jansson.h>
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define CTL_TABLE_COLS 12
+#define CTL_CONFIG_DEFAULT "/etc/pxed/pxed.conf"      /* pxed's, read for its address */
+
+/* A table printed with every column as wide as its widest cell. */
+struct ctl_table {
+	size_t cols, rows, cap;
+	const char *head[CTL_TABLE_COLS];
+	bool right[CTL_TABLE_COLS];     /* numbers: aligned right */
+	char **cell;                    /* rows x cols, copies */
+	bool oom;
+};
 
 struct ctl {
 	const char *server;             /* "http://127.0.0.1" */
@@ -25,6 +39,9 @@ struct ctl {
  * the parsed answer in *out (NULL when none or not JSON). */
 long ctl_request(const struct ctl *c, const char *method, const char *path, json_t *body,
     json_t **out);
+/* GET server+path: the HTTP status (0: none, said why) and the answer's
+ * text in *out (malloc'd, "" when none). */
+long ctl_request_text(const struct ctl *c, const char *path, char **out);
 /* Print the server's {"error": ...} (or the status) for a failed call. */
 void ctl_print_error(const char *what, long status, json_t *answer);
 void ctl_print_json(json_t *v);
@@ -33,13 +50,10 @@ void ctl_print_json(json_t *v);
  * eight more calls. */
 const char *ctl_text(json_t *v, bool lines);
 
-/* Helpers of the commands (imaging.c): a string or number member of o
- * ("" / 0 when absent); unix seconds as local time ("-" for 0). */
+/* Helpers of the commands (imaging.c): a string member of o as a
+ * terminal may print it ("" when absent), a number member (0). */
 const char *ctl_str(json_t *o, const char *key);
 json_int_t ctl_num(json_t *o, const char *key);
-void ctl_when(json_int_t t, char *out, size_t size);
-/* bytes as "1.5 MiB". */
-void ctl_size(json_int_t bytes, char *out, size_t size);
 /* Run a call (body is consumed); on success print its JSON (--json) or
  * hand the answer to show.  0, or 1 with the error printed. */
 int ctl_call(const struct ctl *c, const char *method, const char *path, json_t *body,
@@ -48,13 +62,32 @@ int ctl_call(const struct ctl *c, const char *method, const char *path, json_t *
 /* subnets.c: "subnet ...", "reload". */
 int ctl_subnet(const struct ctl *c, int argc, char **argv);
 int ctl_reload(const struct ctl *c);
+/* table.c.  heads: the column titles; a leading '>' aligns the column
+ * right (numbers).  cells: one string per column (copied).  print writes
+ * the title line and the rows after indent, then frees the table. */
+void ctl_table_begin(struct ctl_table *t, size_t cols, const char *const heads[]);
+void ctl_table_add(struct ctl_table *t, const char *const cells[]);
+void ctl_table_print(struct ctl_table *t, const char *indent);
+void ctl_table_free(struct ctl_table *t);
+/* "1.5 MiB", "2026-12-07 11:48:00" (local time; "-" for 0), "4.2 MiB/s",
+ * "3.2 s" / "2 min 5 s" / "1 h 02 min" into out; return out. */
+const char *ctl_size(int64_t bytes, char *out, size_t size);
+const char *ctl_when(int64_t unix_s, char *out, size_t size);
+const char *ctl_rate(int64_t bytes_per_s, char *out, size_t size);
+const char *ctl_duration(int64_t ms, char *out, size_t size);
 
-/* views.c: "config", "transfers", "stats boots [HOURS]"; the transfers
- * section of "status" (nothing printed without a read token). */
+/* local.c: the local pxed's API URL and token file from its config file
+ * at path.  0 (both set), 1 (no such file and it was not given: keep the
+ * defaults), -1 (it cannot be used: said why). */
+int ctl_local_defaults(const char *path, bool given, char *server, size_t server_size,
+    char *token_file, size_t token_size);
+
+/* views.c: "config", "transfers", "stats boots [HOURS]"; the table of
+ * transfers in flight (also status's section). */
 int ctl_config(const struct ctl *c);
 int ctl_transfers(const struct ctl *c);
 int ctl_stats(const struct ctl *c, int argc, char **argv);
-void ctl_status_transfers(const struct ctl *c);
+void ctl_show_transfers(json_t *answer);
 
 /* imaging.c: "host ...", "group ...", "image ...", "task ..."; argv after
  * the noun. */
@@ -65,5 +98,9 @@ int ctl_mcast(const struct ctl *c, int argc, char **argv);
 int ctl_group(const struct ctl *c, int argc, char **argv);
 int ctl_token(const struct ctl *c, int argc, char **argv);
 int ctl_watch(const struct ctl *c, int argc, char **argv);
+/* Tables of {"tasks": [...]} and of the sessions of {"sessions": [...]}
+ * that have not ended (pxectl status). */
+void ctl_show_tasks(json_t *answer);
+void ctl_show_sessions_running(json_t *answer);
 
 #endif

@@ -22,34 +22,6 @@ ctl_num(json_t *o, const char *key)
 	return json_integer_value(json_object_get(o, key));
 }
 
-void
-ctl_when(json_int_t t, char *out, size_t size)
-{
-	time_t tt = (time_t)t;
-	struct tm tm;
-
-	if (t <= 0) {
-		snprintf(out, size, "-");
-		return;
-	}
-	localtime_r(&tt, &tm);
-	strftime(out, size, "%Y-%m-%d %H:%M:%S", &tm);
-}
-
-void
-ctl_size(json_int_t bytes, char *out, size_t size)
-{
-	static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB" };
-	double v = (double)bytes;
-	size_t u = 0;
-
-	while (v >= 1024 && u + 1 < sizeof units / sizeof units[0]) {
-		v /= 1024;
-		u++;
-	}
-	snprintf(out, size, u == 0 ? "%.0f %s" : "%.1f %s", v, units[u]);
-}
-
 /* Run a call; on success print JSON (--json) or hand the answer to show. */
 int
 ctl_call(const struct ctl *c, const char *method, const char *path, json_t *body,
@@ -134,37 +106,31 @@ arch_name(const char *arch)
 }
 
 static void
-show_host_row(json_t *h)
-{
-	char seen[32];
-
-	ctl_when(ctl_num(h, "last_seen"), seen, sizeof seen);
-	printf("%-17s  %-16s  %-8s  %-19s  %s\n", ctl_str(h, "mac"), ctl_str(h, "name"),
-	    json_is_true(json_object_get(h, "approved")) ? "yes" : "no", seen,
-	    arch_name(ctl_str(h, "arch")));
-}
-
-static void
 show_hosts(json_t *a)
 {
+	static const char *const heads[] = { "MAC", "NAME", "APPROVED", "LAST SEEN", "ARCH" };
+	struct ctl_table t;
 	size_t i;
 	json_t *h;
+	char seen[32];
 
-	printf("%-17s  %-16s  %-8s  %-19s  %s\n", "MAC", "NAME", "APPROVED", "LAST SEEN", "ARCH");
+	ctl_table_begin(&t, 5, heads);
 	json_array_foreach(json_object_get(a, "hosts"), i, h)
-		show_host_row(h);
+		ctl_table_add(&t, (const char *[]){ ctl_str(h, "mac"), ctl_str(h, "name"),
+		    json_is_true(json_object_get(h, "approved")) ? "yes" : "no",
+		    ctl_when(ctl_num(h, "last_seen"), seen, sizeof seen), arch_name(ctl_str(h, "arch")) });
+	ctl_table_print(&t, "");
 }
 
-static void
-show_task_line(json_t *t)
+/* "1.0 MiB / 4.0 MiB" of a task */
+static const char *
+task_progress(json_t *t, char *out, size_t size)
 {
 	char done[32], total[32];
 
-	ctl_size(ctl_num(t, "bytes"), done, sizeof done);
-	ctl_size(ctl_num(t, "total"), total, sizeof total);
-	printf("%-6" JSON_INTEGER_FORMAT " %-17s  %-8s %-16s %-10s %-8s %-8s %s / %s  %s\n",
-	    ctl_num(t, "id"), ctl_str(t, "host"), ctl_str(t, "type"), ctl_str(t, "image"), ctl_str(t, "state"),
-	    ctl_str(t, "after"), ctl_str(t, "phase"), done, total, ctl_str(t, "message"));
+	snprintf(out, size, "%s / %s", ctl_size(ctl_num(t, "bytes"), done, sizeof done),
+	    ctl_size(ctl_num(t, "total"), total, sizeof total));
+	return out;
 }
 
 /* "label a, b, c" from an array of strings; "label -" when empty. */
@@ -200,8 +166,10 @@ show_host(json_t *h)
 	}
 	print_names("  groups    ", json_object_get(h, "groups"));
 	if (json_is_object(task)) {
-		printf("  task      ");
-		show_task_line(task);
+		char progress[80];
+		printf("  task      %" JSON_INTEGER_FORMAT " %s %s, %s, %s\n", ctl_num(task, "id"),
+		    ctl_str(task, "type"), ctl_str(task, "image"), ctl_str(task, "state"),
+		    task_progress(task, progress, sizeof progress));
 	} else {
 		printf("  task      none\n");
 	}
@@ -259,12 +227,18 @@ ctl_host(const struct ctl *c, int argc, char **argv)
 static void
 show_groups(json_t *a)
 {
+	static const char *const heads[] = { "GROUP", ">HOSTS" };
+	struct ctl_table t;
 	size_t i;
 	json_t *g;
+	char members[24];
 
-	printf("%-24s  %s\n", "GROUP", "HOSTS");
-	json_array_foreach(json_object_get(a, "groups"), i, g)
-		printf("%-24s  %" JSON_INTEGER_FORMAT "\n", ctl_str(g, "name"), ctl_num(g, "members"));
+	ctl_table_begin(&t, 2, heads);
+	json_array_foreach(json_object_get(a, "groups"), i, g) {
+		snprintf(members, sizeof members, "%" JSON_INTEGER_FORMAT, ctl_num(g, "members"));
+		ctl_table_add(&t, (const char *[]){ ctl_str(g, "name"), members });
+	}
+	ctl_table_print(&t, "");
 }
 
 static void
@@ -318,43 +292,52 @@ ctl_group(const struct ctl *c, int argc, char **argv)
 static void
 show_images(json_t *a)
 {
+	static const char *const heads[] = { "NAME", ">DISK", ">USED", ">STORED", ">CHUNKS",
+		"CREATED" };
+	struct ctl_table t;
 	size_t i;
 	json_t *im;
 
-	printf("%-24s  %10s  %10s  %10s  %7s  %s\n", "NAME", "DISK", "USED", "STORED",
-	    "CHUNKS", "CREATED");
+	ctl_table_begin(&t, 6, heads);
 	json_array_foreach(json_object_get(a, "images"), i, im) {
-		char disk[32], used[32], stored[32], created[32];
-		ctl_size(ctl_num(im, "disk_size"), disk, sizeof disk);
-		ctl_size(ctl_num(im, "used"), used, sizeof used);
-		ctl_size(ctl_num(im, "stored"), stored, sizeof stored);
-		ctl_when(ctl_num(im, "created"), created, sizeof created);
-		printf("%-24s  %10s  %10s  %10s  %7" JSON_INTEGER_FORMAT "  %s\n", ctl_str(im, "name"),
-		    disk, used, stored, ctl_num(im, "chunks"), created);
+		char disk[32], used[32], stored[32], chunks[24], created[32];
+		snprintf(chunks, sizeof chunks, "%" JSON_INTEGER_FORMAT, ctl_num(im, "chunks"));
+		ctl_table_add(&t, (const char *[]){ ctl_str(im, "name"),
+		    ctl_size(ctl_num(im, "disk_size"), disk, sizeof disk),
+		    ctl_size(ctl_num(im, "used"), used, sizeof used),
+		    ctl_size(ctl_num(im, "stored"), stored, sizeof stored), chunks,
+		    ctl_when(ctl_num(im, "created"), created, sizeof created) });
 	}
+	ctl_table_print(&t, "");
 }
 
 static void
 show_image(json_t *im)
 {
+	static const char *const heads[] = { ">PART", "FS", ">SIZE", ">USED" };
 	char disk[32], used[32], stored[32], created[32];
+	struct ctl_table t;
 	size_t i;
 	json_t *p;
 
-	ctl_size(ctl_num(im, "disk_size"), disk, sizeof disk);
-	ctl_size(ctl_num(im, "used"), used, sizeof used);
-	ctl_size(ctl_num(im, "stored"), stored, sizeof stored);
-	ctl_when(ctl_num(im, "created"), created, sizeof created);
 	printf("image %s\n  created   %s\n  disk      %s, %s partition table\n"
 	    "  used      %s in %" JSON_INTEGER_FORMAT " chunks, %s stored\n", ctl_str(im, "name"),
-	    created, disk, ctl_str(im, "table"), used, ctl_num(im, "chunks"), stored);
+	    ctl_when(ctl_num(im, "created"), created, sizeof created),
+	    ctl_size(ctl_num(im, "disk_size"), disk, sizeof disk), ctl_str(im, "table"),
+	    ctl_size(ctl_num(im, "used"), used, sizeof used), ctl_num(im, "chunks"),
+	    ctl_size(ctl_num(im, "stored"), stored, sizeof stored));
+	ctl_table_begin(&t, 4, heads);
 	json_array_foreach(json_object_get(im, "partition_list"), i, p) {
-		char len[32], pused[32];
-		ctl_size(ctl_num(p, "length"), len, sizeof len);
-		ctl_size(ctl_num(p, "used"), pused, sizeof pused);
-		printf("  part %-3" JSON_INTEGER_FORMAT " %-5s %10s, %10s used\n", ctl_num(p, "index"),
-		    ctl_str(p, "fs"), len, pused);
+		char index[24], len[32], pused[32];
+		snprintf(index, sizeof index, "%" JSON_INTEGER_FORMAT, ctl_num(p, "index"));
+		ctl_table_add(&t, (const char *[]){ index, ctl_str(p, "fs"),
+		    ctl_size(ctl_num(p, "length"), len, sizeof len),
+		    ctl_size(ctl_num(p, "used"), pused, sizeof pused) });
 	}
+	if (t.rows > 0)
+		ctl_table_print(&t, "  ");
+	else
+		ctl_table_free(&t);
 }
 
 static void
@@ -410,28 +393,39 @@ ctl_image(const struct ctl *c, int argc, char **argv)
 
 /* ---- tasks ---- */
 
-static void
-show_tasks(json_t *a)
+/* The tasks of a list (or of an answer naming them), one row each. */
+void
+ctl_show_tasks(json_t *a)
 {
+	static const char *const heads[] = { ">ID", "HOST", "TYPE", "IMAGE", "STATE", "AFTER",
+		"PHASE", "PROGRESS", "MESSAGE" };
+	struct ctl_table t;
 	size_t i;
-	json_t *t;
+	json_t *k;
 
-	printf("%-6s %-17s  %-8s %-16s %-10s %-8s %-8s %s\n", "ID", "HOST", "TYPE", "IMAGE",
-	    "STATE", "AFTER", "PHASE", "PROGRESS");
-	json_array_foreach(json_object_get(a, "tasks"), i, t)
-		show_task_line(t);
+	ctl_table_begin(&t, 9, heads);
+	json_array_foreach(json_object_get(a, "tasks"), i, k) {
+		char id[24], progress[80];
+		snprintf(id, sizeof id, "%" JSON_INTEGER_FORMAT, ctl_num(k, "id"));
+		ctl_table_add(&t, (const char *[]){ id, ctl_str(k, "host"), ctl_str(k, "type"),
+		    ctl_str(k, "image"), ctl_str(k, "state"), ctl_str(k, "after"), ctl_str(k, "phase"),
+		    task_progress(k, progress, sizeof progress), ctl_str(k, "message") });
+	}
+	ctl_table_print(&t, "");
 }
 
 static void
 show_task(json_t *t)
 {
 	char created[32], started[32], finished[32];
+	json_t *one = json_pack("{s:[O]}", "tasks", t);
 
-	ctl_when(ctl_num(t, "created"), created, sizeof created);
-	ctl_when(ctl_num(t, "started"), started, sizeof started);
-	ctl_when(ctl_num(t, "finished"), finished, sizeof finished);
-	show_task_line(t);
-	printf("  created %s, started %s, finished %s\n", created, started, finished);
+	ctl_show_tasks(one);
+	json_decref(one);
+	printf("  created %s, started %s, finished %s\n",
+	    ctl_when(ctl_num(t, "created"), created, sizeof created),
+	    ctl_when(ctl_num(t, "started"), started, sizeof started),
+	    ctl_when(ctl_num(t, "finished"), finished, sizeof finished));
 	printf("  after   %s\n", ctl_str(t, "after"));
 	if (ctl_str(t, "log")[0] != '\0')
 		printf("  log:\n%s\n", ctl_text(json_object_get(t, "log"), true));
@@ -457,33 +451,77 @@ task_new(const struct ctl *c, const char *type, const char *host, const char *im
 
 /* ---- multicast sessions ---- */
 
+/* Sessions, one row each; with running_only those not ended. */
+static void
+sessions_table(json_t *a, bool running_only)
+{
+	static const char *const heads[] = { "SESSION", "IMAGE", "STATE", "GROUP", ">PASS",
+		">RATE", ">SENT", ">IMAGE SIZE", "FEC", ">RECEIVERS" };
+	struct ctl_table t;
+	size_t i;
+	json_t *s;
+
+	ctl_table_begin(&t, 10, heads);
+	json_array_foreach(json_object_get(a, "sessions"), i, s) {
+		const char *state = ctl_str(s, "state");
+		if (running_only && (strcmp(state, "done") == 0 || strcmp(state, "failed") == 0 ||
+		    strcmp(state, "cancelled") == 0))
+			continue;
+		char group[80], pass[24], rate[32], sent[32], img[32], fec[48], rcv[24];
+		snprintf(group, sizeof group, "%s:%" JSON_INTEGER_FORMAT, ctl_str(s, "group"),
+		    ctl_num(s, "port"));
+		snprintf(pass, sizeof pass, "%" JSON_INTEGER_FORMAT, ctl_num(s, "pass"));
+		snprintf(fec, sizeof fec, "%s", ctl_str(s, "fec"));
+		snprintf(rcv, sizeof rcv, "%zu", json_array_size(json_object_get(s, "receivers")));
+		snprintf(rate, sizeof rate, "%.1f Mbit/s", (double)ctl_num(s, "rate") * 8 / 1e6);
+		ctl_table_add(&t, (const char *[]){ ctl_str(s, "name"), ctl_str(s, "image"), state, group,
+		    pass, rate,
+		    ctl_size(ctl_num(s, "bytes_sent"), sent, sizeof sent),
+		    ctl_size(ctl_num(s, "image_bytes"), img, sizeof img), fec, rcv });
+	}
+	ctl_table_print(&t, "");
+}
+
 static void
 show_session(json_t *s)
 {
+	static const char *const heads[] = { ">RECEIVER", "STATE", ">CHUNKS" };
 	char sent[32], img[32];
+	struct ctl_table t;
 	size_t i;
 	json_t *r;
 
-	ctl_size(ctl_num(s, "bytes_sent"), sent, sizeof sent);
-	ctl_size(ctl_num(s, "image_bytes"), img, sizeof img);
 	printf("session %s: image %s, %s, group %s:%" JSON_INTEGER_FORMAT ", pass %"
 	    JSON_INTEGER_FORMAT ", %.1f Mbit/s, %s sent (image %s), FEC %s (%" JSON_INTEGER_FORMAT
 	    " parity)%s%s\n", ctl_str(s, "name"), ctl_str(s, "image"), ctl_str(s, "state"), ctl_str(s, "group"),
-	    ctl_num(s, "port"), ctl_num(s, "pass"), (double)ctl_num(s, "rate") * 8 / 1e6, sent, img,
+	    ctl_num(s, "port"), ctl_num(s, "pass"), (double)ctl_num(s, "rate") * 8 / 1e6,
+	    ctl_size(ctl_num(s, "bytes_sent"), sent, sizeof sent),
+	    ctl_size(ctl_num(s, "image_bytes"), img, sizeof img),
 	    ctl_str(s, "fec"), ctl_num(s, "parity_sent"), ctl_str(s, "error")[0] ? ": " : "", ctl_str(s, "error"));
-	json_array_foreach(json_object_get(s, "receivers"), i, r)
-		printf("  receiver %zu: %-9s %" JSON_INTEGER_FORMAT "/%" JSON_INTEGER_FORMAT
-		    " chunks\n", i + 1, ctl_str(r, "state"), ctl_num(r, "done"), ctl_num(r, "total"));
+	ctl_table_begin(&t, 3, heads);
+	json_array_foreach(json_object_get(s, "receivers"), i, r) {
+		char n[24], chunks[48];
+		snprintf(n, sizeof n, "%zu", i + 1);
+		snprintf(chunks, sizeof chunks, "%" JSON_INTEGER_FORMAT "/%" JSON_INTEGER_FORMAT,
+		    ctl_num(r, "done"), ctl_num(r, "total"));
+		ctl_table_add(&t, (const char *[]){ n, ctl_str(r, "state"), chunks });
+	}
+	if (t.rows > 0)
+		ctl_table_print(&t, "  ");
+	else
+		ctl_table_free(&t);
 }
 
 static void
 show_sessions(json_t *a)
 {
-	size_t i;
-	json_t *s;
+	sessions_table(a, false);
+}
 
-	json_array_foreach(json_object_get(a, "sessions"), i, s)
-		show_session(s);
+void
+ctl_show_sessions_running(json_t *a)
+{
+	sessions_table(a, true);
 }
 
 int
@@ -545,13 +583,13 @@ ctl_task(const struct ctl *c, int argc, char **argv)
 	if (c->group != NULL && strcmp(verb, "deploy") == 0 && argc == 2)
 		return ctl_call(c, "POST", "/api/v1/tasks", with_after(c, json_pack("{s:s,s:s,s:s,s:b}",
 		    "group", c->group, "type", "deploy", "image", argv[1], "verify", verify)),
-		    "task deploy --group", show_tasks);
+		    "task deploy --group", ctl_show_tasks);
 	if (c->group != NULL) {
 		fprintf(stderr, "pxectl: task deploy --group GROUP IMAGE [--no-verify]\n");
 		return 2;
 	}
 	if (strcmp(verb, "list") == 0 && argc <= 1)
-		return call_list(c, "/api/v1/tasks", "tasks", "task list", show_tasks);
+		return call_list(c, "/api/v1/tasks", "tasks", "task list", ctl_show_tasks);
 	if (strcmp(verb, "show") == 0 && argc == 2)
 		return ctl_call(c, "GET", path3("/api/v1/tasks/", argv[1], ""), NULL, "task show",
 		    show_task);

@@ -3,14 +3,16 @@
  *   pxectl [--server URL] [--json] status
  *   pxectl [--server URL] [--json] clients
  *   pxectl [--server URL] [--json] client MAC
- *   pxectl [--server URL] metrics
+ *   pxectl [--server URL] [--json] metrics
  *   pxectl [--server URL] [--token T] [--json] host|group|image|task|mcast ...
  *                                                               (imaging.c)
  *   pxectl [--server URL] [--token T] [--json] subnet ... | reload  (subnets.c)
  *   pxectl [--server URL] [--token T] [--json] config | transfers
  *                                               | stats boots [HOURS]  (views.c)
  *
- * Speaks only the REST API (docs/API.md), never pxed's files. */
+ * Speaks only the REST API (docs/API.md).  With no --server it finds the
+ * local pxed from pxed's config file (local.c), and reads the API token
+ * from the file that config names when it may. */
 #include <curl/curl.h>
 #include <inttypes.h>
 #include <jansson.h>
@@ -26,8 +28,6 @@
 
 #define RESPONSE_MAX (4u << 20)
 
-static const char *read_token;          /* for the plain GETs below */
-static const char *ca_file;             /* --cacert, for https:// servers */
 
 struct response {
 	char *data;
@@ -52,80 +52,6 @@ collect(char *ptr, size_t size, size_t nmemb, void *userdata)
 	return n;
 }
 
-/* GET server + path; returns 0 with the body in *r, or prints why.
- * With quiet_404 a 404 returns 1 without a message. */
-static int
-api_get_status(const char *server, const char *path, struct response *r, bool quiet_404)
-{
-	char url[1024], err[CURL_ERROR_SIZE] = "", auth[600];
-	struct curl_slist *hdrs = NULL;
-	long status = 0;
-	CURL *curl = curl_easy_init();
-
-	if (curl == NULL)
-		return -1;
-	if (read_token != NULL) {
-		snprintf(auth, sizeof auth, "Authorization: Bearer %s", read_token);
-		hdrs = curl_slist_append(hdrs, auth);
-		curl_easy_setopt(curl, CURLOPT_HTTPHEADER, hdrs);
-	}
-	snprintf(url, sizeof url, "%s%s", server, path);
-	curl_easy_setopt(curl, CURLOPT_URL, url);
-	if (ca_file != NULL)
-		curl_easy_setopt(curl, CURLOPT_CAINFO, ca_file);
-	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, collect);
-	curl_easy_setopt(curl, CURLOPT_WRITEDATA, r);
-	curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, err);
-	curl_easy_setopt(curl, CURLOPT_TIMEOUT, 10L);
-	curl_easy_setopt(curl, CURLOPT_USERAGENT, "pxectl/" PXED_VERSION);
-	CURLcode rc = curl_easy_perform(curl);
-	curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
-	curl_easy_cleanup(curl);
-	curl_slist_free_all(hdrs);
-	if (rc != CURLE_OK) {
-		fprintf(stderr, "pxectl: %s: %s\n", url, err[0] ? err : curl_easy_strerror(rc));
-		return -1;
-	}
-	if (status == 401) {
-		fprintf(stderr, "pxectl: %s: a valid API token is required (--token, $PXED_TOKEN"
-		    " or --token-file)\n", url);
-		return -1;
-	}
-	if (status == 404 && quiet_404)
-		return 1;
-	if (status != 200) {
-		fprintf(stderr, "pxectl: %s: HTTP %ld%s\n", url, status,
-		    status == 404 ? " (not found)" : "");
-		return -1;
-	}
-	return 0;
-}
-
-static int
-api_get(const char *server, const char *path, struct response *r)
-{
-	return api_get_status(server, path, r, false);
-}
-
-static json_t *
-api_get_json(const char *server, const char *path, bool quiet_404, int *rc)
-{
-	struct response r = { NULL, 0 };
-	json_error_t jerr;
-	json_t *root = NULL;
-
-	*rc = api_get_status(server, path, &r, quiet_404);
-	if (*rc == 0) {
-		root = json_loadb(r.data, r.len, 0, &jerr);
-		if (root == NULL) {
-			fprintf(stderr, "pxectl: bad answer from server: %s\n", jerr.text);
-			*rc = -1;
-		}
-	}
-	free(r.data);
-	return root;
-}
-
 static size_t
 read_request_body(char *dst, size_t size, size_t nitems, void *userdata)
 {
@@ -138,30 +64,28 @@ read_request_body(char *dst, size_t size, size_t nitems, void *userdata)
 	return n;
 }
 
-long
-ctl_request(const struct ctl *c, const char *method, const char *path, json_t *body,
-    json_t **out)
+/* method server+path with an optional body and the token; the answer's
+ * bytes in *r.  Returns the HTTP status, 0 when there was none (said why). */
+static long
+http_request(const struct ctl *c, const char *method, const char *path, char *text,
+    struct response *r)
 {
 	char url[1024], auth[600], err[CURL_ERROR_SIZE] = "";
-	struct response r = { NULL, 0 }, up = { NULL, 0 };
+	struct response up = { NULL, 0 };
 	struct curl_slist *hdrs = NULL;
-	char *text = body != NULL ? json_dumps(body, JSON_COMPACT) : NULL;
 	CURL *curl = curl_easy_init();
 	long status = 0;
 	CURLcode rc;
 
-	*out = NULL;
-	if (curl == NULL) {
-		free(text);
+	if (curl == NULL)
 		return 0;
-	}
 	snprintf(url, sizeof url, "%s%s", c->server, path);
 	curl_easy_setopt(curl, CURLOPT_URL, url);
 	if (c->cacert != NULL)
 		curl_easy_setopt(curl, CURLOPT_CAINFO, c->cacert);
 	curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method);
 	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, collect);
-	curl_easy_setopt(curl, CURLOPT_WRITEDATA, &r);
+	curl_easy_setopt(curl, CURLOPT_WRITEDATA, r);
 	curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, err);
 	curl_easy_setopt(curl, CURLOPT_TIMEOUT, 600L);
 	curl_easy_setopt(curl, CURLOPT_USERAGENT, "pxectl/" PXED_VERSION);
@@ -184,15 +108,36 @@ ctl_request(const struct ctl *c, const char *method, const char *path, json_t *b
 	curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
 	curl_easy_cleanup(curl);
 	curl_slist_free_all(hdrs);
-	free(text);
 	if (rc != CURLE_OK) {
 		fprintf(stderr, "pxectl: %s: %s\n", url, err[0] ? err : curl_easy_strerror(rc));
-		free(r.data);
 		return 0;
 	}
-	if (r.len > 0)
+	return status;
+}
+
+long
+ctl_request(const struct ctl *c, const char *method, const char *path, json_t *body,
+    json_t **out)
+{
+	struct response r = { NULL, 0 };
+	char *text = body != NULL ? json_dumps(body, JSON_COMPACT) : NULL;
+	long status = http_request(c, method, path, text, &r);
+
+	*out = NULL;
+	if (status != 0 && r.len > 0)
 		*out = json_loadb(r.data, r.len, 0, NULL);
+	free(text);
 	free(r.data);
+	return status;
+}
+
+long
+ctl_request_text(const struct ctl *c, const char *path, char **out)
+{
+	struct response r = { NULL, 0 };
+	long status = http_request(c, "GET", path, NULL, &r);
+
+	*out = r.data != NULL ? r.data : strdup("");
 	return status;
 }
 
@@ -219,7 +164,7 @@ ctl_print_error(const char *what, long status, json_t *answer)
 	if (status == 0)
 		return;                 /* ctl_request said why */
 	fprintf(stderr, "pxectl: %s: %s (HTTP %ld)\n", what, msg != NULL ? msg :
-	    status == 401 ? "a valid API token is required (--token or $PXED_TOKEN)" :
+	    status == 401 ? "a valid API token is required (--token, $PXED_TOKEN or --token-file)" :
 	    "failed", status);
 }
 
@@ -232,141 +177,282 @@ ctl_print_json(json_t *v)
 	free(text);
 }
 
+/* The events of {"clients": [...]} or {"events": [...]}, one row each. */
 static void
-print_event(json_t *e, bool with_mac)
+show_events(json_t *events, bool with_mac, const char *indent)
 {
-	char when[32];
-	time_t t = (time_t)(json_integer_value(json_object_get(e, "time_ms")) / 1000);
-	struct tm tm;
-
-	localtime_r(&t, &tm);
-	strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S", &tm);
-	if (with_mac)
-		printf("  %-17s  %s  %-16s %s\n", ctl_text(json_object_get(e, "mac"), false),
-		    when, ctl_text(json_object_get(e, "kind"), false),
-		    ctl_text(json_object_get(e, "detail"), false));
-	else
-		printf("  %s  %-16s %s\n", when, ctl_text(json_object_get(e, "kind"), false),
-		    ctl_text(json_object_get(e, "detail"), false));
-}
-
-/* The clients seen, newest first, with their last event. */
-static int
-cmd_clients(const char *server, int as_json, bool quiet_404)
-{
-	int rc;
-	json_t *root = api_get_json(server, "/api/v1/clients", quiet_404, &rc);
+	static const char *const heads_mac[] = { "MAC", "TIME", "EVENT", "DETAIL" };
+	static const char *const heads[] = { "TIME", "EVENT", "DETAIL" };
+	struct ctl_table t;
 	size_t i;
 	json_t *e;
 
-	if (root == NULL)
-		return rc > 0 ? 0 : 1;
-	if (as_json) {
-		char *text = json_dumps(root, JSON_COMPACT);
-		printf("%s\n", text != NULL ? text : "");
-		free(text);
-	} else {
-		json_t *arr = json_object_get(root, "clients");
-		printf("clients (%zu), newest first:\n", json_array_size(arr));
-		json_array_foreach(arr, i, e)
-			print_event(e, true);
+	ctl_table_begin(&t, with_mac ? 4 : 3, with_mac ? heads_mac : heads);
+	json_array_foreach(events, i, e) {
+		char when[32];
+		ctl_when(json_integer_value(json_object_get(e, "time_ms")) / 1000, when, sizeof when);
+		const char *kind = ctl_text(json_object_get(e, "kind"), false);
+		const char *detail = ctl_text(json_object_get(e, "detail"), false);
+		if (with_mac)
+			ctl_table_add(&t, (const char *[]){ ctl_text(json_object_get(e, "mac"), false),
+			    when, kind, detail });
+		else
+			ctl_table_add(&t, (const char *[]){ when, kind, detail });
 	}
-	json_decref(root);
-	return 0;
+	ctl_table_print(&t, indent);
 }
 
-/* One machine's boot timeline. */
+/* GET path and show (or print as JSON) the answer; 0, or 1 (said why). */
 static int
-cmd_client(const char *server, const char *mac, int as_json)
+get_show(const struct ctl *c, const char *path, const char *what, void (*show)(json_t *))
+{
+	json_t *answer = NULL;
+	long status = ctl_request(c, "GET", path, NULL, &answer);
+	int rc = 0;
+
+	if (status != 200 || answer == NULL) {
+		if (status == 200)
+			fprintf(stderr, "pxectl: %s: the answer is not JSON\n", what);
+		else
+			ctl_print_error(what, status, answer);
+		rc = 1;
+	} else if (c->json) {
+		ctl_print_json(answer);
+	} else {
+		show(answer);
+	}
+	json_decref(answer);
+	return rc;
+}
+
+static void
+show_clients(json_t *a)
+{
+	json_t *arr = json_object_get(a, "clients");
+
+	printf("clients (%zu), newest first:\n", json_array_size(arr));
+	show_events(arr, true, "  ");
+}
+
+static void
+show_timeline(json_t *a)
+{
+	printf("boot timeline of %s:\n", ctl_text(json_object_get(a, "mac"), false));
+	show_events(json_object_get(a, "events"), false, "  ");
+}
+
+static int
+cmd_client(const struct ctl *c, const char *mac)
 {
 	char path[128];
-	int rc;
-	size_t i;
-	json_t *e;
 
-	snprintf(path, sizeof path, "/api/v1/clients/%s", mac);
-	json_t *root = api_get_json(server, path, false, &rc);
-	if (root == NULL)
-		return 1;
-	if (as_json) {
-		char *text = json_dumps(root, JSON_COMPACT);
-		printf("%s\n", text != NULL ? text : "");
-		free(text);
-	} else {
-		printf("boot timeline of %s:\n", mac);
-		json_array_foreach(json_object_get(root, "events"), i, e)
-			print_event(e, false);
+	if (strlen(mac) > 64 || strspn(mac, "0123456789abcdefABCDEF:-") != strlen(mac)) {
+		fprintf(stderr, "pxectl: client MAC: %s is not a MAC address\n", mac);
+		return 2;
 	}
-	json_decref(root);
-	return 0;
+	snprintf(path, sizeof path, "/api/v1/clients/%s", mac);
+	return get_show(c, path, "client", show_timeline);
+}
+
+/* ---- status: a section per part of pxed ---- */
+
+/* "0.0.0.0:69, [::]:69" */
+static void
+join_strings(json_t *arr, char *out, size_t size)
+{
+	size_t i, o = 0;
+	json_t *v;
+
+	out[0] = '\0';
+	json_array_foreach(arr, i, v) {
+		int n = snprintf(out + o, size - o, "%s%s", i > 0 ? ", " : "", ctl_text(v, false));
+		if (n < 0 || (size_t)n >= size - o)
+			break;
+		o += (size_t)n;
+	}
+}
+
+/* What the counters say about one service. */
+static void
+service_activity(json_t *st, const char *name, char *out, size_t size)
+{
+	json_t *g = json_object_get(st, name);
+	char bytes[32];
+
+	out[0] = '\0';
+	if (strcmp(name, "tftp") == 0)
+		snprintf(out, size, "in flight %" JSON_INTEGER_FORMAT ", requests %"
+		    JSON_INTEGER_FORMAT ", sent %s", json_integer_value(json_object_get(g, "sessions_active")),
+		    json_integer_value(json_object_get(g, "requests")),
+		    ctl_size(json_integer_value(json_object_get(g, "bytes_sent")), bytes,
+		    sizeof bytes));
+	else if (strcmp(name, "http") == 0)
+		snprintf(out, size, "connections %" JSON_INTEGER_FORMAT ", requests %"
+		    JSON_INTEGER_FORMAT ", sent %s",
+		    json_integer_value(json_object_get(g, "connections_active")),
+		    json_integer_value(json_object_get(g, "requests")),
+		    ctl_size(json_integer_value(json_object_get(g, "bytes_sent")), bytes,
+		    sizeof bytes));
 }
 
 static void
-print_group(json_t *root, const char *group)
+show_services(json_t *st)
 {
-	const char *key;
-	json_t *value;
-	json_t *obj = json_object_get(root, group);
+	static const char *const heads[] = { "SERVICE", "MODE", "LISTEN", "ACTIVITY" };
+	struct ctl_table t;
+	char up[48], listen[1024], activity[160];
+	size_t i;
+	json_t *sv;
 
-	json_object_foreach(obj, key, value) {
-		printf("  %-22s %" JSON_INTEGER_FORMAT "\n", key, json_integer_value(value));
+	printf("pxed %s, up %s\n", ctl_text(json_object_get(st, "version"), false),
+	    ctl_duration(json_integer_value(json_object_get(st, "uptime_s")) * 1000, up,
+	    sizeof up));
+	ctl_table_begin(&t, 4, heads);
+	json_array_foreach(json_object_get(st, "services"), i, sv) {
+		const char *name = ctl_text(json_object_get(sv, "name"), false);
+		join_strings(json_object_get(sv, "listen"), listen, sizeof listen);
+		service_activity(st, name, activity, sizeof activity);
+		ctl_table_add(&t, (const char *[]){ name,
+		    ctl_text(json_object_get(sv, "mode"), false), listen, activity });
 	}
+	ctl_table_print(&t, "");
 }
 
-static int
-cmd_status(const char *server, int as_json)
+static void
+show_mcast(json_t *a)
 {
-	struct response r = { NULL, 0 };
-	json_error_t jerr;
+	size_t i, running = 0;
+	json_t *s;
 
-	if (api_get(server, "/api/v1/status", &r) != 0) {
-		free(r.data);
+	json_array_foreach(json_object_get(a, "sessions"), i, s) {
+		const char *state = json_string_value(json_object_get(s, "state"));
+		running += state != NULL && strcmp(state, "done") != 0 &&
+		    strcmp(state, "failed") != 0 && strcmp(state, "cancelled") != 0;
+	}
+	printf("\nmulticast sessions running: %zu\n", running);
+	if (running > 0)
+		ctl_show_sessions_running(a);
+}
+
+static void
+show_tasks_active(json_t *a)
+{
+	printf("\ntasks pending or running: %" JSON_INTEGER_FORMAT "%s\n",
+	    json_integer_value(json_object_get(a, "total")),
+	    json_is_string(json_object_get(a, "next")) ? " (the newest listed)" : "");
+	if (json_array_size(json_object_get(a, "tasks")) > 0)
+		ctl_show_tasks(a);
+}
+
+#define STATUS_CLIENTS_SHOWN 10
+
+static void
+show_clients_recent(json_t *a)
+{
+	json_t *arr = json_object_get(a, "clients"), *first = json_array();
+	size_t n = json_array_size(arr);
+
+	printf("\nclients seen: %zu%s\n", n, n > STATUS_CLIENTS_SHOWN ? ", the newest:" : "");
+	for (size_t i = 0; i < n && i < STATUS_CLIENTS_SHOWN; i++)
+		json_array_append(first, json_array_get(arr, i));
+	if (n > 0)
+		show_events(first, true, "");
+	json_decref(first);
+}
+
+/* pxectl status: one section per part of pxed, each the answer of one GET
+ * (its member in --json's object).  A section pxed does not have (404:
+ * e.g. clients without DHCP) is left out; "status" must answer. */
+struct status_section {
+	const char *key;
+	const char *path;
+	void (*show)(json_t *answer);
+};
+
+static const struct status_section status_sections[] = {
+	{ "status", "/api/v1/status", show_services },
+	{ "transfers", "/api/v1/transfers", ctl_show_transfers },
+	{ "mcast", "/api/v1/mcast", show_mcast },
+	{ "tasks", "/api/v1/tasks?state=active&limit=50", show_tasks_active },
+	{ "clients", "/api/v1/clients", show_clients_recent },
+};
+
+static int
+cmd_status(const struct ctl *c)
+{
+	json_t *all = json_object();
+	int rc = 0;
+
+	for (size_t i = 0; i < sizeof status_sections / sizeof status_sections[0]; i++) {
+		const struct status_section *sec = &status_sections[i];
+		json_t *answer = NULL;
+		long status = ctl_request(c, "GET", sec->path, NULL, &answer);
+		if (status == 404 && i > 0) {
+			json_decref(answer);
+			continue;
+		}
+		if (status != 200 || answer == NULL) {
+			ctl_print_error(sec->key, status, answer);
+			json_decref(answer);
+			rc = 1;
+			if (i == 0)
+				break;
+			continue;
+		}
+		if (c->json)
+			json_object_set_new(all, sec->key, answer);
+		else {
+			sec->show(answer);
+			json_decref(answer);
+		}
+	}
+	if (c->json && rc == 0)
+		ctl_print_json(all);
+	json_decref(all);
+	return rc;
+}
+
+/* /metrics as it is, or with --json {"name": value, ...} */
+static int
+cmd_metrics(const struct ctl *c)
+{
+	char *text = NULL;
+	long status = ctl_request_text(c, "/metrics", &text);
+	json_t *obj;
+
+	if (status != 200) {
+		ctl_print_error("metrics", status, NULL);
+		free(text);
 		return 1;
 	}
-	if (as_json) {
-		printf("%s\n", r.data);
-		free(r.data);
+	if (!c->json) {
+		fputs(text, stdout);
+		free(text);
 		return 0;
 	}
-	json_t *root = json_loadb(r.data, r.len, 0, &jerr);
-	free(r.data);
-	if (root == NULL) {
-		fprintf(stderr, "pxectl: bad answer from server: %s\n", jerr.text);
-		return 1;
+	obj = json_object();
+	for (char *line = strtok(text, "\n"); line != NULL; line = strtok(NULL, "\n")) {
+		char *sp = strchr(line, ' '), *end;
+		if (line[0] == '#' || sp == NULL)
+			continue;
+		*sp = '\0';
+		long long v = strtoll(sp + 1, &end, 10);
+		if (*end == '\0')
+			json_object_set_new(obj, line, json_integer(v));
 	}
-	printf("pxed %s, up %" JSON_INTEGER_FORMAT " s\n",
-	    json_string_value(json_object_get(root, "version")),
-	    json_integer_value(json_object_get(root, "uptime_s")));
-	printf("tftp:\n");
-	print_group(root, "tftp");
-	printf("http:\n");
-	print_group(root, "http");
-	printf("api:\n");
-	print_group(root, "api");
-	json_decref(root);
-	return cmd_clients(server, 0, true);     /* when DHCP is on */
-}
-
-static int
-cmd_metrics(const char *server)
-{
-	struct response r = { NULL, 0 };
-	int rc = api_get(server, "/metrics", &r);
-
-	if (rc == 0)
-		fputs(r.data, stdout);
-	free(r.data);
-	return rc == 0 ? 0 : 1;
+	ctl_print_json(obj);
+	json_decref(obj);
+	free(text);
+	return 0;
 }
 
 static void
 usage(FILE *out)
 {
 	fprintf(out,
-	    "usage: pxectl [--server URL] [--json] status\n"
-	    "       pxectl [--server URL] [--json] clients\n"
-	    "       pxectl [--server URL] [--json] client MAC\n"
-	    "       pxectl [--server URL] metrics\n"
+	    "usage: pxectl [options] status\n"
+	    "       pxectl [options] clients | client MAC\n"
+	    "       pxectl [options] metrics\n"
 	    "       pxectl [options] host list | add MAC [NAME] | show HOST | rm HOST\n"
 	    "                             | approve HOST | deny HOST\n"
 	    "       pxectl [options] group list | show NAME | add NAME HOST... | rm NAME HOST...\n"
@@ -388,18 +474,23 @@ usage(FILE *out)
 	    "       pxectl [options] config | transfers | stats boots [HOURS]\n"
 	    "       pxectl [options] watch [N]\n"
 	    "       pxectl --version\n\n"
-	    "  --server URL       pxed's HTTP address (default $PXED_SERVER or http://127.0.0.1)\n"
+	    "  --server URL       pxed's HTTP address (default $PXED_SERVER, else where the\n"
+	    "                     config file says pxed listens, else http://127.0.0.1)\n"
+	    "  --config FILE      pxed's config file (default " CTL_CONFIG_DEFAULT "):\n"
+	    "                     its listen, interface, http-port and api-token-file\n"
 	    "  --token TOKEN      API token for changes (default $PXED_TOKEN, else read\n"
 	    "                     from --token-file)\n"
-	    "  --token-file PATH  file holding the token (default /var/lib/pxed/api-token)\n"
+	    "  --token-file PATH  file holding the token (default: the config's\n"
+	    "                     api-token-file, /var/lib/pxed/api-token)\n"
 	    "  --cacert FILE      the CA of an https:// server (or $PXED_CACERT)\n"
-	    "  --json             print the server's JSON as it is\n"
+	    "  --json             print the server's JSON (every command)\n"
 	    "  --after ACTION     task deploy, capture, wipe: reboot (default), poweroff or\n"
 	    "                     shell once the task succeeded\n"
 	    "HOST is a MAC address or a host's name.\n");
 }
 
-/* The token: --token, $PXED_TOKEN, or the first line of the token file. */
+/* The token: --token, $PXED_TOKEN, or the first line of the token file
+ * (when this user may read it). */
 static const char *
 load_token(const char *given, const char *file, char *buf, size_t size)
 {
@@ -424,12 +515,8 @@ dispatch(const struct ctl *c, int n, char **pos)
 {
 	const char *cmd = pos[0];
 
-	if (strcmp(cmd, "status") == 0 && n == 1) {
-		int rc = cmd_status(c->server, c->json);
-		if (rc == 0 && !c->json)
-			ctl_status_transfers(c);        /* with a read token */
-		return rc;
-	}
+	if (strcmp(cmd, "status") == 0 && n == 1)
+		return cmd_status(c);
 	if (strcmp(cmd, "config") == 0 && n == 1)
 		return ctl_config(c);
 	if (strcmp(cmd, "transfers") == 0 && n == 1)
@@ -437,11 +524,11 @@ dispatch(const struct ctl *c, int n, char **pos)
 	if (strcmp(cmd, "stats") == 0)
 		return ctl_stats(c, n - 1, pos + 1);
 	if (strcmp(cmd, "metrics") == 0 && n == 1)
-		return cmd_metrics(c->server);
+		return cmd_metrics(c);
 	if (strcmp(cmd, "clients") == 0 && n == 1)
-		return cmd_clients(c->server, c->json, false);
+		return get_show(c, "/api/v1/clients", "clients", show_clients);
 	if (strcmp(cmd, "client") == 0 && n == 2)
-		return cmd_client(c->server, pos[1], c->json);
+		return cmd_client(c, pos[1]);
 	if (strcmp(cmd, "host") == 0 || strcmp(cmd, "hosts") == 0)
 		return ctl_host(c, n - 1, pos + 1);
 	if (strcmp(cmd, "group") == 0 || strcmp(cmd, "groups") == 0)
@@ -464,83 +551,109 @@ dispatch(const struct ctl *c, int n, char **pos)
 	return 2;
 }
 
-int
-main(int argc, char **argv)
+/* Options that take a number; -1 when not given.  0, or 2 (usage). */
+static int
+number_option(struct ctl *c, const char *name, const char *value)
 {
-	struct ctl c = { .server = getenv("PXED_SERVER"), .min_receivers = -1,
-		.start_after = -1, .rate_mbit = -1 };
-	const char *token = NULL, *token_file = "/var/lib/pxed/api-token";
-	char token_buf[512], *pos[300];
-	int n = 0, rc;
+	char *end;
+	long v = strtol(value, &end, 10);
 
-	if (c.server == NULL)
-		c.server = "http://127.0.0.1";
+	if (*end != '\0' || v < 0 || v > 1000000)
+		return 2;
+	if (strcmp(name, "--min-receivers") == 0)
+		c->min_receivers = v;
+	else if (strcmp(name, "--start-after") == 0)
+		c->start_after = v;
+	else
+		c->rate_mbit = v;
+	return 0;
+}
+
+struct options {
+	const char *server, *token, *token_file, *config;
+	int n;
+	char *pos[300];
+};
+
+/* argv into c and o; -1 to go on, else the exit code. */
+static int
+parse_options(int argc, char **argv, struct ctl *c, struct options *o)
+{
 	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--server") == 0 && i + 1 < argc) {
-			c.server = argv[++i];
-		} else if (strcmp(argv[i], "--token") == 0 && i + 1 < argc) {
-			token = argv[++i];
-		} else if (strcmp(argv[i], "--token-file") == 0 && i + 1 < argc) {
-			token_file = argv[++i];
-		} else if (strcmp(argv[i], "--cacert") == 0 && i + 1 < argc) {
-			c.cacert = argv[++i];
-		} else if (strcmp(argv[i], "--json") == 0) {
-			c.json = true;
-		} else if (strcmp(argv[i], "--proxy") == 0) {
-			c.proxy = true;
-		} else if (strcmp(argv[i], "--replace") == 0) {
-			c.replace = true;
-		} else if (strcmp(argv[i], "--multicast") == 0 && i + 1 < argc) {
-			c.mcast = argv[++i];
-		} else if (strcmp(argv[i], "--group") == 0 && i + 1 < argc) {
-			c.group = argv[++i];
-		} else if (strcmp(argv[i], "--fec") == 0 && i + 1 < argc) {
-			c.fec = argv[++i];
-		} else if (strcmp(argv[i], "--after") == 0 && i + 1 < argc) {
-			c.after = argv[++i];
-		} else if (strcmp(argv[i], "--scope") == 0 && i + 1 < argc) {
-			c.scope = argv[++i];
-		} else if ((strcmp(argv[i], "--min-receivers") == 0 ||
-		    strcmp(argv[i], "--start-after") == 0 || strcmp(argv[i], "--rate-mbit") == 0) &&
-		    i + 1 < argc) {
-			char *end;
-			long v = strtol(argv[i + 1], &end, 10);
-			if (*end != '\0' || v < 0 || v > 1000000) {
-				usage(stderr);
-				return 2;
-			}
-			if (argv[i][2] == 'm')
-				c.min_receivers = v;
-			else if (argv[i][2] == 's')
-				c.start_after = v;
-			else
-				c.rate_mbit = v;
+		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+		const char **str_opt = strcmp(a, "--server") == 0 ? &o->server :
+		    strcmp(a, "--token") == 0 ? &o->token :
+		    strcmp(a, "--token-file") == 0 ? &o->token_file :
+		    strcmp(a, "--config") == 0 ? &o->config :
+		    strcmp(a, "--multicast") == 0 ? &c->mcast :
+		    strcmp(a, "--group") == 0 ? &c->group :
+		    strcmp(a, "--fec") == 0 ? &c->fec :
+		    strcmp(a, "--after") == 0 ? &c->after :
+		    strcmp(a, "--cacert") == 0 ? &c->cacert :
+		    strcmp(a, "--scope") == 0 ? &c->scope : NULL;
+
+		if (str_opt != NULL && v != NULL) {
+			*str_opt = v;
 			i++;
-		} else if (strcmp(argv[i], "--version") == 0) {
+		} else if ((strcmp(a, "--min-receivers") == 0 || strcmp(a, "--start-after") == 0 ||
+		    strcmp(a, "--rate-mbit") == 0) && v != NULL) {
+			if (number_option(c, a, v) != 0) {
+				o->n = 0;
+				break;
+			}
+			i++;
+		} else if (strcmp(a, "--json") == 0) {
+			c->json = true;
+		} else if (strcmp(a, "--replace") == 0) {
+			c->replace = true;
+		} else if (strcmp(a, "--proxy") == 0) {
+			c->proxy = true;
+		} else if (strcmp(a, "--version") == 0) {
 			printf("pxectl %s\n", PXED_VERSION);
 			return 0;
-		} else if (strcmp(argv[i], "--help") == 0) {
+		} else if (strcmp(a, "--help") == 0) {
 			usage(stdout);
 			return 0;
-		} else if ((argv[i][0] != '-' || strcmp(argv[i], "--no-verify") == 0) &&
-		    n < (int)(sizeof pos / sizeof pos[0])) {
-			pos[n++] = argv[i];
+		} else if ((a[0] != '-' || strcmp(a, "--no-verify") == 0) &&
+		    o->n < (int)(sizeof o->pos / sizeof o->pos[0])) {
+			o->pos[o->n++] = argv[i];
 		} else {
-			usage(stderr);
-			return 2;
+			o->n = 0;
+			break;
 		}
 	}
-	if (n == 0) {
+	if (o->n == 0) {
 		usage(stderr);
 		return 2;
 	}
-	c.token = load_token(token, token_file, token_buf, sizeof token_buf);
-	read_token = c.token;
-	if (c.cacert == NULL)
-		c.cacert = getenv("PXED_CACERT");
-	ca_file = c.cacert;
+	return -1;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct ctl c = { .min_receivers = -1, .start_after = -1, .rate_mbit = -1 };
+	struct options o = { .config = NULL };
+	static char server[600], token_file[1024], token_buf[512];
+	int rc = parse_options(argc, argv, &c, &o);
+
+	if (rc >= 0)
+		return rc;
+	snprintf(server, sizeof server, "http://127.0.0.1");
+	snprintf(token_file, sizeof token_file, "/var/lib/pxed/api-token");
+	/* the config file says where the local pxed is, unless told */
+	if ((o.server == NULL && getenv("PXED_SERVER") == NULL) || o.config != NULL) {
+		if (ctl_local_defaults(o.config != NULL ? o.config : CTL_CONFIG_DEFAULT,
+		    o.config != NULL, server, sizeof server, token_file, sizeof token_file) < 0)
+			return 2;
+	}
+	c.server = o.server != NULL ? o.server : getenv("PXED_SERVER") != NULL ?
+	    getenv("PXED_SERVER") : server;
+	c.token = load_token(o.token, o.token_file != NULL ? o.token_file : token_file, token_buf,
+	    sizeof token_buf);
+	c.cacert = c.cacert != NULL ? c.cacert : getenv("PXED_CACERT");
 	curl_global_init(CURL_GLOBAL_DEFAULT);
-	rc = dispatch(&c, n, pos);
+	rc = dispatch(&c, o.n, o.pos);
 	curl_global_cleanup();
 	return rc;
 }

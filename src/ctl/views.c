@@ -1,39 +1,28 @@
-/* pxectl config | transfers | stats boots [HOURS], and the transfers
- * section of pxectl status: the read-only views of docs/API.md. */
+/* pxectl config | transfers | stats boots [HOURS]: the read-only views of
+ * docs/API.md; the transfers table is also pxectl status's section. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include "core/util.h"
 #include "ctl/ctl.h"
 
-#define STATUS_TRANSFERS 10             /* rows in pxectl status */
-
-/* A value as printed: "-" for none. */
-static const char *
-value_text(json_t *setting)
-{
-	const char *v = ctl_str(setting, "value");
-
-	return v[0] != '\0' ? v : "-";
-}
-
-/* settings ([{"name", "value", "source"}]) as an aligned table. */
+/* settings ([{"name", "value", "source"}]) as a table; "-" for no value. */
 static void
 print_settings(json_t *settings, const char *indent)
 {
-	size_t name_w = strlen("NAME"), value_w = strlen("VALUE"), i;
+	static const char *const heads[] = { "NAME", "VALUE", "SOURCE" };
+	struct ctl_table t;
+	size_t i;
 	json_t *s;
 
+	ctl_table_begin(&t, 3, heads);
 	json_array_foreach(settings, i, s) {
-		name_w = MAX(name_w, strlen(ctl_str(s, "name")));
-		value_w = MAX(value_w, strlen(value_text(s)));
+		const char *v = ctl_str(s, "value");
+		ctl_table_add(&t, (const char *[]){ ctl_str(s, "name"), v[0] != '\0' ? v : "-",
+		    ctl_str(s, "source") });
 	}
-	printf("%s%-*s  %-*s  %s\n", indent, (int)name_w, "NAME", (int)value_w, "VALUE", "SOURCE");
-	json_array_foreach(settings, i, s)
-		printf("%s%-*s  %-*s  %s\n", indent, (int)name_w, ctl_str(s, "name"),
-		    (int)value_w, value_text(s), ctl_str(s, "source"));
+	ctl_table_print(&t, indent);
 }
 
 static void
@@ -66,89 +55,73 @@ ctl_config(const struct ctl *c)
 	return ctl_call(c, "GET", "/api/v1/config", NULL, "config", show_config);
 }
 
-/* One transfer as a row of the table. */
+/* One transfer as a row: PROTO DIR PEER MAC FILE DONE SIZE RATE TIME. */
 static void
-print_transfer(json_t *t, time_t now)
+add_transfer(struct ctl_table *t, json_t *x, time_t now)
 {
-	char bytes[32] = "?", total[32] = "?", rate[40], age[32];
-	json_t *b = json_object_get(t, "bytes");
+	char done[32] = "?", size[32] = "?", rate[40], age[32];
+	json_t *b = json_object_get(x, "bytes");
+	const char *mac = ctl_str(x, "mac");
 
 	if (json_is_integer(b))
-		ctl_size(json_integer_value(b), bytes, sizeof bytes);
-	if (ctl_num(t, "total") > 0)
-		ctl_size(ctl_num(t, "total"), total, sizeof total);
-	ctl_size(ctl_num(t, "rate"), rate, sizeof rate);
-	strncat(rate, "/s", sizeof rate - strlen(rate) - 1);
-	snprintf(age, sizeof age, "%lld s", (long long)MAX((json_int_t)0,
-	    (json_int_t)now - ctl_num(t, "started")));
-	printf("%-5s %-22s %-17s %10s %10s %12s %7s  %s%s\n", ctl_str(t, "proto"),
-	    ctl_str(t, "peer"), ctl_str(t, "mac")[0] ? ctl_str(t, "mac") : "-", bytes, total, rate,
-	    age, ctl_str(t, "file"),
-	    json_is_true(json_object_get(t, "upload")) ? " (upload)" : "");
+		ctl_size(json_integer_value(b), done, sizeof done);
+	if (ctl_num(x, "total") > 0)
+		ctl_size(ctl_num(x, "total"), size, sizeof size);
+	json_int_t started = ctl_num(x, "started");
+	ctl_table_add(t, (const char *[]){ ctl_str(x, "proto"),
+	    json_is_true(json_object_get(x, "upload")) ? "write" : "read", ctl_str(x, "peer"),
+	    mac[0] != '\0' ? mac : "-", ctl_str(x, "file"), done, size,
+	    ctl_rate(ctl_num(x, "rate"), rate, sizeof rate),
+	    ctl_duration(started > 0 && now > started ? (now - started) * 1000 : 0, age,
+	    sizeof age) });
 }
 
-/* The table of transfers, at most max rows; "more" counts the rest. */
-static void
-print_transfers(json_t *answer, size_t max)
+void
+ctl_show_transfers(json_t *answer)
 {
-	json_t *list = json_object_get(answer, "transfers"), *t;
+	static const char *const heads[] = { "PROTO", "DIR", "PEER", "MAC", "FILE", ">DONE",
+		">SIZE", ">RATE", ">TIME" };
+	json_t *list = json_object_get(answer, "transfers"), *x;
 	json_int_t more = ctl_num(answer, "more");
+	struct ctl_table t;
 	time_t now = time(NULL);
 	size_t i;
 
-	if (json_array_size(list) == 0) {
-		printf("no transfers in flight\n");
-		return;
-	}
-	printf("%-5s %-22s %-17s %10s %10s %12s %7s  %s\n", "PROTO", "PEER", "MAC", "BYTES",
-	    "TOTAL", "RATE", "AGE", "FILE");
-	json_array_foreach(list, i, t) {
-		if (i == max)
-			break;
-		print_transfer(t, now);
-	}
-	more += (json_int_t)(json_array_size(list) - MIN(json_array_size(list), max));
+	printf("\ntransfers in flight: %zu", json_array_size(list) + (size_t)more);
 	if (more > 0)
-		printf("(%lld more not shown)\n", (long long)more);
-}
-
-static void
-show_transfers(json_t *answer)
-{
-	print_transfers(answer, SIZE_MAX);
+		printf(" (%zu listed)", json_array_size(list));
+	printf("\n");
+	if (json_array_size(list) == 0)
+		return;
+	ctl_table_begin(&t, 9, heads);
+	json_array_foreach(list, i, x)
+		add_transfer(&t, x, now);
+	ctl_table_print(&t, "");
 }
 
 int
 ctl_transfers(const struct ctl *c)
 {
-	return ctl_call(c, "GET", "/api/v1/transfers", NULL, "transfers", show_transfers);
-}
-
-void
-ctl_status_transfers(const struct ctl *c)
-{
-	json_t *answer = NULL;
-
-	if (ctl_request(c, "GET", "/api/v1/transfers", NULL, &answer) == 200) {
-		printf("transfers in flight:\n");
-		print_transfers(answer, STATUS_TRANSFERS);
-	}
-	json_decref(answer);
+	return ctl_call(c, "GET", "/api/v1/transfers", NULL, "transfers", ctl_show_transfers);
 }
 
 static void
 show_boots(json_t *answer)
 {
+	static const char *const heads[] = { "HOUR", ">BOOTS", ">FAILURES" };
+	struct ctl_table t;
 	json_t *h;
 	size_t i;
-	char when[32];
 
-	printf("%-19s %6s %9s\n", "HOUR", "BOOTS", "FAILURES");
+	ctl_table_begin(&t, 3, heads);
 	json_array_foreach(json_object_get(answer, "hours"), i, h) {
-		ctl_when(ctl_num(h, "start"), when, sizeof when);
-		printf("%-19s %6lld %9lld\n", when, (long long)ctl_num(h, "boots"),
-		    (long long)ctl_num(h, "failures"));
+		char when[32], boots[24], failures[24];
+		snprintf(boots, sizeof boots, "%lld", (long long)ctl_num(h, "boots"));
+		snprintf(failures, sizeof failures, "%lld", (long long)ctl_num(h, "failures"));
+		ctl_table_add(&t, (const char *[]){ ctl_when(ctl_num(h, "start"), when, sizeof when),
+		    boots, failures });
 	}
+	ctl_table_print(&t, "");
 	printf("(machines: each counts once an hour; see pxectl(8))\n");
 }
 

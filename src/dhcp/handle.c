@@ -236,7 +236,8 @@ send_reply(struct request *r, const struct reply_params *rp, bool after_commit)
 		return;
 	size_t n = dhcp_reply_build(&b, r->m, rp);
 	if (n == 0) {
-		log_warn("dhcp %s %s: %s does not fit the client's maximum size", req_who(r), req_mac(r),
+		log_warn_peer(req_who(r), req_mac(r),
+		    "dhcp %s %s: %s does not fit the client's maximum size", req_who(r), req_mac(r),
 		    type_name(rp->type));
 		r->srv->queued--;
 		return;
@@ -245,7 +246,8 @@ send_reply(struct request *r, const struct reply_params *rp, bool after_commit)
 	p->len = n;
 	p->needs_commit = after_commit;
 	dhcp_reply_address(r->m, r->o, rp->type, p);
-	log_info("dhcp %s %s: %s %s%s%s%s", req_who(r), req_mac(r), type_name(rp->type),
+	log_info_peer(req_who(r), req_mac(r),
+	    "dhcp %s %s: %s %s%s%s%s", req_who(r), req_mac(r), type_name(rp->type),
 	    ntoa(rp->yiaddr, a), r->boot.kind != BOOT_NOTHING ? " boot " : "",
 	    r->boot.kind != BOOT_NOTHING ? r->boot.file : "",
 	    r->boot.kind == BOOT_LOCAL ? "(local)" : "");
@@ -259,7 +261,8 @@ send_nak(struct request *r, const char *why)
 	params_base(r, &rp, DHCPNAK);
 	rp.boot = NULL;
 	rp.message = why;
-	log_info("dhcp %s %s: NAK: %s", req_who(r), req_mac(r), why);
+	log_info_peer(req_who(r), req_mac(r),
+	    "dhcp %s %s: NAK: %s", req_who(r), req_mac(r), why);
 	event(r, "dhcp-nak", "%s", why);
 	send_reply(r, &rp, false);
 }
@@ -295,7 +298,8 @@ persist(struct request *r, struct in_addr addr, enum lease_state state, int64_t 
 	if (r->host != NULL)
 		str_copy(l.hostname, r->host->hostname, sizeof l.hostname);
 	if (store_lease_put(r->srv->store, &l) != 0)
-		log_error("dhcp %s %s: lease not stored", req_who(r), req_mac(r));
+		log_error_peer(req_who(r), req_mac(r),
+		    "dhcp %s %s: lease not stored", req_who(r), req_mac(r));
 }
 
 /* ---- full mode ---- */
@@ -312,7 +316,8 @@ on_discover(struct request *r)
 	struct pool_slot *s = pool_offer(&r->sn->pool, r->key, r->key_len, r->m->chaddr,
 	    r->m->hlen, reserved, ntohl(requested.s_addr), r->now);
 	if (s == NULL) {
-		log_warn("dhcp %s %s: no free address in %s", req_who(r), req_mac(r), r->sn->name);
+		log_warn_peer(req_who(r), req_mac(r),
+		    "dhcp %s %s: no free address in %s", req_who(r), req_mac(r), r->sn->name);
 		event(r, "dhcp-no-address", "subnet %s full", r->sn->name);
 		return;
 	}
@@ -373,7 +378,8 @@ on_request(struct request *r)
 		if (mine != NULL && mine->state == SLOT_OFFERED)
 			pool_release(&r->sn->pool, mine_addr.s_addr ? ntohl(mine_addr.s_addr) : 0,
 			    r->key, r->key_len, r->now);
-		log_debug("dhcp %s %s: chose server %s", req_who(r), req_mac(r), inet_ntoa(sid));
+		log_debug_peer(req_who(r), req_mac(r),
+		    "dhcp %s %s: chose server %s", req_who(r), req_mac(r), inet_ntoa(sid));
 		return;
 	}
 	struct in_addr want = has_req ? requested : r->m->ciaddr;
@@ -414,11 +420,13 @@ on_release(struct request *r, bool decline)
 		return;
 	if (decline) {
 		persist(r, addr, LEASE_DECLINED, r->now + POOL_DECLINE_HOLD_S);
-		log_warn("dhcp %s %s: DECLINE %s: address in use on the network, quarantined",
+		log_warn_peer(req_who(r), req_mac(r),
+		    "dhcp %s %s: DECLINE %s: address in use on the network, quarantined",
 		    req_who(r), req_mac(r), ntoa(addr, a));
 	} else if (r->srv->store != NULL) {
 		(void)store_lease_delete(r->srv->store, addr);
-		log_info("dhcp %s %s: RELEASE %s", req_who(r), req_mac(r), ntoa(addr, a));
+		log_info_peer(req_who(r), req_mac(r),
+		    "dhcp %s %s: RELEASE %s", req_who(r), req_mac(r), ntoa(addr, a));
 	}
 	event(r, decline ? "dhcp-decline" : "dhcp-release", "%s", ntoa(addr, a));
 }
@@ -505,7 +513,8 @@ pxe_port(struct request *r)
 		return;
 	if (has_item && item.item_type != 0 && !menu_choice(r, &item) &&
 	    r->srv->menu.count > 0) {
-		log_info("dhcp %s %s: boot server type %u is not on the menu", req_who(r), req_mac(r),
+		log_info_peer(req_who(r), req_mac(r),
+		    "dhcp %s %s: boot server type %u is not on the menu", req_who(r), req_mac(r),
 		    item.item_type);
 		return;
 	}
@@ -587,7 +596,9 @@ dhcp_handle(struct dhcp_server *srv, const struct dhcp_origin *o, const struct d
 		return;
 	request_init(&r, srv, o, m);
 	decide_boot(&r);
-	log_debug("dhcp %s %s: %s via %s, class %s, vendor '%s'", req_who(&r), req_mac(&r), type_name(m->type),
+	log_debug_peer(req_who(&r), req_mac(&r),
+	    "dhcp %s %s: %s via %s, class %s, vendor '%s'", req_who(&r), req_mac(&r),
+	    type_name(m->type),
 	    m->giaddr.s_addr ? "relay" : "link", boot_class_name(r.client.cls),
 	    r.client.vendor_class);
 	if (m->type == DHCPDISCOVER) {
@@ -614,7 +625,9 @@ dhcp_handle(struct dhcp_server *srv, const struct dhcp_origin *o, const struct d
 		if (srv->cfg.proxy)
 			proxy_offer(&r);
 		else
-			log_debug("dhcp %s %s: no subnet configured here: ignored", req_who(&r), req_mac(&r));
+			log_debug_peer(req_who(&r), req_mac(&r),
+			    "dhcp %s %s: no subnet configured here: ignored", req_who(&r),
+			    req_mac(&r));
 		return;
 	}
 	if (r.sn->proxy || !r.sn->has_pool)

@@ -455,7 +455,8 @@ body_prepare(struct http_server *srv, struct request *req, const struct api_requ
 		return 0;
 	if (!body_reserve(srv, req, want)) {
 		STATS_ADD(http_bodies_refused, 1);
-		log_warn("http %s %s %s: 503: request bodies in flight hold http-body-memory",
+		log_warn_peer(req->peer, NULL,
+		    "http %s %s %s: 503: request bodies in flight hold http-body-memory",
 		    req->peer, req->method, req->path);
 		return 503;
 	}
@@ -509,7 +510,8 @@ api_body(struct request *req, const struct http_server *srv, const char *data, s
 	req->body_got += len;
 	if (body_too_slow(srv, req)) {
 		STATS_ADD(http_bodies_slow, 1);
-		log_warn("http %s %s %s: closed: the body came at less than %u bytes/s", req->peer,
+		log_warn_peer(req->peer, NULL,
+		    "http %s %s %s: closed: the body came at less than %u bytes/s", req->peer,
 		    req->method, req->path, srv->body_min_rate);
 		return MHD_NO;
 	}
@@ -671,7 +673,8 @@ on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	*con_cls = NULL;
 	if (ok)
 		STATS_ADD(http_bytes_sent, req->bytes);
-	log_info("http %s %s %s %u %" PRIu64 "%s", req->peer, req->method, req->path,
+	log_info_peer(req->peer, NULL,
+	    "http %s %s %s %u %" PRIu64 "%s", req->peer, req->method, req->path,
 	    req->status, ok ? req->bytes : 0, ok ? "" : " (aborted)");
 	if (req->timeline && (req->status == 200 || req->status == 206))
 		api_timeline_http(srv->api, req->peer4, req->path, req->bytes,
@@ -711,8 +714,11 @@ on_accept(void *cls, const struct sockaddr *addr, socklen_t addrlen)
 	(void)addrlen;
 	if (atomic_load(&srv->active) < srv->max_connections)
 		return MHD_YES;
-	log_debug("http %s refused: %u connections open", log_addr(addr, peer,
-	    sizeof peer), srv->max_connections);
+	if (log_enabled(LOG_LEVEL_DEBUG)) {
+		log_addr(addr, peer, sizeof peer);
+		log_debug_peer(peer, NULL, "http %s refused: %u connections open", peer,
+		    srv->max_connections);
+	}
 	return MHD_NO;
 }
 

@@ -2,6 +2,8 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <net/if.h>
+#include <stdio.h>
 #include <netinet/in.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -151,6 +153,25 @@ listeners_open(struct listeners *l, const struct config *cfg)
 	if (rc != 0)
 		listeners_close(l);
 	return rc;
+}
+
+const char *
+listener_name(int fd, char *buf, size_t size)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof ss;
+	char addr[LOG_ADDR_MAX], dev[IFNAMSIZ + 1] = "";
+	socklen_t dev_len = sizeof dev - 1;
+
+	memset(&ss, 0, sizeof ss);
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) != 0)
+		ss.ss_family = AF_UNSPEC;
+	log_addr((const struct sockaddr *)&ss, addr, sizeof addr);
+	if (getsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, dev, &dev_len) != 0)
+		dev_len = 0;
+	dev[dev_len < sizeof dev ? dev_len : sizeof dev - 1] = '\0';
+	snprintf(buf, size, "%s%s%s", addr, dev[0] != '\0' ? "%" : "", dev);
+	return buf;
 }
 
 void

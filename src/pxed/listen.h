@@ -25,6 +25,9 @@ bool listeners_https(const struct config *cfg);
 /* One socket per (listen address x interface); every address of both
  * families when none is given.  Returns 0 or a negative errno (logged). */
 int listeners_open(struct listeners *l, const struct config *cfg);
+/* The address a socket is bound to, as "0.0.0.0:69" or "[::]:80", with
+ * "%IFNAME" when it is bound to a device; returns buf. */
+const char *listener_name(int fd, char *buf, size_t size);
 void listeners_close(struct listeners *l);
 
 #endif

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/capability.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -21,6 +22,7 @@
 #include "core/inflight.h"
 #include "core/log.h"
 #include "dhcp/board.h"
+#include "core/util.h"
 #include "dhcp/server.h"
 #include "files/files.h"
 #include "api/api.h"
@@ -87,31 +89,68 @@ run_as_user(const struct config *cfg)
 	return pw != NULL ? pw : getpwnam("nobody");
 }
 
+/* Clear every capability left: a service started as its user with
+ * AmbientCapabilities=CAP_NET_BIND_SERVICE (the systemd unit) needed it
+ * only to bind.  Returns 0 (*had says whether there were any) or -errno. */
+static int
+drop_capabilities(bool *had)
+{
+	cap_t none = cap_init(), now = NULL;
+	int rc = 0;
+
+	if (none == NULL)
+		return -ENOMEM;
+	now = cap_get_proc();
+	*had = now == NULL || cap_compare(now, none) != 0;
+	cap_free(now);
+	if (CAP_AMBIENT_SUPPORTED() && cap_reset_ambient() != 0)
+		rc = -errno;
+	if (rc == 0 && cap_set_proc(none) != 0)
+		rc = -errno;
+	now = rc == 0 ? cap_get_proc() : NULL;
+	if (rc == 0 && (now == NULL || cap_compare(now, none) != 0))
+		rc = -EPERM;
+	cap_free(now);
+	cap_free(none);
+	return rc;
+}
+
 static int
 drop_privileges(const struct config *cfg)
 {
-	if (geteuid() != 0)
-		return 0;
-	const struct passwd *pw = run_as_user(cfg);
-	if (pw == NULL) {
-		log_error("user %s does not exist", cfg->user[0] ? cfg->user : "nobody");
-		return -ENOENT;
+	const struct passwd *pw = NULL;
+	bool had_caps;
+
+	if (geteuid() == 0) {
+		pw = run_as_user(cfg);
+		if (pw == NULL) {
+			log_error("user %s does not exist", cfg->user[0] ? cfg->user : "nobody");
+			return -ENOENT;
+		}
+		if (pw->pw_uid == 0) {
+			log_warn("running as root (--user %s): privileges not dropped", pw->pw_name);
+			return 0;
+		}
+		if (setgroups(0, NULL) != 0 || setresgid(pw->pw_gid, pw->pw_gid, pw->pw_gid) != 0 ||
+		    setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid) != 0) {
+			log_error("cannot drop privileges to %s: %s", pw->pw_name, strerror(errno));
+			return -errno;
+		}
+		if (setuid(0) == 0) {
+			log_error("privileges could be regained after dropping them");
+			return -EPERM;
+		}
 	}
-	if (pw->pw_uid == 0) {
-		log_warn("running as root (--user %s): privileges not dropped", pw->pw_name);
-		return 0;
-	}
-	if (setgroups(0, NULL) != 0 || setresgid(pw->pw_gid, pw->pw_gid, pw->pw_gid) != 0 ||
-	    setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid) != 0) {
-		log_error("cannot drop privileges to %s: %s", pw->pw_name, strerror(errno));
-		return -errno;
-	}
-	if (setuid(0) == 0) {
-		log_error("privileges could be regained after dropping them");
-		return -EPERM;
+	int rc = drop_capabilities(&had_caps);
+	if (rc != 0) {
+		log_error("cannot drop capabilities: %s", strerror(-rc));
+		return rc;
 	}
 	(void)prctl(PR_SET_DUMPABLE, 1);
-	log_info("running as user %s (uid %u)", pw->pw_name, (unsigned)pw->pw_uid);
+	if (pw != NULL)
+		log_info("running as user %s (uid %u)", pw->pw_name, (unsigned)pw->pw_uid);
+	else if (had_caps)
+		log_info("running as uid %u: capabilities dropped", (unsigned)geteuid());
 	return 0;
 }
 
@@ -198,6 +237,44 @@ subnets_from_store(struct daemon *d, struct config *cfg, char *err, size_t err_s
 	return 0;
 }
 
+/* One service and its sockets into the status list (none: not listed). */
+static void
+service_add(struct api_service *list, size_t *n, const char *name, const char *mode,
+    const int *fds, size_t count)
+{
+	if (count == 0 || *n >= API_SERVICES_MAX)
+		return;
+	struct api_service *sv = &list[(*n)++];
+	sv->name = name;
+	sv->mode = mode;
+	sv->count = MIN(count, (size_t)API_SERVICE_ADDRS_MAX);
+	for (size_t i = 0; i < sv->count; i++)
+		listener_name(fds[i], sv->listen[i], sizeof sv->listen[i]);
+}
+
+/* What runs, for /api/v1/status: each service and the sockets it has. */
+static void
+describe_services(struct daemon *d, struct api_config *mcfg)
+{
+	static struct api_service list[API_SERVICES_MAX];
+	int dhcp[DHCP_SOCKETS_MAX], pxe[DHCP_SOCKETS_MAX];
+	size_t n = 0, nd = 0, np = 0;
+
+	service_add(list, &n, "tftp", NULL, d->listeners.udp, d->listeners.udp_count);
+	service_add(list, &n, "http", NULL, d->listeners.tcp, d->listeners.tcp_count);
+	service_add(list, &n, "mtftp", NULL, d->listeners.mtftp, d->listeners.mtftp_count);
+	for (size_t i = 0; i < d->dhcp_socks.count; i++) {
+		if (d->dhcp_socks.is_pxe_port[i])
+			pxe[np++] = d->dhcp_socks.fd[i];
+		else
+			dhcp[nd++] = d->dhcp_socks.fd[i];
+	}
+	service_add(list, &n, "dhcp", d->cfg.proxy ? "proxy" : "server", dhcp, nd);
+	service_add(list, &n, "pxe", NULL, pxe, np);
+	mcfg->services = list;
+	mcfg->services_count = n;
+}
+
 static int
 start_services(struct daemon *d)
 {
@@ -236,6 +313,7 @@ start_services(struct daemon *d)
 	};
 	int rc;
 
+	describe_services(d, &mcfg);
 	memcpy(tcfg.listen_fds, d->listeners.udp, sizeof(int) * d->listeners.udp_count);
 	tcfg.listen_count = d->listeners.udp_count;
 	memcpy(tcfg.mtftp_fds, d->listeners.mtftp, sizeof(int) * d->listeners.mtftp_count);
@@ -326,6 +404,16 @@ log_change(void *arg, const struct config_change *c)
 		    c->old_value[0] ? c->old_value : "(none)", c->new_value[0] ? c->new_value : "(none)");
 }
 
+/* log-format, checked when the config was read */
+static enum log_format
+log_format_of(const struct config *cfg)
+{
+	enum log_format f = LOG_FORMAT_TEXT;
+
+	(void)log_format_parse(cfg->log_format, &f);
+	return f;
+}
+
 /* Re-read the file (and the subnets changed with pxectl) and apply every
  * change that can be applied while running; the rest is named.  On an
  * error the running configuration stays whole. */
@@ -352,6 +440,7 @@ reload(struct daemon *d, char *err, size_t err_size)
 	size_t changes = config_diff(&d->cfg, &next, log_change, NULL);
 	d->cfg = applied;
 	log_set_level(d->cfg.log_level);
+	log_set_format(log_format_of(&d->cfg));
 	if (d->tftp != NULL)
 		tftp_server_reconfigure(d->tftp, &d->cfg);
 	snprintf(err, err_size, "configuration reloaded: %zu change(s)", changes);
@@ -492,6 +581,7 @@ load_config(struct daemon *d, int argc, char **argv)
 	config_validator_register("mcast-fec", mcast_fec_check);
 	config_validator_register("no-task", api_no_task_check);
 	config_validator_register("metrics-auth", api_metrics_auth_check);
+	config_validator_register("log-format", log_format_check);
 	if (config_args_parse(argc, argv, &d->args) != 0)
 		return 2;
 	if (d->args.help) {
@@ -561,6 +651,7 @@ serve(struct daemon *d)
 		return 1;
 	}
 	log_init("pxed", d->cfg.foreground, d->cfg.log_level);
+	log_set_format(log_format_of(&d->cfg));
 	raise_fd_limit();
 	if (open_files(d) != 0 || prepare_state_dir(&d->cfg) != 0 || read_tls(d) != 0 ||
 	    listeners_open(&d->listeners, &d->cfg) != 0 ||

@@ -650,7 +650,8 @@ store_task_by_token(struct store *st, const uint8_t hash[32], struct store_task 
 	return task_one(st, s, out);
 }
 
-#define TASK_MATCH " (?3 = '' OR mac = ?3) AND (?4 = '' OR state = ?4) AND" \
+#define TASK_MATCH " (?3 = '' OR mac = ?3) AND (?4 = '' OR state = ?4 OR" \
+	" (?4 = 'active' AND " ACTIVE ")) AND" \
 	" (?5 = '' OR type = ?5) AND (?6 = '' OR image = ?6)"
 
 static void

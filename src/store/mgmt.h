@@ -155,7 +155,7 @@ int store_task_active(struct store *st, const char *mac, struct store_task *out)
  * authorizes nothing once its task has ended; the caller checks). */
 int store_task_by_token(struct store *st, const uint8_t hash[32], struct store_task *out);
 /* Which tasks a list shows: each field "" (any) or the value it must
- * have. */
+ * have; state "active": pending, booting or running. */
 struct store_task_filter {
 	const char *mac, *state, *type, *image;
 };

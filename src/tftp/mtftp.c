@@ -147,7 +147,8 @@ pass_done(struct mtftp_pass_io *p)
 {
 	uint64_t ms = (clock_now_us() - p->started_us) / 1000;
 
-	log_info("mtftp %s: pass of %s (%" PRIu64 " bytes) ended in %" PRIu64 " ms, %s, "
+	log_info_peer(p->master_text, NULL,
+	    "mtftp %s: pass of %s (%" PRIu64 " bytes) ended in %" PRIu64 " ms, %s, "
 	    "%" PRIu64 " blocks resent", p->master_text, p->file->path, p->size, ms,
 	    p->engine.master ? "master to the end" : "master gone", p->engine.resent);
 	pass_linger(p);
@@ -181,7 +182,8 @@ pass_timer(uv_timer_t *t)
 		return;
 	mtftp_pass_on_timeout(&p->engine, &act);
 	if (had_master && !p->engine.master)
-		log_info("mtftp %s: %s: master silent at block %" PRIu64 ", the pass runs on",
+		log_info_peer(p->master_text, NULL,
+		    "mtftp %s: %s: master silent at block %" PRIu64 ", the pass runs on",
 		    p->master_text, p->file->path, p->engine.sent);
 	pass_do(p, &act);
 }
@@ -207,7 +209,8 @@ pass_packet(struct mtftp_pass_io *p, const uint8_t *buf, size_t len)
 	if (op == TFTP_ACK) {
 		mtftp_pass_on_ack(&p->engine, num, &act);
 	} else if (op == TFTP_ERROR) {
-		log_info("mtftp %s: %s: master sent error %u, the pass runs on", p->master_text,
+		log_info_peer(p->master_text, NULL,
+		    "mtftp %s: %s: master sent error %u, the pass runs on", p->master_text,
 		    p->file->path, num);
 		mtftp_pass_master_gone(&p->engine, &act);
 	}
@@ -321,7 +324,8 @@ pass_start(struct mtftp_server *m, int lfd, size_t slot, const struct sockaddr_i
 	if (fd >= 0 && (sock = tftp_multicast_socket(local, ifindex)) < 0)
 		why = "server out of resources";
 	if (why != NULL) {
-		log_info("mtftp %s: RRQ %s: %s", who, f->path, why);
+		log_info_peer(who, NULL,
+		    "mtftp %s: RRQ %s: %s", who, f->path, why);
 		tftp_send_error_to(lfd, (const struct sockaddr_storage *)(const void *)peer,
 		    sizeof *peer, fd == -ENOENT ? TFTP_ERR_NOT_FOUND : TFTP_ERR_UNDEFINED, why);
 		if (fd >= 0)
@@ -334,7 +338,8 @@ pass_start(struct mtftp_server *m, int lfd, size_t slot, const struct sockaddr_i
 		close(sock);
 		return;
 	}
-	log_info("mtftp %s: pass of %s (%" PRIu64 " bytes) to %s:%u, master %s", who, f->path,
+	log_info_peer(who, NULL,
+	    "mtftp %s: pass of %s (%" PRIu64 " bytes) to %s:%u, master %s", who, f->path,
 	    size, inet_ntop(AF_INET, &f->group, group, sizeof group), f->cport, who);
 	pass_params(&m->srv->cfg, size, &pp);
 	mtftp_pass_start(&p->engine, &pp, &act);
@@ -356,7 +361,8 @@ mtftp_open(struct mtftp_server *m, int lfd, const uint8_t *buf, size_t len,
 	if (rc == 0 && req.op != TFTP_RRQ)
 		why = "MTFTP serves reads only";
 	if (rc != 0 || req.op != TFTP_RRQ) {
-		log_debug("mtftp %s: bad request: %s", who, why);
+		log_debug_peer(who, NULL,
+		    "mtftp %s: bad request: %s", who, why);
 		if (rc != -EPROTO)
 			tftp_send_error_to(lfd, to, sizeof *peer, TFTP_ERR_ILLEGAL_OP, why);
 		return;
@@ -365,13 +371,15 @@ mtftp_open(struct mtftp_server *m, int lfd, const uint8_t *buf, size_t len,
 	if (f == NULL) {
 		char name[256];
 		log_printable(req.filename, req.filename_len, name, sizeof name);
-		log_info("mtftp %s: RRQ %s: not an mtftp-file", who, name);
+		log_info_peer(who, NULL,
+		    "mtftp %s: RRQ %s: not an mtftp-file", who, name);
 		tftp_send_error_to(lfd, to, sizeof *peer, TFTP_ERR_NOT_FOUND, "file not found");
 		return;
 	}
 	size_t slot = (size_t)(f - m->table.file);
 	if (m->pass[slot] != NULL) {
-		log_debug("mtftp %s: RRQ %s: a pass is running, the client listens to it", who,
+		log_debug_peer(who, NULL,
+		    "mtftp %s: RRQ %s: a pass is running, the client listens to it", who,
 		    f->path);
 		return;
 	}

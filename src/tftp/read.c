@@ -69,10 +69,12 @@ open_file(struct tftp_session *s, const struct tftp_request *req, struct stat *s
 	if (fd < 0) {
 		enum tftp_error_code code = file_error_code(fd, &msg);
 		if (code == TFTP_ERR_ACCESS)
-			log_warn("tftp %s: RRQ %s refused: %s (%s)", s->peer_text, name, msg,
+			log_warn_peer(s->peer_text, NULL,
+			    "tftp %s: RRQ %s refused: %s (%s)", s->peer_text, name, msg,
 			    strerror(-fd));
 		else
-			log_info("tftp %s: RRQ %s: %s", s->peer_text, name, msg);
+			log_info_peer(s->peer_text, NULL,
+			    "tftp %s: RRQ %s: %s", s->peer_text, name, msg);
 		tftp_session_send_error(s, code, msg);
 		tftp_observe(s, "tftp-failed", "%s: %s", name, msg);
 		return fd;
@@ -100,7 +102,8 @@ tftp_session_start_read(struct tftp_server *srv, const struct tftp_request *req,
 		return -ENOMEM;
 	}
 	if (req->option_error != NULL) {
-		log_info("tftp %s: RRQ refused: option %s out of range", s->peer_text,
+		log_info_peer(s->peer_text, NULL,
+		    "tftp %s: RRQ refused: option %s out of range", s->peer_text,
 		    req->option_error);
 		tftp_session_send_error(s, TFTP_ERR_OPTION, "option negotiation refused");
 		tftp_session_close(s, false, NULL);
@@ -115,7 +118,8 @@ tftp_session_start_read(struct tftp_server *srv, const struct tftp_request *req,
 	s->mode = req->mode;
 	tftp_limits_from_config(&srv->cfg, mtu, peer->ss_family, &lim);
 	s->use_oack = tftp_negotiate(req, &lim, (uint64_t)st.st_size, &s->oack, &params);
-	log_info("tftp %s: RRQ %s %s (%" PRIu64 " bytes) blksize %u window %u%s",
+	log_info_peer(s->peer_text, NULL,
+	    "tftp %s: RRQ %s %s (%" PRIu64 " bytes) blksize %u window %u%s",
 	    s->peer_text, s->path, req->mode == TFTP_MODE_OCTET ? "octet" : "netascii",
 	    (uint64_t)st.st_size, params.blksize, params.windowsize,
 	    (req->present & TFTP_OPT_TSIZE) ? " tsize" : "");

@@ -230,7 +230,8 @@ log_gone(struct rfc2090_io *t, const struct rfc2090_action *act)
 	if (act->gone == RFC2090_GONE_NONE)
 		return;
 	peer_text(act->gone_peer, who, sizeof who);
-	log_info("tftp %s: %s multicast: %s", who, t->path, why[act->gone]);
+	log_info_peer(who, NULL,
+	    "tftp %s: %s multicast: %s", who, t->path, why[act->gone]);
 	if (act->gone == RFC2090_GONE_DONE)
 		STATS_ADD(tftp_transfers_ok, 1);
 	else
@@ -490,9 +491,11 @@ xfer_join(struct rfc2090_io *t, const struct sockaddr_in *peer, const struct tft
 		return false;
 	inet_ntop(AF_INET, &t->group.sin_addr, group, sizeof group);
 	if (rc == -EEXIST)
-		log_debug("tftp %s: repeated RRQ %s: multicast OACK again", who, t->path);
+		log_debug_peer(who, NULL,
+		    "tftp %s: repeated RRQ %s: multicast OACK again", who, t->path);
 	else
-		log_info("tftp %s: RRQ %s octet multicast to %s:%u (%" PRIu64 " bytes, blksize "
+		log_info_peer(who, NULL,
+		    "tftp %s: RRQ %s octet multicast to %s:%u (%" PRIu64 " bytes, blksize "
 		    "%u), %s, %zu client(s)", who, t->path, group, ntohs(t->group.sin_port),
 		    t->size, t->blksize, act.master ? "master" : "listening", t->engine.count);
 	xfer_do(t, &act);
@@ -566,7 +569,8 @@ tftp_rfc2090_request(struct tftp_server *srv, const struct tftp_request *req,
 	    (const struct sockaddr_in *)(const void *)peer,
 	    (const struct sockaddr_in *)(const void *)local, ifindex, mtu, who);
 	if (why != NULL) {
-		log_info("tftp %s: RRQ %s: multicast refused (%s), unicast instead", who, path, why);
+		log_info_peer(who, NULL,
+		    "tftp %s: RRQ %s: multicast refused (%s), unicast instead", who, path, why);
 		return false;
 	}
 	return true;

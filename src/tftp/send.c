@@ -112,7 +112,8 @@ prefetch_start(struct tftp_session *s, uint64_t offset, uint64_t length)
 	pf->length = length;
 	s->read_pending = true;
 	s->read_retries++;
-	log_debug("tftp %s: %s: reading %" PRIu64 " bytes at %" PRIu64 " off the loop",
+	log_debug_peer(s->peer_text, NULL,
+	    "tftp %s: %s: reading %" PRIu64 " bytes at %" PRIu64 " off the loop",
 	    s->peer_text, s->path, length, offset);
 	uv_queue_work(s->server->loop, &pf->work, prefetch_work, prefetch_done);
 }
@@ -239,7 +240,8 @@ octet_continue(struct tftp_session *s)
 			return;
 		}
 		if (rc < 0) {
-			log_warn("tftp %s: %s: read failed: %s", s->peer_text, s->path, strerror(-rc));
+			log_warn_peer(s->peer_text, NULL,
+			    "tftp %s: %s: read failed: %s", s->peer_text, s->path, strerror(-rc));
 			tftp_session_send_error(s, TFTP_ERR_UNDEFINED, "read error");
 			tftp_session_close(s, false, "read error");
 			return;
@@ -247,7 +249,8 @@ octet_continue(struct tftp_session *s)
 		s->read_retries = 0;
 		int sent = batch_send(s, &b);
 		if (sent < 0 && (sent == -EIO || sent == -EINVAL) && !s->gso_off && b.count > 1) {
-			log_debug("tftp %s: UDP GSO refused (%s), sending datagrams one by one",
+			log_debug_peer(s->peer_text, NULL,
+			    "tftp %s: UDP GSO refused (%s), sending datagrams one by one",
 			    s->peer_text, strerror(-sent));
 			s->gso_off = true;
 			continue;

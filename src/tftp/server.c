@@ -226,7 +226,8 @@ handle_request(struct tftp_server *srv, int lfd, const uint8_t *buf, size_t len,
 	int rc = tftp_request_parse(buf, len, &req, &why);
 	if (rc != 0) {
 		STATS_ADD(tftp_bad_packets, 1);
-		log_debug("tftp %s: bad request (%zu bytes): %s", who, len, why);
+		log_debug_peer(who, NULL,
+		    "tftp %s: bad request (%zu bytes): %s", who, len, why);
 		if (rc != -EPROTO)      /* DATA/ACK/... on port 69: silence */
 			tftp_send_error_to(lfd, peer, peer_len, TFTP_ERR_ILLEGAL_OP, why);
 		return;
@@ -238,12 +239,14 @@ handle_request(struct tftp_server *srv, int lfd, const uint8_t *buf, size_t len,
 		return;
 	const char *refusal = admission(srv, peer, &dup);
 	if (dup) {
-		log_debug("tftp %s: repeated request for %s ignored", who, name);
+		log_debug_peer(who, NULL,
+		    "tftp %s: repeated request for %s ignored", who, name);
 		return;
 	}
 	if (refusal != NULL) {
 		STATS_ADD(tftp_refused, 1);
-		log_warn("tftp %s: %s refused: %s", who, name, refusal);
+		log_warn_peer(who, NULL,
+		    "tftp %s: %s refused: %s", who, name, refusal);
 		tftp_send_error_to(lfd, peer, peer_len, TFTP_ERR_UNDEFINED, refusal);
 		return;
 	}
@@ -253,7 +256,8 @@ handle_request(struct tftp_server *srv, int lfd, const uint8_t *buf, size_t len,
 	else
 		rc = tftp_session_start_write(srv, &req, peer, peer_len, &local, mtu);
 	if (rc == -EMFILE || rc == -ENFILE || rc == -ENOMEM) {
-		log_warn("tftp %s: %s: out of resources: %s", who, name, strerror(-rc));
+		log_warn_peer(who, NULL,
+		    "tftp %s: %s: out of resources: %s", who, name, strerror(-rc));
 		tftp_send_error_to(lfd, peer, peer_len, TFTP_ERR_UNDEFINED, "server out of resources");
 	}
 }

@@ -100,7 +100,8 @@ tftp_session_close(struct tftp_session *s, bool ok, const char *why)
 	if (s->kind == SESSION_WRITE && s->upload_open)
 		files_upload_abort(&s->upload);
 	if (why != NULL)
-		log_debug("tftp %s: %s: session closed: %s", s->peer_text, s->path, why);
+		log_debug_peer(s->peer_text, NULL,
+		    "tftp %s: %s: session closed: %s", s->peer_text, s->path, why);
 	if (ok)
 		STATS_ADD(tftp_transfers_ok, 1);
 	else
@@ -137,7 +138,8 @@ read_done(struct tftp_session *s)
 	uint64_t ms = (clock_now_us() - s->started_us) / 1000;
 	uint64_t bytes = s->xfer.p.size_known ? s->xfer.p.size : s->in_off_next;
 
-	log_info("tftp %s: sent %s (%" PRIu64 " bytes, blksize %u, window %u) in %" PRIu64
+	log_info_peer(s->peer_text, NULL,
+	    "tftp %s: sent %s (%" PRIu64 " bytes, blksize %u, window %u) in %" PRIu64
 	    " ms, %" PRIu64 " blocks resent", s->peer_text, s->path, bytes,
 	    s->xfer.p.blksize, s->xfer.p.windowsize, ms, s->xfer.retransmitted_blocks);
 	tftp_observe(s, "tftp-done", "%s %" PRIu64 " bytes in %" PRIu64 " ms", s->path, bytes, ms);
@@ -164,7 +166,8 @@ tftp_session_do(struct tftp_session *s, const struct tftp_action *act)
 		read_done(s);
 		return;
 	case TFTP_ACTION_GIVE_UP:
-		log_info("tftp %s: %s: no answer for %u s, transfer abandoned at block %" PRIu64,
+		log_info_peer(s->peer_text, NULL,
+		    "tftp %s: %s: no answer for %u s, transfer abandoned at block %" PRIu64,
 		    s->peer_text, s->path, s->server->cfg.tftp_session_timeout, s->xfer.acked);
 		tftp_observe(s, "tftp-failed", "%s: no answer at block %" PRIu64, s->path,
 		    s->xfer.acked);
@@ -190,7 +193,8 @@ session_timer(uv_timer_t *timer)
 	uint64_t before = s->xfer.retransmitted_blocks;
 	tftp_transfer_on_timeout(&s->xfer, now, &act);
 	STATS_ADD(tftp_retransmits, s->xfer.retransmitted_blocks - before);
-	log_debug("tftp %s: %s: timeout (rto %" PRIu64 " us), resend from block %" PRIu64,
+	log_debug_peer(s->peer_text, NULL,
+	    "tftp %s: %s: timeout (rto %" PRIu64 " us), resend from block %" PRIu64,
 	    s->peer_text, s->path, s->xfer.rto_us, s->xfer.acked + 1);
 	tftp_session_do(s, &act);
 }
@@ -203,12 +207,14 @@ peer_error(struct tftp_session *s, const uint8_t *buf, size_t len, uint16_t code
 
 	log_printable(buf + 4, strnlen((const char *)buf + 4, len - 4), msg, sizeof msg);
 	if (size_query) {
-		log_info("tftp %s: %s: client ended after the OACK (size query): %u %s",
+		log_info_peer(s->peer_text, NULL,
+		    "tftp %s: %s: client ended after the OACK (size query): %u %s",
 		    s->peer_text, s->path, code, msg);
 		tftp_observe(s, "tftp-size-query", "%s %" PRIu64 " bytes", s->path, s->oack.tsize);
 		tftp_session_close(s, true, NULL);
 	} else {
-		log_info("tftp %s: %s: client aborted: error %u %s", s->peer_text, s->path, code, msg);
+		log_info_peer(s->peer_text, NULL,
+		    "tftp %s: %s: client aborted: error %u %s", s->peer_text, s->path, code, msg);
 		tftp_observe(s, "tftp-failed", "%s: client aborted: %s", s->path, msg);
 		tftp_session_close(s, false, NULL);
 	}
@@ -233,7 +239,8 @@ read_session_packet(struct tftp_session *s, const uint8_t *buf, size_t len, uint
 		peer_error(s, buf, len, num);
 	} else {
 		STATS_ADD(tftp_bad_packets, 1);
-		log_debug("tftp %s: unexpected opcode %u during a read", s->peer_text, op);
+		log_debug_peer(s->peer_text, NULL,
+		    "tftp %s: unexpected opcode %u during a read", s->peer_text, op);
 	}
 }
 
@@ -267,7 +274,8 @@ session_receive(struct tftp_session *s)
 			return;
 		if (!from_peer(s, &from)) {
 			char who[LOG_ADDR_MAX];
-			log_debug("tftp %s: packet from unknown transfer ID %s",
+			log_debug_peer(s->peer_text, NULL,
+			    "tftp %s: packet from unknown transfer ID %s",
 			    s->peer_text, log_addr((struct sockaddr *)&from, who, sizeof who));
 			tftp_send_error_to(s->sock, &from, from_len, TFTP_ERR_UNKNOWN_TID,
 			    "unknown transfer ID");

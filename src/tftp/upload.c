@@ -56,7 +56,8 @@ upload_open(struct tftp_session *s, const struct tftp_request *req)
 
 	log_printable(req->filename, req->filename_len, name, sizeof name);
 	if (s->server->tcfg.write_dirfd < 0) {
-		log_info("tftp %s: WRQ %s refused: uploads are disabled", s->peer_text, name);
+		log_info_peer(s->peer_text, NULL,
+		    "tftp %s: WRQ %s refused: uploads are disabled", s->peer_text, name);
 		tftp_session_send_error(s, TFTP_ERR_ACCESS, "uploads are disabled");
 		return -EACCES;
 	}
@@ -65,7 +66,8 @@ upload_open(struct tftp_session *s, const struct tftp_request *req)
 		rc = files_upload_begin(&s->upload, s->server->tcfg.write_dirfd, s->path);
 	if (rc < 0) {
 		enum tftp_error_code code = upload_error(rc, &msg);
-		log_warn("tftp %s: WRQ %s refused: %s (%s)", s->peer_text, name, msg, strerror(-rc));
+		log_warn_peer(s->peer_text, NULL,
+		    "tftp %s: WRQ %s refused: %s (%s)", s->peer_text, name, msg, strerror(-rc));
 		tftp_session_send_error(s, code, msg);
 		return rc;
 	}
@@ -115,7 +117,8 @@ tftp_session_start_write(struct tftp_server *srv, const struct tftp_request *req
 	s->blksize = p.blksize;
 	s->windowsize = p.windowsize;
 	s->last_rx_us = clock_now_us();
-	log_info("tftp %s: WRQ %s blksize %u window %u", s->peer_text, s->path, p.blksize,
+	log_info_peer(s->peer_text, NULL,
+	    "tftp %s: WRQ %s blksize %u window %u", s->peer_text, s->path, p.blksize,
 	    p.windowsize);
 	if (s->use_oack) {
 		uint8_t buf[512];
@@ -137,14 +140,16 @@ upload_finish(struct tftp_session *s, uint64_t now)
 	if (rc != 0) {
 		const char *msg;
 		enum tftp_error_code code = upload_error(rc, &msg);
-		log_warn("tftp %s: upload %s failed at commit: %s", s->peer_text, s->path,
+		log_warn_peer(s->peer_text, NULL,
+		    "tftp %s: upload %s failed at commit: %s", s->peer_text, s->path,
 		    strerror(-rc));
 		tftp_session_send_error(s, code, msg);
 		tftp_session_close(s, false, NULL);
 		return;
 	}
 	send_ack(s, s->received);
-	log_info("tftp %s: received %s (%" PRIu64 " bytes) in %" PRIu64 " ms", s->peer_text,
+	log_info_peer(s->peer_text, NULL,
+	    "tftp %s: received %s (%" PRIu64 " bytes) in %" PRIu64 " ms", s->peer_text,
 	    s->path, s->bytes, (now - s->started_us) / 1000);
 	s->lingering = true;
 	tftp_session_arm_timer(s, now + UPLOAD_LINGER_US);
@@ -185,7 +190,8 @@ upload_data(struct tftp_session *s, uint16_t wire, const uint8_t *data, size_t l
 		const char *msg;
 		enum tftp_error_code code = upload_error(rc, &msg);
 		tftp_session_send_error(s, code, msg);
-		log_warn("tftp %s: upload %s failed: %s", s->peer_text, s->path, strerror(-rc));
+		log_warn_peer(s->peer_text, NULL,
+		    "tftp %s: upload %s failed: %s", s->peer_text, s->path, strerror(-rc));
 		tftp_session_close(s, false, NULL);
 		return;
 	}
@@ -212,7 +218,8 @@ tftp_upload_on_packet(struct tftp_session *s, const uint8_t *buf, size_t len, ui
 	if (op == TFTP_DATA) {
 		upload_data(s, num, buf + TFTP_HEADER_SIZE, len - TFTP_HEADER_SIZE, now);
 	} else if (op == TFTP_ERROR) {
-		log_info("tftp %s: client aborted upload of %s", s->peer_text, s->path);
+		log_info_peer(s->peer_text, NULL,
+		    "tftp %s: client aborted upload of %s", s->peer_text, s->path);
 		tftp_session_close(s, false, NULL);
 	} else {
 		STATS_ADD(tftp_bad_packets, 1);
@@ -227,7 +234,8 @@ tftp_upload_on_timer(struct tftp_session *s, uint64_t now)
 		return;
 	}
 	if (now - s->last_rx_us >= s->xfer.p.idle_timeout_us) {
-		log_info("tftp %s: upload %s abandoned: no data for %u s", s->peer_text, s->path,
+		log_info_peer(s->peer_text, NULL,
+		    "tftp %s: upload %s abandoned: no data for %u s", s->peer_text, s->path,
 		    s->server->cfg.tftp_session_timeout);
 		tftp_session_send_error(s, TFTP_ERR_UNDEFINED, "timeout");
 		tftp_session_close(s, false, NULL);

@@ -179,11 +179,11 @@ check "... at about the client's pace (curl --limit-rate 400k)" \
 	within "$(http_of t2.json rate)" 250000 650000
 check "... started within the last seconds" \
 	within "$(http_of t1.json started)" $(($(date +%s) - 30)) "$(date +%s)"
-check "pxectl transfers: the TFTP row with peer and MAC" \
-	grep -qE "^tftp +192\.0\.2\.2:[0-9]+ +$MAC_A .* slow\.bin$" "$W/ctl-transfers"
-check "pxectl status: a section of transfers in flight" \
-	grep -A3 -q '^transfers in flight:' "$W/ctl-status"
-check "... listing the HTTP download" grep -qE '^http .* slow-http\.bin$' "$W/ctl-status"
+check "pxectl transfers: the TFTP row with peer, MAC and file" \
+	grep -qE "^tftp +read +192\.0\.2\.2:[0-9]+ +$MAC_A +slow\.bin " "$W/ctl-transfers"
+check "pxectl status: a section of the 2 transfers in flight" \
+	grep -q '^transfers in flight: 2$' "$W/ctl-status"
+check "... listing the HTTP download" grep -qE "^http +read +192\.0\.2\.2:[0-9]+ +$MAC_A +slow-http\.bin " "$W/ctl-status"
 check "both downloads arrived whole" sh -c "cmp -s '$W/slow.bin' '$LAB_ROOT/slow.bin' &&
 	cmp -s '$W/slow-http.bin' '$LAB_ROOT/slow-http.bin'"
 check "once done, nothing is in flight" eq "$(pj t3.json "(v['transfers'], v['more'])")" "([], 0)"

@@ -352,7 +352,7 @@ check "no image was made by the failed captures" \
 
 # --- deploy, cancel -------------------------------------------------------------
 out=$(ctl task deploy lab1 golden)
-check "pxectl task deploy" has "$out" "deploy   golden"
+check "pxectl task deploy" has "$out" "deploy  *golden"
 r=$(api GET /api/v1/boot/$MAC.ipxe)
 TT=$(sed -n 's/.*pxed\.token=\([0-9a-f]*\).*/\1/p' <<<"$(body "$r")")
 r=$(api GET /api/v1/agent/task "$TT")
@@ -555,7 +555,7 @@ n0=$(ntasks)
 out=$(ctl task deploy --group room1 golden --no-verify)
 check "pxectl task deploy --group: a unicast task per member" \
 	eq "$(ntasks) $(new_tasks 2)" "$((n0 + 2)) 52:54:00:aa:01:01/deploy/golden/pending 52:54:00:aa:01:02/deploy/golden/pending"
-check "pxectl task deploy --group prints the tasks" has "$out" "52:54:00:aa:01:02  deploy   golden"
+check "pxectl task deploy --group prints the tasks" has "$out" "52:54:00:aa:01:02  deploy  *golden"
 r=$(api POST /api/v1/tasks "$TOKEN" -d '{"group":"room1","type":"capture","image":"x"}')
 check "a group capture: 400" eq "$(code "$r")" 400
 r=$(api POST /api/v1/tasks "$TOKEN" -d '{"group":"room1","host":"gr3","type":"wipe"}')

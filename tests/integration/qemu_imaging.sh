@@ -47,7 +47,7 @@ B=52:54:00:de:00:01
 U=52:54:00:de:00:02
 ctl() { in_cli timeout 30 "$PXECTL" --server "http://$LAB_SRV_IP" \
 	--token-file "$LAB_DIR/state/api-token" "$@"; }
-json() { in_cli timeout 10 curl -sS "http://$LAB_SRV_IP$1" |
+json() { in_cli timeout 10 curl -sS -H "$(lab_auth)" "http://$LAB_SRV_IP$1" |
 	python3 -c "import json,sys; v=json.load(sys.stdin); print(v$2)"; }
 # wait_task ID SECONDS: until the task has ended (or the VM is gone)
 wait_task() {

@@ -370,7 +370,11 @@ test_status_json(void **state)
 	(void)state;
 	atomic_store(&stats.tftp_requests, 12);
 	atomic_store(&stats.http_requests, 7);
-	text = api_status_json(42, &len);
+	static struct api_service services[2] = {
+		{ .name = "tftp", .count = 2, .listen = { "0.0.0.0:69", "[::]:69" } },
+		{ .name = "dhcp", .mode = "proxy", .count = 1, .listen = { "0.0.0.0:67%eth0" } },
+	};
+	text = api_status_json(42, services, 2, &len);
 	assert_non_null(text);
 	assert_int_equal(len, strlen(text));
 	root = json_loads(text, 0, &err);
@@ -383,6 +387,17 @@ test_status_json(void **state)
 	    json_object_get(root, "http"), "requests")), 7);
 	assert_non_null(json_object_get(json_object_get(root, "http"),
 	    "connections_active"));
+	json_t *sv = json_object_get(root, "services");
+	assert_int_equal(json_array_size(sv), 2);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(sv, 0), "name")),
+	    "tftp");
+	assert_null(json_object_get(json_array_get(sv, 0), "mode"));
+	assert_string_equal(json_string_value(json_array_get(json_object_get(
+	    json_array_get(sv, 0), "listen"), 1)), "[::]:69");
+	assert_string_equal(json_string_value(json_object_get(json_array_get(sv, 1), "mode")),
+	    "proxy");
+	assert_string_equal(json_string_value(json_array_get(json_object_get(
+	    json_array_get(sv, 1), "listen"), 0)), "0.0.0.0:67%eth0");
 	json_decref(root);
 	free(text);
 }

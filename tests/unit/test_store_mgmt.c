@@ -512,6 +512,45 @@ test_captures_active(void **state)
 	assert_int_equal(store_captures_active(f->st), 0);
 }
 
+/* The list of active tasks (pxectl status): pending, booting and running
+ * ones, newest first, page by page; ended ones only in the full list. */
+static void
+test_tasks_active_list(void **state)
+{
+	struct fixture *f = *state;
+	struct store_token tok1 = { .salt = { 1 }, .hash = { 2 } }, got;
+	struct store_token tok3 = { .salt = { 3 }, .hash = { 4 } };
+	static const struct store_task_filter active = { .state = "active" };
+	struct store_task list[8];
+	int64_t id[5];
+	char mac[32];
+
+	for (int i = 0; i < 5; i++) {
+		snprintf(mac, sizeof mac, "52:54:00:00:01:%02x", i);
+		assert_int_equal(store_host_add(f->st, mac, "", 1), 0);
+		id[i] = store_task_add(f->st, mac, SPEC(TASK_DEPLOY, "x"), 2);
+		assert_true(id[i] > 0);
+	}
+	assert_int_equal(store_task_boot(f->st, id[1], &tok1, &got), 1);       /* booting */
+	assert_int_equal(store_task_boot(f->st, id[3], &tok3, &got), 1);
+	assert_int_equal(store_task_start(f->st, id[3], 3), 0);                 /* running */
+	assert_int_equal(store_task_finish(f->st, id[2], TASK_CANCELLED, "", "", 4), 0);
+	assert_int_equal(store_task_finish(f->st, id[4], TASK_CANCELLED, "", "", 4), 0);
+	assert_int_equal(store_task_count(f->st, NULL), 5);
+	assert_int_equal(store_task_count(f->st, &active), 3);
+	assert_int_equal(store_task_list(f->st, 0, &active, list, 8), 3);
+	assert_int_equal(list[0].id, id[3]);
+	assert_int_equal(list[0].state, TASK_RUNNING);
+	assert_int_equal(list[1].id, id[1]);
+	assert_int_equal(list[1].state, TASK_BOOTING);
+	assert_int_equal(list[2].id, id[0]);
+	assert_int_equal(list[2].state, TASK_PENDING);
+	assert_int_equal(store_task_list(f->st, id[1], &active, list, 8), 1);     /* next page */
+	assert_int_equal(list[0].id, id[0]);
+	assert_int_equal(store_task_list(f->st, 0, &active, list, 2), 2);
+	assert_int_equal(store_task_list(f->st, 0, NULL, list, 8), 5);
+}
+
 /* A database made by schema 1 (leases and events only) is upgraded in
  * place and keeps its leases. */
 static void
@@ -584,7 +623,7 @@ static void
 test_filters(void **state)
 {
 	struct fixture *f = *state;
-	struct store_host h[8];
+	struct store_host h[8] = { 0 };
 	struct store_task t[8];
 	struct store_task_filter deploys = { .type = "deploy" };
 	struct store_task_filter of1 = { .mac = "52:54:00:00:00:71", .state = "pending" };
@@ -596,11 +635,12 @@ test_filters(void **state)
 	assert_int_equal(store_host_add(f->st, "52:54:00:00:0a:73", "office", 1), 0);
 	assert_int_equal(store_host_list(f->st, "", "LAB", h, 8), 2);
 	assert_int_equal(store_host_count(f->st, "LAB"), 2);
+	for (int i = 0; i < 2; i++)
+		store_host_free(&h[i]);
 	assert_int_equal(store_host_list(f->st, "", "0a:7", h, 8), 1);
 	assert_string_equal(h[0].name, "office");
+	store_host_free(&h[0]);
 	assert_int_equal(store_host_count(f->st, ""), 3);
-	for (int i = 0; i < 3; i++)
-		store_host_free(&h[i]);
 	id = store_task_add(f->st, "52:54:00:00:00:71", SPEC(TASK_DEPLOY, "img"), 10);
 	assert_true(id > 0);
 	assert_true(store_task_add(f->st, "52:54:00:00:00:72", SPEC(TASK_WIPE, ""), 11) > 0);
@@ -627,6 +667,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_upgrade_after, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_groups, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_images, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tasks_active_list, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_captures_active, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_upgrade_from_v1, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_subnets, setup, teardown),
