@@ -10,7 +10,7 @@
 LAB_ID=${LAB_ID:-ct$$}
 source "$(dirname "$0")/../lib/lab.sh"
 source "$(dirname "$0")/../lib/api.sh"
-lab_plan 42
+lab_plan 43
 
 lab_up || { echo "not ok - setup: lab_up"; exit 1; }
 MAC=52:54:00:cc:00:01
@@ -145,8 +145,9 @@ complete_words() {
 		_pxectl pxectl "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD-1]}"
 		echo "${COMPREPLY[*]}"' complete "$1"
 }
-check "completion: pxectl st -> status" eq "$(complete_words "pxectl st")" "status"
+check "completion: pxectl st -> status, stats" eq "$(complete_words "pxectl st")" "status stats"
 check "completion: pxectl task d -> deploy" eq "$(complete_words "pxectl task d")" "deploy"
+check "completion: pxectl stats -> boots" eq "$(complete_words "pxectl stats ")" "boots"
 check "completion: pxectl host -> its verbs" \
 	eq "$(complete_words "pxectl host ")" "list add show rm approve deny"
 check "completion: pxectl --js -> --json" eq "$(complete_words "pxectl --js")" "--json"
