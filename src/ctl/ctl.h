@@ -101,6 +101,7 @@ int ctl_watch(const struct ctl *c, int argc, char **argv);
 /* Tables of {"tasks": [...]} and of the sessions of {"sessions": [...]}
  * that have not ended (pxectl status). */
 void ctl_show_tasks(json_t *answer);
+void ctl_show_subnets(json_t *answer);
 void ctl_show_sessions_running(json_t *answer);
 
 #endif

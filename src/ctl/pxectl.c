@@ -361,16 +361,25 @@ show_clients_recent(json_t *a)
 }
 
 /* pxectl status: one section per part of pxed, each the answer of one GET
- * (its member in --json's object).  A section pxed does not have (404:
- * e.g. clients without DHCP) is left out; "status" must answer. */
+ * (its member in --json's object).  A section pxed does not have (404 or
+ * 409: e.g. clients and subnets without DHCP) is left out; "status" must
+ * answer. */
 struct status_section {
 	const char *key;
 	const char *path;
 	void (*show)(json_t *answer);
 };
 
+static void
+show_subnets_status(json_t *a)
+{
+	printf("\nsubnets:\n");
+	ctl_show_subnets(a);
+}
+
 static const struct status_section status_sections[] = {
 	{ "status", "/api/v1/status", show_services },
+	{ "subnets", "/api/v1/subnets", show_subnets_status },
 	{ "transfers", "/api/v1/transfers", ctl_show_transfers },
 	{ "mcast", "/api/v1/mcast", show_mcast },
 	{ "tasks", "/api/v1/tasks?state=active&limit=50", show_tasks_active },
@@ -387,7 +396,7 @@ cmd_status(const struct ctl *c)
 		const struct status_section *sec = &status_sections[i];
 		json_t *answer = NULL;
 		long status = ctl_request(c, "GET", sec->path, NULL, &answer);
-		if (status == 404 && i > 0) {
+		if ((status == 404 || status == 409) && i > 0) {
 			json_decref(answer);
 			continue;
 		}
