@@ -58,6 +58,7 @@ struct api_config {
 	unsigned https_port;            /* HTTPS served (0: not): reads and changes
 	                                 * need it, or a request from this machine */
 	struct dhcp_board *board;       /* the DHCP engine on the loop (dhcp/board.h) */
+	struct inflight *inflight;      /* HTTP downloads in flight (core/inflight.h) */
 	const struct api_service *services;     /* what runs (lives as long as the api) */
 	size_t services_count;
 };
@@ -65,6 +66,7 @@ struct api_config {
 struct api;
 struct api_call;
 struct dhcp_board;
+struct inflight;
 
 struct api_query_arg {
 	char key[32];                   /* as sent (printable ASCII only) */

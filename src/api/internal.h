@@ -1,7 +1,8 @@
 /* Shared by the API's files: the route table, the call, replies.
  *
  * Each resource file (hosts.c, tasks.c, groups.c, images.c, mcast.c,
- * agent.c, boot.c, clients.c, status.c, subnets.c) declares its routes in a table
+ * agent.c, boot.c, clients.c, status.c, subnets.c, leases.c, events.c,
+ * tokens.c, config.c, transfers.c, stats.c) declares its routes in a table
  * next to its handlers; router.c matches a request against every table,
  * checks the route's credentials and body limit before the body is read,
  * and calls the handler with the whole call. */
@@ -110,6 +111,9 @@ extern const struct api_route api_subnets_routes[];
 extern const struct api_route api_events_routes[];
 extern const struct api_route api_leases_routes[];
 extern const struct api_route api_openapi_routes[];
+extern const struct api_route api_config_routes[];
+extern const struct api_route api_transfers_routes[];
+extern const struct api_route api_stats_routes[];
 
 /* openapi.c: every status r may answer (its handler's and those of the
  * router's checks), sorted, into out; the count. */
@@ -117,7 +121,6 @@ size_t api_route_all_statuses(const struct api_route *r, unsigned *out, size_t m
 /* router.c: every table, for the API document: count, and the tables. */
 extern const struct api_route *const api_route_tables[];
 extern const size_t api_route_table_count;
-extern const struct api_route api_transfers_routes[];
 
 /* One request from admission to its end. */
 struct api_call {
@@ -248,6 +251,13 @@ void api_capture_ended(struct api *a, struct store *st, const struct store_task 
  * (logged). */
 void api_images_reconcile(struct api *a);
 
+/* A snapshot of the loop's data (dhcp/board.h: BOARD_CONFIG,
+ * BOARD_TRANSFERS) of at least min_len bytes, malloc'd into *data: 0, or a
+ * negative errno with the reply made (503: the loop did not answer in
+ * time or pxed is stopping; 500). */
+int api_board_snapshot(struct api *a, unsigned what, size_t min_len, void **data,
+    size_t *len, struct api_response *rs);
+
 /* boot.c: "http://HOST" the client reached us by, for URLs in answers. */
 void api_server_base(const struct api_call *c, char *out, size_t size);
 
@@ -260,7 +270,5 @@ struct store *api_thread_store(const char *state_dir);
 char *api_metrics_text(size_t *len);
 char *api_status_json(uint64_t uptime_s, const struct api_service *services, size_t count,
     size_t *len);
-/* {"transfers": [...], "total": N, "age_ms": A} from the board (transfers.c) */
-json_t *api_transfers_json(uint64_t now_us);
 
 #endif

@@ -22,6 +22,8 @@ const struct api_route *const api_route_tables[] = {
 	api_mcast_routes, api_agent_routes, api_boot_routes, api_clients_routes,
 	api_status_routes, api_tokens_routes, api_subnets_routes, api_events_routes,
 	api_leases_routes, api_openapi_routes, api_transfers_routes,
+	api_config_routes,
+	api_stats_routes,
 };
 const size_t api_route_table_count = ARRAY_SIZE(api_route_tables);
 

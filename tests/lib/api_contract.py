@@ -398,8 +398,13 @@ def drive_rest(a):
     a.call("GET", "/api/v1/leases", rd)
     a.call("GET", "/api/v1/leases?after=x", rd)
     a.call("GET", "/api/v1/leases")
+    a.call("GET", "/api/v1/config", rd)
+    a.call("GET", "/api/v1/config")
     a.call("GET", "/api/v1/transfers", rd)
     a.call("GET", "/api/v1/transfers")
+    a.call("GET", "/api/v1/stats/boots?hours=168", rd)
+    a.call("GET", "/api/v1/stats/boots?hours=0", rd)                              # 400
+    a.call("GET", "/api/v1/stats/boots")
     a.call("GET", "/api/v1/events", rd, stream=True)
     a.call("GET", "/api/v1/events", rd, headers={"Last-Event-ID": "x"})
     a.call("GET", "/api/v1/events")
