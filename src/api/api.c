@@ -24,6 +24,7 @@
 #include "core/config.h"
 #include "core/log.h"
 #include "core/util.h"
+#include "dhcp/board.h"
 #include "image/chunk.h"
 
 /* An event in the boot timeline of the host with MAC text mac, written at
@@ -45,6 +46,24 @@ api_event(struct store *st, const char *mac, const char *kind, const char *fmt, 
 	if (store_event_add(st, raw, sizeof raw, kind, detail,
 	    (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000) == 0)
 		(void)store_events_flush(st);
+}
+
+int
+api_board_snapshot(struct api *a, unsigned what, size_t min_len, void **data, size_t *len,
+    struct api_response *rs)
+{
+	int rc = a->cfg.board != NULL ? board_ask_snapshot(a->cfg.board, what, data, len)
+	    : -ECANCELED;
+
+	if (rc == 0 && *len >= min_len)
+		return 0;
+	free(*data);
+	*data = NULL;
+	if (rc == -ETIMEDOUT || rc == -ECANCELED)
+		api_reply_error(rs, 503, "the server did not answer in time");
+	else
+		api_reply_error(rs, 500, rc == 0 ? "a short snapshot from the loop" : "out of memory");
+	return rc != 0 ? rc : -EPROTO;
 }
 
 /* ---- tokens ---- */

@@ -59,6 +59,7 @@ struct api_config {
 	unsigned https_port;            /* HTTPS served (0: not): reads and changes
 	                                 * need it, or a request from this machine */
 	struct dhcp_board *board;       /* the DHCP engine on the loop (dhcp/board.h) */
+	struct inflight *inflight;      /* HTTP downloads in flight (core/inflight.h) */
 	const struct api_service *services;     /* what runs (lives as long as the api) */
 	size_t services_count;
 };
@@ -66,6 +67,7 @@ struct api_config {
 struct api;
 struct api_call;
 struct dhcp_board;
+struct inflight;
 
 struct api_query_arg {
 	char key[32];                   /* as sent (printable ASCII only) */
@@ -108,6 +110,10 @@ struct api_response {
 	char allow[48];                 /* 405: the methods the path takes */
 	struct api_stream stream;       /* stream.read != NULL: a stream, no body */
 };
+
+/* rs made as the JSON error {"error": message, "code": ...} of status:
+ * for the HTTP server's own refusals of an API request (its size, memory). */
+void api_error_response(struct api_response *rs, unsigned status, const char *message);
 
 /* Read (create) the API token, open the image repository.  0 or -errno. */
 int api_open(struct api **out, const struct api_config *cfg);

@@ -1,7 +1,8 @@
 /* Shared by the API's files: the route table, the call, replies.
  *
  * Each resource file (hosts.c, tasks.c, groups.c, images.c, mcast.c,
- * agent.c, boot.c, clients.c, status.c, subnets.c) declares its routes in a table
+ * agent.c, boot.c, clients.c, status.c, subnets.c, leases.c, events.c,
+ * tokens.c, config.c, transfers.c, stats.c) declares its routes in a table
  * next to its handlers; router.c matches a request against every table,
  * checks the route's credentials and body limit before the body is read,
  * and calls the handler with the whole call. */
@@ -112,6 +113,9 @@ extern const struct api_route api_subnets_routes[];
 extern const struct api_route api_events_routes[];
 extern const struct api_route api_leases_routes[];
 extern const struct api_route api_openapi_routes[];
+extern const struct api_route api_config_routes[];
+extern const struct api_route api_transfers_routes[];
+extern const struct api_route api_stats_routes[];
 
 /* openapi.c: every status r may answer (its handler's and those of the
  * router's checks), sorted, into out; the count. */
@@ -119,7 +123,6 @@ size_t api_route_all_statuses(const struct api_route *r, unsigned *out, size_t m
 /* router.c: every table, for the API document: count, and the tables. */
 extern const struct api_route *const api_route_tables[];
 extern const size_t api_route_table_count;
-extern const struct api_route api_transfers_routes[];
 
 /* One request from admission to its end. */
 struct api_call {
@@ -146,6 +149,8 @@ struct api_call {
 void api_reply_json(struct api_response *rs, unsigned status, json_t *body);
 void api_reply_error(struct api_response *rs, unsigned status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* The stable code of an error status: "not_found", "conflict" ... */
+const char *api_error_code(unsigned status);
 void api_reply_text(struct api_response *rs, unsigned status, const char *type,
     char *text, size_t len);
 /* The call's JSON body, parsed only when its shape fits the route
@@ -251,6 +256,12 @@ void api_images_reconcile(struct api *a);
 /* scan_db.c: clamav-db-dir opened (O_PATH) before privileges are dropped,
  * or -1 (logged; scan tasks then fail saying so). */
 int api_clamav_open(const char *dir);
+/* A snapshot of the loop's data (dhcp/board.h: BOARD_CONFIG,
+ * BOARD_TRANSFERS) of at least min_len bytes, malloc'd into *data: 0, or a
+ * negative errno with the reply made (503: the loop did not answer in
+ * time or pxed is stopping; 500). */
+int api_board_snapshot(struct api *a, unsigned what, size_t min_len, void **data,
+    size_t *len, struct api_response *rs);
 
 /* boot.c: "http://HOST" the client reached us by, for URLs in answers. */
 void api_server_base(const struct api_call *c, char *out, size_t size);
@@ -264,7 +275,5 @@ struct store *api_thread_store(const char *state_dir);
 char *api_metrics_text(size_t *len);
 char *api_status_json(uint64_t uptime_s, const struct api_service *services, size_t count,
     size_t *len);
-/* {"transfers": [...], "total": N, "age_ms": A} from the board (transfers.c) */
-json_t *api_transfers_json(uint64_t now_us);
 
 #endif

@@ -91,6 +91,13 @@ const char *ctl_duration(int64_t ms, char *out, size_t size);
 int ctl_local_defaults(const char *path, bool given, char *server, size_t server_size,
     char *token_file, size_t token_size);
 
+/* views.c: "config", "transfers", "stats boots [HOURS]"; the table of
+ * transfers in flight (also status's section). */
+int ctl_config(const struct ctl *c);
+int ctl_transfers(const struct ctl *c);
+int ctl_stats(const struct ctl *c, int argc, char **argv);
+void ctl_show_transfers(json_t *answer);
+
 /* imaging.c: "host ...", "group ...", "image ...", "task ..."; argv after
  * the noun. */
 int ctl_host(const struct ctl *c, int argc, char **argv);
@@ -119,6 +126,7 @@ int ctl_watch(const struct ctl *c, int argc, char **argv);
 /* Tables of {"tasks": [...]} and of the sessions of {"sessions": [...]}
  * that have not ended (pxectl status). */
 void ctl_show_tasks(json_t *answer);
+void ctl_show_subnets(json_t *answer);
 void ctl_show_sessions_running(json_t *answer);
 
 #endif

@@ -7,10 +7,11 @@
 # with HTTPS on for the 403 of every read and change over plain HTTP; then
 # with DHCP and the image repository on a 4 MiB tmpfs for the 507s),
 # and fails on a documented status never answered or an answer not
-# documented.
+# documented, or on an error answer that is not JSON {"error", "code"}
+# with its status's code.
 LAB_ID=${LAB_ID:-ct$$}
 source "$(dirname "$0")/../lib/lab.sh"
-lab_plan 8
+lab_plan 9
 
 lab_up || { not_ok "setup: lab_up"; exit 1; }
 OUT=$LAB_DIR/out
@@ -58,6 +59,10 @@ out=$(python3 tests/lib/api_contract.py check "$OUT/openapi.json" "$OUT/answers"
 rc=$?
 echo "$out"
 check "every documented status was answered, and every answer is documented" [ "$rc" -eq 0 ]
+out=$(python3 tests/lib/api_contract.py errors "$OUT/answers.errors")
+rc=$?
+echo "$out"
+check "every error answer is JSON {error, code} with the stable code of its status" [ "$rc" -eq 0 ]
 pxed_stop
 check "pxed stopped cleanly" pxed_log_clean
 lab_finish

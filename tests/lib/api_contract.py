@@ -5,6 +5,9 @@ api_contract.py drive PHASE URL ADMIN_TOKEN_FILE OUT WORKDIR
     Run the requests of one phase against a running pxed and append, for
     each answer, "METHOD TEMPLATE STATUS" to OUT (TEMPLATE: the document's
     path the request matched).
+api_contract.py errors OUT.errors
+    Every error answer (4xx, 5xx) was JSON {"error": text, "code": the
+    stable code of its status}; the driver notes each in OUT.errors.
 api_contract.py check DOC OUT
     Compare: every documented (operation, status) was answered at least
     once, and every status answered is documented.  5XX is documented for
@@ -27,14 +30,46 @@ import sys
 import urllib.parse
 
 
+# docs/API.md "Errors": the code of each status (409 from an agent's
+# route whose task has ended: task_ended)
+ERROR_CODES = {400: {"bad_request"}, 401: {"unauthorized"}, 403: {"forbidden"},
+               404: {"not_found"}, 405: {"method_not_allowed"},
+               409: {"conflict", "task_ended"}, 413: {"too_large"},
+               422: {"content_mismatch"}, 429: {"too_many_requests"},
+               503: {"unavailable"}, 507: {"no_space"}}
+
+
+def error_shape(status, data):
+    """'ok', or what is wrong with an error answer's body."""
+    try:
+        v = json.loads(data)
+    except ValueError:
+        return "not JSON: %r" % data[:60]
+    if not isinstance(v, dict) or not isinstance(v.get("error"), str) or not v["error"]:
+        return "no error text: %r" % data[:60]
+    want = ERROR_CODES.get(status, {"server_error" if status >= 500 else "error"})
+    if v.get("code") not in want:
+        return "code %r, expected %s" % (v.get("code"), "|".join(sorted(want)))
+    return "ok"
+
+
 class Api:
     def __init__(self, url, admin, out, docpaths):
         u = urllib.parse.urlparse(url)
         self.host, self.port = u.hostname, u.port or 80
         self.admin = admin
         self.out = out
+        self.errors = open(out.name + ".errors", "a")
         self.docpaths = docpaths
         self.read = None
+
+    def note(self, method, path, status, data):
+        self.out.write("%s %s %d\n" % (method, self.template(path), status))
+        self.out.flush()
+        if status >= 400:
+            self.errors.write("%s %s %d %s\n" % (method, self.template(path), status,
+                                                 error_shape(status, data)))
+            self.errors.flush()
 
     def template(self, path):
         bare = path.split("?")[0]
@@ -56,8 +91,7 @@ class Api:
         r = c.getresponse()
         data = b"" if stream else r.read()
         c.close()
-        self.out.write("%s %s %d\n" % (method, self.template(path), r.status))
-        self.out.flush()
+        self.note(method, path, r.status, data)
         try:
             return r.status, json.loads(data) if data else None
         except ValueError:
@@ -73,10 +107,9 @@ class Api:
         c.putheader("Content-Length", str(length))
         c.endheaders()
         r = c.getresponse()
-        r.read()
+        data = r.read()
         c.close()
-        self.out.write("%s %s %d\n" % (method, self.template(path), r.status))
-        self.out.flush()
+        self.note(method, path, r.status, data)
 
 
 def doc_paths(doc):
@@ -405,8 +438,13 @@ def drive_rest(a):
     a.call("GET", "/api/v1/leases", rd)
     a.call("GET", "/api/v1/leases?after=x", rd)
     a.call("GET", "/api/v1/leases")
+    a.call("GET", "/api/v1/config", rd)
+    a.call("GET", "/api/v1/config")
     a.call("GET", "/api/v1/transfers", rd)
     a.call("GET", "/api/v1/transfers")
+    a.call("GET", "/api/v1/stats/boots?hours=168", rd)
+    a.call("GET", "/api/v1/stats/boots?hours=0", rd)                              # 400
+    a.call("GET", "/api/v1/stats/boots")
     a.call("GET", "/api/v1/events", rd, stream=True)
     a.call("GET", "/api/v1/events", rd, headers={"Last-Event-ID": "x"})
     a.call("GET", "/api/v1/events")
@@ -500,8 +538,20 @@ def check(doc_path, out_path):
     return 0 if not missing and not extra else 1
 
 
+def errors(path):
+    lines = [line.split(None, 3) for line in open(path)]
+    bad = [x for x in lines if x[3].strip() != "ok"]
+    print("# %d error answers, %d not JSON {error, code} with their status's code" % (
+        len(lines), len(bad)))
+    for m, t, s, why in bad[:20]:
+        print("# %s %s %s: %s" % (m, t, s, why.strip()))
+    return 0 if lines and not bad else 1
+
+
 if __name__ == "__main__":
     if sys.argv[1] == "drive":
         drive(*sys.argv[2:7])
+    elif sys.argv[1] == "errors":
+        sys.exit(errors(sys.argv[2]))
     else:
         sys.exit(check(sys.argv[2], sys.argv[3]))
