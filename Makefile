@@ -10,11 +10,12 @@ CLANG   ?= clang
 PKGS    := libuv libmicrohttpd jansson yajl sqlite3 libzstd libcrypto libisal
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
-# Filesystem readers (used-block maps) are needed by pxe-agent, the unit
-# tests and the fuzzers, not by the daemon.
+# Filesystem readers (used-block maps), the registry hive editor (password
+# reset, hostname) and the malware scanner are needed by pxe-agent, the unit
+# tests, the test tools and the fuzzers, not by the daemon.
 # libcap: pxed clears the capabilities it was started with (drop_privileges).
 CAP_LIBS := $(shell pkg-config --libs libcap 2>/dev/null)
-FS_PKGS := ext2fs libntfs-3g
+FS_PKGS := ext2fs libntfs-3g hivex libclamav
 FS_CFLAGS := $(patsubst -I%,-isystem %,$(shell pkg-config --cflags $(FS_PKGS) 2>/dev/null))
 FS_LIBS   := $(shell pkg-config --libs $(FS_PKGS) 2>/dev/null)
 

@@ -20,6 +20,8 @@
 #   BOOTENV_MODULES   the kernel modules to ship (their dependencies come too)
 #                     [the NIC and disk drivers below]
 #   BOOTENV_MODULES_EXTRA  modules added to that list
+#   BOOTENV_AGENT_TOOLS  the programs pxe-agent runs (default: resize2fs, e2fsck,
+#                     ntfsresize from /usr/sbin)
 #   BOOTENV_FILES     more files for the initrd, "SRC:DEST SRC:DEST ..."
 #                     (tests ship a stand-in agent this way)
 #   BOOTENV_COMPRESS  zstd or gzip [zstd, gzip when the kernel lacks zstd]
@@ -53,8 +55,9 @@ BUSYBOX=/bin/busybox
 DEFAULT_MODULES="e1000 e1000e igb igc ixgbe i40e r8169 realtek tg3 bnx2 bnxt_en
 virtio_pci virtio_net virtio_blk virtio_scsi vmxnet3 hv_vmbus hv_netvsc hv_storvsc
 nvme ahci ata_piix ata_generic sd_mod sr_mod vmw_pvscsi megaraid_sas mpt3sas
-xhci_pci ehci_pci ohci_pci uhci_hcd usb-storage uas usbhid hid_generic"
+xhci_pci ehci_pci ohci_pci uhci_hcd usb-storage uas usbhid hid_generic loop"
 MODULES=${BOOTENV_MODULES:-$DEFAULT_MODULES}
+AGENT_TOOLS=${BOOTENV_AGENT_TOOLS:-/usr/sbin/resize2fs /usr/sbin/e2fsck /usr/sbin/ntfsresize}
 MODULES="$MODULES ${BOOTENV_MODULES_EXTRA:-}"
 # busybox applets linked in the initrd: the ones /init and the udhcpc
 # script use, and a small toolbox for the console shell.
@@ -217,6 +220,12 @@ add_file() {            # add_file SRC DEST: a file; a program brings its librar
 }
 add_file "$AGENT" /usr/bin/pxe-agent
 chmod 755 "$ROOT/usr/bin/pxe-agent"
+# The tools pxe-agent runs after a deploy (src/agent/grow.c): a partition
+# grown to a larger disk gets its filesystem grown and checked.
+for t in $AGENT_TOOLS; do
+	[ -x "$t" ] || die "$t is missing (e2fsprogs, ntfs-3g)"
+	add_file "$t" "$t"
+done
 for f in ${BOOTENV_FILES:-}; do
 	src=${f%%:*}
 	dst=${f#*:}

@@ -432,6 +432,12 @@ deploy_run(struct agent *ag)
 	}
 	rc = deploy_chunks(&d);
 	deploy_free(&d);
+	if (rc == 0 && ag->task.no_grow)
+		journal_info("grow: the task says no_grow: partitions as the image has them");
+	else if (rc == 0)
+		rc = grow_run(ag, &ag->task.manifest);
+	if (rc == 0 && ag->task.hostname[0] != '\0')
+		rc = identity_run(ag, &ag->task.manifest, ag->task.hostname);
 	if (rc == 0)
 		journal_info("deploy done: image %s on %s", ag->task.manifest.name, ag->disk);
 	return rc;

@@ -78,7 +78,7 @@ diag_disk_short(const char *path)
 static int
 disks_find(struct diag_run *d, const char *disk)
 {
-	char names[DIAG_DISKS_MAX][SYSINFO_NAME_MAX];
+	char paths[DIAG_DISKS_MAX][SYSINFO_DISK_PATH];
 	int n;
 
 	if (disk[0] != '\0') {
@@ -86,9 +86,11 @@ disks_find(struct diag_run *d, const char *disk)
 		d->ndisks = 1;
 		return 0;
 	}
-	n = sysinfo_disk_list("", names, DIAG_DISKS_MAX);
+	n = sysinfo_disk_list("", paths, DIAG_DISKS_MAX);
 	for (int i = 0; i < n; i++)
-		snprintf(d->disks[d->ndisks++], sizeof d->disks[0], "/dev/%.63s", names[i]);
+		if (str_copy(d->disks[d->ndisks], paths[i], sizeof d->disks[0]) <
+		    sizeof d->disks[0])
+			d->ndisks++;
 	if (n < 0)
 		journal_error("no disks: /sys/block: %s", strerror(-n));
 	return 0;

@@ -17,6 +17,8 @@
 #include "agent/agent.h"
 #include "agent/diag.h"
 #include "agent/journal.h"
+#include "agent/parts.h"
+#include "agent/scan.h"
 #include "agent/sysinfo.h"
 #include "core/util.h"
 #include "core/version.h"
@@ -248,6 +250,16 @@ run_task(struct agent *ag, const struct options *o, char *done, size_t size)
 		str_copy(done, "diagnose: no test failed", size);
 		return diag_run(ag, o->disk);
 	}
+	switch (t->type) {
+	case TASK_RESET_PASSWORD:
+		return parts_disks(ag, o->disk) < 0 ? -EIO : winpass_run(ag, done, size);
+	case TASK_SCAN:
+		return parts_disks(ag, o->disk) < 0 ? -EIO : scan_run(ag, done, size);
+	case TASK_RESTORE:
+		return parts_disks(ag, o->disk) < 0 ? -EIO : restore_run(ag, done, size);
+	default:
+		break;
+	}
 	if (choose_disk(ag, o) < 0)
 		return -EIO;
 	switch (t->type) {
@@ -282,6 +294,10 @@ send_result(struct agent *ag, bool ok, const char *message)
 	body = json_pack("{s:b,s:s,s:s}", "ok", ok, "message", message, "log", tail);
 	if (body == NULL)
 		return;
+	if (ag->report != NULL) {
+		task_report_bound(ag->report, TASK_REPORT_SEND_MAX);
+		json_object_set(body, "report", ag->report);
+	}
 	rc = api_send_json(&ag->conn, "POST", "/api/v1/agent/result", body, NULL, err, sizeof err);
 	json_decref(body);
 	if (rc != 204 && rc != 200)
@@ -313,6 +329,7 @@ agent_end(struct agent *ag)
 		api_conn_close(&ag->worker[i]);
 	api_conn_close(&ag->conn);
 	task_free(&ag->task);
+	json_decref(ag->report);
 	if (ag->fd >= 0)
 		close(ag->fd);
 	pthread_mutex_destroy(&ag->lock);

@@ -17,6 +17,8 @@ progress_start(struct progress *p, const char *phase, uint64_t total, uint64_t b
 	p->start_us = clock_now_us();
 	p->start_bytes = bytes;
 	p->last_us = 0;
+	p->count_files = false;
+	atomic_store(&p->files, 0);
 }
 
 static uint64_t
@@ -47,6 +49,8 @@ progress_report(struct agent *ag, struct progress *p, uint64_t bytes,
 	    "resume_offset", (json_int_t)resume_offset);
 	if (body == NULL)
 		return;
+	if (p->count_files)
+		json_object_set_new(body, "files", json_integer((json_int_t)atomic_load(&p->files)));
 	rc = api_send_json(&ag->conn, "POST", "/api/v1/agent/progress", body, NULL,
 	    err, sizeof err);
 	json_decref(body);

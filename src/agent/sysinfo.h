@@ -28,6 +28,11 @@ int sysinfo_disk_name_ok(const char *name);
  * 0, -ENOENT (none) or -errno. */
 int sysinfo_disk_choose(const char *root, char *out, size_t size);
 
+#define SYSINFO_DISK_PATH 256
+/* Every such disk with a size, "/dev/NAME", sorted, at most max: the count
+ * or a negative errno. */
+int sysinfo_disk_list(const char *root, char (*out)[SYSINFO_DISK_PATH], size_t max);
+
 /* MemAvailable of root/proc/meminfo in bytes, 0 when unknown. */
 uint64_t sysinfo_mem_available(const char *root);
 
@@ -36,9 +41,5 @@ json_t *sysinfo_inventory(const char *root);
 
 /* A small file under root (trailing blanks removed): 0 or -errno. */
 int sysinfo_read(const char *root, const char *path, char *out, size_t size);
-/* The names of the disks of root/sys/block with a size (as
- * sysinfo_disk_choose picks from), sorted; the count or -errno. */
-#define SYSINFO_NAME_MAX 64
-int sysinfo_disk_list(const char *root, char (*out)[SYSINFO_NAME_MAX], size_t max);
 
 #endif

@@ -16,6 +16,7 @@
 static const char *const type_names[] = {
 	[TASK_DEPLOY] = "deploy", [TASK_CAPTURE] = "capture",
 	[TASK_WIPE] = "wipe", [TASK_SHELL] = "shell", [TASK_DIAGNOSE] = "diagnose",
+	[TASK_SCAN] = "scan", [TASK_RESET_PASSWORD] = "reset-password", [TASK_RESTORE] = "restore",
 };
 
 const char *
@@ -82,20 +83,53 @@ parse_type(json_t *root, struct agent_task *t, char *err, size_t errlen)
 	return task_error(err, errlen, "task type \"%s\" unknown", type);
 }
 
+/* An optional boolean member; absent or null is false. */
+static int
+get_bool(json_t *root, const char *key, bool *out, char *err, size_t errlen)
+{
+	json_t *v = json_object_get(root, key);
+
+	*out = false;
+	if (v == NULL || json_is_null(v))
+		return 0;
+	if (!json_is_boolean(v))
+		return task_error(err, errlen, "task \"%s\" is not a boolean", key);
+	*out = json_is_true(v);
+	return 0;
+}
+
+static int
+parse_flags(json_t *root, struct agent_task *t, char *err, size_t errlen)
+{
+	if (get_bool(root, "verify", &t->verify, err, errlen) < 0 ||
+	    get_bool(root, "outside_partitions", &t->outside_partitions, err, errlen) < 0 ||
+	    get_bool(root, "no_grow", &t->no_grow, err, errlen) < 0 ||
+	    get_bool(root, "raw_encrypted", &t->raw_encrypted, err, errlen) < 0 ||
+	    get_bool(root, "quarantine", &t->quarantine, err, errlen) < 0 ||
+	    get_bool(root, "unlock", &t->unlock, err, errlen) < 0 ||
+	    get_bool(root, "enable", &t->enable, err, errlen) < 0 ||
+	    get_bool(root, "list", &t->list, err, errlen) < 0 ||
+	    get_text(root, "user", t->user, sizeof t->user, err, errlen) < 0 ||
+	    get_text(root, "windows", t->windows, sizeof t->windows, err, errlen) < 0 ||
+	    get_int(root, "of", 1, INT64_MAX, &t->restore_of, err, errlen) < 0)
+		return -EINVAL;
+	if (t->type == TASK_RESET_PASSWORD && t->user[0] == '\0' && !t->list)
+		return task_error(err, errlen, "reset-password task without \"user\"");
+	if (t->type == TASK_RESTORE && t->restore_of == 0)
+		return task_error(err, errlen, "restore task without \"of\"");
+	return 0;
+}
+
 static int
 parse_numbers(json_t *root, struct agent_task *t, char *err, size_t errlen)
 {
 	int64_t resume = 0, chunk = TASK_CHUNK_SIZE_DEFAULT, level = TASK_LEVEL_DEFAULT;
-	json_t *verify = json_object_get(root, "verify");
 
 	if (get_int(root, "id", 0, INT64_MAX, &t->id, err, errlen) < 0 ||
 	    get_int(root, "resume_offset", 0, INT64_MAX, &resume, err, errlen) < 0 ||
 	    get_int(root, "chunk_size", 4096, IMAGE_CHUNK_MAX, &chunk, err, errlen) < 0 ||
 	    get_int(root, "level", 1, 19, &level, err, errlen) < 0)
 		return -EINVAL;
-	if (verify != NULL && !json_is_null(verify) && !json_is_boolean(verify))
-		return task_error(err, errlen, "task \"verify\" is not a boolean");
-	t->verify = json_is_true(verify);
 	t->resume_offset = (uint64_t)resume;
 	t->chunk_size = (uint64_t)chunk;
 	t->level = (int)level;
@@ -215,10 +249,18 @@ parse_members(json_t *root, struct agent_task *t, char *err, size_t errlen)
 	if (!json_is_object(root))
 		return task_error(err, errlen, "task is not a JSON object");
 	if (parse_type(root, t, err, errlen) < 0 || parse_numbers(root, t, err, errlen) < 0 ||
+	    parse_flags(root, t, err, errlen) < 0 ||
 	    get_text(root, "image", t->image, sizeof t->image, err, errlen) < 0 ||
 	    get_text(root, "disk", t->disk, sizeof t->disk, err, errlen) < 0 ||
+	    get_text(root, "hostname", t->hostname, sizeof t->hostname, err, errlen) < 0 ||
 	    get_text(root, "chunk_url", t->chunk_url, sizeof t->chunk_url - 1, err, errlen) < 0)
 		return -EINVAL;
+	for (size_t i = 0; t->hostname[i] != '\0'; i++) {
+		char c = t->hostname[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || c == '-'))
+			return task_error(err, errlen, "task \"hostname\" is not a host name");
+	}
 	n = strlen(t->chunk_url);
 	if (n > 0 && t->chunk_url[n - 1] != '/')
 		memcpy(t->chunk_url + n, "/", 2);
@@ -261,4 +303,32 @@ task_free(struct agent_task *t)
 	manifest_free(&t->manifest);
 	free(t->mcast.frames);
 	t->mcast.frames = NULL;
+}
+
+void
+task_report_bound(json_t *report, size_t max)
+{
+	for (int round = 0; round < 64; round++) {
+		char *text = json_dumps(report, JSON_COMPACT);
+		size_t len = text != NULL ? strlen(text) : 0, keep;
+		json_t *longest = NULL, *v;
+		const char *key;
+
+		free(text);
+		if (len <= max)
+			return;
+		json_object_foreach(report, key, v)
+			if (json_is_array(v) && (longest == NULL ||
+			    json_array_size(v) > json_array_size(longest)))
+				longest = v;
+		if (longest == NULL || json_array_size(longest) == 0)
+			break;
+		keep = json_array_size(longest) / 2;
+		while (json_array_size(longest) > keep &&
+		    json_array_remove(longest, json_array_size(longest) - 1) == 0)
+			;
+		json_object_set_new(report, "truncated", json_true());
+	}
+	json_object_clear(report);
+	json_object_set_new(report, "truncated", json_true());
 }

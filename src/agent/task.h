@@ -2,6 +2,7 @@
 #ifndef PXED_AGENT_TASK_H
 #define PXED_AGENT_TASK_H
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -14,7 +15,10 @@
 #define TASK_CHUNK_SIZE_DEFAULT (4u << 20)
 #define TASK_LEVEL_DEFAULT 3
 
-enum task_type { TASK_DEPLOY, TASK_CAPTURE, TASK_WIPE, TASK_SHELL, TASK_DIAGNOSE };
+enum task_type {
+	TASK_DEPLOY, TASK_CAPTURE, TASK_WIPE, TASK_SHELL, TASK_DIAGNOSE, TASK_SCAN,
+	TASK_RESET_PASSWORD, TASK_RESTORE
+};
 
 /* The "params" of a diagnose or wipe task (params.c). */
 struct task_params {
@@ -49,6 +53,15 @@ struct agent_task {
 	char image[IMAGE_NAME_MAX + 1];         /* "" when none */
 	char disk[TASK_DISK_MAX];               /* "" when the server left it null */
 	bool verify;
+	bool outside_partitions;                /* capture: free space too */
+	bool raw_encrypted;                     /* capture: BitLocker taken whole */
+	bool no_grow;                           /* deploy: the last partition stays */
+	char hostname[64];                      /* deploy: the machine's name, or "" */
+	bool quarantine;                        /* scan: infected files moved */
+	char user[256];                         /* reset-password: the account */
+	bool unlock, enable, list;              /* reset-password */
+	char windows[256];                      /* reset-password: "N" or "DISK:N" */
+	int64_t restore_of;                     /* restore: the scan task */
 	uint64_t resume_offset;
 	char chunk_url[TASK_URL_MAX];           /* ends with '/' when set */
 	uint64_t chunk_size;
@@ -72,5 +85,12 @@ const char *task_type_name(enum task_type type);
 /* The reason into err (vsnprintf); returns -EINVAL. */
 int task_error(char *err, size_t errlen, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+/* What a report may weigh as compact JSON: within pxed's 256 KiB. */
+#define TASK_REPORT_SEND_MAX (200u << 10)
+/* The report within max bytes of compact JSON: its longest list halved
+ * until it fits, "truncated": true then (counts elsewhere stay exact); an
+ * object that still does not fit is emptied. */
+void task_report_bound(json_t *report, size_t max);
 
 #endif

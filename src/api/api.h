@@ -39,6 +39,7 @@ struct api_service {
 struct api_config {
 	const char *state_dir;
 	const char *image_dir;
+	const char *clamav_db_dir;      /* scan tasks' signatures, served at /clamav/ */
 	const char *token_file;         /* the administrator's API token */
 	bool host_approval;             /* unknown hosts boot locally until approved */
 	bool no_task_menu;              /* a host with no task gets a menu (else: local) */
@@ -58,6 +59,7 @@ struct api_config {
 	unsigned https_port;            /* HTTPS served (0: not): reads and changes
 	                                 * need it, or a request from this machine */
 	struct dhcp_board *board;       /* the DHCP engine on the loop (dhcp/board.h) */
+	struct inflight *inflight;      /* HTTP downloads in flight (core/inflight.h) */
 	const struct api_service *services;     /* what runs (lives as long as the api) */
 	size_t services_count;
 	/* diagnose and repair (docs/DIAGNOSTICS.md) */
@@ -75,6 +77,7 @@ struct dhcp_board;
 struct files_root;
 struct config_environment;
 struct config_subnet;
+struct inflight;
 
 struct api_query_arg {
 	char key[32];                   /* as sent (printable ASCII only) */
@@ -118,6 +121,10 @@ struct api_response {
 	struct api_stream stream;       /* stream.read != NULL: a stream, no body */
 };
 
+/* rs made as the JSON error {"error": message, "code": ...} of status:
+ * for the HTTP server's own refusals of an API request (its size, memory). */
+void api_error_response(struct api_response *rs, unsigned status, const char *message);
+
 /* Read (create) the API token, open the image repository.  0 or -errno. */
 int api_open(struct api **out, const struct api_config *cfg);
 void api_close(struct api *a);
@@ -156,6 +163,9 @@ int api_no_task_check(const char *value, char *err, size_t size);
 
 /* The repository directory fd, for serving images/chunks/ as files. */
 int api_image_dirfd(const struct api *a);
+/* The ClamAV database directory (O_PATH), or -1 when it could not be
+ * opened at start-up (logged). */
+int api_clamav_dirfd(const struct api *a);
 
 /* A file pxed serves from outside its root (Debian's memtest86+: path
  * "pxed-builtin/memtest86+/NAME"): its root in *root and its name there,

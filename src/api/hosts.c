@@ -5,6 +5,7 @@
  * time with the total, so no host is ever silently left out. */
 #include "api/diag.h"
 #include "api/internal.h"
+#include "api/task_options.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -168,5 +169,8 @@ const struct api_route api_hosts_routes[] = {
 	{ "POST", "api/v1/hosts/{host}/deny", API_ADMIN, .handler = host_deny,
 	    .statuses = "200 404",
 	    .summary = "make a host boot its local disk" },
+	{ "PUT", "api/v1/hosts/{host}/hostname", API_ADMIN, .body_max = 1024, .json_max = 4,
+	    .handler = api_host_hostname, .statuses = "200 404",
+	    .summary = "the name deploys give the machine" },
 	{ NULL },
 };

@@ -1,7 +1,8 @@
 /* Shared by the API's files: the route table, the call, replies.
  *
  * Each resource file (hosts.c, tasks.c, groups.c, images.c, mcast.c,
- * agent.c, boot.c, clients.c, status.c, subnets.c) declares its routes in a table
+ * agent.c, boot.c, clients.c, status.c, subnets.c, leases.c, events.c,
+ * tokens.c, config.c, transfers.c, stats.c) declares its routes in a table
  * next to its handlers; router.c matches a request against every table,
  * checks the route's credentials and body limit before the body is read,
  * and calls the handler with the whole call. */
@@ -55,6 +56,7 @@ struct api {
 	uint64_t register_refused;      /* registrations refused (rate or cap) */
 	uint64_t register_logged_us;    /* last refusal logged */
 	struct api_envs *envs;          /* boot environments (envs.c) */
+	int clamav_dirfd;               /* clamav-db-dir, O_PATH; -1: none */
 };
 
 /* Who may call a route. */
@@ -106,12 +108,15 @@ extern const struct api_route api_agent_routes[];
 extern const struct api_route api_boot_routes[];
 extern const struct api_route api_clients_routes[];
 extern const struct api_route api_status_routes[];
+extern const struct api_route api_scan_routes[];
 extern const struct api_route api_tokens_routes[];
 extern const struct api_route api_subnets_routes[];
 extern const struct api_route api_events_routes[];
 extern const struct api_route api_leases_routes[];
 extern const struct api_route api_openapi_routes[];
+extern const struct api_route api_config_routes[];
 extern const struct api_route api_transfers_routes[];
+extern const struct api_route api_stats_routes[];
 extern const struct api_route api_envs_routes[];        /* api/diag.h */
 extern const struct api_route api_diag_routes[];
 extern const struct api_route api_wake_routes[];
@@ -148,6 +153,8 @@ struct api_call {
 void api_reply_json(struct api_response *rs, unsigned status, json_t *body);
 void api_reply_error(struct api_response *rs, unsigned status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* The stable code of an error status: "not_found", "conflict" ... */
+const char *api_error_code(unsigned status);
 void api_reply_text(struct api_response *rs, unsigned status, const char *type,
     char *text, size_t len);
 /* The call's JSON body, parsed only when its shape fits the route
@@ -250,6 +257,16 @@ void api_capture_ended(struct api *a, struct store *st, const struct store_task 
  * (logged). */
 void api_images_reconcile(struct api *a);
 
+/* scan_db.c: clamav-db-dir opened (O_PATH) before privileges are dropped,
+ * or -1 (logged; scan tasks then fail saying so). */
+int api_clamav_open(const char *dir);
+/* A snapshot of the loop's data (dhcp/board.h: BOARD_CONFIG,
+ * BOARD_TRANSFERS) of at least min_len bytes, malloc'd into *data: 0, or a
+ * negative errno with the reply made (503: the loop did not answer in
+ * time or pxed is stopping; 500). */
+int api_board_snapshot(struct api *a, unsigned what, size_t min_len, void **data,
+    size_t *len, struct api_response *rs);
+
 /* boot.c: "http://HOST" the client reached us by, for URLs in answers. */
 void api_server_base(const struct api_call *c, char *out, size_t size);
 
@@ -262,7 +279,5 @@ struct store *api_thread_store(const char *state_dir);
 char *api_metrics_text(size_t *len);
 char *api_status_json(uint64_t uptime_s, const struct api_service *services, size_t count,
     size_t *len);
-/* {"transfers": [...], "total": N, "age_ms": A} from the board (transfers.c) */
-json_t *api_transfers_json(uint64_t now_us);
 
 #endif

@@ -169,7 +169,7 @@ subnet_change(struct api *m, struct store *st, const char *cidr, const char *mod
 	char msg[512];
 	int had = store_subnet_get(st, cidr, &before);
 
-	if (had == -EIO || store_subnet_set(st, cidr, mode, api_now()) != 0) {
+	if (had == -EIO || store_subnet_set(st, cidr, mode, api_now() * 1000) != 0) {
 		api_reply_error(rs, 500, "the state store cannot be written");
 		return -EIO;
 	}

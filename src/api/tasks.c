@@ -2,6 +2,7 @@
  * and how a task ends. */
 #include "api/diag.h"
 #include "api/internal.h"
+#include "api/task_options.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -72,8 +73,8 @@ task_check(struct api *m, const char *host, const char *group, int type, const c
 {
 	if (type < 0 || (host == NULL) == (group == NULL)) {
 		api_reply_error(rs, 400, "expected {\"host\" or \"group\", \"type\":"
-		    " deploy|capture|shell|wipe|local|diagnose|boot, \"image\", \"verify\","
-		    " \"replace\", \"after\", \"wake\"}");
+		    " deploy|capture|shell|wipe|local|diagnose|boot|scan|reset-password|restore,"
+		    " \"image\", \"verify\", \"replace\", \"after\", \"wake\", and the type's options}");
 		return -EINVAL;
 	}
 	if (group != NULL && type == TASK_CAPTURE) {
@@ -133,6 +134,9 @@ task_add_one(struct store *st, const char *host, const struct store_task_spec *s
 		api_reply_error(rs, 404, "no host %s", host);
 		return;
 	}
+	if (spec->type == TASK_RESTORE &&
+	    api_task_restore_check(st, mac, spec->options, rs) < 0)
+		return;
 	id = store_task_add(st, mac, spec, api_now());
 	if (id == -ENOENT) {
 		api_reply_error(rs, 404, "no host %s (add it first)", host);
@@ -160,6 +164,7 @@ task_add(struct api_call *c)
 	int verify = 1, replace = 0, type;
 	struct store_task_spec spec = { .mcast = "" };
 	char params[STORE_TASK_PARAMS_MAX];
+	char options[STORE_TASK_OPTIONS_MAX];
 
 	if (body == NULL)
 		return;
@@ -169,8 +174,11 @@ task_add(struct api_call *c)
 		host = group = NULL;            /* answered as a bad body */
 	type = task_type_parse(type_text);
 	if (task_check(m, host, group, type, image, replace, rs) < 0 ||
-	    api_task_after((enum task_type)type, after, &spec.after, rs) < 0)
+	    api_task_after((enum task_type)type, after, &spec.after, rs) < 0 ||
+	    api_task_options(body, (enum task_type)type, group != NULL, options,
+	    sizeof options, rs) < 0)
 		goto out;
+	spec.options = options;
 	spec.type = (enum task_type)type;
 	spec.image = type == TASK_DEPLOY || type == TASK_CAPTURE ? image : "";
 	spec.verify = verify;
@@ -240,6 +248,7 @@ task_show(struct api_call *c)
 		return;
 	o = api_task_json(&t);
 	api_task_extras(c, &t, o);
+	api_task_json_report(c->st, o, t.id);
 	api_reply_json(c->rs, 200, o);
 }
 

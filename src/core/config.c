@@ -144,6 +144,8 @@ static const struct setting settings[] = {
 	    "the web console's files, served under /ui/ (missing: no console)"),
 	SR("image-dir", T_PATH, image_dir, 0, 0, "",
 	    "image repository: chunks and manifests (default: state-dir/images)"),
+	S("clamav-db-dir", T_PATH, clamav_db_dir, 0, 0, "/var/lib/clamav",
+	    "ClamAV signature database served to scan tasks at /clamav/ (kept current by freshclam)"),
 	SR("api-token-file", T_PATH, api_token_file, 0, 0, "",
 	    "file with the REST API's token, created if missing (default: state-dir/api-token)"),
 	SR("host-approval", T_BOOL, host_approval, 0, 0, "no",
@@ -188,6 +190,9 @@ static const struct setting settings[] = {
 	    "forward error correction of multicast deploys: off, or K,M: M parity slices "
 	    "after each K data slices (e.g. 32,4)"),
 };
+
+_Static_assert(ARRAY_SIZE(settings) <= CONFIG_SETTINGS_MAX,
+    "struct config's source[] has a place per main setting: raise CONFIG_SETTINGS_MAX");
 
 /* [subnet CIDR] */
 static const struct setting subnet_settings[] = {
@@ -730,6 +735,8 @@ config_line(struct parse_state *st, char *line, char *err, size_t err_size)
 		value = "yes";
 	if (st->sec == &section_subnet)
 		((struct config_subnet *)st->base)->given |= 1u << (s - subnet_settings);
+	if (st->sec == &section_main)
+		st->cfg->source[s - settings] = CONFIG_SOURCE_FILE;
 	return setting_apply(st->base, s, value, err, err_size);
 }
 
@@ -820,6 +827,7 @@ config_load(struct config *cfg, const struct config_args *args, char *err, size_
 			snprintf(err, err_size, "--%s", msg);
 			return -EINVAL;
 		}
+		cfg->source[s - settings] = CONFIG_SOURCE_FLAG;
 	}
 	return config_check(cfg, err, err_size);
 }
@@ -1192,12 +1200,49 @@ config_diff(const struct config *a, const struct config *b, config_change_fn fn,
 void
 config_keep_restart(struct config *next, const struct config *running)
 {
-	for (size_t i = 0; i < ARRAY_SIZE(settings); i++)
-		if (settings[i].restart)
-			memcpy((char *)next + settings[i].offset,
-			    (const char *)running + settings[i].offset, settings[i].size);
+	char wanted[CONFIG_TEXT_MAX], kept[CONFIG_TEXT_MAX];
+
+	for (size_t i = 0; i < ARRAY_SIZE(settings); i++) {
+		const struct setting *s = &settings[i];
+		if (!s->restart)
+			continue;
+		setting_text(next, s, wanted, sizeof wanted);
+		setting_text(running, s, kept, sizeof kept);
+		next->restart_pending[i] = strcmp(wanted, kept) != 0;
+		memcpy((char *)next + s->offset, (const char *)running + s->offset, s->size);
+		next->source[i] = running->source[i];
+	}
 	memcpy(next->environment, running->environment, sizeof next->environment);
 	next->environment_count = running->environment_count;
+}
+
+static const char *const source_names[] = {
+	[CONFIG_SOURCE_DEFAULT] = "default", [CONFIG_SOURCE_FILE] = "file",
+	[CONFIG_SOURCE_FLAG] = "flag",
+};
+
+void
+config_describe(const struct config *cfg, config_describe_fn fn, void *arg)
+{
+	char text[CONFIG_TEXT_MAX];
+
+	for (size_t i = 0; i < ARRAY_SIZE(settings); i++) {
+		uint8_t src = cfg->source[i];
+		setting_text(cfg, &settings[i], text, sizeof text);
+		fn(arg, settings[i].name, text,
+		    src < ARRAY_SIZE(source_names) ? source_names[src] : "default");
+	}
+}
+
+size_t
+config_restart_needed(const struct config *cfg, const char **names, size_t max)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < ARRAY_SIZE(settings) && n < max; i++)
+		if (settings[i].restart && cfg->restart_pending[i])
+			names[n++] = settings[i].name;
+	return n;
 }
 
 const char *
@@ -1261,7 +1306,7 @@ void
 config_subnet_describe(const struct config *cfg, const struct config_subnet *sn,
     config_describe_fn fn, void *arg)
 {
-	static char text[CONFIG_TEXT_MAX];
+	char text[CONFIG_TEXT_MAX];     /* not static: API threads call it too */
 
 	for (size_t i = 0; i < section_subnet.count; i++) {
 		const struct setting *s = &section_subnet.settings[i];

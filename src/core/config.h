@@ -30,6 +30,15 @@ struct config_short_list {
 	size_t count;
 };
 
+#define CONFIG_SETTINGS_MAX 96         /* main settings (config.c checks) */
+
+/* Where a main setting's value came from: later layers win. */
+enum config_source {
+	CONFIG_SOURCE_DEFAULT,          /* the settings table's default */
+	CONFIG_SOURCE_FILE,             /* the config file (--config) */
+	CONFIG_SOURCE_FLAG,             /* a command-line flag */
+};
+
 #define CONFIG_SUBNETS_MAX 32
 #define CONFIG_HOSTS_MAX 256
 #define CONFIG_INFINITE 0xffffffffu     /* a duration of "infinite" */
@@ -153,6 +162,7 @@ struct config {
 	unsigned pxe_menu_timeout;
 	/* imaging */
 	char image_dir[CONFIG_PATH_MAX];
+	char clamav_db_dir[CONFIG_PATH_MAX];
 	char ui_dir[CONFIG_PATH_MAX];
 	unsigned https_port;
 	char tls_cert[CONFIG_PATH_MAX];
@@ -186,6 +196,12 @@ struct config {
 	size_t relay_count;
 	struct config_environment environment[CONFIG_ENVIRONMENTS_MAX];
 	size_t environment_count;
+	/* not settings: where each main setting's value came from (enum
+	 * config_source, by the setting's place in config.c's table), and the
+	 * restart-only settings whose value in the file or flags differs from
+	 * the running one (config_keep_restart) */
+	uint8_t source[CONFIG_SETTINGS_MAX];
+	bool restart_pending[CONFIG_SETTINGS_MAX];
 };
 
 /* A module that owns a value's syntax registers a check for a setting name
@@ -249,6 +265,16 @@ typedef void (*config_describe_fn)(void *arg, const char *name, const char *valu
 void config_subnet_describe(const struct config *cfg, const struct config_subnet *sn,
     config_describe_fn fn, void *arg);
 
+/* Each main setting with its value (lists joined by ", ") and where it
+ * came from: "default", "file" or "flag".  No setting holds a secret
+ * today (api-token-file is a path; the token stays in its file).  Safe to
+ * call from any thread on a config no one changes. */
+void config_describe(const struct config *cfg, config_describe_fn fn, void *arg);
+/* The names of the restart-only settings that were changed (in the file
+ * or flags) since start and wait for a restart, into names (at most max);
+ * returns how many. */
+size_t config_restart_needed(const struct config *cfg, const char **names, size_t max);
+
 /* One difference between two configurations (a reload's log).  section is
  * NULL for the main settings, else "subnet", "host" or "relay" with its id;
  * name is NULL when the whole section was added (old == NULL) or removed
@@ -264,7 +290,9 @@ typedef void (*config_change_fn)(void *arg, const struct config_change *c);
 /* Calls fn for each difference from a to b; returns how many. */
 size_t config_diff(const struct config *a, const struct config *b, config_change_fn fn,
     void *arg);
-/* Copy the settings a reload cannot apply from running into next. */
+/* Copy the settings a reload cannot apply from running into next (with
+ * where their values came from), marking in next those whose value next
+ * wanted differs (restart_pending). */
 void config_keep_restart(struct config *next, const struct config *running);
 
 /* Names of every setting, NULL-terminated (tests check docs cover them). */

@@ -235,10 +235,10 @@ int
 ctl_wake(const struct ctl *c, int argc, char **argv)
 {
 	if (c->group != NULL && argc == 0)
-		return ctl_call(c, "POST", ctl_path("/api/v1/groups/", c->group, "/wake"), NULL,
+		return ctl_call(c, "POST", ctl_path3("/api/v1/groups/", c->group, "/wake"), NULL,
 		    "wake", show_wake_answer);
 	if (c->group == NULL && argc == 1)
-		return ctl_call(c, "POST", ctl_path("/api/v1/hosts/", argv[0], "/wake"), NULL,
+		return ctl_call(c, "POST", ctl_path3("/api/v1/hosts/", argv[0], "/wake"), NULL,
 		    "wake", show_wake_answer);
 	fprintf(stderr, "pxectl: wake HOST | wake --group GROUP\n");
 	return 2;
@@ -259,7 +259,7 @@ ctl_host_wol(const struct ctl *c, int argc, char **argv)
 		    " 11:22:33:44:55:66)\n");
 		return 2;
 	}
-	return ctl_call(c, "PUT", ctl_path("/api/v1/hosts/", argv[1], "/wol"),
+	return ctl_call(c, "PUT", ctl_path3("/api/v1/hosts/", argv[1], "/wol"),
 	    json_pack("{s:s}", "password", strcmp(argv[2], "none") == 0 ? "" : argv[2]),
 	    "host wol", show_wol);
 }
@@ -334,13 +334,13 @@ ctl_env(const struct ctl *c, int argc, char **argv)
 	if (strcmp(verb, "list") == 0 && argc <= 1)
 		return ctl_call(c, "GET", "/api/v1/environments", NULL, "env list", show_envs);
 	if (strcmp(verb, "show") == 0 && argc == 2)
-		return ctl_call(c, "GET", ctl_path("/api/v1/environments/", argv[1], ""), NULL,
+		return ctl_call(c, "GET", ctl_path3("/api/v1/environments/", argv[1], ""), NULL,
 		    "env show", show_env);
 	if (strcmp(verb, "rm") == 0 && argc == 2)
-		return ctl_call(c, "DELETE", ctl_path("/api/v1/environments/", argv[1], ""), NULL,
+		return ctl_call(c, "DELETE", ctl_path3("/api/v1/environments/", argv[1], ""), NULL,
 		    "env rm", NULL);
 	if (strcmp(verb, "set") == 0 && argc >= 3 && (body = env_body(argc - 2, argv + 2)) != NULL)
-		return ctl_call(c, "PUT", ctl_path("/api/v1/environments/", argv[1], ""), body,
+		return ctl_call(c, "PUT", ctl_path3("/api/v1/environments/", argv[1], ""), body,
 		    "env set", show_env);
 	fprintf(stderr, "pxectl: env list | show NAME | rm NAME | set NAME kind=linux|chain|wimboot"
 	    " [title=T] [menu=yes] [kernel=P] [initrd=P]... [args=A] [bios=P] [efi=P]"

@@ -7,6 +7,8 @@
  *   pxectl [--server URL] [--token T] [--json] host|group|image|task|mcast ...
  *                                                               (imaging.c)
  *   pxectl [--server URL] [--token T] [--json] subnet ... | reload  (subnets.c)
+ *   pxectl [--server URL] [--token T] [--json] config | transfers
+ *                                               | stats boots [HOURS]  (views.c)
  *
  * Speaks only the REST API (docs/API.md).  With no --server it finds the
  * local pxed from pxed's config file (local.c), and reads the API token
@@ -317,40 +319,6 @@ show_services(json_t *st)
 }
 
 static void
-show_transfers(json_t *a)
-{
-	static const char *const heads[] = { "PROTO", "DIR", "PEER", "FILE", ">DONE", ">SIZE",
-		">RATE", ">TIME" };
-	json_t *arr = json_object_get(a, "transfers"), *x;
-	json_int_t total = json_integer_value(json_object_get(a, "total"));
-	struct ctl_table t;
-	size_t i;
-
-	printf("\ntransfers in flight: %" JSON_INTEGER_FORMAT "%s\n", total,
-	    (size_t)total > json_array_size(arr) ? " (the first listed)" : "");
-	if (json_array_size(arr) == 0)
-		return;
-	ctl_table_begin(&t, 8, heads);
-	json_array_foreach(arr, i, x) {
-		char done[32], size[32], rate[32], time[32];
-		json_int_t sz = json_integer_value(json_object_get(x, "size"));
-		ctl_size(json_integer_value(json_object_get(x, "bytes")), done, sizeof done);
-		if (sz > 0)
-			ctl_size(sz, size, sizeof size);
-		else
-			snprintf(size, sizeof size, "?");
-		ctl_table_add(&t, (const char *[]){ ctl_text(json_object_get(x, "proto"), false),
-		    ctl_text(json_object_get(x, "dir"), false),
-		    ctl_text(json_object_get(x, "peer"), false),
-		    ctl_text(json_object_get(x, "path"), false), done, size,
-		    ctl_rate(json_integer_value(json_object_get(x, "rate")), rate, sizeof rate),
-		    ctl_duration(json_integer_value(json_object_get(x, "elapsed_ms")), time,
-		    sizeof time) });
-	}
-	ctl_table_print(&t, "");
-}
-
-static void
 show_mcast(json_t *a)
 {
 	size_t i, running = 0;
@@ -393,17 +361,26 @@ show_clients_recent(json_t *a)
 }
 
 /* pxectl status: one section per part of pxed, each the answer of one GET
- * (its member in --json's object).  A section pxed does not have (404:
- * e.g. clients without DHCP) is left out; "status" must answer. */
+ * (its member in --json's object).  A section pxed does not have (404 or
+ * 409: e.g. clients and subnets without DHCP) is left out; "status" must
+ * answer. */
 struct status_section {
 	const char *key;
 	const char *path;
 	void (*show)(json_t *answer);
 };
 
+static void
+show_subnets_status(json_t *a)
+{
+	printf("\nsubnets:\n");
+	ctl_show_subnets(a);
+}
+
 static const struct status_section status_sections[] = {
 	{ "status", "/api/v1/status", show_services },
-	{ "transfers", "/api/v1/transfers", show_transfers },
+	{ "subnets", "/api/v1/subnets", show_subnets_status },
+	{ "transfers", "/api/v1/transfers", ctl_show_transfers },
 	{ "mcast", "/api/v1/mcast", show_mcast },
 	{ "tasks", "/api/v1/tasks?state=active&limit=50", show_tasks_active },
 	{ "clients", "/api/v1/clients", show_clients_recent },
@@ -419,7 +396,7 @@ cmd_status(const struct ctl *c)
 		const struct status_section *sec = &status_sections[i];
 		json_t *answer = NULL;
 		long status = ctl_request(c, "GET", sec->path, NULL, &answer);
-		if (status == 404 && i > 0) {
+		if ((status == 404 || status == 409) && i > 0) {
 			json_decref(answer);
 			continue;
 		}
@@ -486,14 +463,19 @@ usage(FILE *out)
 	    "       pxectl [options] clients | client MAC\n"
 	    "       pxectl [options] metrics\n"
 	    "       pxectl [options] host list | add MAC [NAME] | show HOST | rm HOST\n"
-	    "                             | approve HOST | deny HOST\n"
+	    "                             | approve HOST | deny HOST | set HOST hostname=NAME\n"
 	    "       pxectl [options] group list | show NAME | add NAME HOST... | rm NAME HOST...\n"
 	    "                             | delete NAME\n"
 	    "       pxectl [options] image list | show NAME | rm NAME | verify NAME\n"
 	    "       pxectl [options] task list | show ID | cancel ID\n"
-	    "                             | deploy HOST IMAGE [--no-verify]\n"
-	    "                             | capture [--replace] HOST IMAGE\n"
+	    "                             | deploy HOST IMAGE [--no-verify] [--no-grow]\n"
+	    "                             | capture [--replace] HOST IMAGE [--outside-partitions]\n"
+	    "                               [--raw-encrypted]\n"
 	    "                             | shell HOST | wipe HOST | local HOST\n"
+	    "                             | scan HOST [--quarantine] | restore TASK\n"
+	    "                             | reset-password HOST --user NAME [--unlock] [--enable]\n"
+	    "                               [--windows PATH] | reset-password HOST --list\n"
+	    "       pxectl [options] task scan --group GROUP [--quarantine]\n"
 	    "       pxectl [options] task deploy --group GROUP IMAGE [--no-verify]\n"
 	    "       pxectl [options] task deploy --multicast NAME [--group GROUP]\n"
 	    "                             [--min-receivers N] [--start-after S] [--rate-mbit R]\n"
@@ -510,6 +492,7 @@ usage(FILE *out)
 	    "       pxectl [options] subnet list | show CIDR | enable CIDR [--proxy]\n"
 	    "                             | disable CIDR\n"
 	    "       pxectl [options] reload\n"
+	    "       pxectl [options] config | transfers | stats boots [HOURS]\n"
 	    "       pxectl [options] watch [N]\n"
 	    "       pxectl --version\n\n"
 	    "  --server URL       pxed's HTTP address (default $PXED_SERVER, else where the\n"
@@ -563,6 +546,12 @@ dispatch(const struct ctl *c, int n, char **pos)
 
 	if (strcmp(cmd, "status") == 0 && n == 1)
 		return cmd_status(c);
+	if (strcmp(cmd, "config") == 0 && n == 1)
+		return ctl_config(c);
+	if (strcmp(cmd, "transfers") == 0 && n == 1)
+		return ctl_transfers(c);
+	if (strcmp(cmd, "stats") == 0)
+		return ctl_stats(c, n - 1, pos + 1);
 	if (strcmp(cmd, "metrics") == 0 && n == 1)
 		return cmd_metrics(c);
 	if (strcmp(cmd, "clients") == 0 && n == 1)
@@ -658,7 +647,9 @@ parse_options(int argc, char **argv, struct ctl *c, struct options *o)
 		    strcmp(a, "--cacert") == 0 ? &c->cacert :
 		    strcmp(a, "--scope") == 0 ? &c->scope :
 		    strcmp(a, "--tests") == 0 ? &c->tests :
-		    strcmp(a, "--level") == 0 ? &c->level : NULL;
+		    strcmp(a, "--level") == 0 ? &c->level :
+		    strcmp(a, "--user") == 0 ? &c->user :
+		    strcmp(a, "--windows") == 0 ? &c->windows : NULL;
 
 		if (str_opt != NULL && v != NULL) {
 			*str_opt = v;
@@ -681,6 +672,8 @@ parse_options(int argc, char **argv, struct ctl *c, struct options *o)
 			c->verify = true;
 		} else if (strcmp(a, "--wake") == 0) {
 			c->wake = true;
+		} else if (ctl_task_flag(a) != 0) {
+			c->task_flags |= ctl_task_flag(a);
 		} else if (strcmp(a, "--version") == 0) {
 			printf("pxectl %s\n", PXED_VERSION);
 			return 0;

@@ -5,31 +5,41 @@
 
 #include "ctl/ctl.h"
 
-static void
-show_subnets(json_t *root)
+/* The subnets served, each with its mode, where it is reached from and
+ * its last hour; then the subnets relays asked for that are not served. */
+void
+ctl_show_subnets(json_t *root)
 {
-	json_t *list = json_object_get(root, "subnets"), *found = json_object_get(root, "discovered");
-	json_t *s;
+	static const char *const heads[] = { "SUBNET", "MODE", "SOURCE", "REACHED BY",
+		">CLIENTS", ">BOOTS", ">LEASES" };
+	static const char *const heads_found[] = { "RELAY", ">REQUESTS", "LAST SEEN" };
+	json_t *found = json_object_get(root, "discovered"), *s;
+	struct ctl_table t;
 	size_t i;
-	char seen[32];
 
-	printf("%-20s %-6s %-7s %-24s %8s %6s %7s\n", "SUBNET", "MODE", "SOURCE", "REACHED BY",
-	    "CLIENTS", "BOOTS", "LEASES");
-	json_array_foreach(list, i, s)
-		printf("%-20s %-6s %-7s %-24s %8lld %6lld %7lld\n", ctl_str(s, "cidr"),
-		    ctl_str(s, "mode"), ctl_str(s, "source"),
-		    ctl_str(s, "reach")[0] ? ctl_str(s, "reach") : "(not seen)",
-		    (long long)ctl_num(s, "clients_last_hour"), (long long)ctl_num(s, "boots_last_hour"),
-		    (long long)ctl_num(s, "leases"));
+	ctl_table_begin(&t, 7, heads);
+	json_array_foreach(json_object_get(root, "subnets"), i, s) {
+		char clients[24], boots[24], leases[24];
+		snprintf(clients, sizeof clients, "%lld", (long long)ctl_num(s, "clients_last_hour"));
+		snprintf(boots, sizeof boots, "%lld", (long long)ctl_num(s, "boots_last_hour"));
+		snprintf(leases, sizeof leases, "%lld", (long long)ctl_num(s, "leases"));
+		const char *reach = ctl_str(s, "reach");
+		ctl_table_add(&t, (const char *[]){ ctl_str(s, "cidr"), ctl_str(s, "mode"),
+		    ctl_str(s, "source"), reach[0] != '\0' ? reach : "(not seen)", clients, boots,
+		    leases });
+	}
+	ctl_table_print(&t, "");
 	if (json_array_size(found) == 0)
 		return;
 	printf("\ndiscovered subnets (relayed requests from subnets not configured here):\n");
-	printf("%-16s %9s %-19s\n", "RELAY", "REQUESTS", "LAST SEEN");
+	ctl_table_begin(&t, 3, heads_found);
 	json_array_foreach(found, i, s) {
-		ctl_when(ctl_num(s, "last_seen"), seen, sizeof seen);
-		printf("%-16s %9lld %-19s\n", ctl_str(s, "relay"), (long long)ctl_num(s, "requests"),
-		    seen);
+		char requests[24], seen[32];
+		snprintf(requests, sizeof requests, "%lld", (long long)ctl_num(s, "requests"));
+		ctl_table_add(&t, (const char *[]){ ctl_str(s, "relay"), requests,
+		    ctl_when(ctl_num(s, "last_seen"), seen, sizeof seen) });
 	}
+	ctl_table_print(&t, "");
 	printf("(clients and boots: the last hour)\n");
 }
 
@@ -76,7 +86,7 @@ ctl_subnet(const struct ctl *c, int argc, char **argv)
 	char path[160];
 
 	if (argc == 1 && strcmp(argv[0], "list") == 0)
-		return ctl_call(c, "GET", "/api/v1/subnets", NULL, "subnet list", show_subnets);
+		return ctl_call(c, "GET", "/api/v1/subnets", NULL, "subnet list", ctl_show_subnets);
 	if (argc != 2 || strlen(argv[1]) > 64) {
 		fprintf(stderr, "usage: pxectl subnet list | show CIDR | enable CIDR [--proxy] "
 		    "| disable CIDR\n");

@@ -45,6 +45,7 @@
 #include <unistd.h>
 
 #include "api/api.h"
+#include "core/inflight.h"
 #include "core/log.h"
 #include "core/stats.h"
 #include "core/util.h"
@@ -72,6 +73,7 @@ struct http_server {
 	const struct files_root *root;
 	struct api *api;                /* REST API; NULL: none */
 	struct files_root images;       /* the image repository, for images/chunks/ */
+	struct files_root clamav;       /* clamav-db-dir, for clamav/ (scan tasks) */
 	const struct files_root *ui;    /* the console, under ui/ (NULL: none) */
 	unsigned max_connections;
 	atomic_uint active;             /* connections across all daemons */
@@ -79,6 +81,7 @@ struct http_server {
 	atomic_uint_fast64_t body_memory;       /* bytes reserved by bodies in flight */
 	unsigned body_min_rate;         /* bytes/s after BODY_GRACE_US (0: none) */
 	struct http_streams *streams;   /* parked event streams (stream.c) */
+	struct inflight *inflight;      /* downloads in flight (core/inflight.h) */
 };
 
 /* One request, from the first call of the access handler to the
@@ -105,6 +108,8 @@ struct request {
 	uint64_t body_got;              /* bytes received, buffered or streamed */
 	uint64_t body_t0_us;
 	struct http_streams *streams;   /* the server's, for a streamed answer */
+	struct inflight *inflight;      /* the server's; flight: this file's ticket */
+	uint32_t flight;
 };
 
 /* ---- answering ---- */
@@ -323,7 +328,13 @@ answer_file(struct MHD_Connection *conn, struct request *req,
 		    start, start + count - 1, size);
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_RANGE, range);
 	}
-	return queue(conn, req, status, resp, count);
+	enum MHD_Result ret = queue(conn, req, status, resp, count);
+	const union MHD_ConnectionInfo *ci =
+	    MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+	if (req->bytes > 0)             /* not HEAD: listed until its completion */
+		req->flight = inflight_begin(req->inflight, ci != NULL ? ci->connect_fd : -1,
+		    req->peer, req->peer4, req->path + (req->path[0] == '/'), req->bytes);
+	return ret;
 }
 
 /* ---- the REST API (api/) ---- */
@@ -432,6 +443,17 @@ body_reserve(struct http_server *srv, struct request *req, uint64_t bytes)
 	return true;
 }
 
+/* The server's own refusal of an API request: JSON like every API error. */
+static enum MHD_Result
+answer_api_error(struct MHD_Connection *conn, struct request *req, unsigned status,
+    const char *message)
+{
+	struct api_response rs;
+
+	api_error_response(&rs, status, message);
+	return answer_api(conn, req, &rs);
+}
+
 /* An admitted call with a body: room for it, buffered or streamed.
  * 0, or an HTTP status to answer. */
 static unsigned
@@ -468,7 +490,7 @@ api_begin(struct MHD_Connection *conn, struct request *req, struct http_server *
 	unsigned status;
 
 	if (api_request_make(conn, req, method, path, &rq) < 0)
-		return answer_error(conn, req, 400);
+		return answer_api_error(conn, req, 400, "malformed request: its path, query or headers");
 	if (api_call_begin(srv->api, &rq, &req->call, &rs) < 0) {
 		if (!get)
 			return answer_api(conn, req, &rs);
@@ -477,7 +499,8 @@ api_begin(struct MHD_Connection *conn, struct request *req, struct http_server *
 		return MHD_YES;
 	}
 	status = body_prepare(srv, req, &rq);
-	return status != 0 ? answer_error(conn, req, status) : MHD_YES;
+	return status != 0 ? answer_api_error(conn, req, status,
+	    "request bodies in flight hold http-body-memory-mb: try again") : MHD_YES;
 }
 
 /* Below http-body-min-rate after the grace period? */
@@ -531,7 +554,8 @@ api_end(struct MHD_Connection *conn, struct request *req)
 	if (req->has_early || req->error == -1)
 		return answer_api(conn, req, &rs);
 	if (req->error != 0)
-		return answer_error(conn, req, (unsigned)req->error);
+		return answer_api_error(conn, req, (unsigned)req->error,
+		    "the body is larger than its Content-Length or than this operation takes");
 	api_call_answer(req->call, req->body, req->body_len, &rs);
 	return answer_api(conn, req, &rs);
 }
@@ -621,6 +645,7 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 			return MHD_NO;
 		req->streams = srv->streams;
 		req->tls = l->tls;
+		req->inflight = srv->inflight;
 		*con_cls = req;
 		return on_first_call(conn, req, srv, url, method);
 	}
@@ -640,6 +665,8 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 		return answer_error(conn, req, http_status_for_error(rc, true));
 	if (srv->api != NULL && strncmp(path, "images/chunks/", 14) == 0)
 		return answer_file(conn, req, &srv->images, path + 7);
+	if (srv->api != NULL && strncmp(path, "clamav/", 7) == 0 && srv->clamav.dirfd >= 0)
+		return answer_file(conn, req, &srv->clamav, path + 7);
 	req->console = strcmp(path, "ui") == 0 || strncmp(path, "ui/", 3) == 0;
 	if (req->console && srv->tls_on && !req->tls && !req->loopback)
 		return answer_https_redirect(conn, req, srv->https_port, path);
@@ -672,6 +699,7 @@ on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	if (req->timeline && (req->status == 200 || req->status == 206))
 		api_timeline_http(srv->api, req->peer4, req->path, req->bytes,
 		    (clock_now_us() - req->t0_us) / 1000, ok);
+	inflight_end(srv->inflight, req->flight);
 	api_call_end(req->call);
 	if (req->body_reserved > 0)
 		atomic_fetch_sub(&srv->body_memory, req->body_reserved);
@@ -823,13 +851,17 @@ http_server_start(struct http_server **out, const struct http_config *cfg)
 	srv->root = cfg->root;
 	srv->api = cfg->api;
 	srv->ui = cfg->ui;
+	srv->inflight = cfg->inflight;
 	srv->images.dirfd = -1;
+	srv->clamav.dirfd = -1;
 	srv->body_memory_max = (uint64_t)MAX(cfg->body_memory_mb, 1u) << 20;
 	srv->body_min_rate = cfg->body_min_rate;
 	atomic_init(&srv->body_memory, 0);
 	if (srv->api != NULL) {
 		srv->images.dirfd = api_image_dirfd(srv->api);
 		srv->images.case_fallback = false;
+		srv->clamav.dirfd = api_clamav_dirfd(srv->api);
+		srv->clamav.case_fallback = false;
 		srv->streams = http_streams_start();
 		if (srv->streams == NULL) {
 			free(srv);

@@ -13,6 +13,7 @@
 #include "files/files.h"
 
 struct api;
+struct inflight;
 
 #define HTTP_LISTEN_MAX 16
 
@@ -30,6 +31,7 @@ struct http_config {
 	unsigned body_min_rate;            /* bytes/s a body must keep up (0: none) */
 	struct api *api;                   /* the REST API (NULL: none) */
 	const struct files_root *ui;       /* the console's files (NULL: none) */
+	struct inflight *inflight;         /* downloads in flight are listed (NULL: no) */
 	/* HTTPS: listening sockets, served with this certificate and key
 	 * (PEM text, read before privileges went; they must outlive the
 	 * server); the API's reads and changes are then refused over plain

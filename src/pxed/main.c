@@ -19,6 +19,7 @@
 
 #include "boot/policy.h"
 #include "core/config.h"
+#include "core/inflight.h"
 #include "core/log.h"
 #include "dhcp/board.h"
 #include "core/util.h"
@@ -32,6 +33,7 @@
 #include "store/subnets.h"
 #include "tftp/mtftp_files.h"
 #include "tftp/server.h"
+#include "tftp/snapshot.h"
 
 #include "core/version.h"
 
@@ -54,12 +56,17 @@ struct daemon {
 	uv_prepare_t commit;                /* ends each loop turn's store batch */
 	uv_async_t ask;                     /* the API asks (dhcp/board.h) */
 	struct dhcp_board *board;
+	struct inflight *inflight;          /* HTTP downloads in flight (the API lists them) */
 	uv_timer_t events;                  /* writes queued boot events */
-	uv_timer_t transfers;               /* publishes the transfers in flight */
+	uv_timer_t sample;                  /* notes transfers' progress (their rates) */
 };
 
 #define EVENTS_FLUSH_MS 500
-#define TRANSFERS_MS 1000
+#define SAMPLE_MS 1000
+#define TRANSFERS_MAX 1000                  /* TFTP transfers in one snapshot */
+/* HTTP downloads listed: one per connection, and each worker thread may
+ * accept one connection past http-max-connections (http/server.c) */
+#define INFLIGHT_SLACK 64
 
 static void
 raise_fd_limit(void)
@@ -276,6 +283,7 @@ start_services(struct daemon *d)
 	struct http_config hcfg = {
 		.root = &d->root,
 		.ui = d->ui.dirfd >= 0 ? &d->ui : NULL,
+		.inflight = d->inflight,
 		.max_connections = d->cfg.http_max_connections,
 		.max_per_ip = d->cfg.http_max_per_ip,
 		.idle_timeout_s = d->cfg.http_timeout,
@@ -285,6 +293,7 @@ start_services(struct daemon *d)
 	};
 	struct api_config mcfg = {
 		.state_dir = d->cfg.state_dir, .image_dir = d->cfg.image_dir,
+		.clamav_db_dir = d->cfg.clamav_db_dir,
 		.token_file = d->cfg.api_token_file, .host_approval = d->cfg.host_approval,
 		.no_task_menu = strcmp(d->cfg.no_task, "menu") == 0,
 		.no_task_menu_timeout = d->cfg.no_task_menu_timeout,
@@ -304,6 +313,7 @@ start_services(struct daemon *d)
 		.root = &d->root, .environments = d->cfg.environment,
 		.environment_count = d->cfg.environment_count, .memtest_dir = d->cfg.memtest_dir,
 		.subnets = d->cfg.subnet, .subnet_count = d->cfg.subnet_count,
+		.inflight = d->inflight,
 	};
 	int rc;
 
@@ -371,7 +381,7 @@ on_stop_signal(uv_signal_t *h, int signum)
 	uv_close((uv_handle_t *)&d->sig_hup, NULL);
 	uv_close((uv_handle_t *)&d->commit, NULL);
 	uv_close((uv_handle_t *)&d->events, NULL);
-	uv_close((uv_handle_t *)&d->transfers, NULL);
+	uv_close((uv_handle_t *)&d->sample, NULL);
 	uv_close((uv_handle_t *)&d->ask, NULL);
 }
 
@@ -458,7 +468,25 @@ on_reload_signal(uv_signal_t *h, int signum)
 		log_info("%s", msg);
 }
 
-/* The API asks (dhcp/board.h): a reload, the subnets' views. */
+/* The snapshots the API asked for, made here on the loop: a copy of the
+ * running configuration, the TFTP transfers in flight. */
+static void
+answer_snapshots(struct daemon *d, unsigned what)
+{
+	if (what & BOARD_CONFIG) {
+		struct config *copy = malloc(sizeof *copy);
+		if (copy != NULL)
+			*copy = d->cfg;
+		board_put(d->board, BOARD_CONFIG, copy, sizeof *copy);
+	}
+	if (what & BOARD_TRANSFERS) {
+		size_t len = 0;
+		struct tftp_transfers *t = tftp_server_transfers(d->tftp, TRANSFERS_MAX, &len);
+		board_put(d->board, BOARD_TRANSFERS, t, len);
+	}
+}
+
+/* The API asks (dhcp/board.h): a reload, the subnets' views, snapshots. */
 static void
 on_ask(uv_async_t *h)
 {
@@ -476,9 +504,10 @@ on_ask(uv_async_t *h)
 		else
 			log_info("%s (asked through the API)", msg);
 	}
+	answer_snapshots(d, what);
 	if (d->dhcp != NULL)
 		dhcp_server_views(d->dhcp, &views);
-	board_done(d->board, ticket, rc, msg, d->dhcp != NULL ? &views : NULL);
+	board_done(d->board, ticket, what, rc, msg, d->dhcp != NULL ? &views : NULL);
 }
 
 static void
@@ -509,12 +538,12 @@ flush_events(uv_timer_t *h)
 }
 
 static void
-publish_transfers(uv_timer_t *h)
+sample_transfers(uv_timer_t *h)
 {
 	struct daemon *d = h->data;
 
-	if (d->tftp != NULL)
-		tftp_server_publish(d->tftp);
+	tftp_server_sample(d->tftp);
+	inflight_sample(d->inflight);
 }
 
 static void
@@ -535,9 +564,9 @@ watch_signals(struct daemon *d)
 	uv_timer_init(d->loop, &d->events);
 	d->events.data = d;
 	uv_timer_start(&d->events, flush_events, EVENTS_FLUSH_MS, EVENTS_FLUSH_MS);
-	uv_timer_init(d->loop, &d->transfers);
-	d->transfers.data = d;
-	uv_timer_start(&d->transfers, publish_transfers, TRANSFERS_MS, TRANSFERS_MS);
+	uv_timer_init(d->loop, &d->sample);
+	d->sample.data = d;
+	uv_timer_start(&d->sample, sample_transfers, SAMPLE_MS, SAMPLE_MS);
 }
 
 /* "boot" values are checked by the policy that will read them. */
@@ -637,7 +666,8 @@ serve(struct daemon *d)
 		return 1;
 	d->loop = uv_default_loop();
 	watch_signals(d);
-	if (board_create(&d->board, wake_loop, &d->ask) != 0)
+	if (board_create(&d->board, wake_loop, &d->ask) != 0 ||
+	    inflight_create(&d->inflight, d->cfg.http_max_connections + INFLIGHT_SLACK) != 0)
 		return 1;
 	if (start_services(d) != 0)
 		return 1;
@@ -654,6 +684,7 @@ serve(struct daemon *d)
 		close(d->write_dirfd);
 	uv_loop_close(d->loop);
 	board_free(d->board);
+	inflight_free(d->inflight);
 	log_info("stopped");
 	return 0;
 }

@@ -14,6 +14,8 @@ static const char *const type_names[TASK_TYPE_COUNT] = {
 	[TASK_DEPLOY] = "deploy", [TASK_CAPTURE] = "capture",
 	[TASK_SHELL] = "shell", [TASK_WIPE] = "wipe", [TASK_LOCAL] = "local",
 	[TASK_DIAGNOSE] = "diagnose", [TASK_BOOT] = "boot",
+	[TASK_SCAN] = "scan", [TASK_RESET_PASSWORD] = "reset-password",
+	[TASK_RESTORE] = "restore",
 };
 
 static const char *const after_names[TASK_AFTER_COUNT] = {
@@ -192,7 +194,8 @@ store_col_text(sqlite3_stmt *s, int i, char *out, size_t size)
 
 /* ---- hosts ---- */
 
-#define HOST_COLS "mac, name, arch, uuid, first_seen, last_seen, approved, inventory"
+#define HOST_COLS "mac, name, arch, uuid, first_seen, last_seen, approved, inventory," \
+	" hostname"
 
 static void
 row_host(sqlite3_stmt *s, struct store_host *h)
@@ -208,6 +211,7 @@ row_host(sqlite3_stmt *s, struct store_host *h)
 	h->last_seen = sqlite3_column_int64(s, 5);
 	h->approved = sqlite3_column_int(s, 6) != 0;
 	h->inventory = inv != NULL ? strdup((const char *)inv) : NULL;
+	col_text(s, 8, h->hostname, sizeof h->hostname);
 }
 
 void
@@ -536,7 +540,7 @@ store_host_groups(struct store *st, const char *mac, struct store_group *out, si
 
 #define TASK_COLS "id, mac, type, image, state, verify, created, started, finished," \
 	" phase, bytes, total, rate, resume_offset, message, log_tail, mcast, replace_image," \
-	" after_action, params"
+	" after_action, options, files, params"
 
 static void
 row_task(sqlite3_stmt *s, struct store_task *t)
@@ -569,7 +573,9 @@ row_task(sqlite3_stmt *s, struct store_task *t)
 	col_text(s, 18, text, sizeof text);
 	type = task_after_parse(text);
 	t->after = type < 0 ? TASK_AFTER_REBOOT : (enum task_after)type;
-	col_text(s, 19, t->params, sizeof t->params);
+	col_text(s, 19, t->options, sizeof t->options);
+	t->files = (uint64_t)sqlite3_column_int64(s, 20);
+	col_text(s, 21, t->params, sizeof t->params);
 }
 
 static int
@@ -604,8 +610,8 @@ store_task_add(struct store *st, const char *mac, const struct store_task_spec *
 	if (store_task_active(st, mac, &cur) == 0)
 		return -EBUSY;
 	s = prep(st, "INSERT INTO tasks (mac, type, image, state, verify, created, mcast,"
-	    " replace_image, after_action, params)"
-	    " VALUES (?1, ?2, ?3, 'pending', ?4, ?5, ?6, ?7, ?8, ?9)");
+	    " replace_image, after_action, options, params)"
+	    " VALUES (?1, ?2, ?3, 'pending', ?4, ?5, ?6, ?7, ?8, ?9, ?10)");
 	if (s == NULL)
 		return -EIO;
 	bind_text(s, 1, mac);
@@ -616,7 +622,8 @@ store_task_add(struct store *st, const char *mac, const struct store_task_spec *
 	bind_text(s, 6, spec->mcast);
 	sqlite3_bind_int(s, 7, spec->replace);
 	bind_text(s, 8, task_after_name(spec->after));
-	bind_text(s, 9, spec->params);
+	bind_text(s, 9, spec->options != NULL && spec->options[0] != '\0' ? spec->options : "{}");
+	bind_text(s, 10, spec->params);
 	rc = run(st, s);
 	if (rc < 0)
 		return rc;
@@ -775,8 +782,15 @@ int
 store_task_progress(struct store *st, int64_t id, const char *phase, uint64_t bytes,
     uint64_t total, uint64_t rate, uint64_t resume_offset)
 {
+	return store_task_progress_files(st, id, phase, bytes, total, rate, resume_offset, 0);
+}
+
+int
+store_task_progress_files(struct store *st, int64_t id, const char *phase, uint64_t bytes,
+    uint64_t total, uint64_t rate, uint64_t resume_offset, uint64_t files)
+{
 	sqlite3_stmt *s = prep(st, "UPDATE tasks SET phase = ?2, bytes = ?3, total = ?4,"
-	    " rate = ?5, resume_offset = max(resume_offset, ?6)"
+	    " rate = ?5, resume_offset = max(resume_offset, ?6), files = ?7"
 	    " WHERE id = ?1 AND state = 'running'");
 	int rc;
 
@@ -788,6 +802,7 @@ store_task_progress(struct store *st, int64_t id, const char *phase, uint64_t by
 	sqlite3_bind_int64(s, 4, (sqlite3_int64)total);
 	sqlite3_bind_int64(s, 5, (sqlite3_int64)rate);
 	sqlite3_bind_int64(s, 6, (sqlite3_int64)resume_offset);
+	sqlite3_bind_int64(s, 7, (sqlite3_int64)files);
 	rc = run(st, s);
 	return rc < 0 ? rc : rc == 0 ? -ESRCH : 0;
 }
@@ -829,4 +844,55 @@ store_task_served(struct store *st, int64_t id, const char *message, int64_t now
 	sqlite3_bind_int64(s, 3, now);
 	rc = run(st, s);
 	return rc < 0 ? rc : rc == 0 ? -ESRCH : 0;
+}
+
+/* ---- what a task's agent reported; a host's name for deploys ---- */
+
+int
+store_task_set_report(struct store *st, int64_t id, const char *json)
+{
+	sqlite3_stmt *s = prep(st, "UPDATE tasks SET report = ?2 WHERE id = ?1");
+	int rc;
+
+	if (s == NULL)
+		return -EIO;
+	sqlite3_bind_int64(s, 1, id);
+	bind_text(s, 2, json);
+	rc = run(st, s);
+	return rc < 0 ? rc : rc == 0 ? -ENOENT : 0;
+}
+
+int
+store_task_report(struct store *st, int64_t id, char **out)
+{
+	sqlite3_stmt *s = prep(st, "SELECT report FROM tasks WHERE id = ?1");
+	const unsigned char *text;
+	int rc;
+
+	*out = NULL;
+	if (s == NULL)
+		return -EIO;
+	sqlite3_bind_int64(s, 1, id);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW && (text = sqlite3_column_text(s, 0)) != NULL &&
+	    (*out = strdup((const char *)text)) == NULL)
+		rc = SQLITE_NOMEM;
+	sqlite3_finalize(s);
+	(void)st;
+	return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? -ENOENT : rc == SQLITE_NOMEM ?
+	    -ENOMEM : -EIO;
+}
+
+int
+store_host_set_hostname(struct store *st, const char *mac, const char *hostname)
+{
+	sqlite3_stmt *s = prep(st, "UPDATE hosts SET hostname = ?2 WHERE mac = ?1");
+	int rc;
+
+	if (s == NULL)
+		return -EIO;
+	bind_text(s, 1, mac);
+	bind_text(s, 2, hostname);
+	rc = run(st, s);
+	return rc < 0 ? rc : rc == 0 ? -ENOENT : 0;
 }

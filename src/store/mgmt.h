@@ -16,6 +16,8 @@ struct store;
 #define STORE_MAC_TEXT 18               /* "aa:bb:cc:dd:ee:ff" + NUL */
 #define STORE_TASK_LOG_MAX 4096
 #define STORE_TASK_PARAMS_MAX 1024
+#define STORE_TASK_OPTIONS_MAX 1024
+#define STORE_TASK_REPORT_MAX (256u << 10)
 
 struct store_host {
 	char mac[STORE_MAC_TEXT];
@@ -26,6 +28,7 @@ struct store_host {
 	int64_t last_seen;
 	bool approved;
 	char *inventory;                /* JSON text or NULL; malloc'd */
+	char hostname[64];              /* given by deploys; "": the name */
 };
 
 /* local: boot the local disk once (done when its boot script is served).
@@ -33,7 +36,7 @@ struct store_host {
  * (done when its program has been served; docs/DIAGNOSTICS.md). */
 enum task_type {
 	TASK_DEPLOY, TASK_CAPTURE, TASK_SHELL, TASK_WIPE, TASK_LOCAL,
-	TASK_DIAGNOSE, TASK_BOOT, TASK_TYPE_COUNT
+	TASK_DIAGNOSE, TASK_BOOT, TASK_SCAN, TASK_RESET_PASSWORD, TASK_RESTORE, TASK_TYPE_COUNT
 };
 /* What the machine does once its agent succeeded (pxed.after= on the
  * kernel command line): reboot, power off, or stay at a console shell. */
@@ -60,6 +63,8 @@ struct store_task {
 	char mcast[72];                 /* multicast session name, or "" */
 	bool replace;                   /* a capture may replace an existing image */
 	enum task_after after;
+	char options[STORE_TASK_OPTIONS_MAX];   /* JSON object: the type's own */
+	uint64_t files;                 /* a scan: files done so far */
 	char params[STORE_TASK_PARAMS_MAX];     /* JSON object text, or "" */
 };
 
@@ -71,6 +76,7 @@ struct store_task_spec {
 	bool replace;                   /* a capture may overwrite an existing image */
 	const char *mcast;              /* multicast session name, or "" */
 	enum task_after after;
+	const char *options;            /* JSON object text; NULL or "": {} */
 	const char *params;             /* JSON object text (api/diag.c), or NULL */
 };
 
@@ -183,6 +189,9 @@ int store_task_start(struct store *st, int64_t id, int64_t now);
 /* Progress of a running task; -ESRCH when it is no longer running. */
 int store_task_progress(struct store *st, int64_t id, const char *phase, uint64_t bytes,
     uint64_t total, uint64_t rate, uint64_t resume_offset);
+/* The same with the files a scan has done so far. */
+int store_task_progress_files(struct store *st, int64_t id, const char *phase,
+    uint64_t bytes, uint64_t total, uint64_t rate, uint64_t resume_offset, uint64_t files);
 /* End: done or failed (from running/booting), cancelled (from any active
  * state); -ESRCH when the task had ended already.  The token's hash is
  * kept, so that its agent is told why (see store_task_by_token). */
@@ -192,5 +201,15 @@ int store_task_finish(struct store *st, int64_t id, enum task_state state,
  * pending -> done.  0, or -ESRCH when it was not pending (a concurrent
  * fetch ended it). */
 int store_task_served(struct store *st, int64_t id, const char *message, int64_t now);
+
+/* The report a task's agent sent with its result (JSON text: findings of
+ * a scan, accounts of a password task), kept as given (the API checked
+ * and bounded it).  0 or -ENOENT. */
+int store_task_set_report(struct store *st, int64_t id, const char *json);
+/* The task's report, malloc'd in *out (NULL when it has none).  0,
+ * -ENOENT (no such task) or -ENOMEM. */
+int store_task_report(struct store *st, int64_t id, char **out);
+/* The hostname deploys give the host ("": its name). 0 or -ENOENT. */
+int store_host_set_hostname(struct store *st, const char *mac, const char *hostname);
 
 #endif

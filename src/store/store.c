@@ -188,7 +188,7 @@ static const char *const migrations[] = {
 	/* 9, 10: reserved for branches in flight when 11 came (filesystem
 	 * tasks, diagnostics); a database already at 11 never runs them
 	 * (db_migrate starts after the highest version), so those branches
-	 * append instead: diagnostics came as 12 */
+	 * appended instead: the filesystem tasks as 12, diagnostics as 13 */
 	"",
 	"",
 	/* 11: API tokens with scopes (store/tokens.c), kept as hashes */
@@ -199,7 +199,15 @@ static const char *const migrations[] = {
 	" hash BLOB NOT NULL UNIQUE,"           /* SHA-256 of the token */
 	" created INTEGER NOT NULL,"
 	" last_used INTEGER NOT NULL DEFAULT 0);",
-	/* 12: diagnose and repair (store/diag.c): a task's parameters (JSON:
+	/* 12: work inside a machine's filesystems: a task's own options (a
+	 * JSON object: no_grow, outside_partitions, quarantine, user...), the
+	 * report its agent sent (findings, accounts), the files a scan has
+	 * done so far, the name a host is given by a deploy */
+	"ALTER TABLE tasks ADD COLUMN options TEXT NOT NULL DEFAULT '{}';"
+	"ALTER TABLE tasks ADD COLUMN report TEXT;"
+	"ALTER TABLE tasks ADD COLUMN files INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE hosts ADD COLUMN hostname TEXT NOT NULL DEFAULT '';",
+	/* 13: diagnose and repair (store/diag.c): a task's parameters (JSON:
 	 * tests, wipe level, environment), where a host was last seen and its
 	 * Wake-on-LAN password, diagnostic results (each host keeps its last
 	 * reports), wipe certificates (kept after their host is removed: an

@@ -65,8 +65,8 @@ struct tftp_session {
 	uint64_t max_bytes;
 	bool lingering;                     /* final ACK sent, waiting for repeats */
 	uint64_t last_rx_us;
-	/* the transfers board (tftp_server_publish): bytes and time then */
-	uint64_t board_bytes, board_us;
+	/* progress noted once a second (snapshot.c), for the rate */
+	uint64_t mark_bytes[2], mark_us[2];     /* [0] the newest */
 };
 
 struct tftp_server {

@@ -14,7 +14,6 @@
 
 #include "core/log.h"
 #include "core/stats.h"
-#include "core/transfers.h"
 #include "core/util.h"
 
 static int
@@ -355,48 +354,6 @@ void
 tftp_server_reconfigure(struct tftp_server *srv, const struct config *cfg)
 {
 	srv->cfg = *cfg;
-}
-
-/* What a session has moved: a read's acknowledged blocks (not past the
- * file's end), a write's bytes written. */
-static uint64_t
-session_bytes(const struct tftp_session *s)
-{
-	if (s->kind == SESSION_WRITE)
-		return s->bytes;
-	uint64_t b = s->xfer.acked * s->xfer.p.blksize;
-	return s->xfer.p.size_known ? MIN(b, s->xfer.p.size) : b;
-}
-
-void
-tftp_server_publish(struct tftp_server *srv)
-{
-	static struct transfer_info list[TRANSFERS_MAX];    /* the loop's alone */
-	uint64_t now = clock_now_us();
-	size_t n = 0, total = 0;
-
-	for (struct tftp_session *s = srv->sessions; s != NULL; s = s->next) {
-		if (s->closing)
-			continue;
-		total++;
-		uint64_t bytes = session_bytes(s);
-		if (n < TRANSFERS_MAX) {
-			struct transfer_info *t = &list[n++];
-			memset(t, 0, sizeof *t);
-			str_copy(t->proto, "tftp", sizeof t->proto);
-			str_copy(t->dir, s->kind == SESSION_WRITE ? "write" : "read", sizeof t->dir);
-			str_copy(t->peer, s->peer_text, sizeof t->peer);
-			str_copy(t->path, s->path, sizeof t->path);
-			t->bytes = bytes;
-			t->size = s->kind == SESSION_READ && s->xfer.p.size_known ? s->xfer.p.size : 0;
-			t->elapsed_ms = (now - s->started_us) / 1000;
-			t->rate = now > s->board_us && bytes >= s->board_bytes ?
-			    (bytes - s->board_bytes) * 1000000 / (now - s->board_us) : 0;
-		}
-		s->board_bytes = bytes;
-		s->board_us = now;
-	}
-	transfers_publish(list, n, total, now);
 }
 
 static void

@@ -55,7 +55,6 @@ tftp_session_new(struct tftp_server *srv, int sock, const struct sockaddr_storag
 	s->peer = *peer;
 	s->peer_len = peer_len;
 	s->started_us = clock_now_us();
-	s->board_us = s->started_us;
 	log_addr((const struct sockaddr *)peer, s->peer_text, sizeof s->peer_text);
 	uv_poll_init(srv->loop, &s->poll, sock);
 	uv_timer_init(srv->loop, &s->timer);

@@ -5,7 +5,8 @@
 # again (dedup: nothing new uploaded), deployed to a blank disk (partition
 # tables and every file identical); the faults: a disk too small, a
 # corrupted chunk on the server, a wrong task token; disks of other sizes:
-# 1 GiB larger (the GPT moves to its end; sgdisk -v clean; captured again),
+# 1 GiB larger (the GPT moves to its end; sgdisk -v clean; captured again;
+# --no-grow: agentfs.sh covers growing),
 # smaller than the source but not than its partitions (deployed, verified),
 # and smaller than a partition (refused, the disk untouched); on a slow
 # link: a deploy cancelled mid-way (the agent stops at once), the agent
@@ -15,7 +16,7 @@ LAB_ID=${LAB_ID:-im$$}
 source "$(dirname "$0")/../lib/lab.sh"
 source "$(dirname "$0")/../lib/disk.sh"
 source "$(dirname "$0")/../lib/api.sh"
-lab_plan 74
+lab_plan 76
 
 AGENT=${PXE_AGENT:-build/asan/pxe-agent}
 lab_up || { echo "not ok - lab_up"; exit 1; }
@@ -133,7 +134,7 @@ check_moved() {
 }
 MARK=$(wc -l <"$W/agent.log")
 truncate -s 1280M "$W/big.img"
-TT=$(task deploy lab1 golden)
+TT=$(task deploy lab1 golden --no-grow)
 agent "$TT" 6 "$W/big.img"
 check_moved "larger disk (+1 GiB)" $? 6 "$W/big.img" "$W/source.img"
 check "larger disk: the backup GPT header is the last sector" \
@@ -149,12 +150,27 @@ check "larger disk captured again: the image is of the larger disk" \
 # a source whose partitions end at 229 MiB of 256
 disk_make "$SRC" "$W/short-src.img" 256 100 ||
 	{ not_ok "setup: a source disk with free space after its partitions"; exit 1; }
+# ... used before: a previous owner's data after the last partition (old
+# random bytes from 230 MiB up to the backup GPT), which capture leaves out
+head -c $((25 * 1024 * 1024)) /dev/urandom |
+	dd of="$W/short-src.img" bs=1M seek=230 conv=notrunc status=none
 TT=$(task capture lab1 short)
 agent "$TT" 8 "$W/short-src.img"
 check "capture of that disk: pxe-agent exits 0" [ $? -eq 0 ]
+# the partitions' used bytes, the 1 MiB before the first partition (tables
+# and boot loader gap) and the backup GPT: nothing of the old data
+PARTS_USED=$(json /api/v1/images/short '["partition_list"][0]["used"] + v["partition_list"][1]["used"]')
+LIMIT=$((PARTS_USED + 1024 * 1024 + 33 * 512))
+USED=$(json /api/v1/images/short '["used"]')
+STORED=$(json /api/v1/images/short '["stored"]')
+echo "# old data after the partitions: partitions use $PARTS_USED, image used $USED, stored $STORED bytes"
+check "capture of a used disk: no more than the partitions' data and the boot loader gap ($USED <= $LIMIT)" \
+	[ "$USED" -le "$LIMIT" ]
+check "capture of a used disk: stored size within the same bound ($STORED <= $LIMIT)" \
+	[ "$STORED" -le "$LIMIT" ]
 MARK=$(wc -l <"$W/agent.log")
 truncate -s 240M "$W/smaller.img"
-TT=$(task deploy lab1 short)
+TT=$(task deploy lab1 short --no-grow)
 agent "$TT" 9 "$W/smaller.img"
 check_moved "smaller disk (240 MiB, partitions end at 229)" $? 9 "$W/smaller.img" \
 	"$W/short-src.img"

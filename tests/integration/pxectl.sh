@@ -10,7 +10,7 @@
 LAB_ID=${LAB_ID:-ct$$}
 source "$(dirname "$0")/../lib/lab.sh"
 source "$(dirname "$0")/../lib/api.sh"
-lab_plan 44
+lab_plan 45
 
 lab_up || { echo "not ok - setup: lab_up"; exit 1; }
 MAC=52:54:00:cc:00:01
@@ -59,6 +59,8 @@ check "status: http on its socket" has "$out" "^http  *$LAB_SRV_IP:8080  *connec
 check "status: dhcp, server mode, port 67" has "$out" "^dhcp  *server  *0.0.0.0:67$"
 check "status: pxe on 4011" has "$out" "^pxe  *0.0.0.0:4011$"
 check "status: no transfer in flight yet" has "$out" "^transfers in flight: 0$"
+check "status: the subnet served, its mode and where it is reached from" \
+	has "$out" "^192\.0\.2\.0/24  *full  *file  *(not seen)  *0  *0  *0$"
 
 # --- status: a transfer in flight and a task --------------------------------
 cli_bg python3 tests/lib/tftp_slow.py "$LAB_SRV_IP" slow.bin 0.05
@@ -68,13 +70,13 @@ kill -0 "$SLOW" || { not_ok "setup: the slow transfer still runs"; exit 1; }
 sctl task wipe lab-one >/dev/null
 out=$(sctl status)
 echo "$out" | sed 's/^/# /'
-check "status: the transfer in flight (peer, file, done, size, rate, time)" has "$out" \
-	"^tftp  *read  *$LAB_CLI_IP:[0-9]*  *slow.bin  *[0-9.]* KiB  *293.0 KiB  *[0-9.]* KiB/s  *[0-9.]* s$"
+check "status: the transfer in flight (peer, MAC, file, done, size, rate, time)" has "$out" \
+	"^tftp  *read  *$LAB_CLI_IP:[0-9]*  *-  *slow.bin  *[0-9.]* KiB  *293.0 KiB  *[0-9.]* KiB/s  *[0-9.]* s$"
 check "status: one task pending" has "$out" "^tasks pending or running: 1$"
 check "status: the task's row" has "$out" "^ *[0-9]*  $MAC  wipe  .*pending  reboot"
 j=$(sctl --json status)
-check "status --json: sections status, transfers, mcast, tasks, clients" \
-	eq "$(pyval "$j" '.keys().__len__()') $(pyval "$j" '["transfers"]["transfers"][0]["path"]')" "5 slow.bin"
+check "status --json: sections status, subnets, transfers, mcast, tasks, clients" \
+	eq "$(pyval "$j" '.keys().__len__()') $(pyval "$j" '["transfers"]["transfers"][0]["file"]')" "6 slow.bin"
 bytes=$(pyval "$j" '["transfers"]["transfers"][0]["bytes"]')
 rate=$(pyval "$j" '["transfers"]["transfers"][0]["rate"]')
 echo "# in flight: $bytes bytes, $rate bytes/s (the client acknowledges 512 bytes every 50 ms)"
@@ -145,12 +147,13 @@ complete_words() {
 		_pxectl pxectl "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD-1]}"
 		echo "${COMPREPLY[*]}"' complete "$1"
 }
-check "completion: pxectl st -> status" eq "$(complete_words "pxectl st")" "status"
+check "completion: pxectl st -> status, stats" eq "$(complete_words "pxectl st")" "status stats"
 check "completion: pxectl task de -> deploy" eq "$(complete_words "pxectl task de")" "deploy"
 check "completion: pxectl task d -> deploy, diagnose" \
 	eq "$(complete_words "pxectl task d")" "deploy diagnose"
+check "completion: pxectl stats -> boots" eq "$(complete_words "pxectl stats ")" "boots"
 check "completion: pxectl host -> its verbs" \
-	eq "$(complete_words "pxectl host ")" "list add show rm approve deny wol"
+	eq "$(complete_words "pxectl host ")" "list add show rm approve deny wol set"
 check "completion: pxectl --js -> --json" eq "$(complete_words "pxectl --js")" "--json"
 check "completion: an option's value skipped: pxectl --server URL im -> image" \
 	eq "$(complete_words "pxectl --server http://192.0.2.1:8080 im")" "image"

@@ -129,7 +129,8 @@ check "none of them was multicast" log_lacks "$m" "octet multicast to"
 m=$(log_mark)
 mc "${NS[0]}" f big.bin --blksize 1428 &
 pf=$!
-wait_log "RRQ big.bin octet multicast .* master" 10 "$m"
+wait_log "RRQ big.bin octet multicast .* master" 30 "$m" ||
+	{ not_ok "setup: the first client leads a multicast transfer within 30 s"; exit 1; }
 mc "${NS[1]}" g big.bin --blksize 1000 --plain
 rg=$?
 wait $pf; rf=$?
@@ -149,7 +150,8 @@ atftp_mc() {
 # while it runs), the atftp clients listen, then lead in their turn
 mc "${NS[2]}" at1 big.bin --blksize 1024 &
 p1=$!
-wait_log "RRQ big.bin octet multicast .* master" 10 "$m"
+wait_log "RRQ big.bin octet multicast .* master" 30 "$m" ||
+	{ not_ok "setup: the first client leads a multicast transfer within 30 s"; exit 1; }
 sleep 0.2
 atftp_mc "${NS[0]}" at2 &
 p2=$!

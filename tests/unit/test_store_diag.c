@@ -270,9 +270,10 @@ test_task_params_and_boot_states(void **state)
 	assert_string_equal(t.params, "");
 }
 
-/* A database main made before diagnostics merged is at schema 11 with 10
- * empty: opening it runs 12 (the migration starts after the highest
- * version, so diagnostics could not stay at 10); hosts and tasks stay. */
+/* A database main made before the filesystem tasks and diagnostics merged
+ * is at schema 11 with 9 and 10 empty: opening it runs 12 and 13 (the
+ * migration starts after the highest version, so diagnostics could not
+ * stay at 10); hosts and tasks stay. */
 static void
 test_upgrade_from_11(void **state)
 {
@@ -295,7 +296,11 @@ test_upgrade_from_11(void **state)
 	    "ALTER TABLE hosts DROP COLUMN last_addr;"
 	    "ALTER TABLE hosts DROP COLUMN wol_password;"
 	    "DROP TABLE diag_results; DROP TABLE wipe_certificates; DROP TABLE environments;"
-	    "DELETE FROM schema_version WHERE version = 12;", NULL, NULL, NULL), SQLITE_OK);
+	    "ALTER TABLE tasks DROP COLUMN options;"
+	    "ALTER TABLE tasks DROP COLUMN report;"
+	    "ALTER TABLE tasks DROP COLUMN files;"
+	    "ALTER TABLE hosts DROP COLUMN hostname;"
+	    "DELETE FROM schema_version WHERE version >= 12;", NULL, NULL, NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_prepare_v2(db, "SELECT max(version),"
 	    " (SELECT count(*) FROM sqlite_schema WHERE name = 'tokens')"
 	    " FROM schema_version", -1, &s, NULL), SQLITE_OK);
@@ -321,7 +326,7 @@ test_upgrade_from_11(void **state)
 	assert_int_equal(sqlite3_prepare_v2(db, "SELECT max(version) FROM schema_version",
 	    -1, &s, NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
-	assert_int_equal(sqlite3_column_int(s, 0), 12);
+	assert_int_equal(sqlite3_column_int(s, 0), 13);
 	sqlite3_finalize(s);
 	sqlite3_close(db);
 }

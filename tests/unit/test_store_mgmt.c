@@ -266,6 +266,10 @@ test_upgrade_after(void **state)
 	    "ALTER TABLE hosts DROP COLUMN last_addr;"
 	    "ALTER TABLE hosts DROP COLUMN wol_password;"
 	    "DROP TABLE diag_results; DROP TABLE wipe_certificates; DROP TABLE environments;"
+	    "ALTER TABLE tasks DROP COLUMN options;"
+	    "ALTER TABLE tasks DROP COLUMN report;"
+	    "ALTER TABLE tasks DROP COLUMN files;"
+	    "ALTER TABLE hosts DROP COLUMN hostname;"
 	    "DELETE FROM schema_version WHERE version >= 6;", NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
 	assert_int_equal(store_open(&f->st, f->dir), 0);
@@ -596,6 +600,108 @@ test_upgrade_from_v1(void **state)
 	sqlite3_close(db);
 }
 
+/* Schema 12: a task's options and report, a host's hostname. */
+static void
+test_options_report_hostname(void **state)
+{
+	struct fixture *f = *state;
+	const char *mac = "52:54:00:00:00:09";
+	struct store_task_spec spec = { .type = TASK_SCAN, .image = "", .mcast = "",
+		.options = "{\"quarantine\":true}" };
+	struct store_task t;
+	struct store_host h;
+	char *report = NULL;
+	int64_t id;
+
+	assert_int_equal(store_host_add(f->st, mac, "lab-9", 1), 0);
+	id = store_task_add(f->st, mac, &spec, 2);
+	assert_true(id > 0);
+	assert_int_equal(store_task_get(f->st, id, &t), 0);
+	assert_int_equal(t.type, TASK_SCAN);
+	assert_string_equal(task_type_name(t.type), "scan");
+	assert_string_equal(t.options, "{\"quarantine\":true}");
+	assert_int_equal(store_task_report(f->st, id, &report), 0);
+	assert_null(report);
+	assert_int_equal(store_task_set_report(f->st, id, "{\"infected\":1}"), 0);
+	assert_int_equal(store_task_report(f->st, id, &report), 0);
+	assert_string_equal(report, "{\"infected\":1}");
+	free(report);
+	assert_int_equal(store_task_set_report(f->st, id + 100, "{}"), -ENOENT);
+	assert_int_equal(store_task_boot(f->st, id, &(struct store_token){ .hash = { 9 } },
+	    &(struct store_token){ 0 }), 1);
+	assert_int_equal(store_task_start(f->st, id, 3), 0);
+	assert_int_equal(store_task_progress_files(f->st, id, "scan", 100, 0, 10, 0, 7), 0);
+	assert_int_equal(store_task_get(f->st, id, &t), 0);
+	assert_int_equal(t.files, 7);
+	assert_int_equal(store_task_finish(f->st, id, TASK_CANCELLED, "", "", 3), 0);
+	/* no options: an empty object */
+	id = store_task_add(f->st, mac, SPEC(TASK_WIPE, ""), 4);
+	assert_int_equal(store_task_get(f->st, id, &t), 0);
+	assert_string_equal(t.options, "{}");
+	assert_int_equal(store_host_get(f->st, mac, &h), 0);
+	assert_string_equal(h.hostname, "");
+	store_host_free(&h);
+	assert_int_equal(store_host_set_hostname(f->st, mac, "pc-09"), 0);
+	assert_int_equal(store_host_get(f->st, mac, &h), 0);
+	assert_string_equal(h.hostname, "pc-09");
+	store_host_free(&h);
+	assert_int_equal(store_host_set_hostname(f->st, "52:54:00:00:00:99", "x"), -ENOENT);
+	assert_int_equal(task_type_parse("reset-password"), TASK_RESET_PASSWORD);
+	assert_int_equal(task_type_parse("restore"), TASK_RESTORE);
+}
+
+/* A database made before the filesystem tasks merged (schema 11, with 9
+ * and 10 empty) gains their columns (12) and diagnostics' (13) and keeps
+ * its rows. */
+static void
+test_upgrade_from_v11(void **state)
+{
+	struct fixture *f = *state;
+	const char *mac = "52:54:00:00:00:11";
+	struct store_task_spec spec = { .type = TASK_SCAN, .image = "", .mcast = "",
+		.options = "{\"quarantine\":true}" };
+	struct store_task t;
+	struct store_host h;
+	char path[128];
+	sqlite3 *db;
+	int64_t id;
+
+	assert_int_equal(store_host_add(f->st, mac, "lab-11", 1), 0);
+	store_close(f->st);
+	f->st = NULL;
+	snprintf(path, sizeof path, "%s/pxed.db", f->dir);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "ALTER TABLE tasks DROP COLUMN options;"
+	    "ALTER TABLE tasks DROP COLUMN report;"
+	    "ALTER TABLE tasks DROP COLUMN files;"
+	    "ALTER TABLE hosts DROP COLUMN hostname;"
+	    "ALTER TABLE tasks DROP COLUMN params;"
+	    "ALTER TABLE hosts DROP COLUMN last_addr;"
+	    "ALTER TABLE hosts DROP COLUMN wol_password;"
+	    "DROP TABLE diag_results; DROP TABLE wipe_certificates; DROP TABLE environments;"
+	    "DELETE FROM schema_version WHERE version >= 12;", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	assert_int_equal(store_open(&f->st, f->dir), 0);
+	id = store_task_add(f->st, mac, &spec, 2);
+	assert_true(id > 0);
+	assert_int_equal(store_task_get(f->st, id, &t), 0);
+	assert_string_equal(t.options, "{\"quarantine\":true}");
+	assert_int_equal(store_host_set_hostname(f->st, mac, "pc-11"), 0);
+	assert_int_equal(store_host_get(f->st, mac, &h), 0);
+	assert_string_equal(h.name, "lab-11");
+	assert_string_equal(h.hostname, "pc-11");
+	store_host_free(&h);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	sqlite3_stmt *s;
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT max(version) FROM schema_version",
+	    -1, &s, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+	assert_int_equal(sqlite3_column_int(s, 0), store_schema_latest());
+	assert_int_equal(store_schema_latest(), 13);
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+}
+
 /* Subnets changed with pxectl (schema 8): set, replaced, listed oldest
  * first, read, forgotten. */
 static void
@@ -671,10 +777,12 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_task_local, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_upgrade_after, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_groups, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_options_report_hostname, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_images, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tasks_active_list, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_captures_active, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_upgrade_from_v1, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_upgrade_from_v11, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_subnets, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_filters, setup, teardown),
 	};
