@@ -195,18 +195,27 @@ session_timer(uv_timer_t *timer)
 	tftp_session_do(s, &act);
 }
 
+/* The client ended a transfer after its OACK without ACK 0: a size query
+ * (EDK2 asks the tsize so), ended with an ERROR or by the next request. */
+void
+tftp_session_end_size_query(struct tftp_session *s, const char *how)
+{
+	log_info("tftp %s: %s: client ended after the OACK (size query): %s",
+	    s->peer_text, s->path, how);
+	tftp_observe(s, "tftp-size-query", "%s %" PRIu64 " bytes", s->path, s->oack.tsize);
+	tftp_session_close(s, true, NULL);
+}
+
 static void
 peer_error(struct tftp_session *s, const uint8_t *buf, size_t len, uint16_t code)
 {
-	char msg[128];
+	char msg[128], how[160];
 	bool size_query = s->kind == SESSION_READ && s->xfer.oack_pending;
 
 	log_printable(buf + 4, strnlen((const char *)buf + 4, len - 4), msg, sizeof msg);
 	if (size_query) {
-		log_info("tftp %s: %s: client ended after the OACK (size query): %u %s",
-		    s->peer_text, s->path, code, msg);
-		tftp_observe(s, "tftp-size-query", "%s %" PRIu64 " bytes", s->path, s->oack.tsize);
-		tftp_session_close(s, true, NULL);
+		snprintf(how, sizeof how, "%u %s", code, msg);
+		tftp_session_end_size_query(s, how);
 	} else {
 		log_info("tftp %s: %s: client aborted: error %u %s", s->peer_text, s->path, code, msg);
 		tftp_observe(s, "tftp-failed", "%s: client aborted: %s", s->path, msg);
