@@ -124,6 +124,7 @@ request(struct storm *s, struct client *c, const char *url, bool last)
 	}
 	c->http_off = 0;
 	c->why = NULL;
+	c->request_us = clock_now_us();
 	curl_easy_setopt(c->easy, CURLOPT_URL, url);
 	curl_easy_setopt(c->easy, CURLOPT_FORBID_REUSE, last ? 1L : 0L);
 	return curl_multi_add_handle(s->multi, c->easy) == CURLM_OK ? 0 : -1;
@@ -172,6 +173,38 @@ storm_http_start(struct storm *s, struct client *c, uint64_t now)
 	easy_setup(s, c);
 	if (request(s, c, c->url[0], false) != 0)
 		storm_fail(s, c, STEP_HTTP, c->why != NULL ? c->why : "curl refused the request");
+}
+
+/* The HTTP loop: this client's address and URLs, the first request. */
+void
+storm_http_loop_start(struct storm *s, struct client *c, uint64_t now)
+{
+	(void)now;
+	c->state = C_HTTP;
+	c->lease.yiaddr = s->o.address[c->index % s->o.addresses];
+	memcpy(c->url, s->o.loop_urls, sizeof c->url);
+	c->urls = s->o.loop_url_count;
+	c->url_next = 1;
+	c->easy = curl_easy_init();
+	if (c->easy == NULL) {
+		storm_fail(s, c, STEP_HTTP, "out of memory");
+		return;
+	}
+	easy_setup(s, c);
+	if (request(s, c, c->url[0], false) != 0)
+		storm_fail(s, c, STEP_HTTP, c->why != NULL ? c->why : "curl refused the request");
+}
+
+/* A request of the loop done: its latency kept, by the file's size. */
+static void
+loop_record(struct storm *s, struct client *c, uint64_t now)
+{
+	bool small = c->http_file->len <= STORM_SMALL_MAX;
+	size_t *n = small ? &s->n_small : &s->n_large;
+
+	if (*n < STORM_LATENCIES_MAX)
+		(small ? s->lat_small : s->lat_large)[(*n)++] = now - c->request_us;
+	c->requests++;
 }
 
 /* "kernel [--opt...] URL [args]" / "initrd ... URL": the URL, absolute or
@@ -255,12 +288,22 @@ transfer_done(struct storm *s, struct client *c, CURLcode rc)
 			return;
 		}
 	}
-	if (c->url_next >= c->urls) {
+	if (s->o.http_loop_s != 0) {
+		uint64_t now = clock_now_us();
+		loop_record(s, c, now);
+		if (now >= s->loop_end_us) {
+			client_done(s, c);
+			return;
+		}
+		if (c->url_next >= c->urls)
+			c->url_next = 0;        /* again, on the same connection */
+	} else if (c->url_next >= c->urls) {
 		client_done(s, c);
 		return;
 	}
 	c->url_next++;
-	if (request(s, c, c->url[c->url_next - 1], c->url_next == c->urls) != 0)
+	if (request(s, c, c->url[c->url_next - 1],
+	    s->o.http_loop_s == 0 && c->url_next == c->urls) != 0)
 		storm_fail(s, c, STEP_HTTP, c->why != NULL ? c->why : "curl refused the request");
 }
 

@@ -5,6 +5,8 @@
  *         [--tftp-timeout-ms MS] [--tftp-retries N] [--blksize N]
  *         [--windowsize N] [--no-size-query] [--http-stall-s S]
  *         [--deadline-s S] [--mac-prefix XX:XX:XX]
+ *   storm --http-loop S --urls URL[,URL...] --addresses CIDR[,CIDR...]
+ *         --clients N --root DIR [--ramp-ms MS] [--http-stall-s S] [--deadline-s S]
  *
  * Prints the figures (storm_report) and exits 0 when every client booted
  * with every byte right, 1 when one failed, 2 on bad usage or setup. */
@@ -38,7 +40,9 @@ usage(void)
 	    "usage: storm --server IP --relay IP[,IP...] --clients N --root DIR\n"
 	    "  [--ramp-ms MS] [--dhcp-timeouts MS,...] [--ipxe-timeouts MS,...]\n"
 	    "  [--tftp-timeout-ms MS] [--tftp-retries N] [--blksize N] [--windowsize N]\n"
-	    "  [--no-size-query] [--http-stall-s S] [--deadline-s S] [--mac-prefix XX:XX:XX]\n");
+	    "  [--no-size-query] [--http-stall-s S] [--deadline-s S] [--mac-prefix XX:XX:XX]\n"
+	    "   or: storm --http-loop S --urls URL[,URL...] --addresses CIDR[,CIDR...]\n"
+	    "  --clients N --root DIR [--ramp-ms MS] [--http-stall-s S] [--deadline-s S]\n");
 }
 
 static int
@@ -55,41 +59,74 @@ parse_uint(const char *name, const char *v, uint64_t min, uint64_t max, unsigned
 	return 0;
 }
 
-/* "a,b,c": numbers into out (at most max), count into *n. */
+/* Call take(o, item) for each item of the comma-separated list v (at most
+ * 1 KiB); 0 when every item was taken, -1 at the first refused. */
 static int
-parse_list(const char *name, const char *v, unsigned *out, unsigned max, unsigned *n)
+each_item(struct storm_options *o, const char *v, int (*take)(struct storm_options *, char *))
 {
-	char buf[128];
+	char buf[1024];
 	char *save = NULL;
+	int n = 0;
 
 	if (str_copy(buf, v, sizeof buf) >= sizeof buf)
 		return -1;
-	*n = 0;
-	for (char *tok = strtok_r(buf, ",", &save); tok != NULL; tok = strtok_r(NULL, ",", &save)) {
-		if (*n >= max || parse_uint(name, tok, 1, 600000, &out[*n]) != 0)
+	for (char *tok = strtok_r(buf, ",", &save); tok != NULL; tok = strtok_r(NULL, ",", &save), n++)
+		if (take(o, tok) != 0)
 			return -1;
-		(*n)++;
-	}
-	return *n > 0 ? 0 : -1;
+	return n > 0 ? 0 : -1;
 }
 
 static int
-parse_relays(struct storm_options *o, const char *v)
+take_dhcp_timeout(struct storm_options *o, char *item)
 {
-	char buf[256];
-	char *save = NULL;
+	return o->dhcp_timeouts < STORM_TIMEOUTS_MAX ? parse_uint("--dhcp-timeouts", item, 1,
+	    600000, &o->dhcp_timeouts_ms[o->dhcp_timeouts++]) : -1;
+}
 
-	if (str_copy(buf, v, sizeof buf) >= sizeof buf)
+static int
+take_ipxe_timeout(struct storm_options *o, char *item)
+{
+	return o->ipxe_timeouts < STORM_TIMEOUTS_MAX ? parse_uint("--ipxe-timeouts", item, 1,
+	    600000, &o->ipxe_timeouts_ms[o->ipxe_timeouts++]) : -1;
+}
+
+static int
+take_relay(struct storm_options *o, char *item)
+{
+	if (o->relays >= STORM_RELAYS_MAX || inet_pton(AF_INET, item, &o->relay[o->relays]) != 1)
 		return -1;
-	o->relays = 0;
-	for (char *tok = strtok_r(buf, ",", &save); tok != NULL; tok = strtok_r(NULL, ",", &save)) {
-		if (o->relays >= STORM_RELAYS_MAX || inet_pton(AF_INET, tok, &o->relay[o->relays]) != 1) {
-			fprintf(stderr, "storm: --relay: not an IPv4 address (or too many): %s\n", tok);
-			return -1;
-		}
-		o->relays++;
-	}
-	return o->relays > 0 ? 0 : -1;
+	o->relays++;
+	return 0;
+}
+
+/* "a.b.c.d/p": every host address (not the network's, not the broadcast) */
+static int
+take_addresses(struct storm_options *o, char *item)
+{
+	char *slash = strchr(item, '/');
+	struct in_addr net;
+	unsigned prefix;
+
+	if (slash == NULL)
+		return -1;
+	*slash = '\0';
+	if (inet_pton(AF_INET, item, &net) != 1 ||
+	    parse_uint("--addresses", slash + 1, 16, 30, &prefix) != 0)
+		return -1;
+	uint32_t base = ntohl(net.s_addr) & ~((1u << (32 - prefix)) - 1);
+	for (uint32_t h = 1; h < (1u << (32 - prefix)) - 1 && o->addresses < STORM_ADDRESSES_MAX; h++)
+		o->address[o->addresses++].s_addr = htonl(base + h);
+	return 0;
+}
+
+static int
+take_url(struct storm_options *o, char *item)
+{
+	if (o->loop_url_count > STORM_URLS_MAX || strncmp(item, "http://", 7) != 0 ||
+	    str_copy(o->loop_urls[o->loop_url_count], item, STORM_URL_MAX) >= STORM_URL_MAX)
+		return -1;
+	o->loop_url_count++;
+	return 0;
 }
 
 static int
@@ -120,6 +157,7 @@ set_number(struct storm_options *o, const char *name, const char *v)
 		{ "--blksize", 8, 65464, offsetof(struct storm_options, blksize) },
 		{ "--windowsize", 1, 65535, offsetof(struct storm_options, windowsize) },
 		{ "--http-stall-s", 1, 3600, offsetof(struct storm_options, http_stall_s) },
+		{ "--http-loop", 1, 3600, offsetof(struct storm_options, http_loop_s) },
 		{ "--deadline-s", 1, 86400, offsetof(struct storm_options, deadline_s) },
 	};
 
@@ -131,23 +169,41 @@ set_number(struct storm_options *o, const char *name, const char *v)
 }
 
 static int
+set_list(struct storm_options *o, const char *name, const char *v)
+{
+	static const struct {
+		const char *name;
+		int (*take)(struct storm_options *, char *);
+		size_t count;           /* the list's counter in the options */
+	} lists[] = {
+		{ "--relay", take_relay, offsetof(struct storm_options, relays) },
+		{ "--dhcp-timeouts", take_dhcp_timeout, offsetof(struct storm_options, dhcp_timeouts) },
+		{ "--ipxe-timeouts", take_ipxe_timeout, offsetof(struct storm_options, ipxe_timeouts) },
+		{ "--addresses", take_addresses, offsetof(struct storm_options, addresses) },
+		{ "--urls", take_url, offsetof(struct storm_options, loop_url_count) },
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(lists); i++) {
+		if (strcmp(name, lists[i].name) != 0)
+			continue;
+		*(unsigned *)(void *)((char *)o + lists[i].count) = 0;
+		return each_item(o, v, lists[i].take);
+	}
+	return set_number(o, name, v);
+}
+
+static int
 set_option(struct storm_options *o, const char *name, const char *v)
 {
 	if (strcmp(name, "--server") == 0)
 		return inet_pton(AF_INET, v, &o->server) == 1 ? 0 : -1;
-	if (strcmp(name, "--relay") == 0)
-		return parse_relays(o, v);
 	if (strcmp(name, "--root") == 0) {
 		o->root = v;
 		return 0;
 	}
-	if (strcmp(name, "--dhcp-timeouts") == 0)
-		return parse_list(name, v, o->dhcp_timeouts_ms, STORM_TIMEOUTS_MAX, &o->dhcp_timeouts);
-	if (strcmp(name, "--ipxe-timeouts") == 0)
-		return parse_list(name, v, o->ipxe_timeouts_ms, STORM_TIMEOUTS_MAX, &o->ipxe_timeouts);
 	if (strcmp(name, "--mac-prefix") == 0)
 		return parse_mac_prefix(o, v);
-	return set_number(o, name, v);
+	return set_list(o, name, v);
 }
 
 static void
@@ -197,7 +253,8 @@ parse_args(int argc, char **argv, struct storm_options *o)
 		}
 		i++;
 	}
-	if (o->server.s_addr == 0 || o->relays == 0 || o->root == NULL) {
+	if (o->root == NULL || (o->http_loop_s == 0 && (o->server.s_addr == 0 || o->relays == 0)) ||
+	    (o->http_loop_s != 0 && (o->loop_url_count == 0 || o->addresses == 0))) {
 		usage();
 		return -1;
 	}
@@ -297,7 +354,8 @@ clients_init(struct storm *s)
 		c->mac[3] = (uint8_t)(i >> 16);
 		c->mac[4] = (uint8_t)(i >> 8);
 		c->mac[5] = (uint8_t)i;
-		c->giaddr = o->relay[i % o->relays];
+		if (o->relays > 0)
+			c->giaddr = o->relay[i % o->relays];
 		c->start_at_us = s->t0_us + (o->clients > 1 ?
 		    (uint64_t)o->ramp_ms * 1000 * i / (o->clients - 1) : 0);
 		c->due_us = UINT64_MAX;
@@ -313,7 +371,10 @@ clients_tick(struct storm *s, uint64_t now)
 
 		if (c->state == C_WAITING && now >= c->start_at_us) {
 			c->start_us = now;
-			storm_dhcp_start(s, c, false, now);
+			if (s->o.http_loop_s != 0)
+				storm_http_loop_start(s, c, now);
+			else
+				storm_dhcp_start(s, c, false, now);
 		} else if (now >= c->due_us) {
 			if (c->state == C_DISCOVER || c->state == C_REQUEST)
 				storm_dhcp_timeout(s, c, now);
@@ -417,9 +478,18 @@ setup(struct storm *s)
 		return -1;
 	}
 	s->curl_due_us = UINT64_MAX;
-	if (storm_dhcp_open(s) != 0 || storm_http_setup(s) != 0)
+	if (s->o.http_loop_s != 0) {
+		s->lat_small = calloc(STORM_LATENCIES_MAX, sizeof *s->lat_small);
+		s->lat_large = calloc(STORM_LATENCIES_MAX, sizeof *s->lat_large);
+		if (s->lat_small == NULL || s->lat_large == NULL)
+			return -1;
+	} else if (storm_dhcp_open(s) != 0) {
+		return -1;
+	}
+	if (storm_http_setup(s) != 0)
 		return -1;
 	s->t0_us = clock_now_us();
+	s->loop_end_us = s->t0_us + (uint64_t)s->o.http_loop_s * 1000000;
 	clients_init(s);
 	return 0;
 }
@@ -433,12 +503,18 @@ main(int argc, char **argv)
 	if (parse_args(argc, argv, &s.o) != 0 || setup(&s) != 0)
 		return 2;
 	event_loop(&s);
-	storm_report(&s, clock_now_us());
+	if (s.o.http_loop_s != 0)
+		storm_report_loop(&s, clock_now_us());
+	else
+		storm_report(&s, clock_now_us());
 	for (unsigned i = 0; i < s.o.clients; i++)
 		failed += s.c[i].state != C_DONE;
 	storm_http_cleanup(&s);
 	free(s.c);
-	close(s.dhcp_fd);
+	free(s.lat_small);
+	free(s.lat_large);
+	if (s.o.http_loop_s == 0)
+		close(s.dhcp_fd);
 	close(s.ep);
 	return failed > 0 ? 1 : 0;
 }

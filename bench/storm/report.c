@@ -8,7 +8,13 @@
  *   storm: failed dhcp=N tftp=N ipxe_dhcp=N http=N
  *   storm: resent dhcp=N ipxe_dhcp=N tftp_timeouts=N
  *   storm: verified tftp_bytes=B http_bytes=B address_changed=N
- * wall_s runs from the first client's start to the last client's end. */
+ * wall_s runs from the first client's start to the last client's end.
+ * The HTTP loop (--http-loop) prints instead:
+ *   storm: loop clients=N ok=N failed=N wall_s=S requests=R bytes=B mib_s=X
+ *   storm: small_ms n=N median=X p99=X max=X       (files up to 64 KiB)
+ *   storm: large_ms n=N median=X p99=X max=X
+ * (a request's time: from asking to its last byte; mib_s: verified bytes
+ * over wall_s, which runs to the end of the last request in flight). */
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -131,4 +137,24 @@ storm_report(const struct storm *s, uint64_t end_us)
 	print_times("http_end_ms", v, n, "");
 	fflush(stdout);
 	free(v);
+}
+
+void
+storm_report_loop(struct storm *s, uint64_t end_us)
+{
+	unsigned ok = 0;
+	unsigned long long requests = 0, bytes = 0;
+	double wall = end_us > s->t0_us ? (double)(end_us - s->t0_us) / 1e6 : 0.0;
+
+	for (unsigned i = 0; i < s->o.clients; i++) {
+		ok += s->c[i].state == C_DONE;
+		requests += s->c[i].requests;
+		bytes += s->c[i].http_bytes;
+	}
+	printf("storm: loop clients=%u ok=%u failed=%u wall_s=%.3f requests=%llu bytes=%llu "
+	    "mib_s=%.1f\n", s->o.clients, ok, s->o.clients - ok, wall, requests, bytes,
+	    wall > 0 ? (double)bytes / wall / 1048576.0 : 0.0);
+	print_times("small_ms", s->lat_small, s->n_small, "");
+	print_times("large_ms", s->lat_large, s->n_large, "");
+	fflush(stdout);
 }

@@ -17,6 +17,11 @@
  *   4. HTTP (libcurl, one keep-alive connection from the client's address):
  *      the script the second ACK names, then every "kernel" and "initrd"
  *      URL in it, in order.
+ * With --http-loop S there is no DHCP and no TFTP: each client takes an
+ * address of --addresses (client i the i-th, round the list) and fetches
+ * --urls in turn over one keep-alive connection, again and again for S
+ * seconds (the HTTP server under many clients); the latency of every
+ * request is kept, small files' (up to 64 KiB) apart from large ones'.
  * Every byte received (TFTP and HTTP) is compared with the file of the
  * same name under --root.  DHCP goes relay-style (giaddr = one of --relay,
  * replies to giaddr:67; perfdhcp's way), so one socket serves every MAC;
@@ -45,6 +50,9 @@
 #define STORM_URLS_MAX 4               /* kernel, initrd(s) per script */
 #define STORM_URL_MAX 256
 #define STORM_ERRORS_SHOWN 20          /* failure lines on stderr */
+#define STORM_ADDRESSES_MAX 4096
+#define STORM_SMALL_MAX (64 << 10)     /* a "small" file (a script) */
+#define STORM_LATENCIES_MAX (4u << 20) /* requests timed, of each kind */
 
 /* epoll tags: the kind in the high 32 bits of data.u64 */
 enum storm_tag { TAG_DHCP = 1, TAG_TFTP, TAG_CURL };
@@ -80,6 +88,11 @@ struct storm_options {
 	unsigned windowsize;
 	bool size_query;
 	unsigned http_stall_s;          /* an HTTP transfer idle this long fails */
+	unsigned http_loop_s;           /* 0: a boot; else the HTTP loop's length */
+	char loop_urls[STORM_URLS_MAX + 1][STORM_URL_MAX];
+	unsigned loop_url_count;
+	struct in_addr address[STORM_ADDRESSES_MAX];
+	unsigned addresses;
 	unsigned deadline_s;
 	uint8_t mac_prefix[3];
 };
@@ -130,6 +143,8 @@ struct client {
 	size_t script_len;
 	const struct storm_file *http_file;
 	uint64_t http_off, http_bytes;
+	uint64_t request_us;            /* when the current request began */
+	unsigned requests;
 	/* outcome */
 	enum storm_step failed_step;
 	const char *why;
@@ -149,6 +164,10 @@ struct storm {
 	uint64_t curl_due_us;
 	uint64_t t0_us;
 	unsigned errors_shown;
+	/* the HTTP loop */
+	uint64_t loop_end_us;
+	uint64_t *lat_small, *lat_large; /* request latencies, us */
+	size_t n_small, n_large;
 };
 
 /* main.c */
@@ -172,10 +191,12 @@ void storm_tftp_close(struct storm *s, struct client *c);
 int storm_http_setup(struct storm *s);
 void storm_http_cleanup(struct storm *s);
 void storm_http_start(struct storm *s, struct client *c, uint64_t now);
+void storm_http_loop_start(struct storm *s, struct client *c, uint64_t now);
 void storm_http_event(struct storm *s, int fd, uint32_t events);
 void storm_http_timer(struct storm *s);
 
 /* report.c */
 void storm_report(const struct storm *s, uint64_t end_us);
+void storm_report_loop(struct storm *s, uint64_t end_us);
 
 #endif
