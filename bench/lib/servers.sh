@@ -11,7 +11,10 @@
 #   bench_stop_servers               SIGTERM, up to 10 s, SIGKILL
 #   bench_server_usage               "PEAK_RSS_KIB CPU_SECONDS" of the
 #                                    servers and their children (nginx's
-#                                    workers): VmHWM summed, utime + stime
+#                                    workers): VmHWM summed, CPU time summed
+#   bench_cpu_s PID...               CPU seconds of the processes so far
+#                                    (each thread's schedstat: nanoseconds,
+#                                    where /proc/PID/stat counts 10 ms ticks)
 #   bench_field PREFIX KEY TEXT      value of KEY= on the "PREFIX..." line
 
 BENCH_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -57,15 +60,21 @@ _bench_server_tree() {
 	done
 }
 
+bench_cpu_s() {
+	local pid
+	for pid in "$@"; do
+		cat /proc/"$pid"/task/*/schedstat 2>/dev/null
+	done | awk '{ ns += $1 } END { printf "%.2f", ns / 1e9 }'
+}
+
 bench_server_usage() {
-	local pid hwm=0 ticks=0 h t
+	local pid hwm=0 h
 	for pid in $(_bench_server_tree); do
 		h=$(awk '/^VmHWM:/ { print $2 }' "/proc/$pid/status" 2>/dev/null)
-		t=$(awk '{ print $14 + $15 }' "/proc/$pid/stat" 2>/dev/null)
 		hwm=$((hwm + ${h:-0}))
-		ticks=$((ticks + ${t:-0}))
 	done
-	echo "$hwm $(awk -v t="$ticks" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.1f", t / hz }')"
+	# shellcheck disable=SC2046
+	echo "$hwm $(bench_cpu_s $(_bench_server_tree))"
 }
 
 bench_field() {
