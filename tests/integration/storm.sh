@@ -6,11 +6,13 @@
 # its script, kernel and initrd over HTTP; every byte compared.  No loss on
 # the link, so nothing may be resent either: an EDK2 download whose RRQ is
 # read before the ERROR ending its size query must be served at once, not
-# after the client's 4 s timeout.  Proves the tool works (bench/storm-peers
-# uses it for the figures).  Needs root, build/bench/storm (make all).
+# after the client's 4 s timeout.  pxed's DHCP replies arrive marked DSCP
+# CS6 and its TFTP packets low-delay (TOS 0x10), counted by nftables on the
+# clients' input.  Proves the tool works (bench/storm-peers uses it for the
+# figures).  Needs root, nft, build/bench/storm (make all).
 cd "$(dirname "$0")/../.." || exit 1
 source tests/lib/lab.sh
-lab_plan 10
+lab_plan 12
 
 STORM=${STORM:-build/bench/storm}
 N=20
@@ -39,6 +41,16 @@ range = 198.51.100.10 198.51.100.200
 [subnet 203.0.113.0/24]
 range = 203.0.113.10 203.0.113.200
 EOF
+# counters on the clients' input: DHCP replies, and packets from pxed's
+# TFTP transfer ports, each in all and marked
+{
+	in_cli nft add table inet storm &&
+		in_cli nft add chain inet storm in '{ type filter hook input priority 0; }' &&
+		in_cli nft add rule inet storm in udp sport 67 counter &&
+		in_cli nft add rule inet storm in udp sport 67 ip dscp cs6 counter &&
+		in_cli nft add rule inet storm in ip saddr $LAB_SRV_IP udp sport '>' 1023 counter &&
+		in_cli nft add rule inet storm in ip saddr $LAB_SRV_IP udp sport '>' 1023 ip dscp 4 counter
+} || { not_ok "setup: nftables counters"; exit 1; }
 pxed_start --config "$LAB_DIR/pxed.conf" || { not_ok "setup: pxed"; exit 1; }
 
 OUT=$(in_cli timeout 120 "$STORM" --server $LAB_SRV_IP --relay 198.51.100.1,203.0.113.1 \
@@ -65,6 +77,16 @@ acks() { grep -cE "ACK $1\.[0-9]+ boot http://" "$LAB_DIR/pxed.log"; }
 leases="$(acks '198\.51\.100')+$(acks '203\.0\.113')"
 check "pxed ACKed iPXE's DHCP of every client, half from each relay's subnet ($leases)" \
 	[ "$leases" = "$((N / 2))+$((N / 2))" ]
+COUNTS=$(in_cli nft list chain inet storm in | sed -n 's/.*counter packets \([0-9]*\).*/\1/p' | tr '\n' ' ')
+read -r dhcp_all dhcp_cs6 tftp_all tftp_low <<<"$COUNTS"
+# all_marked ALL MARKED MIN: at least MIN packets, every one marked
+all_marked() { [ "${1:-0}" -ge "$3" ] && [ "$2" = "$1" ]; }
+check "every DHCP reply marked DSCP CS6 ($dhcp_cs6 of $dhcp_all)" \
+	all_marked "$dhcp_all" "$dhcp_cs6" $((4 * N))
+# (nftables sees a GSO train of DATA as one packet: at least two a client,
+# the size query's OACK and the download)
+check "every TFTP packet marked low-delay ($tftp_low of $tftp_all)" \
+	all_marked "$tftp_all" "$tftp_low" $((2 * N))
 check "pxed stops cleanly" pxed_stop
 check "no sanitizer report" pxed_log_clean
 lab_finish
