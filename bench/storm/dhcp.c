@@ -35,13 +35,14 @@ int
 storm_dhcp_open(struct storm *s)
 {
 	struct sockaddr_in local = { .sin_family = AF_INET, .sin_port = htons(67) };
-	int on = 1, rcvbuf = 8 << 20;
+	int on = 1, rcvbuf = 8 << 20, prio = STORM_PRIORITY;
 
 	s->dhcp_fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (s->dhcp_fd < 0)
 		return -1;
 	if (setsockopt(s->dhcp_fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof rcvbuf) != 0)
 		(void)setsockopt(s->dhcp_fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
+	(void)setsockopt(s->dhcp_fd, SOL_SOCKET, SO_PRIORITY, &prio, sizeof prio);
 	if (setsockopt(s->dhcp_fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on) != 0 ||
 	    bind(s->dhcp_fd, (struct sockaddr *)&local, sizeof local) != 0) {
 		fprintf(stderr, "storm: bind UDP 67 (the relay's port): %s\n", strerror(errno));

@@ -50,6 +50,11 @@
 #define STORM_URLS_MAX 4               /* kernel, initrd(s) per script */
 #define STORM_URL_MAX 256
 #define STORM_ERRORS_SHOWN 20          /* failure lines on stderr */
+/* The clients' DHCP and TFTP sockets queue ahead of their TCP (SO_PRIORITY
+ * 6: pfifo_fast's first band; nothing changes on the wire): the client
+ * namespace's one queue stands for the ports of hundreds of machines, and
+ * no machine's DHCP request waits behind another's HTTP ACKs. */
+#define STORM_PRIORITY 6
 #define STORM_ADDRESSES_MAX 4096
 #define STORM_SMALL_MAX (64 << 10)     /* a "small" file (a script) */
 #define STORM_LATENCIES_MAX (4u << 20) /* requests timed, of each kind */

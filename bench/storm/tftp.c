@@ -84,13 +84,14 @@ static int
 open_socket(struct client *c)
 {
 	struct sockaddr_in local = { .sin_family = AF_INET, .sin_addr = c->lease.yiaddr };
-	int on = 1, rcvbuf = 256 << 10;
+	int on = 1, rcvbuf = 256 << 10, prio = STORM_PRIORITY;
 
 	c->fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (c->fd < 0)
 		return -1;
 	(void)setsockopt(c->fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
 	(void)setsockopt(c->fd, IPPROTO_IP, IP_FREEBIND, &on, sizeof on);
+	(void)setsockopt(c->fd, SOL_SOCKET, SO_PRIORITY, &prio, sizeof prio);
 	if (bind(c->fd, (struct sockaddr *)&local, sizeof local) != 0) {
 		close(c->fd);
 		c->fd = -1;
