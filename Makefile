@@ -3,7 +3,8 @@
 #   build/asan/  the same with AddressSanitizer + UndefinedBehaviorSanitizer
 # New sources are picked up by directory: src/<part>/*.c go into libpxed,
 # tests/unit/test_*.c become unit tests, tests/tools/*.c and bench/*.c become
-# one program each, fuzz/fuzz_*.c become libFuzzer harnesses.
+# one program each (bench/storm/*.c: one program, build/bench/storm),
+# fuzz/fuzz_*.c become libFuzzer harnesses.
 
 CC      ?= cc
 CLANG   ?= clang
@@ -37,12 +38,14 @@ AGENT_SRC := $(sort $(wildcard src/agent/*.c))
 UNIT_SRC  := $(sort $(wildcard tests/unit/test_*.c))
 TOOL_SRC  := $(sort $(wildcard tests/tools/*.c))
 BENCH_SRC := $(sort $(wildcard bench/*.c))
+STORM_SRC := $(sort $(wildcard bench/storm/*.c))
 FUZZ_SRC  := $(sort $(wildcard fuzz/fuzz_*.c))
 HDRS      := $(wildcard src/*/*.h)
 
 .PHONY: all asan check demo bootenv fuzz fuzz-run deps clean unit man install deb
 all: build/pxed build/pxectl build/pxe-agent $(TOOL_SRC:tests/tools/%.c=build/tools/%) \
-	$(BENCH_SRC:bench/%.c=build/bench/%) $(UNIT_SRC:tests/unit/%.c=build/tests/%)
+	$(BENCH_SRC:bench/%.c=build/bench/%) build/bench/storm \
+	$(UNIT_SRC:tests/unit/%.c=build/tests/%)
 asan: build/asan/pxed build/asan/pxectl build/asan/pxe-agent $(UNIT_SRC:tests/unit/%.c=build/asan/tests/%)
 
 # --- optimised tree ---
@@ -67,6 +70,10 @@ build/tools/%: build/obj/tests/tools/%.o build/libpxed.a
 build/bench/%: build/obj/bench/%.o build/libpxed.a
 	@mkdir -p $(dir $@)
 	$(CC) $(REL_CFLAGS) -o $@ $^ $(LDLIBS) $(FS_LIBS) -lcurl
+$(STORM_SRC:%.c=build/obj/%.o): bench/storm/storm.h
+build/bench/storm: $(STORM_SRC:%.c=build/obj/%.o) build/libpxed.a
+	@mkdir -p $(dir $@)
+	$(CC) $(REL_CFLAGS) -o $@ $^ $(LDLIBS) -lcurl
 
 # --- sanitizer tree ---
 build/asan/obj/%.o: %.c $(HDRS) | build

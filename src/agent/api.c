@@ -203,11 +203,21 @@ sleep_ms(unsigned ms)
 		;
 }
 
+/* The token goes only to the server itself: not to a mirror of the chunks
+ * (--chunk-url) on another host. */
+static bool
+to_server(const struct api *a, const char *url)
+{
+	size_t n = strlen(a->base);
+
+	return strncmp(url, a->base, n) == 0 && (url[n] == '/' || url[n] == '\0');
+}
+
 static struct curl_slist *
-headers_make(const struct api *a, const char *content_type)
+headers_make(const struct api *a, const char *url, const char *content_type)
 {
 	char type[128];
-	struct curl_slist *h = curl_slist_append(NULL, a->auth), *t;
+	struct curl_slist *h = curl_slist_append(NULL, to_server(a, url) ? a->auth : "Expect:"), *t;
 
 	if (h == NULL)
 		return NULL;
@@ -271,7 +281,7 @@ api_request(struct api_conn *c, const char *method, const char *url,
 		snprintf(full, sizeof full, "%s%s", c->api->base, url);
 	else
 		str_copy(full, url, sizeof full);
-	if ((headers = headers_make(c->api, content_type)) == NULL)
+	if ((headers = headers_make(c->api, full, content_type)) == NULL)
 		return -ENOMEM;
 	rc = with_retries(c, method, full, body, body_len, headers,
 	    resp != NULL ? resp : &scratch, err, errlen);

@@ -30,6 +30,7 @@ struct options {
 	char token[API_TOKEN_MAX + 1];
 	char task[32];
 	char disk[TASK_DISK_MAX];
+	char chunk_url[TASK_URL_MAX - 1];       /* room for the '/' added */
 	unsigned parallel;
 	unsigned retry_for;
 	bool quiet;
@@ -39,7 +40,7 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: pxe-agent --server URL --token TOKEN --task ID [--disk PATH]\n"
-	    "                 [--parallel N] [--retry-for SECONDS] [--quiet]\n"
+	    "                 [--parallel N] [--retry-for SECONDS] [--chunk-url URL] [--quiet]\n"
 	    "       pxe-agent --version\n"
 	    "Missing --server, --token and --task come from /proc/cmdline\n"
 	    "(pxed.server=, pxed.token=, pxed.task=).\n");
@@ -115,6 +116,7 @@ option_set(struct options *o, int ch, const char *arg)
 	case 't': return option_copy(o->token, arg, sizeof o->token, "token");
 	case 'k': return option_copy(o->task, arg, sizeof o->task, "task");
 	case 'd': return option_copy(o->disk, arg, sizeof o->disk, "disk");
+	case 'c': return option_copy(o->chunk_url, arg, sizeof o->chunk_url, "chunk-url");
 	case 'p': return option_number(arg, 1, AGENT_PARALLEL_MAX, &o->parallel, "parallel");
 	case 'r': return option_number(arg, 0, 86400 * 7, &o->retry_for, "retry-for");
 	case 'q': o->quiet = true; return 0;
@@ -131,6 +133,7 @@ options_parse(struct options *o, int argc, char **argv)
 		{ "token", required_argument, NULL, 't' },
 		{ "task", required_argument, NULL, 'k' },
 		{ "disk", required_argument, NULL, 'd' },
+		{ "chunk-url", required_argument, NULL, 'c' },
 		{ "parallel", required_argument, NULL, 'p' },
 		{ "retry-for", required_argument, NULL, 'r' },
 		{ "quiet", no_argument, NULL, 'q' },
@@ -241,6 +244,11 @@ run_task(struct agent *ag, const struct options *o, char *done, size_t size)
 	send_inventory(ag);
 	if (fetch_task(ag, o->task) < 0)
 		return -EIO;
+	if (o->chunk_url[0] != '\0') {         /* a mirror of the chunks */
+		size_t n = str_copy(ag->task.chunk_url, o->chunk_url, sizeof ag->task.chunk_url - 1);
+		if (ag->task.chunk_url[n - 1] != '/')
+			memcpy(ag->task.chunk_url + n, "/", 2);
+	}
 	journal_info("task %" PRId64 ": %s", t->id, task_type_name(t->type));
 	if (t->type == TASK_SHELL) {
 		str_copy(done, "shell", size);

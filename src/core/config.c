@@ -80,7 +80,7 @@ static const struct setting settings[] = {
 	    "concurrent TFTP transfers"),
 	S("tftp-max-per-client", T_UINT, tftp_max_per_client, 1, 65536, "256",
 	    "concurrent TFTP transfers from one client address"),
-	S("tftp-min-rto-ms", T_UINT, tftp_min_rto_ms, 1, 60000, "10",
+	S("tftp-min-rto-ms", T_UINT, tftp_min_rto_ms, 1, 60000, "2",
 	    "lower bound of the retransmission timeout, ms"),
 	S("tftp-max-rto-ms", T_UINT, tftp_max_rto_ms, 10, 255000, "2000",
 	    "upper bound of the retransmission timeout, ms (a client's timeout option overrides)"),

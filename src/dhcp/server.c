@@ -6,6 +6,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/ip.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -23,17 +24,25 @@ dhcp_enabled(const struct config *cfg)
 	return cfg->proxy || cfg->subnet_count > 0 || cfg->dhcp_range.count > 0;
 }
 
+#define DHCP_PRIORITY 6                 /* TC_PRIO_INTERACTIVE */
+
 static int
 dhcp_socket(unsigned port, const char *ifname)
 {
 	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
-	int fd, on = 1, rcvbuf = DHCP_RCVBUF, err;
+	int fd, on = 1, rcvbuf = DHCP_RCVBUF, err, tos = IPTOS_CLASS_CS6, prio = DHCP_PRIORITY;
 
 	fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
 	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof rcvbuf) != 0)
 		(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
+	/* Replies marked as network control (DSCP CS6, as dnsmasq and Kea do),
+	 * and queued on this host ahead of bulk traffic (priority 6: the
+	 * first band of pfifo_fast): in a boot storm the server's own HTTP
+	 * downloads must not hold back the next machine's OFFER. */
+	(void)setsockopt(fd, IPPROTO_IP, IP_TOS, &tos, sizeof tos);
+	(void)setsockopt(fd, SOL_SOCKET, SO_PRIORITY, &prio, sizeof prio);
 	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on) != 0 ||
 	    setsockopt(fd, SOL_SOCKET, SO_BROADCAST, &on, sizeof on) != 0 ||
 	    setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &on, sizeof on) != 0 ||

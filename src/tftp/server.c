@@ -187,15 +187,32 @@ tftp_server_has_session(const struct tftp_server *srv, const struct sockaddr_sto
 	return false;
 }
 
+/* EDK2 ends its size query (tsize, blksize, windowsize) with ERROR 8 and at
+ * once sends its download's RRQ (blksize, windowsize) from the same port:
+ * the RRQ may be read before the ERROR.  A request asking other options
+ * than the one whose OACK is still unanswered is that next request, not a
+ * repeat: the query is over. */
+static bool
+supersedes(const struct tftp_session *s, const struct tftp_request *req)
+{
+	return s->kind == SESSION_READ && !s->closing && s->xfer.oack_pending &&
+	    req->present != s->asked;
+}
+
 /* A retransmitted request for a transfer already running is ignored; the
  * caps on sessions (total and per client) are checked here. */
 static const char *
-admission(struct tftp_server *srv, const struct sockaddr_storage *peer, bool *duplicate)
+admission(struct tftp_server *srv, const struct sockaddr_storage *peer,
+    const struct tftp_request *req, bool *duplicate)
 {
 	size_t from_host = 0;
 
 	*duplicate = false;
 	for (struct tftp_session *s = srv->sessions; s != NULL; s = s->next) {
+		if (same_endpoint(&s->peer, peer) && supersedes(s, req)) {
+			tftp_session_end_size_query(s, "the next request came");
+			return admission(srv, peer, req, duplicate);     /* one fewer */
+		}
 		if (same_endpoint(&s->peer, peer)) {
 			*duplicate = true;
 			return NULL;
@@ -237,7 +254,7 @@ handle_request(struct tftp_server *srv, int lfd, const uint8_t *buf, size_t len,
 	if ((req.present & TFTP_OPT_MULTICAST) && srv->cfg.tftp_multicast &&
 	    tftp_rfc2090_request(srv, &req, peer, &local, ifindex, interface_mtu(lfd, ifindex)))
 		return;
-	const char *refusal = admission(srv, peer, &dup);
+	const char *refusal = admission(srv, peer, &req, &dup);
 	if (dup) {
 		log_debug_peer(who, NULL,
 		    "tftp %s: repeated request for %s ignored", who, name);

@@ -12,11 +12,14 @@
 # link: a deploy cancelled mid-way (the agent stops at once), the agent
 # killed mid-deploy and a new one resuming from the server's resume point,
 # pxed killed mid-deploy and restarted (the agent retries); and a wipe.
+# A deploy from a mirror of the chunks (--chunk-url: python's http.server
+# on the repository's chunks/ directory): the same disk, no chunk from
+# pxed, the task token never sent to the mirror.
 LAB_ID=${LAB_ID:-im$$}
 source "$(dirname "$0")/../lib/lab.sh"
 source "$(dirname "$0")/../lib/disk.sh"
 source "$(dirname "$0")/../lib/api.sh"
-lab_plan 76
+lab_plan 81
 
 AGENT=${PXE_AGENT:-build/asan/pxe-agent}
 lab_up || { echo "not ok - lab_up"; exit 1; }
@@ -306,6 +309,35 @@ check "resume: ... and the server answered again" \
 check "resume: the task is done" eq "$(json "/api/v1/tasks/$RID" '["state"]')" done
 check "resume: partition tables identical" disk_tables_equal "$W/source.img" "$W/resume.img"
 check "resume: every file identical" disk_same_files "$SRC" "$W/resume.img"
+
+# --- deploy from a mirror of the chunks ------------------------------------------
+# The mirror logs each request's path and whether it carried a token.
+cat >"$W/mirror.py" <<'PY'
+import functools, http.server, sys
+class Handler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, fmt, *args):
+        sys.stderr.write("GET %s token=%s\n" % (self.path, "Authorization" in self.headers))
+        sys.stderr.flush()
+handler = functools.partial(Handler, directory=sys.argv[1])
+http.server.ThreadingHTTPServer((sys.argv[2], 8090), handler).serve_forever()
+PY
+# (not through in_srv: $! must be python itself for the cleanup to stop it)
+ip netns exec "$LAB_SRV" python3 "$W/mirror.py" "$LAB_DIR/state/images/chunks" $LAB_SRV_IP \
+	</dev/null >/dev/null 2>"$W/mirror.log" &
+LAB_PIDS+=("$!")
+for _ in $(seq 1 50); do in_cli curl -s -o /dev/null "http://$LAB_SRV_IP:8090/" && break; sleep 0.1; done
+truncate -s 256M "$W/mirrored.img"
+PMARK=$(stat -c %s "$LAB_DIR/pxed.log")
+TT=$(task deploy lab1 golden)
+agent "$TT" "$(task_of "$MAC")" "$W/mirrored.img" --chunk-url "http://$LAB_SRV_IP:8090/"
+check "deploy from a mirror (--chunk-url): exits 0" [ $? -eq 0 ]
+check "deploy from a mirror: every file reads back identical" disk_same_files "$SRC" "$W/mirrored.img"
+MGETS=$(grep -c '^GET /[0-9a-f][0-9a-f]/[0-9a-f]*\.zst ' "$W/mirror.log")
+check "deploy from a mirror: the mirror served the chunks ($MGETS)" [ "$MGETS" -gt 0 ]
+PGETS=$(tail -c +$((PMARK + 1)) "$LAB_DIR/pxed.log" | grep -c 'GET /images/chunks/')
+check "deploy from a mirror: pxed served none ($PGETS)" [ "$PGETS" -eq 0 ]
+check "deploy from a mirror: the task token never reached it" \
+	lacks "$(cat "$W/mirror.log")" "token=True"
 
 # --- wipe --------------------------------------------------------------------------
 TT=$(task wipe lab1)
