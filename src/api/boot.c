@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <arpa/inet.h>
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -82,13 +83,26 @@ script_local(struct api_response *rs, enum script_kind kind, const char *why)
 	script_reply(rs, text, n);
 }
 
+/* The Host header goes into scripts and kernel command lines: only the
+ * bytes of a host name, an IPv4 or a bracketed IPv6 address and a port
+ * are taken, up to the first other byte (found by fuzz_boot_script: a
+ * control byte went into the script).  Without one, the address the
+ * client reached. */
 void
 api_server_base(const struct api_call *c, char *out, size_t size)
 {
-	const char *host = c->host[0] != '\0' ? c->host : "127.0.0.1";
-	size_t n = strcspn(host, " \t\r\n\"'");
+	static const char host_bytes[] = "abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_:[]";
+	size_t n = strspn(c->host, host_bytes);
+	char addr[INET_ADDRSTRLEN] = "127.0.0.1";
 
-	snprintf(out, size, "http://%.*s", (int)MIN(n, 200u), host);
+	if (n > 0) {
+		snprintf(out, size, "http://%.*s", (int)MIN(n, 200u), c->host);
+		return;
+	}
+	if (c->local4.s_addr != 0)
+		inet_ntop(AF_INET, &c->local4, addr, sizeof addr);
+	snprintf(out, size, "http://%s", addr);
 }
 
 /* The token of a salt (hex) and its hash. */

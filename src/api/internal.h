@@ -244,6 +244,9 @@ void api_server_base(const struct api_call *c, char *out, size_t size);
 /* store_cache.c: this thread's store connection (opened on first use,
  * closed when the thread ends; never close it), or NULL. */
 struct store *api_thread_store(const char *state_dir);
+/* Close the calling thread's connection now (a test or fuzzer that
+ * starts over with a new state directory). */
+void api_thread_store_drop(void);
 
 /* status.c: text of /metrics (Prometheus) and of /api/v1/status (JSON)
  * from the counters in core/stats.h; malloc'd, NUL-terminated, or NULL. */

@@ -417,7 +417,9 @@ setting_store(void *base, const struct setting *s, const char *value,
 
 	switch (s->type) {
 	case T_ADDR:
-		if (value[0] == '\0') {
+		/* empty: none, for a setting whose default is none (not
+		 * mcast-group: 0.0.0.0 is no group; found by fuzz_config) */
+		if (value[0] == '\0' && s->def[0] == '\0') {
 			((struct in_addr *)(void *)field)->s_addr = 0;
 			return 0;
 		}
@@ -427,7 +429,11 @@ setting_store(void *base, const struct setting *s, const char *value,
 		}
 		return 0;
 	case T_DURATION:
-		if (value[0] == '\0') {
+		/* empty: unset, for a setting whose default is unset (a
+		 * subnet's lease-time falls back to dhcp-lease-time); a
+		 * setting with a default needs a duration (found by
+		 * fuzz_config: "dhcp-lease-time =" gave 0 s leases) */
+		if (value[0] == '\0' && s->def[0] == '\0') {
 			*(unsigned *)(void *)field = 0;
 			return 0;
 		}

@@ -430,22 +430,12 @@ watch_signals(struct daemon *d)
 	uv_timer_start(&d->events, flush_events, EVENTS_FLUSH_MS, EVENTS_FLUSH_MS);
 }
 
-/* "boot" values are checked by the policy that will read them. */
-static int
-boot_spec_check(const char *value, char *err, size_t err_size)
-{
-	static struct boot_rules scratch;
-
-	scratch.count = 0;
-	return boot_rules_add(&scratch, value, err, err_size);
-}
-
 static int
 load_config(struct daemon *d, int argc, char **argv)
 {
 	char err[512];
 
-	config_validator_register("boot", boot_spec_check);
+	config_validator_register("boot", boot_rule_check);   /* by the policy that reads them */
 	config_validator_register("mcast-fec", mcast_fec_check);
 	config_validator_register("no-task", api_no_task_check);
 	config_validator_register("metrics-auth", api_metrics_auth_check);
