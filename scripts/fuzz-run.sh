@@ -37,7 +37,7 @@ run_one() {
 	else
 		limit="-max_total_time=$SECONDS_EACH"
 	fi
-	nice "$OUT/$h" "$limit" -max_len=4096 -timeout=25 -rss_limit_mb=4096 \
+	nice -n 19 "$OUT/$h" "$limit" -max_len=4096 -timeout=25 -rss_limit_mb=4096 \
 		-artifact_prefix="$crashes/" -print_final_stats=1 "$corpus" \
 		>"$OUT/logs/$h.log" 2>&1
 	echo $? >"$OUT/logs/$h.rc"

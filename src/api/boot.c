@@ -286,7 +286,7 @@ script_local_task(struct store *st, const struct api_call *c, const struct store
 
 /* A task run by the agent: its token, then the script. */
 static void
-script_agent_task(struct api *m, struct store *st, const struct api_call *c,
+script_agent_task(struct api *m, struct store *st, struct api_call *c,
     const struct store_task *t, enum script_kind kind, struct api_response *rs)
 {
 	char token[TOKEN_HEX + 1];
@@ -302,6 +302,13 @@ script_agent_task(struct api *m, struct store *st, const struct api_call *c,
 		api_reply_error(rs, 503, "cannot issue a task token");
 		return;
 	}
+	int bound = api_task_token_bind(c, t, "boot script");
+	if (bound == -ESRCH) {
+		script_local(rs, kind, "the task has just ended");
+		return;
+	}
+	if (bound < 0)
+		return;                 /* another address: no token (token_bind.c) */
 	log_info("api: %s: host %s boots for task %" PRId64 " (%s, %s token)", c->peer, t->mac,
 	    t->id, task_type_name(t->type), issued ? "new" : "same");
 	api_event(st, t->mac, "boot-script", "task %" PRId64 ": %s %s", t->id,
@@ -367,7 +374,7 @@ register_allowed(struct api *a, struct store *st, const char *peer, const char *
 /* The host mac seen booting (registered when new and allowed); its
  * script. */
 static void
-script_host(struct api *m, struct store *st, const struct api_call *c, const char *mac,
+script_host(struct api *m, struct store *st, struct api_call *c, const char *mac,
     enum script_kind kind, struct api_response *rs)
 {
 	struct store_host h;
@@ -426,7 +433,7 @@ boot_script(struct api_call *c)
 
 const struct api_route api_boot_routes[] = {
 	{ "GET", "api/v1/boot/{file*}", API_OPEN, .handler = boot_script,
-	    .statuses = "200 404",
+	    .statuses = "200 403 404",
 	    .summary = "a machine's boot script: MAC.ipxe, MAC.grub, MAC.pxelinux,"
 	    " pxelinux.cfg/01-MAC" },
 	{ NULL },

@@ -43,6 +43,9 @@ static const struct counter_def counters[] = {
 	    "HTTP requests cut off: their body came slower than http-body-min-rate."),
 	COUNTER(api, hosts_refused, false,
 	    "Hosts not registered by a boot script: host-register-rate or hosts-max."),
+	COUNTER(api, task_tokens_refused, false,
+	    "Boot scripts and agent requests refused: the task's token is bound to another"
+	    " address (task-token-bind)."),
 };
 
 static uint64_t

@@ -151,6 +151,9 @@ static const struct setting settings[] = {
 	    "hosts a boot-script fetch may register while fewer are known"),
 	SR("host-register-rate", T_UINT, host_register_rate, 1, 1000000, "120",
 	    "hosts boot-script fetches may register a minute (burst as large)"),
+	SR("task-token-bind", T_BOOL, task_token_bind, 0, 0, "yes",
+	    "a task's token works only from the first address that fetched its boot script "
+	    "or used it"),
 	SR("no-task", T_STRING, no_task, 0, 0, "local",
 	    "what a host with no task boots: local (its disk) or menu (local disk or the "
 	    "imaging environment's shell)"),

@@ -142,6 +142,7 @@ struct config {
 	char metrics_auth[8];           /* "open" or "read" */
 	unsigned hosts_max;
 	unsigned host_register_rate;
+	bool task_token_bind;
 	char no_task[8];                /* "local" or "menu" (http/mgmt.h checks it) */
 	unsigned no_task_menu_timeout;
 	char bootenv_url[256];

@@ -23,6 +23,7 @@ struct stats {
 	atomic_uint_fast64_t http_bodies_refused;  /* 503: bodies in flight at the cap */
 	atomic_uint_fast64_t http_bodies_slow;     /* cut off: below http-body-min-rate */
 	atomic_uint_fast64_t api_hosts_refused;    /* boot-script registrations refused */
+	atomic_uint_fast64_t api_task_tokens_refused;      /* from another address */
 };
 
 extern struct stats stats;

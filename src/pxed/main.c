@@ -220,6 +220,7 @@ start_services(struct daemon *d)
 		.timeline = dhcp_enabled(&d->cfg),
 		.hosts_max = d->cfg.hosts_max,
 		.host_register_rate = d->cfg.host_register_rate,
+		.task_token_bind = d->cfg.task_token_bind,
 		.counters_need_read = strcmp(d->cfg.metrics_auth, "read") == 0,
 		.board = d->board,
 	};

@@ -535,7 +535,7 @@ store_host_groups(struct store *st, const char *mac, struct store_group *out, si
 
 #define TASK_COLS "id, mac, type, image, state, verify, created, started, finished," \
 	" phase, bytes, total, rate, resume_offset, message, log_tail, mcast, replace_image," \
-	" after_action"
+	" after_action, token_addr"
 
 static void
 row_task(sqlite3_stmt *s, struct store_task *t)
@@ -568,6 +568,7 @@ row_task(sqlite3_stmt *s, struct store_task *t)
 	col_text(s, 18, text, sizeof text);
 	type = task_after_parse(text);
 	t->after = type < 0 ? TASK_AFTER_REBOOT : (enum task_after)type;
+	col_text(s, 19, t->token_addr, sizeof t->token_addr);
 }
 
 static int
@@ -748,6 +749,30 @@ store_task_boot(struct store *st, int64_t id, const struct store_token *fresh,
 	/* issued before (or by a concurrent fetch a moment ago) */
 	rc = task_token_get(st, id, out);
 	return rc == -ENOENT ? -EIO : rc;
+}
+
+int
+store_task_bind(struct store *st, int64_t id, const char *addr, char bound[STORE_ADDR_TEXT])
+{
+	sqlite3_stmt *s = prep(st, "UPDATE tasks SET token_addr = ?2"
+	    " WHERE id = ?1 AND " ACTIVE " AND token_addr = ''");
+	struct store_task t;
+	int rc;
+
+	if (s == NULL)
+		return -EIO;
+	sqlite3_bind_int64(s, 1, id);
+	bind_text(s, 2, addr);
+	rc = run(st, s);
+	if (rc < 0)
+		return rc;
+	rc = store_task_get(st, id, &t);
+	if (rc < 0)
+		return rc == -ENOENT ? -ESRCH : rc;
+	if (!task_state_active(t.state))
+		return -ESRCH;
+	str_copy(bound, t.token_addr, STORE_ADDR_TEXT);
+	return strcmp(t.token_addr, addr) == 0 ? 0 : -EPERM;
 }
 
 int

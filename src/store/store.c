@@ -197,6 +197,12 @@ static const char *const migrations[] = {
 	" hash BLOB NOT NULL UNIQUE,"           /* SHA-256 of the token */
 	" created INTEGER NOT NULL,"
 	" last_used INTEGER NOT NULL DEFAULT 0);",
+	/* 12: taken by work in flight on another branch; empty until it
+	 * merges */
+	"",
+	/* 13: the address a task's token is bound to: the first that
+	 * fetched the task's boot script or used the token ('': none yet) */
+	"ALTER TABLE tasks ADD COLUMN token_addr TEXT NOT NULL DEFAULT '';",
 };
 
 struct queued_event {

@@ -178,6 +178,15 @@ test_task_life(void **state)
 	assert_int_equal(t.bytes, 200);
 	assert_int_equal(t.resume_offset, 64);
 	assert_string_equal(t.phase, "deploy");
+	/* the token's address: the first wins, another is told which */
+	char bound[STORE_ADDR_TEXT];
+	assert_int_equal(store_task_bind(f->st, id, "192.0.2.7", bound), 0);
+	assert_int_equal(store_task_bind(f->st, id, "192.0.2.7", bound), 0);
+	assert_int_equal(store_task_bind(f->st, id, "2001:db8::7", bound), -EPERM);
+	assert_string_equal(bound, "192.0.2.7");
+	assert_int_equal(store_task_get(f->st, id, &t), 0);
+	assert_string_equal(t.token_addr, "192.0.2.7");
+	assert_int_equal(store_task_bind(f->st, 999999, "192.0.2.7", bound), -ESRCH);
 	/* a reboot mid-task: booting again keeps it running and its token */
 	assert_int_equal(store_task_boot(f->st, id, &tok2, &got), 0);
 	assert_memory_equal(&got, &tok1, sizeof got);
@@ -188,6 +197,8 @@ test_task_life(void **state)
 	/* the token still finds its ended task: its agent is told why */
 	assert_int_equal(store_task_by_token(f->st, tok1.hash, &t), 0);
 	assert_int_equal(t.state, TASK_DONE);
+	/* an ended task binds nothing */
+	assert_int_equal(store_task_bind(f->st, id, "192.0.2.7", bound), -ESRCH);
 	/* an ended task issues no token */
 	assert_int_equal(store_task_boot(f->st, id, &tok2, &got), -ESRCH);
 	assert_int_equal(store_task_get(f->st, id, &t), 0);
@@ -256,10 +267,12 @@ test_upgrade_after(void **state)
 	wipe = store_task_add(f->st, mac, SPEC(TASK_WIPE, ""), 52);
 	store_close(f->st);
 	f->st = NULL;
-	/* back to schema 5: no after_action column, no image catalogue */
+	/* back to schema 5: no after_action column, no image catalogue, no
+	 * token_addr (13) */
 	snprintf(path, sizeof path, "%s/pxed.db", f->dir);
 	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
 	assert_int_equal(sqlite3_exec(db, "ALTER TABLE tasks DROP COLUMN after_action;"
+	    "ALTER TABLE tasks DROP COLUMN token_addr;"
 	    "DROP TABLE images; DROP TABLE subnets; DROP TABLE client_addrs; DROP TABLE tokens;"
 	    "DELETE FROM schema_version WHERE version >= 6;", NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
