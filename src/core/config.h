@@ -128,6 +128,12 @@ struct config {
 	char dhcp_domain[128];
 	unsigned dhcp_lease_time;
 	struct config_list dhcp_host;   /* quick start: "MAC,ADDR[,NAME]" */
+	unsigned dhcp_new_client_rate;  /* a second, per subnet (0: no limit) */
+	unsigned dhcp_relay_rate;       /* a second, per relay (0: no limit) */
+	unsigned dhcp_pool_reserve;     /* percent kept for known clients */
+	unsigned dhcp_pool_low;         /* percent free under which the alarm rings */
+	unsigned dhcp_rogue_probe;      /* seconds between probes (0: only listen) */
+	struct config_short_list dhcp_rogue_allow;      /* servers expected */
 	struct config_list pxe_menu;    /* "TEXT | TARGET" */
 	char pxe_prompt[64];
 	unsigned pxe_menu_timeout;

@@ -66,7 +66,8 @@ in_cli timeout 20 curl -s -o "$LAB_DIR/nbp" "tftp://192.0.2.1/undionly.kpxe"
 check "the PXE client downloads its boot file" cmp -s "$LAB_DIR/nbp" "$LAB_ROOT/undionly.kpxe"
 # boot events reach the store within half a second: poll briefly
 for i in $(seq 1 30); do
-	in_cli timeout 10 build/pxectl --server http://192.0.2.1 client 52:54:00:00:00:31 \
+	in_cli timeout 10 build/pxectl --server http://192.0.2.1 --token-file "$LAB_DIR/state/api-token" \
+		client 52:54:00:00:00:31 \
 		>"$LAB_DIR/timeline" 2>&1
 	grep -q " tftp-done " "$LAB_DIR/timeline" && break
 	sleep 0.1
@@ -75,7 +76,7 @@ for kind in dhcp-discover dhcp-offer dhcp-ack tftp-start tftp-done; do
 	check "pxectl client shows $kind in the boot timeline" grep -q " $kind " "$LAB_DIR/timeline"
 done
 check "the timeline names the boot file" grep -q "tftp-done *undionly.kpxe 70000 bytes" "$LAB_DIR/timeline"
-in_cli timeout 10 build/pxectl --server http://192.0.2.1 clients >"$LAB_DIR/clients" 2>&1
+in_cli timeout 10 build/pxectl --server http://192.0.2.1 --token-file "$LAB_DIR/state/api-token" clients >"$LAB_DIR/clients" 2>&1
 check "pxectl clients lists the PXE client" grep -q "52:54:00:00:00:31" "$LAB_DIR/clients"
 ip -n "$LAB_CLI" addr flush dev c0
 

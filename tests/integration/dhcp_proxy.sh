@@ -63,6 +63,7 @@ check "proxy OFFER: xid copied" [ "$(rfield "$P" xid)" = 0a000001 ]
 # (events reach the store every 0.5 s)
 for _ in $(seq 1 30); do
 	HOST=$(in_srv timeout 10 "${PXECTL:-build/asan/pxectl}" --server "http://$LAB_SRV_IP" \
+		--token-file "$LAB_DIR/state/api-token" \
 		host show 52:54:00:00:01:01 2>&1)
 	grep -q "uuid  *[0-9a-f]" <<<"$HOST" && break
 	sleep 0.2
