@@ -41,6 +41,9 @@ static const struct counter_def counters[] = {
 	    "HTTP requests refused (503): request bodies in flight at http-body-memory."),
 	COUNTER(http, bodies_slow, false,
 	    "HTTP requests cut off: their body came slower than http-body-min-rate."),
+	COUNTER(http, headers_slow, false,
+	    "HTTP connections closed: a request's line and headers did not come within"
+	    " http-header-timeout (the first) or http-timeout (the next)."),
 	COUNTER(dhcp, new_clients_refused, false,
 	    "DHCP requests of new clients not served: over dhcp-new-client-rate or "
 	    "dhcp-relay-rate, or the pool down to dhcp-pool-reserve."),

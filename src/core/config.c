@@ -107,6 +107,8 @@ static const struct setting settings[] = {
 	SR("http-max-per-ip", T_UINT, http_max_per_ip, 0, 65536, "64",
 	    "concurrent HTTP connections from one address (0: no limit)"),
 	SR("http-timeout", T_UINT, http_timeout, 1, 3600, "60", "HTTP idle timeout, seconds"),
+	SR("http-header-timeout", T_UINT, http_header_timeout, 0, 3600, "10",
+	    "seconds a connection's first request line and headers may take (0: no limit)"),
 	SR("http-threads", T_UINT, http_threads, 1, 64, "2", "HTTP worker threads"),
 	SR("http-body-memory-mb", T_UINT, http_body_memory_mb, 1, 65536, "256",
 	    "memory all request bodies in flight may hold together, MiB (past it: 503)"),

@@ -114,6 +114,7 @@ struct config {
 	unsigned http_max_connections;
 	unsigned http_max_per_ip;
 	unsigned http_timeout;
+	unsigned http_header_timeout;
 	unsigned http_threads;
 	unsigned http_body_memory_mb;
 	unsigned http_body_min_rate;

@@ -22,6 +22,7 @@ struct stats {
 	atomic_uint_fast64_t http_connections_active;
 	atomic_uint_fast64_t http_bodies_refused;  /* 503: bodies in flight at the cap */
 	atomic_uint_fast64_t http_bodies_slow;     /* cut off: below http-body-min-rate */
+	atomic_uint_fast64_t http_headers_slow;    /* cut off: http-header-timeout */
 	atomic_uint_fast64_t dhcp_new_clients_refused;     /* rate or pool reserve */
 	atomic_uint_fast64_t dhcp_pool_low_alarms;         /* pools that became low */
 	atomic_uint_fast64_t dhcp_pools_low;               /* pools low now */

@@ -200,6 +200,7 @@ start_services(struct daemon *d)
 		.max_connections = d->cfg.http_max_connections,
 		.max_per_ip = d->cfg.http_max_per_ip,
 		.idle_timeout_s = d->cfg.http_timeout,
+		.header_timeout_s = d->cfg.http_header_timeout,
 		.threads = d->cfg.http_threads,
 		.body_memory_mb = d->cfg.http_body_memory_mb,
 		.body_min_rate = d->cfg.http_body_min_rate,

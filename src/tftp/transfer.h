@@ -17,12 +17,19 @@
  *  - on a timeout the window is sent again from acked + 1, with the
  *    retransmission timeout doubled; the timeout itself is derived from
  *    the measured round trip (RFC 6298 estimator, Karn's rule: no sample
- *    from a window that was sent twice), bounded by [min_rto, max_rto]. */
+ *    from a window that was sent twice), bounded by [min_rto, max_rto];
+ *  - until the client has answered once (an ACK of the OACK or of a
+ *    block: it proves it receives at its address), the first packet is
+ *    sent at most TFTP_UNPROVEN_SENDS times, then the transfer is given
+ *    up: a request with a forged source gets back a bounded multiple of
+ *    its size (one OACK or DATA 1, three resends), never a window. */
 #ifndef PXED_TFTP_TRANSFER_H
 #define PXED_TFTP_TRANSFER_H
 
 #include <stdbool.h>
 #include <stdint.h>
+
+#define TFTP_UNPROVEN_SENDS 4
 
 struct tftp_transfer_params {
 	uint32_t blksize;
@@ -51,6 +58,7 @@ struct tftp_transfer {
 	uint64_t progress_us;           /* last time acked moved */
 	uint32_t timeouts;              /* consecutive, for backoff */
 	uint64_t retransmitted_blocks;  /* total, for stats */
+	bool proven;                    /* the client has ACKed something */
 };
 
 enum tftp_action_kind {
@@ -58,7 +66,8 @@ enum tftp_action_kind {
 	TFTP_ACTION_SEND_OACK,          /* (re)send the OACK */
 	TFTP_ACTION_SEND,               /* send blocks [first, first + count) */
 	TFTP_ACTION_DONE,               /* final block acknowledged */
-	TFTP_ACTION_GIVE_UP,            /* idle timeout: abort the transfer */
+	TFTP_ACTION_GIVE_UP,            /* idle timeout, or no answer at all to the
+	                                 * first packet (!proven): abort */
 };
 
 struct tftp_action {
