@@ -92,25 +92,28 @@ build/asan/tests/%: build/asan/obj/tests/unit/%.o build/asan/libpxed.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ASAN_CFLAGS) -o $@ $^ $(LDLIBS) $(FS_LIBS) -lcmocka
 
-# --- fuzzers (clang + libFuzzer); the harness links the library sources ---
-FUZZ_CFLAGS := $(BASE_CFLAGS) -O1 -fsanitize=fuzzer,address,undefined \
-	-fno-sanitize-recover=all -fno-omit-frame-pointer
+# --- fuzzers (clang + libFuzzer); the library is built once with the
+# fuzzer's coverage flags (fuzzer-no-link) and linked into each harness ---
+FUZZ_BASE := $(BASE_CFLAGS) -O1 -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_CFLAGS := $(FUZZ_BASE) -fsanitize=fuzzer,address,undefined
+FUZZ_LIB_CFLAGS := $(FUZZ_BASE) -fsanitize=fuzzer-no-link,address,undefined
 fuzz: $(FUZZ_SRC:fuzz/%.c=build/fuzz/%)
-build/fuzz/%: fuzz/%.c $(LIB_SRC) $(HDRS)
+build/fuzz/obj/%.o: %.c $(HDRS) | build
 	@mkdir -p $(dir $@)
-	$(CLANG) $(FUZZ_CFLAGS) -o $@ $< $(LIB_SRC) $(LDLIBS) $(FS_LIBS)
+	$(CLANG) $(FUZZ_LIB_CFLAGS) -c $< -o $@
+build/fuzz/libpxed.a: $(LIB_SRC:%.c=build/fuzz/obj/%.o)
+	@rm -f $@
+	ar rcs $@ $^
+build/fuzz/%: fuzz/%.c build/fuzz/libpxed.a $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CLANG) $(FUZZ_CFLAGS) -o $@ $< build/fuzz/libpxed.a $(LDLIBS) $(FS_LIBS)
 
-# make fuzz-run [FUZZ_SECONDS=60]: run every harness for a while on a copy
-# of its corpus; new interesting inputs are left in build/fuzz/corpus-NAME.
-FUZZ_SECONDS ?= 60
+# make fuzz-run [FUZZ_SECONDS=60 | FUZZ_RUNS=N] [FUZZ_JOBS=1] [FUZZ_ONLY="api sse"]:
+# every harness for a while on a copy of its corpus (build/fuzz/corpus-NAME,
+# kept between runs); findings in build/fuzz/crashes/NAME; a table of
+# executions and findings per harness at the end (scripts/fuzz-run.sh).
 fuzz-run: fuzz
-	@for f in $(FUZZ_SRC:fuzz/%.c=%); do \
-		mkdir -p build/fuzz/corpus-$$f; \
-		cp -n fuzz/corpus/$$f/* build/fuzz/corpus-$$f/ 2>/dev/null; \
-		echo "== $$f ($(FUZZ_SECONDS) s)"; \
-		build/fuzz/$$f -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
-			build/fuzz/corpus-$$f || exit 1; \
-	done
+	@scripts/fuzz-run.sh
 
 build:
 	@mkdir -p build

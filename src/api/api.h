@@ -56,6 +56,7 @@ struct api_config {
 	unsigned hosts_max;             /* hosts a boot script may register (total) */
 	unsigned host_register_rate;    /* registrations by boot script per minute */
 	bool counters_need_read;        /* metrics-auth = read: status and metrics too */
+	bool task_token_bind;           /* a task's token works from one address only */
 	unsigned https_port;            /* HTTPS served (0: not): reads and changes
 	                                 * need it, or a request from this machine */
 	struct dhcp_board *board;       /* the DHCP engine on the loop (dhcp/board.h) */

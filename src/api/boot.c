@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <arpa/inet.h>
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -83,13 +84,26 @@ script_local(struct api_response *rs, enum script_kind kind, const char *why)
 	script_reply(rs, text, n);
 }
 
+/* The Host header goes into scripts and kernel command lines: only the
+ * bytes of a host name, an IPv4 or a bracketed IPv6 address and a port
+ * are taken, up to the first other byte (found by fuzz_boot_script: a
+ * control byte went into the script).  Without one, the address the
+ * client reached. */
 void
 api_server_base(const struct api_call *c, char *out, size_t size)
 {
-	const char *host = c->host[0] != '\0' ? c->host : "127.0.0.1";
-	size_t n = strcspn(host, " \t\r\n\"'");
+	static const char host_bytes[] = "abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_:[]";
+	size_t n = strspn(c->host, host_bytes);
+	char addr[INET_ADDRSTRLEN] = "127.0.0.1";
 
-	snprintf(out, size, "http://%.*s", (int)MIN(n, 200u), host);
+	if (n > 0) {
+		snprintf(out, size, "http://%.*s", (int)MIN(n, 200u), c->host);
+		return;
+	}
+	if (c->local4.s_addr != 0)
+		inet_ntop(AF_INET, &c->local4, addr, sizeof addr);
+	snprintf(out, size, "http://%s", addr);
 }
 
 /* The token of a salt (hex) and its hash. */
@@ -301,7 +315,7 @@ script_local_task(struct store *st, const struct api_call *c, const struct store
 
 /* A task run by the agent: its token, then the script. */
 static void
-script_agent_task(struct api *m, struct store *st, const struct api_call *c,
+script_agent_task(struct api *m, struct store *st, struct api_call *c,
     const struct store_task *t, enum script_kind kind, struct api_response *rs)
 {
 	char token[TOKEN_HEX + 1];
@@ -317,6 +331,13 @@ script_agent_task(struct api *m, struct store *st, const struct api_call *c,
 		api_reply_error(rs, 503, "cannot issue a task token");
 		return;
 	}
+	int bound = api_task_token_bind(c, t, "boot script");
+	if (bound == -ESRCH) {
+		script_local(rs, kind, "the task has just ended");
+		return;
+	}
+	if (bound < 0)
+		return;                 /* another address: no token (token_bind.c) */
 	log_info_peer(c->peer, t->mac,
 	    "api: %s: host %s boots for task %" PRId64 " (%s, %s token)", c->peer, t->mac,
 	    t->id, task_type_name(t->type), issued ? "new" : "same");
@@ -408,7 +429,7 @@ register_allowed(struct api *a, struct store *st, const struct api_call *c, cons
 /* The host mac seen booting (registered when new and allowed); its
  * script. */
 static void
-script_host(struct api *m, struct store *st, const struct api_call *c, const char *mac,
+script_host(struct api *m, struct store *st, struct api_call *c, const char *mac,
     enum script_kind kind, struct api_response *rs)
 {
 	struct store_host h;
@@ -472,7 +493,7 @@ boot_script(struct api_call *c)
 
 const struct api_route api_boot_routes[] = {
 	{ "GET", "api/v1/boot/{file*}", API_OPEN, .handler = boot_script,
-	    .statuses = "200 404",
+	    .statuses = "200 403 404",
 	    .summary = "a machine's boot script: MAC.ipxe, MAC.grub, MAC.pxelinux,"
 	    " pxelinux.cfg/01-MAC" },
 	{ NULL },

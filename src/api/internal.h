@@ -189,6 +189,15 @@ bool api_bearer_hash(const char *authorization, uint8_t hash[32]);
  * none or an unknown token. */
 int api_scope(const struct api *a, struct store *st, const char *authorization);
 
+/* ---- task tokens bound to an address (token_bind.c) ---- */
+/* The address of a printable peer ("192.0.2.5:1234", "[2001:db8::1]:80"). */
+void api_peer_address(const char *peer, char *out, size_t size);
+/* Task t's token used by the call (what: "boot script", "agent request"):
+ * 0 when its address may (the token is bound to it now, or binding is
+ * off); -EPERM (403 made in c->rs: another address), -ESRCH (the task
+ * has just ended: nothing made) or -EIO (503 made). */
+int api_task_token_bind(struct api_call *c, const struct store_task *t, const char *what);
+
 /* ---- shared by the resources ---- */
 json_t *api_task_json(const struct store_task *t);
 json_t *api_host_json(const struct store_host *h);
@@ -273,6 +282,9 @@ void api_server_base(const struct api_call *c, char *out, size_t size);
 /* store_cache.c: this thread's store connection (opened on first use,
  * closed when the thread ends; never close it), or NULL. */
 struct store *api_thread_store(const char *state_dir);
+/* Close the calling thread's connection now (a test or fuzzer that
+ * starts over with a new state directory). */
+void api_thread_store_drop(void);
 
 /* status.c: text of /metrics (Prometheus) and of /api/v1/status (JSON)
  * from the counters in core/stats.h; malloc'd, NUL-terminated, or NULL. */

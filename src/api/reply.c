@@ -209,6 +209,14 @@ api_body_json(struct api_call *c)
 		    c->route->json_max, BODY_DEPTH_MAX);
 		return NULL;
 	}
+	/* Only a body the scan read whole goes to jansson: jansson reads
+	 * past a NUL byte that stops the scan, so "\0[1,1,...]" was built
+	 * whatever its size (found by fuzz_json_body). */
+	if (rc != 0) {
+		api_reply_error(c->rs, 400, "body is not JSON%s", rc == -ENOMEM ?
+		    " (out of memory)" : "");
+		return NULL;
+	}
 	v = json_loadb(c->body != NULL ? c->body : "", c->body_len, JSON_REJECT_DUPLICATES,
 	    &err);
 	if (v == NULL)

@@ -172,7 +172,13 @@ admit_task(struct api_call *c, const char *authorization, struct api_response *r
 		api_reply_error(rs, 409, "fetch the task first");
 		return -EAGAIN;
 	}
-	return 0;
+	c->rs = rs;
+	int rc = api_task_token_bind(c, &c->task, "agent request");
+	if (rc == -ESRCH && store_task_get(c->st, c->task.id, &c->task) == 0)
+		task_ended(&c->task, rs);
+	else if (rc == -ESRCH)
+		api_reply_error(rs, 403, "unknown task token");
+	return rc < 0 ? -EACCES : 0;
 }
 
 /* A read or a change: a token whose scope allows it. */

@@ -110,6 +110,8 @@ static const struct setting settings[] = {
 	SR("http-max-per-ip", T_UINT, http_max_per_ip, 0, 65536, "64",
 	    "concurrent HTTP connections from one address (0: no limit)"),
 	SR("http-timeout", T_UINT, http_timeout, 1, 3600, "60", "HTTP idle timeout, seconds"),
+	SR("http-header-timeout", T_UINT, http_header_timeout, 0, 3600, "10",
+	    "seconds a connection's first request line and headers may take (0: no limit)"),
 	SR("http-threads", T_UINT, http_threads, 1, 64, "2", "HTTP worker threads"),
 	SR("http-body-memory-mb", T_UINT, http_body_memory_mb, 1, 65536, "256",
 	    "memory all request bodies in flight may hold together, MiB (past it: 503)"),
@@ -134,6 +136,19 @@ static const struct setting settings[] = {
 	    "lease time for subnets that do not set one (s, m, h, d or infinite)"),
 	S("dhcp-host", T_LIST, dhcp_host, 0, 0, "",
 	    "reservation MAC,ADDRESS[,NAME] (repeatable)"),
+	S("dhcp-new-client-rate", T_UINT, dhcp_new_client_rate, 0, 1000000, "200",
+	    "addresses offered a second to new clients in one subnet (0: no limit)"),
+	S("dhcp-relay-rate", T_UINT, dhcp_relay_rate, 0, 1000000, "400",
+	    "addresses offered a second to new clients through one relay (0: no limit)"),
+	S("dhcp-pool-reserve", T_UINT, dhcp_pool_reserve, 0, 50, "10",
+	    "percent of each pool kept for known clients ([host], a lease before)"),
+	S("dhcp-pool-low", T_UINT, dhcp_pool_low, 0, 100, "20",
+	    "alarm when fewer than this percent of a pool's addresses are free (0: never)"),
+	S("dhcp-rogue-probe", T_UINT, dhcp_rogue_probe, 0, 86400, "300",
+	    "seconds between DISCOVERs sent to find other DHCP servers on full-mode subnets "
+	    "(0: only listen)"),
+	S("dhcp-rogue-allow", T_SHORT_LIST, dhcp_rogue_allow, 0, 0, "",
+	    "another DHCP server expected on full-mode subnets (a failover peer; repeatable)"),
 	S("pxe-menu", T_LIST, pxe_menu, 0, 0, "",
 	    "PXE boot menu item 'TEXT | TARGET' (repeatable; TARGET a file or local)"),
 	S("pxe-prompt", T_STRING, pxe_prompt, 0, 0, "Press F8 for the boot menu",
@@ -156,6 +171,9 @@ static const struct setting settings[] = {
 	    "hosts a boot-script fetch may register while fewer are known"),
 	SR("host-register-rate", T_UINT, host_register_rate, 1, 1000000, "120",
 	    "hosts boot-script fetches may register a minute (burst as large)"),
+	SR("task-token-bind", T_BOOL, task_token_bind, 0, 0, "yes",
+	    "a task's token works only from the first address that fetched its boot script "
+	    "or used it"),
 	SR("no-task", T_STRING, no_task, 0, 0, "local",
 	    "what a host with no task boots: local (its disk) or menu (local disk or the "
 	    "imaging environment's shell)"),
@@ -450,7 +468,9 @@ setting_store(void *base, const struct setting *s, const char *value,
 
 	switch (s->type) {
 	case T_ADDR:
-		if (value[0] == '\0') {
+		/* empty: none, for a setting whose default is none (not
+		 * mcast-group: 0.0.0.0 is no group; found by fuzz_config) */
+		if (value[0] == '\0' && s->def[0] == '\0') {
 			((struct in_addr *)(void *)field)->s_addr = 0;
 			return 0;
 		}
@@ -460,7 +480,11 @@ setting_store(void *base, const struct setting *s, const char *value,
 		}
 		return 0;
 	case T_DURATION:
-		if (value[0] == '\0') {
+		/* empty: unset, for a setting whose default is unset (a
+		 * subnet's lease-time falls back to dhcp-lease-time); a
+		 * setting with a default needs a duration (found by
+		 * fuzz_config: "dhcp-lease-time =" gave 0 s leases) */
+		if (value[0] == '\0' && s->def[0] == '\0') {
 			*(unsigned *)(void *)field = 0;
 			return 0;
 		}

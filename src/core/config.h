@@ -143,6 +143,7 @@ struct config {
 	unsigned http_max_connections;
 	unsigned http_max_per_ip;
 	unsigned http_timeout;
+	unsigned http_header_timeout;
 	unsigned http_threads;
 	unsigned http_body_memory_mb;
 	unsigned http_body_min_rate;
@@ -157,6 +158,12 @@ struct config {
 	char dhcp_domain[128];
 	unsigned dhcp_lease_time;
 	struct config_list dhcp_host;   /* quick start: "MAC,ADDR[,NAME]" */
+	unsigned dhcp_new_client_rate;  /* a second, per subnet (0: no limit) */
+	unsigned dhcp_relay_rate;       /* a second, per relay (0: no limit) */
+	unsigned dhcp_pool_reserve;     /* percent kept for known clients */
+	unsigned dhcp_pool_low;         /* percent free under which the alarm rings */
+	unsigned dhcp_rogue_probe;      /* seconds between probes (0: only listen) */
+	struct config_short_list dhcp_rogue_allow;      /* servers expected */
 	struct config_list pxe_menu;    /* "TEXT | TARGET" */
 	char pxe_prompt[64];
 	unsigned pxe_menu_timeout;
@@ -172,6 +179,7 @@ struct config {
 	char metrics_auth[8];           /* "open" or "read" */
 	unsigned hosts_max;
 	unsigned host_register_rate;
+	bool task_token_bind;
 	char no_task[8];                /* "local" or "menu" (http/mgmt.h checks it) */
 	unsigned no_task_menu_timeout;
 	char bootenv_url[256];

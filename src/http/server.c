@@ -28,6 +28,7 @@
  *    Content-Length included; responses from an fd go out with sendfile()
  *    (MHD blocks SIGPIPE in its own threads). */
 #include "http/server.h"
+#include "http/deadline.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -82,6 +83,7 @@ struct http_server {
 	unsigned body_min_rate;         /* bytes/s after BODY_GRACE_US (0: none) */
 	struct http_streams *streams;   /* parked event streams (stream.c) */
 	struct inflight *inflight;      /* downloads in flight (core/inflight.h) */
+	struct http_deadlines *deadlines;       /* headers in time (deadline.c) */
 };
 
 /* One request, from the first call of the access handler to the
@@ -561,6 +563,16 @@ api_end(struct MHD_Connection *conn, struct request *req)
 }
 
 /* ---- MHD callbacks ---- */
+/* The connection's watch (deadline.c), or NULL. */
+static struct http_watch *
+watch_of(struct MHD_Connection *conn)
+{
+	const union MHD_ConnectionInfo *ci =
+	    MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+
+	return ci != NULL ? ci->socket_context : NULL;
+}
+
 
 static void
 log_headers(struct MHD_Connection *conn)
@@ -640,6 +652,7 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 
 	(void)version;
 	if (req == NULL) {
+		http_watch_headers_in(watch_of(conn));
 		req = request_new(conn, url, method);
 		if (req == NULL)
 			return MHD_NO;
@@ -687,7 +700,7 @@ on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	struct request *req = *con_cls;
 	bool ok = toe == MHD_REQUEST_TERMINATED_COMPLETED_OK;
 
-	(void)conn;
+	http_watch_answered(srv->deadlines, watch_of(conn));
 	if (req == NULL)
 		return;
 	*con_cls = NULL;
@@ -714,16 +727,20 @@ on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
 {
 	struct http_server *srv = cls;
 
-	(void)conn;
-	(void)socket_context;
 	if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+		const union MHD_ConnectionInfo *ci =
+		    MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+		*socket_context = http_watch_add(srv->deadlines, ci != NULL ? ci->connect_fd : -1);
 		atomic_fetch_add(&srv->active, 1);
 		STATS_ADD(http_connections_active, 1);
 	} else if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
+		http_watch_remove(srv->deadlines, *socket_context);
+		*socket_context = NULL;
 		atomic_fetch_sub(&srv->active, 1);
 		STATS_SUB(http_connections_active, 1);
 	}
 }
+
 
 static enum MHD_Result
 on_accept(void *cls, const struct sockaddr *addr, socklen_t addrlen)
@@ -868,6 +885,12 @@ http_server_start(struct http_server **out, const struct http_config *cfg)
 			return -ENOMEM;
 		}
 	}
+	rc = http_deadlines_start(&srv->deadlines, cfg->header_timeout_s, cfg->idle_timeout_s);
+	if (rc < 0) {
+		http_streams_free(srv->streams);
+		free(srv);
+		return rc;
+	}
 	srv->max_connections = cfg->max_connections > 0 ? cfg->max_connections :
 	    HTTP_DEFAULT_CONNECTIONS;
 	atomic_init(&srv->active, 0);
@@ -910,5 +933,6 @@ http_server_stop(struct http_server *server)
 			close(fd);
 	}
 	http_streams_free(server->streams);
+	http_deadlines_stop(server->deadlines);
 	free(server);
 }

@@ -26,6 +26,7 @@ struct http_config {
 	unsigned max_connections;          /* total, across all sockets */
 	unsigned max_per_ip;               /* 0 = no per-address cap */
 	unsigned idle_timeout_s;           /* keep-alive idle timeout */
+	unsigned header_timeout_s;         /* a first request's line and headers (0: none) */
 	unsigned threads;                  /* libmicrohttpd worker threads */
 	unsigned body_memory_mb;           /* request bodies in flight, together */
 	unsigned body_min_rate;            /* bytes/s a body must keep up (0: none) */

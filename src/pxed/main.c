@@ -287,6 +287,7 @@ start_services(struct daemon *d)
 		.max_connections = d->cfg.http_max_connections,
 		.max_per_ip = d->cfg.http_max_per_ip,
 		.idle_timeout_s = d->cfg.http_timeout,
+		.header_timeout_s = d->cfg.http_header_timeout,
 		.threads = d->cfg.http_threads,
 		.body_memory_mb = d->cfg.http_body_memory_mb,
 		.body_min_rate = d->cfg.http_body_min_rate,
@@ -308,6 +309,7 @@ start_services(struct daemon *d)
 		.timeline = dhcp_enabled(&d->cfg),
 		.hosts_max = d->cfg.hosts_max,
 		.host_register_rate = d->cfg.host_register_rate,
+		.task_token_bind = d->cfg.task_token_bind,
 		.counters_need_read = strcmp(d->cfg.metrics_auth, "read") == 0,
 		.board = d->board,
 		.root = &d->root, .environments = d->cfg.environment,
@@ -569,22 +571,12 @@ watch_signals(struct daemon *d)
 	uv_timer_start(&d->sample, sample_transfers, SAMPLE_MS, SAMPLE_MS);
 }
 
-/* "boot" values are checked by the policy that will read them. */
-static int
-boot_spec_check(const char *value, char *err, size_t err_size)
-{
-	static struct boot_rules scratch;
-
-	scratch.count = 0;
-	return boot_rules_add(&scratch, value, err, err_size);
-}
-
 static int
 load_config(struct daemon *d, int argc, char **argv)
 {
 	char err[512];
 
-	config_validator_register("boot", boot_spec_check);
+	config_validator_register("boot", boot_rule_check);   /* by the policy that reads them */
 	config_validator_register("mcast-fec", mcast_fec_check);
 	config_validator_register("no-task", api_no_task_check);
 	config_validator_register("metrics-auth", api_metrics_auth_check);

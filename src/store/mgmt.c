@@ -540,7 +540,7 @@ store_host_groups(struct store *st, const char *mac, struct store_group *out, si
 
 #define TASK_COLS "id, mac, type, image, state, verify, created, started, finished," \
 	" phase, bytes, total, rate, resume_offset, message, log_tail, mcast, replace_image," \
-	" after_action, options, files, params"
+	" after_action, options, files, params, token_addr"
 
 static void
 row_task(sqlite3_stmt *s, struct store_task *t)
@@ -576,6 +576,7 @@ row_task(sqlite3_stmt *s, struct store_task *t)
 	col_text(s, 19, t->options, sizeof t->options);
 	t->files = (uint64_t)sqlite3_column_int64(s, 20);
 	col_text(s, 21, t->params, sizeof t->params);
+	col_text(s, 22, t->token_addr, sizeof t->token_addr);
 }
 
 static int
@@ -760,6 +761,30 @@ store_task_boot(struct store *st, int64_t id, const struct store_token *fresh,
 	/* issued before (or by a concurrent fetch a moment ago) */
 	rc = task_token_get(st, id, out);
 	return rc == -ENOENT ? -EIO : rc;
+}
+
+int
+store_task_bind(struct store *st, int64_t id, const char *addr, char bound[STORE_ADDR_TEXT])
+{
+	sqlite3_stmt *s = prep(st, "UPDATE tasks SET token_addr = ?2"
+	    " WHERE id = ?1 AND " ACTIVE " AND token_addr = ''");
+	struct store_task t;
+	int rc;
+
+	if (s == NULL)
+		return -EIO;
+	sqlite3_bind_int64(s, 1, id);
+	bind_text(s, 2, addr);
+	rc = run(st, s);
+	if (rc < 0)
+		return rc;
+	rc = store_task_get(st, id, &t);
+	if (rc < 0)
+		return rc == -ENOENT ? -ESRCH : rc;
+	if (!task_state_active(t.state))
+		return -ESRCH;
+	str_copy(bound, t.token_addr, STORE_ADDR_TEXT);
+	return strcmp(t.token_addr, addr) == 0 ? 0 : -EPERM;
 }
 
 int

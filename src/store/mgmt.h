@@ -48,6 +48,8 @@ enum task_state {
 	TASK_DONE, TASK_FAILED, TASK_CANCELLED, TASK_STATE_COUNT
 };
 
+#define STORE_ADDR_TEXT 48               /* an IPv4 or IPv6 address as text */
+
 struct store_task {
 	int64_t id;
 	char mac[STORE_MAC_TEXT];
@@ -66,6 +68,7 @@ struct store_task {
 	char options[STORE_TASK_OPTIONS_MAX];   /* JSON object: the type's own */
 	uint64_t files;                 /* a scan: files done so far */
 	char params[STORE_TASK_PARAMS_MAX];     /* JSON object text, or "" */
+	char token_addr[STORE_ADDR_TEXT];       /* its token's address, or "" */
 };
 
 /* What a new task is. */
@@ -182,6 +185,12 @@ int64_t store_task_count(struct store *st, const struct store_task_filter *f);
  * booting (a running one stays running) and 1 is returned; otherwise the
  * token issued before is copied to out and 0 is returned (two fetches at
  * once agree on one token).  -ESRCH when the task is not active. */
+/* Bind the task's token to addr when it is bound to none yet (the first
+ * address wins, also between two requests at once): 0 when it is bound
+ * to addr, -EPERM when to another (copied to bound), -ESRCH when the
+ * task is not active, -EIO. */
+int store_task_bind(struct store *st, int64_t id, const char *addr,
+    char bound[STORE_ADDR_TEXT]);
 int store_task_boot(struct store *st, int64_t id, const struct store_token *fresh,
     struct store_token *out);
 /* booting -> running (the agent asked for its task). */

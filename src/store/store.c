@@ -247,6 +247,9 @@ static const char *const migrations[] = {
 	" name TEXT PRIMARY KEY,"
 	" definition TEXT NOT NULL,"            /* JSON, as the API takes it */
 	" created INTEGER NOT NULL);",
+	/* 14: the address a task's token is bound to: the first that
+	 * fetched the task's boot script or used the token ('': none yet) */
+	"ALTER TABLE tasks ADD COLUMN token_addr TEXT NOT NULL DEFAULT '';",
 };
 
 struct queued_event {

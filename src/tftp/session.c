@@ -186,6 +186,16 @@ tftp_session_do(struct tftp_session *s, const struct tftp_action *act)
 		read_done(s);
 		return;
 	case TFTP_ACTION_GIVE_UP:
+		if (!s->xfer.proven) {
+			/* maybe a forged source: nothing more goes to it */
+			log_info_peer(s->peer_text, NULL,
+			    "tftp %s: %s: no answer from the client to %u sends of the first"
+			    " packet: transfer not started", s->peer_text, s->path,
+			    TFTP_UNPROVEN_SENDS);
+			tftp_observe(s, "tftp-failed", "%s: no answer to the first packet", s->path);
+			tftp_session_close(s, false, "no answer");
+			return;
+		}
 		log_info_peer(s->peer_text, NULL,
 		    "tftp %s: %s: no answer for %u s, transfer abandoned at block %" PRIu64,
 		    s->peer_text, s->path, s->server->cfg.tftp_session_timeout, s->xfer.acked);

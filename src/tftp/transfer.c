@@ -119,6 +119,7 @@ tftp_transfer_set_last(struct tftp_transfer *t, uint64_t index)
 static void
 on_progress(struct tftp_transfer *t, uint64_t now, bool window_complete)
 {
+	t->proven = true;
 	if (window_complete && !t->window_resent && now >= t->window_sent_us)
 		rto_update(t, now - t->window_sent_us);
 	t->progress_us = now;
@@ -226,7 +227,8 @@ tftp_transfer_on_timeout(struct tftp_transfer *t, uint64_t now,
 	act->kind = TFTP_ACTION_NONE;
 	if (t->done)
 		return;
-	if (now - t->progress_us >= t->p.idle_timeout_us) {
+	if (now - t->progress_us >= t->p.idle_timeout_us ||
+	    (!t->proven && t->timeouts + 1 >= TFTP_UNPROVEN_SENDS)) {
 		act->kind = TFTP_ACTION_GIVE_UP;
 		return;
 	}

@@ -34,12 +34,19 @@
  *    left (an earlier one is a stale copy of the ACK that started it) and
  *    is no echo.  So duplicate DATA never breeds more duplicate DATA (no
  *    Sorcerer's Apprentice); with one block out (lock-step) a duplicate
- *    ACK is ignored. */
+ *    ACK is ignored;
+ *  - until the client has answered once (an ACK of the OACK or of a
+ *    block: it proves it receives at its address), the first packet is
+ *    sent at most TFTP_UNPROVEN_SENDS times, then the transfer is given
+ *    up: a request with a forged source gets back a bounded multiple of
+ *    its size (one OACK or DATA 1, three resends), never a window. */
 #ifndef PXED_TFTP_TRANSFER_H
 #define PXED_TFTP_TRANSFER_H
 
 #include <stdbool.h>
 #include <stdint.h>
+
+#define TFTP_UNPROVEN_SENDS 4
 
 struct tftp_transfer_params {
 	uint32_t blksize;
@@ -70,6 +77,7 @@ struct tftp_transfer {
 	uint64_t retransmitted_blocks;  /* total, for stats */
 	/* loss recovery */
 	uint64_t retransmit_us;         /* when blocks were last sent again */
+	bool proven;                    /* the client has ACKed something */
 };
 
 enum tftp_action_kind {
@@ -77,7 +85,8 @@ enum tftp_action_kind {
 	TFTP_ACTION_SEND_OACK,          /* (re)send the OACK */
 	TFTP_ACTION_SEND,               /* send blocks [first, first + count) */
 	TFTP_ACTION_DONE,               /* final block acknowledged */
-	TFTP_ACTION_GIVE_UP,            /* idle timeout: abort the transfer */
+	TFTP_ACTION_GIVE_UP,            /* idle timeout, or no answer at all to the
+	                                 * first packet (!proven): abort */
 };
 
 struct tftp_action {

@@ -17,7 +17,10 @@ lab_up || { not_ok "setup: lab_up"; exit 1; }
 OUT=$LAB_DIR/out
 mkdir -p "$OUT" "$LAB_DIR/img"
 URL=http://$LAB_SRV_IP
-drive() { in_cli timeout 300 python3 tests/lib/api_contract.py drive "$1" "$URL" \
+# a second address on the client side: a task token used from it is refused
+lab_add_client_ip 192.0.2.3 || { not_ok "setup: a second client address"; exit 1; }
+drive() { in_cli env API_CONTRACT_OTHER_ADDR=192.0.2.3 timeout 300 \
+	python3 tests/lib/api_contract.py drive "$1" "$URL" \
 	"$LAB_DIR/state/api-token" "$OUT/answers" "$LAB_DIR"; }
 
 pxed_start --metrics-auth read --clamav-db-dir "$LAB_DIR/no-clamdb" ||

@@ -79,7 +79,10 @@ class Api:
                 return t
         return "UNDOCUMENTED:" + bare
 
-    def call(self, method, path, token=None, body=None, headers=None, stream=False):
+    def call(self, method, path, token=None, body=None, headers=None, stream=False,
+             source=None):
+        """source: the address to send from (a task's token is bound to the
+        address that fetched its boot script)."""
         h = dict(headers or {})
         if token:
             h["Authorization"] = "Bearer " + token
@@ -87,7 +90,8 @@ class Api:
             body = json.dumps(body).encode()
         elif isinstance(body, str):
             body = body.encode()
-        c = http.client.HTTPConnection(self.host, self.port, timeout=30)
+        c = http.client.HTTPConnection(self.host, self.port, timeout=30,
+                                       source_address=(source, 0) if source else None)
         c.request(method, path, body=body, headers=h)
         r = c.getresponse()
         data = b"" if stream else r.read()
@@ -244,6 +248,10 @@ def drive_capture(a, work):
     a.call("POST", "/api/v1/tasks", adm, {"host": "52:54:00:c0:00:02", "type": "capture",
                                           "image": "img"})
     tok = boot_token(a, "52-54-00-c0-00-02")
+    other = os.environ.get("API_CONTRACT_OTHER_ADDR")
+    if other:   # the token is bound to the address that fetched the script
+        a.call("GET", "/api/v1/boot/52-54-00-c0-00-02.ipxe", source=other)          # 403
+        a.call("GET", "/api/v1/agent/task", tok, source=other)                     # 403
     a.call("POST", "/api/v1/agent/progress", tok, {"phase": "x", "bytes": 1, "total": 2})  # 409
     a.call("GET", "/api/v1/agent/task", tok)                                       # 200
     a.call("GET", "/api/v1/agent/task")                                            # 401

@@ -168,7 +168,7 @@ test_schema_version(void **state)
 	    " AND name = 'schema_version'"), 1);
 	assert_int_equal(query_int(f->dir,
 	    "SELECT max(version) FROM schema_version"), store_schema_latest());
-	assert_int_equal(store_schema_latest(), 13);
+	assert_int_equal(store_schema_latest(), 14);
 	assert_int_equal(query_int(f->dir,
 	    "SELECT count(*) FROM sqlite_schema WHERE type = 'table'"
 	    " AND name IN ('hosts', 'tasks', 'host_groups', 'subnets', 'tokens',"

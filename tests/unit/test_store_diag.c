@@ -271,7 +271,7 @@ test_task_params_and_boot_states(void **state)
 }
 
 /* A database main made before the filesystem tasks and diagnostics merged
- * is at schema 11 with 9 and 10 empty: opening it runs 12 and 13 (the
+ * is at schema 11 with 9 and 10 empty: opening it runs 12, 13 and 14 (the
  * migration starts after the highest version, so diagnostics could not
  * stay at 10); hosts and tasks stay. */
 static void
@@ -300,6 +300,7 @@ test_upgrade_from_11(void **state)
 	    "ALTER TABLE tasks DROP COLUMN report;"
 	    "ALTER TABLE tasks DROP COLUMN files;"
 	    "ALTER TABLE hosts DROP COLUMN hostname;"
+	    "ALTER TABLE tasks DROP COLUMN token_addr;"
 	    "DELETE FROM schema_version WHERE version >= 12;", NULL, NULL, NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_prepare_v2(db, "SELECT max(version),"
 	    " (SELECT count(*) FROM sqlite_schema WHERE name = 'tokens')"
@@ -326,7 +327,7 @@ test_upgrade_from_11(void **state)
 	assert_int_equal(sqlite3_prepare_v2(db, "SELECT max(version) FROM schema_version",
 	    -1, &s, NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
-	assert_int_equal(sqlite3_column_int(s, 0), 13);
+	assert_int_equal(sqlite3_column_int(s, 0), 14);
 	sqlite3_finalize(s);
 	sqlite3_close(db);
 }

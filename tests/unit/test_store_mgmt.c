@@ -178,6 +178,15 @@ test_task_life(void **state)
 	assert_int_equal(t.bytes, 200);
 	assert_int_equal(t.resume_offset, 64);
 	assert_string_equal(t.phase, "deploy");
+	/* the token's address: the first wins, another is told which */
+	char bound[STORE_ADDR_TEXT];
+	assert_int_equal(store_task_bind(f->st, id, "192.0.2.7", bound), 0);
+	assert_int_equal(store_task_bind(f->st, id, "192.0.2.7", bound), 0);
+	assert_int_equal(store_task_bind(f->st, id, "2001:db8::7", bound), -EPERM);
+	assert_string_equal(bound, "192.0.2.7");
+	assert_int_equal(store_task_get(f->st, id, &t), 0);
+	assert_string_equal(t.token_addr, "192.0.2.7");
+	assert_int_equal(store_task_bind(f->st, 999999, "192.0.2.7", bound), -ESRCH);
 	/* a reboot mid-task: booting again keeps it running and its token */
 	assert_int_equal(store_task_boot(f->st, id, &tok2, &got), 0);
 	assert_memory_equal(&got, &tok1, sizeof got);
@@ -188,6 +197,8 @@ test_task_life(void **state)
 	/* the token still finds its ended task: its agent is told why */
 	assert_int_equal(store_task_by_token(f->st, tok1.hash, &t), 0);
 	assert_int_equal(t.state, TASK_DONE);
+	/* an ended task binds nothing */
+	assert_int_equal(store_task_bind(f->st, id, "192.0.2.7", bound), -ESRCH);
 	/* an ended task issues no token */
 	assert_int_equal(store_task_boot(f->st, id, &tok2, &got), -ESRCH);
 	assert_int_equal(store_task_get(f->st, id, &t), 0);
@@ -257,10 +268,11 @@ test_upgrade_after(void **state)
 	store_close(f->st);
 	f->st = NULL;
 	/* back to schema 5: no after_action column, no image catalogue, none
-	 * of the later schemas' columns and tables */
+	 * of the later schemas' columns and tables (up to token_addr, 14) */
 	snprintf(path, sizeof path, "%s/pxed.db", f->dir);
 	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
 	assert_int_equal(sqlite3_exec(db, "ALTER TABLE tasks DROP COLUMN after_action;"
+	    "ALTER TABLE tasks DROP COLUMN token_addr;"
 	    "DROP TABLE images; DROP TABLE subnets; DROP TABLE client_addrs; DROP TABLE tokens;"
 	    "ALTER TABLE tasks DROP COLUMN params;"
 	    "ALTER TABLE hosts DROP COLUMN last_addr;"
@@ -651,8 +663,8 @@ test_options_report_hostname(void **state)
 }
 
 /* A database made before the filesystem tasks merged (schema 11, with 9
- * and 10 empty) gains their columns (12) and diagnostics' (13) and keeps
- * its rows. */
+ * and 10 empty) gains their columns (12), diagnostics' (13) and the task
+ * token's address (14) and keeps its rows. */
 static void
 test_upgrade_from_v11(void **state)
 {
@@ -679,6 +691,7 @@ test_upgrade_from_v11(void **state)
 	    "ALTER TABLE hosts DROP COLUMN last_addr;"
 	    "ALTER TABLE hosts DROP COLUMN wol_password;"
 	    "DROP TABLE diag_results; DROP TABLE wipe_certificates; DROP TABLE environments;"
+	    "ALTER TABLE tasks DROP COLUMN token_addr;"
 	    "DELETE FROM schema_version WHERE version >= 12;", NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
 	assert_int_equal(store_open(&f->st, f->dir), 0);
@@ -686,6 +699,7 @@ test_upgrade_from_v11(void **state)
 	assert_true(id > 0);
 	assert_int_equal(store_task_get(f->st, id, &t), 0);
 	assert_string_equal(t.options, "{\"quarantine\":true}");
+	assert_string_equal(t.token_addr, "");
 	assert_int_equal(store_host_set_hostname(f->st, mac, "pc-11"), 0);
 	assert_int_equal(store_host_get(f->st, mac, &h), 0);
 	assert_string_equal(h.name, "lab-11");
@@ -697,7 +711,7 @@ test_upgrade_from_v11(void **state)
 	    -1, &s, NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
 	assert_int_equal(sqlite3_column_int(s, 0), store_schema_latest());
-	assert_int_equal(store_schema_latest(), 13);
+	assert_int_equal(store_schema_latest(), 14);
 	sqlite3_finalize(s);
 	sqlite3_close(db);
 }

@@ -163,23 +163,27 @@ test_timeout_backoff_and_give_up(void **state)
 
 	(void)state;
 	p.initial_rto_us = 10000;
+	p.min_rto_us = 10000;
 	tftp_transfer_start(&t, &p, 0, &a);
 	sent(&t, &a, 0);
-	assert_true(t.deadline_us == 10000);
-	tftp_transfer_on_timeout(&t, 10000, &a);
-	expect_send(&a, 4, 1);                          /* a probe: the last block */
-	assert_true(t.rto_us == 20000);
+	tftp_transfer_on_ack(&t, 2, 10000, &a);         /* the client answers once */
+	expect_send(&a, 3, 4);
 	sent(&t, &a, 10000);
-	assert_true(t.deadline_us == 30000);
-	assert_true(t.sent == 4);
-	tftp_transfer_on_timeout(&t, 30000, &a);
-	expect_send(&a, 1, 4);                          /* again: the window from acked + 1 */
+	assert_true(t.deadline_us == 20000);
+	tftp_transfer_on_timeout(&t, 20000, &a);
+	expect_send(&a, 6, 1);                          /* a probe: the last block */
+	assert_true(t.rto_us == 20000);
+	sent(&t, &a, 20000);
+	assert_true(t.deadline_us == 40000);
+	assert_true(t.sent == 6);
+	tftp_transfer_on_timeout(&t, 40000, &a);
+	expect_send(&a, 3, 4);                          /* again: the window from acked + 1 */
 	assert_true(t.rto_us == 40000);
 	for (int i = 0; i < 20; i++)
 		tftp_transfer_on_timeout(&t, 40000, &a);
-	expect_send(&a, 1, 4);
+	expect_send(&a, 3, 4);
 	assert_true(t.rto_us == p.max_rto_us);          /* capped */
-	tftp_transfer_on_timeout(&t, p.idle_timeout_us, &a);
+	tftp_transfer_on_timeout(&t, 10000 + p.idle_timeout_us, &a);   /* idle since the ACK */
 	assert_int_equal(a.kind, TFTP_ACTION_GIVE_UP);
 }
 
@@ -291,6 +295,66 @@ test_blind_resend_keeps_windows_in_step(void **state)
 	expect_send(&a, 16, 4);
 	sent(&t, &a, 30000 + t.rto_us);
 	assert_true(t.sent == 19);
+}
+
+/* n timeouts in a row, each at its deadline, with blocks 1-16 out: the
+ * first resends block 16 (the probe), the others the whole window. */
+static void
+timeouts_resend_window(struct tftp_transfer *t, struct tftp_action *a, int n)
+{
+	for (int i = 0; i < n; i++) {
+		uint64_t now = t->deadline_us;
+		tftp_transfer_on_timeout(t, now, a);
+		if (i == 0)
+			expect_send(a, 16, 1);
+		else
+			expect_send(a, 1, 16);
+		sent(t, a, now);
+	}
+}
+
+/* Before the client answered once, the first packet goes out at most
+ * TFTP_UNPROVEN_SENDS times (its source may be forged), whatever the
+ * window; an ACK (of the OACK too) lifts the bound. */
+static void
+test_unproven_gives_up(void **state)
+{
+	struct tftp_transfer t;
+	struct tftp_transfer_params p = params(512 * 100, 512, 16, false);
+	struct tftp_action a;
+	uint64_t now = 0;
+
+	(void)state;
+	tftp_transfer_start(&t, &p, now, &a);
+	expect_send(&a, 1, 16);
+	sent(&t, &a, now);
+	timeouts_resend_window(&t, &a, TFTP_UNPROVEN_SENDS - 1);
+	tftp_transfer_on_timeout(&t, t.deadline_us, &a);
+	assert_int_equal(a.kind, TFTP_ACTION_GIVE_UP);
+	assert_false(t.proven);
+	/* with an OACK: only OACKs, the same number of times */
+	p.oack = true;
+	now = 0;
+	tftp_transfer_start(&t, &p, now, &a);
+	assert_int_equal(a.kind, TFTP_ACTION_SEND_OACK);
+	tftp_transfer_oack_sent(&t, now);
+	for (int i = 1; i < TFTP_UNPROVEN_SENDS; i++) {
+		now = t.deadline_us;
+		tftp_transfer_on_timeout(&t, now, &a);
+		assert_int_equal(a.kind, TFTP_ACTION_SEND_OACK);
+		tftp_transfer_oack_sent(&t, now);
+	}
+	tftp_transfer_on_timeout(&t, t.deadline_us, &a);
+	assert_int_equal(a.kind, TFTP_ACTION_GIVE_UP);
+	/* ACK 0 at the last chance: proven, and a silent spell later is
+	 * resent until the idle timeout, not cut at four */
+	tftp_transfer_start(&t, &p, 0, &a);
+	tftp_transfer_oack_sent(&t, 0);
+	tftp_transfer_on_ack(&t, 0, 100, &a);
+	expect_send(&a, 1, 16);
+	assert_true(t.proven);
+	sent(&t, &a, 100);
+	timeouts_resend_window(&t, &a, 10);
 }
 
 static void
@@ -457,6 +521,7 @@ main(void)
 		cmocka_unit_test(test_timeout_probe_answers),
 		cmocka_unit_test(test_duplicate_ack_resends_window),
 		cmocka_unit_test(test_blind_resend_keeps_windows_in_step),
+		cmocka_unit_test(test_unproven_gives_up),
 		cmocka_unit_test(test_rtt_estimate_and_karn),
 		cmocka_unit_test(test_rollover_wraps_to_zero),
 		cmocka_unit_test(test_rollover_wraps_to_one),
