@@ -17,7 +17,7 @@ LAB_ID=${LAB_ID:-aa$$}
 source "$(dirname "$0")/../lib/lab.sh"
 source "$(dirname "$0")/../lib/api.sh"
 PXED_OPT=${PXED_OPT:-build/pxed}
-lab_plan 47
+lab_plan 48
 
 lab_up || { not_ok "setup: lab_up"; exit 1; }
 OUT=$LAB_DIR/out
