@@ -10,7 +10,7 @@
 LAB_ID=${LAB_ID:-ct$$}
 source "$(dirname "$0")/../lib/lab.sh"
 source "$(dirname "$0")/../lib/api.sh"
-lab_plan 45
+lab_plan 46
 
 lab_up || { echo "not ok - setup: lab_up"; exit 1; }
 MAC=52:54:00:cc:00:01
