@@ -247,8 +247,8 @@ task_show(struct api_call *c)
 	if (!task_of_path(c, &t))
 		return;
 	o = api_task_json(&t);
-	api_task_extras(c, &t, o);
-	api_task_json_report(c->st, o, t.id);
+	api_task_json_report(c->st, o, t.id);   /* what the agent reported... */
+	api_task_extras(c, &t, o);              /* ... a diagnose task's from its results */
 	api_reply_json(c->rs, 200, o);
 }
 

@@ -149,8 +149,8 @@ api_wake_host(struct api *a, struct store *st, const char *mac, json_t **report)
 	return 0;
 }
 
-/* 200 with the reports; when nothing was sent, a 409 error answer that
- * carries them too. */
+/* 200 {"wake": [REPORT]} when one packet at least left; else 409, an
+ * error ({"error", "code"}) that still carries every member's report. */
 static void
 reply_wake(struct api_call *c, json_t *reports, bool any_ok)
 {
@@ -158,8 +158,8 @@ reply_wake(struct api_call *c, json_t *reports, bool any_ok)
 		api_reply_json(c->rs, 200, json_pack("{s:o}", "wake", reports));
 	else
 		api_reply_json(c->rs, 409, json_pack("{s:s,s:s,s:o}", "error",
-		    "no magic packet sent (see wake)", "code", api_error_code(409), "wake",
-		    reports));
+		    "no member could be woken (see each one's report)", "code",
+		    api_error_code(409), "wake", reports));
 }
 
 static void
