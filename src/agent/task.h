@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "image/manifest.h"
+#include "image/sources.h"
 
 #define TASK_DISK_MAX 256
 #define TASK_URL_MAX 1024
@@ -39,6 +40,7 @@ struct agent_task {
 	bool verify;
 	uint64_t resume_offset;
 	char chunk_url[TASK_URL_MAX];           /* ends with '/' when set */
+	struct chunk_sources sources;           /* tried before chunk_url (deploy) */
 	uint64_t chunk_size;
 	int level;
 	struct manifest manifest;               /* deploy only */
