@@ -257,7 +257,9 @@ with_retries(struct api_conn *c, const char *method, const char *url, const void
 			return -ECANCELED;
 		if (elapsed >= limit) {
 			size_t n = strlen(err);
-			snprintf(err + n, errlen - n, " (gave up after %u s)", c->api->retry_for);
+			if (c->api->retry_for > 0)
+				snprintf(err + n, errlen - n, " (gave up after %u s)",
+				    c->api->retry_for);
 			return -ETIMEDOUT;
 		}
 		if (tries++ % 10 == 0)
