@@ -24,7 +24,7 @@ source "$(dirname "$0")/../lib/lab.sh"
 source "$(dirname "$0")/../lib/campus.sh"
 source "$(dirname "$0")/../lib/disk.sh"
 source "$(dirname "$0")/../lib/api.sh"
-lab_plan 49
+lab_plan 51
 
 AGENT=${PXE_AGENT:-build/asan/pxe-agent}
 NGINX_CONF=$(dirname "$0")/../../etc/nginx-chunk-cache.conf
@@ -159,6 +159,7 @@ echo "# image golden: $N chunks, $U different"
 check "capture: the image has chunks ($N)" [ "$N" -gt 2 ]
 
 # --- first deploy in the building: fills the cache --------------------------------
+C0=$(pxed_status_field http chunks_sent)
 deployed "first deploy in the building" "$BLD" first
 check "first deploy: pxed named the building's cache (subnet $CAMPUS_NET)" \
 	has "$(log_since "$M")" "chunk sources for $BLD_IP: subnet $CAMPUS_NET's: 1 before this server"
@@ -166,12 +167,17 @@ check "first deploy: pxed served the cache every chunk once ($U GETs from $CAMPU
 	eq "$(chunk_gets "$M" "$CAMPUS_RTR_IP")" "$U"
 check "first deploy: pxed served the agent no chunk" eq "$(chunk_gets "$M" "$BLD_IP")" 0
 check "first deploy: the agent counts $N chunks from the cache" eq "$(served_by "$CACHE")" "$N"
+check "first deploy: pxed's counter of chunks sent grew by $U" \
+	eq "$(($(pxed_status_field http chunks_sent) - C0))" "$U"
 CACHED=$(find "$NG/cache" -type f | wc -l)
 check "first deploy: nginx's cache directory holds $U entries" eq "$CACHED" "$U"
 
 # --- second deploy: nothing from pxed ------------------------------------------------
+C0=$(pxed_status_field http chunks_sent)
 deployed "second deploy in the building" "$BLD" second
 check "second deploy: pxed served no chunk at all (its log)" eq "$(chunk_gets "$M")" 0
+check "second deploy: pxed's counter of chunks sent did not move" \
+	same_value "$C0" "$(pxed_status_field http chunks_sent)"
 check "second deploy: the agent counts $N chunks from the cache" eq "$(served_by "$CACHE")" "$N"
 check "second deploy: and none from the server" eq "$(served_by "(the server) $URL/images/chunks/")" 0
 
