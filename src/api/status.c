@@ -41,6 +41,9 @@ static const struct counter_def counters[] = {
 	    "HTTP requests refused (503): request bodies in flight at http-body-memory."),
 	COUNTER(http, bodies_slow, false,
 	    "HTTP requests cut off: their body came slower than http-body-min-rate."),
+	COUNTER(http, chunks_sent, false,
+	    "Image chunks served whole (GET /images/chunks/...: to agents or caches)."),
+	COUNTER(http, chunk_bytes_sent, false, "Bytes of the image chunks served whole."),
 	COUNTER(api, hosts_refused, false,
 	    "Hosts not registered by a boot script: host-register-rate or hosts-max."),
 };

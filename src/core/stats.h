@@ -22,6 +22,8 @@ struct stats {
 	atomic_uint_fast64_t http_connections_active;
 	atomic_uint_fast64_t http_bodies_refused;  /* 503: bodies in flight at the cap */
 	atomic_uint_fast64_t http_bodies_slow;     /* cut off: below http-body-min-rate */
+	atomic_uint_fast64_t http_chunks_sent;     /* image chunks served whole */
+	atomic_uint_fast64_t http_chunk_bytes_sent;
 	atomic_uint_fast64_t api_hosts_refused;    /* boot-script registrations refused */
 };
 

@@ -94,6 +94,7 @@ struct request {
 	uint64_t bytes;                 /* body bytes of the answer */
 	bool timeline;                  /* a boot file: goes into the client's timeline */
 	bool console;                   /* a file of the console (ui/) */
+	bool chunk;                     /* an image chunk (images/chunks/) */
 	struct in_addr peer4;           /* IPv4 peer, for the lease lookup */
 	bool loopback;                  /* from this machine */
 	bool tls;                       /* over HTTPS */
@@ -663,8 +664,10 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 	rc = http_path_resolve(url, strlen(url), srv->root->path, path, sizeof path);
 	if (rc < 0)
 		return answer_error(conn, req, http_status_for_error(rc, true));
-	if (srv->api != NULL && strncmp(path, "images/chunks/", 14) == 0)
+	if (srv->api != NULL && strncmp(path, "images/chunks/", 14) == 0) {
+		req->chunk = true;
 		return answer_file(conn, req, &srv->images, path + 7);
+	}
 	if (srv->api != NULL && strncmp(path, "clamav/", 7) == 0 && srv->clamav.dirfd >= 0)
 		return answer_file(conn, req, &srv->clamav, path + 7);
 	req->console = strcmp(path, "ui") == 0 || strncmp(path, "ui/", 3) == 0;
@@ -693,6 +696,10 @@ on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	*con_cls = NULL;
 	if (ok)
 		STATS_ADD(http_bytes_sent, req->bytes);
+	if (ok && req->chunk && req->status == 200 && strcmp(req->method, "GET") == 0) {
+		STATS_ADD(http_chunks_sent, 1);
+		STATS_ADD(http_chunk_bytes_sent, req->bytes);
+	}
 	log_info_peer(req->peer, NULL,
 	    "http %s %s %s %u %" PRIu64 "%s", req->peer, req->method, req->path,
 	    req->status, ok ? req->bytes : 0, ok ? "" : " (aborted)");
