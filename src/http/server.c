@@ -322,6 +322,10 @@ answer_file(struct MHD_Connection *conn, struct request *req,
 	add_validators(resp, &st, etag);
 	if (req->console)
 		add_console_headers(resp);
+	/* named by its content: never changes, any cache may keep it */
+	if (req->chunk)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL,
+		    "public, max-age=31536000, immutable");
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
 	    http_content_type(path));
 	if (status == 206) {

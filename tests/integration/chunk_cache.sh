@@ -24,7 +24,7 @@ source "$(dirname "$0")/../lib/lab.sh"
 source "$(dirname "$0")/../lib/campus.sh"
 source "$(dirname "$0")/../lib/disk.sh"
 source "$(dirname "$0")/../lib/api.sh"
-lab_plan 51
+lab_plan 52
 
 AGENT=${PXE_AGENT:-build/asan/pxe-agent}
 NGINX_CONF=$(dirname "$0")/../../etc/nginx-chunk-cache.conf
@@ -157,6 +157,10 @@ N=$(hashes | wc -l)
 U=$(hashes | sort -u | wc -l)
 echo "# image golden: $N chunks, $U different"
 check "capture: the image has chunks ($N)" [ "$N" -gt 2 ]
+H=$(hashes | head -1)
+HEAD=$(in_cli timeout 10 curl -sS -D - -o /dev/null "$URL/images/chunks/${H:0:2}/$H.zst")
+check "pxed serves a chunk as cacheable for good (immutable)" \
+	has "$HEAD" "Cache-Control: public, max-age=31536000, immutable"
 
 # --- first deploy in the building: fills the cache --------------------------------
 C0=$(pxed_status_field http chunks_sent)
