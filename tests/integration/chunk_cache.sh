@@ -24,7 +24,7 @@ source "$(dirname "$0")/../lib/lab.sh"
 source "$(dirname "$0")/../lib/campus.sh"
 source "$(dirname "$0")/../lib/disk.sh"
 source "$(dirname "$0")/../lib/api.sh"
-lab_plan 52
+lab_plan 53
 
 AGENT=${PXE_AGENT:-build/asan/pxe-agent}
 NGINX_CONF=$(dirname "$0")/../../etc/nginx-chunk-cache.conf
@@ -258,6 +258,9 @@ ANSWER=$(in_cli timeout 10 curl -s -w ' %{http_code}' -H "$(lab_auth)" \
 check "mirror: a capture task is refused with 409" eq "${ANSWER##* }" 409
 check "mirror: the answer says where captures go" \
 	has "$ANSWER" "read-only mirror of the image repository: captures go to $CENTRAL"
+# the API's error form: {"error": TEXT, "code": "conflict"}
+error_code() { python3 -c 'import json,sys; print(json.loads(sys.argv[1])["code"])' "${ANSWER% *}"; }
+check "mirror: the refusal is JSON {error, code} with code conflict" eq "$(error_code)" conflict
 in_cli timeout 60 "$AGENT" --server "$URL" --token "$TT2" --task "$ID2" --disk "$W/source.img" \
 	--retry-for 10 >"$W/last.log" 2>&1
 check "mirror: the agent of a capture made before fails" [ $? -ne 0 ]
