@@ -7,7 +7,7 @@ BUILD="build-essential pkg-config clang libclang-rt-14-dev libuv1-dev
 libmicrohttpd-dev libjansson-dev libcurl4-openssl-dev libcmocka-dev libsqlite3-dev
 libzstd-dev libssl-dev libext2fs-dev ntfs-3g-dev libisal-dev libyajl-dev libunistring-dev libcap-dev
 libhivex-dev libclamav-dev"
-TEST="curl atftp tftp-hpa nftables iproute2 procps psmisc iputils-ping python3 bc
+TEST="curl atftp tftp-hpa nftables nginx-light iproute2 procps psmisc iputils-ping python3 bc
 isc-dhcp-client dhcpcd-base busybox-static dnsmasq-base
 qemu-system-x86 qemu-system-arm ipxe-qemu ipxe ovmf qemu-efi-aarch64
 shim-signed grub-efi-amd64-signed grub-efi-amd64-bin

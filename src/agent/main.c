@@ -22,6 +22,7 @@
 #include "agent/sysinfo.h"
 #include "core/util.h"
 #include "core/version.h"
+#include "image/sources.h"
 
 #define TASK_ANSWER_MAX (IMAGE_MANIFEST_MAX + (1u << 20))
 
@@ -30,7 +31,7 @@ struct options {
 	char token[API_TOKEN_MAX + 1];
 	char task[32];
 	char disk[TASK_DISK_MAX];
-	char chunk_url[TASK_URL_MAX - 1];       /* room for the '/' added */
+	char chunk_url[CHUNK_SOURCE_URL_MAX];   /* --chunk-url: a mirror tried first */
 	unsigned parallel;
 	unsigned retry_for;
 	bool quiet;
@@ -236,6 +237,25 @@ choose_disk(struct agent *ag, const struct options *o)
 	return 0;
 }
 
+/* --chunk-url: a mirror of the chunks, tried before the caches the task
+ * lists and the server (which stays the last resort: the mirror is a
+ * source like a cache, without the token). */
+static int
+mirror_first(struct agent *ag, const char *url)
+{
+	struct chunk_sources *s = &ag->task.sources;
+	char one[CHUNK_SOURCE_URL_MAX], err[160];
+
+	if (chunk_source_url_parse(url, strlen(url), one, err, sizeof err) < 0)
+		return agent_fail(ag, "--chunk-url: %s", err);
+	if (s->count == CHUNK_SOURCES_MAX)
+		journal_info("chunk source %s left out: --chunk-url comes first", s->url[--s->count]);
+	memmove(s->url[1], s->url[0], s->count * sizeof s->url[0]);
+	memcpy(s->url[0], one, sizeof one);
+	s->count++;
+	return 0;
+}
+
 static int
 run_task(struct agent *ag, const struct options *o, char *done, size_t size)
 {
@@ -244,11 +264,9 @@ run_task(struct agent *ag, const struct options *o, char *done, size_t size)
 	send_inventory(ag);
 	if (fetch_task(ag, o->task) < 0)
 		return -EIO;
-	if (o->chunk_url[0] != '\0') {         /* a mirror of the chunks */
-		size_t n = str_copy(ag->task.chunk_url, o->chunk_url, sizeof ag->task.chunk_url - 1);
-		if (ag->task.chunk_url[n - 1] != '/')
-			memcpy(ag->task.chunk_url + n, "/", 2);
-	}
+	if (o->chunk_url[0] != '\0' && t->type == TASK_DEPLOY &&
+	    mirror_first(ag, o->chunk_url) < 0)
+		return -EIO;
 	journal_info("task %" PRId64 ": %s", t->id, task_type_name(t->type));
 	if (t->type == TASK_SHELL) {
 		str_copy(done, "shell", size);

@@ -241,6 +241,30 @@ parse_mcast(json_t *root, struct agent_task *t, char *err, size_t errlen)
 	return parse_frames(json_object_get(o, "frames"), mc, err, errlen);
 }
 
+/* "chunk_sources": the caches to try before chunk_url, each URL checked
+ * as the server's setting is (image/sources.h). */
+static int
+parse_sources(json_t *root, struct chunk_sources *s, char *err, size_t errlen)
+{
+	json_t *arr = json_object_get(root, "chunk_sources"), *v;
+	char why[128];
+	size_t i;
+
+	if (arr == NULL || json_is_null(arr))
+		return 0;
+	if (!json_is_array(arr) || json_array_size(arr) > CHUNK_SOURCES_MAX)
+		return task_error(err, errlen, "task \"chunk_sources\" is not a list of at most "
+		    "%d URLs", CHUNK_SOURCES_MAX);
+	json_array_foreach(arr, i, v) {
+		if (!json_is_string(v) || chunk_source_url_parse(json_string_value(v),
+		    json_string_length(v), s->url[i], why, sizeof why) < 0)
+			return task_error(err, errlen, "task chunk source %zu: %s", i,
+			    json_is_string(v) ? why : "not a string");
+		s->count = i + 1;
+	}
+	return 0;
+}
+
 static int
 parse_members(json_t *root, struct agent_task *t, char *err, size_t errlen)
 {
@@ -272,7 +296,8 @@ parse_members(json_t *root, struct agent_task *t, char *err, size_t errlen)
 		return 0;
 	if (t->chunk_url[0] == '\0')
 		return task_error(err, errlen, "deploy task without chunk_url");
-	if (parse_mcast(root, t, err, errlen) < 0)
+	if (parse_mcast(root, t, err, errlen) < 0 ||
+	    parse_sources(root, &t->sources, err, errlen) < 0)
 		return -EINVAL;
 	return parse_manifest(root, t, err, errlen);
 }

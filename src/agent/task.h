@@ -9,6 +9,7 @@
 
 #include "core/diag_names.h"
 #include "image/manifest.h"
+#include "image/sources.h"
 
 #define TASK_DISK_MAX 256
 #define TASK_URL_MAX 1024
@@ -64,6 +65,7 @@ struct agent_task {
 	int64_t restore_of;                     /* restore: the scan task */
 	uint64_t resume_offset;
 	char chunk_url[TASK_URL_MAX];           /* ends with '/' when set */
+	struct chunk_sources sources;           /* tried before chunk_url (deploy) */
 	uint64_t chunk_size;
 	int level;
 	struct manifest manifest;               /* deploy only */

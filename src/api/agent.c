@@ -66,6 +66,41 @@ task_object(struct api_call *c, const struct store_task *t)
 	    "level", (int)c->api->cfg.level);
 }
 
+/* A deploy's chunk sources: the caches of the agent's subnet (the server,
+ * chunk_url, comes after them). */
+static void
+task_add_sources(struct api_call *c, json_t *o)
+{
+	char where[160];
+	json_t *list = api_chunk_sources_json(c->api, c->peer4, where, sizeof where);
+
+	if (list == NULL)
+		return;
+	if (json_array_size(list) > 0)
+		log_info_peer(c->peer, c->task.mac, "api: task %" PRId64 ": chunk sources for %s:"
+		    " %zu before this server", c->task.id, where, json_array_size(list));
+	json_object_set_new(o, "chunk_sources", list);
+}
+
+/* A capture on a server that does not hold the repository: the task
+ * fails, saying where captures go.  0 when this server holds it. */
+static int
+agent_capture_elsewhere(struct api_call *c)
+{
+	const struct store_task *t = &c->task;
+	char msg[400];
+
+	if (t->type != TASK_CAPTURE || api_repo_local(c->api))
+		return 0;
+	snprintf(msg, sizeof msg, "this server holds a read-only mirror of the image "
+	    "repository: captures go to %s", c->api->cfg.image_repo);
+	store_task_finish(c->st, t->id, TASK_FAILED, msg, "", api_now());
+	api_publish_task(c->st, t->id);
+	log_warn_peer(c->peer, t->mac, "api: task %" PRId64 ": capture refused: %s", t->id, msg);
+	api_reply_error(c->rs, 409, "%s", msg);
+	return -EROFS;
+}
+
 static void
 agent_task(struct api_call *c)
 {
@@ -74,6 +109,8 @@ agent_task(struct api_call *c)
 	size_t mlen = 0, len = 0;
 	json_t *o;
 
+	if (agent_capture_elsewhere(c) < 0)
+		return;
 	if (t->type == TASK_DEPLOY &&
 	    (manifest = repo_manifest_text(&c->api->repo, t->image, &mlen)) == NULL) {
 		store_task_finish(c->st, t->id, TASK_FAILED, "image is gone", "", api_now());
@@ -92,6 +129,8 @@ agent_task(struct api_call *c)
 		json_decref(o);
 		o = NULL;
 	}
+	if (o != NULL && t->type == TASK_DEPLOY)
+		task_add_sources(c, o);
 	if (o != NULL && t->type == TASK_DEPLOY && t->mcast[0] != '\0') {
 		json_t *mc = api_mcast_join(c, t->mcast, t->id);
 		if (mc != NULL)

@@ -156,6 +156,7 @@ api_open(struct api **out, const struct api_config *cfg)
 	pthread_mutex_init(&m->mcast_lock, NULL);
 	pthread_mutex_init(&m->repo_lock, NULL);
 	pthread_mutex_init(&m->register_lock, NULL);
+	pthread_rwlock_init(&m->sources_lock, NULL);
 	m->started_us = clock_now_us();
 	str_copy(m->state_dir, cfg->state_dir, sizeof m->state_dir);
 	str_copy(m->bootenv_url, cfg->bootenv_url != NULL ? cfg->bootenv_url : "",
@@ -172,6 +173,7 @@ api_open(struct api **out, const struct api_config *cfg)
 		pthread_mutex_destroy(&m->mcast_lock);
 		pthread_mutex_destroy(&m->repo_lock);
 		pthread_mutex_destroy(&m->register_lock);
+		pthread_rwlock_destroy(&m->sources_lock);
 		free(m);
 		return rc;
 	}
@@ -206,6 +208,8 @@ api_close(struct api *m)
 	pthread_mutex_destroy(&m->mcast_lock);
 	pthread_mutex_destroy(&m->repo_lock);
 	pthread_mutex_destroy(&m->register_lock);
+	api_chunk_sources_free(m);
+	pthread_rwlock_destroy(&m->sources_lock);
 	repo_close(&m->repo);
 	if (m->clamav_dirfd >= 0)
 		close(m->clamav_dirfd);

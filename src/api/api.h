@@ -40,6 +40,7 @@ struct api_config {
 	const char *state_dir;
 	const char *image_dir;
 	const char *clamav_db_dir;      /* scan tasks' signatures, served at /clamav/ */
+	const char *image_repo;         /* "local", or the URL of the pxed holding it */
 	const char *token_file;         /* the administrator's API token */
 	bool host_approval;             /* unknown hosts boot locally until approved */
 	bool no_task_menu;              /* a host with no task gets a menu (else: local) */
@@ -161,6 +162,13 @@ void api_timeline_http(struct api *a, struct in_addr peer, const char *path, uin
 int api_metrics_auth_check(const char *value, char *err, size_t size);
 /* The no-task setting's check: "local" or "menu".  0 or -EINVAL (err). */
 int api_no_task_check(const char *value, char *err, size_t size);
+
+/* The chunk sources by subnet from cfg (core/config.h): at start and at
+ * every reload.  Agents fetching their task from then on get them. */
+struct config;
+void api_chunk_sources_set(struct api *a, const struct config *cfg);
+/* The image-repo setting's check: local or an http(s):// URL. */
+int api_image_repo_check(const char *value, char *err, size_t size);
 
 /* The repository directory fd, for serving images/chunks/ as files. */
 int api_image_dirfd(const struct api *a);

@@ -57,6 +57,8 @@ struct api {
 	uint64_t register_logged_us;    /* last refusal logged */
 	struct api_envs *envs;          /* boot environments (envs.c) */
 	int clamav_dirfd;               /* clamav-db-dir, O_PATH; -1: none */
+	pthread_rwlock_t sources_lock;  /* guards sources (chunk_sources.c) */
+	struct api_chunk_sources *sources;      /* chunk sources by subnet */
 };
 
 /* Who may call a route. */
@@ -216,6 +218,14 @@ int api_task_after(enum task_type type, const char *text, enum task_after *out,
  * it had ended. */
 int api_task_end(struct api *a, struct store *st, const struct store_task *t,
     enum task_state how, const char *message, const char *log);
+
+/* chunk_sources.c: the chunk sources of an agent at peer (a JSON array of
+ * URLs, tried before this server), and in where a line for the log: whose
+ * they are. */
+json_t *api_chunk_sources_json(struct api *a, struct in_addr peer, char *where, size_t size);
+void api_chunk_sources_free(struct api *a);
+/* Does this server hold the image repository (image-repo = local)? */
+bool api_repo_local(const struct api *a);
 
 /* groups.c: the hosts a call acts on, each once. */
 struct api_targets {

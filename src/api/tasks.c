@@ -90,6 +90,11 @@ task_check(struct api *m, const char *host, const char *group, int type, const c
 		api_reply_error(rs, 404, "no image %s", image);
 		return -ENOENT;
 	}
+	if (type == TASK_CAPTURE && !api_repo_local(m)) {
+		api_reply_error(rs, 409, "this server holds a read-only mirror of the image "
+		    "repository: captures go to %s", m->cfg.image_repo);
+		return -EROFS;
+	}
 	if (type == TASK_CAPTURE && !replace &&
 	    repo_info(&m->repo, image, &(struct image_info){ 0 }) == 0) {
 		api_reply_error(rs, 409, "image %s exists (capture with \"replace\": true to"

@@ -183,6 +183,12 @@ static const struct setting settings[] = {
 	    "where vmlinuz and initrd of the imaging environment are: a path under root, or a URL"),
 	SR("bootenv-args", T_STRING, bootenv_args, 0, 0, "quiet",
 	    "extra kernel command line for the imaging environment"),
+	SR("image-repo", T_STRING, image_repo, 0, 0, "local",
+	    "local: image-dir is the repository and takes captures; or the URL of the pxed "
+	    "that holds it: image-dir is a read-only mirror, captures are refused (409)"),
+	S("chunk-sources", T_STRING, chunk_sources, 0, 0, "",
+	    "HTTP mirrors or caches of the repository's chunks/ the agent tries before this "
+	    "server, in order (space-separated http:// URLs, or none; a [subnet]'s own wins)"),
 	SR("image-chunk-mb", T_UINT, image_chunk_mb, 1, 16, "4",
 	    "chunk size of new captures, MiB"),
 	SR("image-level", T_UINT, image_level, 1, 19, "3",
@@ -228,6 +234,9 @@ static const struct setting subnet_settings[] = {
 	    "boot server address (default: pxed's address on the subnet)"),
 	SN("mtftp", T_BOOL, mtftp, 0, 0, "no",
 	    "advertise MTFTP (option 43.1-5) to BIOS PXE clients on this subnet"),
+	SN("chunk-sources", T_STRING, chunk_sources, 0, 0, "",
+	    "chunk mirrors or caches for agents on this subnet, tried before this server "
+	    "(space-separated http:// URLs, or none; default: chunk-sources)"),
 };
 
 /* [host MAC] */

@@ -58,6 +58,7 @@ struct config_subnet {
 	struct config_list exclude;     /* "ADDR" or "FIRST-LAST" */
 	struct in_addr next_server;     /* 0: the server's address on the subnet */
 	bool mtftp;                     /* advertise PXE MTFTP (43.1-5) here */
+	char chunk_sources[1024];       /* "" (the global one), "none" or URLs */
 	/* not settings: where the subnet's settings came from */
 	uint32_t given;                 /* bit i: the file set the section's setting i */
 	bool in_file;                   /* declared in the file (else added by pxectl) */
@@ -184,6 +185,8 @@ struct config {
 	unsigned no_task_menu_timeout;
 	char bootenv_url[256];
 	char bootenv_args[256];
+	char image_repo[256];           /* "local", or the URL of the pxed holding it */
+	char chunk_sources[1024];       /* image/sources.h checks it */
 	unsigned image_chunk_mb;
 	unsigned image_level;
 	char memtest_dir[CONFIG_PATH_MAX];      /* Debian's memtest86+ (api/envs.c) */

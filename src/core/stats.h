@@ -29,6 +29,8 @@ struct stats {
 	atomic_uint_fast64_t dhcp_rogue_replies;           /* other servers' answers heard */
 	atomic_uint_fast64_t dhcp_rogue_servers;           /* other servers heard */
 	atomic_uint_fast64_t dhcp_probes_sent;             /* our DISCOVERs to find them */
+	atomic_uint_fast64_t http_chunks_sent;     /* image chunks served whole */
+	atomic_uint_fast64_t http_chunk_bytes_sent;
 	atomic_uint_fast64_t api_hosts_refused;    /* boot-script registrations refused */
 	atomic_uint_fast64_t api_task_tokens_refused;      /* from another address */
 };

@@ -96,6 +96,7 @@ struct request {
 	uint64_t bytes;                 /* body bytes of the answer */
 	bool timeline;                  /* a boot file: goes into the client's timeline */
 	bool console;                   /* a file of the console (ui/) */
+	bool chunk;                     /* an image chunk (images/chunks/) */
 	struct in_addr peer4;           /* IPv4 peer, for the lease lookup */
 	bool loopback;                  /* from this machine */
 	bool tls;                       /* over HTTPS */
@@ -323,6 +324,10 @@ answer_file(struct MHD_Connection *conn, struct request *req,
 	add_validators(resp, &st, etag);
 	if (req->console)
 		add_console_headers(resp);
+	/* named by its content: never changes, any cache may keep it */
+	if (req->chunk)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL,
+		    "public, max-age=31536000, immutable");
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
 	    http_content_type(path));
 	if (status == 206) {
@@ -676,8 +681,10 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 	rc = http_path_resolve(url, strlen(url), srv->root->path, path, sizeof path);
 	if (rc < 0)
 		return answer_error(conn, req, http_status_for_error(rc, true));
-	if (srv->api != NULL && strncmp(path, "images/chunks/", 14) == 0)
+	if (srv->api != NULL && strncmp(path, "images/chunks/", 14) == 0) {
+		req->chunk = true;
 		return answer_file(conn, req, &srv->images, path + 7);
+	}
 	if (srv->api != NULL && strncmp(path, "clamav/", 7) == 0 && srv->clamav.dirfd >= 0)
 		return answer_file(conn, req, &srv->clamav, path + 7);
 	req->console = strcmp(path, "ui") == 0 || strncmp(path, "ui/", 3) == 0;
@@ -706,6 +713,10 @@ on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	*con_cls = NULL;
 	if (ok)
 		STATS_ADD(http_bytes_sent, req->bytes);
+	if (ok && req->chunk && req->status == 200 && strcmp(req->method, "GET") == 0) {
+		STATS_ADD(http_chunks_sent, 1);
+		STATS_ADD(http_chunk_bytes_sent, req->bytes);
+	}
 	log_info_peer(req->peer, NULL,
 	    "http %s %s %s %u %" PRIu64 "%s", req->peer, req->method, req->path,
 	    req->status, ok ? req->bytes : 0, ok ? "" : " (aborted)");

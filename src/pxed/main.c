@@ -27,6 +27,7 @@
 #include "files/files.h"
 #include "api/api.h"
 #include "http/server.h"
+#include "image/sources.h"
 #include "mcast/fec.h"
 #include "pxed/listen.h"
 #include "store/store.h"
@@ -295,6 +296,7 @@ start_services(struct daemon *d)
 	struct api_config mcfg = {
 		.state_dir = d->cfg.state_dir, .image_dir = d->cfg.image_dir,
 		.clamav_db_dir = d->cfg.clamav_db_dir,
+		.image_repo = d->cfg.image_repo,
 		.token_file = d->cfg.api_token_file, .host_approval = d->cfg.host_approval,
 		.no_task_menu = strcmp(d->cfg.no_task, "menu") == 0,
 		.no_task_menu_timeout = d->cfg.no_task_menu_timeout,
@@ -341,6 +343,7 @@ start_services(struct daemon *d)
 		rc = api_open(&d->mgmt, &mcfg);
 		if (rc != 0)
 			return rc;
+		api_chunk_sources_set(d->mgmt, &d->cfg);
 		hcfg.api = d->mgmt;
 		rc = http_server_start(&d->http, &hcfg);
 		if (rc != 0)
@@ -452,6 +455,8 @@ reload(struct daemon *d, char *err, size_t err_size)
 	log_set_format(log_format_of(&d->cfg));
 	if (d->tftp != NULL)
 		tftp_server_reconfigure(d->tftp, &d->cfg);
+	if (d->mgmt != NULL)
+		api_chunk_sources_set(d->mgmt, &d->cfg);
 	snprintf(err, err_size, "configuration reloaded: %zu change(s)", changes);
 	return 0;
 }
@@ -581,6 +586,8 @@ load_config(struct daemon *d, int argc, char **argv)
 	config_validator_register("no-task", api_no_task_check);
 	config_validator_register("metrics-auth", api_metrics_auth_check);
 	config_validator_register("log-format", log_format_check);
+	config_validator_register("chunk-sources", chunk_sources_check);
+	config_validator_register("image-repo", api_image_repo_check);
 	if (config_args_parse(argc, argv, &d->args) != 0)
 		return 2;
 	if (d->args.help) {
