@@ -84,10 +84,14 @@ pxed_start --config "$LAB_DIR/pxed.conf" || { not_ok "setup: pxed_start"; exit 1
 ctl host add "$MAC" lab1 >/dev/null || { not_ok "setup: host lab1"; exit 1; }
 ctl host add "$MAC2" lab2 >/dev/null || { not_ok "setup: host lab2"; exit 1; }
 
-# task TYPE ARGS...: a task for $MAC; prints its token (from the boot script)
+# task NS TYPE ARGS...: a task for $MAC; prints its token (from the boot
+# script, fetched in namespace NS where its agent runs: a task's token is
+# bound to the first address that uses it)
 task() {
+	local ns=$1
+	shift
 	ctl task "$@" >/dev/null || return 1
-	token_of "$MAC"
+	token_of "$MAC" "$ns"
 }
 # agent_in NS TOKEN DISK: pxe-agent for $MAC's task in namespace NS; its
 # output goes to $W/agent.log (all runs) and $W/last.log (this run)
@@ -105,7 +109,7 @@ agent_in() {
 deploy() {
 	local tok
 	truncate -s 128M "$W/$2.img"
-	tok=$(task deploy lab1 golden) || return 1
+	tok=$(task "$1" deploy lab1 golden) || return 1
 	agent_in "$1" "$tok" "$W/$2.img"
 }
 # chunk_gets MARK [PEER]: GETs of chunks pxed answered 200 after MARK (from PEER)
@@ -142,7 +146,7 @@ head -c 6000000 /dev/urandom >"$SRC/blob.bin"
 seq 1 100000 >"$SRC/numbers.txt"
 echo "chunks from a cache" >"$SRC/etc/motd"
 disk_make "$SRC" "$W/source.img" 128 || { not_ok "setup: the source disk"; exit 1; }
-TT=$(task capture lab1 golden)
+TT=$(task "$LAB_CLI" capture lab1 golden)
 agent_in "$LAB_CLI" "$TT" "$W/source.img"
 check "capture on the server's LAN: pxe-agent exits 0" [ $? -eq 0 ]
 check "capture: the task is done" eq "$(json "/api/v1/tasks/$LAST_ID" '["state"]')" done
