@@ -26,8 +26,9 @@ chunk_source_url_parse(const char *text, size_t len, char out[CHUNK_SOURCE_URL_M
 		snprintf(err, errlen, "a chunk source is an http:// URL");
 		return -EINVAL;
 	}
-	if (len > CHUNK_SOURCE_URL_MAX - 2) {
-		snprintf(err, errlen, "a chunk source URL is at most %d bytes",
+	/* the limit holds with the '/' added, so the stored form parses again */
+	if (len + (text[len - 1] != '/') > CHUNK_SOURCE_URL_MAX - 2) {
+		snprintf(err, errlen, "a chunk source URL is at most %d bytes (with its final '/')",
 		    CHUNK_SOURCE_URL_MAX - 2);
 		return -EINVAL;
 	}

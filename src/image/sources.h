@@ -24,8 +24,8 @@ struct chunk_sources {
 
 /* One source: "http://HOST[:PORT][/PATH]" of printable ASCII without
  * spaces, quotes, '\', '<', '>', '`', '{', '}', '|', '^', '?' or '#' (the
- * chunk's path is appended to it), at most CHUNK_SOURCE_URL_MAX - 2 bytes.
- * Copied to out with a '/' added when it has none.  0, or -EINVAL with
+ * chunk's path is appended to it), at most CHUNK_SOURCE_URL_MAX - 2 bytes
+ * with the '/' added when it has none (so the stored form parses again).  0, or -EINVAL with
  * the reason in err. */
 int chunk_source_url_parse(const char *text, size_t len, char out[CHUNK_SOURCE_URL_MAX],
     char *err, size_t errlen);

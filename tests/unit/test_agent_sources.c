@@ -92,10 +92,15 @@ test_parse_bad(void **state)
 			fail_msg("case %zu \"%s\" parsed", i, cases[i]);
 		assert_true(err[0] != '\0');
 	}
-	/* the longest that fits: its '/' added */
+	/* one byte too long once its '/' is added */
 	longest[CHUNK_SOURCE_URL_MAX - 2] = '\0';
+	assert_int_not_equal(parse(longest, &s, err, sizeof err), 0);
+	/* the longest that fits: its '/' added; the stored form parses again */
+	longest[CHUNK_SOURCE_URL_MAX - 3] = '\0';
 	assert_int_equal(parse(longest, &s, err, sizeof err), 0);
-	assert_int_equal(strlen(s.url[0]), CHUNK_SOURCE_URL_MAX - 1);
+	assert_int_equal(strlen(s.url[0]), CHUNK_SOURCE_URL_MAX - 2);
+	strcpy(longest, s.url[0]);
+	assert_int_equal(parse(longest, &s, err, sizeof err), 0);
 }
 
 static struct chunk_sources_rule
