@@ -440,7 +440,9 @@ cmd_metrics(const struct ctl *c)
 		return 0;
 	}
 	obj = json_object();
-	for (char *line = strtok(text, "\n"); line != NULL; line = strtok(NULL, "\n")) {
+	char *save = NULL;
+	for (char *line = strtok_r(text, "\n", &save); line != NULL;
+	    line = strtok_r(NULL, "\n", &save)) {
 		char *sp = strchr(line, ' '), *end;
 		if (line[0] == '#' || sp == NULL)
 			continue;

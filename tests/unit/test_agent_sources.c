@@ -99,7 +99,7 @@ test_parse_bad(void **state)
 	longest[CHUNK_SOURCE_URL_MAX - 3] = '\0';
 	assert_int_equal(parse(longest, &s, err, sizeof err), 0);
 	assert_int_equal(strlen(s.url[0]), CHUNK_SOURCE_URL_MAX - 2);
-	strcpy(longest, s.url[0]);
+	snprintf(longest, sizeof longest, "%s", s.url[0]);
 	assert_int_equal(parse(longest, &s, err, sizeof err), 0);
 }
 
@@ -149,8 +149,8 @@ two_caches(void)
 	struct chunk_sources caches = { .count = 2 };
 	struct source_set s;
 
-	strcpy(caches.url[0], "http://a/");
-	strcpy(caches.url[1], "http://b/");
+	snprintf(caches.url[0], sizeof caches.url[0], "http://a/");
+	snprintf(caches.url[1], sizeof caches.url[1], "http://b/");
 	source_set_init(&s, &caches, "http://192.0.2.1/images/chunks/");
 	return s;
 }

@@ -104,9 +104,9 @@ test_names_and_layers(void **state)
 	assert_int_equal(api_task_layers(&t, layer, 1), 1);
 	assert_string_equal(layer[0], "diag");
 	t.type = TASK_WIPE;
-	strcpy(t.params, "{\"level\":\"zero\"}");
+	snprintf(t.params, sizeof t.params, "%s", "{\"level\":\"zero\"}");
 	assert_int_equal(api_task_layers(&t, layer, 1), 0);
-	strcpy(t.params, "{\"level\":\"sanitize\"}");
+	snprintf(t.params, sizeof t.params, "%s", "{\"level\":\"sanitize\"}");
 	assert_int_equal(api_task_layers(&t, layer, 1), 1);
 	t.type = TASK_DEPLOY;           /* imaging loads no layer */
 	assert_int_equal(api_task_layers(&t, layer, 1), 0);
