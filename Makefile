@@ -3,18 +3,20 @@
 #   build/asan/  the same with AddressSanitizer + UndefinedBehaviorSanitizer
 # New sources are picked up by directory: src/<part>/*.c go into libpxed,
 # tests/unit/test_*.c become unit tests, tests/tools/*.c and bench/*.c become
-# one program each, fuzz/fuzz_*.c become libFuzzer harnesses.
+# one program each (bench/storm/*.c: one program, build/bench/storm),
+# fuzz/fuzz_*.c become libFuzzer harnesses.
 
 CC      ?= cc
 CLANG   ?= clang
 PKGS    := libuv libmicrohttpd jansson yajl sqlite3 libpq libzstd libcrypto libisal
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
-# Filesystem readers (used-block maps) are needed by pxe-agent, the unit
-# tests and the fuzzers, not by the daemon.
+# Filesystem readers (used-block maps), the registry hive editor (password
+# reset, hostname) and the malware scanner are needed by pxe-agent, the unit
+# tests, the test tools and the fuzzers, not by the daemon.
 # libcap: pxed clears the capabilities it was started with (drop_privileges).
 CAP_LIBS := $(shell pkg-config --libs libcap 2>/dev/null)
-FS_PKGS := ext2fs libntfs-3g
+FS_PKGS := ext2fs libntfs-3g hivex libclamav
 FS_CFLAGS := $(patsubst -I%,-isystem %,$(shell pkg-config --cflags $(FS_PKGS) 2>/dev/null))
 FS_LIBS   := $(shell pkg-config --libs $(FS_PKGS) 2>/dev/null)
 
@@ -36,12 +38,14 @@ AGENT_SRC := $(sort $(wildcard src/agent/*.c))
 UNIT_SRC  := $(sort $(wildcard tests/unit/test_*.c))
 TOOL_SRC  := $(sort $(wildcard tests/tools/*.c))
 BENCH_SRC := $(sort $(wildcard bench/*.c))
+STORM_SRC := $(sort $(wildcard bench/storm/*.c))
 FUZZ_SRC  := $(sort $(wildcard fuzz/fuzz_*.c))
 HDRS      := $(wildcard src/*/*.h)
 
 .PHONY: all asan check demo bootenv fuzz fuzz-run deps clean unit man install deb
 all: build/pxed build/pxectl build/pxe-agent $(TOOL_SRC:tests/tools/%.c=build/tools/%) \
-	$(BENCH_SRC:bench/%.c=build/bench/%) $(UNIT_SRC:tests/unit/%.c=build/tests/%)
+	$(BENCH_SRC:bench/%.c=build/bench/%) build/bench/storm \
+	$(UNIT_SRC:tests/unit/%.c=build/tests/%)
 asan: build/asan/pxed build/asan/pxectl build/asan/pxe-agent $(UNIT_SRC:tests/unit/%.c=build/asan/tests/%)
 
 # --- optimised tree ---
@@ -66,6 +70,10 @@ build/tools/%: build/obj/tests/tools/%.o build/libpxed.a
 build/bench/%: build/obj/bench/%.o build/libpxed.a
 	@mkdir -p $(dir $@)
 	$(CC) $(REL_CFLAGS) -o $@ $^ $(LDLIBS) $(FS_LIBS) -lcurl
+$(STORM_SRC:%.c=build/obj/%.o): bench/storm/storm.h
+build/bench/storm: $(STORM_SRC:%.c=build/obj/%.o) build/libpxed.a
+	@mkdir -p $(dir $@)
+	$(CC) $(REL_CFLAGS) -o $@ $^ $(LDLIBS) -lcurl
 
 # --- sanitizer tree ---
 build/asan/obj/%.o: %.c $(HDRS) | build
@@ -84,25 +92,28 @@ build/asan/tests/%: build/asan/obj/tests/unit/%.o build/asan/libpxed.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ASAN_CFLAGS) -o $@ $^ $(LDLIBS) $(FS_LIBS) -lcmocka
 
-# --- fuzzers (clang + libFuzzer); the harness links the library sources ---
-FUZZ_CFLAGS := $(BASE_CFLAGS) -O1 -fsanitize=fuzzer,address,undefined \
-	-fno-sanitize-recover=all -fno-omit-frame-pointer
+# --- fuzzers (clang + libFuzzer); the library is built once with the
+# fuzzer's coverage flags (fuzzer-no-link) and linked into each harness ---
+FUZZ_BASE := $(BASE_CFLAGS) -O1 -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_CFLAGS := $(FUZZ_BASE) -fsanitize=fuzzer,address,undefined
+FUZZ_LIB_CFLAGS := $(FUZZ_BASE) -fsanitize=fuzzer-no-link,address,undefined
 fuzz: $(FUZZ_SRC:fuzz/%.c=build/fuzz/%)
-build/fuzz/%: fuzz/%.c $(LIB_SRC) $(HDRS)
+build/fuzz/obj/%.o: %.c $(HDRS) | build
 	@mkdir -p $(dir $@)
-	$(CLANG) $(FUZZ_CFLAGS) -o $@ $< $(LIB_SRC) $(LDLIBS) $(FS_LIBS)
+	$(CLANG) $(FUZZ_LIB_CFLAGS) -c $< -o $@
+build/fuzz/libpxed.a: $(LIB_SRC:%.c=build/fuzz/obj/%.o)
+	@rm -f $@
+	ar rcs $@ $^
+build/fuzz/%: fuzz/%.c build/fuzz/libpxed.a $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CLANG) $(FUZZ_CFLAGS) -o $@ $< build/fuzz/libpxed.a $(LDLIBS) $(FS_LIBS)
 
-# make fuzz-run [FUZZ_SECONDS=60]: run every harness for a while on a copy
-# of its corpus; new interesting inputs are left in build/fuzz/corpus-NAME.
-FUZZ_SECONDS ?= 60
+# make fuzz-run [FUZZ_SECONDS=60 | FUZZ_RUNS=N] [FUZZ_JOBS=1] [FUZZ_ONLY="api sse"]:
+# every harness for a while on a copy of its corpus (build/fuzz/corpus-NAME,
+# kept between runs); findings in build/fuzz/crashes/NAME; a table of
+# executions and findings per harness at the end (scripts/fuzz-run.sh).
 fuzz-run: fuzz
-	@for f in $(FUZZ_SRC:fuzz/%.c=%); do \
-		mkdir -p build/fuzz/corpus-$$f; \
-		cp -n fuzz/corpus/$$f/* build/fuzz/corpus-$$f/ 2>/dev/null; \
-		echo "== $$f ($(FUZZ_SECONDS) s)"; \
-		build/fuzz/$$f -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
-			build/fuzz/corpus-$$f || exit 1; \
-	done
+	@scripts/fuzz-run.sh
 
 build:
 	@mkdir -p build

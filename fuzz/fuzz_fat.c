@@ -1,7 +1,9 @@
 /* libFuzzer harness: the FAT12/16/32 used-block reader over a filesystem
  * image in memory (the input, as long as the partition).  On success the
  * extents must be sorted, apart, inside the image and start with the boot
- * sector. */
+ * sector.  Then the file walker (fat_files.c): every file it lists has a
+ * path that starts with '/', and reading it never reads outside the
+ * image nor returns more than asked. */
 #include <assert.h>
 #include <errno.h>
 #include <stdint.h>
@@ -31,6 +33,35 @@ mem_read(void *ctx, uint64_t offset, void *buf, size_t len)
 	return 0;
 }
 
+static void
+walk_files(struct mem *m, size_t size)
+{
+	struct fat_files f;
+	struct fs_entries files = { 0 };
+	uint8_t buf[4096];
+	char err[160];
+
+	if (fat_files_open(&f, mem_read, m, size, err, sizeof err) < 0)
+		return;
+	(void)fat_files_walk(&f, 1000, &files, err, sizeof err);
+	for (size_t i = 0; i < files.n; i++) {
+		uint64_t size_of = 0, hint_index = 0;
+		uint32_t cluster = 0, hint_cluster = 0;
+		assert(files.v[i].path[0] == '/');
+		if (fat_files_entry(&f, files.v[i].id, &cluster, &size_of) < 0)
+			continue;
+		for (uint64_t off = 0; off < size_of && off < 65536;) {
+			ssize_t n = fat_files_pread(&f, cluster, size_of, buf, sizeof buf, off,
+			    &hint_index, &hint_cluster);
+			assert(n <= (ssize_t)sizeof buf);
+			if (n <= 0)
+				break;
+			off += (uint64_t)n;
+		}
+	}
+	fs_entries_free(&files);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -58,6 +89,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		assert(rc == -EINVAL || rc == -EIO || rc == -ENOMEM);
 	}
 	extent_list_free(&l);
+	walk_files(&m, size);
 	free(copy);
 	return 0;
 }

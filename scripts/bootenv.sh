@@ -20,10 +20,18 @@
 #   BOOTENV_MODULES   the kernel modules to ship (their dependencies come too)
 #                     [the NIC and disk drivers below]
 #   BOOTENV_MODULES_EXTRA  modules added to that list
+#   BOOTENV_AGENT_TOOLS  the programs pxe-agent runs (default: resize2fs, e2fsck,
+#                     ntfsresize from /usr/sbin)
 #   BOOTENV_FILES     more files for the initrd, "SRC:DEST SRC:DEST ..."
 #                     (tests ship a stand-in agent this way)
 #   BOOTENV_COMPRESS  zstd or gzip [zstd, gzip when the kernel lacks zstd]
 #   BOOTENV_MAX_MIB   size budget of the initrd; the build fails above it [40]
+#   BOOTENV_LAYERS    the layers to build beside it, names of
+#                     LAYER_DIR/NAME.list [every one there]: NAME.initrd
+#                     and NAME.manifest, loaded as a second initrd by the
+#                     tasks that need them (docs/IMAGING.md)
+#   BOOTENV_LAYER_DIR where the layers' lists are [bootenv/layers]
+#   BOOTENV_LAYER_MAX_MIB  size budget of each layer [40]
 #   SOURCE_DATE_EPOCH the mtime of every file in the initrd [0]
 #   BOOTENV_KEEP_WORK=1  keep BOOTENV_OUT/work (the extracted kernel package
 #                     and the initrd's tree) for inspection
@@ -47,8 +55,9 @@ BUSYBOX=/bin/busybox
 DEFAULT_MODULES="e1000 e1000e igb igc ixgbe i40e r8169 realtek tg3 bnx2 bnxt_en
 virtio_pci virtio_net virtio_blk virtio_scsi vmxnet3 hv_vmbus hv_netvsc hv_storvsc
 nvme ahci ata_piix ata_generic sd_mod sr_mod vmw_pvscsi megaraid_sas mpt3sas
-xhci_pci ehci_pci ohci_pci uhci_hcd usb-storage uas usbhid hid_generic"
+xhci_pci ehci_pci ohci_pci uhci_hcd usb-storage uas usbhid hid_generic loop"
 MODULES=${BOOTENV_MODULES:-$DEFAULT_MODULES}
+AGENT_TOOLS=${BOOTENV_AGENT_TOOLS:-/usr/sbin/resize2fs /usr/sbin/e2fsck /usr/sbin/ntfsresize}
 MODULES="$MODULES ${BOOTENV_MODULES_EXTRA:-}"
 # busybox applets linked in the initrd: the ones /init and the udhcpc
 # script use, and a small toolbox for the console shell.
@@ -191,11 +200,12 @@ install -m 755 bootenv/udhcpc.script "$ROOT/etc/udhcpc/default.script"
 mknod -m 600 "$ROOT/dev/console" c 5 1 2>/dev/null || true
 
 declare -A libs=()
+INTO=$ROOT              # the tree add_file fills
 add_file() {            # add_file SRC DEST: a file; a program brings its libraries
-	cp "$1" "$ROOT$2"
+	cp "$1" "$INTO$2"
 	is_elf "$1" || return 0
 	if command -v strip >/dev/null; then
-		strip --strip-debug "$ROOT$2"
+		strip --strip-debug "$INTO$2"
 	fi
 	local line lib
 	while read -r line; do
@@ -210,6 +220,12 @@ add_file() {            # add_file SRC DEST: a file; a program brings its librar
 }
 add_file "$AGENT" /usr/bin/pxe-agent
 chmod 755 "$ROOT/usr/bin/pxe-agent"
+# The tools pxe-agent runs after a deploy (src/agent/grow.c): a partition
+# grown to a larger disk gets its filesystem grown and checked.
+for t in $AGENT_TOOLS; do
+	[ -x "$t" ] || die "$t is missing (e2fsprogs, ntfs-3g)"
+	add_file "$t" "$t"
+done
 for f in ${BOOTENV_FILES:-}; do
 	src=${f%%:*}
 	dst=${f#*:}
@@ -225,21 +241,28 @@ for lib in "${!libs[@]}"; do
 done
 
 # --- 5. the archive: sorted names, fixed times and owners ---
-find "$ROOT" -exec touch -h -d "@$EPOCH" {} +
-CPIO=$WORK/initrd.cpio
+# archive TREE CPIO OUT: TREE as a newc cpio (CPIO) compressed into OUT
 if command -v cpio >/dev/null && cpio --help 2>&1 | grep -q -- --reproducible; then
 	CPIO_TOOL="GNU cpio $(cpio --version | head -1 | awk '{print $NF}')"
-	(cd "$ROOT" && find . -mindepth 1 -printf '%P\n' | sort |
-		cpio --quiet -o -H newc --reproducible --owner=0:0) >"$CPIO"
 else
 	CPIO_TOOL="busybox cpio $(pkg_version busybox-static)"
-	(cd "$ROOT" && find . -mindepth 1 -printf '%P\n' | sort |
-		"$BUSYBOX" cpio -o -H newc -R 0:0 --ignore-devno --renumber-inodes 2>/dev/null) >"$CPIO"
 fi
-case $COMPRESS in
-zstd) zstd -q -19 -T1 -c "$CPIO" >"$WORK/initrd" ;;
-gzip) gzip -n -9 -c "$CPIO" >"$WORK/initrd" ;;
-esac
+archive() {
+	find "$1" -exec touch -h -d "@$EPOCH" {} +
+	if [ "${CPIO_TOOL%% *}" = GNU ]; then
+		(cd "$1" && find . -mindepth 1 -printf '%P\n' | sort |
+			cpio --quiet -o -H newc --reproducible --owner=0:0) >"$2"
+	else
+		(cd "$1" && find . -mindepth 1 -printf '%P\n' | sort |
+			"$BUSYBOX" cpio -o -H newc -R 0:0 --ignore-devno --renumber-inodes 2>/dev/null) >"$2"
+	fi
+	case $COMPRESS in
+	zstd) zstd -q -19 -T1 -c "$2" >"$3" ;;
+	gzip) gzip -n -9 -c "$2" >"$3" ;;
+	esac
+}
+CPIO=$WORK/initrd.cpio
+archive "$ROOT" "$CPIO" "$WORK/initrd"
 INITRD_SIZE=$(size "$WORK/initrd")
 if [ "$INITRD_SIZE" -gt $((MAX_MIB * 1048576)) ]; then
 	die "initrd is $INITRD_SIZE bytes ($((INITRD_SIZE / 1048576)) MiB), over the budget of $MAX_MIB MiB"
@@ -294,3 +317,64 @@ owner() {               # the Debian package that ships a file
 	[ "${#MISSING[@]}" -eq 0 ] || echo "missing ${MISSING[*]}"
 } >"$OUT/manifest"
 say "$OUT/vmlinuz ($(size "$OUT/vmlinuz") bytes, Linux $KVER), $OUT/initrd ($INITRD_SIZE bytes $COMPRESS, budget $MAX_MIB MiB), $OUT/manifest"
+
+# --- 7. the layers: a second initrd each, unpacked over the first ---
+# bootenv/layers/NAME.list: "PROGRAM PACKAGE" a line; a program brings the
+# libraries the imaging initrd lacks.  The kernel unpacks every initrd
+# iPXE (or GRUB, PXELINUX) loads, in order, into one root.
+declare -A base_libs=()
+for lib in "${!libs[@]}"; do base_libs[$lib]=1; done
+LAYER_DIR=${BOOTENV_LAYER_DIR:-bootenv/layers}
+LAYERS=${BOOTENV_LAYERS-$(find "$LAYER_DIR" -maxdepth 1 -name '*.list' -printf '%f\n' 2>/dev/null |
+	sed 's/\.list$//' | sort | tr '\n' ' ')}
+LAYER_MAX_MIB=${BOOTENV_LAYER_MAX_MIB:-40}
+# build_layer NAME: $OUT/NAME.initrd and $OUT/NAME.manifest
+build_layer() {
+	local name=$1 list=$LAYER_DIR/$1.list prog pkg lroot=$WORK/layer-$1 lsize
+	local -a progs=()
+	[ -f "$list" ] || die "layer $name: $list does not exist"
+	rm -rf "$lroot"
+	mkdir -p "$lroot/etc/bootenv/layers"
+	libs=()
+	INTO=$lroot
+	while read -r prog pkg _; do
+		case $prog in '' | '#'*) continue ;; esac
+		[ -x "$prog" ] || die "layer $name: $prog is missing (install ${pkg:-its package}; scripts/deps.sh does)"
+		mkdir -p "$lroot$(dirname "$prog")"
+		add_file "$prog" "$prog"
+		progs+=("$prog ${pkg:--}")
+	done <"$list"
+	for lib in "${!libs[@]}"; do
+		[ -n "${base_libs[$lib]:-}" ] && continue
+		mkdir -p "$lroot$(dirname "$lib")"
+		cp -L "$lib" "$lroot$lib"
+	done
+	echo "$name" >"$lroot/etc/bootenv/layers/$name"
+	archive "$lroot" "$WORK/$name.cpio" "$WORK/$name.initrd"
+	lsize=$(size "$WORK/$name.initrd")
+	if [ "$lsize" -gt $((LAYER_MAX_MIB * 1048576)) ]; then
+		die "layer $name is $lsize bytes, over the budget of $LAYER_MAX_MIB MiB"
+	fi
+	touch -d "@$EPOCH" "$WORK/$name.initrd"
+	mv "$WORK/$name.initrd" "$OUT/$name.initrd"
+	{
+		echo "# pxed imaging environment, layer $name: what went in.  Sizes in bytes."
+		echo "layer $name initrd $lsize $COMPRESS sha256 $(sha256 "$OUT/$name.initrd")"
+		echo "layer-uncompressed $(size "$WORK/$name.cpio") files $(find "$lroot" -mindepth 1 | wc -l)"
+		echo "budget $((LAYER_MAX_MIB * 1048576))"
+		echo "list $list sha256 $(sha256 "$list")"
+		for p in "${progs[@]}"; do
+			prog=${p%% *}
+			pkg=${p#* }
+			echo "program $prog $(size "$lroot$prog") $pkg $(pkg_version "$pkg")"
+		done
+		for lib in $(printf '%s\n' "${!libs[@]}" | sort); do
+			[ -n "${base_libs[$lib]:-}" ] && continue
+			echo "library $lib $(size "$lroot$lib") $(owner "$lib")"
+		done
+	} >"$OUT/$name.manifest"
+	say "$OUT/$name.initrd (layer, $lsize bytes $COMPRESS, budget $LAYER_MAX_MIB MiB), $OUT/$name.manifest"
+}
+for layer in $LAYERS; do
+	build_layer "$layer"
+done

@@ -51,6 +51,11 @@ if [ "$INSTALL_BOOTENV" = yes ] && [ -f build/bootenv/vmlinuz ] && [ -f build/bo
 	install -d "$D$BOOTROOT/bootenv"
 	install -m 0644 build/bootenv/vmlinuz build/bootenv/initrd build/bootenv/manifest \
 		"$D$BOOTROOT/bootenv/"
+	# its layers (docs/IMAGING.md): NAME.initrd and NAME.manifest each
+	for layer in build/bootenv/*.initrd; do
+		[ -f "$layer" ] && [ -f "${layer%.initrd}.manifest" ] || continue
+		install -m 0644 "$layer" "${layer%.initrd}.manifest" "$D$BOOTROOT/bootenv/"
+	done
 fi
 
 [ -n "$D" ] && exit 0

@@ -12,6 +12,7 @@
 #include "agent/task.h"
 
 #define AGENT_PARALLEL_MAX 64
+#define AGENT_DISKS_MAX 16
 #define AGENT_ERR_MAX 512
 
 struct agent {
@@ -22,6 +23,9 @@ struct agent {
 	struct agent_task task;
 	char disk[TASK_DISK_MAX];
 	int fd;
+	char disks[AGENT_DISKS_MAX][TASK_DISK_MAX];     /* scan, reset-password, restore */
+	size_t ndisks;
+	json_t *report;                         /* sent with the result when set */
 	uint64_t disk_size;
 	atomic_bool stop;                       /* a failure or a cancel: workers end */
 	bool cancelled;                         /* the server ended the task (409, 403) */
@@ -51,6 +55,8 @@ struct progress {
 	uint64_t start_us;
 	uint64_t start_bytes;
 	uint64_t last_us;                       /* of the last report */
+	bool count_files;                       /* a scan: files goes out too */
+	atomic_uint_fast64_t files;
 };
 
 void progress_start(struct progress *p, const char *phase, uint64_t total, uint64_t bytes);
@@ -84,5 +90,15 @@ int pwrite_start(int fd, const void *buf, size_t len, uint64_t offset);
 int deploy_run(struct agent *ag);
 int capture_run(struct agent *ag);
 int wipe_run(struct agent *ag);
+/* After a deploy: the last partition and its filesystem grown to the end
+ * of the disk (grow.c). */
+int grow_run(struct agent *ag, const struct manifest *m);
+/* After a deploy (and the grow): name (a valid host name) written into
+ * each Linux and Windows system on the disk (identity.c).  A failed write
+ * fails the task; a hibernated Windows is logged and left alone. */
+int identity_run(struct agent *ag, const struct manifest *m, const char *name);
+/* reset-password (winpass.c): the task's account blanked, or (list) the
+ * accounts reported; done gets the result's message. */
+int winpass_run(struct agent *ag, char *done, size_t size);
 
 #endif

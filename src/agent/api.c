@@ -30,7 +30,9 @@ api_init(struct api *a, const char *base, const char *token, unsigned retry_for,
 		return -EINVAL;
 	memcpy(a->base, base, n);
 	a->base[n] = '\0';
-	snprintf(a->auth, sizeof a->auth, "Authorization: Bearer %s", token);
+	a->auth[0] = '\0';
+	if (token[0] != '\0')
+		snprintf(a->auth, sizeof a->auth, "Authorization: Bearer %s", token);
 	a->retry_for = retry_for;
 	a->stop = stop;
 	return 0;
@@ -138,17 +140,27 @@ set_abort(CURL *curl, const struct api_conn *c)
 }
 
 static void
-set_options(CURL *curl, const char *method, const char *url, const void *body,
-    size_t body_len, struct curl_slist *headers, struct api_buf *resp, char *curl_err)
+set_timeouts(CURL *curl, const struct api *a)
+{
+	curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, a->connect_s ? a->connect_s :
+	    CONNECT_TIMEOUT_S);
+	curl_easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT, a->stall_rate ? a->stall_rate : 1024L);
+	curl_easy_setopt(curl, CURLOPT_LOW_SPEED_TIME, a->stall_s ? a->stall_s : STALL_SECONDS);
+	if (a->total_s)
+		curl_easy_setopt(curl, CURLOPT_TIMEOUT, a->total_s);
+}
+
+static void
+set_options(CURL *curl, const struct api *a, const char *method, const char *url,
+    const void *body, size_t body_len, struct curl_slist *headers, struct api_buf *resp,
+    char *curl_err)
 {
 	curl_easy_reset(curl);
 	curl_easy_setopt(curl, CURLOPT_URL, url);
 	curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
 	curl_easy_setopt(curl, CURLOPT_USERAGENT, "pxe-agent/" PXED_VERSION);
 	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, CONNECT_TIMEOUT_S);
-	curl_easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT, 1024L);
-	curl_easy_setopt(curl, CURLOPT_LOW_SPEED_TIME, STALL_SECONDS);
+	set_timeouts(curl, a);
 	curl_easy_setopt(curl, CURLOPT_TCP_KEEPALIVE, 1L);
 	curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, curl_err);
 	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, collect);
@@ -171,7 +183,7 @@ attempt(struct api_conn *c, const char *method, const char *url, const void *bod
 	CURLcode rc;
 
 	resp->len = 0;
-	set_options(c->curl, method, url, body, body_len, headers, resp, curl_err);
+	set_options(c->curl, c->api, method, url, body, body_len, headers, resp, curl_err);
 	set_abort(c->curl, c);
 	rc = curl_easy_perform(c->curl);
 	if (rc == CURLE_ABORTED_BY_CALLBACK) {
@@ -203,18 +215,31 @@ sleep_ms(unsigned ms)
 		;
 }
 
+/* The token goes only to the server itself, never to a mirror or cache of
+ * the chunks on another host (fetch.c also asks those through a connection
+ * without it). */
+static bool
+to_server(const struct api *a, const char *url)
+{
+	size_t n = strlen(a->base);
+
+	return strncmp(url, a->base, n) == 0 && (url[n] == '/' || url[n] == '\0');
+}
+
 static struct curl_slist *
-headers_make(const struct api *a, const char *content_type)
+headers_make(const struct api *a, const char *url, const char *content_type)
 {
 	char type[128];
-	struct curl_slist *h = curl_slist_append(NULL, a->auth), *t;
+	/* no "Expect: 100-continue" round trip before a chunk upload */
+	struct curl_slist *h = curl_slist_append(NULL, "Expect:"), *t;
 
 	if (h == NULL)
 		return NULL;
-	/* no "Expect: 100-continue" round trip before a chunk upload */
-	if ((t = curl_slist_append(h, "Expect:")) == NULL)
-		goto fail;
-	h = t;
+	if (a->auth[0] != '\0' && to_server(a, url)) {
+		if ((t = curl_slist_append(h, a->auth)) == NULL)
+			goto fail;
+		h = t;
+	}
 	if (content_type != NULL) {
 		snprintf(type, sizeof type, "Content-Type: %s", content_type);
 		if ((t = curl_slist_append(h, type)) == NULL)
@@ -243,7 +268,9 @@ with_retries(struct api_conn *c, const char *method, const char *url, const void
 			return -ECANCELED;
 		if (elapsed >= limit) {
 			size_t n = strlen(err);
-			snprintf(err + n, errlen - n, " (gave up after %u s)", c->api->retry_for);
+			if (c->api->retry_for > 0)
+				snprintf(err + n, errlen - n, " (gave up after %u s)",
+				    c->api->retry_for);
 			return -ETIMEDOUT;
 		}
 		if (tries++ % 10 == 0)
@@ -271,7 +298,7 @@ api_request(struct api_conn *c, const char *method, const char *url,
 		snprintf(full, sizeof full, "%s%s", c->api->base, url);
 	else
 		str_copy(full, url, sizeof full);
-	if ((headers = headers_make(c->api, content_type)) == NULL)
+	if ((headers = headers_make(c->api, full, content_type)) == NULL)
 		return -ENOMEM;
 	rc = with_retries(c, method, full, body, body_len, headers,
 	    resp != NULL ? resp : &scratch, err, errlen);

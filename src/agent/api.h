@@ -21,6 +21,8 @@ struct api {
 	char auth[API_TOKEN_MAX + 32];          /* the Authorization header */
 	unsigned retry_for;                     /* seconds per request */
 	atomic_bool *stop;                      /* when set, retries end at once */
+	/* 0: the defaults (connect 10 s; below 1 KiB/s for 30 s; no total) */
+	long connect_s, stall_s, stall_rate, total_s;
 };
 
 struct api_conn {
@@ -37,7 +39,8 @@ struct api_buf {
 	size_t max;
 };
 
-/* base: the server URL; token: the bearer token.  0 or -EINVAL. */
+/* base: the server URL; token: the bearer token ("": none sent, for
+ * places other than pxed).  0 or -EINVAL. */
 int api_init(struct api *a, const char *base, const char *token, unsigned retry_for,
     atomic_bool *stop);
 int api_conn_open(struct api_conn *c, const struct api *a);

@@ -210,7 +210,10 @@ capture_run(struct agent *ag)
 		return agent_fail(ag, "out of memory");
 	c->ag = ag;
 	rc = disk_open(ag, O_RDONLY);
-	if (rc == 0 && capture_plan_build(ag->fd, ag->task.chunk_size, &c->plan, err,
+	if (rc == 0 && capture_plan_build(ag->fd, &(struct plan_options){
+	    .chunk_size = ag->task.chunk_size,
+	    .outside_partitions = ag->task.outside_partitions,
+	    .raw_encrypted = ag->task.raw_encrypted }, &c->plan, err,
 	    sizeof err) < 0)
 		rc = agent_fail(ag, "%s: %s", ag->disk, err);
 	if (rc == 0) {

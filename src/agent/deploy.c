@@ -18,17 +18,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <zstd.h>
 
 #include "agent/agent.h"
+#include "agent/fetch.h"
 #include "agent/journal.h"
 #include "agent/mcast.h"
 #include "agent/resume.h"
 #include "core/util.h"
 #include "image/chunk.h"
 #include "image/target.h"
-
-#define CHUNK_FETCH_ATTEMPTS 4          /* the first and three retries */
 
 struct deploy {
 	struct agent *ag;
@@ -48,6 +46,7 @@ struct deploy {
 	atomic_size_t fetched_chunks;
 	struct progress progress;
 	struct image_target target;     /* the disk's size against the image's */
+	struct chunk_fetcher fetch;     /* the chunk sources */
 };
 
 /* Buffers a worker keeps between chunks. */
@@ -56,59 +55,15 @@ struct deploy_buffers {
 	uint8_t *data;
 };
 
-static void
-chunk_url(const struct deploy *d, const struct image_chunk *c, char *url, size_t size)
-{
-	char hex[SHA256_HEX_LEN + 1];
-
-	sha256_hex(c->sha256, hex);
-	snprintf(url, size, "%s%.2s/%s.zst", d->ag->task.chunk_url, hex, hex);
-}
-
-/* GET the frame and decompress it: the length, or -EAGAIN (bad frame or
- * hash: try again), or -EIO (failed, recorded). */
-static long
-chunk_fetch_once(struct deploy *d, struct api_conn *conn, struct deploy_buffers *b,
-    const struct image_chunk *c, const char *hex)
-{
-	char url[TASK_URL_MAX + 2 * SHA256_HEX_LEN], err[API_ERR_MAX];
-	long n;
-	int rc;
-
-	chunk_url(d, c, url, sizeof url);
-	b->frame.max = ZSTD_COMPRESSBOUND(c->length);
-	rc = api_request(conn, "GET", url, NULL, 0, NULL, &b->frame, err, sizeof err);
-	if (rc == -EMSGSIZE)
-		return -EAGAIN;
-	if (rc != 200)
-		return agent_fail(d->ag, "chunk %s at offset %" PRIu64 ": %s", hex, c->offset,
-		    rc == -ECANCELED ? "stopped" : err);
-	n = chunk_decompress_verify(b->frame.data, b->frame.len, b->data, c->length, c->sha256);
-	if (n >= 0 && n != (long)c->length)
-		n = -EBADMSG;
-	return n < 0 ? -EAGAIN : n;
-}
-
-/* Fetch, verify, write one chunk.  0 or -EIO (recorded). */
+/* Fetch (from the sources, fetch.c), verify, write one chunk.  0 or -EIO
+ * (recorded). */
 static int
 chunk_deploy(struct deploy *d, struct api_conn *conn, struct deploy_buffers *b,
     const struct image_chunk *c)
 {
-	char hex[SHA256_HEX_LEN + 1];
-	long n = -EAGAIN;
 	int rc;
 
-	sha256_hex(c->sha256, hex);
-	for (int i = 0; i < CHUNK_FETCH_ATTEMPTS && n == -EAGAIN; i++) {
-		if (i > 0)
-			journal_info("chunk %s at offset %" PRIu64 ": bad frame or hash, "
-			    "fetching again", hex, c->offset);
-		n = chunk_fetch_once(d, conn, b, c, hex);
-	}
-	if (n == -EAGAIN)
-		return agent_fail(d->ag, "chunk %s at offset %" PRIu64 ": hash mismatch", hex,
-		    c->offset);
-	if (n < 0)
+	if (chunk_fetch(&d->fetch, conn, &b->frame, b->data, c) < 0)
 		return -EIO;
 	if ((rc = pwrite_start(d->ag->fd, b->data, c->length, c->offset)) < 0)
 		return agent_fail(d->ag, "%s: write at %" PRIu64 ": %s", d->ag->disk, c->offset,
@@ -410,6 +365,7 @@ deploy_chunks(struct deploy *d)
 	journal_info("deploy: %zu chunks (%" PRIuFAST64 " bytes) fetched over HTTP, %zu chunks (%"
 	    PRIu64 " bytes) on the disk before", atomic_load(&d->fetched_chunks),
 	    atomic_load(&d->fetched_bytes), d->skipped_chunks, d->skipped_bytes);
+	chunk_fetcher_report(&d->fetch);
 	if (ag->task.verify && deploy_verify(d) < 0)
 		return -EIO;
 	if (fdatasync(ag->fd) < 0)
@@ -430,8 +386,19 @@ deploy_run(struct agent *ag)
 		resume_free(&d.resume);
 		return -EIO;
 	}
+	if (chunk_fetcher_init(&d.fetch, ag) < 0) {
+		deploy_free(&d);
+		return -EIO;
+	}
 	rc = deploy_chunks(&d);
+	chunk_fetcher_free(&d.fetch);
 	deploy_free(&d);
+	if (rc == 0 && ag->task.no_grow)
+		journal_info("grow: the task says no_grow: partitions as the image has them");
+	else if (rc == 0)
+		rc = grow_run(ag, &ag->task.manifest);
+	if (rc == 0 && ag->task.hostname[0] != '\0')
+		rc = identity_run(ag, &ag->task.manifest, ag->task.hostname);
 	if (rc == 0)
 		journal_info("deploy done: image %s on %s", ag->task.manifest.name, ag->disk);
 	return rc;

@@ -15,10 +15,14 @@
 #include <unistd.h>
 
 #include "agent/agent.h"
+#include "agent/diag.h"
 #include "agent/journal.h"
+#include "agent/parts.h"
+#include "agent/scan.h"
 #include "agent/sysinfo.h"
 #include "core/util.h"
 #include "core/version.h"
+#include "image/sources.h"
 
 #define TASK_ANSWER_MAX (IMAGE_MANIFEST_MAX + (1u << 20))
 
@@ -27,6 +31,7 @@ struct options {
 	char token[API_TOKEN_MAX + 1];
 	char task[32];
 	char disk[TASK_DISK_MAX];
+	char chunk_url[CHUNK_SOURCE_URL_MAX];   /* --chunk-url: a mirror tried first */
 	unsigned parallel;
 	unsigned retry_for;
 	bool quiet;
@@ -36,7 +41,7 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: pxe-agent --server URL --token TOKEN --task ID [--disk PATH]\n"
-	    "                 [--parallel N] [--retry-for SECONDS] [--quiet]\n"
+	    "                 [--parallel N] [--retry-for SECONDS] [--chunk-url URL] [--quiet]\n"
 	    "       pxe-agent --version\n"
 	    "Missing --server, --token and --task come from /proc/cmdline\n"
 	    "(pxed.server=, pxed.token=, pxed.task=).\n");
@@ -112,6 +117,7 @@ option_set(struct options *o, int ch, const char *arg)
 	case 't': return option_copy(o->token, arg, sizeof o->token, "token");
 	case 'k': return option_copy(o->task, arg, sizeof o->task, "task");
 	case 'd': return option_copy(o->disk, arg, sizeof o->disk, "disk");
+	case 'c': return option_copy(o->chunk_url, arg, sizeof o->chunk_url, "chunk-url");
 	case 'p': return option_number(arg, 1, AGENT_PARALLEL_MAX, &o->parallel, "parallel");
 	case 'r': return option_number(arg, 0, 86400 * 7, &o->retry_for, "retry-for");
 	case 'q': o->quiet = true; return 0;
@@ -128,6 +134,7 @@ options_parse(struct options *o, int argc, char **argv)
 		{ "token", required_argument, NULL, 't' },
 		{ "task", required_argument, NULL, 'k' },
 		{ "disk", required_argument, NULL, 'd' },
+		{ "chunk-url", required_argument, NULL, 'c' },
 		{ "parallel", required_argument, NULL, 'p' },
 		{ "retry-for", required_argument, NULL, 'r' },
 		{ "quiet", no_argument, NULL, 'q' },
@@ -230,6 +237,25 @@ choose_disk(struct agent *ag, const struct options *o)
 	return 0;
 }
 
+/* --chunk-url: a mirror of the chunks, tried before the caches the task
+ * lists and the server (which stays the last resort: the mirror is a
+ * source like a cache, without the token). */
+static int
+mirror_first(struct agent *ag, const char *url)
+{
+	struct chunk_sources *s = &ag->task.sources;
+	char one[CHUNK_SOURCE_URL_MAX], err[160];
+
+	if (chunk_source_url_parse(url, strlen(url), one, err, sizeof err) < 0)
+		return agent_fail(ag, "--chunk-url: %s", err);
+	if (s->count == CHUNK_SOURCES_MAX)
+		journal_info("chunk source %s left out: --chunk-url comes first", s->url[--s->count]);
+	memmove(s->url[1], s->url[0], s->count * sizeof s->url[0]);
+	memcpy(s->url[0], one, sizeof one);
+	s->count++;
+	return 0;
+}
+
 static int
 run_task(struct agent *ag, const struct options *o, char *done, size_t size)
 {
@@ -238,10 +264,27 @@ run_task(struct agent *ag, const struct options *o, char *done, size_t size)
 	send_inventory(ag);
 	if (fetch_task(ag, o->task) < 0)
 		return -EIO;
+	if (o->chunk_url[0] != '\0' && t->type == TASK_DEPLOY &&
+	    mirror_first(ag, o->chunk_url) < 0)
+		return -EIO;
 	journal_info("task %" PRId64 ": %s", t->id, task_type_name(t->type));
 	if (t->type == TASK_SHELL) {
 		str_copy(done, "shell", size);
 		return 0;
+	}
+	if (t->type == TASK_DIAGNOSE) {         /* every disk unless --disk */
+		str_copy(done, "diagnose: no test failed", size);
+		return diag_run(ag, o->disk);
+	}
+	switch (t->type) {
+	case TASK_RESET_PASSWORD:
+		return parts_disks(ag, o->disk) < 0 ? -EIO : winpass_run(ag, done, size);
+	case TASK_SCAN:
+		return parts_disks(ag, o->disk) < 0 ? -EIO : scan_run(ag, done, size);
+	case TASK_RESTORE:
+		return parts_disks(ag, o->disk) < 0 ? -EIO : restore_run(ag, done, size);
+	default:
+		break;
 	}
 	if (choose_disk(ag, o) < 0)
 		return -EIO;
@@ -277,6 +320,10 @@ send_result(struct agent *ag, bool ok, const char *message)
 	body = json_pack("{s:b,s:s,s:s}", "ok", ok, "message", message, "log", tail);
 	if (body == NULL)
 		return;
+	if (ag->report != NULL) {
+		task_report_bound(ag->report, TASK_REPORT_SEND_MAX);
+		json_object_set(body, "report", ag->report);
+	}
 	rc = api_send_json(&ag->conn, "POST", "/api/v1/agent/result", body, NULL, err, sizeof err);
 	json_decref(body);
 	if (rc != 204 && rc != 200)
@@ -308,6 +355,7 @@ agent_end(struct agent *ag)
 		api_conn_close(&ag->worker[i]);
 	api_conn_close(&ag->conn);
 	task_free(&ag->task);
+	json_decref(ag->report);
 	if (ag->fd >= 0)
 		close(ag->fd);
 	pthread_mutex_destroy(&ag->lock);

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/util.h"
 #include "image/chunk.h"
 
 static int
@@ -101,8 +102,8 @@ probe_range(int fd, uint64_t offset, uint64_t length, struct extent_list *all,
 }
 
 static int
-probe_partitions(int fd, const struct disk_layout *layout, struct capture_plan *p,
-    struct extent_list *all, char *err, size_t errlen)
+probe_partitions(int fd, const struct disk_layout *layout, bool raw_encrypted,
+    struct capture_plan *p, struct extent_list *all, char *err, size_t errlen)
 {
 	char why[256];
 
@@ -116,32 +117,46 @@ probe_partitions(int fd, const struct disk_layout *layout, struct capture_plan *
 			snprintf(err, errlen, "partition %u: %s", part->index, why);
 			return -EIO;
 		}
+		if (ip->fs == FS_BITLOCKER && !raw_encrypted) {
+			snprintf(err, errlen, "partition %u is encrypted with BitLocker: its "
+			    "content cannot be read; capture it whole as raw data with "
+			    "--raw-encrypted (raw_encrypted), or decrypt it first", part->index);
+			return -EPERM;
+		}
 	}
 	p->nparts = layout->nparts;
 	return 0;
 }
 
-/* Space outside every partition and table: the MBR gap, the GPT's free
- * space, the extended partition's room between logical ones.  The tables
- * are chunks of their own: the zeros of a 64 KiB block around one (the
- * backup GPT's) must not become a data chunk that a deploy to a smaller
- * disk would have to fit. */
+/* The space outside every partition and table.  Only the boot loader gap
+ * (between the table and the first partition: GRUB's core image, other
+ * loaders) is kept, as its non-zero blocks, unless outside is set: then
+ * every free byte is probed (the GPT's free space after the last partition,
+ * the room between logical partitions), a previous owner's old data
+ * included.  A disk without a table is one range probed whole (a
+ * filesystem on the whole disk).  The tables are chunks of their own: the
+ * zeros of a 64 KiB block around one (the backup GPT's) must not become a
+ * data chunk that a deploy to a smaller disk would have to fit. */
 static int
-probe_gaps(int fd, const struct disk_layout *layout, struct extent_list *all,
-    char *err, size_t errlen)
+probe_gaps(int fd, const struct disk_layout *layout, bool outside,
+    struct extent_list *all, char *err, size_t errlen)
 {
 	struct extent cover[DISK_MAX_PARTS + DISK_MAX_TABLE];
-	uint64_t at = 0;
+	uint64_t at = 0, first = layout->disk_size;
 	size_t n = 0;
 	char why[256];
 
-	for (size_t i = 0; i < layout->nparts; i++)
+	for (size_t i = 0; i < layout->nparts; i++) {
 		cover[n++] = (struct extent){ layout->part[i].offset, layout->part[i].length };
+		first = MIN(first, layout->part[i].offset);
+	}
 	for (size_t i = 0; i < layout->ntable; i++)
 		cover[n++] = layout->table[i];
 	n = extents_normalize(cover, n);
 	for (size_t i = 0; i <= n; i++) {
 		uint64_t end = i < n ? cover[i].offset : layout->disk_size;
+		if (!outside && layout->kind != PTABLE_NONE)
+			end = MIN(end, first);
 		if (end > at && probe_range(fd, at, end - at, all, NULL, NULL, why,
 		    sizeof why) < 0) {
 			snprintf(err, errlen, "space at %" PRIu64 ": %s", at, why);
@@ -232,18 +247,18 @@ plan_chunks(struct capture_plan *p, struct extent_list *all, uint64_t chunk_size
 }
 
 int
-capture_plan_layout(int fd, const struct disk_layout *layout, uint64_t chunk_size,
-    struct capture_plan *p, char *err, size_t errlen)
+capture_plan_layout(int fd, const struct disk_layout *layout,
+    const struct plan_options *o, struct capture_plan *p, char *err, size_t errlen)
 {
 	struct extent_list all = { 0 };
 	int rc;
 
 	memset(p, 0, sizeof *p);
 	p->layout = *layout;
-	rc = probe_partitions(fd, layout, p, &all, err, errlen);
+	rc = probe_partitions(fd, layout, o->raw_encrypted, p, &all, err, errlen);
 	if (rc == 0)
-		rc = probe_gaps(fd, layout, &all, err, errlen);
-	if (rc == 0 && plan_chunks(p, &all, chunk_size) < 0) {
+		rc = probe_gaps(fd, layout, o->outside_partitions, &all, err, errlen);
+	if (rc == 0 && plan_chunks(p, &all, o->chunk_size) < 0) {
 		snprintf(err, errlen, "out of memory planning the chunks");
 		rc = -ENOMEM;
 	}
@@ -254,7 +269,7 @@ capture_plan_layout(int fd, const struct disk_layout *layout, uint64_t chunk_siz
 }
 
 int
-capture_plan_build(int fd, uint64_t chunk_size, struct capture_plan *p,
+capture_plan_build(int fd, const struct plan_options *o, struct capture_plan *p,
     char *err, size_t errlen)
 {
 	struct disk_layout *layout = calloc(1, sizeof *layout);
@@ -265,7 +280,7 @@ capture_plan_build(int fd, uint64_t chunk_size, struct capture_plan *p,
 		return -ENOMEM;
 	rc = disk_read_layout(fd, layout, err, errlen);
 	if (rc == 0)
-		rc = capture_plan_layout(fd, layout, chunk_size, p, err, errlen);
+		rc = capture_plan_layout(fd, layout, o, p, err, errlen);
 	free(layout);
 	return rc;
 }

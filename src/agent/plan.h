@@ -1,13 +1,15 @@
 /* Capture planning: which bytes of a disk to copy and how they are cut
  * into chunks.  The used bytes are the partition table's extents, what each
- * partition's filesystem uses, and the non-empty parts of the space outside
- * the partitions (boot loaders after the MBR, EBRs' surroundings...).
+ * partition's filesystem uses, and the non-empty blocks of the boot loader
+ * gap (between the table and the first partition); the rest of the space
+ * outside the partitions only when asked (outside_partitions).
  * Table extents become their own chunks (table = true, written first by a
  * deploy); data chunks never cross a table extent or a multiple of the
  * chunk size, so the same data cuts the same way every time. */
 #ifndef PXED_AGENT_PLAN_H
 #define PXED_AGENT_PLAN_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -25,14 +27,24 @@ struct capture_plan {
 	uint64_t bytes;                 /* sum of the chunk lengths */
 };
 
+struct plan_options {
+	uint64_t chunk_size;
+	/* Also the non-zero blocks of the free space outside the partitions
+	 * past the boot loader gap (capture --outside-partitions). */
+	bool outside_partitions;
+	/* A BitLocker partition is taken whole (else the plan fails naming
+	 * it: capture --raw-encrypted). */
+	bool raw_encrypted;
+};
+
 /* Reads the layout of fd and plans its chunks.  0, or a negative errno
  * with a message in err. */
-int capture_plan_build(int fd, uint64_t chunk_size, struct capture_plan *p,
+int capture_plan_build(int fd, const struct plan_options *o, struct capture_plan *p,
     char *err, size_t errlen);
 
 /* The same from a layout already read (tests build layouts by hand). */
-int capture_plan_layout(int fd, const struct disk_layout *layout, uint64_t chunk_size,
-    struct capture_plan *p, char *err, size_t errlen);
+int capture_plan_layout(int fd, const struct disk_layout *layout,
+    const struct plan_options *o, struct capture_plan *p, char *err, size_t errlen);
 
 void capture_plan_free(struct capture_plan *p);
 

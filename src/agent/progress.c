@@ -17,6 +17,8 @@ progress_start(struct progress *p, const char *phase, uint64_t total, uint64_t b
 	p->start_us = clock_now_us();
 	p->start_bytes = bytes;
 	p->last_us = 0;
+	p->count_files = false;
+	atomic_store(&p->files, 0);
 }
 
 static uint64_t
@@ -47,6 +49,8 @@ progress_report(struct agent *ag, struct progress *p, uint64_t bytes,
 	    "resume_offset", (json_int_t)resume_offset);
 	if (body == NULL)
 		return;
+	if (p->count_files)
+		json_object_set_new(body, "files", json_integer((json_int_t)atomic_load(&p->files)));
 	rc = api_send_json(&ag->conn, "POST", "/api/v1/agent/progress", body, NULL,
 	    err, sizeof err);
 	json_decref(body);
@@ -55,7 +59,7 @@ progress_report(struct agent *ag, struct progress *p, uint64_t bytes,
 	} else if (rc != 204 && rc != 200 && rc != -ECANCELED) {
 		journal_error("progress report failed: %s", err);
 	}
-	if (final || ag->task.type != TASK_DEPLOY)
+	if (final || (ag->task.type != TASK_DEPLOY && ag->task.type != TASK_DIAGNOSE))
 		journal_info("%s: %llu of %llu bytes", p->phase, (unsigned long long)bytes,
 		    (unsigned long long)p->total);
 }

@@ -135,6 +135,25 @@ sysinfo_disk_choose(const char *root, char *out, size_t size)
 	return rc;
 }
 
+int
+sysinfo_disk_list(const char *root, char (*out)[SYSINFO_DISK_PATH], size_t max)
+{
+	struct dirent **names;
+	int n = block_names(root, &names), count = 0;
+
+	if (n < 0)
+		return n;
+	for (int i = 0; i < n && (size_t)count < max; i++) {
+		if (disk_size(root, names[i]->d_name) == 0 ||
+		    (size_t)snprintf(out[count], SYSINFO_DISK_PATH, "/dev/%s",
+		    names[i]->d_name) >= SYSINFO_DISK_PATH)
+			continue;
+		count++;
+	}
+	names_free(names, n);
+	return count;
+}
+
 /* ---- inventory ---- */
 
 /* The value after "key<blanks>:" on a line of a /proc file. */
@@ -256,3 +275,12 @@ sysinfo_inventory(const char *root)
 	    "ram", (json_int_t)meminfo_bytes(root, "MemTotal"), "disks", disks_json(root),
 	    "nics", nics_json(root));
 }
+
+/* ---- for the hardware tests (diag_*.c) ---- */
+
+int
+sysinfo_read(const char *root, const char *path, char *out, size_t size)
+{
+	return read_small(root, path, out, size);
+}
+

@@ -28,10 +28,18 @@ int sysinfo_disk_name_ok(const char *name);
  * 0, -ENOENT (none) or -errno. */
 int sysinfo_disk_choose(const char *root, char *out, size_t size);
 
+#define SYSINFO_DISK_PATH 256
+/* Every such disk with a size, "/dev/NAME", sorted, at most max: the count
+ * or a negative errno. */
+int sysinfo_disk_list(const char *root, char (*out)[SYSINFO_DISK_PATH], size_t max);
+
 /* MemAvailable of root/proc/meminfo in bytes, 0 when unknown. */
 uint64_t sysinfo_mem_available(const char *root);
 
 /* The inventory object: cpu, cores, ram, disks, nics.  NULL on ENOMEM. */
 json_t *sysinfo_inventory(const char *root);
+
+/* A small file under root (trailing blanks removed): 0 or -errno. */
+int sysinfo_read(const char *root, const char *path, char *out, size_t size);
 
 #endif

@@ -15,7 +15,8 @@
 
 static const char *const type_names[] = {
 	[TASK_DEPLOY] = "deploy", [TASK_CAPTURE] = "capture",
-	[TASK_WIPE] = "wipe", [TASK_SHELL] = "shell",
+	[TASK_WIPE] = "wipe", [TASK_SHELL] = "shell", [TASK_DIAGNOSE] = "diagnose",
+	[TASK_SCAN] = "scan", [TASK_RESET_PASSWORD] = "reset-password", [TASK_RESTORE] = "restore",
 };
 
 const char *
@@ -24,8 +25,7 @@ task_type_name(enum task_type type)
 	return (size_t)type < ARRAY_SIZE(type_names) ? type_names[type] : "?";
 }
 
-__attribute__((format(printf, 3, 4)))
-static int
+int
 task_error(char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list ap;
@@ -83,20 +83,53 @@ parse_type(json_t *root, struct agent_task *t, char *err, size_t errlen)
 	return task_error(err, errlen, "task type \"%s\" unknown", type);
 }
 
+/* An optional boolean member; absent or null is false. */
+static int
+get_bool(json_t *root, const char *key, bool *out, char *err, size_t errlen)
+{
+	json_t *v = json_object_get(root, key);
+
+	*out = false;
+	if (v == NULL || json_is_null(v))
+		return 0;
+	if (!json_is_boolean(v))
+		return task_error(err, errlen, "task \"%s\" is not a boolean", key);
+	*out = json_is_true(v);
+	return 0;
+}
+
+static int
+parse_flags(json_t *root, struct agent_task *t, char *err, size_t errlen)
+{
+	if (get_bool(root, "verify", &t->verify, err, errlen) < 0 ||
+	    get_bool(root, "outside_partitions", &t->outside_partitions, err, errlen) < 0 ||
+	    get_bool(root, "no_grow", &t->no_grow, err, errlen) < 0 ||
+	    get_bool(root, "raw_encrypted", &t->raw_encrypted, err, errlen) < 0 ||
+	    get_bool(root, "quarantine", &t->quarantine, err, errlen) < 0 ||
+	    get_bool(root, "unlock", &t->unlock, err, errlen) < 0 ||
+	    get_bool(root, "enable", &t->enable, err, errlen) < 0 ||
+	    get_bool(root, "list", &t->list, err, errlen) < 0 ||
+	    get_text(root, "user", t->user, sizeof t->user, err, errlen) < 0 ||
+	    get_text(root, "windows", t->windows, sizeof t->windows, err, errlen) < 0 ||
+	    get_int(root, "of", 1, INT64_MAX, &t->restore_of, err, errlen) < 0)
+		return -EINVAL;
+	if (t->type == TASK_RESET_PASSWORD && t->user[0] == '\0' && !t->list)
+		return task_error(err, errlen, "reset-password task without \"user\"");
+	if (t->type == TASK_RESTORE && t->restore_of == 0)
+		return task_error(err, errlen, "restore task without \"of\"");
+	return 0;
+}
+
 static int
 parse_numbers(json_t *root, struct agent_task *t, char *err, size_t errlen)
 {
 	int64_t resume = 0, chunk = TASK_CHUNK_SIZE_DEFAULT, level = TASK_LEVEL_DEFAULT;
-	json_t *verify = json_object_get(root, "verify");
 
 	if (get_int(root, "id", 0, INT64_MAX, &t->id, err, errlen) < 0 ||
 	    get_int(root, "resume_offset", 0, INT64_MAX, &resume, err, errlen) < 0 ||
 	    get_int(root, "chunk_size", 4096, IMAGE_CHUNK_MAX, &chunk, err, errlen) < 0 ||
 	    get_int(root, "level", 1, 19, &level, err, errlen) < 0)
 		return -EINVAL;
-	if (verify != NULL && !json_is_null(verify) && !json_is_boolean(verify))
-		return task_error(err, errlen, "task \"verify\" is not a boolean");
-	t->verify = json_is_true(verify);
 	t->resume_offset = (uint64_t)resume;
 	t->chunk_size = (uint64_t)chunk;
 	t->level = (int)level;
@@ -208,6 +241,30 @@ parse_mcast(json_t *root, struct agent_task *t, char *err, size_t errlen)
 	return parse_frames(json_object_get(o, "frames"), mc, err, errlen);
 }
 
+/* "chunk_sources": the caches to try before chunk_url, each URL checked
+ * as the server's setting is (image/sources.h). */
+static int
+parse_sources(json_t *root, struct chunk_sources *s, char *err, size_t errlen)
+{
+	json_t *arr = json_object_get(root, "chunk_sources"), *v;
+	char why[128];
+	size_t i;
+
+	if (arr == NULL || json_is_null(arr))
+		return 0;
+	if (!json_is_array(arr) || json_array_size(arr) > CHUNK_SOURCES_MAX)
+		return task_error(err, errlen, "task \"chunk_sources\" is not a list of at most "
+		    "%d URLs", CHUNK_SOURCES_MAX);
+	json_array_foreach(arr, i, v) {
+		if (!json_is_string(v) || chunk_source_url_parse(json_string_value(v),
+		    json_string_length(v), s->url[i], why, sizeof why) < 0)
+			return task_error(err, errlen, "task chunk source %zu: %s", i,
+			    json_is_string(v) ? why : "not a string");
+		s->count = i + 1;
+	}
+	return 0;
+}
+
 static int
 parse_members(json_t *root, struct agent_task *t, char *err, size_t errlen)
 {
@@ -216,20 +273,31 @@ parse_members(json_t *root, struct agent_task *t, char *err, size_t errlen)
 	if (!json_is_object(root))
 		return task_error(err, errlen, "task is not a JSON object");
 	if (parse_type(root, t, err, errlen) < 0 || parse_numbers(root, t, err, errlen) < 0 ||
+	    parse_flags(root, t, err, errlen) < 0 ||
 	    get_text(root, "image", t->image, sizeof t->image, err, errlen) < 0 ||
 	    get_text(root, "disk", t->disk, sizeof t->disk, err, errlen) < 0 ||
+	    get_text(root, "hostname", t->hostname, sizeof t->hostname, err, errlen) < 0 ||
 	    get_text(root, "chunk_url", t->chunk_url, sizeof t->chunk_url - 1, err, errlen) < 0)
 		return -EINVAL;
+	for (size_t i = 0; t->hostname[i] != '\0'; i++) {
+		char c = t->hostname[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || c == '-'))
+			return task_error(err, errlen, "task \"hostname\" is not a host name");
+	}
 	n = strlen(t->chunk_url);
 	if (n > 0 && t->chunk_url[n - 1] != '/')
 		memcpy(t->chunk_url + n, "/", 2);
 	if (t->type == TASK_CAPTURE && !image_name_valid(t->image))
 		return task_error(err, errlen, "capture task: image name \"%s\" invalid", t->image);
+	if (task_params_parse(root, t, err, errlen) < 0)
+		return -EINVAL;
 	if (t->type != TASK_DEPLOY)
 		return 0;
 	if (t->chunk_url[0] == '\0')
 		return task_error(err, errlen, "deploy task without chunk_url");
-	if (parse_mcast(root, t, err, errlen) < 0)
+	if (parse_mcast(root, t, err, errlen) < 0 ||
+	    parse_sources(root, &t->sources, err, errlen) < 0)
 		return -EINVAL;
 	return parse_manifest(root, t, err, errlen);
 }
@@ -260,4 +328,32 @@ task_free(struct agent_task *t)
 	manifest_free(&t->manifest);
 	free(t->mcast.frames);
 	t->mcast.frames = NULL;
+}
+
+void
+task_report_bound(json_t *report, size_t max)
+{
+	for (int round = 0; round < 64; round++) {
+		char *text = json_dumps(report, JSON_COMPACT);
+		size_t len = text != NULL ? strlen(text) : 0, keep;
+		json_t *longest = NULL, *v;
+		const char *key;
+
+		free(text);
+		if (len <= max)
+			return;
+		json_object_foreach(report, key, v)
+			if (json_is_array(v) && (longest == NULL ||
+			    json_array_size(v) > json_array_size(longest)))
+				longest = v;
+		if (longest == NULL || json_array_size(longest) == 0)
+			break;
+		keep = json_array_size(longest) / 2;
+		while (json_array_size(longest) > keep &&
+		    json_array_remove(longest, json_array_size(longest) - 1) == 0)
+			;
+		json_object_set_new(report, "truncated", json_true());
+	}
+	json_object_clear(report);
+	json_object_set_new(report, "truncated", json_true());
 }

@@ -7,7 +7,9 @@
  * body is read.  Everything an agent sends is text from the network:
  * bounded by its route, cut on character boundaries, escaped in the log.
  * docs/API.md lists the endpoints, docs/IMAGING.md the trust model. */
+#include "api/diag.h"
 #include "api/internal.h"
+#include "api/task_options.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -64,6 +66,41 @@ task_object(struct api_call *c, const struct store_task *t)
 	    "level", (int)c->api->cfg.level);
 }
 
+/* A deploy's chunk sources: the caches of the agent's subnet (the server,
+ * chunk_url, comes after them). */
+static void
+task_add_sources(struct api_call *c, json_t *o)
+{
+	char where[160];
+	json_t *list = api_chunk_sources_json(c->api, c->peer4, where, sizeof where);
+
+	if (list == NULL)
+		return;
+	if (json_array_size(list) > 0)
+		log_info_peer(c->peer, c->task.mac, "api: task %" PRId64 ": chunk sources for %s:"
+		    " %zu before this server", c->task.id, where, json_array_size(list));
+	json_object_set_new(o, "chunk_sources", list);
+}
+
+/* A capture on a server that does not hold the repository: the task
+ * fails, saying where captures go.  0 when this server holds it. */
+static int
+agent_capture_elsewhere(struct api_call *c)
+{
+	const struct store_task *t = &c->task;
+	char msg[400];
+
+	if (t->type != TASK_CAPTURE || api_repo_local(c->api))
+		return 0;
+	snprintf(msg, sizeof msg, "this server holds a read-only mirror of the image "
+	    "repository: captures go to %s", c->api->cfg.image_repo);
+	store_task_finish(c->st, t->id, TASK_FAILED, msg, "", api_now());
+	api_publish_task(c->st, t->id);
+	log_warn_peer(c->peer, t->mac, "api: task %" PRId64 ": capture refused: %s", t->id, msg);
+	api_reply_error(c->rs, 409, "%s", msg);
+	return -EROFS;
+}
+
 static void
 agent_task(struct api_call *c)
 {
@@ -72,6 +109,8 @@ agent_task(struct api_call *c)
 	size_t mlen = 0, len = 0;
 	json_t *o;
 
+	if (agent_capture_elsewhere(c) < 0)
+		return;
 	if (t->type == TASK_DEPLOY &&
 	    (manifest = repo_manifest_text(&c->api->repo, t->image, &mlen)) == NULL) {
 		store_task_finish(c->st, t->id, TASK_FAILED, "image is gone", "", api_now());
@@ -85,6 +124,13 @@ agent_task(struct api_call *c)
 		return;
 	}
 	o = task_object(c, t);
+	api_agent_task_extras(c, t, o);
+	if (o != NULL && api_agent_task_extra(c->st, o, t) < 0) {
+		json_decref(o);
+		o = NULL;
+	}
+	if (o != NULL && t->type == TASK_DEPLOY)
+		task_add_sources(c, o);
 	if (o != NULL && t->type == TASK_DEPLOY && t->mcast[0] != '\0') {
 		json_t *mc = api_mcast_join(c, t->mcast, t->id);
 		if (mc != NULL)
@@ -113,20 +159,21 @@ agent_progress(struct api_call *c)
 {
 	json_t *body = api_body_json(c);
 	const char *phase = "";
-	json_int_t bytes = 0, total = 0, rate = 0, resume = 0;
+	json_int_t bytes = 0, total = 0, rate = 0, resume = 0, files = 0;
 
 	if (body == NULL)
 		return;
-	if (json_unpack(body, "{s:s,s:I,s:I,s?I,s?I}", "phase", &phase, "bytes", &bytes,
-	    "total", &total, "rate", &rate, "resume_offset", &resume) < 0 ||
-	    bytes < 0 || total < 0 || rate < 0 || resume < 0 || strlen(phase) > 15) {
+	if (json_unpack(body, "{s:s,s:I,s:I,s?I,s?I,s?I}", "phase", &phase, "bytes", &bytes,
+	    "total", &total, "rate", &rate, "resume_offset", &resume, "files", &files) < 0 ||
+	    bytes < 0 || total < 0 || rate < 0 || resume < 0 || files < 0 ||
+	    strlen(phase) > 15) {
 		json_decref(body);
 		api_reply_error(c->rs, 400, "expected {\"phase\", \"bytes\", \"total\", \"rate\","
 		    " \"resume_offset\"}");
 		return;
 	}
-	if (store_task_progress(c->st, c->task.id, phase, (uint64_t)bytes, (uint64_t)total,
-	    (uint64_t)rate, (uint64_t)resume) < 0) {
+	if (store_task_progress_files(c->st, c->task.id, phase, (uint64_t)bytes, (uint64_t)total,
+	    (uint64_t)rate, (uint64_t)resume, (uint64_t)files) < 0) {
 		api_reply_error(c->rs, 409, "task %" PRId64 " is not running", c->task.id);
 	} else {
 		api_publish_task(c->st, c->task.id);
@@ -173,6 +220,10 @@ agent_result(struct api_call *c)
 	    "log", &log_tail) < 0) {
 		json_decref(body);
 		api_reply_error(c->rs, 400, "expected {\"ok\": bool, \"message\", \"log\"}");
+		return;
+	}
+	if (api_agent_report(c->st, t, body, c->rs) < 0) {
+		json_decref(body);
 		return;
 	}
 	/* cut on character boundaries: what is stored is valid UTF-8 */
@@ -348,9 +399,10 @@ const struct api_route api_agent_routes[] = {
 	{ "POST", "api/v1/agent/progress", API_TASK, .running = true, .body_max = 1024,
 	    .json_max = 16, .handler = agent_progress,
 	    .statuses = "204", .summary = "progress of a running task" },
-	{ "POST", "api/v1/agent/result", API_TASK, .running = true, .body_max = 64 << 10,
-	    .json_max = 16, .handler = agent_result,
-	    .statuses = "204", .summary = "the end: ok, message, log" },
+	{ "POST", "api/v1/agent/result", API_TASK, .running = true,
+	    .body_max = STORE_TASK_REPORT_MAX + (64 << 10), .json_max = 16 + 8 * 4096 + 64,
+	    .handler = agent_result, .statuses = "204",
+	    .summary = "the end: ok, message, log, report" },
 	{ "POST", "api/v1/agent/chunks/missing", API_TASK, CAPTURE, .running = true,
 	    .body_max = MISSING_MAX * 70 + 64, .json_max = MISSING_MAX + 1,
 	    .handler = agent_missing,

@@ -6,7 +6,9 @@
  * ("Authorization: Bearer TOKEN", the token in api-token-file).  The
  * agent's endpoints (agent.c) take a task token instead.  The routes and
  * who may call each are in the resources' tables (router.c). */
+#include "api/diag.h"
 #include "api/internal.h"
+#include "api/task_options.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -23,6 +25,7 @@
 #include "core/config.h"
 #include "core/log.h"
 #include "core/util.h"
+#include "dhcp/board.h"
 #include "image/chunk.h"
 
 /* An event in the boot timeline of the host with MAC text mac, written at
@@ -44,6 +47,24 @@ api_event(struct store *st, const char *mac, const char *kind, const char *fmt, 
 	if (store_event_add(st, raw, sizeof raw, kind, detail,
 	    (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000) == 0)
 		(void)store_events_flush(st);
+}
+
+int
+api_board_snapshot(struct api *a, unsigned what, size_t min_len, void **data, size_t *len,
+    struct api_response *rs)
+{
+	int rc = a->cfg.board != NULL ? board_ask_snapshot(a->cfg.board, what, data, len)
+	    : -ECANCELED;
+
+	if (rc == 0 && *len >= min_len)
+		return 0;
+	free(*data);
+	*data = NULL;
+	if (rc == -ETIMEDOUT || rc == -ECANCELED)
+		api_reply_error(rs, 503, "the server did not answer in time");
+	else
+		api_reply_error(rs, 500, rc == 0 ? "a short snapshot from the loop" : "out of memory");
+	return rc != 0 ? rc : -EPROTO;
 }
 
 /* ---- tokens ---- */
@@ -135,6 +156,7 @@ api_open(struct api **out, const struct api_config *cfg)
 	pthread_mutex_init(&m->mcast_lock, NULL);
 	pthread_mutex_init(&m->repo_lock, NULL);
 	pthread_mutex_init(&m->register_lock, NULL);
+	pthread_rwlock_init(&m->sources_lock, NULL);
 	m->started_us = clock_now_us();
 	str_copy(m->state, cfg->state != NULL ? cfg->state : cfg->state_dir, sizeof m->state);
 	str_copy(m->bootenv_url, cfg->bootenv_url != NULL ? cfg->bootenv_url : "",
@@ -151,6 +173,7 @@ api_open(struct api **out, const struct api_config *cfg)
 		pthread_mutex_destroy(&m->mcast_lock);
 		pthread_mutex_destroy(&m->repo_lock);
 		pthread_mutex_destroy(&m->register_lock);
+		pthread_rwlock_destroy(&m->sources_lock);
 		free(m);
 		return rc;
 	}
@@ -164,7 +187,13 @@ api_open(struct api **out, const struct api_config *cfg)
 		api_close(m);
 		return rc;
 	}
+	m->clamav_dirfd = api_clamav_open(cfg->clamav_db_dir);
 	api_images_reconcile(m);
+	rc = api_envs_open(m);
+	if (rc < 0) {
+		api_close(m);
+		return rc;
+	}
 	*out = m;
 	return 0;
 }
@@ -175,10 +204,15 @@ api_close(struct api *m)
 	if (m == NULL)
 		return;
 	api_mcast_close(m);
+	api_envs_close(m);
 	pthread_mutex_destroy(&m->mcast_lock);
 	pthread_mutex_destroy(&m->repo_lock);
 	pthread_mutex_destroy(&m->register_lock);
+	api_chunk_sources_free(m);
+	pthread_rwlock_destroy(&m->sources_lock);
 	repo_close(&m->repo);
+	if (m->clamav_dirfd >= 0)
+		close(m->clamav_dirfd);
 	free(m);
 }
 
@@ -186,6 +220,12 @@ int
 api_image_dirfd(const struct api *m)
 {
 	return m->repo.dirfd;
+}
+
+int
+api_clamav_dirfd(const struct api *m)
+{
+	return m->clamav_dirfd;
 }
 
 /* ---- JSON of rows ---- */
@@ -197,6 +237,9 @@ api_host_json(const struct store_host *h)
 	    api_json_text(h->name), "arch", api_json_text(h->arch), "uuid",
 	    api_json_text(h->uuid), "first_seen", (json_int_t)h->first_seen,
 	    "last_seen", (json_int_t)h->last_seen, "approved", h->approved);
+
+	if (o != NULL)
+		json_object_set_new(o, "hostname", json_string(h->hostname));
 	json_t *inv = h->inventory != NULL ? json_loads(h->inventory, 0, NULL) : NULL;
 
 	if (o != NULL)
@@ -209,7 +252,7 @@ api_host_json(const struct store_host *h)
 json_t *
 api_task_json(const struct store_task *t)
 {
-	return json_pack("{s:I,s:s,s:s,s:s,s:s,s:b,s:b,s:s,s:I,s:I,s:I,s:o,s:I,s:I,s:I,s:I,s:o,"
+	json_t *o = json_pack("{s:I,s:s,s:s,s:s,s:s,s:b,s:b,s:s,s:I,s:I,s:I,s:o,s:I,s:I,s:I,s:I,s:o,"
 	    "s:o}", "id", (json_int_t)t->id, "host", t->mac, "type", task_type_name(t->type),
 	    "image", t->image, "state", task_state_name(t->state), "verify", t->verify,
 	    "replace", t->replace, "after", task_after_name(t->after),
@@ -218,6 +261,12 @@ api_task_json(const struct store_task *t)
 	    "bytes", (json_int_t)t->bytes, "total", (json_int_t)t->total,
 	    "rate", (json_int_t)t->rate, "resume_offset", (json_int_t)t->resume_offset,
 	    "message", api_json_text(t->message), "log", api_json_text(t->log_tail));
+
+	if (o != NULL) {
+		json_object_set_new(o, "options", task_options_json(t->options));
+		json_object_set_new(o, "files", json_integer((json_int_t)t->files));
+	}
+	return o;
 }
 
 /* A host argument: a MAC, or the name of a known host. */

@@ -40,6 +40,8 @@ struct api_config {
 	const char *state_dir;
 	const char *state;              /* the state store: state_dir or a postgresql:// URL */
 	const char *image_dir;
+	const char *clamav_db_dir;      /* scan tasks' signatures, served at /clamav/ */
+	const char *image_repo;         /* "local", or the URL of the pxed holding it */
 	const char *token_file;         /* the administrator's API token */
 	bool host_approval;             /* unknown hosts boot locally until approved */
 	bool no_task_menu;              /* a host with no task gets a menu (else: local) */
@@ -56,16 +58,29 @@ struct api_config {
 	unsigned hosts_max;             /* hosts a boot script may register (total) */
 	unsigned host_register_rate;    /* registrations by boot script per minute */
 	bool counters_need_read;        /* metrics-auth = read: status and metrics too */
+	bool task_token_bind;           /* a task's token works from one address only */
 	unsigned https_port;            /* HTTPS served (0: not): reads and changes
 	                                 * need it, or a request from this machine */
 	struct dhcp_board *board;       /* the DHCP engine on the loop (dhcp/board.h) */
+	struct inflight *inflight;      /* HTTP downloads in flight (core/inflight.h) */
 	const struct api_service *services;     /* what runs (lives as long as the api) */
 	size_t services_count;
+	/* diagnose and repair (docs/DIAGNOSTICS.md) */
+	const struct files_root *root;  /* the served root: environments' files */
+	const struct config_environment *environments;  /* [environment NAME] */
+	size_t environment_count;
+	const char *memtest_dir;        /* Debian's memtest86+, or "" */
+	const struct config_subnet *subnets;    /* [subnet CIDR]: where to wake hosts */
+	size_t subnet_count;
 };
 
 struct api;
 struct api_call;
 struct dhcp_board;
+struct files_root;
+struct config_environment;
+struct config_subnet;
+struct inflight;
 
 struct api_query_arg {
 	char key[32];                   /* as sent (printable ASCII only) */
@@ -109,6 +124,10 @@ struct api_response {
 	struct api_stream stream;       /* stream.read != NULL: a stream, no body */
 };
 
+/* rs made as the JSON error {"error": message, "code": ...} of status:
+ * for the HTTP server's own refusals of an API request (its size, memory). */
+void api_error_response(struct api_response *rs, unsigned status, const char *message);
+
 /* Read (create) the API token, open the image repository.  0 or -errno. */
 int api_open(struct api **out, const struct api_config *cfg);
 void api_close(struct api *a);
@@ -145,7 +164,23 @@ int api_metrics_auth_check(const char *value, char *err, size_t size);
 /* The no-task setting's check: "local" or "menu".  0 or -EINVAL (err). */
 int api_no_task_check(const char *value, char *err, size_t size);
 
+/* The chunk sources by subnet from cfg (core/config.h): at start and at
+ * every reload.  Agents fetching their task from then on get them. */
+struct config;
+void api_chunk_sources_set(struct api *a, const struct config *cfg);
+/* The image-repo setting's check: local or an http(s):// URL. */
+int api_image_repo_check(const char *value, char *err, size_t size);
+
 /* The repository directory fd, for serving images/chunks/ as files. */
 int api_image_dirfd(const struct api *a);
+/* The ClamAV database directory (O_PATH), or -1 when it could not be
+ * opened at start-up (logged). */
+int api_clamav_dirfd(const struct api *a);
+
+/* A file pxed serves from outside its root (Debian's memtest86+: path
+ * "pxed-builtin/memtest86+/NAME"): its root in *root and its name there,
+ * or NULL for any other path. */
+const char *api_builtin_file(const struct api *a, const char *path,
+    const struct files_root **root);
 
 #endif

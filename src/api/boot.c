@@ -16,6 +16,7 @@
  * salt under a key only pxed holds (the API token's hash), so the
  * database alone gives no token.  docs/IMAGING.md has the kernel command
  * line and the trust model. */
+#include "api/diag.h"
 #include "api/internal.h"
 
 #include <errno.h>
@@ -24,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <arpa/inet.h>
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -82,13 +84,26 @@ script_local(struct api_response *rs, enum script_kind kind, const char *why)
 	script_reply(rs, text, n);
 }
 
+/* The Host header goes into scripts and kernel command lines: only the
+ * bytes of a host name, an IPv4 or a bracketed IPv6 address and a port
+ * are taken, up to the first other byte (found by fuzz_boot_script: a
+ * control byte went into the script).  Without one, the address the
+ * client reached. */
 void
 api_server_base(const struct api_call *c, char *out, size_t size)
 {
-	const char *host = c->host[0] != '\0' ? c->host : "127.0.0.1";
-	size_t n = strcspn(host, " \t\r\n\"'");
+	static const char host_bytes[] = "abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_:[]";
+	size_t n = strspn(c->host, host_bytes);
+	char addr[INET_ADDRSTRLEN] = "127.0.0.1";
 
-	snprintf(out, size, "http://%.*s", (int)MIN(n, 200u), host);
+	if (n > 0) {
+		snprintf(out, size, "http://%.*s", (int)MIN(n, 200u), c->host);
+		return;
+	}
+	if (c->local4.s_addr != 0)
+		inet_ntop(AF_INET, &c->local4, addr, sizeof addr);
+	snprintf(out, size, "http://%s", addr);
 }
 
 /* The token of a salt (hex) and its hash. */
@@ -166,23 +181,35 @@ bootenv_where(const struct api *m, const char *base, enum script_kind kind, char
 }
 
 /* The lines that load the imaging environment with the kernel command
- * line args and boot it (malloc'd; NULL when out of memory). */
+ * line args and boot it (malloc'd; NULL when out of memory); layer, when
+ * not NULL, is a layer the task needs (api_task_layers: build/bootenv/
+ * NAME.initrd, loaded after the imaging initrd and unpacked over it). */
 static char *
 bootenv_lines(const struct api *m, const char *base, enum script_kind kind,
-    const char *args)
+    const char *args, const char *layer)
 {
-	char env[800], *text = NULL;
+	char env[800], more[900] = "", *text = NULL;
 	int n;
 
 	bootenv_where(m, base, kind, env, sizeof env);
-	if (kind == SCRIPT_GRUB)
-		n = asprintf(&text, "linux %s/vmlinuz %s\ninitrd %s/initrd\nboot\n", env, args, env);
-	else if (kind == SCRIPT_PXELINUX)
-		n = asprintf(&text, "  KERNEL %s/vmlinuz\n  INITRD %s/initrd\n  APPEND %s\n", env,
-		    env, args);
-	else
-		n = asprintf(&text, "kernel %s/vmlinuz initrd=initrd %s\n"
-		    "initrd --name initrd %s/initrd\nboot\n", env, args, env);
+	if (kind == SCRIPT_GRUB) {
+		if (layer != NULL)
+			snprintf(more, sizeof more, " %s/%s.initrd", env, layer);
+		n = asprintf(&text, "linux %s/vmlinuz %s\ninitrd %s/initrd%s\nboot\n", env, args,
+		    env, more);
+	} else if (kind == SCRIPT_PXELINUX) {
+		if (layer != NULL)
+			snprintf(more, sizeof more, ",%s/%s.initrd", env, layer);
+		n = asprintf(&text, "  KERNEL %s/vmlinuz\n  INITRD %s/initrd%s\n  APPEND %s\n",
+		    env, env, more, args);
+	} else {
+		if (layer != NULL)
+			snprintf(more, sizeof more, "initrd --name %s %s/%s.initrd\n", layer, env,
+			    layer);
+		n = asprintf(&text, "kernel %s/vmlinuz initrd=initrd%s%s %s\n"
+		    "initrd --name initrd %s/initrd\n%sboot\n", env, layer != NULL ? " initrd=" : "",
+		    layer != NULL ? layer : "", args, env, more);
+	}
 	return n < 0 ? NULL : text;
 }
 
@@ -191,11 +218,13 @@ script_task(struct api *m, const struct api_call *c, const struct store_task *t,
     const char *token, enum script_kind kind, struct api_response *rs)
 {
 	char base[256], args[1400], *lines, *text = NULL;
+	const char *layer[1];
 	int n = -1;
 
 	api_server_base(c, base, sizeof base);
 	bootenv_args(m, base, t->mac, t, token, args, sizeof args);
-	lines = bootenv_lines(m, base, kind, args);
+	lines = bootenv_lines(m, base, kind, args, api_task_layers(t, layer, 1) > 0 ? layer[0] :
+	    NULL);
 	if (lines != NULL)
 		n = asprintf(&text, "%s# pxed task %" PRId64 ": %s %s\n%s%s",
 		    script_kinds[kind].head, t->id, task_type_name(t->type), t->image,
@@ -204,14 +233,12 @@ script_task(struct api *m, const struct api_call *c, const struct store_task *t,
 	script_reply(rs, text, n);
 }
 
-/* The no-task menu of kind around shell, the lines that boot the shell:
- * the local disk is the default, after secs (0: waits for a choice). */
+/* The GRUB or PXELINUX no-task menu around shell, the lines that boot
+ * the shell: the local disk is the default, after secs (0: waits for a
+ * choice). */
 static int
-menu_text(enum script_kind kind, const char *mac, unsigned secs, const char *shell,
-    char **text)
+menu_text(enum script_kind kind, unsigned secs, const char *shell, char **text)
 {
-	char wait[48] = "";
-
 	if (kind == SCRIPT_GRUB)
 		return asprintf(text, "# no task: menu, the local disk after %u s\n"
 		    "set default=0\nset timeout=%d\nmenuentry '" MENU_LOCAL "' {\n  exit\n}\n"
@@ -223,12 +250,23 @@ menu_text(enum script_kind kind, const char *mac, unsigned secs, const char *she
 		    "LABEL local\n  MENU LABEL " MENU_LOCAL "\n  LOCALBOOT 0\n"
 		    "LABEL shell\n  MENU LABEL " MENU_SHELL "\n%s", secs,
 		    MIN(secs * 10, PXELINUX_TIMEOUT_MAX), shell);
+	return -1;
+}
+
+/* The iPXE no-task menu: the local disk, the shell, and the environments
+ * offered in menus (items and their labels from api_env_menu). */
+static int
+menu_text_ipxe(const char *mac, unsigned secs, const char *shell, const char *items,
+    const char *labels, char **text)
+{
+	char wait[48] = "";
+
 	if (secs > 0)
 		snprintf(wait, sizeof wait, " --timeout %u", secs * 1000);
 	return asprintf(text, "#!ipxe\n# no task: menu, the local disk after %u s\n"
 	    "menu pxed: no task for %s\nitem local " MENU_LOCAL "\nitem shell " MENU_SHELL "\n"
-	    "choose --default local%s target || goto local\ngoto ${target}\n"
-	    ":local\nexit\n:shell\n%s", secs, mac, wait, shell);
+	    "%schoose --default local%s target || goto local\ngoto ${target}\n"
+	    ":local\nexit\n:shell\n%s%s", secs, mac, items, wait, shell, labels);
 }
 
 /* A host with no task: its local disk, or the menu (no-task = menu). */
@@ -236,7 +274,7 @@ static void
 script_no_task(const struct api *m, const struct api_call *c, const char *mac,
     enum script_kind kind, struct api_response *rs)
 {
-	char base[256], args[1400], *shell, *text = NULL;
+	char base[256], args[1400], *shell, *text = NULL, *items = NULL, *labels = NULL;
 	int n = -1;
 
 	if (!m->cfg.no_task_menu) {
@@ -245,10 +283,14 @@ script_no_task(const struct api *m, const struct api_call *c, const char *mac,
 	}
 	api_server_base(c, base, sizeof base);
 	bootenv_args(m, base, mac, NULL, "", args, sizeof args);
-	shell = bootenv_lines(m, base, kind, args);
-	if (shell != NULL)
-		n = menu_text(kind, mac, m->cfg.no_task_menu_timeout, shell, &text);
+	shell = bootenv_lines(m, base, kind, args, NULL);
+	if (shell != NULL && kind == SCRIPT_IPXE && api_env_menu(c, &items, &labels) == 0)
+		n = menu_text_ipxe(mac, m->cfg.no_task_menu_timeout, shell, items, labels, &text);
+	else if (shell != NULL && kind != SCRIPT_IPXE)
+		n = menu_text(kind, m->cfg.no_task_menu_timeout, shell, &text);
 	free(shell);
+	free(items);
+	free(labels);
 	script_reply(rs, text, n);
 }
 
@@ -273,7 +315,7 @@ script_local_task(struct store *st, const struct api_call *c, const struct store
 
 /* A task run by the agent: its token, then the script. */
 static void
-script_agent_task(struct api *m, struct store *st, const struct api_call *c,
+script_agent_task(struct api *m, struct store *st, struct api_call *c,
     const struct store_task *t, enum script_kind kind, struct api_response *rs)
 {
 	char token[TOKEN_HEX + 1];
@@ -289,6 +331,13 @@ script_agent_task(struct api *m, struct store *st, const struct api_call *c,
 		api_reply_error(rs, 503, "cannot issue a task token");
 		return;
 	}
+	int bound = api_task_token_bind(c, t, "boot script");
+	if (bound == -ESRCH) {
+		script_local(rs, kind, "the task has just ended");
+		return;
+	}
+	if (bound < 0)
+		return;                 /* another address: no token (token_bind.c) */
 	log_info_peer(c->peer, t->mac,
 	    "api: %s: host %s boots for task %" PRId64 " (%s, %s token)", c->peer, t->mac,
 	    t->id, task_type_name(t->type), issued ? "new" : "same");
@@ -380,7 +429,7 @@ register_allowed(struct api *a, struct store *st, const struct api_call *c, cons
 /* The host mac seen booting (registered when new and allowed); its
  * script. */
 static void
-script_host(struct api *m, struct store *st, const struct api_call *c, const char *mac,
+script_host(struct api *m, struct store *st, struct api_call *c, const char *mac,
     enum script_kind kind, struct api_response *rs)
 {
 	struct store_host h;
@@ -399,6 +448,7 @@ script_host(struct api *m, struct store *st, const struct api_call *c, const cha
 		return;
 	}
 	created = store_host_seen(st, mac, "", "", !m->cfg.host_approval, api_now());
+	api_host_seen_from(c, mac);
 	if (created == 1) {
 		log_info_peer(NULL, mac, "api: new host %s registered%s", mac,
 		    m->cfg.host_approval ? " (waits for approval)" : "");
@@ -414,6 +464,10 @@ script_host(struct api *m, struct store *st, const struct api_call *c, const cha
 		script_no_task(m, c, mac, kind, rs);
 	else if (t.type == TASK_LOCAL)
 		script_local_task(st, c, &t, kind, rs);
+	else if (t.type == TASK_BOOT && kind == SCRIPT_IPXE)
+		api_env_task_script(c, &t, rs);
+	else if (t.type == TASK_BOOT)
+		script_local(rs, kind, "boot environments need iPXE: booting the local disk");
 	else
 		script_agent_task(m, st, c, &t, kind, rs);
 	store_host_free(&h);
@@ -439,7 +493,7 @@ boot_script(struct api_call *c)
 
 const struct api_route api_boot_routes[] = {
 	{ "GET", "api/v1/boot/{file*}", API_OPEN, .handler = boot_script,
-	    .statuses = "200 404",
+	    .statuses = "200 403 404",
 	    .summary = "a machine's boot script: MAC.ipxe, MAC.grub, MAC.pxelinux,"
 	    " pxelinux.cfg/01-MAC" },
 	{ NULL },

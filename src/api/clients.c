@@ -4,6 +4,7 @@
  * Runs in libmicrohttpd's threads, so it reads through a store connection
  * of its own (SQLite in WAL mode lets it read beside the loop's writer).
  * Event details hold text from clients: made valid UTF-8 on the way out. */
+#include "api/diag.h"
 #include "api/internal.h"
 
 #include <errno.h>
@@ -107,6 +108,7 @@ api_timeline_http(struct api *a, struct in_addr peer, const char *path, uint64_t
 	char detail[400];
 	struct timespec ts;
 
+	api_env_served(a, peer, path, bytes, ok);       /* a boot task's program */
 	/* the MAC of its lease, or (proxy mode) of the address it said it has */
 	if (st == NULL || peer.s_addr == 0 || (mac_len = store_mac_of(st, peer, mac)) == 0)
 		return;

@@ -4,8 +4,9 @@
  * from Last-Event-ID: "id: SEQ", "event: KIND", "data: JSON", a blank
  * line.  Events a slow listener missed (pushed out of the bus's ring) are
  * told as one "gap" event with their count, so a client knows to reload
- * what it shows.  A comment line keeps an idle connection alive every
- * 15 s.  At most EVENTS_LISTENERS at once (503 past it): a listener holds a
+ * what it shows.  A comment line keeps an idle connection alive: one
+ * after 10 s of silence, seen by the stream's 5 s tick (http/stream.c), so
+ * never more than 15 s apart.  At most EVENTS_LISTENERS at once (503 past it): a listener holds a
  * connection for as long as it listens. */
 #include "api/internal.h"
 
@@ -19,7 +20,7 @@
 #include "core/util.h"
 
 #define EVENTS_LISTENERS 64
-#define KEEPALIVE_US 15000000u
+#define KEEPALIVE_US 10000000u        /* + the 5 s tick: at most 15 s */
 
 static atomic_uint listeners;
 

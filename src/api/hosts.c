@@ -3,7 +3,9 @@
  * A host is registered by an administrator, by DHCP when a PXE client
  * asks, or by its first boot-script fetch (boot.c); lists come a page at a
  * time with the total, so no host is ever silently left out. */
+#include "api/diag.h"
 #include "api/internal.h"
+#include "api/task_options.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -60,6 +62,7 @@ host_reply(struct api_call *c, const char *arg, unsigned status)
 	json_object_set_new(o, "groups", api_host_groups_json(c->st, mac));
 	json_object_set_new(o, "task", store_task_active(c->st, mac, &t) == 0 ?
 	    api_task_json(&t) : json_null());
+	api_host_extras(c, mac, o);
 	api_reply_json(c->rs, status, o);
 }
 
@@ -166,5 +169,8 @@ const struct api_route api_hosts_routes[] = {
 	{ "POST", "api/v1/hosts/{host}/deny", API_ADMIN, .handler = host_deny,
 	    .statuses = "200 404",
 	    .summary = "make a host boot its local disk" },
+	{ "PUT", "api/v1/hosts/{host}/hostname", API_ADMIN, .body_max = 1024, .json_max = 4,
+	    .handler = api_host_hostname, .statuses = "200 404",
+	    .summary = "the name deploys give the machine" },
 	{ NULL },
 };

@@ -1,7 +1,8 @@
 /* Shared by the API's files: the route table, the call, replies.
  *
  * Each resource file (hosts.c, tasks.c, groups.c, images.c, mcast.c,
- * agent.c, boot.c, clients.c, status.c, subnets.c) declares its routes in a table
+ * agent.c, boot.c, clients.c, status.c, subnets.c, leases.c, events.c,
+ * tokens.c, config.c, transfers.c, stats.c) declares its routes in a table
  * next to its handlers; router.c matches a request against every table,
  * checks the route's credentials and body limit before the body is read,
  * and calls the handler with the whole call. */
@@ -54,6 +55,10 @@ struct api {
 	size_t register_buckets;
 	uint64_t register_refused;      /* registrations refused (rate or cap) */
 	uint64_t register_logged_us;    /* last refusal logged */
+	struct api_envs *envs;          /* boot environments (envs.c) */
+	int clamav_dirfd;               /* clamav-db-dir, O_PATH; -1: none */
+	pthread_rwlock_t sources_lock;  /* guards sources (chunk_sources.c) */
+	struct api_chunk_sources *sources;      /* chunk sources by subnet */
 };
 
 /* Who may call a route. */
@@ -105,11 +110,18 @@ extern const struct api_route api_agent_routes[];
 extern const struct api_route api_boot_routes[];
 extern const struct api_route api_clients_routes[];
 extern const struct api_route api_status_routes[];
+extern const struct api_route api_scan_routes[];
 extern const struct api_route api_tokens_routes[];
 extern const struct api_route api_subnets_routes[];
 extern const struct api_route api_events_routes[];
 extern const struct api_route api_leases_routes[];
 extern const struct api_route api_openapi_routes[];
+extern const struct api_route api_config_routes[];
+extern const struct api_route api_transfers_routes[];
+extern const struct api_route api_stats_routes[];
+extern const struct api_route api_envs_routes[];        /* api/diag.h */
+extern const struct api_route api_diag_routes[];
+extern const struct api_route api_wake_routes[];
 
 /* openapi.c: every status r may answer (its handler's and those of the
  * router's checks), sorted, into out; the count. */
@@ -117,7 +129,6 @@ size_t api_route_all_statuses(const struct api_route *r, unsigned *out, size_t m
 /* router.c: every table, for the API document: count, and the tables. */
 extern const struct api_route *const api_route_tables[];
 extern const size_t api_route_table_count;
-extern const struct api_route api_transfers_routes[];
 
 /* One request from admission to its end. */
 struct api_call {
@@ -144,6 +155,8 @@ struct api_call {
 void api_reply_json(struct api_response *rs, unsigned status, json_t *body);
 void api_reply_error(struct api_response *rs, unsigned status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* The stable code of an error status: "not_found", "conflict" ... */
+const char *api_error_code(unsigned status);
 void api_reply_text(struct api_response *rs, unsigned status, const char *type,
     char *text, size_t len);
 /* The call's JSON body, parsed only when its shape fits the route
@@ -178,6 +191,15 @@ bool api_bearer_hash(const char *authorization, uint8_t hash[32]);
  * none or an unknown token. */
 int api_scope(const struct api *a, struct store *st, const char *authorization);
 
+/* ---- task tokens bound to an address (token_bind.c) ---- */
+/* The address of a printable peer ("192.0.2.5:1234", "[2001:db8::1]:80"). */
+void api_peer_address(const char *peer, char *out, size_t size);
+/* Task t's token used by the call (what: "boot script", "agent request"):
+ * 0 when its address may (the token is bound to it now, or binding is
+ * off); -EPERM (403 made in c->rs: another address), -ESRCH (the task
+ * has just ended: nothing made) or -EIO (503 made). */
+int api_task_token_bind(struct api_call *c, const struct store_task *t, const char *what);
+
 /* ---- shared by the resources ---- */
 json_t *api_task_json(const struct store_task *t);
 json_t *api_host_json(const struct store_host *h);
@@ -196,6 +218,14 @@ int api_task_after(enum task_type type, const char *text, enum task_after *out,
  * it had ended. */
 int api_task_end(struct api *a, struct store *st, const struct store_task *t,
     enum task_state how, const char *message, const char *log);
+
+/* chunk_sources.c: the chunk sources of an agent at peer (a JSON array of
+ * URLs, tried before this server), and in where a line for the log: whose
+ * they are. */
+json_t *api_chunk_sources_json(struct api *a, struct in_addr peer, char *where, size_t size);
+void api_chunk_sources_free(struct api *a);
+/* Does this server hold the image repository (image-repo = local)? */
+bool api_repo_local(const struct api *a);
 
 /* groups.c: the hosts a call acts on, each once. */
 struct api_targets {
@@ -246,19 +276,30 @@ void api_capture_ended(struct api *a, struct store *st, const struct store_task 
  * (logged). */
 void api_images_reconcile(struct api *a);
 
+/* scan_db.c: clamav-db-dir opened (O_PATH) before privileges are dropped,
+ * or -1 (logged; scan tasks then fail saying so). */
+int api_clamav_open(const char *dir);
+/* A snapshot of the loop's data (dhcp/board.h: BOARD_CONFIG,
+ * BOARD_TRANSFERS) of at least min_len bytes, malloc'd into *data: 0, or a
+ * negative errno with the reply made (503: the loop did not answer in
+ * time or pxed is stopping; 500). */
+int api_board_snapshot(struct api *a, unsigned what, size_t min_len, void **data,
+    size_t *len, struct api_response *rs);
+
 /* boot.c: "http://HOST" the client reached us by, for URLs in answers. */
 void api_server_base(const struct api_call *c, char *out, size_t size);
 
 /* store_cache.c: this thread's store connection (opened on first use,
  * closed when the thread ends; never close it), or NULL. */
 struct store *api_thread_store(const char *where);
+/* Close the calling thread's connection now (a test or fuzzer that
+ * starts over with a new state directory). */
+void api_thread_store_drop(void);
 
 /* status.c: text of /metrics (Prometheus) and of /api/v1/status (JSON)
  * from the counters in core/stats.h; malloc'd, NUL-terminated, or NULL. */
 char *api_metrics_text(size_t *len);
 char *api_status_json(uint64_t uptime_s, const struct api_service *services, size_t count,
     struct store *st, size_t *len);
-/* {"transfers": [...], "total": N, "age_ms": A} from the board (transfers.c) */
-json_t *api_transfers_json(uint64_t now_us);
 
 #endif

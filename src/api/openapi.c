@@ -123,6 +123,25 @@ query_params(const char *query, json_t *params)
 	}
 }
 
+/* Every error answer: {"error": message, "code": stable name}. */
+static json_t *
+error_content(void)
+{
+	return json_pack("{s:{s:{s:s}}}", "application/json", "schema", "$ref",
+	    "#/components/schemas/Error");
+}
+
+static json_t *
+error_schema(void)
+{
+	return json_pack("{s:s,s:[s,s],s:{s:{s:s,s:s},s:{s:s,s:s}}}", "type", "object",
+	    "required", "error", "code", "properties",
+	    "error", "type", "string", "description", "what went wrong, for a person",
+	    "code", "type", "string", "description", "stable, for a program: bad_request, "
+	    "unauthorized, forbidden, not_found, method_not_allowed, conflict, task_ended, "
+	    "too_large, content_mismatch, too_many_requests, unavailable, no_space, server_error");
+}
+
 static json_t *
 responses(const struct api_route *r)
 {
@@ -132,11 +151,15 @@ responses(const struct api_route *r)
 	char key[8];
 
 	for (size_t i = 0; i < n; i++) {
+		json_t *resp = json_pack("{s:s}", "description", reason(list[i]));
 		snprintf(key, sizeof key, "%u", list[i]);
-		json_object_set_new(o, key, json_pack("{s:s}", "description", reason(list[i])));
+		if (list[i] >= 400)
+			json_object_set_new(resp, "content", error_content());
+		json_object_set_new(o, key, resp);
 	}
-	json_object_set_new(o, "5XX", json_pack("{s:s}", "description",
-	    "The server cannot answer now (its state store, memory)"));
+	json_object_set_new(o, "5XX", json_pack("{s:s,s:o}", "description",
+	    "The server cannot answer now (its state store, memory)", "content",
+	    error_content()));
 	return o;
 }
 
@@ -174,12 +197,13 @@ document(void)
 				method[i] = (char)(r->method[i] | 0x20), method[i + 1] = '\0';
 			json_object_set_new(item, method, operation(r, params));
 		}
-	return json_pack("{s:s,s:{s:s,s:s,s:s},s:{s:{s:{s:s,s:s}}},s:o}", "openapi", "3.1.0",
+	return json_pack("{s:s,s:{s:s,s:s,s:s},s:{s:{s:{s:s,s:s}},s:{s:o}},s:o}", "openapi", "3.1.0",
 	    "info", "title", "pxed", "version", PXED_VERSION, "description",
 	    "The network boot and imaging server's API (docs/API.md). x-pxed-access: who may"
 	    " call: open, counters (open unless metrics-auth = read), read, admin (token"
 	    " scopes), task (the agent's task token).", "components", "securitySchemes",
-	    "bearer", "type", "http", "scheme", "bearer", "paths", paths);
+	    "bearer", "type", "http", "scheme", "bearer", "schemas", "Error", error_schema(),
+	    "paths", paths);
 }
 
 static void

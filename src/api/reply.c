@@ -52,6 +52,26 @@ api_reply_json(struct api_response *rs, unsigned status, json_t *body)
 	api_reply_text(rs, status, "application/json", text, text != NULL ? strlen(text) : 0);
 }
 
+/* The stable, machine-readable name of an error status (docs/API.md). */
+const char *
+api_error_code(unsigned status)
+{
+	static const struct {
+		unsigned status;
+		const char *code;
+	} codes[] = {
+		{ 400, "bad_request" }, { 401, "unauthorized" }, { 403, "forbidden" },
+		{ 404, "not_found" }, { 405, "method_not_allowed" }, { 409, "conflict" },
+		{ 413, "too_large" }, { 422, "content_mismatch" }, { 429, "too_many_requests" },
+		{ 503, "unavailable" }, { 507, "no_space" },
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(codes); i++)
+		if (codes[i].status == status)
+			return codes[i].code;
+	return status >= 500 ? "server_error" : "error";
+}
+
 void
 api_reply_error(struct api_response *rs, unsigned status, const char *fmt, ...)
 {
@@ -61,7 +81,15 @@ api_reply_error(struct api_response *rs, unsigned status, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
-	api_reply_json(rs, status, json_pack("{s:o}", "error", api_json_text(msg)));
+	api_reply_json(rs, status, json_pack("{s:o,s:s}", "error", api_json_text(msg), "code",
+	    api_error_code(status)));
+}
+
+void
+api_error_response(struct api_response *rs, unsigned status, const char *message)
+{
+	memset(rs, 0, sizeof *rs);
+	api_reply_error(rs, status, "%s", message);
 }
 
 json_t *
@@ -179,6 +207,14 @@ api_body_json(struct api_call *c)
 	if (rc == -E2BIG) {
 		api_reply_error(c->rs, 400, "body holds more than %u JSON values or %d levels",
 		    c->route->json_max, BODY_DEPTH_MAX);
+		return NULL;
+	}
+	/* Only a body the scan read whole goes to jansson: jansson reads
+	 * past a NUL byte that stops the scan, so "\0[1,1,...]" was built
+	 * whatever its size (found by fuzz_json_body). */
+	if (rc != 0) {
+		api_reply_error(c->rs, 400, "body is not JSON%s", rc == -ENOMEM ?
+		    " (out of memory)" : "");
 		return NULL;
 	}
 	v = json_loadb(c->body != NULL ? c->body : "", c->body_len, JSON_REJECT_DUPLICATES,

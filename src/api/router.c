@@ -21,7 +21,8 @@ const struct api_route *const api_route_tables[] = {
 	api_hosts_routes, api_tasks_routes, api_groups_routes, api_images_routes,
 	api_mcast_routes, api_agent_routes, api_boot_routes, api_clients_routes,
 	api_status_routes, api_tokens_routes, api_subnets_routes, api_events_routes,
-	api_leases_routes, api_openapi_routes, api_transfers_routes,
+	api_leases_routes, api_openapi_routes, api_transfers_routes, api_config_routes,
+	api_stats_routes, api_scan_routes, api_envs_routes, api_diag_routes, api_wake_routes,
 };
 const size_t api_route_table_count = ARRAY_SIZE(api_route_tables);
 
@@ -133,8 +134,10 @@ task_ended(const struct store_task *t, struct api_response *rs)
 
 	snprintf(text, sizeof text, "task %" PRId64 " %s (%s): %s", t->id, how,
 	    task_state_name(t->state), t->message);
-	if (o != NULL)
+	if (o != NULL) {
 		json_object_set_new(o, "error", api_json_text(text));
+		json_object_set_new(o, "code", json_string("task_ended"));
+	}
 	api_reply_json(rs, 409, o);
 }
 
@@ -169,7 +172,13 @@ admit_task(struct api_call *c, const char *authorization, struct api_response *r
 		api_reply_error(rs, 409, "fetch the task first");
 		return -EAGAIN;
 	}
-	return 0;
+	c->rs = rs;
+	int rc = api_task_token_bind(c, &c->task, "agent request");
+	if (rc == -ESRCH && store_task_get(c->st, c->task.id, &c->task) == 0)
+		task_ended(&c->task, rs);
+	else if (rc == -ESRCH)
+		api_reply_error(rs, 403, "unknown task token");
+	return rc < 0 ? -EACCES : 0;
 }
 
 /* A read or a change: a token whose scope allows it. */

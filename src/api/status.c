@@ -41,8 +41,27 @@ static const struct counter_def counters[] = {
 	    "HTTP requests refused (503): request bodies in flight at http-body-memory."),
 	COUNTER(http, bodies_slow, false,
 	    "HTTP requests cut off: their body came slower than http-body-min-rate."),
+	COUNTER(http, headers_slow, false,
+	    "HTTP connections closed: a request's line and headers did not come within"
+	    " http-header-timeout (the first) or http-timeout (the next)."),
+	COUNTER(dhcp, new_clients_refused, false,
+	    "DHCP requests of new clients not served: over dhcp-new-client-rate or "
+	    "dhcp-relay-rate, or the pool down to dhcp-pool-reserve."),
+	COUNTER(dhcp, pool_low_alarms, false,
+	    "DHCP pools that fell below dhcp-pool-low percent free."),
+	COUNTER(dhcp, pools_low, true, "DHCP pools below dhcp-pool-low percent free now."),
+	COUNTER(dhcp, rogue_replies, false,
+	    "Answers of other DHCP servers heard on full-mode subnets."),
+	COUNTER(dhcp, rogue_servers, true, "Other DHCP servers heard on full-mode subnets."),
+	COUNTER(dhcp, probes_sent, false, "DISCOVERs sent to find other DHCP servers."),
+	COUNTER(http, chunks_sent, false,
+	    "Image chunks served whole (GET /images/chunks/...: to agents or caches)."),
+	COUNTER(http, chunk_bytes_sent, false, "Bytes of the image chunks served whole."),
 	COUNTER(api, hosts_refused, false,
 	    "Hosts not registered by a boot script: host-register-rate or hosts-max."),
+	COUNTER(api, task_tokens_refused, false,
+	    "Boot scripts and agent requests refused: the task's token is bound to another"
+	    " address (task-token-bind)."),
 };
 
 static uint64_t

@@ -42,3 +42,16 @@ api_thread_store(const char *where)
 	}
 	return st;
 }
+
+void
+api_thread_store_drop(void)
+{
+	struct store *st;
+
+	(void)pthread_once(&once, make_key);
+	st = pthread_getspecific(key);
+	if (st == NULL)
+		return;
+	(void)pthread_setspecific(key, NULL);
+	store_close(st);
+}

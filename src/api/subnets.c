@@ -56,6 +56,10 @@ subnet_json(const struct dhcp_subnet_view *v, bool details)
 	    "boots_last_hour", (int)v->boots_hour, "leases", (int)v->leases,
 	    "last_seen", (json_int_t)v->last_seen);
 
+	if (o != NULL && v->full)
+		json_object_set_new(o, "pool", json_pack("{s:i, s:i, s:b, s:I}", "leasable",
+		    (int)v->leasable, "free", (int)v->free, "low", v->low, "refused",
+		    (json_int_t)v->refused));
 	if (o == NULL || !details)
 		return o;
 	json_t *settings = json_array();
@@ -83,8 +87,18 @@ subnets_list(struct api *m, struct api_response *rs)
 		    v->discovered[i].relay, "requests", (json_int_t)v->discovered[i].requests,
 		    "first_seen", (json_int_t)v->discovered[i].first_seen,
 		    "last_seen", (json_int_t)v->discovered[i].last_seen));
+	json_t *rogue = json_array();
+	for (size_t i = 0; i < v->rogue_count; i++) {
+		const struct dhcp_rogue_view *r = &v->rogue[i];
+		json_array_append_new(rogue, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I,"
+		    " s:I}", "server", r->server, "source", r->source, "subnet", r->subnet, "type",
+		    r->type, "offered", r->offered, "mac", r->mac, "replies", (json_int_t)r->replies,
+		    "first_seen", (json_int_t)r->first_seen, "last_seen",
+		    (json_int_t)r->last_seen));
+	}
 	free(v);
-	api_reply_json(rs, 200, json_pack("{s:o, s:o}", "subnets", list, "discovered", found));
+	api_reply_json(rs, 200, json_pack("{s:o, s:o, s:o}", "subnets", list, "discovered", found,
+	    "rogue_servers", rogue));
 }
 
 /* A CIDR as an administrator writes it: the network address exactly
@@ -169,7 +183,7 @@ subnet_change(struct api *m, struct store *st, const char *cidr, const char *mod
 	char msg[512];
 	int had = store_subnet_get(st, cidr, &before);
 
-	if (had == -EIO || store_subnet_set(st, cidr, mode, api_now()) != 0) {
+	if (had == -EIO || store_subnet_set(st, cidr, mode, api_now() * 1000) != 0) {
 		api_reply_error(rs, 500, "the state store cannot be written");
 		return -EIO;
 	}

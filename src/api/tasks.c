@@ -1,6 +1,8 @@
 /* /api/v1/tasks: what a host does at its next network boot (docs/API.md),
  * and how a task ends. */
+#include "api/diag.h"
 #include "api/internal.h"
+#include "api/task_options.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -71,8 +73,8 @@ task_check(struct api *m, const char *host, const char *group, int type, const c
 {
 	if (type < 0 || (host == NULL) == (group == NULL)) {
 		api_reply_error(rs, 400, "expected {\"host\" or \"group\", \"type\":"
-		    " deploy|capture|shell|wipe|local, \"image\", \"verify\", \"replace\","
-		    " \"after\"}");
+		    " deploy|capture|shell|wipe|local|diagnose|boot|scan|reset-password|restore,"
+		    " \"image\", \"verify\", \"replace\", \"after\", \"wake\", and the type's options}");
 		return -EINVAL;
 	}
 	if (group != NULL && type == TASK_CAPTURE) {
@@ -87,6 +89,11 @@ task_check(struct api *m, const char *host, const char *group, int type, const c
 	if (type == TASK_DEPLOY && repo_info(&m->repo, image, &(struct image_info){ 0 }) < 0) {
 		api_reply_error(rs, 404, "no image %s", image);
 		return -ENOENT;
+	}
+	if (type == TASK_CAPTURE && !api_repo_local(m)) {
+		api_reply_error(rs, 409, "this server holds a read-only mirror of the image "
+		    "repository: captures go to %s", m->cfg.image_repo);
+		return -EROFS;
 	}
 	if (type == TASK_CAPTURE && !replace &&
 	    repo_info(&m->repo, image, &(struct image_info){ 0 }) == 0) {
@@ -132,6 +139,9 @@ task_add_one(struct store *st, const char *host, const struct store_task_spec *s
 		api_reply_error(rs, 404, "no host %s", host);
 		return;
 	}
+	if (spec->type == TASK_RESTORE &&
+	    api_task_restore_check(st, mac, spec->options, rs) < 0)
+		return;
 	id = store_task_add(st, mac, spec, api_now());
 	if (id == -ENOENT) {
 		api_reply_error(rs, 404, "no host %s (add it first)", host);
@@ -158,6 +168,8 @@ task_add(struct api_call *c)
 	const char *host = NULL, *group = NULL, *type_text = "", *image = "", *after = NULL;
 	int verify = 1, replace = 0, type;
 	struct store_task_spec spec = { .mcast = "" };
+	char params[STORE_TASK_PARAMS_MAX];
+	char options[STORE_TASK_OPTIONS_MAX];
 
 	if (body == NULL)
 		return;
@@ -167,12 +179,17 @@ task_add(struct api_call *c)
 		host = group = NULL;            /* answered as a bad body */
 	type = task_type_parse(type_text);
 	if (task_check(m, host, group, type, image, replace, rs) < 0 ||
-	    api_task_after((enum task_type)type, after, &spec.after, rs) < 0)
+	    api_task_after((enum task_type)type, after, &spec.after, rs) < 0 ||
+	    api_task_options(body, (enum task_type)type, group != NULL, options,
+	    sizeof options, rs) < 0)
 		goto out;
+	spec.options = options;
 	spec.type = (enum task_type)type;
 	spec.image = type == TASK_DEPLOY || type == TASK_CAPTURE ? image : "";
 	spec.verify = verify;
 	spec.replace = type == TASK_CAPTURE && replace;
+	if (api_task_params(c, type, body, &spec, params, sizeof params) < 0)
+		goto out;
 	if (group != NULL)
 		api_group_tasks(st, group, &spec, rs);
 	else if (type != TASK_CAPTURE)
@@ -183,6 +200,7 @@ task_add(struct api_call *c)
 		task_add_one(st, host, &spec, rs);
 		pthread_mutex_unlock(&m->repo_lock);
 	}
+	api_task_created(c, body);
 out:
 	json_decref(body);
 }
@@ -229,8 +247,14 @@ task_show(struct api_call *c)
 {
 	struct store_task t;
 
-	if (task_of_path(c, &t))
-		api_reply_json(c->rs, 200, api_task_json(&t));
+	json_t *o;
+
+	if (!task_of_path(c, &t))
+		return;
+	o = api_task_json(&t);
+	api_task_json_report(c->st, o, t.id);   /* what the agent reported... */
+	api_task_extras(c, &t, o);              /* ... a diagnose task's from its results */
+	api_reply_json(c->rs, 200, o);
 }
 
 static void
@@ -257,7 +281,8 @@ const struct api_route api_tasks_routes[] = {
 	    " ?host=, ?state= (a state, or active: pending, booting, running), ?type=, ?image=" },
 	{ "POST", "api/v1/tasks", API_ADMIN, .body_max = 4096, .json_max = 32,
 	    .handler = task_add,
-	    .statuses = "201 404 409", .summary = "a task for a host or each host of a group" },
+	    .statuses = "201 404 409 422",
+	    .summary = "a task for a host or each host of a group" },
 	{ "GET", "api/v1/tasks/{id}", API_READ, .handler = task_show,
 	    .statuses = "200 404", .summary = "one task" },
 	{ "DELETE", "api/v1/tasks/{id}", API_ADMIN, .handler = task_cancel,

@@ -1,56 +1,141 @@
-/* /api/v1/transfers: the transfers in flight, from the board the loop
- * publishes once a second (core/transfers.h). */
+/* GET /api/v1/transfers (docs/API.md): the TFTP and HTTP transfers in
+ * flight, oldest first, at most TRANSFERS_MAX (and how many more).
+ *
+ * TFTP sessions live on the loop thread: a copy is asked through the
+ * board (dhcp/board.h), made by the loop with each session's progress
+ * and its rate from marks a timer notes once a second (tftp/snapshot.c).
+ * HTTP downloads are in libmicrohttpd's threads: they are listed in
+ * core/inflight.h's table, their progress read from the kernel (TCP_INFO).
+ * The MAC of a client is its lease's, else the one it said it has
+ * (store_mac_of), looked up here with this thread's store connection. */
 #include "api/internal.h"
 
-#include <jansson.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
-#include "core/transfers.h"
+#include "core/inflight.h"
+#include "core/log.h"
 #include "core/util.h"
+#include "dhcp/board.h"
+#include "tftp/snapshot.h"
 
-json_t *
-api_transfers_json(uint64_t now_us)
+#define TRANSFERS_MAX 1000
+
+/* One transfer of either kind, as listed. */
+struct transfer {
+	const char *proto;
+	char peer[LOG_ADDR_MAX];
+	struct in_addr peer4;           /* 0: IPv6 (no MAC looked up) */
+	const char *file;
+	bool upload;
+	bool bytes_known;
+	uint64_t bytes, total, rate;
+	int64_t started_ms;
+};
+
+static void
+from_tftp(const struct tftp_transfer_view *v, struct transfer *x)
 {
-	struct transfer_info *list = calloc(TRANSFERS_MAX, sizeof *list);
-	size_t total = 0, n;
-	uint64_t at_us = 0;
-	json_t *arr = json_array(), *root;
-
-	if (list == NULL || arr == NULL) {
-		free(list);
-		json_decref(arr);
-		return NULL;
-	}
-	n = transfers_read(list, TRANSFERS_MAX, &total, &at_us);
-	for (size_t i = 0; i < n; i++) {
-		const struct transfer_info *t = &list[i];
-		json_array_append_new(arr, json_pack("{s:s,s:s,s:s,s:o,s:I,s:I,s:I,s:I}",
-		    "proto", t->proto, "dir", t->dir, "peer", t->peer,
-		    "path", api_json_text(t->path), "bytes", (json_int_t)MIN(t->bytes, (uint64_t)INT64_MAX),
-		    "size", (json_int_t)MIN(t->size, (uint64_t)INT64_MAX),
-		    "elapsed_ms", (json_int_t)MIN(t->elapsed_ms, (uint64_t)INT64_MAX),
-		    "rate", (json_int_t)MIN(t->rate, (uint64_t)INT64_MAX)));
-	}
-	free(list);
-	/* age_ms: how old the snapshot is (-1: none published yet) */
-	root = json_pack("{s:o,s:I,s:I}", "transfers", arr, "total", (json_int_t)total,
-	    "age_ms", at_us == 0 ? (json_int_t)-1 : (json_int_t)((now_us - at_us) / 1000));
-	return root;
+	memset(x, 0, sizeof *x);
+	x->proto = "tftp";
+	log_addr((const struct sockaddr *)&v->peer, x->peer, sizeof x->peer);
+	if (v->peer.ss_family == AF_INET)
+		x->peer4 = ((const struct sockaddr_in *)(const void *)&v->peer)->sin_addr;
+	x->file = v->file;
+	x->upload = v->upload;
+	x->bytes_known = true;
+	x->bytes = v->bytes;
+	x->total = v->total;
+	x->rate = v->rate;
+	x->started_ms = v->started_ms;
 }
 
 static void
-route_transfers(struct api_call *c)
+from_http(const struct inflight_view *v, struct transfer *x)
 {
-	json_t *root = api_transfers_json(clock_now_us());
+	memset(x, 0, sizeof *x);
+	x->proto = "http";
+	str_copy(x->peer, v->peer, sizeof x->peer);
+	x->peer4 = v->peer4;
+	x->file = v->file;
+	x->bytes_known = v->bytes_known;
+	x->bytes = v->bytes;
+	x->total = v->total;
+	x->rate = v->rate;
+	x->started_ms = v->started_ms;
+}
 
-	if (root == NULL)
-		api_reply_error(c->rs, 503, "out of memory");
-	else
-		api_reply_json(c->rs, 200, root);
+static int
+transfer_older(const void *a, const void *b)
+{
+	const struct transfer *x = a, *y = b;
+
+	return (x->started_ms > y->started_ms) - (x->started_ms < y->started_ms);
+}
+
+static json_t *
+transfer_json(struct store *st, const struct transfer *x)
+{
+	uint8_t mac[16];
+	char text[3 * 16] = "";
+	size_t n = x->peer4.s_addr != 0 ? store_mac_of(st, x->peer4, mac) : 0;
+	size_t o = 0;
+
+	for (size_t i = 0; i < n; i++)
+		o += (size_t)snprintf(text + o, sizeof text - o, i ? ":%02x" : "%02x", mac[i]);
+	json_t *j = json_pack("{s:s, s:s, s:o, s:b, s:o, s:I, s:I, s:I}", "proto", x->proto,
+	    "peer", x->peer, "file", api_json_text(x->file), "upload", x->upload,
+	    "bytes", x->bytes_known ? json_integer((json_int_t)x->bytes) : json_null(),
+	    "total", (json_int_t)x->total, "rate", (json_int_t)x->rate,
+	    "started", (json_int_t)(x->started_ms / 1000));
+	if (j != NULL && n > 0)
+		json_object_set_new(j, "mac", json_string(text));
+	return j;
+}
+
+static void
+transfers_list(struct api_call *c)
+{
+	struct inflight_view *http = NULL;
+	struct transfer *all = NULL;
+	size_t http_more = 0, n = 0, nhttp = 0, len = 0;
+	void *data = NULL;
+
+	if (api_board_snapshot(c->api, BOARD_TRANSFERS, sizeof(struct tftp_transfers), &data, &len,
+	    c->rs) != 0)
+		return;
+	struct tftp_transfers *t = data;
+	if (t->count > (len - sizeof *t) / sizeof t->item[0]) {
+		api_reply_error(c->rs, 500, "a bad snapshot of the TFTP transfers");
+		goto out;
+	}
+	http = calloc(TRANSFERS_MAX, sizeof *http);
+	all = calloc(t->count + TRANSFERS_MAX, sizeof *all);
+	if (http == NULL || all == NULL) {
+		api_reply_error(c->rs, 500, "out of memory");
+		goto out;
+	}
+	nhttp = inflight_list(c->api->cfg.inflight, http, TRANSFERS_MAX, &http_more);
+	for (size_t i = 0; i < t->count; i++)
+		from_tftp(&t->item[i], &all[n++]);
+	for (size_t i = 0; i < nhttp; i++)
+		from_http(&http[i], &all[n++]);
+	qsort(all, n, sizeof *all, transfer_older);
+	json_t *list = json_array();
+	for (size_t i = 0; i < n && i < TRANSFERS_MAX; i++)
+		json_array_append_new(list, transfer_json(c->st, &all[i]));
+	size_t more = t->more + http_more + (n > TRANSFERS_MAX ? n - TRANSFERS_MAX : 0);
+	api_reply_json(c->rs, 200, json_pack("{s:o, s:I}", "transfers", list, "more",
+	    (json_int_t)more));
+out:
+	free(all);
+	free(http);
+	free(t);
 }
 
 const struct api_route api_transfers_routes[] = {
-	{ "GET", "api/v1/transfers", API_READ, .handler = route_transfers, .statuses = "200",
-	    .summary = "transfers in flight (TFTP): peer, file, bytes, rate; as of the last second" },
+	{ "GET", "api/v1/transfers", API_READ, .handler = transfers_list, .statuses = "200",
+	    .summary = "TFTP and HTTP transfers in flight: client, MAC, file, progress, rate" },
 	{ NULL },
 };

@@ -316,3 +316,12 @@ boot_decide(const struct boot_rules *global, const struct boot_rules *subnet,
 	d->vendor_pxe_client = c->pxe_client && (d->kind == BOOT_TFTP || d->kind == BOOT_LOCAL);
 	decide_mtftp(subnet != NULL ? subnet : global, c, d);
 }
+
+int
+boot_rule_check(const char *spec, char *err, size_t err_size)
+{
+	static struct boot_rules scratch;       /* config loads on one thread */
+
+	scratch.count = 0;
+	return boot_rules_add(&scratch, spec, err, err_size);
+}

@@ -103,6 +103,9 @@ struct boot_rules {
  * with a message in err (unknown class, missing target, an -http class
  * without an http:// URL, a target with spaces or control bytes). */
 int boot_rules_add(struct boot_rules *r, const char *spec, char *err, size_t err_size);
+/* The "boot" setting's validator (config_validator_register): 0 when spec
+ * parses as one rule, else -EINVAL with the reason in err. */
+int boot_rule_check(const char *spec, char *err, size_t err_size);
 
 enum boot_kind {
 	BOOT_NOTHING,                   /* no rule: do not answer as a boot server */

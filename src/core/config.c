@@ -39,6 +39,7 @@ struct setting {
 #define SN(...) SETTING(struct config_subnet, __VA_ARGS__)
 #define HO(...) SETTING(struct config_host, __VA_ARGS__)
 #define RE(...) SETTING(struct config_relay, __VA_ARGS__)
+#define EN(...) SETTING(struct config_environment, __VA_ARGS__)
 
 static const struct setting settings[] = {
 	SR("root", T_PATH, root, 0, 0, "/srv/pxed",
@@ -82,7 +83,7 @@ static const struct setting settings[] = {
 	    "concurrent TFTP transfers"),
 	S("tftp-max-per-client", T_UINT, tftp_max_per_client, 1, 65536, "256",
 	    "concurrent TFTP transfers from one client address"),
-	S("tftp-min-rto-ms", T_UINT, tftp_min_rto_ms, 1, 60000, "10",
+	S("tftp-min-rto-ms", T_UINT, tftp_min_rto_ms, 1, 60000, "2",
 	    "lower bound of the retransmission timeout, ms"),
 	S("tftp-max-rto-ms", T_UINT, tftp_max_rto_ms, 10, 255000, "2000",
 	    "upper bound of the retransmission timeout, ms (a client's timeout option overrides)"),
@@ -112,6 +113,8 @@ static const struct setting settings[] = {
 	SR("http-max-per-ip", T_UINT, http_max_per_ip, 0, 65536, "64",
 	    "concurrent HTTP connections from one address (0: no limit)"),
 	SR("http-timeout", T_UINT, http_timeout, 1, 3600, "60", "HTTP idle timeout, seconds"),
+	SR("http-header-timeout", T_UINT, http_header_timeout, 0, 3600, "10",
+	    "seconds a connection's first request line and headers may take (0: no limit)"),
 	SR("http-threads", T_UINT, http_threads, 1, 64, "2", "HTTP worker threads"),
 	SR("http-body-memory-mb", T_UINT, http_body_memory_mb, 1, 65536, "256",
 	    "memory all request bodies in flight may hold together, MiB (past it: 503)"),
@@ -136,6 +139,19 @@ static const struct setting settings[] = {
 	    "lease time for subnets that do not set one (s, m, h, d or infinite)"),
 	S("dhcp-host", T_LIST, dhcp_host, 0, 0, "",
 	    "reservation MAC,ADDRESS[,NAME] (repeatable)"),
+	S("dhcp-new-client-rate", T_UINT, dhcp_new_client_rate, 0, 1000000, "200",
+	    "addresses offered a second to new clients in one subnet (0: no limit)"),
+	S("dhcp-relay-rate", T_UINT, dhcp_relay_rate, 0, 1000000, "400",
+	    "addresses offered a second to new clients through one relay (0: no limit)"),
+	S("dhcp-pool-reserve", T_UINT, dhcp_pool_reserve, 0, 50, "10",
+	    "percent of each pool kept for known clients ([host], a lease before)"),
+	S("dhcp-pool-low", T_UINT, dhcp_pool_low, 0, 100, "20",
+	    "alarm when fewer than this percent of a pool's addresses are free (0: never)"),
+	S("dhcp-rogue-probe", T_UINT, dhcp_rogue_probe, 0, 86400, "300",
+	    "seconds between DISCOVERs sent to find other DHCP servers on full-mode subnets "
+	    "(0: only listen)"),
+	S("dhcp-rogue-allow", T_SHORT_LIST, dhcp_rogue_allow, 0, 0, "",
+	    "another DHCP server expected on full-mode subnets (a failover peer; repeatable)"),
 	S("pxe-menu", T_LIST, pxe_menu, 0, 0, "",
 	    "PXE boot menu item 'TEXT | TARGET' (repeatable; TARGET a file or local)"),
 	S("pxe-prompt", T_STRING, pxe_prompt, 0, 0, "Press F8 for the boot menu",
@@ -146,6 +162,8 @@ static const struct setting settings[] = {
 	    "the web console's files, served under /ui/ (missing: no console)"),
 	SR("image-dir", T_PATH, image_dir, 0, 0, "",
 	    "image repository: chunks and manifests (default: state-dir/images)"),
+	S("clamav-db-dir", T_PATH, clamav_db_dir, 0, 0, "/var/lib/clamav",
+	    "ClamAV signature database served to scan tasks at /clamav/ (kept current by freshclam)"),
 	SR("api-token-file", T_PATH, api_token_file, 0, 0, "",
 	    "file with the REST API's token, created if missing (default: state-dir/api-token)"),
 	SR("host-approval", T_BOOL, host_approval, 0, 0, "no",
@@ -156,6 +174,9 @@ static const struct setting settings[] = {
 	    "hosts a boot-script fetch may register while fewer are known"),
 	SR("host-register-rate", T_UINT, host_register_rate, 1, 1000000, "120",
 	    "hosts boot-script fetches may register a minute (burst as large)"),
+	SR("task-token-bind", T_BOOL, task_token_bind, 0, 0, "yes",
+	    "a task's token works only from the first address that fetched its boot script "
+	    "or used it"),
 	SR("no-task", T_STRING, no_task, 0, 0, "local",
 	    "what a host with no task boots: local (its disk) or menu (local disk or the "
 	    "imaging environment's shell)"),
@@ -165,10 +186,19 @@ static const struct setting settings[] = {
 	    "where vmlinuz and initrd of the imaging environment are: a path under root, or a URL"),
 	SR("bootenv-args", T_STRING, bootenv_args, 0, 0, "quiet",
 	    "extra kernel command line for the imaging environment"),
+	SR("image-repo", T_STRING, image_repo, 0, 0, "local",
+	    "local: image-dir is the repository and takes captures; or the URL of the pxed "
+	    "that holds it: image-dir is a read-only mirror, captures are refused (409)"),
+	S("chunk-sources", T_STRING, chunk_sources, 0, 0, "",
+	    "HTTP mirrors or caches of the repository's chunks/ the agent tries before this "
+	    "server, in order (space-separated http:// URLs, or none; a [subnet]'s own wins)"),
 	SR("image-chunk-mb", T_UINT, image_chunk_mb, 1, 16, "4",
 	    "chunk size of new captures, MiB"),
 	SR("image-level", T_UINT, image_level, 1, 19, "3",
 	    "zstd level of new captures (1 fastest .. 19 smallest)"),
+	SR("memtest-dir", T_PATH, memtest_dir, 0, 0, "/boot",
+	    "where Debian's memtest86+ package put memtest86+x64.bin and .efi: the environment "
+	    "memtest86+ boots them ('' turns it off)"),
 	SR("mcast-group", T_ADDR, mcast_group, 0, 0, "239.255.42.1",
 	    "first multicast group for deploy sessions (sessions take the next ones)"),
 	SR("mcast-port", T_UINT, mcast_port, 1024, 65535, "9000",
@@ -188,6 +218,9 @@ static const struct setting settings[] = {
 	    "after each K data slices (e.g. 32,4)"),
 };
 
+_Static_assert(ARRAY_SIZE(settings) <= CONFIG_SETTINGS_MAX,
+    "struct config's source[] has a place per main setting: raise CONFIG_SETTINGS_MAX");
+
 /* [subnet CIDR] */
 static const struct setting subnet_settings[] = {
 	SN("range", T_SHORT_LIST, range, 0, 0, "", "addresses to lease: FIRST LAST (repeatable)"),
@@ -204,6 +237,9 @@ static const struct setting subnet_settings[] = {
 	    "boot server address (default: pxed's address on the subnet)"),
 	SN("mtftp", T_BOOL, mtftp, 0, 0, "no",
 	    "advertise MTFTP (option 43.1-5) to BIOS PXE clients on this subnet"),
+	SN("chunk-sources", T_STRING, chunk_sources, 0, 0, "",
+	    "chunk mirrors or caches for agents on this subnet, tried before this server "
+	    "(space-separated http:// URLs, or none; default: chunk-sources)"),
 };
 
 /* [host MAC] */
@@ -222,10 +258,28 @@ static const struct setting relay_settings[] = {
 	RE("boot", T_SHORT_LIST, boot, 0, 0, "", "boot rule for clients behind it (repeatable)"),
 };
 
+/* [environment NAME] */
+static const struct setting environment_settings[] = {
+	EN("kind", T_STRING, kind, 0, 0, "linux",
+	    "linux (kernel + initrds), chain (a BIOS and/or UEFI program) or wimboot (Windows PE)"),
+	EN("title", T_STRING, title, 0, 0, "", "the name shown in the no-task menu"),
+	EN("menu", T_BOOL, menu, 0, 0, "no", "offer it in the no-task menu"),
+	EN("kernel", T_STRING, kernel, 0, 0, "", "linux: the kernel, a path under root or a URL"),
+	EN("initrd", T_LIST, initrd, 0, 0, "", "linux: an initrd (repeatable, loaded in order)"),
+	EN("args", T_STRING, args, 0, 0, "", "the command line of the kernel or program"),
+	EN("bios", T_STRING, bios, 0, 0, "", "chain: the program BIOS machines boot"),
+	EN("efi", T_STRING, efi, 0, 0, "", "chain: the program UEFI machines boot"),
+	EN("wimboot", T_STRING, wimboot, 0, 0, "", "wimboot: iPXE's wimboot, supplied by you"),
+	EN("bcd", T_STRING, bcd, 0, 0, "", "wimboot: the BCD file (optional)"),
+	EN("boot-sdi", T_STRING, boot_sdi, 0, 0, "", "wimboot: boot.sdi (optional)"),
+	EN("boot-wim", T_STRING, boot_wim, 0, 0, "", "wimboot: boot.wim"),
+};
+
 struct section_def {
 	const char *name;               /* NULL for the main section */
 	const struct setting *settings;
 	size_t count;
+	bool restart;                   /* read only at start-up (as SR settings) */
 };
 
 static const struct section_def section_main = { NULL, settings, ARRAY_SIZE(settings) };
@@ -235,6 +289,9 @@ static const struct section_def section_host = {
 	"host", host_settings, ARRAY_SIZE(host_settings) };
 static const struct section_def section_relay = {
 	"relay", relay_settings, ARRAY_SIZE(relay_settings) };
+/* the API copies the environments when it starts */
+static const struct section_def section_environment = {
+	"environment", environment_settings, ARRAY_SIZE(environment_settings), true };
 
 #define VALIDATORS_MAX 8
 static struct { const char *name; config_validator fn; } validators[VALIDATORS_MAX];
@@ -275,7 +332,8 @@ config_section_setting_names(const char *section)
 {
 	static const char *names[16];
 	const struct section_def *sec = strcmp(section, "host") == 0 ? &section_host
-	    : strcmp(section, "relay") == 0 ? &section_relay : &section_subnet;
+	    : strcmp(section, "relay") == 0 ? &section_relay
+	    : strcmp(section, "environment") == 0 ? &section_environment : &section_subnet;
 	size_t n = MIN(sec->count, ARRAY_SIZE(names) - 1);
 
 	for (size_t i = 0; i < n; i++)
@@ -422,7 +480,9 @@ setting_store(void *base, const struct setting *s, const char *value,
 
 	switch (s->type) {
 	case T_ADDR:
-		if (value[0] == '\0') {
+		/* empty: none, for a setting whose default is none (not
+		 * mcast-group: 0.0.0.0 is no group; found by fuzz_config) */
+		if (value[0] == '\0' && s->def[0] == '\0') {
 			((struct in_addr *)(void *)field)->s_addr = 0;
 			return 0;
 		}
@@ -432,7 +492,11 @@ setting_store(void *base, const struct setting *s, const char *value,
 		}
 		return 0;
 	case T_DURATION:
-		if (value[0] == '\0') {
+		/* empty: unset, for a setting whose default is unset (a
+		 * subnet's lease-time falls back to dhcp-lease-time); a
+		 * setting with a default needs a duration (found by
+		 * fuzz_config: "dhcp-lease-time =" gave 0 s leases) */
+		if (value[0] == '\0' && s->def[0] == '\0') {
 			*(unsigned *)(void *)field = 0;
 			return 0;
 		}
@@ -605,7 +669,38 @@ section_relay_open(struct parse_state *st, const char *arg, char *err, size_t er
 	return 0;
 }
 
-/* "[subnet CIDR]", "[host MAC]", "[relay ID]" or "[global]". */
+/* [environment NAME]: NAME is 1-63 of [A-Za-z0-9._+-], as the API's. */
+static int
+section_environment_open(struct parse_state *st, const char *arg, char *err, size_t err_size)
+{
+	struct config *cfg = st->cfg;
+	struct config_environment *e;
+	size_t n = strlen(arg);
+
+	if (cfg->environment_count >= CONFIG_ENVIRONMENTS_MAX || n == 0 || n >= sizeof e->name ||
+	    strspn(arg, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._+-") != n) {
+		snprintf(err, err_size, "[environment %s]: %s", arg,
+		    cfg->environment_count >= CONFIG_ENVIRONMENTS_MAX ? "too many environments" :
+		    "NAME is 1-63 of A-Z a-z 0-9 . _ + -");
+		return -EINVAL;
+	}
+	for (size_t i = 0; i < cfg->environment_count; i++) {
+		if (strcmp(cfg->environment[i].name, arg) == 0) {
+			snprintf(err, err_size, "[environment %s]: defined twice", arg);
+			return -EINVAL;
+		}
+	}
+	e = &cfg->environment[cfg->environment_count++];
+	memset(e, 0, sizeof *e);
+	section_defaults(e, &section_environment);
+	str_copy(e->name, arg, sizeof e->name);
+	st->sec = &section_environment;
+	st->base = e;
+	return 0;
+}
+
+/* "[subnet CIDR]", "[host MAC]", "[relay ID]", "[environment NAME]" or
+ * "[global]". */
 static int
 section_open(struct parse_state *st, char *header, char *err, size_t err_size)
 {
@@ -633,7 +728,10 @@ section_open(struct parse_state *st, char *header, char *err, size_t err_size)
 		return section_host_open(st, arg, err, err_size);
 	if (strcmp(kind, "relay") == 0)
 		return section_relay_open(st, arg, err, err_size);
-	snprintf(err, err_size, "unknown section [%s] (subnet, host, relay or global)", kind);
+	if (strcmp(kind, "environment") == 0)
+		return section_environment_open(st, arg, err, err_size);
+	snprintf(err, err_size, "unknown section [%s] (subnet, host, relay, environment or"
+	    " global)", kind);
 	return -EINVAL;
 }
 
@@ -673,6 +771,8 @@ config_line(struct parse_state *st, char *line, char *err, size_t err_size)
 		value = "yes";
 	if (st->sec == &section_subnet)
 		((struct config_subnet *)st->base)->given |= 1u << (s - subnet_settings);
+	if (st->sec == &section_main)
+		st->cfg->source[s - settings] = CONFIG_SOURCE_FILE;
 	return setting_apply(st->base, s, value, err, err_size);
 }
 
@@ -763,6 +863,7 @@ config_load(struct config *cfg, const struct config_args *args, char *err, size_
 			snprintf(err, err_size, "--%s", msg);
 			return -EINVAL;
 		}
+		cfg->source[s - settings] = CONFIG_SOURCE_FLAG;
 	}
 	return config_check(cfg, err, err_size);
 }
@@ -927,6 +1028,10 @@ config_print(const struct config *cfg, FILE *out)
 		fprintf(out, "\n[relay %s]\n", cfg->relay[i].name);
 		section_print(&cfg->relay[i], &section_relay, out);
 	}
+	for (size_t i = 0; i < cfg->environment_count; i++) {
+		fprintf(out, "\n[environment %s]\n", cfg->environment[i].name);
+		section_print(&cfg->environment[i], &section_environment, out);
+	}
 }
 
 void
@@ -1023,7 +1128,8 @@ section_diff(const void *a, const void *b, const struct section_def *sec, const 
 		setting_text(b, s, new_text, sizeof new_text);
 		if (strcmp(old_text, new_text) == 0 || strcmp(s->name, "config") == 0)
 			continue;
-		struct config_change c = { sec->name, id, s->name, old_text, new_text, s->restart };
+		struct config_change c = { sec->name, id, s->name, old_text, new_text,
+			s->restart || sec->restart };
 		fn(arg, &c);
 		n++;
 	}
@@ -1103,7 +1209,7 @@ entries_diff(const void *a, size_t a_count, const void *b, size_t b_count, size_
 			if (y != NULL)
 				continue;
 			struct config_change c = { sec->name, x + id_offset, NULL,
-				pass == 0 ? "" : NULL, pass == 0 ? NULL : "" , false };
+				pass == 0 ? "" : NULL, pass == 0 ? NULL : "", sec->restart };
 			fn(arg, &c);
 			n++;
 		}
@@ -1121,16 +1227,58 @@ config_diff(const struct config *a, const struct config *b, config_change_fn fn,
 	    offsetof(struct config_host, name), &section_host, fn, arg);
 	n += entries_diff(a->relay, a->relay_count, b->relay, b->relay_count, sizeof a->relay[0],
 	    offsetof(struct config_relay, name), &section_relay, fn, arg);
+	n += entries_diff(a->environment, a->environment_count, b->environment,
+	    b->environment_count, sizeof a->environment[0],
+	    offsetof(struct config_environment, name), &section_environment, fn, arg);
 	return n;
 }
 
 void
 config_keep_restart(struct config *next, const struct config *running)
 {
-	for (size_t i = 0; i < ARRAY_SIZE(settings); i++)
-		if (settings[i].restart)
-			memcpy((char *)next + settings[i].offset,
-			    (const char *)running + settings[i].offset, settings[i].size);
+	char wanted[CONFIG_TEXT_MAX], kept[CONFIG_TEXT_MAX];
+
+	for (size_t i = 0; i < ARRAY_SIZE(settings); i++) {
+		const struct setting *s = &settings[i];
+		if (!s->restart)
+			continue;
+		setting_text(next, s, wanted, sizeof wanted);
+		setting_text(running, s, kept, sizeof kept);
+		next->restart_pending[i] = strcmp(wanted, kept) != 0;
+		memcpy((char *)next + s->offset, (const char *)running + s->offset, s->size);
+		next->source[i] = running->source[i];
+	}
+	memcpy(next->environment, running->environment, sizeof next->environment);
+	next->environment_count = running->environment_count;
+}
+
+static const char *const source_names[] = {
+	[CONFIG_SOURCE_DEFAULT] = "default", [CONFIG_SOURCE_FILE] = "file",
+	[CONFIG_SOURCE_FLAG] = "flag",
+};
+
+void
+config_describe(const struct config *cfg, config_describe_fn fn, void *arg)
+{
+	char text[CONFIG_TEXT_MAX];
+
+	for (size_t i = 0; i < ARRAY_SIZE(settings); i++) {
+		uint8_t src = cfg->source[i];
+		setting_text(cfg, &settings[i], text, sizeof text);
+		fn(arg, settings[i].name, text,
+		    src < ARRAY_SIZE(source_names) ? source_names[src] : "default");
+	}
+}
+
+size_t
+config_restart_needed(const struct config *cfg, const char **names, size_t max)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < ARRAY_SIZE(settings) && n < max; i++)
+		if (settings[i].restart && cfg->restart_pending[i])
+			names[n++] = settings[i].name;
+	return n;
 }
 
 const char *
@@ -1194,7 +1342,7 @@ void
 config_subnet_describe(const struct config *cfg, const struct config_subnet *sn,
     config_describe_fn fn, void *arg)
 {
-	static char text[CONFIG_TEXT_MAX];
+	char text[CONFIG_TEXT_MAX];     /* not static: API threads call it too */
 
 	for (size_t i = 0; i < section_subnet.count; i++) {
 		const struct setting *s = &section_subnet.settings[i];

@@ -30,6 +30,15 @@ struct config_short_list {
 	size_t count;
 };
 
+#define CONFIG_SETTINGS_MAX 96         /* main settings (config.c checks) */
+
+/* Where a main setting's value came from: later layers win. */
+enum config_source {
+	CONFIG_SOURCE_DEFAULT,          /* the settings table's default */
+	CONFIG_SOURCE_FILE,             /* the config file (--config) */
+	CONFIG_SOURCE_FLAG,             /* a command-line flag */
+};
+
 #define CONFIG_SUBNETS_MAX 32
 #define CONFIG_HOSTS_MAX 256
 #define CONFIG_INFINITE 0xffffffffu     /* a duration of "infinite" */
@@ -49,6 +58,7 @@ struct config_subnet {
 	struct config_list exclude;     /* "ADDR" or "FIRST-LAST" */
 	struct in_addr next_server;     /* 0: the server's address on the subnet */
 	bool mtftp;                     /* advertise PXE MTFTP (43.1-5) here */
+	char chunk_sources[1024];       /* "" (the global one), "none" or URLs */
 	/* not settings: where the subnet's settings came from */
 	uint32_t given;                 /* bit i: the file set the section's setting i */
 	bool in_file;                   /* declared in the file (else added by pxectl) */
@@ -66,6 +76,25 @@ struct config_relay {
 	char name[64];                  /* the ID as written (text) */
 	char match[16];                 /* "circuit-id" or "remote-id" */
 	struct config_short_list boot;
+};
+
+/* [environment NAME]: a boot environment a boot task or the no-task menu
+ * boots (api/envs.c checks the values; docs/DIAGNOSTICS.md). */
+#define CONFIG_ENVIRONMENTS_MAX 32
+struct config_environment {
+	char name[64];
+	char kind[16];                  /* linux, chain or wimboot */
+	char title[96];
+	bool menu;                      /* offered in the no-task menu */
+	char kernel[CONFIG_ITEM_MAX];   /* linux */
+	struct config_list initrd;      /* linux */
+	char args[256];                 /* linux, chain, wimboot */
+	char bios[CONFIG_ITEM_MAX];     /* chain: the BIOS program */
+	char efi[CONFIG_ITEM_MAX];      /* chain: the UEFI program */
+	char wimboot[CONFIG_ITEM_MAX];  /* wimboot: wimboot, BCD, boot.sdi, boot.wim */
+	char bcd[CONFIG_ITEM_MAX];
+	char boot_sdi[CONFIG_ITEM_MAX];
+	char boot_wim[CONFIG_ITEM_MAX];
 };
 
 /* [host MAC] */
@@ -116,6 +145,7 @@ struct config {
 	unsigned http_max_connections;
 	unsigned http_max_per_ip;
 	unsigned http_timeout;
+	unsigned http_header_timeout;
 	unsigned http_threads;
 	unsigned http_body_memory_mb;
 	unsigned http_body_min_rate;
@@ -130,11 +160,18 @@ struct config {
 	char dhcp_domain[128];
 	unsigned dhcp_lease_time;
 	struct config_list dhcp_host;   /* quick start: "MAC,ADDR[,NAME]" */
+	unsigned dhcp_new_client_rate;  /* a second, per subnet (0: no limit) */
+	unsigned dhcp_relay_rate;       /* a second, per relay (0: no limit) */
+	unsigned dhcp_pool_reserve;     /* percent kept for known clients */
+	unsigned dhcp_pool_low;         /* percent free under which the alarm rings */
+	unsigned dhcp_rogue_probe;      /* seconds between probes (0: only listen) */
+	struct config_short_list dhcp_rogue_allow;      /* servers expected */
 	struct config_list pxe_menu;    /* "TEXT | TARGET" */
 	char pxe_prompt[64];
 	unsigned pxe_menu_timeout;
 	/* imaging */
 	char image_dir[CONFIG_PATH_MAX];
+	char clamav_db_dir[CONFIG_PATH_MAX];
 	char ui_dir[CONFIG_PATH_MAX];
 	unsigned https_port;
 	char tls_cert[CONFIG_PATH_MAX];
@@ -144,12 +181,16 @@ struct config {
 	char metrics_auth[8];           /* "open" or "read" */
 	unsigned hosts_max;
 	unsigned host_register_rate;
+	bool task_token_bind;
 	char no_task[8];                /* "local" or "menu" (http/mgmt.h checks it) */
 	unsigned no_task_menu_timeout;
 	char bootenv_url[256];
 	char bootenv_args[256];
+	char image_repo[256];           /* "local", or the URL of the pxed holding it */
+	char chunk_sources[1024];       /* image/sources.h checks it */
 	unsigned image_chunk_mb;
 	unsigned image_level;
+	char memtest_dir[CONFIG_PATH_MAX];      /* Debian's memtest86+ (api/envs.c) */
 	/* multicast deploy */
 	struct in_addr mcast_group;
 	unsigned mcast_port;
@@ -165,6 +206,14 @@ struct config {
 	size_t host_count;
 	struct config_relay relay[CONFIG_RELAYS_MAX];
 	size_t relay_count;
+	struct config_environment environment[CONFIG_ENVIRONMENTS_MAX];
+	size_t environment_count;
+	/* not settings: where each main setting's value came from (enum
+	 * config_source, by the setting's place in config.c's table), and the
+	 * restart-only settings whose value in the file or flags differs from
+	 * the running one (config_keep_restart) */
+	uint8_t source[CONFIG_SETTINGS_MAX];
+	bool restart_pending[CONFIG_SETTINGS_MAX];
 };
 
 /* A module that owns a value's syntax registers a check for a setting name
@@ -228,6 +277,16 @@ typedef void (*config_describe_fn)(void *arg, const char *name, const char *valu
 void config_subnet_describe(const struct config *cfg, const struct config_subnet *sn,
     config_describe_fn fn, void *arg);
 
+/* Each main setting with its value (lists joined by ", ") and where it
+ * came from: "default", "file" or "flag".  No setting holds a secret
+ * today (api-token-file is a path; the token stays in its file).  Safe to
+ * call from any thread on a config no one changes. */
+void config_describe(const struct config *cfg, config_describe_fn fn, void *arg);
+/* The names of the restart-only settings that were changed (in the file
+ * or flags) since start and wait for a restart, into names (at most max);
+ * returns how many. */
+size_t config_restart_needed(const struct config *cfg, const char **names, size_t max);
+
 /* One difference between two configurations (a reload's log).  section is
  * NULL for the main settings, else "subnet", "host" or "relay" with its id;
  * name is NULL when the whole section was added (old == NULL) or removed
@@ -243,12 +302,15 @@ typedef void (*config_change_fn)(void *arg, const struct config_change *c);
 /* Calls fn for each difference from a to b; returns how many. */
 size_t config_diff(const struct config *a, const struct config *b, config_change_fn fn,
     void *arg);
-/* Copy the settings a reload cannot apply from running into next. */
+/* Copy the settings a reload cannot apply from running into next (with
+ * where their values came from), marking in next those whose value next
+ * wanted differs (restart_pending). */
 void config_keep_restart(struct config *next, const struct config *running);
 
 /* Names of every setting, NULL-terminated (tests check docs cover them). */
 const char *const *config_setting_names(void);
-/* The same for the settings of a "subnet", "host" or "relay" section. */
+/* The same for the settings of a "subnet", "host", "relay" or
+ * "environment" section. */
 const char *const *config_section_setting_names(const char *section);
 /* The settings a reload cannot apply, NULL-terminated. */
 const char *const *config_restart_setting_names(void);

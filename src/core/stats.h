@@ -22,7 +22,17 @@ struct stats {
 	atomic_uint_fast64_t http_connections_active;
 	atomic_uint_fast64_t http_bodies_refused;  /* 503: bodies in flight at the cap */
 	atomic_uint_fast64_t http_bodies_slow;     /* cut off: below http-body-min-rate */
+	atomic_uint_fast64_t http_headers_slow;    /* cut off: http-header-timeout */
+	atomic_uint_fast64_t dhcp_new_clients_refused;     /* rate or pool reserve */
+	atomic_uint_fast64_t dhcp_pool_low_alarms;         /* pools that became low */
+	atomic_uint_fast64_t dhcp_pools_low;               /* pools low now */
+	atomic_uint_fast64_t dhcp_rogue_replies;           /* other servers' answers heard */
+	atomic_uint_fast64_t dhcp_rogue_servers;           /* other servers heard */
+	atomic_uint_fast64_t dhcp_probes_sent;             /* our DISCOVERs to find them */
+	atomic_uint_fast64_t http_chunks_sent;     /* image chunks served whole */
+	atomic_uint_fast64_t http_chunk_bytes_sent;
 	atomic_uint_fast64_t api_hosts_refused;    /* boot-script registrations refused */
+	atomic_uint_fast64_t api_task_tokens_refused;      /* from another address */
 };
 
 extern struct stats stats;

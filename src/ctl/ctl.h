@@ -32,6 +32,23 @@ struct ctl {
 	const char *after;              /* --after reboot|poweroff|shell; NULL: the default */
 	const char *scope;              /* token create --scope read|admin */
 	bool proxy;                     /* subnet enable --proxy */
+	/* diagnose and repair (diag.c) */
+	const char *tests;              /* task diagnose --tests LIST */
+	bool destructive;               /* task diagnose --destructive */
+	long duration;                  /* task diagnose --duration S; -1: the default */
+	long memory_mb;                 /* task diagnose --memory-mb N; -1: most of the free */
+	const char *level;              /* task wipe --level L */
+	bool verify;                    /* task wipe --verify */
+	bool wake;                      /* any task --wake */
+	unsigned task_flags;            /* CTL_NO_GROW...: the task's boolean options */
+	const char *user;               /* reset-password --user NAME */
+	const char *windows;            /* reset-password --windows PATH */
+};
+
+enum {
+	CTL_NO_GROW = 1u << 0, CTL_OUTSIDE = 1u << 1, CTL_RAW_ENCRYPTED = 1u << 2,
+	CTL_QUARANTINE = 1u << 3, CTL_UNLOCK = 1u << 4, CTL_ENABLE = 1u << 5,
+	CTL_LIST = 1u << 6,
 };
 
 /* method server+path with an optional JSON body and the token.  Returns
@@ -82,11 +99,34 @@ const char *ctl_duration(int64_t ms, char *out, size_t size);
 int ctl_local_defaults(const char *path, bool given, char *server, size_t server_size,
     char *token_file, size_t token_size);
 
+/* views.c: "config", "transfers", "stats boots [HOURS]"; the table of
+ * transfers in flight (also status's section). */
+int ctl_config(const struct ctl *c);
+int ctl_transfers(const struct ctl *c);
+int ctl_stats(const struct ctl *c, int argc, char **argv);
+void ctl_show_transfers(json_t *answer);
+
 /* imaging.c: "host ...", "group ...", "image ...", "task ..."; argv after
  * the noun. */
 int ctl_host(const struct ctl *c, int argc, char **argv);
 int ctl_image(const struct ctl *c, int argc, char **argv);
 int ctl_task(const struct ctl *c, int argc, char **argv);
+/* prefix + the escaped argument + suffix (a static buffer). */
+char *ctl_path3(const char *prefix, const char *arg, const char *suffix);
+void ctl_show_task(json_t *t);
+void ctl_show_host(json_t *h);
+
+/* fstasks.c: the task option flag arg stands for (CTL_...), or 0. */
+unsigned ctl_task_flag(const char *arg);
+/* body with --after and the task's options; NULL stays NULL. */
+json_t *ctl_with_options(const struct ctl *c, json_t *body);
+/* A task's "report" (findings, accounts), escaped for the terminal. */
+void ctl_show_report(json_t *task);
+/* task scan | reset-password | restore: the exit status, or -1 when verb
+ * is none of them (or the arguments do not fit). */
+int ctl_task_fs(const struct ctl *c, const char *verb, int argc, char **argv);
+/* host set HOST hostname=NAME */
+int ctl_host_set(const struct ctl *c, int argc, char **argv);
 int ctl_mcast(const struct ctl *c, int argc, char **argv);
 int ctl_group(const struct ctl *c, int argc, char **argv);
 int ctl_token(const struct ctl *c, int argc, char **argv);
@@ -96,5 +136,14 @@ int ctl_watch(const struct ctl *c, int argc, char **argv);
 void ctl_show_tasks(json_t *answer);
 void ctl_show_subnets(json_t *answer);
 void ctl_show_sessions_running(json_t *answer);
+
+/* diag.c: "task diagnose|memtest|boot|wipe", "wake", "env", "host wol",
+ * and what "host show" and "task show" print of them. */
+int ctl_task_diag(const struct ctl *c, int argc, char **argv);   /* -1: not one of them */
+int ctl_wake(const struct ctl *c, int argc, char **argv);
+int ctl_env(const struct ctl *c, int argc, char **argv);
+int ctl_host_wol(const struct ctl *c, int argc, char **argv);
+void ctl_show_host_diag(json_t *h);
+void ctl_show_task_diag(json_t *t);
 
 #endif

@@ -146,8 +146,8 @@ print_names(const char *label, json_t *names)
 	printf("%s\n", json_array_size(names) == 0 ? "-" : "");
 }
 
-static void
-show_host(json_t *h)
+void
+ctl_show_host(json_t *h)
 {
 	json_t *task = json_object_get(h, "task"), *inv = json_object_get(h, "inventory");
 	char first[32], last[32];
@@ -173,11 +173,12 @@ show_host(json_t *h)
 	} else {
 		printf("  task      none\n");
 	}
+	ctl_show_host_diag(h);
 }
 
 /* prefix + the escaped argument + suffix, e.g. /api/v1/hosts/ lab1 /approve */
-static char *
-path3(const char *prefix, const char *arg, const char *suffix)
+char *
+ctl_path3(const char *prefix, const char *arg, const char *suffix)
 {
 	static char path[512];
 	char enc[256];
@@ -204,21 +205,25 @@ ctl_host(const struct ctl *c, int argc, char **argv)
 
 	if (strcmp(verb, "list") == 0 && argc <= 1)
 		return call_list(c, "/api/v1/hosts", "hosts", "host list", show_hosts);
+	if (strcmp(verb, "wol") == 0)
+		return ctl_host_wol(c, argc, argv);
 	if (strcmp(verb, "add") == 0 && (argc == 2 || argc == 3))
 		return ctl_call(c, "POST", "/api/v1/hosts", json_pack("{s:s,s:s}", "mac", argv[1],
-		    "name", argc == 3 ? argv[2] : ""), "host add", show_host);
+		    "name", argc == 3 ? argv[2] : ""), "host add", ctl_show_host);
 	if (strcmp(verb, "show") == 0 && argc == 2)
-		return ctl_call(c, "GET", path3("/api/v1/hosts/", argv[1], ""), NULL, "host show",
-		    show_host);
+		return ctl_call(c, "GET", ctl_path3("/api/v1/hosts/", argv[1], ""), NULL, "host show",
+		    ctl_show_host);
 	if (strcmp(verb, "rm") == 0 && argc == 2)
-		return ctl_call(c, "DELETE", path3("/api/v1/hosts/", argv[1], ""), NULL, "host rm",
+		return ctl_call(c, "DELETE", ctl_path3("/api/v1/hosts/", argv[1], ""), NULL, "host rm",
 		    NULL);
 	if ((strcmp(verb, "approve") == 0 || strcmp(verb, "deny") == 0) && argc == 2)
-		return ctl_call(c, "POST", path3("/api/v1/hosts/", argv[1],
+		return ctl_call(c, "POST", ctl_path3("/api/v1/hosts/", argv[1],
 		    strcmp(verb, "approve") == 0 ? "/approve" : "/deny"), NULL,
-		    verb, show_host);
+		    verb, ctl_show_host);
+	if (strcmp(verb, "set") == 0)
+		return ctl_host_set(c, argc, argv);
 	fprintf(stderr, "pxectl: host list | add MAC [NAME] | show HOST | rm HOST |"
-	    " approve HOST | deny HOST\n");
+	    " approve HOST | deny HOST | wol HOST PASSWORD|none | set HOST hostname=NAME\n");
 	return 2;
 }
 
@@ -273,14 +278,14 @@ ctl_group(const struct ctl *c, int argc, char **argv)
 	if (strcmp(verb, "list") == 0 && argc <= 1)
 		return ctl_call(c, "GET", "/api/v1/groups", NULL, "group list", show_groups);
 	if (strcmp(verb, "show") == 0 && argc == 2)
-		return ctl_call(c, "GET", path3("/api/v1/groups/", argv[1], ""), NULL, "group show",
+		return ctl_call(c, "GET", ctl_path3("/api/v1/groups/", argv[1], ""), NULL, "group show",
 		    show_group);
 	if ((strcmp(verb, "add") == 0 || strcmp(verb, "rm") == 0) && argc >= 3)
-		return ctl_call(c, "POST", path3("/api/v1/groups/", argv[1], verb[0] == 'a' ?
+		return ctl_call(c, "POST", ctl_path3("/api/v1/groups/", argv[1], verb[0] == 'a' ?
 		    "/add" : "/remove"), json_pack("{s:o}", "hosts", hosts_array(argc, argv, 2)),
 		    verb[0] == 'a' ? "group add" : "group rm", show_group);
 	if (strcmp(verb, "delete") == 0 && argc == 2)
-		return ctl_call(c, "DELETE", path3("/api/v1/groups/", argv[1], ""), NULL,
+		return ctl_call(c, "DELETE", ctl_path3("/api/v1/groups/", argv[1], ""), NULL,
 		    "group delete", NULL);
 	fprintf(stderr, "pxectl: group list | show NAME | add NAME HOST... | rm NAME HOST... |"
 	    " delete NAME\n");
@@ -368,14 +373,14 @@ ctl_image(const struct ctl *c, int argc, char **argv)
 	if (strcmp(verb, "list") == 0 && argc <= 1)
 		return ctl_call(c, "GET", "/api/v1/images", NULL, "image list", show_images);
 	if (strcmp(verb, "show") == 0 && argc == 2)
-		return ctl_call(c, "GET", path3("/api/v1/images/", argv[1], ""), NULL, "image show",
+		return ctl_call(c, "GET", ctl_path3("/api/v1/images/", argv[1], ""), NULL, "image show",
 		    show_image);
 	if (strcmp(verb, "rm") == 0 && argc == 2)
-		return ctl_call(c, "DELETE", path3("/api/v1/images/", argv[1], ""), NULL,
+		return ctl_call(c, "DELETE", ctl_path3("/api/v1/images/", argv[1], ""), NULL,
 		    "image rm", show_removed);
 	if (strcmp(verb, "verify") == 0 && argc == 2) {
 		json_t *answer = NULL;
-		long status = ctl_request(c, "POST", path3("/api/v1/images/", argv[1],
+		long status = ctl_request(c, "POST", ctl_path3("/api/v1/images/", argv[1],
 		    "/verify"), NULL, &answer);
 		int ok = status == 200 && json_is_true(json_object_get(answer, "ok"));
 		if (status != 200)
@@ -414,8 +419,8 @@ ctl_show_tasks(json_t *a)
 	ctl_table_print(&t, "");
 }
 
-static void
-show_task(json_t *t)
+void
+ctl_show_task(json_t *t)
 {
 	char created[32], started[32], finished[32];
 	json_t *one = json_pack("{s:[O]}", "tasks", t);
@@ -427,17 +432,19 @@ show_task(json_t *t)
 	    ctl_when(ctl_num(t, "started"), started, sizeof started),
 	    ctl_when(ctl_num(t, "finished"), finished, sizeof finished));
 	printf("  after   %s\n", ctl_str(t, "after"));
+	ctl_show_task_diag(t);
 	if (ctl_str(t, "log")[0] != '\0')
 		printf("  log:\n%s\n", ctl_text(json_object_get(t, "log"), true));
+	ctl_show_report(t);
 }
 
 /* body with "after": --after, when given (the server checks it). */
+/* body with "after" (--after) and the task's options (--no-grow...), when
+ * given (the server checks them). */
 static json_t *
 with_after(const struct ctl *c, json_t *body)
 {
-	if (body != NULL && c->after != NULL)
-		json_object_set_new(body, "after", json_string(c->after));
-	return body;
+	return ctl_with_options(c, body);
 }
 
 static int
@@ -446,7 +453,7 @@ task_new(const struct ctl *c, const char *type, const char *host, const char *im
 {
 	return ctl_call(c, "POST", "/api/v1/tasks", with_after(c, json_pack("{s:s,s:s,s:s,s:b,s:b}",
 	    "host", host, "type", type, "image", image != NULL ? image : "", "verify", verify,
-	    "replace", c->replace)), type, show_task);
+	    "replace", c->replace)), type, ctl_show_task);
 }
 
 /* ---- multicast sessions ---- */
@@ -532,10 +539,10 @@ ctl_mcast(const struct ctl *c, int argc, char **argv)
 	if (strcmp(verb, "list") == 0 && argc <= 1)
 		return ctl_call(c, "GET", "/api/v1/mcast", NULL, "mcast list", show_sessions);
 	if (strcmp(verb, "show") == 0 && argc == 2)
-		return ctl_call(c, "GET", path3("/api/v1/mcast/", argv[1], ""), NULL, "mcast show",
+		return ctl_call(c, "GET", ctl_path3("/api/v1/mcast/", argv[1], ""), NULL, "mcast show",
 		    show_session);
 	if ((strcmp(verb, "start") == 0 || strcmp(verb, "cancel") == 0) && argc == 2)
-		return ctl_call(c, "POST", path3("/api/v1/mcast/", argv[1], verb[0] == 's' ?
+		return ctl_call(c, "POST", ctl_path3("/api/v1/mcast/", argv[1], verb[0] == 's' ?
 		    "/start" : "/cancel"), NULL, verb, show_session);
 	fprintf(stderr, "pxectl: mcast list | show NAME | start NAME | cancel NAME\n");
 	return 2;
@@ -573,36 +580,47 @@ ctl_task(const struct ctl *c, int argc, char **argv)
 {
 	const char *verb = argc > 0 ? argv[0] : "list";
 	bool verify = true;
+	int rc;
 
 	if (argc > 0 && strcmp(argv[argc - 1], "--no-verify") == 0) {
 		verify = false;
 		argc--;
 	}
+	rc = ctl_task_diag(c, argc, argv);      /* diagnose, memtest, boot, wipe */
+	if (rc >= 0)
+		return rc;
 	if (c->mcast != NULL && strcmp(verb, "deploy") == 0)
 		return task_mcast(c, argc, argv, verify);
 	if (c->group != NULL && strcmp(verb, "deploy") == 0 && argc == 2)
 		return ctl_call(c, "POST", "/api/v1/tasks", with_after(c, json_pack("{s:s,s:s,s:s,s:b}",
 		    "group", c->group, "type", "deploy", "image", argv[1], "verify", verify)),
 		    "task deploy --group", ctl_show_tasks);
+	if ((rc = ctl_task_fs(c, verb, argc, argv)) >= 0)
+		return rc;
 	if (c->group != NULL) {
-		fprintf(stderr, "pxectl: task deploy --group GROUP IMAGE [--no-verify]\n");
+		fprintf(stderr, "pxectl: task deploy|scan --group GROUP ...\n");
 		return 2;
 	}
 	if (strcmp(verb, "list") == 0 && argc <= 1)
 		return call_list(c, "/api/v1/tasks", "tasks", "task list", ctl_show_tasks);
 	if (strcmp(verb, "show") == 0 && argc == 2)
-		return ctl_call(c, "GET", path3("/api/v1/tasks/", argv[1], ""), NULL, "task show",
-		    show_task);
+		return ctl_call(c, "GET", ctl_path3("/api/v1/tasks/", argv[1], ""), NULL, "task show",
+		    ctl_show_task);
 	if (strcmp(verb, "cancel") == 0 && argc == 2)
-		return ctl_call(c, "POST", path3("/api/v1/tasks/", argv[1], "/cancel"), NULL,
-		    "task cancel", show_task);
+		return ctl_call(c, "POST", ctl_path3("/api/v1/tasks/", argv[1], "/cancel"), NULL,
+		    "task cancel", ctl_show_task);
 	if ((strcmp(verb, "deploy") == 0 || strcmp(verb, "capture") == 0) && argc == 3)
 		return task_new(c, verb, argv[1], argv[2], verify);
-	if ((strcmp(verb, "shell") == 0 || strcmp(verb, "wipe") == 0 ||
-	    strcmp(verb, "local") == 0) && argc == 2)
+	if ((strcmp(verb, "shell") == 0 || strcmp(verb, "local") == 0) && argc == 2)
 		return task_new(c, verb, argv[1], NULL, verify);
 	fprintf(stderr, "pxectl: task list | show ID | cancel ID | deploy HOST IMAGE [--no-verify]"
-	    " | deploy --group GROUP IMAGE | capture [--replace] HOST IMAGE | shell HOST |"
-	    " wipe HOST | local HOST  (deploy, capture, wipe: [--after reboot|poweroff|shell])\n");
+	    " [--no-grow] | deploy --group GROUP IMAGE | capture [--replace] HOST IMAGE"
+	    " [--outside-partitions] [--raw-encrypted] | shell HOST | local HOST"
+	    " | diagnose HOST|--group G [--tests LIST] [--destructive] [--duration S]"
+	    " | memtest HOST | boot HOST ENV | wipe HOST [--level fast|zero|random|sanitize]"
+	    " [--verify] | scan HOST|--group GROUP [--quarantine] | restore TASK"
+	    " | reset-password HOST --user NAME [--unlock] [--enable] [--windows PATH]"
+	    " | reset-password HOST --list  (deploy, capture, wipe, diagnose, scan...:"
+	    " [--after reboot|poweroff|shell]; any: [--wake])\n");
 	return 2;
 }

@@ -7,6 +7,8 @@
  *   pxectl [--server URL] [--token T] [--json] host|group|image|task|mcast ...
  *                                                               (imaging.c)
  *   pxectl [--server URL] [--token T] [--json] subnet ... | reload  (subnets.c)
+ *   pxectl [--server URL] [--token T] [--json] config | transfers
+ *                                               | stats boots [HOURS]  (views.c)
  *
  * Speaks only the REST API (docs/API.md).  With no --server it finds the
  * local pxed from pxed's config file (local.c), and reads the API token
@@ -322,40 +324,6 @@ show_services(json_t *st)
 }
 
 static void
-show_transfers(json_t *a)
-{
-	static const char *const heads[] = { "PROTO", "DIR", "PEER", "FILE", ">DONE", ">SIZE",
-		">RATE", ">TIME" };
-	json_t *arr = json_object_get(a, "transfers"), *x;
-	json_int_t total = json_integer_value(json_object_get(a, "total"));
-	struct ctl_table t;
-	size_t i;
-
-	printf("\ntransfers in flight: %" JSON_INTEGER_FORMAT "%s\n", total,
-	    (size_t)total > json_array_size(arr) ? " (the first listed)" : "");
-	if (json_array_size(arr) == 0)
-		return;
-	ctl_table_begin(&t, 8, heads);
-	json_array_foreach(arr, i, x) {
-		char done[32], size[32], rate[32], time[32];
-		json_int_t sz = json_integer_value(json_object_get(x, "size"));
-		ctl_size(json_integer_value(json_object_get(x, "bytes")), done, sizeof done);
-		if (sz > 0)
-			ctl_size(sz, size, sizeof size);
-		else
-			snprintf(size, sizeof size, "?");
-		ctl_table_add(&t, (const char *[]){ ctl_text(json_object_get(x, "proto"), false),
-		    ctl_text(json_object_get(x, "dir"), false),
-		    ctl_text(json_object_get(x, "peer"), false),
-		    ctl_text(json_object_get(x, "path"), false), done, size,
-		    ctl_rate(json_integer_value(json_object_get(x, "rate")), rate, sizeof rate),
-		    ctl_duration(json_integer_value(json_object_get(x, "elapsed_ms")), time,
-		    sizeof time) });
-	}
-	ctl_table_print(&t, "");
-}
-
-static void
 show_mcast(json_t *a)
 {
 	size_t i, running = 0;
@@ -417,7 +385,7 @@ show_subnets_status(json_t *a)
 static const struct status_section status_sections[] = {
 	{ "status", "/api/v1/status", show_services },
 	{ "subnets", "/api/v1/subnets", show_subnets_status },
-	{ "transfers", "/api/v1/transfers", show_transfers },
+	{ "transfers", "/api/v1/transfers", ctl_show_transfers },
 	{ "mcast", "/api/v1/mcast", show_mcast },
 	{ "tasks", "/api/v1/tasks?state=active&limit=50", show_tasks_active },
 	{ "clients", "/api/v1/clients", show_clients_recent },
@@ -477,7 +445,9 @@ cmd_metrics(const struct ctl *c)
 		return 0;
 	}
 	obj = json_object();
-	for (char *line = strtok(text, "\n"); line != NULL; line = strtok(NULL, "\n")) {
+	char *save = NULL;
+	for (char *line = strtok_r(text, "\n", &save); line != NULL;
+	    line = strtok_r(NULL, "\n", &save)) {
 		char *sp = strchr(line, ' '), *end;
 		if (line[0] == '#' || sp == NULL)
 			continue;
@@ -500,23 +470,36 @@ usage(FILE *out)
 	    "       pxectl [options] clients | client MAC\n"
 	    "       pxectl [options] metrics\n"
 	    "       pxectl [options] host list | add MAC [NAME] | show HOST | rm HOST\n"
-	    "                             | approve HOST | deny HOST\n"
+	    "                             | approve HOST | deny HOST | set HOST hostname=NAME\n"
 	    "       pxectl [options] group list | show NAME | add NAME HOST... | rm NAME HOST...\n"
 	    "                             | delete NAME\n"
 	    "       pxectl [options] image list | show NAME | rm NAME | verify NAME\n"
 	    "       pxectl [options] task list | show ID | cancel ID\n"
-	    "                             | deploy HOST IMAGE [--no-verify]\n"
-	    "                             | capture [--replace] HOST IMAGE\n"
+	    "                             | deploy HOST IMAGE [--no-verify] [--no-grow]\n"
+	    "                             | capture [--replace] HOST IMAGE [--outside-partitions]\n"
+	    "                               [--raw-encrypted]\n"
 	    "                             | shell HOST | wipe HOST | local HOST\n"
+	    "                             | scan HOST [--quarantine] | restore TASK\n"
+	    "                             | reset-password HOST --user NAME [--unlock] [--enable]\n"
+	    "                               [--windows PATH] | reset-password HOST --list\n"
+	    "       pxectl [options] task scan --group GROUP [--quarantine]\n"
 	    "       pxectl [options] task deploy --group GROUP IMAGE [--no-verify]\n"
 	    "       pxectl [options] task deploy --multicast NAME [--group GROUP]\n"
 	    "                             [--min-receivers N] [--start-after S] [--rate-mbit R]\n"
 	    "                             [--fec off|K,M] IMAGE [HOST...]\n"
 	    "       pxectl [options] mcast list | show NAME | start NAME | cancel NAME\n"
+	    "       pxectl [options] task diagnose HOST|--group GROUP [--tests LIST]\n"
+	    "                             [--destructive] [--duration S] [--memory-mb N]\n"
+	    "                             | memtest HOST | boot HOST ENV\n"
+	    "                             | wipe HOST [--level fast|zero|random|sanitize] [--verify]\n"
+	    "       pxectl [options] wake HOST | wake --group GROUP\n"
+	    "       pxectl [options] host wol HOST PASSWORD|none\n"
+	    "       pxectl [options] env list | show NAME | rm NAME | set NAME KEY=VALUE...\n"
 	    "       pxectl [options] token list | create NAME [--scope read|admin] | revoke ID|NAME\n"
 	    "       pxectl [options] subnet list | show CIDR | enable CIDR [--proxy]\n"
 	    "                             | disable CIDR\n"
 	    "       pxectl [options] reload\n"
+	    "       pxectl [options] config | transfers | stats boots [HOURS]\n"
 	    "       pxectl [options] watch [N]\n"
 	    "       pxectl --version\n\n"
 	    "  --server URL       pxed's HTTP address (default $PXED_SERVER, else where the\n"
@@ -529,8 +512,16 @@ usage(FILE *out)
 	    "                     api-token-file, /var/lib/pxed/api-token)\n"
 	    "  --cacert FILE      the CA of an https:// server (or $PXED_CACERT)\n"
 	    "  --json             print the server's JSON (every command)\n"
-	    "  --after ACTION     task deploy, capture, wipe: reboot (default), poweroff or\n"
-	    "                     shell once the task succeeded\n"
+	    "  --after ACTION     task deploy, capture, wipe, diagnose: reboot (default),\n"
+	    "                     poweroff or shell once the task succeeded\n"
+	    "  --tests LIST       task diagnose: inventory,smart,disk-read,disk-write,memory,\n"
+	    "                     cpu,network (default: all but disk-write)\n"
+	    "  --destructive      task diagnose: allow disk-write (it overwrites every disk)\n"
+	    "  --duration S       task diagnose: seconds of memory, cpu, network (default 60)\n"
+	    "  --memory-mb N      task diagnose: test at most N MiB (default: most of the free)\n"
+	    "  --level L          task wipe: fast (default), zero, random or sanitize\n"
+	    "  --verify           task wipe: read everything back and check it\n"
+	    "  --wake             any task: wake the host(s) (Wake-on-LAN) once it is made\n"
 	    "HOST is a MAC address or a host's name.\n");
 }
 
@@ -562,6 +553,12 @@ dispatch(const struct ctl *c, int n, char **pos)
 
 	if (strcmp(cmd, "status") == 0 && n == 1)
 		return cmd_status(c);
+	if (strcmp(cmd, "config") == 0 && n == 1)
+		return ctl_config(c);
+	if (strcmp(cmd, "transfers") == 0 && n == 1)
+		return ctl_transfers(c);
+	if (strcmp(cmd, "stats") == 0)
+		return ctl_stats(c, n - 1, pos + 1);
 	if (strcmp(cmd, "metrics") == 0 && n == 1)
 		return cmd_metrics(c);
 	if (strcmp(cmd, "clients") == 0 && n == 1)
@@ -586,6 +583,10 @@ dispatch(const struct ctl *c, int n, char **pos)
 		return ctl_reload(c);
 	if (strcmp(cmd, "watch") == 0)
 		return ctl_watch(c, n - 1, pos + 1);
+	if (strcmp(cmd, "wake") == 0)
+		return ctl_wake(c, n - 1, pos + 1);
+	if (strcmp(cmd, "env") == 0 || strcmp(cmd, "envs") == 0)
+		return ctl_env(c, n - 1, pos + 1);
 	usage(stderr);
 	return 2;
 }
@@ -594,18 +595,40 @@ dispatch(const struct ctl *c, int n, char **pos)
 static int
 number_option(struct ctl *c, const char *name, const char *value)
 {
+	bool duration = strcmp(name, "--duration") == 0, memory = strcmp(name, "--memory-mb") == 0;
+	long max = duration ? 86400 : memory ? 1L << 30 : 1000000;
 	char *end;
 	long v = strtol(value, &end, 10);
 
-	if (*end != '\0' || v < 0 || v > 1000000)
+	if (*end != '\0' || v < (duration || memory ? 1 : 0) || v > max) {
+		if (duration || memory)
+			fprintf(stderr, "pxectl: %s: a positive number (--duration: at most"
+			    " 86400 seconds)\n", name);
 		return 2;
+	}
 	if (strcmp(name, "--min-receivers") == 0)
 		c->min_receivers = v;
 	else if (strcmp(name, "--start-after") == 0)
 		c->start_after = v;
+	else if (duration)
+		c->duration = v;
+	else if (memory)
+		c->memory_mb = v;
 	else
 		c->rate_mbit = v;
 	return 0;
+}
+
+static bool
+number_option_name(const char *a)
+{
+	static const char *const names[] = { "--min-receivers", "--start-after", "--rate-mbit",
+		"--duration", "--memory-mb" };
+
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+		if (strcmp(a, names[i]) == 0)
+			return true;
+	return false;
 }
 
 struct options {
@@ -629,13 +652,16 @@ parse_options(int argc, char **argv, struct ctl *c, struct options *o)
 		    strcmp(a, "--fec") == 0 ? &c->fec :
 		    strcmp(a, "--after") == 0 ? &c->after :
 		    strcmp(a, "--cacert") == 0 ? &c->cacert :
-		    strcmp(a, "--scope") == 0 ? &c->scope : NULL;
+		    strcmp(a, "--scope") == 0 ? &c->scope :
+		    strcmp(a, "--tests") == 0 ? &c->tests :
+		    strcmp(a, "--level") == 0 ? &c->level :
+		    strcmp(a, "--user") == 0 ? &c->user :
+		    strcmp(a, "--windows") == 0 ? &c->windows : NULL;
 
 		if (str_opt != NULL && v != NULL) {
 			*str_opt = v;
 			i++;
-		} else if ((strcmp(a, "--min-receivers") == 0 || strcmp(a, "--start-after") == 0 ||
-		    strcmp(a, "--rate-mbit") == 0) && v != NULL) {
+		} else if (number_option_name(a) && v != NULL) {
 			if (number_option(c, a, v) != 0) {
 				o->n = 0;
 				break;
@@ -647,6 +673,14 @@ parse_options(int argc, char **argv, struct ctl *c, struct options *o)
 			c->replace = true;
 		} else if (strcmp(a, "--proxy") == 0) {
 			c->proxy = true;
+		} else if (strcmp(a, "--destructive") == 0) {
+			c->destructive = true;
+		} else if (strcmp(a, "--verify") == 0) {
+			c->verify = true;
+		} else if (strcmp(a, "--wake") == 0) {
+			c->wake = true;
+		} else if (ctl_task_flag(a) != 0) {
+			c->task_flags |= ctl_task_flag(a);
 		} else if (strcmp(a, "--version") == 0) {
 			printf("pxectl %s\n", PXED_VERSION);
 			return 0;
@@ -671,7 +705,8 @@ parse_options(int argc, char **argv, struct ctl *c, struct options *o)
 int
 main(int argc, char **argv)
 {
-	struct ctl c = { .min_receivers = -1, .start_after = -1, .rate_mbit = -1 };
+	struct ctl c = { .min_receivers = -1, .start_after = -1, .rate_mbit = -1,
+		.duration = -1, .memory_mb = -1 };
 	struct options o = { .config = NULL };
 	static char server[600], token_file[1024], token_buf[512];
 	int rc = parse_options(argc, argv, &c, &o);

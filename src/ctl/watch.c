@@ -7,18 +7,15 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/sse.h"
+#include "core/util.h"
 #include "core/version.h"
 #include "ctl/ctl.h"
 
-#define FRAME_MAX 65536                 /* bytes of one event as it comes */
-
 struct watch {
 	const struct ctl *c;
-	char frame[FRAME_MAX];
-	size_t len;
 	long left;                      /* events still to print; < 0: no end */
-	char kind[32];
-	char data[FRAME_MAX];
+	struct sse_reader sse;          /* core/sse.h */
 };
 
 static void
@@ -58,36 +55,54 @@ print_human(const char *kind, json_t *d)
 		printf("%s  %-6s %s\n", when, kind, ctl_text(json_object_get(d, "lost"), false));
 }
 
-/* One event (its "event:" and "data:" lines) ended by a blank line. */
-static void
-event_done(struct watch *w)
+/* text from the server as a JSON string: valid UTF-8 whatever it holds */
+static json_t *
+json_text(const char *text, size_t len)
 {
-	json_t *d;
+	char *buf = malloc(3 * len + 1);
+	json_t *v;
 
-	if (w->data[0] == '\0' || w->left == 0)
-		return;
-	if (w->c->json) {
-		printf("{\"event\":\"%s\",\"data\":%s}\n", w->kind, w->data);
-	} else if ((d = json_loads(w->data, 0, NULL)) != NULL) {
-		print_human(w->kind, d);
-		json_decref(d);
-	}
+	if (buf == NULL)
+		return json_string("");
+	utf8_sanitize(buf, 3 * len + 1, text, len);
+	v = json_string(buf);
+	free(buf);
+	return v;
+}
+
+/* --json: one JSON object a line whatever the server sent (its data as a
+ * string when it is not JSON). */
+static void
+print_json(const struct sse_event *e, json_t *d)
+{
+	json_t *o = json_object();
+	char *line;
+
+	json_object_set_new(o, "event", json_text(e->kind, strlen(e->kind)));
+	json_object_set_new(o, "data", d != NULL ? json_incref(d) : json_text(e->data, e->len));
+	line = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	if (line != NULL)
+		printf("%s\n", line);
+	free(line);
+}
+
+/* One event: printed; false once N were. */
+static bool
+on_event(void *arg, const struct sse_event *e)
+{
+	struct watch *w = arg;
+	json_t *d = json_loadb(e->data, e->len, 0, NULL);
+
+	if (w->c->json)
+		print_json(e, d);
+	else if (d != NULL)
+		print_human(e->kind, d);
+	json_decref(d);
 	fflush(stdout);
 	if (w->left > 0)
 		w->left--;
-}
-
-static void
-line(struct watch *w, char *l)
-{
-	if (l[0] == '\0') {
-		event_done(w);
-		w->kind[0] = w->data[0] = '\0';
-	} else if (strncmp(l, "event: ", 7) == 0) {
-		snprintf(w->kind, sizeof w->kind, "%s", l + 7);
-	} else if (strncmp(l, "data: ", 6) == 0) {
-		snprintf(w->data, sizeof w->data, "%s", l + 6);
-	}
+	return w->left != 0;
 }
 
 static size_t
@@ -96,16 +111,8 @@ on_bytes(char *ptr, size_t size, size_t nmemb, void *userdata)
 	struct watch *w = userdata;
 	size_t n = size * nmemb;
 
-	for (size_t i = 0; i < n; i++) {
-		if (ptr[i] == '\n') {
-			w->frame[w->len] = '\0';
-			line(w, w->frame);
-			w->len = 0;
-		} else if (w->len + 1 < sizeof w->frame) {
-			w->frame[w->len++] = ptr[i];
-		}
-	}
-	return w->left == 0 ? 0 : n;   /* 0 ends the transfer: N events printed */
+	/* 0 ends the transfer: N events printed */
+	return sse_feed(&w->sse, ptr, n) ? n : 0;
 }
 
 int
@@ -126,6 +133,7 @@ ctl_watch(const struct ctl *c, int argc, char **argv)
 	if (argc == 0)
 		w->left = -1;
 	w->c = c;
+	sse_reader_init(&w->sse, on_event, w);
 	curl = curl_easy_init();
 	snprintf(url, sizeof url, "%s/api/v1/events", c->server);
 	if (c->token != NULL) {

@@ -18,11 +18,22 @@ struct dhcp_board {
 	bool closed;                    /* the loop is stopping: asks fail at once */
 	unsigned pending;               /* BOARD_* asked since the last take */
 	uint64_t asked, done;           /* tickets */
-	int rc;
-	char msg[512];
+	int rc;                         /* of the newest reload: a later turn */
+	char msg[512];                  /* without one does not overwrite it */
 	bool have_views;
 	struct dhcp_views views;
+	struct {                        /* BOARD_CONFIG, BOARD_TRANSFERS: the newest */
+		void *data;
+		size_t len;
+	} snapshot[2];
 };
+
+/* The snapshot slot of a BOARD_* bit, or -1. */
+static int
+snapshot_slot(unsigned what)
+{
+	return what == BOARD_CONFIG ? 0 : what == BOARD_TRANSFERS ? 1 : -1;
+}
 
 int
 board_create(struct dhcp_board **out, void (*wake)(void *arg), void *arg)
@@ -48,6 +59,8 @@ board_free(struct dhcp_board *b)
 {
 	if (b == NULL)
 		return;
+	for (size_t i = 0; i < ARRAY_SIZE(b->snapshot); i++)
+		free(b->snapshot[i].data);
 	pthread_cond_destroy(&b->answered);
 	pthread_mutex_destroy(&b->lock);
 	free(b);
@@ -74,12 +87,14 @@ board_take(struct dhcp_board *b, uint64_t *ticket)
 }
 
 void
-board_done(struct dhcp_board *b, uint64_t ticket, int rc, const char *msg,
+board_done(struct dhcp_board *b, uint64_t ticket, unsigned what, int rc, const char *msg,
     const struct dhcp_views *views)
 {
 	pthread_mutex_lock(&b->lock);
-	b->rc = rc;
-	str_copy(b->msg, msg, sizeof b->msg);
+	if (what & BOARD_RELOAD) {
+		b->rc = rc;
+		str_copy(b->msg, msg, sizeof b->msg);
+	}
 	b->have_views = views != NULL;
 	if (views != NULL)
 		b->views = *views;
@@ -89,9 +104,28 @@ board_done(struct dhcp_board *b, uint64_t ticket, int rc, const char *msg,
 	pthread_mutex_unlock(&b->lock);
 }
 
-int
-board_ask(struct dhcp_board *b, unsigned what, char *msg, size_t msg_size,
-    struct dhcp_views *views)
+void
+board_put(struct dhcp_board *b, unsigned what, void *data, size_t len)
+{
+	int slot = snapshot_slot(what);
+	void *old;
+
+	if (slot < 0) {
+		free(data);
+		return;
+	}
+	pthread_mutex_lock(&b->lock);
+	old = b->snapshot[slot].data;
+	b->snapshot[slot].data = data;
+	b->snapshot[slot].len = data != NULL ? len : 0;
+	pthread_mutex_unlock(&b->lock);
+	free(old);
+}
+
+/* Post what, wake the loop and wait (bounded) until a turn answered it:
+ * returns with the lock held, 0 when answered, -ECANCELED or -ETIMEDOUT. */
+static int
+ask_and_wait(struct dhcp_board *b, unsigned what)
 {
 	struct timespec until;
 	int rc = 0;
@@ -99,11 +133,8 @@ board_ask(struct dhcp_board *b, unsigned what, char *msg, size_t msg_size,
 	clock_gettime(CLOCK_MONOTONIC, &until);
 	until.tv_sec += BOARD_WAIT_MS / 1000;
 	pthread_mutex_lock(&b->lock);
-	if (b->closed) {
-		pthread_mutex_unlock(&b->lock);
-		str_copy(msg, "pxed is stopping", msg_size);
+	if (b->closed)
 		return -ECANCELED;
-	}
 	b->pending |= what;
 	uint64_t mine = ++b->asked;
 	pthread_mutex_unlock(&b->lock);
@@ -111,16 +142,46 @@ board_ask(struct dhcp_board *b, unsigned what, char *msg, size_t msg_size,
 	pthread_mutex_lock(&b->lock);
 	while (b->done < mine && !b->closed && rc == 0)
 		rc = pthread_cond_timedwait(&b->answered, &b->lock, &until);
-	if (b->done < mine && b->closed) {
-		rc = -ECANCELED;
+	if (b->done >= mine)
+		return 0;
+	return b->closed ? -ECANCELED : -ETIMEDOUT;
+}
+
+int
+board_ask_snapshot(struct dhcp_board *b, unsigned what, void **data, size_t *len)
+{
+	int slot = snapshot_slot(what);
+	int rc = slot < 0 ? -EINVAL : ask_and_wait(b, what);
+
+	*data = NULL;
+	*len = 0;
+	if (rc == 0 && b->snapshot[slot].data == NULL)
+		rc = -ENOMEM;
+	if (rc == 0 && (*data = malloc(MAX(b->snapshot[slot].len, (size_t)1))) == NULL)
+		rc = -ENOMEM;
+	if (rc == 0) {
+		memcpy(*data, b->snapshot[slot].data, b->snapshot[slot].len);
+		*len = b->snapshot[slot].len;
+	}
+	if (slot >= 0)
+		pthread_mutex_unlock(&b->lock);
+	return rc;
+}
+
+int
+board_ask(struct dhcp_board *b, unsigned what, char *msg, size_t msg_size,
+    struct dhcp_views *views)
+{
+	int rc = ask_and_wait(b, what);
+
+	if (rc == -ECANCELED) {
 		str_copy(msg, "pxed is stopping", msg_size);
-	} else if (b->done >= mine) {
+	} else if (rc == 0) {
 		rc = !b->have_views ? -ENOTSUP : (what & BOARD_RELOAD) ? b->rc : 0;
 		str_copy(msg, b->msg, msg_size);
 		if (views != NULL && b->have_views)
 			*views = b->views;
 	} else {
-		rc = -ETIMEDOUT;
 		str_copy(msg, "the server did not answer in time", msg_size);
 	}
 	pthread_mutex_unlock(&b->lock);

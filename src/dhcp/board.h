@@ -1,6 +1,7 @@
-/* The board: how the API's threads (libmicrohttpd) reach the DHCP engine,
- * which lives on the loop thread.  A thread never touches loop data: it
- * posts what it wants (a reload, the subnets' views), the loop is woken
+/* The board: how the API's threads (libmicrohttpd) reach the DHCP engine
+ * and the rest of the loop thread's data.  A thread never touches loop
+ * data: it posts what it wants (a reload, the subnets' views, a copy of
+ * the running configuration, the TFTP transfers), the loop is woken
  * (uv_async_send, through the wake function main.c gives), does it, and
  * posts the result; the thread waits for it, bounded.  Asks that arrive
  * together are answered by one turn of the loop. */
@@ -14,6 +15,8 @@
 
 #define BOARD_RELOAD 1u                 /* re-read the config and the store's subnets */
 #define BOARD_VIEWS 2u                  /* the subnets as served now */
+#define BOARD_CONFIG 4u                 /* a snapshot: the running struct config */
+#define BOARD_TRANSFERS 8u              /* a snapshot: the TFTP transfers (tftp/server.h) */
 #define BOARD_WAIT_MS 10000
 
 struct dhcp_board;
@@ -25,15 +28,26 @@ void board_free(struct dhcp_board *b);
 void board_close(struct dhcp_board *b);
 /* What is asked (BOARD_* bits) and the ticket that answers it. */
 unsigned board_take(struct dhcp_board *b, uint64_t *ticket);
-/* The answer to ticket: rc and msg of a reload (0 and "" when none was
- * asked), views (NULL: DHCP is off). */
-void board_done(struct dhcp_board *b, uint64_t ticket, int rc, const char *msg,
+/* The answer to ticket, whose turn did what (board_take's): rc and msg of
+ * its reload (kept for the reload's askers until the next reload, whatever
+ * turns answer meanwhile), views (NULL: DHCP is off). */
+void board_done(struct dhcp_board *b, uint64_t ticket, unsigned what, int rc, const char *msg,
     const struct dhcp_views *views);
+
+/* A snapshot answering BOARD_CONFIG or BOARD_TRANSFERS (one bit), made on
+ * the loop before board_done: data (malloc'd, len bytes) is taken over
+ * and replaces the previous one; NULL when it could not be made. */
+void board_put(struct dhcp_board *b, unsigned what, void *data, size_t len);
 
 /* API side: ask and wait (BOARD_WAIT_MS).  Returns the reload's rc (or 0),
  * -ETIMEDOUT, -ECANCELED (pxed is stopping), or -ENOTSUP when DHCP is off; msg gets the reload's message,
  * views (if not NULL) the views. */
 int board_ask(struct dhcp_board *b, unsigned what, char *msg, size_t msg_size,
     struct dhcp_views *views);
+/* Ask for a snapshot (BOARD_CONFIG or BOARD_TRANSFERS, with or without
+ * DHCP) and wait: 0 with a malloc'd copy in *data (the caller frees it)
+ * and its length, -ETIMEDOUT, -ECANCELED (pxed is stopping) or -ENOMEM
+ * (the loop could not make it). */
+int board_ask_snapshot(struct dhcp_board *b, unsigned what, void **data, size_t *len);
 
 #endif

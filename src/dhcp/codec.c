@@ -212,6 +212,7 @@ dhcp_parse(const uint8_t *buf, size_t len, struct dhcp_message *m, const char **
 
 	memset(m, 0, sizeof *m);
 	*why = NULL;
+	m->wire_len = len;
 	if (len < DHCP_HEADER_SIZE || !header_parse(&c, m, &sname, &file)) {
 		*why = "shorter than the BOOTP header";
 		return -EBADMSG;

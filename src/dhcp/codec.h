@@ -54,6 +54,7 @@ struct dhcp_message {
 	uint8_t overload;              /* option 52 value, 0 if none */
 	enum dhcp_type type;           /* option 53, DHCP_NONE for BOOTP */
 	bool has_cookie;
+	size_t wire_len;               /* bytes of the message as received */
 	uint16_t opt_offset[256];      /* into store; valid when opt_present */
 	uint16_t opt_length[256];
 	bool opt_present[256];

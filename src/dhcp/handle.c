@@ -12,6 +12,7 @@
 
 #include "boot/quirks.h"
 #include "core/log.h"
+#include "core/stats.h"
 #include "core/util.h"
 #include "dhcp/reply.h"
 #include "store/store.h"
@@ -304,6 +305,38 @@ persist(struct request *r, struct in_addr addr, enum lease_state state, int64_t 
 
 /* ---- full mode ---- */
 
+/* A client the configuration or the pool knows: a [host], or one with a
+ * lease or an offer in this pool, now or before (its slot not yet given
+ * to anyone else). */
+static bool
+client_known(const struct request *r)
+{
+	return r->host != NULL || pool_knows_client(&r->sn->pool, r->key, r->key_len);
+}
+
+/* A new client wants an address: within the subnet's and the relay's
+ * rates and above the pool's reserve (dhcp/guard.h), else no answer (it
+ * tries again, as after a lost datagram; refusals are summed up in the
+ * log once a minute by the tick, not logged one by one). */
+static bool
+new_client_admitted(struct request *r)
+{
+	const struct config *cfg = &r->srv->cfg;
+	int64_t now_ms = r->now * 1000;
+	struct dhcp_bucket *relay = r->m->giaddr.s_addr != 0 ?
+	    dhcp_relay_bucket(r->srv, r->m->giaddr, now_ms) : NULL;
+	enum dhcp_guard_verdict v = dhcp_guard_admit(&r->sn->guard, relay,
+	    cfg->dhcp_new_client_rate, cfg->dhcp_relay_rate, cfg->dhcp_pool_reserve, now_ms);
+
+	if (v == DHCP_GUARD_ADMIT)
+		return true;
+	STATS_ADD(dhcp_new_clients_refused, 1);
+	log_debug_peer(req_who(r), req_mac(r),
+	    "dhcp %s %s: new client not served: %s", req_who(r), req_mac(r),
+	    v == DHCP_GUARD_RATE ? "over the rate" : "the pool is down to its reserve");
+	return false;
+}
+
 static void
 on_discover(struct request *r)
 {
@@ -311,7 +344,10 @@ on_discover(struct request *r)
 	struct in_addr requested = { 0 };
 	uint32_t reserved = r->host != NULL && r->host->address.s_addr != 0 &&
 	    dhcp_subnet_for(r->srv, r->host->address) == r->sn ? ntohl(r->host->address.s_addr) : 0;
+	bool live = pool_find_client(&r->sn->pool, r->key, r->key_len, r->now) != NULL;
 
+	if (!live && !client_known(r) && !new_client_admitted(r))
+		return;
 	(void)dhcp_option_addr(r->m, DHCP_OPT_REQUESTED_IP, &requested);
 	struct pool_slot *s = pool_offer(&r->sn->pool, r->key, r->key_len, r->m->chaddr,
 	    r->m->hlen, reserved, ntohl(requested.s_addr), r->now);
@@ -321,6 +357,8 @@ on_discover(struct request *r)
 		event(r, "dhcp-no-address", "subnet %s full", r->sn->name);
 		return;
 	}
+	if (!live)
+		dhcp_guard_took(&r->sn->guard);
 	params_base(r, &rp, DHCPOFFER);
 	params_config(r, &rp, true);
 	rp.yiaddr = addr_of(pool_slot_addr(&r->sn->pool, s));
@@ -395,7 +433,8 @@ on_request(struct request *r)
 			send_nak(r, "address belongs to another client");
 		else if (!pool_contains(&r->sn->pool, ntohl(want.s_addr)) && r->host == NULL)
 			send_nak(r, "address not from this server");
-		else if (r->m->ciaddr.s_addr != 0 || r->host != NULL)
+		else if ((r->m->ciaddr.s_addr != 0 || r->host != NULL) &&
+		    (client_known(r) || new_client_admitted(r)))
 			ack_lease(r, want);     /* renewing: we are authoritative here */
 		return;
 	}
@@ -594,6 +633,8 @@ dhcp_handle(struct dhcp_server *srv, const struct dhcp_origin *o, const struct d
 
 	if (m->op != DHCP_BOOTREQUEST || m->type == DHCP_NONE)
 		return;
+	if (m->hlen >= 6 && memcmp(m->chaddr, DHCP_PROBE_MAC_PREFIX, DHCP_PROBE_MAC_PREFIX_LEN) == 0)
+		return;                 /* our own probe for other servers (rogue.c) */
 	request_init(&r, srv, o, m);
 	decide_boot(&r);
 	log_debug_peer(req_who(&r), req_mac(&r),

@@ -12,6 +12,7 @@
 #include "boot/policy.h"
 #include "core/config.h"
 #include "dhcp/codec.h"
+#include "dhcp/guard.h"
 #include "dhcp/pool.h"
 #include "dhcp/server.h"
 #include "tftp/mtftp_files.h"
@@ -49,6 +50,8 @@ struct dhcp_subnet {
 	bool pxe;
 	struct pool pool;
 	struct boot_rules boot;
+	struct dhcp_guard guard;          /* starvation guard, pool-low alarm; kept
+	                                   * across reloads */
 };
 
 /* The PXE boot menu: item i is boot server type PXE_MENU_TYPE_BASE + i
@@ -87,6 +90,7 @@ struct dhcp_host {
  * receive buffer each on the far side) still fit a default 208 KiB buffer of
  * a relay or load generator. */
 #define DHCP_RECV_BATCH 32
+#define DHCP_OWN_ADDRS_MAX 32
 
 struct dhcp_pending {
 	uint8_t buf[DHCP_PACKET_MAX];
@@ -136,6 +140,34 @@ struct dhcp_client_addr {
 	int64_t seen;
 };
 
+/* The new-client buckets of relays (dhcp-relay-rate), by giaddr; the
+ * least recently used is given to a relay not in the table. */
+#define DHCP_RELAY_BUCKETS 64
+struct dhcp_relay_bucket {
+	struct in_addr giaddr;
+	struct dhcp_bucket bucket;
+	int64_t used_ms;
+};
+
+/* Another DHCP server heard answering on a full-mode subnet (rogue.c). */
+#define DHCP_ROGUES_MAX 16
+#define DHCP_ROGUE_LOG_S 600            /* the same server logged again at most this often */
+struct dhcp_rogue {
+	struct in_addr server;            /* its server id (54), else the source */
+	struct in_addr source;            /* the datagram's source address */
+	struct in_addr offered;           /* yiaddr of its last answer (0: a proxy offer) */
+	uint8_t mac[6];                   /* the client it answered */
+	char subnet[48];
+	enum dhcp_type type;              /* of its last answer */
+	uint64_t replies;
+	int64_t first_seen, last_seen, logged;
+};
+
+/* Our own probe's client MAC: 02:70:78:65:64:NN ("\x02pxed" + a number);
+ * requests with it are not answered (rogue.c sends them). */
+#define DHCP_PROBE_MAC_PREFIX "\x02\x70\x78\x65\x64"
+#define DHCP_PROBE_MAC_PREFIX_LEN 5
+
 struct dhcp_server {
 	uv_loop_t *loop;
 	struct config cfg;
@@ -161,6 +193,17 @@ struct dhcp_server {
 	union { char buf[256]; struct cmsghdr align; } rx_ctl[DHCP_RECV_BATCH];
 	struct dhcp_message msg;
 	struct dhcp_event_seen event_seen[DHCP_EVENT_SEEN];
+	struct dhcp_relay_bucket relay_bucket[DHCP_RELAY_BUCKETS];
+	uv_timer_t tick;                  /* once a second: pools counted, alarms, probes */
+	bool tick_on;
+	struct dhcp_rogue rogue[DHCP_ROGUES_MAX];
+	size_t rogue_count;
+	uv_poll_t client_poll;            /* port 68: other servers' answers */
+	bool client_poll_on;
+	int64_t probe_at;                 /* unix seconds of the next probe */
+	uint8_t probe_seq;
+	struct in_addr own[DHCP_OWN_ADDRS_MAX];  /* our addresses (getifaddrs) */
+	size_t own_count;
 };
 
 /* subnets.c */
@@ -212,6 +255,19 @@ void dhcp_addr_learn(struct dhcp_server *srv, struct in_addr addr, const uint8_t
     size_t mac_len, int64_t now);
 /* The MAC that said it has addr (within a day), or NULL. */
 const uint8_t *dhcp_addr_mac(const struct dhcp_server *srv, struct in_addr addr, int64_t now);
+
+/* alarm.c: the once-a-second tick (pools counted, the pool-low alarm,
+ * refusals summed up, probes); the relay's bucket for giaddr */
+void dhcp_tick_start(struct dhcp_server *srv);
+struct dhcp_bucket *dhcp_relay_bucket(struct dhcp_server *srv, struct in_addr giaddr,
+    int64_t now_ms);
+/* Tell /api/v1/events (and the console): an "alarm" event. */
+void dhcp_alarm_publish(const char *json_fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* rogue.c: answers of other servers on port 68; our probes */
+void dhcp_rogue_start(struct dhcp_server *srv);
+void dhcp_rogue_probe(struct dhcp_server *srv, int64_t now);
+bool dhcp_is_own_address(const struct dhcp_server *srv, struct in_addr a);
 
 /* handle.c */
 void dhcp_handle(struct dhcp_server *srv, const struct dhcp_origin *o,

@@ -201,6 +201,13 @@ pool_find_client(struct pool *p, const uint8_t *key, size_t key_len, int64_t now
 }
 
 bool
+pool_knows_client(const struct pool *p, const uint8_t *key, size_t key_len)
+{
+	return key_len > 0 && key_len <= POOL_KEY_MAX && p->index != NULL &&
+	    index_find(p, key, key_len) != UINT32_MAX;
+}
+
+bool
 pool_taken_by_other(struct pool *p, uint32_t addr, const uint8_t *key, size_t key_len,
     int64_t now)
 {

@@ -93,6 +93,10 @@ int pool_release(struct pool *p, uint32_t addr, const uint8_t *key, size_t key_l
 int pool_decline(struct pool *p, uint32_t addr, const uint8_t *key, size_t key_len,
     int64_t now);
 
+/* Has this client a slot in the pool, live or ended but not yet given to
+ * anyone else (it had a lease or an offer here)? */
+bool pool_knows_client(const struct pool *p, const uint8_t *key, size_t key_len);
+
 /* True when addr is taken by someone other than this client. */
 bool pool_taken_by_other(struct pool *p, uint32_t addr, const uint8_t *key, size_t key_len,
     int64_t now);

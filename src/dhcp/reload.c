@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "core/log.h"
+#include "core/stats.h"
 
 struct carry_counts {
 	unsigned leases, offers, declined, dropped;
@@ -78,6 +79,7 @@ carry_all(struct dhcp_server *srv, struct dhcp_server *next, int64_t now)
 		if (from == NULL)
 			continue;
 		to->stats = from->stats;
+		to->guard = from->guard;
 		carry_pool(next, to, from, now, &c);
 		if (c.leases + c.offers + c.declined + c.dropped == 0)
 			continue;
@@ -91,6 +93,8 @@ carry_all(struct dhcp_server *srv, struct dhcp_server *next, int64_t now)
 		struct pool_counts pc;
 		if (subnet_same(next, gone) != NULL)
 			continue;
+		if (gone->guard.low)
+			STATS_SUB(dhcp_pools_low, 1);
 		pool_count(&gone->pool, now, &pc);
 		if (pc.bound > 0)
 			log_info("reload: subnet %s removed: its %u lease(s) stay in the store",

@@ -6,15 +6,25 @@
 #include "core/util.h"
 
 #define IP_UDP_HEADERS 28
+#define DHCP_REPLY_FACTOR 3
 
+/* The client's limit (57), and never more than DHCP_REPLY_FACTOR times
+ * the request: a reply can go where the request says (giaddr, ciaddr,
+ * the source of a 4011 request), which a forged request chooses, so
+ * pxed amplifies nothing (a real client asking for large replies sends
+ * a request of 300 bytes or more: 900 bytes of reply). */
 size_t
 dhcp_client_max_size(const struct dhcp_message *req)
 {
 	uint16_t max57;
+	size_t max = DHCP_DEFAULT_MAX - IP_UDP_HEADERS;
 
 	if (dhcp_option_u16(req, DHCP_OPT_MAX_SIZE, &max57) && max57 >= DHCP_DEFAULT_MAX)
-		return MIN((size_t)max57 - IP_UDP_HEADERS, (size_t)DHCP_PACKET_MAX);
-	return DHCP_DEFAULT_MAX - IP_UDP_HEADERS;
+		max = MIN((size_t)max57 - IP_UDP_HEADERS, (size_t)DHCP_PACKET_MAX);
+	if (req->wire_len > 0 && max > DHCP_REPLY_FACTOR * req->wire_len)
+		max = MAX(DHCP_REPLY_FACTOR * req->wire_len,
+		    (size_t)(DHCP_DEFAULT_MAX - IP_UDP_HEADERS));
+	return max;
 }
 
 /* Candidate options, emitted in the client's parameter request list order

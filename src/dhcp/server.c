@@ -6,6 +6,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/ip.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -23,17 +24,25 @@ dhcp_enabled(const struct config *cfg)
 	return cfg->proxy || cfg->subnet_count > 0 || cfg->dhcp_range.count > 0;
 }
 
+#define DHCP_PRIORITY 6                 /* TC_PRIO_INTERACTIVE */
+
 static int
 dhcp_socket(unsigned port, const char *ifname)
 {
 	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
-	int fd, on = 1, rcvbuf = DHCP_RCVBUF, err;
+	int fd, on = 1, rcvbuf = DHCP_RCVBUF, err, tos = IPTOS_CLASS_CS6, prio = DHCP_PRIORITY;
 
 	fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
 	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof rcvbuf) != 0)
 		(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
+	/* Replies marked as network control (DSCP CS6, as dnsmasq and Kea do),
+	 * and queued on this host ahead of bulk traffic (priority 6: the
+	 * first band of pfifo_fast): in a boot storm the server's own HTTP
+	 * downloads must not hold back the next machine's OFFER. */
+	(void)setsockopt(fd, IPPROTO_IP, IP_TOS, &tos, sizeof tos);
+	(void)setsockopt(fd, SOL_SOCKET, SO_PRIORITY, &prio, sizeof prio);
 	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on) != 0 ||
 	    setsockopt(fd, SOL_SOCKET, SO_BROADCAST, &on, sizeof on) != 0 ||
 	    setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &on, sizeof on) != 0 ||
@@ -65,12 +74,40 @@ sockets_add(struct dhcp_sockets *socks, unsigned port, bool pxe, const char *ifn
 	return 0;
 }
 
+/* Does cfg serve addresses anywhere (full mode)? */
+static bool
+full_mode_configured(const struct config *cfg)
+{
+	if (cfg->dhcp_range.count > 0)
+		return true;
+	for (size_t i = 0; i < cfg->subnet_count; i++)
+		if (cfg->subnet[i].range.count > 0 && !cfg->subnet[i].proxy)
+			return true;
+	return false;
+}
+
+/* Port 68, to hear other servers' answers (dhcp/rogue.c): a failure is
+ * logged and detection is left out. */
+static void
+client_socket_open(struct dhcp_sockets *socks, const struct config *cfg)
+{
+	if (!full_mode_configured(cfg))
+		return;
+	socks->client_fd = dhcp_socket(68, NULL);
+	if (socks->client_fd < 0) {
+		log_warn("dhcp: cannot listen on port 68 (%s): other DHCP servers on the served"
+		    " subnets are not detected", strerror(-socks->client_fd));
+		socks->client_fd = -1;
+	}
+}
+
 int
 dhcp_sockets_open(struct dhcp_sockets *socks, const struct config *cfg)
 {
 	int rc = 0;
 
 	memset(socks, 0, sizeof *socks);
+	socks->client_fd = -1;
 	if (!dhcp_enabled(cfg))
 		return 0;
 	if (cfg->interface.count == 0) {
@@ -83,6 +120,8 @@ dhcp_sockets_open(struct dhcp_sockets *socks, const struct config *cfg)
 		if (rc == 0)
 			rc = sockets_add(socks, cfg->pxe_port, true, cfg->interface.item[i]);
 	}
+	if (rc == 0)
+		client_socket_open(socks, cfg);
 	if (rc != 0)
 		dhcp_sockets_close(socks);
 	return rc;
@@ -94,6 +133,9 @@ dhcp_sockets_close(struct dhcp_sockets *socks)
 	for (size_t i = 0; i < socks->count; i++)
 		close(socks->fd[i]);
 	socks->count = 0;
+	if (socks->client_fd >= 0)
+		close(socks->client_fd);
+	socks->client_fd = -1;
 }
 
 /* RFC 2131 4.1: relay, then ciaddr, then broadcast (the client cannot
@@ -328,14 +370,17 @@ dhcp_server_start(struct dhcp_server **out, uv_loop_t *loop, const struct config
 		uv_poll_start(&srv->poll[i], UV_READABLE, readable);
 	}
 	srv->poll_count = socks->count;
+	dhcp_rogue_start(srv);
+	dhcp_tick_start(srv);
 	log_info("dhcp: %zu subnet(s)%s, %zu host(s), ports %u and %u", srv->subnet_count,
 	    cfg->proxy ? " + proxy" : "", srv->host_count, cfg->dhcp_port, cfg->pxe_port);
 	*out = srv;
 	return 0;
 }
 
+/* The server is freed when its last handle has closed. */
 static void
-poll_closed(uv_handle_t *h)
+handle_closed(uv_handle_t *h)
 {
 	struct dhcp_server *srv = h->data;
 
@@ -350,15 +395,24 @@ dhcp_server_stop(struct dhcp_server *srv)
 {
 	if (srv == NULL)
 		return;
+	size_t n = srv->poll_count;
+	srv->poll_count += srv->tick_on + srv->client_poll_on;
 	if (srv->poll_count == 0) {
 		dhcp_subnets_free(srv);
 		free(srv);
 		return;
 	}
-	size_t n = srv->poll_count;
 	for (size_t i = 0; i < n; i++) {
 		uv_poll_stop(&srv->poll[i]);
-		uv_close((uv_handle_t *)&srv->poll[i], poll_closed);
+		uv_close((uv_handle_t *)&srv->poll[i], handle_closed);
+	}
+	if (srv->client_poll_on) {
+		uv_poll_stop(&srv->client_poll);
+		uv_close((uv_handle_t *)&srv->client_poll, handle_closed);
+	}
+	if (srv->tick_on) {
+		uv_timer_stop(&srv->tick);
+		uv_close((uv_handle_t *)&srv->tick, handle_closed);
 	}
 }
 

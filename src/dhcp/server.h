@@ -16,13 +16,15 @@ struct store;
 bool dhcp_enabled(const struct config *cfg);
 
 /* Sockets for ports 67 and 4011, opened as root before privileges drop
- * (one pair per interface when cfg->interface lists some).  Returns 0 or
- * a negative errno; logs. */
+ * (one pair per interface when cfg->interface lists some), and one on 68
+ * that hears other servers (dhcp/rogue.c) when a subnet is served in full
+ * mode (not fatal when 68 is taken).  Returns 0 or a negative errno; logs. */
 #define DHCP_SOCKETS_MAX 16
 struct dhcp_sockets {
 	int fd[DHCP_SOCKETS_MAX];
 	bool is_pxe_port[DHCP_SOCKETS_MAX];
 	size_t count;
+	int client_fd;                  /* port 68: other servers' answers (-1: none) */
 };
 int dhcp_sockets_open(struct dhcp_sockets *socks, const struct config *cfg);
 void dhcp_sockets_close(struct dhcp_sockets *socks);
@@ -61,7 +63,18 @@ struct dhcp_subnet_view {
 	uint64_t requests;
 	unsigned clients_hour, boots_hour, leases;
 	int64_t last_seen;              /* unix seconds, 0: never */
+	bool full;                      /* served in full mode: the pool below */
+	unsigned leasable, free;        /* its addresses, free ones (dhcp/guard.h) */
+	bool low;                       /* the pool-low alarm rings */
+	uint64_t refused;               /* new clients not served, this minute */
 };
+/* Another DHCP server heard on a full-mode subnet (dhcp/rogue.c). */
+struct dhcp_rogue_view {
+	char server[16], source[16], offered[16], subnet[48], type[8], mac[18];
+	uint64_t replies;
+	int64_t first_seen, last_seen;
+};
+#define DHCP_ROGUE_VIEWS 16
 struct dhcp_discovered_view {
 	char relay[16];
 	uint64_t requests;
@@ -73,6 +86,8 @@ struct dhcp_views {
 	size_t subnet_count;
 	struct dhcp_discovered_view discovered[DHCP_VIEWS_MAX];
 	size_t discovered_count;
+	struct dhcp_rogue_view rogue[DHCP_ROGUE_VIEWS];
+	size_t rogue_count;
 };
 /* Fill v (on the loop thread). */
 void dhcp_server_views(struct dhcp_server *srv, struct dhcp_views *v);

@@ -144,6 +144,32 @@ subnet_view(const struct dhcp_subnet *sn, int64_t now, struct dhcp_subnet_view *
 		v->boots_hour += now / 60 - st->boot_minute[i] < DHCP_MINUTES ? st->boots[i] : 0;
 	pool_count(&sn->pool, now, &pc);
 	v->leases = pc.bound;
+	v->full = sn->has_pool && !sn->proxy && !sn->off;
+	v->leasable = pc.bound + pc.offered + pc.declined + pc.free_count;
+	v->free = pc.free_count;
+	v->low = sn->guard.low;
+	v->refused = sn->guard.refused_rate + sn->guard.refused_reserve;
+}
+
+static void
+rogue_view(const struct dhcp_rogue *r, struct dhcp_rogue_view *v)
+{
+	static const char *const types[] = { [DHCPOFFER] = "OFFER", [DHCPACK] = "ACK",
+		[DHCPNAK] = "NAK" };
+
+	memset(v, 0, sizeof *v);
+	inet_ntop(AF_INET, &r->server, v->server, sizeof v->server);
+	inet_ntop(AF_INET, &r->source, v->source, sizeof v->source);
+	if (r->offered.s_addr != 0)
+		inet_ntop(AF_INET, &r->offered, v->offered, sizeof v->offered);
+	str_copy(v->subnet, r->subnet, sizeof v->subnet);
+	str_copy(v->type, (size_t)r->type < ARRAY_SIZE(types) && types[r->type] != NULL ?
+	    types[r->type] : "?", sizeof v->type);
+	snprintf(v->mac, sizeof v->mac, "%02x:%02x:%02x:%02x:%02x:%02x", r->mac[0], r->mac[1],
+	    r->mac[2], r->mac[3], r->mac[4], r->mac[5]);
+	v->replies = r->replies;
+	v->first_seen = r->first_seen;
+	v->last_seen = r->last_seen;
 }
 
 static void
@@ -195,4 +221,7 @@ dhcp_server_views(struct dhcp_server *srv, struct dhcp_views *v)
 		w->first_seen = d->first_seen;
 		w->last_seen = d->last_seen;
 	}
+	v->rogue_count = MIN(srv->rogue_count, (size_t)DHCP_ROGUE_VIEWS);
+	for (size_t i = 0; i < v->rogue_count; i++)
+		rogue_view(&srv->rogue[i], &v->rogue[i]);
 }

@@ -326,6 +326,14 @@ dhcp_subnets_build(struct dhcp_server *srv, char *err, size_t err_size)
 	}
 	if (hosts_build(srv, err, err_size) != 0)
 		return -EINVAL;
+	for (size_t i = 0; i < cfg->dhcp_rogue_allow.count; i++) {
+		struct in_addr a;
+		if (inet_pton(AF_INET, cfg->dhcp_rogue_allow.item[i], &a) != 1) {
+			snprintf(err, err_size, "dhcp-rogue-allow: '%s' is not an IPv4 address",
+			    cfg->dhcp_rogue_allow.item[i]);
+			return -EINVAL;
+		}
+	}
 	reservations_apply(srv);
 	for (size_t i = 0; i < cfg->relay_count; i++) {
 		const struct config_relay *c = &cfg->relay[i];

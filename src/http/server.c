@@ -28,6 +28,7 @@
  *    Content-Length included; responses from an fd go out with sendfile()
  *    (MHD blocks SIGPIPE in its own threads). */
 #include "http/server.h"
+#include "http/deadline.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -45,6 +46,7 @@
 #include <unistd.h>
 
 #include "api/api.h"
+#include "core/inflight.h"
 #include "core/log.h"
 #include "core/stats.h"
 #include "core/util.h"
@@ -72,6 +74,7 @@ struct http_server {
 	const struct files_root *root;
 	struct api *api;                /* REST API; NULL: none */
 	struct files_root images;       /* the image repository, for images/chunks/ */
+	struct files_root clamav;       /* clamav-db-dir, for clamav/ (scan tasks) */
 	const struct files_root *ui;    /* the console, under ui/ (NULL: none) */
 	unsigned max_connections;
 	atomic_uint active;             /* connections across all daemons */
@@ -79,6 +82,8 @@ struct http_server {
 	atomic_uint_fast64_t body_memory;       /* bytes reserved by bodies in flight */
 	unsigned body_min_rate;         /* bytes/s after BODY_GRACE_US (0: none) */
 	struct http_streams *streams;   /* parked event streams (stream.c) */
+	struct inflight *inflight;      /* downloads in flight (core/inflight.h) */
+	struct http_deadlines *deadlines;       /* headers in time (deadline.c) */
 };
 
 /* One request, from the first call of the access handler to the
@@ -91,6 +96,7 @@ struct request {
 	uint64_t bytes;                 /* body bytes of the answer */
 	bool timeline;                  /* a boot file: goes into the client's timeline */
 	bool console;                   /* a file of the console (ui/) */
+	bool chunk;                     /* an image chunk (images/chunks/) */
 	struct in_addr peer4;           /* IPv4 peer, for the lease lookup */
 	bool loopback;                  /* from this machine */
 	bool tls;                       /* over HTTPS */
@@ -105,6 +111,8 @@ struct request {
 	uint64_t body_got;              /* bytes received, buffered or streamed */
 	uint64_t body_t0_us;
 	struct http_streams *streams;   /* the server's, for a streamed answer */
+	struct inflight *inflight;      /* the server's; flight: this file's ticket */
+	uint32_t flight;
 };
 
 /* ---- answering ---- */
@@ -316,6 +324,10 @@ answer_file(struct MHD_Connection *conn, struct request *req,
 	add_validators(resp, &st, etag);
 	if (req->console)
 		add_console_headers(resp);
+	/* named by its content: never changes, any cache may keep it */
+	if (req->chunk)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL,
+		    "public, max-age=31536000, immutable");
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
 	    http_content_type(path));
 	if (status == 206) {
@@ -323,7 +335,13 @@ answer_file(struct MHD_Connection *conn, struct request *req,
 		    start, start + count - 1, size);
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_RANGE, range);
 	}
-	return queue(conn, req, status, resp, count);
+	enum MHD_Result ret = queue(conn, req, status, resp, count);
+	const union MHD_ConnectionInfo *ci =
+	    MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+	if (req->bytes > 0)             /* not HEAD: listed until its completion */
+		req->flight = inflight_begin(req->inflight, ci != NULL ? ci->connect_fd : -1,
+		    req->peer, req->peer4, req->path + (req->path[0] == '/'), req->bytes);
+	return ret;
 }
 
 /* ---- the REST API (api/) ---- */
@@ -432,6 +450,17 @@ body_reserve(struct http_server *srv, struct request *req, uint64_t bytes)
 	return true;
 }
 
+/* The server's own refusal of an API request: JSON like every API error. */
+static enum MHD_Result
+answer_api_error(struct MHD_Connection *conn, struct request *req, unsigned status,
+    const char *message)
+{
+	struct api_response rs;
+
+	api_error_response(&rs, status, message);
+	return answer_api(conn, req, &rs);
+}
+
 /* An admitted call with a body: room for it, buffered or streamed.
  * 0, or an HTTP status to answer. */
 static unsigned
@@ -468,7 +497,7 @@ api_begin(struct MHD_Connection *conn, struct request *req, struct http_server *
 	unsigned status;
 
 	if (api_request_make(conn, req, method, path, &rq) < 0)
-		return answer_error(conn, req, 400);
+		return answer_api_error(conn, req, 400, "malformed request: its path, query or headers");
 	if (api_call_begin(srv->api, &rq, &req->call, &rs) < 0) {
 		if (!get)
 			return answer_api(conn, req, &rs);
@@ -477,7 +506,8 @@ api_begin(struct MHD_Connection *conn, struct request *req, struct http_server *
 		return MHD_YES;
 	}
 	status = body_prepare(srv, req, &rq);
-	return status != 0 ? answer_error(conn, req, status) : MHD_YES;
+	return status != 0 ? answer_api_error(conn, req, status,
+	    "request bodies in flight hold http-body-memory-mb: try again") : MHD_YES;
 }
 
 /* Below http-body-min-rate after the grace period? */
@@ -531,12 +561,23 @@ api_end(struct MHD_Connection *conn, struct request *req)
 	if (req->has_early || req->error == -1)
 		return answer_api(conn, req, &rs);
 	if (req->error != 0)
-		return answer_error(conn, req, (unsigned)req->error);
+		return answer_api_error(conn, req, (unsigned)req->error,
+		    "the body is larger than its Content-Length or than this operation takes");
 	api_call_answer(req->call, req->body, req->body_len, &rs);
 	return answer_api(conn, req, &rs);
 }
 
 /* ---- MHD callbacks ---- */
+/* The connection's watch (deadline.c), or NULL. */
+static struct http_watch *
+watch_of(struct MHD_Connection *conn)
+{
+	const union MHD_ConnectionInfo *ci =
+	    MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+
+	return ci != NULL ? ci->socket_context : NULL;
+}
+
 
 static void
 log_headers(struct MHD_Connection *conn)
@@ -610,15 +651,19 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 	struct http_server *srv = l->srv;
 	struct request *req = *con_cls;
 	char path[FILES_PATH_MAX];
+	const struct files_root *broot;
+	const char *builtin;
 	int rc;
 
 	(void)version;
 	if (req == NULL) {
+		http_watch_headers_in(watch_of(conn));
 		req = request_new(conn, url, method);
 		if (req == NULL)
 			return MHD_NO;
 		req->streams = srv->streams;
 		req->tls = l->tls;
+		req->inflight = srv->inflight;
 		*con_cls = req;
 		return on_first_call(conn, req, srv, url, method);
 	}
@@ -636,8 +681,12 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 	rc = http_path_resolve(url, strlen(url), srv->root->path, path, sizeof path);
 	if (rc < 0)
 		return answer_error(conn, req, http_status_for_error(rc, true));
-	if (srv->api != NULL && strncmp(path, "images/chunks/", 14) == 0)
+	if (srv->api != NULL && strncmp(path, "images/chunks/", 14) == 0) {
+		req->chunk = true;
 		return answer_file(conn, req, &srv->images, path + 7);
+	}
+	if (srv->api != NULL && strncmp(path, "clamav/", 7) == 0 && srv->clamav.dirfd >= 0)
+		return answer_file(conn, req, &srv->clamav, path + 7);
 	req->console = strcmp(path, "ui") == 0 || strncmp(path, "ui/", 3) == 0;
 	if (req->console && srv->tls_on && !req->tls && !req->loopback)
 		return answer_https_redirect(conn, req, srv->https_port, path);
@@ -645,6 +694,8 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 		return answer_file(conn, req, srv->ui, path[2] == '\0' || path[3] == '\0' ?
 		    "index.html" : path + 3);
 	req->timeline = srv->api != NULL && req->peer4.s_addr != 0;
+	if (srv->api != NULL && (builtin = api_builtin_file(srv->api, path, &broot)) != NULL)
+		return answer_file(conn, req, broot, builtin);  /* Debian's memtest86+ */
 	return answer_file(conn, req, srv->root, path);
 }
 
@@ -656,18 +707,23 @@ on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	struct request *req = *con_cls;
 	bool ok = toe == MHD_REQUEST_TERMINATED_COMPLETED_OK;
 
-	(void)conn;
+	http_watch_answered(srv->deadlines, watch_of(conn));
 	if (req == NULL)
 		return;
 	*con_cls = NULL;
 	if (ok)
 		STATS_ADD(http_bytes_sent, req->bytes);
+	if (ok && req->chunk && req->status == 200 && strcmp(req->method, "GET") == 0) {
+		STATS_ADD(http_chunks_sent, 1);
+		STATS_ADD(http_chunk_bytes_sent, req->bytes);
+	}
 	log_info_peer(req->peer, NULL,
 	    "http %s %s %s %u %" PRIu64 "%s", req->peer, req->method, req->path,
 	    req->status, ok ? req->bytes : 0, ok ? "" : " (aborted)");
 	if (req->timeline && (req->status == 200 || req->status == 206))
 		api_timeline_http(srv->api, req->peer4, req->path, req->bytes,
 		    (clock_now_us() - req->t0_us) / 1000, ok);
+	inflight_end(srv->inflight, req->flight);
 	api_call_end(req->call);
 	if (req->body_reserved > 0)
 		atomic_fetch_sub(&srv->body_memory, req->body_reserved);
@@ -682,16 +738,20 @@ on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
 {
 	struct http_server *srv = cls;
 
-	(void)conn;
-	(void)socket_context;
 	if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+		const union MHD_ConnectionInfo *ci =
+		    MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+		*socket_context = http_watch_add(srv->deadlines, ci != NULL ? ci->connect_fd : -1);
 		atomic_fetch_add(&srv->active, 1);
 		STATS_ADD(http_connections_active, 1);
 	} else if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
+		http_watch_remove(srv->deadlines, *socket_context);
+		*socket_context = NULL;
 		atomic_fetch_sub(&srv->active, 1);
 		STATS_SUB(http_connections_active, 1);
 	}
 }
+
 
 static enum MHD_Result
 on_accept(void *cls, const struct sockaddr *addr, socklen_t addrlen)
@@ -819,18 +879,28 @@ http_server_start(struct http_server **out, const struct http_config *cfg)
 	srv->root = cfg->root;
 	srv->api = cfg->api;
 	srv->ui = cfg->ui;
+	srv->inflight = cfg->inflight;
 	srv->images.dirfd = -1;
+	srv->clamav.dirfd = -1;
 	srv->body_memory_max = (uint64_t)MAX(cfg->body_memory_mb, 1u) << 20;
 	srv->body_min_rate = cfg->body_min_rate;
 	atomic_init(&srv->body_memory, 0);
 	if (srv->api != NULL) {
 		srv->images.dirfd = api_image_dirfd(srv->api);
 		srv->images.case_fallback = false;
+		srv->clamav.dirfd = api_clamav_dirfd(srv->api);
+		srv->clamav.case_fallback = false;
 		srv->streams = http_streams_start();
 		if (srv->streams == NULL) {
 			free(srv);
 			return -ENOMEM;
 		}
+	}
+	rc = http_deadlines_start(&srv->deadlines, cfg->header_timeout_s, cfg->idle_timeout_s);
+	if (rc < 0) {
+		http_streams_free(srv->streams);
+		free(srv);
+		return rc;
 	}
 	srv->max_connections = cfg->max_connections > 0 ? cfg->max_connections :
 	    HTTP_DEFAULT_CONNECTIONS;
@@ -874,5 +944,6 @@ http_server_stop(struct http_server *server)
 			close(fd);
 	}
 	http_streams_free(server->streams);
+	http_deadlines_stop(server->deadlines);
 	free(server);
 }

@@ -13,6 +13,7 @@
 #include "files/files.h"
 
 struct api;
+struct inflight;
 
 #define HTTP_LISTEN_MAX 16
 
@@ -25,11 +26,13 @@ struct http_config {
 	unsigned max_connections;          /* total, across all sockets */
 	unsigned max_per_ip;               /* 0 = no per-address cap */
 	unsigned idle_timeout_s;           /* keep-alive idle timeout */
+	unsigned header_timeout_s;         /* a first request's line and headers (0: none) */
 	unsigned threads;                  /* libmicrohttpd worker threads */
 	unsigned body_memory_mb;           /* request bodies in flight, together */
 	unsigned body_min_rate;            /* bytes/s a body must keep up (0: none) */
 	struct api *api;                   /* the REST API (NULL: none) */
 	const struct files_root *ui;       /* the console's files (NULL: none) */
+	struct inflight *inflight;         /* downloads in flight are listed (NULL: no) */
 	/* HTTPS: listening sockets, served with this certificate and key
 	 * (PEM text, read before privileges went; they must outlive the
 	 * server); the API's reads and changes are then refused over plain

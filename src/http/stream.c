@@ -16,7 +16,7 @@
 #include "core/bus.h"
 #include "core/log.h"
 
-#define TICK_S 5                        /* keepalives are due every 15 s */
+#define TICK_S 5                        /* keepalives: 10 s idle + a tick <= 15 s */
 
 struct parked {
 	struct http_streams *hs;

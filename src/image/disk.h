@@ -34,7 +34,9 @@ uint64_t extent_list_bytes(const struct extent_list *l);
 
 enum ptable_kind { PTABLE_NONE, PTABLE_MBR, PTABLE_GPT };
 
-enum fs_kind { FS_UNKNOWN, FS_EXT, FS_NTFS, FS_FAT, FS_SWAP };
+/* FS_BITLOCKER: a BitLocker volume ("-FVE-FS-" in its boot sector):
+ * encrypted, never read inside, captured whole only when asked. */
+enum fs_kind { FS_UNKNOWN, FS_EXT, FS_NTFS, FS_FAT, FS_SWAP, FS_BITLOCKER };
 
 #define DISK_MAX_PARTS 128
 /* Table extents: the MBR or GPT head, the GPT tail, or the MBR and one
@@ -121,6 +123,29 @@ int gpt_relocate(uint8_t *head, size_t head_len, uint64_t disk_size,
     uint32_t sector_size, struct gpt_relocation *out, char *err, size_t errlen);
 void gpt_relocation_free(struct gpt_relocation *r);
 
+/* The last partition grown to fill the disk (deploy onto a larger disk). */
+struct ptable_growth {
+	unsigned index;                 /* the partition, 1-based */
+	uint64_t offset;                /* bytes */
+	uint64_t old_length, new_length;        /* equal: no room to grow */
+	struct gpt_relocation gpt;      /* GPT: the backup to write (tail) */
+};
+
+/* Rewrites the table in head (the MBR sector, or the protective MBR, GPT
+ * header and entries as the disk has them now: a GPT already moved to this
+ * disk's size) so that the partition ending last reaches the end of the
+ * disk: a GPT entry's last LBA becomes the last usable LBA (the entries'
+ * CRC, the header's CRC and the backup in g->gpt follow), an MBR primary
+ * entry's count reaches the disk's end (at most 2^32 - 1 sectors).  Less
+ * than 1 MiB of room: nothing changes (new_length == old_length).  0;
+ * -ENOENT (no partition), -ENOTSUP (no table, or the last partition is a
+ * logical one), -EINVAL (a damaged table, or a GPT for a disk of another
+ * size), -ENOMEM; err says why.  Free g with ptable_growth_free. */
+int ptable_grow_last(uint8_t *head, size_t head_len, enum ptable_kind kind,
+    uint64_t disk_size, uint32_t sector_size, struct ptable_growth *g,
+    char *err, size_t errlen);
+void ptable_growth_free(struct ptable_growth *g);
+
 const char *fs_kind_name(enum fs_kind kind);
 
 /* Read exactly len bytes at offset, retrying short reads and EINTR.
@@ -131,11 +156,17 @@ int image_pread(int fd, void *buf, size_t len, uint64_t offset);
  * bytes it uses (absolute offsets) to out, in ascending order: ext2/3/4 from
  * libext2fs block bitmaps, NTFS from libntfs-3g's cluster bitmap, FAT12/16/32
  * from the allocation table (plus reserved sectors, FATs and root dir),
- * swap as its header page only, anything else as every non-zero 64 KiB
- * block.  *kind is set as soon as the probe knows it, also on error (a
+ * swap as its header page only, a BitLocker volume whole (encrypted: the
+ * caller decides whether it is taken), anything else as every non-zero
+ * 64 KiB block.  *kind is set as soon as the probe knows it, also on error (a
  * damaged ext or NTFS is an error, not a fallback to the block scan).
  * Returns 0 or a negative errno with a message in err. */
 int fs_used_extents(int fd, uint64_t offset, uint64_t length,
     enum fs_kind *kind, struct extent_list *out, char *err, size_t errlen);
+
+/* What the first bytes of [offset, offset+length) say it holds (ext, NTFS,
+ * FAT, swap, BitLocker, else FS_UNKNOWN).  0 or a negative errno. */
+int fs_probe_kind(int fd, uint64_t offset, uint64_t length, enum fs_kind *kind, char *err,
+    size_t errlen);
 
 #endif

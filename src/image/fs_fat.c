@@ -21,21 +21,6 @@
 #define FAT32_MAX_CLUSTERS      0x0ffffff5u
 #define FAT_CHUNK_ENTRIES       43690   /* 65535 bytes of FAT12, multiple of 2 */
 
-struct fat_geometry {
-	uint32_t bytes_per_sector;
-	uint32_t sectors_per_cluster;
-	uint32_t reserved_sectors;
-	uint32_t fats;
-	uint32_t root_entries;
-	uint64_t total_sectors;
-	uint64_t fat_sectors;
-	/* derived */
-	unsigned bits;                  /* 12, 16 or 32 */
-	uint64_t clusters;
-	uint64_t data_sector;           /* first sector of cluster 2 */
-	uint64_t cluster_bytes;
-};
-
 struct fat_bpb {
 	uint8_t jump;
 	uint16_t bytes_per_sector;
@@ -48,6 +33,7 @@ struct fat_bpb {
 	uint16_t fat16_sectors;
 	uint32_t total32;
 	uint32_t fat32_sectors;
+	uint32_t root_cluster;          /* FAT32 */
 };
 
 static bool
@@ -68,7 +54,9 @@ fat_bpb_read(const uint8_t *sector, size_t len, struct fat_bpb *b)
 	    cursor_le16(&c, &b->fat16_sectors) &&
 	    cursor_skip(&c, 2 + 2 + 4) &&       /* geometry, hidden sectors */
 	    cursor_le32(&c, &b->total32) &&
-	    cursor_le32(&c, &b->fat32_sectors);
+	    cursor_le32(&c, &b->fat32_sectors) &&
+	    cursor_skip(&c, 2 + 2) &&           /* flags, version */
+	    cursor_le32(&c, &b->root_cluster);
 }
 
 static bool
@@ -118,7 +106,7 @@ fat_geometry_derive(struct fat_geometry *g)
 	return entries >= g->clusters + 2;
 }
 
-static bool
+bool
 fat_geometry_read(const uint8_t *sector, size_t len, struct fat_geometry *g)
 {
 	struct fat_bpb b;
@@ -134,6 +122,7 @@ fat_geometry_read(const uint8_t *sector, size_t len, struct fat_geometry *g)
 	g->total_sectors = b.total16 != 0 ? b.total16 : b.total32;
 	g->fat_sectors = b.fat16_sectors != 0 ? b.fat16_sectors : b.fat32_sectors;
 	g->bits = b.fat16_sectors == 0 ? 32 : 0;
+	g->root_cluster = b.root_cluster;
 	return fat_geometry_derive(g);
 }
 
@@ -280,4 +269,87 @@ fs_fat_used(int fd, uint64_t offset, uint64_t length, struct extent_list *out,
 
 	return fat_used_extents(fat_fd_read, &f, offset, length, out, err,
 	    errlen);
+}
+
+/* ---- files (fs_file.c): the reader over the disk's descriptor ---- */
+
+struct fat_handle {
+	struct fat_fd fd;
+	struct fat_files files;
+};
+
+int
+fs_fat_open(int fd, uint64_t offset, uint64_t length, void **out, char *err, size_t errlen)
+{
+	struct fat_handle *h = calloc(1, sizeof *h);
+	int rc;
+
+	*out = NULL;
+	if (h == NULL)
+		return -ENOMEM;
+	h->fd = (struct fat_fd){ fd, offset };
+	rc = fat_files_open(&h->files, fat_fd_read, &h->fd, length, err, errlen);
+	if (rc < 0)
+		free(h);
+	else
+		*out = h;
+	return rc;
+}
+
+void
+fs_fat_close(void *handle)
+{
+	free(handle);
+}
+
+int
+fs_fat_walk(void *handle, size_t max, struct fs_entries *out, char *err, size_t errlen)
+{
+	struct fat_handle *h = handle;
+
+	return fat_files_walk(&h->files, max, out, err, errlen);
+}
+
+struct fat_reader {
+	struct fat_files *files;
+	uint32_t cluster;
+	uint64_t size;
+	uint64_t hint_index;
+	uint32_t hint_cluster;
+};
+
+int
+fs_fat_reader_open(void *handle, uint64_t id, void **out, uint64_t *size)
+{
+	struct fat_handle *h = handle;
+	struct fat_reader *r = calloc(1, sizeof *r);
+	int rc;
+
+	*out = NULL;
+	if (r == NULL)
+		return -ENOMEM;
+	r->files = &h->files;
+	rc = fat_files_entry(&h->files, id, &r->cluster, &r->size);
+	if (rc < 0) {
+		free(r);
+		return rc;
+	}
+	*size = r->size;
+	*out = r;
+	return 0;
+}
+
+ssize_t
+fs_fat_reader_pread(void *reader, void *buf, size_t n, uint64_t off)
+{
+	struct fat_reader *r = reader;
+
+	return fat_files_pread(r->files, r->cluster, r->size, buf, n, off, &r->hint_index,
+	    &r->hint_cluster);
+}
+
+void
+fs_fat_reader_close(void *reader)
+{
+	free(reader);
 }

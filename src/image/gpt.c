@@ -137,8 +137,8 @@ gpt_type_is_unused(const uint8_t type[16])
 
 /* The low `width` bytes of v, little-endian, at buf + at: false (nothing
  * written) when they would not lie within len. */
-static bool
-store_le(uint8_t *buf, size_t len, size_t at, uint64_t v, size_t width)
+bool
+gpt_store_le(uint8_t *buf, size_t len, size_t at, uint64_t v, size_t width)
 {
 	if (at > len || len - at < width)
 		return false;
@@ -148,10 +148,10 @@ store_le(uint8_t *buf, size_t len, size_t at, uint64_t v, size_t width)
 }
 
 /* New CRC of a header sector whose first header_size bytes changed. */
-static bool
+bool
 gpt_header_seal(uint8_t *sector, uint32_t header_size)
 {
-	return store_le(sector, header_size, GPT_CRC_AT,
+	return gpt_store_le(sector, header_size, GPT_CRC_AT,
 	    gpt_header_crc(sector, header_size), 4);
 }
 
@@ -159,7 +159,7 @@ gpt_header_seal(uint8_t *sector, uint32_t header_size)
 
 /* The primary header and entries of head, checked as the captured disk
  * had them (its size is where the primary says the backup was). */
-static int
+int
 gpt_head_load(const uint8_t *head, size_t head_len, uint32_t ss,
     struct gpt_header *h, char *err, size_t errlen)
 {
@@ -186,15 +186,14 @@ gpt_head_load(const uint8_t *head, size_t head_len, uint32_t ss,
 	return 0;
 }
 
-/* The highest last LBA of a used entry: *index its number (1-based), 0
- * when no entry is used. */
-static uint64_t
+uint64_t
 gpt_entries_last_lba(const uint8_t *entries, const struct gpt_header *h,
-    unsigned *index)
+    unsigned *index, uint64_t *first_lba)
 {
 	uint64_t highest = 0;
 
 	*index = 0;
+	*first_lba = 0;
 	for (uint32_t i = 0; i < h->entries_count; i++) {
 		struct cursor c = cursor_make(entries + (size_t)i * h->entry_size,
 		    h->entry_size);
@@ -206,6 +205,7 @@ gpt_entries_last_lba(const uint8_t *entries, const struct gpt_header *h,
 			break;                  /* entry_size >= 128 */
 		if (!gpt_type_is_unused(type) && (*index == 0 || last > highest)) {
 			highest = last;
+			*first_lba = first;
 			*index = i + 1;
 		}
 	}
@@ -222,7 +222,8 @@ gpt_place_backup(const struct gpt_header *h, const uint8_t *entries,
 {
 	uint64_t entry_sectors = gpt_entries_sectors(h, ss), last_usable = 0;
 	unsigned index;
-	uint64_t last_part = gpt_entries_last_lba(entries, h, &index);
+	uint64_t first;
+	uint64_t last_part = gpt_entries_last_lba(entries, h, &index, &first);
 
 	if (sectors >= entry_sectors + 2)
 		last_usable = sectors - 2 - entry_sectors;
@@ -262,7 +263,7 @@ mbr_protective_resize(uint8_t *mbr, size_t len, uint64_t old_sectors,
 	for (size_t i = 0; i < ARRAY_SIZE(e); i++)
 		if (e[i].type == MBR_TYPE_GPT && e[i].start == 1 &&
 		    e[i].count >= old_count)
-			store_le(mbr, MBR_SIZE, MBR_ENTRIES_AT + i * MBR_ENTRY_SIZE +
+			gpt_store_le(mbr, MBR_SIZE, MBR_ENTRIES_AT + i * MBR_ENTRY_SIZE +
 			    MBR_ENTRY_COUNT_AT, new_count, 4);
 }
 
@@ -271,8 +272,8 @@ static bool
 gpt_primary_patch(uint8_t *sector, const struct gpt_header *h,
     const struct gpt_relocation *r)
 {
-	return store_le(sector, h->header_size, GPT_ALTERNATE_LBA_AT, r->backup_lba, 8) &&
-	    store_le(sector, h->header_size, GPT_LAST_USABLE_AT, r->last_usable, 8) &&
+	return gpt_store_le(sector, h->header_size, GPT_ALTERNATE_LBA_AT, r->backup_lba, 8) &&
+	    gpt_store_le(sector, h->header_size, GPT_LAST_USABLE_AT, r->last_usable, 8) &&
 	    gpt_header_seal(sector, h->header_size);
 }
 
@@ -287,9 +288,9 @@ gpt_tail_fill(const uint8_t *head, const struct gpt_header *h, uint32_t ss,
 
 	memcpy(r->tail, head + h->entries_lba * ss, gpt_entries_bytes(h));
 	memcpy(backup, head + ss, h->header_size);
-	return store_le(backup, h->header_size, GPT_MY_LBA_AT, r->backup_lba, 8) &&
-	    store_le(backup, h->header_size, GPT_ALTERNATE_LBA_AT, 1, 8) &&
-	    store_le(backup, h->header_size, GPT_ENTRIES_LBA_AT,
+	return gpt_store_le(backup, h->header_size, GPT_MY_LBA_AT, r->backup_lba, 8) &&
+	    gpt_store_le(backup, h->header_size, GPT_ALTERNATE_LBA_AT, 1, 8) &&
+	    gpt_store_le(backup, h->header_size, GPT_ENTRIES_LBA_AT,
 	    r->backup_lba - entry_sectors, 8) &&
 	    gpt_header_seal(backup, h->header_size);
 }

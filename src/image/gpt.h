@@ -62,6 +62,23 @@ const char *gpt_header_check_geometry(const struct gpt_header *h, uint64_t secto
 uint64_t gpt_entries_bytes(const struct gpt_header *h);
 uint64_t gpt_entries_sectors(const struct gpt_header *h, uint64_t ss);
 
+/* The low `width` bytes of v, little-endian, at buf + at: false (nothing
+ * written) when they would not lie within len. */
+bool gpt_store_le(uint8_t *buf, size_t len, size_t at, uint64_t v, size_t width);
+
+/* A new CRC for a header sector whose first header_size bytes changed. */
+bool gpt_header_seal(uint8_t *sector, uint32_t header_size);
+
+/* The primary header and entries of head (sector size ss), checked as the
+ * disk they were written for has them.  0 or -EINVAL with err. */
+int gpt_head_load(const uint8_t *head, size_t head_len, uint32_t ss,
+    struct gpt_header *h, char *err, size_t errlen);
+
+/* The highest last LBA of a used entry: *index its number (1-based), 0
+ * when no entry is used, *first_lba its first LBA. */
+uint64_t gpt_entries_last_lba(const uint8_t *entries, const struct gpt_header *h,
+    unsigned *index, uint64_t *first_lba);
+
 /* An entry whose type GUID is all zeros is unused. */
 bool gpt_type_is_unused(const uint8_t type[16]);
 

@@ -15,7 +15,7 @@ static const char *const ptable_names[] = {
 
 static const char *const fs_names[] = {
 	[FS_UNKNOWN] = "raw", [FS_EXT] = "ext", [FS_NTFS] = "ntfs",
-	[FS_FAT] = "fat", [FS_SWAP] = "swap",
+	[FS_FAT] = "fat", [FS_SWAP] = "swap", [FS_BITLOCKER] = "bitlocker",
 };
 
 const char *

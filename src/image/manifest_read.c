@@ -65,7 +65,7 @@ struct manifest_reader {
 	enum member key;                /* the member whose value comes next */
 	uint32_t seen[C_SKIP];          /* members seen, per object being read */
 	uint64_t format, created, sector, index;
-	char table_kind[8], fs[8];
+	char table_kind[16], fs[16];         /* one size (string_member): "bitlocker" fits */
 	bool ended;                     /* the root object closed */
 	/* the chunk being read, and what it must not overlap */
 	unsigned field;

@@ -44,6 +44,8 @@ fs_kind_name(enum fs_kind kind)
 		return "fat";
 	case FS_SWAP:
 		return "swap";
+	case FS_BITLOCKER:
+		return "bitlocker";
 	case FS_UNKNOWN:
 		break;
 	}
@@ -58,6 +60,14 @@ probe_ext(const uint8_t *head, size_t len)
 
 	return cursor_skip(&c, EXT_MAGIC_AT) && cursor_le16(&c, &magic) &&
 	    magic == EXT_MAGIC;
+}
+
+/* BitLocker's boot sector: the OEM id "-FVE-FS-" (Windows Vista and later;
+ * BitLocker To Go on FAT volumes too). */
+static bool
+probe_bitlocker(const uint8_t *head, size_t len)
+{
+	return len >= 512 && memcmp(head + 3, "-FVE-FS-", 8) == 0;
 }
 
 static bool
@@ -86,6 +96,8 @@ fs_probe(const uint8_t *head, size_t len, size_t *swap_page)
 {
 	if (probe_ext(head, len))
 		return FS_EXT;
+	if (probe_bitlocker(head, len))
+		return FS_BITLOCKER;
 	if (probe_ntfs(head, len))
 		return FS_NTFS;
 	if (fat_boot_sector_valid(head, len))
@@ -181,8 +193,21 @@ fs_used_extents(int fd, uint64_t offset, uint64_t length,
 		return fs_fat_used(fd, offset, length, out, err, errlen);
 	case FS_SWAP:
 		return extent_list_add(out, offset, swap_page);
+	case FS_BITLOCKER:
+		/* encrypted: every byte, or (the caller's choice) nothing */
+		return extent_list_add(out, offset, length);
 	case FS_UNKNOWN:
 		break;
 	}
 	return scan_nonzero(fd, offset, length, out, err, errlen);
+}
+
+int
+fs_probe_kind(int fd, uint64_t offset, uint64_t length, enum fs_kind *kind, char *err,
+    size_t errlen)
+{
+	size_t swap_page = 0;
+
+	*kind = FS_UNKNOWN;
+	return probe_partition(fd, offset, length, kind, &swap_page, err, errlen);
 }

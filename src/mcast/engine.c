@@ -409,7 +409,11 @@ act_end(struct mcast_engine *e, uint64_t now_us, bool final, struct mcast_action
 static void
 next_idle(struct mcast_engine *e, uint64_t now_us, struct mcast_action *a)
 {
-	if (e->ends_final > 0 || (e->nneeded == 0 && finished(e, now_us))) {
+	/* max_passes holds even while receivers still need chunks (found by
+	 * fuzz_mcast_control: one reporting needs forever kept the session
+	 * sending, the pass number wrapping): the rest is fetched over HTTP */
+	if (e->ends_final > 0 || e->pass >= e->cfg.max_passes ||
+	    (e->nneeded == 0 && finished(e, now_us))) {
 		if (e->ends_final >= FINAL_ENDS) {
 			a->kind = MCAST_ACT_DONE;
 			return;

@@ -19,6 +19,7 @@
 
 #include "boot/policy.h"
 #include "core/config.h"
+#include "core/inflight.h"
 #include "core/log.h"
 #include "dhcp/board.h"
 #include "core/util.h"
@@ -26,12 +27,14 @@
 #include "files/files.h"
 #include "api/api.h"
 #include "http/server.h"
+#include "image/sources.h"
 #include "mcast/fec.h"
 #include "pxed/listen.h"
 #include "store/store.h"
 #include "store/subnets.h"
 #include "tftp/mtftp_files.h"
 #include "tftp/server.h"
+#include "tftp/snapshot.h"
 
 #include "core/version.h"
 
@@ -54,12 +57,17 @@ struct daemon {
 	uv_prepare_t commit;                /* ends each loop turn's store batch */
 	uv_async_t ask;                     /* the API asks (dhcp/board.h) */
 	struct dhcp_board *board;
+	struct inflight *inflight;          /* HTTP downloads in flight (the API lists them) */
 	uv_timer_t events;                  /* writes queued boot events */
-	uv_timer_t transfers;               /* publishes the transfers in flight */
+	uv_timer_t sample;                  /* notes transfers' progress (their rates) */
 };
 
 #define EVENTS_FLUSH_MS 500
-#define TRANSFERS_MS 1000
+#define SAMPLE_MS 1000
+#define TRANSFERS_MAX 1000                  /* TFTP transfers in one snapshot */
+/* HTTP downloads listed: one per connection, and each worker thread may
+ * accept one connection past http-max-connections (http/server.c) */
+#define INFLIGHT_SLACK 64
 
 static void
 raise_fd_limit(void)
@@ -283,9 +291,11 @@ start_services(struct daemon *d)
 	struct http_config hcfg = {
 		.root = &d->root,
 		.ui = d->ui.dirfd >= 0 ? &d->ui : NULL,
+		.inflight = d->inflight,
 		.max_connections = d->cfg.http_max_connections,
 		.max_per_ip = d->cfg.http_max_per_ip,
 		.idle_timeout_s = d->cfg.http_timeout,
+		.header_timeout_s = d->cfg.http_header_timeout,
 		.threads = d->cfg.http_threads,
 		.body_memory_mb = d->cfg.http_body_memory_mb,
 		.body_min_rate = d->cfg.http_body_min_rate,
@@ -293,6 +303,8 @@ start_services(struct daemon *d)
 	struct api_config mcfg = {
 		.state_dir = d->cfg.state_dir, .state = state_where(&d->cfg),
 		.image_dir = d->cfg.image_dir,
+		.clamav_db_dir = d->cfg.clamav_db_dir,
+		.image_repo = d->cfg.image_repo,
 		.token_file = d->cfg.api_token_file, .host_approval = d->cfg.host_approval,
 		.no_task_menu = strcmp(d->cfg.no_task, "menu") == 0,
 		.no_task_menu_timeout = d->cfg.no_task_menu_timeout,
@@ -307,8 +319,13 @@ start_services(struct daemon *d)
 		.timeline = dhcp_enabled(&d->cfg),
 		.hosts_max = d->cfg.hosts_max,
 		.host_register_rate = d->cfg.host_register_rate,
+		.task_token_bind = d->cfg.task_token_bind,
 		.counters_need_read = strcmp(d->cfg.metrics_auth, "read") == 0,
 		.board = d->board,
+		.root = &d->root, .environments = d->cfg.environment,
+		.environment_count = d->cfg.environment_count, .memtest_dir = d->cfg.memtest_dir,
+		.subnets = d->cfg.subnet, .subnet_count = d->cfg.subnet_count,
+		.inflight = d->inflight,
 	};
 	int rc;
 
@@ -334,6 +351,7 @@ start_services(struct daemon *d)
 		rc = api_open(&d->mgmt, &mcfg);
 		if (rc != 0)
 			return rc;
+		api_chunk_sources_set(d->mgmt, &d->cfg);
 		hcfg.api = d->mgmt;
 		rc = http_server_start(&d->http, &hcfg);
 		if (rc != 0)
@@ -376,7 +394,7 @@ on_stop_signal(uv_signal_t *h, int signum)
 	uv_close((uv_handle_t *)&d->sig_hup, NULL);
 	uv_close((uv_handle_t *)&d->commit, NULL);
 	uv_close((uv_handle_t *)&d->events, NULL);
-	uv_close((uv_handle_t *)&d->transfers, NULL);
+	uv_close((uv_handle_t *)&d->sample, NULL);
 	uv_close((uv_handle_t *)&d->ask, NULL);
 }
 
@@ -389,14 +407,17 @@ log_change(void *arg, const struct config_change *c)
 	(void)arg;
 	snprintf(where, sizeof where, "%s%s%s", c->section != NULL ? c->section : "",
 	    c->section != NULL ? " " : "", c->section != NULL ? id : "");
-	if (c->name == NULL)
+	if (c->name == NULL && c->restart)
+		log_warn("reload: %s %s: takes effect at the next restart", where,
+		    c->old_value == NULL ? "added" : "removed");
+	else if (c->name == NULL)
 		log_info("reload: %s %s%s%s%s", where, c->old_value == NULL ? "added" : "removed",
 		    c->new_value != NULL && c->new_value[0] ? " (" : "",
 		    c->new_value != NULL ? c->new_value : "",
 		    c->new_value != NULL && c->new_value[0] ? ")" : "");
 	else if (c->restart)
-		log_warn("reload: %s changed (%s -> %s): takes effect at the next restart",
-		    c->name, c->old_value[0] ? c->old_value : "(none)",
+		log_warn("reload: %s%s%s changed (%s -> %s): takes effect at the next restart",
+		    where, where[0] ? ": " : "", c->name, c->old_value[0] ? c->old_value : "(none)",
 		    c->new_value[0] ? c->new_value : "(none)");
 	else
 		log_info("reload: %s%s%s %s -> %s", where, where[0] ? ": " : "", c->name,
@@ -442,6 +463,8 @@ reload(struct daemon *d, char *err, size_t err_size)
 	log_set_format(log_format_of(&d->cfg));
 	if (d->tftp != NULL)
 		tftp_server_reconfigure(d->tftp, &d->cfg);
+	if (d->mgmt != NULL)
+		api_chunk_sources_set(d->mgmt, &d->cfg);
 	snprintf(err, err_size, "configuration reloaded: %zu change(s)", changes);
 	return 0;
 }
@@ -460,7 +483,25 @@ on_reload_signal(uv_signal_t *h, int signum)
 		log_info("%s", msg);
 }
 
-/* The API asks (dhcp/board.h): a reload, the subnets' views. */
+/* The snapshots the API asked for, made here on the loop: a copy of the
+ * running configuration, the TFTP transfers in flight. */
+static void
+answer_snapshots(struct daemon *d, unsigned what)
+{
+	if (what & BOARD_CONFIG) {
+		struct config *copy = malloc(sizeof *copy);
+		if (copy != NULL)
+			*copy = d->cfg;
+		board_put(d->board, BOARD_CONFIG, copy, sizeof *copy);
+	}
+	if (what & BOARD_TRANSFERS) {
+		size_t len = 0;
+		struct tftp_transfers *t = tftp_server_transfers(d->tftp, TRANSFERS_MAX, &len);
+		board_put(d->board, BOARD_TRANSFERS, t, len);
+	}
+}
+
+/* The API asks (dhcp/board.h): a reload, the subnets' views, snapshots. */
 static void
 on_ask(uv_async_t *h)
 {
@@ -478,9 +519,10 @@ on_ask(uv_async_t *h)
 		else
 			log_info("%s (asked through the API)", msg);
 	}
+	answer_snapshots(d, what);
 	if (d->dhcp != NULL)
 		dhcp_server_views(d->dhcp, &views);
-	board_done(d->board, ticket, rc, msg, d->dhcp != NULL ? &views : NULL);
+	board_done(d->board, ticket, what, rc, msg, d->dhcp != NULL ? &views : NULL);
 }
 
 static void
@@ -511,12 +553,12 @@ flush_events(uv_timer_t *h)
 }
 
 static void
-publish_transfers(uv_timer_t *h)
+sample_transfers(uv_timer_t *h)
 {
 	struct daemon *d = h->data;
 
-	if (d->tftp != NULL)
-		tftp_server_publish(d->tftp);
+	tftp_server_sample(d->tftp);
+	inflight_sample(d->inflight);
 }
 
 static void
@@ -537,19 +579,9 @@ watch_signals(struct daemon *d)
 	uv_timer_init(d->loop, &d->events);
 	d->events.data = d;
 	uv_timer_start(&d->events, flush_events, EVENTS_FLUSH_MS, EVENTS_FLUSH_MS);
-	uv_timer_init(d->loop, &d->transfers);
-	d->transfers.data = d;
-	uv_timer_start(&d->transfers, publish_transfers, TRANSFERS_MS, TRANSFERS_MS);
-}
-
-/* "boot" values are checked by the policy that will read them. */
-static int
-boot_spec_check(const char *value, char *err, size_t err_size)
-{
-	static struct boot_rules scratch;
-
-	scratch.count = 0;
-	return boot_rules_add(&scratch, value, err, err_size);
+	uv_timer_init(d->loop, &d->sample);
+	d->sample.data = d;
+	uv_timer_start(&d->sample, sample_transfers, SAMPLE_MS, SAMPLE_MS);
 }
 
 static int
@@ -557,12 +589,14 @@ load_config(struct daemon *d, int argc, char **argv)
 {
 	char err[512];
 
-	config_validator_register("boot", boot_spec_check);
+	config_validator_register("boot", boot_rule_check);   /* by the policy that reads them */
 	config_validator_register("mcast-fec", mcast_fec_check);
 	config_validator_register("no-task", api_no_task_check);
 	config_validator_register("metrics-auth", api_metrics_auth_check);
 	config_validator_register("log-format", log_format_check);
 	config_validator_register("state-url", store_url_check);
+	config_validator_register("chunk-sources", chunk_sources_check);
+	config_validator_register("image-repo", api_image_repo_check);
 	if (config_args_parse(argc, argv, &d->args) != 0)
 		return 2;
 	if (d->args.help) {
@@ -640,7 +674,8 @@ serve(struct daemon *d)
 		return 1;
 	d->loop = uv_default_loop();
 	watch_signals(d);
-	if (board_create(&d->board, wake_loop, &d->ask) != 0)
+	if (board_create(&d->board, wake_loop, &d->ask) != 0 ||
+	    inflight_create(&d->inflight, d->cfg.http_max_connections + INFLIGHT_SLACK) != 0)
 		return 1;
 	if (start_services(d) != 0)
 		return 1;
@@ -657,6 +692,7 @@ serve(struct daemon *d)
 		close(d->write_dirfd);
 	uv_loop_close(d->loop);
 	board_free(d->board);
+	inflight_free(d->inflight);
 	log_info("stopped");
 	return 0;
 }

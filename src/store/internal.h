@@ -7,5 +7,7 @@
 
 struct store;
 struct db *store_db(struct store *st);
+/* A statement for one run on the store's connection (db_prepare). */
+struct db_stmt *store_prep(struct store *st, const char *sql);
 
 #endif

@@ -13,6 +13,9 @@
 static const char *const type_names[TASK_TYPE_COUNT] = {
 	[TASK_DEPLOY] = "deploy", [TASK_CAPTURE] = "capture",
 	[TASK_SHELL] = "shell", [TASK_WIPE] = "wipe", [TASK_LOCAL] = "local",
+	[TASK_DIAGNOSE] = "diagnose", [TASK_BOOT] = "boot",
+	[TASK_SCAN] = "scan", [TASK_RESET_PASSWORD] = "reset-password",
+	[TASK_RESTORE] = "restore",
 };
 
 static const char *const after_names[TASK_AFTER_COUNT] = {
@@ -105,17 +108,11 @@ mac_text_canon(const char *in, char out[STORE_MAC_TEXT])
 
 /* ---- statement helpers: one statement per call ---- */
 
-static struct db_stmt *
-prep(struct store *st, const char *sql)
-{
-	return db_prepare(store_db(st), sql, false);
-}
-
 /* run() of a statement with two text parameters, ?1 and ?2. */
 static int
 run_text2(struct store *st, const char *sql, const char *text1, const char *text2)
 {
-	struct db_stmt *s = prep(st, sql);
+	struct db_stmt *s = store_prep(st, sql);
 
 	if (s == NULL)
 		return -EIO;
@@ -126,7 +123,8 @@ run_text2(struct store *st, const char *sql, const char *text1, const char *text
 
 /* ---- hosts ---- */
 
-#define HOST_COLS "mac, name, arch, uuid, first_seen, last_seen, approved, inventory"
+#define HOST_COLS "mac, name, arch, uuid, first_seen, last_seen, approved, inventory," \
+	" hostname"
 
 static void
 row_host(struct db_stmt *s, struct store_host *h)
@@ -142,6 +140,7 @@ row_host(struct db_stmt *s, struct store_host *h)
 	h->last_seen = db_col_int64(s, 5);
 	h->approved = db_col_int64(s, 6) != 0;
 	h->inventory = inv != NULL ? strdup(inv) : NULL;
+	db_col_str(s, 8, h->hostname, sizeof h->hostname);
 }
 
 void
@@ -155,7 +154,7 @@ int
 store_host_seen(struct store *st, const char *mac, const char *arch, const char *uuid,
     bool auto_approve, int64_t now)
 {
-	struct db_stmt *s = prep(st, "INSERT INTO hosts (mac, arch, uuid, first_seen,"
+	struct db_stmt *s = store_prep(st, "INSERT INTO hosts (mac, arch, uuid, first_seen,"
 	    " last_seen, approved) VALUES (?1, ?2, ?3, ?4, ?4, ?5)"
 	    " ON CONFLICT (mac) DO NOTHING");
 	int rc;
@@ -170,7 +169,7 @@ store_host_seen(struct store *st, const char *mac, const char *arch, const char 
 	rc = db_run(s);
 	if (rc != 0)
 		return rc < 0 ? rc : 1;
-	s = prep(st, "UPDATE hosts SET last_seen = ?2,"
+	s = store_prep(st, "UPDATE hosts SET last_seen = ?2,"
 	    " arch = CASE WHEN ?3 = '' THEN arch ELSE ?3 END,"
 	    " uuid = CASE WHEN ?4 = '' THEN uuid ELSE ?4 END WHERE mac = ?1");
 	if (s == NULL)
@@ -186,7 +185,7 @@ store_host_seen(struct store *st, const char *mac, const char *arch, const char 
 int
 store_host_add(struct store *st, const char *mac, const char *name, int64_t now)
 {
-	struct db_stmt *s = prep(st, "INSERT INTO hosts (mac, name, first_seen, last_seen,"
+	struct db_stmt *s = store_prep(st, "INSERT INTO hosts (mac, name, first_seen, last_seen,"
 	    " approved) VALUES (?1, ?2, ?3, 0, 1)");
 	int rc;
 
@@ -198,7 +197,7 @@ store_host_add(struct store *st, const char *mac, const char *name, int64_t now)
 	rc = db_run(s);
 	if (rc != -EEXIST)
 		return rc < 0 ? rc : 0;
-	s = prep(st, "UPDATE hosts SET approved = 1,"
+	s = store_prep(st, "UPDATE hosts SET approved = 1,"
 	    " name = CASE WHEN ?2 = '' THEN name ELSE ?2 END WHERE mac = ?1");
 	if (s == NULL)
 		return -EIO;
@@ -211,7 +210,7 @@ store_host_add(struct store *st, const char *mac, const char *name, int64_t now)
 int
 store_host_approve(struct store *st, const char *mac, bool approved)
 {
-	struct db_stmt *s = prep(st, "UPDATE hosts SET approved = ?2 WHERE mac = ?1");
+	struct db_stmt *s = store_prep(st, "UPDATE hosts SET approved = ?2 WHERE mac = ?1");
 	int rc;
 
 	if (s == NULL)
@@ -225,7 +224,7 @@ store_host_approve(struct store *st, const char *mac, bool approved)
 int
 store_host_get(struct store *st, const char *mac, struct store_host *out)
 {
-	struct db_stmt *s = prep(st, "SELECT " HOST_COLS " FROM hosts WHERE mac = ?1");
+	struct db_stmt *s = store_prep(st, "SELECT " HOST_COLS " FROM hosts WHERE mac = ?1");
 	int rc;
 
 	if (s == NULL)
@@ -241,7 +240,7 @@ store_host_get(struct store *st, const char *mac, struct store_host *out)
 int
 store_host_by_name(struct store *st, const char *name, char mac[STORE_MAC_TEXT])
 {
-	struct db_stmt *s = prep(st, "SELECT mac FROM hosts WHERE name = ?1 AND name != ''"
+	struct db_stmt *s = store_prep(st, "SELECT mac FROM hosts WHERE name = ?1 AND name != ''"
 	    " ORDER BY mac LIMIT 1");
 	int rc;
 
@@ -282,7 +281,7 @@ int
 store_host_list(struct store *st, const char *after, const char *q, struct store_host *out,
     size_t max)
 {
-	struct db_stmt *s = prep(st, "SELECT " HOST_COLS " FROM hosts WHERE mac > ?2 AND"
+	struct db_stmt *s = store_prep(st, "SELECT " HOST_COLS " FROM hosts WHERE mac > ?2 AND"
 	    HOST_MATCH " ORDER BY mac LIMIT ?1");
 
 	if (s != NULL) {
@@ -296,7 +295,7 @@ store_host_list(struct store *st, const char *after, const char *q, struct store
 int64_t
 store_host_count(struct store *st, const char *q)
 {
-	struct db_stmt *s = prep(st, "SELECT count(*) FROM hosts WHERE" HOST_MATCH);
+	struct db_stmt *s = store_prep(st, "SELECT count(*) FROM hosts WHERE" HOST_MATCH);
 
 	if (s != NULL) {
 		db_bind_int64(s, 1, 0);         /* the list's, unused here */
@@ -309,7 +308,7 @@ store_host_count(struct store *st, const char *q)
 int
 store_host_remove(struct store *st, const char *mac)
 {
-	struct db_stmt *s = prep(st, "DELETE FROM hosts WHERE mac = ?1");
+	struct db_stmt *s = store_prep(st, "DELETE FROM hosts WHERE mac = ?1");
 	int rc;
 
 	if (s == NULL)
@@ -367,7 +366,7 @@ store_group_add(struct store *st, const char *group, const char *mac)
 int
 store_group_has(struct store *st, const char *group, const char *mac)
 {
-	struct db_stmt *s = prep(st, "SELECT 1 FROM host_groups WHERE name = ?1 AND mac = ?2");
+	struct db_stmt *s = store_prep(st, "SELECT 1 FROM host_groups WHERE name = ?1 AND mac = ?2");
 	int rc;
 
 	if (s == NULL)
@@ -391,7 +390,7 @@ store_group_remove(struct store *st, const char *group, const char *mac)
 int
 store_group_delete(struct store *st, const char *group)
 {
-	struct db_stmt *s = prep(st, "DELETE FROM host_groups WHERE name = ?1");
+	struct db_stmt *s = store_prep(st, "DELETE FROM host_groups WHERE name = ?1");
 	int rc;
 
 	if (s == NULL)
@@ -422,7 +421,7 @@ group_rows(struct db_stmt *s, struct store_group *out, size_t max)
 int
 store_group_list(struct store *st, struct store_group *out, size_t max)
 {
-	struct db_stmt *s = prep(st, "SELECT name, count(*) FROM host_groups"
+	struct db_stmt *s = store_prep(st, "SELECT name, count(*) FROM host_groups"
 	    " GROUP BY name ORDER BY name LIMIT ?1");
 
 	if (s != NULL)
@@ -433,7 +432,7 @@ store_group_list(struct store *st, struct store_group *out, size_t max)
 int
 store_group_members(struct store *st, const char *group, struct store_host *out, size_t max)
 {
-	struct db_stmt *s = prep(st, "SELECT " HOST_COLS " FROM hosts WHERE mac IN"
+	struct db_stmt *s = store_prep(st, "SELECT " HOST_COLS " FROM hosts WHERE mac IN"
 	    " (SELECT mac FROM host_groups WHERE name = ?1) ORDER BY mac LIMIT ?2");
 
 	if (s != NULL) {
@@ -446,7 +445,7 @@ store_group_members(struct store *st, const char *group, struct store_host *out,
 int
 store_host_groups(struct store *st, const char *mac, struct store_group *out, size_t max)
 {
-	struct db_stmt *s = prep(st, "SELECT g.name, (SELECT count(*) FROM host_groups"
+	struct db_stmt *s = store_prep(st, "SELECT g.name, (SELECT count(*) FROM host_groups"
 	    " WHERE name = g.name) FROM host_groups g WHERE g.mac = ?1 ORDER BY g.name"
 	    " LIMIT ?2");
 
@@ -461,7 +460,7 @@ store_host_groups(struct store *st, const char *mac, struct store_group *out, si
 
 #define TASK_COLS "id, mac, type, image, state, verify, created, started, finished," \
 	" phase, bytes, total, rate, resume_offset, message, log_tail, mcast, replace_image," \
-	" after_action"
+	" after_action, options, files, params, token_addr"
 
 static void
 row_task(struct db_stmt *s, struct store_task *t)
@@ -494,6 +493,10 @@ row_task(struct db_stmt *s, struct store_task *t)
 	db_col_str(s, 18, text, sizeof text);
 	type = task_after_parse(text);
 	t->after = type < 0 ? TASK_AFTER_REBOOT : (enum task_after)type;
+	db_col_str(s, 19, t->options, sizeof t->options);
+	t->files = (uint64_t)db_col_int64(s, 20);
+	db_col_str(s, 21, t->params, sizeof t->params);
+	db_col_str(s, 22, t->token_addr, sizeof t->token_addr);
 }
 
 static int
@@ -526,9 +529,9 @@ store_task_add(struct store *st, const char *mac, const struct store_task_spec *
 	store_host_free(&h);
 	if (store_task_active(st, mac, &cur) == 0)
 		return -EBUSY;
-	s = prep(st, "INSERT INTO tasks (mac, type, image, state, verify, created, mcast,"
-	    " replace_image, after_action) VALUES (?1, ?2, ?3, 'pending', ?4, ?5, ?6, ?7, ?8)"
-	    " RETURNING id");
+	s = store_prep(st, "INSERT INTO tasks (mac, type, image, state, verify, created, mcast,"
+	    " replace_image, after_action, options, params)"
+	    " VALUES (?1, ?2, ?3, 'pending', ?4, ?5, ?6, ?7, ?8, ?9, ?10) RETURNING id");
 	if (s == NULL)
 		return -EIO;
 	db_bind_text(s, 1, mac);
@@ -539,13 +542,15 @@ store_task_add(struct store *st, const char *mac, const struct store_task_spec *
 	db_bind_text(s, 6, spec->mcast);
 	db_bind_int64(s, 7, spec->replace);
 	db_bind_text(s, 8, task_after_name(spec->after));
+	db_bind_text(s, 9, spec->options != NULL && spec->options[0] != '\0' ? spec->options : "{}");
+	db_bind_text(s, 10, spec->params);
 	return db_one_int64(s);
 }
 
 int
 store_task_get(struct store *st, int64_t id, struct store_task *out)
 {
-	struct db_stmt *s = prep(st, "SELECT " TASK_COLS " FROM tasks WHERE id = ?1");
+	struct db_stmt *s = store_prep(st, "SELECT " TASK_COLS " FROM tasks WHERE id = ?1");
 
 	if (s != NULL)
 		db_bind_int64(s, 1, id);
@@ -555,7 +560,7 @@ store_task_get(struct store *st, int64_t id, struct store_task *out)
 int
 store_task_active(struct store *st, const char *mac, struct store_task *out)
 {
-	struct db_stmt *s = prep(st, "SELECT " TASK_COLS " FROM tasks WHERE mac = ?1"
+	struct db_stmt *s = store_prep(st, "SELECT " TASK_COLS " FROM tasks WHERE mac = ?1"
 	    " AND " ACTIVE " ORDER BY id DESC LIMIT 1");
 
 	if (s != NULL)
@@ -566,7 +571,7 @@ store_task_active(struct store *st, const char *mac, struct store_task *out)
 int
 store_task_by_token(struct store *st, const uint8_t hash[32], struct store_task *out)
 {
-	struct db_stmt *s = prep(st, "SELECT " TASK_COLS " FROM tasks WHERE token_hash = ?1");
+	struct db_stmt *s = store_prep(st, "SELECT " TASK_COLS " FROM tasks WHERE token_hash = ?1");
 
 	if (s != NULL)
 		db_bind_blob(s, 1, hash, 32);
@@ -594,7 +599,7 @@ int
 store_task_list(struct store *st, int64_t before, const struct store_task_filter *f,
     struct store_task *out, size_t max)
 {
-	struct db_stmt *s = prep(st, "SELECT " TASK_COLS " FROM tasks WHERE id < ?2 AND"
+	struct db_stmt *s = store_prep(st, "SELECT " TASK_COLS " FROM tasks WHERE id < ?2 AND"
 	    TASK_MATCH " ORDER BY id DESC LIMIT ?1");
 	size_t n = 0;
 
@@ -612,7 +617,7 @@ store_task_list(struct store *st, int64_t before, const struct store_task_filter
 int64_t
 store_task_count(struct store *st, const struct store_task_filter *f)
 {
-	struct db_stmt *s = prep(st, "SELECT count(*) FROM tasks WHERE" TASK_MATCH);
+	struct db_stmt *s = store_prep(st, "SELECT count(*) FROM tasks WHERE" TASK_MATCH);
 
 	if (s != NULL) {
 		db_bind_int64(s, 1, 0);         /* the list's, unused here */
@@ -627,7 +632,7 @@ store_task_count(struct store *st, const struct store_task_filter *f)
 static int
 task_token_get(struct store *st, int64_t id, struct store_token *out)
 {
-	struct db_stmt *s = prep(st, "SELECT token_salt, token_hash FROM tasks"
+	struct db_stmt *s = store_prep(st, "SELECT token_salt, token_hash FROM tasks"
 	    " WHERE id = ?1 AND " ACTIVE);
 	int rc;
 
@@ -649,7 +654,7 @@ int
 store_task_boot(struct store *st, int64_t id, const struct store_token *fresh,
     struct store_token *out)
 {
-	struct db_stmt *s = prep(st, "UPDATE tasks SET token_salt = ?2, token_hash = ?3,"
+	struct db_stmt *s = store_prep(st, "UPDATE tasks SET token_salt = ?2, token_hash = ?3,"
 	    " state = CASE WHEN state = 'running' THEN 'running' ELSE 'booting' END"
 	    " WHERE id = ?1 AND " ACTIVE " AND token_salt IS NULL");
 	int rc;
@@ -672,9 +677,33 @@ store_task_boot(struct store *st, int64_t id, const struct store_token *fresh,
 }
 
 int
+store_task_bind(struct store *st, int64_t id, const char *addr, char bound[STORE_ADDR_TEXT])
+{
+	struct db_stmt *s = store_prep(st, "UPDATE tasks SET token_addr = ?2"
+	    " WHERE id = ?1 AND " ACTIVE " AND token_addr = ''");
+	struct store_task t;
+	int rc;
+
+	if (s == NULL)
+		return -EIO;
+	db_bind_int64(s, 1, id);
+	db_bind_text(s, 2, addr);
+	rc = db_run(s);
+	if (rc < 0)
+		return rc;
+	rc = store_task_get(st, id, &t);
+	if (rc < 0)
+		return rc == -ENOENT ? -ESRCH : rc;
+	if (!task_state_active(t.state))
+		return -ESRCH;
+	str_copy(bound, t.token_addr, STORE_ADDR_TEXT);
+	return strcmp(t.token_addr, addr) == 0 ? 0 : -EPERM;
+}
+
+int
 store_task_start(struct store *st, int64_t id, int64_t now)
 {
-	struct db_stmt *s = prep(st, "UPDATE tasks SET state = 'running',"
+	struct db_stmt *s = store_prep(st, "UPDATE tasks SET state = 'running',"
 	    " started = CASE WHEN started = 0 THEN ?2 ELSE started END"
 	    " WHERE id = ?1 AND state IN ('booting', 'running')");
 	int rc;
@@ -691,8 +720,15 @@ int
 store_task_progress(struct store *st, int64_t id, const char *phase, uint64_t bytes,
     uint64_t total, uint64_t rate, uint64_t resume_offset)
 {
-	struct db_stmt *s = prep(st, "UPDATE tasks SET phase = ?2, bytes = ?3, total = ?4,"
-	    " rate = ?5, resume_offset = {greatest}(resume_offset, ?6)"
+	return store_task_progress_files(st, id, phase, bytes, total, rate, resume_offset, 0);
+}
+
+int
+store_task_progress_files(struct store *st, int64_t id, const char *phase, uint64_t bytes,
+    uint64_t total, uint64_t rate, uint64_t resume_offset, uint64_t files)
+{
+	struct db_stmt *s = store_prep(st, "UPDATE tasks SET phase = ?2, bytes = ?3, total = ?4,"
+	    " rate = ?5, resume_offset = {greatest}(resume_offset, ?6), files = ?7"
 	    " WHERE id = ?1 AND state = 'running'");
 	int rc;
 
@@ -704,6 +740,7 @@ store_task_progress(struct store *st, int64_t id, const char *phase, uint64_t by
 	db_bind_int64(s, 4, (int64_t)total);
 	db_bind_int64(s, 5, (int64_t)rate);
 	db_bind_int64(s, 6, (int64_t)resume_offset);
+	db_bind_int64(s, 7, (int64_t)files);
 	rc = db_run(s);
 	return rc < 0 ? rc : rc == 0 ? -ESRCH : 0;
 }
@@ -713,7 +750,7 @@ store_task_finish(struct store *st, int64_t id, enum task_state state, const cha
     const char *log_tail, int64_t now)
 {
 	/* the token hash stays: the agent's next request learns why it ended */
-	struct db_stmt *s = prep(st, state == TASK_CANCELLED ?
+	struct db_stmt *s = store_prep(st, state == TASK_CANCELLED ?
 	    "UPDATE tasks SET state = ?2, message = ?3, log_tail = ?4, finished = ?5"
 	    " WHERE id = ?1 AND " ACTIVE :
 	    "UPDATE tasks SET state = ?2, message = ?3, log_tail = ?4, finished = ?5"
@@ -734,7 +771,7 @@ store_task_finish(struct store *st, int64_t id, enum task_state state, const cha
 int
 store_task_served(struct store *st, int64_t id, const char *message, int64_t now)
 {
-	struct db_stmt *s = prep(st, "UPDATE tasks SET state = 'done', message = ?2,"
+	struct db_stmt *s = store_prep(st, "UPDATE tasks SET state = 'done', message = ?2,"
 	    " started = ?3, finished = ?3 WHERE id = ?1 AND state = 'pending'");
 	int rc;
 
@@ -745,4 +782,53 @@ store_task_served(struct store *st, int64_t id, const char *message, int64_t now
 	db_bind_int64(s, 3, now);
 	rc = db_run(s);
 	return rc < 0 ? rc : rc == 0 ? -ESRCH : 0;
+}
+
+/* ---- what a task's agent reported; a host's name for deploys ---- */
+
+int
+store_task_set_report(struct store *st, int64_t id, const char *json)
+{
+	struct db_stmt *s = store_prep(st, "UPDATE tasks SET report = ?2 WHERE id = ?1");
+	int rc;
+
+	if (s == NULL)
+		return -EIO;
+	db_bind_int64(s, 1, id);
+	db_bind_text(s, 2, json);
+	rc = db_run(s);
+	return rc < 0 ? rc : rc == 0 ? -ENOENT : 0;
+}
+
+int
+store_task_report(struct store *st, int64_t id, char **out)
+{
+	struct db_stmt *s = store_prep(st, "SELECT report FROM tasks WHERE id = ?1");
+	const char *text;
+	int rc;
+
+	*out = NULL;
+	if (s == NULL)
+		return -EIO;
+	db_bind_int64(s, 1, id);
+	rc = db_step(s);
+	if (rc == 1 && (text = db_col_text(s, 0)) != NULL &&
+	    (*out = strdup(text)) == NULL)
+		rc = -ENOMEM;
+	db_finalize(s);
+	return rc == 1 ? 0 : rc == 0 ? -ENOENT : rc == -ENOMEM ? -ENOMEM : -EIO;
+}
+
+int
+store_host_set_hostname(struct store *st, const char *mac, const char *hostname)
+{
+	struct db_stmt *s = store_prep(st, "UPDATE hosts SET hostname = ?2 WHERE mac = ?1");
+	int rc;
+
+	if (s == NULL)
+		return -EIO;
+	db_bind_text(s, 1, mac);
+	db_bind_text(s, 2, hostname);
+	rc = db_run(s);
+	return rc < 0 ? rc : rc == 0 ? -ENOENT : 0;
 }

@@ -15,6 +15,9 @@ struct store;
 
 #define STORE_MAC_TEXT 18               /* "aa:bb:cc:dd:ee:ff" + NUL */
 #define STORE_TASK_LOG_MAX 4096
+#define STORE_TASK_PARAMS_MAX 1024
+#define STORE_TASK_OPTIONS_MAX 1024
+#define STORE_TASK_REPORT_MAX (256u << 10)
 
 struct store_host {
 	char mac[STORE_MAC_TEXT];
@@ -25,11 +28,15 @@ struct store_host {
 	int64_t last_seen;
 	bool approved;
 	char *inventory;                /* JSON text or NULL; malloc'd */
+	char hostname[64];              /* given by deploys; "": the name */
 };
 
-/* local: boot the local disk once (done when its boot script is served). */
+/* local: boot the local disk once (done when its boot script is served).
+ * diagnose: hardware tests by the agent; boot: a boot environment once
+ * (done when its program has been served; docs/DIAGNOSTICS.md). */
 enum task_type {
-	TASK_DEPLOY, TASK_CAPTURE, TASK_SHELL, TASK_WIPE, TASK_LOCAL, TASK_TYPE_COUNT
+	TASK_DEPLOY, TASK_CAPTURE, TASK_SHELL, TASK_WIPE, TASK_LOCAL,
+	TASK_DIAGNOSE, TASK_BOOT, TASK_SCAN, TASK_RESET_PASSWORD, TASK_RESTORE, TASK_TYPE_COUNT
 };
 /* What the machine does once its agent succeeded (pxed.after= on the
  * kernel command line): reboot, power off, or stay at a console shell. */
@@ -40,6 +47,8 @@ enum task_state {
 	TASK_RUNNING,                   /* the agent fetched it */
 	TASK_DONE, TASK_FAILED, TASK_CANCELLED, TASK_STATE_COUNT
 };
+
+#define STORE_ADDR_TEXT 48               /* an IPv4 or IPv6 address as text */
 
 struct store_task {
 	int64_t id;
@@ -56,6 +65,10 @@ struct store_task {
 	char mcast[72];                 /* multicast session name, or "" */
 	bool replace;                   /* a capture may replace an existing image */
 	enum task_after after;
+	char options[STORE_TASK_OPTIONS_MAX];   /* JSON object: the type's own */
+	uint64_t files;                 /* a scan: files done so far */
+	char params[STORE_TASK_PARAMS_MAX];     /* JSON object text, or "" */
+	char token_addr[STORE_ADDR_TEXT];       /* its token's address, or "" */
 };
 
 /* What a new task is. */
@@ -66,6 +79,8 @@ struct store_task_spec {
 	bool replace;                   /* a capture may overwrite an existing image */
 	const char *mcast;              /* multicast session name, or "" */
 	enum task_after after;
+	const char *options;            /* JSON object text; NULL or "": {} */
+	const char *params;             /* JSON object text (api/diag.c), or NULL */
 };
 
 /* A task token as the store keeps it: the salt it is derived from (the
@@ -170,6 +185,12 @@ int64_t store_task_count(struct store *st, const struct store_task_filter *f);
  * booting (a running one stays running) and 1 is returned; otherwise the
  * token issued before is copied to out and 0 is returned (two fetches at
  * once agree on one token).  -ESRCH when the task is not active. */
+/* Bind the task's token to addr when it is bound to none yet (the first
+ * address wins, also between two requests at once): 0 when it is bound
+ * to addr, -EPERM when to another (copied to bound), -ESRCH when the
+ * task is not active, -EIO. */
+int store_task_bind(struct store *st, int64_t id, const char *addr,
+    char bound[STORE_ADDR_TEXT]);
 int store_task_boot(struct store *st, int64_t id, const struct store_token *fresh,
     struct store_token *out);
 /* booting -> running (the agent asked for its task). */
@@ -177,6 +198,9 @@ int store_task_start(struct store *st, int64_t id, int64_t now);
 /* Progress of a running task; -ESRCH when it is no longer running. */
 int store_task_progress(struct store *st, int64_t id, const char *phase, uint64_t bytes,
     uint64_t total, uint64_t rate, uint64_t resume_offset);
+/* The same with the files a scan has done so far. */
+int store_task_progress_files(struct store *st, int64_t id, const char *phase,
+    uint64_t bytes, uint64_t total, uint64_t rate, uint64_t resume_offset, uint64_t files);
 /* End: done or failed (from running/booting), cancelled (from any active
  * state); -ESRCH when the task had ended already.  The token's hash is
  * kept, so that its agent is told why (see store_task_by_token). */
@@ -186,5 +210,15 @@ int store_task_finish(struct store *st, int64_t id, enum task_state state,
  * pending -> done.  0, or -ESRCH when it was not pending (a concurrent
  * fetch ended it). */
 int store_task_served(struct store *st, int64_t id, const char *message, int64_t now);
+
+/* The report a task's agent sent with its result (JSON text: findings of
+ * a scan, accounts of a password task), kept as given (the API checked
+ * and bounded it).  0 or -ENOENT. */
+int store_task_set_report(struct store *st, int64_t id, const char *json);
+/* The task's report, malloc'd in *out (NULL when it has none).  0,
+ * -ENOENT (no such task) or -ENOMEM. */
+int store_task_report(struct store *st, int64_t id, char **out);
+/* The hostname deploys give the host ("": its name). 0 or -ENOENT. */
+int store_host_set_hostname(struct store *st, const char *mac, const char *hostname);
 
 #endif

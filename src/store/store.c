@@ -182,12 +182,15 @@ static const char *const migrations[] = {
 	" address {int} PRIMARY KEY,"         /* host order, as leases */
 	" mac {blob} NOT NULL,"
 	" seen {int} NOT NULL);",             /* unix ms */
-	/* 9, 10: taken by work in flight on other branches (filesystem
-	 * tasks, diagnostics); empty until they merge.  Their text serves
-	 * both engines once written with the words of store/db.h: {int} for
-	 * INTEGER (PostgreSQL's INTEGER is 32 bits: unix ms and IPv4 addresses
-	 * overflow it), {blob} for BLOB, {id} for an INTEGER PRIMARY KEY that
-	 * numbers rows, {key} for a text key that is ordered or paged. */
+	/* 9, 10: reserved for branches in flight when 11 came (filesystem
+	 * tasks, diagnostics); a database already at 11 never runs them
+	 * (db_migrate starts after the highest version), so those branches
+	 * appended instead: the filesystem tasks as 12, diagnostics as 13.
+	 * Every text serves both engines, written with the words of
+	 * store/db.h: {int} for INTEGER (PostgreSQL's INTEGER is 32 bits:
+	 * unix ms and IPv4 addresses overflow it), {blob} for BLOB, {id} for
+	 * an INTEGER PRIMARY KEY that numbers rows, {key} for a text key that
+	 * is ordered or paged. */
 	"",
 	"",
 	/* 11: API tokens with scopes (store/tokens.c), kept as hashes */
@@ -198,6 +201,57 @@ static const char *const migrations[] = {
 	" hash {blob} NOT NULL UNIQUE,"           /* SHA-256 of the token */
 	" created {int} NOT NULL,"
 	" last_used {int} NOT NULL DEFAULT 0);",
+	/* 12: work inside a machine's filesystems: a task's own options (a
+	 * JSON object: no_grow, outside_partitions, quarantine, user...), the
+	 * report its agent sent (findings, accounts), the files a scan has
+	 * done so far, the name a host is given by a deploy */
+	"ALTER TABLE tasks ADD COLUMN options TEXT NOT NULL DEFAULT '{}';"
+	"ALTER TABLE tasks ADD COLUMN report TEXT;"
+	"ALTER TABLE tasks ADD COLUMN files {int} NOT NULL DEFAULT 0;"
+	"ALTER TABLE hosts ADD COLUMN hostname TEXT NOT NULL DEFAULT '';",
+	/* 13: diagnose and repair (store/diag.c): a task's parameters (JSON:
+	 * tests, wipe level, environment), where a host was last seen and its
+	 * Wake-on-LAN password, diagnostic results (each host keeps its last
+	 * reports), wipe certificates (kept after their host is removed: an
+	 * audit record), boot environments made through the API */
+	"ALTER TABLE tasks ADD COLUMN params TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE hosts ADD COLUMN last_addr TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE hosts ADD COLUMN wol_password TEXT NOT NULL DEFAULT '';"
+	"CREATE TABLE diag_results ("
+	" id {id},"
+	" task {int} NOT NULL,"
+	" mac {key} NOT NULL REFERENCES hosts (mac) ON DELETE CASCADE,"
+	" name {key} NOT NULL,"
+	" status TEXT NOT NULL,"                /* pass, fail, skipped, error */
+	" started {int} NOT NULL,"            /* Unix seconds */
+	" duration_ms {int} NOT NULL,"
+	" summary TEXT NOT NULL,"
+	" details TEXT NOT NULL DEFAULT '{}',"  /* JSON */
+	" UNIQUE (task, name));"
+	"CREATE INDEX diag_results_mac ON diag_results (mac, name, id);"
+	"CREATE TABLE wipe_certificates ("
+	" id {id},"
+	" task {int} NOT NULL,"
+	" mac {key} NOT NULL,"
+	" disk TEXT NOT NULL, model TEXT NOT NULL, serial TEXT NOT NULL,"
+	" size {int} NOT NULL,"
+	" method TEXT NOT NULL,"
+	" started {int} NOT NULL, finished {int} NOT NULL,"
+	" bytes_written {int} NOT NULL,"
+	" verify TEXT NOT NULL,"                /* pass, fail, none */
+	" bytes_verified {int} NOT NULL,"
+	" write_ms {int} NOT NULL DEFAULT 0,"        /* the write pass, sync included */
+	" ok {int} NOT NULL,"
+	" message TEXT NOT NULL,"
+	" UNIQUE (task, disk));"
+	"CREATE INDEX wipe_certificates_mac ON wipe_certificates (mac, id);"
+	"CREATE TABLE environments ("
+	" name {key} PRIMARY KEY,"
+	" definition TEXT NOT NULL,"            /* JSON, as the API takes it */
+	" created {int} NOT NULL);",
+	/* 14: the address a task's token is bound to: the first that
+	 * fetched the task's boot script or used the token ('': none yet) */
+	"ALTER TABLE tasks ADD COLUMN token_addr TEXT NOT NULL DEFAULT '';",
 };
 
 struct queued_event {
@@ -224,6 +278,12 @@ struct db *
 store_db(struct store *st)
 {
 	return st->db;
+}
+
+struct db_stmt *
+store_prep(struct store *st, const char *sql)
+{
+	return db_prepare(st->db, sql, false);
 }
 
 /* Run a kept statement that returns no rows (or a row: RETURNING), then

@@ -38,6 +38,7 @@ struct tftp_session {
 	uint64_t started_us;
 	/* read side */
 	int fd;
+	uint32_t asked;                     /* the request's options (TFTP_OPT_*) */
 	enum tftp_mode mode;
 	struct tftp_transfer xfer;
 	struct tftp_oack oack;
@@ -65,8 +66,8 @@ struct tftp_session {
 	uint64_t max_bytes;
 	bool lingering;                     /* final ACK sent, waiting for repeats */
 	uint64_t last_rx_us;
-	/* the transfers board (tftp_server_publish): bytes and time then */
-	uint64_t board_bytes, board_us;
+	/* progress noted once a second (snapshot.c), for the rate */
+	uint64_t mark_bytes[2], mark_us[2];     /* [0] the newest */
 };
 
 struct tftp_server {
@@ -96,6 +97,7 @@ struct tftp_session *tftp_session_new(struct tftp_server *srv, int sock,
     const struct sockaddr_storage *peer, socklen_t peer_len, enum session_kind kind);
 void tftp_session_poll(struct tftp_session *s);
 void tftp_session_do(struct tftp_session *s, const struct tftp_action *act);
+void tftp_session_end_size_query(struct tftp_session *s, const char *how);
 
 /* send.c: carry out the SEND in progress (s->send_next..send_end) */
 void tftp_send_continue(struct tftp_session *s);

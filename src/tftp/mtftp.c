@@ -147,6 +147,13 @@ pass_done(struct mtftp_pass_io *p)
 {
 	uint64_t ms = (clock_now_us() - p->started_us) / 1000;
 
+	if (p->engine.unproven) {
+		log_info_peer(p->master_text, NULL,
+		    "mtftp %s: pass of %s ended at block 1: the opener never ACKed (no"
+		    " pass for an open that proves nothing)", p->master_text, p->file->path);
+		pass_linger(p);
+		return;
+	}
 	log_info_peer(p->master_text, NULL,
 	    "mtftp %s: pass of %s (%" PRIu64 " bytes) ended in %" PRIu64 " ms, %s, "
 	    "%" PRIu64 " blocks resent", p->master_text, p->file->path, p->size, ms,

@@ -29,6 +29,17 @@ run_on(struct mtftp_pass *m, struct mtftp_action *act)
 	act->unicast = false;
 }
 
+/* The master never ACKed a block: nothing shows anyone receives (the
+ * open may have come from a forged address), so no pass runs on to the
+ * end of the file for it. */
+static void
+end_unproven(struct mtftp_pass *m, struct mtftp_action *act)
+{
+	m->done = true;
+	m->unproven = true;
+	act->kind = MTFTP_ACTION_DONE;
+}
+
 void
 mtftp_pass_start(struct mtftp_pass *m, const struct mtftp_pass_params *p,
     struct mtftp_action *act)
@@ -83,6 +94,10 @@ mtftp_pass_master_gone(struct mtftp_pass *m, struct mtftp_action *act)
 	if (m->done || !m->master)
 		return;
 	m->master = false;
+	if (m->acked == 0) {
+		end_unproven(m, act);
+		return;
+	}
 	run_on(m, act);
 }
 
@@ -97,6 +112,10 @@ mtftp_pass_on_timeout(struct mtftp_pass *m, struct mtftp_action *act)
 		m->rto_us = MIN(m->rto_us * 2, m->p.max_rto_us);
 		m->resent++;
 		send_one(m->sent, act);
+		return;
+	}
+	if (m->master && m->acked == 0) {
+		end_unproven(m, act);
 		return;
 	}
 	if (m->master && m->acked < m->sent)

@@ -10,7 +10,9 @@
  * when the master sends an ERROR) the master is taken as gone and the pass
  * runs to the end on its own, `burst` blocks every `pace_us`, so the
  * clients still listening get the rest; they fill their gaps on a later
- * pass.  A master that comes back (its ACK for a block sent) takes over
+ * pass.  A master that never ACKed a block ends the pass there instead:
+ * an open proves nothing (its address may be forged), so it never makes
+ * more than block 1 and its resends (no amplification).  A master that comes back (its ACK for a block sent) takes over
  * again.  Block numbers never wrap: files of more than 65535 blocks are
  * refused before a pass starts. */
 #ifndef PXED_TFTP_MTFTP_PASS_H
@@ -37,6 +39,7 @@ struct mtftp_pass {
 	uint64_t rto_us;
 	uint64_t deadline_us;           /* timer */
 	uint64_t resent;                /* blocks sent again (stats) */
+	bool unproven;                  /* ended: the master never ACKed a block */
 };
 
 enum mtftp_action_kind {

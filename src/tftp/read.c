@@ -101,6 +101,7 @@ tftp_session_start_read(struct tftp_server *srv, const struct tftp_request *req,
 		close(sock);
 		return -ENOMEM;
 	}
+	s->asked = req->present;
 	if (req->option_error != NULL) {
 		log_info_peer(s->peer_text, NULL,
 		    "tftp %s: RRQ refused: option %s out of range", s->peer_text,

@@ -35,7 +35,8 @@
 
 #define GROUPS 64                       /* transfers at once: one group each */
 #define XFER_RTO_US 100000u             /* first resend after 100 ms */
-#define XFER_RETRIES 4                  /* then a silent master is skipped */
+#define XFER_RETRIES 3                  /* then a silent master is skipped (4 sends:
+                                         * as TFTP_UNPROVEN_SENDS) */
 
 struct rfc2090_io {
 	struct rfc2090_server *owner;

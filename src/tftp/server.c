@@ -14,7 +14,6 @@
 
 #include "core/log.h"
 #include "core/stats.h"
-#include "core/transfers.h"
 #include "core/util.h"
 
 static int
@@ -188,15 +187,32 @@ tftp_server_has_session(const struct tftp_server *srv, const struct sockaddr_sto
 	return false;
 }
 
+/* EDK2 ends its size query (tsize, blksize, windowsize) with ERROR 8 and at
+ * once sends its download's RRQ (blksize, windowsize) from the same port:
+ * the RRQ may be read before the ERROR.  A request asking other options
+ * than the one whose OACK is still unanswered is that next request, not a
+ * repeat: the query is over. */
+static bool
+supersedes(const struct tftp_session *s, const struct tftp_request *req)
+{
+	return s->kind == SESSION_READ && !s->closing && s->xfer.oack_pending &&
+	    req->present != s->asked;
+}
+
 /* A retransmitted request for a transfer already running is ignored; the
  * caps on sessions (total and per client) are checked here. */
 static const char *
-admission(struct tftp_server *srv, const struct sockaddr_storage *peer, bool *duplicate)
+admission(struct tftp_server *srv, const struct sockaddr_storage *peer,
+    const struct tftp_request *req, bool *duplicate)
 {
 	size_t from_host = 0;
 
 	*duplicate = false;
 	for (struct tftp_session *s = srv->sessions; s != NULL; s = s->next) {
+		if (same_endpoint(&s->peer, peer) && supersedes(s, req)) {
+			tftp_session_end_size_query(s, "the next request came");
+			return admission(srv, peer, req, duplicate);     /* one fewer */
+		}
 		if (same_endpoint(&s->peer, peer)) {
 			*duplicate = true;
 			return NULL;
@@ -238,7 +254,7 @@ handle_request(struct tftp_server *srv, int lfd, const uint8_t *buf, size_t len,
 	if ((req.present & TFTP_OPT_MULTICAST) && srv->cfg.tftp_multicast &&
 	    tftp_rfc2090_request(srv, &req, peer, &local, ifindex, interface_mtu(lfd, ifindex)))
 		return;
-	const char *refusal = admission(srv, peer, &dup);
+	const char *refusal = admission(srv, peer, &req, &dup);
 	if (dup) {
 		log_debug_peer(who, NULL,
 		    "tftp %s: repeated request for %s ignored", who, name);
@@ -355,48 +371,6 @@ void
 tftp_server_reconfigure(struct tftp_server *srv, const struct config *cfg)
 {
 	srv->cfg = *cfg;
-}
-
-/* What a session has moved: a read's acknowledged blocks (not past the
- * file's end), a write's bytes written. */
-static uint64_t
-session_bytes(const struct tftp_session *s)
-{
-	if (s->kind == SESSION_WRITE)
-		return s->bytes;
-	uint64_t b = s->xfer.acked * s->xfer.p.blksize;
-	return s->xfer.p.size_known ? MIN(b, s->xfer.p.size) : b;
-}
-
-void
-tftp_server_publish(struct tftp_server *srv)
-{
-	static struct transfer_info list[TRANSFERS_MAX];    /* the loop's alone */
-	uint64_t now = clock_now_us();
-	size_t n = 0, total = 0;
-
-	for (struct tftp_session *s = srv->sessions; s != NULL; s = s->next) {
-		if (s->closing)
-			continue;
-		total++;
-		uint64_t bytes = session_bytes(s);
-		if (n < TRANSFERS_MAX) {
-			struct transfer_info *t = &list[n++];
-			memset(t, 0, sizeof *t);
-			str_copy(t->proto, "tftp", sizeof t->proto);
-			str_copy(t->dir, s->kind == SESSION_WRITE ? "write" : "read", sizeof t->dir);
-			str_copy(t->peer, s->peer_text, sizeof t->peer);
-			str_copy(t->path, s->path, sizeof t->path);
-			t->bytes = bytes;
-			t->size = s->kind == SESSION_READ && s->xfer.p.size_known ? s->xfer.p.size : 0;
-			t->elapsed_ms = (now - s->started_us) / 1000;
-			t->rate = now > s->board_us && bytes >= s->board_bytes ?
-			    (bytes - s->board_bytes) * 1000000 / (now - s->board_us) : 0;
-		}
-		s->board_bytes = bytes;
-		s->board_us = now;
-	}
-	transfers_publish(list, n, total, now);
 }
 
 static void

@@ -36,9 +36,6 @@ int tftp_server_start(struct tftp_server **out, uv_loop_t *loop,
     const struct tftp_server_config *tcfg, const struct config *cfg);
 /* Apply the reloadable settings (limits, timers, window caps, log). */
 void tftp_server_reconfigure(struct tftp_server *server, const struct config *cfg);
-/* Publish the transfers in flight on the board (core/transfers.h); called
- * once a second from the loop. */
-void tftp_server_publish(struct tftp_server *server);
 /* Abort every transfer, close every handle; the loop then drains. */
 void tftp_server_stop(struct tftp_server *server);
 

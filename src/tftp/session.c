@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <fcntl.h>
+#include <netinet/ip.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -12,6 +13,24 @@
 #include "core/log.h"
 #include "core/stats.h"
 #include "core/util.h"
+
+#define SESSION_PRIORITY 6              /* TC_PRIO_INTERACTIVE */
+
+/* Boot files marked low-delay (the IP TOS bit BSD's tftpd sets) and queued
+ * on this host ahead of bulk traffic (priority 6: pfifo_fast's first
+ * band): in a boot storm the server's HTTP downloads must not stretch
+ * every TFTP window's round trip. */
+static void
+mark_low_delay(int fd, int family)
+{
+	int tos = IPTOS_LOWDELAY, prio = SESSION_PRIORITY;
+
+	if (family == AF_INET)
+		(void)setsockopt(fd, IPPROTO_IP, IP_TOS, &tos, sizeof tos);
+	else
+		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_TCLASS, &tos, sizeof tos);
+	(void)setsockopt(fd, SOL_SOCKET, SO_PRIORITY, &prio, sizeof prio);
+}
 
 int
 tftp_session_socket(const struct sockaddr_storage *local)
@@ -24,6 +43,7 @@ tftp_session_socket(const struct sockaddr_storage *local)
 	fd = socket(local->ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
+	mark_low_delay(fd, local->ss_family);
 	if (bind_to.ss_family == AF_INET)
 		((struct sockaddr_in *)&bind_to)->sin_port = 0;
 	else
@@ -55,7 +75,6 @@ tftp_session_new(struct tftp_server *srv, int sock, const struct sockaddr_storag
 	s->peer = *peer;
 	s->peer_len = peer_len;
 	s->started_us = clock_now_us();
-	s->board_us = s->started_us;
 	log_addr((const struct sockaddr *)peer, s->peer_text, sizeof s->peer_text);
 	uv_poll_init(srv->loop, &s->poll, sock);
 	uv_timer_init(srv->loop, &s->timer);
@@ -167,6 +186,16 @@ tftp_session_do(struct tftp_session *s, const struct tftp_action *act)
 		read_done(s);
 		return;
 	case TFTP_ACTION_GIVE_UP:
+		if (!s->xfer.proven) {
+			/* maybe a forged source: nothing more goes to it */
+			log_info_peer(s->peer_text, NULL,
+			    "tftp %s: %s: no answer from the client to %u sends of the first"
+			    " packet: transfer not started", s->peer_text, s->path,
+			    TFTP_UNPROVEN_SENDS);
+			tftp_observe(s, "tftp-failed", "%s: no answer to the first packet", s->path);
+			tftp_session_close(s, false, "no answer");
+			return;
+		}
 		log_info_peer(s->peer_text, NULL,
 		    "tftp %s: %s: no answer for %u s, transfer abandoned at block %" PRIu64,
 		    s->peer_text, s->path, s->server->cfg.tftp_session_timeout, s->xfer.acked);
@@ -200,19 +229,28 @@ session_timer(uv_timer_t *timer)
 	tftp_session_do(s, &act);
 }
 
+/* The client ended a transfer after its OACK without ACK 0: a size query
+ * (EDK2 asks the tsize so), ended with an ERROR or by the next request. */
+void
+tftp_session_end_size_query(struct tftp_session *s, const char *how)
+{
+	log_info_peer(s->peer_text, NULL,
+	    "tftp %s: %s: client ended after the OACK (size query): %s",
+	    s->peer_text, s->path, how);
+	tftp_observe(s, "tftp-size-query", "%s %" PRIu64 " bytes", s->path, s->oack.tsize);
+	tftp_session_close(s, true, NULL);
+}
+
 static void
 peer_error(struct tftp_session *s, const uint8_t *buf, size_t len, uint16_t code)
 {
-	char msg[128];
+	char msg[128], how[160];
 	bool size_query = s->kind == SESSION_READ && s->xfer.oack_pending;
 
 	log_printable(buf + 4, strnlen((const char *)buf + 4, len - 4), msg, sizeof msg);
 	if (size_query) {
-		log_info_peer(s->peer_text, NULL,
-		    "tftp %s: %s: client ended after the OACK (size query): %u %s",
-		    s->peer_text, s->path, code, msg);
-		tftp_observe(s, "tftp-size-query", "%s %" PRIu64 " bytes", s->path, s->oack.tsize);
-		tftp_session_close(s, true, NULL);
+		snprintf(how, sizeof how, "%u %s", code, msg);
+		tftp_session_end_size_query(s, how);
 	} else {
 		log_info_peer(s->peer_text, NULL,
 		    "tftp %s: %s: client aborted: error %u %s", s->peer_text, s->path, code, msg);

@@ -119,10 +119,68 @@ tftp_transfer_set_last(struct tftp_transfer *t, uint64_t index)
 static void
 on_progress(struct tftp_transfer *t, uint64_t now, bool window_complete)
 {
+	t->proven = true;
 	if (window_complete && !t->window_resent && now >= t->window_sent_us)
 		rto_update(t, now - t->window_sent_us);
 	t->progress_us = now;
 	t->timeouts = 0;
+}
+
+/* Blocks the client may already have go again at now: no RTT sample from
+ * this window (Karn), and until a retransmission timeout has passed, ACKs
+ * may be the client's answers to those copies. */
+static void
+retransmit_mark(struct tftp_transfer *t, uint64_t now)
+{
+	t->retransmit_us = now;
+	t->window_resent = true;
+}
+
+static bool
+echoes_possible(const struct tftp_transfer *t, uint64_t now)
+{
+	return t->retransmit_us != 0 && now < t->retransmit_us + t->rto_us;
+}
+
+/* An ACK equal to acked while two or more blocks are out: the client got a
+ * later one, so acked + 1 is missing.  Taken only when it can be an answer
+ * to the window (half a round trip after it left) and not an echo of a
+ * copy.  With one block out (lock-step) it says nothing the timer does
+ * not: ignored, as RFC 1123 asks. */
+static void
+on_duplicate_ack(struct tftp_transfer *t, uint64_t now, struct tftp_action *act)
+{
+	if (t->sent - t->acked < 2 || !t->have_rtt || now < t->window_sent_us + t->srtt_us / 2)
+		return;
+	if (echoes_possible(t, now))
+		return;
+	retransmit_mark(t, now);
+	t->retransmitted_blocks += t->sent - t->acked;
+	next_window(t, act);
+}
+
+/* An ACK for block n inside the window: the client has discarded what came
+ * after n, so the window goes again from n + 1.  But while copies may be
+ * arriving, the ACK may have been provoked by a copy of a block the client
+ * had, with the rest still on its way: then only what lies beyond the
+ * blocks sent is sent (if they were lost, the client says so again). */
+static void
+on_partial_ack(struct tftp_transfer *t, uint64_t index, uint64_t now, struct tftp_action *act)
+{
+	if (echoes_possible(t, now)) {
+		uint64_t end = index + t->p.windowsize + 1;     /* one past the window */
+		if (t->last_block != 0)
+			end = MIN(end, t->last_block + 1);
+		if (t->sent + 1 >= end)
+			return;
+		act->kind = TFTP_ACTION_SEND;
+		act->first = t->sent + 1;
+		act->count = (uint32_t)(end - act->first);
+		return;
+	}
+	retransmit_mark(t, now);
+	t->retransmitted_blocks += t->sent - index;
+	next_window(t, act);
 }
 
 void
@@ -140,9 +198,13 @@ tftp_transfer_on_ack(struct tftp_transfer *t, uint16_t wire, uint64_t now,
 		next_window(t, act);
 		return;
 	}
+	if (t->sent > t->acked && wire == tftp_transfer_wire(t, t->acked)) {
+		on_duplicate_ack(t, now, act);
+		return;
+	}
 	uint64_t index = tftp_wire_to_index(wire, t->acked, t->sent, t->p.wrap_to_one);
 	if (index == 0)
-		return;                 /* duplicate, old or from the future */
+		return;                 /* old or from the future */
 	bool complete = index == t->sent;
 	t->acked = index;
 	on_progress(t, now, complete);
@@ -151,9 +213,11 @@ tftp_transfer_on_ack(struct tftp_transfer *t, uint16_t wire, uint64_t now,
 		act->kind = TFTP_ACTION_DONE;
 		return;
 	}
-	if (!complete)
-		t->retransmitted_blocks += t->sent - index;
-	next_window(t, act);
+	if (complete) {
+		next_window(t, act);
+		return;
+	}
+	on_partial_ack(t, index, now, act);
 }
 
 void
@@ -163,7 +227,8 @@ tftp_transfer_on_timeout(struct tftp_transfer *t, uint64_t now,
 	act->kind = TFTP_ACTION_NONE;
 	if (t->done)
 		return;
-	if (now - t->progress_us >= t->p.idle_timeout_us) {
+	if (now - t->progress_us >= t->p.idle_timeout_us ||
+	    (!t->proven && t->timeouts + 1 >= TFTP_UNPROVEN_SENDS)) {
 		act->kind = TFTP_ACTION_GIVE_UP;
 		return;
 	}
@@ -174,6 +239,16 @@ tftp_transfer_on_timeout(struct tftp_transfer *t, uint64_t now,
 		act->kind = TFTP_ACTION_SEND_OACK;
 		return;
 	}
+	if (t->timeouts == 1 && t->sent > t->acked) {
+		/* a probe: the last block sent.  Its answer is news whatever
+		 * the client had, so it opens no window for echoes. */
+		t->retransmitted_blocks++;
+		act->kind = TFTP_ACTION_SEND;
+		act->first = t->sent;
+		act->count = 1;
+		return;
+	}
+	retransmit_mark(t, now);
 	t->retransmitted_blocks += t->sent - t->acked;
 	next_window(t, act);
 }

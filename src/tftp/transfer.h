@@ -8,21 +8,45 @@
  * rollover=1).
  *
  * Rules (RFC 7440, RFC 1123 4.2.3.1):
- *  - a window of up to windowsize blocks is sent, then the sender waits;
+ *  - a window of up to windowsize blocks after the last ACK is sent, then
+ *    the sender waits; nothing is ever sent beyond acked + windowsize;
  *  - an ACK for block n in (acked, sent] moves acked to n; the next window
- *    starts at n + 1 (for an ACK inside the window that is a resend from
- *    the gap the client reported);
- *  - an ACK outside (acked, sent] is ignored: a duplicate ACK never
- *    triggers DATA (no Sorcerer's Apprentice);
- *  - on a timeout the window is sent again from acked + 1, with the
- *    retransmission timeout doubled; the timeout itself is derived from
- *    the measured round trip (RFC 6298 estimator, Karn's rule: no sample
- *    from a window that was sent twice), bounded by [min_rto, max_rto]. */
+ *    starts at n + 1 (an ACK inside the window reports a gap: the client
+ *    has discarded everything after n);
+ *  - an ACK below acked, or beyond sent, is ignored;
+ *  - the retransmission timeout is derived from the measured round trip
+ *    (RFC 6298 estimator, Karn's rule: no sample from a window that was
+ *    sent twice), bounded by [min_rto, max_rto], doubled per timeout.
+ * Loss recovery, paced by the measured round trip (so that a lost block
+ * costs about one round trip, not a timeout, and a retransmission does not
+ * knock the client's windows out of step with ours):
+ *  - first timeout: only the last block sent goes again (a probe): a lost
+ *    final block of the window completes the client's window, a lost ACK
+ *    is answered again, a gap is reported; a second timeout in a row sends
+ *    the whole window from acked + 1;
+ *  - after blocks the client may already have were sent again (anything
+ *    but a probe), its ACKs may for a retransmission timeout be answers to
+ *    those copies ("echoes"): meanwhile an ACK inside the window only
+ *    brings the blocks beyond those sent, and a duplicate ACK nothing;
+ *  - an ACK equal to acked while two or more blocks are out (the client
+ *    got a later one: acked + 1 is missing) resends the window from
+ *    acked + 1, if it comes at least half a round trip after that window
+ *    left (an earlier one is a stale copy of the ACK that started it) and
+ *    is no echo.  So duplicate DATA never breeds more duplicate DATA (no
+ *    Sorcerer's Apprentice); with one block out (lock-step) a duplicate
+ *    ACK is ignored;
+ *  - until the client has answered once (an ACK of the OACK or of a
+ *    block: it proves it receives at its address), the first packet is
+ *    sent at most TFTP_UNPROVEN_SENDS times, then the transfer is given
+ *    up: a request with a forged source gets back a bounded multiple of
+ *    its size (one OACK or DATA 1, three resends), never a window. */
 #ifndef PXED_TFTP_TRANSFER_H
 #define PXED_TFTP_TRANSFER_H
 
 #include <stdbool.h>
 #include <stdint.h>
+
+#define TFTP_UNPROVEN_SENDS 4
 
 struct tftp_transfer_params {
 	uint32_t blksize;
@@ -51,6 +75,9 @@ struct tftp_transfer {
 	uint64_t progress_us;           /* last time acked moved */
 	uint32_t timeouts;              /* consecutive, for backoff */
 	uint64_t retransmitted_blocks;  /* total, for stats */
+	/* loss recovery */
+	uint64_t retransmit_us;         /* when blocks were last sent again */
+	bool proven;                    /* the client has ACKed something */
 };
 
 enum tftp_action_kind {
@@ -58,7 +85,8 @@ enum tftp_action_kind {
 	TFTP_ACTION_SEND_OACK,          /* (re)send the OACK */
 	TFTP_ACTION_SEND,               /* send blocks [first, first + count) */
 	TFTP_ACTION_DONE,               /* final block acknowledged */
-	TFTP_ACTION_GIVE_UP,            /* idle timeout: abort the transfer */
+	TFTP_ACTION_GIVE_UP,            /* idle timeout, or no answer at all to the
+	                                 * first packet (!proven): abort */
 };
 
 struct tftp_action {

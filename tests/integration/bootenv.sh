@@ -3,7 +3,8 @@
 #   1. build it twice with a stand-in pxe-agent (a shell script; the real
 #      agent is not needed here): the two initrds are byte for byte equal,
 #      within the size budget, and hold what /init needs; a build over the
-#      budget fails and says so.
+#      budget fails and says so; the diag layer likewise (reproducible,
+#      within its budget, the tools in it and not in the imaging initrd).
 #   2. boot it under QEMU (TCG, -kernel/-initrd) on the lab bridge, with
 #      pxed as the DHCP server (HTTP on 8080, the URL the agent is given):
 #        ok    virtio-net + virtio-blk: DHCP address, the agent runs with
@@ -22,7 +23,7 @@ cd "$(dirname "$0")/../.." || exit 1
 LAB_ID=be$$
 source tests/lib/lab.sh
 source tests/lib/qemu.sh
-lab_plan 38
+lab_plan 53
 T_ALL=$(date +%s)
 VM_SECS=${VM_SECS:-120}
 [ -x "$PXED" ] || PXED=build/pxed
@@ -120,6 +121,35 @@ rc=$?
 check "a build over the budget fails (exit $rc), says so, and leaves no initrd" \
 	bash -c "[ $rc -ne 0 ] && grep -q 'over the budget of 0 MiB' '$LAB_DIR/be3.log' &&
 		[ ! -e '$LAB_DIR/be3/initrd' ]"
+
+# the diag layer (bootenv/layers/diag.list): a second initrd of its own
+LAYER_SIZE=$(stat -c %s "$OUT/diag.initrd")
+lsha1=$(sha256sum <"$OUT/diag.initrd" | cut -d' ' -f1)
+lsha2=$(sha256sum <"$LAB_DIR/be2/diag.initrd" | cut -d' ' -f1)
+check "the diag layer is reproducible (sha256 ${lsha1:0:16}.. both times)" [ "$lsha1" = "$lsha2" ]
+check "the diag layer is within its 40 MiB budget ($LAYER_SIZE bytes)" \
+	[ "$LAYER_SIZE" -le $((40 * 1048576)) ]
+zstd -dc "$OUT/diag.initrd" 2>/dev/null | busybox cpio -t 2>/dev/null | sort >"$LAB_DIR/layer-list"
+# shellcheck disable=SC2317  # called through check
+in_layer() { grep -qx -- "$1" "$LAB_DIR/layer-list"; }
+for p in usr/sbin/smartctl usr/sbin/memtester usr/bin/stress-ng usr/sbin/dmidecode \
+	usr/sbin/ethtool usr/sbin/nvme usr/sbin/hdparm usr/sbin/badblocks etc/bootenv/layers/diag; do
+	check "the diag layer holds $p" in_layer "$p"
+done
+check "the imaging initrd holds none of the diag tools (it stays small)" \
+	bash -c "! grep -qE '^usr/(s)?bin/(smartctl|memtester|stress-ng|dmidecode|nvme|hdparm)\$' '$LAB_DIR/list'"
+check "the diag layer holds no library the imaging initrd has (they are unpacked over it)" \
+	bash -c "! comm -12 '$LAB_DIR/list' '$LAB_DIR/layer-list' | grep -q '\.so'"
+check "the diag manifest names each program and its package" \
+	bash -c "grep -q '^program /usr/sbin/smartctl [0-9]* smartmontools ' '$OUT/diag.manifest' &&
+		grep -q '^program /usr/bin/stress-ng [0-9]* stress-ng ' '$OUT/diag.manifest'"
+sed -n 's/^layer /# layer /p' "$OUT/diag.manifest"
+mkdir -p "$LAB_DIR/layers"
+echo "/usr/sbin/memtester memtester" >"$LAB_DIR/layers/small.list"
+build be4 BOOTENV_MODULES=virtio_net BOOTENV_LAYER_DIR="$LAB_DIR/layers" BOOTENV_LAYER_MAX_MIB=0
+rc=$?
+check "a layer over its budget fails the build (exit $rc) and says so" \
+	bash -c "[ $rc -ne 0 ] && grep -q 'layer small is [0-9]* bytes, over the budget of 0 MiB' '$LAB_DIR/be4.log'"
 
 # --- 2. boot ---
 vm_lab_up || exit 1

@@ -66,7 +66,8 @@ in_cli timeout 20 curl -s -o "$LAB_DIR/nbp" "tftp://192.0.2.1/undionly.kpxe"
 check "the PXE client downloads its boot file" cmp -s "$LAB_DIR/nbp" "$LAB_ROOT/undionly.kpxe"
 # boot events reach the store within half a second: poll briefly
 for i in $(seq 1 30); do
-	in_cli timeout 10 build/pxectl --server http://192.0.2.1 --token-file "$LAB_DIR/state/api-token" client 52:54:00:00:00:31 \
+	in_cli timeout 10 build/pxectl --server http://192.0.2.1 --token-file "$LAB_DIR/state/api-token" \
+		client 52:54:00:00:00:31 \
 		>"$LAB_DIR/timeline" 2>&1
 	grep -q " tftp-done " "$LAB_DIR/timeline" && break
 	sleep 0.1

@@ -21,7 +21,7 @@ LAB_ID=rl$$
 source tests/lib/lab.sh
 source tests/lib/api.sh
 source tests/lib/campus.sh
-lab_plan 47
+lab_plan 48
 campus_up || { not_ok "setup: campus lab"; lab_finish; }
 make_file undionly.kpxe 70000
 make_file snponly.efi 90000
@@ -117,6 +117,8 @@ out=$(ctl subnet enable 198.51.100.0/24 --proxy 2>&1)
 check "pxectl subnet enable --proxy: mode proxy" grep -q "^mode *proxy" <<<"$out"
 check "enabled: offer at once" offered $M2
 check "subnet show: proxy came from pxectl" grep -qE "^proxy +yes +pxectl" <<<"$out"
+check "subnet show: when it was changed (today, not 1970)" \
+	grep -qE "^changed +$(date +%Y-%m-%d) [0-9:]+ with pxectl" <<<"$out"
 check "subnet show: the router setting's source is the default" grep -qE "^router +- +default" <<<"$out"
 check "the lease survived the API's reloads" lease_kept
 

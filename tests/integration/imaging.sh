@@ -5,17 +5,21 @@
 # again (dedup: nothing new uploaded), deployed to a blank disk (partition
 # tables and every file identical); the faults: a disk too small, a
 # corrupted chunk on the server, a wrong task token; disks of other sizes:
-# 1 GiB larger (the GPT moves to its end; sgdisk -v clean; captured again),
+# 1 GiB larger (the GPT moves to its end; sgdisk -v clean; captured again;
+# --no-grow: agentfs.sh covers growing),
 # smaller than the source but not than its partitions (deployed, verified),
 # and smaller than a partition (refused, the disk untouched); on a slow
 # link: a deploy cancelled mid-way (the agent stops at once), the agent
 # killed mid-deploy and a new one resuming from the server's resume point,
 # pxed killed mid-deploy and restarted (the agent retries); and a wipe.
+# A deploy from a mirror of the chunks (--chunk-url: python's http.server
+# on the repository's chunks/ directory): the same disk, no chunk from
+# pxed, the task token never sent to the mirror.
 LAB_ID=${LAB_ID:-im$$}
 source "$(dirname "$0")/../lib/lab.sh"
 source "$(dirname "$0")/../lib/disk.sh"
 source "$(dirname "$0")/../lib/api.sh"
-lab_plan 74
+lab_plan 81
 
 AGENT=${PXE_AGENT:-build/asan/pxe-agent}
 lab_up || { echo "not ok - lab_up"; exit 1; }
@@ -133,7 +137,7 @@ check_moved() {
 }
 MARK=$(wc -l <"$W/agent.log")
 truncate -s 1280M "$W/big.img"
-TT=$(task deploy lab1 golden)
+TT=$(task deploy lab1 golden --no-grow)
 agent "$TT" 6 "$W/big.img"
 check_moved "larger disk (+1 GiB)" $? 6 "$W/big.img" "$W/source.img"
 check "larger disk: the backup GPT header is the last sector" \
@@ -149,12 +153,27 @@ check "larger disk captured again: the image is of the larger disk" \
 # a source whose partitions end at 229 MiB of 256
 disk_make "$SRC" "$W/short-src.img" 256 100 ||
 	{ not_ok "setup: a source disk with free space after its partitions"; exit 1; }
+# ... used before: a previous owner's data after the last partition (old
+# random bytes from 230 MiB up to the backup GPT), which capture leaves out
+head -c $((25 * 1024 * 1024)) /dev/urandom |
+	dd of="$W/short-src.img" bs=1M seek=230 conv=notrunc status=none
 TT=$(task capture lab1 short)
 agent "$TT" 8 "$W/short-src.img"
 check "capture of that disk: pxe-agent exits 0" [ $? -eq 0 ]
+# the partitions' used bytes, the 1 MiB before the first partition (tables
+# and boot loader gap) and the backup GPT: nothing of the old data
+PARTS_USED=$(json /api/v1/images/short '["partition_list"][0]["used"] + v["partition_list"][1]["used"]')
+LIMIT=$((PARTS_USED + 1024 * 1024 + 33 * 512))
+USED=$(json /api/v1/images/short '["used"]')
+STORED=$(json /api/v1/images/short '["stored"]')
+echo "# old data after the partitions: partitions use $PARTS_USED, image used $USED, stored $STORED bytes"
+check "capture of a used disk: no more than the partitions' data and the boot loader gap ($USED <= $LIMIT)" \
+	[ "$USED" -le "$LIMIT" ]
+check "capture of a used disk: stored size within the same bound ($STORED <= $LIMIT)" \
+	[ "$STORED" -le "$LIMIT" ]
 MARK=$(wc -l <"$W/agent.log")
 truncate -s 240M "$W/smaller.img"
-TT=$(task deploy lab1 short)
+TT=$(task deploy lab1 short --no-grow)
 agent "$TT" 9 "$W/smaller.img"
 check_moved "smaller disk (240 MiB, partitions end at 229)" $? 9 "$W/smaller.img" \
 	"$W/short-src.img"
@@ -290,6 +309,35 @@ check "resume: ... and the server answered again" \
 check "resume: the task is done" eq "$(json "/api/v1/tasks/$RID" '["state"]')" done
 check "resume: partition tables identical" disk_tables_equal "$W/source.img" "$W/resume.img"
 check "resume: every file identical" disk_same_files "$SRC" "$W/resume.img"
+
+# --- deploy from a mirror of the chunks ------------------------------------------
+# The mirror logs each request's path and whether it carried a token.
+cat >"$W/mirror.py" <<'PY'
+import functools, http.server, sys
+class Handler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, fmt, *args):
+        sys.stderr.write("GET %s token=%s\n" % (self.path, "Authorization" in self.headers))
+        sys.stderr.flush()
+handler = functools.partial(Handler, directory=sys.argv[1])
+http.server.ThreadingHTTPServer((sys.argv[2], 8090), handler).serve_forever()
+PY
+# (not through in_srv: $! must be python itself for the cleanup to stop it)
+ip netns exec "$LAB_SRV" python3 "$W/mirror.py" "$LAB_DIR/state/images/chunks" $LAB_SRV_IP \
+	</dev/null >/dev/null 2>"$W/mirror.log" &
+LAB_PIDS+=("$!")
+for _ in $(seq 1 50); do in_cli curl -s -o /dev/null "http://$LAB_SRV_IP:8090/" && break; sleep 0.1; done
+truncate -s 256M "$W/mirrored.img"
+PMARK=$(stat -c %s "$LAB_DIR/pxed.log")
+TT=$(task deploy lab1 golden)
+agent "$TT" "$(task_of "$MAC")" "$W/mirrored.img" --chunk-url "http://$LAB_SRV_IP:8090/"
+check "deploy from a mirror (--chunk-url): exits 0" [ $? -eq 0 ]
+check "deploy from a mirror: every file reads back identical" disk_same_files "$SRC" "$W/mirrored.img"
+MGETS=$(grep -c '^GET /[0-9a-f][0-9a-f]/[0-9a-f]*\.zst ' "$W/mirror.log")
+check "deploy from a mirror: the mirror served the chunks ($MGETS)" [ "$MGETS" -gt 0 ]
+PGETS=$(tail -c +$((PMARK + 1)) "$LAB_DIR/pxed.log" | grep -c 'GET /images/chunks/')
+check "deploy from a mirror: pxed served none ($PGETS)" [ "$PGETS" -eq 0 ]
+check "deploy from a mirror: the task token never reached it" \
+	lacks "$(cat "$W/mirror.log")" "token=True"
 
 # --- wipe --------------------------------------------------------------------------
 TT=$(task wipe lab1)

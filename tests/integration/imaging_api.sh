@@ -16,9 +16,10 @@
 LAB_ID=${LAB_ID:-ia$$}
 source "$(dirname "$0")/../lib/lab.sh"
 source "$(dirname "$0")/../lib/api.sh"
-lab_plan 217
+lab_plan 224
 
 lab_up || { echo "not ok - lab_up"; exit 1; }
+lab_add_client_ip 192.0.2.3 || { echo "not ok - setup: a second client address"; exit 1; }
 OUT=$LAB_DIR/out
 mkdir -p "$OUT"
 MAC=52:54:00:aa:00:01
@@ -193,6 +194,28 @@ check "a running task's token survives a fetch of the boot script" \
 	eq "$(token_of "$MAC")" "$TT"
 r=$(api POST /api/v1/agent/progress "$TT" -d '{"phase":"capture","bytes":1,"total":2}')
 check "... and the running agent goes on: progress 204" eq "$(code "$r")" 204
+# The token is bound to the address that fetched the script (192.0.2.2):
+# from 192.0.2.3 the script (it would carry the token) and the agent's
+# routes are refused, logged once per 10 s, put in the timeline, counted.
+OTHER=(--interface 192.0.2.3)
+mark=$(log_mark)
+r=$(api GET "/api/v1/boot/52-54-00-aa-00-01.ipxe" "" "${OTHER[@]}")
+check "the task's script fetched from another address: 403" eq "$(code "$r")" 403
+check "... and it carries no token" lacks "$r" "$TT"
+r=$(api GET /api/v1/agent/task "$TT" "${OTHER[@]}")
+check "the task token used from another address: 403" eq "$(code "$r")" 403
+for i in 1 2 3 4 5; do
+	api POST /api/v1/agent/progress "$TT" "${OTHER[@]}" -d '{"phase":"x","bytes":1,"total":2}' \
+		>/dev/null
+done
+n=$(log_since "$mark" | grep -c "task 1 (host $MAC) from 192.0.2.3, its token is bound to 192.0.2.2: refused")
+check "seven refusals within 10 s: one log line" eq "$n" 1
+r=$(api GET "/api/v1/clients/$MAC" "$TOKEN")
+check "the refusal is in the host's boot timeline" has "$r" '"kind":"task-token-refused"'
+n=$(in_cli curl -sS "$URL/metrics" | sed -n 's/^pxed_api_task_tokens_refused_total \([0-9]*\)$/\1/p')
+check "... and counted in /metrics" eq "$n" 7
+r=$(api POST /api/v1/agent/progress "$TT" -d '{"phase":"capture","bytes":1,"total":2}')
+check "the agent goes on from its own address: progress 204" eq "$(code "$r")" 204
 out=$(ctl host show lab1)
 check "pxectl host show: inventory and running task" has "$out" "Test CPU (2 cores)"
 check "pxectl host show: the task runs" has "$out" "running"

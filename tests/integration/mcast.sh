@@ -85,7 +85,7 @@ out=$(ctl task deploy --multicast room2 --min-receivers 1 image2 rx4)
 check "a second session (room2) on another group" has "$out" "group 239.255.42.2"
 
 for i in 1 2 4; do
-	agent_bg "pxr$i-$LAB_ID" "$(token_of 52:54:00:cc:01:0$i)" "$(task_of 52:54:00:cc:01:0$i)" \
+	agent_bg "pxr$i-$LAB_ID" "$(token_of 52:54:00:cc:01:0$i "pxr$i-$LAB_ID")" "$(task_of 52:54:00:cc:01:0$i)" \
 		"$W/rx$i.img" "$W/rx$i.log"
 	eval "A$i=\$!"
 done
@@ -128,11 +128,11 @@ sleep 1
 kill -9 "$A1" 2>/dev/null
 pkill -9 -f "pxe-agent .*rx1.img" 2>/dev/null
 sleep 1
-agent_bg "pxr1-$LAB_ID" "$(token_of 52:54:00:cc:01:01)" "$(task_of 52:54:00:cc:01:01)" \
+agent_bg "pxr1-$LAB_ID" "$(token_of 52:54:00:cc:01:01 "pxr1-$LAB_ID")" "$(task_of 52:54:00:cc:01:01)" \
 	"$W/rx1.img" "$W/rx1.log"
 A1=$!
 # the late joiner
-agent_bg "pxr3-$LAB_ID" "$(token_of 52:54:00:cc:01:03)" "$(task_of 52:54:00:cc:01:03)" \
+agent_bg "pxr3-$LAB_ID" "$(token_of 52:54:00:cc:01:03 "pxr3-$LAB_ID")" "$(task_of 52:54:00:cc:01:03)" \
 	"$W/rx3.img" "$W/rx3.log"
 A3=$!
 wait "$FORGER"
@@ -164,7 +164,7 @@ out=$(ctl task deploy --multicast room3 --fec 4,5 image1 rx5 2>&1)
 check "a session's FEC 4,5 is refused (M > K)" has "$out" "fec:"
 out=$(ctl task deploy --multicast room3 --fec 16,2 --min-receivers 1 image1 rx5)
 check "room3 created with FEC 16,2" has "$out" "FEC 16,2"
-agent_bg "pxr5-$LAB_ID" "$(token_of 52:54:00:cc:01:05)" "$(task_of 52:54:00:cc:01:05)" \
+agent_bg "pxr5-$LAB_ID" "$(token_of 52:54:00:cc:01:05 "pxr5-$LAB_ID")" "$(task_of 52:54:00:cc:01:05)" \
 	"$W/rx5.img" "$W/rx5.log"
 wait "$!"
 rc=$?
@@ -191,13 +191,13 @@ check "room3 finished, parity sent" grep -qE "finished.*FEC 16,2 \([1-9][0-9]* p
 for i in 1 4; do truncate -s 0 "$W/rx$i.img"; truncate -s 128M "$W/rx$i.img"; done
 out=$(ctl task deploy --multicast room4 --min-receivers 2 --start-after 60 image2 rx1 rx4)
 check "room4 waiting for two receivers" has "$out" "session room4: image image2, waiting"
-agent_bg "pxr1-$LAB_ID" "$(token_of 52:54:00:cc:01:01)" "$(task_of 52:54:00:cc:01:01)" \
+agent_bg "pxr1-$LAB_ID" "$(token_of 52:54:00:cc:01:01 "pxr1-$LAB_ID")" "$(task_of 52:54:00:cc:01:01)" \
 	"$W/rx1.img" "$W/rx1-room4.log"
 A1=$!
 sleep 13
 check "room4 still waiting, its first receiver still in it" \
 	bash -c "kill -0 $A1 && grep -q waiting <<<'$(ctl mcast show room4)'"
-agent_bg "pxr4-$LAB_ID" "$(token_of 52:54:00:cc:01:04)" "$(task_of 52:54:00:cc:01:04)" \
+agent_bg "pxr4-$LAB_ID" "$(token_of 52:54:00:cc:01:04 "pxr4-$LAB_ID")" "$(task_of 52:54:00:cc:01:04)" \
 	"$W/rx4.img" "$W/rx4-room4.log"
 A4=$!
 for i in 1 4; do

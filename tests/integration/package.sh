@@ -87,8 +87,12 @@ build_and_lint() {
 	getent passwd pxed >/dev/null && user_now=yes
 	check "make install DESTDIR: no user created" [ "$user_now" = "$had_user" ]
 	# make check builds the imaging environment before the tests
-	check "make install: the imaging environment into the boot root" \
-		cmp -s build/bootenv/initrd "$STAGE/srv/pxed/bootenv/initrd"
+	bootenv_installed() {
+		cmp -s build/bootenv/initrd "$STAGE/srv/pxed/bootenv/initrd" &&
+			cmp -s build/bootenv/diag.initrd "$STAGE/srv/pxed/bootenv/diag.initrd"
+	}
+	check "make install: the imaging environment and its diag layer into the boot root" \
+		bootenv_installed
 	check "make install: the console (ui/) into share/pxed/ui" \
 		diff -r ui "$STAGE/usr/local/share/pxed/ui"
 

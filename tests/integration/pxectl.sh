@@ -10,7 +10,7 @@
 LAB_ID=${LAB_ID:-ct$$}
 source "$(dirname "$0")/../lib/lab.sh"
 source "$(dirname "$0")/../lib/api.sh"
-lab_plan 43
+lab_plan 46
 
 lab_up || { echo "not ok - setup: lab_up"; exit 1; }
 MAC=52:54:00:cc:00:01
@@ -70,13 +70,13 @@ kill -0 "$SLOW" || { not_ok "setup: the slow transfer still runs"; exit 1; }
 sctl task wipe lab-one >/dev/null
 out=$(sctl status)
 echo "$out" | sed 's/^/# /'
-check "status: the transfer in flight (peer, file, done, size, rate, time)" has "$out" \
-	"^tftp  *read  *$LAB_CLI_IP:[0-9]*  *slow.bin  *[0-9.]* KiB  *293.0 KiB  *[0-9.]* KiB/s  *[0-9.]* s$"
+check "status: the transfer in flight (peer, MAC, file, done, size, rate, time)" has "$out" \
+	"^tftp  *read  *$LAB_CLI_IP:[0-9]*  *-  *slow.bin  *[0-9.]* KiB  *293.0 KiB  *[0-9.]* KiB/s  *[0-9.]* s$"
 check "status: one task pending" has "$out" "^tasks pending or running: 1$"
 check "status: the task's row" has "$out" "^ *[0-9]*  $MAC  wipe  .*pending  reboot"
 j=$(sctl --json status)
 check "status --json: sections status, subnets, transfers, mcast, tasks, clients" \
-	eq "$(pyval "$j" '.keys().__len__()') $(pyval "$j" '["transfers"]["transfers"][0]["path"]')" "6 slow.bin"
+	eq "$(pyval "$j" '.keys().__len__()') $(pyval "$j" '["transfers"]["transfers"][0]["file"]')" "6 slow.bin"
 bytes=$(pyval "$j" '["transfers"]["transfers"][0]["bytes"]')
 rate=$(pyval "$j" '["transfers"]["transfers"][0]["rate"]')
 echo "# in flight: $bytes bytes, $rate bytes/s (the client acknowledges 512 bytes every 50 ms)"
@@ -147,15 +147,19 @@ complete_words() {
 		_pxectl pxectl "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD-1]}"
 		echo "${COMPREPLY[*]}"' complete "$1"
 }
-check "completion: pxectl st -> status" eq "$(complete_words "pxectl st")" "status"
-check "completion: pxectl task d -> deploy" eq "$(complete_words "pxectl task d")" "deploy"
+check "completion: pxectl st -> status, stats" eq "$(complete_words "pxectl st")" "status stats"
+check "completion: pxectl task de -> deploy" eq "$(complete_words "pxectl task de")" "deploy"
+check "completion: pxectl task d -> deploy, diagnose" \
+	eq "$(complete_words "pxectl task d")" "deploy diagnose"
+check "completion: pxectl stats -> boots" eq "$(complete_words "pxectl stats ")" "boots"
 check "completion: pxectl host -> its verbs" \
-	eq "$(complete_words "pxectl host ")" "list add show rm approve deny"
+	eq "$(complete_words "pxectl host ")" "list add show rm approve deny wol set"
 check "completion: pxectl --js -> --json" eq "$(complete_words "pxectl --js")" "--json"
 check "completion: an option's value skipped: pxectl --server URL im -> image" \
 	eq "$(complete_words "pxectl --server http://192.0.2.1:8080 im")" "image"
 check "completion: --after p -> poweroff" \
 	eq "$(complete_words "pxectl task wipe --after p")" "poweroff"
+check "completion: --level z -> zero" eq "$(complete_words "pxectl task wipe lab1 --level z")" "zero"
 check "completion: nothing after a verb's arguments" eq "$(complete_words "pxectl status ")" ""
 
 pxed_stop

@@ -13,10 +13,9 @@ LAB_ID=qi$$
 source tests/lib/lab.sh
 source tests/lib/qemu.sh
 source tests/lib/disk.sh
+source tests/lib/api.sh          # ctl, json (with the token), eq, wait_task
 lab_plan 32
-PXECTL=${PXECTL:-build/asan/pxectl}
 VM_SECS=${VM_SECS:-420}
-eq() { [ "$1" = "$2" ] || { echo "# got '$1', expected '$2'"; return 1; }; }
 
 for k in bios uefi; do
 	qemu_have "$k" || { not_ok "QEMU for $k is installed"; lab_finish; }
@@ -45,20 +44,6 @@ truncate -s 256M "$W/blank.img"
 
 B=52:54:00:de:00:01
 U=52:54:00:de:00:02
-ctl() { in_cli timeout 30 "$PXECTL" --server "http://$LAB_SRV_IP" \
-	--token-file "$LAB_DIR/state/api-token" "$@"; }
-json() { in_cli timeout 10 curl -sS -H "$(lab_auth)" "http://$LAB_SRV_IP$1" |
-	python3 -c "import json,sys; v=json.load(sys.stdin); print(v$2)"; }
-# wait_task ID SECONDS: until the task has ended (or the VM is gone)
-wait_task() {
-	local s
-	for _ in $(seq 1 "$2"); do
-		s=$(json "/api/v1/tasks/$1" '["state"]' 2>/dev/null)
-		case $s in done|failed|cancelled) echo "$s"; return 0 ;; esac
-		sleep 1
-	done
-	echo "${s:-unknown}"
-}
 # wait_vm NAME SECONDS: until QEMU exited (the machine rebooted)
 wait_vm() {
 	for _ in $(seq 1 "$2"); do

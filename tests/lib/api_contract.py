@@ -5,15 +5,21 @@ api_contract.py drive PHASE URL ADMIN_TOKEN_FILE OUT WORKDIR
     Run the requests of one phase against a running pxed and append, for
     each answer, "METHOD TEMPLATE STATUS" to OUT (TEMPLATE: the document's
     path the request matched).
+api_contract.py errors OUT.errors
+    Every error answer (4xx, 5xx) was JSON {"error": text, "code": the
+    stable code of its status}; the driver notes each in OUT.errors.
 api_contract.py check DOC OUT
     Compare: every documented (operation, status) was answered at least
     once, and every status answered is documented.  5XX is documented for
     every operation and not driven (the state store failing).
 
 Phases (tests/integration/api_contract.sh starts pxed for each):
-    off   no DHCP, metrics-auth = read: the subnets' 409s, counters' 401s
+    off   no DHCP, metrics-auth = read, no clamav-db-dir: the subnets' 409s,
+          the counters' 401s, the scan database's 404
     tls   HTTPS on: every read and change over plain HTTP: 403
-    main  DHCP on a subnet, an image repository on a 4 MiB tmpfs: the rest
+    main  DHCP on a subnet, an image repository on a 4 MiB tmpfs, a config
+          environment whose kernel is missing, WORKDIR/clamdb as clamav-db-dir:
+          the rest
 """
 import hashlib
 import http.client
@@ -25,14 +31,46 @@ import sys
 import urllib.parse
 
 
+# docs/API.md "Errors": the code of each status (409 from an agent's
+# route whose task has ended: task_ended)
+ERROR_CODES = {400: {"bad_request"}, 401: {"unauthorized"}, 403: {"forbidden"},
+               404: {"not_found"}, 405: {"method_not_allowed"},
+               409: {"conflict", "task_ended"}, 413: {"too_large"},
+               422: {"content_mismatch"}, 429: {"too_many_requests"},
+               503: {"unavailable"}, 507: {"no_space"}}
+
+
+def error_shape(status, data):
+    """'ok', or what is wrong with an error answer's body."""
+    try:
+        v = json.loads(data)
+    except ValueError:
+        return "not JSON: %r" % data[:60]
+    if not isinstance(v, dict) or not isinstance(v.get("error"), str) or not v["error"]:
+        return "no error text: %r" % data[:60]
+    want = ERROR_CODES.get(status, {"server_error" if status >= 500 else "error"})
+    if v.get("code") not in want:
+        return "code %r, expected %s" % (v.get("code"), "|".join(sorted(want)))
+    return "ok"
+
+
 class Api:
     def __init__(self, url, admin, out, docpaths):
         u = urllib.parse.urlparse(url)
         self.host, self.port = u.hostname, u.port or 80
         self.admin = admin
         self.out = out
+        self.errors = open(out.name + ".errors", "a")
         self.docpaths = docpaths
         self.read = None
+
+    def note(self, method, path, status, data):
+        self.out.write("%s %s %d\n" % (method, self.template(path), status))
+        self.out.flush()
+        if status >= 400:
+            self.errors.write("%s %s %d %s\n" % (method, self.template(path), status,
+                                                 error_shape(status, data)))
+            self.errors.flush()
 
     def template(self, path):
         bare = path.split("?")[0]
@@ -41,7 +79,10 @@ class Api:
                 return t
         return "UNDOCUMENTED:" + bare
 
-    def call(self, method, path, token=None, body=None, headers=None, stream=False):
+    def call(self, method, path, token=None, body=None, headers=None, stream=False,
+             source=None):
+        """source: the address to send from (a task's token is bound to the
+        address that fetched its boot script)."""
         h = dict(headers or {})
         if token:
             h["Authorization"] = "Bearer " + token
@@ -49,13 +90,13 @@ class Api:
             body = json.dumps(body).encode()
         elif isinstance(body, str):
             body = body.encode()
-        c = http.client.HTTPConnection(self.host, self.port, timeout=30)
+        c = http.client.HTTPConnection(self.host, self.port, timeout=30,
+                                       source_address=(source, 0) if source else None)
         c.request(method, path, body=body, headers=h)
         r = c.getresponse()
         data = b"" if stream else r.read()
         c.close()
-        self.out.write("%s %s %d\n" % (method, self.template(path), r.status))
-        self.out.flush()
+        self.note(method, path, r.status, data)
         try:
             return r.status, json.loads(data) if data else None
         except ValueError:
@@ -71,10 +112,9 @@ class Api:
         c.putheader("Content-Length", str(length))
         c.endheaders()
         r = c.getresponse()
-        r.read()
+        data = r.read()
         c.close()
-        self.out.write("%s %s %d\n" % (method, self.template(path), r.status))
-        self.out.flush()
+        self.note(method, path, r.status, data)
 
 
 def doc_paths(doc):
@@ -110,6 +150,10 @@ def phase_off(a):
     a.call("GET", "/api/v1/subnets/198.51.100.0/24", adm)  # 409
     a.call("POST", "/api/v1/subnets/198.51.100.0/24/enable", adm, {})   # 409
     a.call("POST", "/api/v1/subnets/198.51.100.0/24/disable", adm, {})  # 409
+    tok = scan_task(a, "52:54:00:c0:00:08")
+    a.call("GET", "/api/v1/agent/task", tok)
+    a.call("GET", "/api/v1/agent/clamav", tok)      # 404: clamav-db-dir is missing
+    a.call("POST", "/api/v1/agent/result", tok, {"ok": False})
 
 
 def drive_tokens(a):
@@ -154,6 +198,12 @@ def drive_hosts(a):
         a.call("POST", "/api/v1/hosts/c1/" + verb)
         a.call("POST", "/api/v1/hosts/c1/" + verb, rd)
     a.call("POST", "/api/v1/hosts/c1/approve", adm)
+    a.call("PUT", "/api/v1/hosts/c1/hostname", adm, {"hostname": "pc-1"})            # 200
+    a.call("PUT", "/api/v1/hosts/nobody/hostname", adm, {"hostname": "pc-1"})        # 404
+    a.call("PUT", "/api/v1/hosts/c1/hostname", adm, {"hostname": "-pc"})             # 400
+    a.too_long("PUT", "/api/v1/hosts/c1/hostname", adm, 2048)                      # 413
+    a.call("PUT", "/api/v1/hosts/c1/hostname", None, {"hostname": ""})
+    a.call("PUT", "/api/v1/hosts/c1/hostname", rd, {"hostname": ""})
     a.call("POST", "/api/v1/hosts", adm, {"mac": "52:54:00:c0:00:0f"})
     a.call("DELETE", "/api/v1/hosts/52:54:00:c0:00:0f", adm)                          # 204
     a.call("DELETE", "/api/v1/hosts/52:54:00:c0:00:0f", adm)                          # 404
@@ -198,6 +248,10 @@ def drive_capture(a, work):
     a.call("POST", "/api/v1/tasks", adm, {"host": "52:54:00:c0:00:02", "type": "capture",
                                           "image": "img"})
     tok = boot_token(a, "52-54-00-c0-00-02")
+    other = os.environ.get("API_CONTRACT_OTHER_ADDR")
+    if other:   # the token is bound to the address that fetched the script
+        a.call("GET", "/api/v1/boot/52-54-00-c0-00-02.ipxe", source=other)          # 403
+        a.call("GET", "/api/v1/agent/task", tok, source=other)                     # 403
     a.call("POST", "/api/v1/agent/progress", tok, {"phase": "x", "bytes": 1, "total": 2})  # 409
     a.call("GET", "/api/v1/agent/task", tok)                                       # 200
     a.call("GET", "/api/v1/agent/task")                                            # 401
@@ -246,7 +300,8 @@ def drive_capture(a, work):
     a.call("PUT", "/api/v1/agent/manifest", "0" * 64, man)
     a.call("PUT", "/api/v1/agent/manifest", tok, man)                              # 201
     a.call("POST", "/api/v1/agent/result", tok, "{")                               # 400
-    a.too_long("POST", "/api/v1/agent/result", tok, 70000)                       # 413
+    # a result takes a report of up to 256 KiB (and 64 KiB more): one byte over
+    a.too_long("POST", "/api/v1/agent/result", tok, (320 << 10) + 1)             # 413
     a.call("POST", "/api/v1/agent/result", None, {})
     a.call("POST", "/api/v1/agent/result", "0" * 64, {})
     a.call("POST", "/api/v1/agent/result", tok, {"ok": True})                      # 204
@@ -272,6 +327,33 @@ def drive_manifest_full(a, sha, man):
     fat = dict(man, name="fat", chunks=chunks,
                disk={"size": n * 65536, "sector_size": 512, "table": "none"})
     a.call("PUT", "/api/v1/agent/manifest", tok, fat)                              # 507
+    a.call("POST", "/api/v1/agent/result", tok, {"ok": False})
+
+
+def scan_task(a, mac):
+    """A scan task for a new host: its token (the task not fetched yet)."""
+    a.call("POST", "/api/v1/hosts", a.admin, {"mac": mac})
+    a.call("POST", "/api/v1/tasks", a.admin, {"host": mac, "type": "scan"})
+    return boot_token(a, mac.replace(":", "-"))
+
+
+def drive_clamav(a, clamdb):
+    """The scan database listing: 409 before the task is fetched, 200, and
+    500 with more signature files than it lists."""
+    tok = scan_task(a, "52:54:00:c0:00:07")
+    a.call("GET", "/api/v1/agent/clamav", tok)                                     # 409
+    a.call("GET", "/api/v1/agent/task", tok)
+    a.call("GET", "/api/v1/agent/clamav", tok)                                     # 200
+    a.call("GET", "/api/v1/agent/clamav")                                          # 401
+    a.call("GET", "/api/v1/agent/clamav", "0" * 64)                                # 403
+    extra = []
+    for i in range(65):
+        extra.append(os.path.join(clamdb, "extra%02d.hdb" % i))
+        with open(extra[-1], "w") as f:
+            f.write("%s:4:extra%02d\n" % ("0" * 32, i))
+    a.call("GET", "/api/v1/agent/clamav", tok)                                     # 500
+    for e in extra:
+        os.unlink(e)
     a.call("POST", "/api/v1/agent/result", tok, {"ok": False})
 
 
@@ -365,14 +447,112 @@ def drive_rest(a):
     a.call("GET", "/api/v1/leases", rd)
     a.call("GET", "/api/v1/leases?after=x", rd)
     a.call("GET", "/api/v1/leases")
+    a.call("GET", "/api/v1/config", rd)
+    a.call("GET", "/api/v1/config")
     a.call("GET", "/api/v1/transfers", rd)
     a.call("GET", "/api/v1/transfers")
+    a.call("GET", "/api/v1/stats/boots?hours=168", rd)
+    a.call("GET", "/api/v1/stats/boots?hours=0", rd)                              # 400
+    a.call("GET", "/api/v1/stats/boots")
     a.call("GET", "/api/v1/events", rd, stream=True)
     a.call("GET", "/api/v1/events", rd, headers={"Last-Event-ID": "x"})
     a.call("GET", "/api/v1/events")
     a.call("GET", "/api/v1/openapi.json")
     a.call("GET", "/api/v1/status")
     a.call("GET", "/metrics")
+
+
+def drive_envs(a):
+    """Boot environments: the config file's "broken" names a kernel that
+    is not under the root."""
+    adm, rd = a.admin, a.read
+    linux = {"kind": "linux", "kernel": "http://192.0.2.1/vmlinuz"}
+    a.call("GET", "/api/v1/environments", rd)                                      # 200
+    a.call("GET", "/api/v1/environments")                                          # 401
+    a.call("GET", "/api/v1/environments/broken", rd)                               # 200
+    a.call("GET", "/api/v1/environments/none", rd)                                 # 404
+    a.call("GET", "/api/v1/environments/broken")
+    a.call("PUT", "/api/v1/environments/lx", adm, linux)                           # 201
+    a.call("PUT", "/api/v1/environments/lx", adm, dict(linux, title="again"))      # 200
+    a.call("PUT", "/api/v1/environments/.lx", adm, linux)                          # 400
+    a.call("PUT", "/api/v1/environments/lx", adm, {"kind": "dos"})                 # 400
+    a.call("PUT", "/api/v1/environments/broken", adm, linux)                       # 409
+    a.call("PUT", "/api/v1/environments/lx2", adm, {"kind": "linux",
+                                                    "kernel": "no/such/vmlinuz"})  # 422
+    a.too_long("PUT", "/api/v1/environments/lx", adm, 9000)                      # 413
+    a.call("PUT", "/api/v1/environments/lx", None, linux)
+    a.call("PUT", "/api/v1/environments/lx", rd, linux)
+    a.call("POST", "/api/v1/tasks", adm, {"host": "52:54:00:c0:00:04", "type": "boot",
+                                          "environment": "broken"})                # 422
+    a.call("DELETE", "/api/v1/environments/lx", adm)                               # 204
+    a.call("DELETE", "/api/v1/environments/lx", adm)                               # 404
+    a.call("DELETE", "/api/v1/environments/broken", adm)                           # 409
+    a.call("DELETE", "/api/v1/environments/lx")
+    a.call("DELETE", "/api/v1/environments/lx", rd)
+
+
+def drive_diag(a):
+    """A diagnose and a wipe through the agent's routes; their reports."""
+    adm, rd = a.admin, a.read
+    host = "52:54:00:c0:00:04"
+    a.call("POST", "/api/v1/tasks", adm, {"host": host, "type": "diagnose", "tests": "cpu",
+                                          "duration": 1})
+    tok = boot_token(a, "52-54-00-c0-00-04")
+    result = {"test": "cpu", "status": "pass", "started": 1, "duration_ms": 5,
+              "summary": "ok"}
+    a.call("POST", "/api/v1/agent/diag", tok, result)                              # 409
+    a.call("GET", "/api/v1/agent/task", tok)
+    a.call("POST", "/api/v1/agent/diag", tok, result)                              # 204
+    a.call("POST", "/api/v1/agent/diag", tok, dict(result, test="nothing"))        # 400
+    a.too_long("POST", "/api/v1/agent/diag", tok, 300000)                        # 413
+    a.call("POST", "/api/v1/agent/diag", None, result)                             # 401
+    a.call("POST", "/api/v1/agent/diag", "0" * 64, result)                         # 403
+    a.call("POST", "/api/v1/agent/wipe", tok, {})                                  # 403: a diagnose
+    a.call("POST", "/api/v1/agent/result", tok, {"ok": True})
+    a.call("GET", "/api/v1/hosts/%s/diagnostics" % host, rd)                       # 200
+    a.call("GET", "/api/v1/hosts/nobody/diagnostics", rd)                          # 404
+    a.call("GET", "/api/v1/hosts/%s/diagnostics" % host)                           # 401
+    a.call("POST", "/api/v1/tasks", adm, {"host": host, "type": "wipe", "level": "zero"})
+    tok = boot_token(a, "52-54-00-c0-00-04")
+    cert = {"disk": "/dev/vda", "model": "m", "serial": "s", "size": 4096,
+            "method": "zero", "started": 1, "finished": 2, "bytes_written": 4096,
+            "verify": "none", "bytes_verified": 0, "ok": True, "message": "done"}
+    a.call("POST", "/api/v1/agent/wipe", tok, cert)                                # 409
+    a.call("GET", "/api/v1/agent/task", tok)
+    a.call("POST", "/api/v1/agent/wipe", tok, cert)                                # 204
+    a.call("POST", "/api/v1/agent/wipe", tok, dict(cert, verify="maybe"))          # 400
+    a.too_long("POST", "/api/v1/agent/wipe", tok, 5000)                          # 413
+    a.call("POST", "/api/v1/agent/wipe", None, cert)                               # 401
+    a.call("POST", "/api/v1/agent/wipe", "0" * 64, cert)                           # 403
+    a.call("POST", "/api/v1/agent/result", tok, {"ok": True})
+    a.call("GET", "/api/v1/wipes?limit=1&host=" + host, rd)                        # 200
+    a.call("GET", "/api/v1/wipes?host=nobody", rd)                                 # 404
+    a.call("GET", "/api/v1/wipes?after=x", rd)                                     # 400
+    a.call("GET", "/api/v1/wipes")                                                 # 401
+
+
+def drive_wake(a):
+    """c0:00:06 fetched its boot script (drive_rest): pxed knows where it
+    is; c0:00:05 never booted."""
+    adm, rd = a.admin, a.read
+    a.call("POST", "/api/v1/hosts/52:54:00:c0:00:06/wake", adm)                    # 200
+    a.call("POST", "/api/v1/hosts/52:54:00:c0:00:05/wake", adm)                    # 409
+    a.call("POST", "/api/v1/hosts/nobody/wake", adm)                               # 404
+    a.call("POST", "/api/v1/hosts/52:54:00:c0:00:06/wake")
+    a.call("POST", "/api/v1/hosts/52:54:00:c0:00:06/wake", rd)
+    a.call("POST", "/api/v1/groups/room/wake", adm)                                # 200
+    a.call("POST", "/api/v1/groups/cold/add", adm, {"hosts": ["52:54:00:c0:00:05"]})
+    a.call("POST", "/api/v1/groups/cold/wake", adm)                                # 409
+    a.call("POST", "/api/v1/groups/nowhere/wake", adm)                             # 404
+    a.call("POST", "/api/v1/groups/room/wake")
+    a.call("POST", "/api/v1/groups/room/wake", rd)
+    pw = {"password": "11:22:33:44:55:66"}
+    a.call("PUT", "/api/v1/hosts/52:54:00:c0:00:06/wol", adm, pw)                  # 200
+    a.call("PUT", "/api/v1/hosts/52:54:00:c0:00:06/wol", adm, {"password": "x"})   # 400
+    a.call("PUT", "/api/v1/hosts/nobody/wol", adm, pw)                             # 404
+    a.too_long("PUT", "/api/v1/hosts/52:54:00:c0:00:06/wol", adm, 2000)          # 413
+    a.call("PUT", "/api/v1/hosts/52:54:00:c0:00:06/wol", None, pw)
+    a.call("PUT", "/api/v1/hosts/52:54:00:c0:00:06/wol", rd, pw)
 
 
 def drive_subnets(a, conf):
@@ -431,9 +611,13 @@ def drive(phase, url, token_file, out_path, work):
         drive_manifest_full(a, sha, man)
         drive_images(a)
         drive_tasks(a)
+        drive_clamav(a, os.path.join(work, "clamdb"))
         drive_mcast(a)
         drive_subnets(a, os.path.join(work, "pxed.conf"))
         drive_rest(a)
+        drive_envs(a)
+        drive_diag(a)
+        drive_wake(a)
 
 
 def check(doc_path, out_path):
@@ -459,8 +643,20 @@ def check(doc_path, out_path):
     return 0 if not missing and not extra else 1
 
 
+def errors(path):
+    lines = [line.split(None, 3) for line in open(path)]
+    bad = [x for x in lines if x[3].strip() != "ok"]
+    print("# %d error answers, %d not JSON {error, code} with their status's code" % (
+        len(lines), len(bad)))
+    for m, t, s, why in bad[:20]:
+        print("# %s %s %s: %s" % (m, t, s, why.strip()))
+    return 0 if lines and not bad else 1
+
+
 if __name__ == "__main__":
     if sys.argv[1] == "drive":
         drive(*sys.argv[2:7])
+    elif sys.argv[1] == "errors":
+        sys.exit(errors(sys.argv[2]))
     else:
         sys.exit(check(sys.argv[2], sys.argv[3]))

@@ -5,7 +5,8 @@ export PATH=$PATH:/usr/sbin:/sbin
 
 # disk_make SRCDIR DISK SIZE_MB [P2_MB]: a GPT disk with an ext4 partition
 # holding SRCDIR's tree (first half) and an NTFS partition holding SRCDIR's
-# top-level regular files (the rest, or P2_MB MiB: free space after it).
+# top-level regular files (the rest, or P2_MB MiB: free space after it),
+# and the files "SRC:/DEST/PATH ..." of $NTFS_EXTRA (build/tools/ntfs-put).
 disk_make() {
 	local src=$1 disk=$2 mb=$3 half p2 n2 tmp end=0
 	half=$((mb / 2))
@@ -26,6 +27,10 @@ disk_make() {
 		[ -f "$f" ] || continue
 		ntfscp -q "$tmp" "$f" "$(basename "$f")" || return 1
 	done
+	if [ -n "${NTFS_EXTRA:-}" ]; then
+		# shellcheck disable=SC2086
+		"${NTFS_PUT:-build/tools/ntfs-put}" "$tmp" $NTFS_EXTRA || return 1
+	fi
 	dd if="$tmp" of="$disk" bs=1M seek=$((p2 * 512)) oflag=seek_bytes conv=notrunc \
 		status=none || return 1
 	rm -f "$tmp"
@@ -70,29 +75,83 @@ disk_ext_dump() {
 	debugfs -R "rdump / $2" "$1?offset=$(disk_part_offset "$1" 1)" >/dev/null 2>&1
 }
 
-# disk_ntfs_file DISK NAME: a file of the NTFS partition on stdout.
+# disk_ntfs_file DISK NAME: a file of the NTFS partition on stdout (-f: a
+# volume ntfsresize grew is marked for a check by Windows).
 disk_ntfs_file() {
 	local off len
 	off=$(disk_part_offset "$1" 2)
 	len=$(($(sgdisk -i 2 "$1" | awk '/^Partition size/ {print $3}') * 512))
 	dd if="$1" bs=1M skip="$off" count="$len" iflag=skip_bytes,count_bytes status=none \
-		>"$1.p2" && ntfscat "$1.p2" "$2" 2>/dev/null
+		>"$1.p2" && ntfscat -f "$1.p2" "$2" 2>/dev/null
 	local rc=$?
 	rm -f "$1.p2"
 	return $rc
 }
 
 # disk_same_files SRCDIR DISK: every file of SRCDIR reads back identical
-# from the ext4 partition, and its top-level files from the NTFS one.
+# from the ext4 partition (but those $SAME_FILES_EXCLUDE's "-x NAME"s
+# name), and its top-level files from the NTFS one.
 disk_same_files() {
 	local src=$1 disk=$2 tmp f
 	tmp=$(mktemp -d)
 	disk_ext_dump "$disk" "$tmp/ext" || { rm -rf "$tmp"; return 1; }
-	diff -r -q "$src" "$tmp/ext" -x lost+found >/dev/null || { rm -rf "$tmp"; return 1; }
+	# shellcheck disable=SC2086
+	diff -r -q "$src" "$tmp/ext" -x lost+found ${SAME_FILES_EXCLUDE:-} >/dev/null ||
+		{ rm -rf "$tmp"; return 1; }
 	for f in "$src"/*; do
 		[ -f "$f" ] || continue
 		disk_ntfs_file "$disk" "$(basename "$f")" >"$tmp/n" || { rm -rf "$tmp"; return 1; }
 		cmp -s "$f" "$tmp/n" || { rm -rf "$tmp"; return 1; }
 	done
 	rm -rf "$tmp"
+}
+
+# disk_make_ext DISK SIZE_MB SRCDIR: a GPT disk with one ext4 partition
+# (from 1 MiB to the end) holding SRCDIR's tree.
+disk_make_ext() {
+	local disk=$1 mb=$2 src=$3 n
+	rm -f "$disk"
+	truncate -s "${mb}M" "$disk" || return 1
+	sgdisk -o -n 1:2048:0 -t 1:8300 -c 1:root "$disk" >/dev/null || return 1
+	n=$(sgdisk -i 1 "$disk" | awk '/^Partition size/ {print $3}')
+	mkfs.ext4 -q -F -d "$src" -E offset=$((2048 * 512)) "$disk" "$((n / 2))k"
+}
+
+# disk_part_bytes DISK N: the length of partition N in bytes.
+disk_part_bytes() {
+	echo $(($(sgdisk -i "$2" "$1" | awk '/^Partition size/ {print $3}') * 512))
+}
+
+# disk_part_last DISK N: the last sector of partition N.
+disk_part_last() { sgdisk -i "$2" "$1" | awk '/^Last sector/ {print $3}'; }
+
+# disk_last_usable DISK: the GPT's last usable sector.
+disk_last_usable() { sgdisk -p "$1" | sed -n 's/.*last usable sector is \([0-9]*\).*/\1/p'; }
+
+# disk_ext_bytes DISK N: the size of the ext filesystem of partition N.
+disk_ext_bytes() {
+	dumpe2fs -h "$1?offset=$(disk_part_offset "$1" "$2")" 2>/dev/null |
+		awk '/^Block count:/ {c=$3} /^Block size:/ {s=$3} END {print c * s}'
+}
+
+# disk_ext_fsck DISK N: e2fsck -fn of partition N finds nothing.
+disk_ext_fsck() { e2fsck -fn "$1?offset=$(disk_part_offset "$1" "$2")" >/dev/null 2>&1; }
+
+# disk_loop DISK N: a loop device over partition N (printed); detach it with
+# losetup -d.
+disk_loop() {
+	losetup --find --show --offset "$(disk_part_offset "$1" "$2")" \
+		--sizelimit "$(disk_part_bytes "$1" "$2")" "$1"
+}
+
+# disk_ntfs_bytes DISK N: the NTFS volume size of partition N (ntfsresize
+# --info), its volume check (ntfsresize --check) in $NTFS_CHECK (0: clean).
+disk_ntfs_bytes() {
+	local dev
+	dev=$(disk_loop "$1" "$2") || return 1
+	ntfsresize --info --force --no-progress-bar "$dev" 2>/dev/null |
+		sed -n 's/^Current volume size: \([0-9]*\) bytes.*/\1/p'
+	ntfsresize --check --force "$dev" >/dev/null 2>&1
+	echo "check=$?"
+	losetup -d "$dev"
 }

@@ -19,6 +19,7 @@
 #       Serial log: $LAB_DIR/NAME.serial (vm_serial NAME); QEMU's own output:
 #       $LAB_DIR/NAME.qemu.  The VM's pid is remembered as VM_PID_NAME and it
 #       is killed on exit.  Records the start time for vm_elapsed.
+#       VM_EXTRA=(ARGS...) adds QEMU arguments (more disks, -smbios).
 #   vm_wait_serial NAME REGEX SECONDS [FAIL_REGEX]: wait until the serial
 #       log matches REGEX; returns early, failing, when the VM has exited or
 #       the log matches FAIL_REGEX (the firmware gave up on this path).
@@ -59,6 +60,11 @@ vm_start() {
 	local net=(-netdev "tap,id=n0,ifname=$tap,script=no,downscript=no")
 	if [ -n "$disk" ]; then
 		extra=(-drive "file=$disk,format=raw,if=virtio,cache=writeback")
+		mem=512
+	fi
+	# VM_EXTRA=(ARGS...): more QEMU arguments for this VM (disks, -smbios)
+	if [ -n "${VM_EXTRA+x}" ] && [ "${#VM_EXTRA[@]}" -gt 0 ]; then
+		extra+=("${VM_EXTRA[@]}")
 		mem=512
 	fi
 	case $kind in

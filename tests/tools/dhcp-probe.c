@@ -22,7 +22,8 @@
  *   giaddr= sname= file= order=C,C,... oC=HEX ...
  * (order: option codes in wire order; oC: values, RFC 3396 instances
  * concatenated), or "junk from=... to=... len=N why" when it does not parse.
- * The last line is "sent N replies M".  With --expect-replies N the tool
+ * Then "sent N replies M", and last "bytes sent S received R" (DHCP
+ * message bytes of what was sent and of the replies counted).  With --expect-replies N the tool
  * exits 0 as soon as N replies arrived (N = 0: when none arrived in the
  * whole wait), else 1.  Exit 2: usage or system error. */
 #include <arpa/inet.h>
@@ -82,6 +83,7 @@ struct probe {
 	bool quiet, any_xid;
 	int fd;
 	unsigned long sent, replies;
+	uint64_t sent_bytes, reply_bytes;       /* of the messages sent and replies counted */
 };
 
 static void
@@ -644,6 +646,7 @@ receive_one(struct probe *p)
 	if (!ours(p, &m))
 		return;
 	p->replies++;
+	p->reply_bytes += (uint64_t)n;
 	if (!p->quiet)
 		print_reply(&from, dst, buf, (size_t)n, &m);
 }
@@ -678,6 +681,7 @@ send_all(struct probe *p)
 			continue;
 		}
 		p->sent++;
+		p->sent_bytes += len;
 		if ((i & 63) == 63)
 			receive_one(p);         /* keep our own queue from overflowing */
 	}
@@ -700,6 +704,8 @@ main(int argc, char **argv)
 	send_all(&p);
 	listen_replies(&p);
 	printf("sent %lu replies %lu\n", p.sent, p.replies);
+	printf("bytes sent %llu received %llu\n", (unsigned long long)p.sent_bytes,
+	    (unsigned long long)p.reply_bytes);
 	close(p.fd);
 	if (p.expect < 0)
 		return 0;

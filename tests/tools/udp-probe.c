@@ -14,6 +14,8 @@
  * Every payload is sent --count times, round robin over --sources sockets
  * (distinct source ports).  Each reply prints as "from IP:PORT HEX" (HEX cut
  * after 64 bytes) and, when it decodes, a line "tftp OPCODE ...".
+ * The last lines are "sent N replies M" and "bytes sent S received R" (UDP
+ * payload bytes, --random ones not counted: for amplification bounds).
  * Without --expect-replies the tool listens for --wait-ms and exits 0; with
  * it, it exits 0 as soon as N replies arrived (N = 0: when none arrived in
  * the whole wait), else 1.
@@ -72,6 +74,7 @@ struct probe {
 	const char *download, *upload;
 	int sock[PROBE_SOURCES_MAX];
 	unsigned long sent, replies;
+	uint64_t sent_bytes, reply_bytes;       /* payload bytes both ways */
 };
 
 /* One transfer's client state (--download / --upload). */
@@ -455,8 +458,10 @@ send_all(struct probe *p)
 	unsigned long k = 0;
 
 	for (unsigned long rep = 0; rep < p->count; rep++) {
-		for (size_t i = 0; i < p->msg_count; i++, p->sent++)
+		for (size_t i = 0; i < p->msg_count; i++, p->sent++) {
 			send_to(p->sock[k++ % p->sources], &p->to, p->msg[i].data, p->msg[i].len);
+			p->sent_bytes += p->msg[i].len;
+		}
 		if (p->random_max > 0) {
 			if (send_random(p, p->sock[k++ % p->sources]) != 0)
 				return -EIO;
@@ -519,6 +524,7 @@ listen_replies(struct probe *p)
 			break;
 		if (!p->quiet)
 			print_packet("", &from, buf, (size_t)n);
+		p->reply_bytes += (uint64_t)n;
 		if (p->replies < p->then_count)
 			send_to(p->sock[which], &from, p->then[p->replies].data,
 			    p->then[p->replies].len);
@@ -526,6 +532,8 @@ listen_replies(struct probe *p)
 	}
 	free(buf);
 	printf("sent %lu replies %lu\n", p->sent, p->replies);
+	printf("bytes sent %llu received %llu\n", (unsigned long long)p->sent_bytes,
+	    (unsigned long long)p->reply_bytes);
 	if (p->expect < 0)
 		return 0;
 	return (long)p->replies == p->expect ? 0 : 1;

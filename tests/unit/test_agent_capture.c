@@ -21,6 +21,8 @@
 #define MiB (1024u * 1024u)
 #define CHUNK (4 * MiB)
 
+static const struct plan_options opts = { .chunk_size = CHUNK };
+
 static char tmpdir[64];
 
 static int
@@ -184,7 +186,7 @@ test_plan_gpt(void **state)
 	(void)state;
 	make_gpt_disk();
 	fd = open_in_tmp("gpt.img");
-	if (capture_plan_build(fd, CHUNK, &p, err, sizeof err) != 0)
+	if (capture_plan_build(fd, &opts, &p, err, sizeof err) != 0)
 		fail_msg("%s", err);
 	assert_int_equal(p.layout.kind, PTABLE_GPT);
 	assert_int_equal(p.nparts, 2);
@@ -206,7 +208,7 @@ test_plan_gpt(void **state)
 	assert_true(covered(&p, (uint64_t)find_marker(fd, "MARKER-IN-EXT4-FILE"), 19));
 	assert_true(covered(&p, (uint64_t)find_marker(fd, "MARKER-IN-FAT-FILE"), 18));
 	/* the same disk plans the same way (dedup) */
-	assert_int_equal(capture_plan_build(fd, CHUNK, &again, err, sizeof err), 0);
+	assert_int_equal(capture_plan_build(fd, &opts, &again, err, sizeof err), 0);
 	assert_int_equal(again.nchunks, p.nchunks);
 	assert_memory_equal(again.chunk, p.chunk, p.nchunks * sizeof p.chunk[0]);
 	capture_plan_free(&again);
@@ -230,7 +232,7 @@ test_plan_mbr_logical(void **state)
 	run("head -c %u /dev/urandom > mbr.img", 48 * MiB);
 	run("printf 'label: dos\\n,8M,83\\n,,5\\n,10M,83\\n,10M,83\\n,,83\\n' | sfdisk mbr.img");
 	fd = open_in_tmp("mbr.img");
-	if (capture_plan_build(fd, CHUNK, &p, err, sizeof err) != 0)
+	if (capture_plan_build(fd, &opts, &p, err, sizeof err) != 0)
 		fail_msg("%s", err);
 	assert_int_equal(p.layout.kind, PTABLE_MBR);
 	assert_int_equal(p.nparts, 4);
@@ -271,7 +273,7 @@ test_plan_bare_filesystem(void **state)
 	run("truncate -s 32M bare.img && mkdir -p tree2 && printf 'BARE-MARKER' > tree2/m && "
 	    "mkfs.ext4 -q -F -d tree2 bare.img");
 	fd = open_in_tmp("bare.img");
-	if (capture_plan_build(fd, CHUNK, &p, err, sizeof err) != 0)
+	if (capture_plan_build(fd, &opts, &p, err, sizeof err) != 0)
 		fail_msg("%s", err);
 	assert_int_equal(p.layout.kind, PTABLE_NONE);
 	assert_int_equal(p.nparts, 0);
@@ -280,6 +282,76 @@ test_plan_bare_filesystem(void **state)
 		assert_false(p.chunk[i].table);
 	assert_true(p.bytes < 16 * MiB);
 	assert_true(covered(&p, (uint64_t)find_marker(fd, "BARE-MARKER"), 11));
+	capture_plan_free(&p);
+	close(fd);
+}
+
+/* A previously used disk: old random data after the last partition and
+ * between two partitions.  Only the tables, the boot loader gap and the
+ * partitions' used blocks are planned; with outside_partitions the old
+ * data too. */
+static void
+test_plan_outside_partitions(void **state)
+{
+	const struct plan_options all = { .chunk_size = CHUNK, .outside_partitions = true };
+	struct capture_plan p, q;
+	char err[256];
+	int fd;
+
+	(void)state;
+	run("head -c %u /dev/urandom > used.img", 64 * MiB);
+	run("sgdisk -Z used.img && sgdisk -n1:2048:+8M -n2:20M:+8M used.img");
+	run("dd if=/dev/zero of=used.img bs=1M seek=1 count=8 conv=notrunc && "
+	    "dd if=/dev/zero of=used.img bs=1M seek=20 count=8 conv=notrunc");
+	run("mkfs.ext4 -q -F -E offset=%u used.img 8M", 20 * MiB);
+	run("mkfs.vfat --offset 2048 used.img 8192");
+	run("dd if=/dev/zero of=used.img bs=512 seek=34 count=2014 conv=notrunc && "
+	    "printf 'MARKER-BOOT-LOADER' | dd of=used.img bs=512 seek=40 conv=notrunc");
+	run("printf 'OLD-DATA-AFTER-LAST' | dd of=used.img bs=1M seek=40 conv=notrunc");
+	fd = open_in_tmp("used.img");
+	if (capture_plan_build(fd, &opts, &p, err, sizeof err) != 0)
+		fail_msg("%s", err);
+	assert_int_equal(p.nparts, 2);
+	assert_plan_sane(&p, 64 * MiB);
+	assert_true(covered(&p, 40 * 512, 18));
+	assert_false(covered(&p, 40 * MiB, 19));
+	assert_false(covered(&p, 12 * MiB, 1));
+	/* tables + loader gap + two nearly empty filesystems */
+	assert_true(p.bytes < 4 * MiB);
+	if (capture_plan_build(fd, &all, &q, err, sizeof err) != 0)
+		fail_msg("%s", err);
+	assert_true(covered(&q, 40 * MiB, 19));
+	assert_true(covered(&q, 12 * MiB, 4096));
+	assert_true(q.bytes > 40 * MiB);
+	capture_plan_free(&q);
+	capture_plan_free(&p);
+	close(fd);
+}
+
+/* A BitLocker partition: refused by name, or taken whole when asked. */
+static void
+test_plan_bitlocker(void **state)
+{
+	const struct plan_options raw = { .chunk_size = CHUNK, .raw_encrypted = true };
+	struct capture_plan p;
+	char err[256] = "";
+	int fd;
+
+	(void)state;
+	run("truncate -s 32M bl.img && sgdisk -n1:2048:+8M -n2:0:+16M bl.img");
+	run("head -c %u /dev/urandom | dd of=bl.img bs=1M seek=9 conv=notrunc", 16 * MiB);
+	run("printf '\\353\\130\\220-FVE-FS-' | dd of=bl.img bs=1M seek=9 conv=notrunc");
+	run("mkfs.vfat --offset 2048 bl.img 8192");
+	fd = open_in_tmp("bl.img");
+	assert_int_equal(capture_plan_build(fd, &opts, &p, err, sizeof err), -EPERM);
+	if (strstr(err, "partition 2 is encrypted with BitLocker") == NULL)
+		fail_msg("%s", err);
+	if (capture_plan_build(fd, &raw, &p, err, sizeof err) != 0)
+		fail_msg("%s", err);
+	assert_int_equal(p.part[1].fs, FS_BITLOCKER);
+	assert_int_equal(p.part[1].used, 16 * MiB);
+	assert_true(covered(&p, 9 * MiB, 16 * MiB));
+	assert_string_equal(image_fs_name(p.part[1].fs), "bitlocker");
 	capture_plan_free(&p);
 	close(fd);
 }
@@ -293,6 +365,8 @@ main(void)
 		cmocka_unit_test(test_plan_gpt),
 		cmocka_unit_test(test_plan_mbr_logical),
 		cmocka_unit_test(test_plan_bare_filesystem),
+		cmocka_unit_test(test_plan_outside_partitions),
+		cmocka_unit_test(test_plan_bitlocker),
 	};
 
 	return cmocka_run_group_tests(tests, setup_tmp, teardown_tmp);

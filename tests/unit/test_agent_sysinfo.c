@@ -11,6 +11,7 @@
 #include "agent/journal.c"
 #include "agent/sysinfo.c"
 #include "agent/task.c"
+#include "agent/params.c"
 
 #include <sys/stat.h>
 
@@ -351,11 +352,45 @@ test_journal_tail(void **state)
 	journal_init(true);
 }
 
+/* A report over the bound: its longest list cut until it fits. */
+static void
+test_report_bound(void **state)
+{
+	json_t *r = json_pack("{s:s,s:I,s:[],s:[]}", "kind", "scan", "infected", (json_int_t)5000,
+	    "findings", "limits_hit");
+	json_t *findings = json_object_get(r, "findings");
+	char path[600];
+	char *text;
+
+	(void)state;
+	memset(path, 'a', sizeof path - 1);
+	path[sizeof path - 1] = '\0';
+	for (int i = 0; i < 5000; i++)
+		json_array_append_new(findings, json_pack("{s:s,s:i}", "path", path, "n", i));
+	json_array_append_new(json_object_get(r, "limits_hit"), json_string("x"));
+	task_report_bound(r, TASK_REPORT_SEND_MAX);
+	text = json_dumps(r, JSON_COMPACT);
+	assert_true(strlen(text) <= TASK_REPORT_SEND_MAX);
+	assert_true(json_is_true(json_object_get(r, "truncated")));
+	assert_true(json_array_size(findings) > 100);
+	assert_int_equal(json_integer_value(json_object_get(r, "infected")), 5000);
+	assert_int_equal(json_array_size(json_object_get(r, "limits_hit")), 1);
+	assert_int_equal(json_integer_value(json_object_get(json_array_get(findings, 0), "n")), 0);
+	free(text);
+	/* a small one is left alone */
+	json_decref(r);
+	r = json_pack("{s:[i]}", "findings", 1);
+	task_report_bound(r, TASK_REPORT_SEND_MAX);
+	assert_null(json_object_get(r, "truncated"));
+	json_decref(r);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_cmdline),
+		cmocka_unit_test(test_report_bound),
 		cmocka_unit_test(test_cmdline_read),
 		cmocka_unit_test(test_disk_names),
 		cmocka_unit_test(test_disk_choose),

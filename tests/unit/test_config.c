@@ -155,6 +155,8 @@ test_print_roundtrip(void **state)
 	assert_int_equal(load(&b, err, sizeof err, 3, argv2), 0);
 	memset(b.config_file, 0, sizeof b.config_file);
 	memset(a.config_file, 0, sizeof a.config_file);
+	memset(b.source, 0, sizeof b.source);   /* flags then, the file now */
+	memset(a.source, 0, sizeof a.source);
 	assert_memory_equal(&a, &b, sizeof a);
 	unlink(path);
 }
@@ -245,7 +247,7 @@ test_docs_name_restart_settings(void **state)
 static void
 test_docs_cover_section_settings(void **state)
 {
-	static const char *const sections[] = { "subnet", "host", "relay" };
+	static const char *const sections[] = { "subnet", "host", "relay", "environment" };
 	char needle[192];
 
 	(void)state;
@@ -266,8 +268,9 @@ test_docs_cover_section_settings(void **state)
 /* What a reload logs: each changed setting with its old and new value,
  * sections added and removed, restart-only settings marked; subnets
  * changed with pxectl over the file, and where each setting came from. */
+#define SEEN_MAX 128             /* lines kept: every main setting fits */
 struct diff_seen {
-	char lines[16][256];
+	char lines[SEEN_MAX][256];
 	size_t n;
 };
 
@@ -276,7 +279,7 @@ diff_collect(void *arg, const struct config_change *c)
 {
 	struct diff_seen *d = arg;
 
-	if (d->n < 16)
+	if (d->n < SEEN_MAX)
 		snprintf(d->lines[d->n++], 256, "%s|%s|%s|%s|%s|%d", c->section ? c->section : "",
 		    c->id ? c->id : "", c->name ? c->name : "-", c->old_value ? c->old_value : "NULL",
 		    c->new_value ? c->new_value : "NULL", c->restart);
@@ -287,7 +290,7 @@ describe_collect(void *arg, const char *name, const char *value, const char *sou
 {
 	struct diff_seen *d = arg;
 
-	if (d->n < 16)
+	if (d->n < SEEN_MAX)
 		snprintf(d->lines[d->n++], 256, "%s=%s (%s)", name, value, source);
 }
 
@@ -305,7 +308,8 @@ test_diff_and_overrides(void **state)
 {
 	const char *p1 = write_file("tftp-port = 69\ndhcp-router = 192.0.2.254\n"
 	    "[subnet 198.51.100.0/24]\nproxy = yes\npxe = no\n"
-	    "[subnet 192.0.2.0/24]\nrange = 192.0.2.10 192.0.2.20\n[host 52:54:00:12:34:56]\n");
+	    "[subnet 192.0.2.0/24]\nrange = 192.0.2.10 192.0.2.20\n[host 52:54:00:12:34:56]\n"
+	    "[environment gone]\nkernel = a/vmlinuz\n[environment kept]\nkernel = a/vmlinuz\n");
 	static struct config a, b;
 	struct diff_seen d = { .n = 0 };
 	char err[512];
@@ -316,7 +320,8 @@ test_diff_and_overrides(void **state)
 	unlink(p1);
 	const char *p2 = write_file("tftp-port = 6969\ndhcp-router = 192.0.2.254\n"
 	    "[subnet 198.51.100.0/24]\nproxy = yes\npxe = yes\n"
-	    "[subnet 203.0.113.0/24]\n[host 52:54:00:12:34:57]\n");
+	    "[subnet 203.0.113.0/24]\n[host 52:54:00:12:34:57]\n"
+	    "[environment kept]\nkernel = b/vmlinuz\n[environment new]\nkernel = a/vmlinuz\n");
 	const char *argv2[] = { "pxed", "--config", p2 };
 	assert_int_equal(load(&b, err, sizeof err, 3, argv2), 0);
 	unlink(p2);
@@ -329,9 +334,15 @@ test_diff_and_overrides(void **state)
 	assert_true(seen_line(&d, "subnet|203.0.113.0/24|-|NULL|proxy|0"));   /* added */
 	assert_true(seen_line(&d, "host|52:54:00:12:34:56|-||NULL|0"));
 	assert_true(seen_line(&d, "host|52:54:00:12:34:57|-|NULL||0"));
-	assert_int_equal(d.n, 7);
+	/* environments are read at start-up only */
+	assert_true(seen_line(&d, "environment|kept|kernel|a/vmlinuz|b/vmlinuz|1"));
+	assert_true(seen_line(&d, "environment|gone|-||NULL|1"));
+	assert_true(seen_line(&d, "environment|new|-|NULL||1"));
+	assert_int_equal(d.n, 10);
 	config_keep_restart(&b, &a);
 	assert_int_equal(b.tftp_port, 69);
+	assert_int_equal(b.environment_count, 2);
+	assert_string_equal(b.environment[1].kernel, "a/vmlinuz");
 	/* pxectl's changes over the file */
 	assert_int_equal(config_subnet_override(&b, "198.51.100.0/24", "off", 5, err, sizeof err), 0);
 	assert_string_equal(config_subnet_mode(&b, &b.subnet[0]), "off");
@@ -351,6 +362,62 @@ test_diff_and_overrides(void **state)
 	assert_true(seen_line(&d, "router=192.0.2.254 (global)"));
 	assert_true(seen_line(&d, "domain= (default)"));
 	assert_true(seen_line(&d, "mtftp=no (default)"));
+}
+
+/* Where each main setting came from: default, file, flag; the
+ * restart-only settings a reload wanted changed. */
+static void
+test_sources(void **state)
+{
+	const char *p1 = write_file("tftp-window-max = 32\nlisten = 192.0.2.9\n[global]\n"
+	    "log-level = warn\nhttp-threads = 3\ntftp-port = 1069\n");
+	const char *argv1[] = { "pxed", "--config", p1, "--tftp-session-timeout", "7",
+		"--listen", "192.0.2.1", "--tftp-port=2069" };
+	static struct config running, next;
+	struct diff_seen d = { .n = 0 };
+	const char *names[8];
+	char err[512];
+
+	(void)state;
+	assert_int_equal(load(&running, err, sizeof err, 8, argv1), 0);
+	config_describe(&running, describe_collect, &d);
+	assert_true(seen_line(&d, "tftp-window-max=32 (file)"));
+	assert_true(seen_line(&d, "log-level=warn (file)"));         /* [global] is the file */
+	assert_true(seen_line(&d, "tftp-session-timeout=7 (flag)"));
+	assert_true(seen_line(&d, "tftp-port=2069 (flag)"));         /* the flag over the file */
+	assert_true(seen_line(&d, "listen=192.0.2.1 (flag)"));       /* a flag's list replaces */
+	assert_true(seen_line(&d, "tftp-max-sessions=1024 (default)"));
+	assert_true(seen_line(&d, "dhcp-router= (default)"));
+	assert_true(seen_line(&d, "http-threads=3 (file)"));
+	assert_int_equal(config_restart_needed(&running, names, 8), 0);
+	unlink(p1);
+
+	/* a reload: the file changes a reloadable and a restart-only setting */
+	const char *p2 = write_file("tftp-window-max = 16\nhttp-threads = 4\n");
+	const char *argv2[] = { "pxed", "--config", p2, "--tftp-session-timeout", "7" };
+	assert_int_equal(load(&next, err, sizeof err, 5, argv2), 0);
+	config_keep_restart(&next, &running);
+	d.n = 0;
+	config_describe(&next, describe_collect, &d);
+	assert_true(seen_line(&d, "tftp-window-max=16 (file)"));
+	assert_true(seen_line(&d, "http-threads=3 (file)"));         /* the running value */
+	assert_true(seen_line(&d, "log-level=info (default)"));      /* gone from the file */
+	assert_true(seen_line(&d, "tftp-port=2069 (flag)"));         /* restart-only: as running */
+	assert_int_equal(config_restart_needed(&next, names, 8), 3);
+	assert_string_equal(names[0], "listen");                     /* the flags are gone too */
+	assert_string_equal(names[1], "tftp-port");
+	assert_string_equal(names[2], "http-threads");
+	assert_int_equal(config_restart_needed(&next, names, 1), 1); /* bounded */
+	unlink(p2);
+
+	/* the file back as it was: nothing waits */
+	const char *p3 = write_file("http-threads = 3\n");
+	const char *argv3[] = { "pxed", "--config", p3, "--listen", "192.0.2.1",
+		"--tftp-port", "2069" };
+	assert_int_equal(load(&next, err, sizeof err, 7, argv3), 0);
+	config_keep_restart(&next, &running);
+	assert_int_equal(config_restart_needed(&next, names, 8), 0);
+	unlink(p3);
 }
 
 static void
@@ -419,6 +486,7 @@ main(void)
 		cmocka_unit_test(test_example_config_is_valid),
 		cmocka_unit_test(test_docs_cover_section_settings),
 		cmocka_unit_test(test_sections),
+		cmocka_unit_test(test_sources),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,7 +1,9 @@
 /* The board between the API's threads and the loop (dhcp/board.c): an ask
  * wakes the loop, which answers it; asks that wait together get one
- * answer; a reload's result reaches the asker; DHCP off; a closed board
- * (the 10 s timeout is not waited for here).  The "loop" here is a thread woken by the wake callback. */
+ * answer; a reload's result reaches the asker, also when a later turn
+ * without a reload answers it; DHCP off; snapshots (a
+ * copy of what the loop made, with DHCP off too; none made: -ENOMEM); a
+ * closed board (the 10 s timeout is not waited for here).  The "loop" here is a thread woken by the wake callback. */
 #include <errno.h>
 #include <pthread.h>
 #include <setjmp.h>
@@ -9,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <cmocka.h>
@@ -19,7 +22,9 @@ struct fake_loop {
 	pthread_mutex_t lock;
 	pthread_cond_t woken;
 	unsigned wakes;
-	bool stop, answer, dhcp_off;
+	bool stop, answer, dhcp_off, no_memory;
+	bool split;                     /* a reload answered, then a turn without one */
+	unsigned snapshots;             /* made: its number is the snapshot's text */
 	int reload_rc;
 	unsigned turns, reloads;
 	struct dhcp_board *b;
@@ -54,9 +59,24 @@ loop_main(void *arg)
 		uint64_t ticket;
 		unsigned what = board_take(l->b, &ticket);
 		usleep(20000);          /* asks arriving meanwhile wait for the next turn */
+		if (what & BOARD_CONFIG) {
+			char *text = l->no_memory ? NULL : malloc(32);
+			pthread_mutex_lock(&l->lock);
+			unsigned n = ++l->snapshots;
+			pthread_mutex_unlock(&l->lock);
+			if (text != NULL)
+				snprintf(text, 32, "snapshot %u", n);
+			board_put(l->b, BOARD_CONFIG, text, 32);
+		}
 		views.subnet_count = 1;
 		strcpy(views.subnet[0].cidr, "198.51.100.0/24");
-		board_done(l->b, ticket, (what & BOARD_RELOAD) ? l->reload_rc : 0,
+		if (l->split && (what & BOARD_RELOAD)) {
+			/* the reload's turn answers no ticket yet; a later turn
+			 * without a reload answers it */
+			board_done(l->b, 0, BOARD_RELOAD, l->reload_rc, "reloaded", &views);
+			what &= ~(unsigned)BOARD_RELOAD;
+		}
+		board_done(l->b, ticket, what, (what & BOARD_RELOAD) ? l->reload_rc : 0,
 		    (what & BOARD_RELOAD) ? "reloaded" : "", l->dhcp_off ? NULL : &views);
 		pthread_mutex_lock(&l->lock);
 		l->turns++;
@@ -129,6 +149,14 @@ test_ask_and_answer(void **state)
 	assert_string_equal(msg, "reloaded");
 	loop.reload_rc = 0;
 	assert_int_equal(board_ask(loop.b, BOARD_RELOAD, msg, sizeof msg, NULL), 0);
+	/* a refused reload stays refused when a turn without a reload answers
+	 * its asker (the views of another thread) */
+	loop.reload_rc = -EINVAL;
+	loop.split = true;
+	assert_int_equal(board_ask(loop.b, BOARD_RELOAD, msg, sizeof msg, NULL), -EINVAL);
+	assert_string_equal(msg, "reloaded");
+	loop.split = false;
+	loop.reload_rc = 0;
 	/* eight threads at once: all answered, in fewer turns than asks */
 	unsigned before = loop_count(&loop.turns);
 	for (intptr_t i = 0; i < 8; i++)
@@ -141,6 +169,52 @@ test_ask_and_answer(void **state)
 	assert_true(loop_count(&loop.turns) - before < 8);
 	loop.dhcp_off = true;
 	assert_int_equal(board_ask(loop.b, BOARD_VIEWS, msg, sizeof msg, &v), -ENOTSUP);
+}
+
+static void *
+ask_config(void *arg)
+{
+	void *data;
+	size_t len;
+
+	(void)arg;
+	int rc = board_ask_snapshot(loop.b, BOARD_CONFIG, &data, &len);
+	if (rc == 0 && (len != 32 || strncmp(data, "snapshot ", 9) != 0))
+		rc = -EINVAL;
+	free(data);
+	return (void *)(intptr_t)rc;
+}
+
+static void
+test_snapshots(void **state)
+{
+	void *data;
+	size_t len;
+	pthread_t t[8];
+
+	(void)state;
+	loop.dhcp_off = true;           /* snapshots do not need DHCP */
+	assert_int_equal(board_ask_snapshot(loop.b, BOARD_CONFIG, &data, &len), 0);
+	assert_int_equal(len, 32);
+	assert_string_equal(data, "snapshot 1");
+	free(data);
+	assert_int_equal(board_ask_snapshot(loop.b, BOARD_CONFIG, &data, &len), 0);
+	assert_string_equal(data, "snapshot 2");        /* a new one for a new ask */
+	free(data);
+	for (intptr_t i = 0; i < 8; i++)
+		assert_int_equal(pthread_create(&t[i], NULL, ask_config, NULL), 0);
+	for (int i = 0; i < 8; i++) {
+		void *rc;
+		pthread_join(t[i], &rc);
+		assert_int_equal((intptr_t)rc, 0);
+	}
+	assert_true(loop_count(&loop.snapshots) < 2 + 8);       /* shared turns */
+	loop.no_memory = true;
+	assert_int_equal(board_ask_snapshot(loop.b, BOARD_CONFIG, &data, &len), -ENOMEM);
+	assert_null(data);
+	assert_int_equal(board_ask_snapshot(loop.b, BOARD_VIEWS, &data, &len), -EINVAL);
+	board_close(loop.b);
+	assert_int_equal(board_ask_snapshot(loop.b, BOARD_CONFIG, &data, &len), -ECANCELED);
 }
 
 static void
@@ -159,6 +233,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_ask_and_answer, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_snapshots, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_closed, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -86,6 +87,37 @@ base_params(struct reply_params *rp, enum dhcp_type type, struct boot_decision *
 	rp->next_server = ip("192.0.2.1");
 	rp->boot = d;
 	rp->pxe_direct = true;
+}
+
+/* A reply is at most 3 times its request (never below 548 bytes), the
+ * client's option 57 notwithstanding: a forged request cannot make pxed
+ * an amplifier. */
+static void
+test_reply_size_bounded(void **state)
+{
+	static struct dhcp_builder b;
+	static struct dhcp_message m;
+	const uint8_t client[6] = { 0x52, 0x54, 0, 0, 0, 1 };
+	const char *why;
+	uint8_t *copy;
+	size_t n;
+
+	(void)state;
+	dhcp_request_start(&b, DHCPINFORM, 1, client, sizeof client);
+	dhcp_add_u16(&b, DHCP_OPT_MAX_SIZE, 1500);
+	n = dhcp_finish(&b);
+	copy = malloc(n);
+	assert_non_null(copy);
+	memcpy(copy, b.buf, n);
+	assert_int_equal(dhcp_parse(copy, n, &m, &why), 0);
+	assert_int_equal(m.wire_len, n);
+	assert_true(n * 3 < 1472);
+	assert_int_equal(dhcp_client_max_size(&m), MAX(3 * n, (size_t)548));
+	m.wire_len = 100;               /* the floor: what every client takes */
+	assert_int_equal(dhcp_client_max_size(&m), 548);
+	m.wire_len = 1000;              /* a large request: its 57 rules */
+	assert_int_equal(dhcp_client_max_size(&m), 1472);
+	free(copy);
 }
 
 static void
@@ -359,6 +391,7 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_reply_size_bounded),
 		cmocka_unit_test(test_offer_full_mode_pxe),
 		cmocka_unit_test(test_proxy_offer_has_no_lease),
 		cmocka_unit_test(test_http_boot_offer),

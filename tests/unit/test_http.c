@@ -13,7 +13,6 @@
 #include <string.h>
 
 #include "core/stats.h"
-#include "core/transfers.h"
 #include "core/util.h"
 #include "http/internal.h"
 #include "api/internal.h"
@@ -403,51 +402,6 @@ test_status_json(void **state)
 	free(text);
 }
 
-/* The transfers board: what the loop published is what the API lists,
- * the count past the listed ones kept, a path from a client valid UTF-8. */
-static void
-test_transfers_json(void **state)
-{
-	static struct transfer_info list[TRANSFERS_MAX];
-	json_t *root, *t;
-
-	(void)state;
-	root = api_transfers_json(5000000);
-	assert_int_equal(json_integer_value(json_object_get(root, "age_ms")), -1);
-	json_decref(root);
-	for (size_t i = 0; i < TRANSFERS_MAX; i++) {
-		snprintf(list[i].proto, sizeof list[i].proto, "tftp");
-		snprintf(list[i].dir, sizeof list[i].dir, "read");
-		snprintf(list[i].peer, sizeof list[i].peer, "192.0.2.%zu:1024", i % 250 + 2);
-		snprintf(list[i].path, sizeof list[i].path, "f%zu", i);
-		list[i].bytes = i * 1000;
-		list[i].size = 1000000;
-		list[i].elapsed_ms = i;
-		list[i].rate = 4096;
-	}
-	snprintf(list[1].path, sizeof list[1].path, "bad\xff\xfe.efi");
-	transfers_publish(list, TRANSFERS_MAX, 300, 3000000);
-	root = api_transfers_json(5000000);
-	assert_non_null(root);
-	assert_int_equal(json_integer_value(json_object_get(root, "total")), 300);
-	assert_int_equal(json_integer_value(json_object_get(root, "age_ms")), 2000);
-	assert_int_equal(json_array_size(json_object_get(root, "transfers")), TRANSFERS_MAX);
-	t = json_array_get(json_object_get(root, "transfers"), 7);
-	assert_string_equal(json_string_value(json_object_get(t, "peer")), "192.0.2.9:1024");
-	assert_string_equal(json_string_value(json_object_get(t, "path")), "f7");
-	assert_int_equal(json_integer_value(json_object_get(t, "bytes")), 7000);
-	assert_int_equal(json_integer_value(json_object_get(t, "size")), 1000000);
-	assert_int_equal(json_integer_value(json_object_get(t, "rate")), 4096);
-	t = json_array_get(json_object_get(root, "transfers"), 1);
-	assert_string_equal(json_string_value(json_object_get(t, "path")), "bad\xef\xbf\xbd\xef\xbf\xbd.efi");
-	json_decref(root);
-	transfers_publish(list, 0, 0, 6000000);
-	root = api_transfers_json(6000000);
-	assert_int_equal(json_array_size(json_object_get(root, "transfers")), 0);
-	assert_int_equal(json_integer_value(json_object_get(root, "total")), 0);
-	json_decref(root);
-}
-
 int
 main(void)
 {
@@ -462,7 +416,6 @@ main(void)
 		cmocka_unit_test(test_types_and_statuses),
 		cmocka_unit_test(test_metrics),
 		cmocka_unit_test(test_status_json),
-		cmocka_unit_test(test_transfers_json),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

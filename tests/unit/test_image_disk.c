@@ -12,6 +12,7 @@
 
 #include "core/util.h"
 #include "image/disk.h"
+#include "image/fsfile.h"
 #include "image/fs.h"
 
 #include <errno.h>
@@ -833,6 +834,70 @@ test_extent_list(void **state)
 	assert_string_equal(fs_kind_name((enum fs_kind)99), "unknown");
 }
 
+/* ---- files inside FAT (fat_files.c) ---- */
+
+/* Every file of tree/ is listed (long names) and reads back identical. */
+static void
+check_fat_files(const char *image)
+{
+	struct fs_entries files = { 0 };
+	struct fs_volume *v;
+	char err[256] = "", src[512];
+	int fd = open(path_in_tmp(image), O_RDONLY);
+	off_t len = lseek(fd, 0, SEEK_END);
+	unsigned found = 0;
+
+	assert_true(fd >= 0);
+	if (fs_volume_open(fd, 0, (uint64_t)len, FS_FAT, false, &v, err, sizeof err) != 0)
+		fail_msg("%s: %s", image, err);
+	if (fs_walk(v, 1000, &files, err, sizeof err) != 0)
+		fail_msg("%s: %s", image, err);
+	for (size_t i = 0; i < files.n; i++) {
+		struct fs_reader *r;
+		uint64_t size;
+		char *want, *got;
+		snprintf(src, sizeof src, "%s/tree%s", tmpdir, files.v[i].path);
+		int sfd = open(src, O_RDONLY);
+		if (sfd < 0)
+			fail_msg("%s: %s listed, not in the tree", image, files.v[i].path);
+		assert_int_equal(fs_reader_open(v, files.v[i].id, &r, &size), 0);
+		assert_int_equal(size, (uint64_t)lseek(sfd, 0, SEEK_END));
+		want = malloc(size + 1);
+		got = malloc(size + 1);
+		assert_int_equal(pread(sfd, want, size, 0), (ssize_t)size);
+		for (uint64_t at = 0; at < size;) {
+			ssize_t n = fs_reader_pread(r, got + at, 1000, at);
+			assert_true(n > 0);
+			at += (uint64_t)n;
+		}
+		assert_memory_equal(got, want, size);
+		free(want);
+		free(got);
+		close(sfd);
+		fs_reader_close(r);
+		found++;
+	}
+	assert_int_equal(found, 4);
+	fs_entries_free(&files);
+	fs_volume_close(v);
+	close(fd);
+}
+
+static void
+test_fat_files(void **state)
+{
+	(void)state;
+	run("mkdir -p tree/Deep/er && head -c 300000 /dev/urandom > tree/Deep/er/random.bin && "
+	    "printf 'short' > tree/A.TXT && printf 'long name' > 'tree/A Long Name.document' && "
+	    ": > tree/Deep/empty");
+	run("truncate -s 4M f12.img && mkfs.vfat -F 12 f12.img && mcopy -s -i f12.img tree/* ::/");
+	run("truncate -s 20M f16.img && mkfs.vfat -F 16 f16.img && mcopy -s -i f16.img tree/* ::/");
+	run("truncate -s 40M f32.img && mkfs.vfat -F 32 f32.img && mcopy -s -i f32.img tree/* ::/");
+	check_fat_files("f12.img");
+	check_fat_files("f16.img");
+	check_fat_files("f32.img");
+}
+
 int
 main(void)
 {
@@ -854,6 +919,7 @@ main(void)
 		cmocka_unit_test(test_used_swap),
 		cmocka_unit_test(test_used_unknown),
 		cmocka_unit_test(test_fat_from_memory),
+		cmocka_unit_test(test_fat_files),
 		cmocka_unit_test(test_disk_gpt_sgdisk),
 		cmocka_unit_test(test_disk_mbr_logical),
 		cmocka_unit_test(test_disk_mbr_ebr_loop),

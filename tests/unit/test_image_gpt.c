@@ -334,6 +334,71 @@ test_relocate_sgdisk(void **state)
 	assert_int_equal(rmdir(dir), 0);
 }
 
+/* ---- the last partition grown (ptable_grow_last) ---- */
+
+/* The table of file grown in place; 0 or the error. */
+static int
+grow_file(const char *file, enum ptable_kind kind, struct ptable_growth *g)
+{
+	uint8_t head[34 * 512];
+	char err[200] = "";
+	int fd = open(file, O_RDWR), rc;
+	off_t size = lseek(fd, 0, SEEK_END);
+
+	assert_true(fd >= 0);
+	assert_int_equal(image_pread(fd, head, sizeof(head), 0), 0);
+	rc = ptable_grow_last(head, sizeof(head), kind, (uint64_t)size, 512, g, err,
+	    sizeof(err));
+	if (rc == 0 && g->gpt.tail != NULL)
+		assert_int_equal(pwrite(fd, g->gpt.tail, g->gpt.tail_len,
+		    (off_t)g->gpt.tail_offset), (ssize_t)g->gpt.tail_len);
+	if (rc == 0)
+		assert_int_equal(pwrite(fd, head, sizeof(head), 0), (ssize_t)sizeof(head));
+	close(fd);
+	return rc;
+}
+
+static void
+test_grow_last(void **state)
+{
+	char dir[] = "/tmp/pxed-grow-XXXXXX", out[4096];
+	struct ptable_growth g;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	assert_int_equal(chdir(dir), 0);
+	/* GPT: partition 2 (of 2) grows to the last usable sector */
+	assert_int_equal(system("truncate -s 64M g.img && PATH=$PATH:/usr/sbin:/sbin "
+	    "sgdisk -n 1:2048:+20M -n 2:0:+20M g.img >/dev/null"), 0);
+	assert_int_equal(grow_file("g.img", PTABLE_GPT, &g), 0);
+	assert_int_equal(g.index, 2);
+	assert_int_equal(g.old_length, 20u << 20);
+	assert_int_equal(g.offset + g.new_length, (64u << 20) - 33 * 512);
+	ptable_growth_free(&g);
+	sgdisk_verify("g.img", out, sizeof(out));
+	if (strstr(out, "No problems found") == NULL)
+		fail_msg("grown GPT: %s", out);
+	/* again: nothing left to grow */
+	assert_int_equal(grow_file("g.img", PTABLE_GPT, &g), 0);
+	assert_int_equal(g.new_length, g.old_length);
+	ptable_growth_free(&g);
+	/* MBR: the last primary grows to the disk's end; sfdisk agrees */
+	assert_int_equal(system("truncate -s 64M m.img && printf 'label: dos\\n,8M,83\\n"
+	    ",8M,7\\n' | PATH=$PATH:/usr/sbin:/sbin sfdisk -q m.img >/dev/null"), 0);
+	assert_int_equal(grow_file("m.img", PTABLE_MBR, &g), 0);
+	assert_int_equal(g.index, 2);
+	assert_int_equal(g.offset + g.new_length, 64u << 20);
+	assert_int_equal(system("PATH=$PATH:/usr/sbin:/sbin sfdisk -d m.img | "
+	    "grep -q 'm.img2 : start=       18432, size=      112640, type=7'"), 0);
+	/* a logical last partition is left alone */
+	assert_int_equal(system("truncate -s 64M l.img && printf 'label: dos\\n,8M,83\\n"
+	    ",,5\\n,8M,83\\n' | PATH=$PATH:/usr/sbin:/sbin sfdisk -q l.img >/dev/null"), 0);
+	assert_int_equal(grow_file("l.img", PTABLE_MBR, &g), -ENOTSUP);
+	assert_int_equal(system("rm -f g.img m.img l.img"), 0);
+	assert_int_equal(chdir("/"), 0);
+	assert_int_equal(rmdir(dir), 0);
+}
+
 int
 main(void)
 {
@@ -345,6 +410,7 @@ main(void)
 		cmocka_unit_test(test_relocate_damaged),
 		cmocka_unit_test(test_relocate_every_truncation),
 		cmocka_unit_test(test_relocate_sgdisk),
+		cmocka_unit_test(test_grow_last),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -133,16 +133,45 @@ test_pass_master_gone_and_back(void **state)
 	(void)state;
 	mtftp_pass_start(&m, &p, &a);
 	mtftp_pass_sent(&m, 1, 1, 0);
+	mtftp_pass_on_ack(&m, 1, &a);           /* the master answers once */
+	expect_send(&a, 2, 1, false);
+	mtftp_pass_sent(&m, 2, 1, 0);
 	mtftp_pass_master_gone(&m, &a);
-	expect_send(&a, 2, 4, false);
-	mtftp_pass_sent(&m, 2, 4, 0);
+	expect_send(&a, 3, 4, false);
+	mtftp_pass_sent(&m, 3, 4, 0);
 	mtftp_pass_master_gone(&m, &a);         /* once only */
 	assert_int_equal(a.kind, MTFTP_ACTION_NONE);
-	mtftp_pass_on_ack(&m, 3, &a);           /* behind: no send, master back */
+	mtftp_pass_on_ack(&m, 4, &a);           /* behind: no send, master back */
 	assert_int_equal(a.kind, MTFTP_ACTION_NONE);
 	assert_true(m.master);
-	mtftp_pass_on_ack(&m, 5, &a);
-	expect_send(&a, 6, 1, false);
+	mtftp_pass_on_ack(&m, 6, &a);
+	expect_send(&a, 7, 1, false);
+}
+
+/* An opener that never ACKs proves nothing (a forged source): block 1 and
+ * its resends, then the pass ends, silent or with an ERROR. */
+static void
+test_pass_unproven_ends(void **state)
+{
+	struct mtftp_pass m;
+	struct mtftp_action a;
+	struct mtftp_pass_params p = params(20);
+
+	(void)state;
+	mtftp_pass_start(&m, &p, &a);
+	mtftp_pass_sent(&m, 1, 1, 0);
+	for (uint32_t i = 0; i < p.retries; i++) {
+		mtftp_pass_on_timeout(&m, &a);
+		expect_send(&a, 1, 1, true);
+		mtftp_pass_sent(&m, 1, 1, 0);
+	}
+	mtftp_pass_on_timeout(&m, &a);
+	assert_int_equal(a.kind, MTFTP_ACTION_DONE);
+	assert_true(m.unproven);
+	mtftp_pass_start(&m, &p, &a);
+	mtftp_pass_sent(&m, 1, 1, 0);
+	mtftp_pass_master_gone(&m, &a);
+	assert_int_equal(a.kind, MTFTP_ACTION_DONE);
 }
 
 /* A file that is an exact multiple of 512 ends with an empty block. */
@@ -223,6 +252,7 @@ main(void)
 		cmocka_unit_test(test_pass_duplicate_ack),
 		cmocka_unit_test(test_pass_silent_master),
 		cmocka_unit_test(test_pass_master_gone_and_back),
+		cmocka_unit_test(test_pass_unproven_ends),
 		cmocka_unit_test(test_pass_last_block_acked_ends),
 		cmocka_unit_test(test_files_parse),
 		cmocka_unit_test(test_files_build_and_find),

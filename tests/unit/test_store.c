@@ -19,6 +19,7 @@
 
 #include "core/log.h"
 #include "core/util.h"
+#include "store/stats.h"
 #include "store/store.h"
 
 #include "store_backends.h"
@@ -154,9 +155,10 @@ test_schema_version(void **state)
 	assert_int_equal(tb_catalog_count(f->dir, "table", "'schema_version'"), 1);
 	assert_int_equal(query_int(f->dir,
 	    "SELECT max(version) FROM schema_version"), store_schema_latest());
-	assert_true(store_schema_latest() >= 11);
+	assert_int_equal(store_schema_latest(), 14);
 	assert_int_equal(tb_catalog_count(f->dir, "table",
-	    "'hosts', 'tasks', 'host_groups', 'subnets'"), 4);
+	    "'hosts', 'tasks', 'host_groups', 'subnets', 'tokens',"
+	    " 'diag_results', 'wipe_certificates', 'environments'"), 8);
 	assert_int_equal(tb_catalog_count(f->dir, "index", "'events_mac_id'"), 1);
 	/* Reopening does not migrate again. */
 	reopen(f);
@@ -459,6 +461,64 @@ test_client_list(void **state)
 	assert_int_equal(store_client_list(f->st, cl, 0), 0);
 }
 
+/* Boots and failures per hour (store/stats.c): each kind that counts,
+ * those that do not, a MAC once an hour, hours outside the window. */
+static void
+test_boot_hours(void **state)
+{
+	struct fixture *f = *state;
+	static const struct {
+		uint8_t mac;
+		int64_t at;                     /* seconds from the hour's start */
+		const char *kind, *detail;
+	} ev[] = {
+		{ 0xa, 10, "dhcp-discover", "PXEClient:Arch:00000:UNDI:002001" },
+		{ 0xa, 11, "dhcp-offer", "192.0.2.10 boot undionly.kpxe" },
+		{ 0xa, 12, "dhcp-ack", "192.0.2.10 boot undionly.kpxe" },    /* A once */
+		{ 0xa, 3599, "dhcp-no-address", "subnet 192.0.2.0/24 full" },
+		{ 0xb, 20, "dhcp-offer", "192.0.2.11" },                     /* no boot */
+		{ 0xb, 21, "dhcp-ack", "192.0.2.12 boot " },                 /* local */
+		{ 0xb, 22, "tftp-start", "undionly.kpxe 1000 bytes" },
+		{ 0xc, 30, "proxy-offer", "undionly.kpxe" },
+		{ 0xc, 31, "tftp-failed", "pxelinux.cfg/default: file not found" },
+		{ 0xc, 32, "tftp-failed", "undionly.kpxe: no answer at block 3" },
+		{ 0xd, -3595, "pxe-ack", "undionly.kpxe" },                  /* the hour before */
+		{ 0xd, -3594, "task-failed", "task 1: disk too small" },
+		{ 0xe, 40, "boot-script", "task 2: deploy img" },
+		{ 0xe, 41, "http-aborted", "bootenv/initrd 0 bytes in 9 ms" },
+		{ 0xe, 42, "task-done", "task 2: ok" },
+		{ 0xf, -3 * 3600, "pxe-ack", "undionly.kpxe" },              /* out of the window */
+		{ 0xf, -3 * 3600 + 1, "task-failed", "task 3" },
+	};
+	const int64_t hour = 1700000000 / 3600 * 3600;
+	struct store_hour h[STORE_HOURS_MAX];
+
+	for (size_t i = 0; i < ARRAY_SIZE(ev); i++) {
+		uint8_t mac[6] = { 0x52, 0x54, 0, 0, 0, ev[i].mac };
+		assert_int_equal(store_event_add(f->st, mac, sizeof mac, ev[i].kind, ev[i].detail,
+		    (hour + ev[i].at) * 1000), 0);
+	}
+	/* still queued: counted all the same */
+	assert_int_equal(store_boot_hours(f->st, hour + 1800, 3, h), 0);
+	assert_true(h[0].start == hour - 7200 && h[1].start == hour - 3600 && h[2].start == hour);
+	assert_int_equal(h[0].boots, 0);
+	assert_int_equal(h[0].failures, 0);
+	assert_int_equal(h[1].boots, 1);                /* D */
+	assert_int_equal(h[1].failures, 1);             /* D */
+	assert_int_equal(h[2].boots, 3);                /* A, C, E */
+	assert_int_equal(h[2].failures, 3);             /* A, C, E */
+	assert_int_equal(store_boot_hours(f->st, hour + 3599, 1, h), 0);
+	assert_true(h[0].start == hour);
+	assert_int_equal(h[0].boots, 3);
+	assert_int_equal(store_boot_hours(f->st, hour + 3600, STORE_HOURS_MAX, h), 0);
+	assert_int_equal(h[STORE_HOURS_MAX - 1].boots, 0);      /* a new hour */
+	assert_int_equal(h[STORE_HOURS_MAX - 2].boots, 3);
+	assert_int_equal(h[STORE_HOURS_MAX - 5].boots, 1);      /* F, in a week's window */
+	assert_int_equal(h[STORE_HOURS_MAX - 5].failures, 1);
+	assert_int_equal(store_boot_hours(f->st, hour, 0, h), -EINVAL);
+	assert_int_equal(store_boot_hours(f->st, hour, STORE_HOURS_MAX + 1, h), -EINVAL);
+}
+
 static void
 test_bad_lease(void **state)
 {
@@ -562,6 +622,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_events_pruned, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_event_text_limits, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_client_list, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_boot_hours, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_lease, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_migrate_at_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_open_fails, setup, teardown),

@@ -173,6 +173,15 @@ test_task_life(void **state)
 	assert_int_equal(t.bytes, 200);
 	assert_int_equal(t.resume_offset, 64);
 	assert_string_equal(t.phase, "deploy");
+	/* the token's address: the first wins, another is told which */
+	char bound[STORE_ADDR_TEXT];
+	assert_int_equal(store_task_bind(f->st, id, "192.0.2.7", bound), 0);
+	assert_int_equal(store_task_bind(f->st, id, "192.0.2.7", bound), 0);
+	assert_int_equal(store_task_bind(f->st, id, "2001:db8::7", bound), -EPERM);
+	assert_string_equal(bound, "192.0.2.7");
+	assert_int_equal(store_task_get(f->st, id, &t), 0);
+	assert_string_equal(t.token_addr, "192.0.2.7");
+	assert_int_equal(store_task_bind(f->st, 999999, "192.0.2.7", bound), -ESRCH);
 	/* a reboot mid-task: booting again keeps it running and its token */
 	assert_int_equal(store_task_boot(f->st, id, &tok2, &got), 0);
 	assert_memory_equal(&got, &tok1, sizeof got);
@@ -183,6 +192,8 @@ test_task_life(void **state)
 	/* the token still finds its ended task: its agent is told why */
 	assert_int_equal(store_task_by_token(f->st, tok1.hash, &t), 0);
 	assert_int_equal(t.state, TASK_DONE);
+	/* an ended task binds nothing */
+	assert_int_equal(store_task_bind(f->st, id, "192.0.2.7", bound), -ESRCH);
 	/* an ended task issues no token */
 	assert_int_equal(store_task_boot(f->st, id, &tok2, &got), -ESRCH);
 	assert_int_equal(store_task_get(f->st, id, &t), 0);
@@ -249,9 +260,19 @@ test_upgrade_after(void **state)
 	wipe = store_task_add(f->st, mac, SPEC(TASK_WIPE, ""), 52);
 	store_close(f->st);
 	f->st = NULL;
-	/* back to schema 5: no after_action column, no image catalogue */
+	/* back to schema 5: no after_action column, no image catalogue, none
+	 * of the later schemas' columns and tables (up to token_addr, 14) */
 	tb_exec(f->dir, "ALTER TABLE tasks DROP COLUMN after_action;"
+	    "ALTER TABLE tasks DROP COLUMN token_addr;"
 	    "DROP TABLE images; DROP TABLE subnets; DROP TABLE client_addrs; DROP TABLE tokens;"
+	    "ALTER TABLE tasks DROP COLUMN params;"
+	    "ALTER TABLE hosts DROP COLUMN last_addr;"
+	    "ALTER TABLE hosts DROP COLUMN wol_password;"
+	    "DROP TABLE diag_results; DROP TABLE wipe_certificates; DROP TABLE environments;"
+	    "ALTER TABLE tasks DROP COLUMN options;"
+	    "ALTER TABLE tasks DROP COLUMN report;"
+	    "ALTER TABLE tasks DROP COLUMN files;"
+	    "ALTER TABLE hosts DROP COLUMN hostname;"
 	    "DELETE FROM schema_version WHERE version >= 6;");
 	assert_int_equal(store_open(&f->st, f->dir), 0);
 	assert_int_equal(store_task_get(f->st, shell, &t), 0);
@@ -571,6 +592,99 @@ test_upgrade_from_v1(void **state)
 	    store_schema_latest());
 }
 
+/* Schema 12: a task's options and report, a host's hostname. */
+static void
+test_options_report_hostname(void **state)
+{
+	struct fixture *f = *state;
+	const char *mac = "52:54:00:00:00:09";
+	struct store_task_spec spec = { .type = TASK_SCAN, .image = "", .mcast = "",
+		.options = "{\"quarantine\":true}" };
+	struct store_task t;
+	struct store_host h;
+	char *report = NULL;
+	int64_t id;
+
+	assert_int_equal(store_host_add(f->st, mac, "lab-9", 1), 0);
+	id = store_task_add(f->st, mac, &spec, 2);
+	assert_true(id > 0);
+	assert_int_equal(store_task_get(f->st, id, &t), 0);
+	assert_int_equal(t.type, TASK_SCAN);
+	assert_string_equal(task_type_name(t.type), "scan");
+	assert_string_equal(t.options, "{\"quarantine\":true}");
+	assert_int_equal(store_task_report(f->st, id, &report), 0);
+	assert_null(report);
+	assert_int_equal(store_task_set_report(f->st, id, "{\"infected\":1}"), 0);
+	assert_int_equal(store_task_report(f->st, id, &report), 0);
+	assert_string_equal(report, "{\"infected\":1}");
+	free(report);
+	assert_int_equal(store_task_set_report(f->st, id + 100, "{}"), -ENOENT);
+	assert_int_equal(store_task_boot(f->st, id, &(struct store_token){ .hash = { 9 } },
+	    &(struct store_token){ 0 }), 1);
+	assert_int_equal(store_task_start(f->st, id, 3), 0);
+	assert_int_equal(store_task_progress_files(f->st, id, "scan", 100, 0, 10, 0, 7), 0);
+	assert_int_equal(store_task_get(f->st, id, &t), 0);
+	assert_int_equal(t.files, 7);
+	assert_int_equal(store_task_finish(f->st, id, TASK_CANCELLED, "", "", 3), 0);
+	/* no options: an empty object */
+	id = store_task_add(f->st, mac, SPEC(TASK_WIPE, ""), 4);
+	assert_int_equal(store_task_get(f->st, id, &t), 0);
+	assert_string_equal(t.options, "{}");
+	assert_int_equal(store_host_get(f->st, mac, &h), 0);
+	assert_string_equal(h.hostname, "");
+	store_host_free(&h);
+	assert_int_equal(store_host_set_hostname(f->st, mac, "pc-09"), 0);
+	assert_int_equal(store_host_get(f->st, mac, &h), 0);
+	assert_string_equal(h.hostname, "pc-09");
+	store_host_free(&h);
+	assert_int_equal(store_host_set_hostname(f->st, "52:54:00:00:00:99", "x"), -ENOENT);
+	assert_int_equal(task_type_parse("reset-password"), TASK_RESET_PASSWORD);
+	assert_int_equal(task_type_parse("restore"), TASK_RESTORE);
+}
+
+/* A database made before the filesystem tasks merged (schema 11, with 9
+ * and 10 empty) gains their columns (12), diagnostics' (13) and the task
+ * token's address (14) and keeps its rows. */
+static void
+test_upgrade_from_v11(void **state)
+{
+	struct fixture *f = *state;
+	const char *mac = "52:54:00:00:00:11";
+	struct store_task_spec spec = { .type = TASK_SCAN, .image = "", .mcast = "",
+		.options = "{\"quarantine\":true}" };
+	struct store_task t;
+	struct store_host h;
+	int64_t id;
+
+	assert_int_equal(store_host_add(f->st, mac, "lab-11", 1), 0);
+	store_close(f->st);
+	f->st = NULL;
+	tb_exec(f->dir, "ALTER TABLE tasks DROP COLUMN options;"
+	    "ALTER TABLE tasks DROP COLUMN report;"
+	    "ALTER TABLE tasks DROP COLUMN files;"
+	    "ALTER TABLE hosts DROP COLUMN hostname;"
+	    "ALTER TABLE tasks DROP COLUMN params;"
+	    "ALTER TABLE hosts DROP COLUMN last_addr;"
+	    "ALTER TABLE hosts DROP COLUMN wol_password;"
+	    "DROP TABLE diag_results; DROP TABLE wipe_certificates; DROP TABLE environments;"
+	    "ALTER TABLE tasks DROP COLUMN token_addr;"
+	    "DELETE FROM schema_version WHERE version >= 12;");
+	assert_int_equal(store_open(&f->st, f->dir), 0);
+	id = store_task_add(f->st, mac, &spec, 2);
+	assert_true(id > 0);
+	assert_int_equal(store_task_get(f->st, id, &t), 0);
+	assert_string_equal(t.options, "{\"quarantine\":true}");
+	assert_string_equal(t.token_addr, "");
+	assert_int_equal(store_host_set_hostname(f->st, mac, "pc-11"), 0);
+	assert_int_equal(store_host_get(f->st, mac, &h), 0);
+	assert_string_equal(h.name, "lab-11");
+	assert_string_equal(h.hostname, "pc-11");
+	store_host_free(&h);
+	assert_int_equal(tb_query_int(f->dir, "SELECT max(version) FROM schema_version"),
+	    store_schema_latest());
+	assert_int_equal(store_schema_latest(), 14);
+}
+
 /* Subnets changed with pxectl (schema 8): set, replaced, listed oldest
  * first, read, forgotten. */
 static void
@@ -646,10 +760,12 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_task_local, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_upgrade_after, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_groups, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_options_report_hostname, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_images, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tasks_active_list, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_captures_active, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_upgrade_from_v1, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_upgrade_from_v11, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_subnets, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_filters, setup, teardown),
 	};

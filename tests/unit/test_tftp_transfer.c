@@ -163,19 +163,198 @@ test_timeout_backoff_and_give_up(void **state)
 
 	(void)state;
 	p.initial_rto_us = 10000;
+	p.min_rto_us = 10000;
 	tftp_transfer_start(&t, &p, 0, &a);
 	sent(&t, &a, 0);
-	assert_true(t.deadline_us == 10000);
-	tftp_transfer_on_timeout(&t, 10000, &a);
-	expect_send(&a, 1, 4);                          /* from the last ACK + 1 */
-	assert_true(t.rto_us == 20000);
+	tftp_transfer_on_ack(&t, 2, 10000, &a);         /* the client answers once */
+	expect_send(&a, 3, 4);
 	sent(&t, &a, 10000);
-	assert_true(t.deadline_us == 30000);
+	assert_true(t.deadline_us == 20000);
+	tftp_transfer_on_timeout(&t, 20000, &a);
+	expect_send(&a, 6, 1);                          /* a probe: the last block */
+	assert_true(t.rto_us == 20000);
+	sent(&t, &a, 20000);
+	assert_true(t.deadline_us == 40000);
+	assert_true(t.sent == 6);
+	tftp_transfer_on_timeout(&t, 40000, &a);
+	expect_send(&a, 3, 4);                          /* again: the window from acked + 1 */
+	assert_true(t.rto_us == 40000);
 	for (int i = 0; i < 20; i++)
-		tftp_transfer_on_timeout(&t, 20000, &a);
+		tftp_transfer_on_timeout(&t, 40000, &a);
+	expect_send(&a, 3, 4);
 	assert_true(t.rto_us == p.max_rto_us);          /* capped */
-	tftp_transfer_on_timeout(&t, p.idle_timeout_us, &a);
+	tftp_transfer_on_timeout(&t, 10000 + p.idle_timeout_us, &a);   /* idle since the ACK */
 	assert_int_equal(a.kind, TFTP_ACTION_GIVE_UP);
+}
+
+/* The probe after a timeout finds each of the three silent cases. */
+static void
+test_timeout_probe_answers(void **state)
+{
+	struct tftp_transfer t;
+	struct tftp_transfer_params p = params(512 * 100, 512, 4, false);
+	struct tftp_action a;
+
+	(void)state;
+	p.initial_rto_us = 10000;
+	/* the window's last block or its ACK was lost: the probe brings ACK 4 */
+	tftp_transfer_start(&t, &p, 0, &a);
+	sent(&t, &a, 0);
+	tftp_transfer_on_timeout(&t, 10000, &a);
+	expect_send(&a, 4, 1);
+	sent(&t, &a, 10000);
+	tftp_transfer_on_ack(&t, 4, 12000, &a);
+	expect_send(&a, 5, 4);                          /* back in step */
+	assert_true(t.retransmitted_blocks == 1);
+	assert_false(t.have_rtt);                       /* Karn: resent window */
+	/* a gap the client reported in an ACK that was lost: it says so again */
+	sent(&t, &a, 12000);
+	tftp_transfer_on_timeout(&t, t.deadline_us, &a);
+	expect_send(&a, 8, 1);
+	sent(&t, &a, 40000);
+	tftp_transfer_on_ack(&t, 6, 42000, &a);          /* has 6, lost 7 */
+	expect_send(&a, 7, 4);
+}
+
+/* A duplicate ACK with a window out reports its first block lost; a stale
+ * copy of the ACK that started the window, or an echo of a block sent
+ * twice, does not. */
+static void
+test_duplicate_ack_resends_window(void **state)
+{
+	struct tftp_transfer t;
+	struct tftp_transfer_params p = params(512 * 100, 512, 4, true);
+	struct tftp_action a;
+
+	(void)state;
+	tftp_transfer_start(&t, &p, 0, &a);
+	tftp_transfer_oack_sent(&t, 0);
+	tftp_transfer_on_ack(&t, 0, 2000, &a);          /* 2 ms round trip */
+	expect_send(&a, 1, 4);
+	sent(&t, &a, 2000);
+	assert_true(t.rto_us == 6000);
+	tftp_transfer_on_ack(&t, 0, 2100, &a);          /* a stale copy of ACK 0 */
+	assert_int_equal(a.kind, TFTP_ACTION_NONE);
+	tftp_transfer_on_ack(&t, 0, 4000, &a);          /* block 1 lost, 2 came */
+	expect_send(&a, 1, 4);
+	assert_true(t.retransmitted_blocks == 4);
+	sent(&t, &a, 4000);
+	tftp_transfer_on_ack(&t, 0, 4010, &a);          /* the same gap again (EDK2) */
+	assert_int_equal(a.kind, TFTP_ACTION_NONE);
+	tftp_transfer_on_ack(&t, 4, 6000, &a);
+	expect_send(&a, 5, 4);
+	sent(&t, &a, 6000);
+	assert_true(t.srtt_us == 2000);                 /* no sample from the resend */
+	/* the copies of 1-4 arrive late and are answered with ACK 4: an echo */
+	tftp_transfer_on_ack(&t, 4, 8000, &a);
+	assert_int_equal(a.kind, TFTP_ACTION_NONE);
+	/* a rto after the resend, a duplicate ACK is a loss again */
+	tftp_transfer_on_ack(&t, 4, 4000 + t.rto_us, &a);
+	expect_send(&a, 5, 4);
+	assert_true(t.acked == 4);
+}
+
+/* After two timeouts the whole window went again: the client's ACK inside
+ * it was provoked by the copies of what it had, and the rest is on its
+ * way: only what lies beyond is sent, and the windows line up again
+ * (resending from the ACK would put every later window out of step with
+ * the client's, costing a round trip per window to the end). */
+static void
+test_blind_resend_keeps_windows_in_step(void **state)
+{
+	struct tftp_transfer t;
+	struct tftp_transfer_params p = params(512 * 100, 512, 4, false);
+	struct tftp_action a;
+
+	(void)state;
+	p.initial_rto_us = 10000;
+	tftp_transfer_start(&t, &p, 0, &a);
+	sent(&t, &a, 0);
+	tftp_transfer_on_timeout(&t, 10000, &a);
+	expect_send(&a, 4, 1);
+	sent(&t, &a, 10000);
+	tftp_transfer_on_timeout(&t, 30000, &a);
+	expect_send(&a, 1, 4);
+	sent(&t, &a, 30000);
+	tftp_transfer_on_ack(&t, 3, 31000, &a);         /* it had 1-3: 4 is coming */
+	expect_send(&a, 5, 3);
+	sent(&t, &a, 31000);
+	tftp_transfer_on_ack(&t, 7, 32000, &a);         /* 4-7: one window */
+	expect_send(&a, 8, 4);
+	sent(&t, &a, 32000);
+	/* within a timeout of the copies, an ACK inside the window may still
+	 * be their answer: only what lies beyond is sent */
+	tftp_transfer_on_ack(&t, 9, 33000, &a);
+	expect_send(&a, 12, 2);
+	sent(&t, &a, 33000);
+	tftp_transfer_on_ack(&t, 13, 35000, &a);
+	expect_send(&a, 14, 4);
+	sent(&t, &a, 35000);
+	/* later, it is a gap: the window goes again from it */
+	tftp_transfer_on_ack(&t, 15, 30000 + t.rto_us, &a);
+	expect_send(&a, 16, 4);
+	sent(&t, &a, 30000 + t.rto_us);
+	assert_true(t.sent == 19);
+}
+
+/* n timeouts in a row, each at its deadline, with blocks 1-16 out: the
+ * first resends block 16 (the probe), the others the whole window. */
+static void
+timeouts_resend_window(struct tftp_transfer *t, struct tftp_action *a, int n)
+{
+	for (int i = 0; i < n; i++) {
+		uint64_t now = t->deadline_us;
+		tftp_transfer_on_timeout(t, now, a);
+		if (i == 0)
+			expect_send(a, 16, 1);
+		else
+			expect_send(a, 1, 16);
+		sent(t, a, now);
+	}
+}
+
+/* Before the client answered once, the first packet goes out at most
+ * TFTP_UNPROVEN_SENDS times (its source may be forged), whatever the
+ * window; an ACK (of the OACK too) lifts the bound. */
+static void
+test_unproven_gives_up(void **state)
+{
+	struct tftp_transfer t;
+	struct tftp_transfer_params p = params(512 * 100, 512, 16, false);
+	struct tftp_action a;
+	uint64_t now = 0;
+
+	(void)state;
+	tftp_transfer_start(&t, &p, now, &a);
+	expect_send(&a, 1, 16);
+	sent(&t, &a, now);
+	timeouts_resend_window(&t, &a, TFTP_UNPROVEN_SENDS - 1);
+	tftp_transfer_on_timeout(&t, t.deadline_us, &a);
+	assert_int_equal(a.kind, TFTP_ACTION_GIVE_UP);
+	assert_false(t.proven);
+	/* with an OACK: only OACKs, the same number of times */
+	p.oack = true;
+	now = 0;
+	tftp_transfer_start(&t, &p, now, &a);
+	assert_int_equal(a.kind, TFTP_ACTION_SEND_OACK);
+	tftp_transfer_oack_sent(&t, now);
+	for (int i = 1; i < TFTP_UNPROVEN_SENDS; i++) {
+		now = t.deadline_us;
+		tftp_transfer_on_timeout(&t, now, &a);
+		assert_int_equal(a.kind, TFTP_ACTION_SEND_OACK);
+		tftp_transfer_oack_sent(&t, now);
+	}
+	tftp_transfer_on_timeout(&t, t.deadline_us, &a);
+	assert_int_equal(a.kind, TFTP_ACTION_GIVE_UP);
+	/* ACK 0 at the last chance: proven, and a silent spell later is
+	 * resent until the idle timeout, not cut at four */
+	tftp_transfer_start(&t, &p, 0, &a);
+	tftp_transfer_oack_sent(&t, 0);
+	tftp_transfer_on_ack(&t, 0, 100, &a);
+	expect_send(&a, 1, 16);
+	assert_true(t.proven);
+	sent(&t, &a, 100);
+	timeouts_resend_window(&t, &a, 10);
 }
 
 static void
@@ -339,6 +518,10 @@ main(void)
 		cmocka_unit_test(test_window_and_partial_ack),
 		cmocka_unit_test(test_duplicate_ack_sends_nothing),
 		cmocka_unit_test(test_timeout_backoff_and_give_up),
+		cmocka_unit_test(test_timeout_probe_answers),
+		cmocka_unit_test(test_duplicate_ack_resends_window),
+		cmocka_unit_test(test_blind_resend_keeps_windows_in_step),
+		cmocka_unit_test(test_unproven_gives_up),
 		cmocka_unit_test(test_rtt_estimate_and_karn),
 		cmocka_unit_test(test_rollover_wraps_to_zero),
 		cmocka_unit_test(test_rollover_wraps_to_one),

@@ -21,6 +21,9 @@ const FAILURES = {
 		'machine stopped answering, or too many transfers ran at once.',
 	'http-aborted': 'an HTTP download stopped before its end: the machine gave up or the link broke.',
 	'task-failed': 'the imaging agent ran the task and reported a failure.',
+	'task-token-refused': 'a request with this machine\'s task token (its boot script, or the agent) ' +
+		'came from another address than the one the token is bound to: refused. Another machine ' +
+		'fetched this one\'s script, or this machine\'s address changed (task-token-bind).',
 };
 
 export function isFailure(kind) {

@@ -1,13 +1,13 @@
 // The dashboard: machines booting now and where each is, transfers in
 // flight, tasks running with their progress, boots and failures per hour,
-// subnets.
+// subnets, and the DHCP server's alarms (a pool low, another server).
 
 import { api, optional, page } from '../api.js';
 import { h, clear, progressBar, table, td, empty } from '../dom.js';
 import { bytes, rate, ago, duration } from '../format.js';
 import { hourlyChart } from '../chart.js';
 import { STAGES, whereIs, stageIndex } from '../boot.js';
-import { ACTIVE, TASK_COLUMNS, taskRow, refresher, section, errorText, missing, badge, actionButton } from './common.js';
+import { ACTIVE, TASK_COLUMNS, taskRow, refresher, section, errorText, missing, badge, actionButton, lastSeen } from './common.js';
 import { session } from '../api.js';
 
 const BOOTING_WINDOW_S = 15 * 60;
@@ -50,9 +50,11 @@ export default function dashboard(root) {
 	const xferBox = h('div#transfers');
 	const chartBox = h('div.chart-wrap#boots-chart');
 	const subnetBox = h('div#subnets');
+	const alarmBox = h('div.alarms#alarms', { role: 'alert', hidden: true });
 	const version = h('p.sub#version');
 	root.append(
 		h('div.page-head', h('h1', 'Dashboard'), version),
+		alarmBox,
 		h('div.tiles', hostsTile, tasksTile, xferTile, bootsTile, failTile),
 		h('div.cols',
 			section('Booting now', bootingBox),
@@ -196,13 +198,15 @@ export default function dashboard(root) {
 			subnetBox.append(missing('Subnets', 'GET /api/v1/subnets'));
 			return;
 		}
+		showAlarms(data);
 		const list = data.subnets || [];
 		if (list.length === 0) {
 			subnetBox.append(empty('No subnet configured.'));
 			return;
 		}
 		subnetBox.append(table([{ title: 'Subnet' }, { title: 'Mode' }, { title: 'Reached by', cls: 'col-msg' },
-			{ title: 'Clients, last hour' }, { title: 'Boots, last hour' }, { title: 'Leases' }, { title: '' }],
+			{ title: 'Clients, last hour' }, { title: 'Boots, last hour' }, { title: 'Leases' },
+			{ title: 'Free' }, { title: '' }],
 		list.map((s) => {
 			const cidr = s.cidr || s.subnet || s.name || '';
 			const acts = h('td.actions');
@@ -218,8 +222,26 @@ export default function dashboard(root) {
 			}
 			return h('tr', td(cidr), td(badge(s.mode || '?')), td(s.reach || s.via || '', 'col-msg'),
 				td(s.clients_last_hour ?? s.clients ?? '–', 'num'), td(s.boots_last_hour ?? s.boots ?? '–', 'num'),
-				td(s.leases ?? '–', 'num'), acts);
+				td(s.leases ?? '–', 'num'),
+				td(s.pool ? h('span', s.pool.free + ' of ' + s.pool.leasable, s.pool.low ? [' ', badge('low')] : [])
+					: '–', 'num'), acts);
 		})));
+	};
+
+	// Alarms of the DHCP server (pool low, another server on a served
+	// subnet), from the subnet list; an 'alarm' event reloads it.
+	const showAlarms = (data) => {
+		const items = [];
+		for (const s of data.subnets || [])
+			if (s.pool && s.pool.low)
+				items.push(h('li', `Pool of ${s.cidr} low: ${s.pool.free} of ${s.pool.leasable} addresses free` +
+					(s.pool.refused ? ` (${s.pool.refused} requests of new clients not served lately)` : '') + '.'));
+		for (const r of data.rogue_servers || [])
+			items.push(h('li', `Another DHCP server, ${r.server}, answers on ${r.subnet}: ${r.type} ` +
+				(r.offered || '(no address)') + ` to ${r.mac}, ${r.replies} answer(s), last `, lastSeen(r.last_seen), '.'));
+		clear(alarmBox);
+		alarmBox.hidden = items.length === 0;
+		if (items.length) alarmBox.append(h('h2', 'Alarms'), h('ul', items));
 	};
 
 	const loadHead = async () => {
@@ -280,6 +302,8 @@ export default function dashboard(root) {
 				}
 			} else if (kind === 'host') {
 				head();
+			} else if (kind === 'alarm') {
+				subnets();
 			} else if (kind === 'poll' || kind === 'open') {
 				for (const f of all) f();
 			}

@@ -96,7 +96,7 @@ function taskForm(host, images, onDone) {
 		for (const [k, x] of Object.entries(v)) {
 			if (k === 'type' || k === 'more') continue;
 			if (k.startsWith('opt:')) {
-				if (x === false) continue;
+				if (x === false || x === '') continue;     // not given: the server's default
 				body[k.slice(4)] = typeof x === 'string' && /^\d+$/.test(x) && form.elements[k].type === 'number' ? +x : x;
 			} else {
 				body[k] = x;
