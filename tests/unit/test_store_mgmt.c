@@ -20,6 +20,7 @@
 #include "store/mgmt.h"
 #include "store/store.h"
 #include "store/subnets.h"
+#include "store/tokens.h"
 
 #include "store_backends.h"
 
@@ -592,6 +593,53 @@ test_upgrade_from_v1(void **state)
 	    store_schema_latest());
 }
 
+/* API tokens (schema 11, store/tokens.c): names unique, found by their
+ * hash only, last_used written at most once a minute, listed by id,
+ * removed by name or by id. */
+static void
+test_api_tokens(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t h1[32], h2[32], h3[32];
+	struct store_api_token t, list[4];
+	int64_t id1, id2;
+
+	memset(h1, 0x11, sizeof h1);
+	memset(h2, 0x22, sizeof h2);
+	memset(h3, 0x33, sizeof h3);
+	h1[31] = 0;                     /* a NUL inside the hash is kept */
+	id1 = store_token_add(f->st, "ci", TOKEN_READ, h1, 100);
+	assert_true(id1 > 0);
+	id2 = store_token_add(f->st, "ops", TOKEN_ADMIN, h2, 101);
+	assert_true(id2 > id1);
+	assert_int_equal(store_token_add(f->st, "ci", TOKEN_ADMIN, h3, 102), -EEXIST);
+	assert_int_equal(store_token_add(f->st, "other", TOKEN_READ, h2, 102), -EEXIST);
+	assert_int_equal(store_token_use(f->st, h3, 200, &t), -ENOENT);
+	assert_int_equal(store_token_use(f->st, h1, 130, &t), 0);
+	assert_int_equal(t.id, id1);
+	assert_string_equal(t.name, "ci");
+	assert_int_equal(t.scope, TOKEN_READ);
+	assert_int_equal(t.created, 100);
+	assert_int_equal(t.last_used, 0);
+	/* used at 130: written; at 150 (under a minute later): not */
+	assert_int_equal(store_token_use(f->st, h1, 150, &t), 0);
+	assert_int_equal(t.last_used, 130);
+	assert_int_equal(store_token_use(f->st, h1, 190, &t), 0);
+	assert_int_equal(t.last_used, 130);
+	assert_int_equal(store_token_list(f->st, list, ARRAY_SIZE(list)), 2);
+	assert_int_equal(list[0].id, id1);
+	assert_int_equal(list[0].last_used, 190);
+	assert_string_equal(list[1].name, "ops");
+	assert_int_equal(list[1].scope, TOKEN_ADMIN);
+	assert_int_equal(store_token_remove(f->st, "ops"), 0);
+	assert_int_equal(store_token_remove(f->st, "ops"), -ENOENT);
+	char id_text[24];
+	snprintf(id_text, sizeof id_text, "%lld", (long long)id1);
+	assert_int_equal(store_token_remove(f->st, id_text), 0);
+	assert_int_equal(store_token_list(f->st, list, ARRAY_SIZE(list)), 0);
+	assert_int_equal(store_token_use(f->st, h1, 300, &t), -ENOENT);
+}
+
 /* Schema 12: a task's options and report, a host's hostname. */
 static void
 test_options_report_hostname(void **state)
@@ -760,6 +808,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_task_local, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_upgrade_after, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_groups, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_api_tokens, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_options_report_hostname, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_images, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tasks_active_list, setup, teardown),
