@@ -96,6 +96,9 @@ struct api_route {
 	 * 5XX are added by the API document (openapi.c) */
 	const char *statuses;
 	const char *query;              /* its query arguments, "limit after q" */
+	/* answers when this thread cannot open the state store (c->st NULL;
+	 * else such a request is refused with 503) */
+	bool no_store;
 };
 
 #define API_TASK_TYPE(t) (1u << (t))
@@ -300,6 +303,6 @@ void api_thread_store_drop(void);
  * from the counters in core/stats.h; malloc'd, NUL-terminated, or NULL. */
 char *api_metrics_text(size_t *len);
 char *api_status_json(uint64_t uptime_s, const struct api_service *services, size_t count,
-    struct store *st, size_t *len);
+    const char *where, struct store *st, size_t *len);
 
 #endif

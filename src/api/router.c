@@ -265,7 +265,7 @@ api_call_begin(struct api *a, const struct api_request *rq, struct api_call **ou
 	if (c->route == NULL)
 		goto refused;
 	c->st = api_thread_store(a->state);
-	if (c->st == NULL) {
+	if (c->st == NULL && !c->route->no_store) {
 		api_reply_error(rs, 503, "state store unavailable");
 		goto refused;
 	}

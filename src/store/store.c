@@ -475,6 +475,12 @@ store_engine(const struct store *st)
 	return db_kind(st->db) == DB_POSTGRESQL ? "postgresql" : "sqlite";
 }
 
+const char *
+store_engine_of(const char *where)
+{
+	return db_is_url(where) ? "postgresql" : "sqlite";
+}
+
 bool
 store_connected(struct store *st)
 {

@@ -55,6 +55,8 @@ bool store_connected(struct store *st);
 int store_ping(struct store *st);
 /* "sqlite" or "postgresql". */
 const char *store_engine(const struct store *st);
+/* The engine store_open(where) would use, without opening it. */
+const char *store_engine_of(const char *where);
 
 /* Insert or replace the lease for lease->address (part of the current
  * batch).  Returns 0 or -EIO. */
