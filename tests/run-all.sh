@@ -35,12 +35,11 @@ run_unit() {   # binary
 	log="$LOG_DIR/$(echo "$name" | tr / _).log"
 	timeout 300 "$bin" >"$log" 2>&1
 	local rc=$?
-	# cmocka: "[  PASSED  ] N test(s)." and "[  FAILED  ] N test(s)..."
+	# cmocka: "[  PASSED  ] N test(s)." and "[  FAILED  ] N test(s)...", once
+	# a group (the store's tests run a group on each engine)
 	local p f
-	p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$log" | tail -1)
-	f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$log" | tail -1)
-	p=${p:-0}
-	f=${f:-0}
+	p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$log" | awk '{ n += $1 } END { print n + 0 }')
+	f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$log" | awk '{ n += $1 } END { print n + 0 }')
 	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
 		f=1     # crashed or sanitizer report
 	fi
@@ -117,10 +116,22 @@ run_lint() {
 	printf '%-40s %s\n' "lint_checks" "$(tail -1 "$log")"
 }
 
+# One PostgreSQL for every unit test of the store (tests/lib/pg.sh): each
+# test makes a schema of its own in it.
+. tests/lib/pg.sh
+if pg_start; then
+	export PXED_TEST_PG=$PG_DIR
+	trap pg_stop EXIT
+else
+	echo "PostgreSQL did not start (tests/lib/pg.sh): the store's tests start their own"
+fi
+
 run_lint
 for t in build/tests/test_* build/asan/tests/test_*; do
 	[ -x "$t" ] && run_unit "$t"
 done
+pg_stop
+unset PXED_TEST_PG
 if [ "$(id -u)" -eq 0 ]; then
 	for s in tests/integration/*.sh; do
 		[ -f "$s" ] && run_integration "$s"

@@ -158,7 +158,7 @@ api_open(struct api **out, const struct api_config *cfg)
 	pthread_mutex_init(&m->register_lock, NULL);
 	pthread_rwlock_init(&m->sources_lock, NULL);
 	m->started_us = clock_now_us();
-	str_copy(m->state_dir, cfg->state_dir, sizeof m->state_dir);
+	str_copy(m->state, cfg->state != NULL ? cfg->state : cfg->state_dir, sizeof m->state);
 	str_copy(m->bootenv_url, cfg->bootenv_url != NULL ? cfg->bootenv_url : "",
 	    sizeof m->bootenv_url);
 	str_copy(m->bootenv_args, cfg->bootenv_args != NULL ? cfg->bootenv_args : "",

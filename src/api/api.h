@@ -38,6 +38,7 @@ struct api_service {
 
 struct api_config {
 	const char *state_dir;
+	const char *state;              /* the state store: state_dir or a postgresql:// URL */
 	const char *image_dir;
 	const char *clamav_db_dir;      /* scan tasks' signatures, served at /clamav/ */
 	const char *image_repo;         /* "local", or the URL of the pxed holding it */

@@ -102,7 +102,7 @@ void
 api_timeline_http(struct api *a, struct in_addr peer, const char *path, uint64_t bytes,
     uint64_t ms, bool ok)
 {
-	struct store *st = a->cfg.timeline ? api_thread_store(a->state_dir) : NULL;
+	struct store *st = a->cfg.timeline ? api_thread_store(a->state) : NULL;
 	uint8_t mac[16];
 	size_t mac_len;
 	char detail[400];

@@ -253,7 +253,7 @@ api_env_served(struct api *a, struct in_addr peer, const char *path, uint64_t by
 	    bytes != program_size(a, path))
 		return;                 /* not a program awaited, or a part of it */
 	task = await_find(a->envs, peer, path, true);
-	if (task == 0 || (st = api_thread_store(a->state_dir)) == NULL)
+	if (task == 0 || (st = api_thread_store(a->state)) == NULL)
 		return;
 	snprintf(message, sizeof message, "%.200s served", path);
 	if (store_task_served_done(st, task, message, api_now()) == 0) {

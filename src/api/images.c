@@ -253,7 +253,7 @@ api_images_reconcile(struct api *m)
 {
 	struct catalog_report rep;
 	struct store *st;
-	int rc = store_open(&st, m->state_dir);
+	int rc = store_open(&st, m->state);
 
 	if (rc < 0) {
 		log_error("images: catalogue not reconciled: state store: %s", strerror(-rc));

@@ -34,7 +34,7 @@ struct api {
 	struct api_config cfg;
 	struct image_repo repo;
 	uint8_t admin_hash[32];         /* SHA-256 of the API token */
-	char state_dir[1024];
+	char state[1024];               /* the state store (store_open's where) */
 	char bootenv_url[512];
 	char bootenv_args[512];
 	uint64_t started_us;            /* api_open(), for the uptime */
@@ -96,6 +96,9 @@ struct api_route {
 	 * 5XX are added by the API document (openapi.c) */
 	const char *statuses;
 	const char *query;              /* its query arguments, "limit after q" */
+	/* answers when this thread cannot open the state store (c->st NULL;
+	 * else such a request is refused with 503) */
+	bool no_store;
 };
 
 #define API_TASK_TYPE(t) (1u << (t))
@@ -291,7 +294,7 @@ void api_server_base(const struct api_call *c, char *out, size_t size);
 
 /* store_cache.c: this thread's store connection (opened on first use,
  * closed when the thread ends; never close it), or NULL. */
-struct store *api_thread_store(const char *state_dir);
+struct store *api_thread_store(const char *where);
 /* Close the calling thread's connection now (a test or fuzzer that
  * starts over with a new state directory). */
 void api_thread_store_drop(void);
@@ -300,6 +303,6 @@ void api_thread_store_drop(void);
  * from the counters in core/stats.h; malloc'd, NUL-terminated, or NULL. */
 char *api_metrics_text(size_t *len);
 char *api_status_json(uint64_t uptime_s, const struct api_service *services, size_t count,
-    size_t *len);
+    const char *where, struct store *st, size_t *len);
 
 #endif

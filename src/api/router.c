@@ -264,8 +264,8 @@ api_call_begin(struct api *a, const struct api_request *rq, struct api_call **ou
 	c->route = route_find(c, rs);
 	if (c->route == NULL)
 		goto refused;
-	c->st = api_thread_store(a->state_dir);
-	if (c->st == NULL) {
+	c->st = api_thread_store(a->state);
+	if (c->st == NULL && !c->route->no_store) {
 		api_reply_error(rs, 503, "state store unavailable");
 		goto refused;
 	}

@@ -148,9 +148,25 @@ services_json(const struct api_service *list, size_t count)
 	return arr;
 }
 
+/* The state store as this thread's connection sees it: its engine and
+ * whether the database answers now (not when the thread could not even
+ * connect: st NULL, the engine from where). */
+static json_t *
+store_json(const char *where, struct store *st)
+{
+	json_t *o = json_object();
+
+	if (o == NULL || (st == NULL && where == NULL))
+		return o;
+	json_object_set_new(o, "engine", json_string(st != NULL ? store_engine(st) :
+	    store_engine_of(where)));
+	json_object_set_new(o, "reachable", json_boolean(st != NULL && store_ping(st) == 0));
+	return o;
+}
+
 char *
 api_status_json(uint64_t uptime_s, const struct api_service *services, size_t count,
-    size_t *len)
+    const char *where, struct store *st, size_t *len)
 {
 	json_t *root = json_object();
 	char *text = NULL;
@@ -158,6 +174,7 @@ api_status_json(uint64_t uptime_s, const struct api_service *services, size_t co
 	if (root == NULL)
 		return NULL;
 	if (json_object_set_new(root, "version", json_string(PXED_VERSION)) == 0 &&
+	    json_object_set_new(root, "state", store_json(where, st)) == 0 &&
 	    json_object_set_new(root, "services", services_json(services, count)) == 0 &&
 	    json_object_set_new(root, "uptime_s",
 	    json_integer((json_int_t)MIN(uptime_s, (uint64_t)INT64_MAX))) == 0 &&
@@ -185,7 +202,7 @@ route_status(struct api_call *c)
 {
 	size_t len = 0;
 	char *text = api_status_json((clock_now_us() - c->api->started_us) / 1000000u,
-	    c->api->cfg.services, c->api->cfg.services_count, &len);
+	    c->api->cfg.services, c->api->cfg.services_count, c->api->state, c->st, &len);
 
 	api_reply_text(c->rs, text != NULL ? 200 : 503, "application/json", text, len);
 }
@@ -202,6 +219,7 @@ route_metrics(struct api_call *c)
 
 const struct api_route api_status_routes[] = {
 	{ "GET", "api/v1/status", API_COUNTERS, .handler = route_status, .statuses = "200",
+	    .no_store = true,
 	    .summary = "version, uptime, the services and their sockets, the counters" },
 	{ "GET", "metrics", API_COUNTERS, .handler = route_metrics, .statuses = "200",
 	    .summary = "the counters for Prometheus" },

@@ -24,17 +24,17 @@ make_key(void)
 }
 
 struct store *
-api_thread_store(const char *state_dir)
+api_thread_store(const char *where)
 {
 	struct store *st;
 
-	if (state_dir == NULL || state_dir[0] == '\0')
+	if (where == NULL || where[0] == '\0')
 		return NULL;
 	(void)pthread_once(&once, make_key);
 	st = pthread_getspecific(key);
 	if (st != NULL)
 		return st;
-	if (store_open(&st, state_dir) < 0)
+	if (store_open(&st, where) < 0)
 		return NULL;
 	if (pthread_setspecific(key, st) != 0) {
 		store_close(st);

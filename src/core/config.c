@@ -57,6 +57,9 @@ static const struct setting settings[] = {
 	SR("tls-key", T_PATH, tls_key, 0, 0, "",
 	    "PEM private key of tls-cert (read as root at start, before privileges go)"),
 	SR("state-dir", T_PATH, state_dir, 0, 0, "/var/lib/pxed", "directory for pxed's state"),
+	SR("state-url", T_STRING, state_url, 0, 0, "",
+	    "the state store in PostgreSQL (postgresql://...), shared by several pxed"
+	    " (default: SQLite, state-dir/pxed.db)"),
 	SR("foreground", T_BOOL, foreground, 0, 0, "no",
 	    "stay in the foreground and log to stderr (else syslog)"),
 	S("log-level", T_LOGLEVEL, log_level, 0, 0, "info", "error, warn, info or debug"),

@@ -115,6 +115,7 @@ struct config {
 	unsigned tftp_port;
 	unsigned http_port;
 	char state_dir[CONFIG_PATH_MAX];
+	char state_url[CONFIG_PATH_MAX];        /* "" or postgresql://... (store_url_check) */
 	bool foreground;
 	enum log_level log_level;
 	char log_format[8];             /* "text" or "json" (log_format_check) */

@@ -307,6 +307,11 @@ show_services(json_t *st)
 	printf("pxed %s, up %s\n", ctl_text(json_object_get(st, "version"), false),
 	    ctl_duration(json_integer_value(json_object_get(st, "uptime_s")) * 1000, up,
 	    sizeof up));
+	if (json_object_get(json_object_get(st, "state"), "engine") != NULL)
+		printf("state store: %s, %s\n",
+		    ctl_text(json_object_get(json_object_get(st, "state"), "engine"), false),
+		    json_is_true(json_object_get(json_object_get(st, "state"), "reachable")) ?
+		    "reachable" : "NOT REACHABLE");
 	ctl_table_begin(&t, 4, heads);
 	json_array_foreach(json_object_get(st, "services"), i, sv) {
 		const char *name = ctl_text(json_object_get(sv, "name"), false);

@@ -155,6 +155,13 @@ drop_privileges(const struct config *cfg)
 	return 0;
 }
 
+/* Where the state store is: the state-url, else state-dir (its pxed.db). */
+static const char *
+state_where(const struct config *cfg)
+{
+	return cfg->state_url[0] != '\0' ? cfg->state_url : cfg->state_dir;
+}
+
 static int
 prepare_state_dir(const struct config *cfg)
 {
@@ -294,7 +301,8 @@ start_services(struct daemon *d)
 		.body_min_rate = d->cfg.http_body_min_rate,
 	};
 	struct api_config mcfg = {
-		.state_dir = d->cfg.state_dir, .image_dir = d->cfg.image_dir,
+		.state_dir = d->cfg.state_dir, .state = state_where(&d->cfg),
+		.image_dir = d->cfg.image_dir,
 		.clamav_db_dir = d->cfg.clamav_db_dir,
 		.image_repo = d->cfg.image_repo,
 		.token_file = d->cfg.api_token_file, .host_approval = d->cfg.host_approval,
@@ -351,7 +359,7 @@ start_services(struct daemon *d)
 	}
 	if (dhcp_enabled(&d->cfg)) {
 		char err[512];
-		rc = store_open(&d->store, d->cfg.state_dir);
+		rc = store_open(&d->store, state_where(&d->cfg));
 		if (rc == 0)
 			store_set_host_approval(d->store, d->cfg.host_approval);
 		if (rc == 0 && subnets_from_store(d, &d->cfg, err, sizeof err) != 0)
@@ -586,6 +594,7 @@ load_config(struct daemon *d, int argc, char **argv)
 	config_validator_register("no-task", api_no_task_check);
 	config_validator_register("metrics-auth", api_metrics_auth_check);
 	config_validator_register("log-format", log_format_check);
+	config_validator_register("state-url", store_url_check);
 	config_validator_register("chunk-sources", chunk_sources_check);
 	config_validator_register("image-repo", api_image_repo_check);
 	if (config_args_parse(argc, argv, &d->args) != 0)

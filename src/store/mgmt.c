@@ -1,4 +1,4 @@
-/* Hosts and tasks in SQLite.  See mgmt.h. */
+/* Hosts and tasks in the store's database.  See mgmt.h. */
 #include "store/mgmt.h"
 #include "store/internal.h"
 #include "store/store.h"
@@ -108,88 +108,17 @@ mac_text_canon(const char *in, char out[STORE_MAC_TEXT])
 
 /* ---- statement helpers: one statement per call ---- */
 
-static sqlite3_stmt *
-prep(struct store *st, const char *sql)
-{
-	sqlite3_stmt *s = NULL;
-
-	if (sqlite3_prepare_v2(store_db(st), sql, -1, &s, NULL) != SQLITE_OK) {
-		log_error("store: %s: %s", sql, sqlite3_errmsg(store_db(st)));
-		return NULL;
-	}
-	return s;
-}
-
-static void
-bind_text(sqlite3_stmt *s, int i, const char *v)
-{
-	sqlite3_bind_text(s, i, v != NULL ? v : "", -1, SQLITE_TRANSIENT);
-}
-
-/* Step a statement that returns no rows and finalize it.  Returns the
- * number of rows changed, or -EIO (-EEXIST for a constraint). */
-static int
-run(struct store *st, sqlite3_stmt *s)
-{
-	int rc;
-
-	if (s == NULL)
-		return -EIO;
-	rc = sqlite3_step(s);
-	sqlite3_finalize(s);
-	if (rc == SQLITE_CONSTRAINT)
-		return -EEXIST;
-	if (rc != SQLITE_DONE) {
-		log_error("store: %s", sqlite3_errmsg(store_db(st)));
-		return -EIO;
-	}
-	return sqlite3_changes(store_db(st));
-}
-
 /* run() of a statement with two text parameters, ?1 and ?2. */
 static int
 run_text2(struct store *st, const char *sql, const char *text1, const char *text2)
 {
-	sqlite3_stmt *s = prep(st, sql);
+	struct db_stmt *s = store_prep(st, sql);
 
 	if (s == NULL)
 		return -EIO;
-	bind_text(s, 1, text1);
-	bind_text(s, 2, text2);
-	return run(st, s);
-}
-
-static void
-col_text(sqlite3_stmt *s, int i, char *out, size_t size)
-{
-	const unsigned char *v = sqlite3_column_text(s, i);
-
-	str_copy(out, v != NULL ? (const char *)v : "", size);
-}
-
-/* The helpers above, for the store's other files (internal.h). */
-sqlite3_stmt *
-store_stmt_prepare(struct store *st, const char *sql)
-{
-	return prep(st, sql);
-}
-
-int
-store_stmt_run(struct store *st, sqlite3_stmt *s)
-{
-	return run(st, s);
-}
-
-void
-store_bind_text(sqlite3_stmt *s, int i, const char *v)
-{
-	bind_text(s, i, v);
-}
-
-void
-store_col_text(sqlite3_stmt *s, int i, char *out, size_t size)
-{
-	col_text(s, i, out, size);
+	db_bind_text(s, 1, text1);
+	db_bind_text(s, 2, text2);
+	return db_run(s);
 }
 
 /* ---- hosts ---- */
@@ -198,20 +127,20 @@ store_col_text(sqlite3_stmt *s, int i, char *out, size_t size)
 	" hostname"
 
 static void
-row_host(sqlite3_stmt *s, struct store_host *h)
+row_host(struct db_stmt *s, struct store_host *h)
 {
-	const unsigned char *inv = sqlite3_column_text(s, 7);
+	const char *inv = db_col_text(s, 7);
 
 	memset(h, 0, sizeof *h);
-	col_text(s, 0, h->mac, sizeof h->mac);
-	col_text(s, 1, h->name, sizeof h->name);
-	col_text(s, 2, h->arch, sizeof h->arch);
-	col_text(s, 3, h->uuid, sizeof h->uuid);
-	h->first_seen = sqlite3_column_int64(s, 4);
-	h->last_seen = sqlite3_column_int64(s, 5);
-	h->approved = sqlite3_column_int(s, 6) != 0;
-	h->inventory = inv != NULL ? strdup((const char *)inv) : NULL;
-	col_text(s, 8, h->hostname, sizeof h->hostname);
+	db_col_str(s, 0, h->mac, sizeof h->mac);
+	db_col_str(s, 1, h->name, sizeof h->name);
+	db_col_str(s, 2, h->arch, sizeof h->arch);
+	db_col_str(s, 3, h->uuid, sizeof h->uuid);
+	h->first_seen = db_col_int64(s, 4);
+	h->last_seen = db_col_int64(s, 5);
+	h->approved = db_col_int64(s, 6) != 0;
+	h->inventory = inv != NULL ? strdup(inv) : NULL;
+	db_col_str(s, 8, h->hostname, sizeof h->hostname);
 }
 
 void
@@ -225,176 +154,167 @@ int
 store_host_seen(struct store *st, const char *mac, const char *arch, const char *uuid,
     bool auto_approve, int64_t now)
 {
-	sqlite3_stmt *s = prep(st, "INSERT INTO hosts (mac, arch, uuid, first_seen,"
+	struct db_stmt *s = store_prep(st, "INSERT INTO hosts (mac, arch, uuid, first_seen,"
 	    " last_seen, approved) VALUES (?1, ?2, ?3, ?4, ?4, ?5)"
 	    " ON CONFLICT (mac) DO NOTHING");
 	int rc;
 
 	if (s == NULL)
 		return -EIO;
-	bind_text(s, 1, mac);
-	bind_text(s, 2, arch);
-	bind_text(s, 3, uuid);
-	sqlite3_bind_int64(s, 4, now);
-	sqlite3_bind_int(s, 5, auto_approve);
-	rc = run(st, s);
+	db_bind_text(s, 1, mac);
+	db_bind_text(s, 2, arch);
+	db_bind_text(s, 3, uuid);
+	db_bind_int64(s, 4, now);
+	db_bind_int64(s, 5, auto_approve);
+	rc = db_run(s);
 	if (rc != 0)
 		return rc < 0 ? rc : 1;
-	s = prep(st, "UPDATE hosts SET last_seen = ?2,"
+	s = store_prep(st, "UPDATE hosts SET last_seen = ?2,"
 	    " arch = CASE WHEN ?3 = '' THEN arch ELSE ?3 END,"
 	    " uuid = CASE WHEN ?4 = '' THEN uuid ELSE ?4 END WHERE mac = ?1");
 	if (s == NULL)
 		return -EIO;
-	bind_text(s, 1, mac);
-	sqlite3_bind_int64(s, 2, now);
-	bind_text(s, 3, arch);
-	bind_text(s, 4, uuid);
-	rc = run(st, s);
+	db_bind_text(s, 1, mac);
+	db_bind_int64(s, 2, now);
+	db_bind_text(s, 3, arch);
+	db_bind_text(s, 4, uuid);
+	rc = db_run(s);
 	return rc < 0 ? rc : 0;
 }
 
 int
 store_host_add(struct store *st, const char *mac, const char *name, int64_t now)
 {
-	sqlite3_stmt *s = prep(st, "INSERT INTO hosts (mac, name, first_seen, last_seen,"
+	struct db_stmt *s = store_prep(st, "INSERT INTO hosts (mac, name, first_seen, last_seen,"
 	    " approved) VALUES (?1, ?2, ?3, 0, 1)");
 	int rc;
 
 	if (s == NULL)
 		return -EIO;
-	bind_text(s, 1, mac);
-	bind_text(s, 2, name);
-	sqlite3_bind_int64(s, 3, now);
-	rc = run(st, s);
+	db_bind_text(s, 1, mac);
+	db_bind_text(s, 2, name);
+	db_bind_int64(s, 3, now);
+	rc = db_run(s);
 	if (rc != -EEXIST)
 		return rc < 0 ? rc : 0;
-	s = prep(st, "UPDATE hosts SET approved = 1,"
+	s = store_prep(st, "UPDATE hosts SET approved = 1,"
 	    " name = CASE WHEN ?2 = '' THEN name ELSE ?2 END WHERE mac = ?1");
 	if (s == NULL)
 		return -EIO;
-	bind_text(s, 1, mac);
-	bind_text(s, 2, name);
-	rc = run(st, s);
+	db_bind_text(s, 1, mac);
+	db_bind_text(s, 2, name);
+	rc = db_run(s);
 	return rc < 0 ? rc : -EEXIST;
 }
 
 int
 store_host_approve(struct store *st, const char *mac, bool approved)
 {
-	sqlite3_stmt *s = prep(st, "UPDATE hosts SET approved = ?2 WHERE mac = ?1");
+	struct db_stmt *s = store_prep(st, "UPDATE hosts SET approved = ?2 WHERE mac = ?1");
 	int rc;
 
 	if (s == NULL)
 		return -EIO;
-	bind_text(s, 1, mac);
-	sqlite3_bind_int(s, 2, approved);
-	rc = run(st, s);
+	db_bind_text(s, 1, mac);
+	db_bind_int64(s, 2, approved);
+	rc = db_run(s);
 	return rc < 0 ? rc : rc == 0 ? -ENOENT : 0;
 }
 
 int
 store_host_get(struct store *st, const char *mac, struct store_host *out)
 {
-	sqlite3_stmt *s = prep(st, "SELECT " HOST_COLS " FROM hosts WHERE mac = ?1");
+	struct db_stmt *s = store_prep(st, "SELECT " HOST_COLS " FROM hosts WHERE mac = ?1");
 	int rc;
 
 	if (s == NULL)
 		return -EIO;
-	bind_text(s, 1, mac);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW)
+	db_bind_text(s, 1, mac);
+	rc = db_step(s);
+	if (rc == 1)
 		row_host(s, out);
-	sqlite3_finalize(s);
-	return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? -ENOENT : -EIO;
+	db_finalize(s);
+	return rc == 1 ? 0 : rc == 0 ? -ENOENT : -EIO;
 }
 
 int
 store_host_by_name(struct store *st, const char *name, char mac[STORE_MAC_TEXT])
 {
-	sqlite3_stmt *s = prep(st, "SELECT mac FROM hosts WHERE name = ?1 AND name != ''"
+	struct db_stmt *s = store_prep(st, "SELECT mac FROM hosts WHERE name = ?1 AND name != ''"
 	    " ORDER BY mac LIMIT 1");
 	int rc;
 
 	if (s == NULL)
 		return -EIO;
-	bind_text(s, 1, name);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW)
-		col_text(s, 0, mac, STORE_MAC_TEXT);
-	sqlite3_finalize(s);
-	return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? -ENOENT : -EIO;
+	db_bind_text(s, 1, name);
+	rc = db_step(s);
+	if (rc == 1)
+		db_col_str(s, 0, mac, STORE_MAC_TEXT);
+	db_finalize(s);
+	return rc == 1 ? 0 : rc == 0 ? -ENOENT : -EIO;
 }
 
 /* Up to max hosts from a prepared SELECT of HOST_COLS (bound, LIMIT
  * included); finalizes it.  The count, or -EIO (rows read are freed). */
 static int
-host_rows(sqlite3_stmt *s, struct store_host *out, size_t max)
+host_rows(struct db_stmt *s, struct store_host *out, size_t max)
 {
 	size_t n = 0;
-	int rc = SQLITE_DONE;
+	int rc = 0;
 
 	if (s == NULL)
 		return -EIO;
-	while (n < max && (rc = sqlite3_step(s)) == SQLITE_ROW)
+	while (n < max && (rc = db_step(s)) == 1)
 		row_host(s, &out[n++]);
-	sqlite3_finalize(s);
-	if (rc == SQLITE_ROW || rc == SQLITE_DONE)
+	db_finalize(s);
+	if (rc == 1 || rc == 0)
 		return (int)n;
 	while (n > 0)
 		store_host_free(&out[--n]);
 	return -EIO;
 }
 
-#define HOST_MATCH " (?3 = '' OR instr(mac, lower(?3)) > 0 OR instr(lower(name), lower(?3)) > 0)"
+#define HOST_MATCH " (?3 = '' OR {instr}(mac, lower(?3)) > 0 OR" \
+	" {instr}(lower(name), lower(?3)) > 0)"
 
 int
 store_host_list(struct store *st, const char *after, const char *q, struct store_host *out,
     size_t max)
 {
-	sqlite3_stmt *s = prep(st, "SELECT " HOST_COLS " FROM hosts WHERE mac > ?2 AND"
+	struct db_stmt *s = store_prep(st, "SELECT " HOST_COLS " FROM hosts WHERE mac > ?2 AND"
 	    HOST_MATCH " ORDER BY mac LIMIT ?1");
 
 	if (s != NULL) {
-		sqlite3_bind_int64(s, 1, (sqlite3_int64)max);
-		bind_text(s, 2, after);
-		bind_text(s, 3, q);
+		db_bind_int64(s, 1, (int64_t)max);
+		db_bind_text(s, 2, after);
+		db_bind_text(s, 3, q);
 	}
 	return host_rows(s, out, max);
-}
-
-/* The single integer a prepared query answers, or a negative errno. */
-static int64_t
-count_rows(sqlite3_stmt *s)
-{
-	int64_t n;
-
-	if (s == NULL)
-		return -EIO;
-	n = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : -EIO;
-	sqlite3_finalize(s);
-	return n;
 }
 
 int64_t
 store_host_count(struct store *st, const char *q)
 {
-	sqlite3_stmt *s = prep(st, "SELECT count(*) FROM hosts WHERE" HOST_MATCH);
+	struct db_stmt *s = store_prep(st, "SELECT count(*) FROM hosts WHERE" HOST_MATCH);
 
-	if (s != NULL)
-		bind_text(s, 3, q != NULL ? q : "");
-	return count_rows(s);
+	if (s != NULL) {
+		db_bind_int64(s, 1, 0);         /* the list's, unused here */
+		db_bind_text(s, 2, "");
+		db_bind_text(s, 3, q != NULL ? q : "");
+	}
+	return db_one_int64(s);
 }
 
 int
 store_host_remove(struct store *st, const char *mac)
 {
-	sqlite3_stmt *s = prep(st, "DELETE FROM hosts WHERE mac = ?1");
+	struct db_stmt *s = store_prep(st, "DELETE FROM hosts WHERE mac = ?1");
 	int rc;
 
 	if (s == NULL)
 		return -EIO;
-	bind_text(s, 1, mac);
-	rc = run(st, s);
+	db_bind_text(s, 1, mac);
+	rc = db_run(s);
 	return rc < 0 ? rc : rc == 0 ? -ENOENT : 0;
 }
 
@@ -446,16 +366,16 @@ store_group_add(struct store *st, const char *group, const char *mac)
 int
 store_group_has(struct store *st, const char *group, const char *mac)
 {
-	sqlite3_stmt *s = prep(st, "SELECT 1 FROM host_groups WHERE name = ?1 AND mac = ?2");
+	struct db_stmt *s = store_prep(st, "SELECT 1 FROM host_groups WHERE name = ?1 AND mac = ?2");
 	int rc;
 
 	if (s == NULL)
 		return -EIO;
-	bind_text(s, 1, group);
-	bind_text(s, 2, mac);
-	rc = sqlite3_step(s);
-	sqlite3_finalize(s);
-	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -EIO;
+	db_bind_text(s, 1, group);
+	db_bind_text(s, 2, mac);
+	rc = db_step(s);
+	db_finalize(s);
+	return rc == 1 ? 1 : rc == 0 ? 0 : -EIO;
 }
 
 int
@@ -470,54 +390,54 @@ store_group_remove(struct store *st, const char *group, const char *mac)
 int
 store_group_delete(struct store *st, const char *group)
 {
-	sqlite3_stmt *s = prep(st, "DELETE FROM host_groups WHERE name = ?1");
+	struct db_stmt *s = store_prep(st, "DELETE FROM host_groups WHERE name = ?1");
 	int rc;
 
 	if (s == NULL)
 		return -EIO;
-	bind_text(s, 1, group);
-	rc = run(st, s);
+	db_bind_text(s, 1, group);
+	rc = db_run(s);
 	return rc == 0 ? -ENOENT : rc;
 }
 
 /* Up to max groups from a prepared SELECT of name and member count (bound,
  * LIMIT included); finalizes it.  The count or -EIO. */
 static int
-group_rows(sqlite3_stmt *s, struct store_group *out, size_t max)
+group_rows(struct db_stmt *s, struct store_group *out, size_t max)
 {
 	size_t n = 0;
-	int rc = SQLITE_DONE;
+	int rc = 0;
 
 	if (s == NULL)
 		return -EIO;
-	while (n < max && (rc = sqlite3_step(s)) == SQLITE_ROW) {
-		col_text(s, 0, out[n].name, sizeof out[n].name);
-		out[n++].members = (unsigned)sqlite3_column_int(s, 1);
+	while (n < max && (rc = db_step(s)) == 1) {
+		db_col_str(s, 0, out[n].name, sizeof out[n].name);
+		out[n++].members = (unsigned)db_col_int64(s, 1);
 	}
-	sqlite3_finalize(s);
-	return rc == SQLITE_ROW || rc == SQLITE_DONE ? (int)n : -EIO;
+	db_finalize(s);
+	return rc == 1 || rc == 0 ? (int)n : -EIO;
 }
 
 int
 store_group_list(struct store *st, struct store_group *out, size_t max)
 {
-	sqlite3_stmt *s = prep(st, "SELECT name, count(*) FROM host_groups"
+	struct db_stmt *s = store_prep(st, "SELECT name, count(*) FROM host_groups"
 	    " GROUP BY name ORDER BY name LIMIT ?1");
 
 	if (s != NULL)
-		sqlite3_bind_int64(s, 1, (sqlite3_int64)max);
+		db_bind_int64(s, 1, (int64_t)max);
 	return group_rows(s, out, max);
 }
 
 int
 store_group_members(struct store *st, const char *group, struct store_host *out, size_t max)
 {
-	sqlite3_stmt *s = prep(st, "SELECT " HOST_COLS " FROM hosts WHERE mac IN"
+	struct db_stmt *s = store_prep(st, "SELECT " HOST_COLS " FROM hosts WHERE mac IN"
 	    " (SELECT mac FROM host_groups WHERE name = ?1) ORDER BY mac LIMIT ?2");
 
 	if (s != NULL) {
-		bind_text(s, 1, group);
-		sqlite3_bind_int64(s, 2, (sqlite3_int64)max);
+		db_bind_text(s, 1, group);
+		db_bind_int64(s, 2, (int64_t)max);
 	}
 	return host_rows(s, out, max);
 }
@@ -525,13 +445,13 @@ store_group_members(struct store *st, const char *group, struct store_host *out,
 int
 store_host_groups(struct store *st, const char *mac, struct store_group *out, size_t max)
 {
-	sqlite3_stmt *s = prep(st, "SELECT g.name, (SELECT count(*) FROM host_groups"
+	struct db_stmt *s = store_prep(st, "SELECT g.name, (SELECT count(*) FROM host_groups"
 	    " WHERE name = g.name) FROM host_groups g WHERE g.mac = ?1 ORDER BY g.name"
 	    " LIMIT ?2");
 
 	if (s != NULL) {
-		bind_text(s, 1, mac);
-		sqlite3_bind_int64(s, 2, (sqlite3_int64)max);
+		db_bind_text(s, 1, mac);
+		db_bind_int64(s, 2, (int64_t)max);
 	}
 	return group_rows(s, out, max);
 }
@@ -543,55 +463,55 @@ store_host_groups(struct store *st, const char *mac, struct store_group *out, si
 	" after_action, options, files, params, token_addr"
 
 static void
-row_task(sqlite3_stmt *s, struct store_task *t)
+row_task(struct db_stmt *s, struct store_task *t)
 {
 	char text[32];
 	int type;
 
 	memset(t, 0, sizeof *t);
-	t->id = sqlite3_column_int64(s, 0);
-	col_text(s, 1, t->mac, sizeof t->mac);
-	col_text(s, 2, text, sizeof text);
+	t->id = db_col_int64(s, 0);
+	db_col_str(s, 1, t->mac, sizeof t->mac);
+	db_col_str(s, 2, text, sizeof text);
 	type = task_type_parse(text);
 	t->type = type < 0 ? TASK_SHELL : (enum task_type)type;
-	col_text(s, 3, t->image, sizeof t->image);
-	col_text(s, 4, text, sizeof text);
+	db_col_str(s, 3, t->image, sizeof t->image);
+	db_col_str(s, 4, text, sizeof text);
 	t->state = (enum task_state)task_state_parse(text);
-	t->verify = sqlite3_column_int(s, 5) != 0;
-	t->created = sqlite3_column_int64(s, 6);
-	t->started = sqlite3_column_int64(s, 7);
-	t->finished = sqlite3_column_int64(s, 8);
-	col_text(s, 9, t->phase, sizeof t->phase);
-	t->bytes = (uint64_t)sqlite3_column_int64(s, 10);
-	t->total = (uint64_t)sqlite3_column_int64(s, 11);
-	t->rate = (uint64_t)sqlite3_column_int64(s, 12);
-	t->resume_offset = (uint64_t)sqlite3_column_int64(s, 13);
-	col_text(s, 14, t->message, sizeof t->message);
-	col_text(s, 15, t->log_tail, sizeof t->log_tail);
-	col_text(s, 16, t->mcast, sizeof t->mcast);
-	t->replace = sqlite3_column_int(s, 17) != 0;
-	col_text(s, 18, text, sizeof text);
+	t->verify = db_col_int64(s, 5) != 0;
+	t->created = db_col_int64(s, 6);
+	t->started = db_col_int64(s, 7);
+	t->finished = db_col_int64(s, 8);
+	db_col_str(s, 9, t->phase, sizeof t->phase);
+	t->bytes = (uint64_t)db_col_int64(s, 10);
+	t->total = (uint64_t)db_col_int64(s, 11);
+	t->rate = (uint64_t)db_col_int64(s, 12);
+	t->resume_offset = (uint64_t)db_col_int64(s, 13);
+	db_col_str(s, 14, t->message, sizeof t->message);
+	db_col_str(s, 15, t->log_tail, sizeof t->log_tail);
+	db_col_str(s, 16, t->mcast, sizeof t->mcast);
+	t->replace = db_col_int64(s, 17) != 0;
+	db_col_str(s, 18, text, sizeof text);
 	type = task_after_parse(text);
 	t->after = type < 0 ? TASK_AFTER_REBOOT : (enum task_after)type;
-	col_text(s, 19, t->options, sizeof t->options);
-	t->files = (uint64_t)sqlite3_column_int64(s, 20);
-	col_text(s, 21, t->params, sizeof t->params);
-	col_text(s, 22, t->token_addr, sizeof t->token_addr);
+	db_col_str(s, 19, t->options, sizeof t->options);
+	t->files = (uint64_t)db_col_int64(s, 20);
+	db_col_str(s, 21, t->params, sizeof t->params);
+	db_col_str(s, 22, t->token_addr, sizeof t->token_addr);
 }
 
 static int
-task_one(struct store *st, sqlite3_stmt *s, struct store_task *out)
+task_one(struct store *st, struct db_stmt *s, struct store_task *out)
 {
 	int rc;
 
 	if (s == NULL)
 		return -EIO;
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW)
+	rc = db_step(s);
+	if (rc == 1)
 		row_task(s, out);
-	sqlite3_finalize(s);
+	db_finalize(s);
 	(void)st;
-	return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? -ENOENT : -EIO;
+	return rc == 1 ? 0 : rc == 0 ? -ENOENT : -EIO;
 }
 
 #define ACTIVE "state IN ('pending', 'booting', 'running')"
@@ -602,63 +522,59 @@ store_task_add(struct store *st, const char *mac, const struct store_task_spec *
 {
 	struct store_task cur;
 	struct store_host h;
-	sqlite3_stmt *s;
-	int rc;
+	struct db_stmt *s;
 
 	if (store_host_get(st, mac, &h) < 0)
 		return -ENOENT;
 	store_host_free(&h);
 	if (store_task_active(st, mac, &cur) == 0)
 		return -EBUSY;
-	s = prep(st, "INSERT INTO tasks (mac, type, image, state, verify, created, mcast,"
+	s = store_prep(st, "INSERT INTO tasks (mac, type, image, state, verify, created, mcast,"
 	    " replace_image, after_action, options, params)"
-	    " VALUES (?1, ?2, ?3, 'pending', ?4, ?5, ?6, ?7, ?8, ?9, ?10)");
+	    " VALUES (?1, ?2, ?3, 'pending', ?4, ?5, ?6, ?7, ?8, ?9, ?10) RETURNING id");
 	if (s == NULL)
 		return -EIO;
-	bind_text(s, 1, mac);
-	bind_text(s, 2, task_type_name(spec->type));
-	bind_text(s, 3, spec->image);
-	sqlite3_bind_int(s, 4, spec->verify);
-	sqlite3_bind_int64(s, 5, now);
-	bind_text(s, 6, spec->mcast);
-	sqlite3_bind_int(s, 7, spec->replace);
-	bind_text(s, 8, task_after_name(spec->after));
-	bind_text(s, 9, spec->options != NULL && spec->options[0] != '\0' ? spec->options : "{}");
-	bind_text(s, 10, spec->params);
-	rc = run(st, s);
-	if (rc < 0)
-		return rc;
-	return sqlite3_last_insert_rowid(store_db(st));
+	db_bind_text(s, 1, mac);
+	db_bind_text(s, 2, task_type_name(spec->type));
+	db_bind_text(s, 3, spec->image);
+	db_bind_int64(s, 4, spec->verify);
+	db_bind_int64(s, 5, now);
+	db_bind_text(s, 6, spec->mcast);
+	db_bind_int64(s, 7, spec->replace);
+	db_bind_text(s, 8, task_after_name(spec->after));
+	db_bind_text(s, 9, spec->options != NULL && spec->options[0] != '\0' ? spec->options : "{}");
+	db_bind_text(s, 10, spec->params);
+	return db_one_int64(s);
 }
 
 int
 store_task_get(struct store *st, int64_t id, struct store_task *out)
 {
-	sqlite3_stmt *s = prep(st, "SELECT " TASK_COLS " FROM tasks WHERE id = ?1");
+	struct db_stmt *s = store_prep(st, "SELECT " TASK_COLS " FROM tasks WHERE id = ?1");
 
 	if (s != NULL)
-		sqlite3_bind_int64(s, 1, id);
+		db_bind_int64(s, 1, id);
 	return task_one(st, s, out);
 }
 
 int
 store_task_active(struct store *st, const char *mac, struct store_task *out)
 {
-	sqlite3_stmt *s = prep(st, "SELECT " TASK_COLS " FROM tasks WHERE mac = ?1"
+	struct db_stmt *s = store_prep(st, "SELECT " TASK_COLS " FROM tasks WHERE mac = ?1"
 	    " AND " ACTIVE " ORDER BY id DESC LIMIT 1");
 
 	if (s != NULL)
-		bind_text(s, 1, mac);
+		db_bind_text(s, 1, mac);
 	return task_one(st, s, out);
 }
 
 int
 store_task_by_token(struct store *st, const uint8_t hash[32], struct store_task *out)
 {
-	sqlite3_stmt *s = prep(st, "SELECT " TASK_COLS " FROM tasks WHERE token_hash = ?1");
+	struct db_stmt *s = store_prep(st, "SELECT " TASK_COLS " FROM tasks WHERE token_hash = ?1");
 
 	if (s != NULL)
-		sqlite3_bind_blob(s, 1, hash, 32, SQLITE_TRANSIENT);
+		db_bind_blob(s, 1, hash, 32);
 	return task_one(st, s, out);
 }
 
@@ -667,45 +583,48 @@ store_task_by_token(struct store *st, const uint8_t hash[32], struct store_task 
 	" (?5 = '' OR type = ?5) AND (?6 = '' OR image = ?6)"
 
 static void
-bind_task_filter(sqlite3_stmt *s, const struct store_task_filter *f)
+bind_task_filter(struct db_stmt *s, const struct store_task_filter *f)
 {
 	static const struct store_task_filter all = { "", "", "", "" };
 
 	if (f == NULL)
 		f = &all;
-	bind_text(s, 3, f->mac != NULL ? f->mac : "");
-	bind_text(s, 4, f->state != NULL ? f->state : "");
-	bind_text(s, 5, f->type != NULL ? f->type : "");
-	bind_text(s, 6, f->image != NULL ? f->image : "");
+	db_bind_text(s, 3, f->mac != NULL ? f->mac : "");
+	db_bind_text(s, 4, f->state != NULL ? f->state : "");
+	db_bind_text(s, 5, f->type != NULL ? f->type : "");
+	db_bind_text(s, 6, f->image != NULL ? f->image : "");
 }
 
 int
 store_task_list(struct store *st, int64_t before, const struct store_task_filter *f,
     struct store_task *out, size_t max)
 {
-	sqlite3_stmt *s = prep(st, "SELECT " TASK_COLS " FROM tasks WHERE id < ?2 AND"
+	struct db_stmt *s = store_prep(st, "SELECT " TASK_COLS " FROM tasks WHERE id < ?2 AND"
 	    TASK_MATCH " ORDER BY id DESC LIMIT ?1");
 	size_t n = 0;
 
 	if (s == NULL)
 		return -EIO;
-	sqlite3_bind_int64(s, 1, (sqlite3_int64)max);
-	sqlite3_bind_int64(s, 2, before > 0 ? before : INT64_MAX);
+	db_bind_int64(s, 1, (int64_t)max);
+	db_bind_int64(s, 2, before > 0 ? before : INT64_MAX);
 	bind_task_filter(s, f);
-	while (n < max && sqlite3_step(s) == SQLITE_ROW)
+	while (n < max && db_step(s) == 1)
 		row_task(s, &out[n++]);
-	sqlite3_finalize(s);
+	db_finalize(s);
 	return (int)n;
 }
 
 int64_t
 store_task_count(struct store *st, const struct store_task_filter *f)
 {
-	sqlite3_stmt *s = prep(st, "SELECT count(*) FROM tasks WHERE" TASK_MATCH);
+	struct db_stmt *s = store_prep(st, "SELECT count(*) FROM tasks WHERE" TASK_MATCH);
 
-	if (s != NULL)
+	if (s != NULL) {
+		db_bind_int64(s, 1, 0);         /* the list's, unused here */
+		db_bind_int64(s, 2, 0);
 		bind_task_filter(s, f);
-	return count_rows(s);
+	}
+	return db_one_int64(s);
 }
 
 /* The token already issued for an active task: 0, -ENOENT (none yet),
@@ -713,27 +632,21 @@ store_task_count(struct store *st, const struct store_task_filter *f)
 static int
 task_token_get(struct store *st, int64_t id, struct store_token *out)
 {
-	sqlite3_stmt *s = prep(st, "SELECT token_salt, token_hash FROM tasks"
+	struct db_stmt *s = store_prep(st, "SELECT token_salt, token_hash FROM tasks"
 	    " WHERE id = ?1 AND " ACTIVE);
 	int rc;
 
 	if (s == NULL)
 		return -EIO;
-	sqlite3_bind_int64(s, 1, id);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
-		const void *salt = sqlite3_column_blob(s, 0), *hash = sqlite3_column_blob(s, 1);
-		rc = salt != NULL && hash != NULL &&
-		    sqlite3_column_bytes(s, 0) == STORE_TOKEN_LEN &&
-		    sqlite3_column_bytes(s, 1) == STORE_TOKEN_LEN ? 0 : -ENOENT;
-		if (rc == 0) {
-			memcpy(out->salt, salt, STORE_TOKEN_LEN);
-			memcpy(out->hash, hash, STORE_TOKEN_LEN);
-		}
+	db_bind_int64(s, 1, id);
+	rc = db_step(s);
+	if (rc == 1) {
+		rc = db_col_blob(s, 0, out->salt, STORE_TOKEN_LEN) == STORE_TOKEN_LEN &&
+		    db_col_blob(s, 1, out->hash, STORE_TOKEN_LEN) == STORE_TOKEN_LEN ? 0 : -ENOENT;
 	} else {
-		rc = rc == SQLITE_DONE ? -ESRCH : -EIO;
+		rc = rc == 0 ? -ESRCH : -EIO;
 	}
-	sqlite3_finalize(s);
+	db_finalize(s);
 	return rc;
 }
 
@@ -741,17 +654,17 @@ int
 store_task_boot(struct store *st, int64_t id, const struct store_token *fresh,
     struct store_token *out)
 {
-	sqlite3_stmt *s = prep(st, "UPDATE tasks SET token_salt = ?2, token_hash = ?3,"
+	struct db_stmt *s = store_prep(st, "UPDATE tasks SET token_salt = ?2, token_hash = ?3,"
 	    " state = CASE WHEN state = 'running' THEN 'running' ELSE 'booting' END"
 	    " WHERE id = ?1 AND " ACTIVE " AND token_salt IS NULL");
 	int rc;
 
 	if (s == NULL)
 		return -EIO;
-	sqlite3_bind_int64(s, 1, id);
-	sqlite3_bind_blob(s, 2, fresh->salt, STORE_TOKEN_LEN, SQLITE_TRANSIENT);
-	sqlite3_bind_blob(s, 3, fresh->hash, STORE_TOKEN_LEN, SQLITE_TRANSIENT);
-	rc = run(st, s);
+	db_bind_int64(s, 1, id);
+	db_bind_blob(s, 2, fresh->salt, STORE_TOKEN_LEN);
+	db_bind_blob(s, 3, fresh->hash, STORE_TOKEN_LEN);
+	rc = db_run(s);
 	if (rc < 0)
 		return rc;
 	if (rc > 0) {
@@ -766,16 +679,16 @@ store_task_boot(struct store *st, int64_t id, const struct store_token *fresh,
 int
 store_task_bind(struct store *st, int64_t id, const char *addr, char bound[STORE_ADDR_TEXT])
 {
-	sqlite3_stmt *s = prep(st, "UPDATE tasks SET token_addr = ?2"
+	struct db_stmt *s = store_prep(st, "UPDATE tasks SET token_addr = ?2"
 	    " WHERE id = ?1 AND " ACTIVE " AND token_addr = ''");
 	struct store_task t;
 	int rc;
 
 	if (s == NULL)
 		return -EIO;
-	sqlite3_bind_int64(s, 1, id);
-	bind_text(s, 2, addr);
-	rc = run(st, s);
+	db_bind_int64(s, 1, id);
+	db_bind_text(s, 2, addr);
+	rc = db_run(s);
 	if (rc < 0)
 		return rc;
 	rc = store_task_get(st, id, &t);
@@ -790,16 +703,16 @@ store_task_bind(struct store *st, int64_t id, const char *addr, char bound[STORE
 int
 store_task_start(struct store *st, int64_t id, int64_t now)
 {
-	sqlite3_stmt *s = prep(st, "UPDATE tasks SET state = 'running',"
+	struct db_stmt *s = store_prep(st, "UPDATE tasks SET state = 'running',"
 	    " started = CASE WHEN started = 0 THEN ?2 ELSE started END"
 	    " WHERE id = ?1 AND state IN ('booting', 'running')");
 	int rc;
 
 	if (s == NULL)
 		return -EIO;
-	sqlite3_bind_int64(s, 1, id);
-	sqlite3_bind_int64(s, 2, now);
-	rc = run(st, s);
+	db_bind_int64(s, 1, id);
+	db_bind_int64(s, 2, now);
+	rc = db_run(s);
 	return rc < 0 ? rc : rc == 0 ? -ESRCH : 0;
 }
 
@@ -814,21 +727,21 @@ int
 store_task_progress_files(struct store *st, int64_t id, const char *phase, uint64_t bytes,
     uint64_t total, uint64_t rate, uint64_t resume_offset, uint64_t files)
 {
-	sqlite3_stmt *s = prep(st, "UPDATE tasks SET phase = ?2, bytes = ?3, total = ?4,"
-	    " rate = ?5, resume_offset = max(resume_offset, ?6), files = ?7"
+	struct db_stmt *s = store_prep(st, "UPDATE tasks SET phase = ?2, bytes = ?3, total = ?4,"
+	    " rate = ?5, resume_offset = {greatest}(resume_offset, ?6), files = ?7"
 	    " WHERE id = ?1 AND state = 'running'");
 	int rc;
 
 	if (s == NULL)
 		return -EIO;
-	sqlite3_bind_int64(s, 1, id);
-	bind_text(s, 2, phase);
-	sqlite3_bind_int64(s, 3, (sqlite3_int64)bytes);
-	sqlite3_bind_int64(s, 4, (sqlite3_int64)total);
-	sqlite3_bind_int64(s, 5, (sqlite3_int64)rate);
-	sqlite3_bind_int64(s, 6, (sqlite3_int64)resume_offset);
-	sqlite3_bind_int64(s, 7, (sqlite3_int64)files);
-	rc = run(st, s);
+	db_bind_int64(s, 1, id);
+	db_bind_text(s, 2, phase);
+	db_bind_int64(s, 3, (int64_t)bytes);
+	db_bind_int64(s, 4, (int64_t)total);
+	db_bind_int64(s, 5, (int64_t)rate);
+	db_bind_int64(s, 6, (int64_t)resume_offset);
+	db_bind_int64(s, 7, (int64_t)files);
+	rc = db_run(s);
 	return rc < 0 ? rc : rc == 0 ? -ESRCH : 0;
 }
 
@@ -837,7 +750,7 @@ store_task_finish(struct store *st, int64_t id, enum task_state state, const cha
     const char *log_tail, int64_t now)
 {
 	/* the token hash stays: the agent's next request learns why it ended */
-	sqlite3_stmt *s = prep(st, state == TASK_CANCELLED ?
+	struct db_stmt *s = store_prep(st, state == TASK_CANCELLED ?
 	    "UPDATE tasks SET state = ?2, message = ?3, log_tail = ?4, finished = ?5"
 	    " WHERE id = ?1 AND " ACTIVE :
 	    "UPDATE tasks SET state = ?2, message = ?3, log_tail = ?4, finished = ?5"
@@ -846,28 +759,28 @@ store_task_finish(struct store *st, int64_t id, enum task_state state, const cha
 
 	if (s == NULL)
 		return -EIO;
-	sqlite3_bind_int64(s, 1, id);
-	bind_text(s, 2, task_state_name(state));
-	bind_text(s, 3, message);
-	bind_text(s, 4, log_tail);
-	sqlite3_bind_int64(s, 5, now);
-	rc = run(st, s);
+	db_bind_int64(s, 1, id);
+	db_bind_text(s, 2, task_state_name(state));
+	db_bind_text(s, 3, message);
+	db_bind_text(s, 4, log_tail);
+	db_bind_int64(s, 5, now);
+	rc = db_run(s);
 	return rc < 0 ? rc : rc == 0 ? -ESRCH : 0;
 }
 
 int
 store_task_served(struct store *st, int64_t id, const char *message, int64_t now)
 {
-	sqlite3_stmt *s = prep(st, "UPDATE tasks SET state = 'done', message = ?2,"
+	struct db_stmt *s = store_prep(st, "UPDATE tasks SET state = 'done', message = ?2,"
 	    " started = ?3, finished = ?3 WHERE id = ?1 AND state = 'pending'");
 	int rc;
 
 	if (s == NULL)
 		return -EIO;
-	sqlite3_bind_int64(s, 1, id);
-	bind_text(s, 2, message);
-	sqlite3_bind_int64(s, 3, now);
-	rc = run(st, s);
+	db_bind_int64(s, 1, id);
+	db_bind_text(s, 2, message);
+	db_bind_int64(s, 3, now);
+	rc = db_run(s);
 	return rc < 0 ? rc : rc == 0 ? -ESRCH : 0;
 }
 
@@ -876,48 +789,46 @@ store_task_served(struct store *st, int64_t id, const char *message, int64_t now
 int
 store_task_set_report(struct store *st, int64_t id, const char *json)
 {
-	sqlite3_stmt *s = prep(st, "UPDATE tasks SET report = ?2 WHERE id = ?1");
+	struct db_stmt *s = store_prep(st, "UPDATE tasks SET report = ?2 WHERE id = ?1");
 	int rc;
 
 	if (s == NULL)
 		return -EIO;
-	sqlite3_bind_int64(s, 1, id);
-	bind_text(s, 2, json);
-	rc = run(st, s);
+	db_bind_int64(s, 1, id);
+	db_bind_text(s, 2, json);
+	rc = db_run(s);
 	return rc < 0 ? rc : rc == 0 ? -ENOENT : 0;
 }
 
 int
 store_task_report(struct store *st, int64_t id, char **out)
 {
-	sqlite3_stmt *s = prep(st, "SELECT report FROM tasks WHERE id = ?1");
-	const unsigned char *text;
+	struct db_stmt *s = store_prep(st, "SELECT report FROM tasks WHERE id = ?1");
+	const char *text;
 	int rc;
 
 	*out = NULL;
 	if (s == NULL)
 		return -EIO;
-	sqlite3_bind_int64(s, 1, id);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW && (text = sqlite3_column_text(s, 0)) != NULL &&
-	    (*out = strdup((const char *)text)) == NULL)
-		rc = SQLITE_NOMEM;
-	sqlite3_finalize(s);
-	(void)st;
-	return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? -ENOENT : rc == SQLITE_NOMEM ?
-	    -ENOMEM : -EIO;
+	db_bind_int64(s, 1, id);
+	rc = db_step(s);
+	if (rc == 1 && (text = db_col_text(s, 0)) != NULL &&
+	    (*out = strdup(text)) == NULL)
+		rc = -ENOMEM;
+	db_finalize(s);
+	return rc == 1 ? 0 : rc == 0 ? -ENOENT : rc == -ENOMEM ? -ENOMEM : -EIO;
 }
 
 int
 store_host_set_hostname(struct store *st, const char *mac, const char *hostname)
 {
-	sqlite3_stmt *s = prep(st, "UPDATE hosts SET hostname = ?2 WHERE mac = ?1");
+	struct db_stmt *s = store_prep(st, "UPDATE hosts SET hostname = ?2 WHERE mac = ?1");
 	int rc;
 
 	if (s == NULL)
 		return -EIO;
-	bind_text(s, 1, mac);
-	bind_text(s, 2, hostname);
-	rc = run(st, s);
+	db_bind_text(s, 1, mac);
+	db_bind_text(s, 2, hostname);
+	rc = db_run(s);
 	return rc < 0 ? rc : rc == 0 ? -ENOENT : 0;
 }

@@ -27,7 +27,7 @@
 static const char boots_sql[] =
     "SELECT when_ms / 3600000, count(DISTINCT mac) FROM events"
     " WHERE when_ms >= ?1 AND (kind IN ('proxy-offer', 'pxe-ack', 'boot-script')"
-    " OR (kind IN ('dhcp-offer', 'dhcp-ack') AND detail GLOB '* boot ?*'))"
+    " OR (kind IN ('dhcp-offer', 'dhcp-ack') AND detail LIKE '% boot _%'))"
     " GROUP BY 1";
 
 static const char failures_sql[] =
@@ -41,22 +41,22 @@ static int
 count_hours(struct store *st, const char *sql, int64_t first_hour, unsigned hours,
     struct store_hour *out, size_t field)
 {
-	sqlite3_stmt *s = store_stmt_prepare(st, sql);
+	struct db_stmt *s = store_prep(st, sql);
 	int rc;
 
 	if (s == NULL)
 		return -EIO;
-	sqlite3_bind_int64(s, 1, first_hour * 3600000);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		int64_t i = sqlite3_column_int64(s, 0) - first_hour;
+	db_bind_int64(s, 1, first_hour * 3600000);
+	while ((rc = db_step(s)) == 1) {
+		int64_t i = db_col_int64(s, 0) - first_hour;
 		if (i >= 0 && i < (int64_t)hours)       /* not a clock set back */
 			*(unsigned *)(void *)((char *)&out[i] + field) =
-			    (unsigned)sqlite3_column_int64(s, 1);
+			    (unsigned)db_col_int64(s, 1);
 	}
-	if (rc != SQLITE_DONE)
-		log_error("store: boot counts: %s", sqlite3_errmsg(store_db(st)));
-	sqlite3_finalize(s);
-	return rc == SQLITE_DONE ? 0 : -EIO;
+	if (rc != 0)
+		log_error("store: boot counts failed");
+	db_finalize(s);
+	return rc == 0 ? 0 : -EIO;
 }
 
 int

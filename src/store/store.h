@@ -1,11 +1,12 @@
 /* The state store: leases and boot events, in SQLite (WAL) under
- * state-dir.  The only part that includes sqlite3.h.
+ * state-dir, or in PostgreSQL (store/db.h holds the engines).
  *
  * Writes are grouped: store_* calls made during one turn of the event loop
  * join one transaction, and store_commit() ends it; the DHCP server sends
  * its ACKs only after the commit returned, so an acknowledged lease
- * survives kill -9 of pxed (WAL, synchronous=NORMAL: the commit has reached
- * the kernel).  Single-threaded: called from the loop only. */
+ * survives kill -9 of pxed (SQLite: WAL, synchronous=NORMAL, the commit has
+ * reached the kernel; PostgreSQL: the server's commit).  Single-threaded:
+ * called from the loop only. */
 #ifndef PXED_STORE_STORE_H
 #define PXED_STORE_STORE_H
 
@@ -37,11 +38,25 @@ struct store_lease {
 	char hostname[64];
 };
 
-/* Open (create) state-dir/pxed.db.  Returns 0 or a negative errno; logs. */
 /* The schema version this pxed migrates a database to. */
 int store_schema_latest(void);
-int store_open(struct store **out, const char *state_dir);
+/* Open where: a directory (its pxed.db, created) or a postgresql:// URL;
+ * the schema is migrated.  Returns 0 or a negative errno; logs. */
+int store_open(struct store **out, const char *where);
 void store_close(struct store *st);
+/* The state-url setting: "" or a postgresql:// (postgres://) URL.  A
+ * config_validator: 0 or -EINVAL with err. */
+int store_url_check(const char *value, char *err, size_t err_size);
+/* Is the database reachable (SQLite: always)?  A lost PostgreSQL
+ * connection is made again by the next statement, with backoff. */
+bool store_connected(struct store *st);
+/* Ask the database (SELECT 1; on PostgreSQL a round trip, and a
+ * reconnection when it is time): 0 or -EIO. */
+int store_ping(struct store *st);
+/* "sqlite" or "postgresql". */
+const char *store_engine(const struct store *st);
+/* The engine store_open(where) would use, without opening it. */
+const char *store_engine_of(const char *where);
 
 /* Insert or replace the lease for lease->address (part of the current
  * batch).  Returns 0 or -EIO. */

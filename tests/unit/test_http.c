@@ -374,7 +374,7 @@ test_status_json(void **state)
 		{ .name = "tftp", .count = 2, .listen = { "0.0.0.0:69", "[::]:69" } },
 		{ .name = "dhcp", .mode = "proxy", .count = 1, .listen = { "0.0.0.0:67%eth0" } },
 	};
-	text = api_status_json(42, services, 2, &len);
+	text = api_status_json(42, services, 2, NULL, NULL, &len);
 	assert_non_null(text);
 	assert_int_equal(len, strlen(text));
 	root = json_loads(text, 0, &err);
@@ -402,6 +402,30 @@ test_status_json(void **state)
 	free(text);
 }
 
+/* A thread that could not open the state store still answers: the
+ * engine of the setting, not reachable. */
+static void
+test_status_no_store(void **state)
+{
+	static const struct { const char *where, *engine; } cases[] = {
+		{ "postgresql://pxed@/pxed?host=/nonexistent", "postgresql" },
+		{ "/var/lib/pxed", "sqlite" },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		char *text = api_status_json(1, NULL, 0, cases[i].where, NULL, NULL);
+		json_t *root = json_loads(text, 0, NULL), *st;
+		assert_non_null(root);
+		st = json_object_get(root, "state");
+		assert_string_equal(json_string_value(json_object_get(st, "engine")),
+		    cases[i].engine);
+		assert_true(json_is_false(json_object_get(st, "reachable")));
+		json_decref(root);
+		free(text);
+	}
+}
+
 int
 main(void)
 {
@@ -416,6 +440,7 @@ main(void)
 		cmocka_unit_test(test_types_and_statuses),
 		cmocka_unit_test(test_metrics),
 		cmocka_unit_test(test_status_json),
+		cmocka_unit_test(test_status_no_store),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,7 +1,8 @@
-/* The state store: leases, batches, crash safety, events, schema.  Each
- * test gets a fresh directory from mkdtemp.  The test reads the database
- * directly with SQLite for what the API does not show (schema version,
- * address encoding); pxed itself includes sqlite3.h in store.c only. */
+/* The state store: leases, batches, crash safety, events, schema, on
+ * SQLite and on PostgreSQL (store_backends.h).  Each test gets a fresh
+ * place for its store.  The test reads the database directly with SQLite or
+ * libpq for what the API does not show (schema version, address encoding);
+ * pxed itself includes their headers in store/db_*.c only. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -15,15 +16,16 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <cmocka.h>
-#include <sqlite3.h>
 
 #include "core/log.h"
 #include "core/util.h"
 #include "store/stats.h"
 #include "store/store.h"
 
+#include "store_backends.h"
+
 struct fixture {
-	char dir[64];
+	char dir[TB_WHERE_MAX];         /* where the store is (a directory or a URL) */
 	struct store *st;
 };
 
@@ -34,8 +36,7 @@ setup(void **state)
 
 	assert_non_null(f);
 	log_init("test_store", true, LOG_LEVEL_WARN);
-	str_copy(f->dir, "/tmp/pxed-test-store.XXXXXX", sizeof f->dir);
-	assert_non_null(mkdtemp(f->dir));
+	tb_where_new(f->dir, sizeof f->dir, "store");
 	assert_int_equal(store_open(&f->st, f->dir), 0);
 	*state = f;
 	return 0;
@@ -48,14 +49,9 @@ teardown(void **state)
 	static const char *const names[] = {
 		"pxed.db", "pxed.db-wal", "pxed.db-shm", "file",
 	};
-	char path[128];
 
 	store_close(f->st);
-	for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
-		snprintf(path, sizeof path, "%s/%s", f->dir, names[i]);
-		unlink(path);
-	}
-	assert_int_equal(rmdir(f->dir), 0);
+	tb_where_drop(f->dir, names, ARRAY_SIZE(names));
 	free(f);
 	return 0;
 }
@@ -123,37 +119,30 @@ assert_lease_equal(const struct store_lease *a, const struct store_lease *b)
 	assert_string_equal(a->hostname, b->hostname);
 }
 
-/* Run one query returning an integer, straight on the file. */
+/* Run one query returning an integer, straight on the database. */
 static int64_t
-query_int(const char *dir, const char *sql)
+query_int(const char *where, const char *sql)
 {
-	char path[128];
-	sqlite3 *db = NULL;
-	sqlite3_stmt *s = NULL;
-	int64_t v;
-
-	snprintf(path, sizeof path, "%s/pxed.db", dir);
-	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL),
-	    SQLITE_OK);
-	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK);
-	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
-	v = sqlite3_column_int64(s, 0);
-	sqlite3_finalize(s);
-	sqlite3_close(db);
-	return v;
+	return tb_query_int(where, sql);
 }
 
 static void
 test_open_creates_db(void **state)
 {
 	struct fixture *f = *state;
-	char path[128];
+	char path[TB_WHERE_MAX + 16];
 	struct stat sb;
 
+	assert_false(store_pending(f->st));
+	assert_true(store_connected(f->st));
+	if (tb_pg()) {
+		assert_int_equal(query_int(f->dir, "SELECT count(*) FROM pg_stat_activity"
+		    " WHERE application_name = 'pxed'"), 1);
+		return;
+	}
 	snprintf(path, sizeof path, "%s/pxed.db", f->dir);
 	assert_int_equal(stat(path, &sb), 0);
 	assert_true(S_ISREG(sb.st_mode));
-	assert_false(store_pending(f->st));
 	assert_int_equal(query_int(f->dir,
 	    "SELECT journal_mode = 'wal' FROM pragma_journal_mode"), 1);
 }
@@ -163,19 +152,14 @@ test_schema_version(void **state)
 {
 	struct fixture *f = *state;
 
-	assert_int_equal(query_int(f->dir,
-	    "SELECT count(*) FROM sqlite_schema WHERE type = 'table'"
-	    " AND name = 'schema_version'"), 1);
+	assert_int_equal(tb_catalog_count(f->dir, "table", "'schema_version'"), 1);
 	assert_int_equal(query_int(f->dir,
 	    "SELECT max(version) FROM schema_version"), store_schema_latest());
 	assert_int_equal(store_schema_latest(), 14);
-	assert_int_equal(query_int(f->dir,
-	    "SELECT count(*) FROM sqlite_schema WHERE type = 'table'"
-	    " AND name IN ('hosts', 'tasks', 'host_groups', 'subnets', 'tokens',"
-	    " 'diag_results', 'wipe_certificates', 'environments')"), 8);
-	assert_int_equal(query_int(f->dir,
-	    "SELECT count(*) FROM sqlite_schema WHERE type = 'index'"
-	    " AND name = 'events_mac_id'"), 1);
+	assert_int_equal(tb_catalog_count(f->dir, "table",
+	    "'hosts', 'tasks', 'host_groups', 'subnets', 'tokens',"
+	    " 'diag_results', 'wipe_certificates', 'environments'"), 8);
+	assert_int_equal(tb_catalog_count(f->dir, "index", "'events_mac_id'"), 1);
 	/* Reopening does not migrate again. */
 	reopen(f);
 	assert_int_equal(query_int(f->dir,
@@ -549,15 +533,60 @@ test_bad_lease(void **state)
 	assert_false(store_pending(f->st));
 }
 
+/* Servers starting at once on one database: each migrates or waits for
+ * the one that does (PostgreSQL: an advisory lock; SQLite: BEGIN
+ * IMMEDIATE), and every one opens it. */
+#define MIGRATORS 4
+
+static void
+test_migrate_at_once(void **state)
+{
+	struct fixture *f = *state;
+	pid_t pids[MIGRATORS];
+	int status;
+
+	store_close(f->st);
+	f->st = NULL;
+	tb_where_clear(f->dir);
+	for (int i = 0; i < MIGRATORS; i++) {
+		pids[i] = fork();
+		assert_true(pids[i] >= 0);
+		if (pids[i] == 0) {
+			struct store *st;
+			int rc = store_open(&st, f->dir);
+			_exit(rc == 0 ? 0 : 1);
+		}
+	}
+	for (int i = 0; i < MIGRATORS; i++) {
+		assert_int_equal(waitpid(pids[i], &status, 0), pids[i]);
+		assert_true(WIFEXITED(status));
+		assert_int_equal(WEXITSTATUS(status), 0);
+	}
+	assert_int_equal(query_int(f->dir, "SELECT count(*) FROM schema_version"),
+	    store_schema_latest());
+	assert_int_equal(store_open(&f->st, f->dir), 0);
+}
+
 static void
 test_open_fails(void **state)
 {
 	struct fixture *f = *state;
 	struct store *st = NULL;
-	char path[128];
+	char path[TB_WHERE_MAX + 32];
 	FILE *fp;
 	int rc;
 
+	if (tb_pg()) {
+		/* no server on that socket; no such database on ours */
+		rc = store_open(&st, "postgresql://pxed@/pxed?host=/nonexistent");
+		assert_int_equal(rc, -ECONNREFUSED);
+		assert_null(st);
+		snprintf(path, sizeof path, "postgresql://pxed@/nosuchdb?host=%s", tb_pg_dir);
+		assert_int_equal(store_open(&st, path), -ECONNREFUSED);
+		assert_null(st);
+		assert_int_equal(store_open(&st, ""), -EINVAL);
+		return;
+	}
 	snprintf(path, sizeof path, "%s/missing/dir", f->dir);
 	rc = store_open(&st, path);
 	assert_int_equal(rc, -ENOENT);
@@ -595,8 +624,9 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_client_list, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_boot_hours, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_lease, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_migrate_at_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_open_fails, setup, teardown),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return tb_run_both("test_store", tests, ARRAY_SIZE(tests));
 }

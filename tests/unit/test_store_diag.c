@@ -1,4 +1,5 @@
-/* Diagnose and repair in the store (schema 12): diagnostic results (a
+/* Diagnose and repair in the store (schema 13), on SQLite and on
+ * PostgreSQL (store_backends.h): diagnostic results (a
  * test sent again replaces itself, the latest per test, each host keeps
  * its newest 20 reports, gone with the host), wipe certificates (kept
  * after their host), boot environments, where a host was seen (boot
@@ -15,7 +16,6 @@
 #include <string.h>
 #include <unistd.h>
 #include <cmocka.h>
-#include <sqlite3.h>
 
 #include "core/log.h"
 #include "core/util.h"
@@ -23,11 +23,13 @@
 #include "store/mgmt.h"
 #include "store/store.h"
 
+#include "store_backends.h"
+
 #define MAC "52:54:00:d1:00:01"
 #define MAC2 "52:54:00:d1:00:02"
 
 struct fixture {
-	char dir[64];
+	char dir[TB_WHERE_MAX];         /* where the store is (a directory or a URL) */
 	struct store *st;
 };
 
@@ -38,8 +40,7 @@ setup(void **state)
 
 	assert_non_null(f);
 	log_init("test_store_diag", true, LOG_LEVEL_WARN);
-	str_copy(f->dir, "/tmp/pxed-test-diag.XXXXXX", sizeof f->dir);
-	assert_non_null(mkdtemp(f->dir));
+	tb_where_new(f->dir, sizeof f->dir, "diag");
 	assert_int_equal(store_open(&f->st, f->dir), 0);
 	assert_int_equal(store_host_add(f->st, MAC, "lab1", 1), 0);
 	assert_int_equal(store_host_add(f->st, MAC2, "lab2", 1), 0);
@@ -52,14 +53,9 @@ teardown(void **state)
 {
 	struct fixture *f = *state;
 	static const char *const names[] = { "pxed.db", "pxed.db-wal", "pxed.db-shm" };
-	char path[128];
 
 	store_close(f->st);
-	for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
-		snprintf(path, sizeof path, "%s/%s", f->dir, names[i]);
-		unlink(path);
-	}
-	assert_int_equal(rmdir(f->dir), 0);
+	tb_where_drop(f->dir, names, ARRAY_SIZE(names));
 	free(f);
 	return 0;
 }
@@ -281,17 +277,13 @@ test_upgrade_from_11(void **state)
 	struct store_task_spec spec = { .type = TASK_WIPE, .image = "", .mcast = "" };
 	struct store_host_where w;
 	struct store_task t;
-	char path[128], *json = NULL;
-	sqlite3 *db;
-	sqlite3_stmt *s;
+	char *json = NULL;
 	int64_t id = store_task_add(f->st, MAC, &spec, 10);
 
 	assert_true(id > 0);
 	store_close(f->st);
 	f->st = NULL;
-	snprintf(path, sizeof path, "%s/pxed.db", f->dir);
-	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(db,
+	tb_exec(f->dir,
 	    "ALTER TABLE tasks DROP COLUMN params;"
 	    "ALTER TABLE hosts DROP COLUMN last_addr;"
 	    "ALTER TABLE hosts DROP COLUMN wol_password;"
@@ -301,15 +293,9 @@ test_upgrade_from_11(void **state)
 	    "ALTER TABLE tasks DROP COLUMN files;"
 	    "ALTER TABLE hosts DROP COLUMN hostname;"
 	    "ALTER TABLE tasks DROP COLUMN token_addr;"
-	    "DELETE FROM schema_version WHERE version >= 12;", NULL, NULL, NULL), SQLITE_OK);
-	assert_int_equal(sqlite3_prepare_v2(db, "SELECT max(version),"
-	    " (SELECT count(*) FROM sqlite_schema WHERE name = 'tokens')"
-	    " FROM schema_version", -1, &s, NULL), SQLITE_OK);
-	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
-	assert_int_equal(sqlite3_column_int(s, 0), 11);
-	assert_int_equal(sqlite3_column_int(s, 1), 1);
-	sqlite3_finalize(s);
-	sqlite3_close(db);
+	    "DELETE FROM schema_version WHERE version >= 12;");
+	assert_int_equal(tb_query_int(f->dir, "SELECT max(version) FROM schema_version"), 11);
+	assert_int_equal(tb_catalog_count(f->dir, "table", "'tokens'"), 1);
 
 	assert_int_equal(store_open(&f->st, f->dir), 0);
 	assert_int_equal(store_task_get(f->st, id, &t), 0);
@@ -323,13 +309,7 @@ test_upgrade_from_11(void **state)
 	assert_int_equal(store_host_where(f->st, MAC, &w), 0);
 	assert_string_equal(w.wol_password, "a1:b2:c3:d4:e5:f6");
 	put(f->st, id, MAC, "smart", "pass", "healthy");
-	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_prepare_v2(db, "SELECT max(version) FROM schema_version",
-	    -1, &s, NULL), SQLITE_OK);
-	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
-	assert_int_equal(sqlite3_column_int(s, 0), 14);
-	sqlite3_finalize(s);
-	sqlite3_close(db);
+	assert_int_equal(tb_query_int(f->dir, "SELECT max(version) FROM schema_version"), 14);
 }
 
 int
@@ -345,5 +325,5 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_upgrade_from_11, setup, teardown),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return tb_run_both("test_store_diag", tests, ARRAY_SIZE(tests));
 }

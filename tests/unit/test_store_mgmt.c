@@ -13,7 +13,6 @@
 #include <string.h>
 #include <unistd.h>
 #include <cmocka.h>
-#include <sqlite3.h>
 
 #include "core/log.h"
 #include "core/util.h"
@@ -21,6 +20,9 @@
 #include "store/mgmt.h"
 #include "store/store.h"
 #include "store/subnets.h"
+#include "store/tokens.h"
+
+#include "store_backends.h"
 
 /* A spec of type and image: verify, no replace, unicast, reboot after. */
 #define SPEC(type_, image_) \
@@ -28,7 +30,7 @@
 	    .mcast = "", .after = TASK_AFTER_REBOOT })
 
 struct fixture {
-	char dir[64];
+	char dir[TB_WHERE_MAX];         /* where the store is (a directory or a URL) */
 	struct store *st;
 };
 
@@ -39,8 +41,7 @@ setup(void **state)
 
 	assert_non_null(f);
 	log_init("test_store_mgmt", true, LOG_LEVEL_WARN);
-	str_copy(f->dir, "/tmp/pxed-test-mgmt.XXXXXX", sizeof f->dir);
-	assert_non_null(mkdtemp(f->dir));
+	tb_where_new(f->dir, sizeof f->dir, "mgmt");
 	assert_int_equal(store_open(&f->st, f->dir), 0);
 	*state = f;
 	return 0;
@@ -51,14 +52,9 @@ teardown(void **state)
 {
 	struct fixture *f = *state;
 	static const char *const names[] = { "pxed.db", "pxed.db-wal", "pxed.db-shm" };
-	char path[128];
 
 	store_close(f->st);
-	for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
-		snprintf(path, sizeof path, "%s/%s", f->dir, names[i]);
-		unlink(path);
-	}
-	assert_int_equal(rmdir(f->dir), 0);
+	tb_where_drop(f->dir, names, ARRAY_SIZE(names));
 	free(f);
 	return 0;
 }
@@ -257,8 +253,6 @@ test_upgrade_after(void **state)
 	struct fixture *f = *state;
 	const char *mac = "52:54:00:00:00:04";
 	struct store_task t;
-	char path[128];
-	sqlite3 *db;
 	int64_t shell, wipe;
 
 	assert_int_equal(store_host_add(f->st, mac, "old", 1), 0);
@@ -269,9 +263,7 @@ test_upgrade_after(void **state)
 	f->st = NULL;
 	/* back to schema 5: no after_action column, no image catalogue, none
 	 * of the later schemas' columns and tables (up to token_addr, 14) */
-	snprintf(path, sizeof path, "%s/pxed.db", f->dir);
-	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(db, "ALTER TABLE tasks DROP COLUMN after_action;"
+	tb_exec(f->dir, "ALTER TABLE tasks DROP COLUMN after_action;"
 	    "ALTER TABLE tasks DROP COLUMN token_addr;"
 	    "DROP TABLE images; DROP TABLE subnets; DROP TABLE client_addrs; DROP TABLE tokens;"
 	    "ALTER TABLE tasks DROP COLUMN params;"
@@ -282,8 +274,7 @@ test_upgrade_after(void **state)
 	    "ALTER TABLE tasks DROP COLUMN report;"
 	    "ALTER TABLE tasks DROP COLUMN files;"
 	    "ALTER TABLE hosts DROP COLUMN hostname;"
-	    "DELETE FROM schema_version WHERE version >= 6;", NULL, NULL, NULL), SQLITE_OK);
-	sqlite3_close(db);
+	    "DELETE FROM schema_version WHERE version >= 6;");
 	assert_int_equal(store_open(&f->st, f->dir), 0);
 	assert_int_equal(store_task_get(f->st, shell, &t), 0);
 	assert_int_equal(t.after, TASK_AFTER_SHELL);
@@ -578,38 +569,75 @@ static void
 test_upgrade_from_v1(void **state)
 {
 	struct fixture *f = *state;
-	char path[128];
-	sqlite3 *db;
+	char sql[1024];
 
 	store_close(f->st);
 	f->st = NULL;
-	snprintf(path, sizeof path, "%s/pxed.db", f->dir);
-	unlink(path);
-	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(db, "PRAGMA journal_mode=WAL;"
-	    "CREATE TABLE schema_version (version INTEGER PRIMARY KEY);"
+	tb_where_clear(f->dir);
+	snprintf(sql, sizeof sql, "CREATE TABLE schema_version (version {int} PRIMARY KEY);"
 	    "INSERT INTO schema_version VALUES (1);"
-	    "CREATE TABLE leases (address INTEGER PRIMARY KEY, mac BLOB NOT NULL,"
-	    " client_id BLOB, state INTEGER NOT NULL, starts INTEGER NOT NULL,"
-	    " expires INTEGER NOT NULL, hostname TEXT NOT NULL);"
-	    "CREATE TABLE events (id INTEGER PRIMARY KEY, mac BLOB NOT NULL,"
-	    " when_ms INTEGER NOT NULL, kind TEXT NOT NULL, detail TEXT NOT NULL);"
+	    "CREATE TABLE leases (address {int} PRIMARY KEY, mac {blob} NOT NULL,"
+	    " client_id {blob}, state {int} NOT NULL, starts {int} NOT NULL,"
+	    " expires {int} NOT NULL, hostname TEXT NOT NULL);"
+	    "CREATE TABLE events (id {id}, mac {blob} NOT NULL,"
+	    " when_ms {int} NOT NULL, kind TEXT NOT NULL, detail TEXT NOT NULL);"
 	    "CREATE INDEX events_mac_id ON events (mac, id);"
-	    "INSERT INTO leases VALUES (3221225994, x'525400000001', NULL, 2, 1, 9e9, 'a');",
-	    NULL, NULL, NULL), SQLITE_OK);
-	sqlite3_close(db);
+	    "INSERT INTO leases VALUES (3221225994, %s, NULL, 2, 1, 9000000000, 'a');",
+	    tb_pg() ? "'\\x525400000001'::bytea" : "x'525400000001'");
+	tb_exec(f->dir, sql);
 	assert_int_equal(store_open(&f->st, f->dir), 0);
 	assert_int_equal(store_host_add(f->st, "52:54:00:00:00:01", "after-upgrade", 1), 0);
 	assert_int_equal(store_image_list(f->st, "", &(struct store_image){ 0 }, 1), 0);
-	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-	sqlite3_stmt *s;
-	assert_int_equal(sqlite3_prepare_v2(db, "SELECT (SELECT count(*) FROM leases),"
-	    " (SELECT max(version) FROM schema_version)", -1, &s, NULL), SQLITE_OK);
-	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
-	assert_int_equal(sqlite3_column_int(s, 0), 1);
-	assert_int_equal(sqlite3_column_int(s, 1), store_schema_latest());
-	sqlite3_finalize(s);
-	sqlite3_close(db);
+	assert_int_equal(tb_query_int(f->dir, "SELECT count(*) FROM leases"), 1);
+	assert_int_equal(tb_query_int(f->dir, "SELECT max(version) FROM schema_version"),
+	    store_schema_latest());
+}
+
+/* API tokens (schema 11, store/tokens.c): names unique, found by their
+ * hash only, last_used written at most once a minute, listed by id,
+ * removed by name or by id. */
+static void
+test_api_tokens(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t h1[32], h2[32], h3[32];
+	struct store_api_token t, list[4];
+	int64_t id1, id2;
+
+	memset(h1, 0x11, sizeof h1);
+	memset(h2, 0x22, sizeof h2);
+	memset(h3, 0x33, sizeof h3);
+	h1[31] = 0;                     /* a NUL inside the hash is kept */
+	id1 = store_token_add(f->st, "ci", TOKEN_READ, h1, 100);
+	assert_true(id1 > 0);
+	id2 = store_token_add(f->st, "ops", TOKEN_ADMIN, h2, 101);
+	assert_true(id2 > id1);
+	assert_int_equal(store_token_add(f->st, "ci", TOKEN_ADMIN, h3, 102), -EEXIST);
+	assert_int_equal(store_token_add(f->st, "other", TOKEN_READ, h2, 102), -EEXIST);
+	assert_int_equal(store_token_use(f->st, h3, 200, &t), -ENOENT);
+	assert_int_equal(store_token_use(f->st, h1, 130, &t), 0);
+	assert_int_equal(t.id, id1);
+	assert_string_equal(t.name, "ci");
+	assert_int_equal(t.scope, TOKEN_READ);
+	assert_int_equal(t.created, 100);
+	assert_int_equal(t.last_used, 0);
+	/* used at 130: written; at 150 (under a minute later): not */
+	assert_int_equal(store_token_use(f->st, h1, 150, &t), 0);
+	assert_int_equal(t.last_used, 130);
+	assert_int_equal(store_token_use(f->st, h1, 190, &t), 0);
+	assert_int_equal(t.last_used, 130);
+	assert_int_equal(store_token_list(f->st, list, ARRAY_SIZE(list)), 2);
+	assert_int_equal(list[0].id, id1);
+	assert_int_equal(list[0].last_used, 190);
+	assert_string_equal(list[1].name, "ops");
+	assert_int_equal(list[1].scope, TOKEN_ADMIN);
+	assert_int_equal(store_token_remove(f->st, "ops"), 0);
+	assert_int_equal(store_token_remove(f->st, "ops"), -ENOENT);
+	char id_text[24];
+	snprintf(id_text, sizeof id_text, "%lld", (long long)id1);
+	assert_int_equal(store_token_remove(f->st, id_text), 0);
+	assert_int_equal(store_token_list(f->st, list, ARRAY_SIZE(list)), 0);
+	assert_int_equal(store_token_use(f->st, h1, 300, &t), -ENOENT);
 }
 
 /* Schema 12: a task's options and report, a host's hostname. */
@@ -674,16 +702,12 @@ test_upgrade_from_v11(void **state)
 		.options = "{\"quarantine\":true}" };
 	struct store_task t;
 	struct store_host h;
-	char path[128];
-	sqlite3 *db;
 	int64_t id;
 
 	assert_int_equal(store_host_add(f->st, mac, "lab-11", 1), 0);
 	store_close(f->st);
 	f->st = NULL;
-	snprintf(path, sizeof path, "%s/pxed.db", f->dir);
-	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(db, "ALTER TABLE tasks DROP COLUMN options;"
+	tb_exec(f->dir, "ALTER TABLE tasks DROP COLUMN options;"
 	    "ALTER TABLE tasks DROP COLUMN report;"
 	    "ALTER TABLE tasks DROP COLUMN files;"
 	    "ALTER TABLE hosts DROP COLUMN hostname;"
@@ -692,8 +716,7 @@ test_upgrade_from_v11(void **state)
 	    "ALTER TABLE hosts DROP COLUMN wol_password;"
 	    "DROP TABLE diag_results; DROP TABLE wipe_certificates; DROP TABLE environments;"
 	    "ALTER TABLE tasks DROP COLUMN token_addr;"
-	    "DELETE FROM schema_version WHERE version >= 12;", NULL, NULL, NULL), SQLITE_OK);
-	sqlite3_close(db);
+	    "DELETE FROM schema_version WHERE version >= 12;");
 	assert_int_equal(store_open(&f->st, f->dir), 0);
 	id = store_task_add(f->st, mac, &spec, 2);
 	assert_true(id > 0);
@@ -705,15 +728,9 @@ test_upgrade_from_v11(void **state)
 	assert_string_equal(h.name, "lab-11");
 	assert_string_equal(h.hostname, "pc-11");
 	store_host_free(&h);
-	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-	sqlite3_stmt *s;
-	assert_int_equal(sqlite3_prepare_v2(db, "SELECT max(version) FROM schema_version",
-	    -1, &s, NULL), SQLITE_OK);
-	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
-	assert_int_equal(sqlite3_column_int(s, 0), store_schema_latest());
+	assert_int_equal(tb_query_int(f->dir, "SELECT max(version) FROM schema_version"),
+	    store_schema_latest());
 	assert_int_equal(store_schema_latest(), 14);
-	sqlite3_finalize(s);
-	sqlite3_close(db);
 }
 
 /* Subnets changed with pxectl (schema 8): set, replaced, listed oldest
@@ -791,6 +808,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_task_local, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_upgrade_after, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_groups, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_api_tokens, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_options_report_hostname, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_images, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tasks_active_list, setup, teardown),
@@ -801,5 +819,5 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_filters, setup, teardown),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return tb_run_both("test_store_mgmt", tests, ARRAY_SIZE(tests));
 }
