@@ -6,7 +6,7 @@
  *   storm: tftp_end_ms n=N median=X p99=X max=X            (first DISCOVER -> last TFTP ACK)
  *   storm: http_end_ms n=N median=X p99=X max=X            (first DISCOVER -> last HTTP byte)
  *   storm: failed dhcp=N tftp=N ipxe_dhcp=N http=N
- *   storm: resent dhcp=N ipxe_dhcp=N tftp_timeouts=N
+ *   storm: resent dhcp=N ipxe_dhcp=N tftp_timeouts=N (size=N request=N data=N)
  *   storm: verified tftp_bytes=B http_bytes=B address_changed=N
  * wall_s runs from the first client's start to the last client's end.
  * The HTTP loop (--http-loop) prints instead:
@@ -80,6 +80,7 @@ print_counts(const struct storm *s, uint64_t first, uint64_t last)
 {
 	unsigned failed[STEP_COUNT] = { 0 }, ok = 0, changed = 0;
 	unsigned long long resent = 0, ipxe_resent = 0, timeouts = 0, tb = 0, hb = 0;
+	unsigned long long at[3] = { 0 };
 
 	for (unsigned i = 0; i < s->o.clients; i++) {
 		const struct client *c = &s->c[i];
@@ -91,6 +92,8 @@ print_counts(const struct storm *s, uint64_t first, uint64_t last)
 		resent += c->dhcp_resent;
 		ipxe_resent += c->ipxe_resent;
 		timeouts += c->tftp_timeouts;
+		for (unsigned k = 0; k < 3; k++)
+			at[k] += c->tftp_timeouts_at[k];
 		tb += c->tftp_bytes;
 		hb += c->http_bytes;
 		changed += c->ipxe && c->lease.yiaddr.s_addr != 0 &&
@@ -100,8 +103,8 @@ print_counts(const struct storm *s, uint64_t first, uint64_t last)
 	    s->o.clients - ok, last > first ? (double)(last - first) / 1e6 : 0.0);
 	printf("storm: failed dhcp=%u tftp=%u ipxe_dhcp=%u http=%u\n", failed[STEP_DHCP],
 	    failed[STEP_TFTP], failed[STEP_IPXE_DHCP], failed[STEP_HTTP]);
-	printf("storm: resent dhcp=%llu ipxe_dhcp=%llu tftp_timeouts=%llu\n", resent, ipxe_resent,
-	    timeouts);
+	printf("storm: resent dhcp=%llu ipxe_dhcp=%llu tftp_timeouts=%llu (size=%llu request=%llu"
+	    " data=%llu)\n", resent, ipxe_resent, timeouts, at[0], at[1], at[2]);
 	printf("storm: verified tftp_bytes=%llu http_bytes=%llu address_changed=%u\n", tb, hb,
 	    changed);
 }

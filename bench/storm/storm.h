@@ -154,6 +154,7 @@ struct client {
 	enum storm_step failed_step;
 	const char *why;
 	unsigned dhcp_resent, ipxe_resent, tftp_timeouts;
+	unsigned tftp_timeouts_at[3];  /* size query, download request, data */
 };
 
 struct storm {

@@ -295,6 +295,7 @@ storm_tftp_timeout(struct storm *s, struct client *c, uint64_t now)
 		return;
 	}
 	c->tftp_timeouts++;
+	c->tftp_timeouts_at[c->state == C_TFTP_SIZE ? 0 : c->next == 1 ? 1 : 2]++;
 	if (c->state == C_TFTP_SIZE || (c->blksize == 0 && !c->tid_known))
 		send_rrq(s, c, now);
 	else

@@ -11,6 +11,10 @@
 #       (interface names inside the namespaces), NETEM_PID and NETEM_LOG
 #       (the relay's stderr, which gets its counters on exit).  May be
 #       called several times; every relay started is remembered.
+#   netem_drops NS IF
+#       Prints "NS/IF tx_dropped=N rx_dropped=N": frames the kernel dropped
+#       at a TAP (a full queue when the relay falls behind) -- losses of the
+#       lab itself, on top of the relay's --loss.  Call before netem_stop.
 #   netem_stop
 #       Stops every relay started by netem_link (SIGTERM, then SIGKILL after
 #       5 s), echoes their counters as "# " lines on stderr.  The TAPs vanish
@@ -99,6 +103,13 @@ netem_link() {
 	NETEM_IF_A=$tap_a
 	# shellcheck disable=SC2034
 	NETEM_IF_B=$tap_b
+}
+
+netem_drops() {
+	local d=/sys/class/net/$2/statistics tx rx
+	tx=$(ip netns exec "$1" cat "$d/tx_dropped" 2>/dev/null) || tx='?'
+	rx=$(ip netns exec "$1" cat "$d/rx_dropped" 2>/dev/null) || rx='?'
+	printf '%s/%s tx_dropped=%s rx_dropped=%s\n' "$1" "$2" "$tx" "$rx"
 }
 
 # _netem_kill PID: SIGTERM, up to 5 s grace, then SIGKILL; reaps it.
