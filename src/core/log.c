@@ -284,3 +284,17 @@ log_printable(const void *in, size_t in_len, char *out, size_t size)
 	out[o] = '\0';
 	return out;
 }
+
+bool
+log_limit_take(struct log_limit *l, int64_t now, unsigned interval_s, unsigned long *held)
+{
+	if (l->started && now < l->next) {
+		l->held++;
+		return false;
+	}
+	*held = l->held;
+	l->held = 0;
+	l->started = true;
+	l->next = now + interval_s;
+	return true;
+}

@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/socket.h>
 
 enum log_level {
@@ -53,6 +54,20 @@ const char *log_addr(const struct sockaddr *sa, char *buf, size_t size);
 /* Copy at most in_len bytes of untrusted text into out as printable ASCII
  * (other bytes become \xNN), always NUL-terminated; returns out. */
 const char *log_printable(const void *in, size_t in_len, char *out, size_t size);
+
+/* A line that could come once per packet (a failing disk, a lost
+ * database) goes out at most once per interval: log_limit_take says
+ * whether this one may, and how many were held back since the last one
+ * that went (to be named in it).  now: monotonic seconds.  Not locked:
+ * one limiter per thread's object (a store connection, the DHCP server). */
+struct log_limit {
+	int64_t next;                   /* the next line may go at this time */
+	unsigned long held;             /* lines held back since the last one */
+	bool started;
+};
+#define LOG_LIMIT_INTERVAL_S 60
+bool log_limit_take(struct log_limit *l, int64_t now, unsigned interval_s,
+    unsigned long *held);
 
 #define log_at(lvl, ...) \
 	do { if (log_enabled(lvl)) log_write(lvl, __VA_ARGS__); } while (0)

@@ -247,11 +247,16 @@ send_reply(struct request *r, const struct reply_params *rp, bool after_commit)
 	p->len = n;
 	p->needs_commit = after_commit;
 	dhcp_reply_address(r->m, r->o, rp->type, p);
-	log_info_peer(req_who(r), req_mac(r),
-	    "dhcp %s %s: %s %s%s%s%s", req_who(r), req_mac(r), type_name(rp->type),
-	    ntoa(rp->yiaddr, a), r->boot.kind != BOOT_NOTHING ? " boot " : "",
+	snprintf(p->note, sizeof p->note, "dhcp %s %s: %s %s%s%s%s", req_who(r), req_mac(r),
+	    type_name(rp->type), ntoa(rp->yiaddr, a), r->boot.kind != BOOT_NOTHING ? " boot " : "",
 	    r->boot.kind != BOOT_NOTHING ? r->boot.file : "",
 	    r->boot.kind == BOOT_LOCAL ? "(local)" : "");
+	if (!after_commit) {
+		log_info_peer(req_who(r), req_mac(r), "%s", p->note);
+		return;
+	}
+	str_copy(p->who, req_who(r), sizeof p->who);        /* logged when sent */
+	str_copy(p->mac, req_mac(r), sizeof p->mac);
 }
 
 static void
@@ -275,7 +280,9 @@ lease_expiry(const struct dhcp_subnet *sn, int64_t now, int64_t *expires)
 	return sn->lease_time;
 }
 
-static void
+/* Store the client's lease; 0, or -errno when it could not be (no ACK
+ * then: never acknowledge what is not stored). */
+static int
 persist(struct request *r, struct in_addr addr, enum lease_state state, int64_t expires)
 {
 	struct store_lease l;
@@ -283,7 +290,7 @@ persist(struct request *r, struct in_addr addr, enum lease_state state, int64_t 
 	const uint8_t *id = dhcp_option(r->m, DHCP_OPT_CLIENT_ID, &id_len);
 
 	if (r->srv->store == NULL)
-		return;
+		return 0;
 	memset(&l, 0, sizeof l);
 	l.address = addr;
 	memcpy(l.mac, r->m->chaddr, MIN((size_t)r->m->hlen, sizeof l.mac));
@@ -298,9 +305,14 @@ persist(struct request *r, struct in_addr addr, enum lease_state state, int64_t 
 	l.expires = expires;
 	if (r->host != NULL)
 		str_copy(l.hostname, r->host->hostname, sizeof l.hostname);
-	if (store_lease_put(r->srv->store, &l) != 0)
-		log_error_peer(req_who(r), req_mac(r),
-		    "dhcp %s %s: lease not stored", req_who(r), req_mac(r));
+	int rc = store_lease_put(r->srv->store, &l);
+	if (rc != 0) {
+		char what[96], a[INET_ADDRSTRLEN];
+		snprintf(what, sizeof what, "lease of %s for %s not stored", ntoa(addr, a),
+		    req_mac(r));
+		dhcp_store_failed(r->srv, what, rc, state == LEASE_BOUND);
+	}
+	return rc;
 }
 
 /* ---- full mode ---- */
@@ -386,7 +398,8 @@ ack_lease(struct request *r, struct in_addr addr)
 		send_nak(r, rc == -EBUSY ? "address in use" : "address not available");
 		return;
 	}
-	persist(r, addr, LEASE_BOUND, expires);
+	if (persist(r, addr, LEASE_BOUND, expires) != 0)
+		return;                 /* no answer: the client asks again */
 	params_base(r, &rp, DHCPACK);
 	params_config(r, &rp, true);
 	rp.yiaddr = addr;
@@ -458,7 +471,7 @@ on_release(struct request *r, bool decline)
 	if (rc != 0)
 		return;
 	if (decline) {
-		persist(r, addr, LEASE_DECLINED, r->now + POOL_DECLINE_HOLD_S);
+		(void)persist(r, addr, LEASE_DECLINED, r->now + POOL_DECLINE_HOLD_S);
 		log_warn_peer(req_who(r), req_mac(r),
 		    "dhcp %s %s: DECLINE %s: address in use on the network, quarantined",
 		    req_who(r), req_mac(r), ntoa(addr, a));

@@ -11,6 +11,7 @@
 
 #include "boot/policy.h"
 #include "core/config.h"
+#include "core/log.h"
 #include "dhcp/codec.h"
 #include "dhcp/guard.h"
 #include "dhcp/pool.h"
@@ -100,6 +101,8 @@ struct dhcp_pending {
 	unsigned ifindex;                 /* for broadcasts: the interface */
 	struct in_addr from;              /* source address */
 	bool needs_commit;                /* an ACK that must wait for the store */
+	/* an ACK's log line, written when it is sent (not when held back) */
+	char who[LOG_ADDR_MAX], mac[24], note[400];
 };
 
 /* Where a request came from and arrived. */
@@ -189,6 +192,10 @@ struct dhcp_server {
 	size_t discovered_count;
 	struct dhcp_pending queue[DHCP_QUEUE_MAX];
 	size_t queued;
+	struct log_limit store_failing;   /* leases not stored: a line a minute */
+	unsigned long held_back;          /* replies held back since the store failed */
+	bool store_failed;                /* writes failed, none succeeded since */
+	bool batch_failed;                /* a write of this batch failed */
 	uint8_t rx[DHCP_RECV_BATCH][DHCP_PACKET_MAX + 1];      /* one recvmmsg batch */
 	union { char buf[256]; struct cmsghdr align; } rx_ctl[DHCP_RECV_BATCH];
 	struct dhcp_message msg;
@@ -275,6 +282,11 @@ void dhcp_handle(struct dhcp_server *srv, const struct dhcp_origin *o,
 
 /* server.c */
 struct dhcp_pending *dhcp_queue_reply(struct dhcp_server *srv, const struct dhcp_origin *o);
+/* A write or the commit of leases failed (err: -errno): the acks ACKs
+ * that depended on it are not sent (the clients ask again).  Logged at
+ * most once a minute, naming what was held back meanwhile, and once when
+ * the store takes writes again (dhcp/server.c). */
+void dhcp_store_failed(struct dhcp_server *srv, const char *what, int err, size_t acks);
 void dhcp_reply_address(const struct dhcp_message *req, const struct dhcp_origin *o,
     enum dhcp_type type, struct dhcp_pending *p);
 

@@ -225,6 +225,40 @@ send_batch(struct dhcp_pending *const *p, size_t n)
 	}
 }
 
+void
+dhcp_store_failed(struct dhcp_server *srv, const char *what, int err, size_t acks)
+{
+	unsigned long held;
+
+	srv->store_failed = srv->batch_failed = true;
+	srv->held_back += acks;
+	if (log_limit_take(&srv->store_failing, (int64_t)(clock_now_us() / 1000000u),
+	    LOG_LIMIT_INTERVAL_S, &held))
+		log_error("dhcp: %s (%s): %zu ACK(s) not sent (%lu more such failure(s) since"
+		    " the last line)", what, strerror(-err), acks, held);
+}
+
+/* A batch went into the store after writes had failed: say so once. */
+static void
+store_recovered(struct dhcp_server *srv)
+{
+	log_info("dhcp: the lease store takes writes again; %lu ACK(s) were not sent"
+	    " while it failed", srv->held_back);
+	srv->store_failed = false;
+	srv->held_back = 0;
+	srv->store_failing = (struct log_limit){ 0 };
+}
+
+static size_t
+acks_queued(const struct dhcp_server *srv)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < srv->queued; i++)
+		n += srv->queue[i].needs_commit;
+	return n;
+}
+
 /* End of a batch: commit the store, then send.  If the commit failed,
  * the ACKs that depended on it are not sent (the clients retry). */
 static void
@@ -232,10 +266,15 @@ flush(struct dhcp_server *srv)
 {
 	bool committed = true;
 
-	if (srv->store != NULL && store_pending(srv->store))
-		committed = store_commit(srv->store) == 0;
-	if (!committed)
-		log_error("dhcp: lease store commit failed: %zu replies held back", srv->queued);
+	if (srv->store != NULL && store_pending(srv->store)) {
+		int rc = store_commit(srv->store);
+		committed = rc == 0;
+		if (!committed)
+			dhcp_store_failed(srv, "lease store commit failed", rc, acks_queued(srv));
+		else if (srv->store_failed && !srv->batch_failed)
+			store_recovered(srv);
+	}
+	srv->batch_failed = false;
 	/* in queue order, one sendmmsg per run of replies on the same socket */
 	struct dhcp_pending *run[DHCP_QUEUE_MAX];
 	size_t n = 0;
@@ -243,6 +282,8 @@ flush(struct dhcp_server *srv)
 		struct dhcp_pending *p = &srv->queue[i];
 		if (!committed && p->needs_commit)
 			continue;
+		if (p->needs_commit)
+			log_info_peer(p->who, p->mac, "%s", p->note);
 		if (n > 0 && run[0]->fd != p->fd) {
 			send_batch(run, n);
 			n = 0;

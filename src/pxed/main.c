@@ -40,6 +40,7 @@
 
 struct daemon {
 	uv_loop_t *loop;
+	struct log_limit store_errors;  /* the loop's failed commits: a line a minute */
 	struct config cfg;
 	struct config_args args;
 	struct files_root root;
@@ -538,8 +539,13 @@ commit_turn(uv_prepare_t *h)
 {
 	struct daemon *d = h->data;
 
-	if (d->store != NULL && store_pending(d->store) && store_commit(d->store) != 0)
-		log_error("store: commit failed");
+	unsigned long held;
+
+	if (d->store != NULL && store_pending(d->store) && store_commit(d->store) != 0 &&
+	    log_limit_take(&d->store_errors, (int64_t)(clock_now_us() / 1000000u),
+	    LOG_LIMIT_INTERVAL_S, &held))
+		log_error("store: commit failed (%lu more store failure(s) since the last line)",
+		    held);
 }
 
 static void
@@ -547,9 +553,14 @@ flush_events(uv_timer_t *h)
 {
 	struct daemon *d = h->data;
 
-	if (d->store != NULL && store_events_queued(d->store) > 0 &&
-	    store_events_flush(d->store) != 0)
-		log_error("store: boot events not written");
+	size_t n = d->store != NULL ? store_events_queued(d->store) : 0;
+	unsigned long held;
+
+	if (n > 0 && store_events_flush(d->store) != 0 &&
+	    log_limit_take(&d->store_errors, (int64_t)(clock_now_us() / 1000000u),
+	    LOG_LIMIT_INTERVAL_S, &held))
+		log_error("store: %zu boot event(s) lost, not written (%lu more store failure(s)"
+		    " since the last line)", n, held);
 }
 
 static void

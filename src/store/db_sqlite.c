@@ -12,6 +12,7 @@
 #include <strings.h>
 
 #include "core/log.h"
+#include "core/util.h"
 
 #define STORE_DB_NAME "pxed.db"
 #define BUSY_TIMEOUT_MS 2000
@@ -19,6 +20,7 @@
 struct lite {
 	struct db head;
 	sqlite3 *db;
+	struct log_limit errors;        /* a full disk fails every write */
 };
 
 struct lite_stmt {
@@ -39,12 +41,24 @@ stmt_of(struct db_stmt *s)
 	return (struct lite_stmt *)s;
 }
 
+/* Log an error of the connection (at most one line a minute: a full
+ * disk fails every write) and say what it was: -ENOSPC when the disk or
+ * the database is full, else -EIO. */
 static int
 lite_fail(struct lite *l, const char *what)
 {
-	log_error("store: %s: %s (%d)", what, sqlite3_errmsg(l->db),
-	    sqlite3_extended_errcode(l->db));
-	return -EIO;
+	int code = sqlite3_extended_errcode(l->db);
+	unsigned long held;
+
+	if (!log_limit_take(&l->errors, (int64_t)(clock_now_us() / 1000000u),
+	    LOG_LIMIT_INTERVAL_S, &held))
+		return (code & 0xff) == SQLITE_FULL ? -ENOSPC : -EIO;
+	if (held > 0)
+		log_error("store: %s: %s (%d), and %lu more error(s) held back since the last line",
+		    what, sqlite3_errmsg(l->db), code, held);
+	else
+		log_error("store: %s: %s (%d)", what, sqlite3_errmsg(l->db), code);
+	return (code & 0xff) == SQLITE_FULL ? -ENOSPC : -EIO;
 }
 
 static int

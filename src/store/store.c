@@ -268,6 +268,7 @@ struct store {
 	struct db_stmt *stmt[STMT_COUNT];
 	bool in_tx;             /* BEGIN ran, COMMIT not yet */
 	bool tx_lost;           /* the engine ended the batch on its own */
+	struct log_limit rolled_back;   /* its line: at most once a minute */
 	struct queued_event *queue;     /* events not yet written */
 	size_t queued;
 	bool host_approval;             /* hosts registered from DHCP wait for approval */
@@ -315,7 +316,11 @@ batch_write_id(struct store *st, enum stmt_id id, int64_t *first)
 	}
 	rc = step_done(st, id, first);
 	if (rc < 0 && !db_tx_usable(st->db)) {
-		log_error("store: the batch was rolled back");
+		unsigned long held;
+		if (log_limit_take(&st->rolled_back, (int64_t)(clock_now_us() / 1000000u),
+		    LOG_LIMIT_INTERVAL_S, &held))
+			log_error("store: the batch was rolled back (%lu more since the last line)",
+			    held);
 		st->tx_lost = true;
 	}
 	return rc == -EEXIST ? -EIO : rc;

@@ -206,6 +206,29 @@ test_format_parse(void **state)
 	assert_int_equal(log_format_check("json", err, sizeof err), 0);
 }
 
+/* A line a minute: the first goes, the rest of the minute are counted and
+ * named by the next one that goes. */
+static void
+test_limit(void **state)
+{
+	struct log_limit l = { 0 };
+	unsigned long held = 99;
+
+	(void)state;
+	assert_true(log_limit_take(&l, 1000, 60, &held));
+	assert_int_equal(held, 0);
+	assert_false(log_limit_take(&l, 1000, 60, &held));
+	assert_false(log_limit_take(&l, 1059, 60, &held));
+	assert_true(log_limit_take(&l, 1060, 60, &held));
+	assert_int_equal(held, 2);
+	assert_false(log_limit_take(&l, 1061, 60, &held));
+	assert_true(log_limit_take(&l, 5000, 60, &held));
+	assert_int_equal(held, 1);
+	struct log_limit zero = { 0 };  /* time 0 is a time like another */
+	assert_true(log_limit_take(&zero, 0, 60, &held));
+	assert_false(log_limit_take(&zero, 0, 60, &held));
+}
+
 int
 main(void)
 {
@@ -215,6 +238,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_json_escapes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_json_long, setup, teardown),
 		cmocka_unit_test(test_format_parse),
+		cmocka_unit_test(test_limit),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
