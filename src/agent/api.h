@@ -15,10 +15,12 @@
 #define API_TOKEN_MAX 512
 #define API_ERR_MAX 512
 #define API_JSON_MAX (1u << 20)         /* answers other than task and chunks */
+#define API_PIN_MAX 128                 /* "sha256//" and a SHA-256 in base64 */
 
 struct api {
 	char base[API_URL_MAX];                 /* "http://host:port", no '/' at the end */
 	char auth[API_TOKEN_MAX + 32];          /* the Authorization header */
+	char pin[API_PIN_MAX];                  /* the server's key ("": none), api_pin */
 	unsigned retry_for;                     /* seconds per request */
 	atomic_bool *stop;                      /* when set, retries end at once */
 	/* 0: the defaults (connect 10 s; below 1 KiB/s for 30 s; no total) */
@@ -43,6 +45,14 @@ struct api_buf {
  * places other than pxed).  0 or -EINVAL. */
 int api_init(struct api *a, const char *base, const char *token, unsigned retry_for,
     atomic_bool *stop);
+/* Pin the server's public key: pin is "sha256//" and the base64 of the
+ * SHA-256 of its SubjectPublicKeyInfo (pxed.pin= on the kernel command
+ * line).  Every request to base over HTTPS then checks the key the server
+ * shows against it and fails before anything is sent when it differs; the
+ * certificate's chain is not checked (a site's own CA or a self-signed
+ * certificate: the pin is the identity).  0, or -EINVAL for a malformed
+ * pin. */
+int api_pin(struct api *a, const char *pin);
 int api_conn_open(struct api_conn *c, const struct api *a);
 void api_conn_close(struct api_conn *c);
 void api_buf_free(struct api_buf *b);

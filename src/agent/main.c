@@ -32,6 +32,7 @@ struct options {
 	char task[32];
 	char disk[TASK_DISK_MAX];
 	char chunk_url[CHUNK_SOURCE_URL_MAX];   /* --chunk-url: a mirror tried first */
+	char pin[API_PIN_MAX];                  /* --pin: the server's key (HTTPS) */
 	unsigned parallel;
 	unsigned retry_for;
 	bool quiet;
@@ -41,10 +42,11 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: pxe-agent --server URL --token TOKEN --task ID [--disk PATH]\n"
-	    "                 [--parallel N] [--retry-for SECONDS] [--chunk-url URL] [--quiet]\n"
+	    "                 [--parallel N] [--retry-for SECONDS] [--chunk-url URL]\n"
+	    "                 [--pin sha256//BASE64] [--quiet]\n"
 	    "       pxe-agent --version\n"
-	    "Missing --server, --token and --task come from /proc/cmdline\n"
-	    "(pxed.server=, pxed.token=, pxed.task=).\n");
+	    "Missing --server, --token, --task and --pin come from /proc/cmdline\n"
+	    "(pxed.server=, pxed.token=, pxed.task=, pxed.pin=).\n");
 }
 
 int
@@ -97,7 +99,8 @@ options_from_cmdline(struct options *o)
 {
 	char cmdline[SYSINFO_CMDLINE_MAX];
 
-	if (o->server[0] != '\0' && o->token[0] != '\0' && o->task[0] != '\0')
+	if (o->server[0] != '\0' && o->token[0] != '\0' && o->task[0] != '\0' &&
+	    o->pin[0] != '\0')
 		return;
 	if (sysinfo_cmdline_read("", cmdline, sizeof cmdline) < 0)
 		return;
@@ -107,6 +110,8 @@ options_from_cmdline(struct options *o)
 		sysinfo_cmdline_get(cmdline, "pxed.token", o->token, sizeof o->token);
 	if (o->task[0] == '\0')
 		sysinfo_cmdline_get(cmdline, "pxed.task", o->task, sizeof o->task);
+	if (o->pin[0] == '\0')
+		sysinfo_cmdline_get(cmdline, "pxed.pin", o->pin, sizeof o->pin);
 }
 
 static int
@@ -118,6 +123,7 @@ option_set(struct options *o, int ch, const char *arg)
 	case 'k': return option_copy(o->task, arg, sizeof o->task, "task");
 	case 'd': return option_copy(o->disk, arg, sizeof o->disk, "disk");
 	case 'c': return option_copy(o->chunk_url, arg, sizeof o->chunk_url, "chunk-url");
+	case 'P': return option_copy(o->pin, arg, sizeof o->pin, "pin");
 	case 'p': return option_number(arg, 1, AGENT_PARALLEL_MAX, &o->parallel, "parallel");
 	case 'r': return option_number(arg, 0, 86400 * 7, &o->retry_for, "retry-for");
 	case 'q': o->quiet = true; return 0;
@@ -135,6 +141,7 @@ options_parse(struct options *o, int argc, char **argv)
 		{ "task", required_argument, NULL, 'k' },
 		{ "disk", required_argument, NULL, 'd' },
 		{ "chunk-url", required_argument, NULL, 'c' },
+		{ "pin", required_argument, NULL, 'P' },
 		{ "parallel", required_argument, NULL, 'p' },
 		{ "retry-for", required_argument, NULL, 'r' },
 		{ "quiet", no_argument, NULL, 'q' },
@@ -339,6 +346,11 @@ agent_start(struct agent *ag, const struct options *o)
 	pthread_mutex_init(&ag->lock, NULL);
 	if (api_init(&ag->api, o->server, o->token, o->retry_for, &ag->stop) < 0) {
 		fprintf(stderr, "pxe-agent: bad --server or --token\n");
+		return -1;
+	}
+	if (o->pin[0] != '\0' && api_pin(&ag->api, o->pin) < 0) {
+		fprintf(stderr, "pxe-agent: bad --pin (pxed.pin=): not sha256// and a SHA-256 in"
+		    " base64\n");
 		return -1;
 	}
 	if (api_conn_open(&ag->conn, &ag->api) < 0) {

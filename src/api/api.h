@@ -61,6 +61,8 @@ struct api_config {
 	bool task_token_bind;           /* a task's token works from one address only */
 	unsigned https_port;            /* HTTPS served (0: not): reads and changes
 	                                 * need it, or a request from this machine */
+	char tls_pin[64];               /* its key's pin (http/pin.h): with it, agents
+	                                 * are sent to HTTPS and check the key */
 	struct dhcp_board *board;       /* the DHCP engine on the loop (dhcp/board.h) */
 	struct inflight *inflight;      /* HTTP downloads in flight (core/inflight.h) */
 	const struct api_service *services;     /* what runs (lives as long as the api) */

@@ -144,6 +144,29 @@ task_token(const struct api *m, struct store *st, int64_t id, char hex[TOKEN_HEX
 	return CRYPTO_memcmp(hash, got.hash, sizeof hash) == 0 ? 0 : -EKEYREJECTED;
 }
 
+/* The server the agent talks to: with HTTPS served and its key pinned,
+ * the same host on https-port (the agent checks the key: pxed.pin=), else
+ * base.  The boot files themselves stay on base: firmware and iPXE. */
+static void
+agent_server(const struct api *m, const char *base, char *out, size_t size)
+{
+	const char *host = base + 7;    /* after "http://" */
+	size_t n = strlen(host);
+	const char *colon = strrchr(host, ':');
+
+	if (m->cfg.https_port == 0 || m->cfg.tls_pin[0] == '\0' ||
+	    strncmp(base, "http://", 7) != 0) {
+		str_copy(out, base, size);
+		return;
+	}
+	if (colon != NULL && strchr(colon, ']') == NULL)
+		n = (size_t)(colon - host);     /* the port goes, not an IPv6's colons */
+	if (m->cfg.https_port == 443)
+		snprintf(out, size, "https://%.*s", (int)n, host);
+	else
+		snprintf(out, size, "https://%.*s:%u", (int)n, host, m->cfg.https_port);
+}
+
 /* The kernel command line: the task's (its id, token and after action),
  * or with t NULL the console shell with no task. */
 static void
@@ -152,10 +175,15 @@ bootenv_args(const struct api *m, const char *base, const char *mac,
 {
 	char task[128] = "";
 
+	char server[320], pin[96] = "";
+
 	if (t != NULL)
 		snprintf(task, sizeof task, " pxed.task=%" PRId64 " pxed.token=%s", t->id, token);
-	snprintf(out, size, "console=tty0 console=ttyS0 pxed.server=%s%s pxed.mac=%s"
-	    " pxed.after=%s %s", base, task, mac,
+	agent_server(m, base, server, sizeof server);
+	if (strncmp(server, "https://", 8) == 0)
+		snprintf(pin, sizeof pin, " pxed.pin=%s", m->cfg.tls_pin);
+	snprintf(out, size, "console=tty0 console=ttyS0 pxed.server=%s%s%s pxed.mac=%s"
+	    " pxed.after=%s %s", server, task, pin, mac,
 	    t != NULL ? task_after_name(t->after) : "shell", m->bootenv_args);
 }
 

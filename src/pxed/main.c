@@ -23,6 +23,7 @@
 #include "core/log.h"
 #include "dhcp/board.h"
 #include "core/util.h"
+#include "http/pin.h"
 #include "dhcp/server.h"
 #include "files/files.h"
 #include "api/api.h"
@@ -343,6 +344,8 @@ start_services(struct daemon *d)
 	hcfg.tls_key_pem = d->tls_key;
 	hcfg.https_port = d->cfg.https_port;
 	mcfg.https_port = d->listeners.tls_count > 0 ? d->cfg.https_port : 0;
+	if (mcfg.https_port != 0 && tls_key_pin(d->tls_cert, mcfg.tls_pin, sizeof mcfg.tls_pin) < 0)
+		log_warn("tls-cert: no key to pin: agents stay on plain HTTP");
 	if (tcfg.listen_count > 0 || tcfg.mtftp_count > 0) {
 		rc = tftp_server_start(&d->tftp, d->loop, &tcfg, &d->cfg);
 		if (rc != 0)

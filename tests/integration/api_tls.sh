@@ -4,12 +4,14 @@
 # (curl --cacert, pxectl --cacert); reads and changes refused over plain
 # HTTP from the network (403) but not from the server itself; the console
 # redirected to HTTPS; what firmware and agents use (boot files, boot
-# scripts, the agent's endpoints) still over plain HTTP; a bad key stops
-# pxed at start with a clear message.
+# scripts, the agent's endpoints) still over plain HTTP, but the agent is
+# sent to HTTPS with the key's pin (pxed.pin=) and an agent given another
+# pin stops at the handshake; a bad key stops pxed at start with a clear
+# message.
 LAB_ID=${LAB_ID:-tl$$}
 source "$(dirname "$0")/../lib/lab.sh"
 source "$(dirname "$0")/../lib/api.sh"
-lab_plan 14
+lab_plan 21
 
 lab_up || { not_ok "setup: lab_up"; exit 1; }
 OUT=$LAB_DIR/out
@@ -59,6 +61,37 @@ T=$(in_cli curl -sS "http://$LAB_SRV_IP/api/v1/boot/52-54-00-dd-00-01.ipxe" |
 	sed -n 's/.*pxed\.token=\([0-9a-f]*\).*/\1/p')
 check "the agent's endpoints over plain HTTP still: 200" \
 	eq "$(code -H "Authorization: Bearer $T" "http://$LAB_SRV_IP/api/v1/agent/task")" 200
+# The agent goes to HTTPS and checks the server's key: pxed.pin= is the
+# SHA-256 of the certificate's public key, as openssl computes it
+pin_of() {
+	openssl x509 -pubkey -noout -in "$1" | openssl pkey -pubin -outform der |
+		openssl dgst -sha256 -binary | base64
+}
+PIN="sha256//$(pin_of "$LAB_DIR/cert.pem")"
+SCRIPT=$(in_cli curl -sS "http://$LAB_SRV_IP/api/v1/boot/52-54-00-dd-00-01.ipxe")
+ID=$(sed -n 's/.*pxed\.task=\([0-9]*\).*/\1/p' <<<"$SCRIPT")
+check "the agent is sent to HTTPS: pxed.server=https://192.0.2.1" has "$SCRIPT" \
+	"pxed.server=https://192.0.2.1 "
+check "... with the key's pin, as openssl computes it" has "$SCRIPT" "pxed.pin=$PIN "
+openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=192.0.2.1" \
+	-keyout "$LAB_DIR/other.key" -out "$LAB_DIR/other.pem" 2>/dev/null ||
+	{ not_ok "setup: another certificate"; exit 1; }
+AGENT=${PXE_AGENT:-build/asan/pxe-agent}
+agent() {
+	in_cli timeout 60 "$AGENT" --server "$HTTPS" --token "$T" --task "$ID" --retry-for 5 \
+		--pin "$1" >"$LAB_DIR/agent.out" 2>&1
+}
+task_state() { json "/api/v1/tasks/$ID" '["state"]' 2>/dev/null; }
+json() { in_srv timeout 10 curl -sS -H "$AUTH" "http://$LAB_SRV_IP$1" | python3 -c "import json,sys; v=json.load(sys.stdin); print(v$2)"; }
+before=$(task_state)
+agent_fails() { ! agent "$1"; }
+check "an agent given another key's pin fails" \
+	agent_fails "sha256//$(pin_of "$LAB_DIR/other.pem")"
+check "... at the handshake, naming the pinned key" \
+	grep -qi "pinned public key" "$LAB_DIR/agent.out"
+check "... and the task is as it was ($before)" eq "$(task_state)" "$before"
+check "the agent with the right pin runs its shell task over HTTPS" agent "$PIN"
+check "... the task is done" eq "$(task_state)" done
 pxed_stop
 check "pxed stopped cleanly" pxed_log_clean
 pxed_log_rotate
