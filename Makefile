@@ -8,7 +8,7 @@
 
 CC      ?= cc
 CLANG   ?= clang
-PKGS    := libuv libmicrohttpd jansson yajl sqlite3 libzstd libcrypto libisal
+PKGS    := libuv libmicrohttpd jansson yajl sqlite3 libzstd libcrypto libisal libseccomp
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 # Filesystem readers (used-block maps), the registry hive editor (password

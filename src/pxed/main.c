@@ -30,6 +30,7 @@
 #include "image/sources.h"
 #include "mcast/fec.h"
 #include "pxed/listen.h"
+#include "pxed/sandbox.h"
 #include "store/store.h"
 #include "store/subnets.h"
 #include "tftp/mtftp_files.h"
@@ -539,6 +540,7 @@ flush_events(uv_timer_t *h)
 {
 	struct daemon *d = h->data;
 
+	sandbox_report();               /* calls the seccomp list refused */
 	if (d->store != NULL && store_events_queued(d->store) > 0 &&
 	    store_events_flush(d->store) != 0)
 		log_error("store: boot events not written");
@@ -662,6 +664,11 @@ serve(struct daemon *d)
 	if (open_files(d) != 0 || prepare_state_dir(&d->cfg) != 0 || read_tls(d) != 0 ||
 	    listeners_open(&d->listeners, &d->cfg) != 0 ||
 	    dhcp_sockets_open(&d->dhcp_socks, &d->cfg) != 0 || drop_privileges(&d->cfg) != 0)
+		return 1;
+	/* SQLite's temporary files beside its database: the sandbox allows
+	 * nothing else; entered before any thread starts (they inherit it) */
+	(void)setenv("SQLITE_TMPDIR", d->cfg.state_dir, 1);
+	if (sandbox_enter(&d->cfg) != 0)
 		return 1;
 	d->loop = uv_default_loop();
 	watch_signals(d);
