@@ -1,6 +1,7 @@
 /* pxed: the daemon.  Start-up order: flags and config, open the root and
- * bind every socket as root, drop privileges, then serve from one libuv
- * loop (TFTP) and libmicrohttpd's threads (HTTP). */
+ * bind every socket as root, drop privileges, read the API token, enter
+ * the sandbox (pxed/sandbox.h), then serve from one libuv loop (TFTP,
+ * DHCP) and libmicrohttpd's threads (HTTP). */
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -341,10 +342,17 @@ start_services(struct daemon *d)
 			return rc;
 	}
 	if (hcfg.listen_count + hcfg.tls_count > 0) {
-		rc = api_open(&d->mgmt, &mcfg);
+		rc = api_open(&d->mgmt, &mcfg);         /* reads the token file */
 		if (rc != 0)
 			return rc;
 		api_chunk_sources_set(d->mgmt, &d->cfg);
+	}
+	/* before the first thread (HTTP's, libuv's pool, multicast senders):
+	 * they inherit it */
+	rc = sandbox_enter(&d->cfg);
+	if (rc != 0)
+		return rc;
+	if (d->mgmt != NULL) {
 		hcfg.api = d->mgmt;
 		rc = http_server_start(&d->http, &hcfg);
 		if (rc != 0)
@@ -540,7 +548,7 @@ flush_events(uv_timer_t *h)
 {
 	struct daemon *d = h->data;
 
-	sandbox_report();               /* calls the seccomp list refused */
+	sandbox_report(false);          /* calls the seccomp filter refused */
 	if (d->store != NULL && store_events_queued(d->store) > 0 &&
 	    store_events_flush(d->store) != 0)
 		log_error("store: boot events not written");
@@ -665,11 +673,6 @@ serve(struct daemon *d)
 	    listeners_open(&d->listeners, &d->cfg) != 0 ||
 	    dhcp_sockets_open(&d->dhcp_socks, &d->cfg) != 0 || drop_privileges(&d->cfg) != 0)
 		return 1;
-	/* SQLite's temporary files beside its database: the sandbox allows
-	 * nothing else; entered before any thread starts (they inherit it) */
-	(void)setenv("SQLITE_TMPDIR", d->cfg.state_dir, 1);
-	if (sandbox_enter(&d->cfg) != 0)
-		return 1;
 	d->loop = uv_default_loop();
 	watch_signals(d);
 	if (board_create(&d->board, wake_loop, &d->ask) != 0 ||
@@ -678,6 +681,7 @@ serve(struct daemon *d)
 	if (start_services(d) != 0)
 		return 1;
 	uv_run(d->loop, UV_RUN_DEFAULT);
+	sandbox_report(true);
 	store_close(d->store);
 	dhcp_sockets_close(&d->dhcp_socks);
 	listeners_close(&d->listeners);
