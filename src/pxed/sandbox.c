@@ -311,7 +311,7 @@ static const char *const allowed[] = {
 #ifndef SANITIZER_BUILD
 #define SANITIZER_NOTE ""
 #else
-#define SANITIZER_NOTE " (a sanitizer build: and ptrace, wait4, getdents, open, any clone)"
+#define SANITIZER_NOTE " (a sanitizer build: and LeakSanitizer's ptrace, wait4, getdents, open, clone)"
 /* LeakSanitizer at exit: its tracer task (clone, no thread) opens
  * /proc/PID/task with open and lists it with getdents (the x86-64 calls
  * of its own system call layer), stops each thread with ptrace, waits
@@ -345,19 +345,22 @@ seccomp_allow_args(scmp_filter_ctx ctx)
 	for (size_t i = 0; rc == 0 && i < ARRAY_SIZE(families); i++)
 		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
 		    SCMP_A0_32(SCMP_CMP_EQ, (uint32_t)families[i]));
-	/* Threads, not processes: glibc makes threads with clone3, whose
-	 * flags a filter cannot read (they are in memory); told ENOSYS, it
-	 * falls back to clone, whose flags must have CLONE_THREAD.  Expected,
-	 * so not reported. */
+	/* Threads, not processes (no fork, no posix_spawn): glibc makes
+	 * threads with clone3, whose flags a filter cannot read (they are in
+	 * memory); told ENOSYS (expected: not reported) it falls back to
+	 * clone, whose flags must have CLONE_THREAD. */
 	if (rc == 0)
 		rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0);
-#ifdef SANITIZER_BUILD
-	if (rc == 0)
-		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(clone), 0);
-#else
 	if (rc == 0)
 		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(clone), 1,
 		    SCMP_A0_64(SCMP_CMP_MASKED_EQ, CLONE_THREAD, CLONE_THREAD));
+#ifdef SANITIZER_BUILD
+	/* LeakSanitizer's tracer: memory shared, untraced, no thread (a
+	 * fork shares no memory, a vfork is traced) */
+	if (rc == 0)
+		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(clone), 1,
+		    SCMP_A0_64(SCMP_CMP_MASKED_EQ, CLONE_VM | CLONE_UNTRACED,
+		    CLONE_VM | CLONE_UNTRACED));
 #endif
 	if (rc != 0)
 		log_error("sandbox: seccomp rules for socket and clone: %s", strerror(-rc));
