@@ -126,17 +126,7 @@ check "TFTP upload into tftp-write: the same bytes" cmp "$LAB_DIR/upload.bin" "$
 api=$(in_cli timeout 10 curl -sS -f -H "$(lab_auth)" "http://$LAB_SRV_IP/api/v1/status")
 check "the API answers (status)" grep -q '"version"' <<<"$api"
 
-# lease MAC: DISCOVER + REQUEST; the address ACKed in $ADDR
-lease() {
-	dprobe --iface c0 --to 255.255.255.255:67 --wait-ms 1000 --mac "$1" --broadcast
-	local offer
-	offer=$(rfield "$(reply_from $LAB_SRV_IP)" yiaddr)
-	dprobe --iface c0 --to 255.255.255.255:67 --wait-ms 1000 --mac "$1" --broadcast \
-		--type request --requested "$offer" --server-id $LAB_SRV_IP
-	ADDR=$(rfield "$(reply_from $LAB_SRV_IP)" yiaddr)
-	[ "$(rfield "$(reply_from $LAB_SRV_IP)" type)" = ACK ]
-}
-check "DHCP: a lease ACKed" lease 52:54:00:5b:00:01
+check "DHCP: a lease ACKed" dprobe_lease 52:54:00:5b:00:01
 stored=$(sqlite3 -readonly "$LAB_DIR/state/pxed.db" "SELECT (address >> 24) || '.' ||
 	((address >> 16) & 255) || '.' || ((address >> 8) & 255) || '.' || (address & 255)
 	FROM leases WHERE hex(mac) = '5254005B0001';" 2>&1)
@@ -147,7 +137,7 @@ sed -i 's/^range = .*/range = 192.0.2.200 192.0.2.200/' "$CONF"   # a new file
 kill -HUP "$PXED_PID"
 check "SIGHUP: the replaced config file is read and applied" \
 	wait_log "configuration reloaded: [1-9]" 10 "$mark"
-lease 52:54:00:5b:00:02
+dprobe_lease 52:54:00:5b:00:02
 check "a new client gets the reloaded range's address ($ADDR)" [ "$ADDR" = 192.0.2.200 ]
 denied=$(grep "denied system call" "$LAB_DIR/pxed.log" | grep -vE " (execve|clone|unshare) ")
 echo "$denied" | sed 's/^/# /'
