@@ -278,6 +278,26 @@ describe_services(struct daemon *d, struct api_config *mcfg)
 	mcfg->services_count = n;
 }
 
+/* DHCP when it is configured: the state store, the subnets changed with
+ * pxectl over the file's, the server on the loop. */
+static int
+start_dhcp(struct daemon *d)
+{
+	char err[512];
+	int rc;
+
+	if (!dhcp_enabled(&d->cfg))
+		return 0;
+	rc = store_open(&d->store, d->cfg.state_dir);
+	if (rc == 0)
+		store_set_host_approval(d->store, d->cfg.host_approval);
+	if (rc == 0 && subnets_from_store(d, &d->cfg, err, sizeof err) != 0)
+		log_warn("%s", err);
+	if (rc == 0)
+		rc = dhcp_server_start(&d->dhcp, d->loop, &d->cfg, &d->dhcp_socks, d->store);
+	return rc;
+}
+
 static int
 start_services(struct daemon *d)
 {
@@ -358,18 +378,9 @@ start_services(struct daemon *d)
 		if (rc != 0)
 			return rc;
 	}
-	if (dhcp_enabled(&d->cfg)) {
-		char err[512];
-		rc = store_open(&d->store, d->cfg.state_dir);
-		if (rc == 0)
-			store_set_host_approval(d->store, d->cfg.host_approval);
-		if (rc == 0 && subnets_from_store(d, &d->cfg, err, sizeof err) != 0)
-			log_warn("%s", err);
-		if (rc == 0)
-			rc = dhcp_server_start(&d->dhcp, d->loop, &d->cfg, &d->dhcp_socks, d->store);
-		if (rc != 0)
-			return rc;
-	}
+	rc = start_dhcp(d);
+	if (rc != 0)
+		return rc;
 	log_info("pxed %s serving %s: tftp port %u, http port %u", PXED_VERSION, d->cfg.root,
 	    d->cfg.tftp_port, d->cfg.http_port);
 	return 0;
