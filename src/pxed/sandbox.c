@@ -287,11 +287,13 @@ static const char *const allowed[] = {
 	/* memory; mremap: glibc's realloc of a large block (untested) */
 	"brk", "mmap", "munmap", "mremap", "mprotect", "madvise",
 	/* threads, time, signals; clock_gettime, gettimeofday and time when
-	 * the vDSO cannot answer, tgkill for abort() (untested) */
+	 * the vDSO cannot answer, tgkill for abort() (untested); sysinfo:
+	 * glibc's qsort asks the memory's size before sorting a large array
+	 * (an image's chunks: found by the filter in agentfs.sh) */
 	"exit", "exit_group", "futex", "set_robust_list", "rseq", "getpid", "sched_yield",
 	"clock_nanosleep", "clock_gettime", "gettimeofday", "time", "rt_sigaction",
 	"rt_sigprocmask", "rt_sigreturn", "restart_syscall", "tgkill", "prlimit64",
-	"geteuid", "prctl", "getrandom",
+	"geteuid", "prctl", "getrandom", "sysinfo",
 	/* files: Landlock says which.  Untested: lseek (stdio closing the
 	 * config file mid-way: a reload refused at a line), access (SQLite's
 	 * journal checks), readlink (SQLite: a state-dir through a symbolic
