@@ -16,7 +16,8 @@
 #    used), and logs no other denied call; it stops cleanly;
 #  - with sandbox = no the same open() and unshare() work (so the checks
 #    above can fail).
-# A kernel without Landlock makes the Landlock checks fail, saying so.
+# A kernel without Landlock fails the Landlock checks (the log printed on
+# failure says "sandbox: Landlock is not available").
 LAB_ID=sb$$
 source "$(dirname "$0")/../lib/lab.sh"
 lab_plan 30
