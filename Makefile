@@ -14,8 +14,9 @@ PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 # Filesystem readers (used-block maps), the registry hive editor (password
 # reset, hostname) and the malware scanner are needed by pxe-agent, the unit
 # tests, the test tools and the fuzzers, not by the daemon.
-# libcap: pxed clears the capabilities it was started with (drop_privileges).
-CAP_LIBS := $(shell pkg-config --libs libcap 2>/dev/null)
+# libcap: pxed clears the capabilities it was started with (drop_privileges);
+# libseccomp: its system call filter (src/pxed/sandbox.c).
+PXED_LIBS := $(shell pkg-config --libs libcap libseccomp 2>/dev/null)
 FS_PKGS := ext2fs libntfs-3g hivex libclamav
 FS_CFLAGS := $(patsubst -I%,-isystem %,$(shell pkg-config --cflags $(FS_PKGS) 2>/dev/null))
 FS_LIBS   := $(shell pkg-config --libs $(FS_PKGS) 2>/dev/null)
@@ -56,7 +57,7 @@ build/libpxed.a: $(LIB_SRC:%.c=build/obj/%.o)
 	@rm -f $@
 	ar rcs $@ $^
 build/pxed: $(PXED_SRC:%.c=build/obj/%.o) build/libpxed.a
-	$(CC) $(REL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(CAP_LIBS)
+	$(CC) $(REL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(PXED_LIBS)
 build/pxectl: $(CTL_SRC:%.c=build/obj/%.o) build/libpxed.a
 	$(CC) $(REL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcurl
 build/pxe-agent: $(AGENT_SRC:%.c=build/obj/%.o) build/libpxed.a
@@ -83,7 +84,7 @@ build/asan/libpxed.a: $(LIB_SRC:%.c=build/asan/obj/%.o)
 	@rm -f $@
 	ar rcs $@ $^
 build/asan/pxed: $(PXED_SRC:%.c=build/asan/obj/%.o) build/asan/libpxed.a
-	$(CC) $(ASAN_CFLAGS) -o $@ $^ $(LDLIBS) $(CAP_LIBS)
+	$(CC) $(ASAN_CFLAGS) -o $@ $^ $(LDLIBS) $(PXED_LIBS)
 build/asan/pxectl: $(CTL_SRC:%.c=build/asan/obj/%.o) build/asan/libpxed.a
 	$(CC) $(ASAN_CFLAGS) -o $@ $^ $(LDLIBS) -lcurl
 build/asan/pxe-agent: $(AGENT_SRC:%.c=build/asan/obj/%.o) build/asan/libpxed.a

@@ -185,4 +185,8 @@ int api_clamav_dirfd(const struct api *a);
 const char *api_builtin_file(const struct api *a, const char *path,
     const struct files_root **root);
 
+/* The i-th name of the memtest86+ files served from memtest-dir, NULL
+ * past the last (pxed/sandbox.c lets the daemon read those alone). */
+const char *api_memtest_file(size_t i);
+
 #endif

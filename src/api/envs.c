@@ -136,6 +136,12 @@ api_builtin_file(const struct api *a, const char *path, const struct files_root 
 	return NULL;
 }
 
+const char *
+api_memtest_file(size_t i)
+{
+	return i < ARRAY_SIZE(memtest_files) ? memtest_files[i] : NULL;
+}
+
 /* ---- names, paths ---- */
 
 bool

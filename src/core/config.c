@@ -174,6 +174,9 @@ static const struct setting settings[] = {
 	    "hosts a boot-script fetch may register while fewer are known"),
 	SR("host-register-rate", T_UINT, host_register_rate, 1, 1000000, "120",
 	    "hosts boot-script fetches may register a minute (burst as large)"),
+	SR("sandbox", T_BOOL, sandbox, 0, 0, "yes",
+	    "once its sockets are bound: Landlock (root read-only; state, images, uploads"
+	    " read-write; nothing else, no execution) and a seccomp list of system calls"),
 	SR("task-token-bind", T_BOOL, task_token_bind, 0, 0, "yes",
 	    "a task's token works only from the first address that fetched its boot script "
 	    "or used it"),

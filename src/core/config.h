@@ -182,6 +182,7 @@ struct config {
 	unsigned hosts_max;
 	unsigned host_register_rate;
 	bool task_token_bind;
+	bool sandbox;                   /* Landlock + seccomp (pxed/sandbox.c) */
 	char no_task[8];                /* "local" or "menu" (http/mgmt.h checks it) */
 	unsigned no_task_menu_timeout;
 	char bootenv_url[256];

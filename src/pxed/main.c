@@ -1,6 +1,7 @@
 /* pxed: the daemon.  Start-up order: flags and config, open the root and
- * bind every socket as root, drop privileges, then serve from one libuv
- * loop (TFTP) and libmicrohttpd's threads (HTTP). */
+ * bind every socket as root, drop privileges, read the API token, enter
+ * the sandbox (pxed/sandbox.h), then serve from one libuv loop (TFTP,
+ * DHCP) and libmicrohttpd's threads (HTTP). */
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -31,6 +32,7 @@
 #include "image/sources.h"
 #include "mcast/fec.h"
 #include "pxed/listen.h"
+#include "pxed/sandbox.h"
 #include "store/store.h"
 #include "store/subnets.h"
 #include "tftp/mtftp_files.h"
@@ -285,6 +287,26 @@ describe_services(struct daemon *d, struct api_config *mcfg)
 	mcfg->services_count = n;
 }
 
+/* DHCP when it is configured: the state store, the subnets changed with
+ * pxectl over the file's, the server on the loop. */
+static int
+start_dhcp(struct daemon *d)
+{
+	char err[512];
+	int rc;
+
+	if (!dhcp_enabled(&d->cfg))
+		return 0;
+	rc = store_open(&d->store, state_where(&d->cfg));
+	if (rc == 0)
+		store_set_host_approval(d->store, d->cfg.host_approval);
+	if (rc == 0 && subnets_from_store(d, &d->cfg, err, sizeof err) != 0)
+		log_warn("%s", err);
+	if (rc == 0)
+		rc = dhcp_server_start(&d->dhcp, d->loop, &d->cfg, &d->dhcp_socks, d->store);
+	return rc;
+}
+
 static int
 start_services(struct daemon *d)
 {
@@ -352,27 +374,25 @@ start_services(struct daemon *d)
 			return rc;
 	}
 	if (hcfg.listen_count + hcfg.tls_count > 0) {
-		rc = api_open(&d->mgmt, &mcfg);
+		rc = api_open(&d->mgmt, &mcfg);         /* reads the token file */
 		if (rc != 0)
 			return rc;
 		api_chunk_sources_set(d->mgmt, &d->cfg);
+	}
+	/* before the first thread (HTTP's, libuv's pool, multicast senders):
+	 * they inherit it */
+	rc = sandbox_enter(&d->cfg);
+	if (rc != 0)
+		return rc;
+	if (d->mgmt != NULL) {
 		hcfg.api = d->mgmt;
 		rc = http_server_start(&d->http, &hcfg);
 		if (rc != 0)
 			return rc;
 	}
-	if (dhcp_enabled(&d->cfg)) {
-		char err[512];
-		rc = store_open(&d->store, state_where(&d->cfg));
-		if (rc == 0)
-			store_set_host_approval(d->store, d->cfg.host_approval);
-		if (rc == 0 && subnets_from_store(d, &d->cfg, err, sizeof err) != 0)
-			log_warn("%s", err);
-		if (rc == 0)
-			rc = dhcp_server_start(&d->dhcp, d->loop, &d->cfg, &d->dhcp_socks, d->store);
-		if (rc != 0)
-			return rc;
-	}
+	rc = start_dhcp(d);
+	if (rc != 0)
+		return rc;
 	log_info("pxed %s serving %s: tftp port %u, http port %u", PXED_VERSION, d->cfg.root,
 	    d->cfg.tftp_port, d->cfg.http_port);
 	return 0;
@@ -559,6 +579,7 @@ flush_events(uv_timer_t *h)
 	size_t n = d->store != NULL ? store_events_queued(d->store) : 0;
 	unsigned long held;
 
+	sandbox_report(false);          /* calls the seccomp filter refused */
 	if (n > 0 && store_events_flush(d->store) != 0 &&
 	    log_limit_take(&d->store_errors, (int64_t)(clock_now_us() / 1000000u),
 	    LOG_LIMIT_INTERVAL_S, &held))
@@ -694,6 +715,7 @@ serve(struct daemon *d)
 	if (start_services(d) != 0)
 		return 1;
 	uv_run(d->loop, UV_RUN_DEFAULT);
+	sandbox_report(true);
 	store_close(d->store);
 	dhcp_sockets_close(&d->dhcp_socks);
 	listeners_close(&d->listeners);

@@ -54,17 +54,8 @@ relayed() {
 }
 offered() { relayed "$1"; [ "$(rfield "$R" type)" = OFFER ]; }
 not_offered() { relayed "$1"; [ -z "$R" ]; }
-# local DISCOVER + REQUEST on 192.0.2.0/24: the address ACKed in $ADDR
+# the local client on 192.0.2.0/24 (dprobe_lease: lab.sh)
 LEASE_MAC=52:54:00:00:07:01
-lease_get() {
-	dprobe --iface c0 --to 255.255.255.255:67 --wait-ms 1000 --mac "$1" --broadcast
-	local offer
-	offer=$(rfield "$(reply_from $LAB_SRV_IP)" yiaddr)
-	dprobe --iface c0 --to 255.255.255.255:67 --wait-ms 1000 --mac "$1" --broadcast \
-		--type request --requested "$offer" --server-id $LAB_SRV_IP
-	ADDR=$(rfield "$(reply_from $LAB_SRV_IP)" yiaddr)
-	[ "$(rfield "$(reply_from $LAB_SRV_IP)" type)" = ACK ]
-}
 # lease_kept: the lease's client is ACKed its address again (INIT-REBOOT),
 # another client asking for it is not given it
 lease_kept() {
@@ -80,7 +71,7 @@ logged_since() { log_since "$1" | grep -qE -- "$2"; }
 # ctl_shows REGEX ARGS...: pxectl ARGS prints a line matching REGEX
 ctl_shows() { local re=$1; shift; ctl "$@" 2>&1 | grep -qE -- "$re"; }
 
-check "a lease on the local subnet" lease_get $LEASE_MAC
+check "a lease on the local subnet" dprobe_lease $LEASE_MAC
 LEASE_ADDR=$ADDR
 
 # a transfer that lasts through the reloads (curl paces it)
@@ -148,7 +139,7 @@ mark=$(log_mark)
 reload_hup
 check "the log names the new range" logged_since "$mark" \
 	"reload: subnet 192.0.2.0/24: range 192.0.2.100 192.0.2.150 -> 192.0.2.200 192.0.2.210"
-lease_get 52:54:00:00:07:21
+dprobe_lease 52:54:00:00:07:21
 check "a new client gets an address of the new range ($ADDR)" \
 	sh -c "case '$ADDR' in 192.0.2.20[0-9]|192.0.2.210) exit 0;; esac; exit 1"
 write_conf yes "192.0.2.100 192.0.2.150"

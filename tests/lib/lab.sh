@@ -283,6 +283,18 @@ dprobe_in() {
 	return $PROBE_RC
 }
 
+# dprobe_lease MAC: a local client's DISCOVER and REQUEST (broadcast on
+# c0); the address pxed ACKed in $ADDR; fails unless it ACKed.
+dprobe_lease() {
+	dprobe --iface c0 --to 255.255.255.255:67 --wait-ms 1000 --mac "$1" --broadcast
+	local offer
+	offer=$(rfield "$(reply_from $LAB_SRV_IP)" yiaddr)
+	dprobe --iface c0 --to 255.255.255.255:67 --wait-ms 1000 --mac "$1" --broadcast \
+		--type request --requested "$offer" --server-id $LAB_SRV_IP
+	ADDR=$(rfield "$(reply_from $LAB_SRV_IP)" yiaddr)
+	[ "$(rfield "$(reply_from $LAB_SRV_IP)" type)" = ACK ]
+}
+
 # reply_from IP: the reply lines of $OUT sent by IP (any port).
 reply_from() { grep "^reply from=$1:" <<<"$OUT"; }
 # rfield LINE KEY: the value of KEY= in a dhcp-probe reply line.
