@@ -6,23 +6,14 @@ set -eu
 BUILD="build-essential pkg-config clang libclang-rt-14-dev libuv1-dev
 libmicrohttpd-dev libjansson-dev libcurl4-openssl-dev libcmocka-dev libsqlite3-dev
 libzstd-dev libssl-dev libext2fs-dev ntfs-3g-dev libisal-dev libyajl-dev libunistring-dev libcap-dev
-<<<<<<< HEAD
-libhivex-dev libclamav-dev libpq-dev"
-=======
-libseccomp-dev
-libhivex-dev libclamav-dev"
->>>>>>> wt-sandbox
+libseccomp-dev libhivex-dev libclamav-dev libpq-dev"
 TEST="curl atftp tftp-hpa nftables nginx-light iproute2 procps psmisc iputils-ping python3 bc
 isc-dhcp-client dhcpcd-base busybox-static dnsmasq-base
 qemu-system-x86 qemu-system-arm ipxe-qemu ipxe ovmf qemu-efi-aarch64
 shim-signed grub-efi-amd64-signed grub-efi-amd64-bin
 e2fsprogs ntfs-3g dosfstools mtools gdisk fdisk zstd partclone udpcast kmod sqlite3
 smartmontools memtester stress-ng dmidecode ethtool nvme-cli hdparm memtest86+
-<<<<<<< HEAD
-kea-dhcp4-server isc-dhcp-relay kea-admin tcpdump postgresql-15
-=======
-kea-dhcp4-server isc-dhcp-relay kea-admin tcpdump gdb
->>>>>>> wt-sandbox
+kea-dhcp4-server isc-dhcp-relay kea-admin tcpdump postgresql-15 gdb
 chromium nodejs libhivex-bin chntpw zip
 debhelper dpkg-dev fakeroot lintian systemd bash-completion adduser"
 PKGS="$BUILD $TEST ${EXTRA_PKGS:-}"
