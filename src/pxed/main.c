@@ -307,6 +307,29 @@ start_dhcp(struct daemon *d)
 	return rc;
 }
 
+/* The bound sockets to the services that serve them; HTTPS's certificate
+ * to HTTP, and its key's pin to the API (the agents' pxed.pin=). */
+static void
+hand_sockets(const struct daemon *d, struct tftp_server_config *tcfg, struct http_config *hcfg,
+    struct api_config *mcfg)
+{
+	memcpy(tcfg->listen_fds, d->listeners.udp, sizeof(int) * d->listeners.udp_count);
+	tcfg->listen_count = d->listeners.udp_count;
+	memcpy(tcfg->mtftp_fds, d->listeners.mtftp, sizeof(int) * d->listeners.mtftp_count);
+	tcfg->mtftp_count = d->listeners.mtftp_count;
+	memcpy(hcfg->listen_fds, d->listeners.tcp, sizeof(int) * d->listeners.tcp_count);
+	hcfg->listen_count = d->listeners.tcp_count;
+	memcpy(hcfg->tls_fds, d->listeners.tls, sizeof(int) * d->listeners.tls_count);
+	hcfg->tls_count = d->listeners.tls_count;
+	hcfg->tls_cert_pem = d->tls_cert;
+	hcfg->tls_key_pem = d->tls_key;
+	hcfg->https_port = d->cfg.https_port;
+	mcfg->https_port = d->listeners.tls_count > 0 ? d->cfg.https_port : 0;
+	if (mcfg->https_port != 0 &&
+	    tls_key_pin(d->tls_cert, mcfg->tls_pin, sizeof mcfg->tls_pin) < 0)
+		log_warn("tls-cert: no key to pin: agents stay on plain HTTP");
+}
+
 static int
 start_services(struct daemon *d)
 {
@@ -354,20 +377,7 @@ start_services(struct daemon *d)
 	int rc;
 
 	describe_services(d, &mcfg);
-	memcpy(tcfg.listen_fds, d->listeners.udp, sizeof(int) * d->listeners.udp_count);
-	tcfg.listen_count = d->listeners.udp_count;
-	memcpy(tcfg.mtftp_fds, d->listeners.mtftp, sizeof(int) * d->listeners.mtftp_count);
-	tcfg.mtftp_count = d->listeners.mtftp_count;
-	memcpy(hcfg.listen_fds, d->listeners.tcp, sizeof(int) * d->listeners.tcp_count);
-	hcfg.listen_count = d->listeners.tcp_count;
-	memcpy(hcfg.tls_fds, d->listeners.tls, sizeof(int) * d->listeners.tls_count);
-	hcfg.tls_count = d->listeners.tls_count;
-	hcfg.tls_cert_pem = d->tls_cert;
-	hcfg.tls_key_pem = d->tls_key;
-	hcfg.https_port = d->cfg.https_port;
-	mcfg.https_port = d->listeners.tls_count > 0 ? d->cfg.https_port : 0;
-	if (mcfg.https_port != 0 && tls_key_pin(d->tls_cert, mcfg.tls_pin, sizeof mcfg.tls_pin) < 0)
-		log_warn("tls-cert: no key to pin: agents stay on plain HTTP");
+	hand_sockets(d, &tcfg, &hcfg, &mcfg);
 	if (tcfg.listen_count > 0 || tcfg.mtftp_count > 0) {
 		rc = tftp_server_start(&d->tftp, d->loop, &tcfg, &d->cfg);
 		if (rc != 0)
