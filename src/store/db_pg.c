@@ -11,6 +11,7 @@
  * acknowledged). */
 #include "store/db.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <libpq-fe.h>
 #include <stdio.h>
@@ -273,7 +274,10 @@ count_params(const char *sql)
 	int n = 0;
 
 	for (const char *p = strchr(sql, '$'); p != NULL; p = strchr(p + 1, '$')) {
-		int v = atoi(p + 1);
+		int v = 0;
+		/* at most three digits: $1 .. $999, no overflow */
+		for (int i = 1; i <= 3 && isdigit((unsigned char)p[i]); i++)
+			v = v * 10 + (p[i] - '0');
 		n = v > n ? v : n;
 	}
 	return n;
