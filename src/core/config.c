@@ -60,6 +60,9 @@ static const struct setting settings[] = {
 	SR("state-url", T_STRING, state_url, 0, 0, "",
 	    "the state store in PostgreSQL (postgresql://...), shared by several pxed"
 	    " (default: SQLite, state-dir/pxed.db)"),
+	SR("server-name", T_STRING, server_name, 0, 0, "",
+	    "this server's name among servers sharing state-url: its heartbeat row and its"
+	    " share of DHCP clients (default: the host name)"),
 	SR("foreground", T_BOOL, foreground, 0, 0, "no",
 	    "stay in the foreground and log to stderr (else syslog)"),
 	S("log-level", T_LOGLEVEL, log_level, 0, 0, "info", "error, warn, info or debug"),

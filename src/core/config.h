@@ -116,6 +116,7 @@ struct config {
 	unsigned http_port;
 	char state_dir[CONFIG_PATH_MAX];
 	char state_url[CONFIG_PATH_MAX];        /* "" or postgresql://... (store_url_check) */
+	char server_name[64];                   /* among servers sharing state-url; "": host name */
 	bool foreground;
 	enum log_level log_level;
 	char log_format[8];             /* "text" or "json" (log_format_check) */

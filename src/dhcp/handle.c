@@ -306,7 +306,9 @@ persist(struct request *r, struct in_addr addr, enum lease_state state, int64_t 
 	if (r->host != NULL)
 		str_copy(l.hostname, r->host->hostname, sizeof l.hostname);
 	int rc = store_lease_put(r->srv->store, &l);
-	if (rc != 0) {
+	if (rc == -EBUSY) {
+		dhcp_share_lost(r->srv, addr);  /* another server's client has it */
+	} else if (rc != 0) {
 		char what[96], a[INET_ADDRSTRLEN];
 		snprintf(what, sizeof what, "lease of %s for %s not stored", ntoa(addr, a),
 		    req_mac(r));
@@ -398,7 +400,13 @@ ack_lease(struct request *r, struct in_addr addr)
 		send_nak(r, rc == -EBUSY ? "address in use" : "address not available");
 		return;
 	}
-	if (persist(r, addr, LEASE_BOUND, expires) != 0)
+	rc = persist(r, addr, LEASE_BOUND, expires);
+	if (rc == -EBUSY) {
+		/* servers sharing the database: another one gave it first */
+		send_nak(r, "address in use");
+		return;
+	}
+	if (rc != 0)
 		return;                 /* no answer: the client asks again */
 	params_base(r, &rp, DHCPACK);
 	params_config(r, &rp, true);
@@ -497,6 +505,11 @@ on_inform(struct request *r)
 static void
 full_mode(struct request *r)
 {
+	if (!dhcp_share_answers(r->srv, r->o->broadcast, r->m)) {
+		log_debug_peer(req_who(r), req_mac(r), "dhcp %s %s: another server's client",
+		    req_who(r), req_mac(r));
+		return;
+	}
 	switch (r->m->type) {
 	case DHCPDISCOVER: on_discover(r); break;
 	case DHCPREQUEST: on_request(r); break;

@@ -16,6 +16,7 @@
 #include "dhcp/guard.h"
 #include "dhcp/pool.h"
 #include "dhcp/server.h"
+#include "dhcp/share.h"
 #include "tftp/mtftp_files.h"
 
 /* What a subnet has seen (subnet list): requests, the clients seen and
@@ -112,6 +113,7 @@ struct dhcp_origin {
 	struct sockaddr_in peer;
 	struct in_addr local;             /* our address on the receiving interface */
 	unsigned ifindex;
+	bool broadcast;                   /* sent to 255.255.255.255 */
 };
 
 /* Boot events recently recorded (see event() in handle.c): a hash of MAC,
@@ -211,6 +213,7 @@ struct dhcp_server {
 	uint8_t probe_seq;
 	struct in_addr own[DHCP_OWN_ADDRS_MAX];  /* our addresses (getifaddrs) */
 	size_t own_count;
+	struct dhcp_share share;          /* servers sharing one database (share.c) */
 };
 
 /* subnets.c */

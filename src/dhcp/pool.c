@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "core/util.h"
+#include "dhcp/split.h"
 
 uint32_t
 pool_key_hash(const uint8_t *key, size_t len)
@@ -216,16 +217,23 @@ pool_taken_by_other(struct pool *p, uint32_t addr, const uint8_t *key, size_t ke
 	return s != NULL && slot_live(s, now) && !slot_has_key(s, key, key_len);
 }
 
-/* A free leasable address: never used first, else the least recently freed. */
+static bool
+slot_preferred(const struct pool *p, uint32_t i)
+{
+	return p->prefer == NULL || p->prefer[split_addr_bucket(p->first + i)];
+}
+
+/* A free leasable address: never used first, else the least recently
+ * freed; only of the preferred buckets when asked. */
 static struct pool_slot *
-pool_pick_free(struct pool *p, int64_t now)
+pick_free(struct pool *p, int64_t now, bool preferred)
 {
 	struct pool_slot *best = NULL;
 
 	for (uint32_t n = 0; n < p->size; n++) {
 		uint32_t i = (p->cursor + n) % p->size;
 		struct pool_slot *s = &p->slots[i];
-		if (!p->in_pool[i] || slot_live(s, now))
+		if (!p->in_pool[i] || slot_live(s, now) || (preferred && !slot_preferred(p, i)))
 			continue;
 		if (s->last_used == 0 && s->key_len == 0) {
 			p->cursor = (i + 1) % p->size;
@@ -235,6 +243,14 @@ pool_pick_free(struct pool *p, int64_t now)
 			best = s;
 	}
 	return best;
+}
+
+static struct pool_slot *
+pool_pick_free(struct pool *p, int64_t now)
+{
+	struct pool_slot *s = p->prefer != NULL ? pick_free(p, now, true) : NULL;
+
+	return s != NULL ? s : pick_free(p, now, false);
 }
 
 struct pool_slot *
@@ -277,6 +293,18 @@ pool_bind(struct pool *p, uint32_t addr, const uint8_t *key, size_t key_len,
 		return -EINVAL;
 	if (pool_taken_by_other(p, addr, key, key_len, now))
 		return -EBUSY;
+	slot_assign(p, s, SLOT_BOUND, key, key_len, mac, mac_len, expires);
+	return 0;
+}
+
+int
+pool_learn(struct pool *p, uint32_t addr, const uint8_t *key, size_t key_len,
+    const uint8_t *mac, size_t mac_len, int64_t expires)
+{
+	struct pool_slot *s = pool_slot(p, addr);
+
+	if (s == NULL || key_len == 0 || key_len > POOL_KEY_MAX)
+		return -EINVAL;
 	slot_assign(p, s, SLOT_BOUND, key, key_len, mac, mac_len, expires);
 	return 0;
 }

@@ -51,6 +51,9 @@ struct pool {
 	uint32_t *index;                /* hash: key -> slot + 1 (0 = empty) */
 	uint32_t index_size;            /* power of two >= 2 * size */
 	uint32_t cursor;                /* where the free-address search resumes */
+	const bool *prefer;             /* servers sharing a database: free addresses
+	                                 * of these buckets (split_addr_bucket) first;
+	                                 * NULL: any */
 };
 
 /* FNV-1a of a client key (the index's hash; also the subnet stats'). */
@@ -100,6 +103,12 @@ bool pool_knows_client(const struct pool *p, const uint8_t *key, size_t key_len)
 /* True when addr is taken by someone other than this client. */
 bool pool_taken_by_other(struct pool *p, uint32_t addr, const uint8_t *key, size_t key_len,
     int64_t now);
+
+/* Another server bound addr to this client (servers sharing one
+ * database): the slot becomes that binding, whoever held it here.  0 or
+ * -EINVAL (addr outside the span, a bad key). */
+int pool_learn(struct pool *p, uint32_t addr, const uint8_t *key, size_t key_len,
+    const uint8_t *mac, size_t mac_len, int64_t expires);
 
 /* Put a live slot of another pool (a reload's old pool) at addr: a binding
  * or offer for the same client, or a quarantine.  reserved: addr is that

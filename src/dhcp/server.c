@@ -304,6 +304,7 @@ origin_from_cmsg(struct msghdr *msg, struct dhcp_origin *o)
 			memcpy(&pi, CMSG_DATA(c), sizeof pi);
 			o->local = pi.ipi_spec_dst;
 			o->ifindex = (unsigned)pi.ipi_ifindex;
+			o->broadcast = pi.ipi_addr.s_addr == htonl(INADDR_BROADCAST);
 		}
 	}
 }
@@ -405,6 +406,7 @@ dhcp_server_start(struct dhcp_server **out, uv_loop_t *loop, const struct config
 		return -EINVAL;
 	}
 	dhcp_leases_load(srv);
+	dhcp_share_start(srv);
 	for (size_t i = 0; i < socks->count; i++) {
 		uv_poll_init(loop, &srv->poll[i], socks->fd[i]);
 		srv->poll[i].data = srv;

@@ -21,6 +21,10 @@ static const struct word words[] = {
 	{ "key", "TEXT", "TEXT COLLATE \"C\"" },
 	{ "instr", "instr", "strpos" },
 	{ "greatest", "max", "GREATEST" },
+	/* the database's clock in unix ms (servers sharing one database
+	 * compare heartbeats by it, not by their own clocks) */
+	{ "now_ms", "CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)",
+	  "(extract(epoch FROM clock_timestamp()) * 1000)::bigint" },
 };
 
 bool

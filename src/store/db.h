@@ -11,6 +11,7 @@
  *   {key}      TEXT               TEXT COLLATE "C"   (a text ordered byte by byte)
  *   {instr}    instr              strpos
  *   {greatest} max                GREATEST
+ *   {now_ms}   the database's clock in unix ms (julianday / clock_timestamp)
  * Between the store's files only. */
 #ifndef PXED_STORE_DB_H
 #define PXED_STORE_DB_H

@@ -24,6 +24,7 @@
 
 enum stmt_id {
 	STMT_LEASE_PUT,
+	STMT_LEASE_TAKE,
 	STMT_LEASE_DELETE,
 	STMT_LEASE_ALL,
 	STMT_LEASE_GET,
@@ -47,6 +48,23 @@ static const char *const stmt_sql[STMT_COUNT] = {
 		" SET mac = excluded.mac, client_id = excluded.client_id,"
 		" state = excluded.state, starts = excluded.starts,"
 		" expires = excluded.expires, hostname = excluded.hostname",
+	/* Servers sharing one database (store_set_server): the row is taken
+	 * only when it is free (no row, released), expired, or already this
+	 * client's; no row changed = another client holds it (-EBUSY).  A
+	 * concurrent writer of the same row waits for the first one's commit
+	 * and then sees its row (PostgreSQL's ON CONFLICT under READ
+	 * COMMITTED), so two servers never both win one address. */
+	[STMT_LEASE_TAKE] =
+		"INSERT INTO leases"
+		" (address, mac, client_id, state, starts, expires, hostname, updated, server)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, {now_ms}, ?8) ON CONFLICT (address) DO UPDATE"
+		" SET mac = excluded.mac, client_id = excluded.client_id,"
+		" state = excluded.state, starts = excluded.starts,"
+		" expires = excluded.expires, hostname = excluded.hostname,"
+		" updated = excluded.updated, server = excluded.server"
+		" WHERE leases.expires <= excluded.starts OR leases.state = 3"
+		" OR (leases.client_id IS NULL AND excluded.client_id IS NULL"
+		" AND leases.mac = excluded.mac) OR leases.client_id = excluded.client_id",
 	[STMT_LEASE_DELETE] = "DELETE FROM leases WHERE address = ?1",
 	[STMT_ADDR_PUT] =
 		"INSERT INTO client_addrs (address, mac, seen) VALUES (?1, ?2, ?3)"
@@ -252,6 +270,16 @@ static const char *const migrations[] = {
 	/* 14: the address a task's token is bound to: the first that
 	 * fetched the task's boot script or used the token ('': none yet) */
 	"ALTER TABLE tasks ADD COLUMN token_addr TEXT NOT NULL DEFAULT '';",
+	/* 15: several servers on one database (dhcp/share.c, store/servers.c):
+	 * who wrote a lease and when (by the database's clock: the others
+	 * read what changed), and each server's heartbeat */
+	"ALTER TABLE leases ADD COLUMN updated {int} NOT NULL DEFAULT 0;"
+	"ALTER TABLE leases ADD COLUMN server TEXT NOT NULL DEFAULT '';"
+	"CREATE INDEX leases_updated ON leases (updated);"
+	"CREATE TABLE servers ("
+	" name {key} PRIMARY KEY,"
+	" heartbeat {int} NOT NULL,"          /* unix ms, the database's clock */
+	" started {int} NOT NULL);",
 };
 
 struct queued_event {
@@ -272,6 +300,8 @@ struct store {
 	struct queued_event *queue;     /* events not yet written */
 	size_t queued;
 	bool host_approval;             /* hosts registered from DHCP wait for approval */
+	char server[STORE_SERVER_NAME_MAX];     /* shared database: this server's name */
+	int64_t changes;                /* rows the last kept statement changed */
 	unsigned addr_puts;             /* client addresses written (pruning) */
 };
 
@@ -297,6 +327,7 @@ step_done(struct store *st, enum stmt_id id, int64_t *first)
 
 	if (rc == 1 && first != NULL)
 		*first = db_col_int64(s, 0);
+	st->changes = rc == 0 ? db_changes(s) : 0;
 	db_reset(s);
 	return rc > 0 ? 0 : rc;
 }
@@ -525,7 +556,10 @@ store_pending(const struct store *st)
 int
 store_lease_put(struct store *st, const struct store_lease *lease)
 {
-	struct db_stmt *s = st->stmt[STMT_LEASE_PUT];
+	/* Servers sharing the database write conditionally (STMT_LEASE_TAKE;
+	 * no row changed: -EBUSY, another client holds the address). */
+	enum stmt_id id = st->server[0] != '\0' ? STMT_LEASE_TAKE : STMT_LEASE_PUT;
+	struct db_stmt *s = st->stmt[id];
 	char host[sizeof lease->hostname];
 
 	if (lease->mac_len > sizeof lease->mac ||
@@ -540,7 +574,23 @@ store_lease_put(struct store *st, const struct store_lease *lease)
 	db_bind_int64(s, 5, lease->starts);
 	db_bind_int64(s, 6, lease->expires);
 	db_bind_text(s, 7, host);
-	return batch_write(st, STMT_LEASE_PUT);
+	if (id == STMT_LEASE_PUT)
+		return batch_write(st, id);
+	db_bind_text(s, 8, st->server);
+	int rc = batch_write(st, id);
+	return rc == 0 && st->changes == 0 ? -EBUSY : rc;
+}
+
+void
+store_set_server(struct store *st, const char *name)
+{
+	str_copy(st->server, name, sizeof st->server);
+}
+
+const char *
+store_server(const struct store *st)
+{
+	return st->server;
 }
 
 int
@@ -599,8 +649,8 @@ column_blob(struct db_stmt *s, int col, uint8_t *out, size_t max, uint8_t *out_l
 	return 0;
 }
 
-static int
-row_to_lease(struct db_stmt *s, struct store_lease *l)
+int
+store_row_lease(struct db_stmt *s, struct store_lease *l)
 {
 	int64_t addr = db_col_int64(s, 0);
 
@@ -628,7 +678,7 @@ store_lease_get(struct store *st, struct in_addr address, struct store_lease *ou
 	db_bind_int64(s, 1, ntohl(address.s_addr));
 	rc = db_step(s);
 	if (rc == 1)
-		rc = row_to_lease(s, out) < 0 ? -EINVAL : 0;
+		rc = store_row_lease(s, out) < 0 ? -EINVAL : 0;
 	else
 		rc = rc == 0 ? -ENOENT : -EIO;
 	db_reset(s);
@@ -646,7 +696,7 @@ store_lease_foreach(struct store *st,
 	int rc;
 
 	while ((rc = db_step(s)) == 1) {
-		if (row_to_lease(s, &lease) < 0) {
+		if (store_row_lease(s, &lease) < 0) {
 			log_warn("store: skipping a malformed lease (address"
 			    " %lld)", (long long)db_col_int64(s, 0));
 			continue;
@@ -670,7 +720,7 @@ store_lease_page(struct store *st, uint32_t after, struct store_lease *out, size
 	db_bind_int64(s, 1, after);
 	db_bind_int64(s, 2, (int64_t)max);
 	while (n < max && db_step(s) == 1)
-		if (row_to_lease(s, &out[n]) == 0)
+		if (store_row_lease(s, &out[n]) == 0)
 			n++;
 	db_finalize(s);
 	return (int)n;

@@ -59,8 +59,15 @@ const char *store_engine(const struct store *st);
 const char *store_engine_of(const char *where);
 
 /* Insert or replace the lease for lease->address (part of the current
- * batch).  Returns 0 or -EIO. */
+ * batch).  Returns 0 or -EIO.  With a server name set (servers sharing
+ * one database), the address is taken only when free, expired, released
+ * or already this client's: -EBUSY when another client holds it. */
 int store_lease_put(struct store *st, const struct store_lease *lease);
+/* This server's name among those sharing the database ("": alone, the
+ * lease writes are unconditional); see store/servers.h. */
+#define STORE_SERVER_NAME_MAX 64
+void store_set_server(struct store *st, const char *name);
+const char *store_server(const struct store *st);
 /* Forget the lease on address. */
 int store_lease_delete(struct store *st, struct in_addr address);
 /* Call fn for every stored lease (at start-up). Returns 0 or -EIO. */

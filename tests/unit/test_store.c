@@ -155,10 +155,10 @@ test_schema_version(void **state)
 	assert_int_equal(tb_catalog_count(f->dir, "table", "'schema_version'"), 1);
 	assert_int_equal(query_int(f->dir,
 	    "SELECT max(version) FROM schema_version"), store_schema_latest());
-	assert_int_equal(store_schema_latest(), 14);
+	assert_int_equal(store_schema_latest(), 15);
 	assert_int_equal(tb_catalog_count(f->dir, "table",
 	    "'hosts', 'tasks', 'host_groups', 'subnets', 'tokens',"
-	    " 'diag_results', 'wipe_certificates', 'environments'"), 8);
+	    " 'diag_results', 'wipe_certificates', 'environments', 'servers'"), 9);
 	assert_int_equal(tb_catalog_count(f->dir, "index", "'events_mac_id'"), 1);
 	/* Reopening does not migrate again. */
 	reopen(f);

@@ -262,8 +262,11 @@ test_upgrade_after(void **state)
 	store_close(f->st);
 	f->st = NULL;
 	/* back to schema 5: no after_action column, no image catalogue, none
-	 * of the later schemas' columns and tables (up to token_addr, 14) */
+	 * of the later schemas' columns and tables (up to token_addr, 14, and the
+	 * servers sharing a database, 15) */
 	tb_exec(f->dir, "ALTER TABLE tasks DROP COLUMN after_action;"
+	    "DROP INDEX leases_updated; ALTER TABLE leases DROP COLUMN updated;"
+	    "ALTER TABLE leases DROP COLUMN server; DROP TABLE servers;"
 	    "ALTER TABLE tasks DROP COLUMN token_addr;"
 	    "DROP TABLE images; DROP TABLE subnets; DROP TABLE client_addrs; DROP TABLE tokens;"
 	    "ALTER TABLE tasks DROP COLUMN params;"
@@ -692,7 +695,7 @@ test_options_report_hostname(void **state)
 
 /* A database made before the filesystem tasks merged (schema 11, with 9
  * and 10 empty) gains their columns (12), diagnostics' (13) and the task
- * token's address (14) and keeps its rows. */
+ * token's address (14), the shared leases' columns (15) and keeps its rows. */
 static void
 test_upgrade_from_v11(void **state)
 {
@@ -715,6 +718,8 @@ test_upgrade_from_v11(void **state)
 	    "ALTER TABLE hosts DROP COLUMN last_addr;"
 	    "ALTER TABLE hosts DROP COLUMN wol_password;"
 	    "DROP TABLE diag_results; DROP TABLE wipe_certificates; DROP TABLE environments;"
+	    "DROP INDEX leases_updated; ALTER TABLE leases DROP COLUMN updated;"
+	    "ALTER TABLE leases DROP COLUMN server; DROP TABLE servers;"
 	    "ALTER TABLE tasks DROP COLUMN token_addr;"
 	    "DELETE FROM schema_version WHERE version >= 12;");
 	assert_int_equal(store_open(&f->st, f->dir), 0);
@@ -730,7 +735,7 @@ test_upgrade_from_v11(void **state)
 	store_host_free(&h);
 	assert_int_equal(tb_query_int(f->dir, "SELECT max(version) FROM schema_version"),
 	    store_schema_latest());
-	assert_int_equal(store_schema_latest(), 14);
+	assert_int_equal(store_schema_latest(), 15);
 }
 
 /* Subnets changed with pxectl (schema 8): set, replaced, listed oldest

@@ -1,0 +1,228 @@
+/* Servers sharing one database (dhcp/share.h). */
+#include "dhcp/internal.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/log.h"
+#include "core/util.h"
+#include "store/servers.h"
+#include "store/store.h"
+
+static bool
+listed(const char (*names)[SPLIT_NAME_MAX], size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(names[i], name) == 0)
+			return true;
+	return false;
+}
+
+/* The live servers from the store, self among them even when its own
+ * heartbeat did not go through.  Sorted by name.  -EIO: unknown. */
+static int
+live_read(struct dhcp_server *srv, char (*names)[SPLIT_NAME_MAX], size_t *n)
+{
+	int rc = store_servers_live(srv->store, DHCP_SHARE_DEAD_MS, names, SPLIT_SERVERS_MAX);
+
+	if (rc < 0)
+		return rc;
+	*n = (size_t)rc;
+	if (listed((const char (*)[SPLIT_NAME_MAX])names, *n, srv->share.self))
+		return 0;
+	size_t at = 0;
+	while (at < *n && strcmp(names[at], srv->share.self) < 0)
+		at++;
+	if (*n == SPLIT_SERVERS_MAX)
+		(*n)--;
+	memmove(names[at + 1], names[at], (*n - at) * sizeof names[0]);
+	str_copy(names[at], srv->share.self, SPLIT_NAME_MAX);
+	(*n)++;
+	return 0;
+}
+
+/* Buckets of owner index `from` in the old split that are ours now. */
+static unsigned
+taken_from(const uint8_t *old_owner, size_t from, const bool *mine)
+{
+	unsigned n = 0;
+
+	for (unsigned b = 0; b < SPLIT_BUCKETS; b++)
+		n += old_owner[b] == from && mine[b];
+	return n;
+}
+
+/* One line per server that left or came, and what it means for us. */
+static void
+split_log(struct dhcp_share *sh, const char (*names)[SPLIT_NAME_MAX], size_t n,
+    const uint8_t *old_owner, const bool *mine, unsigned count)
+{
+	if (!sh->known) {
+		char list[512] = "";
+		size_t o = 0;
+		for (size_t i = 0; i < n && o < sizeof list; i++)
+			o += (size_t)snprintf(list + o, sizeof list - o, "%s%s", i ? ", " : "",
+			    names[i]);
+		log_info("dhcp: pools shared with %zu live server(s) (%s): %s serves %u of %d"
+		    " buckets", n, list, sh->self, count, SPLIT_BUCKETS);
+		return;
+	}
+	for (size_t i = 0; i < sh->live_count; i++) {
+		if (listed(names, n, sh->live[i]))
+			continue;
+		unsigned got = taken_from(old_owner, i, mine);
+		if (got > 0)
+			log_warn("dhcp: serving buckets of %s (heartbeat lost): %u more, %u of %d",
+			    sh->live[i], got, count, SPLIT_BUCKETS);
+		else
+			log_warn("dhcp: %s: heartbeat lost; its buckets went to the others",
+			    sh->live[i]);
+	}
+	for (size_t i = 0; i < n; i++)
+		if (!listed((const char (*)[SPLIT_NAME_MAX])sh->live, sh->live_count, names[i]))
+			log_info("dhcp: %s is live: its buckets are its own again; %s serves %u of"
+			    " %d", names[i], sh->self, count, SPLIT_BUCKETS);
+}
+
+static void
+split_update(struct dhcp_server *srv)
+{
+	struct dhcp_share *sh = &srv->share;
+	char names[SPLIT_SERVERS_MAX][SPLIT_NAME_MAX];
+	uint8_t owner[SPLIT_BUCKETS], old_owner[SPLIT_BUCKETS];
+	bool mine[SPLIT_BUCKETS];
+	size_t n = 0, self = 0;
+	unsigned count = 0;
+
+	if (live_read(srv, names, &n) != 0)
+		return;                 /* the database does not answer: keep the split */
+	if (sh->known && n == sh->live_count && memcmp(names, sh->live, n * sizeof names[0]) == 0)
+		return;
+	while (strcmp(names[self], sh->self) != 0)
+		self++;
+	split_owners((const char (*)[SPLIT_NAME_MAX])names, n, owner);
+	split_owners((const char (*)[SPLIT_NAME_MAX])sh->live, sh->live_count, old_owner);
+	for (unsigned b = 0; b < SPLIT_BUCKETS; b++)
+		count += mine[b] = owner[b] == self;
+	split_log(sh, (const char (*)[SPLIT_NAME_MAX])names, n, old_owner, mine, count);
+	memcpy(sh->live, names, n * sizeof names[0]);
+	sh->live_count = n;
+	memcpy(sh->mine, mine, sizeof mine);
+	sh->mine_count = count;
+	sh->known = true;
+}
+
+/* A lease another server wrote: the pool holds it for that client. */
+static void
+lease_learned(const struct store_lease *l, void *arg)
+{
+	struct dhcp_server *srv = arg;
+	struct dhcp_subnet *sn = dhcp_subnet_for(srv, l->address);
+	const uint8_t *key = l->client_id_len ? l->client_id : l->mac;
+	size_t key_len = l->client_id_len ? l->client_id_len : l->mac_len;
+
+	if (sn == NULL || !sn->has_pool || l->state != LEASE_BOUND ||
+	    l->expires <= (int64_t)time(NULL))
+		return;
+	(void)pool_learn(&sn->pool, ntohl(l->address.s_addr), key, key_len, l->mac, l->mac_len,
+	    l->expires);
+}
+
+static void
+leases_poll(struct dhcp_server *srv)
+{
+	struct dhcp_share *sh = &srv->share;
+	int64_t last = sh->seen_ms;
+	int n = store_lease_changes(srv->store, sh->self, sh->seen_ms - DHCP_SHARE_MARGIN_MS,
+	    DHCP_SHARE_ROWS, lease_learned, srv, &last);
+
+	if (n == DHCP_SHARE_ROWS)
+		sh->seen_ms = last + DHCP_SHARE_MARGIN_MS;     /* more: go on after the last */
+	else if (n > 0 && last > sh->seen_ms)
+		sh->seen_ms = last;
+}
+
+/* Free addresses are picked from our own buckets first. */
+static void
+pools_prefer(struct dhcp_server *srv)
+{
+	for (size_t i = 0; i < srv->subnet_count; i++)
+		srv->subnet[i].pool.prefer = srv->share.live_count > 1 ? srv->share.mine : NULL;
+}
+
+void
+dhcp_share_tick(struct dhcp_server *srv, int64_t now)
+{
+	struct dhcp_share *sh = &srv->share;
+
+	if (!sh->on)
+		return;
+	/* its own statement: never inside a batch of leases (flush commits it) */
+	if (!store_pending(srv->store))
+		(void)store_server_beat(srv->store, sh->self);
+	split_update(srv);
+	pools_prefer(srv);
+	if (now >= sh->poll_at) {
+		leases_poll(srv);
+		sh->poll_at = now + DHCP_SHARE_POLL_S;
+	}
+}
+
+void
+dhcp_share_start(struct dhcp_server *srv)
+{
+	struct dhcp_share *sh = &srv->share;
+
+	memset(sh, 0, sizeof *sh);
+	if (srv->store == NULL || strcmp(store_engine(srv->store), "postgresql") != 0)
+		return;
+	if (srv->cfg.server_name[0] != '\0')
+		str_copy(sh->self, srv->cfg.server_name, sizeof sh->self);
+	else if (gethostname(sh->self, sizeof sh->self - 1) != 0 || sh->self[0] == '\0')
+		str_copy(sh->self, "pxed", sizeof sh->self);
+	sh->on = true;
+	store_set_server(srv->store, sh->self);
+	sh->seen_ms = store_now_ms(srv->store);  /* dhcp_leases_load read what was before */
+	sh->poll_at = (int64_t)time(NULL) + DHCP_SHARE_POLL_S;
+	dhcp_share_tick(srv, (int64_t)time(NULL));
+	if (!sh->known) {
+		/* the database did not answer: alone until it does */
+		memset(sh->mine, 1, sizeof sh->mine);
+		sh->mine_count = SPLIT_BUCKETS;
+		log_warn("dhcp: pools shared as %s, the servers' heartbeats not read yet: serving"
+		    " every client meanwhile", sh->self);
+	}
+}
+
+bool
+dhcp_share_answers(const struct dhcp_server *srv, bool broadcast, const struct dhcp_message *m)
+{
+	struct in_addr sid;
+
+	if (!srv->share.on)
+		return true;
+	if (m->type == DHCPREQUEST && (dhcp_option_addr(m, DHCP_OPT_SERVER_ID, &sid) ||
+	    (m->ciaddr.s_addr != 0 && m->giaddr.s_addr == 0 && !broadcast)))
+		return true;
+	if (m->type != DHCPDISCOVER && m->type != DHCPREQUEST)
+		return true;
+	return srv->share.mine[split_hash(m->chaddr, m->hlen)];
+}
+
+void
+dhcp_share_lost(struct dhcp_server *srv, struct in_addr addr)
+{
+	struct store_lease l;
+	char a[INET_ADDRSTRLEN];
+
+	srv->share.taken_by_others++;
+	if (store_lease_get(srv->store, addr, &l) == 0)
+		lease_learned(&l, srv);
+	log_info("dhcp: %s: taken by another server's client (%" PRIu64 " such since start)",
+	    inet_ntop(AF_INET, &addr, a, sizeof a), srv->share.taken_by_others);
+}

@@ -1,0 +1,52 @@
+/* DHCP servers sharing one PostgreSQL database (state-url): heartbeats,
+ * the RFC 3074 split of clients between the live servers, and the leases
+ * the others wrote.  The loop's once-a-second tick drives it: one small
+ * statement for the heartbeat, one for the live servers, and every
+ * DHCP_SHARE_POLL_S one for the leases changed by the others. */
+#ifndef PXED_DHCP_SHARE_H
+#define PXED_DHCP_SHARE_H
+
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "dhcp/split.h"
+
+#define DHCP_SHARE_DEAD_MS 4000         /* a heartbeat older than this: gone */
+#define DHCP_SHARE_POLL_S 2             /* leases of the others read this often */
+#define DHCP_SHARE_MARGIN_MS 5000       /* read again: a write commits after its stamp */
+#define DHCP_SHARE_ROWS 4096            /* leases read per poll at most */
+
+struct dhcp_share {
+	bool on;                          /* state-url: the pools are shared */
+	char self[SPLIT_NAME_MAX];
+	char live[SPLIT_SERVERS_MAX][SPLIT_NAME_MAX];   /* sorted; self among them */
+	size_t live_count;
+	bool known;                       /* the split was computed once */
+	bool mine[SPLIT_BUCKETS];         /* the buckets this server answers */
+	unsigned mine_count;
+	int64_t seen_ms;                  /* newest lease stamp read from the others */
+	int64_t poll_at;                  /* unix seconds of the next read */
+	uint64_t taken_by_others;         /* lease writes lost to another server */
+};
+
+struct dhcp_server;
+struct dhcp_origin;
+struct dhcp_message;
+
+/* With state-url: name the server (server-name, else the host name) in
+ * the store, beat once, read the live servers, compute the split. */
+void dhcp_share_start(struct dhcp_server *srv);
+/* Once a second, on the loop. */
+void dhcp_share_tick(struct dhcp_server *srv, int64_t now);
+/* Does this server answer m?  DISCOVERs and broadcast REQUESTs
+ * (INIT-REBOOT, REBINDING) only for its buckets; a REQUEST naming a
+ * server (SELECTING), a unicast renewal (the client chose us), DECLINE,
+ * RELEASE, INFORM always.  Always true when not sharing. */
+bool dhcp_share_answers(const struct dhcp_server *srv, bool broadcast,
+    const struct dhcp_message *m);
+/* A lease write lost: another client holds addr.  The pool learns that
+ * client's lease from the store. */
+void dhcp_share_lost(struct dhcp_server *srv, struct in_addr addr);
+
+#endif
