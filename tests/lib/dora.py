@@ -2,7 +2,7 @@
 """dora.py: DHCP clients one after another, as fast as the server answers.
 
     dora.py --iface IF --prefix 52:54:00:aa:01 --count N [--wait-ms MS] [--pace-ms MS]
-            [--deadline-s S] [--give-up N]
+            [--deadline-s S] [--give-up N] [--nak-retries N]
 
 Each client (MAC prefix:NN, NN = 00 .. count-1) sends a DISCOVER, takes
 the first OFFER, sends a REQUEST (SELECTING: server id and requested
@@ -12,7 +12,9 @@ the moment it arrives, "ACK MAC ADDRESS", flushed: what a killed server
 acknowledged is on stdout whatever happens next.  Runs in the client's
 network namespace: broadcast from port 68, replies broadcast (flag set).
 Bounded: --count clients, --deadline-s in all, and --give-up N stops after
-N clients in a row got no OFFER (the server is gone).
+N clients in a row got no OFFER (the server is gone).  With --nak-retries
+N a client whose REQUEST is answered by a NAK starts over with a DISCOVER,
+as a real client does (RFC 2131 4.4.1), at most N times.
 """
 import argparse
 import random
@@ -68,7 +70,7 @@ def exchange(sock, payload, xid, want, wait_s):
         if left <= 0 or not select.select([sock], [], [], left)[0]:
             return None
         reply = parse(sock.recv(2048), xid)
-        if reply and reply[0] == want:
+        if reply and reply[0] in want:
             return reply
 
 
@@ -82,6 +84,8 @@ def main():
     ap.add_argument("--pace-ms", type=int, default=0, help="a pause between two clients")
     ap.add_argument("--give-up", type=int, default=0,
                     help="stop after this many clients in a row got no answer at all")
+    ap.add_argument("--nak-retries", type=int, default=0,
+                    help="a client NAKed starts over with a DISCOVER, this many times")
     a = ap.parse_args()
     sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -96,15 +100,18 @@ def main():
             break
         time.sleep(a.pace_ms / 1000)
         mac = bytes.fromhex(a.prefix.replace(":", "") + "%02x" % n)
-        xid = random.getrandbits(32)
-        offer = exchange(sock, message(mac, xid, 1), xid, 2, wait_s)
-        if not offer or not offer[2]:
-            silent += 1
-            continue
-        silent = 0
-        ack = exchange(sock, message(mac, xid, 3, offer[2], offer[1]), xid, 5, wait_s)
-        if ack:
-            print("ACK %s %s" % (mac.hex(":"), ack[1]), flush=True)
+        for _ in range(1 + a.nak_retries):
+            xid = random.getrandbits(32)
+            offer = exchange(sock, message(mac, xid, 1), xid, (2,), wait_s)
+            if not offer or not offer[2]:
+                silent += 1
+                break
+            silent = 0
+            ack = exchange(sock, message(mac, xid, 3, offer[2], offer[1]), xid, (5, 6), wait_s)
+            if ack and ack[0] == 5:
+                print("ACK %s %s" % (mac.hex(":"), ack[1]), flush=True)
+            if not ack or ack[0] == 5:
+                break
     return 0
 
 

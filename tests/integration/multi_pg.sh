@@ -1,0 +1,291 @@
+#!/bin/bash
+# Three pxed on one PostgreSQL (state-url) serving one DHCP range on one
+# LAN (a bridge): servers A (192.0.2.1), B (.3) and C (.4) in namespaces
+# of their own, PostgreSQL 15 from tests/lib/pg.sh reached by all three on
+# its unix socket.  Real clients: busybox udhcpc in six namespaces (20 s
+# leases: they rebind every 10 s) and tests/lib/dora.py (DISCOVER, OFFER,
+# REQUEST, ACK, one client after another, printing every ACK).
+#  - every client gets an address, each of the three servers gave some
+#    (the RFC 3074 split), no address is held by two clients: on the
+#    clients' side (every ACK seen) and in the database;
+#  - a REQUEST for an address another server's client holds is NAKed;
+#  - kill -9 one server while dora.py runs: a survivor logs that it serves
+#    its buckets, its udhcpc clients are ACKed by another server with the
+#    same address before their lease ends, new clients still get addresses,
+#    nothing is given twice;
+#  - the server comes back: the others log it, it answers its clients
+#    again (leases written by it);
+#  - a shell task made through A, its boot script fetched from B, its
+#    agent's progress and result sent to C: done, seen so by A, B and C;
+#    two results of one task sent to A and B at once: one 204, one 409.
+LAB_ID=mp$$
+source "$(dirname "$0")/../lib/lab.sh"
+source "$(dirname "$0")/../lib/api.sh"
+source "$(dirname "$0")/../lib/pg.sh"
+lab_plan 23
+T0=$(date +%s)
+lab_up || exit 1
+lab_bridge || { not_ok "setup: bridge"; exit 1; }
+pg_start || { not_ok "setup: PostgreSQL did not start (tests/lib/pg.sh)"; exit 1; }
+LAB_CLEANUPS+=("pg_stop")
+# dora PREFIX COUNT [dora.py args]: its ACKs as "TIME MAC ADDRESS" in
+# $LAB_DIR/acks (every line stamped as it arrives)
+DORA_PY="$(dirname "$0")/../lib/dora.py"
+dora() {
+	local prefix=$1 count=$2
+	shift 2
+	in_cli timeout 60 python3 "$DORA_PY" --iface c0 --prefix "$prefix" --count "$count" \
+		--nak-retries 2 "$@" |
+		while read -r what mac addr; do
+			[ "$what" = ACK ] && echo "$(date +%s) $mac $addr" >>"$LAB_DIR/acks"
+		done
+}
+acks_of() { grep -c " ${1}:" "$LAB_DIR/acks"; }      # ACKs of MAC prefix
+TOKEN=$(head -c 32 /dev/urandom | od -An -v -tx1 | tr -d ' \n')
+echo "$TOKEN" >"$LAB_DIR/api-token" && chmod 600 "$LAB_DIR/api-token"
+chown "$(lab_daemon_user)" "$LAB_DIR/api-token" 2>/dev/null
+
+declare -A NS IP PID
+NS[A]=$LAB_SRV IP[A]=192.0.2.1
+NS[B]=pxb-$LAB_ID IP[B]=192.0.2.3
+NS[C]=pxk-$LAB_ID IP[C]=192.0.2.4
+lab_attach "${NS[B]}" e0 192.0.2.3/24 || { not_ok "setup: namespace B"; exit 1; }
+lab_attach "${NS[C]}" e0 192.0.2.4/24 || { not_ok "setup: namespace C"; exit 1; }
+
+# srv_start NAME: that server, its log $LAB_DIR/NAME.log (appended)
+srv_start() {
+	local n=$1 from=1 i
+	mkdir -p "$LAB_DIR/$n"
+	[ -f "$LAB_DIR/$n.log" ] && from=$(($(wc -l <"$LAB_DIR/$n.log") + 1))
+	ip netns exec "${NS[$n]}" "$PXED" --foreground --root "$LAB_ROOT" --listen "${IP[$n]}" \
+		--state-dir "$LAB_DIR/$n" --state-url "$PG_URL" --server-name "$n" \
+		--api-token-file "$LAB_DIR/api-token" --tftp-port 0 --dhcp-rogue-probe 0 \
+		--dhcp-range 192.0.2.20,192.0.2.250,255.255.255.0,20s >>"$LAB_DIR/$n.log" 2>&1 &
+	PID[$n]=$!
+	LAB_PIDS+=("${PID[$n]}")
+	for i in $(seq 1 100); do
+		tail -n +$from "$LAB_DIR/$n.log" | grep -q "serving" && return 0
+		sleep 0.1
+	done
+	not_ok "setup: server $n did not start"
+	tail -20 "$LAB_DIR/$n.log"
+	exit 1
+}
+for n in A B C; do srv_start $n; done
+
+# wait_for SECONDS CMD...: until CMD succeeds (bounded)
+wait_for() {
+	local t=$(($(date +%s) + $1))
+	shift
+	until "$@"; do
+		[ "$(date +%s)" -ge "$t" ] && return 1
+		sleep 0.25
+	done
+}
+live_count() { pg_psql "SELECT count(*) FROM servers WHERE heartbeat >
+	(extract(epoch FROM clock_timestamp()) * 1000)::bigint - 4000"; }
+three_live() { [ "$(live_count)" = 3 ]; }
+wait_for 10 three_live
+check "three heartbeats in the servers table" eq "$(live_count)" 3
+split_known() { grep -q "B is live\|pools shared with 3 live" "$LAB_DIR/A.log"; }
+wait_for 5 split_known
+
+# six udhcpc clients, one namespace each; their script records every
+# lease as "TIME EVENT IP SERVERID" and puts the address on the interface
+cat >"$LAB_DIR/udhcpc.sh" <<'SCRIPT'
+#!/bin/sh
+case "$1" in
+bound | renew)
+	ip addr flush dev "$interface"
+	ip addr add "$ip/${mask:-24}" dev "$interface"
+	echo "$(date +%s) $1 $ip $serverid" >>"$EVENTS" ;;
+deconfig) ip addr flush dev "$interface" ;;
+esac
+exit 0
+SCRIPT
+chmod +x "$LAB_DIR/udhcpc.sh"
+for i in 1 2 3 4 5 6; do
+	lab_attach "pu$i-$LAB_ID" e0 || { not_ok "setup: client namespace $i"; exit 1; }
+	ip netns exec "pu$i-$LAB_ID" env EVENTS="$LAB_DIR/u$i.events" busybox udhcpc -i e0 -f \
+		-t 20 -T 1 -A 1 -s "$LAB_DIR/udhcpc.sh" >>"$LAB_DIR/udhcpc.log" 2>&1 &
+	LAB_PIDS+=($!)
+done
+all_bound() {
+	local i
+	for i in 1 2 3 4 5 6; do grep -q " bound " "$LAB_DIR/u$i.events" 2>/dev/null || return 1; done
+}
+dora 52:54:00:aa:01 30 --wait-ms 1000
+wait_for 15 all_bound
+check "six udhcpc clients bound" all_bound
+check "dora.py: 30 clients ACKed" eq "$(acks_of 52:54:00:aa:01)" 30
+writers=$(pg_psql "SELECT string_agg(DISTINCT server, ' ' ORDER BY server) FROM leases")
+check "each of the three servers gave leases (the split)" eq "$writers" "A B C"
+
+# every ACK a client saw, "TIME CLIENT ADDRESS": dora.py's (by MAC) and
+# udhcpc's (u1 .. u6), oldest first
+client_view() {
+	local i
+	{
+		cat "$LAB_DIR/acks" 2>/dev/null
+		for i in 1 2 3 4 5 6; do
+			awk -v c="u$i" '{ print $1, c, $3 }' "$LAB_DIR/u$i.events" 2>/dev/null
+		done
+	} | sort -n -s -k1,1
+}
+# No address ACKed to a client while another one's lease on it (20 s from
+# its last ACK, 1 s of slack for the clocks' seconds) was running.
+no_shared_address() {
+	local dup
+	dup=$(client_view | awk '{
+		if (($3 in who) && who[$3] != $2 && $1 < when[$3] + 19)
+			print $3 " to " who[$3] " at " when[$3] " and to " $2 " at " $1
+		who[$3] = $2; when[$3] = $1 }')
+	[ -z "$dup" ] || { echo "# ACKed to two clients at once: $dup"; return 1; }
+}
+# In the database: no MAC with two live leases, and every dora.py client
+# whose lease still runs has its ACKed address as its row.
+db_consistent() {
+	local two bad=0 now row
+	two=$(pg_psql "SELECT count(*) FROM (SELECT mac FROM leases WHERE state = 2
+		AND expires > extract(epoch FROM now()) GROUP BY mac HAVING count(*) > 1) t")
+	[ "$two" = 0 ] || { echo "# MACs with two live leases: $two"; return 1; }
+	now=$(date +%s)
+	while read -r mac addr; do
+		row=$(pg_psql "SELECT (address >> 24) || '.' || (address >> 16 & 255) || '.' ||
+			(address >> 8 & 255) || '.' || (address & 255) FROM leases
+			WHERE mac = '\\x${mac//:/}'::bytea AND state = 2")
+		[ "$row" = "$addr" ] || { echo "# $mac: ACKed $addr, row '$row'"; bad=$((bad + 1)); }
+	done < <(awk -v now="$now" '$1 > now - 18 { last[$2] = $3 } END {
+		for (m in last) print m, last[m] }' "$LAB_DIR/acks")
+	[ "$bad" = 0 ]
+}
+check "no address ACKed to two clients (clients' side)" no_shared_address
+check "the database agrees: one live lease per MAC, each client's ACKed address" db_consistent
+
+# another client asks B for an address that A's client holds: NAK
+held=$(pg_psql "SELECT (address >> 24) || '.' || (address >> 16 & 255) || '.' ||
+	(address >> 8 & 255) || '.' || (address & 255) FROM leases WHERE server = 'A'
+	AND state = 2 ORDER BY address LIMIT 1")
+dprobe --iface c0 --to 255.255.255.255:67 --wait-ms 1500 --mac 52:54:00:bb:00:01 --broadcast \
+	--type request --requested "$held" --server-id 192.0.2.3
+check "a REQUEST to B for $held (A's client's): NAK" \
+	eq "$(rfield "$(reply_from 192.0.2.3)" type)" NAK
+owner=$(pg_psql "SELECT server FROM leases WHERE mac = '\\x525400bb0001'::bytea")
+check "... and no lease for the asker in the database" eq "$owner" ""
+
+# kill -9 the server of udhcpc client 1, while dora.py runs
+K=$(for n in A B C; do
+	grep -q " bound .* ${IP[$n]}\$" "$LAB_DIR/u1.events" && echo $n; done | head -1)
+[ -n "$K" ] || { not_ok "setup: client 1's server"; exit 1; }
+dora 52:54:00:aa:02 40 --wait-ms 800 --pace-ms 100 &
+DORA_PID=$!
+LAB_PIDS+=("$DORA_PID")
+sleep 1.5
+KILLED_AT=$(date +%s)
+kill -9 "${PID[$K]}"
+wait "${PID[$K]}" 2>/dev/null
+SURV=()
+for n in A B C; do [ "$n" != "$K" ] && SURV+=("$n"); done
+took_over() { grep -qh "dhcp: serving buckets of $K (heartbeat lost)" \
+	"$LAB_DIR/${SURV[0]}.log" "$LAB_DIR/${SURV[1]}.log"; }
+wait_for 10 took_over
+check "$K killed: a survivor logs 'serving buckets of $K (heartbeat lost)' within 10 s" took_over
+timeout 60 tail --pid="$DORA_PID" -f /dev/null
+
+# K's udhcpc clients: ACKed again by a survivor, same address, before
+# their 20 s lease ended
+K_CLIENTS=()
+for i in 1 2 3 4 5 6; do
+	last=$(awk -v t="$KILLED_AT" '$1 <= t' "$LAB_DIR/u$i.events" | tail -1)
+	[ "${last##* }" = "${IP[$K]}" ] && K_CLIENTS+=("$i")
+done
+rebound() {
+	local i last before
+	for i in "${K_CLIENTS[@]}"; do
+		before=$(awk -v t="$KILLED_AT" '$1 <= t' "$LAB_DIR/u$i.events" | tail -1)
+		last=$(awk -v t="$KILLED_AT" -v k="${IP[$K]}" '$1 > t && $4 != k' \
+			"$LAB_DIR/u$i.events" | head -1)
+		[ -n "$last" ] || return 1
+		set -- $before
+		local b_time=$1 b_ip=$3
+		set -- $last
+		[ "$3" = "$b_ip" ] && [ $(($1 - b_time)) -le 20 ] || return 1
+	done
+}
+wait_for 25 rebound
+check "$K's ${#K_CLIENTS[@]} udhcpc client(s) rebound with a survivor: same address, within the lease" rebound
+check "... at least one client was $K's" [ "${#K_CLIENTS[@]}" -ge 1 ]
+dora 52:54:00:aa:03 20 --wait-ms 1000
+check "after the takeover: 20 new clients ACKed by the two survivors" \
+	eq "$(acks_of 52:54:00:aa:03)" 20
+check "no address ACKed to two clients (clients' side, after the kill)" no_shared_address
+check "the database agrees (after the kill)" db_consistent
+
+# K comes back and takes its buckets back
+srv_start "$K"
+back() { grep -qh "dhcp: $K is live: its buckets are its own again" \
+	"$LAB_DIR/${SURV[0]}.log" "$LAB_DIR/${SURV[1]}.log"; }
+wait_for 10 back
+check "$K restarted: the survivors log that its buckets are its own again" back
+dora 52:54:00:aa:04 20 --wait-ms 1000
+check "20 more clients ACKed" eq "$(acks_of 52:54:00:aa:04)" 20
+mine=$(pg_psql "SELECT count(*) FROM leases WHERE server = '$K'
+	AND mac >= '\\x525400aa0400'::bytea AND mac <= '\\x525400aa04ff'::bytea")
+check "$K answers its share of them again ($mine of 20)" [ "${mine:-0}" -ge 1 ]
+check "no address ACKed to two clients (clients' side, in all)" no_shared_address
+check "the database agrees (in all)" db_consistent
+
+# --- tasks: made through A, booted from B, reported to C -----------------
+# api SERVER METHOD PATH [TOKEN [curl args...]]: "STATUS BODY"
+api() {
+	local s=$1 method=$2 path=$3 token=${4:-} auth=()
+	shift 4 2>/dev/null || shift $#
+	[ -n "$token" ] && auth=(-H "Authorization: Bearer $token")
+	in_cli timeout 20 curl -sS -X "$method" "${auth[@]}" -o "$LAB_DIR/body.$s" \
+		-w '%{http_code}' "$@" "http://${IP[$s]}$path"
+	echo " $(cat "$LAB_DIR/body.$s" 2>/dev/null)"
+}
+code() { echo "${1%% *}"; }
+jget() { python3 -c 'import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])' "${1#* }" "$2"; }
+TM=52:54:00:cc:00:01
+r=$(api A POST /api/v1/hosts "$TOKEN" -d "{\"mac\":\"$TM\",\"name\":\"multi1\"}")
+[ "$(code "$r")" = 201 ] || [ "$(code "$r")" = 200 ] || { not_ok "setup: host add on A: $r"; exit 1; }
+task_new() {
+	local r
+	r=$(api A POST /api/v1/tasks "$TOKEN" -d '{"host":"multi1","type":"shell"}')
+	jget "$r" id
+}
+task_token() {          # the token in B's boot script
+	api B GET "/api/v1/boot/${TM//:/-}.ipxe" | sed -n 's/.*pxed\.token=\([0-9a-f]*\).*/\1/p'
+}
+ID=$(task_new)
+TT=$(task_token)
+[ "${#TT}" = 64 ] || { not_ok "setup: B's boot script has no task token"; exit 1; }
+r1=$(api C GET /api/v1/agent/task "$TT")
+r2=$(api C POST /api/v1/agent/progress "$TT" -d '{"phase":"shell","bytes":1,"total":2}')
+r3=$(api C POST /api/v1/agent/result "$TT" -d '{"ok":true,"message":"done on C"}')
+check "task $ID (made on A, script from B): C takes its agent's calls (200 204 204)" \
+	eq "$(code "$r1") $(code "$r2") $(code "$r3")" "200 204 204"
+states=$(for s in A B C; do jget "$(api $s GET "/api/v1/tasks/$ID" "$TOKEN")" state; done | xargs)
+check "A, B and C all see task $ID done" eq "$states" "done done done"
+
+ID2=$(task_new)
+TT=$(task_token)
+api C GET /api/v1/agent/task "$TT" >/dev/null
+api A POST /api/v1/agent/result "$TT" -d '{"ok":true,"message":"from A"}' >"$LAB_DIR/race.A" &
+ra=$!
+api B POST /api/v1/agent/result "$TT" -d '{"ok":false,"message":"from B"}' >"$LAB_DIR/race.B" &
+rb=$!
+wait "$ra" "$rb"
+codes=$(for s in A B; do code "$(cat "$LAB_DIR/race.$s")"; done | sort | xargs)
+check "two results of task $ID2 at once to A and B: one 204, one 409" eq "$codes" "204 409"
+
+for n in A B C; do
+	[ "$n" = "$K" ] || kill -0 "${PID[$n]}" 2>/dev/null || continue
+	kill -TERM "${PID[$n]}" 2>/dev/null
+done
+for n in A B C; do timeout 20 tail --pid="${PID[$n]}" -f /dev/null; done
+cat "$LAB_DIR"/[ABC].log >>"$LAB_DIR/pxed.log"
+check "no sanitizer report" pxed_log_clean
+echo "# $(($(date +%s) - T0)) s"
+lab_finish
