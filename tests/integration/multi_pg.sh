@@ -8,7 +8,10 @@
 #  - every client gets an address, each of the three servers gave some
 #    (the RFC 3074 split), no address is held by two clients: on the
 #    clients' side (every ACK seen) and in the database;
-#  - a REQUEST for an address another server's client holds is NAKed;
+#  - each client is offered an address by one server only (its bucket's);
+#  - a REQUEST naming server T for an address server S has just ACKed to
+#    another client (T has not read the leases since) is NAKed: T's
+#    conditional write lost in the database;
 #  - kill -9 one server while dora.py runs: a survivor logs that it serves
 #    its buckets, its udhcpc clients are ACKed by another server with the
 #    same address before their lease ends, new clients still get addresses,
@@ -22,7 +25,7 @@ LAB_ID=mp$$
 source "$(dirname "$0")/../lib/lab.sh"
 source "$(dirname "$0")/../lib/api.sh"
 source "$(dirname "$0")/../lib/pg.sh"
-lab_plan 23
+lab_plan 25
 T0=$(date +%s)
 lab_up || exit 1
 lab_bridge || { not_ok "setup: bridge"; exit 1; }
@@ -87,8 +90,13 @@ live_count() { pg_psql "SELECT count(*) FROM servers WHERE heartbeat >
 three_live() { [ "$(live_count)" = 3 ]; }
 wait_for 10 three_live
 check "three heartbeats in the servers table" eq "$(live_count)" 3
-split_known() { grep -q "B is live\|pools shared with 3 live" "$LAB_DIR/A.log"; }
-wait_for 5 split_known
+# every server knows the three: C started last (it saw them at its start),
+# A and B logged C's arrival
+split_known() {
+	grep -q "pools shared with 3 live" "$LAB_DIR/C.log" &&
+		grep -q "C is live" "$LAB_DIR/A.log" && grep -q "C is live" "$LAB_DIR/B.log"
+}
+wait_for 5 split_known || { not_ok "setup: the servers did not see each other"; exit 1; }
 
 # six udhcpc clients, one namespace each; their script records every
 # lease as "TIME EVENT IP SERVERID" and puts the address on the interface
@@ -162,16 +170,34 @@ db_consistent() {
 check "no address ACKed to two clients (clients' side)" no_shared_address
 check "the database agrees: one live lease per MAC, each client's ACKed address" db_consistent
 
-# another client asks B for an address that A's client holds: NAK
-held=$(pg_psql "SELECT (address >> 24) || '.' || (address >> 16 & 255) || '.' ||
-	(address >> 8 & 255) || '.' || (address & 255) FROM leases WHERE server = 'A'
-	AND state = 2 ORDER BY address LIMIT 1")
+# a client gets an address from its server S; at once (before the others'
+# next read of the leases, every 2 s) another client asks another server T
+# for it, in a REQUEST naming T: T's lease write loses in the database,
+# and T answers NAK
+dprobe --iface c0 --to 255.255.255.255:67 --wait-ms 1500 --mac 52:54:00:bb:00:01 --broadcast
+S_IP=$(sed -n 's/^reply from=\([0-9.]*\):.*/\1/p' <<<"$OUT" | head -1)
+Q=$(rfield "$OUT" yiaddr)
 dprobe --iface c0 --to 255.255.255.255:67 --wait-ms 1500 --mac 52:54:00:bb:00:01 --broadcast \
-	--type request --requested "$held" --server-id 192.0.2.3
-check "a REQUEST to B for $held (A's client's): NAK" \
-	eq "$(rfield "$(reply_from 192.0.2.3)" type)" NAK
-owner=$(pg_psql "SELECT server FROM leases WHERE mac = '\\x525400bb0001'::bytea")
-check "... and no lease for the asker in the database" eq "$owner" ""
+	--type request --requested "$Q" --server-id "$S_IP"
+[ "$(rfield "$(reply_from "$S_IP")" type)" = ACK ] || { not_ok "setup: $Q not ACKed"; exit 1; }
+T_IP=192.0.2.1
+[ "$S_IP" = 192.0.2.1 ] && T_IP=192.0.2.3
+dprobe --iface c0 --to 255.255.255.255:67 --wait-ms 1500 --mac 52:54:00:bb:00:02 --broadcast \
+	--type request --requested "$Q" --server-id "$T_IP"
+check "$S_IP ACKed $Q; a REQUEST of another client to $T_IP for it: NAK" \
+	eq "$(rfield "$(reply_from "$T_IP")" type)" NAK
+owner=$(pg_psql "SELECT encode(mac, 'hex') FROM leases WHERE address =
+	(SELECT address FROM leases WHERE mac = '\\x525400bb0001'::bytea)")
+check "... and $Q stays the first client's in the database" eq "$owner" 525400bb0001
+# each client was offered an address by one server (its bucket's)
+one_offerer() {
+	local n
+	n=$(cat "$LAB_DIR"/[ABC].log | grep -o "$1[0-9a-f:]*: OFFER" | sort | uniq -c |
+		awk '$1 != 1' | wc -l)
+	[ "$n" = 0 ] || { echo "# $n client(s) offered by more than one server"; return 1; }
+	[ "$(cat "$LAB_DIR"/[ABC].log | grep -c "$1[0-9a-f:]*: OFFER")" -ge "$2" ]
+}
+check "the 30 dora.py clients were each offered by one server" one_offerer 52:54:00:aa:01: 30
 
 # kill -9 the server of udhcpc client 1, while dora.py runs
 K=$(for n in A B C; do
@@ -218,6 +244,7 @@ check "... at least one client was $K's" [ "${#K_CLIENTS[@]}" -ge 1 ]
 dora 52:54:00:aa:03 20 --wait-ms 1000
 check "after the takeover: 20 new clients ACKed by the two survivors" \
 	eq "$(acks_of 52:54:00:aa:03)" 20
+check "... each offered by one of them" one_offerer 52:54:00:aa:03: 20
 check "no address ACKed to two clients (clients' side, after the kill)" no_shared_address
 check "the database agrees (after the kill)" db_consistent
 
