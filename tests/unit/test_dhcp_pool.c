@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "dhcp/pool.h"
+#include "dhcp/split.h"
 
 #define NET 0xc0000200u                 /* 192.0.2.0 */
 
@@ -251,6 +252,66 @@ test_index_churn(void **state)
 	assert_int_equal(pool_init(&p, 1, 70000), -ERANGE);
 }
 
+/* Servers sharing a database: a free address is picked from the preferred
+ * buckets first, any other when those are taken. */
+static void
+test_prefer_buckets(void **state)
+{
+	struct pool p;
+	bool prefer[SPLIT_BUCKETS] = { false };
+	uint8_t mac[6];
+	unsigned preferred = 0, got_preferred = 0;
+
+	(void)state;
+	setup_pool(&p);
+	for (uint32_t a = NET + 100; a <= NET + 109; a++)
+		if (a != NET + 105 && (a & 1) == 0) {
+			prefer[split_addr_bucket(a)] = true;
+			preferred++;
+		}
+	assert_true(preferred >= 2);
+	p.prefer = prefer;
+	for (unsigned i = 0; i < 9; i++) {
+		mac_of(mac, i);
+		struct pool_slot *s = pool_offer(&p, mac, 6, mac, 6, 0, 0, 1000);
+		assert_non_null(s);
+		bool pref = prefer[split_addr_bucket(pool_slot_addr(&p, s))];
+		if (i < preferred)
+			assert_true(pref);      /* the preferred ones first */
+		got_preferred += pref;
+	}
+	assert_int_equal(got_preferred, preferred);     /* then the others: all 9 given */
+	mac_of(mac, 99);
+	assert_null(pool_offer(&p, mac, 6, mac, 6, 0, 0, 1000));
+	pool_free(&p);
+}
+
+/* Another server's lease replaces whatever the slot held here, and the
+ * client's other slot goes. */
+static void
+test_learn(void **state)
+{
+	struct pool p;
+	uint8_t a[6], b[6];
+
+	(void)state;
+	setup_pool(&p);
+	mac_of(a, 1);
+	mac_of(b, 2);
+	assert_int_equal(pool_bind(&p, NET + 100, a, 6, a, 6, false, 1000, 2000), 0);
+	assert_int_equal(pool_bind(&p, NET + 101, b, 6, b, 6, false, 1000, 2000), 0);
+	assert_int_equal(pool_learn(&p, NET + 100, b, 6, b, 6, 3000), 0);
+	assert_true(pool_taken_by_other(&p, NET + 100, a, 6, 1500));
+	struct pool_slot *s = pool_find_client(&p, b, 6, 1500);
+	assert_non_null(s);
+	assert_int_equal(pool_slot_addr(&p, s), NET + 100);
+	assert_int_equal(s->expires, 3000);
+	assert_null(pool_find_client(&p, a, 6, 1500));
+	assert_false(pool_taken_by_other(&p, NET + 101, a, 6, 1500));
+	assert_int_equal(pool_learn(&p, NET + 300, b, 6, b, 6, 3000), -EINVAL);
+	pool_free(&p);
+}
+
 int
 main(void)
 {
@@ -263,6 +324,8 @@ main(void)
 		cmocka_unit_test(test_client_moves_address),
 		cmocka_unit_test(test_index_churn),
 		cmocka_unit_test(test_restore_into_new_pool),
+		cmocka_unit_test(test_prefer_buckets),
+		cmocka_unit_test(test_learn),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

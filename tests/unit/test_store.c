@@ -19,6 +19,7 @@
 
 #include "core/log.h"
 #include "core/util.h"
+#include "store/servers.h"
 #include "store/stats.h"
 #include "store/store.h"
 
@@ -567,6 +568,163 @@ test_migrate_at_once(void **state)
 	assert_int_equal(store_open(&f->st, f->dir), 0);
 }
 
+
+/* Servers sharing one database (store/servers.h): a lease is written only
+ * when its address is free, expired, released or already that client's;
+ * otherwise -EBUSY, and the batch goes on. */
+static void
+test_lease_take(void **state)
+{
+	struct fixture *f = *state;
+	struct store *b;
+	struct store_lease x = make_lease("10.0.0.5", 5, 1700000000 + 1000);
+	struct store_lease other = make_lease("10.0.0.5", 6, 1700000000 + 1000);
+	struct store_lease y = make_lease("10.0.0.6", 6, 1700000000 + 1000);
+	struct store_lease got;
+
+	store_set_server(f->st, "A");
+	assert_int_equal(store_open(&b, f->dir), 0);
+	store_set_server(b, "B");
+	assert_int_equal(store_lease_put(f->st, &x), 0);
+	assert_int_equal(store_commit(f->st), 0);
+	/* another client, through B: refused; the batch goes on */
+	assert_int_equal(store_lease_put(b, &other), -EBUSY);
+	assert_int_equal(store_lease_put(b, &y), 0);
+	assert_int_equal(store_commit(b), 0);
+	assert_int_equal(store_lease_get(b, x.address, &got), 0);
+	assert_lease_equal(&got, &x);
+	assert_int_equal(store_lease_get(f->st, y.address, &got), 0);
+	assert_lease_equal(&got, &y);
+	/* the same client renewing through B: taken */
+	x.expires += 100;
+	assert_int_equal(store_lease_put(b, &x), 0);
+	assert_int_equal(store_commit(b), 0);
+	/* expired (the new lease starts after it ended): taken */
+	other.starts = x.expires;
+	other.expires = x.expires + 100;
+	assert_int_equal(store_lease_put(f->st, &other), 0);
+	assert_int_equal(store_commit(f->st), 0);
+	/* released: taken */
+	y.state = LEASE_RELEASED;
+	assert_int_equal(store_lease_put(b, &y), 0);
+	assert_int_equal(store_commit(b), 0);
+	y = make_lease("10.0.0.6", 7, 1700000000 + 1000);
+	assert_int_equal(store_lease_put(f->st, &y), 0);
+	assert_int_equal(store_commit(f->st), 0);
+	/* a client id names the client, whatever its MAC */
+	other.client_id_len = 2;
+	memcpy(other.client_id, "\x01\x02", 2);
+	other.starts = other.expires;           /* its own lease had ended */
+	other.expires += 100;
+	assert_int_equal(store_lease_put(f->st, &other), 0);
+	assert_int_equal(store_commit(f->st), 0);
+	y.address = other.address;
+	y.starts = other.starts;
+	y.client_id_len = 2;
+	memcpy(y.client_id, "\x01\x03", 2);
+	assert_int_equal(store_lease_put(b, &y), -EBUSY);
+	memcpy(y.client_id, "\x01\x02", 2);
+	assert_int_equal(store_lease_put(b, &y), 0);       /* another MAC, the same id */
+	assert_int_equal(store_commit(b), 0);
+	assert_int_equal(store_lease_get(f->st, y.address, &got), 0);
+	assert_lease_equal(&got, &y);
+	store_close(b);
+}
+
+/* Two servers write one address for two clients at once: the second waits
+ * for the first one's commit, then loses. */
+static void
+test_lease_take_race(void **state)
+{
+	struct fixture *f = *state;
+	struct store_lease x = make_lease("10.0.0.9", 9, 1700000000 + 1000);
+	int status;
+
+	int ready[2], go[2];
+	char c = 0;
+
+	assert_int_equal(pipe(ready), 0);
+	assert_int_equal(pipe(go), 0);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct store *b;
+		struct store_lease other = make_lease("10.0.0.9", 10, 1700000000 + 1000);
+		int orc = store_open(&b, f->dir);
+		if (write(ready[1], &c, 1) != 1 || read(go[0], &c, 1) != 1 || orc != 0)
+			_exit(3);
+		store_set_server(b, "B");
+		int rc = store_lease_put(b, &other);
+		int crc = store_commit(b);
+		store_close(b);
+		_exit(rc == -EBUSY && crc == 0 ? 0 : rc == 0 ? 1 : 2);
+	}
+	assert_int_equal(read(ready[0], &c, 1), 1);
+	store_set_server(f->st, "A");
+	assert_int_equal(store_lease_put(f->st, &x), 0);       /* not committed yet */
+	assert_int_equal(write(go[1], &c, 1), 1);
+	usleep(300000);
+	assert_int_equal(store_commit(f->st), 0);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	close(ready[0]);
+	close(ready[1]);
+	close(go[0]);
+	close(go[1]);
+}
+
+struct seen_leases {
+	unsigned n;
+	uint8_t last_mac;
+};
+
+static void
+seen_lease(const struct store_lease *l, void *arg)
+{
+	struct seen_leases *s = arg;
+
+	s->n++;
+	s->last_mac = l->mac[5];
+}
+
+/* Heartbeats by the database's clock; the leases the other servers wrote. */
+static void
+test_servers(void **state)
+{
+	struct fixture *f = *state;
+	char names[4][STORE_SERVER_NAME_MAX];
+	struct store_lease a = make_lease("10.0.0.5", 5, INT64_MAX);
+	struct store_lease b = make_lease("10.0.0.6", 6, INT64_MAX);
+	struct seen_leases seen = { 0 };
+	int64_t last = 0, t0 = store_now_ms(f->st);
+
+	assert_true(t0 > 1700000000000);
+	assert_int_equal(store_server_beat(f->st, "pxe2"), 0);
+	assert_int_equal(store_server_beat(f->st, "pxe1"), 0);
+	assert_int_equal(store_server_beat(f->st, "pxe1"), 0);
+	assert_int_equal(store_servers_live(f->st, 4000, names, 4), 2);
+	assert_string_equal(names[0], "pxe1");
+	assert_string_equal(names[1], "pxe2");
+	tb_exec(f->dir, "UPDATE servers SET heartbeat = heartbeat - 10000 WHERE name = 'pxe1'");
+	assert_int_equal(store_servers_live(f->st, 4000, names, 4), 1);
+	assert_string_equal(names[0], "pxe2");
+
+	store_set_server(f->st, "pxe1");
+	assert_int_equal(store_lease_put(f->st, &a), 0);
+	store_set_server(f->st, "pxe2");
+	assert_int_equal(store_lease_put(f->st, &b), 0);
+	assert_int_equal(store_commit(f->st), 0);
+	/* pxe1 reads what pxe2 wrote, not its own */
+	assert_int_equal(store_lease_changes(f->st, "pxe1", t0 - 1000, 16, seen_lease, &seen,
+	    &last), 1);
+	assert_int_equal(seen.n, 1);
+	assert_int_equal(seen.last_mac, 6);
+	assert_true(last >= t0);
+	assert_int_equal(store_lease_changes(f->st, "pxe1", last, 16, seen_lease, &seen,
+	    &last), 0);
+}
+
 static void
 test_open_fails(void **state)
 {
@@ -625,6 +783,9 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_boot_hours, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_lease, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_migrate_at_once, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lease_take, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lease_take_race, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_servers, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_open_fails, setup, teardown),
 	};
 
