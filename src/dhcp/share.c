@@ -220,9 +220,13 @@ dhcp_share_lost(struct dhcp_server *srv, struct in_addr addr)
 	struct store_lease l;
 	char a[INET_ADDRSTRLEN];
 
+	unsigned long held;
+
 	srv->share.taken_by_others++;
 	if (store_lease_get(srv->store, addr, &l) == 0)
 		lease_learned(&l, srv);
-	log_info("dhcp: %s: taken by another server's client (%" PRIu64 " such since start)",
-	    inet_ntop(AF_INET, &addr, a, sizeof a), srv->share.taken_by_others);
+	if (log_limit_take(&srv->share.lost_log, (int64_t)time(NULL), 10, &held))
+		log_info("dhcp: %s: taken by another server's client, NAK (%" PRIu64 " such"
+		    " since start, %lu not logged since the last line)",
+		    inet_ntop(AF_INET, &addr, a, sizeof a), srv->share.taken_by_others, held);
 }

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "core/log.h"
 #include "dhcp/split.h"
 
 #define DHCP_SHARE_DEAD_MS 4000         /* a heartbeat older than this: gone */
@@ -28,6 +29,7 @@ struct dhcp_share {
 	int64_t seen_ms;                  /* newest lease stamp read from the others */
 	int64_t poll_at;                  /* unix seconds of the next read */
 	uint64_t taken_by_others;         /* lease writes lost to another server */
+	struct log_limit lost_log;        /* their line: at most every 10 s */
 };
 
 struct dhcp_server;
