@@ -125,6 +125,7 @@ on_tick(uv_timer_t *t)
 		dhcp_rogue_probe(srv, now);
 		srv->probe_at = now + srv->cfg.dhcp_rogue_probe;
 	}
+	dhcp_store_watch(srv);          /* a store that stopped answering */
 }
 
 void

@@ -2,7 +2,9 @@
 """dora.py: DHCP clients one after another, as fast as the server answers.
 
     dora.py --iface IF --prefix 52:54:00:aa:01 --count N [--wait-ms MS] [--pace-ms MS]
-            [--deadline-s S] [--give-up N]
+            [--deadline-s S] [--give-up N] [--lease-times]
+    dora.py --iface IF --renew FILE --deadline-s S [--wait-ms MS] [--pace-ms MS]
+            [--lease-times]
 
 Each client (MAC prefix:NN, NN = 00 .. count-1) sends a DISCOVER, takes
 the first OFFER, sends a REQUEST (SELECTING: server id and requested
@@ -13,6 +15,16 @@ acknowledged is on stdout whatever happens next.  Runs in the client's
 network namespace: broadcast from port 68, replies broadcast (flag set).
 Bounded: --count clients, --deadline-s in all, and --give-up N stops after
 N clients in a row got no OFFER (the server is gone).
+
+--renew FILE: no new clients; the "ACK MAC ADDRESS" lines of FILE (an
+earlier run's output) are clients coming back for their addresses, one
+after another, round and round until --deadline-s: a REQUEST with option
+50 and no server id (INIT-REBOOT; the server takes it as a renewal of the
+binding it holds).
+
+--lease-times adds to each ACK line "lease=SECONDS sent=UNIX": option 51
+and the whole second (floor) at which the REQUEST left, so that the lease
+the server promised ends at sent + lease at the latest.
 """
 import argparse
 import random
@@ -38,13 +50,13 @@ def message(mac, xid, kind, server=None, requested=None):
 
 
 def parse(data, xid):
-    """(type, yiaddr, server id) of a reply to xid, or None."""
+    """(type, yiaddr, server id, lease time) of a reply to xid, or None."""
     if len(data) < 240 or data[0] != 2 or data[236:240] != MAGIC:
         return None
     if struct.unpack("!I", data[4:8])[0] != xid:
         return None
     yiaddr = socket.inet_ntoa(data[16:20])
-    kind, server, i = None, None, 240
+    kind, server, lease, i = None, None, None, 240
     while i < len(data) and data[i] != 255:
         if data[i] == 0:
             i += 1
@@ -56,8 +68,10 @@ def parse(data, xid):
             kind = value[0]
         elif code == 54 and size == 4:
             server = socket.inet_ntoa(value)
+        elif code == 51 and size == 4:
+            lease = struct.unpack("!I", value)[0]
         i += 2 + size
-    return (kind, yiaddr, server) if kind else None
+    return (kind, yiaddr, server, lease) if kind else None
 
 
 def exchange(sock, payload, xid, want, wait_s):
@@ -72,17 +86,48 @@ def exchange(sock, payload, xid, want, wait_s):
             return reply
 
 
+def print_ack(mac, ack, sent, lease_times):
+    line = "ACK %s %s" % (mac.hex(":"), ack[1])
+    if lease_times:
+        line += " lease=%s sent=%d" % (ack[3], int(sent))
+    print(line, flush=True)
+
+
+def renew(sock, a, stop, wait_s):
+    """Clients of an earlier run come back for their addresses."""
+    clients = []
+    with open(a.renew) as f:
+        for line in f:
+            w = line.split()
+            if len(w) >= 3 and w[0] == "ACK":
+                clients.append((bytes.fromhex(w[1].replace(":", "")), w[2]))
+    n = 0
+    while clients and time.monotonic() < stop:
+        mac, addr = clients[n % len(clients)]
+        n += 1
+        time.sleep(a.pace_ms / 1000)
+        xid = random.getrandbits(32)
+        sent = time.time()
+        ack = exchange(sock, message(mac, xid, 3, None, addr), xid, 5, wait_s)
+        if ack:
+            print_ack(mac, ack, sent, a.lease_times)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--iface", required=True)
-    ap.add_argument("--prefix", required=True)
-    ap.add_argument("--count", type=int, required=True)
+    ap.add_argument("--prefix")
+    ap.add_argument("--count", type=int, default=0)
+    ap.add_argument("--renew", help="renew the ACKed clients of this file instead")
+    ap.add_argument("--lease-times", action="store_true")
     ap.add_argument("--wait-ms", type=int, default=300)
     ap.add_argument("--deadline-s", type=float, default=60)
     ap.add_argument("--pace-ms", type=int, default=0, help="a pause between two clients")
     ap.add_argument("--give-up", type=int, default=0,
                     help="stop after this many clients in a row got no answer at all")
     a = ap.parse_args()
+    if not a.renew and not a.prefix:
+        ap.error("--prefix or --renew")
     sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_BROADCAST, 1)
@@ -90,6 +135,9 @@ def main():
     sock.bind(("0.0.0.0", 68))
     stop = time.monotonic() + a.deadline_s
     wait_s = a.wait_ms / 1000
+    if a.renew:
+        renew(sock, a, stop, wait_s)
+        return 0
     silent = 0
     for n in range(min(a.count, 256)):
         if time.monotonic() > stop or (a.give_up and silent >= a.give_up):
@@ -102,9 +150,10 @@ def main():
             silent += 1
             continue
         silent = 0
+        sent = time.time()
         ack = exchange(sock, message(mac, xid, 3, offer[2], offer[1]), xid, 5, wait_s)
         if ack:
-            print("ACK %s %s" % (mac.hex(":"), ack[1]), flush=True)
+            print_ack(mac, ack, sent, a.lease_times)
     return 0
 
 
