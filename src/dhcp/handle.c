@@ -669,12 +669,17 @@ request_init(struct request *r, struct dhcp_server *srv, const struct dhcp_origi
 {
 	size_t id_len;
 	const uint8_t *id = dhcp_option(m, DHCP_OPT_CLIENT_ID, &id_len);
+	struct timespec ts;
 
 	memset(r, 0, sizeof *r);
 	r->srv = srv;
 	r->o = o;
 	r->m = m;
-	r->now = (int64_t)time(NULL);
+	/* not time(): glibc reads the coarse clock, up to a tick behind, and a
+	 * lease counted from a second before the client's request would end
+	 * a second past its stored row */
+	clock_gettime(CLOCK_REALTIME, &ts);
+	r->now = (int64_t)ts.tv_sec;
 	if (dhcp_client_id_is_mac(id, id_len, m->htype, m->chaddr, m->hlen))
 		id = NULL;      /* 61 = htype + MAC (iPXE, Linux): the MAC is the key */
 	r->key = id != NULL && id_len > 0 && id_len <= POOL_KEY_MAX ? id : m->chaddr;
