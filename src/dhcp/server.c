@@ -530,7 +530,8 @@ dhcp_config_check(const struct config *cfg, char *err, size_t err_size)
 static void
 server_free(struct dhcp_server *srv)
 {
-	store_worker_free(srv->worker);
+	if (!store_worker_free(srv->worker))
+		return;         /* its worker still runs (a frozen database): left */
 	dhcp_subnets_free(srv);
 	free(srv->held);
 	free(srv->notes);
@@ -566,7 +567,7 @@ worker_start(struct dhcp_server *srv, const char *where)
 	uv_async_init(srv->loop, &srv->store_answer, store_answered);
 	srv->store_answer.data = srv;
 	srv->store_answer_on = true;
-	return store_worker_start(&srv->worker, where, store_wake, srv);
+	return store_worker_start(&srv->worker, where, srv->cfg.host_approval, store_wake, srv);
 }
 
 int

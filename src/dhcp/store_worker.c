@@ -146,6 +146,16 @@ write_events(struct store_worker *w, bool now)
 		events_failed(w, rc);
 }
 
+/* Tell the loop, under the lock: once store_worker_stop has set stop (the
+ * loop closes its handle next), the worker no longer touches it, even
+ * when it outlives the stop's wait. */
+static void
+notify_locked(struct store_worker *w)
+{
+	if (!w->stop)
+		w->notify(w->arg);
+}
+
 static void
 apply_commit(struct store_worker *w, const struct op *o)
 {
@@ -160,8 +170,8 @@ apply_commit(struct store_worker *w, const struct op *o)
 	w->commits_queued--;
 	w->answered_ms = w->commits_queued > 0 ? mono_ms() : 0;
 	w->reachable = ok || reachable;
+	notify_locked(w);
 	pthread_mutex_unlock(&w->lock);
-	w->notify(w->arg);
 	write_events(w, false);
 }
 
@@ -181,8 +191,8 @@ worker_idle(struct store_worker *w)
 		return;
 	pthread_mutex_lock(&w->lock);
 	w->reachable = true;
+	notify_locked(w);
 	pthread_mutex_unlock(&w->lock);
-	w->notify(w->arg);
 	write_events(w, true);
 }
 
@@ -236,7 +246,7 @@ worker_main(void *arg)
 /* ---- the loop's side ---- */
 
 int
-store_worker_start(struct store_worker **out, const char *where,
+store_worker_start(struct store_worker **out, const char *where, bool host_approval,
     void (*notify)(void *arg), void *arg)
 {
 	struct store_worker *w = calloc(1, sizeof *w);
@@ -258,8 +268,10 @@ store_worker_start(struct store_worker **out, const char *where,
 	pthread_cond_init(&w->gone, &ca);
 	pthread_condattr_destroy(&ca);
 	rc = store_open(&w->st, where);
-	if (rc == 0)
+	if (rc == 0) {
+		store_set_host_approval(w->st, host_approval);
 		rc = -pthread_create(&w->thread, NULL, worker_main, w);
+	}
 	if (rc != 0) {
 		log_error("dhcp: the store worker cannot start: %s", strerror(-rc));
 		store_worker_free(w);
@@ -294,17 +306,20 @@ store_worker_stop(struct store_worker *w, unsigned timeout_ms)
 	w->started = false;
 }
 
-void
+bool
 store_worker_free(struct store_worker *w)
 {
-	if (w == NULL || w->started)
-		return;                 /* a worker still running is left as it is */
+	if (w == NULL)
+		return true;
+	if (w->started)
+		return false;           /* a worker still running is left as it is */
 	store_close(w->st);
 	pthread_cond_destroy(&w->wake);
 	pthread_cond_destroy(&w->gone);
 	pthread_mutex_destroy(&w->lock);
 	free(w->queue);
 	free(w);
+	return true;
 }
 
 /* Queue o (its kind and fields set): 0 or -ENOBUFS. */

@@ -32,15 +32,18 @@
 struct store_worker;
 
 /* Start the thread (after the sandbox: it inherits it) on its own
- * connection to where.  0 or a negative errno (logged). */
-int store_worker_start(struct store_worker **out, const char *where,
+ * connection to where; host_approval: store_set_host_approval of it (the
+ * hosts that boot events register).  0 or a negative errno (logged). */
+int store_worker_start(struct store_worker **out, const char *where, bool host_approval,
     void (*notify)(void *arg), void *arg);
-/* Write what is queued, commit, stop the thread and close its connection.
- * Waits at most timeout_ms for the thread (a database that does not
- * answer): then the worker is left behind, logged, and not freed.  The
- * outcomes not taken yet can still be taken before store_worker_free. */
+/* Write what is queued, commit, stop the thread; notify is not called
+ * any more.  Waits at most timeout_ms for the thread (a database that does
+ * not answer): then the worker is left behind, logged.  The outcomes not
+ * taken yet can still be taken before store_worker_free. */
 void store_worker_stop(struct store_worker *w, unsigned timeout_ms);
-void store_worker_free(struct store_worker *w);
+/* Close its connection and free it: false (nothing done) for a worker
+ * left behind by store_worker_stop, which still runs. */
+bool store_worker_free(struct store_worker *w);
 
 /* Queue a write into the current batch: 0, or -ENOBUFS when the queue is
  * full (the database does not keep up: the caller treats it as a failed

@@ -1,7 +1,8 @@
 /* pxed: the daemon.  Start-up order: flags and config, open the root and
  * bind every socket as root, drop privileges, read the API token, enter
  * the sandbox (pxed/sandbox.h), then serve from one libuv loop (TFTP,
- * DHCP) and libmicrohttpd's threads (HTTP). */
+ * DHCP), DHCP's store worker thread (its writes to the state store) and
+ * libmicrohttpd's threads (HTTP). */
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -296,8 +297,6 @@ start_dhcp(struct daemon *d)
 	if (!dhcp_enabled(&d->cfg))
 		return 0;
 	rc = store_open(&d->store, state_where(&d->cfg));
-	if (rc == 0)
-		store_set_host_approval(d->store, d->cfg.host_approval);
 	if (rc == 0 && subnets_from_store(d, &d->cfg, err, sizeof err) != 0)
 		log_warn("%s", err);
 	if (rc == 0)

@@ -285,7 +285,8 @@ on_sigsys(int sig, siginfo_t *info, void *context)
 }
 
 /* The system calls of pxed's threads once it serves: the loop (libuv:
- * TFTP, DHCP, timers, signals), libmicrohttpd's threads (HTTP, the API,
+ * TFTP, DHCP, timers, signals), DHCP's store worker (dhcp/store_worker.c:
+ * SQLite or libpq), libmicrohttpd's threads (HTTP, the API,
  * GnuTLS), libuv's pool, multicast senders, SQLite, jansson, libcrypto,
  * glibc under them.  Found with strace -f of the daemon, from the filter
  * on, through twenty integration tests (TFTP, MTFTP, RFC 2090, HTTP,
