@@ -13,24 +13,20 @@
 # frozen (SIGSTOP of the postmaster and its backends) a TFTP download
 # completes and DISCOVERs are answered within a bound, while a new
 # client's ACK is held back (its commit cannot happen); after SIGCONT the
-# service goes on.
+# service goes on.  And a PXE DISCOVER registers a host through the
+# worker's connection, waiting for approval (host-approval = yes).
 LAB_ID=pl$$
 source "$(dirname "$0")/../lib/lab.sh"
 source "$(dirname "$0")/../lib/api.sh"
 source "$(dirname "$0")/../lib/pg.sh"
-lab_plan 18
+lab_plan 19
 lab_up || exit 1
 pg_start || { not_ok "setup: PostgreSQL did not start (tests/lib/pg.sh)"; exit 1; }
 LAB_CLEANUPS+=("pg_stop")
 LEASE=120
-pxed_start --dhcp-range 192.0.2.100,192.0.2.199,$LEASE --state-url "$PG_URL" ||
-	{ not_ok "setup: pxed"; exit 1; }
+pxed_start --dhcp-range 192.0.2.100,192.0.2.199,$LEASE --state-url "$PG_URL" \
+	--host-approval yes || { not_ok "setup: pxed"; exit 1; }
 DORA=(in_cli timeout 60 python3 "$(pwd)/tests/lib/dora.py" --iface c0 --lease-times)
-pg_ctl_as() { runuser -u "$PG_USER" -- "$PG_BIN/pg_ctl" -D "$PG_DIR/data" "$@" >/dev/null; }
-pg_up() {
-	pg_ctl_as -l "$PG_DIR/server.log" -w -t 30 -o "-c listen_addresses='' \
-		-c unix_socket_directories='$PG_DIR' -c fsync=off" start
-}
 # "ADDRESS MAC EXPIRES" of every bound lease row, the address dotted
 rows() {
 	pg_psql "SELECT (address >> 24) || '.' || ((address >> 16) & 255) || '.' ||
@@ -64,6 +60,19 @@ PY
 last_line() { tail -n 1 <<<"$1"; }
 metric() { in_cli curl -sS "http://$LAB_SRV_IP/metrics" | sed -n "s/^$1 \([0-9]*\)$/\1/p"; }
 
+# A PXE client's DISCOVER registers it as a host (written by the store
+# worker, which has its own connection): waiting for approval.
+dprobe --iface c0 --to 255.255.255.255:67 --any-xid --wait-ms 1000 --mac 52:54:00:c0:00:01 \
+	--vendor PXEClient:Arch:00007:UNDI:003016 --expect-replies 1 >/dev/null ||
+	{ not_ok "setup: a PXE DISCOVER"; exit 1; }
+for i in $(seq 1 20); do
+	seen=$(pg_psql "SELECT approved FROM hosts WHERE mac = '52:54:00:c0:00:01'" 2>&1)
+	[ -n "$seen" ] && break
+	sleep 0.25
+done
+check "a PXE client's DISCOVER registers a host waiting for approval (host-approval)" \
+	eq "$seen" 0
+
 # Eight clients take leases and renew them for 3 s with the database up.
 "${DORA[@]}" --prefix 52:54:00:c1:00 --count 8 --wait-ms 1000 >"$LAB_DIR/first" 2>&1
 check "8 clients got leases with PostgreSQL up" [ "$(grep -c '^ACK' "$LAB_DIR/first")" = 8 ]
@@ -81,7 +90,7 @@ new_pid=$!
 sleep 1
 MARK=$(log_mark)
 rows >"$LAB_DIR/rows.before" || { not_ok "setup: psql before the stop"; exit 1; }
-pg_ctl_as -m fast -w -t 30 stop || { not_ok "setup: pg_ctl stop"; exit 1; }
+pg_down || { not_ok "setup: pg_ctl stop"; exit 1; }
 T_STOP=$(($(date +%s) + 1))     # a request sent from this second on was after the stop
 "${DORA[@]}" --renew "$LAB_DIR/first" --deadline-s 8 --pace-ms 50 --wait-ms 500 \
 	>"$LAB_DIR/renew.down" 2>&1
