@@ -322,7 +322,10 @@ store_worker_free(struct store_worker *w)
 	return true;
 }
 
-/* Queue o (its kind and fields set): 0 or -ENOBUFS. */
+/* Queue o (its kind and fields set): 0 or -ENOBUFS.  The worker is not
+ * woken for a write (the batch's commit wakes it, and it wakes by itself
+ * every STORE_WORKER_EVENTS_MS), unless the queue is half full: a wake-up
+ * per write cost a context switch per write on the loop's CPU. */
 static int
 enqueue(struct store_worker *w, const struct op *o)
 {
@@ -332,7 +335,8 @@ enqueue(struct store_worker *w, const struct op *o)
 		return -ENOBUFS;
 	}
 	w->queue[(w->head + w->count++) % STORE_WORKER_QUEUE] = *o;
-	pthread_cond_signal(&w->wake);
+	if (w->count == STORE_WORKER_QUEUE / 2)
+		pthread_cond_signal(&w->wake);
 	pthread_mutex_unlock(&w->lock);
 	return 0;
 }

@@ -181,7 +181,7 @@ check "PostgreSQL frozen: the new client's ACK is held back (its lease cannot be
 kill -CONT $PG_PIDS
 got=0
 for i in $(seq 1 20); do
-	"${DORA[@]}" --prefix 52:54:00:c6:$(printf %02x "$i") --count 1 --wait-ms 1000 \
+	"${DORA[@]}" --prefix "52:54:00:c6:$(printf %02x "$i")" --count 1 --wait-ms 1000 \
 		>"$LAB_DIR/thawed" 2>&1
 	grep -q '^ACK' "$LAB_DIR/thawed" && { got=1; break; }
 	sleep 0.5
