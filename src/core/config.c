@@ -148,6 +148,9 @@ static const struct setting settings[] = {
 	    "addresses offered a second to new clients through one relay (0: no limit)"),
 	S("dhcp-pool-reserve", T_UINT, dhcp_pool_reserve, 0, 50, "10",
 	    "percent of each pool kept for known clients ([host], a lease before)"),
+	S("dhcp-outage-lease-time", T_UINT, dhcp_outage_lease_time, 0, 86400, "300",
+	    "seconds of lease at most given to a renewal answered from memory while the state "
+	    "store does not answer, never past the stored lease's end (0: none answered)"),
 	S("dhcp-pool-low", T_UINT, dhcp_pool_low, 0, 100, "20",
 	    "alarm when fewer than this percent of a pool's addresses are free (0: never)"),
 	S("dhcp-rogue-probe", T_UINT, dhcp_rogue_probe, 0, 86400, "300",

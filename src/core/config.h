@@ -164,6 +164,7 @@ struct config {
 	unsigned dhcp_new_client_rate;  /* a second, per subnet (0: no limit) */
 	unsigned dhcp_relay_rate;       /* a second, per relay (0: no limit) */
 	unsigned dhcp_pool_reserve;     /* percent kept for known clients */
+	unsigned dhcp_outage_lease_time;        /* renewals from memory: at most (s) */
 	unsigned dhcp_pool_low;         /* percent free under which the alarm rings */
 	unsigned dhcp_rogue_probe;      /* seconds between probes (0: only listen) */
 	struct config_short_list dhcp_rogue_allow;      /* servers expected */

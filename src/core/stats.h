@@ -29,6 +29,10 @@ struct stats {
 	atomic_uint_fast64_t dhcp_rogue_replies;           /* other servers' answers heard */
 	atomic_uint_fast64_t dhcp_rogue_servers;           /* other servers heard */
 	atomic_uint_fast64_t dhcp_probes_sent;             /* our DISCOVERs to find them */
+	atomic_uint_fast64_t dhcp_store_unreachable;       /* 1 while the store does not answer */
+	atomic_uint_fast64_t dhcp_store_outages;           /* times it stopped answering */
+	atomic_uint_fast64_t dhcp_outage_renewals;         /* renewals ACKed from memory */
+	atomic_uint_fast64_t dhcp_outage_refused;          /* DISCOVERs/REQUESTs not answered */
 	atomic_uint_fast64_t http_chunks_sent;     /* image chunks served whole */
 	atomic_uint_fast64_t http_chunk_bytes_sent;
 	atomic_uint_fast64_t api_hosts_refused;    /* boot-script registrations refused */

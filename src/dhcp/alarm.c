@@ -126,6 +126,7 @@ on_tick(uv_timer_t *t)
 		srv->probe_at = now + srv->cfg.dhcp_rogue_probe;
 	}
 	dhcp_share_tick(srv, now);
+	dhcp_store_watch(srv);          /* a store that stopped answering */
 }
 
 void

@@ -15,6 +15,7 @@
 #include "core/stats.h"
 #include "core/util.h"
 #include "dhcp/reply.h"
+#include "dhcp/store_worker.h"
 #include "store/store.h"
 
 /* Everything one request needs while it is handled. */
@@ -97,7 +98,7 @@ event_record(struct request *r, const char *kind, const char *uuid, const char *
 {
 	struct timespec ts;
 
-	if (r->srv->store == NULL || r->m->hlen == 0)
+	if (r->srv->worker == NULL || r->m->hlen == 0)
 		return;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	int64_t now_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
@@ -109,7 +110,7 @@ event_record(struct request *r, const char *kind, const char *uuid, const char *
 		return;
 	seen->hash = h;
 	seen->when_ms = now_ms;
-	(void)store_event_add_uuid(r->srv->store, r->m->chaddr, r->m->hlen, kind, detail, uuid,
+	(void)store_worker_event(r->srv->worker, r->m->chaddr, r->m->hlen, kind, detail, uuid,
 	    now_ms);
 }
 
@@ -246,6 +247,7 @@ send_reply(struct request *r, const struct reply_params *rp, bool after_commit)
 	memcpy(p->buf, b.buf, n);
 	p->len = n;
 	p->needs_commit = after_commit;
+	p->lease = rp->yiaddr;
 	dhcp_reply_address(r->m, r->o, rp->type, p);
 	snprintf(p->note, sizeof p->note, "dhcp %s %s: %s %s%s%s%s", req_who(r), req_mac(r),
 	    type_name(rp->type), ntoa(rp->yiaddr, a), r->boot.kind != BOOT_NOTHING ? " boot " : "",
@@ -280,16 +282,19 @@ lease_expiry(const struct dhcp_subnet *sn, int64_t now, int64_t *expires)
 	return sn->lease_time;
 }
 
-/* Store the client's lease; 0, or -errno when it could not be (no ACK
- * then: never acknowledge what is not stored). */
+/* Queue the client's lease for the store worker; 0, or -errno when it
+ * could not be (no ACK then: never acknowledge what is not stored; the ACK
+ * itself waits for the batch's commit, see flush in server.c).  acks: the
+ * ACKs that depend on it (named when it fails). */
 static int
-persist(struct request *r, struct in_addr addr, enum lease_state state, int64_t expires)
+persist_acks(struct request *r, struct in_addr addr, enum lease_state state, int64_t expires,
+    size_t acks)
 {
 	struct store_lease l;
 	size_t id_len;
 	const uint8_t *id = dhcp_option(r->m, DHCP_OPT_CLIENT_ID, &id_len);
 
-	if (r->srv->store == NULL)
+	if (r->srv->worker == NULL)
 		return 0;
 	memset(&l, 0, sizeof l);
 	l.address = addr;
@@ -305,16 +310,22 @@ persist(struct request *r, struct in_addr addr, enum lease_state state, int64_t 
 	l.expires = expires;
 	if (r->host != NULL)
 		str_copy(l.hostname, r->host->hostname, sizeof l.hostname);
-	int rc = store_lease_put(r->srv->store, &l);
-	if (rc == -EBUSY) {
-		dhcp_share_lost(r->srv, addr);  /* another server's client has it */
-	} else if (rc != 0) {
+	int rc = store_worker_lease_put(r->srv->worker, &l);
+	if (rc != 0) {
 		char what[96], a[INET_ADDRSTRLEN];
 		snprintf(what, sizeof what, "lease of %s for %s not stored", ntoa(addr, a),
 		    req_mac(r));
-		dhcp_store_failed(r->srv, what, rc, state == LEASE_BOUND);
+		dhcp_store_failed(r->srv, what, rc, acks);
+	} else if (state == LEASE_BOUND) {
+		dhcp_lease_noted(r->srv, addr, expires);
 	}
 	return rc;
+}
+
+static int
+persist(struct request *r, struct in_addr addr, enum lease_state state, int64_t expires)
+{
+	return persist_acks(r, addr, state, expires, state == LEASE_BOUND);
 }
 
 /* ---- full mode ---- */
@@ -362,6 +373,11 @@ on_discover(struct request *r)
 
 	if (!live && !client_known(r) && !new_client_admitted(r))
 		return;
+	if (r->srv->store_unreachable) {
+		/* no lease could be stored: let the client find another server */
+		dhcp_outage_note(r->srv, req_who(r), req_mac(r), "DISCOVER not offered", false);
+		return;
+	}
 	(void)dhcp_option_addr(r->m, DHCP_OPT_REQUESTED_IP, &requested);
 	struct pool_slot *s = pool_offer(&r->sn->pool, r->key, r->key_len, r->m->chaddr,
 	    r->m->hlen, reserved, ntohl(requested.s_addr), r->now);
@@ -384,6 +400,42 @@ on_discover(struct request *r)
 	send_reply(r, &rp, false);
 }
 
+/* The store is in trouble (writes fail, or it does not answer): a
+ * renewal of a lease the store holds is ACKed at once, from memory, for
+ * no longer than the stored lease still runs (nothing promised is
+ * unstored) nor dhcp-outage-lease-time.  The lease is written as usual
+ * too, but the ACK does not wait for it: a commit that succeeds lengthens
+ * what the next renewal may get, and ends the trouble.  True when it
+ * answered. */
+static bool
+ack_from_memory(struct request *r, struct in_addr addr, bool reserved)
+{
+	struct pool_slot *s = pool_find_client(&r->sn->pool, r->key, r->key_len, r->now);
+	int64_t left = s != NULL && s->state == SLOT_BOUND &&
+	    pool_slot_addr(&r->sn->pool, s) == ntohl(addr.s_addr) ? s->stored_expires - r->now : 0;
+	uint32_t cap = r->srv->cfg.dhcp_outage_lease_time;
+	struct reply_params rp;
+	int64_t expires;
+	char a[INET_ADDRSTRLEN];
+
+	if (cap == 0 || left < DHCP_OUTAGE_LEASE_MIN_S)
+		return false;
+	lease_expiry(r->sn, r->now, &expires);
+	if (pool_bind(&r->sn->pool, ntohl(addr.s_addr), r->key, r->key_len, r->m->chaddr,
+	    r->m->hlen, reserved, r->now, expires) == 0)
+		(void)persist_acks(r, addr, LEASE_BOUND, expires, 0);
+	params_base(r, &rp, DHCPACK);
+	params_config(r, &rp, true);
+	rp.lease_time = (uint32_t)MIN(MIN(left, (int64_t)cap), (int64_t)rp.lease_time);
+	rp.yiaddr = addr;
+	rp.ciaddr = r->m->ciaddr;
+	event(r, "dhcp-ack", "%s for %u s from memory (the store does not answer)",
+	    ntoa(addr, a), rp.lease_time);
+	dhcp_outage_note(r->srv, req_who(r), req_mac(r), "renewal answered from memory", true);
+	send_reply(r, &rp, false);
+	return true;
+}
+
 /* ACK addr to the client, binding it first. */
 static void
 ack_lease(struct request *r, struct in_addr addr)
@@ -393,6 +445,14 @@ ack_lease(struct request *r, struct in_addr addr)
 	bool reserved = r->host != NULL && r->host->address.s_addr == addr.s_addr;
 	char a[INET_ADDRSTRLEN];
 
+	if ((r->srv->store_failed || r->srv->store_unreachable) &&
+	    ack_from_memory(r, addr, reserved))
+		return;
+	if (r->srv->store_unreachable) {
+		/* not stored, not acknowledged; writes that fail are not tried */
+		dhcp_outage_note(r->srv, req_who(r), req_mac(r), "REQUEST not answered", false);
+		return;
+	}
 	lease_expiry(r->sn, r->now, &expires);
 	int rc = pool_bind(&r->sn->pool, ntohl(addr.s_addr), r->key, r->key_len, r->m->chaddr,
 	    r->m->hlen, reserved, r->now, expires);
@@ -400,13 +460,7 @@ ack_lease(struct request *r, struct in_addr addr)
 		send_nak(r, rc == -EBUSY ? "address in use" : "address not available");
 		return;
 	}
-	rc = persist(r, addr, LEASE_BOUND, expires);
-	if (rc == -EBUSY) {
-		/* servers sharing the database: another one gave it first */
-		send_nak(r, "address in use");
-		return;
-	}
-	if (rc != 0)
+	if (persist(r, addr, LEASE_BOUND, expires) != 0)
 		return;                 /* no answer: the client asks again */
 	params_base(r, &rp, DHCPACK);
 	params_config(r, &rp, true);
@@ -483,8 +537,8 @@ on_release(struct request *r, bool decline)
 		log_warn_peer(req_who(r), req_mac(r),
 		    "dhcp %s %s: DECLINE %s: address in use on the network, quarantined",
 		    req_who(r), req_mac(r), ntoa(addr, a));
-	} else if (r->srv->store != NULL) {
-		(void)store_lease_delete(r->srv->store, addr);
+	} else if (r->srv->worker != NULL) {
+		(void)store_worker_lease_delete(r->srv->worker, addr);
 		log_info_peer(req_who(r), req_mac(r),
 		    "dhcp %s %s: RELEASE %s", req_who(r), req_mac(r), ntoa(addr, a));
 	}
@@ -621,12 +675,17 @@ request_init(struct request *r, struct dhcp_server *srv, const struct dhcp_origi
 {
 	size_t id_len;
 	const uint8_t *id = dhcp_option(m, DHCP_OPT_CLIENT_ID, &id_len);
+	struct timespec ts;
 
 	memset(r, 0, sizeof *r);
 	r->srv = srv;
 	r->o = o;
 	r->m = m;
-	r->now = (int64_t)time(NULL);
+	/* not time(): glibc reads the coarse clock, up to a tick behind, and a
+	 * lease counted from a second before the client's request would end
+	 * a second past its stored row */
+	clock_gettime(CLOCK_REALTIME, &ts);
+	r->now = (int64_t)ts.tv_sec;
 	if (dhcp_client_id_is_mac(id, id_len, m->htype, m->chaddr, m->hlen))
 		id = NULL;      /* 61 = htype + MAC (iPXE, Linux): the MAC is the key */
 	r->key = id != NULL && id_len > 0 && id_len <= POOL_KEY_MAX ? id : m->chaddr;

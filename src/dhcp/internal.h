@@ -102,6 +102,8 @@ struct dhcp_pending {
 	unsigned ifindex;                 /* for broadcasts: the interface */
 	struct in_addr from;              /* source address */
 	bool needs_commit;                /* an ACK that must wait for the store */
+	int64_t batch;                    /* held: the store batch it waits for */
+	struct in_addr lease;             /* an ACK: the address it gives */
 	/* an ACK's log line, written when it is sent (not when held back) */
 	char who[LOG_ADDR_MAX], mac[24], note[400];
 };
@@ -173,6 +175,20 @@ struct dhcp_rogue {
 #define DHCP_PROBE_MAC_PREFIX "\x02\x70\x78\x65\x64"
 #define DHCP_PROBE_MAC_PREFIX_LEN 5
 
+/* Replies and lease writes waiting for their store batch (server.c). */
+#define DHCP_HELD_MAX 512               /* ACKs: 8 full batches */
+#define DHCP_NOTES_MAX 1024             /* leases written */
+/* A lease written: when its batch commits, the slot's stored end is set. */
+struct dhcp_lease_note {
+	int64_t batch;
+	struct in_addr addr;
+	int64_t expires;
+};
+/* No outcome from the store for this long: it is taken as unreachable. */
+#define DHCP_STORE_STALL_MS 3000
+/* A renewal answered from memory gets at least this long, else no answer. */
+#define DHCP_OUTAGE_LEASE_MIN_S 10
+
 struct dhcp_server {
 	uv_loop_t *loop;
 	struct config cfg;
@@ -194,6 +210,18 @@ struct dhcp_server {
 	size_t discovered_count;
 	struct dhcp_pending queue[DHCP_QUEUE_MAX];
 	size_t queued;
+	struct store_worker *worker;      /* the DHCP path's writes (store_worker.h) */
+	uv_async_t store_answer;          /* the worker has outcomes */
+	bool store_answer_on;
+	struct dhcp_pending *held;        /* ring of DHCP_HELD_MAX ACKs */
+	size_t held_head, held_count;
+	struct dhcp_lease_note *notes;    /* ring of DHCP_NOTES_MAX */
+	size_t notes_head, notes_count;
+	struct dhcp_lease_note noted[DHCP_QUEUE_MAX];   /* written in this batch */
+	size_t noted_count;
+	bool store_unreachable;           /* the database does not answer */
+	struct log_limit outage_log;      /* requests not answered meanwhile */
+	unsigned long outage_renewed, outage_refused;   /* since it went */
 	struct log_limit store_failing;   /* leases not stored: a line a minute */
 	unsigned long held_back;          /* replies held back since the store failed */
 	bool store_failed;                /* writes failed, none succeeded since */
@@ -292,5 +320,16 @@ struct dhcp_pending *dhcp_queue_reply(struct dhcp_server *srv, const struct dhcp
 void dhcp_store_failed(struct dhcp_server *srv, const char *what, int err, size_t acks);
 void dhcp_reply_address(const struct dhcp_message *req, const struct dhcp_origin *o,
     enum dhcp_type type, struct dhcp_pending *p);
+/* A lease (addr until expires) went into the current batch: its slot's
+ * stored end follows when the batch commits. */
+void dhcp_lease_noted(struct dhcp_server *srv, struct in_addr addr, int64_t expires);
+/* The tick and the worker's answers: is the store unreachable (the
+ * connection is lost, or no answer for DHCP_STORE_STALL_MS)?  Changes are
+ * logged once each way. */
+void dhcp_store_watch(struct dhcp_server *srv);
+/* A request not answered because the store is unreachable / a renewal
+ * answered from memory: counted, logged at most once a minute. */
+void dhcp_outage_note(struct dhcp_server *srv, const char *who, const char *mac,
+    const char *what, bool answered);
 
 #endif

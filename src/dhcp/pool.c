@@ -331,6 +331,7 @@ pool_restore(struct pool *p, uint32_t addr, const struct pool_slot *from, bool r
 	slot_assign(p, s, from->state, from->key, from->key_len, from->mac, from->mac_len,
 	    from->expires);
 	memcpy(s->hostname, from->hostname, sizeof s->hostname);
+	s->stored_expires = from->stored_expires;
 	return 0;
 }
 

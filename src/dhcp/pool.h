@@ -39,6 +39,8 @@ struct pool_slot {
 	uint8_t mac[16];
 	uint8_t mac_len;
 	int64_t expires;                /* unix seconds; POOL_INFINITE */
+	int64_t stored_expires;         /* the end of its lease as committed to the
+	                                 * store (0: none stored) */
 	int64_t last_used;              /* when it was last freed (LRU) */
 	char hostname[64];
 };

@@ -14,6 +14,8 @@
 
 #include "core/log.h"
 #include "core/util.h"
+#include "core/stats.h"
+#include "dhcp/store_worker.h"
 #include "store/store.h"
 
 #define DHCP_RCVBUF (4 << 20)
@@ -259,40 +261,201 @@ acks_queued(const struct dhcp_server *srv)
 	return n;
 }
 
-/* End of a batch: commit the store, then send.  If the commit failed,
- * the ACKs that depended on it are not sent (the clients retry). */
+/* Send replies in order, one sendmmsg per run of replies on one socket;
+ * held ACKs are logged as they go. */
+static void
+send_all(struct dhcp_pending *const *p, size_t n)
+{
+	size_t first = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (p[i]->needs_commit)
+			log_info_peer(p[i]->who, p[i]->mac, "%s", p[i]->note);
+		if (i > first && (p[first]->fd != p[i]->fd || i - first == DHCP_QUEUE_MAX)) {
+			send_batch(p + first, i - first);
+			first = i;
+		}
+	}
+	if (n > first)
+		send_batch(p + first, n - first);
+}
+
+void
+dhcp_lease_noted(struct dhcp_server *srv, struct in_addr addr, int64_t expires)
+{
+	if (srv->noted_count < DHCP_QUEUE_MAX)
+		srv->noted[srv->noted_count++] = (struct dhcp_lease_note){ 0, addr, expires };
+}
+
+/* The batch's ACKs and lease notes wait for its outcome. */
+static void
+hold_batch(struct dhcp_server *srv, int64_t batch)
+{
+	size_t dropped = 0;
+
+	for (size_t i = 0; i < srv->queued; i++) {
+		struct dhcp_pending *p = &srv->queue[i];
+		if (!p->needs_commit)
+			continue;
+		if (batch <= 0 || srv->held_count == DHCP_HELD_MAX) {
+			dropped++;
+			continue;
+		}
+		p->batch = batch;
+		srv->held[(srv->held_head + srv->held_count++) % DHCP_HELD_MAX] = *p;
+	}
+	for (size_t i = 0; i < srv->noted_count && batch > 0; i++) {
+		if (srv->notes_count == DHCP_NOTES_MAX)
+			break;          /* its stored end stays the older, shorter one */
+		srv->noted[i].batch = batch;
+		srv->notes[(srv->notes_head + srv->notes_count++) % DHCP_NOTES_MAX] = srv->noted[i];
+	}
+	srv->noted_count = 0;
+	if (dropped > 0)
+		dhcp_store_failed(srv, batch <= 0 ? "the store worker's queue is full"
+		    : "too many ACKs wait for the store", -ENOBUFS, dropped);
+}
+
+/* End of a batch: the replies that do not depend on the store go now; the
+ * ACKs wait until the worker has committed their leases (store_answered).
+ * Without a store, everything goes now. */
 static void
 flush(struct dhcp_server *srv)
 {
-	bool committed = true;
+	struct dhcp_pending *now[DHCP_QUEUE_MAX];
+	size_t n = 0;
 
-	if (srv->store != NULL && store_pending(srv->store)) {
-		int rc = store_commit(srv->store);
-		committed = rc == 0;
-		if (!committed)
-			dhcp_store_failed(srv, "lease store commit failed", rc, acks_queued(srv));
-		else if (srv->store_failed && !srv->batch_failed)
-			store_recovered(srv);
+	if (srv->worker != NULL) {
+		int64_t batch = store_worker_batch_open(srv->worker) ?
+		    store_worker_commit(srv->worker) : 0;
+		if (batch != 0 || acks_queued(srv) > 0)
+			hold_batch(srv, batch);
 	}
 	srv->batch_failed = false;
-	/* in queue order, one sendmmsg per run of replies on the same socket */
-	struct dhcp_pending *run[DHCP_QUEUE_MAX];
-	size_t n = 0;
-	for (size_t i = 0; i < srv->queued; i++) {
-		struct dhcp_pending *p = &srv->queue[i];
-		if (!committed && p->needs_commit)
-			continue;
-		if (p->needs_commit)
-			log_info_peer(p->who, p->mac, "%s", p->note);
-		if (n > 0 && run[0]->fd != p->fd) {
-			send_batch(run, n);
-			n = 0;
-		}
-		run[n++] = p;
-	}
-	if (n > 0)
-		send_batch(run, n);
+	for (size_t i = 0; i < srv->queued; i++)
+		if (!srv->queue[i].needs_commit || srv->worker == NULL)
+			now[n++] = &srv->queue[i];
+	send_all(now, n);
 	srv->queued = 0;
+}
+
+/* The slot of a lease written in a committed batch learns its stored end. */
+static void
+note_stored(struct dhcp_server *srv, const struct dhcp_lease_note *note)
+{
+	struct dhcp_subnet *sn = dhcp_subnet_for(srv, note->addr);
+	struct pool_slot *s = sn != NULL ? pool_slot(&sn->pool, ntohl(note->addr.s_addr)) : NULL;
+
+	if (s != NULL && s->state == SLOT_BOUND)
+		s->stored_expires = note->expires;
+}
+
+/* Servers sharing the database: the lease writes of batches up to
+ * o->batch that another server's client won.  Their ACKs are not sent
+ * (the client asks again and its pool, having learned the holder's lease,
+ * NAKs it). */
+static void
+lost_apply(struct dhcp_server *srv, const struct store_outcome *o)
+{
+	struct store_lease holder;
+
+	for (size_t i = 0; i < STORE_WORKER_LOST &&
+	    store_worker_take_lost(srv->worker, o->batch, &holder); i++) {
+		for (size_t j = 0; j < srv->held_count; j++) {
+			struct dhcp_pending *p = &srv->held[(srv->held_head + j) % DHCP_HELD_MAX];
+			if (p->batch <= o->batch && p->lease.s_addr == holder.address.s_addr)
+				p->batch = 0;   /* not this outcome's: dropped below */
+		}
+		dhcp_share_lost(srv, &holder);
+	}
+}
+
+/* One batch's outcome: its ACKs go, or are dropped (the clients ask
+ * again); its leases' stored ends are noted. */
+static void
+outcome_apply(struct dhcp_server *srv, const struct store_outcome *o)
+{
+	struct dhcp_pending *go[DHCP_HELD_MAX];
+	size_t n = 0, dropped = 0;
+
+	lost_apply(srv, o);
+	while (srv->held_count > 0 && srv->held[srv->held_head].batch <= o->batch) {
+		struct dhcp_pending *p = &srv->held[srv->held_head];
+		if (o->committed && p->batch == o->batch)
+			go[n++] = p;
+		else
+			dropped++;
+		srv->held_head = (srv->held_head + 1) % DHCP_HELD_MAX;
+		srv->held_count--;
+	}
+	while (srv->notes_count > 0 && srv->notes[srv->notes_head].batch <= o->batch) {
+		if (o->committed && srv->notes[srv->notes_head].batch == o->batch)
+			note_stored(srv, &srv->notes[srv->notes_head]);
+		srv->notes_head = (srv->notes_head + 1) % DHCP_NOTES_MAX;
+		srv->notes_count--;
+	}
+	send_all(go, n);        /* their slots are still in the ring: not reused yet */
+	if (!o->committed)
+		dhcp_store_failed(srv, "lease store commit failed", -EIO, dropped);
+	else if (srv->store_failed)
+		store_recovered(srv);
+}
+
+static void
+store_answered(uv_async_t *h)
+{
+	struct dhcp_server *srv = h->data;
+	struct store_outcome o;
+
+	for (size_t i = 0; i < STORE_WORKER_OUTCOMES && store_worker_take(srv->worker, &o); i++)
+		outcome_apply(srv, &o);
+	dhcp_store_watch(srv);
+}
+
+void
+dhcp_store_watch(struct dhcp_server *srv)
+{
+	if (srv->worker == NULL)
+		return;
+	bool down = !store_worker_reachable(srv->worker) ||
+	    store_worker_waiting_ms(srv->worker) > DHCP_STORE_STALL_MS;
+
+	if (down == srv->store_unreachable)
+		return;
+	srv->store_unreachable = down;
+	STATS_ADD(dhcp_store_outages, down);
+	STATS_SUB(dhcp_store_unreachable, !down);
+	STATS_ADD(dhcp_store_unreachable, down);
+	if (down) {
+		srv->outage_renewed = srv->outage_refused = 0;
+		srv->outage_log = (struct log_limit){ 0 };
+		log_error("dhcp: the state store does not answer: no new leases and no offers;"
+		    " renewals of stored leases are answered from memory (at most %u s, never past"
+		    " the stored end)", srv->cfg.dhcp_outage_lease_time);
+		return;
+	}
+	log_info("dhcp: the state store answers again: full service (while it did not, %lu"
+	    " renewal(s) were answered from memory and %lu request(s) were not answered)",
+	    srv->outage_renewed, srv->outage_refused);
+}
+
+void
+dhcp_outage_note(struct dhcp_server *srv, const char *who, const char *mac, const char *what,
+    bool answered)
+{
+	unsigned long held;
+
+	if (answered) {
+		srv->outage_renewed++;
+		STATS_ADD(dhcp_outage_renewals, 1);
+	} else {
+		srv->outage_refused++;
+		STATS_ADD(dhcp_outage_refused, 1);
+	}
+	if (log_limit_take(&srv->outage_log, (int64_t)(clock_now_us() / 1000000u),
+	    LOG_LIMIT_INTERVAL_S, &held))
+		log_warn_peer(who, mac, "dhcp %s %s: %s: the state store does not answer (%lu more"
+		    " such request(s) since the last line)", who, mac, what, held);
 }
 
 static void
@@ -386,9 +549,53 @@ dhcp_config_check(const struct config *cfg, char *err, size_t err_size)
 	return rc;
 }
 
+static void
+server_free(struct dhcp_server *srv)
+{
+	if (!store_worker_free(srv->worker))
+		return;         /* its worker still runs (a frozen database): left */
+	dhcp_subnets_free(srv);
+	free(srv->held);
+	free(srv->notes);
+	free(srv);
+}
+
+/* The server is freed when its last handle has closed. */
+static void
+handle_closed(uv_handle_t *h)
+{
+	struct dhcp_server *srv = h->data;
+
+	if (--srv->poll_count == 0)
+		server_free(srv);
+}
+
+static void
+store_wake(void *arg)
+{
+	struct dhcp_server *srv = arg;
+
+	uv_async_send(&srv->store_answer);
+}
+
+/* The store worker, its answers on the loop, the rings of what waits. */
+static int
+worker_start(struct dhcp_server *srv, const char *where)
+{
+	srv->held = calloc(DHCP_HELD_MAX, sizeof *srv->held);
+	srv->notes = calloc(DHCP_NOTES_MAX, sizeof *srv->notes);
+	if (srv->held == NULL || srv->notes == NULL)
+		return -ENOMEM;
+	uv_async_init(srv->loop, &srv->store_answer, store_answered);
+	srv->store_answer.data = srv;
+	srv->store_answer_on = true;
+	return store_worker_start(&srv->worker, where, srv->cfg.host_approval,
+	    srv->share.on ? srv->share.self : "", store_wake, srv);
+}
+
 int
 dhcp_server_start(struct dhcp_server **out, uv_loop_t *loop, const struct config *cfg,
-    const struct dhcp_sockets *socks, struct store *store)
+    const struct dhcp_sockets *socks, struct store *store, const char *where)
 {
 	struct dhcp_server *srv = calloc(1, sizeof *srv);
 	char err[512];
@@ -401,12 +608,21 @@ dhcp_server_start(struct dhcp_server **out, uv_loop_t *loop, const struct config
 	srv->store = store;
 	if (dhcp_subnets_build(srv, err, sizeof err) != 0) {
 		log_error("dhcp: %s", err);
-		dhcp_subnets_free(srv);
-		free(srv);
+		server_free(srv);
 		return -EINVAL;
 	}
 	dhcp_leases_load(srv);
-	dhcp_share_start(srv);
+	dhcp_share_start(srv, where);
+	int rc = store != NULL ? worker_start(srv, where) : 0;
+	if (rc != 0) {
+		dhcp_share_stop(srv);
+		srv->poll_count = srv->store_answer_on;
+		if (srv->store_answer_on)       /* srv is freed when it has closed */
+			uv_close((uv_handle_t *)&srv->store_answer, handle_closed);
+		else
+			server_free(srv);
+		return rc;
+	}
 	for (size_t i = 0; i < socks->count; i++) {
 		uv_poll_init(loop, &srv->poll[i], socks->fd[i]);
 		srv->poll[i].data = srv;
@@ -421,16 +637,19 @@ dhcp_server_start(struct dhcp_server **out, uv_loop_t *loop, const struct config
 	return 0;
 }
 
-/* The server is freed when its last handle has closed. */
+/* The worker writes what is queued and stops; the ACKs of batches it
+ * committed meanwhile go (the sockets are still open). */
+#define DHCP_WORKER_STOP_MS 10000
 static void
-handle_closed(uv_handle_t *h)
+worker_stop(struct dhcp_server *srv)
 {
-	struct dhcp_server *srv = h->data;
+	struct store_outcome o;
 
-	if (--srv->poll_count == 0) {
-		dhcp_subnets_free(srv);
-		free(srv);
-	}
+	if (srv->worker == NULL)
+		return;
+	store_worker_stop(srv->worker, DHCP_WORKER_STOP_MS);
+	while (store_worker_take(srv->worker, &o))
+		outcome_apply(srv, &o);
 }
 
 void
@@ -438,11 +657,12 @@ dhcp_server_stop(struct dhcp_server *srv)
 {
 	if (srv == NULL)
 		return;
+	worker_stop(srv);
+	dhcp_share_stop(srv);
 	size_t n = srv->poll_count;
-	srv->poll_count += srv->tick_on + srv->client_poll_on;
+	srv->poll_count += srv->tick_on + srv->client_poll_on + srv->store_answer_on;
 	if (srv->poll_count == 0) {
-		dhcp_subnets_free(srv);
-		free(srv);
+		server_free(srv);
 		return;
 	}
 	for (size_t i = 0; i < n; i++) {
@@ -457,6 +677,16 @@ dhcp_server_stop(struct dhcp_server *srv)
 		uv_timer_stop(&srv->tick);
 		uv_close((uv_handle_t *)&srv->tick, handle_closed);
 	}
+	if (srv->store_answer_on)
+		uv_close((uv_handle_t *)&srv->store_answer, handle_closed);
+}
+
+void
+dhcp_server_event(struct dhcp_server *srv, const uint8_t *mac, size_t mac_len,
+    const char *kind, const char *detail, int64_t when_ms)
+{
+	if (srv != NULL && srv->worker != NULL)
+		(void)store_worker_event(srv->worker, mac, mac_len, kind, detail, "", when_ms);
 }
 
 size_t

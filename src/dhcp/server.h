@@ -33,9 +33,19 @@ void dhcp_sockets_close(struct dhcp_sockets *socks);
  * boot rules) the way the server will read them.  0 or -EINVAL + err. */
 int dhcp_config_check(const struct config *cfg, char *err, size_t err_size);
 
+/* store (may be NULL) is read on the loop at start and reload (the stored
+ * leases); where names the same database: the server's store worker
+ * (dhcp/store_worker.h) opens its own connection to it and makes every
+ * write of the DHCP path, and of dhcp_server_event, off the loop. */
 int dhcp_server_start(struct dhcp_server **out, uv_loop_t *loop, const struct config *cfg,
-    const struct dhcp_sockets *socks, struct store *store);
+    const struct dhcp_sockets *socks, struct store *store, const char *where);
+/* Stops the worker too (its queued writes are made first, waiting at most
+ * 10 s for a database that does not answer). */
 void dhcp_server_stop(struct dhcp_server *srv);
+/* A boot event of another service (TFTP) into the boot timeline: through
+ * the store worker.  No-op without a store. */
+void dhcp_server_event(struct dhcp_server *srv, const uint8_t *mac, size_t mac_len,
+    const char *kind, const char *detail, int64_t when_ms);
 
 /* Apply a new configuration while running (SIGHUP, pxectl reload): the
  * runtime state is built off to the side and swapped in with every lease,

@@ -11,6 +11,7 @@
 
 #include "core/log.h"
 #include "core/util.h"
+#include "dhcp/share_thread.h"
 #include "store/servers.h"
 #include "store/store.h"
 
@@ -23,27 +24,21 @@ listed(const char (*names)[SPLIT_NAME_MAX], size_t n, const char *name)
 	return false;
 }
 
-/* The live servers from the store, self among them even when its own
- * heartbeat did not go through.  Sorted by name.  -EIO: unknown. */
-static int
-live_read(struct dhcp_server *srv, char (*names)[SPLIT_NAME_MAX], size_t *n)
+/* The live servers read by the thread, self among them even when its own
+ * heartbeat did not go through.  Sorted by name. */
+static void
+live_with_self(const struct dhcp_share *sh, char (*names)[SPLIT_NAME_MAX], size_t *n)
 {
-	int rc = store_servers_live(srv->store, DHCP_SHARE_DEAD_MS, names, SPLIT_SERVERS_MAX);
-
-	if (rc < 0)
-		return rc;
-	*n = (size_t)rc;
-	if (listed((const char (*)[SPLIT_NAME_MAX])names, *n, srv->share.self))
-		return 0;
+	if (listed((const char (*)[SPLIT_NAME_MAX])names, *n, sh->self))
+		return;
 	size_t at = 0;
-	while (at < *n && strcmp(names[at], srv->share.self) < 0)
+	while (at < *n && strcmp(names[at], sh->self) < 0)
 		at++;
 	if (*n == SPLIT_SERVERS_MAX)
 		(*n)--;
 	memmove(names[at + 1], names[at], (*n - at) * sizeof names[0]);
-	str_copy(names[at], srv->share.self, SPLIT_NAME_MAX);
+	str_copy(names[at], sh->self, SPLIT_NAME_MAX);
 	(*n)++;
-	return 0;
 }
 
 /* Buckets of owner index `from` in the old split that are ours now. */
@@ -90,17 +85,15 @@ split_log(struct dhcp_share *sh, const char (*names)[SPLIT_NAME_MAX], size_t n,
 }
 
 static void
-split_update(struct dhcp_server *srv)
+split_update(struct dhcp_server *srv, char (*names)[SPLIT_NAME_MAX], size_t n)
 {
 	struct dhcp_share *sh = &srv->share;
-	char names[SPLIT_SERVERS_MAX][SPLIT_NAME_MAX];
 	uint8_t owner[SPLIT_BUCKETS], old_owner[SPLIT_BUCKETS];
 	bool mine[SPLIT_BUCKETS];
-	size_t n = 0, self = 0;
+	size_t self = 0;
 	unsigned count = 0;
 
-	if (live_read(srv, names, &n) != 0)
-		return;                 /* the database does not answer: keep the split */
+	live_with_self(sh, names, &n);
 	if (sh->known && n == sh->live_count && memcmp(names, sh->live, n * sizeof names[0]) == 0)
 		return;
 	while (strcmp(names[self], sh->self) != 0)
@@ -133,26 +126,34 @@ lease_learned(const struct store_lease *l, void *arg)
 	    l->expires);
 }
 
-static void
-leases_poll(struct dhcp_server *srv)
-{
-	struct dhcp_share *sh = &srv->share;
-	int64_t last = sh->seen_ms;
-	int n = store_lease_changes(srv->store, sh->self, sh->seen_ms - DHCP_SHARE_MARGIN_MS,
-	    DHCP_SHARE_ROWS, lease_learned, srv, &last);
-
-	if (n == DHCP_SHARE_ROWS)
-		sh->seen_ms = last + DHCP_SHARE_MARGIN_MS;     /* more: go on after the last */
-	else if (n > 0 && last > sh->seen_ms)
-		sh->seen_ms = last;
-}
-
 /* Free addresses are picked from our own buckets first. */
 static void
 pools_prefer(struct dhcp_server *srv)
 {
 	for (size_t i = 0; i < srv->subnet_count; i++)
 		srv->subnet[i].pool.prefer = srv->share.live_count > 1 ? srv->share.mine : NULL;
+}
+
+/* What the thread read: the live servers, the others' leases. */
+static void
+share_take(struct dhcp_server *srv)
+{
+	struct dhcp_share *sh = &srv->share;
+	char names[SPLIT_SERVERS_MAX][SPLIT_NAME_MAX];
+	struct store_lease l[64];
+	size_t n;
+
+	if (share_thread_take_live(sh->thread, names, &n)) {
+		split_update(srv, names, n);
+		pools_prefer(srv);
+	}
+	for (unsigned i = 0; i < SHARE_THREAD_LEARNED / 64; i++) {
+		n = share_thread_take_learned(sh->thread, l, 64);
+		for (size_t j = 0; j < n; j++)
+			lease_learned(&l[j], srv);
+		if (n < 64)
+			break;
+	}
 }
 
 void
@@ -162,19 +163,19 @@ dhcp_share_tick(struct dhcp_server *srv, int64_t now)
 
 	if (!sh->on)
 		return;
-	/* its own statement: never inside a batch of leases (flush commits it) */
-	if (!store_pending(srv->store))
-		(void)store_server_beat(srv->store, sh->self);
-	split_update(srv);
-	pools_prefer(srv);
-	if (now >= sh->poll_at) {
-		leases_poll(srv);
-		sh->poll_at = now + DHCP_SHARE_POLL_S;
-	}
+	share_take(srv);
+	if (sh->known || now * 1000 < sh->started_ms + DHCP_SHARE_DEAD_MS)
+		return;
+	/* the database did not answer since the start: alone until it does */
+	memset(sh->mine, 1, sizeof sh->mine);
+	sh->mine_count = SPLIT_BUCKETS;
+	sh->known = true;
+	log_warn("dhcp: pools shared as %s, the servers' heartbeats not read in %d ms: serving"
+	    " every client meanwhile", sh->self, DHCP_SHARE_DEAD_MS);
 }
 
 void
-dhcp_share_start(struct dhcp_server *srv)
+dhcp_share_start(struct dhcp_server *srv, const char *where)
 {
 	struct dhcp_share *sh = &srv->share;
 
@@ -185,18 +186,25 @@ dhcp_share_start(struct dhcp_server *srv)
 		str_copy(sh->self, srv->cfg.server_name, sizeof sh->self);
 	else if (gethostname(sh->self, sizeof sh->self - 1) != 0 || sh->self[0] == '\0')
 		str_copy(sh->self, "pxed", sizeof sh->self);
-	sh->on = true;
-	store_set_server(srv->store, sh->self);
-	sh->seen_ms = store_now_ms(srv->store);  /* dhcp_leases_load read what was before */
-	sh->poll_at = (int64_t)time(NULL) + DHCP_SHARE_POLL_S;
-	dhcp_share_tick(srv, (int64_t)time(NULL));
-	if (!sh->known) {
-		/* the database did not answer: alone until it does */
+	if (share_thread_start(&sh->thread, where, sh->self) != 0) {
+		log_warn("dhcp: pools shared as %s without heartbeats: every client served", sh->self);
 		memset(sh->mine, 1, sizeof sh->mine);
 		sh->mine_count = SPLIT_BUCKETS;
-		log_warn("dhcp: pools shared as %s, the servers' heartbeats not read yet: serving"
-		    " every client meanwhile", sh->self);
+		sh->known = sh->on = false;
+		return;
 	}
+	sh->on = true;
+	/* until the first list of live servers: only the requests that name us */
+	sh->started_ms = (int64_t)time(NULL) * 1000;
+	share_take(srv);        /* the thread's first round, when it was in time */
+}
+
+void
+dhcp_share_stop(struct dhcp_server *srv)
+{
+	if (srv->share.thread != NULL)
+		share_thread_stop(srv->share.thread, DHCP_SHARE_STOP_MS);
+	srv->share.thread = NULL;
 }
 
 bool
@@ -215,18 +223,16 @@ dhcp_share_answers(const struct dhcp_server *srv, bool broadcast, const struct d
 }
 
 void
-dhcp_share_lost(struct dhcp_server *srv, struct in_addr addr)
+dhcp_share_lost(struct dhcp_server *srv, const struct store_lease *holder)
 {
-	struct store_lease l;
 	char a[INET_ADDRSTRLEN];
-
 	unsigned long held;
 
 	srv->share.taken_by_others++;
-	if (store_lease_get(srv->store, addr, &l) == 0)
-		lease_learned(&l, srv);
+	lease_learned(holder, srv);
 	if (log_limit_take(&srv->share.lost_log, (int64_t)time(NULL), 10, &held))
-		log_info("dhcp: %s: taken by another server's client, NAK (%" PRIu64 " such"
-		    " since start, %lu not logged since the last line)",
-		    inet_ntop(AF_INET, &addr, a, sizeof a), srv->share.taken_by_others, held);
+		log_info("dhcp: %s: taken by another server's client, its ACK not sent (%" PRIu64
+		    " such since start, %lu not logged since the last line)",
+		    inet_ntop(AF_INET, &holder->address, a, sizeof a), srv->share.taken_by_others,
+		    held);
 }

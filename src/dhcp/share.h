@@ -17,6 +17,7 @@
 #define DHCP_SHARE_POLL_S 2             /* leases of the others read this often */
 #define DHCP_SHARE_MARGIN_MS 5000       /* read again: a write commits after its stamp */
 #define DHCP_SHARE_ROWS 4096            /* leases read per poll at most */
+#define DHCP_SHARE_STOP_MS 2000         /* the thread's stop waits this long */
 
 struct dhcp_share {
 	bool on;                          /* state-url: the pools are shared */
@@ -26,8 +27,8 @@ struct dhcp_share {
 	bool known;                       /* the split was computed once */
 	bool mine[SPLIT_BUCKETS];         /* the buckets this server answers */
 	unsigned mine_count;
-	int64_t seen_ms;                  /* newest lease stamp read from the others */
-	int64_t poll_at;                  /* unix seconds of the next read */
+	struct share_thread *thread;      /* the statements (share_thread.h) */
+	int64_t started_ms;               /* unix ms: serve all if no list by + DEAD */
 	uint64_t taken_by_others;         /* lease writes lost to another server */
 	struct log_limit lost_log;        /* their line: at most every 10 s */
 };
@@ -36,10 +37,14 @@ struct dhcp_server;
 struct dhcp_origin;
 struct dhcp_message;
 
-/* With state-url: name the server (server-name, else the host name) in
- * the store, beat once, read the live servers, compute the split. */
-void dhcp_share_start(struct dhcp_server *srv);
-/* Once a second, on the loop. */
+/* With state-url: name the server (server-name, else the host name) and
+ * start the thread that beats, reads the live servers and the others'
+ * leases (share_thread.h).  Until its first list of live servers only the
+ * requests that name this server are answered (at most
+ * DHCP_SHARE_DEAD_MS: then every client, the database not answering). */
+void dhcp_share_start(struct dhcp_server *srv, const char *where);
+void dhcp_share_stop(struct dhcp_server *srv);
+/* Once a second, on the loop: take what the thread read. */
 void dhcp_share_tick(struct dhcp_server *srv, int64_t now);
 /* Does this server answer m?  DISCOVERs and broadcast REQUESTs
  * (INIT-REBOOT, REBINDING) only for its buckets; a REQUEST naming a
@@ -47,8 +52,10 @@ void dhcp_share_tick(struct dhcp_server *srv, int64_t now);
  * RELEASE, INFORM always.  Always true when not sharing. */
 bool dhcp_share_answers(const struct dhcp_server *srv, bool broadcast,
     const struct dhcp_message *m);
-/* A lease write lost: another client holds addr.  The pool learns that
- * client's lease from the store. */
-void dhcp_share_lost(struct dhcp_server *srv, struct in_addr addr);
+/* A lease write lost (the store worker's take_lost): another client,
+ * holder, has the address.  The pool learns holder's lease (when it was
+ * read); logged at most every 10 s, counted. */
+struct store_lease;
+void dhcp_share_lost(struct dhcp_server *srv, const struct store_lease *holder);
 
 #endif

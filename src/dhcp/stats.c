@@ -3,6 +3,7 @@
  * by; and the relays of subnets pxed does not know ("discovered").  Runs
  * on the loop with the requests; bounded tables, no allocation. */
 #include "dhcp/internal.h"
+#include "dhcp/store_worker.h"
 
 #include <arpa/inet.h>
 #include <net/if.h>
@@ -98,8 +99,8 @@ dhcp_addr_learn(struct dhcp_server *srv, struct in_addr addr, const uint8_t *mac
 	a->addr = addr;
 	memcpy(a->mac, mac, 6);
 	a->seen = now;
-	if (srv->store != NULL)
-		(void)store_client_addr_put(srv->store, addr, mac, 6, now * 1000);
+	if (srv->worker != NULL)
+		(void)store_worker_addr_put(srv->worker, addr, mac, 6, now * 1000);
 }
 
 const uint8_t *

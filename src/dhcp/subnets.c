@@ -461,7 +461,9 @@ lease_loaded(const struct store_lease *l, void *arg)
 		char a[INET_ADDRSTRLEN];
 		log_warn("dhcp: stored lease for %s does not fit the configuration: skipped",
 		    inet_ntop(AF_INET, &l->address, a, sizeof a));
+		return;
 	}
+	pool_slot(&sn->pool, ntohl(l->address.s_addr))->stored_expires = l->expires;
 }
 
 void

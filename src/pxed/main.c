@@ -1,7 +1,8 @@
 /* pxed: the daemon.  Start-up order: flags and config, open the root and
  * bind every socket as root, drop privileges, read the API token, enter
  * the sandbox (pxed/sandbox.h), then serve from one libuv loop (TFTP,
- * DHCP) and libmicrohttpd's threads (HTTP). */
+ * DHCP), DHCP's store worker thread (its writes to the state store) and
+ * libmicrohttpd's threads (HTTP). */
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -43,7 +44,6 @@
 
 struct daemon {
 	uv_loop_t *loop;
-	struct log_limit store_errors;  /* the loop's failed commits: a line a minute */
 	struct config cfg;
 	struct config_args args;
 	struct files_root root;
@@ -58,15 +58,14 @@ struct daemon {
 	struct http_server *http;
 	struct api *mgmt;
 	uv_signal_t sig_term, sig_int, sig_hup;
-	uv_prepare_t commit;                /* ends each loop turn's store batch */
 	uv_async_t ask;                     /* the API asks (dhcp/board.h) */
 	struct dhcp_board *board;
 	struct inflight *inflight;          /* HTTP downloads in flight (the API lists them) */
-	uv_timer_t events;                  /* writes queued boot events */
+	uv_timer_t events;                  /* reports the sandbox's refusals */
 	uv_timer_t sample;                  /* notes transfers' progress (their rates) */
 };
 
-#define EVENTS_FLUSH_MS 500
+#define SANDBOX_REPORT_MS 500
 #define SAMPLE_MS 1000
 #define TRANSFERS_MAX 1000                  /* TFTP transfers in one snapshot */
 /* HTTP downloads listed: one per connection, and each worker thread may
@@ -218,14 +217,14 @@ observe_transfer(void *arg, const struct sockaddr_storage *peer, const char *kin
 	uint8_t mac[16];
 	struct timespec ts;
 
-	if (d->store == NULL || d->dhcp == NULL || peer->ss_family != AF_INET)
+	if (d->dhcp == NULL || peer->ss_family != AF_INET)
 		return;
 	size_t n = dhcp_server_mac_of(d->dhcp,
 	    ((const struct sockaddr_in *)(const void *)peer)->sin_addr, mac);
 	if (n == 0)
 		return;
 	clock_gettime(CLOCK_REALTIME, &ts);
-	(void)store_event_add(d->store, mac, n, kind, detail,
+	dhcp_server_event(d->dhcp, mac, n, kind, detail,
 	    (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
 }
 
@@ -298,12 +297,11 @@ start_dhcp(struct daemon *d)
 	if (!dhcp_enabled(&d->cfg))
 		return 0;
 	rc = store_open(&d->store, state_where(&d->cfg));
-	if (rc == 0)
-		store_set_host_approval(d->store, d->cfg.host_approval);
 	if (rc == 0 && subnets_from_store(d, &d->cfg, err, sizeof err) != 0)
 		log_warn("%s", err);
 	if (rc == 0)
-		rc = dhcp_server_start(&d->dhcp, d->loop, &d->cfg, &d->dhcp_socks, d->store);
+		rc = dhcp_server_start(&d->dhcp, d->loop, &d->cfg, &d->dhcp_socks, d->store,
+		    state_where(&d->cfg));
 	return rc;
 }
 
@@ -426,7 +424,6 @@ on_stop_signal(uv_signal_t *h, int signum)
 	uv_close((uv_handle_t *)&d->sig_term, NULL);
 	uv_close((uv_handle_t *)&d->sig_int, NULL);
 	uv_close((uv_handle_t *)&d->sig_hup, NULL);
-	uv_close((uv_handle_t *)&d->commit, NULL);
 	uv_close((uv_handle_t *)&d->events, NULL);
 	uv_close((uv_handle_t *)&d->sample, NULL);
 	uv_close((uv_handle_t *)&d->ask, NULL);
@@ -565,36 +562,14 @@ wake_loop(void *arg)
 	uv_async_send(arg);
 }
 
-/* Writes made during a loop turn (boot events) are committed before the
- * loop waits again; DHCP commits its own batches before sending ACKs. */
+/* The seccomp filter's refusals, reported twice a second.  The loop writes
+ * nothing to the store itself: DHCP's leases and the boot events go
+ * through the DHCP server's store worker (dhcp/store_worker.h). */
 static void
-commit_turn(uv_prepare_t *h)
+report_sandbox(uv_timer_t *h)
 {
-	struct daemon *d = h->data;
-
-	unsigned long held;
-
-	if (d->store != NULL && store_pending(d->store) && store_commit(d->store) != 0 &&
-	    log_limit_take(&d->store_errors, (int64_t)(clock_now_us() / 1000000u),
-	    LOG_LIMIT_INTERVAL_S, &held))
-		log_error("store: commit failed (%lu more store failure(s) since the last line)",
-		    held);
-}
-
-static void
-flush_events(uv_timer_t *h)
-{
-	struct daemon *d = h->data;
-
-	size_t n = d->store != NULL ? store_events_queued(d->store) : 0;
-	unsigned long held;
-
+	(void)h;
 	sandbox_report(false);          /* calls the seccomp filter refused */
-	if (n > 0 && store_events_flush(d->store) != 0 &&
-	    log_limit_take(&d->store_errors, (int64_t)(clock_now_us() / 1000000u),
-	    LOG_LIMIT_INTERVAL_S, &held))
-		log_error("store: %zu boot event(s) lost, not written (%lu more store failure(s)"
-		    " since the last line)", n, held);
 }
 
 static void
@@ -616,14 +591,11 @@ watch_signals(struct daemon *d)
 	uv_signal_start(&d->sig_term, on_stop_signal, SIGTERM);
 	uv_signal_start(&d->sig_int, on_stop_signal, SIGINT);
 	uv_signal_start(&d->sig_hup, on_reload_signal, SIGHUP);
-	uv_prepare_init(d->loop, &d->commit);
-	d->commit.data = d;
-	uv_prepare_start(&d->commit, commit_turn);
 	uv_async_init(d->loop, &d->ask, on_ask);
 	d->ask.data = d;
 	uv_timer_init(d->loop, &d->events);
 	d->events.data = d;
-	uv_timer_start(&d->events, flush_events, EVENTS_FLUSH_MS, EVENTS_FLUSH_MS);
+	uv_timer_start(&d->events, report_sandbox, SANDBOX_REPORT_MS, SANDBOX_REPORT_MS);
 	uv_timer_init(d->loop, &d->sample);
 	d->sample.data = d;
 	uv_timer_start(&d->sample, sample_transfers, SAMPLE_MS, SAMPLE_MS);

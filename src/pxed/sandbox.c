@@ -285,7 +285,8 @@ on_sigsys(int sig, siginfo_t *info, void *context)
 }
 
 /* The system calls of pxed's threads once it serves: the loop (libuv:
- * TFTP, DHCP, timers, signals), libmicrohttpd's threads (HTTP, the API,
+ * TFTP, DHCP, timers, signals), DHCP's store worker (dhcp/store_worker.c:
+ * SQLite or libpq), libmicrohttpd's threads (HTTP, the API,
  * GnuTLS), libuv's pool, multicast senders, SQLite, jansson, libcrypto,
  * glibc under them.  Found with strace -f of the daemon, from the filter
  * on, through twenty integration tests (TFTP, MTFTP, RFC 2090, HTTP,
@@ -327,9 +328,10 @@ static const char *const allowed[] = {
 
 /* libpq, with state-url: Debian 12's waits for its socket with select
  * (found by state_pg.sh); pselect6 and poll, what other builds use
- * (untested) */
+ * (untested).  uname: gethostname, the default server-name of servers
+ * sharing the database (dhcp/share.c; found by state_pg_loss.sh). */
 static const char *const allowed_postgresql[] = {
-	"select", "pselect6", "poll",
+	"select", "pselect6", "poll", "uname",
 };
 
 #ifndef SANITIZER_BUILD

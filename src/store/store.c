@@ -786,11 +786,20 @@ int
 store_event_add_uuid(struct store *st, const uint8_t *mac, size_t mac_len,
     const char *kind, const char *detail, const char *uuid, int64_t when_ms)
 {
+	if (mac == NULL || mac_len > 16 || kind == NULL)
+		return -EINVAL;
+	bus_publish_boot(mac, mac_len, kind, detail, when_ms);
+	return store_event_queue(st, mac, mac_len, kind, detail, uuid, when_ms);
+}
+
+int
+store_event_queue(struct store *st, const uint8_t *mac, size_t mac_len,
+    const char *kind, const char *detail, const char *uuid, int64_t when_ms)
+{
 	struct queued_event *e;
 
 	if (mac == NULL || mac_len > 16 || kind == NULL)
 		return -EINVAL;
-	bus_publish_boot(mac, mac_len, kind, detail, when_ms);
 	if (st->queue == NULL && (st->queue = calloc(STORE_EVENT_QUEUE, sizeof *st->queue)) == NULL)
 		return event_insert(st, mac, mac_len, kind, detail, when_ms);
 	if (st->queued == STORE_EVENT_QUEUE) {
@@ -867,9 +876,13 @@ store_events_flush(struct store *st)
 		if (rc == 0)
 			rc = host_seen(st, e);
 	}
-	st->queued = 0;
+	int committed = store_commit(st);   /* or the batch rolled back */
 	if (rc == 0)
-		rc = store_commit(st);
+		rc = committed;
+	/* a lost connection keeps them for the next flush (the queue's size
+	 * bounds them); any other failure loses them, logged by the caller */
+	if (rc == 0 || db_connected(st->db) || st->queued == STORE_EVENT_QUEUE)
+		st->queued = 0;
 	return rc;
 }
 

@@ -5,8 +5,9 @@
  * join one transaction, and store_commit() ends it; the DHCP server sends
  * its ACKs only after the commit returned, so an acknowledged lease
  * survives kill -9 of pxed (SQLite: WAL, synchronous=NORMAL, the commit has
- * reached the kernel; PostgreSQL: the server's commit).  Single-threaded:
- * called from the loop only. */
+ * reached the kernel; PostgreSQL: the server's commit).  One connection per
+ * thread: the DHCP server's writes go through its store worker
+ * (dhcp/store_worker.h), which owns a connection of its own. */
 #ifndef PXED_STORE_STORE_H
 #define PXED_STORE_STORE_H
 
@@ -107,7 +108,13 @@ int store_event_add(struct store *st, const uint8_t *mac, size_t mac_len,
 int store_event_add_uuid(struct store *st, const uint8_t *mac, size_t mac_len,
     const char *kind, const char *detail, const char *uuid, int64_t when_ms);
 
-/* Write the queued events (one transaction).  The daemon calls it from a
+/* The same without publishing it on the event bus (dhcp/store_worker.c:
+ * the loop published it when it happened). */
+int store_event_queue(struct store *st, const uint8_t *mac, size_t mac_len,
+    const char *kind, const char *detail, const char *uuid, int64_t when_ms);
+
+/* Write the queued events (one transaction); when the connection was
+ * lost they stay queued for the next flush.  The daemon calls it from a
  * timer; store_close and the list functions call it too.  0 or -EIO. */
 #define STORE_EVENT_QUEUE 4096
 int store_events_flush(struct store *st);

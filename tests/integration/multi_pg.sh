@@ -10,8 +10,8 @@
 #    clients' side (every ACK seen) and in the database;
 #  - each client is offered an address by one server only (its bucket's);
 #  - a REQUEST naming server T for an address server S has just ACKed to
-#    another client (T has not read the leases since) is NAKed: T's
-#    conditional write lost in the database;
+#    another client (T has not read the leases since) is not ACKed: T's
+#    conditional write lost in the database; sent again, it is NAKed;
 #  - kill -9 one server while dora.py runs: a survivor logs that it serves
 #    its buckets, its udhcpc clients are ACKed by another server with the
 #    same address before their lease ends, new clients still get addresses,
@@ -25,7 +25,7 @@ LAB_ID=mp$$
 source "$(dirname "$0")/../lib/lab.sh"
 source "$(dirname "$0")/../lib/api.sh"
 source "$(dirname "$0")/../lib/pg.sh"
-lab_plan 25
+lab_plan 26
 T0=$(date +%s)
 lab_up || exit 1
 lab_bridge || { not_ok "setup: bridge"; exit 1; }
@@ -173,7 +173,8 @@ check "the database agrees: one live lease per MAC, each client's ACKed address"
 # a client gets an address from its server S; at once (before the others'
 # next read of the leases, every 2 s) another client asks another server T
 # for it, in a REQUEST naming T: T's lease write loses in the database,
-# and T answers NAK
+# T sends no ACK and learns the holder's lease; the client's second
+# REQUEST is NAKed
 dprobe --iface c0 --to 255.255.255.255:67 --wait-ms 1500 --expect-replies 1 --mac 52:54:00:bb:00:01 --broadcast
 S_IP=$(sed -n 's/^reply from=\([0-9.]*\):.*/\1/p' <<<"$OUT" | head -1)
 Q=$(rfield "$OUT" yiaddr)
@@ -184,7 +185,11 @@ T_IP=192.0.2.1
 [ "$S_IP" = 192.0.2.1 ] && T_IP=192.0.2.3
 dprobe --iface c0 --to 255.255.255.255:67 --wait-ms 1500 --expect-replies 1 --mac 52:54:00:bb:00:02 --broadcast \
 	--type request --requested "$Q" --server-id "$T_IP"
-check "$S_IP ACKed $Q; a REQUEST of another client to $T_IP for it: NAK" \
+check "$S_IP ACKed $Q; a REQUEST of another client to $T_IP for it: not ACKed" \
+	eq "$(rfield "$(reply_from "$T_IP")" type)" ""
+dprobe --iface c0 --to 255.255.255.255:67 --wait-ms 1500 --expect-replies 1 --mac 52:54:00:bb:00:02 --broadcast \
+	--type request --requested "$Q" --server-id "$T_IP"
+check "... the same REQUEST sent again: NAK ($T_IP's pool learned the holder)" \
 	eq "$(rfield "$(reply_from "$T_IP")" type)" NAK
 owner=$(pg_psql "SELECT encode(mac, 'hex') FROM leases WHERE address =
 	(SELECT address FROM leases WHERE mac = '\\x525400bb0001'::bytea)")

@@ -59,14 +59,11 @@ check "the client gets its address again" same_value "$ADDR" "$(sed -n 's/^ip=//
 
 # The database goes away: status says so; it comes back: status too
 # (the API thread's connection is made again after its backoff, 1 s).
-runuser -u "$PG_USER" -- "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -m fast -w -t 30 stop >/dev/null ||
-	{ not_ok "setup: pg_ctl stop"; exit 1; }
+pg_down || { not_ok "setup: pg_ctl stop"; exit 1; }
 st=$(ctl status 2>&1)
 check "pxectl status while PostgreSQL is down: not reachable" has "$st" \
 	"state store: postgresql, NOT REACHABLE"
-runuser -u "$PG_USER" -- "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/server.log" -w -t 30 \
-	-o "-c listen_addresses='' -c unix_socket_directories='$PG_DIR' -c fsync=off" \
-	start >/dev/null || { not_ok "setup: pg_ctl start"; exit 1; }
+pg_up || { not_ok "setup: pg_ctl start"; exit 1; }
 for i in $(seq 1 40); do
 	st=$(ctl status 2>&1)
 	grep -q "state store: postgresql, reachable" <<<"$st" && break

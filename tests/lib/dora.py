@@ -2,7 +2,9 @@
 """dora.py: DHCP clients one after another, as fast as the server answers.
 
     dora.py --iface IF --prefix 52:54:00:aa:01 --count N [--wait-ms MS] [--pace-ms MS]
-            [--deadline-s S] [--give-up N] [--nak-retries N]
+            [--deadline-s S] [--give-up N] [--nak-retries N] [--lease-times]
+    dora.py --iface IF --renew FILE --deadline-s S [--wait-ms MS] [--pace-ms MS]
+            [--lease-times]
 
 Each client (MAC prefix:NN, NN = 00 .. count-1) sends a DISCOVER, takes
 the first OFFER, sends a REQUEST (SELECTING: server id and requested
@@ -13,8 +15,19 @@ acknowledged is on stdout whatever happens next.  Runs in the client's
 network namespace: broadcast from port 68, replies broadcast (flag set).
 Bounded: --count clients, --deadline-s in all, and --give-up N stops after
 N clients in a row got no OFFER (the server is gone).  With --nak-retries
-N a client whose REQUEST is answered by a NAK starts over with a DISCOVER,
-as a real client does (RFC 2131 4.4.1), at most N times.
+N a client sends an unanswered REQUEST once more, and one answered by a
+NAK starts over with a DISCOVER, as real clients do (RFC 2131 4.4.1), at
+most N times.
+
+--renew FILE: no new clients; the "ACK MAC ADDRESS" lines of FILE (an
+earlier run's output) are clients coming back for their addresses, one
+after another, round and round until --deadline-s: a REQUEST with option
+50 and no server id (INIT-REBOOT; the server takes it as a renewal of the
+binding it holds).
+
+--lease-times adds to each ACK line "lease=SECONDS sent=UNIX": option 51
+and the whole second (floor) at which the REQUEST left, so that the lease
+the server promised ends at sent + lease at the latest.
 """
 import argparse
 import random
@@ -40,13 +53,13 @@ def message(mac, xid, kind, server=None, requested=None):
 
 
 def parse(data, xid):
-    """(type, yiaddr, server id) of a reply to xid, or None."""
+    """(type, yiaddr, server id, lease time) of a reply to xid, or None."""
     if len(data) < 240 or data[0] != 2 or data[236:240] != MAGIC:
         return None
     if struct.unpack("!I", data[4:8])[0] != xid:
         return None
     yiaddr = socket.inet_ntoa(data[16:20])
-    kind, server, i = None, None, 240
+    kind, server, lease, i = None, None, None, 240
     while i < len(data) and data[i] != 255:
         if data[i] == 0:
             i += 1
@@ -58,8 +71,10 @@ def parse(data, xid):
             kind = value[0]
         elif code == 54 and size == 4:
             server = socket.inet_ntoa(value)
+        elif code == 51 and size == 4:
+            lease = struct.unpack("!I", value)[0]
         i += 2 + size
-    return (kind, yiaddr, server) if kind else None
+    return (kind, yiaddr, server, lease) if kind else None
 
 
 def exchange(sock, payload, xid, want, wait_s):
@@ -74,11 +89,40 @@ def exchange(sock, payload, xid, want, wait_s):
             return reply
 
 
+def print_ack(mac, ack, sent, lease_times):
+    line = "ACK %s %s" % (mac.hex(":"), ack[1])
+    if lease_times:
+        line += " lease=%s sent=%d" % (ack[3], int(sent))
+    print(line, flush=True)
+
+
+def renew(sock, a, stop, wait_s):
+    """Clients of an earlier run come back for their addresses."""
+    clients = []
+    with open(a.renew) as f:
+        for line in f:
+            w = line.split()
+            if len(w) >= 3 and w[0] == "ACK":
+                clients.append((bytes.fromhex(w[1].replace(":", "")), w[2]))
+    n = 0
+    while clients and time.monotonic() < stop:
+        mac, addr = clients[n % len(clients)]
+        n += 1
+        time.sleep(a.pace_ms / 1000)
+        xid = random.getrandbits(32)
+        sent = time.time()
+        ack = exchange(sock, message(mac, xid, 3, None, addr), xid, (5,), wait_s)
+        if ack:
+            print_ack(mac, ack, sent, a.lease_times)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--iface", required=True)
-    ap.add_argument("--prefix", required=True)
-    ap.add_argument("--count", type=int, required=True)
+    ap.add_argument("--prefix")
+    ap.add_argument("--count", type=int, default=0)
+    ap.add_argument("--renew", help="renew the ACKed clients of this file instead")
+    ap.add_argument("--lease-times", action="store_true")
     ap.add_argument("--wait-ms", type=int, default=300)
     ap.add_argument("--deadline-s", type=float, default=60)
     ap.add_argument("--pace-ms", type=int, default=0, help="a pause between two clients")
@@ -87,6 +131,8 @@ def main():
     ap.add_argument("--nak-retries", type=int, default=0,
                     help="a client NAKed starts over with a DISCOVER, this many times")
     a = ap.parse_args()
+    if not a.renew and not a.prefix:
+        ap.error("--prefix or --renew")
     sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_BROADCAST, 1)
@@ -94,6 +140,9 @@ def main():
     sock.bind(("0.0.0.0", 68))
     stop = time.monotonic() + a.deadline_s
     wait_s = a.wait_ms / 1000
+    if a.renew:
+        renew(sock, a, stop, wait_s)
+        return 0
     silent = 0
     for n in range(min(a.count, 256)):
         if time.monotonic() > stop or (a.give_up and silent >= a.give_up):
@@ -107,9 +156,13 @@ def main():
                 silent += 1
                 break
             silent = 0
-            ack = exchange(sock, message(mac, xid, 3, offer[2], offer[1]), xid, (5, 6), wait_s)
+            sent = time.time()
+            request = message(mac, xid, 3, offer[2], offer[1])
+            ack = exchange(sock, request, xid, (5, 6), wait_s)
+            if not ack and a.nak_retries:       # sent again, as real clients do
+                ack = exchange(sock, request, xid, (5, 6), wait_s)
             if ack and ack[0] == 5:
-                print("ACK %s %s" % (mac.hex(":"), ack[1]), flush=True)
+                print_ack(mac, ack, sent, a.lease_times)
             if not ack or ack[0] == 5:
                 break
     return 0

@@ -7,6 +7,7 @@
 #   pg_start [SETTING=VALUE ...]   start one; sets PG_DIR, PG_URL (the pxed database)
 #   pg_stop                        stop it and remove its directory
 #   pg_psql SQL                    run SQL on the pxed database (one value a line)
+#   pg_down / pg_up                stop it (pg_ctl -m fast, its data kept) / start it again
 # As a command (the C test helper uses it):
 #   bash tests/lib/pg.sh start     prints the directory (the socket's) and leaves it running
 #   bash tests/lib/pg.sh stop DIR
@@ -35,9 +36,8 @@ pg_start() {
 		cat "$PG_DIR/initdb.log" >&2
 		return 1
 	fi
-	if ! runuser -u "$PG_USER" -- "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/server.log" \
-		-w -t 30 -o "-c listen_addresses='' -c unix_socket_directories='$PG_DIR' \
-		-c max_connections=200 ${opts[*]}" start >/dev/null; then
+	PG_OPTS="-c listen_addresses='' -c unix_socket_directories='$PG_DIR' -c max_connections=200 ${opts[*]}"
+	if ! pg_up; then
 		cat "$PG_DIR/server.log" >&2
 		return 1
 	fi
@@ -52,6 +52,12 @@ pg_stop() {
 	rm -rf "$PG_DIR"
 	PG_DIR=
 }
+
+pg_ctl_run() {  # pg_ctl arguments
+	runuser -u "$PG_USER" -- "$PG_BIN/pg_ctl" -D "$PG_DIR/data" "$@" >/dev/null
+}
+pg_up() { pg_ctl_run -l "$PG_DIR/server.log" -w -t 30 -o "$PG_OPTS" start; }
+pg_down() { pg_ctl_run -m fast -w -t 30 stop; }
 
 pg_psql() {     # SQL
 	"$PG_BIN/psql" -h "$PG_DIR" -U pxed -d pxed -X -q -A -t -v ON_ERROR_STOP=1 -c "$1"

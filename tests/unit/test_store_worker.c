@@ -1,0 +1,201 @@
+/* DHCP's store worker (dhcp/store_worker.h) on SQLite and on PostgreSQL
+ * (store_backends.h): batches committed and reported in order with the
+ * rows in the database, a batch with a failed write reported failed and
+ * the next one committed, boot events written, stop drains the queue,
+ * and the notify callback is called for each outcome. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "core/log.h"
+#include "core/util.h"
+#include "dhcp/store_worker.h"
+#include "store/store.h"
+
+#include "store_backends.h"
+
+struct fixture {
+	char where[TB_WHERE_MAX];
+	struct store *st;               /* another connection, to read */
+	struct store_worker *w;
+};
+
+static atomic_uint notified;
+
+static void
+count_notify(void *arg)
+{
+	(void)arg;
+	atomic_fetch_add(&notified, 1);
+}
+
+static int
+setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof *f);
+
+	assert_non_null(f);
+	log_init("test_store_worker", true, LOG_LEVEL_WARN);
+	tb_where_new(f->where, sizeof f->where, "worker");
+	assert_int_equal(store_open(&f->st, f->where), 0);
+	atomic_store(&notified, 0);
+	assert_int_equal(store_worker_start(&f->w, f->where, false, "", count_notify, NULL), 0);
+	*state = f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fixture *f = *state;
+	static const char *const names[] = { "pxed.db", "pxed.db-wal", "pxed.db-shm" };
+
+	store_worker_stop(f->w, 10000);
+	assert_true(store_worker_free(f->w));
+	store_close(f->st);
+	tb_where_drop(f->where, names, ARRAY_SIZE(names));
+	free(f);
+	return 0;
+}
+
+static struct store_lease
+lease_of(unsigned last, int64_t expires)
+{
+	struct store_lease l = { .mac_len = 6, .state = LEASE_BOUND, .starts = 1000,
+		.expires = expires };
+	static const uint8_t mac[6] = { 0x52, 0x54, 0x00, 0xe0, 0x00, 0x00 };
+
+	memcpy(l.mac, mac, sizeof mac);
+	l.mac[5] = (uint8_t)last;
+	l.address.s_addr = htonl(0xc0000200u | last);  /* 192.0.2.last */
+	return l;
+}
+
+/* The next outcome, waiting up to 10 s for it. */
+static struct store_outcome
+next_outcome(struct store_worker *w)
+{
+	struct store_outcome o = { 0 };
+
+	for (int i = 0; i < 1000; i++) {
+		if (store_worker_take(w, &o))
+			return o;
+		usleep(10000);
+	}
+	fail_msg("no outcome within 10 s");
+	return o;
+}
+
+static void
+test_batches_in_order(void **state)
+{
+	struct fixture *f = *state;
+	struct store_lease l, got;
+
+	assert_false(store_worker_batch_open(f->w));
+	for (unsigned i = 10; i < 13; i++) {
+		l = lease_of(i, 5000 + i);
+		assert_int_equal(store_worker_lease_put(f->w, &l), 0);
+	}
+	assert_true(store_worker_batch_open(f->w));
+	int64_t b1 = store_worker_commit(f->w);
+	assert_false(store_worker_batch_open(f->w));
+	l = lease_of(20, 7000);
+	assert_int_equal(store_worker_lease_put(f->w, &l), 0);
+	int64_t b2 = store_worker_commit(f->w);
+	assert_true(b1 > 0 && b2 == b1 + 1);
+	struct store_outcome o = next_outcome(f->w);
+	assert_int_equal(o.batch, b1);
+	assert_true(o.committed);
+	o = next_outcome(f->w);
+	assert_int_equal(o.batch, b2);
+	assert_true(o.committed);
+	assert_true(atomic_load(&notified) >= 1);
+	assert_true(store_worker_reachable(f->w));
+	assert_int_equal(store_worker_waiting_ms(f->w), 0);
+	/* what the outcome says is in the database, for another connection */
+	assert_int_equal(store_lease_get(f->st, lease_of(11, 0).address, &got), 0);
+	assert_int_equal(got.expires, 5011);
+	assert_memory_equal(got.mac, lease_of(11, 0).mac, 6);
+	assert_int_equal(store_lease_get(f->st, lease_of(20, 0).address, &got), 0);
+	assert_int_equal(got.expires, 7000);
+	/* a deletion is a write of the batch too */
+	assert_int_equal(store_worker_lease_delete(f->w, lease_of(20, 0).address), 0);
+	int64_t b3 = store_worker_commit(f->w);
+	o = next_outcome(f->w);
+	assert_int_equal(o.batch, b3);
+	assert_true(o.committed);
+	assert_int_equal(store_lease_get(f->st, lease_of(20, 0).address, &got), -ENOENT);
+}
+
+static void
+test_failed_write_fails_its_batch(void **state)
+{
+	struct fixture *f = *state;
+	struct store_lease good = lease_of(30, 9000), bad = lease_of(31, 9000), got;
+
+	bad.mac_len = 17;               /* refused by store_lease_put */
+	assert_int_equal(store_worker_lease_put(f->w, &good), 0);
+	assert_int_equal(store_worker_lease_put(f->w, &bad), 0);
+	int64_t b1 = store_worker_commit(f->w);
+	struct store_outcome o = next_outcome(f->w);
+	assert_int_equal(o.batch, b1);
+	assert_false(o.committed);      /* its ACKs must not go */
+	assert_true(store_worker_reachable(f->w));      /* the database answered */
+	good = lease_of(32, 9100);
+	assert_int_equal(store_worker_lease_put(f->w, &good), 0);
+	int64_t b2 = store_worker_commit(f->w);
+	o = next_outcome(f->w);
+	assert_int_equal(o.batch, b2);
+	assert_true(o.committed);
+	assert_int_equal(store_lease_get(f->st, good.address, &got), 0);
+}
+
+static void
+test_stop_drains_and_events(void **state)
+{
+	struct fixture *f = *state;
+	struct store_event ev[4];
+	struct store_lease l = lease_of(40, 8000), got;
+	static const uint8_t mac[6] = { 0x52, 0x54, 0x00, 0xe0, 0x00, 0x40 };
+	struct store_outcome o;
+
+	assert_int_equal(store_worker_event(f->w, mac, 6, "dhcp-ack", "192.0.2.40", "", 1234),
+	    0);
+	assert_int_equal(store_worker_lease_put(f->w, &l), 0);
+	int64_t b = store_worker_commit(f->w);
+	store_worker_stop(f->w, 10000);
+	/* taken after the stop: written before the thread ended */
+	assert_true(store_worker_take(f->w, &o));
+	assert_int_equal(o.batch, b);
+	assert_true(o.committed);
+	assert_int_equal(store_lease_get(f->st, l.address, &got), 0);
+	assert_int_equal(store_event_list(f->st, mac, 6, ev, 4), 1);
+	assert_string_equal(ev[0].kind, "dhcp-ack");
+	assert_string_equal(ev[0].detail, "192.0.2.40");
+	unsigned before = atomic_load(&notified);
+	store_worker_stop(f->w, 10000);         /* again: nothing */
+	assert_int_equal(atomic_load(&notified), before);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_batches_in_order, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_failed_write_fails_its_batch, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stop_drains_and_events, setup, teardown),
+	};
+
+	return tb_run_both("test_store_worker", tests, ARRAY_SIZE(tests));
+}
