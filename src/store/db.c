@@ -21,6 +21,7 @@ static const struct word words[] = {
 	{ "key", "TEXT", "TEXT COLLATE \"C\"" },
 	{ "instr", "instr", "strpos" },
 	{ "greatest", "max", "GREATEST" },
+	{ "returning_id", "", " RETURNING id" },
 };
 
 bool
@@ -115,6 +116,12 @@ db_begin(struct db *db)
 }
 
 int
+db_commit(struct db *db)
+{
+	return db->ops->commit(db);
+}
+
+int
 db_lock_schema(struct db *db)
 {
 	return db->ops->lock_schema(db);
@@ -198,6 +205,12 @@ int64_t
 db_changes(struct db_stmt *s)
 {
 	return s->ops->changes(s);
+}
+
+int64_t
+db_last_id(struct db_stmt *s)
+{
+	return s->ops->last_id(s);
 }
 
 void
