@@ -18,7 +18,8 @@
  * One line per phase on stdout:
  *   store-allocs: engine=sqlite phase=flush ops=20000 allocs_per_op=3.01 bytes_per_op=812
  * (bytes: requested by malloc/calloc/realloc; every one of them is freed
- * again, which is what fills ASan's quarantine). */
+ * again, which is what fills ASan's quarantine).  posix_memalign and
+ * aligned_alloc are not counted (a run on SQLite under gdb called neither). */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdint.h>
