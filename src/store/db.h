@@ -39,10 +39,12 @@ char *db_render(enum db_kind kind, const char *sql);
 
 /* Statements without parameters (several, separated by ';'): 0 or -EIO. */
 int db_exec(struct db *db, const char *sql);
-/* Transactions: begin takes the write lock at once (SQLite's IMMEDIATE);
- * db_lock_schema, in a transaction, waits for any other server migrating
- * the same database (PostgreSQL's advisory lock; SQLite's lock is held
- * already).  0 or -EIO. */
+/* Transactions: begin takes the write lock at once (SQLite's IMMEDIATE),
+ * commit ends it (SQLite keeps both statements prepared: they run at
+ * every batch); db_lock_schema, in a transaction, waits for any other
+ * server migrating the same database (PostgreSQL's advisory lock;
+ * SQLite's lock is held already).  0 or a negative errno (-EIO; SQLite:
+ * -ENOSPC on a full disk). */
 int db_begin(struct db *db);
 int db_commit(struct db *db);
 int db_lock_schema(struct db *db);
