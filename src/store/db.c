@@ -25,6 +25,7 @@ static const struct word words[] = {
 	 * compare heartbeats by it, not by their own clocks) */
 	{ "now_ms", "CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)",
 	  "(extract(epoch FROM clock_timestamp()) * 1000)::bigint" },
+	{ "returning_id", "", " RETURNING id" },
 };
 
 bool
@@ -119,6 +120,12 @@ db_begin(struct db *db)
 }
 
 int
+db_commit(struct db *db)
+{
+	return db->ops->commit(db);
+}
+
+int
 db_lock_schema(struct db *db)
 {
 	return db->ops->lock_schema(db);
@@ -202,6 +209,12 @@ int64_t
 db_changes(struct db_stmt *s)
 {
 	return s->ops->changes(s);
+}
+
+int64_t
+db_last_id(struct db_stmt *s)
+{
+	return s->ops->last_id(s);
 }
 
 void

@@ -12,6 +12,7 @@
  *   {instr}    instr              strpos
  *   {greatest} max                GREATEST
  *   {now_ms}   the database's clock in unix ms (julianday / clock_timestamp)
+ *   {returning_id}  (nothing)     RETURNING id   (read by db_last_id)
  * Between the store's files only. */
 #ifndef PXED_STORE_DB_H
 #define PXED_STORE_DB_H
@@ -39,11 +40,14 @@ char *db_render(enum db_kind kind, const char *sql);
 
 /* Statements without parameters (several, separated by ';'): 0 or -EIO. */
 int db_exec(struct db *db, const char *sql);
-/* Transactions: begin takes the write lock at once (SQLite's IMMEDIATE);
- * db_lock_schema, in a transaction, waits for any other server migrating
- * the same database (PostgreSQL's advisory lock; SQLite's lock is held
- * already).  0 or -EIO. */
+/* Transactions: begin takes the write lock at once (SQLite's IMMEDIATE),
+ * commit ends it (SQLite keeps both statements prepared: they run at
+ * every batch); db_lock_schema, in a transaction, waits for any other
+ * server migrating the same database (PostgreSQL's advisory lock;
+ * SQLite's lock is held already).  0 or a negative errno (-EIO; SQLite:
+ * -ENOSPC on a full disk). */
 int db_begin(struct db *db);
+int db_commit(struct db *db);
 int db_lock_schema(struct db *db);
 /* A transaction is open and still usable / open at all (a failed
  * statement ends SQLite's, and leaves PostgreSQL's open but dead). */
@@ -71,6 +75,11 @@ void db_col_str(struct db_stmt *s, int i, char *out, size_t size);  /* "" for NU
 int db_col_blob(struct db_stmt *s, int i, void *out, size_t max);
 /* Rows the statement changed (after its db_step returned 0). */
 int64_t db_changes(struct db_stmt *s);
+/* The id of the row an INSERT ending in {returning_id} made (after its
+ * db_step, before db_reset): SQLite's last rowid of the connection (a
+ * RETURNING there would build a temporary table of its rows at every
+ * run), PostgreSQL's returned row; 0 when there is none. */
+int64_t db_last_id(struct db_stmt *s);
 /* Back to before its first db_step, parameters dropped. */
 void db_reset(struct db_stmt *s);
 void db_finalize(struct db_stmt *s);
@@ -88,6 +97,7 @@ struct db_ops {
 	void (*close)(struct db *db);
 	int (*exec)(struct db *db, const char *sql);
 	int (*begin)(struct db *db);
+	int (*commit)(struct db *db);
 	int (*lock_schema)(struct db *db);
 	bool (*tx_usable)(struct db *db);
 	bool (*tx_open)(struct db *db);
@@ -101,6 +111,7 @@ struct db_ops {
 	const char *(*col_text)(struct db_stmt *s, int i);
 	int (*col_blob)(struct db_stmt *s, int i, void *out, size_t max);
 	int64_t (*changes)(struct db_stmt *s);
+	int64_t (*last_id)(struct db_stmt *s);
 	void (*reset)(struct db_stmt *s);
 	void (*finalize)(struct db_stmt *s);
 };

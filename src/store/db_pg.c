@@ -240,6 +240,12 @@ pg_begin(struct db *db)
 	return pg_exec(db, "BEGIN");
 }
 
+static int
+pg_commit(struct db *db)
+{
+	return pg_exec(db, "COMMIT");
+}
+
 /* Servers starting at once migrate one after the other. */
 static int
 pg_lock_schema(struct db *db)
@@ -462,6 +468,19 @@ pg_changes(struct db_stmt *s)
 	return stmt_of(s)->changes;
 }
 
+/* The first column of the first row (RETURNING id), whichever row the
+ * statement is on. */
+static int64_t
+pg_last_id(struct db_stmt *st)
+{
+	struct pg_stmt *s = stmt_of(st);
+
+	if (s->res == NULL || PQntuples(s->res) < 1 || PQnfields(s->res) < 1 ||
+	    PQgetisnull(s->res, 0, 0))
+		return 0;
+	return strtoll(PQgetvalue(s->res, 0, 0), NULL, 10);
+}
+
 static void
 pg_reset(struct db_stmt *st)
 {
@@ -495,6 +514,7 @@ const struct db_ops db_pg_ops = {
 	.close = pg_close,
 	.exec = pg_exec,
 	.begin = pg_begin,
+	.commit = pg_commit,
 	.lock_schema = pg_lock_schema,
 	.tx_usable = pg_tx_usable,
 	.tx_open = pg_tx_open,
@@ -508,6 +528,7 @@ const struct db_ops db_pg_ops = {
 	.col_text = pg_col_text,
 	.col_blob = pg_col_blob,
 	.changes = pg_changes,
+	.last_id = pg_last_id,
 	.reset = pg_reset,
 	.finalize = pg_finalize,
 };

@@ -20,6 +20,8 @@
 struct lite {
 	struct db head;
 	sqlite3 *db;
+	sqlite3_stmt *begin, *commit;   /* kept: a batch's BEGIN and COMMIT are
+	                                 * not compiled again each time */
 	struct log_limit errors;        /* a full disk fails every write */
 };
 
@@ -120,6 +122,8 @@ lite_close(struct db *db)
 {
 	struct lite *l = lite_of(db);
 
+	sqlite3_finalize(l->begin);
+	sqlite3_finalize(l->commit);
 	sqlite3_exec(l->db, "PRAGMA optimize", NULL, NULL, NULL);
 	if (sqlite3_close(l->db) != SQLITE_OK)
 		lite_fail(l, "close");
@@ -161,10 +165,35 @@ lite_exec(struct db *db, const char *sql)
 	return rc;
 }
 
+/* Run a statement without parameters or rows, prepared at its first run
+ * and kept in *s. */
+static int
+lite_run_kept(struct lite *l, sqlite3_stmt **s, const char *sql)
+{
+	int rc;
+
+	if (*s == NULL && sqlite3_prepare_v3(l->db, sql, -1, SQLITE_PREPARE_PERSISTENT, s,
+	    NULL) != SQLITE_OK)
+		return lite_fail(l, sql);
+	rc = sqlite3_step(*s) == SQLITE_DONE ? 0 : lite_fail(l, sql);
+	sqlite3_reset(*s);
+	return rc;
+}
+
 static int
 lite_begin(struct db *db)
 {
-	return lite_exec(db, "BEGIN IMMEDIATE");
+	struct lite *l = lite_of(db);
+
+	return lite_run_kept(l, &l->begin, "BEGIN IMMEDIATE");
+}
+
+static int
+lite_commit(struct db *db)
+{
+	struct lite *l = lite_of(db);
+
+	return lite_run_kept(l, &l->commit, "COMMIT");
 }
 
 /* BEGIN IMMEDIATE holds the database's write lock already. */
@@ -277,6 +306,12 @@ lite_changes(struct db_stmt *s)
 	return sqlite3_changes(stmt_of(s)->lite->db);
 }
 
+static int64_t
+lite_last_id(struct db_stmt *s)
+{
+	return sqlite3_last_insert_rowid(stmt_of(s)->lite->db);
+}
+
 static void
 lite_reset(struct db_stmt *st)
 {
@@ -301,6 +336,7 @@ const struct db_ops db_sqlite_ops = {
 	.close = lite_close,
 	.exec = lite_exec,
 	.begin = lite_begin,
+	.commit = lite_commit,
 	.lock_schema = lite_lock_schema,
 	.tx_usable = lite_tx_open,
 	.tx_open = lite_tx_open,
@@ -314,6 +350,7 @@ const struct db_ops db_sqlite_ops = {
 	.col_text = lite_col_text,
 	.col_blob = lite_col_blob,
 	.changes = lite_changes,
+	.last_id = lite_last_id,
 	.reset = lite_reset,
 	.finalize = lite_finalize,
 };

@@ -79,7 +79,7 @@ static const char *const stmt_sql[STMT_COUNT] = {
 		" FROM leases WHERE address = ?1",
 	[STMT_EVENT_ADD] =
 		"INSERT INTO events (mac, when_ms, kind, detail)"
-		" VALUES (?1, ?2, ?3, ?4) RETURNING id",
+		" VALUES (?1, ?2, ?3, ?4){returning_id}",
 	/* Everything of this MAC at or below its (N+1)-th newest id: walks
 	 * N entries of the (mac, id) index, then deletes a range of it. */
 	[STMT_EVENT_PRUNE] =
@@ -317,16 +317,17 @@ store_prep(struct store *st, const char *sql)
 	return db_prepare(st->db, sql, false);
 }
 
-/* Run a kept statement that returns no rows (or a row: RETURNING), then
- * reset it; its first column's value in *first when it returned a row. */
+/* Run a kept statement that returns no rows (or the row of
+ * {returning_id}), then reset it; the id of the row it inserted in
+ * *new_id (db_last_id). */
 static int
-step_done(struct store *st, enum stmt_id id, int64_t *first)
+step_done(struct store *st, enum stmt_id id, int64_t *new_id)
 {
 	struct db_stmt *s = st->stmt[id];
 	int rc = db_step(s);
 
-	if (rc == 1 && first != NULL)
-		*first = db_col_int64(s, 0);
+	if (rc >= 0 && new_id != NULL)
+		*new_id = db_last_id(s);
 	st->changes = rc == 0 ? db_changes(s) : 0;
 	db_reset(s);
 	return rc > 0 ? 0 : rc;
@@ -334,7 +335,7 @@ step_done(struct store *st, enum stmt_id id, int64_t *first)
 
 /* Run a write of the batch: a transaction begins first if none is open. */
 static int
-batch_write_id(struct store *st, enum stmt_id id, int64_t *first)
+batch_write_id(struct store *st, enum stmt_id id, int64_t *new_id)
 {
 	int rc;
 
@@ -345,7 +346,7 @@ batch_write_id(struct store *st, enum stmt_id id, int64_t *first)
 			goto out_clear;
 		st->in_tx = true;
 	}
-	rc = step_done(st, id, first);
+	rc = step_done(st, id, new_id);
 	if (rc < 0 && !db_tx_usable(st->db)) {
 		unsigned long held;
 		if (log_limit_take(&st->rolled_back, (int64_t)(clock_now_us() / 1000000u),
@@ -428,7 +429,7 @@ db_migrate(struct store *st)
 	for (int v = version + 1; rc == 0 && v <= latest; v++)
 		rc = migrate_one(st, v);
 	if (rc == 0)
-		rc = db_exec(st->db, "COMMIT");
+		rc = db_commit(st->db);
 	if (rc < 0 && db_tx_open(st->db))
 		db_exec(st->db, "ROLLBACK");
 	return rc;
@@ -539,7 +540,7 @@ store_commit(struct store *st)
 			db_exec(st->db, "ROLLBACK");
 		return -EIO;
 	}
-	rc = db_exec(st->db, "COMMIT");
+	rc = db_commit(st->db);
 	if (rc < 0 && db_tx_open(st->db))
 		db_exec(st->db, "ROLLBACK");
 	return rc;
