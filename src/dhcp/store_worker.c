@@ -56,7 +56,8 @@ struct store_worker {
 	size_t lost_head, lost_count;
 	/* the worker's own, unlocked */
 	int64_t batch_now;              /* the batch of the writes being applied */
-	bool batch_failed;              /* a write of the current batch failed */
+	bool batch_failed;              /* a write of the current group failed */
+	int64_t group_first, group_count;       /* batches ended, not committed yet */
 	int64_t events_at_ms;           /* the last time events were written */
 	struct log_limit failing, lost_events;
 };
@@ -185,24 +186,40 @@ notify_locked(struct store_worker *w)
 		w->notify(w->arg);
 }
 
+/* Commit the batches of the group in one transaction and report each of
+ * them (a failed write fails them all); the events go in after. */
 static void
-apply_commit(struct store_worker *w, const struct op *o)
+commit_group(struct store_worker *w)
 {
 	int rc = store_commit(w->st);   /* ends the transaction whatever came before */
 	bool ok = rc == 0 && !w->batch_failed;
 
 	w->batch_failed = false;
-	w->batch_now = o->batch + 1;
 	bool reachable = store_connected(w->st);
 	pthread_mutex_lock(&w->lock);
-	w->out[(w->out_head + w->out_count++) % STORE_WORKER_OUTCOMES] =
-	    (struct store_outcome){ .batch = o->batch, .committed = ok };
-	w->commits_queued--;
+	for (int64_t b = w->group_first; b < w->group_first + w->group_count; b++)
+		w->out[(w->out_head + w->out_count++) % STORE_WORKER_OUTCOMES] =
+		    (struct store_outcome){ .batch = b, .committed = ok };
+	w->commits_queued -= (size_t)w->group_count;
 	w->answered_ms = w->commits_queued > 0 ? mono_ms() : 0;
 	w->reachable = ok || reachable;
 	notify_locked(w);
 	pthread_mutex_unlock(&w->lock);
+	w->group_count = 0;
 	write_events(w, false);
+}
+
+/* A batch ends: it joins the group, which commits when the queue is empty
+ * (worker_main) or STORE_WORKER_GROUP batches are in it.  Under load the
+ * batches the loop ended while the worker was busy share one commit. */
+static void
+apply_commit(struct store_worker *w, const struct op *o)
+{
+	w->batch_now = o->batch + 1;   /* the writes that follow are the next batch's */
+	if (w->group_count++ == 0)
+		w->group_first = o->batch;
+	if (w->group_count == STORE_WORKER_GROUP)
+		commit_group(w);
 }
 
 /* Nothing to do for a while: write the events, and ask a database that
@@ -242,6 +259,12 @@ worker_main(void *arg)
 
 	pthread_mutex_lock(&w->lock);
 	for (;;) {
+		if (w->count == 0 && w->group_count > 0) {
+			pthread_mutex_unlock(&w->lock);
+			commit_group(w);
+			pthread_mutex_lock(&w->lock);
+			continue;
+		}
 		if (w->count == 0) {
 			if (w->stop)
 				break;

@@ -1,7 +1,8 @@
 /* The DHCP server's store worker: one thread with its own store
  * connection that takes the loop's writes (leases, client addresses, boot
- * events) from a bounded queue, commits each batch when the loop says the
- * batch ended, and reports every batch's outcome back in order, so the
+ * events) from a bounded queue, commits the batches the loop ended (those
+ * that queued up while it was busy in one transaction, up to
+ * STORE_WORKER_GROUP), and reports every batch's outcome back in order, so the
  * loop never waits on the database (SQLite's commit, PostgreSQL's round
  * trips, a reconnection, a frozen server) and still sends an ACK only after
  * its lease is committed.
@@ -29,6 +30,7 @@
 #define STORE_WORKER_OUTCOMES 256       /* batches committed, not yet taken */
 #define STORE_WORKER_EVENTS_MS 500      /* boot events written at least this often */
 #define STORE_WORKER_LOST 64            /* lost lease writes, not yet taken */
+#define STORE_WORKER_GROUP 16           /* batches at most in one commit */
 
 struct store_worker;
 

@@ -1,6 +1,6 @@
 /* DHCP's store worker (dhcp/store_worker.h) on SQLite and on PostgreSQL
  * (store_backends.h): batches committed and reported in order with the
- * rows in the database, a batch with a failed write reported failed and
+ * rows in the database (also when many share commits), a batch with a failed write reported failed and
  * the next one committed, boot events written, stop drains the queue,
  * and the notify callback is called for each outcome. */
 #include <arpa/inet.h>
@@ -138,6 +138,35 @@ test_batches_in_order(void **state)
 	assert_int_equal(store_lease_get(f->st, lease_of(20, 0).address, &got), -ENOENT);
 }
 
+/* Batches ended faster than the worker commits share commits (up to
+ * STORE_WORKER_GROUP a transaction): each still gets its outcome, in
+ * order, and its rows. */
+static void
+test_many_batches(void **state)
+{
+	struct fixture *f = *state;
+	struct store_lease l, got;
+	int64_t first = 0;
+
+	for (unsigned i = 0; i < 40; i++) {
+		l = lease_of(100 + i, 6000 + i);
+		assert_int_equal(store_worker_lease_put(f->w, &l), 0);
+		int64_t b = store_worker_commit(f->w);
+		if (i == 0)
+			first = b;
+		assert_int_equal(b, first + i);
+	}
+	for (unsigned i = 0; i < 40; i++) {
+		struct store_outcome o = next_outcome(f->w);
+		assert_int_equal(o.batch, first + i);
+		assert_true(o.committed);
+	}
+	for (unsigned i = 0; i < 40; i++) {
+		assert_int_equal(store_lease_get(f->st, lease_of(100 + i, 0).address, &got), 0);
+		assert_int_equal(got.expires, 6000 + i);
+	}
+}
+
 static void
 test_failed_write_fails_its_batch(void **state)
 {
@@ -193,6 +222,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_batches_in_order, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_many_batches, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_failed_write_fails_its_batch, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stop_drains_and_events, setup, teardown),
 	};
