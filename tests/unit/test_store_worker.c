@@ -1,7 +1,8 @@
 /* DHCP's store worker (dhcp/store_worker.h) on SQLite and on PostgreSQL
  * (store_backends.h): batches committed and reported in order with the
  * rows in the database (also when many share commits), a batch with a failed write reported failed and
- * the next one committed, boot events written, stop drains the queue,
+ * the next one committed, a conditional write lost to another server's
+ * client reported with the holder, boot events written, stop drains the queue,
  * and the notify callback is called for each outcome. */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -141,6 +142,48 @@ test_batches_in_order(void **state)
 /* Batches ended faster than the worker commits share commits (up to
  * STORE_WORKER_GROUP a transaction): each still gets its outcome, in
  * order, and its rows. */
+/* Servers sharing the database: the second server's write of an address
+ * the first one's client holds changes nothing, does not fail its batch
+ * (the other write of it is committed), and is reported lost with the
+ * holder's lease. */
+static void
+test_lost_write_reported(void **state)
+{
+	struct fixture *f = *state;
+	struct store_worker *wa, *wb;
+	struct store_lease mine = lease_of(30, 9000), theirs = lease_of(30, 9100), other, got;
+
+	theirs.mac[4] = 0xee;                   /* another client, the same address */
+	other = lease_of(31, 9200);
+	assert_int_equal(store_worker_start(&wa, f->where, false, "a", count_notify, NULL), 0);
+	assert_int_equal(store_worker_start(&wb, f->where, false, "b", count_notify, NULL), 0);
+	assert_int_equal(store_worker_lease_put(wa, &mine), 0);
+	int64_t ba = store_worker_commit(wa);
+	assert_true(next_outcome(wa).committed);
+	assert_int_equal(store_worker_lease_put(wb, &theirs), 0);
+	assert_int_equal(store_worker_lease_put(wb, &other), 0);
+	int64_t bb = store_worker_commit(wb);
+	struct store_outcome o = next_outcome(wb);
+	assert_int_equal(o.batch, bb);
+	assert_true(o.committed);
+	assert_false(store_worker_take_lost(wa, ba, &got));
+	assert_false(store_worker_take_lost(wb, bb - 1, &got));  /* not an earlier batch's */
+	assert_true(store_worker_take_lost(wb, bb, &got));
+	assert_int_equal(got.address.s_addr, mine.address.s_addr);
+	assert_int_equal(got.state, LEASE_BOUND);
+	assert_memory_equal(got.mac, mine.mac, 6);
+	assert_int_equal(got.expires, 9000);
+	assert_false(store_worker_take_lost(wb, bb, &got));
+	assert_int_equal(store_lease_get(f->st, mine.address, &got), 0);
+	assert_memory_equal(got.mac, mine.mac, 6);
+	assert_int_equal(store_lease_get(f->st, other.address, &got), 0);
+	assert_int_equal(got.expires, 9200);
+	store_worker_stop(wa, 10000);
+	store_worker_stop(wb, 10000);
+	assert_true(store_worker_free(wa));
+	assert_true(store_worker_free(wb));
+}
+
 static void
 test_many_batches(void **state)
 {
@@ -223,6 +266,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_batches_in_order, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_many_batches, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lost_write_reported, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_failed_write_fails_its_batch, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stop_drains_and_events, setup, teardown),
 	};
