@@ -36,10 +36,10 @@ live_read(struct dhcp_server *srv, char (*names)[SPLIT_NAME_MAX], size_t *n)
 	if (listed((const char (*)[SPLIT_NAME_MAX])names, *n, srv->share.self))
 		return 0;
 	size_t at = 0;
+	if (*n == SPLIT_SERVERS_MAX)
+		(*n)--;                 /* the last one gives way to self */
 	while (at < *n && strcmp(names[at], srv->share.self) < 0)
 		at++;
-	if (*n == SPLIT_SERVERS_MAX)
-		(*n)--;
 	memmove(names[at + 1], names[at], (*n - at) * sizeof names[0]);
 	str_copy(names[at], srv->share.self, SPLIT_NAME_MAX);
 	(*n)++;
