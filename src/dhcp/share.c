@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "core/log.h"
 #include "core/util.h"
@@ -181,10 +180,9 @@ dhcp_share_start(struct dhcp_server *srv)
 	memset(sh, 0, sizeof *sh);
 	if (srv->store == NULL || strcmp(store_engine(srv->store), "postgresql") != 0)
 		return;
-	if (srv->cfg.server_name[0] != '\0')
-		str_copy(sh->self, srv->cfg.server_name, sizeof sh->self);
-	else if (gethostname(sh->self, sizeof sh->self - 1) != 0 || sh->self[0] == '\0')
-		str_copy(sh->self, "pxed", sizeof sh->self);
+	/* pxed/main.c put the host name there when none was set */
+	str_copy(sh->self, srv->cfg.server_name[0] != '\0' ? srv->cfg.server_name : "pxed",
+	    sizeof sh->self);
 	sh->on = true;
 	store_set_server(srv->store, sh->self);
 	sh->seen_ms = store_now_ms(srv->store);  /* dhcp_leases_load read what was before */
