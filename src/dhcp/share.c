@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "core/log.h"
 #include "core/util.h"
@@ -32,10 +31,10 @@ live_with_self(const struct dhcp_share *sh, char (*names)[SPLIT_NAME_MAX], size_
 	if (listed((const char (*)[SPLIT_NAME_MAX])names, *n, sh->self))
 		return;
 	size_t at = 0;
+	if (*n == SPLIT_SERVERS_MAX)
+		(*n)--;                 /* the last one gives way to self */
 	while (at < *n && strcmp(names[at], sh->self) < 0)
 		at++;
-	if (*n == SPLIT_SERVERS_MAX)
-		(*n)--;
 	memmove(names[at + 1], names[at], (*n - at) * sizeof names[0]);
 	str_copy(names[at], sh->self, SPLIT_NAME_MAX);
 	(*n)++;
@@ -161,7 +160,7 @@ dhcp_share_tick(struct dhcp_server *srv, int64_t now)
 {
 	struct dhcp_share *sh = &srv->share;
 
-	if (!sh->on)
+	if (!sh->on || sh->thread == NULL)
 		return;
 	share_take(srv);
 	if (sh->known || now * 1000 < sh->started_ms + DHCP_SHARE_DEAD_MS)
@@ -182,18 +181,17 @@ dhcp_share_start(struct dhcp_server *srv, const char *where)
 	memset(sh, 0, sizeof *sh);
 	if (srv->store == NULL || strcmp(store_engine(srv->store), "postgresql") != 0)
 		return;
-	if (srv->cfg.server_name[0] != '\0')
-		str_copy(sh->self, srv->cfg.server_name, sizeof sh->self);
-	else if (gethostname(sh->self, sizeof sh->self - 1) != 0 || sh->self[0] == '\0')
-		str_copy(sh->self, "pxed", sizeof sh->self);
+	/* pxed/main.c put the host name there when none was set */
+	str_copy(sh->self, srv->cfg.server_name[0] != '\0' ? srv->cfg.server_name : "pxed",
+	    sizeof sh->self);
+	sh->on = true;          /* the lease writes are conditional whatever follows */
 	if (share_thread_start(&sh->thread, where, sh->self) != 0) {
 		log_warn("dhcp: pools shared as %s without heartbeats: every client served", sh->self);
 		memset(sh->mine, 1, sizeof sh->mine);
 		sh->mine_count = SPLIT_BUCKETS;
-		sh->known = sh->on = false;
+		sh->known = true;
 		return;
 	}
-	sh->on = true;
 	/* until the first list of live servers: only the requests that name us */
 	sh->started_ms = (int64_t)time(NULL) * 1000;
 	share_take(srv);        /* the thread's first round, when it was in time */

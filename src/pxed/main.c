@@ -387,6 +387,11 @@ start_services(struct daemon *d)
 			return rc;
 		api_chunk_sources_set(d->mgmt, &d->cfg);
 	}
+	/* server-name's default, the host name: uname is not in the
+	 * sandbox's list */
+	if (d->cfg.server_name[0] == '\0' &&
+	    gethostname(d->cfg.server_name, sizeof d->cfg.server_name - 1) != 0)
+		d->cfg.server_name[0] = '\0';
 	/* before the first thread (HTTP's, libuv's pool, multicast senders):
 	 * they inherit it */
 	rc = sandbox_enter(&d->cfg);

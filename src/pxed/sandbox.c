@@ -328,10 +328,9 @@ static const char *const allowed[] = {
 
 /* libpq, with state-url: Debian 12's waits for its socket with select
  * (found by state_pg.sh); pselect6 and poll, what other builds use
- * (untested).  uname: gethostname, the default server-name of servers
- * sharing the database (dhcp/share.c; found by state_pg_loss.sh). */
+ * (untested) */
 static const char *const allowed_postgresql[] = {
-	"select", "pselect6", "poll", "uname",
+	"select", "pselect6", "poll",
 };
 
 #ifndef SANITIZER_BUILD
