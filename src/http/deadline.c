@@ -69,10 +69,7 @@ reaper(void *arg)
 
 	pthread_mutex_lock(&d->lock);
 	while (!d->stop) {
-		clock_gettime(CLOCK_MONOTONIC, &at);
-		at.tv_nsec += REAP_MS * 1000000L;
-		at.tv_sec += at.tv_nsec / 1000000000L;
-		at.tv_nsec %= 1000000000L;
+		clock_deadline_ms(&at, REAP_MS);
 		(void)pthread_cond_timedwait(&d->wake, &d->lock, &at);
 		if (!d->stop)
 			reap(d, clock_now_us());
