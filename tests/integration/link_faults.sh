@@ -229,7 +229,10 @@ check "multicast, receiver behind the link: pxe-agent exit 0 ($rc_l)" [ "$rc_l" 
 check "multicast, receiver behind the link: the disk's sha256 is the source's" same_sha "$W/source.img" "$W/mlossy.img"
 rep=$(sed -n 's/.*, \([0-9]*\) came as repairs.*/\1/p' "$W/mlossy.log" | tail -1)
 n=$(sed -n 's/.* \([0-9]*\) chunks (.*came by multicast.*/\1/p' "$W/mlossy.log" | tail -1)
-check "multicast, receiver behind the link: slices repaired (${rep:-0})" [ "${rep:-0}" -gt 0 ]
+dg=$(sed -n 's/.*(\([0-9]*\) datagrams in.*/\1/p' "$W/mlossy.log" | tail -1)
+# a fifth of the slices is lost on the way in: at least 1 in 20 came as a repair
+check "multicast, receiver behind the link: slices repaired (${rep:-0} of ${dg:-?} received)" \
+	[ "${rep:-0}" -gt 0 -a $((${rep:-0} * 20)) -ge "${dg:-1}" ]
 # a progress report stalled for 12 s does not stop the receiving
 stalled=$(grep -c "progress report failed" "$W/mlossy.log")
 check "multicast, receiver behind the link: every chunk by multicast (${n:-0} of $nchunks), its progress reports failing meanwhile ($stalled)" \
