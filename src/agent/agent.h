@@ -55,6 +55,7 @@ struct progress {
 	uint64_t start_us;
 	uint64_t start_bytes;
 	uint64_t last_us;                       /* of the last report */
+	unsigned failed;                        /* reports failed in a row */
 	bool count_files;                       /* a scan: files goes out too */
 	atomic_uint_fast64_t files;
 };
@@ -65,6 +66,10 @@ void progress_start(struct progress *p, const char *phase, uint64_t total, uint6
  * the run through agent_ended. */
 void progress_report(struct agent *ag, struct progress *p, uint64_t bytes,
     uint64_t resume_offset, bool final);
+/* The same on another thread's connection (progress_report uses the main
+ * thread's, ag->conn). */
+void progress_report_on(struct agent *ag, struct api_conn *conn, struct progress *p,
+    uint64_t bytes, uint64_t resume_offset, bool final);
 /* The server answered status (409, 403 or 401; err its message) to a task
  * request: the task was cancelled or has ended there.  Sets ag->cancelled
  * (no result is sent) and fails the run, which stops the workers and

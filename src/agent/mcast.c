@@ -1,7 +1,10 @@
 /* Multicast deploy, the receiver: join the group, reassemble each chunk's
  * zstd frame from its slices (mcast/assemble.h), verify and write it (two
  * writer threads), and tell the sender every 200 ms what is still missing
- * and how much was lost.  Only DATA of this session, for a chunk of this
+ * and how much was lost; progress goes to the server from a thread of its
+ * own, so that a report stalled on a bad link never stops the receiving
+ * (a receiver silent for 15 s is dropped by the sender, and its socket
+ * overflows in a few).  Only DATA of this session, for a chunk of this
  * image, with an offset and length that fit the slice grid, is taken;
  * with forward error correction, PARITY likewise, for the session's k and
  * m and slice, and lost slices are rebuilt from it before anything is
@@ -39,6 +42,8 @@
 #define SLOW_PERMILLE 500               /* lost half of it: too slow, leave */
 #define RECV_MSGS 16                    /* messages per recvmmsg */
 #define RECV_BUF 65536                  /* one message: a datagram, or GRO's train */
+#define REPORT_EVERY_MS 1000
+#define REPORT_TIMEOUT_S 5L             /* one report, all in; no retries: the next one comes */
 #ifndef UDP_GRO
 #define UDP_GRO 104
 #endif
@@ -80,6 +85,14 @@ struct rx {
 	uint64_t datagrams, messages;   /* received; more per message with GRO */
 	uint32_t recovered;             /* slices rebuilt from parity */
 	uint32_t repaired;              /* slices that came after their holes were counted */
+	/* the progress reporter */
+	struct progress *prog;
+	struct api report_api;          /* the agent's, bounded */
+	struct api_conn report_conn;
+	pthread_t reporter;
+	bool reporting;
+	bool report_stop;               /* guarded by qlock */
+	pthread_cond_t report_cond;     /* CLOCK_MONOTONIC */
 };
 
 static uint64_t
@@ -514,6 +527,69 @@ too_slow(struct rx *x, uint64_t now)
 	return slow;
 }
 
+/* ---- progress ---- */
+
+static void *
+reporter_main(void *arg)
+{
+	struct rx *x = arg;
+	struct timespec at;
+	uint64_t bytes;
+
+	pthread_mutex_lock(&x->qlock);
+	while (!x->report_stop) {
+		clock_deadline_ms(&at, REPORT_EVERY_MS);
+		(void)pthread_cond_timedwait(&x->report_cond, &x->qlock, &at);
+		if (x->report_stop)
+			break;
+		pthread_mutex_unlock(&x->qlock);
+		pthread_mutex_lock(x->lock);
+		bytes = x->r->bytes_done;
+		pthread_mutex_unlock(x->lock);
+		progress_report_on(x->ag, &x->report_conn, x->prog, bytes, 0, false);
+		pthread_mutex_lock(&x->qlock);
+	}
+	pthread_mutex_unlock(&x->qlock);
+	return NULL;
+}
+
+/* Reports once a second on a connection of their own, each bounded to
+ * REPORT_TIMEOUT_S; without the thread, the loop reports (as before). */
+static void
+reporter_start(struct rx *x)
+{
+	pthread_condattr_t ca;
+
+	x->report_api = x->ag->api;
+	x->report_api.retry_for = 0;
+	x->report_api.total_s = REPORT_TIMEOUT_S;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&x->report_cond, &ca);
+	pthread_condattr_destroy(&ca);
+	if (api_conn_open(&x->report_conn, &x->report_api) < 0)
+		return;
+	x->reporting = pthread_create(&x->reporter, NULL, reporter_main, x) == 0;
+	if (!x->reporting)
+		api_conn_close(&x->report_conn);
+}
+
+/* Waits for a report in flight (REPORT_TIMEOUT_S at most). */
+static void
+reporter_stop(struct rx *x)
+{
+	if (x->reporting) {
+		pthread_mutex_lock(&x->qlock);
+		x->report_stop = true;
+		pthread_cond_broadcast(&x->report_cond);
+		pthread_mutex_unlock(&x->qlock);
+		pthread_join(x->reporter, NULL);
+		api_conn_close(&x->report_conn);
+		x->reporting = false;
+	}
+	pthread_cond_destroy(&x->report_cond);
+}
+
 /* ---- the loop ---- */
 
 enum rx_end { RX_GOING, RX_COMPLETE, RX_OVER, RX_SILENT, RX_SLOW, RX_STOPPED };
@@ -596,7 +672,7 @@ rx_drain(struct rx *x, struct rx_bufs *rb)
 }
 
 static enum rx_end
-rx_loop(struct rx *x, struct progress *prog)
+rx_loop(struct rx *x)
 {
 	struct rx_bufs *rb = malloc(sizeof *rb);
 	enum rx_end end = RX_GOING;
@@ -623,10 +699,12 @@ rx_loop(struct rx *x, struct progress *prog)
 		if (end == RX_GOING && now - x->last_status_us >= STATUS_EVERY_US) {
 			count_losses(x);
 			send_status(x, MCAST_RECEIVING);
+		}
+		if (!x->reporting) {
 			pthread_mutex_lock(x->lock);
 			uint64_t bytes = x->r->bytes_done;
 			pthread_mutex_unlock(x->lock);
-			progress_report(x->ag, prog, bytes, 0, false);
+			progress_report(x->ag, x->prog, bytes, 0, false);
 		}
 	}
 	free(rb);
@@ -669,7 +747,7 @@ mcast_receive(struct agent *ag, const struct manifest *m, struct resume *r,
 	if (x == NULL)
 		return agent_fail(ag, "out of memory");
 	*x = (struct rx){ .ag = ag, .m = m, .mc = &ag->task.mcast, .r = r, .lock = lock,
-		.fd = -1 };
+		.fd = -1, .prog = p };
 	pthread_mutex_init(&x->qlock, NULL);
 	pthread_cond_init(&x->qcond, NULL);
 	x->queued = calloc(m->nchunks ? m->nchunks : 1, 1);
@@ -692,7 +770,9 @@ mcast_receive(struct agent *ag, const struct manifest *m, struct resume *r,
 	journal_info("multicast: joined session %s on %s:%u", x->mc->name, x->mc->group,
 	    x->mc->port);
 	send_status(x, MCAST_RECEIVING);        /* the sender learns our address */
-	end = rx_loop(x, p);
+	reporter_start(x);
+	end = rx_loop(x);
+	reporter_stop(x);
 	rx_close(x, writers, nwriters);         /* every queued frame written */
 	x->fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (x->fd >= 0) {

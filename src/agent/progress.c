@@ -8,6 +8,7 @@
 #include "core/util.h"
 
 #define PROGRESS_INTERVAL_US 1000000u
+#define FAILED_LOG_EVERY 30             /* failed reports in a row: one line per this many */
 
 void
 progress_start(struct progress *p, const char *phase, uint64_t total, uint64_t bytes)
@@ -17,6 +18,7 @@ progress_start(struct progress *p, const char *phase, uint64_t total, uint64_t b
 	p->start_us = clock_now_us();
 	p->start_bytes = bytes;
 	p->last_us = 0;
+	p->failed = 0;
 	p->count_files = false;
 	atomic_store(&p->files, 0);
 }
@@ -35,6 +37,13 @@ void
 progress_report(struct agent *ag, struct progress *p, uint64_t bytes,
     uint64_t resume_offset, bool final)
 {
+	progress_report_on(ag, &ag->conn, p, bytes, resume_offset, final);
+}
+
+void
+progress_report_on(struct agent *ag, struct api_conn *conn, struct progress *p,
+    uint64_t bytes, uint64_t resume_offset, bool final)
+{
 	uint64_t now = clock_now_us();
 	char err[API_ERR_MAX];
 	json_t *body;
@@ -51,13 +60,18 @@ progress_report(struct agent *ag, struct progress *p, uint64_t bytes,
 		return;
 	if (p->count_files)
 		json_object_set_new(body, "files", json_integer((json_int_t)atomic_load(&p->files)));
-	rc = api_send_json(&ag->conn, "POST", "/api/v1/agent/progress", body, NULL,
+	rc = api_send_json(conn, "POST", "/api/v1/agent/progress", body, NULL,
 	    err, sizeof err);
 	json_decref(body);
 	if (agent_status_ended(rc)) {
 		agent_ended(ag, rc, err);
 	} else if (rc != 204 && rc != 200 && rc != -ECANCELED) {
-		journal_error("progress report failed: %s", err);
+		/* a link down: one line, not one a second */
+		if (p->failed++ % FAILED_LOG_EVERY == 0)
+			journal_error("progress report failed (%u in a row): %s", p->failed, err);
+	} else if ((rc == 204 || rc == 200) && p->failed > 0) {
+		journal_info("progress reports go through again after %u failed", p->failed);
+		p->failed = 0;
 	}
 	if (final || (ag->task.type != TASK_DEPLOY && ag->task.type != TASK_DIAGNOSE))
 		journal_info("%s: %llu of %llu bytes", p->phase, (unsigned long long)bytes,

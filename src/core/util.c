@@ -61,6 +61,16 @@ clock_now_us(void)
 	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
+void
+clock_deadline_ms(struct timespec *at, unsigned ms)
+{
+	clock_gettime(CLOCK_MONOTONIC, at);
+	at->tv_sec += ms / 1000;
+	at->tv_nsec += (long)(ms % 1000) * 1000000L;
+	at->tv_sec += at->tv_nsec / 1000000000L;
+	at->tv_nsec %= 1000000000L;
+}
+
 static const char replacement[] = "\xef\xbf\xbd";     /* U+FFFD */
 
 /* The next character of s[0..len): its length (0: not well-formed, or

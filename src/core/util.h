@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct timespec;
+
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #ifndef MIN
 #define MIN(a, b) ((a) < (b) ? (a) : (b))
@@ -44,5 +46,8 @@ size_t text_escape_controls(char *dst, size_t size, const char *s, bool lines);
 
 /* Monotonic clock in microseconds. */
 uint64_t clock_now_us(void);
+/* *at = the monotonic clock ms milliseconds from now: a deadline for
+ * pthread_cond_timedwait on a condition set to CLOCK_MONOTONIC. */
+void clock_deadline_ms(struct timespec *at, unsigned ms);
 
 #endif

@@ -3,9 +3,12 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <linux/tcp.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -23,6 +26,7 @@ struct http_watch {
 	int fd;
 	ino_t ino;                      /* the socket's: fd numbers are reused */
 	atomic_uint_fast64_t due_us;    /* headers due by then; 0: not waiting */
+	bool silent;                    /* the reaper's: nothing from the client at its due */
 };
 
 struct http_deadlines {
@@ -35,6 +39,45 @@ struct http_deadlines {
 	uint64_t cut, cut_logged_us;    /* since the last line */
 };
 
+/* Has the client sent anything on fd yet?  (TCP_INFO; when the kernel
+ * cannot say: yes.) */
+static bool
+client_sent(int fd)
+{
+	struct tcp_info ti = { 0 };
+	socklen_t len = sizeof ti;
+
+	if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) < 0 ||
+	    len < offsetof(struct tcp_info, tcpi_bytes_received) + sizeof ti.tcpi_bytes_received)
+		return true;
+	return ti.tcpi_bytes_received > 0;
+}
+
+/* A connection at its due that has sent nothing yet is idle, not slow: on
+ * a bad link its request may be lost again and again.  It is looked at
+ * again each round (http-timeout closes it if nothing ever comes), and
+ * its first bytes get the whole header time from when they are seen.
+ * True: not cut now (due moved on). */
+static bool
+still_silent(const struct http_deadlines *d, struct http_watch *w, uint64_t due,
+    uint64_t now)
+{
+	uint64_t next;
+
+	if (!client_sent(w->fd)) {
+		w->silent = true;
+		next = now + REAP_MS * 1000u;
+	} else if (w->silent) {
+		w->silent = false;
+		next = now + d->header_us;
+	} else {
+		return false;
+	}
+	/* unless the headers came meanwhile (due 0) */
+	(void)atomic_compare_exchange_strong(&w->due_us, &due, next);
+	return true;
+}
+
 static void
 reap(struct http_deadlines *d, uint64_t now)
 {
@@ -42,11 +85,15 @@ reap(struct http_deadlines *d, uint64_t now)
 
 	for (struct http_watch *w = d->head.next; w != &d->head; w = w->next) {
 		uint64_t due = atomic_load(&w->due_us);
+		bool ours;
 		if (due == 0 || now < due)
 			continue;
-		atomic_store(&w->due_us, 0);
 		/* the fd is libmicrohttpd's: only while it is this socket */
-		if (fstat(w->fd, &st) == 0 && st.st_ino == w->ino)
+		ours = fstat(w->fd, &st) == 0 && st.st_ino == w->ino;
+		if (ours && still_silent(d, w, due, now))
+			continue;
+		atomic_store(&w->due_us, 0);
+		if (ours)
 			(void)shutdown(w->fd, SHUT_RDWR);
 		d->cut++;
 		STATS_ADD(http_headers_slow, 1);
@@ -69,10 +116,7 @@ reaper(void *arg)
 
 	pthread_mutex_lock(&d->lock);
 	while (!d->stop) {
-		clock_gettime(CLOCK_MONOTONIC, &at);
-		at.tv_nsec += REAP_MS * 1000000L;
-		at.tv_sec += at.tv_nsec / 1000000000L;
-		at.tv_nsec %= 1000000000L;
+		clock_deadline_ms(&at, REAP_MS);
 		(void)pthread_cond_timedwait(&d->wake, &d->lock, &at);
 		if (!d->stop)
 			reap(d, clock_now_us());

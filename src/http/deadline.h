@@ -6,7 +6,11 @@
  * slot.  Here each connection is watched from the moment it is accepted:
  * its first request's line and headers must be in within http-header-timeout
  * seconds, each later request's within http-timeout of the previous
- * answer (what an idle keep-alive connection may wait).  A connection past
+ * answer (what an idle keep-alive connection may wait).  A connection that
+ * has sent nothing at all by its deadline is idle, not slow (on a bad link
+ * its request may be lost again and again): it is left to http-timeout,
+ * and its first bytes, when they come, get the whole header time from
+ * when the reaper sees them (TCP_INFO's bytes received).  A connection past
  * its deadline is shut down (shutdown(2): libmicrohttpd then sees the end
  * and closes it as its own).  A reaper thread looks once a second;
  * connections cut are counted (pxed_http_headers_slow_total) and summed up

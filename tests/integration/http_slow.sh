@@ -4,10 +4,11 @@
 # byte a second) are closed by pxed after 3 s (not the 60 s idle timeout,
 # which they never reach), counted and logged once; their address can
 # then be served again.  What is not cut: a keep-alive connection idle
-# between two requests, and a download slower than the header timeout.
+# between two requests, a connection that sends nothing at first (idle:
+# http-timeout's), and a download slower than the header timeout.
 LAB_ID=${LAB_ID:-hs$$}
 source "$(dirname "$0")/../lib/lab.sh"
-lab_plan 8
+lab_plan 10
 
 lab_up || { not_ok "setup: lab_up"; exit 1; }
 make_file f.bin 2000000
@@ -73,6 +74,44 @@ print(a.status, b.status)
 PY
 )
 check "a keep-alive connection idle 4 s between two requests: both 200" [ "$out" = "200 200" ]
+# a connection that sends nothing before its header deadline is idle, not
+# slow (on a bad link its request may be lost again and again): it is not
+# cut then, and its request, 5 s later, is answered; the slowloris ones
+# above had sent bytes
+out=$(in_cli timeout 20 python3 - "$LAB_SRV_IP" <<'PY'
+import socket, sys, time
+s = socket.create_connection((sys.argv[1], 80), timeout=10)
+time.sleep(5)
+s.sendall(b"GET /f.bin HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+print(s.recv(64).split(b"\r\n")[0].decode() or "closed")
+PY
+)
+check "a connection silent 5 s past accept, then its request: answered ($out)" [ "$out" = "HTTP/1.1 200 OK" ]
+# ... but one that then sends its headers a byte a second is cut: the
+# header time counts from its first byte seen (seconds from it to the cut)
+t=$(in_cli timeout 30 python3 - "$LAB_SRV_IP" <<'PY'
+import socket, sys, time
+s = socket.create_connection((sys.argv[1], 80), timeout=10)
+time.sleep(4)
+s.setblocking(False)
+t0 = time.monotonic()
+for b in b"GET /f.bin HTTP/1.1\r\nHost: xxxxxxxxxxxxxxxxxx":
+    try:
+        s.send(bytes([b]))
+        if s.recv(1) == b"":
+            break
+    except BlockingIOError:
+        pass
+    except OSError:
+        break
+    time.sleep(1)
+else:
+    print("open")
+    sys.exit()
+print("%.1f" % (time.monotonic() - t0))
+PY
+)
+check "... and then trickles its headers: cut within 3 s of its first byte (+2 s of reaper rounds) ($t)" all_by "$t" 6
 check "a download slower than the header timeout (2 MB at 300 kB/s) completes" \
 	in_cli timeout 30 curl -sS --limit-rate 300k -o "$LAB_DIR/slow" "$URL/f.bin"
 check "... byte-identical" cmp -s "$LAB_DIR/slow" "$LAB_ROOT/f.bin"

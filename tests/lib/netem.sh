@@ -10,7 +10,9 @@
 #       addresses and brings them (and lo) up.  Sets NETEM_IF_A / NETEM_IF_B
 #       (interface names inside the namespaces), NETEM_PID and NETEM_LOG
 #       (the relay's stderr, which gets its counters on exit).  May be
-#       called several times; every relay started is remembered.
+#       called several times; every relay started is remembered.  An
+#       address "-" leaves that TAP without one (e.g. to put it in a
+#       bridge: ip -n NS link set NETEM_IF_A master br0).
 #   netem_drops NS IF
 #       Prints "NS/IF tx_dropped=N rx_dropped=N": frames the kernel dropped
 #       at a TAP (a full queue when the relay falls behind) -- losses of the
@@ -58,13 +60,14 @@ _netem_wait_ready() {
 	return 1
 }
 
-# _netem_attach TAP NS ADDR: move TAP into NS and configure it.
+# _netem_attach TAP NS ADDR: move TAP into NS and configure it (ADDR "-":
+# no address).
 _netem_attach() {
 	local tap=$1 ns=$2 addr=$3
 	ip link set "$tap" netns "$ns" &&
 		ip -n "$ns" link set lo up &&
 		ip -n "$ns" link set "$tap" mtu 1500 &&
-		ip -n "$ns" addr add "$addr" dev "$tap" &&
+		{ [ "$addr" = - ] || ip -n "$ns" addr add "$addr" dev "$tap"; } &&
 		ip -n "$ns" link set "$tap" up
 }
 
