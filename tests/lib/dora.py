@@ -2,7 +2,7 @@
 """dora.py: DHCP clients one after another, as fast as the server answers.
 
     dora.py --iface IF --prefix 52:54:00:aa:01 --count N [--wait-ms MS] [--pace-ms MS]
-            [--deadline-s S] [--give-up N]
+            [--deadline-s S] [--give-up N] [--release]
 
 Each client (MAC prefix:NN, NN = 00 .. count-1) sends a DISCOVER, takes
 the first OFFER, sends a REQUEST (SELECTING: server id and requested
@@ -11,7 +11,8 @@ address) and waits for the ACK; a lost exchange (no OFFER or no ACK within
 the moment it arrives, "ACK MAC ADDRESS", flushed: what a killed server
 acknowledged is on stdout whatever happens next.  Runs in the client's
 network namespace: broadcast from port 68, replies broadcast (flag set).
-Bounded: --count clients, --deadline-s in all, and --give-up N stops after
+With --release each client then releases its lease ("RELEASE MAC
+ADDRESS": sent, not answered).  Bounded: --count clients, --deadline-s in all, and --give-up N stops after
 N clients in a row got no OFFER (the server is gone).
 """
 import argparse
@@ -25,9 +26,9 @@ import time
 MAGIC = b"\x63\x82\x53\x63"
 
 
-def message(mac, xid, kind, server=None, requested=None):
+def message(mac, xid, kind, server=None, requested=None, ciaddr=None):
     head = struct.pack("!BBBBIHH4s4s4s4s16s64s128s", 1, 1, 6, 0, xid, 0, 0x8000,
-                       b"\0" * 4, b"\0" * 4, b"\0" * 4, b"\0" * 4,
+                       socket.inet_aton(ciaddr) if ciaddr else b"\0" * 4, b"\0" * 4, b"\0" * 4, b"\0" * 4,
                        mac + b"\0" * 10, b"\0" * 64, b"\0" * 128)
     opts = bytes([53, 1, kind])
     if server:
@@ -82,6 +83,8 @@ def main():
     ap.add_argument("--pace-ms", type=int, default=0, help="a pause between two clients")
     ap.add_argument("--give-up", type=int, default=0,
                     help="stop after this many clients in a row got no answer at all")
+    ap.add_argument("--release", action="store_true",
+                    help="each client releases its lease (unicast to the server) once ACKed")
     a = ap.parse_args()
     sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -105,6 +108,9 @@ def main():
         ack = exchange(sock, message(mac, xid, 3, offer[2], offer[1]), xid, 5, wait_s)
         if ack:
             print("ACK %s %s" % (mac.hex(":"), ack[1]), flush=True)
+            if a.release:
+                sock.sendto(message(mac, xid, 7, offer[2], None, ack[1]), (offer[2], 67))
+                print("RELEASE %s %s" % (mac.hex(":"), ack[1]), flush=True)
     return 0
 
 
