@@ -5,17 +5,22 @@
 # fails the Nth allocation after start-up when PXED_FAIL_ALLOC=N.
 #
 # A scripted sequence of requests: a DHCP DORA and a release (dora.py), a
-# TFTP download with options (curl: blksize, tsize, timeout) compared byte
-# for byte, a TFTP error (a missing file), and the API with a token (POST a
-# host, GET it, DELETE it).  A counting run (N = 0) gives T, the number of
+# TFTP download with options (curl: blksize, tsize, timeout) and one with
+# windowsize 4 (atftp), each compared byte for byte, a TFTP error (a
+# missing file), an HTTP download, the API with a token (POST a host, GET
+# it and its boot script, DELETE it) and a configuration reload (SIGHUP,
+# which rebuilds DHCP's subnets).  A counting run (N = 0) gives T, the
 # allocations the sequence makes; then for N = 1 .. T (every K-th N when T
-# is larger than ALLOC_FAIL_RUNS, K = ceil(T / runs), from a random offset
-# printed for a rerun: ALLOC_FAIL_FROM) a fresh pxed runs the sequence
-# once with the Nth allocation failing (anything may be answered, an error
-# or nothing), then once more, which must be answered correctly in every
-# part; pxed must stop cleanly (exit 0), with no sanitizer report and no
-# leak (LeakSanitizer at exit).  The loop ends at the first N the sequence
-# no longer reaches, or at ALLOC_FAIL_SECONDS (it says so).
+# is larger than the runs asked for, K = ceil(T / runs), from a random
+# offset printed for a rerun: ALLOC_FAIL_FROM) a fresh pxed runs the
+# sequence once with the Nth allocation failing (anything may be answered,
+# an error or nothing), then once more, which must be answered correctly in
+# every part; pxed must stop cleanly (exit 0), with no sanitizer report and
+# no leak (LeakSanitizer at exit).  The loop ends at the first N the
+# sequence no longer reaches, or at ALLOC_FAIL_SECONDS (it says so).  Two
+# series: pxed's own allocations with jansson's and libuv's
+# (ALLOC_FAIL_RUNS, 45), then the same with SQLite's
+# (ALLOC_FAIL_RUNS_SQLITE, 30: many more allocations, sampled sparsely).
 LAB_ID=af$$
 source "$(dirname "$0")/../lib/lab.sh"
 source "$(dirname "$0")/../lib/api.sh"
@@ -45,6 +50,12 @@ sequence() {
 	echo "tftp=$r"
 	in_cli timeout 5 curl -s --max-time 4 "tftp://$LAB_SRV_IP/no/such/file" -o /dev/null
 	echo "tftp-missing=$?"
+	rm -f "$LAB_DIR/got.w$1"
+	in_cli timeout 5 atftp --option "blksize 1024" --option "windowsize 4" --option "tsize 0" \
+		-g -r boot.bin -l "$LAB_DIR/got.w$1" "$LAB_SRV_IP" >/dev/null 2>&1
+	r=$?
+	cmp -s "$LAB_DIR/got.w$1" "$LAB_ROOT/boot.bin" && r=same
+	echo "tftp-window=$r"
 	r=$(in_cli timeout 5 curl -s --max-time 4 "$URL/boot.bin" | cmp -s - "$LAB_ROOT/boot.bin" &&
 		echo same)
 	echo "http=${r:-differs}"
@@ -53,6 +64,11 @@ sequence() {
 	r=$(in_cli timeout 5 curl -s --max-time 4 "$URL/api/v1/boot/$mac:01.ipxe" | head -1)
 	echo "script=${r:0:6}"
 	api DELETE "/api/v1/hosts/$mac:01"
+	r=$(log_mark)
+	kill -HUP "$PXED_PID" 2>/dev/null
+	wait_log "configuration reloaded|reload refused" 5 "$r"
+	r=$(log_since "$r" | grep -oE "configuration reloaded|reload refused" | head -1)
+	echo "reload=${r// /-}"
 }
 # api METHOD PATH [JSON]: "METHOD=CODE"
 api() {
@@ -61,7 +77,7 @@ api() {
 	echo "$1=$(in_cli timeout 5 curl -s --max-time 4 -o /dev/null -w '%{http_code}' \
 		-X "$1" -H "$(lab_auth)" "${data[@]}" "$URL$2")"
 }
-WANT="dhcp=ACK+RELEASE+ tftp=same tftp-missing=68 http=same POST=201 GET=200 script=#!ipxe DELETE=204"
+WANT="dhcp=ACK+RELEASE+ tftp=same tftp-missing=68 tftp-window=same http=same POST=201 GET=200 script=#!ipxe DELETE=204 reload=configuration-reloaded"
 
 # symbolize: the stacks of a log with file:line (the sandbox lets no
 # symbolizer run inside pxed: its frames are "(binary+0xOFFSET)")
