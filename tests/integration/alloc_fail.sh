@@ -6,7 +6,8 @@
 #
 # A scripted sequence of requests: a DHCP DORA and a release (dora.py), a
 # TFTP download with options (curl: blksize, tsize, timeout) and one with
-# windowsize 4 (atftp), each compared byte for byte, a TFTP error (a
+# windowsize 4 (atftp) and one by RFC 2090 multicast (rfc2090_client.py),
+# each compared byte for byte, a TFTP error (a
 # missing file), an HTTP download, the API with a token (POST a host, GET
 # it and its boot script, DELETE it) and a configuration reload (SIGHUP,
 # which rebuilds DHCP's subnets).  A counting run (N = 0) gives T, the
@@ -27,14 +28,15 @@ source "$(dirname "$0")/../lib/api.sh"
 PXED=${TORTURE_PXED:-build/torture/pxed}
 RUNS=${ALLOC_FAIL_RUNS:-45}
 RUNS_SQLITE=${ALLOC_FAIL_RUNS_SQLITE:-30}
-SECONDS_MAX=${ALLOC_FAIL_SECONDS:-120}
+SECONDS_MAX=${ALLOC_FAIL_SECONDS:-240}
 lab_plan 12
 [ -x "$PXED" ] || { not_ok "setup: $PXED is not built (make torture)"; exit 1; }
 lab_up || exit 1
 make_file boot.bin 300000
 DORA=(python3 "$(pwd)/tests/lib/dora.py" --iface c0 --count 1 --release --wait-ms 500
 	--deadline-s 3)
-start() { pxed_start --dhcp-range 192.0.2.10,192.0.2.250,1h; }
+start() { pxed_start --dhcp-range 192.0.2.10,192.0.2.250,1h --tftp-multicast; }
+ip -n "$LAB_CLI" route add 224.0.0.0/4 dev c0 || { not_ok "setup: a multicast route"; exit 1; }
 
 # sequence TAG MACBYTE: the requests, one result word each, on stdout
 sequence() {
@@ -56,6 +58,12 @@ sequence() {
 	r=$?
 	cmp -s "$LAB_DIR/got.w$1" "$LAB_ROOT/boot.bin" && r=same
 	echo "tftp-window=$r"
+	rm -f "$LAB_DIR/got.m$1"
+	in_cli timeout 8 python3 tests/lib/rfc2090_client.py "$LAB_SRV_IP" boot.bin \
+		"$LAB_DIR/got.m$1" --deadline 6 >/dev/null 2>&1
+	r=$?
+	cmp -s "$LAB_DIR/got.m$1" "$LAB_ROOT/boot.bin" && r=same
+	echo "tftp-multicast=$r"
 	r=$(in_cli timeout 5 curl -s --max-time 4 "$URL/boot.bin" | cmp -s - "$LAB_ROOT/boot.bin" &&
 		echo same)
 	echo "http=${r:-differs}"
@@ -77,7 +85,7 @@ api() {
 	echo "$1=$(in_cli timeout 5 curl -s --max-time 4 -o /dev/null -w '%{http_code}' \
 		-X "$1" -H "$(lab_auth)" "${data[@]}" "$URL$2")"
 }
-WANT="dhcp=ACK+RELEASE+ tftp=same tftp-missing=68 tftp-window=same http=same POST=201 GET=200 script=#!ipxe DELETE=204 reload=configuration-reloaded"
+WANT="dhcp=ACK+RELEASE+ tftp=same tftp-missing=68 tftp-window=same tftp-multicast=same http=same POST=201 GET=200 script=#!ipxe DELETE=204 reload=configuration-reloaded"
 
 # symbolize: the stacks of a log with file:line (the sandbox lets no
 # symbolizer run inside pxed: its frames are "(binary+0xOFFSET)")
