@@ -35,13 +35,16 @@ lab_up || exit 1
 make_file boot.bin 300000
 DORA=(python3 "$(pwd)/tests/lib/dora.py" --iface c0 --count 1 --release --wait-ms 500
 	--deadline-s 3)
+SEQ_NO=0
 start() { pxed_start --dhcp-range 192.0.2.10,192.0.2.250,1h --tftp-multicast; }
 ip -n "$LAB_CLI" route add 224.0.0.0/4 dev c0 || { not_ok "setup: a multicast route"; exit 1; }
 
-# sequence TAG MACBYTE: the requests, one result word each, on stdout
+# sequence TAG NUMBER: the requests, one result word each, on stdout; the
+# MACs (DHCP's NUMBER:00, the API's host NUMBER:01) are used once in the
+# whole run: a host an injected failure left behind must not answer later
 sequence() {
 	local mac r
-	mac=$(printf '52:54:00:af:%02x' "$2")
+	mac=$(printf '52:54:00:%02x:%02x' $(($2 >> 8 & 255)) $(($2 & 255)))
 	r=$(in_cli timeout 5 "${DORA[@]}" --prefix "$mac" 2>/dev/null | awk '{print $1}' | tr '\n' +)
 	echo "dhcp=${r:-none}"
 	rm -f "$LAB_DIR/got.$1"
@@ -116,14 +119,15 @@ run() {
 	from=1
 	[ -f "$LAB_DIR/pxed.log" ] && from=$(($(wc -l <"$LAB_DIR/pxed.log") + 1))
 	PXED_FAIL_ALLOC=$n start || { echo "$n start-failed" >>"$RUNS_FILE"; return 1; }
-	first=$(sequence 1 $((n % 200)) | tr '\n' ' ')
+	SEQ_NO=$((SEQ_NO + 2))
+	first=$(sequence 1 "$SEQ_NO" | tr '\n' ' ')
 	kill -0 "$PXED_PID" 2>/dev/null || alive=dead
 	# the counting run: the one sequence must be answered correctly; a
 	# run whose sequence did not reach N stops there (the loop's end)
 	second=$first
 	sleep 0.1
 	grep -q "^alloc-fail: allocation $n failed" <(tail -n +"$from" "$LAB_DIR/pxed.log") &&
-		second=$(sequence 2 $((n % 200 + 1)) | tr '\n' ' ')
+		second=$(sequence 2 $((SEQ_NO + 1)) | tr '\n' ' ')
 	pxed_stop
 	rc=$?
 	tail -n +"$from" "$LAB_DIR/pxed.log" >"$RUNS_FILE.$n.log"
