@@ -20,14 +20,14 @@
 # no leak (LeakSanitizer at exit).  The loop ends at the first N the
 # sequence no longer reaches, or at ALLOC_FAIL_SECONDS (it says so).  Two
 # series: pxed's own allocations with jansson's and libuv's
-# (ALLOC_FAIL_RUNS, 45), then the same with SQLite's
-# (ALLOC_FAIL_RUNS_SQLITE, 30: many more allocations, sampled sparsely).
+# (ALLOC_FAIL_RUNS, 30), then the same with SQLite's
+# (ALLOC_FAIL_RUNS_SQLITE, 20: many more allocations, sampled sparsely).
 LAB_ID=af$$
 source "$(dirname "$0")/../lib/lab.sh"
 source "$(dirname "$0")/../lib/api.sh"
 PXED=${TORTURE_PXED:-build/torture/pxed}
-RUNS=${ALLOC_FAIL_RUNS:-45}
-RUNS_SQLITE=${ALLOC_FAIL_RUNS_SQLITE:-30}
+RUNS=${ALLOC_FAIL_RUNS:-30}
+RUNS_SQLITE=${ALLOC_FAIL_RUNS_SQLITE:-20}
 SECONDS_MAX=${ALLOC_FAIL_SECONDS:-240}
 lab_plan 12
 [ -x "$PXED" ] || { not_ok "setup: $PXED is not built (make torture)"; exit 1; }
