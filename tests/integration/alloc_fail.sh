@@ -5,11 +5,12 @@
 # fails the Nth allocation after start-up when PXED_FAIL_ALLOC=N.
 #
 # A scripted sequence of requests: a DHCP DORA and a release (dora.py), a
-# TFTP download with options (curl: blksize, tsize, timeout) and one with
+# TFTP download with options (curl: blksize, tsize, timeout), one with
 # windowsize 4 (atftp) and one by RFC 2090 multicast (rfc2090_client.py),
-# each compared byte for byte, a TFTP error (a
-# missing file), an HTTP download, the API with a token (POST a host, GET
-# it and its boot script, DELETE it) and a configuration reload (SIGHUP,
+# each compared byte for byte, a TFTP error (a missing file), an HTTP
+# download, the API with a token (POST a host, GET it, POST a wipe task for
+# it, GET its boot script, DELETE it: the task ends with it) and a
+# configuration reload (SIGHUP,
 # which rebuilds DHCP's subnets).  A counting run (N = 0) gives T, the
 # allocations the sequence makes; then for N = 1 .. T (every K-th N when T
 # is larger than the runs asked for, K = ceil(T / runs), from a random
@@ -72,6 +73,7 @@ sequence() {
 	echo "http=${r:-differs}"
 	api POST /api/v1/hosts "{\"mac\":\"$mac:01\"}"
 	api GET "/api/v1/hosts/$mac:01"
+	api POST /api/v1/tasks "{\"host\":\"$mac:01\",\"type\":\"wipe\"}"
 	r=$(in_cli timeout 5 curl -s --max-time 4 "$URL/api/v1/boot/$mac:01.ipxe" | head -1)
 	echo "script=${r:0:6}"
 	api DELETE "/api/v1/hosts/$mac:01"
@@ -83,12 +85,13 @@ sequence() {
 }
 # api METHOD PATH [JSON]: "METHOD=CODE"
 api() {
-	local data=()
+	local data=() w=$1
+	[ "$2" = /api/v1/tasks ] && w=TASK
 	[ -z "${3:-}" ] || data=(-H 'Content-Type: application/json' -d "$3")
-	echo "$1=$(in_cli timeout 5 curl -s --max-time 4 -o /dev/null -w '%{http_code}' \
+	echo "$w=$(in_cli timeout 5 curl -s --max-time 4 -o /dev/null -w '%{http_code}' \
 		-X "$1" -H "$(lab_auth)" "${data[@]}" "$URL$2")"
 }
-WANT="dhcp=ACK+RELEASE+ tftp=same tftp-missing=68 tftp-window=same tftp-multicast=same http=same POST=201 GET=200 script=#!ipxe DELETE=204 reload=configuration-reloaded"
+WANT="dhcp=ACK+RELEASE+ tftp=same tftp-missing=68 tftp-window=same tftp-multicast=same http=same POST=201 GET=200 TASK=201 script=#!ipxe DELETE=204 reload=configuration-reloaded"
 
 # symbolize: the stacks of a log with file:line (the sandbox lets no
 # symbolizer run inside pxed: its frames are "(binary+0xOFFSET)")
