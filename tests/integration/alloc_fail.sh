@@ -83,7 +83,7 @@ sequence() {
 	r=$(log_since "$r" | grep -oE "configuration reloaded|reload refused" | head -1)
 	echo "reload=${r// /-}"
 }
-# api METHOD PATH [JSON]: "METHOD=CODE"
+# api METHOD PATH [JSON]: "METHOD=CODE" ("TASK=CODE" for a task's POST)
 api() {
 	local data=() w=$1
 	[ "$2" = /api/v1/tasks ] && w=TASK
@@ -115,8 +115,10 @@ site() {
 }
 
 # run N: pxed with PXED_FAIL_ALLOC=N, the sequence, the sequence again
-# (not in the counting run, N = 0: T is the first sequence's count), stop; one line "N hit|miss alive|dead second-pass stop-rc report" in
-# $RUNS_FILE, the failed allocation's stack in $RUNS_FILE.N.log
+# (only when the first reached N: not in the counting run, N = 0, whose
+# T is the first sequence's count), stop; one line in $RUNS_FILE,
+# "N hit|miss alive|dead second:ok|RESULTS rc=STATUS clean|REPORT
+# first:RESULTS :SITE", the failed allocation's stack in $RUNS_FILE.N.log
 run() {
 	local n=$1 from first second alive=alive rc report=clean hit=miss
 	from=1
