@@ -806,10 +806,13 @@ store_set_host_approval(struct store *st, bool required)
 	st->host_approval = required;
 }
 
+/* The queued events in one batch, which ends here whatever happened: a
+ * failed write must not leave the transaction, and with it the database's
+ * write lock, open on this connection. */
 int
 store_events_flush(struct store *st)
 {
-	int rc = 0;
+	int rc = 0, committed;
 
 	for (size_t i = 0; i < st->queued && rc == 0; i++) {
 		const struct queued_event *e = &st->queue[i];
@@ -818,9 +821,8 @@ store_events_flush(struct store *st)
 			rc = host_seen(st, e);
 	}
 	st->queued = 0;
-	if (rc == 0)
-		rc = store_commit(st);
-	return rc;
+	committed = store_commit(st);
+	return rc != 0 ? rc : committed;
 }
 
 size_t
