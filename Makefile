@@ -1,6 +1,7 @@
 # pxed build.  Plain make; two trees:
 #   build/       optimised binaries (build/pxed, build/pxectl, tools, benches)
 #   build/asan/  the same with AddressSanitizer + UndefinedBehaviorSanitizer
+#   build/torture/pxed  build/asan/'s pxed failing the Nth allocation (make torture)
 # New sources are picked up by directory: src/<part>/*.c go into libpxed,
 # tests/unit/test_*.c become unit tests, tests/tools/*.c and bench/*.c become
 # one program each (bench/storm/*.c: one program, build/bench/storm),
@@ -43,7 +44,7 @@ STORM_SRC := $(sort $(wildcard bench/storm/*.c))
 FUZZ_SRC  := $(sort $(wildcard fuzz/fuzz_*.c))
 HDRS      := $(wildcard src/*/*.h)
 
-.PHONY: all asan check demo bootenv fuzz fuzz-run deps clean unit man install deb
+.PHONY: all asan torture check demo bootenv fuzz fuzz-run deps clean unit man install deb
 all: build/pxed build/pxectl build/pxe-agent $(TOOL_SRC:tests/tools/%.c=build/tools/%) \
 	$(BENCH_SRC:bench/%.c=build/bench/%) build/bench/storm \
 	$(UNIT_SRC:tests/unit/%.c=build/tests/%)
@@ -93,6 +94,17 @@ build/asan/tests/%: build/asan/obj/tests/unit/%.o build/asan/libpxed.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ASAN_CFLAGS) -o $@ $^ $(LDLIBS) $(FS_LIBS) -lcmocka
 
+# --- torture: allocation failure injection (tests/torture/alloc_fail.c,
+# docs/TESTING.md); the sanitizer objects linked with every allocation
+# function of pxed's own code wrapped, so PXED_FAIL_ALLOC=N fails the Nth
+# allocation after start-up ---
+TORTURE_WRAP := malloc calloc realloc reallocarray aligned_alloc strdup strndup asprintf vasprintf
+torture: build/torture/pxed
+build/torture/pxed: $(PXED_SRC:%.c=build/asan/obj/%.o) build/asan/obj/tests/torture/alloc_fail.o \
+		build/asan/libpxed.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ASAN_CFLAGS) $(TORTURE_WRAP:%=-Wl,--wrap=%) -o $@ $^ $(LDLIBS) $(PXED_LIBS)
+
 # --- fuzzers (clang + libFuzzer); the library is built once with the
 # fuzzer's coverage flags (fuzzer-no-link) and linked into each harness ---
 FUZZ_BASE := $(BASE_CFLAGS) -O1 -fno-sanitize-recover=all -fno-omit-frame-pointer
@@ -124,7 +136,7 @@ deps:
 
 # make check: dependencies, both trees, every test; ends with "N passed, N failed".
 check: deps
-	$(MAKE) all asan fuzz
+	$(MAKE) all asan torture fuzz
 	$(MAKE) bootenv
 	@tests/run-all.sh
 

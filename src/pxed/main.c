@@ -680,6 +680,10 @@ read_tls(struct daemon *d)
 	return d->tls_cert != NULL && d->tls_key != NULL ? 0 : -EINVAL;
 }
 
+/* The torture build (make torture, tests/torture/alloc_fail.c) defines it:
+ * allocations after start-up are counted and the Nth one fails. */
+extern void alloc_fail_arm(void) __attribute__((weak));
+
 static int
 serve(struct daemon *d)
 {
@@ -701,6 +705,8 @@ serve(struct daemon *d)
 		return 1;
 	if (start_services(d) != 0)
 		return 1;
+	if (alloc_fail_arm != NULL)     /* the torture build only */
+		alloc_fail_arm();
 	uv_run(d->loop, UV_RUN_DEFAULT);
 	sandbox_report(true);
 	store_close(d->store);

@@ -866,6 +866,9 @@ store_set_host_approval(struct store *st, bool required)
 	st->host_approval = required;
 }
 
+/* The queued events in one batch, which ends here whatever happened: a
+ * failed write must not leave the transaction, and with it the database's
+ * write lock, open on this connection. */
 int
 store_events_flush(struct store *st)
 {

@@ -3,6 +3,7 @@
 
     dora.py --iface IF --prefix 52:54:00:aa:01 --count N [--wait-ms MS] [--pace-ms MS]
             [--deadline-s S] [--give-up N] [--nak-retries N] [--lease-times]
+            [--release]
     dora.py --iface IF --renew FILE --deadline-s S [--wait-ms MS] [--pace-ms MS]
             [--lease-times]
 
@@ -17,7 +18,8 @@ Bounded: --count clients, --deadline-s in all, and --give-up N stops after
 N clients in a row got no OFFER (the server is gone).  With --nak-retries
 N a client sends an unanswered REQUEST once more, and one answered by a
 NAK starts over with a DISCOVER, as real clients do (RFC 2131 4.4.1), at
-most N times.
+most N times.  With --release each client then releases its lease
+("RELEASE MAC ADDRESS": sent, not answered).
 
 --renew FILE: no new clients; the "ACK MAC ADDRESS" lines of FILE (an
 earlier run's output) are clients coming back for their addresses, one
@@ -40,9 +42,9 @@ import time
 MAGIC = b"\x63\x82\x53\x63"
 
 
-def message(mac, xid, kind, server=None, requested=None):
+def message(mac, xid, kind, server=None, requested=None, ciaddr=None):
     head = struct.pack("!BBBBIHH4s4s4s4s16s64s128s", 1, 1, 6, 0, xid, 0, 0x8000,
-                       b"\0" * 4, b"\0" * 4, b"\0" * 4, b"\0" * 4,
+                       socket.inet_aton(ciaddr) if ciaddr else b"\0" * 4, b"\0" * 4, b"\0" * 4, b"\0" * 4,
                        mac + b"\0" * 10, b"\0" * 64, b"\0" * 128)
     opts = bytes([53, 1, kind])
     if server:
@@ -130,6 +132,8 @@ def main():
                     help="stop after this many clients in a row got no answer at all")
     ap.add_argument("--nak-retries", type=int, default=0,
                     help="a client NAKed starts over with a DISCOVER, this many times")
+    ap.add_argument("--release", action="store_true",
+                    help="each client releases its lease (unicast to the server) once ACKed")
     a = ap.parse_args()
     if not a.renew and not a.prefix:
         ap.error("--prefix or --renew")
@@ -163,6 +167,9 @@ def main():
                 ack = exchange(sock, request, xid, (5, 6), wait_s)
             if ack and ack[0] == 5:
                 print_ack(mac, ack, sent, a.lease_times)
+                if a.release:
+                    sock.sendto(message(mac, xid, 7, offer[2], None, ack[1]), (offer[2], 67))
+                    print("RELEASE %s %s" % (mac.hex(":"), ack[1]), flush=True)
             if not ack or ack[0] == 5:
                 break
     return 0

@@ -209,6 +209,20 @@ lab_daemon_user() {
 	if getent passwd pxed >/dev/null; then echo pxed; else echo nobody; fi
 }
 
+# leases_lost FILE...: every "ACK MAC ADDRESS" line of dora.py's output in
+# FILEs is a lease pxed's store holds (state 2) for MAC with ADDRESS; each
+# one missing is printed
+leases_lost() {
+	local mac ip hex got n=0
+	while read -r _ mac ip; do
+		hex=$(tr -d : <<<"$mac")
+		got=$(sqlite3 -readonly "$LAB_DIR/state/pxed.db" \
+			"SELECT (address >> 24) || '.' || ((address >> 16) & 255) || '.' || ((address >> 8) & 255) || '.' || (address & 255) FROM leases WHERE mac = X'$hex' AND state = 2" 2>&1)
+		[ "$got" = "$ip" ] || { echo "# lease of $mac: ACKed $ip, stored '$got'"; n=$((n + 1)); }
+	done < <(cat "$@" | grep '^ACK')
+	[ "$n" = 0 ]
+}
+
 # lab_add_client_ip IP: a second address on the client side (for tests of
 # per-address limits); use it with udp-probe --bind IP:0.
 lab_add_client_ip() { ip -n "$LAB_CLI" addr add "$1/24" dev c0; }
