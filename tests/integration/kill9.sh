@@ -63,7 +63,10 @@ done
 ACKS=$(cat "$LAB_DIR"/acks.* | grep -c '^ACK')
 echo "# $ROUNDS kills: $ACKS leases ACKed, $(grep -c '^host' "$EXPECT") hosts and" \
 	"$(grep -c '^task' "$EXPECT") task answers acknowledged before them"
-check "the clients got leases between the kills ($ACKS)" [ "$ACKS" -ge 20 ]
+# at least one ACK per kill on average: what the durability checks below
+# stand on (a quiet machine gets 60-100; a loaded one 11-18, so the bound
+# is not 20, where it failed under a load average of 7-9)
+check "the clients got leases between the kills ($ACKS)" [ "$ACKS" -ge "$ROUNDS" ]
 
 # every lease ACKed on the wire is in the store with its address
 check "every ACKed lease is stored with its address" leases_lost "$LAB_DIR"/acks.*
