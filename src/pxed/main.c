@@ -49,6 +49,7 @@ struct daemon {
 	struct files_root root;
 	struct files_root ui;           /* the console's files; dirfd -1: none */
 	char *tls_cert, *tls_key;       /* PEM, read as root (https-port) */
+	char host_name[64];             /* server-name's default, read before the sandbox */
 	int write_dirfd;
 	struct listeners listeners;
 	struct dhcp_sockets dhcp_socks;
@@ -328,6 +329,14 @@ hand_sockets(const struct daemon *d, struct tftp_server_config *tcfg, struct htt
 		log_warn("tls-cert: no key to pin: agents stay on plain HTTP");
 }
 
+/* No server-name set: the host name (read at start, before the sandbox). */
+static void
+server_name_default(struct config *c, const char *host_name)
+{
+	if (c->server_name[0] == '\0')
+		str_copy(c->server_name, host_name, sizeof c->server_name);
+}
+
 static int
 start_services(struct daemon *d)
 {
@@ -389,9 +398,9 @@ start_services(struct daemon *d)
 	}
 	/* server-name's default, the host name: uname is not in the
 	 * sandbox's list */
-	if (d->cfg.server_name[0] == '\0' &&
-	    gethostname(d->cfg.server_name, sizeof d->cfg.server_name - 1) != 0)
-		d->cfg.server_name[0] = '\0';
+	if (gethostname(d->host_name, sizeof d->host_name - 1) != 0)
+		d->host_name[0] = '\0';
+	server_name_default(&d->cfg, d->host_name);
 	/* before the first thread (HTTP's, libuv's pool, multicast senders):
 	 * they inherit it */
 	rc = sandbox_enter(&d->cfg);
@@ -483,6 +492,7 @@ reload(struct daemon *d, char *err, size_t err_size)
 	    subnets_from_store(d, &next, err, err_size) != 0 ||
 	    mtftp_files_build(&next, &mtftp, err, err_size) != 0)
 		return -EINVAL;
+	server_name_default(&next, d->host_name);      /* as at start: not a change */
 	applied = next;
 	config_keep_restart(&applied, &d->cfg); /* listen, ports ...: as running */
 	if (d->dhcp == NULL && dhcp_enabled(&applied)) {

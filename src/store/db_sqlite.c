@@ -87,6 +87,24 @@ lite_connect(struct lite *l, const char *state_dir)
 	return 0;
 }
 
+/* Switching a new database to WAL takes an exclusive lock, and SQLite
+ * answers SQLITE_BUSY without calling the busy handler when another
+ * connection opening it at the same moment holds a shared one
+ * (test_migrate_at_once saw it under load): try again, bounded by the
+ * busy timeout. */
+static int
+journal_mode_step(sqlite3_stmt *s)
+{
+	int rc = sqlite3_step(s);
+
+	for (int i = 0; rc == SQLITE_BUSY && i < BUSY_TIMEOUT_MS / 10; i++) {
+		sqlite3_reset(s);
+		sqlite3_sleep(10);
+		rc = sqlite3_step(s);
+	}
+	return rc;
+}
+
 static int
 lite_configure(struct lite *l)
 {
@@ -96,8 +114,8 @@ lite_configure(struct lite *l)
 
 	/* first: opening processes wait for each other from here on */
 	sqlite3_busy_timeout(l->db, BUSY_TIMEOUT_MS);
-	if (sqlite3_prepare_v2(l->db, "PRAGMA journal_mode=WAL", -1, &s,
-	    NULL) != SQLITE_OK || sqlite3_step(s) != SQLITE_ROW) {
+	if (sqlite3_prepare_v2(l->db, "PRAGMA journal_mode=WAL", -1, &s, NULL) != SQLITE_OK ||
+	    journal_mode_step(s) != SQLITE_ROW) {
 		rc = lite_fail(l, "journal_mode");
 		goto out;
 	}
