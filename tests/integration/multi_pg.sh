@@ -20,12 +20,14 @@
 #    again (leases written by it);
 #  - a shell task made through A, its boot script fetched from B, its
 #    agent's progress and result sent to C: done, seen so by A, B and C;
-#    two results of one task sent to A and B at once: one 204, one 409.
+#    two results of one task sent to A and B at once: one 204, one 409;
+#  - an HTTP download from A held in flight is listed by A's, B's and C's
+#    API with server A; A killed -9, B no longer lists it within 8 s.
 LAB_ID=mp$$
 source "$(dirname "$0")/../lib/lab.sh"
 source "$(dirname "$0")/../lib/api.sh"
 source "$(dirname "$0")/../lib/pg.sh"
-lab_plan 26
+lab_plan 30
 T0=$(date +%s)
 lab_up || exit 1
 lab_bridge || { not_ok "setup: bridge"; exit 1; }
@@ -314,6 +316,40 @@ rb=$!
 wait "$ra" "$rb"
 codes=$(for s in A B; do code "$(cat "$LAB_DIR/race.$s")"; done | sort | xargs)
 check "two results of task $ID2 at once to A and B: one 204, one 409" eq "$codes" "204 409"
+
+# --- what a server runs, shown by the others -------------------------------
+# an HTTP download from A held in flight (curl --limit-rate, small socket
+# buffers: A's side lasts as long as the client's reading); each server
+# publishes its transfers with its heartbeat (the servers table)
+# owners SERVER FILE: the server field of SERVER's transfers of FILE
+owners() {
+	local r
+	r=$(api "$1" GET /api/v1/transfers "$TOKEN")
+	[ "$(code "$r")" = 200 ] || { echo "status $(code "$r")"; return; }
+	python3 -c 'import json, sys
+v = json.loads(sys.argv[1])
+print(" ".join(t.get("server", "-") for t in v["transfers"] if t["file"] == sys.argv[2]))' 		"${r#* }" "$2"
+}
+head -c 16M /dev/zero >"$LAB_ROOT/big.bin" || { not_ok "setup: a 16 MiB file"; exit 1; }
+in_cli sysctl -qw net.ipv4.tcp_rmem="4096 32768 65536" &&
+	ip netns exec "${NS[A]}" sysctl -qw net.ipv4.tcp_wmem="4096 32768 65536" ||
+	{ not_ok "setup: small TCP buffers"; exit 1; }
+in_cli timeout 60 curl -sS --limit-rate 100k -o /dev/null "http://${IP[A]}/big.bin" 2>/dev/null &
+SLOW=$!
+LAB_PIDS+=("$SLOW")
+published() { [ "$(owners B big.bin)" = A ]; }
+wait_for 5 published
+check "an HTTP download from A in flight: listed by A's API with server A" \
+	eq "$(owners A big.bin)" A
+check "... by B's with server A" eq "$(owners B big.bin)" A
+check "... by C's with server A" eq "$(owners C big.bin)" A
+kill -9 "${PID[A]}"
+wait "${PID[A]}" 2>/dev/null
+KILLED_AT=$(date +%s)
+gone() { [ -z "$(owners B big.bin)" ]; }
+wait_for 8 gone
+check "A killed: B no longer lists it ($(($(date +%s) - KILLED_AT)) s, at most 8)" gone
+kill "$SLOW" 2>/dev/null
 
 for n in A B C; do
 	[ "$n" = "$K" ] || kill -0 "${PID[$n]}" 2>/dev/null || continue
