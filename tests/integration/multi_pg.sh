@@ -28,7 +28,7 @@ LAB_ID=mp$$
 source "$(dirname "$0")/../lib/lab.sh"
 source "$(dirname "$0")/../lib/api.sh"
 source "$(dirname "$0")/../lib/pg.sh"
-lab_plan 30
+lab_plan 31
 T0=$(date +%s)
 lab_up || exit 1
 lab_bridge || { not_ok "setup: bridge"; exit 1; }
@@ -351,6 +351,14 @@ check "an HTTP and a TFTP download from A in flight: listed by A's API with serv
 	eq "$(owners A big.bin)" "http/A tftp/A"
 check "... by B's with server A" eq "$(owners B big.bin)" "http/A tftp/A"
 check "... by C's with server A" eq "$(owners C big.bin)" "http/A tftp/A"
+# pxectl transfers on C: a SERVER column, A's two rows
+ctl_rows_of_a() {
+	in_cli timeout 20 "$PXECTL" --server "http://${IP[C]}" --token-file "$LAB_DIR/api-token" \
+		transfers >"$LAB_DIR/ctl-transfers" || return 1
+	grep -qE '^SERVER +PROTO ' "$LAB_DIR/ctl-transfers" &&
+		[ "$(grep -cE '^A +(http|tftp) +read .* big\.bin ' "$LAB_DIR/ctl-transfers")" = 2 ]
+}
+check "pxectl transfers on C: a SERVER column, A's HTTP and TFTP rows" ctl_rows_of_a
 kill -9 "${PID[A]}"
 wait "${PID[A]}" 2>/dev/null
 KILLED_AT=$(date +%s)
