@@ -170,6 +170,16 @@ int api_no_task_check(const char *value, char *err, size_t size);
  * every reload.  Agents fetching their task from then on get them. */
 struct config;
 void api_chunk_sources_set(struct api *a, const struct config *cfg);
+/* server-name (this server's, in the database shared with others): call
+ * before the HTTP threads start. */
+void api_set_server_name(struct api *a, const char *name);
+/* What this server runs, published with its heartbeat (the share
+ * thread's callback, dhcp/share_thread.h): {"transfers": [...], "mcast":
+ * [...]}, at most API_RUNNING_MAX of each, as malloc'd JSON text, or NULL
+ * (the loop did not answer).  api is a struct api; st the caller's store
+ * connection (the clients' MACs). */
+struct store;
+char *api_running_text(void *api, struct store *st);
 /* The image-repo setting's check: local or an http(s):// URL. */
 int api_image_repo_check(const char *value, char *err, size_t size);
 

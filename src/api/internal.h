@@ -35,6 +35,7 @@ struct api {
 	struct image_repo repo;
 	uint8_t admin_hash[32];         /* SHA-256 of the API token */
 	char state[1024];               /* the state store (store_open's where) */
+	char server_name[STORE_SERVER_NAME_MAX];        /* server-name: set before threads */
 	char bootenv_url[512];
 	char bootenv_args[512];
 	uint64_t started_us;            /* api_open(), for the uptime */
@@ -256,6 +257,29 @@ json_t *api_host_groups_json(struct store *st, const char *mac);
 /* The multicast part of a deploy task's answer (NULL: unicast), after
  * joining the task's session. */
 json_t *api_mcast_join(struct api_call *c, const char *name, int64_t task);
+/* This server's multicast sessions, as GET /api/v1/mcast lists them. */
+json_t *api_mcast_sessions_json(struct api *m);
+/* The TFTP and HTTP transfers in flight here, oldest first, at most max
+ * (*more: how many more): 0 with *list, or -ETIMEDOUT/-ECANCELED (the loop
+ * did not answer), -ENOMEM, -EPROTO. */
+int api_transfers_json(struct api *a, struct store *st, size_t max, json_t **list,
+    size_t *more);
+
+/* What the servers sharing one database run (api/running.c): each
+ * publishes its transfers and multicast sessions with its heartbeat, at
+ * most API_RUNNING_MAX of each; the list routes show the other live
+ * servers' too, each entry with a "server" field. */
+#define API_RUNNING_MAX 256
+/* Sharing (PostgreSQL): mark o (an object) as this server's. */
+void api_running_mark(struct api_call *c, json_t *o);
+/* Sharing: mark list's entries as this server's and append the entries
+ * under key ("transfers", "mcast") of the other live servers, list kept
+ * at most max long: how many were left out. */
+size_t api_running_merge(struct api_call *c, const char *key, json_t *list, size_t max);
+/* The entry called name under key that another live server runs (a new
+ * reference; server gets its name), or NULL. */
+json_t *api_running_find(struct api_call *c, const char *key, const char *name,
+    char *server, size_t server_size);
 /* Task ended: its receiver leaves its session (its id is refused). */
 void api_mcast_leave(struct api *a, const char *name, int64_t task);
 void api_mcast_close(struct api *a);

@@ -253,8 +253,8 @@ out:
 	free(a);
 }
 
-static void
-sessions_list(struct api *m, struct api_response *rs)
+json_t *
+api_mcast_sessions_json(struct api *m)
 {
 	json_t *arr = json_array();
 
@@ -263,13 +263,35 @@ sessions_list(struct api *m, struct api_response *rs)
 		if (m->mcast[i] != NULL)
 			json_array_append_new(arr, session_json(m->mcast[i]));
 	pthread_mutex_unlock(&m->mcast_lock);
-	api_reply_json(rs, 200, json_pack("{s:o}", "sessions", arr));
+	return arr;
 }
 
+/* This server's sessions, then those the other live servers run. */
 static void
 route_sessions_list(struct api_call *c)
 {
-	sessions_list(c->api, c->rs);
+	json_t *arr = api_mcast_sessions_json(c->api);
+
+	(void)api_running_merge(c, "mcast", arr, API_RUNNING_MAX);
+	api_reply_json(c->rs, 200, json_pack("{s:o}", "sessions", arr));
+}
+
+/* A session this server does not have: another live server's (shown by
+ * GET, its actions refused with 409 naming that server), else 404. */
+static void
+session_elsewhere(struct api_call *c, bool act)
+{
+	char server[STORE_SERVER_NAME_MAX];
+	json_t *o = api_running_find(c, "mcast", c->arg[0], server, sizeof server);
+
+	if (o == NULL)
+		api_reply_error(c->rs, 404, "no multicast session %s", c->arg[0]);
+	else if (act)
+		api_reply_error(c->rs, 409, "multicast session %s runs on server %s: ask its API",
+		    c->arg[0], server);
+	else
+		api_reply_json(c->rs, 200, json_incref(o));
+	json_decref(o);
 }
 
 /* One session's action, under the sessions' lock. */
@@ -280,14 +302,16 @@ session_act(struct api_call *c, void (*act)(struct mcast_session *))
 
 	pthread_mutex_lock(&c->api->mcast_lock);
 	s = find(c->api, c->arg[0], NULL);
-	if (s == NULL) {
-		api_reply_error(c->rs, 404, "no multicast session %s", c->arg[0]);
-	} else {
+	if (s != NULL) {
 		if (act != NULL)
 			act(s);
-		api_reply_json(c->rs, 200, session_json(s));
+		json_t *o = session_json(s);
+		api_running_mark(c, o);
+		api_reply_json(c->rs, 200, o);
 	}
 	pthread_mutex_unlock(&c->api->mcast_lock);
+	if (s == NULL)
+		session_elsewhere(c, act != NULL);
 }
 
 static void
@@ -323,13 +347,13 @@ const struct api_route api_mcast_routes[] = {
 	    .statuses = "200 404",
 	    .summary = "one session" },
 	{ "POST", "api/v1/mcast/{name}/start", API_ADMIN, .handler = route_session_start,
-	    .statuses = "200 404",
+	    .statuses = "200 404 409",
 	    .summary = "start now with the receivers that joined" },
 	{ "POST", "api/v1/mcast/{name}/cancel", API_ADMIN, .handler = route_session_cancel,
-	    .statuses = "200 404",
+	    .statuses = "200 404 409",
 	    .summary = "cancel a session" },
 	{ "DELETE", "api/v1/mcast/{name}", API_ADMIN, .handler = route_session_cancel,
-	    .statuses = "200 404",
+	    .statuses = "200 404 409",
 	    .summary = "cancel a session" },
 	{ NULL },
 };

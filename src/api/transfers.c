@@ -10,6 +10,7 @@
  * (store_mac_of), looked up here with this thread's store connection. */
 #include "api/internal.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -94,44 +95,81 @@ transfer_json(struct store *st, const struct transfer *x)
 	return j;
 }
 
+/* The TFTP snapshot (from the loop through the board) and the HTTP
+ * downloads, oldest first, into all (room for the snapshot and
+ * TRANSFERS_MAX): how many, *more those left out.  0 or a negative errno
+ * (-ETIMEDOUT, -ECANCELED: the loop did not answer). */
+static int
+transfers_collect(struct api *a, struct transfer **out, size_t *count, size_t *more,
+    struct tftp_transfers **snapshot, struct inflight_view **http)
+{
+	size_t len = 0, http_more = 0, n = 0;
+	void *data = NULL;
+	int rc = a->cfg.board != NULL ? board_ask_snapshot(a->cfg.board, BOARD_TRANSFERS, &data,
+	    &len) : -ECANCELED;
+
+	*snapshot = data;
+	if (rc != 0)
+		return rc;
+	if (len < sizeof **snapshot ||
+	    (*snapshot)->count > (len - sizeof **snapshot) / sizeof (*snapshot)->item[0])
+		return -EPROTO;
+	*http = calloc(TRANSFERS_MAX, sizeof **http);
+	*out = calloc((*snapshot)->count + TRANSFERS_MAX, sizeof **out);
+	if (*http == NULL || *out == NULL)
+		return -ENOMEM;
+	size_t nhttp = inflight_list(a->cfg.inflight, *http, TRANSFERS_MAX, &http_more);
+	for (size_t i = 0; i < (*snapshot)->count; i++)
+		from_tftp(&(*snapshot)->item[i], &(*out)[n++]);
+	for (size_t i = 0; i < nhttp; i++)
+		from_http(&(*http)[i], &(*out)[n++]);
+	qsort(*out, n, sizeof **out, transfer_older);
+	*count = n;
+	*more = (*snapshot)->more + http_more;
+	return 0;
+}
+
+int
+api_transfers_json(struct api *a, struct store *st, size_t max, json_t **list, size_t *more)
+{
+	struct tftp_transfers *snapshot = NULL;
+	struct inflight_view *http = NULL;
+	struct transfer *all = NULL;
+	size_t n = 0;
+	int rc = transfers_collect(a, &all, &n, more, &snapshot, &http);
+
+	*list = NULL;
+	if (rc == 0 && (*list = json_array()) == NULL)
+		rc = -ENOMEM;
+	for (size_t i = 0; rc == 0 && i < n && i < max; i++)
+		json_array_append_new(*list, transfer_json(st, &all[i]));
+	if (rc == 0 && n > max)
+		*more += n - max;
+	free(all);
+	free(http);
+	free(snapshot);
+	return rc;
+}
+
 static void
 transfers_list(struct api_call *c)
 {
-	struct inflight_view *http = NULL;
-	struct transfer *all = NULL;
-	size_t http_more = 0, n = 0, nhttp = 0, len = 0;
-	void *data = NULL;
+	json_t *list;
+	size_t more = 0;
+	int rc = api_transfers_json(c->api, c->st, TRANSFERS_MAX, &list, &more);
 
-	if (api_board_snapshot(c->api, BOARD_TRANSFERS, sizeof(struct tftp_transfers), &data, &len,
-	    c->rs) != 0)
+	if (rc == -ETIMEDOUT || rc == -ECANCELED) {
+		api_reply_error(c->rs, 503, "the server did not answer in time");
 		return;
-	struct tftp_transfers *t = data;
-	if (t->count > (len - sizeof *t) / sizeof t->item[0]) {
-		api_reply_error(c->rs, 500, "a bad snapshot of the TFTP transfers");
-		goto out;
 	}
-	http = calloc(TRANSFERS_MAX, sizeof *http);
-	all = calloc(t->count + TRANSFERS_MAX, sizeof *all);
-	if (http == NULL || all == NULL) {
-		api_reply_error(c->rs, 500, "out of memory");
-		goto out;
+	if (rc != 0) {
+		api_reply_error(c->rs, 500, rc == -ENOMEM ? "out of memory" :
+		    "a bad snapshot of the TFTP transfers");
+		return;
 	}
-	nhttp = inflight_list(c->api->cfg.inflight, http, TRANSFERS_MAX, &http_more);
-	for (size_t i = 0; i < t->count; i++)
-		from_tftp(&t->item[i], &all[n++]);
-	for (size_t i = 0; i < nhttp; i++)
-		from_http(&http[i], &all[n++]);
-	qsort(all, n, sizeof *all, transfer_older);
-	json_t *list = json_array();
-	for (size_t i = 0; i < n && i < TRANSFERS_MAX; i++)
-		json_array_append_new(list, transfer_json(c->st, &all[i]));
-	size_t more = t->more + http_more + (n > TRANSFERS_MAX ? n - TRANSFERS_MAX : 0);
+	more += api_running_merge(c, "transfers", list, TRANSFERS_MAX);
 	api_reply_json(c->rs, 200, json_pack("{s:o, s:I}", "transfers", list, "more",
 	    (json_int_t)more));
-out:
-	free(all);
-	free(http);
-	free(t);
 }
 
 const struct api_route api_transfers_routes[] = {

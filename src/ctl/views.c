@@ -55,9 +55,10 @@ ctl_config(const struct ctl *c)
 	return ctl_call(c, "GET", "/api/v1/config", NULL, "config", show_config);
 }
 
-/* One transfer as a row: PROTO DIR PEER MAC FILE DONE SIZE RATE TIME. */
+/* One transfer as a row: [SERVER] PROTO DIR PEER MAC FILE DONE SIZE RATE
+ * TIME. */
 static void
-add_transfer(struct ctl_table *t, json_t *x, time_t now)
+add_transfer(struct ctl_table *t, json_t *x, time_t now, bool servers)
 {
 	char done[32] = "?", size[32] = "?", rate[40], age[32];
 	json_t *b = json_object_get(x, "bytes");
@@ -68,23 +69,24 @@ add_transfer(struct ctl_table *t, json_t *x, time_t now)
 	if (ctl_num(x, "total") > 0)
 		ctl_size(ctl_num(x, "total"), size, sizeof size);
 	json_int_t started = ctl_num(x, "started");
-	ctl_table_add(t, (const char *[]){ ctl_str(x, "proto"),
+	ctl_table_add(t, (const char *[]){ ctl_str(x, "server"), ctl_str(x, "proto"),
 	    json_is_true(json_object_get(x, "upload")) ? "write" : "read", ctl_str(x, "peer"),
 	    mac[0] != '\0' ? mac : "-", ctl_str(x, "file"), done, size,
 	    ctl_rate(ctl_num(x, "rate"), rate, sizeof rate),
 	    ctl_duration(started > 0 && now > started ? (now - started) * 1000 : 0, age,
-	    sizeof age) });
+	    sizeof age) } + !servers);
 }
 
 void
 ctl_show_transfers(json_t *answer)
 {
-	static const char *const heads[] = { "PROTO", "DIR", "PEER", "MAC", "FILE", ">DONE",
-		">SIZE", ">RATE", ">TIME" };
+	static const char *const heads[] = { "SERVER", "PROTO", "DIR", "PEER", "MAC", "FILE",
+		">DONE", ">SIZE", ">RATE", ">TIME" };
 	json_t *list = json_object_get(answer, "transfers"), *x;
 	json_int_t more = ctl_num(answer, "more");
 	struct ctl_table t;
 	time_t now = time(NULL);
+	bool servers = false;   /* servers sharing one database: who runs each */
 	size_t i;
 
 	printf("\ntransfers in flight: %zu", json_array_size(list) + (size_t)more);
@@ -93,9 +95,11 @@ ctl_show_transfers(json_t *answer)
 	printf("\n");
 	if (json_array_size(list) == 0)
 		return;
-	ctl_table_begin(&t, 9, heads);
 	json_array_foreach(list, i, x)
-		add_transfer(&t, x, now);
+		servers |= json_object_get(x, "server") != NULL;
+	ctl_table_begin(&t, servers ? 10 : 9, heads + !servers);
+	json_array_foreach(list, i, x)
+		add_transfer(&t, x, now, servers);
 	ctl_table_print(&t, "");
 }
 

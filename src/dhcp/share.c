@@ -205,6 +205,13 @@ dhcp_share_stop(struct dhcp_server *srv)
 	srv->share.thread = NULL;
 }
 
+void
+dhcp_share_running(struct dhcp_server *srv, share_running_fn *fn, void *arg)
+{
+	if (srv != NULL && srv->share.thread != NULL)
+		share_thread_set_running(srv->share.thread, fn, arg);
+}
+
 bool
 dhcp_share_answers(const struct dhcp_server *srv, bool broadcast, const struct dhcp_message *m)
 {

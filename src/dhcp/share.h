@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "core/log.h"
+#include "dhcp/share_thread.h"
 #include "dhcp/split.h"
 
 #define DHCP_SHARE_DEAD_MS 4000         /* a heartbeat older than this: gone */
@@ -46,6 +47,9 @@ void dhcp_share_start(struct dhcp_server *srv, const char *where);
 void dhcp_share_stop(struct dhcp_server *srv);
 /* Once a second, on the loop: take what the thread read. */
 void dhcp_share_tick(struct dhcp_server *srv, int64_t now);
+/* What this server runs, published with its heartbeat
+ * (share_thread_set_running); nothing when not sharing. */
+void dhcp_share_running(struct dhcp_server *srv, share_running_fn *fn, void *arg);
 /* Does this server answer m?  DISCOVERs and broadcast REQUESTs
  * (INIT-REBOOT, REBINDING) only for its buckets; a REQUEST naming a
  * server (SELECTING), a unicast renewal (the client chose us), DECLINE,

@@ -25,7 +25,10 @@ struct share_thread {
 	bool live_new;
 	struct store_lease *learned;    /* ring of SHARE_THREAD_LEARNED */
 	size_t learned_head, learned_count;
+	share_running_fn *running;      /* what this server runs: set by main.c */
+	void *running_arg;
 	/* the thread's own */
+	char *running_text;             /* JSON published with the heartbeat, or NULL */
 	int64_t seen_ms;                /* newest lease stamp read (database clock) */
 	int64_t poll_at_ms;             /* monotonic: the next read of the leases */
 };
@@ -104,18 +107,40 @@ leases_read(struct share_thread *t)
 		t->seen_ms = last;
 }
 
-/* One round: the heartbeat, the live servers, the others' leases. */
+/* What this server runs, for the next heartbeat: gathered by the
+ * callback where it lives (the loop's TFTP sessions through the board,
+ * the API's multicast sessions under their lock); the previous text is
+ * kept when it cannot be made. */
+static void
+running_gather(struct share_thread *t)
+{
+	pthread_mutex_lock(&t->lock);
+	share_running_fn *fn = t->running;
+	void *arg = t->running_arg;
+	pthread_mutex_unlock(&t->lock);
+	if (fn == NULL)
+		return;
+	char *text = fn(arg, t->st);
+	if (text == NULL)
+		return;
+	free(t->running_text);
+	t->running_text = text;
+}
+
+/* One round: the heartbeat (with what this server runs), the live
+ * servers, the others' leases. */
 static void
 share_round(struct share_thread *t)
 {
 	if (t->seen_ms == 0)
 		t->seen_ms = store_now_ms(t->st);       /* dhcp_leases_load read what was before */
-	(void)store_server_beat(t->st, t->self);
+	(void)store_server_beat(t->st, t->self, t->running_text);
 	live_read(t);
 	if (mono_ms() >= t->poll_at_ms && t->seen_ms != 0) {
 		leases_read(t);
 		t->poll_at_ms = mono_ms() + DHCP_SHARE_POLL_S * 1000;
 	}
+	running_gather(t);      /* after the beat: a slow loop does not delay it */
 }
 
 static void *
@@ -154,6 +179,7 @@ share_free(struct share_thread *t)
 	pthread_cond_destroy(&t->gone);
 	pthread_mutex_destroy(&t->lock);
 	free(t->learned);
+	free(t->running_text);
 	free(t);
 }
 
@@ -255,4 +281,13 @@ share_thread_take_learned(struct share_thread *t, struct store_lease *out, size_
 	}
 	pthread_mutex_unlock(&t->lock);
 	return n;
+}
+
+void
+share_thread_set_running(struct share_thread *t, share_running_fn *fn, void *arg)
+{
+	pthread_mutex_lock(&t->lock);
+	t->running = fn;
+	t->running_arg = arg;
+	pthread_mutex_unlock(&t->lock);
 }

@@ -31,6 +31,13 @@ void share_thread_stop(struct share_thread *t, unsigned timeout_ms);
  * last call: true.  The heartbeat of self goes first, so a database that
  * answers lists self. */
 bool share_thread_take_live(struct share_thread *t, char (*names)[SPLIT_NAME_MAX], size_t *n);
+/* What this server runs (its transfers in flight and multicast sessions):
+ * fn returns it as malloc'd JSON text (or NULL: the last text is kept),
+ * called on the thread with its store connection after each heartbeat;
+ * the next heartbeat publishes it (store_server_beat).  fn must not wait
+ * long: the next round waits for it.  NULL: nothing more is gathered. */
+typedef char *share_running_fn(void *arg, struct store *st);
+void share_thread_set_running(struct share_thread *t, share_running_fn *fn, void *arg);
 /* Leases the others wrote, oldest first: at most max into out; how many. */
 size_t share_thread_take_learned(struct share_thread *t, struct store_lease *out, size_t max);
 

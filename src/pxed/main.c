@@ -27,6 +27,7 @@
 #include "core/util.h"
 #include "http/pin.h"
 #include "dhcp/server.h"
+#include "dhcp/share.h"
 #include "files/files.h"
 #include "api/api.h"
 #include "http/server.h"
@@ -403,6 +404,8 @@ start_services(struct daemon *d)
 	server_name_default(&d->cfg, d->host_name);
 	/* before the first thread (HTTP's, libuv's pool, multicast senders):
 	 * they inherit it */
+	if (d->mgmt != NULL)
+		api_set_server_name(d->mgmt, d->cfg.server_name);
 	rc = sandbox_enter(&d->cfg);
 	if (rc != 0)
 		return rc;
@@ -415,6 +418,8 @@ start_services(struct daemon *d)
 	rc = start_dhcp(d);
 	if (rc != 0)
 		return rc;
+	if (d->mgmt != NULL)    /* what runs here, published with the heartbeat */
+		dhcp_share_running(d->dhcp, api_running_text, d->mgmt);
 	log_info("pxed %s serving %s: tftp port %u, http port %u", PXED_VERSION, d->cfg.root,
 	    d->cfg.tftp_port, d->cfg.http_port);
 	return 0;

@@ -18,16 +18,43 @@ store_now_ms(struct store *st)
 }
 
 int
-store_server_beat(struct store *st, const char *name)
+store_server_beat(struct store *st, const char *name, const char *running)
 {
-	struct db_stmt *s = store_prep(st, "INSERT INTO servers (name, heartbeat, started)"
-	    " VALUES (?1, {now_ms}, {now_ms}) ON CONFLICT (name) DO UPDATE"
-	    " SET heartbeat = excluded.heartbeat");
+	struct db_stmt *s = store_prep(st, "INSERT INTO servers (name, heartbeat, started,"
+	    " running) VALUES (?1, {now_ms}, {now_ms}, ?2) ON CONFLICT (name) DO UPDATE"
+	    " SET heartbeat = excluded.heartbeat, running = excluded.running");
 
 	if (s == NULL)
 		return -EIO;
 	db_bind_text(s, 1, name);
+	db_bind_text(s, 2, running != NULL ? running : "");
 	return db_run(s) < 0 ? -EIO : 0;
+}
+
+int
+store_servers_running(struct store *st, int64_t within_ms, const char *self,
+    void (*fn)(const char *name, const char *running, void *arg), void *arg)
+{
+	struct db_stmt *s = store_prep(st, "SELECT name, running FROM servers"
+	    " WHERE heartbeat > {now_ms} - ?1 AND name <> ?2 AND running <> ''"
+	    " ORDER BY name LIMIT ?3");
+	char name[STORE_SERVER_NAME_MAX];
+	size_t n = 0;
+	int rc = 0;
+
+	if (s == NULL)
+		return -EIO;
+	db_bind_int64(s, 1, within_ms);
+	db_bind_text(s, 2, self);
+	db_bind_int64(s, 3, STORE_SERVERS_RUNNING_MAX);
+	while (n < STORE_SERVERS_RUNNING_MAX && (rc = db_step(s)) == 1) {
+		n++;
+		db_col_str(s, 0, name, sizeof name);
+		const char *running = db_col_text(s, 1);
+		fn(name, running != NULL ? running : "", arg);
+	}
+	db_finalize(s);
+	return rc < 0 ? -EIO : (int)n;
 }
 
 int

@@ -11,9 +11,16 @@
 
 /* The database's clock, unix ms (0 when it does not answer). */
 int64_t store_now_ms(struct store *st);
-/* Stamp name's heartbeat with the database's clock (its own statement:
+/* Stamp name's heartbeat with the database's clock and store what it
+ * runs (running: JSON text, NULL or "" for nothing; its own statement:
  * call it with no batch open).  0 or -EIO. */
-int store_server_beat(struct store *st, const char *name);
+int store_server_beat(struct store *st, const char *name, const char *running);
+/* What the servers other than self whose heartbeat is younger than
+ * within_ms run (store_server_beat's text, not empty): fn for each, by
+ * name, at most STORE_SERVERS_RUNNING_MAX.  How many, or -EIO. */
+#define STORE_SERVERS_RUNNING_MAX 64
+int store_servers_running(struct store *st, int64_t within_ms, const char *self,
+    void (*fn)(const char *name, const char *running, void *arg), void *arg);
 /* The servers whose heartbeat is younger than within_ms by the
  * database's clock, sorted by name (byte order): how many (at most max),
  * or -EIO. */

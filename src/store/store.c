@@ -280,6 +280,10 @@ static const char *const migrations[] = {
 	" name {key} PRIMARY KEY,"
 	" heartbeat {int} NOT NULL,"          /* unix ms, the database's clock */
 	" started {int} NOT NULL);",
+	/* 16: what each server runs (its TFTP/HTTP transfers in flight and
+	 * multicast sessions, JSON: api/running.c), written with its
+	 * heartbeat, read by the others' API */
+	"ALTER TABLE servers ADD COLUMN running TEXT NOT NULL DEFAULT '';",
 };
 
 struct queued_event {

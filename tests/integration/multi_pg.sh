@@ -20,12 +20,15 @@
 #    again (leases written by it);
 #  - a shell task made through A, its boot script fetched from B, its
 #    agent's progress and result sent to C: done, seen so by A, B and C;
-#    two results of one task sent to A and B at once: one 204, one 409.
+#    two results of one task sent to A and B at once: one 204, one 409;
+#  - an HTTP and a TFTP download from A held in flight are listed by A's,
+#    B's and C's API with server A; A killed -9, B no longer lists them
+#    within 8 s.
 LAB_ID=mp$$
 source "$(dirname "$0")/../lib/lab.sh"
 source "$(dirname "$0")/../lib/api.sh"
 source "$(dirname "$0")/../lib/pg.sh"
-lab_plan 26
+lab_plan 31
 T0=$(date +%s)
 lab_up || exit 1
 lab_bridge || { not_ok "setup: bridge"; exit 1; }
@@ -48,7 +51,8 @@ TOKEN=$(head -c 32 /dev/urandom | od -An -v -tx1 | tr -d ' \n')
 echo "$TOKEN" >"$LAB_DIR/api-token" && chmod 600 "$LAB_DIR/api-token"
 chown "$(lab_daemon_user)" "$LAB_DIR/api-token" 2>/dev/null
 
-declare -A NS IP PID
+declare -A NS IP PID TFTP_PORT
+TFTP_PORT[A]=69         # A serves TFTP too (the transfers it runs, below)
 NS[A]=$LAB_SRV IP[A]=192.0.2.1
 NS[B]=pxb-$LAB_ID IP[B]=192.0.2.3
 NS[C]=pxk-$LAB_ID IP[C]=192.0.2.4
@@ -62,7 +66,8 @@ srv_start() {
 	[ -f "$LAB_DIR/$n.log" ] && from=$(($(wc -l <"$LAB_DIR/$n.log") + 1))
 	ip netns exec "${NS[$n]}" "$PXED" --foreground --root "$LAB_ROOT" --listen "${IP[$n]}" \
 		--state-dir "$LAB_DIR/$n" --state-url "$PG_URL" --server-name "$n" \
-		--api-token-file "$LAB_DIR/api-token" --tftp-port 0 --dhcp-rogue-probe 0 \
+		--api-token-file "$LAB_DIR/api-token" --tftp-port "${TFTP_PORT[$n]:-0}" \
+		--dhcp-rogue-probe 0 \
 		--dhcp-range 192.0.2.20,192.0.2.250,255.255.255.0,20s >>"$LAB_DIR/$n.log" 2>&1 &
 	PID[$n]=$!
 	LAB_PIDS+=("${PID[$n]}")
@@ -314,6 +319,53 @@ rb=$!
 wait "$ra" "$rb"
 codes=$(for s in A B; do code "$(cat "$LAB_DIR/race.$s")"; done | sort | xargs)
 check "two results of task $ID2 at once to A and B: one 204, one 409" eq "$codes" "204 409"
+
+# --- what a server runs, shown by the others -------------------------------
+# an HTTP download from A held in flight (curl --limit-rate, small socket
+# buffers: A's side lasts as long as the client's reading) and a TFTP one
+# (tests/lib/tftp_slow.py: each block acknowledged after 0.2 s); each
+# server publishes its transfers with its heartbeat (the servers table)
+# owners SERVER FILE: "PROTO/SERVER" of SERVER's transfers of FILE, sorted
+owners() {
+	local r
+	r=$(api "$1" GET /api/v1/transfers "$TOKEN")
+	[ "$(code "$r")" = 200 ] || { echo "status $(code "$r")"; return; }
+	python3 -c 'import json, sys
+v = json.loads(sys.argv[1])
+print(" ".join(sorted(t["proto"] + "/" + t.get("server", "-")
+	for t in v["transfers"] if t["file"] == sys.argv[2])))' "${r#* }" "$2"
+}
+head -c 16M /dev/zero >"$LAB_ROOT/big.bin" || { not_ok "setup: a 16 MiB file"; exit 1; }
+in_cli sysctl -qw net.ipv4.tcp_rmem="4096 32768 65536" &&
+	ip netns exec "${NS[A]}" sysctl -qw net.ipv4.tcp_wmem="4096 32768 65536" ||
+	{ not_ok "setup: small TCP buffers"; exit 1; }
+in_cli timeout 60 curl -sS --limit-rate 100k -o /dev/null "http://${IP[A]}/big.bin" 2>/dev/null &
+SLOW=$!
+LAB_PIDS+=("$SLOW")
+in_cli timeout 60 python3 "$(dirname "$0")/../lib/tftp_slow.py" "${IP[A]}" big.bin 0.2 &
+SLOW_TFTP=$!
+LAB_PIDS+=("$SLOW_TFTP")
+published() { [ "$(owners B big.bin)" = "http/A tftp/A" ]; }
+wait_for 5 published
+check "an HTTP and a TFTP download from A in flight: listed by A's API with server A" \
+	eq "$(owners A big.bin)" "http/A tftp/A"
+check "... by B's with server A" eq "$(owners B big.bin)" "http/A tftp/A"
+check "... by C's with server A" eq "$(owners C big.bin)" "http/A tftp/A"
+# pxectl transfers on C: a SERVER column, A's two rows
+ctl_rows_of_a() {
+	in_cli timeout 20 "$PXECTL" --server "http://${IP[C]}" --token-file "$LAB_DIR/api-token" \
+		transfers >"$LAB_DIR/ctl-transfers" || return 1
+	grep -qE '^SERVER +PROTO ' "$LAB_DIR/ctl-transfers" &&
+		[ "$(grep -cE '^A +(http|tftp) +read .* big\.bin ' "$LAB_DIR/ctl-transfers")" = 2 ]
+}
+check "pxectl transfers on C: a SERVER column, A's HTTP and TFTP rows" ctl_rows_of_a
+kill -9 "${PID[A]}"
+wait "${PID[A]}" 2>/dev/null
+KILLED_AT=$(date +%s)
+gone() { [ -z "$(owners B big.bin)" ]; }
+wait_for 8 gone
+check "A killed: B no longer lists it ($(($(date +%s) - KILLED_AT)) s, at most 8)" gone
+kill "$SLOW" "$SLOW_TFTP" 2>/dev/null
 
 for n in A B C; do
 	[ "$n" = "$K" ] || kill -0 "${PID[$n]}" 2>/dev/null || continue

@@ -26,8 +26,10 @@ import http.client
 import json
 import os
 import re
+import sqlite3
 import subprocess
 import sys
+import time
 import urllib.parse
 
 
@@ -404,7 +406,7 @@ def drive_tasks(a):
     a.call("DELETE", "/api/v1/tasks/%d" % t["id"], rd)
 
 
-def drive_mcast(a):
+def drive_mcast(a, work):
     adm, rd = a.admin, a.read
     s = {"name": "ms", "image": "img", "hosts": ["52:54:00:c0:00:05"], "start_after": 600}
     a.call("POST", "/api/v1/mcast", adm, s)                                       # 201
@@ -429,6 +431,20 @@ def drive_mcast(a):
     a.call("DELETE", "/api/v1/mcast/none", adm)
     a.call("DELETE", "/api/v1/mcast/ms")
     a.call("DELETE", "/api/v1/mcast/ms", rd)
+    # another server's session (its row in the servers table, as its share
+    # thread writes it with its heartbeat): shown, its actions refused
+    elsewhere = {"name": "elsewhere", "image": "img", "state": "waiting"}
+    db = sqlite3.connect(os.path.join(work, "state", "pxed.db"), timeout=10)
+    with db:
+        db.execute("INSERT INTO servers (name, heartbeat, started, running)"
+                   " VALUES ('pxe-other', ?, 0, ?)",
+                   (int(time.time() * 1000) + 3600000,
+                    json.dumps({"transfers": [], "mcast": [elsewhere]})))
+    db.close()
+    a.call("GET", "/api/v1/mcast/elsewhere", rd)                                 # 200
+    for verb in ("start", "cancel"):
+        a.call("POST", "/api/v1/mcast/elsewhere/" + verb, adm)                   # 409
+    a.call("DELETE", "/api/v1/mcast/elsewhere", adm)                             # 409
 
 
 def drive_rest(a):
@@ -612,7 +628,7 @@ def drive(phase, url, token_file, out_path, work):
         drive_images(a)
         drive_tasks(a)
         drive_clamav(a, os.path.join(work, "clamdb"))
-        drive_mcast(a)
+        drive_mcast(a, work)
         drive_subnets(a, os.path.join(work, "pxed.conf"))
         drive_rest(a)
         drive_envs(a)

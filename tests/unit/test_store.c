@@ -156,7 +156,7 @@ test_schema_version(void **state)
 	assert_int_equal(tb_catalog_count(f->dir, "table", "'schema_version'"), 1);
 	assert_int_equal(query_int(f->dir,
 	    "SELECT max(version) FROM schema_version"), store_schema_latest());
-	assert_int_equal(store_schema_latest(), 15);
+	assert_int_equal(store_schema_latest(), 16);
 	assert_int_equal(tb_catalog_count(f->dir, "table",
 	    "'hosts', 'tasks', 'host_groups', 'subnets', 'tokens',"
 	    " 'diag_results', 'wipe_certificates', 'environments', 'servers'"), 9);
@@ -690,11 +690,25 @@ seen_lease(const struct store_lease *l, void *arg)
 	s->last_mac = l->mac[5];
 }
 
-/* Heartbeats by the database's clock; the leases the other servers wrote. */
+struct seen_running {
+	char last[128];
+};
+
+static void
+seen_running(const char *name, const char *running, void *arg)
+{
+	struct seen_running *s = arg;
+
+	snprintf(s->last, sizeof s->last, "%s=%s", name, running);
+}
+
+/* Heartbeats by the database's clock, what each runs; the leases the
+ * other servers wrote. */
 static void
 test_servers(void **state)
 {
 	struct fixture *f = *state;
+	struct seen_running running;
 	char names[4][STORE_SERVER_NAME_MAX];
 	struct store_lease a = make_lease("10.0.0.5", 5, INT64_MAX);
 	struct store_lease b = make_lease("10.0.0.6", 6, INT64_MAX);
@@ -702,15 +716,23 @@ test_servers(void **state)
 	int64_t last = 0, t0 = store_now_ms(f->st);
 
 	assert_true(t0 > 1700000000000);
-	assert_int_equal(store_server_beat(f->st, "pxe2"), 0);
-	assert_int_equal(store_server_beat(f->st, "pxe1"), 0);
-	assert_int_equal(store_server_beat(f->st, "pxe1"), 0);
-	assert_int_equal(store_servers_live(f->st, 4000, names, 4), 2);
+	assert_int_equal(store_server_beat(f->st, "pxe2", "{\"transfers\":[]}"), 0);
+	assert_int_equal(store_server_beat(f->st, "pxe1", "{\"old\":1}"), 0);
+	assert_int_equal(store_server_beat(f->st, "pxe1", "{\"new\":1}"), 0);
+	assert_int_equal(store_server_beat(f->st, "pxe3", NULL), 0);
+	assert_int_equal(store_servers_live(f->st, 4000, names, 4), 3);
 	assert_string_equal(names[0], "pxe1");
 	assert_string_equal(names[1], "pxe2");
+	/* pxe2 reads what pxe1 runs (the newest), not its own nor pxe3's nothing */
+	memset(&running, 0, sizeof running);
+	assert_int_equal(store_servers_running(f->st, 4000, "pxe2", seen_running, &running), 1);
+	assert_string_equal(running.last, "pxe1={\"new\":1}");
 	tb_exec(f->dir, "UPDATE servers SET heartbeat = heartbeat - 10000 WHERE name = 'pxe1'");
-	assert_int_equal(store_servers_live(f->st, 4000, names, 4), 1);
+	assert_int_equal(store_servers_live(f->st, 4000, names, 4), 2);
 	assert_string_equal(names[0], "pxe2");
+	/* a dead server's row is not read */
+	assert_int_equal(store_servers_running(f->st, 4000, "pxe3", seen_running, &running), 1);
+	assert_string_equal(running.last, "pxe2={\"transfers\":[]}");
 
 	store_set_server(f->st, "pxe1");
 	assert_int_equal(store_lease_put(f->st, &a), 0);

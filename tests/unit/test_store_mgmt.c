@@ -735,7 +735,7 @@ test_upgrade_from_v11(void **state)
 	store_host_free(&h);
 	assert_int_equal(tb_query_int(f->dir, "SELECT max(version) FROM schema_version"),
 	    store_schema_latest());
-	assert_int_equal(store_schema_latest(), 15);
+	assert_int_equal(store_schema_latest(), 16);
 }
 
 /* Subnets changed with pxectl (schema 8): set, replaced, listed oldest
