@@ -39,21 +39,6 @@ mono_ms(void)
 	return (int64_t)(clock_now_us() / 1000u);
 }
 
-static struct timespec
-deadline_in(unsigned ms)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	t.tv_sec += ms / 1000;
-	t.tv_nsec += (long)(ms % 1000) * 1000000L;
-	if (t.tv_nsec >= 1000000000L) {
-		t.tv_sec++;
-		t.tv_nsec -= 1000000000L;
-	}
-	return t;
-}
-
 static void
 live_read(struct share_thread *t)
 {
@@ -156,7 +141,8 @@ share_main(void *arg)
 			t->first_done = true;
 			pthread_cond_signal(&t->gone);  /* share_thread_start waits for it */
 		}
-		struct timespec until = deadline_in(1000);
+		struct timespec until;
+		clock_deadline_ms(&until, 1000);
 		while (!t->stop && pthread_cond_timedwait(&t->wake, &t->lock, &until) == 0)
 			;
 		bool stop = t->stop;
@@ -188,9 +174,10 @@ share_free(struct share_thread *t)
 static void
 first_round_wait(struct share_thread *t, unsigned ms)
 {
-	struct timespec until = deadline_in(ms);
+	struct timespec until;
 	int rc = 0;
 
+	clock_deadline_ms(&until, ms);
 	pthread_mutex_lock(&t->lock);
 	while (!t->first_done && rc == 0)
 		rc = pthread_cond_timedwait(&t->gone, &t->lock, &until);
@@ -233,8 +220,10 @@ share_thread_start(struct share_thread **out, const char *where, const char *sel
 void
 share_thread_stop(struct share_thread *t, unsigned timeout_ms)
 {
-	struct timespec until = deadline_in(timeout_ms);
+	struct timespec until;
 	int rc = 0;
+
+	clock_deadline_ms(&until, timeout_ms);
 
 	if (t == NULL)
 		return;

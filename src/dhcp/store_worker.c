@@ -68,22 +68,6 @@ mono_ms(void)
 	return (int64_t)(clock_now_us() / 1000u);
 }
 
-/* The monotonic time ms from now, for pthread_cond_timedwait. */
-static struct timespec
-deadline_in(unsigned ms)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	t.tv_sec += ms / 1000;
-	t.tv_nsec += (long)(ms % 1000) * 1000000L;
-	if (t.tv_nsec >= 1000000000L) {
-		t.tv_sec++;
-		t.tv_nsec -= 1000000000L;
-	}
-	return t;
-}
-
 /* ---- the worker thread ---- */
 
 static void
@@ -246,8 +230,9 @@ worker_idle(struct store_worker *w)
 static void
 wait_for_work(struct store_worker *w)
 {
-	struct timespec until = deadline_in(STORE_WORKER_EVENTS_MS);
+	struct timespec until;
 
+	clock_deadline_ms(&until, STORE_WORKER_EVENTS_MS);
 	(void)pthread_cond_timedwait(&w->wake, &w->lock, &until);
 }
 
@@ -341,8 +326,10 @@ store_worker_start(struct store_worker **out, const char *where, bool host_appro
 void
 store_worker_stop(struct store_worker *w, unsigned timeout_ms)
 {
-	struct timespec until = deadline_in(timeout_ms);
+	struct timespec until;
 	int rc = 0;
+
+	clock_deadline_ms(&until, timeout_ms);
 
 	if (w == NULL || !w->started)
 		return;
