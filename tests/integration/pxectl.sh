@@ -122,7 +122,12 @@ dhcp=$(in_cli timeout 10 build/tools/dhcp-probe --iface c0 --to 255.255.255.255:
 	--broadcast --mac 52:54:00:cc:00:09 --vendor PXEClient:Arch:00000:UNDI:002001 \
 	--arch 0 --expect-replies 1 --wait-ms 3000)
 grep -q "type=OFFER" <<<"$dhcp" || { not_ok "setup: a DHCP client seen"; exit 1; }
-sleep 0.7        # boot events are written every 500 ms
+# boot events are written by DHCP's store worker at least every 500 ms when
+# it is idle (later under load): wait for the client's, at most 10 s
+for _ in $(seq 50); do
+	sctl --json client 52:54:00:cc:00:09 >/dev/null 2>&1 && break
+	sleep 0.2
+done
 out=$(sctl --json client 52:54:00:cc:00:09)
 check "pxectl --json client MAC: one JSON object" json_object "$out"
 out=$(sctl client 52:54:00:cc:00:09)
