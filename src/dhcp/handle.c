@@ -711,6 +711,16 @@ learn_address(struct request *r)
 		dhcp_addr_learn(r->srv, requested, r->m->chaddr, r->m->hlen, r->now);
 }
 
+/* Servers sharing one database: a full-mode subnet's client whose bucket
+ * is another server's.  That server records its DISCOVER: two would write
+ * the timeline twice, and their trimming of one MAC's events would meet. */
+static bool
+another_servers_client(const struct request *r)
+{
+	return r->sn != NULL && r->sn->has_pool && !r->sn->proxy &&
+	    !dhcp_share_answers(r->srv, r->o->broadcast, r->m);
+}
+
 void
 dhcp_handle(struct dhcp_server *srv, const struct dhcp_origin *o, const struct dhcp_message *m)
 {
@@ -727,7 +737,7 @@ dhcp_handle(struct dhcp_server *srv, const struct dhcp_origin *o, const struct d
 	    type_name(m->type),
 	    m->giaddr.s_addr ? "relay" : "link", boot_class_name(r.client.cls),
 	    r.client.vendor_class);
-	if (m->type == DHCPDISCOVER) {
+	if (m->type == DHCPDISCOVER && !another_servers_client(&r)) {
 		char uuid[STORE_UUID_TEXT];
 		client_uuid_text(&r.client, uuid);
 		event_record(&r, "dhcp-discover", uuid, r.client.vendor_class);

@@ -13,6 +13,8 @@
  *   {greatest} max                GREATEST
  *   {now_ms}   the database's clock in unix ms (julianday / clock_timestamp)
  *   {returning_id}  (nothing)     RETURNING id   (read by db_last_id)
+ *   {trim_turn}     1             pg_try_advisory_xact_lock(7365): one
+ *                   server at a time trims the shared tables
  * Between the store's files only. */
 #ifndef PXED_STORE_DB_H
 #define PXED_STORE_DB_H

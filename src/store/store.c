@@ -69,7 +69,7 @@ static const char *const stmt_sql[STMT_COUNT] = {
 	[STMT_ADDR_PUT] =
 		"INSERT INTO client_addrs (address, mac, seen) VALUES (?1, ?2, ?3)"
 		" ON CONFLICT (address) DO UPDATE SET mac = excluded.mac, seen = excluded.seen",
-	[STMT_ADDR_PRUNE] = "DELETE FROM client_addrs WHERE seen < ?1",
+	[STMT_ADDR_PRUNE] = "DELETE FROM client_addrs WHERE {trim_turn} AND seen < ?1",
 	[STMT_ADDR_GET] = "SELECT mac FROM client_addrs WHERE address = ?1",
 	[STMT_LEASE_ALL] =
 		"SELECT address, mac, client_id, state, starts, expires, hostname"
@@ -83,12 +83,12 @@ static const char *const stmt_sql[STMT_COUNT] = {
 	/* Everything of this MAC at or below its (N+1)-th newest id: walks
 	 * N entries of the (mac, id) index, then deletes a range of it. */
 	[STMT_EVENT_PRUNE] =
-		"DELETE FROM events WHERE mac = ?1 AND id <= ("
+		"DELETE FROM events WHERE {trim_turn} AND mac = ?1 AND id <= ("
 		"SELECT id FROM events WHERE mac = ?1"
 		" ORDER BY id DESC LIMIT 1 OFFSET ?2)",
 	/* The whole table bounded: a flood of new MACs cannot grow it. */
 	[STMT_EVENT_CAP] =
-		"DELETE FROM events WHERE id <= (SELECT max(id) FROM events) - ?1",
+		"DELETE FROM events WHERE {trim_turn} AND id <= (SELECT max(id) FROM events) - ?1",
 	[STMT_EVENT_LIST] =
 		"SELECT when_ms, kind, detail FROM ("
 		"SELECT id, when_ms, kind, detail FROM events WHERE mac = ?1"
