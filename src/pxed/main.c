@@ -338,6 +338,18 @@ server_name_default(struct config *c, const char *host_name)
 		str_copy(c->server_name, host_name, sizeof c->server_name);
 }
 
+/* server-name's default, the host name, read before the sandbox (uname
+ * is not in its list); the API names its entries with it. */
+static void
+server_name_resolve(struct daemon *d)
+{
+	if (gethostname(d->host_name, sizeof d->host_name - 1) != 0)
+		d->host_name[0] = '\0';
+	server_name_default(&d->cfg, d->host_name);
+	if (d->mgmt != NULL)
+		api_set_server_name(d->mgmt, d->cfg.server_name);
+}
+
 static int
 start_services(struct daemon *d)
 {
@@ -397,15 +409,9 @@ start_services(struct daemon *d)
 			return rc;
 		api_chunk_sources_set(d->mgmt, &d->cfg);
 	}
-	/* server-name's default, the host name: uname is not in the
-	 * sandbox's list */
-	if (gethostname(d->host_name, sizeof d->host_name - 1) != 0)
-		d->host_name[0] = '\0';
-	server_name_default(&d->cfg, d->host_name);
+	server_name_resolve(d);
 	/* before the first thread (HTTP's, libuv's pool, multicast senders):
 	 * they inherit it */
-	if (d->mgmt != NULL)
-		api_set_server_name(d->mgmt, d->cfg.server_name);
 	rc = sandbox_enter(&d->cfg);
 	if (rc != 0)
 		return rc;

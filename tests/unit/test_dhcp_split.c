@@ -6,6 +6,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "core/util.h"
 #include "dhcp/split.h"
 
 /* The hash of one byte key k is T[1 ^ k]: over every k, each value once
@@ -60,7 +61,7 @@ owners_of(const char *const *list, size_t n, uint8_t owner[SPLIT_BUCKETS],
     char (*names)[SPLIT_NAME_MAX])
 {
 	for (size_t i = 0; i < n; i++)
-		strcpy(names[i], list[i]);
+		str_copy(names[i], list[i], SPLIT_NAME_MAX);
 	split_owners((const char (*)[SPLIT_NAME_MAX])names, n, owner);
 }
 
