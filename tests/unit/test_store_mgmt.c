@@ -125,6 +125,45 @@ test_hosts(void **state)
 	assert_int_equal(store_host_get(f->st, "52:54:00:00:00:02", &h), -ENOENT);
 }
 
+/* A running task's token: bound to the first address, kept over a
+ * reboot, still finding its task once ended (which binds and issues
+ * nothing). */
+static void
+task_token_to_end(struct fixture *f, int64_t id, const struct store_token *tok1)
+{
+	char bound[STORE_ADDR_TEXT];
+	struct store_token tok2, got;
+	struct store_task t;
+
+	memset(&tok2, 2, sizeof tok2);
+	/* the token's address: the first wins, another is told which */
+	assert_int_equal(store_task_bind(f->st, id, "192.0.2.7", bound), 0);
+	assert_int_equal(store_task_bind(f->st, id, "192.0.2.7", bound), 0);
+	assert_int_equal(store_task_bind(f->st, id, "2001:db8::7", bound), -EPERM);
+	assert_string_equal(bound, "192.0.2.7");
+	assert_int_equal(store_task_get(f->st, id, &t), 0);
+	assert_string_equal(t.token_addr, "192.0.2.7");
+	assert_int_equal(store_task_bind(f->st, 999999, "192.0.2.7", bound), -ESRCH);
+	/* a reboot mid-task: booting again keeps it running and its token */
+	assert_int_equal(store_task_boot(f->st, id, &tok2, &got), 0);
+	assert_memory_equal(&got, tok1, sizeof got);
+	assert_int_equal(store_task_get(f->st, id, &t), 0);
+	assert_int_equal(t.state, TASK_RUNNING);
+	assert_int_equal(store_task_finish(f->st, id, TASK_DONE, "ok", "log", 20), 0);
+	assert_int_equal(store_task_finish(f->st, id, TASK_FAILED, "late", "", 21), -ESRCH);
+	/* the token still finds its ended task: its agent is told why */
+	assert_int_equal(store_task_by_token(f->st, tok1->hash, &t), 0);
+	assert_int_equal(t.state, TASK_DONE);
+	/* an ended task binds nothing */
+	assert_int_equal(store_task_bind(f->st, id, "192.0.2.7", bound), -ESRCH);
+	/* an ended task issues no token */
+	assert_int_equal(store_task_boot(f->st, id, &tok2, &got), -ESRCH);
+	assert_int_equal(store_task_get(f->st, id, &t), 0);
+	assert_int_equal(t.state, TASK_DONE);
+	assert_string_equal(t.message, "ok");
+	assert_int_equal(t.finished, 20);
+}
+
 static void
 test_task_life(void **state)
 {
@@ -174,33 +213,7 @@ test_task_life(void **state)
 	assert_int_equal(t.bytes, 200);
 	assert_int_equal(t.resume_offset, 64);
 	assert_string_equal(t.phase, "deploy");
-	/* the token's address: the first wins, another is told which */
-	char bound[STORE_ADDR_TEXT];
-	assert_int_equal(store_task_bind(f->st, id, "192.0.2.7", bound), 0);
-	assert_int_equal(store_task_bind(f->st, id, "192.0.2.7", bound), 0);
-	assert_int_equal(store_task_bind(f->st, id, "2001:db8::7", bound), -EPERM);
-	assert_string_equal(bound, "192.0.2.7");
-	assert_int_equal(store_task_get(f->st, id, &t), 0);
-	assert_string_equal(t.token_addr, "192.0.2.7");
-	assert_int_equal(store_task_bind(f->st, 999999, "192.0.2.7", bound), -ESRCH);
-	/* a reboot mid-task: booting again keeps it running and its token */
-	assert_int_equal(store_task_boot(f->st, id, &tok2, &got), 0);
-	assert_memory_equal(&got, &tok1, sizeof got);
-	assert_int_equal(store_task_get(f->st, id, &t), 0);
-	assert_int_equal(t.state, TASK_RUNNING);
-	assert_int_equal(store_task_finish(f->st, id, TASK_DONE, "ok", "log", 20), 0);
-	assert_int_equal(store_task_finish(f->st, id, TASK_FAILED, "late", "", 21), -ESRCH);
-	/* the token still finds its ended task: its agent is told why */
-	assert_int_equal(store_task_by_token(f->st, tok1.hash, &t), 0);
-	assert_int_equal(t.state, TASK_DONE);
-	/* an ended task binds nothing */
-	assert_int_equal(store_task_bind(f->st, id, "192.0.2.7", bound), -ESRCH);
-	/* an ended task issues no token */
-	assert_int_equal(store_task_boot(f->st, id, &tok2, &got), -ESRCH);
-	assert_int_equal(store_task_get(f->st, id, &t), 0);
-	assert_int_equal(t.state, TASK_DONE);
-	assert_string_equal(t.message, "ok");
-	assert_int_equal(t.finished, 20);
+	task_token_to_end(f, id, &tok1);
 	assert_int_equal(store_task_active(f->st, mac, &t), -ENOENT);
 	/* a new task once the last ended; cancel works from pending */
 	id = store_task_add(f->st, mac, &(struct store_task_spec){ .type = TASK_CAPTURE,
