@@ -63,6 +63,8 @@ reads_make(struct reloader *r, const char **why)
 	int rc = r->leases ? dhcp_stored_read(r->st, &out->leases) : 0;
 	if (rc == -E2BIG)
 		*why = "there are more stored leases than the pools can hold";
+	else if (rc == -ENOMEM)
+		*why = "out of memory for the stored leases";
 	else if (rc != 0)
 		*why = "the stored leases cannot be read";
 	return rc;
@@ -196,14 +198,13 @@ reloader_start(struct reloader **out, uv_loop_t *loop, struct store *st, bool le
     const struct reload_ops *ops)
 {
 	struct reloader *r = calloc(1, sizeof *r);
+	pthread_condattr_t ca;
 
 	if (r == NULL)
 		return -ENOMEM;
 	r->loop = loop;
 	r->ops = *ops;
 	r->leases = leases;
-	pthread_condattr_t ca;
-
 	pthread_mutex_init(&r->lock, NULL);
 	pthread_cond_init(&r->wake, NULL);
 	pthread_condattr_init(&ca);
@@ -216,15 +217,16 @@ reloader_start(struct reloader **out, uv_loop_t *loop, struct store *st, bool le
 	r->handles = 2;
 	r->exited = true;               /* no thread without a store */
 	if (st != NULL) {
+		r->st = st;
 		r->exited = false;
 		int rc = pthread_create(&r->thread, NULL, reader_main, r);
 		if (rc != 0) {
 			log_error("reload: cannot start the store reader: %s", strerror(rc));
+			r->st = NULL;           /* the caller's still */
 			r->exited = true;
 			reloader_stop(r);
 			return -rc;
 		}
-		r->st = st;
 	}
 	*out = r;
 	return 0;
