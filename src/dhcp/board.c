@@ -18,8 +18,10 @@ struct dhcp_board {
 	bool closed;                    /* the loop is stopping: asks fail at once */
 	unsigned pending;               /* BOARD_* asked since the last take */
 	uint64_t asked, done;           /* tickets */
-	int rc;                         /* of the newest reload: a later turn */
-	char msg[512];                  /* without one does not overwrite it */
+	uint64_t reload_asked, reload_done;     /* reloads' tickets */
+	int rc;                         /* of the newest reload */
+	char msg[512];
+	bool reload_dhcp;               /* DHCP was on at the newest reload */
 	bool have_views;
 	struct dhcp_views views;
 	struct {                        /* BOARD_CONFIG, BOARD_TRANSFERS: the newest */
@@ -76,30 +78,40 @@ board_close(struct dhcp_board *b)
 }
 
 unsigned
-board_take(struct dhcp_board *b, uint64_t *ticket)
+board_take(struct dhcp_board *b, uint64_t *ticket, uint64_t *reload_ticket)
 {
 	pthread_mutex_lock(&b->lock);
 	unsigned what = b->pending;
 	b->pending = 0;
 	*ticket = b->asked;
+	*reload_ticket = b->reload_asked;
 	pthread_mutex_unlock(&b->lock);
 	return what;
 }
 
 void
-board_done(struct dhcp_board *b, uint64_t ticket, unsigned what, int rc, const char *msg,
-    const struct dhcp_views *views)
+board_done(struct dhcp_board *b, uint64_t ticket, const struct dhcp_views *views)
 {
 	pthread_mutex_lock(&b->lock);
-	if (what & BOARD_RELOAD) {
-		b->rc = rc;
-		str_copy(b->msg, msg, sizeof b->msg);
-	}
 	b->have_views = views != NULL;
 	if (views != NULL)
 		b->views = *views;
 	if (ticket > b->done)
 		b->done = ticket;
+	pthread_cond_broadcast(&b->answered);
+	pthread_mutex_unlock(&b->lock);
+}
+
+void
+board_reload_done(struct dhcp_board *b, uint64_t reload_ticket, int rc, const char *msg,
+    bool dhcp)
+{
+	pthread_mutex_lock(&b->lock);
+	b->rc = rc;
+	str_copy(b->msg, msg, sizeof b->msg);
+	b->reload_dhcp = dhcp;
+	if (reload_ticket > b->reload_done)
+		b->reload_done = reload_ticket;
 	pthread_cond_broadcast(&b->answered);
 	pthread_mutex_unlock(&b->lock);
 }
@@ -131,18 +143,19 @@ ask_and_wait(struct dhcp_board *b, unsigned what)
 	int rc = 0;
 
 	clock_gettime(CLOCK_MONOTONIC, &until);
-	until.tv_sec += BOARD_WAIT_MS / 1000;
+	until.tv_sec += ((what & BOARD_RELOAD) ? BOARD_RELOAD_WAIT_MS : BOARD_WAIT_MS) / 1000;
 	pthread_mutex_lock(&b->lock);
 	if (b->closed)
 		return -ECANCELED;
 	b->pending |= what;
-	uint64_t mine = ++b->asked;
+	uint64_t mine = (what & ~BOARD_RELOAD) ? ++b->asked : 0;
+	uint64_t mine_reload = (what & BOARD_RELOAD) ? ++b->reload_asked : 0;
 	pthread_mutex_unlock(&b->lock);
 	b->wake(b->wake_arg);
 	pthread_mutex_lock(&b->lock);
-	while (b->done < mine && !b->closed && rc == 0)
+	while ((b->done < mine || b->reload_done < mine_reload) && !b->closed && rc == 0)
 		rc = pthread_cond_timedwait(&b->answered, &b->lock, &until);
-	if (b->done >= mine)
+	if (b->done >= mine && b->reload_done >= mine_reload)
 		return 0;
 	return b->closed ? -ECANCELED : -ETIMEDOUT;
 }
@@ -177,7 +190,10 @@ board_ask(struct dhcp_board *b, unsigned what, char *msg, size_t msg_size,
 	if (rc == -ECANCELED) {
 		str_copy(msg, "pxed is stopping", msg_size);
 	} else if (rc == 0) {
-		rc = !b->have_views ? -ENOTSUP : (what & BOARD_RELOAD) ? b->rc : 0;
+		if (what & BOARD_RELOAD)
+			rc = !b->reload_dhcp ? -ENOTSUP : b->rc;
+		else
+			rc = !b->have_views ? -ENOTSUP : 0;
 		str_copy(msg, b->msg, msg_size);
 		if (views != NULL && b->have_views)
 			*views = b->views;

@@ -4,10 +4,13 @@
  * the running configuration, the TFTP transfers), the loop is woken
  * (uv_async_send, through the wake function main.c gives), does it, and
  * posts the result; the thread waits for it, bounded.  Asks that arrive
- * together are answered by one turn of the loop. */
+ * together are answered by one turn of the loop.  A reload is answered
+ * later, when it is done (pxed/reload.h: its store reads run off the
+ * loop): reload asks have tickets of their own. */
 #ifndef PXED_DHCP_BOARD_H
 #define PXED_DHCP_BOARD_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -18,6 +21,9 @@
 #define BOARD_CONFIG 4u                 /* a snapshot: the running struct config */
 #define BOARD_TRANSFERS 8u              /* a snapshot: the TFTP transfers (tftp/server.h) */
 #define BOARD_WAIT_MS 10000
+/* A reload's ask waits for the reload being done (it may have to wait for
+ * one under way first: two reloads' bound, RELOAD_READS_MS) */
+#define BOARD_RELOAD_WAIT_MS 25000
 
 struct dhcp_board;
 
@@ -26,21 +32,25 @@ int board_create(struct dhcp_board **out, void (*wake)(void *arg), void *arg);
 void board_free(struct dhcp_board *b);
 /* The loop is stopping: asks waiting and to come fail at once. */
 void board_close(struct dhcp_board *b);
-/* What is asked (BOARD_* bits) and the ticket that answers it. */
-unsigned board_take(struct dhcp_board *b, uint64_t *ticket);
-/* The answer to ticket, whose turn did what (board_take's): rc and msg of
- * its reload (kept for the reload's askers until the next reload, whatever
- * turns answer meanwhile), views (NULL: DHCP is off). */
-void board_done(struct dhcp_board *b, uint64_t ticket, unsigned what, int rc, const char *msg,
-    const struct dhcp_views *views);
+/* What is asked (BOARD_* bits), the ticket that answers it and, with
+ * BOARD_RELOAD, the newest reload ticket asked. */
+unsigned board_take(struct dhcp_board *b, uint64_t *ticket, uint64_t *reload_ticket);
+/* The answer to ticket (board_take's; its reload aside): views (NULL:
+ * DHCP is off). */
+void board_done(struct dhcp_board *b, uint64_t ticket, const struct dhcp_views *views);
+/* A reload is done: the asks up to reload_ticket get rc and msg (kept for
+ * them until the next reload's); dhcp false: DHCP is off (-ENOTSUP). */
+void board_reload_done(struct dhcp_board *b, uint64_t reload_ticket, int rc, const char *msg,
+    bool dhcp);
 
 /* A snapshot answering BOARD_CONFIG or BOARD_TRANSFERS (one bit), made on
  * the loop before board_done: data (malloc'd, len bytes) is taken over
  * and replaces the previous one; NULL when it could not be made. */
 void board_put(struct dhcp_board *b, unsigned what, void *data, size_t len);
 
-/* API side: ask and wait (BOARD_WAIT_MS).  Returns the reload's rc (or 0),
- * -ETIMEDOUT, -ECANCELED (pxed is stopping), or -ENOTSUP when DHCP is off; msg gets the reload's message,
+/* API side: ask and wait (BOARD_WAIT_MS; a reload BOARD_RELOAD_WAIT_MS).
+ * Returns the reload's rc (or 0), -ETIMEDOUT, -ECANCELED (pxed is
+ * stopping), or -ENOTSUP when DHCP is off; msg gets the reload's message,
  * views (if not NULL) the views. */
 int board_ask(struct dhcp_board *b, unsigned what, char *msg, size_t msg_size,
     struct dhcp_views *views);

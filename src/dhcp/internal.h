@@ -195,7 +195,7 @@ struct dhcp_server {
 	struct dhcp_sockets socks;
 	uv_poll_t poll[DHCP_SOCKETS_MAX];
 	size_t poll_count;
-	struct store *store;
+	struct store *store;             /* read at start (its leases), then NULL */
 	struct dhcp_subnet subnet[CONFIG_SUBNETS_MAX];
 	size_t subnet_count;
 	struct dhcp_host host[CONFIG_HOSTS_MAX];
@@ -250,6 +250,8 @@ struct dhcp_server {
 int dhcp_subnets_build(struct dhcp_server *srv, char *err, size_t err_size);
 void dhcp_subnets_free(struct dhcp_server *srv);
 void dhcp_leases_load(struct dhcp_server *srv);
+/* The same from leases read before (a reload: dhcp_stored_read). */
+void dhcp_leases_put(struct dhcp_server *srv, const struct dhcp_stored *stored);
 struct dhcp_subnet *dhcp_subnet_for(struct dhcp_server *srv, struct in_addr addr);
 /* The host entry for a request: by client id (61) first, then by MAC. */
 const struct dhcp_host *dhcp_host_for(const struct dhcp_server *srv, const struct dhcp_message *m);

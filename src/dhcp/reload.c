@@ -2,7 +2,8 @@
  * runtime state -- subnets, pools, hosts, rules, menu -- is built whole off
  * to the side from the new configuration; only when that succeeded are the
  * old pools' leases, offers and quarantines carried over and the state
- * swapped in, in one step on the loop thread.  The sockets, the store and
+ * swapped in, in one step on the loop thread.  The stored leases come
+ * read already (pxed/reload.c reads them off the loop).  The sockets, the store and
  * the batch being handled are untouched, so no request is lost to a
  * reload.  A lease that no longer fits (its range shrank, its subnet went)
  * stays in the store and comes back when its range does. */
@@ -134,8 +135,8 @@ runtime_swap(struct dhcp_server *srv, struct dhcp_server *next)
 }
 
 int
-dhcp_server_reload(struct dhcp_server *srv, const struct config *cfg, char *err,
-    size_t err_size)
+dhcp_server_reload(struct dhcp_server *srv, const struct config *cfg,
+    const struct dhcp_stored *stored, char *err, size_t err_size)
 {
 	struct dhcp_server *next = calloc(1, sizeof *next);
 
@@ -144,14 +145,13 @@ dhcp_server_reload(struct dhcp_server *srv, const struct config *cfg, char *err,
 		return -ENOMEM;
 	}
 	next->cfg = *cfg;
-	next->store = srv->store;
 	if (dhcp_subnets_build(next, err, err_size) != 0) {
 		dhcp_subnets_free(next);
 		free(next);
 		return -EINVAL;
 	}
 	carry_all(srv, next, (int64_t)time(NULL));
-	dhcp_leases_load(next);         /* stored leases that fit again */
+	dhcp_leases_put(next, stored);  /* stored leases that fit again */
 	runtime_swap(srv, next);
 	discovered_prune(srv);
 	free(next);

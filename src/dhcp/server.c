@@ -631,6 +631,7 @@ dhcp_server_start(struct dhcp_server **out, uv_loop_t *loop, const struct config
 	srv->poll_count = socks->count;
 	dhcp_rogue_start(srv);
 	dhcp_tick_start(srv);
+	srv->store = NULL;      /* read at start only: a reload's reads come read */
 	log_info("dhcp: %zu subnet(s)%s, %zu host(s), ports %u and %u", srv->subnet_count,
 	    cfg->proxy ? " + proxy" : "", srv->host_count, cfg->dhcp_port, cfg->pxe_port);
 	*out = srv;

@@ -33,8 +33,8 @@ void dhcp_sockets_close(struct dhcp_sockets *socks);
  * boot rules) the way the server will read them.  0 or -EINVAL + err. */
 int dhcp_config_check(const struct config *cfg, char *err, size_t err_size);
 
-/* store (may be NULL) is read on the loop at start and reload (the stored
- * leases); where names the same database: the server's store worker
+/* store (may be NULL) is read on the loop at start (the stored leases:
+ * nothing is served yet); where names the same database: the server's store worker
  * (dhcp/store_worker.h) opens its own connection to it and makes every
  * write of the DHCP path, and of dhcp_server_event, off the loop. */
 int dhcp_server_start(struct dhcp_server **out, uv_loop_t *loop, const struct config *cfg,
@@ -47,12 +47,27 @@ void dhcp_server_stop(struct dhcp_server *srv);
 void dhcp_server_event(struct dhcp_server *srv, const uint8_t *mac, size_t mac_len,
     const char *kind, const char *detail, int64_t when_ms);
 
+/* The stored leases a reload puts into the new pools (the bound, unexpired
+ * ones), read off the loop (pxed/reload.c's reader thread) with a
+ * connection of its own: at most DHCP_STORED_MAX (the pools' most). */
+#define DHCP_STORED_MAX ((size_t)CONFIG_SUBNETS_MAX * 65536)
+struct store_lease;
+struct dhcp_stored {
+	struct store_lease *lease;      /* malloc'd */
+	size_t count, size;
+};
+/* 0, -EIO (the store cannot be read), -E2BIG or -ENOMEM; out is freed
+ * with dhcp_stored_free either way. */
+int dhcp_stored_read(struct store *st, struct dhcp_stored *out);
+void dhcp_stored_free(struct dhcp_stored *s);
+
 /* Apply a new configuration while running (SIGHUP, pxectl reload): the
  * runtime state is built off to the side and swapped in with every lease,
- * offer and quarantine that still fits; the sockets stay.  0, or -EINVAL
- * with err (the running state is kept). */
-int dhcp_server_reload(struct dhcp_server *srv, const struct config *cfg, char *err,
-    size_t err_size);
+ * offer and quarantine that still fits and the stored leases that fit
+ * again (stored, read before: the loop does not read the store); the
+ * sockets stay.  0, or -EINVAL with err (the running state is kept). */
+int dhcp_server_reload(struct dhcp_server *srv, const struct config *cfg,
+    const struct dhcp_stored *stored, char *err, size_t err_size);
 
 /* What `pxectl subnet list` shows of a subnet, and of a relay whose subnet
  * is not configured ("discovered"). */

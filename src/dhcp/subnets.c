@@ -472,3 +472,56 @@ dhcp_leases_load(struct dhcp_server *srv)
 	if (srv->store != NULL && store_lease_foreach(srv->store, lease_loaded, srv) != 0)
 		log_error("dhcp: cannot read the stored leases");
 }
+
+void
+dhcp_leases_put(struct dhcp_server *srv, const struct dhcp_stored *stored)
+{
+	for (size_t i = 0; stored != NULL && i < stored->count; i++)
+		lease_loaded(&stored->lease[i], srv);
+}
+
+struct stored_read {
+	struct dhcp_stored *s;
+	int rc;                         /* the first error */
+};
+
+/* A bound, unexpired lease into the list (doubling, bounded). */
+static void
+lease_collect(const struct store_lease *l, void *arg)
+{
+	struct stored_read *r = arg;
+	struct dhcp_stored *s = r->s;
+
+	if (r->rc != 0 || l->state != LEASE_BOUND || l->expires <= (int64_t)time(NULL))
+		return;
+	if (s->count == s->size) {
+		size_t size = s->size == 0 ? 256 : s->size * 2;
+		struct store_lease *more = size > DHCP_STORED_MAX ? NULL :
+		    realloc(s->lease, size * sizeof *more);
+		if (more == NULL) {
+			r->rc = size > DHCP_STORED_MAX ? -E2BIG : -ENOMEM;
+			return;
+		}
+		s->lease = more;
+		s->size = size;
+	}
+	s->lease[s->count++] = *l;
+}
+
+int
+dhcp_stored_read(struct store *st, struct dhcp_stored *out)
+{
+	struct stored_read r = { out, 0 };
+
+	memset(out, 0, sizeof *out);
+	if (store_lease_foreach(st, lease_collect, &r) != 0)
+		return -EIO;
+	return r.rc;
+}
+
+void
+dhcp_stored_free(struct dhcp_stored *s)
+{
+	free(s->lease);
+	memset(s, 0, sizeof *s);
+}

@@ -1,8 +1,9 @@
 /* pxed: the daemon.  Start-up order: flags and config, open the root and
  * bind every socket as root, drop privileges, read the API token, enter
  * the sandbox (pxed/sandbox.h), then serve from one libuv loop (TFTP,
- * DHCP), DHCP's store worker thread (its writes to the state store) and
- * libmicrohttpd's threads (HTTP). */
+ * DHCP), DHCP's store worker thread (its writes to the state store), the
+ * reload's store reader (pxed/reload.h) and libmicrohttpd's threads
+ * (HTTP). */
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -34,6 +35,7 @@
 #include "image/sources.h"
 #include "mcast/fec.h"
 #include "pxed/listen.h"
+#include "pxed/reload.h"
 #include "pxed/sandbox.h"
 #include "store/store.h"
 #include "store/subnets.h"
@@ -59,6 +61,7 @@ struct daemon {
 	struct tftp_server *tftp;
 	struct http_server *http;
 	struct api *mgmt;
+	struct reloader *reloader;          /* reloads: their store reads off the loop */
 	uv_signal_t sig_term, sig_int, sig_hup;
 	uv_async_t ask;                     /* the API asks (dhcp/board.h) */
 	struct dhcp_board *board;
@@ -230,7 +233,21 @@ observe_transfer(void *arg, const struct sockaddr_storage *peer, const char *kin
 	    (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
 }
 
-/* The subnets changed with pxectl (the state store) over cfg's. */
+/* The subnets changed with pxectl (read from the state store) over cfg's. */
+static int
+subnets_apply(struct config *cfg, const struct store_subnet *changes, size_t n, char *err,
+    size_t err_size)
+{
+	for (size_t i = 0; i < n; i++) {
+		int rc = config_subnet_override(cfg, changes[i].cidr, changes[i].mode,
+		    changes[i].changed_ms, err, err_size);
+		if (rc != 0)
+			return rc;
+	}
+	return 0;
+}
+
+/* The same read on the loop: at start only, when nothing is served yet. */
 static int
 subnets_from_store(struct daemon *d, struct config *cfg, char *err, size_t err_size)
 {
@@ -241,13 +258,7 @@ subnets_from_store(struct daemon *d, struct config *cfg, char *err, size_t err_s
 		snprintf(err, err_size, "store: the subnets changed with pxectl cannot be read");
 		return n;
 	}
-	for (int i = 0; i < n; i++) {
-		int rc = config_subnet_override(cfg, changes[i].cidr, changes[i].mode,
-		    changes[i].changed_ms, err, err_size);
-		if (rc != 0)
-			return rc;
-	}
-	return 0;
+	return subnets_apply(cfg, changes, (size_t)n, err, err_size);
 }
 
 /* One service and its sockets into the status list (none: not listed). */
@@ -350,6 +361,8 @@ server_name_resolve(struct daemon *d)
 		api_set_server_name(d->mgmt, d->cfg.server_name);
 }
 
+static int start_reloader(struct daemon *d);
+
 static int
 start_services(struct daemon *d)
 {
@@ -424,6 +437,9 @@ start_services(struct daemon *d)
 	rc = start_dhcp(d);
 	if (rc != 0)
 		return rc;
+	rc = start_reloader(d);
+	if (rc != 0)
+		return rc;
 	if (d->mgmt != NULL)    /* what runs here, published with the heartbeat */
 		dhcp_share_running(d->dhcp, api_running_text, d->mgmt);
 	log_info("pxed %s serving %s: tftp port %u, http port %u", PXED_VERSION, d->cfg.root,
@@ -438,6 +454,8 @@ on_stop_signal(uv_signal_t *h, int signum)
 
 	log_info("signal %d: shutting down", signum);
 	board_close(d->board);          /* an API call waiting for the loop returns */
+	reloader_stop(d->reloader);
+	d->reloader = NULL;
 	dhcp_server_stop(d->dhcp);
 	d->dhcp = NULL;
 	http_server_stop(d->http);
@@ -490,31 +508,46 @@ log_format_of(const struct config *cfg)
 	return f;
 }
 
-/* Re-read the file (and the subnets changed with pxectl) and apply every
- * change that can be applied while running; the rest is named.  On an
- * error the running configuration stays whole. */
-static int
-reload(struct daemon *d, char *err, size_t err_size)
-{
-	static struct config next, applied;     /* as read; as applied */
-	static struct mtftp_files mtftp;
+/* A reload's configuration: the file as read when its round began (the
+ * reloader runs one round at a time). */
+static struct config reload_next;
 
-	if (config_load(&next, &d->args, err, err_size) != 0 ||
-	    subnets_from_store(d, &next, err, err_size) != 0 ||
-	    mtftp_files_build(&next, &mtftp, err, err_size) != 0)
+/* A reload begins (pxed/reload.h): re-read the file. */
+static int
+reload_prepare(void *arg, char *err, size_t err_size)
+{
+	struct daemon *d = arg;
+
+	return config_load(&reload_next, &d->args, err, err_size) != 0 ? -EINVAL : 0;
+}
+
+/* The store's reads are in: the subnets changed with pxectl over the
+ * file's, then every change that can be applied while running; the rest
+ * is named.  On an error the running configuration stays whole. */
+static int
+reload_apply(void *arg, const struct reload_reads *reads, char *err, size_t err_size)
+{
+	struct daemon *d = arg;
+	static struct config applied;           /* reload_next as applied */
+	static struct mtftp_files mtftp;
+	struct config *next = &reload_next;
+
+	if ((reads != NULL && subnets_apply(next, reads->subnet, reads->subnet_count, err,
+	    err_size) != 0) || mtftp_files_build(next, &mtftp, err, err_size) != 0)
 		return -EINVAL;
-	server_name_default(&next, d->host_name);      /* as at start: not a change */
-	applied = next;
+	server_name_default(next, d->host_name);        /* as at start: not a change */
+	applied = *next;
 	config_keep_restart(&applied, &d->cfg); /* listen, ports ...: as running */
 	if (d->dhcp == NULL && dhcp_enabled(&applied)) {
 		log_warn("reload: DHCP was off at start (no subnet, dhcp-range or proxy): "
 		    "it starts at the next restart");
 	} else if (d->dhcp != NULL) {
-		int rc = dhcp_server_reload(d->dhcp, &applied, err, err_size);
+		int rc = dhcp_server_reload(d->dhcp, &applied, reads != NULL ? &reads->leases : NULL,
+		    err, err_size);
 		if (rc != 0)
 			return rc;
 	}
-	size_t changes = config_diff(&d->cfg, &next, log_change, NULL);
+	size_t changes = config_diff(&d->cfg, next, log_change, NULL);
 	d->cfg = applied;
 	log_set_level(d->cfg.log_level);
 	log_set_format(log_format_of(&d->cfg));
@@ -526,18 +559,42 @@ reload(struct daemon *d, char *err, size_t err_size)
 	return 0;
 }
 
+/* A reload's outcome: logged, and told to the API's askers up to ticket. */
+static void
+reload_done(void *arg, uint64_t ticket, int rc, const char *msg)
+{
+	struct daemon *d = arg;
+	const char *who = ticket > 0 ? " (asked through the API)" : "";
+
+	if (rc != 0)
+		log_error("reload refused, keeping the running configuration: %s%s", msg, who);
+	else
+		log_info("%s%s", msg, who);
+	if (ticket > 0)
+		board_reload_done(d->board, ticket, rc, msg, d->dhcp != NULL);
+}
+
+/* The store is read on the loop at start only: the reloader's reader has
+ * the connection from then on. */
+static int
+start_reloader(struct daemon *d)
+{
+	struct reload_ops ops = { reload_prepare, reload_apply, reload_done, d };
+	int rc = reloader_start(&d->reloader, d->loop, d->store, d->dhcp != NULL, &ops);
+
+	if (rc == 0)
+		d->store = NULL;
+	return rc;
+}
+
 /* SIGHUP: re-read the file, apply what can change while running. */
 static void
 on_reload_signal(uv_signal_t *h, int signum)
 {
 	struct daemon *d = h->data;
-	char msg[512];
 
 	(void)signum;
-	if (reload(d, msg, sizeof msg) != 0)
-		log_error("reload refused, keeping the running configuration: %s", msg);
-	else
-		log_info("%s", msg);
+	reloader_ask(d->reloader, 0);
 }
 
 /* The snapshots the API asked for, made here on the loop: a copy of the
@@ -558,28 +615,22 @@ answer_snapshots(struct daemon *d, unsigned what)
 	}
 }
 
-/* The API asks (dhcp/board.h): a reload, the subnets' views, snapshots. */
+/* The API asks (dhcp/board.h): a reload (answered when it is done), the
+ * subnets' views, snapshots. */
 static void
 on_ask(uv_async_t *h)
 {
 	struct daemon *d = h->data;
 	static struct dhcp_views views;
-	char msg[512] = "";
-	uint64_t ticket;
-	int rc = 0;
+	uint64_t ticket, reload_ticket;
 
-	unsigned what = board_take(d->board, &ticket);
-	if (what & BOARD_RELOAD) {
-		rc = reload(d, msg, sizeof msg);
-		if (rc != 0)
-			log_error("reload refused, keeping the running configuration: %s", msg);
-		else
-			log_info("%s (asked through the API)", msg);
-	}
+	unsigned what = board_take(d->board, &ticket, &reload_ticket);
+	if (what & BOARD_RELOAD)        /* answered when done (reload_done) */
+		reloader_ask(d->reloader, reload_ticket);
 	answer_snapshots(d, what);
 	if (d->dhcp != NULL)
 		dhcp_server_views(d->dhcp, &views);
-	board_done(d->board, ticket, what, rc, msg, d->dhcp != NULL ? &views : NULL);
+	board_done(d->board, ticket, d->dhcp != NULL ? &views : NULL);
 }
 
 static void

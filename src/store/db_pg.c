@@ -8,7 +8,16 @@
  * backoff interval (1 s doubling to 30 s); meanwhile statements fail at
  * once with -EIO, and a transaction open when the connection went is lost
  * (db_tx_usable is false: the store's batch fails, nothing is
- * acknowledged). */
+ * acknowledged).
+ *
+ * Every statement has a time limit, PG_STATEMENT_TIMEOUT (PostgreSQL's
+ * statement_timeout, set at each connection unless the URL's options, the
+ * role, the database or postgresql.conf set one): a statement stuck
+ * behind a lock or a runaway plan fails (-EIO) instead of holding its
+ * thread.  Migrations are exempt (db_lock_schema: waiting for another
+ * server's migration, then the migration, may take longer); the lists are
+ * paged, and the one full read, the stored leases at start and reload,
+ * takes well under it (docs/INSTALL.md). */
 #include "store/db.h"
 
 #include <ctype.h>
@@ -27,6 +36,7 @@
 #define PG_BACKOFF_MIN_MS 1000
 #define PG_BACKOFF_MAX_MS 30000
 #define PG_CONNECT_TIMEOUT "5"
+#define PG_STATEMENT_TIMEOUT "10s"
 /* pg_advisory_xact_lock's key for schema migrations: "pxed" in ASCII */
 #define PG_SCHEMA_LOCK "1887004004"
 
@@ -115,6 +125,24 @@ pg_notice(void *arg, const char *msg)
 	log_debug("store: PostgreSQL: %s", line);
 }
 
+static int pg_result_rc(const PGresult *r, const char *what);
+
+/* A new connection's settings: UTF-8, and the statement time limit when
+ * none is set (0: PostgreSQL's default). */
+static int
+pg_session(PGconn *conn)
+{
+	if (PQsetClientEncoding(conn, "UTF8") != 0) {
+		pg_log_error("client encoding", PQerrorMessage(conn));
+		return -EIO;
+	}
+	PGresult *r = PQexec(conn, "SELECT set_config('statement_timeout', '"
+	    PG_STATEMENT_TIMEOUT "', false) WHERE current_setting('statement_timeout') = '0'");
+	int rc = pg_result_rc(r, "statement_timeout");
+	PQclear(r);
+	return rc;
+}
+
 static int
 pg_connect(struct pg *p, const char *url)
 {
@@ -130,10 +158,8 @@ pg_connect(struct pg *p, const char *url)
 		return -ECONNREFUSED;
 	}
 	PQsetNoticeProcessor(p->conn, pg_notice, NULL);
-	if (PQsetClientEncoding(p->conn, "UTF8") != 0) {
-		pg_log_error("client encoding", PQerrorMessage(p->conn));
+	if (pg_session(p->conn) != 0)
 		return -EIO;
-	}
 	p->gen = 1;
 	return 0;
 }
@@ -184,7 +210,7 @@ pg_ready(struct pg *p)
 	if (now < p->retry_ms)
 		return false;
 	PQreset(p->conn);
-	if (PQstatus(p->conn) != CONNECTION_OK || PQsetClientEncoding(p->conn, "UTF8") != 0) {
+	if (PQstatus(p->conn) != CONNECTION_OK || pg_session(p->conn) != 0) {
 		p->retry_ms = now + p->backoff_ms;
 		p->backoff_ms = MIN(p->backoff_ms * 2, PG_BACKOFF_MAX_MS);
 		return false;
@@ -246,11 +272,13 @@ pg_commit(struct db *db)
 	return pg_exec(db, "COMMIT");
 }
 
-/* Servers starting at once migrate one after the other. */
+/* Servers starting at once migrate one after the other; the wait and the
+ * migration (this transaction) have no time limit. */
 static int
 pg_lock_schema(struct db *db)
 {
-	return pg_exec(db, "SELECT pg_advisory_xact_lock(" PG_SCHEMA_LOCK ")");
+	return pg_exec(db, "SET LOCAL statement_timeout = 0; "
+	    "SELECT pg_advisory_xact_lock(" PG_SCHEMA_LOCK ")");
 }
 
 static bool

@@ -1,7 +1,7 @@
 /* The board between the API's threads and the loop (dhcp/board.c): an ask
  * wakes the loop, which answers it; asks that wait together get one
- * answer; a reload's result reaches the asker, also when a later turn
- * without a reload answers it; DHCP off; snapshots (a
+ * answer; a reload's result reaches the asker when the reload is done,
+ * after the turn that answered the other asks; DHCP off; snapshots (a
  * copy of what the loop made, with DHCP off too; none made: -ENOMEM); a
  * closed board (the 10 s timeout is not waited for here).  The "loop" here is a thread woken by the wake callback. */
 #include <errno.h>
@@ -56,8 +56,8 @@ loop_main(void *arg)
 		}
 		l->wakes = 0;
 		pthread_mutex_unlock(&l->lock);
-		uint64_t ticket;
-		unsigned what = board_take(l->b, &ticket);
+		uint64_t ticket, reload_ticket;
+		unsigned what = board_take(l->b, &ticket, &reload_ticket);
 		usleep(20000);          /* asks arriving meanwhile wait for the next turn */
 		if (what & BOARD_CONFIG) {
 			char *text = l->no_memory ? NULL : malloc(32);
@@ -70,14 +70,15 @@ loop_main(void *arg)
 		}
 		views.subnet_count = 1;
 		strcpy(views.subnet[0].cidr, "198.51.100.0/24");
+		/* split: the turn answers its other asks first, the reload
+		 * (its store reads off the loop) later */
+		if (!l->split && (what & BOARD_RELOAD))
+			board_reload_done(l->b, reload_ticket, l->reload_rc, "reloaded", !l->dhcp_off);
+		board_done(l->b, ticket, l->dhcp_off ? NULL : &views);
 		if (l->split && (what & BOARD_RELOAD)) {
-			/* the reload's turn answers no ticket yet; a later turn
-			 * without a reload answers it */
-			board_done(l->b, 0, BOARD_RELOAD, l->reload_rc, "reloaded", &views);
-			what &= ~(unsigned)BOARD_RELOAD;
+			usleep(50000);
+			board_reload_done(l->b, reload_ticket, l->reload_rc, "reloaded", !l->dhcp_off);
 		}
-		board_done(l->b, ticket, what, (what & BOARD_RELOAD) ? l->reload_rc : 0,
-		    (what & BOARD_RELOAD) ? "reloaded" : "", l->dhcp_off ? NULL : &views);
 		pthread_mutex_lock(&l->lock);
 		l->turns++;
 		l->reloads += (what & BOARD_RELOAD) != 0;
@@ -149,8 +150,8 @@ test_ask_and_answer(void **state)
 	assert_string_equal(msg, "reloaded");
 	loop.reload_rc = 0;
 	assert_int_equal(board_ask(loop.b, BOARD_RELOAD, msg, sizeof msg, NULL), 0);
-	/* a refused reload stays refused when a turn without a reload answers
-	 * its asker (the views of another thread) */
+	/* a reload's asker waits for the reload, not for the turn that
+	 * answered the other asks: its refusal reaches it */
 	loop.reload_rc = -EINVAL;
 	loop.split = true;
 	assert_int_equal(board_ask(loop.b, BOARD_RELOAD, msg, sizeof msg, NULL), -EINVAL);

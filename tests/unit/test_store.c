@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <cmocka.h>
@@ -571,6 +572,67 @@ test_migrate_at_once(void **state)
 }
 
 
+/* PostgreSQL: every statement has a time limit (store/db_pg.c): 10 s,
+ * unless the URL's options set one (it stays); a statement past it
+ * fails; the wait for another server's migration, and the migration, are
+ * not cut by it. */
+static void
+statement_timeout_is(struct db *db, const char *want)
+{
+	struct db_stmt *s = db_prepare(db, "SHOW statement_timeout", false);
+
+	assert_non_null(s);
+	assert_int_equal(db_step(s), 1);
+	assert_string_equal(db_col_text(s, 0), want);
+	db_finalize(s);
+}
+
+static void
+test_statement_timeout(void **state)
+{
+	struct fixture *f = *state;
+	char where[TB_WHERE_MAX + 64];
+	struct timespec t0, t1;
+	struct db *db;
+	int status;
+
+	if (!tb_pg())
+		return;         /* SQLite waits busy_timeout at most, per statement */
+	assert_int_equal(db_open(&db, f->dir), 0);
+	statement_timeout_is(db, "10s");
+	db_close(db);
+	snprintf(where, sizeof where, "%s%%20-cstatement_timeout%%3D300", f->dir);
+	assert_int_equal(db_open(&db, where), 0);
+	statement_timeout_is(db, "300ms");
+	assert_int_equal(db_exec(db, "SELECT pg_sleep(0.05)"), 0);
+	assert_int_equal(db_exec(db, "SELECT pg_sleep(1)"), -EIO);
+	db_close(db);
+	/* another server migrates for 1 s (holds the lock): this one waits
+	 * for it, under a limit of 300 ms, and migrates */
+	store_close(f->st);
+	f->st = NULL;
+	tb_where_clear(f->dir);
+	PGconn *c = tb_pg_connect(f->dir);
+	tb_pg_must(c, "SELECT pg_advisory_lock(1887004004)");
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct store *st;
+		_exit(store_open(&st, where) == 0 ? 0 : 1);
+	}
+	usleep(1000000);
+	tb_pg_must(c, "SELECT pg_advisory_unlock(1887004004)");
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	PQfinish(c);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	assert_true((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000 >= 900);
+	assert_int_equal(store_open(&f->st, f->dir), 0);
+}
+
+
 /* Servers sharing one database (store/servers.h): a lease is written only
  * when its address is free, expired, released or already that client's;
  * otherwise -EBUSY, and the batch goes on. */
@@ -807,6 +869,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_boot_hours, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_lease, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_migrate_at_once, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_statement_timeout, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lease_take, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lease_take_race, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_servers, setup, teardown),
