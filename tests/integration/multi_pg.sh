@@ -12,10 +12,15 @@
 #  - a REQUEST naming server T for an address server S has just ACKed to
 #    another client (T has not read the leases since) is not ACKed: T's
 #    conditional write lost in the database; sent again, it is NAKed;
-#  - kill -9 one server while dora.py runs: a survivor logs that it serves
-#    its buckets, its udhcpc clients are ACKed by another server with the
-#    same address before their lease ends, new clients still get addresses,
-#    nothing is given twice;
+#  - kill -9 one server while perfdhcp (Kea's, 10 exchanges/s for 12 s,
+#    nearly each a new client) and dora.py run: a survivor logs that it
+#    serves its buckets; at least 80 % of perfdhcp's 4-way exchanges done
+#    (its report: only the killed server's clients until the takeover are
+#    lost), its clients ACKed by each of the three servers (tcpdump on the
+#    bridge: what was sent to them); the killed server's udhcpc clients are
+#    ACKed by another server with the same address before their lease ends,
+#    new clients still get addresses, nothing is given twice (perfdhcp's
+#    ACKs on the wire among the clients' and the database's checks);
 #  - the server comes back: the others log it, it answers its clients
 #    again (leases written by it);
 #  - a shell task made through A, its boot script fetched from B, its
@@ -28,7 +33,7 @@ LAB_ID=mp$$
 source "$(dirname "$0")/../lib/lab.sh"
 source "$(dirname "$0")/../lib/api.sh"
 source "$(dirname "$0")/../lib/pg.sh"
-lab_plan 31
+lab_plan 34
 T0=$(date +%s)
 lab_up || exit 1
 lab_bridge || { not_ok "setup: bridge"; exit 1; }
@@ -68,7 +73,7 @@ srv_start() {
 		--state-dir "$LAB_DIR/$n" --state-url "$PG_URL" --server-name "$n" \
 		--api-token-file "$LAB_DIR/api-token" --tftp-port "${TFTP_PORT[$n]:-0}" \
 		--dhcp-rogue-probe 0 \
-		--dhcp-range 192.0.2.20,192.0.2.250,255.255.255.0,20s >>"$LAB_DIR/$n.log" 2>&1 &
+		--dhcp-range 192.0.2.10,192.0.2.254,255.255.255.0,20s >>"$LAB_DIR/$n.log" 2>&1 &
 	PID[$n]=$!
 	LAB_PIDS+=("${PID[$n]}")
 	for i in $(seq 1 100); do
@@ -213,6 +218,31 @@ check "the 30 dora.py clients were each offered by one server" one_offerer 52:54
 K=$(for n in A B C; do
 	grep -q " bound .* ${IP[$n]}\$" "$LAB_DIR/u1.events" && echo $n; done | head -1)
 [ -n "$K" ] || { not_ok "setup: client 1's server"; exit 1; }
+# the load: perfdhcp (Kea's generator, from kea-admin) in a namespace of
+# its own on the LAN (192.0.2.5), 4-way exchanges at PERF_RATE/s for
+# PERF_S s, nearly each from a new MAC (52:54:00:dd:..:.., -R 60000); it
+# sends as a relay agent on the link would (giaddr its own address, port
+# 67, to 255.255.255.255), and each DISCOVER is answered by the server of
+# the client's bucket.  tcpdump on the bridge keeps what the servers sent
+# it: perfdhcp names no addresses.  At 10/s for 12 s and 20 s leases about
+# 120 of its leases run at once: with the others' (six udhcpc, 30 + 40
+# dora.py) within the range's 245 addresses less the 10 % pxed keeps for
+# known clients (dhcp-pool-reserve), which perfdhcp's new clients would
+# otherwise find exhausted.
+PERF_RATE=10 PERF_S=12
+lab_attach "pp-$LAB_ID" e0 192.0.2.5/24 && ip -n "pp-$LAB_ID" link set e0 promisc on ||
+	{ not_ok "setup: perfdhcp's namespace"; exit 1; }
+ip netns exec "${NS[A]}" tcpdump -i br0 -U -n -s 0 -w "$LAB_DIR/lan.pcap" \
+	udp port 67 or udp port 68 >"$LAB_DIR/tcpdump.log" 2>&1 &
+CAPTURE=$!
+LAB_PIDS+=("$CAPTURE")
+capturing() { grep -q "listening on" "$LAB_DIR/tcpdump.log"; }
+wait_for 10 capturing || { not_ok "setup: tcpdump on the bridge"; exit 1; }
+ip netns exec "pp-$LAB_ID" timeout $((PERF_S + 20)) perfdhcp -4 -l e0 -r "$PERF_RATE" \
+	-R 60000 -b mac=52:54:00:dd:00:00 -p "$PERF_S" all >"$LAB_DIR/perfdhcp.txt" 2>&1 &
+PERF=$!
+LAB_PIDS+=("$PERF")
+sleep 1.5
 dora 52:54:00:aa:02 40 --wait-ms 800 --pace-ms 100 &
 DORA_PID=$!
 LAB_PIDS+=("$DORA_PID")
@@ -227,6 +257,40 @@ took_over() { grep -qh "dhcp: serving buckets of $K (heartbeat lost)" \
 wait_for 10 took_over
 check "$K killed: a survivor logs 'serving buckets of $K (heartbeat lost)' within 10 s" took_over
 timeout 60 tail --pid="$DORA_PID" -f /dev/null
+timeout $((PERF_S + 20)) tail --pid="$PERF" -f /dev/null
+sleep 1                 # tcpdump is behind: what it has not read when stopped is lost
+kill -INT "$CAPTURE"
+timeout 10 tail --pid="$CAPTURE" -f /dev/null
+# perfdhcp's report: DISCOVERs sent, ACKs received (4-way exchanges done)
+perf_stat() {           # SECTION FIELD
+	awk -v s="Statistics for: $1" -v f="$2 packets:" '
+		index($0, s) { in_s = 1; next } /Statistics for:/ { in_s = 0 }
+		in_s && index($0, f) == 1 { print $3 }' "$LAB_DIR/perfdhcp.txt"
+}
+P_SENT=$(perf_stat DISCOVER-OFFER sent) P_DONE=$(perf_stat REQUEST-ACK received)
+[ -n "$P_SENT" ] && [ "$P_SENT" -gt 0 ] ||
+	{ not_ok "setup: no perfdhcp report"; cat "$LAB_DIR/perfdhcp.txt"; exit 1; }
+# the ACKs on the wire to MACs of prefix $1: "TIME MAC ADDRESS SERVER-ID"
+wire_acks() {
+	tcpdump -tt -n -v -r "$LAB_DIR/lan.pcap" 2>/dev/null | awk -v p="$1" '
+		function out() { if (type == "ACK" && index(mac, p) == 1) print t, mac, yi, sid; type = "" }
+		/^[0-9]+\.[0-9]+ / { out(); t = int($1); mac = yi = sid = ""; next }
+		/Your-IP / { yi = $2 }
+		/Client-Ethernet-Address / { mac = $2 }
+		/DHCP-Message \(53\)/ { type = $NF }
+		/Server-ID \(54\)/ { sid = $NF }
+		END { out() }'
+}
+wire_acks 52:54:00:dd >"$LAB_DIR/perf-acks"
+P_CLIENTS=$(cut -d' ' -f2 "$LAB_DIR/perf-acks" | sort -u | wc -l)
+P_SERVERS=$(cut -d' ' -f4 "$LAB_DIR/perf-acks" | sort -u | xargs)
+echo "# perfdhcp: $P_DONE of $P_SENT exchanges done; ACKs on the wire to $P_CLIENTS clients, from $P_SERVERS"
+check "perfdhcp across the kill: $P_DONE of $P_SENT 4-way exchanges done (at least 80 %)" \
+	[ $((P_DONE * 100)) -ge $((P_SENT * 80)) ]
+check "... its clients ACKed by each of the three servers" eq "$P_SERVERS" "${IP[A]} ${IP[B]} ${IP[C]}"
+check "... every ACK perfdhcp counted was on the wire" [ "$(wc -l <"$LAB_DIR/perf-acks")" -ge "$P_DONE" ]
+# from now on the checks of addresses (both sides) count perfdhcp's clients
+cut -d' ' -f1-3 "$LAB_DIR/perf-acks" >>"$LAB_DIR/acks"
 
 # K's udhcpc clients: ACKed again by a survivor, same address, before
 # their 20 s lease ended
@@ -255,8 +319,9 @@ dora 52:54:00:aa:03 20 --wait-ms 1000
 check "after the takeover: 20 new clients ACKed by the two survivors" \
 	eq "$(acks_of 52:54:00:aa:03)" 20
 check "... each offered by one of them" one_offerer 52:54:00:aa:03: 20
-check "no address ACKed to two clients (clients' side, after the kill)" no_shared_address
-check "the database agrees (after the kill)" db_consistent
+check "no address ACKed to two clients (clients' side, after the kill; perfdhcp's $P_CLIENTS among them)" \
+	no_shared_address
+check "the database agrees (after the kill; perfdhcp's clients among them)" db_consistent
 
 # K comes back and takes its buckets back
 S0=$(wc -l <"$LAB_DIR/${SURV[0]}.log") S1=$(wc -l <"$LAB_DIR/${SURV[1]}.log")
