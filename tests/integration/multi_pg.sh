@@ -9,10 +9,10 @@
 #    (the RFC 3074 split), no address is held by two clients: on the
 #    clients' side (every ACK seen) and in the database;
 #  - each client is offered an address by one server only (its bucket's);
-#  - a RELEASE at one server frees the address at the others: a client
-#    of another server's bucket asking for it is offered another one while
-#    it is held, and it within 6 s after the RELEASE (ACKed; in the
-#    database its row, by that server);
+#  - a RELEASE at one server frees the address at the others: ISC
+#    dhclient leased it; a client of another server's bucket asking for it
+#    is offered another one while it is held, and it within 6 s after
+#    dhclient -r (ACKed; in the database its row, by that server);
 #  - a REQUEST naming server T for an address server S has just ACKed to
 #    another client (T has not read the leases since) is not ACKed: T's
 #    conditional write lost in the database; sent again, it is NAKed;
@@ -37,7 +37,7 @@ LAB_ID=mp$$
 source "$(dirname "$0")/../lib/lab.sh"
 source "$(dirname "$0")/../lib/api.sh"
 source "$(dirname "$0")/../lib/pg.sh"
-lab_plan 39
+lab_plan 40
 T0=$(date +%s)
 lab_up || exit 1
 lab_bridge || { not_ok "setup: bridge"; exit 1; }
@@ -219,12 +219,13 @@ one_offerer() {
 check "the 30 dora.py clients were each offered by one server" one_offerer 52:54:00:aa:01: 30
 
 # A RELEASE handled by one server frees the address at the others: client
-# R gets X from S (its bucket's server); a client D of another server T's
-# bucket asks T for X (option 50 in its DISCOVER) and is offered another
-# address (T read R's lease); R releases X to S; within 6 s T offers X to
-# D (T read the released row: the others' leases are read every 2 s) and
-# ACKs it.  An offer D did not take is let go (a RELEASE of it) before D
-# asks again: T would offer D the same address otherwise.
+# R, ISC dhclient in a namespace of its own, gets X from S (its bucket's
+# server); a client D of another server T's bucket asks T for X (option
+# 50 in its DISCOVER) and is offered another address (T read R's lease);
+# R releases X to S (dhclient -r); within 6 s T offers X to D (T read the
+# released row: the others' leases are read every 2 s) and ACKs it.  An
+# offer D did not take is let go (a RELEASE of it) before D asks again: T
+# would offer D the same address otherwise.
 # disc MAC [ADDRESS]: a DISCOVER (asking for ADDRESS): the first answer's
 # server in RS, its address in RY
 disc() {
@@ -238,13 +239,26 @@ let_go() {
 	dprobe --bind 192.0.2.2:68 --to "$3:67" --type release --ciaddr "$2" --server-id "$3" \
 		--mac "$1" --wait-ms 200 --expect-replies 0 >/dev/null
 }
-RM=52:54:00:ee:00:01
-disc $RM
-S_IP=$RS X=$RY
-dprobe --iface c0 --to 255.255.255.255:67 --wait-ms 1500 --expect-replies 1 --mac $RM --broadcast \
-	--type request --requested "$X" --server-id "$S_IP" >/dev/null
-[ -n "$X" ] && [ "$(rfield "$(reply_from "$S_IP")" type)" = ACK ] ||
-	{ not_ok "setup: R's lease"; exit 1; }
+# dhclient runs its script with an environment of its own: the path baked in
+cat >"$LAB_DIR/dhclient.sh" <<SCRIPT
+#!/bin/sh
+case "\$reason" in BOUND|RENEW|REBOOT|REBIND)
+	ip addr add "\$new_ip_address/24" dev "\$interface" 2>/dev/null
+	echo "\$reason \$new_ip_address \$new_dhcp_server_identifier" >>"$LAB_DIR/dhclient.events" ;;
+esac
+exit 0
+SCRIPT
+chmod +x "$LAB_DIR/dhclient.sh"
+lab_attach "pd-$LAB_ID" e0 || { not_ok "setup: dhclient's namespace"; exit 1; }
+# dhcl ARGS: dhclient in R's namespace (forks once bound; -1: one try)
+dhcl() {
+	ip netns exec "pd-$LAB_ID" timeout 30 dhclient -v -lf "$LAB_DIR/dhclient.leases" \
+		-pf "$LAB_DIR/dhclient.pid" -sf "$LAB_DIR/dhclient.sh" "$@" e0 >>"$LAB_DIR/dhclient.log" 2>&1
+}
+LAB_CLEANUPS+=('[ -s "$LAB_DIR/dhclient.pid" ] && kill "$(cat "$LAB_DIR/dhclient.pid")"')
+dhcl -1
+read -r _ X S_IP < <(tail -1 "$LAB_DIR/dhclient.events" 2>/dev/null)
+[ -n "${X:-}" ] && [ -n "${S_IP:-}" ] || { not_ok "setup: dhclient's lease"; cat "$LAB_DIR/dhclient.log"; exit 1; }
 # D: the first of 52:54:00:ee:01:NN another server answers, offered
 # another address than X (T read R's lease: at most 3 s; T's offers of X
 # before that are not let go: T's pool gives X to R when it reads R's
@@ -260,17 +274,21 @@ for i in $(seq 10 40); do
 	sleep 0.5
 done
 [ -n "$D" ] || { not_ok "setup: no client of another server's bucket"; exit 1; }
-check "$S_IP leased $X to R; $T_IP, asked for it by another client, offers another ($other)" \
+check "$S_IP leased $X to dhclient; $T_IP, asked for it by another client, offers another ($other)" \
 	[ "$other" != "$X" ]
-let_go $RM "$X" "$S_IP"
+dhcl -r        # R's RELEASE to S; the dhclient still running stops
 RELEASED_AT=$(date +%s)
+for n in A B C; do [ "${IP[$n]}" = "$S_IP" ] && S=$n; done
+released() { grep -q "RELEASE $X\$" "$LAB_DIR/$S.log"; }
+wait_for 3 released
+check "... dhclient -r: $S logged the RELEASE of $X" released
 offered_x() {
 	disc "$D" "$X"
 	[ -n "$RS" ] && [ "$RY" != "$X" ] && let_go "$D" "$RY" "$RS"
 	[ "$RS $RY" = "$T_IP $X" ]
 }
 wait_for 6 offered_x
-check "R released $X to $S_IP: $T_IP offers it to the other client ($(($(date +%s) - RELEASED_AT)) s, at most 6)" \
+check "dhclient released $X to $S_IP: $T_IP offers it to the other client ($(($(date +%s) - RELEASED_AT)) s after; asked for 6 s)" \
 	eq "$RS $RY" "$T_IP $X"
 dprobe --iface c0 --to 255.255.255.255:67 --wait-ms 1500 --expect-replies 1 --mac "$D" --broadcast \
 	--type request --requested "$X" --server-id "$T_IP" >/dev/null
