@@ -341,8 +341,18 @@ for n in A B C; do [ "$n" != "$K" ] && SURV+=("$n"); done
 took_over() { grep -qh "dhcp: serving buckets of $K (heartbeat lost)" \
 	"$LAB_DIR/${SURV[0]}.log" "$LAB_DIR/${SURV[1]}.log"; }
 wait_for 10 took_over
-TOOK_AT=$(date +%s)
 check "$K killed: a survivor logs 'serving buckets of $K (heartbeat lost)' within 10 s" took_over
+# the takeover ends when both survivors split K's buckets (each on its own
+# once-a-second tick; one may get none of them)
+both_split() {
+	local n
+	for n in "${SURV[@]}"; do
+		grep -qE "dhcp: (serving buckets of $K \(heartbeat lost\)|$K: heartbeat lost)" \
+			"$LAB_DIR/$n.log" || return 1
+	done
+}
+wait_for 5 both_split
+TOOK_AT=$(date +%s)
 timeout 60 tail --pid="$DORA_PID" -f /dev/null
 timeout $((PERF_S + 20)) tail --pid="$PERF" -f /dev/null
 sleep 1                 # tcpdump is behind: what it has not read when stopped is lost
@@ -372,7 +382,7 @@ wire_msgs() {
 wire_msgs ACK 52:54:00:dd >"$LAB_DIR/perf-acks"
 wire_msgs Discover 52:54:00:dd >"$LAB_DIR/perf-discovers"
 # perfdhcp's clients that were never ACKed (each exchange is a new MAC),
-# but those that asked between the kill and the takeover (K's bucket had
+# but those that asked between the kill and the takeover (K's buckets had
 # no server then) and in perfdhcp's last second (it does not finish them)
 lost_outside() {
 	local end
