@@ -282,6 +282,25 @@ lease_expiry(const struct dhcp_subnet *sn, int64_t now, int64_t *expires)
 	return sn->lease_time;
 }
 
+/* The request's client as a lease of addr: its MAC, and its option 61
+ * when that is not its MAC (the rest zero). */
+static void
+lease_client(const struct request *r, struct in_addr addr, struct store_lease *l)
+{
+	size_t id_len;
+	const uint8_t *id = dhcp_option(r->m, DHCP_OPT_CLIENT_ID, &id_len);
+
+	memset(l, 0, sizeof *l);
+	l->address = addr;
+	memcpy(l->mac, r->m->chaddr, MIN((size_t)r->m->hlen, sizeof l->mac));
+	l->mac_len = (uint8_t)MIN((size_t)r->m->hlen, sizeof l->mac);
+	if (id != NULL && id_len <= STORE_CLIENT_ID_MAX &&
+	    !dhcp_client_id_is_mac(id, id_len, r->m->htype, r->m->chaddr, r->m->hlen)) {
+		memcpy(l->client_id, id, id_len);
+		l->client_id_len = (uint8_t)id_len;
+	}
+}
+
 /* Queue the client's lease for the store worker; 0, or -errno when it
  * could not be (no ACK then: never acknowledge what is not stored; the ACK
  * itself waits for the batch's commit, see flush in server.c).  acks: the
@@ -291,20 +310,10 @@ persist_acks(struct request *r, struct in_addr addr, enum lease_state state, int
     size_t acks)
 {
 	struct store_lease l;
-	size_t id_len;
-	const uint8_t *id = dhcp_option(r->m, DHCP_OPT_CLIENT_ID, &id_len);
 
 	if (r->srv->worker == NULL)
 		return 0;
-	memset(&l, 0, sizeof l);
-	l.address = addr;
-	memcpy(l.mac, r->m->chaddr, MIN((size_t)r->m->hlen, sizeof l.mac));
-	l.mac_len = (uint8_t)MIN((size_t)r->m->hlen, sizeof l.mac);
-	if (id != NULL && id_len <= STORE_CLIENT_ID_MAX &&
-	    !dhcp_client_id_is_mac(id, id_len, r->m->htype, r->m->chaddr, r->m->hlen)) {
-		memcpy(l.client_id, id, id_len);
-		l.client_id_len = (uint8_t)id_len;
-	}
+	lease_client(r, addr, &l);
 	l.state = state;
 	l.starts = r->now;
 	l.expires = expires;
@@ -538,7 +547,9 @@ on_release(struct request *r, bool decline)
 		    "dhcp %s %s: DECLINE %s: address in use on the network, quarantined",
 		    req_who(r), req_mac(r), ntoa(addr, a));
 	} else if (r->srv->worker != NULL) {
-		(void)store_worker_lease_delete(r->srv->worker, addr);
+		struct store_lease l;
+		lease_client(r, addr, &l);
+		(void)store_worker_lease_release(r->srv->worker, &l);
 		log_info_peer(req_who(r), req_mac(r),
 		    "dhcp %s %s: RELEASE %s", req_who(r), req_mac(r), ntoa(addr, a));
 	}

@@ -109,7 +109,9 @@ split_update(struct dhcp_server *srv, char (*names)[SPLIT_NAME_MAX], size_t n)
 	sh->known = true;
 }
 
-/* A lease another server wrote: the pool holds it for that client. */
+/* A lease another server wrote: the pool holds it for that client; a
+ * lease that client released there is free here too (when the pool still
+ * holds the address for that client, not for one that took it since). */
 static void
 lease_learned(const struct store_lease *l, void *arg)
 {
@@ -117,12 +119,15 @@ lease_learned(const struct store_lease *l, void *arg)
 	struct dhcp_subnet *sn = dhcp_subnet_for(srv, l->address);
 	const uint8_t *key = l->client_id_len ? l->client_id : l->mac;
 	size_t key_len = l->client_id_len ? l->client_id_len : l->mac_len;
+	int64_t now = (int64_t)time(NULL);
 
-	if (sn == NULL || !sn->has_pool || l->state != LEASE_BOUND ||
-	    l->expires <= (int64_t)time(NULL))
+	if (sn == NULL || !sn->has_pool)
 		return;
-	(void)pool_learn(&sn->pool, ntohl(l->address.s_addr), key, key_len, l->mac, l->mac_len,
-	    l->expires);
+	if (l->state == LEASE_RELEASED && key_len > 0)     /* 0: dhcp_share_lost's "not read" */
+		(void)pool_release(&sn->pool, ntohl(l->address.s_addr), key, key_len, now);
+	else if (l->state == LEASE_BOUND && l->expires > now)
+		(void)pool_learn(&sn->pool, ntohl(l->address.s_addr), key, key_len, l->mac,
+		    l->mac_len, l->expires);
 }
 
 /* Free addresses are picked from our own buckets first. */

@@ -12,13 +12,13 @@
 #include "core/log.h"
 #include "core/util.h"
 
-enum op_kind { OP_LEASE_PUT, OP_LEASE_DELETE, OP_ADDR_PUT, OP_EVENT, OP_COMMIT };
+enum op_kind { OP_LEASE_PUT, OP_LEASE_RELEASE, OP_ADDR_PUT, OP_EVENT, OP_COMMIT };
 
 struct op {
 	enum op_kind kind;
 	int64_t batch;                  /* OP_COMMIT */
 	union {
-		struct store_lease lease;       /* OP_LEASE_PUT; address for the others */
+		struct store_lease lease;       /* OP_LEASE_PUT, OP_LEASE_RELEASE */
 		struct {
 			struct in_addr address;
 			uint8_t mac[16];
@@ -27,7 +27,7 @@ struct op {
 			char kind[32];
 			char detail[256];
 			char uuid[STORE_UUID_TEXT];
-		} ev;                           /* OP_EVENT, OP_ADDR_PUT, OP_LEASE_DELETE */
+		} ev;                           /* OP_EVENT, OP_ADDR_PUT */
 	} u;
 };
 
@@ -128,8 +128,8 @@ apply_write(struct store_worker *w, const struct op *o)
 			rc = 0;
 		}
 		break;
-	case OP_LEASE_DELETE:
-		rc = store_lease_delete(w->st, o->u.ev.address);
+	case OP_LEASE_RELEASE:
+		rc = store_lease_release(w->st, &o->u.lease);
 		break;
 	case OP_ADDR_PUT:
 		(void)store_client_addr_put(w->st, o->u.ev.address, o->u.ev.mac, o->u.ev.mac_len,
@@ -395,9 +395,9 @@ store_worker_lease_put(struct store_worker *w, const struct store_lease *lease)
 }
 
 int
-store_worker_lease_delete(struct store_worker *w, struct in_addr address)
+store_worker_lease_release(struct store_worker *w, const struct store_lease *lease)
 {
-	struct op o = { .kind = OP_LEASE_DELETE, .u.ev.address = address };
+	struct op o = { .kind = OP_LEASE_RELEASE, .u.lease = *lease };
 	int rc = enqueue(w, &o);
 
 	w->batch_open |= rc == 0;

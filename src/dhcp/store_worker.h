@@ -7,7 +7,7 @@
  * trips, a reconnection, a frozen server) and still sends an ACK only after
  * its lease is committed.
  *
- * Loop side: the _put/_delete/_event calls and store_worker_commit never
+ * Loop side: the _put/_release/_event calls and store_worker_commit never
  * block on the database (a mutex held for a copy only); store_worker_take
  * reads the outcomes.  The worker calls notify(arg) (uv_async_send) when an
  * outcome is ready or the database comes back.
@@ -53,7 +53,8 @@ bool store_worker_free(struct store_worker *w);
  * full (the database does not keep up: the caller treats it as a failed
  * write). */
 int store_worker_lease_put(struct store_worker *w, const struct store_lease *lease);
-int store_worker_lease_delete(struct store_worker *w, struct in_addr address);
+/* The client released lease->address (store_lease_release). */
+int store_worker_lease_release(struct store_worker *w, const struct store_lease *lease);
 int store_worker_addr_put(struct store_worker *w, struct in_addr address,
     const uint8_t *mac, size_t mac_len, int64_t when_ms);
 /* A boot event (published on the event bus at once, written later). */

@@ -26,6 +26,7 @@ enum stmt_id {
 	STMT_LEASE_PUT,
 	STMT_LEASE_TAKE,
 	STMT_LEASE_DELETE,
+	STMT_LEASE_FREE,
 	STMT_LEASE_ALL,
 	STMT_LEASE_GET,
 	STMT_EVENT_ADD,
@@ -66,6 +67,13 @@ static const char *const stmt_sql[STMT_COUNT] = {
 		" OR (leases.client_id IS NULL AND excluded.client_id IS NULL"
 		" AND leases.mac = excluded.mac) OR leases.client_id = excluded.client_id",
 	[STMT_LEASE_DELETE] = "DELETE FROM leases WHERE address = ?1",
+	/* Servers sharing one database: a RELEASE leaves the row, released
+	 * and stamped, so that the others read it (store_lease_changes) and
+	 * free the address in their pools; only that client's binding. */
+	[STMT_LEASE_FREE] =
+		"UPDATE leases SET state = 3, updated = {now_ms}, server = ?4"
+		" WHERE address = ?1 AND state = 2 AND (client_id = ?3"
+		" OR (client_id IS NULL AND CAST(?3 AS {blob}) IS NULL AND mac = ?2))",
 	[STMT_ADDR_PUT] =
 		"INSERT INTO client_addrs (address, mac, seen) VALUES (?1, ?2, ?3)"
 		" ON CONFLICT (address) DO UPDATE SET mac = excluded.mac, seen = excluded.seen",
@@ -640,6 +648,24 @@ store_lease_delete(struct store *st, struct in_addr address)
 {
 	db_bind_int64(st->stmt[STMT_LEASE_DELETE], 1, ntohl(address.s_addr));
 	return batch_write(st, STMT_LEASE_DELETE);
+}
+
+int
+store_lease_release(struct store *st, const struct store_lease *lease)
+{
+	struct db_stmt *s = st->stmt[STMT_LEASE_FREE];
+
+	if (st->server[0] == '\0')
+		return store_lease_delete(st, lease->address);
+	if (lease->mac_len > sizeof lease->mac ||
+	    lease->client_id_len > sizeof lease->client_id)
+		return -EINVAL;
+	db_bind_int64(s, 1, ntohl(lease->address.s_addr));
+	db_bind_blob(s, 2, lease->mac, lease->mac_len);
+	if (lease->client_id_len > 0)
+		db_bind_blob(s, 3, lease->client_id, lease->client_id_len);
+	db_bind_text(s, 4, st->server);
+	return batch_write(st, STMT_LEASE_FREE);
 }
 
 /* Copy column col (a blob of at most max bytes) into out. */

@@ -71,6 +71,12 @@ void store_set_server(struct store *st, const char *name);
 const char *store_server(const struct store *st);
 /* Forget the lease on address. */
 int store_lease_delete(struct store *st, struct in_addr address);
+/* The client let its address go (a RELEASE): alone, store_lease_delete;
+ * with a server name set, the row becomes released (state 3, stamped
+ * updated, this server's) while it is that client's binding (lease->mac,
+ * or lease->client_id when not empty), so that the other servers read it
+ * and free the address (dhcp/share.c); else nothing changes.  0 or -EIO. */
+int store_lease_release(struct store *st, const struct store_lease *lease);
 /* Call fn for every stored lease (at start-up). Returns 0 or -EIO. */
 /* The lease of an address (any state): 0, -ENOENT or -EIO. */
 int store_lease_get(struct store *st, struct in_addr address, struct store_lease *out);

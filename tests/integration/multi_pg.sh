@@ -9,13 +9,23 @@
 #    (the RFC 3074 split), no address is held by two clients: on the
 #    clients' side (every ACK seen) and in the database;
 #  - each client is offered an address by one server only (its bucket's);
+#  - a RELEASE at one server frees the address at the others: ISC
+#    dhclient leased it; a client of another server's bucket asking for it
+#    is offered another one while it is held, and it within 6 s after
+#    dhclient -r (ACKed; in the database its row, by that server);
 #  - a REQUEST naming server T for an address server S has just ACKed to
 #    another client (T has not read the leases since) is not ACKed: T's
 #    conditional write lost in the database; sent again, it is NAKed;
-#  - kill -9 one server while dora.py runs: a survivor logs that it serves
-#    its buckets, its udhcpc clients are ACKed by another server with the
-#    same address before their lease ends, new clients still get addresses,
-#    nothing is given twice;
+#  - kill -9 one server while perfdhcp (Kea's, 10 exchanges/s for 12 s,
+#    nearly each a new client) and dora.py run: a survivor logs that it
+#    serves its buckets; at least two thirds of perfdhcp's 4-way exchanges
+#    done (its report), every one of its clients that asked outside the
+#    takeover (from the kill to the survivor's log line) ACKed, by each of
+#    the three servers (tcpdump on the bridge: what was sent to them, every
+#    ACK perfdhcp counted among it); the killed server's udhcpc clients are
+#    ACKed by another server with the same address before their lease ends,
+#    new clients still get addresses, nothing is given twice (perfdhcp's
+#    ACKs on the wire among the clients' and the database's checks);
 #  - the server comes back: the others log it, it answers its clients
 #    again (leases written by it);
 #  - a shell task made through A, its boot script fetched from B, its
@@ -28,7 +38,7 @@ LAB_ID=mp$$
 source "$(dirname "$0")/../lib/lab.sh"
 source "$(dirname "$0")/../lib/api.sh"
 source "$(dirname "$0")/../lib/pg.sh"
-lab_plan 31
+lab_plan 40
 T0=$(date +%s)
 lab_up || exit 1
 lab_bridge || { not_ok "setup: bridge"; exit 1; }
@@ -68,7 +78,7 @@ srv_start() {
 		--state-dir "$LAB_DIR/$n" --state-url "$PG_URL" --server-name "$n" \
 		--api-token-file "$LAB_DIR/api-token" --tftp-port "${TFTP_PORT[$n]:-0}" \
 		--dhcp-rogue-probe 0 \
-		--dhcp-range 192.0.2.20,192.0.2.250,255.255.255.0,20s >>"$LAB_DIR/$n.log" 2>&1 &
+		--dhcp-range 192.0.2.10,192.0.2.254,255.255.255.0,20s >>"$LAB_DIR/$n.log" 2>&1 &
 	PID[$n]=$!
 	LAB_PIDS+=("${PID[$n]}")
 	for i in $(seq 1 100); do
@@ -209,10 +219,116 @@ one_offerer() {
 }
 check "the 30 dora.py clients were each offered by one server" one_offerer 52:54:00:aa:01: 30
 
+# A RELEASE handled by one server frees the address at the others: client
+# R, ISC dhclient in a namespace of its own, gets X from S (its bucket's
+# server); a client D of another server T's bucket asks T for X (option
+# 50 in its DISCOVER) and is offered another address (T read R's lease);
+# R releases X to S (dhclient -r); within 6 s T offers X to D (T read the
+# released row: the others' leases are read every 2 s) and ACKs it.  An
+# offer D did not take is let go (a RELEASE of it) before D asks again: T
+# would offer D the same address otherwise.
+# disc MAC [ADDRESS]: a DISCOVER (asking for ADDRESS): the first answer's
+# server in RS, its address in RY
+disc() {
+	dprobe --iface c0 --to 255.255.255.255:67 --wait-ms 1000 --expect-replies 1 --mac "$1" \
+		--broadcast ${2:+--requested "$2"} >/dev/null
+	RS=$(sed -n 's/^reply from=\([0-9.]*\):.*/\1/p' <<<"$OUT" | head -1)
+	RY=$(rfield "$OUT" yiaddr)
+}
+# let_go MAC ADDRESS SERVER: MAC's RELEASE of ADDRESS, unicast to SERVER
+let_go() {
+	dprobe --bind 192.0.2.2:68 --to "$3:67" --type release --ciaddr "$2" --server-id "$3" \
+		--mac "$1" --wait-ms 200 --expect-replies 0 >/dev/null
+}
+# dhclient runs its script with an environment of its own: the path baked in
+cat >"$LAB_DIR/dhclient.sh" <<SCRIPT
+#!/bin/sh
+case "\$reason" in BOUND|RENEW|REBOOT|REBIND)
+	ip addr add "\$new_ip_address/24" dev "\$interface" 2>/dev/null
+	echo "\$reason \$new_ip_address \$new_dhcp_server_identifier" >>"$LAB_DIR/dhclient.events" ;;
+esac
+exit 0
+SCRIPT
+chmod +x "$LAB_DIR/dhclient.sh"
+lab_attach "pd-$LAB_ID" e0 || { not_ok "setup: dhclient's namespace"; exit 1; }
+# dhcl ARGS: dhclient in R's namespace (forks once bound; -1: one try)
+dhcl() {
+	ip netns exec "pd-$LAB_ID" timeout 30 dhclient -v -lf "$LAB_DIR/dhclient.leases" \
+		-pf "$LAB_DIR/dhclient.pid" -sf "$LAB_DIR/dhclient.sh" "$@" e0 >>"$LAB_DIR/dhclient.log" 2>&1
+}
+LAB_CLEANUPS+=('[ -s "$LAB_DIR/dhclient.pid" ] && kill "$(cat "$LAB_DIR/dhclient.pid")"')
+dhcl -1
+read -r _ X S_IP < <(tail -1 "$LAB_DIR/dhclient.events" 2>/dev/null)
+[ -n "${X:-}" ] && [ -n "${S_IP:-}" ] || { not_ok "setup: dhclient's lease"; cat "$LAB_DIR/dhclient.log"; exit 1; }
+# D: the first of 52:54:00:ee:01:NN another server answers, offered
+# another address than X (T read R's lease: at most 3 s; T's offers of X
+# before that are not let go: T's pool gives X to R when it reads R's
+# lease, and a RELEASE of them must not touch R's row)
+D= T_IP= other=
+for i in $(seq 10 40); do
+	mac=52:54:00:ee:01:$i
+	disc $mac "$X"
+	[ -n "$RS" ] && [ "$RY" != "$X" ] && let_go $mac "$RY" "$RS"
+	[ -n "$RS" ] && [ "$RS" != "$S_IP" ] || continue
+	D=$mac T_IP=$RS other=$RY
+	[ "$RY" != "$X" ] && break
+	sleep 0.5
+done
+[ -n "$D" ] || { not_ok "setup: no client of another server's bucket"; exit 1; }
+check "$S_IP leased $X to dhclient; $T_IP, asked for it by another client, offers another ($other)" \
+	[ "$other" != "$X" ]
+dhcl -r        # R's RELEASE to S; the dhclient still running stops
+RELEASED_AT=$(date +%s)
+for n in A B C; do [ "${IP[$n]}" = "$S_IP" ] && S=$n; done
+released() { grep -q "RELEASE $X\$" "$LAB_DIR/$S.log"; }
+wait_for 3 released
+check "... dhclient -r: $S logged the RELEASE of $X" released
+offered_x() {
+	disc "$D" "$X"
+	[ -n "$RS" ] && [ "$RY" != "$X" ] && let_go "$D" "$RY" "$RS"
+	[ "$RS $RY" = "$T_IP $X" ]
+}
+wait_for 6 offered_x
+check "dhclient released $X to $S_IP: $T_IP offers it to the other client ($(($(date +%s) - RELEASED_AT)) s after; asked for 6 s)" \
+	eq "$RS $RY" "$T_IP $X"
+dprobe --iface c0 --to 255.255.255.255:67 --wait-ms 1500 --expect-replies 1 --mac "$D" --broadcast \
+	--type request --requested "$X" --server-id "$T_IP" >/dev/null
+check "... and ACKs it" eq "$(rfield "$(reply_from "$T_IP")" type)" ACK
+IFS=. read -r o1 o2 o3 o4 <<<"$X"
+row=$(pg_psql "SELECT encode(mac, 'hex') || ' ' || server || ' ' || state FROM leases
+	WHERE address = $(((o1 << 24) | (o2 << 16) | (o3 << 8) | o4))")
+for n in A B C; do [ "${IP[$n]}" = "$T_IP" ] && T=$n; done
+check "... in the database: $X is the other client's, by $T, bound" eq "$row" "${D//:/} $T 2"
+
 # kill -9 the server of udhcpc client 1, while dora.py runs
 K=$(for n in A B C; do
 	grep -q " bound .* ${IP[$n]}\$" "$LAB_DIR/u1.events" && echo $n; done | head -1)
 [ -n "$K" ] || { not_ok "setup: client 1's server"; exit 1; }
+# the load: perfdhcp (Kea's generator, from kea-admin) in a namespace of
+# its own on the LAN (192.0.2.5), 4-way exchanges at PERF_RATE/s for
+# PERF_S s, nearly each from a new MAC (52:54:00:dd:..:.., -R 60000); it
+# sends as a relay agent on the link would (giaddr its own address, port
+# 67, to 255.255.255.255), and each DISCOVER is answered by the server of
+# the client's bucket.  tcpdump on the bridge keeps what the servers sent
+# it: perfdhcp names no addresses.  At 10/s for 12 s and 20 s leases about
+# 120 of its leases run at once: with the others' (six udhcpc, 30 + 40
+# dora.py) within the range's 245 addresses less the 10 % pxed keeps for
+# known clients (dhcp-pool-reserve), which perfdhcp's new clients would
+# otherwise find exhausted.
+PERF_RATE=10 PERF_S=12
+lab_attach "pp-$LAB_ID" e0 192.0.2.5/24 && ip -n "pp-$LAB_ID" link set e0 promisc on ||
+	{ not_ok "setup: perfdhcp's namespace"; exit 1; }
+ip netns exec "${NS[A]}" tcpdump -i br0 -U -n -s 0 -w "$LAB_DIR/lan.pcap" \
+	udp port 67 or udp port 68 >"$LAB_DIR/tcpdump.log" 2>&1 &
+CAPTURE=$!
+LAB_PIDS+=("$CAPTURE")
+capturing() { grep -q "listening on" "$LAB_DIR/tcpdump.log"; }
+wait_for 10 capturing || { not_ok "setup: tcpdump on the bridge"; exit 1; }
+ip netns exec "pp-$LAB_ID" timeout $((PERF_S + 20)) perfdhcp -4 -l e0 -r "$PERF_RATE" \
+	-R 60000 -b mac=52:54:00:dd:00:00 -p "$PERF_S" all >"$LAB_DIR/perfdhcp.txt" 2>&1 &
+PERF=$!
+LAB_PIDS+=("$PERF")
+sleep 1.5
 dora 52:54:00:aa:02 40 --wait-ms 800 --pace-ms 100 &
 DORA_PID=$!
 LAB_PIDS+=("$DORA_PID")
@@ -226,7 +342,68 @@ took_over() { grep -qh "dhcp: serving buckets of $K (heartbeat lost)" \
 	"$LAB_DIR/${SURV[0]}.log" "$LAB_DIR/${SURV[1]}.log"; }
 wait_for 10 took_over
 check "$K killed: a survivor logs 'serving buckets of $K (heartbeat lost)' within 10 s" took_over
+# the takeover ends when both survivors split K's buckets (each on its own
+# once-a-second tick; one may get none of them)
+both_split() {
+	local n
+	for n in "${SURV[@]}"; do
+		grep -qE "dhcp: (serving buckets of $K \(heartbeat lost\)|$K: heartbeat lost)" \
+			"$LAB_DIR/$n.log" || return 1
+	done
+}
+wait_for 5 both_split
+TOOK_AT=$(date +%s)
 timeout 60 tail --pid="$DORA_PID" -f /dev/null
+timeout $((PERF_S + 20)) tail --pid="$PERF" -f /dev/null
+sleep 1                 # tcpdump is behind: what it has not read when stopped is lost
+kill -INT "$CAPTURE"
+timeout 10 tail --pid="$CAPTURE" -f /dev/null
+# perfdhcp's report: DISCOVERs sent, ACKs received (4-way exchanges done)
+perf_stat() {           # SECTION FIELD
+	awk -v s="Statistics for: $1" -v f="$2 packets:" '
+		index($0, s) { in_s = 1; next } /Statistics for:/ { in_s = 0 }
+		in_s && index($0, f) == 1 { print $3 }' "$LAB_DIR/perfdhcp.txt"
+}
+P_SENT=$(perf_stat DISCOVER-OFFER sent) P_DONE=$(perf_stat REQUEST-ACK received)
+[ -n "$P_SENT" ] && [ "$P_SENT" -gt 0 ] ||
+	{ not_ok "setup: no perfdhcp report"; cat "$LAB_DIR/perfdhcp.txt"; exit 1; }
+# the messages of type $1 (tcpdump's name: Discover, ACK) on the wire for
+# MACs of prefix $2: "TIME MAC YOUR-IP SERVER-ID"
+wire_msgs() {
+	tcpdump -tt -n -v -r "$LAB_DIR/lan.pcap" 2>/dev/null | awk -v m="$1" -v p="$2" '
+		function out() { if (type == m && index(mac, p) == 1) print t, mac, yi, sid; type = "" }
+		/^[0-9]+\.[0-9]+ / { out(); t = int($1); mac = yi = sid = ""; next }
+		/Your-IP / { yi = $2 }
+		/Client-Ethernet-Address / { mac = $2 }
+		/DHCP-Message \(53\)/ { type = $NF }
+		/Server-ID \(54\)/ { sid = $NF }
+		END { out() }'
+}
+wire_msgs ACK 52:54:00:dd >"$LAB_DIR/perf-acks"
+wire_msgs Discover 52:54:00:dd >"$LAB_DIR/perf-discovers"
+# perfdhcp's clients that were never ACKed (each exchange is a new MAC),
+# but those that asked between the kill and the takeover (K's buckets had
+# no server then) and in perfdhcp's last second (it does not finish them)
+lost_outside() {
+	local end
+	end=$(tail -1 "$LAB_DIR/perf-discovers" | cut -d' ' -f1)
+	awk -v k="$KILLED_AT" -v t="$TOOK_AT" -v e="$end" 'NR == FNR { acked[$2] = 1; next }
+		!($2 in acked) && ($1 < k - 1 || $1 > t + 1) && $1 < e - 1' \
+		"$LAB_DIR/perf-acks" "$LAB_DIR/perf-discovers" | sort -u -k2,2
+}
+P_LOST=$(lost_outside | wc -l)
+lost_outside | head -5 | sed 's/^/# not ACKed: /'
+P_CLIENTS=$(cut -d' ' -f2 "$LAB_DIR/perf-acks" | sort -u | wc -l)
+P_SERVERS=$(cut -d' ' -f4 "$LAB_DIR/perf-acks" | sort -u | xargs)
+echo "# perfdhcp: $P_DONE of $P_SENT exchanges done; ACKs on the wire to $P_CLIENTS clients, from $P_SERVERS"
+check "perfdhcp across the kill: $P_DONE of $P_SENT 4-way exchanges done (at least two thirds)" \
+	[ $((P_DONE * 3)) -ge $((P_SENT * 2)) ]
+check "... every one of its clients that asked outside the takeover was ACKed ($P_LOST not)" \
+	eq "$P_LOST" 0
+check "... its clients ACKed by each of the three servers" eq "$P_SERVERS" "${IP[A]} ${IP[B]} ${IP[C]}"
+check "... every ACK perfdhcp counted was on the wire" [ "$(wc -l <"$LAB_DIR/perf-acks")" -ge "$P_DONE" ]
+# from now on the checks of addresses (both sides) count perfdhcp's clients
+cut -d' ' -f1-3 "$LAB_DIR/perf-acks" >>"$LAB_DIR/acks"
 
 # K's udhcpc clients: ACKed again by a survivor, same address, before
 # their 20 s lease ended
@@ -255,8 +432,9 @@ dora 52:54:00:aa:03 20 --wait-ms 1000
 check "after the takeover: 20 new clients ACKed by the two survivors" \
 	eq "$(acks_of 52:54:00:aa:03)" 20
 check "... each offered by one of them" one_offerer 52:54:00:aa:03: 20
-check "no address ACKed to two clients (clients' side, after the kill)" no_shared_address
-check "the database agrees (after the kill)" db_consistent
+check "no address ACKed to two clients (clients' side, after the kill; perfdhcp's $P_CLIENTS among them)" \
+	no_shared_address
+check "the database agrees (after the kill; perfdhcp's clients among them)" db_consistent
 
 # K comes back and takes its buckets back
 S0=$(wc -l <"$LAB_DIR/${SURV[0]}.log") S1=$(wc -l <"$LAB_DIR/${SURV[1]}.log")

@@ -741,6 +741,7 @@ test_lease_take_race(void **state)
 struct seen_leases {
 	unsigned n;
 	uint8_t last_mac;
+	enum lease_state last_state;
 };
 
 static void
@@ -750,6 +751,7 @@ seen_lease(const struct store_lease *l, void *arg)
 
 	s->n++;
 	s->last_mac = l->mac[5];
+	s->last_state = l->state;
 }
 
 struct seen_running {
@@ -809,6 +811,58 @@ test_servers(void **state)
 	assert_true(last >= t0);
 	assert_int_equal(store_lease_changes(f->st, "pxe1", last, 16, seen_lease, &seen,
 	    &last), 0);
+}
+
+/* A RELEASE: alone, the row goes; servers sharing the database keep it,
+ * released and stamped, for the others to read, and only when it is that
+ * client's (its MAC, or its client id when it has one). */
+static void
+test_lease_release(void **state)
+{
+	struct fixture *f = *state;
+	struct store_lease x = make_lease("10.0.0.5", 5, INT64_MAX);
+	struct store_lease other = make_lease("10.0.0.5", 6, INT64_MAX);
+	struct store_lease got;
+	struct seen_leases seen = { 0 };
+	int64_t last = 0, t0 = store_now_ms(f->st);
+
+	assert_int_equal(store_lease_put(f->st, &x), 0);
+	assert_int_equal(store_lease_release(f->st, &x), 0);
+	assert_int_equal(store_commit(f->st), 0);
+	assert_int_equal(store_lease_get(f->st, x.address, &got), -ENOENT);
+
+	store_set_server(f->st, "pxe1");
+	assert_int_equal(store_lease_put(f->st, &x), 0);
+	assert_int_equal(store_commit(f->st), 0);
+	store_set_server(f->st, "pxe2");
+	/* another client's RELEASE (pxe2's pool did not know x): nothing */
+	assert_int_equal(store_lease_release(f->st, &other), 0);
+	assert_int_equal(store_commit(f->st), 0);
+	assert_int_equal(store_lease_get(f->st, x.address, &got), 0);
+	assert_lease_equal(&got, &x);
+	/* a client id names the client: x has none, so one sent does not match */
+	struct store_lease x_id = x;
+	x_id.client_id_len = 2;
+	memcpy(x_id.client_id, "\x01\x02", 2);
+	assert_int_equal(store_lease_release(f->st, &x_id), 0);
+	assert_int_equal(store_commit(f->st), 0);
+	assert_int_equal(store_lease_get(f->st, x.address, &got), 0);
+	assert_int_equal(got.state, LEASE_BOUND);
+	/* x's own, through pxe2: released, read so by pxe1 */
+	assert_int_equal(store_lease_release(f->st, &x), 0);
+	assert_int_equal(store_commit(f->st), 0);
+	assert_int_equal(store_lease_get(f->st, x.address, &got), 0);
+	assert_int_equal(got.state, LEASE_RELEASED);
+	assert_int_equal(store_lease_changes(f->st, "pxe1", t0 - 1000, 16, seen_lease, &seen,
+	    &last), 1);
+	assert_int_equal(seen.last_mac, 5);
+	assert_int_equal(seen.last_state, LEASE_RELEASED);
+	/* and free for another client */
+	store_set_server(f->st, "pxe1");
+	assert_int_equal(store_lease_put(f->st, &other), 0);
+	assert_int_equal(store_commit(f->st), 0);
+	assert_int_equal(store_lease_get(f->st, x.address, &got), 0);
+	assert_lease_equal(&got, &other);
 }
 
 static void
@@ -873,6 +927,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_lease_take, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lease_take_race, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_servers, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lease_release, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_open_fails, setup, teardown),
 	};
 
