@@ -1,6 +1,6 @@
 # shellcheck shell=bash
 # Helpers shared by bench scripts that start servers in a namespace and
-# measure them (storm-peers, http-peers, deploy-peers).  Source it; the
+# measure them (storm-peers, http-peers, deploy-peers, chunk-peers).  Source it; the
 # caller sets NS_S (the servers' namespace), WORK (its work directory) and
 # the arrays PIDS (every process started, for the exit trap) and
 # SERVER_PIDS (the servers of the current run).

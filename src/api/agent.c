@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/json_text.h"
 #include "core/log.h"
 #include "core/util.h"
 #include "image/chunk.h"
@@ -30,7 +31,7 @@ static char *
 task_text_with_manifest(json_t *o, const char *manifest, size_t mlen, size_t *len)
 {
 	static const char key[] = ",\"manifest\":";
-	char *head = json_dumps(o, JSON_COMPACT), *text;
+	char *head = json_text(o, JSON_COMPACT, NULL), *text;
 	size_t hlen = head != NULL ? strlen(head) : 0;
 
 	if (hlen < 2) {
@@ -195,7 +196,7 @@ agent_inventory(struct api_call *c)
 		api_reply_error(c->rs, 400, "inventory is a JSON object");
 		return;
 	}
-	text = json_dumps(body, JSON_COMPACT);
+	text = json_text(body, JSON_COMPACT, NULL);
 	json_decref(body);
 	if (text == NULL || store_host_set_inventory(c->st, c->task.mac, text) < 0)
 		api_reply_error(c->rs, 500, "cannot store the inventory");

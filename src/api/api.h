@@ -123,6 +123,7 @@ struct api_response {
 	size_t len;
 	const char *type;
 	char allow[48];                 /* 405: the methods the path takes */
+	char location[96];              /* "": none; else a Location header */
 	struct api_stream stream;       /* stream.read != NULL: a stream, no body */
 };
 

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/json_text.h"
 #include "core/log.h"
 #include "core/util.h"
 
@@ -29,7 +30,7 @@ partitions_text(const struct manifest *m)
 		    "length", (json_int_t)p->length, "used", (json_int_t)p->used,
 		    "fs", image_fs_name(p->fs)));
 	}
-	text = parts != NULL ? json_dumps(parts, JSON_COMPACT) : NULL;
+	text = parts != NULL ? json_text(parts, JSON_COMPACT, NULL) : NULL;
 	json_decref(parts);
 	return text;
 }

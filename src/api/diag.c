@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "core/diag_names.h"
+#include "core/json_text.h"
 #include "core/log.h"
 #include "core/util.h"
 #include "store/diag.h"
@@ -171,7 +172,7 @@ api_task_params(struct api_call *c, int type, json_t *body, struct store_task_sp
 	else if (rc == 0 && type == TASK_BOOT)
 		rc = params_boot(c, body, p, spec);
 	if (rc == 0 && json_object_size(p) > 0) {
-		text = json_dumps(p, JSON_COMPACT);
+		text = json_text(p, JSON_COMPACT, NULL);
 		if (text == NULL || strlen(text) >= size) {
 			api_reply_error(c->rs, 400, "task parameters too long");
 			rc = -EINVAL;
@@ -220,7 +221,7 @@ agent_diag(struct api_call *c)
 	r.started = started;
 	r.duration_ms = ms;
 	utf8_sanitize(r.summary, sizeof r.summary, summary, strlen(summary));
-	r.details = details != NULL ? json_dumps(details, JSON_COMPACT) : NULL;
+	r.details = details != NULL ? json_text(details, JSON_COMPACT, NULL) : NULL;
 	if (r.details != NULL && strlen(r.details) > DETAILS_MAX) {
 		free(r.details);
 		r.details = strdup("{\"cut\":true}");
@@ -516,7 +517,7 @@ api_task_created(struct api_call *c, json_t *body)
 	json_object_set_new(answer, "wake", sent);
 	json_decref(macs);
 	free(c->rs->body);
-	c->rs->body = json_dumps(answer, JSON_COMPACT);
+	c->rs->body = json_text(answer, JSON_COMPACT, NULL);
 	c->rs->len = c->rs->body != NULL ? strlen(c->rs->body) : 0;
 	json_decref(answer);
 }

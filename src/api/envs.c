@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "core/config.h"
+#include "core/json_text.h"
 #include "core/log.h"
 #include "core/util.h"
 #include "files/files.h"
@@ -544,7 +545,7 @@ env_put(struct api_call *c)
 		api_reply_error(c->rs, 422, "environment %s: %s", name, err);
 	else {
 		existed = env_get(c->api, c->st, name, &(struct api_env){ 0 }) == 0;
-		text = json_dumps(body, JSON_COMPACT);
+		text = json_text(body, JSON_COMPACT, NULL);
 		if (text == NULL || store_env_put(c->st, name, text, api_now()) < 0) {
 			api_reply_error(c->rs, 500, "cannot store the environment");
 		} else {

@@ -168,7 +168,7 @@ api_group_tasks(struct store *st, const char *group, const struct store_task_spe
 	    api_targets_tasks(st, t, spec, arr, rs) == 0) {
 		log_info("api: %zu %s tasks for group %s %s", t->n, task_type_name(spec->type),
 		    group, spec->image);
-		api_reply_json(rs, 201, json_pack("{s:O}", "tasks", arr));
+		api_reply_stored(rs, 201, json_pack("{s:O}", "tasks", arr), NULL);
 	}
 	json_decref(arr);
 	free(t);

@@ -45,31 +45,55 @@ hosts_list(struct api_call *c)
 	free(list);
 }
 
-static void
-host_reply(struct api_call *c, const char *arg, unsigned status)
+/* The host's object, with its groups, active task and extras; NULL when
+ * it cannot be read or made (*missing: there is no such host). */
+static json_t *
+host_object(struct api_call *c, const char *mac, bool *missing)
 {
-	char mac[STORE_MAC_TEXT];
 	struct store_host h;
 	struct store_task t;
 	json_t *o;
+	int rc = store_host_get(c->st, mac, &h);
 
-	if (api_resolve_host(c->st, arg, mac) < 0 || store_host_get(c->st, mac, &h) < 0) {
-		api_reply_error(c->rs, 404, "no host %s", arg);
-		return;
-	}
+	*missing = rc == -ENOENT;
+	if (rc < 0)
+		return NULL;
 	o = api_host_json(&h);
 	store_host_free(&h);
+	if (o == NULL)
+		return NULL;
 	json_object_set_new(o, "groups", api_host_groups_json(c->st, mac));
 	json_object_set_new(o, "task", store_task_active(c->st, mac, &t) == 0 ?
 	    api_task_json(&t) : json_null());
 	api_host_extras(c, mac, o);
-	api_reply_json(c->rs, status, o);
+	return o;
+}
+
+/* The answer to a change of host mac that is stored (api_reply_stored). */
+static void
+host_reply_stored(struct api_call *c, const char *mac, unsigned status)
+{
+	char where[STORE_MAC_TEXT + 16];
+	bool missing;
+
+	snprintf(where, sizeof where, "/api/v1/hosts/%s", mac);
+	api_reply_stored(c->rs, status, host_object(c, mac, &missing), where);
 }
 
 static void
 host_show(struct api_call *c)
 {
-	host_reply(c, c->arg[0], 200);
+	char mac[STORE_MAC_TEXT] = "";
+	bool missing = true;
+	json_t *o = api_resolve_host(c->st, c->arg[0], mac) == 0 ?
+	    host_object(c, mac, &missing) : NULL;
+
+	if (o != NULL)
+		api_reply_json(c->rs, 200, o);
+	else if (missing)
+		api_reply_error(c->rs, 404, "no host %s", c->arg[0]);
+	else
+		api_reply_error(c->rs, 500, "cannot read host %s", mac);
 }
 
 static void
@@ -97,7 +121,7 @@ host_add(struct api_call *c)
 	}
 	log_info_peer(NULL, mac, "api: host %s %s", mac, rc == -EEXIST ? "updated" : "added");
 	api_publish_host(mac, rc == -EEXIST ? "updated" : "added");
-	host_reply(c, mac, rc == 0 ? 201 : 200);
+	host_reply_stored(c, mac, rc == 0 ? 201 : 200);
 }
 
 /* A host is removed with its tasks: an active one among them ends. */
@@ -134,7 +158,7 @@ host_approve(struct api_call *c, bool approved)
 	}
 	log_info_peer(NULL, mac, "api: host %s %s", mac, approved ? "approved" : "denied");
 	api_publish_host(mac, "updated");
-	host_reply(c, mac, 200);
+	host_reply_stored(c, mac, 200);
 }
 
 static void

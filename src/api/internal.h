@@ -163,6 +163,13 @@ void api_reply_error(struct api_response *rs, unsigned status, const char *fmt, 
 const char *api_error_code(unsigned status);
 void api_reply_text(struct api_response *rs, unsigned status, const char *type,
     char *text, size_t len);
+/* The answer to a change already stored (a host, a task): body (taken
+ * over) as JSON with status; when it cannot be made (body NULL, or out of
+ * memory) the same status without a body, counted and logged -- never a
+ * 500 for what was done, which a client would retry into a 200 or a 409.
+ * location (or NULL): the object's path, in a Location header either way. */
+void api_reply_stored(struct api_response *rs, unsigned status, json_t *body,
+    const char *location);
 /* The call's JSON body, parsed only when its shape fits the route
  * (json_max values, 32 levels); NULL with 400 made otherwise. */
 json_t *api_body_json(struct api_call *c);

@@ -8,6 +8,7 @@
 #include "api/internal.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +17,9 @@
 #include <yajl/yajl_parse.h>
 
 #include "core/bus.h"
+#include "core/json_text.h"
+#include "core/log.h"
+#include "core/stats.h"
 #include "core/util.h"
 
 #define BODY_DEPTH_MAX 32
@@ -42,7 +46,7 @@ api_reply_json(struct api_response *rs, unsigned status, json_t *body)
 	char *text = NULL;
 
 	if (body != NULL) {
-		text = json_dumps(body, JSON_COMPACT);
+		text = json_text(body, JSON_COMPACT, NULL);
 		json_decref(body);
 	}
 	if (text == NULL && status != 204) {
@@ -50,6 +54,38 @@ api_reply_json(struct api_response *rs, unsigned status, json_t *body)
 		return;
 	}
 	api_reply_text(rs, status, "application/json", text, text != NULL ? strlen(text) : 0);
+}
+
+void
+api_reply_stored(struct api_response *rs, unsigned status, json_t *body, const char *location)
+{
+	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+	static struct log_limit limit;
+	char *text = body != NULL ? json_text(body, JSON_COMPACT, NULL) : NULL;
+	unsigned long held = 0;
+	bool say;
+
+	json_decref(body);
+	if (location != NULL)
+		str_copy(rs->location, location, sizeof rs->location);
+	if (text != NULL) {
+		api_reply_text(rs, status, "application/json", text, strlen(text));
+		return;
+	}
+	/* done: no 500, which a client's retry would contradict (200, 409) */
+	rs->status = status;
+	rs->body = NULL;
+	rs->len = 0;
+	rs->type = "application/json";
+	STATS_ADD(api_replies_bodiless, 1);
+	pthread_mutex_lock(&lock);
+	say = log_limit_take(&limit, (int64_t)(clock_now_us() / 1000000u), LOG_LIMIT_INTERVAL_S,
+	    &held);
+	pthread_mutex_unlock(&lock);
+	if (say)
+		log_error("api: a change was stored but its answer could not be made (out of"
+		    " memory): %u without a body, Location %s (%lu more since the last line)",
+		    status, location != NULL ? location : "none", held);
 }
 
 /* The stable, machine-readable name of an error status (docs/API.md). */
@@ -268,11 +304,13 @@ api_reply_page(struct api_call *c, const char *key, json_t *items, int64_t total
 void
 api_publish(const char *kind, json_t *data)
 {
-	char *text = data != NULL ? json_dumps(data, JSON_COMPACT) : NULL;
+	char *text = data != NULL ? json_text(data, JSON_COMPACT, NULL) : NULL;
 
 	json_decref(data);
 	if (text != NULL)
 		bus_publish(kind, text, strlen(text));
+	else
+		bus_lost(kind);
 	free(text);
 }
 
@@ -289,8 +327,17 @@ api_publish_task(struct store *st, int64_t id)
 	api_publish("task", o);
 }
 
+/* Made without an allocation (mac is canonical text, change a word of
+ * ours), into the ring's own room: a host event is not lost for want of
+ * memory. */
 void
 api_publish_host(const char *mac, const char *change)
 {
-	api_publish("host", json_pack("{s:s,s:s}", "mac", mac, "change", change));
+	char text[STORE_MAC_TEXT + 64];
+	int n = snprintf(text, sizeof text, "{\"mac\":\"%s\",\"change\":\"%s\"}", mac, change);
+
+	if (n > 0 && (size_t)n < sizeof text)
+		bus_publish("host", text, (size_t)n);
+	else
+		bus_lost("host");
 }

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/json_text.h"
 #include "core/log.h"
 #include "core/util.h"
 #include "dhcp/share.h"
@@ -36,7 +37,7 @@ api_running_text(void *api, struct store *st)
 		return NULL;
 	json_t *mcast = api_mcast_sessions_json(a);
 	json_t *o = json_pack("{s:o, s:o}", "transfers", transfers, "mcast", mcast);
-	char *text = o != NULL ? json_dumps(o, JSON_COMPACT) : NULL;
+	char *text = o != NULL ? json_text(o, JSON_COMPACT, NULL) : NULL;
 	json_decref(o);
 	return text;
 }

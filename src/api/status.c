@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/json_text.h"
 #include "core/stats.h"
 #include "core/util.h"
 
@@ -69,6 +70,12 @@ static const struct counter_def counters[] = {
 	COUNTER(api, task_tokens_refused, false,
 	    "Boot scripts and agent requests refused: the task's token is bound to another"
 	    " address (task-token-bind)."),
+	COUNTER(api, events_lost, false,
+	    "Events (GET /api/v1/events) lost: their JSON could not be made or copied"
+	    " (out of memory), or was over 8 KiB."),
+	COUNTER(api, replies_bodiless, false,
+	    "Changes stored and answered 200/201 without their JSON body (with a Location):"
+	    " the body could not be made (out of memory)."),
 };
 
 static uint64_t
@@ -188,7 +195,7 @@ api_status_json(uint64_t uptime_s, const struct api_service *services, size_t co
 	    json_object_set_new(root, "tftp", group_json("tftp")) == 0 &&
 	    json_object_set_new(root, "http", group_json("http")) == 0 &&
 	    json_object_set_new(root, "api", group_json("api")) == 0)
-		text = json_dumps(root, JSON_COMPACT);
+		text = json_text(root, JSON_COMPACT, NULL);
 	json_decref(root);
 	if (text != NULL && len != NULL)
 		*len = strlen(text);

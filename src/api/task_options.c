@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/json_text.h"
 #include "core/log.h"
 #include "core/util.h"
 #include "api/internal.h"
@@ -118,7 +119,7 @@ task_options_parse(enum task_type type, json_t *body, char *out, size_t size,
 	}
 	if (rc == 0)
 		rc = options_required(type, o, err, errlen);
-	if (rc == 0 && (text = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS)) == NULL)
+	if (rc == 0 && (text = json_text(o, JSON_COMPACT | JSON_SORT_KEYS, NULL)) == NULL)
 		rc = -ENOMEM;
 	if (rc == 0 && str_copy(out, text, size) >= size) {
 		snprintf(err, errlen, "options too long");
@@ -199,7 +200,7 @@ task_report_text(json_t *report, char **out)
 	*out = NULL;
 	if (!json_is_object(report) || !report_walk(report, 0, &items))
 		return -EINVAL;
-	*out = json_dumps(report, JSON_COMPACT);
+	*out = json_text(report, JSON_COMPACT, NULL);
 	if (*out == NULL)
 		return -ENOMEM;
 	if (strlen(*out) > STORE_TASK_REPORT_MAX) {

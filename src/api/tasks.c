@@ -131,7 +131,7 @@ static void
 task_add_one(struct store *st, const char *host, const struct store_task_spec *spec,
     struct api_response *rs)
 {
-	char mac[STORE_MAC_TEXT];
+	char mac[STORE_MAC_TEXT], where[48];
 	struct store_task t;
 	int64_t id;
 
@@ -147,14 +147,16 @@ task_add_one(struct store *st, const char *host, const struct store_task_spec *s
 		api_reply_error(rs, 404, "no host %s (add it first)", host);
 	} else if (id == -EBUSY) {
 		api_reply_error(rs, 409, "host %s has a task already (cancel it first)", mac);
-	} else if (id < 0 || store_task_get(st, id, &t) < 0) {
+	} else if (id < 0) {
 		api_reply_error(rs, 500, "cannot create the task");
 	} else {
 		log_info_peer(NULL, mac, "api: task %lld: %s %s %s", (long long)id,
 		    task_type_name(spec->type), mac,
 		    spec->image);
 		api_publish_task(st, id);
-		api_reply_json(rs, 201, api_task_json(&t));
+		snprintf(where, sizeof where, "/api/v1/tasks/%lld", (long long)id);
+		api_reply_stored(rs, 201, store_task_get(st, id, &t) == 0 ? api_task_json(&t) : NULL,
+		    where);
 	}
 }
 

@@ -7,13 +7,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/json_text.h"
+#include "core/log.h"
+#include "core/stats.h"
 #include "core/util.h"
 
 struct slot {
 	uint64_t seq;
 	char kind[BUS_KIND_MAX];
-	char *data;
+	char *data;                     /* small, or malloc'd */
 	size_t len;
+	char small[BUS_SMALL];
 };
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
@@ -21,25 +25,47 @@ static struct slot ring[BUS_EVENTS];
 static uint64_t last;                   /* sequence numbers given out */
 static void (*notify_fn)(void *);
 static void *notify_arg;
+static struct log_limit lost_log;       /* under lock */
+
+void
+bus_lost(const char *kind)
+{
+	unsigned long held = 0;
+	bool say;
+
+	STATS_ADD(api_events_lost, 1);
+	pthread_mutex_lock(&lock);
+	say = log_limit_take(&lost_log, (int64_t)(clock_now_us() / 1000000u),
+	    LOG_LIMIT_INTERVAL_S, &held);
+	pthread_mutex_unlock(&lock);
+	if (say)
+		log_error("events: a %s event is lost (out of memory, or over %d bytes): listeners"
+		    " do not see it (%lu more lost since the last line)", kind, BUS_DATA_MAX, held);
+}
 
 uint64_t
 bus_publish(const char *kind, const char *json, size_t len)
 {
-	char *copy;
+	char *copy = NULL;
 	struct slot *s;
 	uint64_t seq;
 	void (*fn)(void *);
 	void *arg;
 
-	if (len > BUS_DATA_MAX || (copy = malloc(len + 1)) == NULL)
+	if (len > BUS_DATA_MAX || (len >= BUS_SMALL && (copy = malloc(len + 1)) == NULL)) {
+		bus_lost(kind);
 		return 0;
-	memcpy(copy, json, len);
-	copy[len] = '\0';
+	}
 	pthread_mutex_lock(&lock);
 	seq = ++last;
 	s = &ring[seq % BUS_EVENTS];
-	free(s->data);
-	*s = (struct slot){ .seq = seq, .data = copy, .len = len };
+	if (s->data != s->small)
+		free(s->data);
+	s->seq = seq;
+	s->len = len;
+	s->data = copy != NULL ? copy : s->small;
+	memcpy(s->data, json, len);
+	s->data[len] = '\0';
 	str_copy(s->kind, kind, sizeof s->kind);
 	fn = notify_fn;
 	arg = notify_arg;
@@ -117,9 +143,11 @@ bus_publish_boot(const uint8_t *mac, size_t mac_len, const char *kind, const cha
 	    detail != NULL ? strnlen(detail, 256) : 0);
 	e = json_pack("{s:s,s:s,s:s,s:I}", "mac", text, "kind", kind, "detail", safe,
 	    "time_ms", (json_int_t)when_ms);
-	json = e != NULL ? json_dumps(e, JSON_COMPACT) : NULL;
+	json = e != NULL ? json_text(e, JSON_COMPACT, NULL) : NULL;
 	json_decref(e);
 	if (json != NULL)
 		bus_publish("boot", json, strlen(json));
+	else
+		bus_lost("boot");
 	free(json);
 }

@@ -37,6 +37,8 @@ struct stats {
 	atomic_uint_fast64_t http_chunk_bytes_sent;
 	atomic_uint_fast64_t api_hosts_refused;    /* boot-script registrations refused */
 	atomic_uint_fast64_t api_task_tokens_refused;      /* from another address */
+	atomic_uint_fast64_t api_events_lost;      /* not published (core/bus.h) */
+	atomic_uint_fast64_t api_replies_bodiless; /* a stored change, its body not made */
 };
 
 extern struct stats stats;

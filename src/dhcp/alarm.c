@@ -28,6 +28,8 @@ dhcp_alarm_publish(const char *json_fmt, ...)
 	va_end(ap);
 	if (n > 0 && (size_t)n < sizeof json)
 		bus_publish("alarm", json, (size_t)n);
+	else
+		bus_lost("alarm");
 }
 
 struct dhcp_bucket *

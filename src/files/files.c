@@ -172,12 +172,13 @@ open_beneath(int dirfd, const char *relpath, uint64_t flags)
 
 /* Open a regular file beneath dirfd.  O_NONBLOCK keeps a FIFO or device
  * from blocking the open; it is cleared again once the file is known to be
- * regular, so the caller gets a plain O_RDONLY|O_CLOEXEC descriptor. */
+ * regular, so the caller gets a plain O_RDONLY|O_CLOEXEC descriptor.  The
+ * status flags are known (the open's), so one F_SETFL clears it without an
+ * F_GETFL: one system call less for every file served. */
 static int
 open_regular(int dirfd, const char *relpath, struct stat *st)
 {
 	int fd, rc = 0;
-	int flags;
 
 	fd = open_beneath(dirfd, relpath,
 	    O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
@@ -189,8 +190,7 @@ open_regular(int dirfd, const char *relpath, struct stat *st)
 		rc = -EISDIR;
 	else if (!S_ISREG(st->st_mode))
 		rc = -EINVAL;
-	else if ((flags = fcntl(fd, F_GETFL)) < 0 ||
-	    fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) < 0)
+	else if (fcntl(fd, F_SETFL, 0) < 0)       /* O_RDONLY stays: not a status flag */
 		rc = -errno;
 	if (rc < 0) {
 		close(fd);

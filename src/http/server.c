@@ -363,6 +363,8 @@ answer_api(struct MHD_Connection *conn, struct request *req, struct api_response
 	if (rs->status == 204 || rs->body == NULL) {
 		free(rs->body);
 		resp = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
+		if (resp != NULL && rs->location[0] != '\0')
+			MHD_add_response_header(resp, MHD_HTTP_HEADER_LOCATION, rs->location);
 		return queue(conn, req, rs->status ? rs->status : 500, resp, 0);
 	}
 	resp = MHD_create_response_from_buffer(rs->len, rs->body, MHD_RESPMEM_MUST_FREE);
@@ -370,6 +372,8 @@ answer_api(struct MHD_Connection *conn, struct request *req, struct api_response
 		free(rs->body);
 		return queue(conn, req, 500, NULL, 0);
 	}
+	if (rs->location[0] != '\0')
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_LOCATION, rs->location);
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, rs->type);
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
 	if (rs->status == 405 && rs->allow[0] != '\0')

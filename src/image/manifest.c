@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/json_text.h"
 #include "core/util.h"
 
 static const char *const ptable_names[] = {
@@ -160,7 +161,7 @@ manifest_format(const struct manifest *m, size_t *len)
 
 	if (root == NULL)
 		return NULL;
-	text = json_dumps(root, JSON_COMPACT);
+	text = json_text(root, JSON_COMPACT, NULL);
 	json_decref(root);
 	if (text != NULL && len != NULL)
 		*len = strlen(text);

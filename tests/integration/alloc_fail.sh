@@ -18,7 +18,9 @@
 # sequence once with the Nth allocation failing (anything may be answered,
 # an error or nothing), then once more, which must be answered correctly in
 # every part; pxed must stop cleanly (exit 0), with no sanitizer report and
-# no leak (LeakSanitizer at exit).  The loop ends at the first N the
+# no leak (LeakSanitizer at exit); and a host the first sequence's POST was
+# answered 5XX for is not there at its GET (a stored host is answered as
+# stored, whatever failed after).  The loop ends at the first N the
 # sequence no longer reaches, or at ALLOC_FAIL_SECONDS (it says so).  Two
 # series: pxed's own allocations with jansson's and libuv's
 # (ALLOC_FAIL_RUNS, 30), then the same with SQLite's
@@ -30,7 +32,7 @@ PXED=${TORTURE_PXED:-build/torture/pxed}
 RUNS=${ALLOC_FAIL_RUNS:-30}
 RUNS_SQLITE=${ALLOC_FAIL_RUNS_SQLITE:-20}
 SECONDS_MAX=${ALLOC_FAIL_SECONDS:-240}
-lab_plan 12
+lab_plan 14
 [ -x "$PXED" ] || { not_ok "setup: $PXED is not built (make torture)"; exit 1; }
 lab_up || exit 1
 make_file boot.bin 300000
@@ -152,6 +154,14 @@ field() {
 	[ -z "$v" ] || { sed 's/^/# /' <<<"$v" | head -5; return 1; }
 }
 
+# stored_not_5xx: no run whose first sequence had its host answered 5XX
+# and then found (POST=5XX,GET=200); those runs printed
+stored_not_5xx() {
+	local v
+	v=$(grep -E "first:.*,POST=5[0-9][0-9],GET=200," "$RUNS_FILE")
+	[ -z "$v" ] || { sed 's/^/# /' <<<"$v" | head -5; return 1; }
+}
+
 # series NAME RUNS: the counting run, then N from FROM every K up to the
 # first N the sequence does not reach (or the time is up); its checks
 series() {
@@ -184,6 +194,7 @@ series() {
 		field 4 second:ok
 	check "$name: pxed stopped cleanly every time (exit 0)" field 5 rc=0
 	check "$name: no sanitizer report and no leak at any N" field 6 clean
+	check "$name: no host answered 5XX was stored (POST=5XX then GET=200)" stored_not_5xx
 	tap_failed || return 0
 	awk 'NR > 1 && ($3 != "alive" || $4 != "second:ok" || $5 != "rc=0" || $6 != "clean") {print $1}' \
 		"$RUNS_FILE" | head -3 | while read -r n; do

@@ -1,6 +1,8 @@
 /* Unit tests for the event bus (src/core/bus.c): events read in order
  * after any point, a reader that lags past the ring told of the gap,
- * publishers on several threads each numbered once, the notify hook. */
+ * publishers on several threads each numbered once, the notify hook,
+ * events kept in the ring and allocated taking each other's slots, lost
+ * events counted. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -12,6 +14,7 @@
 #include <cmocka.h>
 
 #include "core/bus.h"
+#include "core/stats.h"
 
 static void
 test_in_order(void **state)
@@ -49,7 +52,47 @@ test_gap(void **state)
 	assert_int_equal(gap, 5);
 	assert_int_equal(e.seq, from + 6);      /* the oldest kept */
 	free(e.data);
+}
+
+/* Small events live in the ring, others are allocated; each takes the
+ * other's slot as the ring turns (ASan: nothing freed twice or leaked). */
+static void
+test_sizes(void **state)
+{
+	static const size_t sizes[] = { 2, BUS_SMALL - 1, BUS_SMALL, BUS_SMALL + 1, BUS_DATA_MAX };
+	static char text[BUS_DATA_MAX + 1];
+	uint64_t from, gap;
+	struct bus_event e;
+
+	(void)state;
+	for (int round = 0; round < 3; round++) {
+		for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+			size_t n = sizes[(i + (size_t)round) % (sizeof sizes / sizeof sizes[0])];
+			memset(text, 'a' + (int)(n % 26), n);
+			from = bus_last();
+			assert_int_equal(bus_publish("task", text, n), from + 1);
+			assert_int_equal(bus_read(from, &e, &gap), 1);
+			assert_int_equal(e.len, n);
+			assert_memory_equal(e.data, text, n);
+			assert_int_equal(e.data[n], '\0');
+			free(e.data);
+		}
+		for (int i = 0; i < BUS_EVENTS; i++)    /* around the ring */
+			bus_publish("boot", text, (size_t)(i % 2 ? 3 : BUS_SMALL + 7));
+	}
+}
+
+static void
+test_lost(void **state)
+{
+	uint64_t lost = STATS_GET(api_events_lost), last = bus_last();
+
+	(void)state;
 	assert_int_equal(bus_publish("big", "x", BUS_DATA_MAX + 1), 0);
+	assert_int_equal(STATS_GET(api_events_lost), lost + 1);
+	bus_lost("task");
+	assert_int_equal(STATS_GET(api_events_lost), lost + 2);
+	assert_int_equal(bus_last(), last);
 }
 
 #define THREADS 4
@@ -114,6 +157,8 @@ main(void)
 		cmocka_unit_test(test_gap),
 		cmocka_unit_test(test_threads),
 		cmocka_unit_test(test_boot_event),
+		cmocka_unit_test(test_sizes),
+		cmocka_unit_test(test_lost),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
