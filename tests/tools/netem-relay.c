@@ -12,6 +12,9 @@
  * behind them overtake.  Jitter never reorders on its own: release times in
  * the main lane are kept monotonic, as on a real link with variable queueing.
  * Waits use ppoll() with a nanosecond timeout and a 1 us timer slack.
+ * Each direction runs in its own thread (the kernel's receive work for the
+ * frames written happens in the writer's thread: two directions, two
+ * cores); the main thread waits for SIGTERM/SIGINT or --duration-s.
  *
  * The TAPs carry a virtio_net_hdr and offer checksum and TSO offloads
  * (--no-offload: plain frames), so the kernel hands over TCP super-frames
@@ -32,7 +35,9 @@
 #include <linux/if_tun.h>
 #include <linux/virtio_net.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -86,15 +91,25 @@ struct counters {
 	unsigned long long oversize;
 };
 
+/* One direction runs in a thread of its own, with its own random stream
+ * and buffers: the kernel's receive work for the frames a direction writes
+ * is done in its thread, so the two directions use two cores. */
 struct direction {
 	const char *name;
+	const char *in_name;
+	const struct options *opt;
 	int in_fd;
 	int out_fd;
 	double loss;
+	uint64_t rng;
+	int64_t deadline;
 	struct lane main;
 	struct lane held;
 	int64_t last_due;
 	struct counters c;
+	bool keep[65536];               /* per segment of a super-frame */
+	unsigned char buf[FRAME_BUF];   /* the frame read */
+	unsigned char run[FRAME_BUF];   /* a run of kept segments */
 };
 
 struct options {
@@ -116,15 +131,8 @@ struct options {
 	bool no_offload;
 };
 
-static volatile sig_atomic_t stop_requested;
-static uint64_t rng_state;
-
-static void
-on_signal(int sig)
-{
-	(void)sig;
-	stop_requested = 1;
-}
+static atomic_int stop_requested;
+static atomic_int fatal_error;
 
 static int64_t
 now_ns(void)
@@ -137,9 +145,9 @@ now_ns(void)
 
 /* splitmix64: small, seedable, good enough for test impairment. */
 static uint64_t
-rng_next(void)
+rng_next(uint64_t *state)
 {
-	uint64_t z = (rng_state += 0x9e3779b97f4a7c15ULL);
+	uint64_t z = (*state += 0x9e3779b97f4a7c15ULL);
 
 	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
 	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
@@ -147,15 +155,15 @@ rng_next(void)
 }
 
 static double
-rng_unit(void)
+rng_unit(struct direction *d)
 {
-	return (double)(rng_next() >> 11) / (double)(1ULL << 53);
+	return (double)(rng_next(&d->rng) >> 11) / (double)(1ULL << 53);
 }
 
 static bool
-chance(double pct)
+chance(struct direction *d, double pct)
 {
-	return pct > 0 && rng_unit() * 100.0 < pct;
+	return pct > 0 && rng_unit(d) * 100.0 < pct;
 }
 
 static void
@@ -447,7 +455,7 @@ main_due(struct direction *d, const struct options *o, int64_t now, size_t len)
 	}
 
 	if (o->jitter_ms > 0)
-		due += ms_to_ns(o->jitter_ms * (2.0 * rng_unit() - 1.0));
+		due += ms_to_ns(o->jitter_ms * (2.0 * rng_unit(d) - 1.0));
 	if (due < now)
 		due = now;
 	if (due < d->last_due)
@@ -477,13 +485,13 @@ queue_frame(struct direction *d, const struct options *o,
 {
 	int64_t due = main_due(d, o, now, len - VNET_LEN);
 
-	if (chance(o->reorder)) {
+	if (chance(d, o->reorder)) {
 		d->c.reordered++;
 		enqueue(d, &d->held, buf, len, due + ms_to_ns(o->reorder_gap_ms));
 	} else {
 		enqueue(d, &d->main, buf, len, due);
 	}
-	if (chance(o->duplicate)) {
+	if (chance(d, o->duplicate)) {
 		d->c.duplicated++;
 		enqueue(d, &d->main, buf, len, due);
 	}
@@ -683,8 +691,8 @@ admit_super(struct direction *d, const struct options *o,
 	const unsigned char *buf, size_t len, const struct virtio_net_hdr *vh,
 	int64_t now)
 {
-	static bool keep[65536];
-	static unsigned char run[FRAME_BUF];
+	bool *keep = d->keep;
+	unsigned char *run = d->run;
 	struct tcp_frame t;
 	size_t nseg, lost = 0, i, j;
 
@@ -693,7 +701,7 @@ admit_super(struct direction *d, const struct options *o,
 		t.payload == t.len) {
 		d->c.segments++;        /* not ours to split: one draw */
 		d->c.unsplit++;
-		if (chance(d->loss))
+		if (chance(d, d->loss))
 			d->c.lost++;
 		else
 			queue_frame(d, o, buf, len, now);
@@ -701,7 +709,7 @@ admit_super(struct direction *d, const struct options *o,
 	}
 	nseg = (t.len - t.payload + vh->gso_size - 1) / vh->gso_size;
 	for (i = 0; i < nseg; i++) {
-		keep[i] = !chance(d->loss);
+		keep[i] = !chance(d, d->loss);
 		lost += !keep[i];
 	}
 	d->c.super++;
@@ -739,7 +747,7 @@ admit_frame(struct direction *d, const struct options *o,
 		return;
 	}
 	d->c.segments++;
-	if (chance(d->loss)) {
+	if (chance(d, d->loss)) {
 		d->c.lost++;
 		return;
 	}
@@ -755,11 +763,11 @@ admit_frame(struct direction *d, const struct options *o,
 static int
 read_side(struct direction *d, const struct options *o)
 {
-	static unsigned char buf[FRAME_BUF];
+	unsigned char *buf = d->buf;
 	int64_t now = now_ns();
 
 	for (int i = 0; i < BATCH; i++) {
-		ssize_t n = read(d->in_fd, buf, sizeof(buf));
+		ssize_t n = read(d->in_fd, buf, FRAME_BUF);
 
 		if (n < 0) {
 			if (errno == EAGAIN || errno == EINTR)
@@ -849,96 +857,69 @@ write_ready(const char *path)
 	return 0;
 }
 
+/* SIGTERM and SIGINT stay blocked in every thread; the main thread waits
+ * for them with sigtimedwait(). */
 static void
-install_signals(sigset_t *wait_mask)
+block_signals(sigset_t *set)
 {
-	struct sigaction sa;
-	sigset_t block;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	sigemptyset(&block);
-	sigaddset(&block, SIGTERM);
-	sigaddset(&block, SIGINT);
-	sigprocmask(SIG_BLOCK, &block, wait_mask);
-	sigdelset(wait_mask, SIGTERM);
-	sigdelset(wait_mask, SIGINT);
+	sigemptyset(set);
+	sigaddset(set, SIGTERM);
+	sigaddset(set, SIGINT);
+	pthread_sigmask(SIG_BLOCK, set, NULL);
 }
 
-struct relay {
-	struct options opt;
-	struct direction dir[2];
-	int64_t deadline;
-	sigset_t wait_mask;
-};
-
 static int
-setup_dirs(struct relay *r, int fd_a, int fd_b)
+setup_dir(struct direction *d, const struct options *o, int idx, int fd_in,
+	int fd_out)
 {
-	size_t cap = (size_t)r->opt.queue;
-	size_t held_cap = cap / 4;
-
-	r->dir[0] = (struct direction){ .name = "a->b", .in_fd = fd_a,
-		.out_fd = fd_b, .loss = r->opt.loss_ab };
-	r->dir[1] = (struct direction){ .name = "b->a", .in_fd = fd_b,
-		.out_fd = fd_a, .loss = r->opt.loss_ba };
-	for (int i = 0; i < 2; i++) {
-		if (lane_init(&r->dir[i].main, cap) < 0 ||
-			lane_init(&r->dir[i].held, held_cap) < 0) {
-			fprintf(stderr, "netem-relay: out of memory\n");
-			return -1;
-		}
+	d->name = idx == 0 ? "a->b" : "b->a";
+	d->in_name = idx == 0 ? o->tap_a : o->tap_b;
+	d->opt = o;
+	d->in_fd = fd_in;
+	d->out_fd = fd_out;
+	d->loss = idx == 0 ? o->loss_ab : o->loss_ba;
+	d->rng = o->seed ^ (idx == 0 ? 0 : 0x5bd1e9955bd1e995ULL);
+	if (lane_init(&d->main, (size_t)o->queue) < 0 ||
+		lane_init(&d->held, (size_t)o->queue / 4) < 0) {
+		fprintf(stderr, "netem-relay: out of memory\n");
+		return -1;
 	}
 	return 0;
 }
 
-/* One turn: read, then send what is due.  Returns true if work remains. */
-static bool
-turn(struct relay *r, struct pollfd *pfd, int *fatal)
+/* One turn: read, then send what is due.  Returns 1 if work remains, 0 if
+ * not, -1 on a fatal error. */
+static int
+dir_turn(struct direction *d, short revents)
 {
-	bool busy = false;
 	int64_t now;
+	int busy = 0;
 
-	for (int i = 0; i < 2; i++) {
-		int rc;
-
-		if (pfd[i].revents & (POLLERR | POLLHUP | POLLNVAL)) {
-			fprintf(stderr, "netem-relay: %s: TAP went away\n",
-				i == 0 ? r->opt.tap_a : r->opt.tap_b);
-			*fatal = 1;
-			return false;
-		}
-		if (!(pfd[i].revents & POLLIN))
-			continue;
-		rc = read_side(&r->dir[i], &r->opt);
-		if (rc < 0) {
-			*fatal = 1;
-			return false;
-		}
-		busy |= rc > 0;
+	if (revents & (POLLERR | POLLHUP | POLLNVAL)) {
+		fprintf(stderr, "netem-relay: %s: TAP went away\n", d->in_name);
+		return -1;
+	}
+	if (revents & POLLIN) {
+		busy = read_side(d, d->opt);
+		if (busy < 0)
+			return -1;
 	}
 	now = now_ns();
-	for (int i = 0; i < 2; i++) {
-		busy |= flush_lane(&r->dir[i], &r->dir[i].main, now);
-		busy |= flush_lane(&r->dir[i], &r->dir[i].held, now);
-	}
+	busy |= flush_lane(d, &d->main, now);
+	busy |= flush_lane(d, &d->held, now);
 	return busy;
 }
 
+/* Until the next frame is due; at most 50 ms, to see a stop request. */
 static struct timespec
-wait_time(struct relay *r, bool busy)
+dir_wait_time(struct direction *d, bool busy)
 {
-	int64_t next = r->deadline;
+	int64_t next = now_ns() + 50 * NS_PER_MS;
 	int64_t wait;
 
-	for (int i = 0; i < 2; i++) {
-		next = lane_next_due(&r->dir[i].main, next);
-		next = lane_next_due(&r->dir[i].held, next);
-	}
+	next = lane_next_due(&d->main, next);
+	next = lane_next_due(&d->held, next);
 	wait = busy ? 0 : next - now_ns();
 	if (wait < 0)
 		wait = 0;
@@ -946,62 +927,86 @@ wait_time(struct relay *r, bool busy)
 		.tv_nsec = wait % NS_PER_S };
 }
 
-static int
-run(struct relay *r)
+static void *
+dir_run(void *arg)
 {
-	struct pollfd pfd[2] = {
-		{ .fd = r->dir[0].in_fd, .events = POLLIN },
-		{ .fd = r->dir[1].in_fd, .events = POLLIN },
-	};
+	struct direction *d = arg;
+	struct pollfd pfd = { .fd = d->in_fd, .events = POLLIN };
 	bool busy = false;
-	int fatal = 0;
 
-	while (!stop_requested && now_ns() < r->deadline) {
-		struct timespec ts = wait_time(r, busy);
-		int n = ppoll(pfd, 2, &ts, &r->wait_mask);
+	while (!atomic_load(&stop_requested) && now_ns() < d->deadline) {
+		struct timespec ts = dir_wait_time(d, busy);
+		int n = ppoll(&pfd, 1, &ts, NULL), rc;
 
 		if (n < 0 && errno != EINTR) {
 			fprintf(stderr, "netem-relay: ppoll: %s\n", strerror(errno));
-			return 1;
+			atomic_store(&fatal_error, 1);
+			break;
 		}
-		if (n < 0)
-			continue;
-		if (n == 0)
-			pfd[0].revents = pfd[1].revents = 0;
-		busy = turn(r, pfd, &fatal);
-		if (fatal)
-			return 1;
+		rc = dir_turn(d, n > 0 ? pfd.revents : 0);
+		if (rc < 0) {
+			atomic_store(&fatal_error, 1);
+			break;
+		}
+		busy = rc > 0;
 	}
-	return 0;
+	atomic_store(&stop_requested, 1);
+	return NULL;
+}
+
+/* Runs both directions until a signal, the deadline or a fatal error. */
+static int
+run(struct direction dir[2], const sigset_t *sigs, int64_t deadline)
+{
+	pthread_t th[2];
+	int started = 0;
+
+	for (int i = 0; i < 2; i++) {
+		dir[i].deadline = deadline;
+		if (pthread_create(&th[i], NULL, dir_run, &dir[i]) != 0)
+			break;
+		started++;
+	}
+	while (started == 2 && !atomic_load(&stop_requested) && now_ns() < deadline) {
+		struct timespec ts = { .tv_sec = 0, .tv_nsec = 100 * NS_PER_MS };
+
+		if (sigtimedwait(sigs, NULL, &ts) > 0)
+			break;
+	}
+	atomic_store(&stop_requested, 1);
+	for (int i = 0; i < started; i++)
+		pthread_join(th[i], NULL);
+	return started == 2 && !atomic_load(&fatal_error) ? 0 : 1;
 }
 
 int
 main(int argc, char **argv)
 {
-	static struct relay r;
+	static struct options opt;
+	static struct direction dir[2];
+	sigset_t sigs;
 	int fd_a, fd_b, rc;
 
-	if (parse_args(argc, argv, &r.opt) < 0)
+	if (parse_args(argc, argv, &opt) < 0)
 		return 2;
-	rng_state = r.opt.seed;
-	install_signals(&r.wait_mask);
+	block_signals(&sigs);
 	prctl(PR_SET_TIMERSLACK, 1000UL, 0, 0, 0);
-	fd_a = tap_open(r.opt.tap_a, !r.opt.no_offload);
+	fd_a = tap_open(opt.tap_a, !opt.no_offload);
 	if (fd_a < 0)
 		return 1;
-	fd_b = tap_open(r.opt.tap_b, !r.opt.no_offload);
+	fd_b = tap_open(opt.tap_b, !opt.no_offload);
 	if (fd_b < 0)
 		return 1;
-	if (setup_dirs(&r, fd_a, fd_b) < 0)
+	if (setup_dir(&dir[0], &opt, 0, fd_a, fd_b) < 0 ||
+		setup_dir(&dir[1], &opt, 1, fd_b, fd_a) < 0)
 		return 1;
-	if (write_ready(r.opt.ready_file) < 0) {
+	if (write_ready(opt.ready_file) < 0) {
 		fprintf(stderr, "netem-relay: cannot write ready file '%s': %s\n",
-			r.opt.ready_file, strerror(errno));
+			opt.ready_file, strerror(errno));
 		return 1;
 	}
-	r.deadline = now_ns() + r.opt.duration_s * NS_PER_S;
-	rc = run(&r);
-	print_counters(&r.dir[0]);
-	print_counters(&r.dir[1]);
+	rc = run(dir, &sigs, now_ns() + opt.duration_s * NS_PER_S);
+	print_counters(&dir[0]);
+	print_counters(&dir[1]);
 	return rc;
 }
