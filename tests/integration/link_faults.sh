@@ -263,14 +263,15 @@ pxed_stop
 check "pxed stopped cleanly" [ $? -eq 0 ]
 check "pxed log has no sanitizer report" pxed_log_clean
 netem_stop 2>/dev/null
-# "netem-relay: a->b rx=N tx=N lost=N duplicated=N reordered=N ..."
-# impaired DIR: the relay lost 15-25% of the frames it got in direction DIR,
+# "netem-relay: a->b rx=N tx=N segments=N lost=N ... duplicated=N reordered=N ..."
+# impaired DIR: the relay lost 15-25% of the segments it got in direction
+# DIR (loss is drawn per TCP segment of a super-frame, per frame otherwise),
 # and duplicated and reordered some
 impaired() {
 	local line rx lost dup re
 	line=$(grep "netem-relay: $1 " "$NETEM_LOG")
 	echo "# relay: ${line#netem-relay: }"
-	rx=$(sed -n 's/.* rx=\([0-9]*\).*/\1/p' <<<"$line")
+	rx=$(sed -n 's/.* segments=\([0-9]*\).*/\1/p' <<<"$line")
 	lost=$(sed -n 's/.* lost=\([0-9]*\).*/\1/p' <<<"$line")
 	dup=$(sed -n 's/.* duplicated=\([0-9]*\).*/\1/p' <<<"$line")
 	re=$(sed -n 's/.* reordered=\([0-9]*\).*/\1/p' <<<"$line")

@@ -1,7 +1,11 @@
 #!/bin/bash
 # Self-test for build/tools/netem-relay and tests/lib/netem.sh: two network
 # namespaces linked through the relay; checks connectivity, delay, loss and
-# a byte-exact TCP transfer through reordering and duplication.  Prints one
+# a byte-exact TCP transfer through reordering and duplication, and TCP
+# super-frames through per-segment loss: a transfer routed on through a
+# third namespace whose link computes checksums in software (so the
+# pseudo-header sums and IP headers of the frames the relay split are
+# checked by a real stack), the relay's loss rate counted per segment.  Prints one
 # "ok - ..." / "not ok - ..." line per check (tests/lib/tap.sh); exits 1 if
 # any failed or the plan was not kept.
 # Needs root, ip(8), python3, and ping (iputils or busybox).
@@ -12,10 +16,12 @@ ROOT=${HERE%/tests/integration}
 # shellcheck source=tests/lib/netem.sh
 . "$ROOT/tests/lib/netem.sh"
 . "$ROOT/tests/lib/tap.sh"
-lab_plan 5
+lab_plan 9
 
 NS_A=pxt-$$-a
 NS_B=pxt-$$-b
+NS_C=pxt-$$-c
+ADDR_C=198.51.100.2
 ADDR_A=192.0.2.1
 ADDR_B=192.0.2.2
 PORT=5001
@@ -29,6 +35,7 @@ cleanup() {
 	netem_stop
 	ip netns del "$NS_A" 2>/dev/null
 	ip netns del "$NS_B" 2>/dev/null
+	ip netns del "$NS_C" 2>/dev/null
 	[ -n "$WORK" ] && rm -rf "$WORK"
 	exit "$rc"
 }
@@ -115,17 +122,19 @@ else:
     s.close()
 EOF
 
-# transfer MIB: sends MIB MiB of random data A -> B over TCP; sets XFER_MS.
+# transfer MIB: sends MIB MiB of random data A -> B (or to $XFER_NS at
+# $XFER_ADDR) over TCP; sets XFER_MS.
 transfer() {
+	local ns=${XFER_NS:-$NS_B} addr=${XFER_ADDR:-$ADDR_B}
 	local src=$WORK/src.bin dst=$WORK/dst.bin rpid t0 t1 rc
 	head -c "$(($1 * 1024 * 1024))" /dev/urandom >"$src"
 	rm -f "$dst"
-	timeout 60 ip netns exec "$NS_B" python3 "$WORK/xfer.py" recv \
-		"$ADDR_B" "$PORT" "$dst" &
+	timeout 60 ip netns exec "$ns" python3 "$WORK/xfer.py" recv \
+		"$addr" "$PORT" "$dst" &
 	rpid=$!
 	t0=$(date +%s%N)
 	timeout 60 ip netns exec "$NS_A" python3 "$WORK/xfer.py" send \
-		"$ADDR_B" "$PORT" "$src"
+		"$addr" "$PORT" "$src"
 	rc=$?
 	t1=$(date +%s%N)
 	wait "$rpid" || rc=1
@@ -192,6 +201,64 @@ if link --delay-ms 1; then
 	result $rc "50 MiB TCP transfer intact with --delay-ms 1"
 else
 	result 1 "50 MiB transfer (link setup failed)"
+fi
+netem_stop
+
+# (f) TCP super-frames through 2 % loss (A -> B only), routed on by B to C
+# over a veth without checksum offload: B's kernel segments what the relay
+# wrote and completes the checksums from the relay's pseudo-header sums, B
+# checks the IP headers, C the TCP checksums.
+# nstat_get NS COUNTER: an absolute counter of NS's network stack
+nstat_get() {
+	ip netns exec "$1" nstat -asz "$2" | awk -v k="$2" '$1 == k { print $2 }'
+}
+# relay_get DIR FIELD: a counter of the last relay's log ("a->b segments")
+relay_get() {
+	sed -n "s/.* $1 .* $2=\([0-9]*\).*/\1/p" "$NETEM_LOG"
+}
+router_setup() {
+	ip netns add "$NS_C" &&
+		ip -n "$NS_B" link add vb type veth peer name vc netns "$NS_C" &&
+		ip -n "$NS_B" addr add 198.51.100.1/24 dev vb &&
+		ip -n "$NS_C" addr add "$ADDR_C/24" dev vc &&
+		ip -n "$NS_B" link set vb up && ip -n "$NS_C" link set vc up &&
+		ip -n "$NS_C" link set lo up &&
+		ip netns exec "$NS_B" ethtool -K vb tx off >/dev/null &&
+		ip netns exec "$NS_B" sysctl -qw net.ipv4.ip_forward=1 &&
+		ip -n "$NS_A" route add 198.51.100.0/24 via "$ADDR_B" &&
+		ip -n "$NS_C" route add default via 198.51.100.1
+}
+if link --delay-ms 1 --loss-a-to-b 2 --loss-b-to-a 0 --seed 7 && router_setup; then
+	XFER_NS=$NS_C XFER_ADDR=$ADDR_C transfer 20
+	rc=$?
+	errs=$(($(nstat_get "$NS_B" IpExtInCsumErrors) + $(nstat_get "$NS_B" IpInHdrErrors) +
+		$(nstat_get "$NS_C" TcpInCsumErrors) + $(nstat_get "$NS_C" TcpInErrs)))
+	out=$(nstat_get "$NS_A" TcpOutSegs)
+	retrans=$(nstat_get "$NS_A" TcpRetransSegs)
+	netem_stop
+	segs=$(relay_get 'a->b' segments)
+	lost=$(relay_get 'a->b' lost)
+	super=$(relay_get 'a->b' super)
+	split=$(relay_get 'a->b' split)
+	echo "# 20 MiB through 2 % loss: ${XFER_MS} ms; relay: ${segs:-?} segments," \
+		"${lost:-?} lost, ${super:-?} super-frames, ${split:-?} split;" \
+		"sender: ${out:-?} segments, ${retrans:-?} retransmitted; checksum/header errors: $errs"
+	result $rc "20 MiB TCP transfer intact through 2 % per-segment loss and a router"
+	seen=no
+	[ "${super:-0}" -gt 10 ] && [ "${split:-0}" -gt 0 ] && seen=yes
+	check "super-frames crossed the relay and some were split around a loss" \
+		[ "$seen" = yes ]
+	rate=$(awk -v l="${lost:-0}" -v s="${segs:-0}" 'BEGIN { if (s > 0) printf "%.2f", 100 * l / s }')
+	echo "# relay's loss per segment: ${rate:-?} % (asked 2 %)"
+	check "the relay's counted loss is 2 % of segments (1.5..2.5)" \
+		awk -v r="${rate:-0}" 'BEGIN { exit !(r >= 1.5 && r <= 2.5) }'
+	check "no IP header or TCP checksum error in the router or the receiver" \
+		[ "$errs" -eq 0 ]
+else
+	result 1 "20 MiB transfer through loss (link setup failed)"
+	not_ok "super-frames split (no link)"
+	not_ok "loss per segment (no link)"
+	not_ok "checksums (no link)"
 fi
 netem_stop
 
