@@ -9,6 +9,11 @@
 #    (the RFC 3074 split), no address is held by two clients: on the
 #    clients' side (every ACK seen) and in the database;
 #  - each client is offered an address by one server only (its bucket's);
+#  - the split is per subnet: a fourth server D on the same database gives
+#    addresses on another subnet (198.51.100.0/24) on a link of its own
+#    (a veth to a client namespace): with D live, 20 more LAN clients are
+#    each offered by one of A, B, C and all ACKed, and D's 10 clients are
+#    all offered and ACKed by D;
 #  - a RELEASE at one server frees the address at the others: ISC
 #    dhclient leased it; a client of another server's bucket asking for it
 #    is offered another one while it is held, and it within 6 s after
@@ -38,7 +43,7 @@ LAB_ID=mp$$
 source "$(dirname "$0")/../lib/lab.sh"
 source "$(dirname "$0")/../lib/api.sh"
 source "$(dirname "$0")/../lib/pg.sh"
-lab_plan 40
+lab_plan 44
 T0=$(date +%s)
 lab_up || exit 1
 lab_bridge || { not_ok "setup: bridge"; exit 1; }
@@ -61,7 +66,7 @@ TOKEN=$(head -c 32 /dev/urandom | od -An -v -tx1 | tr -d ' \n')
 echo "$TOKEN" >"$LAB_DIR/api-token" && chmod 600 "$LAB_DIR/api-token"
 chown "$(lab_daemon_user)" "$LAB_DIR/api-token" 2>/dev/null
 
-declare -A NS IP PID TFTP_PORT
+declare -A NS IP PID TFTP_PORT RANGE
 TFTP_PORT[A]=69         # A serves TFTP too (the transfers it runs, below)
 NS[A]=$LAB_SRV IP[A]=192.0.2.1
 NS[B]=pxb-$LAB_ID IP[B]=192.0.2.3
@@ -78,7 +83,8 @@ srv_start() {
 		--state-dir "$LAB_DIR/$n" --state-url "$PG_URL" --server-name "$n" \
 		--api-token-file "$LAB_DIR/api-token" --tftp-port "${TFTP_PORT[$n]:-0}" \
 		--dhcp-rogue-probe 0 \
-		--dhcp-range 192.0.2.10,192.0.2.254,255.255.255.0,20s >>"$LAB_DIR/$n.log" 2>&1 &
+		--dhcp-range "${RANGE[$n]:-192.0.2.10,192.0.2.254,255.255.255.0,20s}" \
+		>>"$LAB_DIR/$n.log" 2>&1 &
 	PID[$n]=$!
 	LAB_PIDS+=("${PID[$n]}")
 	for i in $(seq 1 100); do
@@ -218,6 +224,36 @@ one_offerer() {
 	[ "$(cat "$LAB_DIR"/[ABC].log | grep -c "$1[0-9a-f:]*: OFFER")" -ge "$2" ]
 }
 check "the 30 dora.py clients were each offered by one server" one_offerer 52:54:00:aa:01: 30
+
+# D: a fourth server on the database, giving addresses on another subnet
+# on a link of its own (namespace pxq, a veth to its clients' namespace
+# pqc): it takes no bucket of the LAN's, and answers all its own clients
+NS[D]=pxq-$LAB_ID IP[D]=198.51.100.1 RANGE[D]=198.51.100.10,198.51.100.99,255.255.255.0,20s
+lab_netns "${NS[D]}" && lab_netns "pqc-$LAB_ID" &&
+	ip link add dq0-$LAB_ID type veth peer name dq1-$LAB_ID &&
+	ip link set dq0-$LAB_ID netns "${NS[D]}" name e0 &&
+	ip link set dq1-$LAB_ID netns "pqc-$LAB_ID" name e0 &&
+	ip -n "${NS[D]}" addr add 198.51.100.1/24 dev e0 &&
+	ip -n "${NS[D]}" link set e0 up && ip -n "pqc-$LAB_ID" link set e0 up ||
+	{ not_ok "setup: D's link"; exit 1; }
+srv_start D
+d_known() {
+	grep -q "D is live, giving addresses on none of our subnets" "$LAB_DIR/A.log" &&
+		grep -q "D is live, giving addresses on none of our subnets" "$LAB_DIR/B.log" &&
+		grep -q "D is live, giving addresses on none of our subnets" "$LAB_DIR/C.log"
+}
+wait_for 5 d_known
+check "D (198.51.100.0/24) live: A, B and C log that it gives addresses on none of their subnets" \
+	d_known
+dora 52:54:00:aa:05 20 --wait-ms 1000
+check "with D live: 20 more LAN clients ACKed, each offered by one of A, B, C" \
+	one_offerer 52:54:00:aa:05: 20
+check "... all 20 ACKed" eq "$(acks_of 52:54:00:aa:05)" 20
+ip netns exec "pqc-$LAB_ID" timeout 60 python3 "$DORA_PY" --iface e0 --prefix 52:54:00:ab:01 \
+	--count 10 --wait-ms 1000 --nak-retries 2 >"$LAB_DIR/d-acks"
+d_offers=$(grep -o "52:54:00:ab:01:[0-9a-f]*: OFFER" "$LAB_DIR/D.log" | sort -u | wc -l)
+check "D's 10 clients on its own link: all ACKed ($(grep -c '^ACK .* 198\.51\.100\.' "$LAB_DIR/d-acks")), each offered by D ($d_offers)" \
+	eq "$(grep -c '^ACK .* 198\.51\.100\.' "$LAB_DIR/d-acks") $d_offers" "10 10"
 
 # A RELEASE handled by one server frees the address at the others: client
 # R, ISC dhclient in a namespace of its own, gets X from S (its bucket's
@@ -545,12 +581,12 @@ wait_for 8 gone
 check "A killed: B no longer lists it ($(($(date +%s) - KILLED_AT)) s, at most 8)" gone
 kill "$SLOW" "$SLOW_TFTP" 2>/dev/null
 
-for n in A B C; do
+for n in A B C D; do
 	[ "$n" = "$K" ] || kill -0 "${PID[$n]}" 2>/dev/null || continue
 	kill -TERM "${PID[$n]}" 2>/dev/null
 done
-for n in A B C; do timeout 20 tail --pid="${PID[$n]}" -f /dev/null; done
-cat "$LAB_DIR"/[ABC].log >>"$LAB_DIR/pxed.log"
+for n in A B C D; do timeout 20 tail --pid="${PID[$n]}" -f /dev/null; done
+cat "$LAB_DIR"/[ABCD].log >>"$LAB_DIR/pxed.log"
 check "no sanitizer report" pxed_log_clean
 echo "# $(($(date +%s) - T0)) s"
 lab_finish
