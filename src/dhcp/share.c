@@ -262,6 +262,7 @@ split_update(struct dhcp_server *srv, struct live_list *l, bool force)
 	memcpy(sh->live_subnets, l->subnets, l->n * sizeof l->subnets[0]);
 	sh->live_count = l->n;
 	sh->known = true;
+	sh->all = false;                /* the database answers (again) */
 }
 
 /* Our subnets again (a reload, pxectl subnet): published by the next
