@@ -17,6 +17,7 @@ struct share_thread {
 	pthread_cond_t wake, gone;
 	pthread_t thread;
 	bool stop, exited, first_done;
+	bool beat_only;                 /* no DHCP: the heartbeat, nothing read */
 	struct store *st;               /* the thread's connection */
 	char self[SPLIT_NAME_MAX];
 	/* read by the thread, taken by the loop (under lock) */
@@ -126,11 +127,12 @@ share_round(struct share_thread *t)
 	pthread_mutex_lock(&t->lock);
 	memcpy(subnets, t->subnets, sizeof subnets);
 	pthread_mutex_unlock(&t->lock);
-	if (t->seen_ms == 0)
+	if (t->seen_ms == 0 && !t->beat_only)
 		t->seen_ms = store_now_ms(t->st);       /* dhcp_leases_load read what was before */
 	(void)store_server_beat(t->st, t->self, t->running_text, subnets);
-	live_read(t);
-	if (mono_ms() >= t->poll_at_ms && t->seen_ms != 0) {
+	if (!t->beat_only)
+		live_read(t);
+	if (!t->beat_only && mono_ms() >= t->poll_at_ms && t->seen_ms != 0) {
 		leases_read(t);
 		t->poll_at_ms = mono_ms() + DHCP_SHARE_POLL_S * 1000;
 	}
@@ -193,9 +195,9 @@ first_round_wait(struct share_thread *t, unsigned ms)
 	pthread_mutex_unlock(&t->lock);
 }
 
-int
-share_thread_start(struct share_thread **out, const char *where, const char *self,
-    const char *subnets)
+static int
+thread_start(struct share_thread **out, const char *where, const char *self,
+    const char *subnets, bool beat_only)
 {
 	struct share_thread *t = calloc(1, sizeof *t);
 	pthread_condattr_t ca;
@@ -207,6 +209,7 @@ share_thread_start(struct share_thread **out, const char *where, const char *sel
 	}
 	str_copy(t->self, self, sizeof t->self);
 	str_copy(t->subnets, subnets, sizeof t->subnets);
+	t->beat_only = beat_only;
 	pthread_mutex_init(&t->lock, NULL);
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
@@ -226,6 +229,19 @@ share_thread_start(struct share_thread **out, const char *where, const char *sel
 	first_round_wait(t, SHARE_THREAD_FIRST_MS);
 	*out = t;
 	return 0;
+}
+
+int
+share_thread_start(struct share_thread **out, const char *where, const char *self,
+    const char *subnets)
+{
+	return thread_start(out, where, self, subnets, false);
+}
+
+int
+share_thread_start_beat(struct share_thread **out, const char *where, const char *self)
+{
+	return thread_start(out, where, self, "", true);
 }
 
 void

@@ -24,6 +24,10 @@ struct share_thread;
  * publish (share_thread_set_subnets).  0 or a negative errno (logged). */
 int share_thread_start(struct share_thread **out, const char *where, const char *self,
     const char *subnets);
+/* A server without DHCP: the thread only beats (no subnets: it takes no
+ * bucket anywhere), publishing what runs here (share_thread_set_running);
+ * it reads neither the live servers nor the leases. */
+int share_thread_start_beat(struct share_thread **out, const char *where, const char *self);
 /* Stop the thread and free it.  Waits at most timeout_ms (a database that
  * does not answer): then the thread is left behind, with its memory, and
  * logged. */
