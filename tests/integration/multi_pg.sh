@@ -37,13 +37,14 @@
 #    agent's progress and result sent to C: done, seen so by A, B and C;
 #    two results of one task sent to A and B at once: one 204, one 409;
 #  - an HTTP and a TFTP download from A held in flight are listed by A's,
-#    B's and C's API with server A; A killed -9, B no longer lists them
-#    within 8 s.
+#    B's and C's API with server A; a TFTP download from E, a fifth server
+#    without DHCP (it beats too, taking no bucket), is listed by B's with
+#    server E; A killed -9, B no longer lists them within 8 s.
 LAB_ID=mp$$
 source "$(dirname "$0")/../lib/lab.sh"
 source "$(dirname "$0")/../lib/api.sh"
 source "$(dirname "$0")/../lib/pg.sh"
-lab_plan 44
+lab_plan 46
 T0=$(date +%s)
 lab_up || exit 1
 lab_bridge || { not_ok "setup: bridge"; exit 1; }
@@ -68,6 +69,7 @@ chown "$(lab_daemon_user)" "$LAB_DIR/api-token" 2>/dev/null
 
 declare -A NS IP PID TFTP_PORT RANGE
 TFTP_PORT[A]=69         # A serves TFTP too (the transfers it runs, below)
+for n in A B C; do RANGE[$n]=192.0.2.10,192.0.2.254,255.255.255.0,20s; done
 NS[A]=$LAB_SRV IP[A]=192.0.2.1
 NS[B]=pxb-$LAB_ID IP[B]=192.0.2.3
 NS[C]=pxk-$LAB_ID IP[C]=192.0.2.4
@@ -83,8 +85,7 @@ srv_start() {
 		--state-dir "$LAB_DIR/$n" --state-url "$PG_URL" --server-name "$n" \
 		--api-token-file "$LAB_DIR/api-token" --tftp-port "${TFTP_PORT[$n]:-0}" \
 		--dhcp-rogue-probe 0 \
-		--dhcp-range "${RANGE[$n]:-192.0.2.10,192.0.2.254,255.255.255.0,20s}" \
-		>>"$LAB_DIR/$n.log" 2>&1 &
+		${RANGE[$n]:+--dhcp-range "${RANGE[$n]}"} >>"$LAB_DIR/$n.log" 2>&1 &
 	PID[$n]=$!
 	LAB_PIDS+=("${PID[$n]}")
 	for i in $(seq 1 100); do
@@ -297,14 +298,15 @@ dhcl -1
 read -r _ X S_IP < <(tail -1 "$LAB_DIR/dhclient.events" 2>/dev/null)
 [ -n "${X:-}" ] && [ -n "${S_IP:-}" ] || { not_ok "setup: dhclient's lease"; cat "$LAB_DIR/dhclient.log"; exit 1; }
 # D: the first of 52:54:00:ee:01:NN another server answers, offered
-# another address than X (T read R's lease: at most 3 s; T's offers of X
-# before that are not let go: T's pool gives X to R when it reads R's
-# lease, and a RELEASE of them must not touch R's row)
+# another address than X (T read R's lease: at most 3 s).  Every offer
+# is let go, X's too: T may read R's row only once it is released (reads
+# every 2 s), and would keep X for the client it offered it to; a RELEASE
+# by another MAC does not touch R's row (store_lease_release)
 D= T_IP= other=
 for i in $(seq 10 40); do
 	mac=52:54:00:ee:01:$i
 	disc $mac "$X"
-	[ -n "$RS" ] && [ "$RY" != "$X" ] && let_go $mac "$RY" "$RS"
+	[ -n "$RS" ] && let_go $mac "$RY" "$RS"
 	[ -n "$RS" ] && [ "$RS" != "$S_IP" ] || continue
 	D=$mac T_IP=$RS other=$RY
 	[ "$RY" != "$X" ] && break
@@ -549,7 +551,12 @@ v = json.loads(sys.argv[1])
 print(" ".join(sorted(t["proto"] + "/" + t.get("server", "-")
 	for t in v["transfers"] if t["file"] == sys.argv[2])))' "${r#* }" "$2"
 }
-head -c 16M /dev/zero >"$LAB_ROOT/big.bin" || { not_ok "setup: a 16 MiB file"; exit 1; }
+head -c 16M /dev/zero >"$LAB_ROOT/big.bin" && ln "$LAB_ROOT/big.bin" "$LAB_ROOT/big-e.bin" ||
+	{ not_ok "setup: a 16 MiB file"; exit 1; }
+# E: no DHCP (no range), TFTP only, on the LAN
+NS[E]=pxe-$LAB_ID IP[E]=192.0.2.6 TFTP_PORT[E]=69
+lab_attach "${NS[E]}" e0 192.0.2.6/24 || { not_ok "setup: namespace E"; exit 1; }
+srv_start E
 in_cli sysctl -qw net.ipv4.tcp_rmem="4096 32768 65536" &&
 	ip netns exec "${NS[A]}" sysctl -qw net.ipv4.tcp_wmem="4096 32768 65536" ||
 	{ not_ok "setup: small TCP buffers"; exit 1; }
@@ -559,6 +566,9 @@ LAB_PIDS+=("$SLOW")
 in_cli timeout 60 python3 "$(dirname "$0")/../lib/tftp_slow.py" "${IP[A]}" big.bin 0.2 &
 SLOW_TFTP=$!
 LAB_PIDS+=("$SLOW_TFTP")
+in_cli timeout 60 python3 "$(dirname "$0")/../lib/tftp_slow.py" "${IP[E]}" big-e.bin 0.2 &
+SLOW_E=$!
+LAB_PIDS+=("$SLOW_E")
 published() { [ "$(owners B big.bin)" = "http/A tftp/A" ]; }
 wait_for 5 published
 check "an HTTP and a TFTP download from A in flight: listed by A's API with server A" \
@@ -573,20 +583,33 @@ ctl_rows_of_a() {
 		[ "$(grep -cE '^A +(http|tftp) +read .* big\.bin ' "$LAB_DIR/ctl-transfers")" = 2 ]
 }
 check "pxectl transfers on C: a SERVER column, A's HTTP and TFTP rows" ctl_rows_of_a
+e_listed() { [ "$(owners B big-e.bin)" = tftp/E ]; }
+wait_for 3 e_listed
+check "a TFTP download from E (no DHCP) in flight: listed by B's API with server E" \
+	eq "$(owners B big-e.bin)" tftp/E
+e_no_bucket() {
+	local n
+	for n in A B C; do
+		grep -q "E is live, giving addresses on none of our subnets (none)" \
+			"$LAB_DIR/$n.log" || return 1
+	done
+}
+check "... and E took no bucket: A, B and C log that it gives addresses on none of their subnets" \
+	e_no_bucket
 kill -9 "${PID[A]}"
 wait "${PID[A]}" 2>/dev/null
 KILLED_AT=$(date +%s)
 gone() { [ -z "$(owners B big.bin)" ]; }
 wait_for 8 gone
 check "A killed: B no longer lists it ($(($(date +%s) - KILLED_AT)) s, at most 8)" gone
-kill "$SLOW" "$SLOW_TFTP" 2>/dev/null
+kill "$SLOW" "$SLOW_TFTP" "$SLOW_E" 2>/dev/null
 
-for n in A B C D; do
+for n in A B C D E; do
 	[ "$n" = "$K" ] || kill -0 "${PID[$n]}" 2>/dev/null || continue
 	kill -TERM "${PID[$n]}" 2>/dev/null
 done
-for n in A B C D; do timeout 20 tail --pid="${PID[$n]}" -f /dev/null; done
-cat "$LAB_DIR"/[ABCD].log >>"$LAB_DIR/pxed.log"
+for n in A B C D E; do timeout 20 tail --pid="${PID[$n]}" -f /dev/null; done
+cat "$LAB_DIR"/[ABCDE].log >>"$LAB_DIR/pxed.log"
 check "no sanitizer report" pxed_log_clean
 echo "# $(($(date +%s) - T0)) s"
 lab_finish
