@@ -14,6 +14,8 @@
 #    (a veth to a client namespace): with D live, 20 more LAN clients are
 #    each offered by one of A, B, C and all ACKed, and D's 10 clients are
 #    all offered and ACKed by D;
+#  - A reloaded (SIGHUP): its subnets' buckets are made again, 16 more LAN
+#    clients are each offered by one server, all ACKed, A among them;
 #  - a RELEASE at one server frees the address at the others: ISC
 #    dhclient leased it; a client of another server's bucket asking for it
 #    is offered another one while it is held, and it within 6 s after
@@ -44,7 +46,7 @@ LAB_ID=mp$$
 source "$(dirname "$0")/../lib/lab.sh"
 source "$(dirname "$0")/../lib/api.sh"
 source "$(dirname "$0")/../lib/pg.sh"
-lab_plan 46
+lab_plan 48
 T0=$(date +%s)
 lab_up || exit 1
 lab_bridge || { not_ok "setup: bridge"; exit 1; }
@@ -255,6 +257,17 @@ ip netns exec "pqc-$LAB_ID" timeout 60 python3 "$DORA_PY" --iface e0 --prefix 52
 d_offers=$(grep -o "52:54:00:ab:01:[0-9a-f]*: OFFER" "$LAB_DIR/D.log" | sort -u | wc -l)
 check "D's 10 clients on its own link: all ACKed ($(grep -c '^ACK .* 198\.51\.100\.' "$LAB_DIR/d-acks")), each offered by D ($d_offers)" \
 	eq "$(grep -c '^ACK .* 198\.51\.100\.' "$LAB_DIR/d-acks") $d_offers" "10 10"
+# a reload rebuilds the subnets (dhcp/reload.c): their buckets are made
+# again at once (dhcp_share_resplit), else A would answer none
+kill -HUP "${PID[A]}"
+reloaded() { grep -q "configuration reloaded" "$LAB_DIR/A.log"; }
+wait_for 5 reloaded || { not_ok "setup: A did not reload"; exit 1; }
+dora 52:54:00:aa:06 16 --wait-ms 1000
+check "A reloaded (SIGHUP): 16 more LAN clients, each offered by one server" \
+	one_offerer 52:54:00:aa:06: 16
+a_acks=$(grep -c "52:54:00:aa:06:[0-9a-f]*: ACK" "$LAB_DIR/A.log")
+r_acks=$(acks_of 52:54:00:aa:06)
+check "... all ACKed ($r_acks), A among the servers ($a_acks)" [ "$r_acks" = 16 -a "$a_acks" -ge 1 ]
 
 # A RELEASE handled by one server frees the address at the others: client
 # R, ISC dhclient in a namespace of its own, gets X from S (its bucket's
@@ -342,6 +355,16 @@ check "... in the database: $X is the other client's, by $T, bound" eq "$row" "$
 K=$(for n in A B C; do
 	grep -q " bound .* ${IP[$n]}\$" "$LAB_DIR/u1.events" && echo $n; done | head -1)
 [ -n "$K" ] || { not_ok "setup: client 1's server"; exit 1; }
+# K's udhcpc clients renew 15 s after their last ACK and rebind until
+# their lease ends at 20 s: the kill (about 4 s after this) comes at most
+# 12 s after client 1's last ACK, so that the takeover (4-5 s) is done
+# before its lease ends
+k_fresh() {
+	local last
+	last=$(tail -1 "$LAB_DIR/u1.events" | cut -d' ' -f1)
+	[ $(($(date +%s) - last)) -le 8 ]
+}
+wait_for 10 k_fresh
 # the load: perfdhcp (Kea's generator, from kea-admin) in a namespace of
 # its own on the LAN (192.0.2.5), 4-way exchanges at PERF_RATE/s for
 # PERF_S s, nearly each from a new MAC (52:54:00:dd:..:.., -R 60000); it
