@@ -67,6 +67,9 @@ subnet_key(const struct dhcp_subnet *sn, char key[SPLIT_KEY_MAX])
 	split_subnet_key(ntohl(sn->network.s_addr), ntohl(sn->netmask.s_addr), key);
 }
 
+_Static_assert(CONFIG_SUBNETS_MAX * SPLIT_KEY_MAX <= STORE_SERVER_SUBNETS_MAX,
+    "every subnet's key fits in servers.subnets");
+
 /* The subnets this server gives addresses on, as published. */
 static void
 subnets_text(const struct dhcp_server *srv, char *out, size_t size)
