@@ -570,7 +570,7 @@ on_inform(struct request *r)
 static void
 full_mode(struct request *r)
 {
-	if (!dhcp_share_answers(r->srv, r->o->broadcast, r->m)) {
+	if (!dhcp_share_answers(r->srv, r->sn, r->o->broadcast, r->m)) {
 		log_debug_peer(req_who(r), req_mac(r), "dhcp %s %s: another server's client",
 		    req_who(r), req_mac(r));
 		return;
@@ -729,7 +729,7 @@ static bool
 another_servers_client(const struct request *r)
 {
 	return r->sn != NULL && r->sn->has_pool && !r->sn->proxy &&
-	    !dhcp_share_answers(r->srv, r->o->broadcast, r->m);
+	    !dhcp_share_answers(r->srv, r->sn, r->o->broadcast, r->m);
 }
 
 void

@@ -54,6 +54,11 @@ struct dhcp_subnet {
 	struct boot_rules boot;
 	struct dhcp_guard guard;          /* starvation guard, pool-low alarm; kept
 	                                   * across reloads */
+	/* servers sharing one database (share.c): the buckets this server
+	 * answers here, and how many servers give addresses here (self
+	 * counted) */
+	bool share_mine[SPLIT_BUCKETS];
+	size_t share_peers;
 };
 
 /* The PXE boot menu: item i is boot server type PXE_MENU_TYPE_BASE + i

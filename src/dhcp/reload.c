@@ -153,6 +153,7 @@ dhcp_server_reload(struct dhcp_server *srv, const struct config *cfg,
 	carry_all(srv, next, (int64_t)time(NULL));
 	dhcp_leases_put(next, stored);  /* stored leases that fit again */
 	runtime_swap(srv, next);
+	dhcp_share_resplit(srv);        /* the new subnets' buckets, their pools' preference */
 	discovered_prune(srv);
 	free(next);
 	return 0;

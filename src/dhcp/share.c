@@ -23,90 +23,280 @@ listed(const char (*names)[SPLIT_NAME_MAX], size_t n, const char *name)
 	return false;
 }
 
-/* The live servers read by the thread, self among them even when its own
- * heartbeat did not go through.  Sorted by name. */
+/* A live list as the thread read it: names sorted, what each published. */
+struct live_list {
+	char names[SPLIT_SERVERS_MAX][SPLIT_NAME_MAX];
+	char subnets[SPLIT_SERVERS_MAX][STORE_SERVER_SUBNETS_MAX];
+	const char *lists[SPLIT_SERVERS_MAX];
+	size_t n;
+};
+
+/* Self among the live servers even when its own heartbeat did not go
+ * through (with what it publishes). */
 static void
-live_with_self(const struct dhcp_share *sh, char (*names)[SPLIT_NAME_MAX], size_t *n)
+live_with_self(const struct dhcp_share *sh, struct live_list *l)
 {
-	if (listed((const char (*)[SPLIT_NAME_MAX])names, *n, sh->self))
-		return;
 	size_t at = 0;
-	if (*n == SPLIT_SERVERS_MAX)
-		(*n)--;                 /* the last one gives way to self */
-	while (at < *n && strcmp(names[at], sh->self) < 0)
-		at++;
-	memmove(names[at + 1], names[at], (*n - at) * sizeof names[0]);
-	str_copy(names[at], sh->self, SPLIT_NAME_MAX);
-	(*n)++;
-}
 
-/* Buckets of owner index `from` in the old split that are ours now. */
-static unsigned
-taken_from(const uint8_t *old_owner, size_t from, const bool *mine)
-{
-	unsigned n = 0;
-
-	for (unsigned b = 0; b < SPLIT_BUCKETS; b++)
-		n += old_owner[b] == from && mine[b];
-	return n;
-}
-
-/* One line per server that left or came, and what it means for us. */
-static void
-split_log(struct dhcp_share *sh, const char (*names)[SPLIT_NAME_MAX], size_t n,
-    const uint8_t *old_owner, const bool *mine, unsigned count)
-{
-	if (!sh->known) {
-		char list[512] = "";
-		size_t o = 0;
-		for (size_t i = 0; i < n && o < sizeof list; i++)
-			o += (size_t)snprintf(list + o, sizeof list - o, "%s%s", i ? ", " : "",
-			    names[i]);
-		log_info("dhcp: pools shared with %zu live server(s) (%s): %s serves %u of %d"
-		    " buckets", n, list, sh->self, count, SPLIT_BUCKETS);
-		return;
+	if (!listed((const char (*)[SPLIT_NAME_MAX])l->names, l->n, sh->self)) {
+		if (l->n == SPLIT_SERVERS_MAX)
+			l->n--;                 /* the last one gives way to self */
+		while (at < l->n && strcmp(l->names[at], sh->self) < 0)
+			at++;
+		memmove(l->names[at + 1], l->names[at], (l->n - at) * sizeof l->names[0]);
+		memmove(l->subnets[at + 1], l->subnets[at], (l->n - at) * sizeof l->subnets[0]);
+		str_copy(l->names[at], sh->self, SPLIT_NAME_MAX);
+		l->n++;
 	}
-	for (size_t i = 0; i < sh->live_count; i++) {
-		if (listed(names, n, sh->live[i]))
+	for (size_t i = 0; i < l->n; i++) {
+		if (strcmp(l->names[i], sh->self) == 0)
+			str_copy(l->subnets[i], sh->subnets, STORE_SERVER_SUBNETS_MAX);
+		l->lists[i] = l->subnets[i];
+	}
+}
+
+static bool
+subnet_full(const struct dhcp_subnet *sn)
+{
+	return sn->has_pool && !sn->proxy && !sn->off;
+}
+
+static void
+subnet_key(const struct dhcp_subnet *sn, char key[SPLIT_KEY_MAX])
+{
+	split_subnet_key(ntohl(sn->network.s_addr), ntohl(sn->netmask.s_addr), key);
+}
+
+_Static_assert(CONFIG_SUBNETS_MAX * SPLIT_KEY_MAX <= STORE_SERVER_SUBNETS_MAX,
+    "every subnet's key fits in servers.subnets");
+
+/* The subnets this server gives addresses on, as published. */
+static void
+subnets_text(const struct dhcp_server *srv, char *out, size_t size)
+{
+	size_t o = 0;
+
+	out[0] = '\0';
+	for (size_t i = 0; i < srv->subnet_count; i++) {
+		char key[SPLIT_KEY_MAX];
+		if (!subnet_full(&srv->subnet[i]))
 			continue;
-		unsigned got = taken_from(old_owner, i, mine);
-		if (got > 0)
-			log_warn("dhcp: serving buckets of %s (heartbeat lost): %u more, %u of %d",
-			    sh->live[i], got, count, SPLIT_BUCKETS);
-		else
-			log_warn("dhcp: %s: heartbeat lost; its buckets went to the others",
-			    sh->live[i]);
+		subnet_key(&srv->subnet[i], key);
+		if (o + strlen(key) + 2 > size)
+			break;                  /* CONFIG_SUBNETS_MAX of them fit */
+		o += (size_t)snprintf(out + o, size - o, "%s%s", o > 0 ? " " : "", key);
 	}
-	for (size_t i = 0; i < n; i++)
-		if (!listed((const char (*)[SPLIT_NAME_MAX])sh->live, sh->live_count, names[i]))
-			log_info("dhcp: %s is live: its buckets are its own again; %s serves %u of"
-			    " %d", names[i], sh->self, count, SPLIT_BUCKETS);
 }
 
+/* The buckets server `who` had on the subnet key in the list l (none when
+ * it did not publish key). */
 static void
-split_update(struct dhcp_server *srv, char (*names)[SPLIT_NAME_MAX], size_t n)
+buckets_of(const struct live_list *l, const char *who, const char *key, bool out[SPLIT_BUCKETS])
+{
+	memset(out, 0, SPLIT_BUCKETS);
+	for (size_t i = 0; i < l->n; i++)
+		if (strcmp(l->names[i], who) == 0 && split_lists(l->lists[i], key))
+			(void)split_subnet_mine((const char (*)[SPLIT_NAME_MAX])l->names, l->lists,
+			    l->n, who, key, out);
+}
+
+/* Of the server who that left (old list), the buckets we answer now, per
+ * subnet: "NAME N more, M of 256; ..." into out; the number taken. */
+static unsigned
+taken_from(const struct dhcp_server *srv, const struct live_list *old, const char *who,
+    char *out, size_t size)
+{
+	unsigned all = 0;
+	size_t o = 0;
+
+	out[0] = '\0';
+	for (size_t i = 0; i < srv->subnet_count; i++) {
+		const struct dhcp_subnet *sn = &srv->subnet[i];
+		char key[SPLIT_KEY_MAX];
+		bool had[SPLIT_BUCKETS];
+		unsigned got = 0, count = 0;
+		if (!subnet_full(sn))
+			continue;
+		subnet_key(sn, key);
+		buckets_of(old, who, key, had);
+		for (unsigned b = 0; b < SPLIT_BUCKETS; b++) {
+			got += had[b] && sn->share_mine[b];
+			count += sn->share_mine[b];
+		}
+		if (got > 0 && o < size)
+			o += (size_t)snprintf(out + o, size - o, "%ssubnet %s %u more, %u of %d",
+			    o > 0 ? "; " : "", sn->name, got, count, SPLIT_BUCKETS);
+		all += got;
+	}
+	return all;
+}
+
+/* Does server i of l give addresses on one of our subnets?  Ours in
+ * out: "subnet NAME: SELF serves N of 256; ...". */
+static bool
+shares_with_us(const struct dhcp_server *srv, const char *list, char *out, size_t size)
+{
+	size_t o = 0;
+
+	out[0] = '\0';
+	for (size_t i = 0; i < srv->subnet_count; i++) {
+		const struct dhcp_subnet *sn = &srv->subnet[i];
+		char key[SPLIT_KEY_MAX];
+		unsigned count = 0;
+		if (!subnet_full(sn))
+			continue;
+		subnet_key(sn, key);
+		if (!split_lists(list, key))
+			continue;
+		for (unsigned b = 0; b < SPLIT_BUCKETS; b++)
+			count += sn->share_mine[b];
+		if (o < size)
+			o += (size_t)snprintf(out + o, size - o, "%ssubnet %s: %s serves %u of %d",
+			    o > 0 ? "; " : "", sn->name, srv->share.self, count, SPLIT_BUCKETS);
+	}
+	return o > 0;
+}
+
+/* The first split: the live servers, and on each of our subnets how many
+ * give addresses there and our buckets. */
+static void
+split_log_first(const struct dhcp_server *srv, const struct live_list *l)
+{
+	char list[512] = "";
+	size_t o = 0;
+
+	for (size_t i = 0; i < l->n && o < sizeof list; i++)
+		o += (size_t)snprintf(list + o, sizeof list - o, "%s%s", i ? ", " : "", l->names[i]);
+	log_info("dhcp: pools shared with %zu live server(s) (%s), %s gives addresses on: %s",
+	    l->n, list, srv->share.self, srv->share.subnets[0] ? srv->share.subnets : "none");
+	for (size_t i = 0; i < srv->subnet_count; i++) {
+		const struct dhcp_subnet *sn = &srv->subnet[i];
+		unsigned count = 0;
+		if (!subnet_full(sn))
+			continue;
+		for (unsigned b = 0; b < SPLIT_BUCKETS; b++)
+			count += sn->share_mine[b];
+		log_info("dhcp: subnet %s: %zu server(s) give addresses there, %s serves %u of %d"
+		    " buckets", sn->name, sn->share_peers, srv->share.self, count, SPLIT_BUCKETS);
+	}
+}
+
+/* One line per server that left or came, and what it means for us (the
+ * subnets' new buckets already computed; old: the list before). */
+static void
+split_log(const struct dhcp_server *srv, const struct live_list *old, const struct live_list *l)
+{
+	char what[512];
+
+	for (size_t i = 0; i < old->n; i++) {
+		if (listed((const char (*)[SPLIT_NAME_MAX])l->names, l->n, old->names[i]))
+			continue;
+		if (taken_from(srv, old, old->names[i], what, sizeof what) > 0)
+			log_warn("dhcp: serving buckets of %s (heartbeat lost): %s", old->names[i],
+			    what);
+		else if (shares_with_us(srv, old->lists[i], what, sizeof what))
+			log_warn("dhcp: %s: heartbeat lost; its buckets went to the others",
+			    old->names[i]);
+		else
+			log_info("dhcp: %s: heartbeat lost; it gave addresses on none of our subnets",
+			    old->names[i]);
+	}
+	for (size_t i = 0; i < l->n; i++) {
+		if (listed((const char (*)[SPLIT_NAME_MAX])old->names, old->n, l->names[i]))
+			continue;
+		if (shares_with_us(srv, l->lists[i], what, sizeof what))
+			log_info("dhcp: %s is live: its buckets are its own again; %s", l->names[i],
+			    what);
+		else
+			log_info("dhcp: %s is live, giving addresses on none of our subnets (%s):"
+			    " our buckets stay ours", l->names[i],
+			    l->lists[i][0] ? l->lists[i] : "none");
+	}
+}
+
+/* Each full-mode subnet's buckets among the servers of l that publish it;
+ * the pools pick free addresses from our own buckets first. */
+static void
+split_compute(struct dhcp_server *srv, const struct live_list *l)
+{
+	for (size_t i = 0; i < srv->subnet_count; i++) {
+		struct dhcp_subnet *sn = &srv->subnet[i];
+		char key[SPLIT_KEY_MAX];
+		sn->pool.prefer = NULL;
+		if (!subnet_full(sn))
+			continue;
+		subnet_key(sn, key);
+		sn->share_peers = split_subnet_mine((const char (*)[SPLIT_NAME_MAX])l->names,
+		    l->lists, l->n, srv->share.self, key, sn->share_mine);
+		sn->pool.prefer = sn->share_peers > 1 ? sn->share_mine : NULL;
+	}
+}
+
+/* The list in sh, as a live_list. */
+static void
+live_kept(const struct dhcp_share *sh, struct live_list *l)
+{
+	memcpy(l->names, sh->live, sh->live_count * sizeof l->names[0]);
+	memcpy(l->subnets, sh->live_subnets, sh->live_count * sizeof l->subnets[0]);
+	l->n = sh->live_count;
+	for (size_t i = 0; i < l->n; i++)
+		l->lists[i] = l->subnets[i];
+}
+
+/* A new list from the thread (or ours changed: l is the kept one). */
+static void
+split_update(struct dhcp_server *srv, struct live_list *l, bool force)
 {
 	struct dhcp_share *sh = &srv->share;
-	uint8_t owner[SPLIT_BUCKETS], old_owner[SPLIT_BUCKETS];
-	bool mine[SPLIT_BUCKETS];
-	size_t self = 0;
-	unsigned count = 0;
+	static struct live_list old;    /* the loop's only */
 
-	live_with_self(sh, names, &n);
-	if (sh->known && n == sh->live_count && memcmp(names, sh->live, n * sizeof names[0]) == 0)
+	live_with_self(sh, l);
+	if (sh->known && !force && l->n == sh->live_count &&
+	    memcmp(l->names, sh->live, l->n * sizeof l->names[0]) == 0 &&
+	    memcmp(l->subnets, sh->live_subnets, l->n * sizeof l->subnets[0]) == 0)
 		return;
-	while (strcmp(names[self], sh->self) != 0)
-		self++;
-	split_owners((const char (*)[SPLIT_NAME_MAX])names, n, owner);
-	split_owners((const char (*)[SPLIT_NAME_MAX])sh->live, sh->live_count, old_owner);
-	for (unsigned b = 0; b < SPLIT_BUCKETS; b++)
-		count += mine[b] = owner[b] == self;
-	split_log(sh, (const char (*)[SPLIT_NAME_MAX])names, n, old_owner, mine, count);
-	memcpy(sh->live, names, n * sizeof names[0]);
-	sh->live_count = n;
-	memcpy(sh->mine, mine, sizeof mine);
-	sh->mine_count = count;
+	live_kept(sh, &old);
+	split_compute(srv, l);
+	if (!sh->known)
+		split_log_first(srv, l);
+	else
+		split_log(srv, &old, l);
+	memcpy(sh->live, l->names, l->n * sizeof l->names[0]);
+	memcpy(sh->live_subnets, l->subnets, l->n * sizeof l->subnets[0]);
+	sh->live_count = l->n;
 	sh->known = true;
+	sh->all = false;                /* the database answers (again) */
+}
+
+/* Our subnets again (a reload, pxectl subnet): published by the next
+ * heartbeat; true when they changed. */
+static bool
+subnets_check(struct dhcp_server *srv)
+{
+	struct dhcp_share *sh = &srv->share;
+	char now[STORE_SERVER_SUBNETS_MAX];
+
+	subnets_text(srv, now, sizeof now);
+	if (strcmp(now, sh->subnets) == 0)
+		return false;
+	str_copy(sh->subnets, now, sizeof sh->subnets);
+	if (sh->thread != NULL)
+		share_thread_set_subnets(sh->thread, now);
+	log_info("dhcp: %s now gives addresses on: %s", sh->self, now[0] ? now : "none");
+	return true;
+}
+
+void
+dhcp_share_resplit(struct dhcp_server *srv)
+{
+	struct dhcp_share *sh = &srv->share;
+	static struct live_list l;      /* the loop's only */
+
+	if (!sh->on || sh->all || !sh->known)
+		return;                 /* every client, or none until the first list */
+	(void)subnets_check(srv);
+	live_kept(sh, &l);
+	split_compute(srv, &l);
 }
 
 /* A lease another server wrote: the pool holds it for that client; a
@@ -130,34 +320,36 @@ lease_learned(const struct store_lease *l, void *arg)
 		    l->mac_len, l->expires);
 }
 
-/* Free addresses are picked from our own buckets first. */
-static void
-pools_prefer(struct dhcp_server *srv)
-{
-	for (size_t i = 0; i < srv->subnet_count; i++)
-		srv->subnet[i].pool.prefer = srv->share.live_count > 1 ? srv->share.mine : NULL;
-}
-
 /* What the thread read: the live servers, the others' leases. */
 static void
 share_take(struct dhcp_server *srv)
 {
 	struct dhcp_share *sh = &srv->share;
-	char names[SPLIT_SERVERS_MAX][SPLIT_NAME_MAX];
-	struct store_lease l[64];
-	size_t n;
+	static struct live_list l;      /* the loop's only */
+	struct store_lease got[64];
+	bool mine_changed = sh->known && !sh->all && subnets_check(srv);
 
-	if (share_thread_take_live(sh->thread, names, &n)) {
-		split_update(srv, names, n);
-		pools_prefer(srv);
-	}
+	if (share_thread_take_live(sh->thread, l.names, l.subnets, &l.n))
+		split_update(srv, &l, mine_changed);
+	else if (mine_changed)
+		dhcp_share_resplit(srv);
 	for (unsigned i = 0; i < SHARE_THREAD_LEARNED / 64; i++) {
-		n = share_thread_take_learned(sh->thread, l, 64);
+		size_t n = share_thread_take_learned(sh->thread, got, 64);
 		for (size_t j = 0; j < n; j++)
-			lease_learned(&l[j], srv);
+			lease_learned(&got[j], srv);
 		if (n < 64)
 			break;
 	}
+}
+
+/* No heartbeats: every client of every subnet served, alone. */
+static void
+serve_all(struct dhcp_server *srv)
+{
+	srv->share.all = true;
+	srv->share.known = true;
+	for (size_t i = 0; i < srv->subnet_count; i++)
+		srv->subnet[i].pool.prefer = NULL;
 }
 
 void
@@ -171,9 +363,7 @@ dhcp_share_tick(struct dhcp_server *srv, int64_t now)
 	if (sh->known || now * 1000 < sh->started_ms + DHCP_SHARE_DEAD_MS)
 		return;
 	/* the database did not answer since the start: alone until it does */
-	memset(sh->mine, 1, sizeof sh->mine);
-	sh->mine_count = SPLIT_BUCKETS;
-	sh->known = true;
+	serve_all(srv);
 	log_warn("dhcp: pools shared as %s, the servers' heartbeats not read in %d ms: serving"
 	    " every client meanwhile", sh->self, DHCP_SHARE_DEAD_MS);
 }
@@ -190,11 +380,10 @@ dhcp_share_start(struct dhcp_server *srv, const char *where)
 	str_copy(sh->self, srv->cfg.server_name[0] != '\0' ? srv->cfg.server_name : "pxed",
 	    sizeof sh->self);
 	sh->on = true;          /* the lease writes are conditional whatever follows */
-	if (share_thread_start(&sh->thread, where, sh->self) != 0) {
+	subnets_text(srv, sh->subnets, sizeof sh->subnets);
+	if (share_thread_start(&sh->thread, where, sh->self, sh->subnets) != 0) {
 		log_warn("dhcp: pools shared as %s without heartbeats: every client served", sh->self);
-		memset(sh->mine, 1, sizeof sh->mine);
-		sh->mine_count = SPLIT_BUCKETS;
-		sh->known = true;
+		serve_all(srv);
 		return;
 	}
 	/* until the first list of live servers: only the requests that name us */
@@ -218,18 +407,19 @@ dhcp_share_running(struct dhcp_server *srv, share_running_fn *fn, void *arg)
 }
 
 bool
-dhcp_share_answers(const struct dhcp_server *srv, bool broadcast, const struct dhcp_message *m)
+dhcp_share_answers(const struct dhcp_server *srv, const struct dhcp_subnet *sn, bool broadcast,
+    const struct dhcp_message *m)
 {
 	struct in_addr sid;
 
-	if (!srv->share.on)
+	if (!srv->share.on || srv->share.all)
 		return true;
 	if (m->type == DHCPREQUEST && (dhcp_option_addr(m, DHCP_OPT_SERVER_ID, &sid) ||
 	    (m->ciaddr.s_addr != 0 && m->giaddr.s_addr == 0 && !broadcast)))
 		return true;
 	if (m->type != DHCPDISCOVER && m->type != DHCPREQUEST)
 		return true;
-	return srv->share.mine[split_hash(m->chaddr, m->hlen)];
+	return sn->share_mine[split_hash(m->chaddr, m->hlen)];
 }
 
 void

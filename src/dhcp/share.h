@@ -1,6 +1,7 @@
 /* DHCP servers sharing one PostgreSQL database (state-url): heartbeats,
- * the RFC 3074 split of clients between the live servers, and the leases
- * the others wrote.  The loop's once-a-second tick drives it: one small
+ * the RFC 3074 split of each subnet's clients between the live servers
+ * that give addresses on it (each publishes its full-mode subnets with
+ * its heartbeat), and the leases the others wrote.  The loop's once-a-second tick drives it: one small
  * statement for the heartbeat, one for the live servers, and every
  * DHCP_SHARE_POLL_S one for the leases changed by the others. */
 #ifndef PXED_DHCP_SHARE_H
@@ -13,6 +14,7 @@
 #include "core/log.h"
 #include "dhcp/share_thread.h"
 #include "dhcp/split.h"
+#include "store/store.h"
 
 #define DHCP_SHARE_DEAD_MS 4000         /* a heartbeat older than this: gone */
 #define DHCP_SHARE_POLL_S 2             /* leases of the others read this often */
@@ -24,10 +26,11 @@ struct dhcp_share {
 	bool on;                          /* state-url: the pools are shared */
 	char self[SPLIT_NAME_MAX];
 	char live[SPLIT_SERVERS_MAX][SPLIT_NAME_MAX];   /* sorted; self among them */
+	char live_subnets[SPLIT_SERVERS_MAX][STORE_SERVER_SUBNETS_MAX]; /* what each published */
 	size_t live_count;
+	char subnets[STORE_SERVER_SUBNETS_MAX];        /* ours, published */
 	bool known;                       /* the split was computed once */
-	bool mine[SPLIT_BUCKETS];         /* the buckets this server answers */
-	unsigned mine_count;
+	bool all;                         /* no heartbeats read: every client served */
 	struct share_thread *thread;      /* the statements (share_thread.h) */
 	int64_t started_ms;               /* unix ms: serve all if no list by + DEAD */
 	uint64_t taken_by_others;         /* lease writes lost to another server */
@@ -50,12 +53,16 @@ void dhcp_share_tick(struct dhcp_server *srv, int64_t now);
 /* What this server runs, published with its heartbeat
  * (share_thread_set_running); nothing when not sharing. */
 void dhcp_share_running(struct dhcp_server *srv, share_running_fn *fn, void *arg);
-/* Does this server answer m?  DISCOVERs and broadcast REQUESTs
- * (INIT-REBOOT, REBINDING) only for its buckets; a REQUEST naming a
- * server (SELECTING), a unicast renewal (the client chose us), DECLINE,
- * RELEASE, INFORM always.  Always true when not sharing. */
-bool dhcp_share_answers(const struct dhcp_server *srv, bool broadcast,
-    const struct dhcp_message *m);
+/* The split again now (a reload changed the subnets). */
+void dhcp_share_resplit(struct dhcp_server *srv);
+/* Does this server answer m, on its full-mode subnet sn?  DISCOVERs and
+ * broadcast REQUESTs (INIT-REBOOT, REBINDING) only for its buckets of sn;
+ * a REQUEST naming a server (SELECTING), a unicast renewal (the client
+ * chose us), DECLINE, RELEASE, INFORM always.  Always true when not
+ * sharing. */
+struct dhcp_subnet;
+bool dhcp_share_answers(const struct dhcp_server *srv, const struct dhcp_subnet *sn,
+    bool broadcast, const struct dhcp_message *m);
 /* A lease write lost (the store worker's take_lost): another client,
  * holder, has the address.  The pool learns holder's lease (when it was
  * read); logged at most every 10 s, counted. */

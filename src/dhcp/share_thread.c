@@ -17,11 +17,14 @@ struct share_thread {
 	pthread_cond_t wake, gone;
 	pthread_t thread;
 	bool stop, exited, first_done;
+	bool beat_only;                 /* no DHCP: the heartbeat, nothing read */
 	struct store *st;               /* the thread's connection */
 	char self[SPLIT_NAME_MAX];
 	/* read by the thread, taken by the loop (under lock) */
 	char live[SPLIT_SERVERS_MAX][SPLIT_NAME_MAX];
+	char live_subnets[SPLIT_SERVERS_MAX][STORE_SERVER_SUBNETS_MAX];
 	size_t live_count;
+	char subnets[STORE_SERVER_SUBNETS_MAX];        /* ours, set by the loop */
 	bool live_new;
 	struct store_lease *learned;    /* ring of SHARE_THREAD_LEARNED */
 	size_t learned_head, learned_count;
@@ -43,12 +46,14 @@ static void
 live_read(struct share_thread *t)
 {
 	char names[SPLIT_SERVERS_MAX][SPLIT_NAME_MAX];
-	int n = store_servers_live(t->st, DHCP_SHARE_DEAD_MS, names, SPLIT_SERVERS_MAX);
+	char subnets[SPLIT_SERVERS_MAX][STORE_SERVER_SUBNETS_MAX];      /* 20 KiB */
+	int n = store_servers_live(t->st, DHCP_SHARE_DEAD_MS, names, subnets, SPLIT_SERVERS_MAX);
 
 	if (n < 0)
 		return;                 /* the database does not answer: nothing new */
 	pthread_mutex_lock(&t->lock);
 	memcpy(t->live, names, (size_t)n * sizeof names[0]);
+	memcpy(t->live_subnets, subnets, (size_t)n * sizeof subnets[0]);
 	t->live_count = (size_t)n;
 	t->live_new = true;
 	pthread_mutex_unlock(&t->lock);
@@ -117,11 +122,17 @@ running_gather(struct share_thread *t)
 static void
 share_round(struct share_thread *t)
 {
-	if (t->seen_ms == 0)
+	char subnets[STORE_SERVER_SUBNETS_MAX];
+
+	pthread_mutex_lock(&t->lock);
+	memcpy(subnets, t->subnets, sizeof subnets);
+	pthread_mutex_unlock(&t->lock);
+	if (t->seen_ms == 0 && !t->beat_only)
 		t->seen_ms = store_now_ms(t->st);       /* dhcp_leases_load read what was before */
-	(void)store_server_beat(t->st, t->self, t->running_text);
-	live_read(t);
-	if (mono_ms() >= t->poll_at_ms && t->seen_ms != 0) {
+	(void)store_server_beat(t->st, t->self, t->running_text, subnets);
+	if (!t->beat_only)
+		live_read(t);
+	if (!t->beat_only && mono_ms() >= t->poll_at_ms && t->seen_ms != 0) {
 		leases_read(t);
 		t->poll_at_ms = mono_ms() + DHCP_SHARE_POLL_S * 1000;
 	}
@@ -184,8 +195,9 @@ first_round_wait(struct share_thread *t, unsigned ms)
 	pthread_mutex_unlock(&t->lock);
 }
 
-int
-share_thread_start(struct share_thread **out, const char *where, const char *self)
+static int
+thread_start(struct share_thread **out, const char *where, const char *self,
+    const char *subnets, bool beat_only)
 {
 	struct share_thread *t = calloc(1, sizeof *t);
 	pthread_condattr_t ca;
@@ -196,6 +208,8 @@ share_thread_start(struct share_thread **out, const char *where, const char *sel
 		return -ENOMEM;
 	}
 	str_copy(t->self, self, sizeof t->self);
+	str_copy(t->subnets, subnets, sizeof t->subnets);
+	t->beat_only = beat_only;
 	pthread_mutex_init(&t->lock, NULL);
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
@@ -215,6 +229,19 @@ share_thread_start(struct share_thread **out, const char *where, const char *sel
 	first_round_wait(t, SHARE_THREAD_FIRST_MS);
 	*out = t;
 	return 0;
+}
+
+int
+share_thread_start(struct share_thread **out, const char *where, const char *self,
+    const char *subnets)
+{
+	return thread_start(out, where, self, subnets, false);
+}
+
+int
+share_thread_start_beat(struct share_thread **out, const char *where, const char *self)
+{
+	return thread_start(out, where, self, "", true);
 }
 
 void
@@ -244,12 +271,14 @@ share_thread_stop(struct share_thread *t, unsigned timeout_ms)
 }
 
 bool
-share_thread_take_live(struct share_thread *t, char (*names)[SPLIT_NAME_MAX], size_t *n)
+share_thread_take_live(struct share_thread *t, char (*names)[SPLIT_NAME_MAX],
+    char (*subnets)[STORE_SERVER_SUBNETS_MAX], size_t *n)
 {
 	pthread_mutex_lock(&t->lock);
 	bool got = t->live_new;
 	if (got) {
 		memcpy(names, t->live, t->live_count * sizeof t->live[0]);
+		memcpy(subnets, t->live_subnets, t->live_count * sizeof t->live_subnets[0]);
 		*n = t->live_count;
 		t->live_new = false;
 	}
@@ -278,5 +307,13 @@ share_thread_set_running(struct share_thread *t, share_running_fn *fn, void *arg
 	pthread_mutex_lock(&t->lock);
 	t->running = fn;
 	t->running_arg = arg;
+	pthread_mutex_unlock(&t->lock);
+}
+
+void
+share_thread_set_subnets(struct share_thread *t, const char *subnets)
+{
+	pthread_mutex_lock(&t->lock);
+	str_copy(t->subnets, subnets, sizeof t->subnets);
 	pthread_mutex_unlock(&t->lock);
 }

@@ -1,6 +1,7 @@
 /* RFC 3074 buckets and their owners (dhcp/split.h). */
 #include "dhcp/split.h"
 
+#include <stdio.h>
 #include <string.h>
 
 /* RFC 3074 section 6, the permutation of 0..255 of its hash */
@@ -81,4 +82,59 @@ split_owners(const char (*names)[SPLIT_NAME_MAX], size_t n, uint8_t owner[SPLIT_
 		}
 		owner[b] = (uint8_t)best;
 	}
+}
+
+void
+split_subnet_key(uint32_t network, uint32_t netmask, char key[SPLIT_KEY_MAX])
+{
+	unsigned prefix = 0;
+
+	while (prefix < 32 && (netmask & (0x80000000u >> prefix)) != 0)
+		prefix++;
+	snprintf(key, SPLIT_KEY_MAX, "%u.%u.%u.%u/%u", network >> 24, (network >> 16) & 255,
+	    (network >> 8) & 255, network & 255, prefix);
+}
+
+bool
+split_lists(const char *list, const char *key)
+{
+	size_t len = strlen(key);
+
+	if (len == 0)
+		return false;
+	for (const char *p = list; (p = strstr(p, key)) != NULL; p++)
+		if ((p == list || p[-1] == ' ') && (p[len] == '\0' || p[len] == ' '))
+			return true;
+	return false;
+}
+
+size_t
+split_subnet_mine(const char (*names)[SPLIT_NAME_MAX], const char *const *lists, size_t n,
+    const char *self, const char *key, bool mine[SPLIT_BUCKETS])
+{
+	char with[SPLIT_SERVERS_MAX][SPLIT_NAME_MAX];
+	uint8_t owner[SPLIT_BUCKETS];
+	size_t m = 0, me = 0;
+	bool self_in = false;
+
+	for (size_t i = 0; i < n && m < SPLIT_SERVERS_MAX; i++) {
+		bool is_self = strcmp(names[i], self) == 0;
+		if (!is_self && !split_lists(lists[i], key))
+			continue;
+		if (is_self) {
+			me = m;
+			self_in = true;
+		}
+		memcpy(with[m++], names[i], SPLIT_NAME_MAX);
+	}
+	if (!self_in) {                 /* self's heartbeat not read: counted anyway */
+		if (m == SPLIT_SERVERS_MAX)
+			m--;
+		me = m;
+		snprintf(with[m++], SPLIT_NAME_MAX, "%s", self);
+	}
+	split_owners((const char (*)[SPLIT_NAME_MAX])with, m, owner);
+	for (unsigned b = 0; b < SPLIT_BUCKETS; b++)
+		mine[b] = owner[b] == me;
+	return m;
 }

@@ -29,4 +29,18 @@ uint8_t split_addr_bucket(uint32_t host_order);
  * the name first in byte order.  n == 0: every owner is 0. */
 void split_owners(const char (*names)[SPLIT_NAME_MAX], size_t n, uint8_t owner[SPLIT_BUCKETS]);
 
+/* A subnet as the servers publish it: "network/prefix" (its network
+ * address, dotted, and the length of its netmask), into key. */
+#define SPLIT_KEY_MAX 19                /* "255.255.255.255/32" and the NUL */
+void split_subnet_key(uint32_t network, uint32_t netmask, char key[SPLIT_KEY_MAX]);
+/* Does list (keys separated by spaces) hold key? */
+bool split_lists(const char *list, const char *key);
+/* The split of one subnet: among the n live servers (names[i], each
+ * publishing the subnets lists[i]), those that list key, and self
+ * whatever it published, share its buckets (split_owners).  mine[b]:
+ * bucket b is self's.  Returns how many servers share the subnet (1:
+ * self alone, every bucket its own). */
+size_t split_subnet_mine(const char (*names)[SPLIT_NAME_MAX], const char *const *lists,
+    size_t n, const char *self, const char *key, bool mine[SPLIT_BUCKETS]);
+
 #endif

@@ -58,6 +58,7 @@ struct daemon {
 	struct dhcp_sockets dhcp_socks;
 	struct store *store;
 	struct dhcp_server *dhcp;
+	struct share_thread *beat;      /* no DHCP on a shared database: the heartbeat */
 	struct tftp_server *tftp;
 	struct http_server *http;
 	struct api *mgmt;
@@ -318,6 +319,26 @@ start_dhcp(struct daemon *d)
 	return rc;
 }
 
+/* What runs here, published with the heartbeat for the other servers'
+ * API: DHCP's share thread beats when DHCP runs; without DHCP on a shared
+ * database a thread only beats (no subnets: it takes no bucket). */
+static void
+beat_start(struct daemon *d)
+{
+	const char *where = state_where(&d->cfg);
+
+	if (d->dhcp != NULL) {
+		dhcp_share_running(d->dhcp, api_running_text, d->mgmt);
+		return;
+	}
+	if (strcmp(store_engine_of(where), "postgresql") != 0 ||
+	    share_thread_start_beat(&d->beat, where, d->cfg.server_name) != 0)
+		return;
+	share_thread_set_running(d->beat, api_running_text, d->mgmt);
+	log_info("%s: no DHCP here; heartbeat on the shared database (what runs here is"
+	    " listed by the other servers)", d->cfg.server_name);
+}
+
 /* The bound sockets to the services that serve them; HTTPS's certificate
  * to HTTP, and its key's pin to the API (the agents' pxed.pin=). */
 static void
@@ -441,7 +462,7 @@ start_services(struct daemon *d)
 	if (rc != 0)
 		return rc;
 	if (d->mgmt != NULL)    /* what runs here, published with the heartbeat */
-		dhcp_share_running(d->dhcp, api_running_text, d->mgmt);
+		beat_start(d);
 	log_info("pxed %s serving %s: tftp port %u, http port %u", PXED_VERSION, d->cfg.root,
 	    d->cfg.tftp_port, d->cfg.http_port);
 	return 0;
@@ -458,6 +479,9 @@ on_stop_signal(uv_signal_t *h, int signum)
 	d->reloader = NULL;
 	dhcp_server_stop(d->dhcp);
 	d->dhcp = NULL;
+	if (d->beat != NULL)
+		share_thread_stop(d->beat, DHCP_SHARE_STOP_MS);
+	d->beat = NULL;
 	http_server_stop(d->http);
 	d->http = NULL;
 	api_close(d->mgmt);

@@ -18,16 +18,19 @@ store_now_ms(struct store *st)
 }
 
 int
-store_server_beat(struct store *st, const char *name, const char *running)
+store_server_beat(struct store *st, const char *name, const char *running,
+    const char *subnets)
 {
 	struct db_stmt *s = store_prep(st, "INSERT INTO servers (name, heartbeat, started,"
-	    " running) VALUES (?1, {now_ms}, {now_ms}, ?2) ON CONFLICT (name) DO UPDATE"
-	    " SET heartbeat = excluded.heartbeat, running = excluded.running");
+	    " running, subnets) VALUES (?1, {now_ms}, {now_ms}, ?2, ?3) ON CONFLICT (name)"
+	    " DO UPDATE SET heartbeat = excluded.heartbeat, running = excluded.running,"
+	    " subnets = excluded.subnets");
 
 	if (s == NULL)
 		return -EIO;
 	db_bind_text(s, 1, name);
 	db_bind_text(s, 2, running != NULL ? running : "");
+	db_bind_text(s, 3, subnets != NULL ? subnets : "");
 	return db_run(s) < 0 ? -EIO : 0;
 }
 
@@ -59,9 +62,10 @@ store_servers_running(struct store *st, int64_t within_ms, const char *self,
 
 int
 store_servers_live(struct store *st, int64_t within_ms,
-    char (*names)[STORE_SERVER_NAME_MAX], size_t max)
+    char (*names)[STORE_SERVER_NAME_MAX], char (*subnets)[STORE_SERVER_SUBNETS_MAX],
+    size_t max)
 {
-	struct db_stmt *s = store_prep(st, "SELECT name FROM servers"
+	struct db_stmt *s = store_prep(st, "SELECT name, subnets FROM servers"
 	    " WHERE heartbeat > {now_ms} - ?1 ORDER BY name LIMIT ?2");
 	size_t n = 0;
 	int rc = 0;
@@ -70,8 +74,11 @@ store_servers_live(struct store *st, int64_t within_ms,
 		return -EIO;
 	db_bind_int64(s, 1, within_ms);
 	db_bind_int64(s, 2, (int64_t)max);
-	while (n < max && (rc = db_step(s)) == 1)
+	while (n < max && (rc = db_step(s)) == 1) {
+		if (subnets != NULL)
+			db_col_str(s, 1, subnets[n], STORE_SERVER_SUBNETS_MAX);
 		db_col_str(s, 0, names[n++], STORE_SERVER_NAME_MAX);
+	}
 	db_finalize(s);
 	return rc < 0 ? -EIO : (int)n;
 }

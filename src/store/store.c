@@ -292,6 +292,10 @@ static const char *const migrations[] = {
 	 * multicast sessions, JSON: api/running.c), written with its
 	 * heartbeat, read by the others' API */
 	"ALTER TABLE servers ADD COLUMN running TEXT NOT NULL DEFAULT '';",
+	/* 17: the subnets each server gives addresses on ("network/prefix"
+	 * separated by spaces, '': none), written with its heartbeat: the
+	 * split of clients is between the servers of a subnet (dhcp/share.c) */
+	"ALTER TABLE servers ADD COLUMN subnets TEXT NOT NULL DEFAULT '';",
 };
 
 struct queued_event {

@@ -67,6 +67,7 @@ int store_lease_put(struct store *st, const struct store_lease *lease);
 /* This server's name among those sharing the database ("": alone, the
  * lease writes are unconditional); see store/servers.h. */
 #define STORE_SERVER_NAME_MAX 64
+#define STORE_SERVER_SUBNETS_MAX 640  /* 32 of "255.255.255.255/32 " and the NUL */
 void store_set_server(struct store *st, const char *name);
 const char *store_server(const struct store *st);
 /* Forget the lease on address. */

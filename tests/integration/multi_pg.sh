@@ -9,6 +9,13 @@
 #    (the RFC 3074 split), no address is held by two clients: on the
 #    clients' side (every ACK seen) and in the database;
 #  - each client is offered an address by one server only (its bucket's);
+#  - the split is per subnet: a fourth server D on the same database gives
+#    addresses on another subnet (198.51.100.0/24) on a link of its own
+#    (a veth to a client namespace): with D live, 20 more LAN clients are
+#    each offered by one of A, B, C and all ACKed, and D's 10 clients are
+#    all offered and ACKed by D;
+#  - A reloaded (SIGHUP): its subnets' buckets are made again, 16 more LAN
+#    clients are each offered by one server, all ACKed, A among them;
 #  - a RELEASE at one server frees the address at the others: ISC
 #    dhclient leased it; a client of another server's bucket asking for it
 #    is offered another one while it is held, and it within 6 s after
@@ -32,13 +39,14 @@
 #    agent's progress and result sent to C: done, seen so by A, B and C;
 #    two results of one task sent to A and B at once: one 204, one 409;
 #  - an HTTP and a TFTP download from A held in flight are listed by A's,
-#    B's and C's API with server A; A killed -9, B no longer lists them
-#    within 8 s.
+#    B's and C's API with server A; a TFTP download from E, a fifth server
+#    without DHCP (it beats too, taking no bucket), is listed by B's with
+#    server E; A killed -9, B no longer lists them within 8 s.
 LAB_ID=mp$$
 source "$(dirname "$0")/../lib/lab.sh"
 source "$(dirname "$0")/../lib/api.sh"
 source "$(dirname "$0")/../lib/pg.sh"
-lab_plan 40
+lab_plan 48
 T0=$(date +%s)
 lab_up || exit 1
 lab_bridge || { not_ok "setup: bridge"; exit 1; }
@@ -61,8 +69,9 @@ TOKEN=$(head -c 32 /dev/urandom | od -An -v -tx1 | tr -d ' \n')
 echo "$TOKEN" >"$LAB_DIR/api-token" && chmod 600 "$LAB_DIR/api-token"
 chown "$(lab_daemon_user)" "$LAB_DIR/api-token" 2>/dev/null
 
-declare -A NS IP PID TFTP_PORT
+declare -A NS IP PID TFTP_PORT RANGE
 TFTP_PORT[A]=69         # A serves TFTP too (the transfers it runs, below)
+for n in A B C; do RANGE[$n]=192.0.2.10,192.0.2.254,255.255.255.0,20s; done
 NS[A]=$LAB_SRV IP[A]=192.0.2.1
 NS[B]=pxb-$LAB_ID IP[B]=192.0.2.3
 NS[C]=pxk-$LAB_ID IP[C]=192.0.2.4
@@ -78,7 +87,7 @@ srv_start() {
 		--state-dir "$LAB_DIR/$n" --state-url "$PG_URL" --server-name "$n" \
 		--api-token-file "$LAB_DIR/api-token" --tftp-port "${TFTP_PORT[$n]:-0}" \
 		--dhcp-rogue-probe 0 \
-		--dhcp-range 192.0.2.10,192.0.2.254,255.255.255.0,20s >>"$LAB_DIR/$n.log" 2>&1 &
+		${RANGE[$n]:+--dhcp-range "${RANGE[$n]}"} >>"$LAB_DIR/$n.log" 2>&1 &
 	PID[$n]=$!
 	LAB_PIDS+=("${PID[$n]}")
 	for i in $(seq 1 100); do
@@ -219,6 +228,47 @@ one_offerer() {
 }
 check "the 30 dora.py clients were each offered by one server" one_offerer 52:54:00:aa:01: 30
 
+# D: a fourth server on the database, giving addresses on another subnet
+# on a link of its own (namespace pxq, a veth to its clients' namespace
+# pqc): it takes no bucket of the LAN's, and answers all its own clients
+NS[D]=pxq-$LAB_ID IP[D]=198.51.100.1 RANGE[D]=198.51.100.10,198.51.100.99,255.255.255.0,20s
+lab_netns "${NS[D]}" && lab_netns "pqc-$LAB_ID" &&
+	ip link add dq0-$LAB_ID type veth peer name dq1-$LAB_ID &&
+	ip link set dq0-$LAB_ID netns "${NS[D]}" name e0 &&
+	ip link set dq1-$LAB_ID netns "pqc-$LAB_ID" name e0 &&
+	ip -n "${NS[D]}" addr add 198.51.100.1/24 dev e0 &&
+	ip -n "${NS[D]}" link set e0 up && ip -n "pqc-$LAB_ID" link set e0 up ||
+	{ not_ok "setup: D's link"; exit 1; }
+srv_start D
+d_known() {
+	grep -q "D is live, giving addresses on none of our subnets" "$LAB_DIR/A.log" &&
+		grep -q "D is live, giving addresses on none of our subnets" "$LAB_DIR/B.log" &&
+		grep -q "D is live, giving addresses on none of our subnets" "$LAB_DIR/C.log"
+}
+wait_for 5 d_known
+check "D (198.51.100.0/24) live: A, B and C log that it gives addresses on none of their subnets" \
+	d_known
+dora 52:54:00:aa:05 20 --wait-ms 1000
+check "with D live: 20 more LAN clients ACKed, each offered by one of A, B, C" \
+	one_offerer 52:54:00:aa:05: 20
+check "... all 20 ACKed" eq "$(acks_of 52:54:00:aa:05)" 20
+ip netns exec "pqc-$LAB_ID" timeout 60 python3 "$DORA_PY" --iface e0 --prefix 52:54:00:ab:01 \
+	--count 10 --wait-ms 1000 --nak-retries 2 >"$LAB_DIR/d-acks"
+d_offers=$(grep -o "52:54:00:ab:01:[0-9a-f]*: OFFER" "$LAB_DIR/D.log" | sort -u | wc -l)
+check "D's 10 clients on its own link: all ACKed ($(grep -c '^ACK .* 198\.51\.100\.' "$LAB_DIR/d-acks")), each offered by D ($d_offers)" \
+	eq "$(grep -c '^ACK .* 198\.51\.100\.' "$LAB_DIR/d-acks") $d_offers" "10 10"
+# a reload rebuilds the subnets (dhcp/reload.c): their buckets are made
+# again at once (dhcp_share_resplit), else A would answer none
+kill -HUP "${PID[A]}"
+reloaded() { grep -q "configuration reloaded" "$LAB_DIR/A.log"; }
+wait_for 5 reloaded || { not_ok "setup: A did not reload"; exit 1; }
+dora 52:54:00:aa:06 16 --wait-ms 1000
+check "A reloaded (SIGHUP): 16 more LAN clients, each offered by one server" \
+	one_offerer 52:54:00:aa:06: 16
+a_acks=$(grep -c "52:54:00:aa:06:[0-9a-f]*: ACK" "$LAB_DIR/A.log")
+r_acks=$(acks_of 52:54:00:aa:06)
+check "... all ACKed ($r_acks), A among the servers ($a_acks)" [ "$r_acks" = 16 -a "$a_acks" -ge 1 ]
+
 # A RELEASE handled by one server frees the address at the others: client
 # R, ISC dhclient in a namespace of its own, gets X from S (its bucket's
 # server); a client D of another server T's bucket asks T for X (option
@@ -261,14 +311,15 @@ dhcl -1
 read -r _ X S_IP < <(tail -1 "$LAB_DIR/dhclient.events" 2>/dev/null)
 [ -n "${X:-}" ] && [ -n "${S_IP:-}" ] || { not_ok "setup: dhclient's lease"; cat "$LAB_DIR/dhclient.log"; exit 1; }
 # D: the first of 52:54:00:ee:01:NN another server answers, offered
-# another address than X (T read R's lease: at most 3 s; T's offers of X
-# before that are not let go: T's pool gives X to R when it reads R's
-# lease, and a RELEASE of them must not touch R's row)
+# another address than X (T read R's lease: at most 3 s).  Every offer
+# is let go, X's too: T may read R's row only once it is released (reads
+# every 2 s), and would keep X for the client it offered it to; a RELEASE
+# by another MAC does not touch R's row (store_lease_release)
 D= T_IP= other=
 for i in $(seq 10 40); do
 	mac=52:54:00:ee:01:$i
 	disc $mac "$X"
-	[ -n "$RS" ] && [ "$RY" != "$X" ] && let_go $mac "$RY" "$RS"
+	[ -n "$RS" ] && let_go $mac "$RY" "$RS"
 	[ -n "$RS" ] && [ "$RS" != "$S_IP" ] || continue
 	D=$mac T_IP=$RS other=$RY
 	[ "$RY" != "$X" ] && break
@@ -304,6 +355,16 @@ check "... in the database: $X is the other client's, by $T, bound" eq "$row" "$
 K=$(for n in A B C; do
 	grep -q " bound .* ${IP[$n]}\$" "$LAB_DIR/u1.events" && echo $n; done | head -1)
 [ -n "$K" ] || { not_ok "setup: client 1's server"; exit 1; }
+# K's udhcpc clients renew 15 s after their last ACK and rebind until
+# their lease ends at 20 s: the kill (about 4 s after this) comes at most
+# 12 s after client 1's last ACK, so that the takeover (4-5 s) is done
+# before its lease ends
+k_fresh() {
+	local last
+	last=$(tail -1 "$LAB_DIR/u1.events" | cut -d' ' -f1)
+	[ $(($(date +%s) - last)) -le 8 ]
+}
+wait_for 10 k_fresh
 # the load: perfdhcp (Kea's generator, from kea-admin) in a namespace of
 # its own on the LAN (192.0.2.5), 4-way exchanges at PERF_RATE/s for
 # PERF_S s, nearly each from a new MAC (52:54:00:dd:..:.., -R 60000); it
@@ -513,7 +574,12 @@ v = json.loads(sys.argv[1])
 print(" ".join(sorted(t["proto"] + "/" + t.get("server", "-")
 	for t in v["transfers"] if t["file"] == sys.argv[2])))' "${r#* }" "$2"
 }
-head -c 16M /dev/zero >"$LAB_ROOT/big.bin" || { not_ok "setup: a 16 MiB file"; exit 1; }
+head -c 16M /dev/zero >"$LAB_ROOT/big.bin" && ln "$LAB_ROOT/big.bin" "$LAB_ROOT/big-e.bin" ||
+	{ not_ok "setup: a 16 MiB file"; exit 1; }
+# E: no DHCP (no range), TFTP only, on the LAN
+NS[E]=pxe-$LAB_ID IP[E]=192.0.2.6 TFTP_PORT[E]=69
+lab_attach "${NS[E]}" e0 192.0.2.6/24 || { not_ok "setup: namespace E"; exit 1; }
+srv_start E
 in_cli sysctl -qw net.ipv4.tcp_rmem="4096 32768 65536" &&
 	ip netns exec "${NS[A]}" sysctl -qw net.ipv4.tcp_wmem="4096 32768 65536" ||
 	{ not_ok "setup: small TCP buffers"; exit 1; }
@@ -523,6 +589,9 @@ LAB_PIDS+=("$SLOW")
 in_cli timeout 60 python3 "$(dirname "$0")/../lib/tftp_slow.py" "${IP[A]}" big.bin 0.2 &
 SLOW_TFTP=$!
 LAB_PIDS+=("$SLOW_TFTP")
+in_cli timeout 60 python3 "$(dirname "$0")/../lib/tftp_slow.py" "${IP[E]}" big-e.bin 0.2 &
+SLOW_E=$!
+LAB_PIDS+=("$SLOW_E")
 published() { [ "$(owners B big.bin)" = "http/A tftp/A" ]; }
 wait_for 5 published
 check "an HTTP and a TFTP download from A in flight: listed by A's API with server A" \
@@ -537,20 +606,33 @@ ctl_rows_of_a() {
 		[ "$(grep -cE '^A +(http|tftp) +read .* big\.bin ' "$LAB_DIR/ctl-transfers")" = 2 ]
 }
 check "pxectl transfers on C: a SERVER column, A's HTTP and TFTP rows" ctl_rows_of_a
+e_listed() { [ "$(owners B big-e.bin)" = tftp/E ]; }
+wait_for 3 e_listed
+check "a TFTP download from E (no DHCP) in flight: listed by B's API with server E" \
+	eq "$(owners B big-e.bin)" tftp/E
+e_no_bucket() {
+	local n
+	for n in A B C; do
+		grep -q "E is live, giving addresses on none of our subnets (none)" \
+			"$LAB_DIR/$n.log" || return 1
+	done
+}
+check "... and E took no bucket: A, B and C log that it gives addresses on none of their subnets" \
+	e_no_bucket
 kill -9 "${PID[A]}"
 wait "${PID[A]}" 2>/dev/null
 KILLED_AT=$(date +%s)
 gone() { [ -z "$(owners B big.bin)" ]; }
 wait_for 8 gone
 check "A killed: B no longer lists it ($(($(date +%s) - KILLED_AT)) s, at most 8)" gone
-kill "$SLOW" "$SLOW_TFTP" 2>/dev/null
+kill "$SLOW" "$SLOW_TFTP" "$SLOW_E" 2>/dev/null
 
-for n in A B C; do
+for n in A B C D E; do
 	[ "$n" = "$K" ] || kill -0 "${PID[$n]}" 2>/dev/null || continue
 	kill -TERM "${PID[$n]}" 2>/dev/null
 done
-for n in A B C; do timeout 20 tail --pid="${PID[$n]}" -f /dev/null; done
-cat "$LAB_DIR"/[ABC].log >>"$LAB_DIR/pxed.log"
+for n in A B C D E; do timeout 20 tail --pid="${PID[$n]}" -f /dev/null; done
+cat "$LAB_DIR"/[ABCDE].log >>"$LAB_DIR/pxed.log"
 check "no sanitizer report" pxed_log_clean
 echo "# $(($(date +%s) - T0)) s"
 lab_finish

@@ -120,6 +120,78 @@ test_one_or_none(void **state)
 		assert_int_equal(owner[b], 0);
 }
 
+/* A subnet's key: its network and prefix length. */
+static void
+test_subnet_key(void **state)
+{
+	char key[SPLIT_KEY_MAX];
+
+	(void)state;
+	split_subnet_key(0xc0000200u, 0xffffff00u, key);
+	assert_string_equal(key, "192.0.2.0/24");
+	split_subnet_key(0xc6336480u, 0xffffff80u, key);
+	assert_string_equal(key, "198.51.100.128/25");
+	split_subnet_key(0xffffffffu, 0xffffffffu, key);
+	assert_string_equal(key, "255.255.255.255/32");
+	split_subnet_key(0, 0, key);
+	assert_string_equal(key, "0.0.0.0/0");
+}
+
+/* A list names a subnet only as a whole word. */
+static void
+test_lists(void **state)
+{
+	(void)state;
+	assert_true(split_lists("192.0.2.0/24", "192.0.2.0/24"));
+	assert_true(split_lists("10.0.0.0/8 192.0.2.0/24", "192.0.2.0/24"));
+	assert_true(split_lists("192.0.2.0/24 10.0.0.0/8", "192.0.2.0/24"));
+	assert_false(split_lists("192.0.2.0/25", "192.0.2.0/2"));
+	assert_false(split_lists("192.0.2.0/24", "92.0.2.0/24"));
+	assert_false(split_lists("1.192.0.2.0/24", "192.0.2.0/24"));
+	assert_false(split_lists("", "192.0.2.0/24"));
+	assert_false(split_lists("192.0.2.0/24", ""));
+}
+
+/* Per subnet: the servers publishing it split its buckets (each bucket
+ * one owner's, the same as split_owners among them); a server that does
+ * not publish it, or publishes nothing, takes none; self alone has all;
+ * self counts even when its heartbeat was not read. */
+static void
+test_subnet_mine(void **state)
+{
+	static const char *const who[] = { "pxe-a", "pxe-b", "pxe-c", "pxe-d", "pxe-p" };
+	const char *lists[] = { "192.0.2.0/24", "192.0.2.0/24 10.0.0.0/8", "192.0.2.0/24",
+		"198.51.100.0/24", "" };
+	char names[5][SPLIT_NAME_MAX], abc[3][SPLIT_NAME_MAX];
+	bool mine[3][SPLIT_BUCKETS], d[SPLIT_BUCKETS], p[SPLIT_BUCKETS];
+	uint8_t owner[SPLIT_BUCKETS];
+
+	(void)state;
+	for (size_t i = 0; i < 5; i++)
+		str_copy(names[i], who[i], SPLIT_NAME_MAX);
+	owners_of(who, 3, owner, abc);
+	for (size_t s = 0; s < 3; s++)
+		assert_int_equal(split_subnet_mine((const char (*)[SPLIT_NAME_MAX])names, lists, 5,
+		    who[s], "192.0.2.0/24", mine[s]), 3);
+	for (unsigned b = 0; b < SPLIT_BUCKETS; b++) {
+		assert_int_equal(mine[0][b] + mine[1][b] + mine[2][b], 1);
+		assert_true(mine[owner[b]][b]);
+	}
+	/* D gives addresses on another subnet: all of them its own */
+	assert_int_equal(split_subnet_mine((const char (*)[SPLIT_NAME_MAX])names, lists, 5,
+	    "pxe-d", "198.51.100.0/24", d), 1);
+	for (unsigned b = 0; b < SPLIT_BUCKETS; b++)
+		assert_true(d[b]);
+	/* only B on 10.0.0.0/8 */
+	assert_int_equal(split_subnet_mine((const char (*)[SPLIT_NAME_MAX])names, lists, 5,
+	    "pxe-b", "10.0.0.0/8", d), 1);
+	/* self not in the list read (its heartbeat lost): counted */
+	assert_int_equal(split_subnet_mine((const char (*)[SPLIT_NAME_MAX])names + 1, lists + 1, 4,
+	    "pxe-a", "192.0.2.0/24", p), 3);
+	for (unsigned b = 0; b < SPLIT_BUCKETS; b++)
+		assert_int_equal(p[b], mine[0][b]);
+}
+
 int
 main(void)
 {
@@ -129,6 +201,9 @@ main(void)
 		cmocka_unit_test(test_macs_spread),
 		cmocka_unit_test(test_owners),
 		cmocka_unit_test(test_one_or_none),
+		cmocka_unit_test(test_subnet_key),
+		cmocka_unit_test(test_lists),
+		cmocka_unit_test(test_subnet_mine),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -157,7 +157,7 @@ test_schema_version(void **state)
 	assert_int_equal(tb_catalog_count(f->dir, "table", "'schema_version'"), 1);
 	assert_int_equal(query_int(f->dir,
 	    "SELECT max(version) FROM schema_version"), store_schema_latest());
-	assert_int_equal(store_schema_latest(), 16);
+	assert_int_equal(store_schema_latest(), 17);
 	assert_int_equal(tb_catalog_count(f->dir, "table",
 	    "'hosts', 'tasks', 'host_groups', 'subnets', 'tokens',"
 	    " 'diag_results', 'wipe_certificates', 'environments', 'servers'"), 9);
@@ -774,25 +774,32 @@ test_servers(void **state)
 	struct fixture *f = *state;
 	struct seen_running running;
 	char names[4][STORE_SERVER_NAME_MAX];
+	char subnets[4][STORE_SERVER_SUBNETS_MAX];
 	struct store_lease a = make_lease("10.0.0.5", 5, INT64_MAX);
 	struct store_lease b = make_lease("10.0.0.6", 6, INT64_MAX);
 	struct seen_leases seen = { 0 };
 	int64_t last = 0, t0 = store_now_ms(f->st);
 
 	assert_true(t0 > 1700000000000);
-	assert_int_equal(store_server_beat(f->st, "pxe2", "{\"transfers\":[]}"), 0);
-	assert_int_equal(store_server_beat(f->st, "pxe1", "{\"old\":1}"), 0);
-	assert_int_equal(store_server_beat(f->st, "pxe1", "{\"new\":1}"), 0);
-	assert_int_equal(store_server_beat(f->st, "pxe3", NULL), 0);
-	assert_int_equal(store_servers_live(f->st, 4000, names, 4), 3);
+	assert_int_equal(store_server_beat(f->st, "pxe2", "{\"transfers\":[]}",
+	    "192.0.2.0/24"), 0);
+	assert_int_equal(store_server_beat(f->st, "pxe1", "{\"old\":1}", "10.0.0.0/8"), 0);
+	assert_int_equal(store_server_beat(f->st, "pxe1", "{\"new\":1}",
+	    "192.0.2.0/24 198.51.100.0/25"), 0);
+	assert_int_equal(store_server_beat(f->st, "pxe3", NULL, NULL), 0);
+	assert_int_equal(store_servers_live(f->st, 4000, names, subnets, 4), 3);
 	assert_string_equal(names[0], "pxe1");
 	assert_string_equal(names[1], "pxe2");
+	/* each one's subnets, the newest */
+	assert_string_equal(subnets[0], "192.0.2.0/24 198.51.100.0/25");
+	assert_string_equal(subnets[1], "192.0.2.0/24");
+	assert_string_equal(subnets[2], "");
 	/* pxe2 reads what pxe1 runs (the newest), not its own nor pxe3's nothing */
 	memset(&running, 0, sizeof running);
 	assert_int_equal(store_servers_running(f->st, 4000, "pxe2", seen_running, &running), 1);
 	assert_string_equal(running.last, "pxe1={\"new\":1}");
 	tb_exec(f->dir, "UPDATE servers SET heartbeat = heartbeat - 10000 WHERE name = 'pxe1'");
-	assert_int_equal(store_servers_live(f->st, 4000, names, 4), 2);
+	assert_int_equal(store_servers_live(f->st, 4000, names, NULL, 4), 2);
 	assert_string_equal(names[0], "pxe2");
 	/* a dead server's row is not read */
 	assert_int_equal(store_servers_running(f->st, 4000, "pxe3", seen_running, &running), 1);

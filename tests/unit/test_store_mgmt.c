@@ -18,6 +18,7 @@
 #include "core/util.h"
 #include "store/images.h"
 #include "store/mgmt.h"
+#include "store/servers.h"
 #include "store/store.h"
 #include "store/subnets.h"
 #include "store/tokens.h"
@@ -748,7 +749,11 @@ test_upgrade_from_v11(void **state)
 	store_host_free(&h);
 	assert_int_equal(tb_query_int(f->dir, "SELECT max(version) FROM schema_version"),
 	    store_schema_latest());
-	assert_int_equal(store_schema_latest(), 16);
+	assert_int_equal(store_schema_latest(), 17);
+	/* servers.running (16) and servers.subnets (17) */
+	assert_int_equal(store_server_beat(f->st, "pxe1", "{}", "192.0.2.0/24"), 0);
+	assert_int_equal(tb_query_int(f->dir, "SELECT count(*) FROM servers"
+	    " WHERE subnets = '192.0.2.0/24' AND running = '{}'"), 1);
 }
 
 /* Subnets changed with pxectl (schema 8): set, replaced, listed oldest
