@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "agent/journal.h"
+#include "core/json_text.h"
 #include "core/util.h"
 #include "core/version.h"
 
@@ -331,7 +332,7 @@ int
 api_send_json(struct api_conn *c, const char *method, const char *path,
     const json_t *body, struct api_buf *resp, char *err, size_t errlen)
 {
-	char *text = json_dumps(body, JSON_COMPACT);
+	char *text = json_text(body, JSON_COMPACT, NULL);
 	int rc;
 
 	if (text == NULL)

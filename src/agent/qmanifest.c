@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/json_text.h"
+
 int
 qmanifest_path_ok(const char *path)
 {
@@ -134,7 +136,7 @@ qmanifest_format(const struct qmanifest *m)
 	root = json_pack("{s:I,s:o}", "task", (json_int_t)m->task, "files", files);
 	if (root != NULL && m->restored_by > 0)
 		json_object_set_new(root, "restored_by", json_integer(m->restored_by));
-	text = root != NULL ? json_dumps(root, JSON_INDENT(1)) : NULL;
+	text = root != NULL ? json_text(root, JSON_INDENT(1), NULL) : NULL;
 	json_decref(root);
 	return text;
 }

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/json_text.h"
 #include "core/util.h"
 #include "mcast/codec.h"
 
@@ -148,7 +149,7 @@ parse_manifest(json_t *root, struct agent_task *t, char *err, size_t errlen)
 	if (json_is_string(v))
 		text = strndup(json_string_value(v), json_string_length(v));
 	else if (json_is_object(v))
-		text = json_dumps(v, JSON_COMPACT);
+		text = json_text(v, JSON_COMPACT, NULL);
 	else
 		return task_error(err, errlen, "deploy task without a manifest");
 	if (text == NULL)
@@ -334,7 +335,7 @@ void
 task_report_bound(json_t *report, size_t max)
 {
 	for (int round = 0; round < 64; round++) {
-		char *text = json_dumps(report, JSON_COMPACT);
+		char *text = json_text(report, JSON_COMPACT, NULL);
 		size_t len = text != NULL ? strlen(text) : 0, keep;
 		json_t *longest = NULL, *v;
 		const char *key;

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/json_text.h"
 #include "core/util.h"
 #include "ctl/ctl.h"
 
@@ -102,7 +103,7 @@ ctl_show_task_diag(json_t *t)
 	json_t *p = json_object_get(t, "params"), *report = json_object_get(t, "report");
 	json_t *certs = json_object_get(t, "certificates");
 	char *text = json_is_object(p) && json_object_size(p) > 0 ?
-	    json_dumps(p, JSON_COMPACT) : NULL;
+	    json_text(p, JSON_COMPACT, NULL) : NULL;
 
 	if (text != NULL)
 		printf("  params  %s\n", text);

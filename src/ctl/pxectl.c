@@ -22,6 +22,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/json_text.h"
 #include "core/util.h"
 #include "core/version.h"
 #include "ctl/ctl.h"
@@ -120,7 +121,7 @@ ctl_request(const struct ctl *c, const char *method, const char *path, json_t *b
     json_t **out)
 {
 	struct response r = { NULL, 0 };
-	char *text = body != NULL ? json_dumps(body, JSON_COMPACT) : NULL;
+	char *text = body != NULL ? json_text(body, JSON_COMPACT, NULL) : NULL;
 	long status = http_request(c, method, path, text, &r);
 
 	*out = NULL;
@@ -171,7 +172,7 @@ ctl_print_error(const char *what, long status, json_t *answer)
 void
 ctl_print_json(json_t *v)
 {
-	char *text = json_dumps(v, JSON_COMPACT);
+	char *text = json_text(v, JSON_COMPACT, NULL);
 
 	printf("%s\n", text != NULL ? text : "null");
 	free(text);

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/json_text.h"
 #include "core/sse.h"
 #include "core/util.h"
 #include "core/version.h"
@@ -57,7 +58,7 @@ print_human(const char *kind, json_t *d)
 
 /* text from the server as a JSON string: valid UTF-8 whatever it holds */
 static json_t *
-json_text(const char *text, size_t len)
+json_from_text(const char *text, size_t len)
 {
 	char *buf = malloc(3 * len + 1);
 	json_t *v;
@@ -78,9 +79,9 @@ print_json(const struct sse_event *e, json_t *d)
 	json_t *o = json_object();
 	char *line;
 
-	json_object_set_new(o, "event", json_text(e->kind, strlen(e->kind)));
-	json_object_set_new(o, "data", d != NULL ? json_incref(d) : json_text(e->data, e->len));
-	line = json_dumps(o, JSON_COMPACT);
+	json_object_set_new(o, "event", json_from_text(e->kind, strlen(e->kind)));
+	json_object_set_new(o, "data", d != NULL ? json_incref(d) : json_from_text(e->data, e->len));
+	line = json_text(o, JSON_COMPACT, NULL);
 	json_decref(o);
 	if (line != NULL)
 		printf("%s\n", line);
