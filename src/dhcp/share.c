@@ -100,6 +100,17 @@ buckets_of(const struct live_list *l, const char *who, const char *key, bool out
 			    l->n, who, key, out);
 }
 
+/* How many of the subnet's buckets are ours. */
+static unsigned
+buckets_mine(const struct dhcp_subnet *sn)
+{
+	unsigned count = 0;
+
+	for (unsigned b = 0; b < SPLIT_BUCKETS; b++)
+		count += sn->share_mine[b];
+	return count;
+}
+
 /* Of the server who that left (old list), the buckets we answer now, per
  * subnet: "NAME N more, M of 256; ..." into out; the number taken. */
 static unsigned
@@ -114,18 +125,16 @@ taken_from(const struct dhcp_server *srv, const struct live_list *old, const cha
 		const struct dhcp_subnet *sn = &srv->subnet[i];
 		char key[SPLIT_KEY_MAX];
 		bool had[SPLIT_BUCKETS];
-		unsigned got = 0, count = 0;
+		unsigned got = 0;
 		if (!subnet_full(sn))
 			continue;
 		subnet_key(sn, key);
 		buckets_of(old, who, key, had);
-		for (unsigned b = 0; b < SPLIT_BUCKETS; b++) {
+		for (unsigned b = 0; b < SPLIT_BUCKETS; b++)
 			got += had[b] && sn->share_mine[b];
-			count += sn->share_mine[b];
-		}
 		if (got > 0 && o < size)
 			o += (size_t)snprintf(out + o, size - o, "%ssubnet %s %u more, %u of %d",
-			    o > 0 ? "; " : "", sn->name, got, count, SPLIT_BUCKETS);
+			    o > 0 ? "; " : "", sn->name, got, buckets_mine(sn), SPLIT_BUCKETS);
 		all += got;
 	}
 	return all;
@@ -142,17 +151,15 @@ shares_with_us(const struct dhcp_server *srv, const char *list, char *out, size_
 	for (size_t i = 0; i < srv->subnet_count; i++) {
 		const struct dhcp_subnet *sn = &srv->subnet[i];
 		char key[SPLIT_KEY_MAX];
-		unsigned count = 0;
 		if (!subnet_full(sn))
 			continue;
 		subnet_key(sn, key);
 		if (!split_lists(list, key))
 			continue;
-		for (unsigned b = 0; b < SPLIT_BUCKETS; b++)
-			count += sn->share_mine[b];
 		if (o < size)
 			o += (size_t)snprintf(out + o, size - o, "%ssubnet %s: %s serves %u of %d",
-			    o > 0 ? "; " : "", sn->name, srv->share.self, count, SPLIT_BUCKETS);
+			    o > 0 ? "; " : "", sn->name, srv->share.self, buckets_mine(sn),
+			    SPLIT_BUCKETS);
 	}
 	return o > 0;
 }
@@ -171,13 +178,11 @@ split_log_first(const struct dhcp_server *srv, const struct live_list *l)
 	    l->n, list, srv->share.self, srv->share.subnets[0] ? srv->share.subnets : "none");
 	for (size_t i = 0; i < srv->subnet_count; i++) {
 		const struct dhcp_subnet *sn = &srv->subnet[i];
-		unsigned count = 0;
 		if (!subnet_full(sn))
 			continue;
-		for (unsigned b = 0; b < SPLIT_BUCKETS; b++)
-			count += sn->share_mine[b];
 		log_info("dhcp: subnet %s: %zu server(s) give addresses there, %s serves %u of %d"
-		    " buckets", sn->name, sn->share_peers, srv->share.self, count, SPLIT_BUCKETS);
+		    " buckets", sn->name, sn->share_peers, srv->share.self, buckets_mine(sn),
+		    SPLIT_BUCKETS);
 	}
 }
 
